@@ -1,0 +1,171 @@
+package dev.meshlog.schemas;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Objects;
+
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Kafka serde for one generated Avro record type, in Avro's
+ * <a href="https://avro.apache.org/docs/1.12.0/specification/#single-object-encoding">single-object
+ * encoding</a>: two marker bytes {@code C3 01}, the writer schema's 8-byte CRC-64-AVRO fingerprint
+ * (little-endian), then the Avro binary body.
+ *
+ * <p>Any reader can tell which schema wrote a record from its first ten bytes. This serde decodes
+ * records written with the current schema or with any released version it knows (the baselines
+ * under {@code meshlog/schemas/baseline/}), resolving them to the current schema. Every failure
+ * to decode, whether a foreign, truncated or corrupt record, becomes a {@link SerializationException} that
+ * names the topic and says what was wrong; decoding never allocates more than Avro's limits allow
+ * (see {@link AvroLimits}).
+ *
+ * @param <T> the generated record type
+ */
+public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
+
+  /** Length of the single-object encoding header: marker (2) + fingerprint (8). */
+  public static final int HEADER_BYTES = 10;
+
+  static {
+    AvroLimits.install();
+  }
+
+  private final Class<T> type;
+  private final Schema schema;
+  private final BinaryMessageEncoder<T> encoder;
+  private final BinaryMessageDecoder<T> decoder;
+
+  private AvroSerde(Class<T> type, Schema schema, List<Schema> olderVersions) {
+    this.type = type;
+    this.schema = schema;
+    SpecificData model = SpecificData.getForClass(type);
+    this.encoder = new BinaryMessageEncoder<>(model, schema);
+    SchemaStore.Cache store = new SchemaStore.Cache();
+    olderVersions.forEach(store::addSchema);
+    this.decoder = new BinaryMessageDecoder<>(model, schema, store);
+  }
+
+  /**
+   * A serde for {@code type}, able to read every released version of its schema.
+   *
+   * @param type a class generated from an {@code .avsc} in this module
+   */
+  public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
+    Schema schema = SpecificData.get().getSchema(Objects.requireNonNull(type, "type"));
+    return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()));
+  }
+
+  /** The current (writer) schema. */
+  public Schema schema() {
+    return schema;
+  }
+
+  /** The CRC-64-AVRO fingerprint of the current schema, as written in every record's header. */
+  public long fingerprint() {
+    return SchemaNormalization.parsingFingerprint64(schema);
+  }
+
+  /** Encodes one record; {@code null} stays {@code null} (a tombstone). */
+  public byte[] encode(T value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      ByteBuffer buffer = encoder.encode(value);
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.get(bytes);
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      throw new SerializationException(
+          "cannot encode " + type.getSimpleName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Decodes one record.
+   *
+   * @param topic the topic it came from, for error messages (may be null)
+   * @throws SerializationException if the bytes are not a record this serde can read
+   */
+  public T decode(String topic, byte[] data) {
+    if (data == null) {
+      return null;
+    }
+    String where = (topic == null ? "" : topic + ": ") + type.getSimpleName();
+    if (data.length < HEADER_BYTES) {
+      throw new SerializationException(where + ": record of " + data.length
+          + " bytes is shorter than the " + HEADER_BYTES + "-byte single-object header");
+    }
+    if ((data[0] & 0xff) != 0xC3 || (data[1] & 0xff) != 0x01) {
+      throw new SerializationException(String.format(
+          "%s: not Avro single-object encoding (expected marker C3 01, found %02X %02X)",
+          where, data[0] & 0xff, data[1] & 0xff));
+    }
+    try {
+      return decoder.decode(data);
+    } catch (MissingSchemaException e) {
+      throw new SerializationException(String.format(
+          "%s: written with unknown schema fingerprint %016x (this reader knows %s)",
+          where, fingerprintOf(data), knownFingerprints()), e);
+    } catch (BadHeaderException e) {
+      throw new SerializationException(where + ": bad header: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new SerializationException(where + ": truncated or corrupt record of " + data.length
+          + " bytes: " + describe(e), e);
+    } catch (RuntimeException e) {
+      // Avro signals corrupt input with assorted runtime exceptions (AvroRuntimeException,
+      // UnsupportedOperationException for over-limit lengths, IndexOutOfBounds, ...).
+      throw new SerializationException(where + ": corrupt record of " + data.length + " bytes: "
+          + describe(e), e);
+    }
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName() + (message == null ? "" : " (" + message + ")");
+  }
+
+  private static long fingerprintOf(byte[] data) {
+    return ByteBuffer.wrap(data, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  private String knownFingerprints() {
+    StringBuilder sb = new StringBuilder(String.format("%016x", fingerprint()));
+    for (Schema older : SchemaHistory.releasedVersionsOf(schema.getFullName())) {
+      sb.append(", ").append(String.format("%016x",
+          SchemaNormalization.parsingFingerprint64(older)));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public Serializer<T> serializer() {
+    return (topic, value) -> encode(value);
+  }
+
+  @Override
+  public Deserializer<T> deserializer() {
+    return this::decode;
+  }
+
+  @Override
+  public String toString() {
+    return "AvroSerde[" + type.getSimpleName() + "]";
+  }
+}

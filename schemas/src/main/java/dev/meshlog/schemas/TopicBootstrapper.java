@@ -1,0 +1,128 @@
+package dev.meshlog.schemas;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates the mesh's topics from {@link Topics#ALL}, idempotently: missing topics are created with
+ * their partitions and configs; existing topics get missing partitions added and their
+ * {@code cleanup.policy} and retention brought in line. Running it twice changes nothing the
+ * second time.
+ */
+public final class TopicBootstrapper {
+
+  /** What one run did. */
+  public record Report(List<String> created, List<String> reconfigured, List<String> unchanged) {
+
+    /** One line for logs. */
+    public String summary() {
+      return "topics: " + created.size() + " created, " + reconfigured.size() + " reconfigured, "
+          + unchanged.size() + " unchanged";
+    }
+  }
+
+  private final Admin admin;
+
+  public TopicBootstrapper(Admin admin) {
+    this.admin = admin;
+  }
+
+  /** Creates or fixes every mesh topic with a replication factor fitting the cluster (at most 3). */
+  public Report ensureAll() {
+    return ensure(Topics.ALL, (short) -1);
+  }
+
+  /**
+   * Creates or fixes {@code topics}.
+   *
+   * @param replicationFactor replicas per partition, or -1 for min(3, brokers)
+   */
+  public Report ensure(Collection<? extends Topic<?, ?>> topics, short replicationFactor) {
+    try {
+      short replicas = replicationFactor > 0 ? replicationFactor
+          : (short) Math.min(3, admin.describeCluster().nodes().get().size());
+      Set<String> existing = admin.listTopics().names().get();
+      List<String> created = new ArrayList<>();
+      List<String> reconfigured = new ArrayList<>();
+      List<String> unchanged = new ArrayList<>();
+
+      List<NewTopic> toCreate = topics.stream().filter(t -> !existing.contains(t.name()))
+          .map(t -> t.newTopic(replicas)).collect(Collectors.toList());
+      if (!toCreate.isEmpty()) {
+        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> result :
+            admin.createTopics(toCreate).values().entrySet()) {
+          try {
+            result.getValue().get();
+            created.add(result.getKey());
+          } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+              throw e;
+            }
+          }
+        }
+      }
+
+      List<Topic<?, ?>> present = topics.stream().filter(t -> existing.contains(t.name()))
+          .collect(Collectors.toList());
+      if (!present.isEmpty()) {
+        Map<String, TopicDescription> descriptions = admin.describeTopics(
+            present.stream().map(Topic::name).toList()).allTopicNames().get();
+        Map<ConfigResource, Config> configs = admin.describeConfigs(present.stream()
+            .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList()).all().get();
+        Map<String, NewPartitions> grow = new HashMap<>();
+        Map<ConfigResource, Collection<AlterConfigOp>> alter = new HashMap<>();
+        for (Topic<?, ?> topic : present) {
+          boolean changed = false;
+          int partitions = descriptions.get(topic.name()).partitions().size();
+          if (partitions < topic.partitions()) {
+            grow.put(topic.name(), NewPartitions.increaseTo(topic.partitions()));
+            changed = true;
+          }
+          ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+          Config actual = configs.get(resource);
+          List<AlterConfigOp> ops = new ArrayList<>();
+          topic.configs().forEach((key, value) -> {
+            ConfigEntry entry = actual.get(key);
+            if (entry == null || !value.equals(entry.value())) {
+              ops.add(new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET));
+            }
+          });
+          if (!ops.isEmpty()) {
+            alter.put(resource, ops);
+            changed = true;
+          }
+          (changed ? reconfigured : unchanged).add(topic.name());
+        }
+        if (!grow.isEmpty()) {
+          admin.createPartitions(grow).all().get();
+        }
+        if (!alter.isEmpty()) {
+          admin.incrementalAlterConfigs(alter).all().get();
+        }
+      }
+      return new Report(List.copyOf(created), List.copyOf(reconfigured), List.copyOf(unchanged));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot create the mesh topics: " + e.getCause().getMessage(),
+          e.getCause());
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.meshlog.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import dev.meshlog.events.common.DeadLetter;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.policy.QuotaAllocations;
+import dev.meshlog.events.policy.QuotaUsage;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.security.CertificateSigningRequest;
+import dev.meshlog.events.security.IssuedCertificate;
+import dev.meshlog.events.status.ProxyStatus;
+import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.Topic.Cleanup;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The mesh's topics: the contract between its processes and with anyone who reads them. Keys are
+ * UTF-8 strings; values are Avro records in single-object encoding ({@link AvroSerde}).
+ */
+public final class Topics {
+
+  private static final Serde<String> KEY = Serdes.String();
+
+  /** Apply/delete/rollback requests, keyed by resource id {@code Kind/namespace/name}. */
+  public static final Topic<String, ConfigCommand> CONFIG_COMMANDS = new Topic<>(
+      "mesh.config.commands", KEY, AvroSerde.of(ConfigCommand.class), 6, Cleanup.DELETE,
+      Duration.ofDays(7), "Config change requests from meshctl, the API and the GitOps bridge.");
+
+  /** Accepted changes, keyed by resource id: the audit log, kept forever, never compacted. */
+  public static final Topic<String, ConfigEvent> CONFIG_EVENTS = new Topic<>(
+      "mesh.config.events", KEY, AvroSerde.of(ConfigEvent.class), 6, Cleanup.DELETE,
+      null, "Accepted config changes, each with its revision: the audit log.");
+
+  /** Rejected commands with field-level errors, keyed by resource id. */
+  public static final Topic<String, ConfigRejection> CONFIG_REJECTIONS = new Topic<>(
+      "mesh.config.rejections", KEY, AvroSerde.of(ConfigRejection.class), 6, Cleanup.DELETE,
+      Duration.ofDays(7), "Rejected config commands with the errors, field by field.");
+
+  /** Service instances with their leases, keyed by {@code namespace/service/instanceId}. */
+  public static final Topic<String, InstanceRegistration> REGISTRY_INSTANCES = new Topic<>(
+      "mesh.registry.instances", KEY, AvroSerde.of(InstanceRegistration.class), 6,
+      Cleanup.COMPACT, Duration.ofDays(1), "Service instances: registrations and heartbeats.");
+
+  /** The compiled view of each service, keyed by service host. */
+  public static final Topic<String, ServiceView> DISCOVERY_VIEWS = new Topic<>(
+      "mesh.discovery.views", KEY, AvroSerde.of(ServiceView.class), 12, Cleanup.COMPACT,
+      Duration.ofDays(1), "One compiled view per service host: what proxies run on.");
+
+  /** Each proxy's ACK/NACK of each view version, keyed by proxy id. */
+  public static final Topic<String, ProxyStatus> PROXY_STATUS = new Topic<>(
+      "mesh.proxy.status", KEY, AvroSerde.of(ProxyStatus.class), 6, Cleanup.COMPACT,
+      Duration.ofDays(1), "Which view versions each proxy applied or rejected.");
+
+  /** One event per request, keyed by edge {@code srcNs/srcService->dstNs/dstService}. */
+  public static final Topic<String, RequestEvent> TELEMETRY_REQUESTS = new Topic<>(
+      "mesh.telemetry.requests", KEY, AvroSerde.of(RequestEvent.class), 12, Cleanup.DELETE,
+      Duration.ofDays(3), "One event per request seen by a proxy.");
+
+  /** Windowed per-edge aggregates, keyed by {@code edge@windowStart/windowSize}. */
+  public static final Topic<String, EdgeMetrics> TELEMETRY_EDGES = new Topic<>(
+      "mesh.telemetry.edges", KEY, AvroSerde.of(EdgeMetrics.class), 6, Cleanup.COMPACT_DELETE,
+      Duration.ofDays(7), "Per-edge metrics per time window.");
+
+  /** Proxies' demand per quota and interval, keyed by quota key. */
+  public static final Topic<String, QuotaUsage> POLICY_USAGE = new Topic<>(
+      "mesh.policy.usage", KEY, AvroSerde.of(QuotaUsage.class), 6, Cleanup.DELETE,
+      Duration.ofHours(1), "Per-proxy quota usage reports.");
+
+  /** Each proxy's share of the global quotas, keyed by proxy id. */
+  public static final Topic<String, QuotaAllocations> POLICY_ALLOCATIONS = new Topic<>(
+      "mesh.policy.allocations", KEY, AvroSerde.of(QuotaAllocations.class), 6, Cleanup.COMPACT,
+      Duration.ofDays(1), "Per-proxy token rates for every global quota.");
+
+  /** Certificate signing requests, keyed by proxy id. */
+  public static final Topic<String, CertificateSigningRequest> SECURITY_CSR = new Topic<>(
+      "mesh.security.csr", KEY, AvroSerde.of(CertificateSigningRequest.class), 3,
+      Cleanup.DELETE, Duration.ofDays(1), "Workload certificate signing requests.");
+
+  /** Issued certificate chains (never private keys), keyed by proxy id. */
+  public static final Topic<String, IssuedCertificate> SECURITY_CERTS = new Topic<>(
+      "mesh.security.certs", KEY, AvroSerde.of(IssuedCertificate.class), 3, Cleanup.COMPACT,
+      Duration.ofDays(1), "Issued workload certificate chains.");
+
+  /** Records an application could not process, with the reason, keyed by application id. */
+  public static final Topic<String, DeadLetter> DEAD_LETTERS = new Topic<>(
+      "mesh.deadletter", KEY, AvroSerde.of(DeadLetter.class), 3, Cleanup.DELETE,
+      Duration.ofDays(14), "Poison pills, kept intact with the reason they failed.");
+
+  /** Every topic, in the order above. */
+  public static final List<Topic<String, ?>> ALL = List.of(
+      CONFIG_COMMANDS, CONFIG_EVENTS, CONFIG_REJECTIONS, REGISTRY_INSTANCES, DISCOVERY_VIEWS,
+      PROXY_STATUS, TELEMETRY_REQUESTS, TELEMETRY_EDGES, POLICY_USAGE, POLICY_ALLOCATIONS,
+      SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS);
+
+  private Topics() {}
+
+  /** The topic named {@code name}, if it is one of the mesh's. */
+  public static Optional<Topic<String, ?>> byName(String name) {
+    return ALL.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+}

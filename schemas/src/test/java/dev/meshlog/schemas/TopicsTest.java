@@ -1,0 +1,47 @@
+package dev.meshlog.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class TopicsTest {
+
+  @Test
+  void namesEveryTopicOnceUnderTheMeshPrefix() {
+    Set<String> names = new HashSet<>();
+    for (Topic<String, ?> topic : Topics.ALL) {
+      assertThat(topic.name()).startsWith("mesh.");
+      assertThat(names.add(topic.name())).as("duplicate %s", topic.name()).isTrue();
+    }
+  }
+
+  @Test
+  void hasASampleForEveryTopic() {
+    assertThat(SampleEvents.oneOfEach().keySet()).containsExactlyInAnyOrderElementsOf(Topics.ALL);
+  }
+
+  @Test
+  void keepsTheAuditLogForeverAndUncompacted() {
+    assertThat(Topics.CONFIG_EVENTS.configs())
+        .containsEntry("cleanup.policy", "delete")
+        .containsEntry("retention.ms", "-1");
+  }
+
+  @Test
+  void compactsTheLatestStateTopics() {
+    for (Topic<String, ?> topic : Set.of(Topics.REGISTRY_INSTANCES, Topics.DISCOVERY_VIEWS,
+        Topics.PROXY_STATUS, Topics.POLICY_ALLOCATIONS, Topics.SECURITY_CERTS)) {
+      assertThat(topic.configs()).as(topic.name()).containsEntry("cleanup.policy", "compact")
+          .doesNotContainKey("retention.ms");
+    }
+  }
+
+  @Test
+  void findsATopicByName() {
+    assertThat(Topics.byName("mesh.discovery.views")).contains(Topics.DISCOVERY_VIEWS);
+    assertThat(Topics.byName("mesh.nope")).isEmpty();
+  }
+}

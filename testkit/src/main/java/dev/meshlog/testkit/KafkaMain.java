@@ -1,0 +1,92 @@
+package dev.meshlog.testkit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import dev.meshlog.schemas.TopicBootstrapper;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * {@code ./meshlog kafka}: runs the embedded broker in the foreground on a persistent data
+ * directory, creates the mesh's topics, prints the bootstrap address and runs until interrupted.
+ */
+public final class KafkaMain {
+
+  private KafkaMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (System.getProperty("log4j2.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "classpath:log4j2-kafka.xml");
+    }
+    Path dataDir = Path.of(".meshlog-data");
+    int port = 0;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--data-dir" -> dataDir = Path.of(value(args, ++i, "--data-dir"));
+        case "--port" -> port = parsePort(value(args, ++i, "--port"));
+        case "-h", "--help" -> {
+          System.out.println(usage());
+          return;
+        }
+        default -> {
+          System.err.println("meshlog kafka: unknown argument " + args[i] + "\n" + usage());
+          System.exit(2);
+        }
+      }
+    }
+    Path kafkaDir = dataDir.resolve("kafka").toAbsolutePath();
+    EmbeddedKafka kafka = EmbeddedKafka.startPersistent(kafkaDir, port, Map.of());
+    try (Admin admin = kafka.admin()) {
+      TopicBootstrapper.Report report = new TopicBootstrapper(admin).ensureAll();
+      System.out.println(report.summary());
+    }
+    Path bootstrapFile = dataDir.resolve("bootstrap.servers");
+    Files.writeString(bootstrapFile, kafka.bootstrapServers() + "\n");
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("stopping Kafka ...");
+      kafka.close();
+      try {
+        Files.deleteIfExists(bootstrapFile);
+      } catch (java.io.IOException ignored) {
+        // the file is a hint; a stale one is checked by readers
+      }
+      System.out.println("Kafka stopped");
+      stopped.countDown();
+    }, "kafka-shutdown"));
+    System.out.println("Kafka is running. bootstrap.servers=" + kafka.bootstrapServers());
+    System.out.println("data: " + kafkaDir + "  (Ctrl-C to stop; data is kept)");
+    stopped.await();
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      System.err.println("meshlog kafka: " + flag + " needs a value\n" + usage());
+      System.exit(2);
+    }
+    return args[i];
+  }
+
+  private static int parsePort(String value) {
+    try {
+      int port = Integer.parseInt(value);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    System.err.println("meshlog kafka: --port " + value + " (expected: 0..65535)");
+    System.exit(2);
+    return -1;
+  }
+
+  private static String usage() {
+    return """
+        usage: meshlog kafka [--data-dir DIR] [--port N]
+          --data-dir DIR  where Kafka keeps its data (default .meshlog-data); reused on restart
+          --port N        client port (default: the last run's, else a free one)""";
+  }
+}

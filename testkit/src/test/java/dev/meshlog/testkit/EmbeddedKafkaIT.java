@@ -1,0 +1,139 @@
+package dev.meshlog.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.meshlog.schemas.SampleEvents;
+import dev.meshlog.schemas.Topic;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@WithKafka
+class EmbeddedKafkaIT {
+
+  private static TopicBootstrapper.Report firstRun;
+
+  @BeforeAll
+  static void createTopics(KafkaCluster kafka) {
+    try (Admin admin = kafka.admin()) {
+      firstRun = new TopicBootstrapper(admin).ensureAll();
+    }
+  }
+
+  @Test
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  void producesAndConsumesEveryTopicsValueTypeWithTheProjectSerdes(KafkaCluster kafka) throws Exception {
+    Map<Topic<String, ?>, Map.Entry<String, Object>> samples = SampleEvents.oneOfEach();
+    for (Map.Entry<Topic<String, ?>, Map.Entry<String, Object>> sample : samples.entrySet()) {
+      Topic topic = sample.getKey();
+      try (KafkaProducer producer = new KafkaProducer<>(kafka.clientConfig(),
+          topic.keySerde().serializer(), topic.valueSerde().serializer())) {
+        producer.send(new ProducerRecord<>(topic.name(), sample.getValue().getKey(),
+            sample.getValue().getValue())).get();
+      }
+      Map<String, Object> config = kafka.clientConfig();
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("it"));
+      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      try (KafkaConsumer consumer = new KafkaConsumer<>(config, topic.keySerde().deserializer(),
+          topic.valueSerde().deserializer())) {
+        consumer.subscribe(List.of(topic.name()));
+        List<ConsumerRecord> received = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (received.isEmpty() && System.nanoTime() < deadline) {
+          consumer.poll(Duration.ofMillis(200)).forEach(r -> received.add((ConsumerRecord) r));
+        }
+        assertThat(received).as(topic.name()).hasSize(1);
+        assertThat(received.get(0).key()).isEqualTo(sample.getValue().getKey());
+        assertThat(received.get(0).value()).as(topic.name()).isEqualTo(sample.getValue().getValue());
+      }
+    }
+  }
+
+  @Test
+  void createsEveryTopicWithItsPartitionsAndCleanupPolicy(KafkaCluster kafka) throws Exception {
+    assertThat(firstRun.created().size() + firstRun.unchanged().size() + firstRun.reconfigured().size())
+        .isEqualTo(Topics.ALL.size());
+    try (Admin admin = kafka.admin()) {
+      Map<String, TopicDescription> described = admin.describeTopics(
+          Topics.ALL.stream().map(Topic::name).toList()).allTopicNames().get();
+      for (Topic<String, ?> topic : Topics.ALL) {
+        assertThat(described.get(topic.name()).partitions()).as(topic.name())
+            .hasSize(topic.partitions());
+        Config config = admin.describeConfigs(List.of(new ConfigResource(
+            ConfigResource.Type.TOPIC, topic.name()))).all().get().values().iterator().next();
+        topic.configs().forEach((key, value) ->
+            assertThat(config.get(key).value()).as(topic.name() + " " + key).isEqualTo(value));
+      }
+    }
+  }
+
+  @Test
+  void bootstrappingTwiceChangesNothing(KafkaCluster kafka) {
+    try (Admin admin = kafka.admin()) {
+      TopicBootstrapper.Report again = new TopicBootstrapper(admin).ensureAll();
+      assertThat(again.created()).isEmpty();
+      assertThat(again.reconfigured()).isEmpty();
+      assertThat(again.unchanged()).hasSize(Topics.ALL.size());
+    }
+  }
+
+  @Test
+  void bootstrappingRepairsADriftedTopic(KafkaCluster kafka) throws Exception {
+    Topic<String, String> topic = new Topic<>(KafkaCluster.uniqueName("drift"),
+        Serdes.String(), Serdes.String(), 2, Topic.Cleanup.DELETE, Duration.ofHours(6), "test");
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+    try (Admin admin = kafka.admin()) {
+      TopicBootstrapper bootstrapper = new TopicBootstrapper(admin);
+      assertThat(bootstrapper.ensure(Set.of(topic), (short) 1).created())
+          .containsExactly(topic.name());
+      Map<ConfigResource, java.util.Collection<AlterConfigOp>> drift = new HashMap<>();
+      drift.put(resource, List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "1000"),
+          AlterConfigOp.OpType.SET)));
+      admin.incrementalAlterConfigs(drift).all().get();
+      awaitRetention(admin, resource, "1000");
+
+      TopicBootstrapper.Report report = bootstrapper.ensure(Set.of(topic), (short) 1);
+      assertThat(report.reconfigured()).containsExactly(topic.name());
+      awaitRetention(admin, resource, Long.toString(Duration.ofHours(6).toMillis()));
+    }
+  }
+
+  /** Topic config changes reach describeConfigs asynchronously in KRaft. */
+  private static void awaitRetention(Admin admin, ConfigResource resource, String expected)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    String actual = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+        actual = config.get("retention.ms").value();
+        if (expected.equals(actual)) {
+          return;
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        actual = e.getCause().toString(); // a new topic is unknown to describeConfigs for a moment
+      }
+    }
+    assertThat(actual).as("retention.ms of " + resource.name()).isEqualTo(expected);
+  }
+}
