@@ -20,6 +20,8 @@ public final class KafkaMain {
     if (System.getProperty("log4j2.configurationFile") == null) {
       System.setProperty("log4j2.configurationFile", "classpath:log4j2-kafka.xml");
     }
+    // Our shutdown hook stops Kafka, which logs while stopping: Log4j must outlive it.
+    System.setProperty("log4j2.shutdownHookEnabled", "false");
     Path dataDir = Path.of(".meshlog-data");
     int port = 0;
     for (int i = 0; i < args.length; i++) {
