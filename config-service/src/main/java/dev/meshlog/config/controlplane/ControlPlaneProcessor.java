@@ -1,0 +1,390 @@
+package dev.meshlog.config.controlplane;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.meshlog.config.model.FieldProblem;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.events.common.DeadLetter;
+import dev.meshlog.events.config.ChangeType;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.config.FieldError;
+import dev.meshlog.events.config.RejectionReason;
+import dev.meshlog.events.discovery.ChangeTrigger;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.RegistrationState;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Judges config commands, tracks instances and their leases, and publishes the views that change.
+ * One instance runs in the single control-plane task; see {@link ControlPlaneTopology}.
+ */
+final class ControlPlaneProcessor implements Processor<String, byte[], String, Object> {
+
+  static final String APPLICATION = "meshlog-config-service";
+  private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
+
+  private final ResourceCheck check;
+  private final Discovery discovery;
+  private final Duration leaseScanInterval;
+
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<String, ConfigEvent> resources;
+  private KeyValueStore<String, ConfigEvent> revisions;
+  private KeyValueStore<String, InstanceRegistration> instances;
+  private KeyValueStore<String, ServiceView> views;
+  private boolean fullSyncPending = true;
+
+  ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval) {
+    this.check = check;
+    this.discovery = discovery;
+    this.leaseScanInterval = leaseScanInterval;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    this.resources = context.getStateStore(ControlPlaneTopology.RESOURCES_STORE);
+    this.revisions = context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    this.instances = context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
+    this.views = context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
+    // Rebuild the in-memory model from the restored stores.
+    try (KeyValueIterator<String, ConfigEvent> it = resources.all()) {
+      it.forEachRemaining(kv -> discovery.applyConfig(kv.value));
+    }
+    try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
+      it.forEachRemaining(kv -> discovery.applyInstance(kv.key, kv.value));
+    }
+    context.schedule(leaseScanInterval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+  }
+
+  @Override
+  public void process(Record<String, byte[]> record) {
+    String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
+    if (topic.equals(Topics.CONFIG_COMMANDS.name())) {
+      ConfigCommand command;
+      try {
+        command = Topics.CONFIG_COMMANDS.deserializeValue(record.value());
+      } catch (RuntimeException e) {
+        deadLetter(record, e);
+        return;
+      }
+      if (command == null) {
+        return; // a tombstone on the commands topic means nothing
+      }
+      handleCommand(record.key(), command);
+    } else if (topic.equals(Topics.REGISTRY_INSTANCES.name())) {
+      InstanceRegistration instance;
+      try {
+        instance = Topics.REGISTRY_INSTANCES.deserializeValue(record.value());
+      } catch (RuntimeException e) {
+        deadLetter(record, e);
+        return;
+      }
+      handleInstance(record.key(), instance);
+    }
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  private void handleCommand(String key, ConfigCommand command) {
+    long now = now();
+    ResourceId id = new ResourceId(command.getResource().getKind(),
+        command.getResource().getNamespace(), command.getResource().getName());
+    if (!id.key().equals(key)) {
+      reject(key, command, RejectionReason.MALFORMED, null, List.of(FieldProblem.of("key",
+          "record key " + key + " does not match the command's resource " + id.key())), now);
+      return;
+    }
+    ConfigEvent current = resources.get(key);
+    long currentRevision = current == null ? latestRevision(key) : current.getRevision();
+    Long expected = command.getExpectedRevision();
+    if (expected != null && expected != (current == null ? 0L : current.getRevision())) {
+      reject(key, command, RejectionReason.CONFLICT, currentRevision, List.of(new FieldProblem(
+          "expectedRevision", Long.toString(expected), current == null
+              ? "conflict: " + key + " does not exist (expected revision 0 to create it)"
+              : "conflict: " + key + " is at revision " + current.getRevision())), now);
+      return;
+    }
+    switch (command.getOperation()) {
+      case APPLY -> apply(key, id, command, current, currentRevision, command.getDocument(), null, now);
+      case DELETE -> delete(key, command, current, currentRevision, now);
+      case ROLLBACK -> rollback(key, id, command, current, currentRevision, now);
+      default -> reject(key, command, RejectionReason.MALFORMED, currentRevision, List.of(
+          new FieldProblem("operation", String.valueOf(command.getOperation()),
+              "unknown operation (expected: APPLY, DELETE or ROLLBACK)")), now);
+    }
+  }
+
+  private void apply(String key, ResourceId id, ConfigCommand command, ConfigEvent current,
+                     long currentRevision, String document, Long rolledBackTo, long now) {
+    if (document == null || document.isBlank()) {
+      reject(key, command, RejectionReason.MALFORMED, currentRevision,
+          List.of(FieldProblem.of("document", "missing (an apply carries the whole resource)")), now);
+      return;
+    }
+    ResourceCheck.Result result = check.check(document);
+    if (!result.ok()) {
+      reject(key, command, RejectionReason.INVALID, currentRevision, result.problems(), now);
+      return;
+    }
+    Resource resource = result.resource();
+    if (!resource.id().equals(id)) {
+      reject(key, command, RejectionReason.MALFORMED, currentRevision, List.of(new FieldProblem(
+          "metadata", resource.id().key(), "the document is " + resource.id().key()
+              + " but the command is for " + id.key())), now);
+      return;
+    }
+    String hash = resource.sha256();
+    if (current != null && hash.equals(current.getDocumentHash())) {
+      emitEvent(key, event(command, current.getRevision(), ChangeType.UNCHANGED,
+          current.getDocument(), hash, rolledBackTo, now), false);
+      return;
+    }
+    ChangeType type = current == null ? ChangeType.CREATED : ChangeType.UPDATED;
+    emitEvent(key, event(command, currentRevision + 1, type, resource.canonicalJson(), hash,
+        rolledBackTo, now), true);
+  }
+
+  private void delete(String key, ConfigCommand command, ConfigEvent current, long currentRevision,
+                      long now) {
+    if (current == null) {
+      reject(key, command, RejectionReason.NOT_FOUND, currentRevision,
+          List.of(FieldProblem.of("metadata.name", key + " does not exist")), now);
+      return;
+    }
+    emitEvent(key, event(command, currentRevision + 1, ChangeType.DELETED, null, "", null, now), true);
+  }
+
+  private void rollback(String key, ResourceId id, ConfigCommand command, ConfigEvent current,
+                        long currentRevision, long now) {
+    Long target = command.getRollbackToRevision();
+    ConfigEvent old = target == null ? null
+        : revisions.get(ControlPlaneTopology.revisionKey(key, target));
+    if (old == null) {
+      reject(key, command, RejectionReason.NOT_FOUND, currentRevision, List.of(new FieldProblem(
+          "rollbackToRevision", String.valueOf(target), "no such revision of " + key
+              + (currentRevision == 0 ? " (it has none)" : " (expected: 1.." + currentRevision + ")"))),
+          now);
+      return;
+    }
+    if (old.getDocument() == null) {
+      reject(key, command, RejectionReason.INVALID, currentRevision, List.of(new FieldProblem(
+          "rollbackToRevision", target.toString(), "revision " + target + " of " + key
+              + " is a deletion; delete the resource instead")), now);
+      return;
+    }
+    apply(key, id, command, current, currentRevision, old.getDocument(), target, now);
+  }
+
+  private long latestRevision(String key) {
+    // A deleted resource keeps counting: its next revision follows the deletion's.
+    String from = ControlPlaneTopology.revisionKey(key, 0);
+    String to = ControlPlaneTopology.revisionKey(key, Long.MAX_VALUE);
+    try (KeyValueIterator<String, ConfigEvent> it = revisions.reverseRange(from, to)) {
+      return it.hasNext() ? it.next().value.getRevision() : 0L;
+    }
+  }
+
+  private static ConfigEvent event(ConfigCommand command, long revision, ChangeType type,
+                                   String document, String hash, Long rolledBackTo, long now) {
+    return ConfigEvent.newBuilder()
+        .setCommandId(command.getCommandId())
+        .setResource(command.getResource())
+        .setApiVersion(command.getApiVersion())
+        .setRevision(revision)
+        .setChangeType(type)
+        .setDocument(document)
+        .setDocumentHash(hash)
+        .setRolledBackToRevision(rolledBackTo)
+        .setActor(command.getActor())
+        .setSource(command.getSource())
+        .setRequestedAt(command.getRequestedAt())
+        .setAcceptedAt(Instant.ofEpochMilli(now))
+        .build();
+  }
+
+  private void emitEvent(String key, ConfigEvent event, boolean changed) {
+    context.forward(new Record<>(key, (Object) event, event.getAcceptedAt().toEpochMilli()),
+        ControlPlaneTopology.EVENTS_SINK);
+    if (!changed) {
+      return;
+    }
+    revisions.put(ControlPlaneTopology.revisionKey(key, event.getRevision()), event);
+    if (event.getChangeType() == ChangeType.DELETED) {
+      resources.delete(key);
+    } else {
+      resources.put(key, event);
+    }
+    Set<String> hosts = discovery.applyConfig(event);
+    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
+        .setResource(key).setRevision(event.getRevision())
+        .setRequestedAt(event.getRequestedAt()).build());
+  }
+
+  private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,
+                      List<FieldProblem> problems, long now) {
+    List<FieldError> errors = new ArrayList<>();
+    for (FieldProblem p : problems) {
+      errors.add(FieldError.newBuilder().setPath(p.path()).setValue(p.value())
+          .setMessage(p.message()).build());
+    }
+    ConfigRejection rejection = ConfigRejection.newBuilder()
+        .setCommandId(command.getCommandId())
+        .setResource(command.getResource())
+        .setReason(reason)
+        .setErrors(errors)
+        .setCurrentRevision(revision)
+        .setActor(command.getActor())
+        .setCommitId(command.getSource() == null ? null : command.getSource().getCommitId())
+        .setRequestedAt(command.getRequestedAt())
+        .setRejectedAt(Instant.ofEpochMilli(now))
+        .build();
+    context.forward(new Record<>(key, (Object) rejection, now), ControlPlaneTopology.REJECTIONS_SINK);
+  }
+
+  // ---- registry -------------------------------------------------------------------------------
+
+  private void handleInstance(String key, InstanceRegistration instance) {
+    long now = now();
+    InstanceRegistration previous = instances.get(key);
+    if (instance == null || instance.getState() == RegistrationState.DEREGISTERED
+        || lapsed(instance, now)) {
+      if (previous != null) {
+        instances.delete(key);
+        publish(discovery.applyInstance(key, null), null);
+      }
+      return;
+    }
+    instances.put(key, instance);
+    if (previous != null && sameExceptLease(previous, instance)) {
+      return; // a heartbeat: the lease is longer, the views are the same
+    }
+    publish(discovery.applyInstance(key, instance), null);
+  }
+
+  private static boolean lapsed(InstanceRegistration instance, long now) {
+    return instance.getHeartbeatAt().toEpochMilli() + instance.getLeaseDurationMillis() <= now;
+  }
+
+  private static boolean sameExceptLease(InstanceRegistration a, InstanceRegistration b) {
+    InstanceRegistration bWithA = InstanceRegistration.newBuilder(b)
+        .setHeartbeatAt(a.getHeartbeatAt())
+        .setLeaseDurationMillis(a.getLeaseDurationMillis())
+        .build();
+    return a.equals(bWithA);
+  }
+
+  private void onTick(long timestamp) {
+    if (fullSyncPending) {
+      fullSyncPending = false;
+      Set<String> all = new TreeSet<>(discovery.hosts());
+      try (KeyValueIterator<String, ServiceView> it = views.all()) {
+        it.forEachRemaining(kv -> all.add(kv.key));
+      }
+      publish(all, null);
+    }
+    List<String> lapsed = new ArrayList<>();
+    try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, InstanceRegistration> kv = it.next();
+        if (lapsed(kv.value, timestamp)) {
+          lapsed.add(kv.key);
+        }
+      }
+    }
+    Set<String> hosts = new TreeSet<>();
+    for (String key : lapsed) {
+      LOG.info("lease of {} lapsed; removing it from every view", key);
+      instances.delete(key);
+      hosts.addAll(discovery.applyInstance(key, null));
+    }
+    publish(hosts, null);
+  }
+
+  // ---- views ----------------------------------------------------------------------------------
+
+  private void publish(Set<String> hosts, ChangeTrigger trigger) {
+    if (hosts.isEmpty()) {
+      return;
+    }
+    long now = now();
+    for (String host : new TreeSet<>(hosts)) {
+      ServiceView previous = views.get(host);
+      Optional<ServiceView> compiled = discovery.compile(host, Instant.ofEpochMilli(now));
+      ServiceView next;
+      if (compiled.isEmpty()) {
+        if (previous == null || previous.getRemoved()) {
+          continue;
+        }
+        next = ServiceView.newBuilder().setHost(host).setService(previous.getService())
+            .setNamespace(previous.getNamespace()).setRemoved(true).setVersion(0)
+            .setGeneratedAt(Instant.ofEpochMilli(now)).build();
+      } else {
+        next = compiled.get();
+      }
+      if (previous != null && sameContent(previous, next)) {
+        continue;
+      }
+      ServiceView versioned = ServiceView.newBuilder(next)
+          .setVersion(previous == null ? 1 : previous.getVersion() + 1)
+          .setGeneratedAt(Instant.ofEpochMilli(now))
+          .setTriggeredBy(trigger)
+          .build();
+      views.put(host, versioned);
+      context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
+    }
+  }
+
+  private static boolean sameContent(ServiceView a, ServiceView b) {
+    ServiceView bLikeA = ServiceView.newBuilder(b).setVersion(a.getVersion())
+        .setGeneratedAt(a.getGeneratedAt()).setTriggeredBy(a.getTriggeredBy()).build();
+    return a.equals(bLikeA);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private void deadLetter(Record<String, byte[]> record, RuntimeException e) {
+    RecordMetadata meta = context.recordMetadata().orElse(null);
+    LOG.warn("poison pill on {}: {}", meta == null ? "?" : meta.topic(), e.getMessage());
+    DeadLetter letter = DeadLetter.newBuilder()
+        .setApplication(APPLICATION)
+        .setSourceTopic(meta == null ? "" : meta.topic())
+        .setPartition(meta == null ? -1 : meta.partition())
+        .setOffset(meta == null ? -1 : meta.offset())
+        .setKey(record.key() == null ? null
+            : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+        .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+        .setReason(String.valueOf(e.getMessage()))
+        .setExceptionClass(e.getClass().getName())
+        .setFailedAt(Instant.ofEpochMilli(now()))
+        .build();
+    context.forward(new Record<>(APPLICATION, (Object) letter, now()),
+        ControlPlaneTopology.DEAD_LETTER_SINK);
+  }
+
+  private long now() {
+    return context.currentSystemTimeMs();
+  }
+}

@@ -1,0 +1,223 @@
+package dev.meshlog.config.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshlog.config.model.FieldProblem;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.events.common.DeadLetter;
+import dev.meshlog.events.config.ChangeType;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.config.RejectionReason;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ControlPlaneCommandsTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String KEY = "VirtualService/default/reviews";
+
+  /** A stand-in for the real validator: a weight above 100 is the only error it knows. */
+  private static final ResourceCheck CHECK = json -> {
+    Resource r = Resource.fromJson(json);
+    int weight = r.spec().path("weight").asInt(0);
+    return weight > 100
+        ? ResourceCheck.Result.invalid(List.of(new FieldProblem("spec.weight",
+            Integer.toString(weight), "weight: " + weight + " (expected: 0..100)")))
+        : ResourceCheck.Result.valid(r);
+  };
+
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, ConfigCommand> commands;
+  private TestInputTopic<String, byte[]> rawCommands;
+  private TestOutputTopic<String, ConfigEvent> events;
+  private TestOutputTopic<String, ConfigRejection> rejections;
+  private TestOutputTopic<String, DeadLetter> deadLetters;
+
+  @BeforeEach
+  void start() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "config-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(
+        ControlPlaneTopology.build(CHECK, Discovery.NONE, Duration.ofSeconds(1)), props,
+        Instant.parse("2026-11-24T12:00:00Z"));
+    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
+        Topics.CONFIG_COMMANDS.valueSerde().serializer());
+    rawCommands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(),
+        Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    events = driver.createOutputTopic(Topics.CONFIG_EVENTS.name(), Serdes.String().deserializer(),
+        Topics.CONFIG_EVENTS.valueSerde().deserializer());
+    rejections = driver.createOutputTopic(Topics.CONFIG_REJECTIONS.name(),
+        Serdes.String().deserializer(), Topics.CONFIG_REJECTIONS.valueSerde().deserializer());
+    deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
+        Serdes.String().deserializer(), Topics.DEAD_LETTERS.valueSerde().deserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private static Resource reviews(int weight) {
+    ObjectNode spec = JSON.createObjectNode().put("weight", weight);
+    return new Resource("networking.istio.io/v1", "VirtualService", "default", "reviews",
+        Map.of(), spec);
+  }
+
+  private ConfigEvent send(ConfigCommand command) {
+    commands.pipeInput(KEY, command);
+    assertThat(rejections.isEmpty()).as("rejected: %s", rejections.isEmpty() ? "" : rejections.readValue()).isTrue();
+    ConfigEvent event = events.readValue();
+    assertThat(event.getCommandId()).isEqualTo(command.getCommandId());
+    return event;
+  }
+
+  private ConfigRejection rejected(ConfigCommand command) {
+    commands.pipeInput(KEY, command);
+    assertThat(events.isEmpty()).isTrue();
+    ConfigRejection rejection = rejections.readValue();
+    assertThat(rejection.getCommandId()).isEqualTo(command.getCommandId());
+    return rejection;
+  }
+
+  @Test
+  void acceptsANewResourceAsRevisionOne() {
+    ConfigEvent event = send(Commands.apply(reviews(10)));
+    assertThat(event.getRevision()).isEqualTo(1);
+    assertThat(event.getChangeType()).isEqualTo(ChangeType.CREATED);
+    assertThat(Resource.fromJson(event.getDocument())).isEqualTo(reviews(10));
+    assertThat(event.getActor()).isEqualTo("tester");
+    assertThat(event.getAcceptedAt()).isEqualTo(Instant.parse("2026-11-24T12:00:00Z"));
+  }
+
+  @Test
+  void eachChangeAddsOneRevision() {
+    send(Commands.apply(reviews(10)));
+    ConfigEvent second = send(Commands.apply(reviews(20)));
+    assertThat(second.getRevision()).isEqualTo(2);
+    assertThat(second.getChangeType()).isEqualTo(ChangeType.UPDATED);
+  }
+
+  @Test
+  void reapplyingAnIdenticalSpecCreatesNoNewRevision() {
+    send(Commands.apply(reviews(10)));
+    ConfigEvent again = send(Commands.apply(reviews(10)));
+    assertThat(again.getChangeType()).isEqualTo(ChangeType.UNCHANGED);
+    assertThat(again.getRevision()).isEqualTo(1);
+    assertThat(send(Commands.apply(reviews(30))).getRevision()).isEqualTo(2);
+  }
+
+  @Test
+  void rejectsAStaleExpectedRevisionAsAConflict() {
+    send(Commands.apply(reviews(10)));
+    send(Commands.apply(reviews(20)));
+    ConfigRejection rejection = rejected(Commands.apply(reviews(30), 1L));
+    assertThat(rejection.getReason()).isEqualTo(RejectionReason.CONFLICT);
+    assertThat(rejection.getCurrentRevision()).isEqualTo(2);
+    assertThat(rejection.getErrors().get(0).getMessage())
+        .isEqualTo("conflict: VirtualService/default/reviews is at revision 2");
+    assertThat(send(Commands.apply(reviews(30), 2L)).getRevision()).isEqualTo(3);
+  }
+
+  @Test
+  void expectedRevisionZeroCreatesOnlyWhenAbsent() {
+    assertThat(send(Commands.apply(reviews(10), 0L)).getRevision()).isEqualTo(1);
+    assertThat(rejected(Commands.apply(reviews(20), 0L)).getReason())
+        .isEqualTo(RejectionReason.CONFLICT);
+  }
+
+  @Test
+  void rejectsAnInvalidDocumentWithItsFieldErrors() {
+    ConfigRejection rejection = rejected(Commands.apply(reviews(120)));
+    assertThat(rejection.getReason()).isEqualTo(RejectionReason.INVALID);
+    assertThat(rejection.getErrors()).singleElement().satisfies(e -> {
+      assertThat(e.getPath()).isEqualTo("spec.weight");
+      assertThat(e.getValue()).isEqualTo("120");
+      assertThat(e.getMessage()).isEqualTo("weight: 120 (expected: 0..100)");
+    });
+  }
+
+  @Test
+  void rejectsDeletingAResourceThatDoesNotExist() {
+    assertThat(rejected(Commands.delete("VirtualService", "default", "reviews")).getReason())
+        .isEqualTo(RejectionReason.NOT_FOUND);
+  }
+
+  @Test
+  void revisionsKeepCountingAfterADeleteAndRecreate() {
+    send(Commands.apply(reviews(10)));
+    ConfigEvent deleted = send(Commands.delete("VirtualService", "default", "reviews"));
+    assertThat(deleted.getChangeType()).isEqualTo(ChangeType.DELETED);
+    assertThat(deleted.getRevision()).isEqualTo(2);
+    assertThat(deleted.getDocument()).isNull();
+    ConfigEvent recreated = send(Commands.apply(reviews(10)));
+    assertThat(recreated.getRevision()).isEqualTo(3);
+    assertThat(recreated.getChangeType()).isEqualTo(ChangeType.CREATED);
+  }
+
+  @Test
+  void rollbackWritesANewRevisionWithTheOldSpec() {
+    send(Commands.apply(reviews(10)));
+    send(Commands.apply(reviews(20)));
+    send(Commands.apply(reviews(30)));
+    ConfigEvent rolledBack = send(Commands.rollback("VirtualService", "default", "reviews", 1));
+    assertThat(rolledBack.getRevision()).isEqualTo(4);
+    assertThat(rolledBack.getRolledBackToRevision()).isEqualTo(1L);
+    assertThat(Resource.fromJson(rolledBack.getDocument())).isEqualTo(reviews(10));
+  }
+
+  @Test
+  void rollbackToARevisionThatNeverExistedIsRejected() {
+    send(Commands.apply(reviews(10)));
+    ConfigRejection rejection = rejected(Commands.rollback("VirtualService", "default", "reviews", 7));
+    assertThat(rejection.getReason()).isEqualTo(RejectionReason.NOT_FOUND);
+    assertThat(rejection.getErrors().get(0).getMessage())
+        .isEqualTo("no such revision of VirtualService/default/reviews (expected: 1..1)");
+  }
+
+  @Test
+  void rejectsACommandWhoseKeyIsNotItsResource() {
+    ConfigCommand command = Commands.apply(reviews(10));
+    commands.pipeInput("VirtualService/default/ratings", command);
+    assertThat(rejections.readValue().getReason()).isEqualTo(RejectionReason.MALFORMED);
+    assertThat(events.isEmpty()).isTrue();
+  }
+
+  @Test
+  void sendsACorruptCommandToTheDeadLetterTopicAndKeepsGoing() {
+    rawCommands.pipeInput(KEY, new byte[] {1, 2, 3, 4});
+    DeadLetter letter = deadLetters.readValue();
+    assertThat(letter.getSourceTopic()).isEqualTo(Topics.CONFIG_COMMANDS.name());
+    assertThat(letter.getReason()).contains("shorter than the 10-byte single-object header");
+    assertThat(letter.getValue().array()).containsExactly(1, 2, 3, 4);
+    assertThat(send(Commands.apply(reviews(10))).getRevision()).isEqualTo(1);
+  }
+
+  @Test
+  void keepsEveryRevisionInTheHistoryStore() {
+    send(Commands.apply(reviews(10)));
+    send(Commands.apply(reviews(20)));
+    List<Long> revisions = new ArrayList<>();
+    driver.<String, ConfigEvent>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE).all()
+        .forEachRemaining(kv -> revisions.add(kv.value.getRevision()));
+    assertThat(revisions).containsExactly(1L, 2L);
+  }
+}
