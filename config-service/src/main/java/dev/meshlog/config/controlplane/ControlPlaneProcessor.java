@@ -144,7 +144,16 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           List.of(FieldProblem.of("document", "missing (an apply carries the whole resource)")), now);
       return;
     }
-    ResourceCheck.Result result = check.check(document);
+    ResourceCheck.Result result;
+    try {
+      result = check.check(document);
+    } catch (RuntimeException e) {
+      // A validator bug must cost one command, never the control plane.
+      LOG.error("checking {} failed", key, e);
+      reject(key, command, RejectionReason.MALFORMED, currentRevision, List.of(FieldProblem.of(
+          "document", "could not be checked: " + e)), now);
+      return;
+    }
     if (!result.ok()) {
       reject(key, command, RejectionReason.INVALID, currentRevision, result.problems(), now);
       return;
