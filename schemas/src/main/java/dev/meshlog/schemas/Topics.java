@@ -9,6 +9,7 @@ import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.gitops.GitSyncState;
 import dev.meshlog.events.policy.QuotaAllocations;
 import dev.meshlog.events.policy.QuotaUsage;
 import dev.meshlog.events.registry.InstanceRegistration;
@@ -102,11 +103,19 @@ public final class Topics {
       "mesh.deadletter", KEY, AvroSerde.of(DeadLetter.class), 3, Cleanup.DELETE,
       Duration.ofDays(14), "Poison pills, kept intact with the reason they failed.");
 
+  /**
+   * How far the GitOps bridge got in each git source, keyed by {@code repository#branch#path}:
+   * the last commit whose commands were submitted (in the same transaction).
+   */
+  public static final Topic<String, GitSyncState> GITOPS_STATE = new Topic<>(
+      "mesh.gitops.state", KEY, AvroSerde.of(GitSyncState.class), 1, Cleanup.COMPACT,
+      null, "The last commit the GitOps bridge applied, per repository, branch and path.");
+
   /** Every topic, in the order above. */
   public static final List<Topic<String, ?>> ALL = List.of(
       CONFIG_COMMANDS, CONFIG_EVENTS, CONFIG_REJECTIONS, REGISTRY_INSTANCES, DISCOVERY_VIEWS,
       PROXY_STATUS, TELEMETRY_REQUESTS, TELEMETRY_EDGES, POLICY_USAGE, POLICY_ALLOCATIONS,
-      SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS);
+      SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE);
 
   private Topics() {}
 

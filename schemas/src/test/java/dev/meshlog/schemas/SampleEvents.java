@@ -28,6 +28,7 @@ import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.gitops.GitSyncState;
 import dev.meshlog.events.policy.QuotaAllocation;
 import dev.meshlog.events.policy.QuotaAllocations;
 import dev.meshlog.events.policy.QuotaUsage;
@@ -160,6 +161,9 @@ public final class SampleEvents {
             .setSourceTopic("mesh.telemetry.requests").setPartition(3).setOffset(42)
             .setValue(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}))
             .setReason("not Avro single-object encoding").setFailedAt(T0).build()));
+    samples.put(Topics.GITOPS_STATE, Map.entry("file:///repo#main#mesh",
+        GitSyncState.newBuilder().setRepository("file:///repo").setBranch("main").setPath("mesh")
+            .setCommitId("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c").setAppliedAt(T0).build()));
     return samples;
   }
 }
