@@ -1,0 +1,363 @@
+package dev.meshlog.config.client;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.status.ProxyStatus;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The config log's client: submits commands and waits for their outcomes, and reads the current
+ * state of the mesh (resources, histories, views, proxy statuses) from Kafka in one shot.
+ *
+ * <p>{@link #submit} takes the end offsets of {@code mesh.config.events} and
+ * {@code mesh.config.rejections} <em>before</em> it produces, then reads from there and matches
+ * outcomes to commands by command id, so an answer cannot be missed however fast it comes. With a
+ * {@code transactional.id} in its config, each submit is one Kafka transaction, together with any
+ * records passed alongside (the GitOps bridge writes its progress that way), and a second client
+ * with the same id fences this one.
+ *
+ * <p>Thread-safe: submits may run concurrently (each borrows its own outcome consumer).
+ */
+public final class MeshClient implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MeshClient.class);
+
+  /** Default time to wait for outcomes and reads. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Map<String, Object> config;
+  private final Duration timeout;
+  private final boolean transactional;
+  private final ConcurrentLinkedDeque<KafkaConsumer<String, byte[]>> idleConsumers =
+      new ConcurrentLinkedDeque<>();
+  private final Object producerLock = new Object();
+  private KafkaProducer<String, byte[]> producer;
+  private LogReader reader;
+  private volatile boolean closed;
+
+  /**
+   * @param kafkaConfig Kafka client config: at least {@code bootstrap.servers}; a
+   *     {@code transactional.id} makes every submit one transaction
+   * @param timeout how long to wait for outcomes, and for each read
+   */
+  public MeshClient(Map<String, Object> kafkaConfig, Duration timeout) {
+    this.config = Map.copyOf(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.transactional = config.containsKey(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+  }
+
+  /** A client of the cluster at {@code bootstrapServers} with the default timeout. */
+  public static MeshClient connect(String bootstrapServers) {
+    return new MeshClient(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+        DEFAULT_TIMEOUT);
+  }
+
+  /** How long submits and reads wait. */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  /**
+   * Sends {@code commands} and waits for the outcome of each.
+   *
+   * @return one outcome per command, in command order
+   * @throws SubmitTimeoutException naming the commands that got no answer in time
+   */
+  public List<Outcome> submit(List<ConfigCommand> commands) {
+    return submit(commands, List.of());
+  }
+
+  /**
+   * Sends {@code commands}, and {@code alongside} in the same transaction (a transactional client
+   * only), then waits for the outcome of each command.
+   *
+   * @return one outcome per command, in command order
+   * @throws SubmitTimeoutException naming the commands that got no answer in time
+   * @throws IllegalStateException if another client with the same transactional id took over
+   */
+  public List<Outcome> submit(List<ConfigCommand> commands,
+                              List<ProducerRecord<String, byte[]>> alongside) {
+    if (!alongside.isEmpty() && !transactional) {
+      throw new IllegalArgumentException("records alongside commands need a transactional client");
+    }
+    if (commands.isEmpty() && alongside.isEmpty()) {
+      return List.of();
+    }
+    KafkaConsumer<String, byte[]> consumer = borrowConsumer();
+    boolean healthy = false;
+    try {
+      // Take the end offsets now, before producing: every answer lies beyond them.
+      List<TopicPartition> partitions = new ArrayList<>(consumer.assignment());
+      consumer.seekToEnd(partitions);
+      partitions.forEach(tp -> consumer.position(tp, timeout));
+      produce(commands, alongside);
+      List<Outcome> outcomes = await(consumer, commands);
+      healthy = true;
+      return outcomes;
+    } finally {
+      if (healthy && !closed) {
+        idleConsumers.push(consumer);
+      } else {
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(1)));
+      }
+    }
+  }
+
+  private void produce(List<ConfigCommand> commands, List<ProducerRecord<String, byte[]>> alongside) {
+    synchronized (producerLock) {
+      KafkaProducer<String, byte[]> p = producer();
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      try {
+        if (transactional) {
+          p.beginTransaction();
+        }
+        for (ConfigCommand command : commands) {
+          sent.add(p.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(),
+              ConfigCommands.id(command.getResource()).key(),
+              Topics.CONFIG_COMMANDS.serializeValue(command))));
+        }
+        for (ProducerRecord<String, byte[]> record : alongside) {
+          sent.add(p.send(record));
+        }
+        if (transactional) {
+          p.commitTransaction();
+        } else {
+          p.flush();
+        }
+        for (Future<RecordMetadata> future : sent) {
+          future.get();
+        }
+      } catch (ProducerFencedException e) {
+        closeProducer();
+        throw new IllegalStateException("another writer with transactional id "
+            + config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) + " took over; stopping", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        abortQuietly(p);
+        throw new IllegalStateException("interrupted while sending commands", e);
+      } catch (ExecutionException | KafkaException e) {
+        abortQuietly(p);
+        Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+        throw new IllegalStateException("cannot send commands to "
+            + Topics.CONFIG_COMMANDS.name() + ": " + cause.getMessage(), cause);
+      }
+    }
+  }
+
+  private void abortQuietly(KafkaProducer<String, byte[]> p) {
+    if (!transactional) {
+      return;
+    }
+    try {
+      p.abortTransaction();
+    } catch (KafkaException e) {
+      // The producer is unusable; a fresh one is made on the next submit.
+      closeProducer();
+    }
+  }
+
+  private List<Outcome> await(KafkaConsumer<String, byte[]> consumer, List<ConfigCommand> commands) {
+    Map<String, ConfigCommand> pending = new LinkedHashMap<>();
+    commands.forEach(c -> pending.put(c.getCommandId(), c));
+    Map<String, Outcome> answers = new HashMap<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!pending.isEmpty() && System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+        Outcome outcome = decode(record, pending);
+        if (outcome != null) {
+          pending.remove(outcome.command().getCommandId());
+          answers.put(outcome.command().getCommandId(), outcome);
+        }
+      }
+    }
+    List<Outcome> ordered = new ArrayList<>();
+    for (ConfigCommand command : commands) {
+      Outcome outcome = answers.get(command.getCommandId());
+      if (outcome != null) {
+        ordered.add(outcome);
+      }
+    }
+    if (!pending.isEmpty()) {
+      throw new SubmitTimeoutException(timeout, ordered, List.copyOf(pending.values()));
+    }
+    return ordered;
+  }
+
+  private static Outcome decode(ConsumerRecord<String, byte[]> record,
+                                Map<String, ConfigCommand> pending) {
+    try {
+      if (record.topic().equals(Topics.CONFIG_EVENTS.name())) {
+        ConfigEvent event = Topics.CONFIG_EVENTS.deserializeValue(record.value());
+        ConfigCommand command = event == null ? null : pending.get(event.getCommandId());
+        return command == null ? null
+            : new Outcome(command, event, null, record.partition(), record.offset());
+      }
+      ConfigRejection rejection = Topics.CONFIG_REJECTIONS.deserializeValue(record.value());
+      ConfigCommand command = rejection == null ? null : pending.get(rejection.getCommandId());
+      return command == null ? null
+          : new Outcome(command, null, rejection, record.partition(), record.offset());
+    } catch (SerializationException e) {
+      LOG.warn("skipping undecodable outcome {}-{}@{}: {}", record.topic(), record.partition(),
+          record.offset(), e.getMessage());
+      return null;
+    }
+  }
+
+  private KafkaConsumer<String, byte[]> borrowConsumer() {
+    if (closed) {
+      throw new IllegalStateException("client closed");
+    }
+    KafkaConsumer<String, byte[]> consumer = idleConsumers.poll();
+    if (consumer != null) {
+      return consumer;
+    }
+    consumer = new KafkaConsumer<>(LogReader.consumerConfig(config, timeout),
+        new StringDeserializer(), new ByteArrayDeserializer());
+    try {
+      List<TopicPartition> partitions = new ArrayList<>();
+      partitions.addAll(LogReader.partitions(consumer, Topics.CONFIG_EVENTS.name(), timeout));
+      partitions.addAll(LogReader.partitions(consumer, Topics.CONFIG_REJECTIONS.name(), timeout));
+      consumer.assign(partitions);
+      return consumer;
+    } catch (RuntimeException e) {
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(1)));
+      throw e;
+    }
+  }
+
+  private KafkaProducer<String, byte[]> producer() {
+    if (producer == null) {
+      Map<String, Object> producerConfig = new HashMap<>(config);
+      producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+      producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+      producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+      producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
+      producerConfig.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+          (int) Math.max(timeout.toMillis(), 1_000));
+      producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+          (int) Math.min(Math.max(timeout.toMillis(), 1_000), 30_000));
+      producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
+          new ByteArraySerializer());
+      if (transactional) {
+        try {
+          producer.initTransactions();
+        } catch (KafkaException e) {
+          closeProducer();
+          throw new IllegalStateException("cannot start transactions as "
+              + config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    return producer;
+  }
+
+  private void closeProducer() {
+    if (producer != null) {
+      producer.close(Duration.ofSeconds(2));
+      producer = null;
+    }
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** Every resource that exists now, sorted by id (the audit log folded). */
+  public SortedMap<ResourceId, CurrentResource> resources() {
+    ConfigFold fold = new ConfigFold(false);
+    read(r -> r.readToEnd(Topics.CONFIG_EVENTS, (key, event) -> fold.accept(event)));
+    return fold.current();
+  }
+
+  /** Every revision of {@code id}, oldest first; empty when it never existed. */
+  public List<Revision> history(ResourceId id) {
+    ConfigFold fold = new ConfigFold(true);
+    String key = id.key();
+    read(r -> r.readToEnd(Topics.CONFIG_EVENTS, (k, event) -> {
+      if (key.equals(k)) {
+        fold.accept(event);
+      }
+    }));
+    return fold.history(id);
+  }
+
+  /** The latest view per host (including views of removed hosts, flagged {@code removed}). */
+  public Map<String, ServiceView> views() {
+    Map<String, ServiceView> views = new LinkedHashMap<>();
+    read(r -> views.putAll(r.latest(Topics.DISCOVERY_VIEWS)));
+    return views;
+  }
+
+  /** The latest status per proxy id. */
+  public Map<String, ProxyStatus> proxyStatuses() {
+    Map<String, ProxyStatus> statuses = new LinkedHashMap<>();
+    read(r -> statuses.putAll(r.latest(Topics.PROXY_STATUS)));
+    return statuses;
+  }
+
+  private synchronized void read(java.util.function.Consumer<LogReader> action) {
+    if (closed) {
+      throw new IllegalStateException("client closed");
+    }
+    if (reader == null) {
+      reader = new LogReader(config, timeout);
+    }
+    action.accept(reader);
+  }
+
+  /** The Kafka config this client was made with (copied). */
+  public Map<String, Object> kafkaConfig() {
+    return config;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    synchronized (producerLock) {
+      closeProducer();
+    }
+    KafkaConsumer<String, byte[]> consumer;
+    while ((consumer = idleConsumers.poll()) != null) {
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(1)));
+    }
+    synchronized (this) {
+      if (reader != null) {
+        reader.close();
+        reader = null;
+      }
+    }
+  }
+}
