@@ -1,0 +1,5 @@
+/**
+ * Pure read models over the latest views and proxy statuses: per-proxy sync state (SYNCED,
+ * STALE, NACK), convergence time of config changes, and the problems found in views (analyze).
+ */
+package dev.meshlog.config.status;
