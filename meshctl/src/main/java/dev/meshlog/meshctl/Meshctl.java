@@ -1,0 +1,107 @@
+package dev.meshlog.meshctl;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Map;
+
+import dev.meshlog.config.client.MeshClient;
+import dev.meshlog.config.model.Durations;
+import org.apache.kafka.clients.CommonClientConfigs;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The {@code meshctl} command: options every subcommand shares, and how it reaches the cluster. */
+@Command(name = "meshctl", mixinStandardHelpOptions = true, version = "meshctl 0.1.0",
+    description = "Controls a Meshlog mesh: config (apply, get, delete, history, rollback), "
+        + "GitOps, analysis and proxy status, all through the mesh's Kafka topics.",
+    subcommands = {ApplyCommand.class, DeleteCommand.class, GetCommand.class,
+        HistoryCommand.class, RollbackCommand.class, AnalyzeCommand.class,
+        ProxyStatusCommand.class, GitopsCommand.class, CommandLine.HelpCommand.class})
+public final class Meshctl implements Runnable {
+
+  /** Everything went as asked. */
+  public static final int OK = 0;
+  /** A command was rejected, a resource is invalid or missing, or analysis found errors. */
+  public static final int FAILED = 1;
+  /** The command line was wrong. */
+  public static final int USAGE = 2;
+  /** Kafka or the control plane did not answer in time. */
+  public static final int UNREACHABLE = 3;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--bootstrap-server", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers (default: $MESHLOG_BOOTSTRAP, else "
+          + ".meshlog-data/bootstrap.servers in the current directory or $MESHLOG_HOME)")
+  String bootstrapServer;
+
+  @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "DURATION",
+      defaultValue = "30s", converter = DurationConverter.class,
+      description = "How long to wait for Kafka and the control plane (default: ${DEFAULT-VALUE})")
+  Duration timeout;
+
+  private final Environment environment;
+
+  /** The command for {@code environment}. */
+  Meshctl(Environment environment) {
+    this.environment = environment;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The process environment. */
+  Environment environment() {
+    return environment;
+  }
+
+  /** The bootstrap servers, or a usage error naming where they were looked for. */
+  String bootstrapServers() {
+    return Bootstrap.resolve(bootstrapServer, environment).orElseThrow(() ->
+        new CommandLine.ParameterException(spec.commandLine(), Bootstrap.missingMessage(environment)));
+  }
+
+  /** The bootstrap servers if configured, else a placeholder (for messages). */
+  String bootstrapServer() {
+    return Bootstrap.resolve(bootstrapServer, environment).orElse("(none)");
+  }
+
+  /** Kafka client config for the cluster. */
+  Map<String, Object> kafkaConfig() {
+    return Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+  }
+
+  /** A new client of the cluster; the caller closes it. */
+  MeshClient client() {
+    return new MeshClient(kafkaConfig(), timeout);
+  }
+
+  /** The standard output. */
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  /** The error output. */
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
+  /** Parses Istio-style durations ({@code 10s}, {@code 1m30s}) for options. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.meshlog.meshctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MeshctlArgumentsTest {
+
+  @TempDir
+  Path dir;
+
+  private Run meshctl(String... args) {
+    return Run.meshctl(Run.environment(dir, Map.of()), args);
+  }
+
+  @Test
+  void helpListsEveryCommand() {
+    Run run = meshctl("--help");
+    assertThat(run.code()).isZero();
+    assertThat(run.out()).contains("apply", "delete", "get", "history", "rollback", "analyze",
+        "proxy-status", "gitops");
+  }
+
+  @Test
+  void anUnknownKindIsAUsageErrorListingTheKinds() {
+    Run run = meshctl("get", "virtualservise", "--bootstrap-server", "127.0.0.1:1");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("unknown kind virtualservise")
+        .contains("VirtualService, DestinationRule");
+  }
+
+  @Test
+  void anUnknownOutputFormatIsAUsageError() {
+    Run run = meshctl("get", "vs", "-o", "xml", "--bootstrap-server", "127.0.0.1:1");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("xml").contains("table, yaml, json");
+  }
+
+  @Test
+  void rollbackNeedsARevision() {
+    Run run = meshctl("rollback", "vs", "reviews", "--bootstrap-server", "127.0.0.1:1");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("--to-revision");
+  }
+
+  @Test
+  void aBadTimeoutIsAUsageErrorSayingWhatIsExpected() {
+    Run run = meshctl("get", "vs", "--timeout", "soon");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("duration: soon (expected e.g. 10s");
+  }
+
+  @Test
+  void withoutAClusterItSaysWhereItLooked() {
+    Run run = meshctl("get", "vs");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("no Kafka cluster configured").contains("MESHLOG_BOOTSTRAP")
+        .contains(dir.resolve(".meshlog-data/bootstrap.servers").toString());
+  }
+
+  @Test
+  void anUnreachableClusterExitsThreeNamingIt() {
+    Run run = meshctl("--bootstrap-server", "127.0.0.1:1", "--timeout", "1s", "get", "vs");
+    assertThat(run.code()).isEqualTo(Meshctl.UNREACHABLE);
+    assertThat(run.err()).contains("cannot reach Kafka at 127.0.0.1:1 within 1s");
+  }
+
+  @Test
+  void sharedOptionsWorkAfterTheSubcommandToo() {
+    Run run = meshctl("get", "vs", "--bootstrap-server", "127.0.0.1:1", "--timeout", "1s");
+    assertThat(run.code()).isEqualTo(Meshctl.UNREACHABLE);
+    assertThat(run.err()).contains("cannot reach Kafka at 127.0.0.1:1");
+  }
+
+  @Test
+  void deleteWithoutANameIsAUsageError() {
+    Run run = meshctl("delete", "vs", "--bootstrap-server", "127.0.0.1:1");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+  }
+}
