@@ -80,6 +80,128 @@ final class Bookinfo {
             weight: 10
       """;
 
+  /**
+   * A whole Bookinfo mesh: canary routing for reviews, fault injection for ratings, an ingress
+   * gateway, an external API, mTLS, authorization, a quota and a Sidecar; one VirtualService
+   * still routes to {@code ratings-next}, which has not been deployed.
+   */
+  static final String MESH = REVIEWS_DESTINATION_RULE + "---\n" + REVIEWS_CANARY + """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: ratings, namespace: default}
+      spec:
+        host: ratings
+        trafficPolicy:
+          outlierDetection: {consecutive5xxErrors: 3}
+        subsets:
+        - name: v1
+          labels: {version: v1}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: ratings, namespace: default}
+      spec:
+        hosts: [ratings]
+        http:
+        - fault:
+            delay: {fixedDelay: 2s, percentage: {value: 10}}
+          route:
+          - destination: {host: ratings, subset: v1}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: ratings-next, namespace: default}
+      spec:
+        hosts: [ratings-preview.example.com]
+        gateways: [bookinfo-gateway]
+        http:
+        - route:
+          - destination: {host: ratings-next}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Gateway
+      metadata: {name: bookinfo-gateway, namespace: default}
+      spec:
+        selector: {istio: ingressgateway}
+        servers:
+        - port: {number: 8080, name: http, protocol: HTTP}
+          hosts: ["*.example.com"]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: bookinfo, namespace: default}
+      spec:
+        hosts: [bookinfo.example.com]
+        gateways: [bookinfo-gateway]
+        http:
+        - match:
+          - uri: {prefix: /reviews}
+          route:
+          - destination: {host: reviews, subset: v1}
+        - route:
+          - destination: {host: productpage}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: googleapis, namespace: default}
+      spec:
+        hosts: [www.googleapis.com]
+        location: MESH_EXTERNAL
+        resolution: DNS
+        ports:
+        - {name: https, number: 443, protocol: TLS}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: googleapis, namespace: default}
+      spec:
+        hosts: [www.googleapis.com]
+        tcp:
+        - route:
+          - destination: {host: www.googleapis.com, port: {number: 443}}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default, namespace: meshlog-system}
+      spec:
+        mtls: {mode: STRICT}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: ratings-viewer, namespace: default}
+      spec:
+        selector:
+          matchLabels: {app: ratings}
+        rules:
+        - from:
+          - source: {principals: [cluster.local/ns/default/sa/bookinfo-reviews]}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: RequestAuthentication
+      metadata: {name: productpage-jwt, namespace: default}
+      spec:
+        selector:
+          matchLabels: {app: productpage}
+        jwtRules:
+        - issuer: https://accounts.example.com
+      ---
+      apiVersion: policy.meshlog.dev/v1
+      kind: RateLimit
+      metadata: {name: ratings-reads, namespace: default}
+      spec:
+        host: ratings
+        requestsPerUnit: 100
+        unit: SECOND
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Sidecar
+      metadata: {name: default, namespace: default}
+      spec:
+        egress:
+        - hosts: ["./*", "meshlog-system/*"]
+      """;
+
   private static final YAMLMapper YAML = new YAMLMapper();
 
   private Bookinfo() {}
