@@ -179,6 +179,22 @@ public final class ViewCompiler {
     return out;
   }
 
+  /**
+   * The hosts whose view may change as time passes from {@code from} to {@code to} with no
+   * event: those of instances alive at {@code from} whose lease lapses by {@code to}. A caller
+   * recompiles them on a timer (a Streams punctuator), since a silent instance sends nothing.
+   */
+  public Set<String> affectedHosts(Instant from, Instant to, ConfigSnapshot config,
+                                   Collection<InstanceRegistration> instances) {
+    Set<String> out = new TreeSet<>();
+    for (InstanceRegistration instance : instances) {
+      if (Mesh.alive(instance, from) && !Mesh.alive(instance, to)) {
+        out.addAll(affectedHosts(instance, instance, config, instances));
+      }
+    }
+    return out;
+  }
+
   private CompiledView compile(String host, Mesh mesh, Instant now) {
     Instant at = now.truncatedTo(ChronoUnit.MILLIS);
     ServiceView.Builder view = ServiceView.newBuilder().setHost(host).setVersion(0).setGeneratedAt(at);

@@ -163,6 +163,21 @@ class AffectedHostsTest {
   }
 
   @Test
+  void namesTheServicesWhoseLeasesLapseAsTimePasses() {
+    List<InstanceRegistration> registry = new ArrayList<>(instances());
+    registry.add(InstanceRegistration.newBuilder(
+            instance("reviews", "v4", "reviews-v4-0001", "10.0.0.20", "us-east1-b"))
+        .setHeartbeatAt(NOW.minusSeconds(25)).build());
+
+    assertThat(COMPILER.affectedHosts(NOW, NOW.plusSeconds(4), config(MESH), registry)).isEmpty();
+    assertThat(COMPILER.affectedHosts(NOW, NOW.plusSeconds(5), config(MESH), registry)).containsExactly(REVIEWS);
+    Map<String, CompiledView> now = COMPILER.compileAll(config(MESH), registry, NOW);
+    Map<String, CompiledView> later = COMPILER.compileAll(config(MESH), registry, NOW.plusSeconds(5));
+    assertThat(now.keySet()).filteredOn(h -> !later.get(h).sameContentAs(now.get(h).view()))
+        .containsExactly(REVIEWS);
+  }
+
+  @Test
   void namesOnlyTheServiceWhenAnInstanceChangesItsLabels() {
     InstanceRegistration v1 = instance("reviews", "v1", "reviews-v1-6c8b", "10.0.0.12", "us-east1-b");
     InstanceRegistration relabelled = InstanceRegistration.newBuilder(v1)
