@@ -1,0 +1,300 @@
+package dev.meshlog.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshlog.config.ConfigService;
+import dev.meshlog.config.controlplane.ControlPlaneApp;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.events.config.ChangeSource;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.Operation;
+import dev.meshlog.events.config.ResourceRef;
+import dev.meshlog.events.config.SourceType;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.RegistrationState;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.EmbeddedKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Config propagation at scale: with N services (default 1,000), 10 instances each and three
+ * resources per service loaded, how long from {@code apply} of one VirtualService to its view on
+ * {@code mesh.discovery.views}, and to a subscribed consumer — beside the raw produce→consume
+ * latency of the same broker in the same run (the floor). Then the full rebuild of the control
+ * plane's state from the topics after a restart, with its time and heap.
+ */
+public final class ConfigPropagationBench {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ConfigPropagationBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int services = 1000;
+    int perService = 10;
+    int applies = 300;
+    String bootstrap = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--services" -> services = Integer.parseInt(args[++i]);
+        case "--instances-per-service" -> perService = Integer.parseInt(args[++i]);
+        case "--applies" -> applies = Integer.parseInt(args[++i]);
+        case "--bootstrap-server" -> bootstrap = args[++i];
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    EmbeddedKafka kafka = bootstrap == null ? EmbeddedKafka.startTemporary() : null;
+    String servers = bootstrap != null ? bootstrap : kafka.bootstrapServers();
+    try {
+      run(servers, services, perService, applies);
+    } finally {
+      if (kafka != null) {
+        kafka.close();
+      }
+    }
+  }
+
+  static void run(String servers, int services, int perService, int applies) throws Exception {
+    Map<String, Object> client = Map.of("bootstrap.servers", servers);
+    try (Admin admin = Admin.create(client)) {
+      new TopicBootstrapper(admin).ensureAll();
+      admin.createTopics(List.of(new NewTopic("bench.floor", 1, (short) 1))).all().get();
+    }
+    System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
+        services, services * perService, services * 3, applies);
+
+    List<Double> floor = measureFloor(servers, applies);
+
+    Path stateDir = Files.createTempDirectory("bench-config-");
+    String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
+    ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
+        stateDir.resolve("a"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        ConfigService.resourceCheck(), ConfigService.discovery());
+    app.start();
+    if (!app.awaitRunning(Duration.ofMinutes(2))) {
+      throw new IllegalStateException("control plane did not start");
+    }
+
+    long loadStart = System.nanoTime();
+    try (KafkaProducer<String, byte[]> producer = producer(servers);
+         KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name())) {
+      for (int s = 0; s < services; s++) {
+        for (int i = 0; i < perService; i++) {
+          InstanceRegistration instance = instance(s, i);
+          producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
+              instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
+              Topics.REGISTRY_INSTANCES.serializeValue(instance)));
+        }
+        for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
+          producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
+              Topics.CONFIG_COMMANDS.serializeValue(command(r))));
+        }
+      }
+      producer.flush();
+      // Loaded when every service's view shows its 10 instances and its routes.
+      java.util.Set<String> complete = new java.util.HashSet<>();
+      while (complete.size() < services) {
+        for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(200))) {
+          ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+          if (view.getEndpoints().size() == perService && !view.getHttpRoutes().isEmpty()) {
+            complete.add(view.getHost());
+          }
+        }
+      }
+      System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+
+      List<Double> toView = new ArrayList<>();
+      List<Double> toConsumer = new ArrayList<>();
+      for (int n = 0; n < applies; n++) {
+        int s = (n * 7919) % services;
+        Resource vs = virtualService(s, 50 + (n % 40));
+        ConfigCommand command = command(vs);
+        String host = host(s);
+        long sent = System.currentTimeMillis();
+        long sentNanos = System.nanoTime();
+        producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
+            Topics.CONFIG_COMMANDS.serializeValue(command)));
+        producer.flush();
+        boolean seen = false;
+        while (!seen) {
+          for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
+            if (!r.key().equals(host)) {
+              continue;
+            }
+            ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+            if (view.getTriggeredBy() != null
+                && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
+              toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
+              toView.add((double) (r.timestamp() - sent));
+              seen = true;
+            }
+          }
+        }
+      }
+      System.out.println();
+      System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
+      System.out.println("| --- | --- | --- | --- | --- | --- |");
+      System.out.println(new Stats(floor).row("floor: produce → consume, same broker"));
+      System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
+      System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
+      System.out.printf("%np99 ratio (apply → consumer) / floor: %.1f×%n",
+          new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99));
+    }
+    app.close();
+
+    // Rebuild: a fresh instance with empty local state restores from the changelogs.
+    System.gc();
+    long heapBefore = usedHeap();
+    long rebuildStart = System.nanoTime();
+    ControlPlaneApp rebuilt = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
+        stateDir.resolve("b"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        ConfigService.resourceCheck(), ConfigService.discovery());
+    rebuilt.start();
+    if (!rebuilt.awaitRunning(Duration.ofMinutes(5))) {
+      throw new IllegalStateException("rebuild did not finish");
+    }
+    double rebuildSeconds = (System.nanoTime() - rebuildStart) / 1e9;
+    System.gc();
+    long heapAfter = usedHeap();
+    System.out.printf("%nfull rebuild after restart (empty local state, restore from changelogs): "
+        + "%.1f s; heap held by the control plane ≈ %d MiB%n", rebuildSeconds,
+        Math.max(0, heapAfter - heapBefore) >> 20);
+    rebuilt.close();
+  }
+
+  private static List<Double> measureFloor(String servers, int n) throws Exception {
+    List<Double> latencies = new ArrayList<>();
+    try (KafkaProducer<String, byte[]> producer = producer(servers);
+         KafkaConsumer<String, byte[]> consumer = consumer(servers, "bench.floor")) {
+      for (int i = 0; i < n; i++) {
+        long sent = System.nanoTime();
+        producer.send(new ProducerRecord<>("bench.floor", "k", new byte[200]));
+        producer.flush();
+        boolean seen = false;
+        while (!seen) {
+          seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
+        }
+        latencies.add((System.nanoTime() - sent) / 1e6);
+      }
+    }
+    return latencies;
+  }
+
+  private static long usedHeap() {
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static KafkaProducer<String, byte[]> producer(String servers) {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+        new StringSerializer(), new ByteArraySerializer());
+  }
+
+  private static KafkaConsumer<String, byte[]> consumer(String servers, String topic) {
+    KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+        new StringDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+        .map(p -> new TopicPartition(topic, p.partition())).toList();
+    consumer.assign(partitions);
+    consumer.seekToEnd(partitions);
+    partitions.forEach(consumer::position);
+    return consumer;
+  }
+
+  private static String ns(int s) {
+    return "ns" + (s % 50);
+  }
+
+  private static String name(int s) {
+    return "svc" + s;
+  }
+
+  private static String host(int s) {
+    return name(s) + "." + ns(s) + ".svc.cluster.local";
+  }
+
+  private static InstanceRegistration instance(int s, int i) {
+    Instant now = Instant.now();
+    String version = i % 2 == 0 ? "v1" : "v2";
+    return InstanceRegistration.newBuilder()
+        .setInstanceId(name(s) + "-" + i).setService(name(s)).setNamespace(ns(s))
+        .setAddress("10." + (s / 250) + "." + (s % 250) + "." + (i + 1)).setPort(15006)
+        .setLabels(Map.of("app", name(s), "version", version))
+        .setZone("zone-" + (i % 3)).setCluster("bench").setServiceAccount(name(s))
+        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(3_600_000)
+        .setRegisteredAt(now).setHeartbeatAt(now).build();
+  }
+
+  private static Resource destinationRule(int s) {
+    ObjectNode spec = JSON.createObjectNode().put("host", name(s));
+    spec.putObject("trafficPolicy").putObject("loadBalancer").put("simple", "ROUND_ROBIN");
+    ArrayNode subsets = spec.putArray("subsets");
+    for (String v : List.of("v1", "v2")) {
+      ObjectNode subset = subsets.addObject().put("name", v);
+      subset.putObject("labels").put("version", v);
+    }
+    return new Resource("networking.istio.io/v1", "DestinationRule", ns(s), name(s), Map.of(), spec);
+  }
+
+  private static Resource virtualService(int s, int v1Weight) {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.putArray("hosts").add(name(s));
+    ArrayNode route = spec.putArray("http").addObject().putArray("route");
+    ObjectNode first = route.addObject().put("weight", v1Weight);
+    first.putObject("destination").put("host", name(s)).put("subset", "v1");
+    ObjectNode second = route.addObject().put("weight", 100 - v1Weight);
+    second.putObject("destination").put("host", name(s)).put("subset", "v2");
+    return new Resource("networking.istio.io/v1", "VirtualService", ns(s), name(s), Map.of(), spec);
+  }
+
+  private static Resource authorization(int s) {
+    ObjectNode spec = JSON.createObjectNode().put("action", "ALLOW");
+    spec.putObject("selector").putObject("matchLabels").put("app", name(s));
+    spec.putArray("rules").addObject().putArray("from").addObject().putObject("source")
+        .putArray("namespaces").add(ns(s));
+    return new Resource("security.istio.io/v1", "AuthorizationPolicy", ns(s), name(s) + "-allow",
+        Map.of(), spec);
+  }
+
+  private static ConfigCommand command(Resource r) {
+    return ConfigCommand.newBuilder()
+        .setCommandId(UUID.randomUUID().toString())
+        .setResource(ResourceRef.newBuilder().setKind(r.kind()).setNamespace(r.namespace())
+            .setName(r.name()).build())
+        .setApiVersion(r.apiVersion())
+        .setOperation(Operation.APPLY)
+        .setDocument(r.canonicalJson())
+        .setActor("bench")
+        .setSource(ChangeSource.newBuilder().setType(SourceType.CLI).build())
+        .setRequestedAt(Instant.now())
+        .build();
+  }
+}

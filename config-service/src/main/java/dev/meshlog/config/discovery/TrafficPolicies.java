@@ -1,0 +1,146 @@
+package dev.meshlog.config.discovery;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.meshlog.events.discovery.ConnectionPool;
+import dev.meshlog.events.discovery.ConsistentHash;
+import dev.meshlog.events.discovery.LbPolicy;
+import dev.meshlog.events.discovery.LoadBalancer;
+import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.TlsMode;
+import dev.meshlog.events.discovery.TrafficPolicy;
+
+/** Translates a DestinationRule's trafficPolicy and subsets into their view form. */
+final class TrafficPolicies {
+
+  private TrafficPolicies() {}
+
+  /** {@code spec.trafficPolicy}, or null when the rule sets none. */
+  static TrafficPolicy trafficPolicy(JsonNode policy) {
+    if (policy == null) {
+      return null;
+    }
+    JsonNode tls = Json.field(policy, "tls");
+    return TrafficPolicy.newBuilder()
+        .setLoadBalancer(loadBalancer(Json.field(policy, "loadBalancer")))
+        .setConnectionPool(connectionPool(Json.field(policy, "connectionPool")))
+        .setOutlierDetection(outlierDetection(Json.field(policy, "outlierDetection")))
+        .setTlsMode(tls == null ? TlsMode.UNSPECIFIED : TlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED")))
+        .build();
+  }
+
+  /**
+   * {@code spec.subsets}; a subset's own trafficPolicy is merged over the rule's, setting by
+   * setting (load balancer, connection pool, outlier detection, TLS), as Istio does. A subset
+   * without a policy of its own has none in the view: proxies use the host's.
+   */
+  static List<Subset> subsets(JsonNode spec, TrafficPolicy hostPolicy) {
+    List<Subset> out = new ArrayList<>();
+    for (JsonNode subset : Json.items(spec, "subsets")) {
+      out.add(Subset.newBuilder()
+          .setName(Json.text(subset, "name", ""))
+          .setLabels(Json.stringMap(subset, "labels"))
+          .setTrafficPolicy(merge(trafficPolicy(Json.field(subset, "trafficPolicy")), hostPolicy))
+          .build());
+    }
+    return out;
+  }
+
+  private static TrafficPolicy merge(TrafficPolicy own, TrafficPolicy inherited) {
+    if (own == null || inherited == null) {
+      return own;
+    }
+    return TrafficPolicy.newBuilder()
+        .setLoadBalancer(own.getLoadBalancer() != null ? own.getLoadBalancer() : inherited.getLoadBalancer())
+        .setConnectionPool(own.getConnectionPool() != null ? own.getConnectionPool() : inherited.getConnectionPool())
+        .setOutlierDetection(own.getOutlierDetection() != null
+            ? own.getOutlierDetection() : inherited.getOutlierDetection())
+        .setTlsMode(own.getTlsMode() != TlsMode.UNSPECIFIED ? own.getTlsMode() : inherited.getTlsMode())
+        .build();
+  }
+
+  private static LoadBalancer loadBalancer(JsonNode node) {
+    if (node == null) {
+      return null;
+    }
+    JsonNode locality = Json.field(node, "localityLbSetting");
+    return LoadBalancer.newBuilder()
+        .setSimple(lbPolicy(Json.text(node, "simple")))
+        .setConsistentHash(consistentHash(Json.field(node, "consistentHash")))
+        .setLocalityEnabled(Json.bool(locality, "enabled", true))
+        .setFailoverPriorities(Json.strings(locality, "failoverPriority"))
+        .build();
+  }
+
+  private static LbPolicy lbPolicy(String simple) {
+    if (simple == null) {
+      return LbPolicy.UNSPECIFIED;
+    }
+    return switch (simple.toUpperCase(Locale.ROOT)) {
+      case "ROUND_ROBIN" -> LbPolicy.ROUND_ROBIN;
+      case "LEAST_REQUEST", "LEAST_CONN" -> LbPolicy.LEAST_REQUEST; // LEAST_CONN: Istio's deprecated name
+      case "RANDOM" -> LbPolicy.RANDOM;
+      case "PASSTHROUGH" -> LbPolicy.PASSTHROUGH;
+      default -> LbPolicy.UNSPECIFIED;
+    };
+  }
+
+  private static ConsistentHash consistentHash(JsonNode node) {
+    if (node == null) {
+      return null;
+    }
+    JsonNode cookie = Json.field(node, "httpCookie");
+    Long ringSize = Json.longValue(Json.field(node, "ringHash"), "minimumRingSize");
+    return ConsistentHash.newBuilder()
+        .setHttpHeaderName(Json.text(node, "httpHeaderName"))
+        .setHttpCookieName(Json.text(cookie, "name"))
+        .setHttpCookieTtlMillis(Json.millis(cookie, "ttl"))
+        .setUseSourceIp(Json.bool(node, "useSourceIp", false))
+        .setMinimumRingSize(ringSize != null ? ringSize : Json.longValue(node, "minimumRingSize"))
+        .build();
+  }
+
+  private static ConnectionPool connectionPool(JsonNode node) {
+    if (node == null) {
+      return null;
+    }
+    JsonNode tcp = Json.field(node, "tcp");
+    JsonNode http = Json.field(node, "http");
+    Long idle = Json.millis(http, "idleTimeout");
+    return ConnectionPool.newBuilder()
+        .setMaxConnections(Json.integer(tcp, "maxConnections"))
+        .setConnectTimeoutMillis(Json.millis(tcp, "connectTimeout"))
+        .setMaxPendingRequests(Json.integer(http, "http1MaxPendingRequests"))
+        .setMaxRequests(Json.integer(http, "http2MaxRequests"))
+        .setMaxRequestsPerConnection(Json.integer(http, "maxRequestsPerConnection"))
+        .setMaxRetries(Json.integer(http, "maxRetries"))
+        .setIdleTimeoutMillis(idle != null ? idle : Json.millis(tcp, "idleTimeout"))
+        .build();
+  }
+
+  /** Istio's defaults where the rule is silent: interval 10s, baseEjectionTime 30s, maxEjectionPercent 10. */
+  private static OutlierDetection outlierDetection(JsonNode node) {
+    if (node == null) {
+      return null;
+    }
+    Integer consecutive5xx = Json.integer(node, "consecutive5xxErrors");
+    Long interval = Json.millis(node, "interval");
+    Long baseEjection = Json.millis(node, "baseEjectionTime");
+    Integer maxEjection = Json.integer(node, "maxEjectionPercent");
+    Integer minHealth = Json.integer(node, "minHealthPercent");
+    return OutlierDetection.newBuilder()
+        // consecutiveErrors: Istio's deprecated name for consecutive5xxErrors
+        .setConsecutive5xxErrors(consecutive5xx != null ? consecutive5xx : Json.integer(node, "consecutiveErrors"))
+        .setConsecutiveGatewayErrors(Json.integer(node, "consecutiveGatewayErrors"))
+        .setIntervalMillis(interval != null ? interval : 10_000L)
+        .setBaseEjectionTimeMillis(baseEjection != null ? baseEjection : 30_000L)
+        .setMaxEjectionPercent(maxEjection != null ? maxEjection : 10)
+        .setMinHealthPercent(minHealth != null ? minHealth : 0)
+        .build();
+  }
+}

@@ -1,0 +1,421 @@
+package dev.meshlog.config.discovery;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.meshlog.config.model.Hosts;
+import dev.meshlog.config.model.Kind;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.GatewayServer;
+import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.QuotaPolicy;
+import dev.meshlog.events.discovery.RateUnit;
+import dev.meshlog.events.discovery.ServicePort;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.events.registry.InstanceRegistration;
+
+/**
+ * Compiles config resources and registered instances into the discovery view of each host,
+ * with Istio's semantics; pure: no Kafka, no clock, same inputs give an equal view.
+ *
+ * <p>Hosts with a view: every registered service ({@code name.namespace.svc.cluster.local}, as
+ * long as any registration of it is known, whatever its state: a service scaled to zero keeps
+ * its view, as a Kubernetes Service outlives its pods), every ServiceEntry host, and every
+ * Gateway ({@code gateway.<name>.<namespace>}).
+ *
+ * <p>Resources must be validated. A resource shaped otherwise makes {@link #compile} throw an
+ * {@link IllegalArgumentException} naming it; the caller keeps publishing the previous view.
+ */
+public final class ViewCompiler {
+
+  /** Where resources without a selector apply to the whole mesh. */
+  public static final String DEFAULT_ROOT_NAMESPACE = "meshlog-system";
+
+  private final String rootNamespace;
+
+  /** A compiler whose root namespace is {@value #DEFAULT_ROOT_NAMESPACE}. */
+  public ViewCompiler() {
+    this(DEFAULT_ROOT_NAMESPACE);
+  }
+
+  /** A compiler whose mesh-wide resources live in {@code rootNamespace}. */
+  public ViewCompiler(String rootNamespace) {
+    this.rootNamespace = Objects.requireNonNull(rootNamespace, "rootNamespace");
+  }
+
+  /** The view host of Gateway {@code name} in {@code namespace}: {@code gateway.<name>.<namespace>}. */
+  public static String gatewayHost(String name, String namespace) {
+    return "gateway." + name + "." + namespace;
+  }
+
+  /** Every host that gets a view, sorted. */
+  public Set<String> hosts(ConfigSnapshot config, Collection<InstanceRegistration> instances) {
+    return new TreeSet<>(new Mesh(config, instances, rootNamespace).hostNames());
+  }
+
+  /**
+   * The view of {@code host} at {@code now} (which decides which leases are alive). The view
+   * has version 0, generatedAt {@code now} (to the millisecond) and no triggeredBy: the caller
+   * sets those. A host that no longer has a view gets one with {@code removed} set.
+   *
+   * @throws IllegalArgumentException naming a resource not shaped as validation guarantees
+   */
+  public CompiledView compile(String host, ConfigSnapshot config, Collection<InstanceRegistration> instances,
+                              Instant now) {
+    return compile(host, new Mesh(config, instances, rootNamespace), now);
+  }
+
+  /** The view of every host of {@link #hosts}, by host; faster than compiling them one by one. */
+  public SortedMap<String, CompiledView> compileAll(ConfigSnapshot config, Collection<InstanceRegistration> instances,
+                                                    Instant now) {
+    Mesh mesh = new Mesh(config, instances, rootNamespace);
+    SortedMap<String, CompiledView> out = new TreeMap<>();
+    for (String host : mesh.hostNames()) {
+      out.put(host, compile(host, mesh, now));
+    }
+    return out;
+  }
+
+  /**
+   * The hosts whose view may change when resource {@code changed} goes from its state in
+   * {@code before} to its state in {@code after} (absent in one of them for a create or a
+   * delete), with the registry at {@code instances}. It may name more hosts than change, never
+   * fewer; a host that no longer exists is named so that its removal is published.
+   */
+  public Set<String> affectedHosts(ConfigSnapshot before, ConfigSnapshot after, ResourceId changed,
+                                   Collection<InstanceRegistration> instances) {
+    Mesh was = new Mesh(before, instances, rootNamespace);
+    Mesh is = new Mesh(after, instances, rootNamespace);
+    Set<String> known = new TreeSet<>(was.hostNames());
+    known.addAll(is.hostNames());
+    List<Resource> virtualServices = new ArrayList<>(was.resources(Kind.VIRTUAL_SERVICE));
+    virtualServices.addAll(is.resources(Kind.VIRTUAL_SERVICE));
+    Set<String> out = new TreeSet<>();
+    for (Optional<Resource> version : List.of(before.resource(changed), after.resource(changed))) {
+      if (version.isEmpty()) {
+        continue;
+      }
+      Resource resource = version.get();
+      switch (Kind.byName(resource.kind()).orElseThrow()) {
+        case VIRTUAL_SERVICE -> out.addAll(viewsOf(resource, known));
+        case DESTINATION_RULE -> {
+          // Its own host's subsets and policy, and every route checked against its subsets.
+          String pattern = Mesh.specHost(resource);
+          known.stream().filter(h -> HostPatterns.matches(pattern, h)).forEach(out::add);
+          out.addAll(routingTo(h -> HostPatterns.matches(pattern, h), virtualServices, known));
+        }
+        case SERVICE_ENTRY -> {
+          // Its hosts, and every route whose destination appears or disappears with them.
+          List<String> hosts = HostPatterns.hosts(resource);
+          out.addAll(hosts);
+          out.addAll(routingTo(hosts::contains, virtualServices, known));
+        }
+        case GATEWAY -> out.add(gatewayHost(resource.name(), resource.namespace()));
+        case RATE_LIMIT -> {
+          String pattern = Mesh.specHost(resource);
+          known.stream().filter(h -> HostPatterns.matches(pattern, h)).forEach(out::add);
+        }
+        case SIDECAR, PEER_AUTHENTICATION, AUTHORIZATION_POLICY, REQUEST_AUTHENTICATION -> {
+          // Selectors are not worth narrowing on: every service of the namespace (or mesh).
+          boolean meshWide = resource.namespace().equals(rootNamespace);
+          Stream.of(was, is).flatMap(m -> m.hostInfos().stream())
+              .filter(info -> info.registered && (meshWide || info.namespace.equals(resource.namespace())))
+              .forEach(info -> out.add(info.host));
+        }
+        default -> throw new IllegalStateException("unhandled kind " + resource.kind());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The hosts whose view may change when an instance registration goes from {@code before} to
+   * {@code after} (null when it did not exist / was deleted), with the registry at
+   * {@code instances} (after the change). It may name more hosts than change, never fewer.
+   */
+  public Set<String> affectedHosts(InstanceRegistration before, InstanceRegistration after, ConfigSnapshot config,
+                                   Collection<InstanceRegistration> instances) {
+    Mesh mesh = new Mesh(config, instances, rootNamespace);
+    Set<String> services = new TreeSet<>();
+    Set<String> out = new TreeSet<>();
+    for (InstanceRegistration instance : Stream.of(before, after).filter(Objects::nonNull).toList()) {
+      services.add(Hosts.ofService(instance.getService(), instance.getNamespace()));
+      for (Resource entry : mesh.resources(Kind.SERVICE_ENTRY)) {
+        Map<String, String> selector = Json.stringMap(Json.field(entry.spec(), "workloadSelector"), "labels");
+        if (!selector.isEmpty() && entry.namespace().equals(instance.getNamespace())
+            && Applicability.selects(selector, instance)) {
+          out.addAll(HostPatterns.hosts(entry));
+        }
+      }
+    }
+    out.addAll(services);
+    if (before == null || after == null) {
+      // The service may have appeared or disappeared: routes to it may now be (in)consistent.
+      Set<String> known = new TreeSet<>(mesh.hostNames());
+      known.addAll(services);
+      out.addAll(routingTo(services::contains, mesh.resources(Kind.VIRTUAL_SERVICE), known));
+    }
+    return out;
+  }
+
+  /**
+   * The hosts whose view may change as time passes from {@code from} to {@code to} with no
+   * event: those of instances alive at {@code from} whose lease lapses by {@code to}. A caller
+   * recompiles them on a timer (a Streams punctuator), since a silent instance sends nothing.
+   */
+  public Set<String> affectedHosts(Instant from, Instant to, ConfigSnapshot config,
+                                   Collection<InstanceRegistration> instances) {
+    Set<String> out = new TreeSet<>();
+    for (InstanceRegistration instance : instances) {
+      if (Mesh.alive(instance, from) && !Mesh.alive(instance, to)) {
+        out.addAll(affectedHosts(instance, instance, config, instances));
+      }
+    }
+    return out;
+  }
+
+  private CompiledView compile(String host, Mesh mesh, Instant now) {
+    Instant at = now.truncatedTo(ChronoUnit.MILLIS);
+    ServiceView.Builder view = ServiceView.newBuilder().setHost(host).setVersion(0).setGeneratedAt(at);
+    Mesh.HostInfo info = mesh.host(host);
+    if (info == null) {
+      return new CompiledView(view.setRemoved(true).build());
+    }
+    view.setService(info.service).setNamespace(info.namespace);
+    ViewNotes notes = new ViewNotes();
+    if (info.gateway != null) {
+      gatewayView(info.gateway, mesh, view, notes);
+    } else {
+      serviceView(info, mesh, at, view, notes);
+    }
+    return new CompiledView(view
+        .setSourceRevisions(notes.revisions(mesh.config()))
+        .setProblems(notes.problems())
+        .build());
+  }
+
+  private void serviceView(Mesh.HostInfo info, Mesh mesh, Instant now, ServiceView.Builder view, ViewNotes notes) {
+    String host = info.host;
+    List<InstanceRegistration> live = mesh.live(host, now);
+
+    // Ports and endpoints: ServiceEntries first, then registered instances; the first to
+    // declare a port number or an instance id wins.
+    Map<Integer, ServicePort> ports = new TreeMap<>();
+    Map<String, Endpoint> endpoints = new TreeMap<>();
+    for (Resource entry : info.serviceEntries) {
+      Compiling.of(entry, () -> Endpoints.servicePorts(entry)).forEach(p -> ports.putIfAbsent(p.getNumber(), p));
+      Compiling.of(entry, () -> Endpoints.ofServiceEntry(entry, host, mesh, now))
+          .forEach(e -> endpoints.putIfAbsent(e.getInstanceId(), e));
+      notes.use(entry);
+    }
+    for (InstanceRegistration instance : live) {
+      endpoints.putIfAbsent(instance.getInstanceId(), Endpoints.ofInstance(instance));
+      instance.getPorts().forEach(p -> ports.putIfAbsent(p.getNumber(), Endpoints.ofNamedPort(p)));
+    }
+    view.setPorts(List.copyOf(ports.values())).setEndpoints(List.copyOf(endpoints.values()));
+
+    destinationRule(host, mesh, endpoints.values(), view, notes);
+
+    RouteCompiler routes = new RouteCompiler(mesh);
+    List<HttpRoute> http = new ArrayList<>();
+    List<TcpRoute> tcp = new ArrayList<>();
+    for (Resource virtualService : mesh.resources(Kind.VIRTUAL_SERVICE)) {
+      if (HostPatterns.gateways(virtualService).contains(HostPatterns.MESH)
+          && HostPatterns.hosts(virtualService).stream().anyMatch(p -> HostPatterns.matches(p, host))) {
+        RouteCompiler.Routes compiled = Compiling.of(virtualService,
+            () -> routes.compile(virtualService, HostPatterns.MESH, notes));
+        http.addAll(compiled.http());
+        tcp.addAll(compiled.tcp());
+      }
+    }
+    view.setHttpRoutes(http).setTcpRoutes(tcp);
+
+    if (info.registered) {
+      // Only the service's own proxies enforce inbound policy and use a Sidecar's egress list.
+      Applicability applicability = new Applicability(host, info.namespace, live, rootNamespace, notes);
+      view.setInbound(new InboundPolicies(mesh, applicability, host, notes).compile());
+      view.setEgressHosts(egressHosts(mesh, applicability, host, notes));
+    }
+
+    List<QuotaPolicy> quotas = new ArrayList<>();
+    for (Resource limit : mesh.resources(Kind.RATE_LIMIT)) {
+      if (HostPatterns.matches(Mesh.specHost(limit), host)) {
+        quotas.add(Compiling.of(limit, () -> quota(limit)));
+        notes.use(limit);
+      }
+    }
+    view.setQuotas(quotas);
+  }
+
+  /** The host's DestinationRule: traffic policy and subsets; subsets no endpoint has are warned about. */
+  private static void destinationRule(String host, Mesh mesh, Collection<Endpoint> endpoints,
+                                      ServiceView.Builder view, ViewNotes notes) {
+    Mesh.DestinationRules rules = mesh.destinationRules(host);
+    Resource rule = rules.winner();
+    if (rule == null) {
+      return;
+    }
+    notes.use(rule);
+    TrafficPolicy policy = Compiling.of(rule,
+        () -> TrafficPolicies.trafficPolicy(Json.field(rule.spec(), "trafficPolicy")));
+    List<Subset> subsets = Compiling.of(rule, () -> TrafficPolicies.subsets(rule.spec(), policy));
+    view.setTrafficPolicy(policy).setSubsets(subsets);
+    for (int i = 0; i < subsets.size(); i++) {
+      Subset subset = subsets.get(i);
+      boolean selectsAny = endpoints.stream().anyMatch(e ->
+          subset.getLabels().entrySet().stream().allMatch(l -> l.getValue().equals(e.getLabels().get(l.getKey()))));
+      if (!selectsAny) {
+        notes.warning(rule, "spec.subsets[" + i + "].labels", "subset " + subset.getName() + " of " + host
+            + " matches no endpoint (labels " + subset.getLabels() + "); requests routed to it fail until one registers");
+      }
+    }
+    for (Resource ignored : rules.ignored()) {
+      notes.problem(ignored, "spec.host", "ignored for " + host + ": " + rule.id() + " applies (one DestinationRule"
+          + " per host: the one in the host's namespace, then the first by namespace and name)");
+    }
+  }
+
+  /** The Sidecar that applies to the service: a selecting one, else its namespace's, else the mesh's. */
+  private static List<String> egressHosts(Mesh mesh, Applicability applicability, String host, ViewNotes notes) {
+    Map<Applicability.Level, List<Resource>> byLevel = new EnumMap<>(Applicability.Level.class);
+    for (Resource sidecar : mesh.resources(Kind.SIDECAR)) {
+      Map<String, String> selector = Json.stringMap(Json.field(sidecar.spec(), "workloadSelector"), "labels");
+      Applicability.Level level = applicability.levelOf(sidecar, "spec.workloadSelector.labels", selector, false);
+      if (level != null) {
+        byLevel.computeIfAbsent(level, l -> new ArrayList<>()).add(sidecar);
+      }
+    }
+    if (byLevel.isEmpty()) {
+      return List.of();
+    }
+    // EnumMap iterates in declaration order: the narrowest level first.
+    List<Resource> candidates = byLevel.values().iterator().next();
+    Resource chosen = candidates.get(0);
+    for (Resource ignored : candidates.subList(1, candidates.size())) {
+      notes.problem(ignored, "spec", "ignored for " + host + ": " + chosen.id()
+          + " applies (one Sidecar per workload: the first by name)");
+    }
+    notes.use(chosen);
+    Set<String> hosts = new LinkedHashSet<>();
+    for (JsonNode egress : Json.items(chosen.spec(), "egress")) {
+      hosts.addAll(Json.strings(egress, "hosts"));
+    }
+    return List.copyOf(hosts);
+  }
+
+  /**
+   * A RateLimit: {@code spec.host}, {@code spec.match} (HTTP matches, as in a VirtualService),
+   * {@code spec.requestsPerUnit}, {@code spec.unit} (SECOND, MINUTE, HOUR, DAY),
+   * {@code spec.burst}, {@code spec.shadow}.
+   */
+  private static QuotaPolicy quota(Resource limit) {
+    JsonNode spec = limit.spec();
+    String name = limit.namespace() + "/" + limit.name();
+    String unit = Json.text(spec, "unit");
+    return QuotaPolicy.newBuilder()
+        .setName(name)
+        .setQuotaKey(name)
+        .setMatches(Json.items(spec, "match").stream().map(m -> RouteCompiler.httpMatch(m, limit.namespace())).toList())
+        .setRequestsPerUnit(Json.required(Json.longValue(spec, "requestsPerUnit"), "requestsPerUnit"))
+        .setUnit(unit == null ? RateUnit.UNSPECIFIED : RateUnit.valueOf(unit.toUpperCase(java.util.Locale.ROOT)))
+        .setBurst(Json.longValue(spec, "burst"))
+        .setShadow(Json.bool(spec, "shadow", false))
+        .build();
+  }
+
+  /** A gateway's view: its servers, and the routes of every VirtualService bound to it. */
+  private static void gatewayView(Resource gateway, Mesh mesh, ServiceView.Builder view, ViewNotes notes) {
+    notes.use(gateway);
+    view.setGatewayServers(Compiling.of(gateway, () -> gatewayServers(gateway)));
+    String ref = gateway.namespace() + "/" + gateway.name();
+    RouteCompiler routes = new RouteCompiler(mesh);
+    List<HttpRoute> http = new ArrayList<>();
+    List<TcpRoute> tcp = new ArrayList<>();
+    for (Resource virtualService : mesh.resources(Kind.VIRTUAL_SERVICE)) {
+      if (HostPatterns.gateways(virtualService).contains(ref)) {
+        RouteCompiler.Routes compiled = Compiling.of(virtualService, () -> routes.compile(virtualService, ref, notes));
+        http.addAll(compiled.http());
+        tcp.addAll(compiled.tcp());
+      }
+    }
+    view.setHttpRoutes(http).setTcpRoutes(tcp);
+  }
+
+  /**
+   * {@code spec.servers}. A server host {@code [namespace/]dnsName} becomes the qualified DNS
+   * name: the namespace part, which restricts which namespaces' VirtualServices may bind, is
+   * not in the view.
+   */
+  private static List<GatewayServer> gatewayServers(Resource gateway) {
+    List<GatewayServer> out = new ArrayList<>();
+    for (JsonNode server : Json.items(gateway.spec(), "servers")) {
+      JsonNode port = Json.field(server, "port");
+      List<String> hosts = new ArrayList<>();
+      for (String written : Json.strings(server, "hosts")) {
+        int slash = written.indexOf('/');
+        String namespace = slash < 0 ? "." : written.substring(0, slash);
+        String dnsName = written.substring(slash + 1);
+        hosts.add(Hosts.qualify(dnsName,
+            namespace.equals(".") || namespace.equals("*") ? gateway.namespace() : namespace));
+      }
+      out.add(GatewayServer.newBuilder()
+          .setName(Json.text(server, "name", Json.text(port, "name", "")))
+          .setPort(Json.required(Json.integer(port, "number"), "servers.port.number"))
+          .setProtocol(Endpoints.protocol(Json.text(port, "protocol")))
+          .setHosts(hosts)
+          .build());
+    }
+    return out;
+  }
+
+  /** The views a VirtualService is part of: the known hosts it matches (if bound to the mesh) and its gateways'. */
+  private static Set<String> viewsOf(Resource virtualService, Set<String> known) {
+    Set<String> out = new TreeSet<>();
+    List<String> patterns = HostPatterns.hosts(virtualService);
+    for (String gateway : HostPatterns.gateways(virtualService)) {
+      if (gateway.equals(HostPatterns.MESH)) {
+        known.stream().filter(h -> patterns.stream().anyMatch(p -> HostPatterns.matches(p, h))).forEach(out::add);
+      } else {
+        String[] ref = gateway.split("/", 2);
+        String host = gatewayHost(ref[1], ref[0]);
+        if (known.contains(host)) {
+          out.add(host);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The views of every VirtualService that routes or mirrors to a host {@code destination} accepts. */
+  private static Set<String> routingTo(Predicate<String> destination, List<Resource> virtualServices,
+                                       Set<String> known) {
+    Set<String> out = new TreeSet<>();
+    for (Resource virtualService : virtualServices) {
+      if (RouteCompiler.destinationHosts(virtualService).stream().anyMatch(destination)) {
+        out.addAll(viewsOf(virtualService, known));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,179 @@
+package dev.meshlog.config.discovery;
+
+import static dev.meshlog.config.discovery.Bookinfo.COMPILER;
+import static dev.meshlog.config.discovery.Bookinfo.NOW;
+import static dev.meshlog.config.discovery.Bookinfo.RATINGS;
+import static dev.meshlog.config.discovery.Bookinfo.REVIEWS;
+import static dev.meshlog.config.discovery.Bookinfo.REVIEWS_DESTINATION_RULE;
+import static dev.meshlog.config.discovery.Bookinfo.config;
+import static dev.meshlog.config.discovery.Bookinfo.instancesWithout;
+import static dev.meshlog.config.discovery.Bookinfo.view;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import org.junit.jupiter.api.Test;
+
+import dev.meshlog.events.discovery.LbPolicy;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.TlsMode;
+import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.events.discovery.ViewProblem;
+
+class DestinationRulesTest {
+
+  @Test
+  void compilesTrafficPolicyWithDurationsInMillis() {
+    ServiceView view = view(RATINGS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: ratings, namespace: default}
+        spec:
+          host: ratings
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpCookie: {name: user, ttl: 60s}
+              localityLbSetting:
+                enabled: true
+                failoverPriority: [topology.kubernetes.io/region, topology.kubernetes.io/zone]
+            connectionPool:
+              tcp: {maxConnections: 100, connectTimeout: 2s}
+              http: {http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 1,
+                     maxRetries: 3, idleTimeout: 1m}
+            outlierDetection:
+              consecutive5xxErrors: 5
+              interval: 1s
+              baseEjectionTime: 3m
+              maxEjectionPercent: 100
+            tls: {mode: ISTIO_MUTUAL}
+        """));
+
+    TrafficPolicy policy = view.getTrafficPolicy();
+    assertThat(policy.getLoadBalancer().getConsistentHash().getHttpCookieName()).isEqualTo("user");
+    assertThat(policy.getLoadBalancer().getConsistentHash().getHttpCookieTtlMillis()).isEqualTo(60_000L);
+    assertThat(policy.getLoadBalancer().getLocalityEnabled()).isTrue();
+    assertThat(policy.getLoadBalancer().getFailoverPriorities())
+        .containsExactly("topology.kubernetes.io/region", "topology.kubernetes.io/zone");
+    assertThat(policy.getConnectionPool().getMaxConnections()).isEqualTo(100);
+    assertThat(policy.getConnectionPool().getConnectTimeoutMillis()).isEqualTo(2000L);
+    assertThat(policy.getConnectionPool().getMaxPendingRequests()).isEqualTo(10);
+    assertThat(policy.getConnectionPool().getMaxRequests()).isEqualTo(1000);
+    assertThat(policy.getConnectionPool().getMaxRequestsPerConnection()).isEqualTo(1);
+    assertThat(policy.getConnectionPool().getMaxRetries()).isEqualTo(3);
+    assertThat(policy.getConnectionPool().getIdleTimeoutMillis()).isEqualTo(60_000L);
+    assertThat(policy.getOutlierDetection().getConsecutive5xxErrors()).isEqualTo(5);
+    assertThat(policy.getOutlierDetection().getIntervalMillis()).isEqualTo(1000L);
+    assertThat(policy.getOutlierDetection().getBaseEjectionTimeMillis()).isEqualTo(180_000L);
+    assertThat(policy.getOutlierDetection().getMaxEjectionPercent()).isEqualTo(100);
+    assertThat(policy.getTlsMode()).isEqualTo(TlsMode.ISTIO_MUTUAL);
+  }
+
+  @Test
+  void fillsIstioOutlierDetectionDefaults() {
+    ServiceView view = view(RATINGS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: ratings, namespace: default}
+        spec:
+          host: ratings
+          trafficPolicy:
+            outlierDetection:
+              consecutiveGatewayErrors: 3
+        """));
+
+    var outlier = view.getTrafficPolicy().getOutlierDetection();
+    assertThat(outlier.getConsecutiveGatewayErrors()).isEqualTo(3);
+    assertThat(outlier.getConsecutive5xxErrors()).isNull();
+    assertThat(outlier.getIntervalMillis()).isEqualTo(10_000L);
+    assertThat(outlier.getBaseEjectionTimeMillis()).isEqualTo(30_000L);
+    assertThat(outlier.getMaxEjectionPercent()).isEqualTo(10);
+  }
+
+  @Test
+  void mergesASubsetPolicyOverTheHostPolicySettingBySetting() {
+    ServiceView view = view(REVIEWS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer: {simple: LEAST_REQUEST}
+            tls: {mode: ISTIO_MUTUAL}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              loadBalancer: {simple: ROUND_ROBIN}
+        """));
+
+    assertThat(view.getSubsets()).extracting(Subset::getName).containsExactly("v1", "v2");
+    assertThat(view.getSubsets().get(0).getLabels()).containsEntry("version", "v1");
+    assertThat(view.getSubsets().get(0).getTrafficPolicy()).isNull();
+    TrafficPolicy v2 = view.getSubsets().get(1).getTrafficPolicy();
+    assertThat(v2.getLoadBalancer().getSimple()).isEqualTo(LbPolicy.ROUND_ROBIN);
+    assertThat(v2.getTlsMode()).isEqualTo(TlsMode.ISTIO_MUTUAL);
+  }
+
+  @Test
+  void prefersTheDestinationRuleInTheHostNamespaceAndReportsTheOthers() {
+    ServiceView view = view(REVIEWS, config(REVIEWS_DESTINATION_RULE, """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: a-reviews, namespace: ops}
+        spec:
+          host: reviews.default.svc.cluster.local
+          subsets:
+          - name: blue
+            labels: {version: v1}
+        """));
+
+    assertThat(view.getSubsets()).extracting(Subset::getName).containsExactly("v1", "v2", "v3");
+    assertThat(view.getProblems()).extracting(ViewProblem::getResource, ViewProblem::getPath)
+        .containsExactly(tuple("DestinationRule/ops/a-reviews", "spec.host"));
+    assertThat(view.getProblems().get(0).getMessage()).startsWith("ignored for " + REVIEWS
+        + ": DestinationRule/default/reviews applies");
+  }
+
+  @Test
+  void letsAnExactHostRuleOverrideAWildcardOneSilently() {
+    ServiceView view = view(REVIEWS, config(REVIEWS_DESTINATION_RULE, """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: mesh-mtls, namespace: meshlog-system}
+        spec:
+          host: "*.local"
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL}
+        """));
+
+    assertThat(view.getSubsets()).hasSize(3);
+    assertThat(view.getTrafficPolicy()).isNull();
+    assertThat(view.getProblems()).isEmpty();
+    assertThat(view(RATINGS, config(REVIEWS_DESTINATION_RULE, """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: mesh-mtls, namespace: meshlog-system}
+        spec:
+          host: "*.local"
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL}
+        """)).getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.ISTIO_MUTUAL);
+  }
+
+  @Test
+  void warnsAboutASubsetNoEndpointHasButKeepsIt() {
+    ServiceView view = COMPILER.compile(REVIEWS, config(REVIEWS_DESTINATION_RULE), instancesWithout("reviews-v3"),
+        NOW).view();
+
+    assertThat(view.getSubsets()).extracting(Subset::getName).containsExactly("v1", "v2", "v3");
+    assertThat(view.getProblems()).singleElement().satisfies(p -> {
+      assertThat(p.getResource()).isEqualTo("DestinationRule/default/reviews");
+      assertThat(p.getPath()).isEqualTo("spec.subsets[2].labels");
+      assertThat(p.getMessage()).startsWith("warning: subset v3 of " + REVIEWS + " matches no endpoint");
+    });
+  }
+}
