@@ -1,0 +1,451 @@
+package dev.meshlog.config.api;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshlog.config.client.ConfigCommands;
+import dev.meshlog.config.client.CurrentResource;
+import dev.meshlog.config.client.MeshClient;
+import dev.meshlog.config.client.Outcome;
+import dev.meshlog.config.client.Revision;
+import dev.meshlog.config.client.SubmitTimeoutException;
+import dev.meshlog.config.model.Kind;
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.config.status.Analysis;
+import dev.meshlog.config.status.Convergence;
+import dev.meshlog.config.status.ProxyStatusTable;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.RejectionReason;
+import dev.meshlog.events.config.SourceType;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.status.ProxyStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The config HTTP API on a Vert.x core {@link HttpServer}, with hand-written routing:
+ *
+ * <pre>
+ * POST   /api/v1/apply[?dryRun=true]                                YAML body, several documents
+ * GET    /api/v1/resources[/{kind}[/{namespace}/{name}]]            current resources (JSON)
+ * DELETE /api/v1/resources/{kind}/{namespace}/{name}
+ * GET    /api/v1/resources/{kind}/{namespace}/{name}/history
+ * POST   /api/v1/resources/{kind}/{namespace}/{name}/rollback?revision=N
+ * GET    /api/v1/proxy-status
+ * GET    /api/v1/analyze
+ * GET    /healthz                                                   200 once the read model is loaded
+ * </pre>
+ *
+ * <p>Reads are served on the event loop from the {@link ReadModel}; parsing, validation and Kafka
+ * work run on worker threads. Bodies over {@link #MAX_BODY_BYTES} get 413; bad input gets 400 or
+ * 422 with {@code {"errors":[{"resource","path","value","message"}]}} (400: a document that is
+ * not a resource at all; 422: a resource with invalid fields); rejected commands get 409
+ * (conflict), 404 (not found) or 422 (invalid), with the same errors.
+ */
+public final class ApiServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+  /** The largest request body accepted: 1 MiB. */
+  public static final int MAX_BODY_BYTES = 1 << 20;
+  /** How long a write waits for the read model to show it before answering anyway. */
+  private static final Duration READ_YOUR_WRITES = Duration.ofSeconds(5);
+  private static final String PREFIX = "/api/v1/";
+  /** Request header naming who asks; commands name "api" otherwise. */
+  public static final String ACTOR_HEADER = "X-Meshlog-Actor";
+
+  private final Vertx vertx;
+  private final MeshClient client;
+  private final ReadModel readModel;
+  private final DocumentCheck check;
+  private final Clock clock;
+  private HttpServer server;
+
+  /**
+   * @param vertx the Vert.x instance to serve on
+   * @param client submits commands
+   * @param readModel answers reads
+   * @param check parses and validates applied YAML
+   * @param clock gives commands their {@code requestedAt}
+   */
+  public ApiServer(Vertx vertx, MeshClient client, ReadModel readModel, DocumentCheck check,
+                   Clock clock) {
+    this.vertx = vertx;
+    this.client = client;
+    this.readModel = readModel;
+    this.check = check;
+    this.clock = clock;
+  }
+
+  /** Starts listening; completes with the bound port ({@code port} 0 picks a free one). */
+  public Future<Integer> listen(String host, int port) {
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
+        .setDecompressionSupported(false));
+    server.requestHandler(this::handle);
+    return server.listen().map(HttpServer::actualPort);
+  }
+
+  /** Stops listening. */
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  // ---- routing --------------------------------------------------------------------------------
+
+  private void handle(HttpServerRequest request) {
+    String path = request.path();
+    try {
+      if (path.equals("/healthz")) {
+        request.response().setStatusCode(readModel.isReady() ? 200 : 503)
+            .end(readModel.isReady() ? "ok\n" : "loading\n");
+        return;
+      }
+      if (!path.startsWith(PREFIX)) {
+        notFound(request);
+        return;
+      }
+      List<String> parts = Arrays.stream(path.substring(PREFIX.length()).split("/"))
+          .filter(s -> !s.isEmpty()).toList();
+      if (parts.isEmpty()) {
+        notFound(request);
+        return;
+      }
+      switch (parts.get(0)) {
+        case "apply" -> {
+          if (parts.size() == 1 && allow(request, HttpMethod.POST)) {
+            apply(request);
+          } else if (parts.size() != 1) {
+            notFound(request);
+          }
+        }
+        case "resources" -> resources(request, parts.subList(1, parts.size()));
+        case "proxy-status" -> {
+          if (parts.size() == 1 && allow(request, HttpMethod.GET) && loaded(request)) {
+            proxyStatus(request);
+          } else if (parts.size() != 1) {
+            notFound(request);
+          }
+        }
+        case "analyze" -> {
+          if (parts.size() == 1 && allow(request, HttpMethod.GET) && loaded(request)) {
+            Analysis analysis = Analysis.of(readModel.views().values());
+            json(request, 200, ApiJson.analysis(analysis));
+          } else if (parts.size() != 1) {
+            notFound(request);
+          }
+        }
+        default -> notFound(request);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("{} {} failed", request.method(), path, e);
+      error(request, 500, "", "", "internal error: " + e.getMessage());
+    }
+  }
+
+  private void resources(HttpServerRequest request, List<String> parts) {
+    if (parts.isEmpty()) {
+      if (allow(request, HttpMethod.GET) && loaded(request)) {
+        list(request, null);
+      }
+      return;
+    }
+    Optional<Kind> kind = Kind.byUserName(parts.get(0));
+    if (kind.isEmpty()) {
+      error(request, 400, "", "kind", "unknown kind " + parts.get(0) + " (expected one of: "
+          + Arrays.stream(Kind.values()).map(Kind::kindName).collect(Collectors.joining(", "))
+          + ")");
+      return;
+    }
+    if (parts.size() == 1) {
+      if (allow(request, HttpMethod.GET) && loaded(request)) {
+        list(request, kind.get());
+      }
+      return;
+    }
+    if (parts.size() < 3 || parts.size() > 4) {
+      notFound(request);
+      return;
+    }
+    ResourceId id = new ResourceId(kind.get().kindName(), parts.get(1), parts.get(2));
+    if (parts.size() == 3) {
+      if (request.method() == HttpMethod.GET) {
+        if (loaded(request)) {
+          Optional<CurrentResource> current = readModel.resource(id);
+          if (current.isPresent()) {
+            json(request, 200, ApiJson.resource(current.get()));
+          } else {
+            error(request, 404, id.key(), "metadata.name", id.key() + " not found");
+          }
+        }
+      } else if (request.method() == HttpMethod.DELETE) {
+        submit(request, commands(request).delete(id));
+      } else {
+        methodNotAllowed(request, "GET, DELETE");
+      }
+      return;
+    }
+    switch (parts.get(3)) {
+      case "history" -> {
+        if (allow(request, HttpMethod.GET) && loaded(request)) {
+          List<Revision> history = readModel.history(id);
+          if (history.isEmpty()) {
+            error(request, 404, id.key(), "metadata.name", id.key() + " has no history");
+            return;
+          }
+          ObjectNode node = JsonNodeFactory.instance.objectNode();
+          node.put("resource", id.key());
+          ArrayNode revisions = node.putArray("revisions");
+          history.forEach(r -> revisions.add(ApiJson.revision(r)));
+          json(request, 200, node);
+        }
+      }
+      case "rollback" -> {
+        if (allow(request, HttpMethod.POST)) {
+          String value = request.getParam("revision");
+          long revision;
+          try {
+            revision = Long.parseLong(value == null ? "" : value);
+          } catch (NumberFormatException e) {
+            revision = 0;
+          }
+          if (revision < 1) {
+            error(request, 400, id.key(), "revision", "revision: " + value
+                + " (expected: ?revision=N with N a revision of the resource, 1 or more)");
+            return;
+          }
+          submit(request, commands(request).rollback(id, revision));
+        }
+      }
+      default -> notFound(request);
+    }
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  private void list(HttpServerRequest request, Kind kind) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    ArrayNode items = node.putArray("items");
+    String namespace = request.getParam("namespace");
+    for (CurrentResource current : readModel.resources().values()) {
+      if ((kind == null || current.id().kind().equals(kind.kindName()))
+          && (namespace == null || current.id().namespace().equals(namespace))) {
+        items.add(ApiJson.resource(current));
+      }
+    }
+    json(request, 200, node);
+  }
+
+  private void proxyStatus(HttpServerRequest request) {
+    var views = readModel.views();
+    var statuses = readModel.proxyStatuses().values();
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    ArrayNode proxies = node.putArray("proxies");
+    ProxyStatusTable.rows(views, statuses).forEach(r -> proxies.add(ApiJson.proxy(r)));
+    ArrayNode changes = node.putArray("changes");
+    Convergence.of(views, statuses).forEach(c -> changes.add(ApiJson.change(c)));
+    json(request, 200, node);
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  private void apply(HttpServerRequest request) {
+    boolean dryRun = "true".equalsIgnoreCase(request.getParam("dryRun"));
+    String length = request.getHeader("Content-Length");
+    if (length != null && parseLong(length) > MAX_BODY_BYTES) {
+      tooLarge(request);
+      return;
+    }
+    Buffer body = Buffer.buffer();
+    boolean[] overflow = {false};
+    request.handler(chunk -> {
+      if (overflow[0]) {
+        return;
+      }
+      if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+        overflow[0] = true;
+        tooLarge(request);
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.endHandler(v -> {
+      if (overflow[0]) {
+        return;
+      }
+      String text = body.toString(StandardCharsets.UTF_8);
+      ConfigCommands commands = commands(request);
+      blocking(request, () -> applyBlocking(text, dryRun, commands));
+    });
+  }
+
+  private Reply applyBlocking(String text, boolean dryRun, ConfigCommands commands)
+      throws InterruptedException {
+    DocumentCheck.Checked checked = check.check(text, "request");
+    if (!checked.malformed().isEmpty()) {
+      List<JsonNode> all = new ArrayList<>(checked.malformed());
+      all.addAll(checked.invalid());
+      return new Reply(400, ApiJson.errors(all));
+    }
+    if (!checked.invalid().isEmpty()) {
+      return new Reply(422, ApiJson.errors(checked.invalid()));
+    }
+    if (checked.resources().isEmpty()) {
+      return new Reply(400, ApiJson.errors(List.of(ApiJson.error("", "body", null,
+          "no resources in the request body (expected one or more YAML documents)"))));
+    }
+    if (dryRun) {
+      ObjectNode node = JsonNodeFactory.instance.objectNode();
+      node.put("dryRun", true);
+      ArrayNode results = node.putArray("results");
+      checked.resources().forEach(r -> {
+        ObjectNode result = results.addObject();
+        result.put("resource", r.id().key());
+        Optional<CurrentResource> current = readModel.resource(r.id());
+        result.put("changeType", current.isEmpty() ? "CREATED"
+            : r.sha256().equals(current.get().event().getDocumentHash()) ? "UNCHANGED" : "UPDATED");
+      });
+      return new Reply(200, node);
+    }
+    List<ConfigCommand> batch = new ArrayList<>();
+    checked.resources().forEach(r -> batch.add(commands.apply(r)));
+    return outcomes(client.submit(batch));
+  }
+
+  private void submit(HttpServerRequest request, ConfigCommand command) {
+    blocking(request, () -> outcomes(client.submit(List.of(command))));
+  }
+
+  /** 200 when every command was accepted; else 409, 404 or 422 with the errors. */
+  private Reply outcomes(List<Outcome> outcomes) throws InterruptedException {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    ArrayNode results = node.putArray("results");
+    List<JsonNode> errors = new ArrayList<>();
+    List<RejectionReason> reasons = new ArrayList<>();
+    for (Outcome outcome : outcomes) {
+      ObjectNode result = ApiJson.outcome(outcome);
+      results.add(result);
+      if (outcome.accepted()) {
+        // Read your writes: a GET right after this answer shows the change.
+        readModel.awaitEvent(outcome.partition(), outcome.offset(), READ_YOUR_WRITES);
+      } else {
+        result.withArray("errors").forEach(errors::add);
+        reasons.add(outcome.reason());
+      }
+    }
+    if (errors.isEmpty() && reasons.isEmpty()) {
+      return new Reply(200, node);
+    }
+    node.putArray("errors").addAll(errors);
+    int status = reasons.stream().allMatch(r -> r == RejectionReason.CONFLICT) ? 409
+        : reasons.stream().allMatch(r -> r == RejectionReason.NOT_FOUND) ? 404 : 422;
+    return new Reply(status, node);
+  }
+
+  private ConfigCommands commands(HttpServerRequest request) {
+    String actor = request.getHeader(ACTOR_HEADER);
+    return ConfigCommands.of(actor == null || actor.isBlank() ? "api" : actor.strip(),
+        SourceType.API, clock);
+  }
+
+  /** A status and a JSON body. */
+  private record Reply(int status, JsonNode body) {}
+
+  private void blocking(HttpServerRequest request, Callable<Reply> work) {
+    vertx.executeBlocking(work, false).onComplete(result -> {
+      if (result.succeeded()) {
+        json(request, result.result().status(), result.result().body());
+      } else if (result.cause() instanceof SubmitTimeoutException e) {
+        error(request, 504, "", "", e.getMessage());
+      } else {
+        LOG.warn("{} {} failed: {}", request.method(), request.path(), result.cause().toString());
+        error(request, 503, "", "", String.valueOf(result.cause().getMessage()));
+      }
+    });
+  }
+
+  // ---- responses ------------------------------------------------------------------------------
+
+  private boolean allow(HttpServerRequest request, HttpMethod method) {
+    if (request.method() == method) {
+      return true;
+    }
+    methodNotAllowed(request, method.name());
+    return false;
+  }
+
+  private boolean loaded(HttpServerRequest request) {
+    if (readModel.isReady()) {
+      return true;
+    }
+    error(request, 503, "", "", "the read model is still loading the config log; retry shortly");
+    return false;
+  }
+
+  private void methodNotAllowed(HttpServerRequest request, String allowed) {
+    request.response().putHeader("Allow", allowed);
+    error(request, 405, "", "", request.method() + " " + request.path()
+        + " (expected: " + allowed + ")");
+  }
+
+  private void notFound(HttpServerRequest request) {
+    error(request, 404, "", "", "no such endpoint: " + request.method() + " " + request.path());
+  }
+
+  private void tooLarge(HttpServerRequest request) {
+    // Answer at once and close: the rest of the body is not worth reading.
+    HttpServerResponse response = request.response();
+    response.putHeader("Connection", "close");
+    error(request, 413, "", "body", "request body larger than " + MAX_BODY_BYTES
+        + " bytes (expected: at most 1 MiB)");
+  }
+
+  private void error(HttpServerRequest request, int status, String resource, String path,
+                     String message) {
+    json(request, status, ApiJson.errors(List.of(ApiJson.error(resource, path, null, message))));
+  }
+
+  private static void json(HttpServerRequest request, int status, JsonNode body) {
+    HttpServerResponse response = request.response();
+    if (response.ended()) {
+      return;
+    }
+    String text;
+    try {
+      text = ApiJson.MAPPER.writeValueAsString(body) + "\n";
+    } catch (JsonProcessingException e) {
+      text = "{\"errors\":[{\"message\":\"cannot encode the response\"}]}\n";
+      status = 500;
+    }
+    response.setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(text);
+  }
+
+  private static long parseLong(String value) {
+    try {
+      return Long.parseLong(value.strip());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}

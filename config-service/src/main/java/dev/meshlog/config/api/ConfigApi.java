@@ -1,0 +1,94 @@
+package dev.meshlog.config.api;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.meshlog.config.client.MeshClient;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.CommonClientConfigs;
+
+/**
+ * The HTTP API wired up: a {@link MeshClient} for writes, a {@link ReadModel} for reads and the
+ * {@link ApiServer}; {@link #close} stops all three.
+ */
+public final class ConfigApi implements AutoCloseable {
+
+  /**
+   * Settings of the API.
+   *
+   * @param bootstrapServers the Kafka cluster
+   * @param host the address to listen on ({@code 127.0.0.1}, {@code 0.0.0.0})
+   * @param port the port (0 = any free one)
+   * @param timeout how long writes wait for the control plane's answer
+   */
+  public record Settings(String bootstrapServers, String host, int port, Duration timeout) {
+    public Settings {
+      Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(timeout, "timeout");
+    }
+  }
+
+  private final MeshClient client;
+  private final ReadModel readModel;
+  private final ApiServer server;
+  private final int port;
+
+  private ConfigApi(MeshClient client, ReadModel readModel, ApiServer server, int port) {
+    this.client = client;
+    this.readModel = readModel;
+    this.server = server;
+    this.port = port;
+  }
+
+  /**
+   * Starts the read model and the server; returns once the server listens (reads answer 503
+   * until the read model has loaded the log).
+   */
+  public static ConfigApi start(Vertx vertx, Settings settings, DocumentCheck check, Clock clock)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<String, Object> kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+        settings.bootstrapServers());
+    MeshClient client = new MeshClient(kafka, settings.timeout());
+    ReadModel readModel = new ReadModel(kafka);
+    readModel.start();
+    ApiServer server = new ApiServer(vertx, client, readModel, check, clock);
+    try {
+      int port = server.listen(settings.host(), settings.port()).toCompletionStage()
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return new ConfigApi(client, readModel, server, port);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      readModel.close();
+      client.close();
+      throw e;
+    }
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return port;
+  }
+
+  /** The read model behind the reads. */
+  public ReadModel readModel() {
+    return readModel;
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // closing anyway
+    }
+    readModel.close();
+    client.close();
+  }
+}

@@ -1,0 +1,261 @@
+package dev.meshlog.config.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshlog.config.client.ConfigCommands;
+import dev.meshlog.config.client.MeshClient;
+import dev.meshlog.config.model.FieldProblem;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.testing.TestChecks;
+import dev.meshlog.config.testing.WithControlPlane;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewProblem;
+import dev.meshlog.events.status.AckState;
+import dev.meshlog.events.status.ProxyState;
+import dev.meshlog.events.status.ProxyStatus;
+import dev.meshlog.events.status.ViewAck;
+import dev.meshlog.events.config.SourceType;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP API on a real socket, against the real broker and control plane. */
+@WithControlPlane
+class ApiIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static Vertx vertx;
+  private static ConfigApi api;
+  private static MeshClient client;
+  private String namespace;
+
+  @BeforeAll
+  static void start(KafkaCluster kafka) throws Exception {
+    vertx = Vertx.vertx();
+    api = ConfigApi.start(vertx, new ConfigApi.Settings(kafka.bootstrapServers(), "127.0.0.1", 0,
+        Duration.ofSeconds(30)), TestDocuments.CHECK, Clock.systemUTC());
+    client = new MeshClient(kafka.clientConfig(), Duration.ofSeconds(30));
+    await().atMost(Duration.ofSeconds(30)).until(() -> api.readModel().isReady());
+  }
+
+  @AfterAll
+  static void stop() {
+    api.close();
+    client.close();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  @BeforeEach
+  void namespace() {
+    namespace = KafkaCluster.uniqueName("ns");
+  }
+
+  private static HttpResponse<String> send(String method, String path, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + api.port() + path)).timeout(Duration.ofSeconds(60));
+    request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body));
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  private Resource reviews(int weight) {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.putArray("hosts").add("reviews");
+    spec.putArray("http").addObject().putArray("route").addObject().put("weight", weight)
+        .putObject("destination").put("host", "reviews");
+    return new Resource("networking.istio.io/v1", "VirtualService", namespace, "reviews", Map.of(),
+        spec);
+  }
+
+  private String resourcePath() {
+    return "/api/v1/resources/virtualservices/" + namespace + "/reviews";
+  }
+
+  @Test
+  void appliesABodyAndServesItBackAsJson() throws Exception {
+    HttpResponse<String> applied = send("POST", "/api/v1/apply", reviews(100).canonicalJson());
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    assertThat(json(applied).at("/results/0/changeType").asText()).isEqualTo("CREATED");
+
+    HttpResponse<String> got = send("GET", resourcePath(), null);
+    assertThat(got.statusCode()).isEqualTo(200);
+    assertThat(got.headers().firstValue("Content-Type")).contains("application/json; charset=utf-8");
+    JsonNode node = json(got);
+    assertThat(node.path("resource").asText()).isEqualTo("VirtualService/" + namespace + "/reviews");
+    assertThat(node.path("revision").asLong()).isEqualTo(1);
+    assertThat(node.path("actor").asText()).isEqualTo("api");
+    assertThat(node.at("/source/type").asText()).isEqualTo("API");
+    assertThat(node.at("/document/spec/http/0/route/0/weight").asInt()).isEqualTo(100);
+
+    JsonNode list = json(send("GET", "/api/v1/resources/vs?namespace=" + namespace, null));
+    assertThat(list.path("items")).hasSize(1);
+  }
+
+  @Test
+  void aDryRunValidatesWithoutApplying() throws Exception {
+    HttpResponse<String> response = send("POST", "/api/v1/apply?dryRun=true",
+        reviews(100).canonicalJson());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(json(response).at("/results/0/changeType").asText()).isEqualTo("CREATED");
+    assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void anInvalidResourceIs422WithItsFieldErrors() throws Exception {
+    HttpResponse<String> response = send("POST", "/api/v1/apply", reviews(120).canonicalJson());
+    assertThat(response.statusCode()).isEqualTo(422);
+    JsonNode error = json(response).at("/errors/0");
+    assertThat(error.path("resource").asText()).isEqualTo("VirtualService/" + namespace + "/reviews");
+    assertThat(error.path("path").asText()).isEqualTo("spec.http[0].route[0].weight");
+    assertThat(error.path("value").asText()).isEqualTo("120");
+    assertThat(error.path("message").asText()).isEqualTo("weight: 120 (expected: 0..100)");
+  }
+
+  @Test
+  void aBodyThatIsNotAResourceIs400() throws Exception {
+    HttpResponse<String> response = send("POST", "/api/v1/apply", "{not json");
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(json(response).path("errors")).isNotEmpty();
+  }
+
+  @Test
+  void aBodyOverOneMebibyteIs413() throws Exception {
+    String big = "#".repeat(ApiServer.MAX_BODY_BYTES + 1);
+    HttpResponse<String> response = send("POST", "/api/v1/apply", big);
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(json(response).at("/errors/0/message").asText()).contains("at most 1 MiB");
+  }
+
+  @Test
+  void historyAndRollbackOverHttp() throws Exception {
+    ConfigCommands commands = ConfigCommands.of("ana", SourceType.CLI, Clock.systemUTC());
+    client.submit(List.of(commands.apply(reviews(100))));
+    client.submit(List.of(commands.apply(reviews(50))));
+
+    HttpResponse<String> rollback = send("POST", resourcePath() + "/rollback?revision=1", null);
+    assertThat(rollback.statusCode()).as(rollback.body()).isEqualTo(200);
+    assertThat(json(rollback).at("/results/0/rolledBackTo").asLong()).isEqualTo(1);
+
+    JsonNode history = json(send("GET", resourcePath() + "/history", null));
+    assertThat(history.path("revisions")).hasSize(3);
+    assertThat(history.at("/revisions/0/actor").asText()).isEqualTo("ana");
+    assertThat(history.at("/revisions/0/changeType").asText()).isEqualTo("CREATED");
+    assertThat(history.at("/revisions/2/rolledBackTo").asLong()).isEqualTo(1);
+    assertThat(history.at("/revisions/2/source/type").asText()).isEqualTo("API");
+
+    assertThat(send("POST", resourcePath() + "/rollback", null).statusCode()).isEqualTo(400);
+    assertThat(send("POST", resourcePath() + "/rollback?revision=9", null).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void deleteRemovesAndAMissingResourceIs404() throws Exception {
+    client.submit(List.of(ConfigCommands.of("ana", SourceType.CLI, Clock.systemUTC())
+        .apply(reviews(100))));
+
+    HttpResponse<String> deleted = send("DELETE", resourcePath(), null);
+    assertThat(deleted.statusCode()).isEqualTo(200);
+    assertThat(json(deleted).at("/results/0/changeType").asText()).isEqualTo("DELETED");
+    assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
+
+    HttpResponse<String> again = send("DELETE", resourcePath(), null);
+    assertThat(again.statusCode()).isEqualTo(404);
+    assertThat(json(again).at("/errors/0/resource").asText())
+        .isEqualTo("VirtualService/" + namespace + "/reviews");
+  }
+
+  @Test
+  void anUnknownKindIs400AndAnUnknownPathIs404() throws Exception {
+    HttpResponse<String> kind = send("GET", "/api/v1/resources/virtualservise", null);
+    assertThat(kind.statusCode()).isEqualTo(400);
+    assertThat(json(kind).at("/errors/0/message").asText()).contains("unknown kind virtualservise");
+    assertThat(send("GET", "/api/v1/nothing", null).statusCode()).isEqualTo(404);
+    assertThat(send("PUT", "/api/v1/apply", "x").statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void proxyStatusAndAnalyzeComeFromTheLatestViewsAndStatuses(KafkaCluster kafka) throws Exception {
+    String host = KafkaCluster.uniqueName("svc") + ".default.svc.cluster.local";
+    String proxy = KafkaCluster.uniqueName("proxy");
+    Instant now = Instant.now();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.DISCOVERY_VIEWS.name(), host,
+          Topics.DISCOVERY_VIEWS.serializeValue(ServiceView.newBuilder().setHost(host)
+              .setVersion(2).setGeneratedAt(now).setProblems(List.of(ViewProblem.newBuilder()
+                  .setResource("VirtualService/" + namespace + "/broken").setPath("spec.http[0]")
+                  .setMessage("subset v9 is not defined").build())).build())));
+      producer.send(new ProducerRecord<>(Topics.PROXY_STATUS.name(), proxy,
+          Topics.PROXY_STATUS.serializeValue(ProxyStatus.newBuilder().setProxyId(proxy)
+              .setState(ProxyState.RUNNING).setStartedAt(now).setReportedAt(now)
+              .setViews(List.of(ViewAck.newBuilder().setHost(host).setVersion(1)
+                  .setAck(AckState.ACK).setUpdatedAt(now).build())).build())));
+    }
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      JsonNode status = json(send("GET", "/api/v1/proxy-status", null));
+      List<JsonNode> mine = new ArrayList<>();
+      status.path("proxies").forEach(p -> {
+        if (p.path("proxyId").asText().equals(proxy)) {
+          mine.add(p);
+        }
+      });
+      assertThat(mine).singleElement().satisfies(p -> {
+        assertThat(p.path("status").asText()).isEqualTo("STALE");
+        assertThat(p.at("/views/0/latestVersion").asLong()).isEqualTo(2);
+      });
+    });
+    JsonNode analysis = json(send("GET", "/api/v1/analyze", null));
+    assertThat(analysis.path("errors").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(analysis.path("resources").toString())
+        .contains("VirtualService/" + namespace + "/broken");
+  }
+
+  /** Stand-in for the YAML parser: one JSON document per body, checked by {@link TestChecks}. */
+  static final class TestDocuments {
+    static final DocumentCheck CHECK = (text, source) -> {
+      Resource resource;
+      try {
+        resource = Resource.fromJson(text);
+      } catch (IllegalArgumentException e) {
+        return new DocumentCheck.Checked(List.of(),
+            List.of(ApiJson.error(source, FieldProblem.of("", e.getMessage()))), List.of());
+      }
+      var result = TestChecks.DEFAULT.check(resource.canonicalJson());
+      return result.ok() ? new DocumentCheck.Checked(List.of(resource), List.of(), List.of())
+          : new DocumentCheck.Checked(List.of(), List.of(), result.problems().stream()
+              .map(p -> ApiJson.error(resource.id().key(), p)).toList());
+    };
+  }
+}
