@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  */
 public final class Durations {
 
-  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(h|m|s|ms|us|µs|ns)");
+  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|us|µs|ns|h|m|s)");
 
   private Durations() {}
 
