@@ -288,12 +288,14 @@ final class Shapes {
     if (name.isEmpty() || name.length() > 253) {
       return false;
     }
-    for (String label : name.split("\\.", -1)) {
+    String[] labels = name.split("\\.", -1);
+    for (String label : labels) {
       if (label.length() > 63 || !DNS_LABEL_ANY_CASE.matcher(label).matches()) {
         return false;
       }
     }
-    return true;
+    // RFC 1123 2.1: the last label is never all digits, so 300.1.1.1 is a bad address, not a name.
+    return !labels[labels.length - 1].chars().allMatch(Character::isDigit);
   }
 
   static boolean isIpAddress(String s) {
