@@ -1,6 +1,7 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.bool;
 import static dev.meshlog.config.resource.Shapes.dnsLabel;
 import static dev.meshlog.config.resource.Shapes.duration;
@@ -36,8 +37,6 @@ final class DestinationRuleSchema {
       .rule(DestinationRuleSchema::subsetNamesAreUnique)
       .build();
 
-  private static final long MAX_INT = Integer.MAX_VALUE;
-
   private DestinationRuleSchema() {}
 
   private static Shape trafficPolicy() {
@@ -67,7 +66,7 @@ final class DestinationRuleSchema {
                 .notSupported("attributes")
                 .build())
             .field("useSourceIp", bool())
-            .field("minimumRingSize", integer(0, Long.MAX_VALUE))
+            .field("minimumRingSize", atLeast(0))
             .notSupported("maglev", "ringHash", "httpQueryParameterName")
             .exactlyOne("httpHeaderName", "httpCookie", "useSourceIp")
             .build())
@@ -85,15 +84,15 @@ final class DestinationRuleSchema {
   private static Shape connectionPool() {
     return object()
         .field("tcp", object()
-            .field("maxConnections", integer(1, MAX_INT))
+            .field("maxConnections", atLeast(1))
             .field("connectTimeout", duration())
             .notSupported("tcpKeepalive", "maxConnectionDuration", "idleTimeout")
             .build())
         .field("http", object()
-            .field("http1MaxPendingRequests", integer(0, MAX_INT))
-            .field("http2MaxRequests", integer(0, MAX_INT))
-            .field("maxRequestsPerConnection", integer(0, MAX_INT))
-            .field("maxRetries", integer(0, MAX_INT))
+            .field("http1MaxPendingRequests", atLeast(0))
+            .field("http2MaxRequests", atLeast(0))
+            .field("maxRequestsPerConnection", atLeast(0))
+            .field("maxRetries", atLeast(0))
             .field("idleTimeout", duration())
             .notSupported("h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams", "http2KeepAlive")
             .build())
@@ -102,8 +101,8 @@ final class DestinationRuleSchema {
 
   private static Shape outlierDetection() {
     return object()
-        .field("consecutive5xxErrors", integer(0, MAX_INT))
-        .field("consecutiveGatewayErrors", integer(0, MAX_INT))
+        .field("consecutive5xxErrors", atLeast(0))
+        .field("consecutiveGatewayErrors", atLeast(0))
         .field("interval", duration())
         .field("baseEjectionTime", duration())
         .field("maxEjectionPercent", integer(0, 100))

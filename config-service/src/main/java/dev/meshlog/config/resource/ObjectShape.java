@@ -50,7 +50,7 @@ final class ObjectShape implements Shape {
       problems.invalid(path, value, "an object with fields " + fieldList);
       return;
     }
-    value.fields().forEachRemaining(entry -> {
+    for (Map.Entry<String, JsonNode> entry : value.properties()) {
       String name = entry.getKey();
       JsonNode fieldValue = entry.getValue();
       String at = Problems.field(path, name);
@@ -64,7 +64,7 @@ final class ObjectShape implements Shape {
       } else {
         problems.add(at, Problems.text(fieldValue), "unknown field (expected one of: " + fieldList + ")");
       }
-    });
+    }
     for (String name : required) {
       if (!isSet(value, name)) {
         problems.required(Problems.field(path, name));

@@ -1,8 +1,8 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.bool;
-import static dev.meshlog.config.resource.Shapes.integer;
 import static dev.meshlog.config.resource.Shapes.list;
 import static dev.meshlog.config.resource.Shapes.oneOf;
 import static dev.meshlog.config.resource.Shapes.serviceHost;
@@ -16,9 +16,9 @@ final class RateLimitSchema {
 
   static final Shape SPEC = object()
       .required("host", serviceHost())
-      .required("requestsPerUnit", integer(1, Integer.MAX_VALUE))
+      .required("requestsPerUnit", atLeast(1))
       .required("unit", oneOf("SECOND", "MINUTE", "HOUR", "DAY"))
-      .field("burst", integer(0, Integer.MAX_VALUE))
+      .field("burst", atLeast(0))
       .field("match", list(VirtualServiceSchema.httpMatch()))
       .field("shadow", bool())
       .build();

@@ -354,14 +354,14 @@ public final class ResourceParser {
       problems.invalid("metadata.labels", labels, "a map of label names to string values");
       return result;
     }
-    labels.fields().forEachRemaining(entry -> {
+    for (Map.Entry<String, JsonNode> entry : labels.properties()) {
       if (entry.getValue().isTextual()) {
         result.put(entry.getKey(), entry.getValue().textValue());
       } else {
         problems.invalid(Problems.key("metadata.labels", entry.getKey()), entry.getValue(),
             "a string; quote numbers and booleans");
       }
-    });
+    }
     return result;
   }
 

@@ -1,8 +1,8 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.dnsLabel;
-import static dev.meshlog.config.resource.Shapes.integer;
 import static dev.meshlog.config.resource.Shapes.labels;
 import static dev.meshlog.config.resource.Shapes.list;
 import static dev.meshlog.config.resource.Shapes.mapOf;
@@ -41,7 +41,7 @@ final class ServiceEntrySchema {
           .field("ports", mapOf(port()))
           .field("labels", labels())
           .field("locality", string())
-          .field("weight", integer(0, Integer.MAX_VALUE))
+          .field("weight", atLeast(0))
           .field("serviceAccount", string())
           .notSupported("network")
           .build()))

@@ -7,11 +7,12 @@ import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -27,10 +28,10 @@ final class Shapes {
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
 
-  static final String DNS_LABEL_EXPECTED =
+  private static final String DNS_LABEL_EXPECTED =
       "lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
-  static final String HOST_EXPECTED = "a DNS name such as reviews or reviews.prod.svc.cluster.local";
-  static final String WILDCARD_HOST_EXPECTED = HOST_EXPECTED + ", or one starting with *.";
+  private static final String HOST_EXPECTED = "a DNS name such as reviews or reviews.prod.svc.cluster.local";
+  private static final String WILDCARD_HOST_EXPECTED = HOST_EXPECTED + ", or one starting with *.";
 
   private Shapes() {}
 
@@ -62,16 +63,22 @@ final class Shapes {
     };
   }
 
-  /** A whole number in {@code min..max} ({@code max} may be {@link Long#MAX_VALUE}: no upper bound). */
+  /** A whole number in {@code min..max}. */
   static Shape integer(long min, long max) {
-    String range = max == Long.MAX_VALUE ? min + " or more" : min + ".." + max;
+    String range = min + ".." + max;
+    String shown = max >= Integer.MAX_VALUE ? min + " or more" : range;
     return (value, path, problems) -> {
       if (!value.isIntegralNumber()) {
-        problems.invalid(path, value, "an integer, " + range);
+        problems.invalid(path, value, "an integer, " + shown);
       } else if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
-        problems.invalid(path, value, range);
+        problems.invalid(path, value, value.canConvertToLong() && value.longValue() < min ? shown : range);
       }
     };
+  }
+
+  /** A whole number of at least {@code min} that fits Istio's 32-bit fields. */
+  static Shape atLeast(long min) {
+    return integer(min, Integer.MAX_VALUE);
   }
 
   /** A port number, 1..65535. */
@@ -234,14 +241,14 @@ final class Shapes {
         problems.invalid(path, node, "a map");
         return;
       }
-      node.fields().forEachRemaining(entry -> {
+      for (Map.Entry<String, JsonNode> entry : node.properties()) {
         String at = Problems.key(path, entry.getKey());
         int before = problems.size();
         key.check(TextNode.valueOf(entry.getKey()), at, problems);
         if (problems.size() == before) {
           value.check(entry.getValue(), at, problems);
         }
-      });
+      }
     };
   }
 

@@ -1,15 +1,16 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.bool;
 import static dev.meshlog.config.resource.Shapes.commaSeparated;
 import static dev.meshlog.config.resource.Shapes.duration;
 import static dev.meshlog.config.resource.Shapes.integer;
+import static dev.meshlog.config.resource.Shapes.labels;
 import static dev.meshlog.config.resource.Shapes.list;
 import static dev.meshlog.config.resource.Shapes.mapOf;
 import static dev.meshlog.config.resource.Shapes.nonEmptyList;
 import static dev.meshlog.config.resource.Shapes.number;
-import static dev.meshlog.config.resource.Shapes.labels;
 import static dev.meshlog.config.resource.Shapes.port;
 import static dev.meshlog.config.resource.Shapes.regex;
 import static dev.meshlog.config.resource.Shapes.serviceHost;
@@ -155,7 +156,7 @@ final class VirtualServiceSchema {
 
   private static Shape retries() {
     return object()
-        .field("attempts", integer(0, Integer.MAX_VALUE))
+        .field("attempts", atLeast(0))
         .field("perTryTimeout", duration())
         .field("retryOn", commaSeparated(VirtualServiceSchema::checkRetryOn))
         .field("retryRemoteLocalities", bool())

@@ -114,10 +114,10 @@ class DestinationRuleValidationTest {
               idleTimeout: 1h
               h2UpgradePolicy: UPGRADE
         """)).containsExactly(
-        "spec.trafficPolicy.connectionPool.tcp.maxConnections: 0 (expected: 1..2147483647)",
+        "spec.trafficPolicy.connectionPool.tcp.maxConnections: 0 (expected: 1 or more)",
         "spec.trafficPolicy.connectionPool.tcp.connectTimeout: 30 (expected: a duration such as 10s, 250ms or 1m30s)",
         "spec.trafficPolicy.connectionPool.tcp.tcpKeepalive: not supported",
-        "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests: -1 (expected: 0..2147483647)",
+        "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests: -1 (expected: 0 or more)",
         "spec.trafficPolicy.connectionPool.http.h2UpgradePolicy: not supported");
   }
 

@@ -86,7 +86,7 @@ class ServiceEntryValidationTest {
           ports: {tcp-postgres: 15432, postgres: 5432}
           weight: -1
         """)).containsExactly(
-        "spec.endpoints[0].weight: -1 (expected: 0..2147483647)",
+        "spec.endpoints[0].weight: -1 (expected: 0 or more)",
         "spec.endpoints[0].ports[postgres]: postgres (expected: a port name declared in spec.ports: tcp-postgres)");
   }
 

@@ -7,7 +7,9 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import dev.meshlog.config.model.FieldProblem;
 import dev.meshlog.config.model.Kind;
+import dev.meshlog.config.model.Resource;
 
 class VirtualServiceValidationTest {
 
@@ -119,6 +121,36 @@ class VirtualServiceValidationTest {
             weight: 40
           - destination: {host: reviews, subset: v3}
         """)).containsExactly("spec.http[0].route: weights add up to 90 (expected: 100)");
+  }
+
+  @Test
+  void reportsPathValueAndMessageSeparately() {
+    Resource resource = Fixtures.resource("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: reviews, subset: v1}
+            - destination: {host: reviews, subset: v2}
+              weight: 120
+        """);
+
+    assertThat(Fixtures.VALIDATOR.validate(resource)).containsExactly(
+        new FieldProblem("spec.http[0].route[1].weight", "120", "120 (expected: 0..100)"));
+  }
+
+  @Test
+  void reportsIntegerTooLargeForIstiosFields() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+          retries: {attempts: 3000000000}
+        """)).containsExactly("spec.http[0].retries.attempts: 3000000000 (expected: 0..2147483647)");
   }
 
   @Test
@@ -260,7 +292,7 @@ class VirtualServiceValidationTest {
             retryOn: 5xx,gateway-error,cancelled,429,teapot
             backoff: 1s
         """)).containsExactly(
-        "spec.http[0].retries.attempts: -1 (expected: 0..2147483647)",
+        "spec.http[0].retries.attempts: -1 (expected: 0 or more)",
         "spec.http[0].retries.perTryTimeout: 2 seconds (expected: a duration such as 10s, 250ms or 1m30s)",
         "spec.http[0].retries.retryOn: cancelled not supported (expected: 5xx, gateway-error, connect-failure, "
             + "reset, retriable-4xx, refused-stream, retriable-status-codes or an HTTP status code)",
