@@ -59,8 +59,8 @@ import dev.meshlog.config.model.Resource;
  * ({@code uid}, {@code resourceVersion}, {@code creationTimestamp}, ...) are rejected, as are a
  * top-level {@code status} and any other top-level field.
  *
- * <p>Scalars follow YAML 1.2: only {@code true} and {@code false} are booleans ({@code yes},
- * {@code on} stay strings). Immutable and thread-safe.
+ * <p>Booleans follow YAML 1.2: {@code true} and {@code false} are booleans, while {@code yes},
+ * {@code no}, {@code on} and {@code off} stay strings. Immutable and thread-safe.
  */
 public final class ResourceParser {
 

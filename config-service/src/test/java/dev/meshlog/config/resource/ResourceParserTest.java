@@ -98,6 +98,16 @@ class ResourceParserTest {
   }
 
   @Test
+  void readsWindowsLineEndingsAndAByteOrderMark() {
+    String text = "\uFEFF" + (sidecar("first") + "---\n" + sidecar("second")).replace("\n", "\r\n");
+
+    List<ParsedDocument> documents = PARSER.parse(text, "windows.yaml", "default");
+
+    assertThat(documents).extracting(d -> d.resource().name()).containsExactly("first", "second");
+    assertThat(documents).extracting(ParsedDocument::line).containsExactly(1, 6);
+  }
+
+  @Test
   void readsNothingFromAnEmptyFile() {
     assertThat(PARSER.parse("", "empty.yaml", "default")).isEmpty();
     assertThat(PARSER.parse("# just a comment\n---\n", "empty.yaml", "default")).isEmpty();
