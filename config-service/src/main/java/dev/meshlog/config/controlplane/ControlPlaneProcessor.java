@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
 final class ControlPlaneProcessor implements Processor<String, byte[], String, Object> {
 
   static final String APPLICATION = "meshlog-config-service";
+  /** How long a deregistered instance record is kept when its service has others. */
+  static final Duration GHOST_RETENTION = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
 
   private final ResourceCheck check;
@@ -278,31 +280,35 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private void handleInstance(String key, InstanceRegistration instance) {
     long now = now();
     InstanceRegistration previous = instances.get(key);
-    if (instance == null || instance.getState() == RegistrationState.DEREGISTERED
-        || lapsed(instance, now)) {
+    if (instance == null) {
+      // A tombstone forgets the instance entirely (an operator's or adapter's clean-up).
       if (previous != null) {
         instances.delete(key);
         publish(discovery.applyInstance(key, null), null);
       }
       return;
     }
-    instances.put(key, instance);
-    if (previous != null && sameExceptLease(previous, instance)) {
-      return; // a heartbeat: the lease is longer, the views are the same
+    if (instance.getState() == RegistrationState.DEREGISTERED || lapsed(instance, now)) {
+      // Kept, marked DEREGISTERED: it leaves every view's endpoints, but the service's host
+      // stays (a service scaled to zero still exists; callers then see 503 UH, not a new config).
+      InstanceRegistration gone = deregistered(instance);
+      if (!gone.equals(previous)) {
+        instances.put(key, gone);
+        publish(discovery.applyInstance(key, gone), null);
+      }
+      return;
     }
+    instances.put(key, instance);
     publish(discovery.applyInstance(key, instance), null);
+  }
+
+  private static InstanceRegistration deregistered(InstanceRegistration instance) {
+    return instance.getState() == RegistrationState.DEREGISTERED ? instance
+        : InstanceRegistration.newBuilder(instance).setState(RegistrationState.DEREGISTERED).build();
   }
 
   private static boolean lapsed(InstanceRegistration instance, long now) {
     return instance.getHeartbeatAt().toEpochMilli() + instance.getLeaseDurationMillis() <= now;
-  }
-
-  private static boolean sameExceptLease(InstanceRegistration a, InstanceRegistration b) {
-    InstanceRegistration bWithA = InstanceRegistration.newBuilder(b)
-        .setHeartbeatAt(a.getHeartbeatAt())
-        .setLeaseDurationMillis(a.getLeaseDurationMillis())
-        .build();
-    return a.equals(bWithA);
   }
 
   private void onTick(long timestamp) {
@@ -314,22 +320,48 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       publish(all, null);
     }
-    List<String> lapsed = new ArrayList<>();
+    List<KeyValue<String, InstanceRegistration>> lapsed = new ArrayList<>();
+    List<KeyValue<String, InstanceRegistration>> forgotten = new ArrayList<>();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
       while (it.hasNext()) {
         KeyValue<String, InstanceRegistration> kv = it.next();
-        if (lapsed(kv.value, timestamp)) {
-          lapsed.add(kv.key);
+        if (kv.value.getState() != RegistrationState.DEREGISTERED) {
+          if (lapsed(kv.value, timestamp)) {
+            lapsed.add(kv);
+          }
+        } else if (kv.value.getHeartbeatAt().toEpochMilli() + GHOST_RETENTION.toMillis() < timestamp) {
+          forgotten.add(kv);
         }
       }
     }
     Set<String> hosts = new TreeSet<>();
-    for (String key : lapsed) {
-      LOG.info("lease of {} lapsed; removing it from every view", key);
-      instances.delete(key);
-      hosts.addAll(discovery.applyInstance(key, null));
+    for (KeyValue<String, InstanceRegistration> kv : lapsed) {
+      LOG.info("lease of {} lapsed; removing it from every view", kv.key);
+      InstanceRegistration gone = deregistered(kv.value);
+      instances.put(kv.key, gone);
+      hosts.addAll(discovery.applyInstance(kv.key, gone));
+    }
+    for (KeyValue<String, InstanceRegistration> kv : forgotten) {
+      // Old deregistered records go, except the last one of a service, which keeps its host.
+      if (otherRecordsOfService(kv.key)) {
+        instances.delete(kv.key);
+        hosts.addAll(discovery.applyInstance(kv.key, null));
+      }
     }
     publish(hosts, null);
+  }
+
+  private boolean otherRecordsOfService(String key) {
+    String prefix = key.substring(0, key.lastIndexOf('/') + 1);
+    try (KeyValueIterator<String, InstanceRegistration> it =
+             instances.prefixScan(prefix, org.apache.kafka.common.serialization.Serdes.String().serializer())) {
+      while (it.hasNext()) {
+        if (!it.next().key.equals(key)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   // ---- views ----------------------------------------------------------------------------------
@@ -341,7 +373,15 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     long now = now();
     for (String host : new TreeSet<>(hosts)) {
       ServiceView previous = views.get(host);
-      Optional<ServiceView> compiled = discovery.compile(host, Instant.ofEpochMilli(now));
+      Optional<ServiceView> compiled;
+      try {
+        compiled = discovery.compile(host, Instant.ofEpochMilli(now));
+      } catch (RuntimeException e) {
+        // Proxies keep the last published view; the error is in the log for operators.
+        LOG.error("cannot compile the view of {}; keeping version {}", host,
+            previous == null ? "none" : previous.getVersion(), e);
+        continue;
+      }
       ServiceView next;
       if (compiled.isEmpty()) {
         if (previous == null || previous.getRemoved()) {

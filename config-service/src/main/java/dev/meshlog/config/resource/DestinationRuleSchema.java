@@ -1,0 +1,134 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
+import static dev.meshlog.config.resource.Shapes.bool;
+import static dev.meshlog.config.resource.Shapes.dnsLabel;
+import static dev.meshlog.config.resource.Shapes.duration;
+import static dev.meshlog.config.resource.Shapes.integer;
+import static dev.meshlog.config.resource.Shapes.list;
+import static dev.meshlog.config.resource.Shapes.nonEmptyLabels;
+import static dev.meshlog.config.resource.Shapes.nonEmptyString;
+import static dev.meshlog.config.resource.Shapes.oneOf;
+import static dev.meshlog.config.resource.Shapes.string;
+import static dev.meshlog.config.resource.Shapes.wildcardHost;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The fields of a DestinationRule ({@code networking.istio.io}) that Meshlog supports, and those of
+ * Istio's API it rejects.
+ */
+final class DestinationRuleSchema {
+
+  static final Shape SPEC = object()
+      .required("host", wildcardHost())
+      .field("trafficPolicy", trafficPolicy())
+      .field("subsets", list(object()
+          .required("name", dnsLabel())
+          .required("labels", nonEmptyLabels())
+          .field("trafficPolicy", trafficPolicy())
+          .build()))
+      .notSupported("exportTo", "workloadSelector")
+      .rule(DestinationRuleSchema::subsetNamesAreUnique)
+      .build();
+
+  private DestinationRuleSchema() {}
+
+  private static Shape trafficPolicy() {
+    return object()
+        .field("loadBalancer", loadBalancer())
+        .field("connectionPool", connectionPool())
+        .field("outlierDetection", outlierDetection())
+        .field("tls", object()
+            .field("mode", oneOf("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"))
+            .notSupported("clientCertificate", "privateKey", "caCertificates", "credentialName",
+                "subjectAltNames", "sni", "insecureSkipVerify", "caCrl")
+            .build())
+        .notSupported("portLevelSettings", "tunnel", "proxyProtocol", "retryBudget")
+        .build();
+  }
+
+  private static Shape loadBalancer() {
+    return object()
+        .field("simple", oneOf("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH", "UNSPECIFIED")
+            .notSupported("LEAST_CONN"))
+        .field("consistentHash", object()
+            .field("httpHeaderName", nonEmptyString())
+            .field("httpCookie", object()
+                .required("name", nonEmptyString())
+                .field("ttl", duration())
+                .field("path", string())
+                .notSupported("attributes")
+                .build())
+            .field("useSourceIp", bool())
+            .field("minimumRingSize", atLeast(0))
+            .notSupported("maglev", "ringHash", "httpQueryParameterName")
+            .exactlyOne("httpHeaderName", "httpCookie", "useSourceIp")
+            .build())
+        .field("localityLbSetting", object()
+            .field("enabled", bool())
+            .field("failoverPriority", list(nonEmptyString()))
+            .notSupported("distribute", "failover")
+            .build())
+        .notSupported("warmupDurationSecs", "warmup", "zoneAwareLbSetting")
+        // Istio's oneof: localityLbSetting alone is valid and keeps the default balancer.
+        .atMostOne("simple", "consistentHash")
+        .build();
+  }
+
+  private static Shape connectionPool() {
+    return object()
+        .field("tcp", object()
+            .field("maxConnections", atLeast(1))
+            .field("connectTimeout", duration())
+            .notSupported("tcpKeepalive", "maxConnectionDuration", "idleTimeout")
+            .build())
+        .field("http", object()
+            .field("http1MaxPendingRequests", atLeast(0))
+            .field("http2MaxRequests", atLeast(0))
+            .field("maxRequestsPerConnection", atLeast(0))
+            .field("maxRetries", atLeast(0))
+            .field("idleTimeout", duration())
+            .notSupported("h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams", "http2KeepAlive")
+            .build())
+        .build();
+  }
+
+  private static Shape outlierDetection() {
+    return object()
+        .field("consecutive5xxErrors", atLeast(0))
+        .field("consecutiveGatewayErrors", atLeast(0))
+        .field("interval", duration())
+        .field("baseEjectionTime", duration())
+        .field("maxEjectionPercent", integer(0, 100))
+        .field("minHealthPercent", integer(0, 100))
+        .notSupportedUseInstead("consecutiveErrors", "consecutive5xxErrors")
+        .notSupported("splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures",
+            "outlierDetectionHttpErrorCodes")
+        .build();
+  }
+
+  private static void subsetNamesAreUnique(ObjectNode spec, String path, Problems problems) {
+    JsonNode subsets = spec.path("subsets");
+    if (!subsets.isArray()) {
+      return;
+    }
+    Map<String, String> firstPath = new HashMap<>();
+    for (int i = 0; i < subsets.size(); i++) {
+      JsonNode name = subsets.get(i).path("name");
+      if (!name.isTextual()) {
+        continue;
+      }
+      String at = Problems.field(Problems.index(Problems.field(path, "subsets"), i), "name");
+      String earlier = firstPath.putIfAbsent(name.textValue(), at);
+      if (earlier != null) {
+        problems.invalid(at, name, "a name no other subset has (" + earlier + " has it too)");
+      }
+    }
+  }
+}

@@ -1,0 +1,414 @@
+package dev.meshlog.config.resource;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import dev.meshlog.config.model.Durations;
+
+/** The shapes of single values (strings, numbers, hosts, labels, lists, maps) shared by every kind. */
+final class Shapes {
+
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern DNS_LABEL_ANY_CASE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?");
+  private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+  private static final Pattern IPV4 =
+      Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+
+  private static final String DNS_LABEL_EXPECTED =
+      "lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
+  private static final String HOST_EXPECTED = "a DNS name such as reviews or reviews.prod.svc.cluster.local";
+  private static final String WILDCARD_HOST_EXPECTED = HOST_EXPECTED + ", or one starting with *.";
+
+  private Shapes() {}
+
+  /** Any string. */
+  static Shape string() {
+    return text("a string", s -> true);
+  }
+
+  /** A string that is not empty. */
+  static Shape nonEmptyString() {
+    return text("a non-empty string", s -> !s.isEmpty());
+  }
+
+  /** A string for which {@code valid} holds; otherwise reported with {@code expected}. */
+  static Shape text(String expected, Predicate<String> valid) {
+    return (value, path, problems) -> {
+      if (!value.isTextual() || !valid.test(value.textValue())) {
+        problems.invalid(path, value, expected);
+      }
+    };
+  }
+
+  /** {@code true} or {@code false}. */
+  static Shape bool() {
+    return (value, path, problems) -> {
+      if (!value.isBoolean()) {
+        problems.invalid(path, value, "true or false");
+      }
+    };
+  }
+
+  /** A whole number in {@code min..max}. */
+  static Shape integer(long min, long max) {
+    String range = min + ".." + max;
+    String shown = max >= Integer.MAX_VALUE ? min + " or more" : range;
+    return (value, path, problems) -> {
+      if (!value.isIntegralNumber()) {
+        problems.invalid(path, value, "an integer, " + shown);
+      } else if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+        problems.invalid(path, value, value.canConvertToLong() && value.longValue() < min ? shown : range);
+      }
+    };
+  }
+
+  /** A whole number of at least {@code min} that fits Istio's 32-bit fields. */
+  static Shape atLeast(long min) {
+    return integer(min, Integer.MAX_VALUE);
+  }
+
+  /** A port number, 1..65535. */
+  static Shape port() {
+    return integer(1, 65535);
+  }
+
+  /** A number (whole or not) in {@code min..max}. */
+  static Shape number(double min, double max) {
+    String range = format(min) + ".." + format(max);
+    return (value, path, problems) -> {
+      if (!value.isNumber()) {
+        problems.invalid(path, value, "a number, " + range);
+      } else if (value.doubleValue() < min || value.doubleValue() > max) {
+        problems.invalid(path, value, range);
+      }
+    };
+  }
+
+  /** A duration as Istio writes them: {@code 10s}, {@code 250ms}, {@code 1m30s}. */
+  static Shape duration() {
+    return text("a duration such as 10s, 250ms or 1m30s", Shapes::isDuration);
+  }
+
+  /** One of {@code values}, spelled exactly. */
+  static EnumShape oneOf(String... values) {
+    return new EnumShape(List.of(values), Set.of());
+  }
+
+  /** One of the whole numbers {@code values}. */
+  static Shape oneOfNumbers(long... values) {
+    List<Long> allowed = Arrays.stream(values).boxed().toList();
+    String expected = allowed.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    return (value, path, problems) -> {
+      if (!value.isIntegralNumber() || !allowed.contains(value.longValue())) {
+        problems.add(path, Problems.text(value), Problems.text(value) + " (expected one of: " + expected + ")");
+      }
+    };
+  }
+
+  /** A regular expression that compiles (java.util.regex). */
+  static Shape regex() {
+    return (value, path, problems) -> {
+      if (!value.isTextual()) {
+        problems.invalid(path, value, "a regular expression");
+        return;
+      }
+      try {
+        Pattern.compile(value.textValue());
+      } catch (PatternSyntaxException e) {
+        problems.invalid(path, value,
+            "a valid regular expression; " + e.getDescription() + " at index " + e.getIndex());
+      }
+    };
+  }
+
+  /** A DNS-1123 label: a Kubernetes name or namespace. */
+  static Shape dnsLabel() {
+    return text(DNS_LABEL_EXPECTED, Shapes::isDnsLabel);
+  }
+
+  /** A service host without wildcard: {@code reviews}, {@code reviews.prod.svc.cluster.local}. */
+  static Shape serviceHost() {
+    return text(HOST_EXPECTED, s -> isHost(s, false));
+  }
+
+  /** A host that may start with a wildcard: {@code *.example.com}, or {@code *} alone. */
+  static Shape wildcardHost() {
+    return text(WILDCARD_HOST_EXPECTED, s -> isHost(s, true));
+  }
+
+  /** An IPv4 or IPv6 address. */
+  static Shape ipAddress() {
+    return text("an IP address", Shapes::isIpAddress);
+  }
+
+  /** An IP address or a CIDR block: {@code 10.0.0.1}, {@code 10.0.0.0/16}, {@code 2001:db8::/32}. */
+  static Shape ipOrCidr() {
+    return text("an IP address or CIDR block such as 10.0.0.0/16", Shapes::isIpOrCidr);
+  }
+
+  /** An http or https URL. */
+  static Shape httpUrl() {
+    return text("an http or https URL", Shapes::isHttpUrl);
+  }
+
+  /** A port number written as a string, as AuthorizationPolicy does: {@code "8080"}. */
+  static Shape portString() {
+    return text("a port number 1..65535 as a string, such as \"8080\"", Shapes::isPortNumber);
+  }
+
+  /** A map key that is a port number: {@code 8080}. */
+  static Shape portKey() {
+    return text("a port number 1..65535", Shapes::isPortNumber);
+  }
+
+  /**
+   * A host qualified by the namespace it is imported from, as Gateway servers and Sidecar egress
+   * listeners write them: {@code prod/reviews.prod.svc.cluster.local}, {@code ./*}, {@code * /*}
+   * (without the space); the namespace may be left out only when {@code namespaceRequired} is false.
+   */
+  static Shape namespacedHost(boolean namespaceRequired) {
+    String expected = (namespaceRequired ? "namespace/host" : "host or namespace/host")
+        + ", where namespace is a name, . or * and host is a DNS name, *.suffix or *";
+    return text(expected, s -> {
+      int slash = s.indexOf('/');
+      if (slash < 0) {
+        return !namespaceRequired && isHost(s, true);
+      }
+      String namespace = s.substring(0, slash);
+      boolean namespaceOk = namespace.equals("*") || namespace.equals(".") || isDnsLabel(namespace);
+      return namespaceOk && isHost(s.substring(slash + 1), true);
+    });
+  }
+
+  /** Kubernetes labels: a map of label names to label values, all strings. */
+  static Shape labels() {
+    return mapOf(
+        text("a label name: letters, digits, '-', '_' and '.', at most 63 characters, "
+            + "optionally after a DNS prefix and '/'", Shapes::isLabelKey),
+        text("a label value: at most 63 letters, digits, '-', '_' or '.', "
+            + "starting and ending with a letter or digit", Shapes::isLabelValue));
+  }
+
+  /** Kubernetes labels, at least one. */
+  static Shape nonEmptyLabels() {
+    return nonEmpty(labels(), "at least one label");
+  }
+
+  /** A list whose every item has {@code item}'s shape. */
+  static Shape list(Shape item) {
+    return (value, path, problems) -> {
+      if (!value.isArray()) {
+        problems.invalid(path, value, "a list");
+        return;
+      }
+      for (int i = 0; i < value.size(); i++) {
+        item.check(value.get(i), Problems.index(path, i), problems);
+      }
+    };
+  }
+
+  /** A list with at least one item, each of {@code item}'s shape. */
+  static Shape nonEmptyList(Shape item) {
+    return nonEmpty(list(item), "at least one item");
+  }
+
+  /** A map from any string to values of {@code value}'s shape. */
+  static Shape mapOf(Shape value) {
+    return mapOf((key, path, problems) -> { }, value);
+  }
+
+  /**
+   * A map whose keys (checked as strings) have {@code key}'s shape and whose values have
+   * {@code value}'s shape. Entries are addressed as {@code path[key]}.
+   */
+  static Shape mapOf(Shape key, Shape value) {
+    return (node, path, problems) -> {
+      if (!node.isObject()) {
+        problems.invalid(path, node, "a map");
+        return;
+      }
+      for (Map.Entry<String, JsonNode> entry : node.properties()) {
+        String at = Problems.key(path, entry.getKey());
+        int before = problems.size();
+        key.check(TextNode.valueOf(entry.getKey()), at, problems);
+        if (problems.size() == before) {
+          value.check(entry.getValue(), at, problems);
+        }
+      }
+    };
+  }
+
+  /** {@code shape}, and the list or map must not be empty. */
+  static Shape nonEmpty(Shape shape, String expected) {
+    return (value, path, problems) -> {
+      if (value.isContainerNode() && value.isEmpty()) {
+        problems.invalid(path, value, expected);
+      } else {
+        shape.check(value, path, problems);
+      }
+    };
+  }
+
+  /** {@code shape} applied to each item of a comma-separated string, each item addressed by the whole field. */
+  static Shape commaSeparated(Shape item) {
+    return (value, path, problems) -> {
+      if (!value.isTextual()) {
+        problems.invalid(path, value, "a comma-separated list");
+        return;
+      }
+      for (String part : value.textValue().split(",", -1)) {
+        item.check(TextNode.valueOf(part.trim()), path, problems);
+      }
+    };
+  }
+
+  static boolean isPortNumber(String s) {
+    return s.matches("\\d{1,5}") && Integer.parseInt(s) >= 1 && Integer.parseInt(s) <= 65535;
+  }
+
+  static boolean isDnsLabel(String s) {
+    return s.length() <= 63 && DNS_LABEL.matcher(s).matches();
+  }
+
+  static boolean isHost(String host, boolean wildcard) {
+    String name = host;
+    if (wildcard && name.equals("*")) {
+      return true;
+    }
+    if (wildcard && name.startsWith("*.")) {
+      name = name.substring(2);
+    }
+    if (name.isEmpty() || name.length() > 253) {
+      return false;
+    }
+    String[] labels = name.split("\\.", -1);
+    for (String label : labels) {
+      if (label.length() > 63 || !DNS_LABEL_ANY_CASE.matcher(label).matches()) {
+        return false;
+      }
+    }
+    // RFC 1123 2.1: the last label is never all digits, so 300.1.1.1 is a bad address, not a name.
+    return !labels[labels.length - 1].chars().allMatch(Character::isDigit);
+  }
+
+  static boolean isIpAddress(String s) {
+    if (IPV4.matcher(s).matches()) {
+      return true;
+    }
+    // A string with a colon is parsed as an IPv6 literal and never looked up in DNS.
+    if (!s.contains(":") || s.contains("[") || s.contains("%")) {
+      return false;
+    }
+    try {
+      InetAddress.getByName(s);
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  static boolean isIpOrCidr(String s) {
+    int slash = s.indexOf('/');
+    if (slash < 0) {
+      return isIpAddress(s);
+    }
+    String address = s.substring(0, slash);
+    String bits = s.substring(slash + 1);
+    if (!isIpAddress(address) || !bits.matches("\\d{1,3}")) {
+      return false;
+    }
+    int maxBits = address.contains(":") ? 128 : 32;
+    return Integer.parseInt(bits) <= maxBits;
+  }
+
+  private static boolean isHttpUrl(String s) {
+    try {
+      URI uri = new URI(s);
+      return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null;
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private static boolean isDuration(String s) {
+    try {
+      Durations.parse(s);
+      return true;
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return false;
+    }
+  }
+
+  private static boolean isLabelKey(String key) {
+    int slash = key.lastIndexOf('/');
+    String name = slash < 0 ? key : key.substring(slash + 1);
+    if (slash >= 0) {
+      String prefix = key.substring(0, slash);
+      if (prefix.isEmpty() || prefix.length() > 253) {
+        return false;
+      }
+      for (String label : prefix.split("\\.", -1)) {
+        if (!isDnsLabel(label)) {
+          return false;
+        }
+      }
+    }
+    return name.length() <= 63 && LABEL_NAME.matcher(name).matches();
+  }
+
+  private static boolean isLabelValue(String value) {
+    return value.isEmpty() || (value.length() <= 63 && LABEL_NAME.matcher(value).matches());
+  }
+
+  private static String format(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+  }
+
+  /**
+   * One of a fixed set of values; values Istio has but Meshlog does not support are reported as
+   * such rather than as unknown.
+   */
+  static final class EnumShape implements Shape {
+    private final List<String> values;
+    private final Set<String> notSupported;
+
+    private EnumShape(List<String> values, Set<String> notSupported) {
+      this.values = values;
+      this.notSupported = notSupported;
+    }
+
+    /** Values Istio accepts here that Meshlog does not. */
+    EnumShape notSupported(String... values) {
+      Set<String> all = new LinkedHashSet<>(notSupported);
+      all.addAll(List.of(values));
+      return new EnumShape(this.values, Set.copyOf(all));
+    }
+
+    @Override
+    public void check(JsonNode value, String path, Problems problems) {
+      if (value.isTextual() && values.contains(value.textValue())) {
+        return;
+      }
+      String expected = "(expected one of: " + String.join(", ", values) + ")";
+      if (value.isTextual() && notSupported.contains(value.textValue())) {
+        problems.add(path, value.textValue(), value.textValue() + " not supported " + expected);
+      } else {
+        problems.add(path, Problems.text(value), Problems.text(value) + " " + expected);
+      }
+    }
+  }
+}

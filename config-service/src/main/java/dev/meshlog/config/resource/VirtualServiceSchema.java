@@ -1,0 +1,241 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.atLeast;
+import static dev.meshlog.config.resource.Shapes.bool;
+import static dev.meshlog.config.resource.Shapes.commaSeparated;
+import static dev.meshlog.config.resource.Shapes.duration;
+import static dev.meshlog.config.resource.Shapes.integer;
+import static dev.meshlog.config.resource.Shapes.labels;
+import static dev.meshlog.config.resource.Shapes.list;
+import static dev.meshlog.config.resource.Shapes.mapOf;
+import static dev.meshlog.config.resource.Shapes.nonEmptyList;
+import static dev.meshlog.config.resource.Shapes.number;
+import static dev.meshlog.config.resource.Shapes.port;
+import static dev.meshlog.config.resource.Shapes.regex;
+import static dev.meshlog.config.resource.Shapes.serviceHost;
+import static dev.meshlog.config.resource.Shapes.string;
+import static dev.meshlog.config.resource.Shapes.wildcardHost;
+
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The fields of a VirtualService ({@code networking.istio.io}) that Meshlog supports, and those of
+ * Istio's API it rejects.
+ */
+final class VirtualServiceSchema {
+
+  static final Shape SPEC = object()
+      .required("hosts", nonEmptyList(wildcardHost()))
+      .field("gateways", list(string()))
+      .field("http", list(httpRoute()))
+      .field("tcp", list(tcpRoute()))
+      .notSupported("tls", "exportTo")
+      .atLeastOne("http", "tcp")
+      .build();
+
+  private static final List<String> RETRY_ON = List.of("5xx", "gateway-error", "connect-failure", "reset",
+      "retriable-4xx", "refused-stream", "retriable-status-codes");
+  /** Envoy retry conditions Istio passes through that Meshlog's proxy does not implement. */
+  private static final Set<String> RETRY_ON_NOT_SUPPORTED = Set.of("envoy-ratelimited", "retriable-headers",
+      "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
+      "http3-post-connect-failure", "reset-before-request");
+
+  private VirtualServiceSchema() {}
+
+  private static Shape httpRoute() {
+    return object()
+        .field("name", string())
+        .field("match", list(httpMatch()))
+        .field("route", nonEmptyList(httpRouteDestination()))
+        .field("redirect", redirect())
+        .field("directResponse", directResponse())
+        .field("rewrite", rewrite())
+        .field("timeout", duration())
+        .field("retries", retries())
+        .field("fault", fault())
+        .field("mirror", destination())
+        .field("mirrorPercentage", percent())
+        .field("headers", headers())
+        .notSupported("corsPolicy", "delegate", "mirrors")
+        .notSupportedUseInstead("mirrorPercent", "mirrorPercentage")
+        .notSupportedUseInstead("mirror_percent", "mirrorPercentage")
+        .exactlyOne("route", "redirect", "directResponse")
+        .notWith("rewrite", "redirect")
+        .rule(VirtualServiceSchema::weightsSumTo100)
+        .build();
+  }
+
+  /** HTTPMatchRequest; RateLimit matches requests the same way. */
+  static Shape httpMatch() {
+    return object()
+        .field("name", string())
+        .field("uri", stringMatch())
+        .field("scheme", stringMatch())
+        .field("method", stringMatch())
+        .field("authority", stringMatch())
+        .field("headers", mapOf(stringMatch()))
+        .field("withoutHeaders", mapOf(stringMatch()))
+        .field("queryParams", mapOf(stringMatch()))
+        .field("sourceLabels", labels())
+        .field("port", port())
+        .field("gateways", list(string()))
+        .field("ignoreUriCase", bool())
+        .notSupported("sourceNamespace", "statPrefix")
+        .build();
+  }
+
+  private static Shape stringMatch() {
+    return object()
+        .field("exact", string())
+        .field("prefix", string())
+        .field("regex", regex())
+        .exactlyOne("exact", "prefix", "regex")
+        .build();
+  }
+
+  private static Shape httpRouteDestination() {
+    return object()
+        .required("destination", destination())
+        .field("weight", integer(0, 100))
+        .field("headers", headers())
+        .build();
+  }
+
+  private static Shape destination() {
+    return object()
+        .required("host", serviceHost())
+        .field("subset", string())
+        .field("port", object().field("number", port()).build())
+        .build();
+  }
+
+  private static Shape headers() {
+    Shape operations = object()
+        .field("set", mapOf(string()))
+        .field("add", mapOf(string()))
+        .field("remove", list(string()))
+        .build();
+    return object().field("request", operations).field("response", operations).build();
+  }
+
+  private static Shape redirect() {
+    return object()
+        .field("uri", string())
+        .field("authority", string())
+        .field("port", port())
+        .field("scheme", string())
+        .field("redirectCode", Shapes.oneOfNumbers(301, 302, 303, 307, 308))
+        .notSupported("derivePort", "prefixRewrite")
+        .atLeastOne("uri", "authority", "port", "scheme")
+        .build();
+  }
+
+  private static Shape directResponse() {
+    return object()
+        .required("status", integer(200, 599))
+        .field("body", object().field("string", string()).notSupported("bytes").build())
+        .build();
+  }
+
+  private static Shape rewrite() {
+    return object()
+        .field("uri", string())
+        .field("authority", string())
+        .field("uriRegexRewrite", object()
+            .required("match", regex())
+            .required("rewrite", string())
+            .build())
+        .atMostOne("uri", "uriRegexRewrite")
+        .build();
+  }
+
+  private static Shape retries() {
+    return object()
+        .field("attempts", atLeast(0))
+        .field("perTryTimeout", duration())
+        .field("retryOn", commaSeparated(VirtualServiceSchema::checkRetryOn))
+        .field("retryRemoteLocalities", bool())
+        .notSupported("backoff", "retryIgnorePreviousHosts")
+        .build();
+  }
+
+  private static Shape fault() {
+    return object()
+        .field("delay", object()
+            .required("fixedDelay", duration())
+            .field("percentage", percent())
+            .notSupported("exponentialDelay")
+            .notSupportedUseInstead("percent", "percentage")
+            .build())
+        .field("abort", object()
+            .required("httpStatus", integer(200, 599))
+            .field("percentage", percent())
+            .notSupported("grpcStatus", "http2Error")
+            .build())
+        .atLeastOne("delay", "abort")
+        .build();
+  }
+
+  private static Shape percent() {
+    return object().field("value", number(0, 100)).build();
+  }
+
+  private static Shape tcpRoute() {
+    return object()
+        .field("match", list(object()
+            .field("port", port())
+            .field("sourceLabels", labels())
+            .field("gateways", list(string()))
+            .notSupported("destinationSubnets", "sourceNamespace", "sourceSubnet")
+            .build()))
+        .field("route", nonEmptyList(object()
+            .required("destination", destination())
+            .field("weight", integer(0, 100))
+            .build()))
+        .rule(VirtualServiceSchema::weightsSumTo100)
+        .build();
+  }
+
+  private static void checkRetryOn(JsonNode value, String path, Problems problems) {
+    String condition = value.textValue();
+    if (RETRY_ON.contains(condition) || condition.matches("[1-5]\\d\\d")) {
+      return;
+    }
+    String expected = "(expected: " + String.join(", ", RETRY_ON) + " or an HTTP status code)";
+    String found = condition.isEmpty() ? "\"\"" : condition;
+    problems.add(path, found,
+        found + (RETRY_ON_NOT_SUPPORTED.contains(condition) ? " not supported " : " ") + expected);
+  }
+
+  /**
+   * Istio's rule: with more than one destination the weights must add up to 100 (a missing weight
+   * counts as 0); a single destination may leave its weight out. Weights that are themselves
+   * invalid have been reported already, so the sum is not checked then.
+   */
+  private static void weightsSumTo100(ObjectNode route, String path, Problems problems) {
+    JsonNode destinations = route.get("route");
+    if (destinations == null || !destinations.isArray() || destinations.size() < 2) {
+      return;
+    }
+    int sum = 0;
+    for (JsonNode destination : destinations) {
+      JsonNode weight = destination.path("weight");
+      if (weight.isMissingNode() || weight.isNull()) {
+        continue;
+      }
+      if (!weight.isIntegralNumber() || weight.longValue() < 0 || weight.longValue() > 100) {
+        return;
+      }
+      sum += weight.intValue();
+    }
+    if (sum != 100) {
+      problems.add(Problems.field(path, "route"), String.valueOf(sum),
+          "weights add up to " + sum + " (expected: 100)");
+    }
+  }
+}

@@ -1,0 +1,210 @@
+package dev.meshlog.config.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.meshlog.config.discovery.ViewCompiler;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.RegistrationState;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Registry and config in, discovery views out, with time driven by the test. */
+class ControlPlaneViewsTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  private static final String RATINGS = "ratings.default.svc.cluster.local";
+  private static final String REVIEWS = "reviews.default.svc.cluster.local";
+  private static final ObjectMapper YAML = new YAMLMapper();
+
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, ConfigCommand> commands;
+  private TestInputTopic<String, InstanceRegistration> registry;
+  private TestOutputTopic<String, ServiceView> views;
+
+  @BeforeEach
+  void start() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "views-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    ResourceCheck trusting = json -> ResourceCheck.Result.valid(Resource.fromJson(json));
+    driver = new TopologyTestDriver(ControlPlaneTopology.build(trusting,
+        new CompiledDiscovery(new ViewCompiler()), Duration.ofSeconds(1)), props, T0);
+    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
+        Topics.CONFIG_COMMANDS.valueSerde().serializer());
+    registry = driver.createInputTopic(Topics.REGISTRY_INSTANCES.name(),
+        Serdes.String().serializer(), Topics.REGISTRY_INSTANCES.valueSerde().serializer());
+    views = driver.createOutputTopic(Topics.DISCOVERY_VIEWS.name(), Serdes.String().deserializer(),
+        Topics.DISCOVERY_VIEWS.valueSerde().deserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private static InstanceRegistration instance(String service, String id, String version,
+                                               Instant heartbeat) {
+    return InstanceRegistration.newBuilder().setInstanceId(id).setService(service)
+        .setAddress("127.0.0.1").setPort(15006)
+        .setLabels(Map.of("app", service, "version", version))
+        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(30_000)
+        .setRegisteredAt(T0).setHeartbeatAt(heartbeat).build();
+  }
+
+  private void register(InstanceRegistration instance) {
+    registry.pipeInput("default/" + instance.getService() + "/" + instance.getInstanceId(), instance);
+  }
+
+  private void apply(String yaml) throws Exception {
+    Resource resource = Resource.fromDocument(YAML.readTree(yaml));
+    commands.pipeInput(resource.id().key(), Commands.apply(resource));
+  }
+
+  private ServiceView latest(String host) {
+    ServiceView last = null;
+    for (TestRecord<String, ServiceView> r : views.readRecordsToList()) {
+      if (r.key().equals(host)) {
+        last = r.value();
+      }
+    }
+    assertThat(last).as("a new view of %s", host).isNotNull();
+    return last;
+  }
+
+  private static List<String> endpointIds(ServiceView view) {
+    return view.getEndpoints().stream().map(Endpoint::getInstanceId).toList();
+  }
+
+  @Test
+  void aRegisteredInstanceAppearsInItsServiceView() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    ServiceView view = latest(RATINGS);
+    assertThat(view.getVersion()).isEqualTo(1);
+    assertThat(endpointIds(view)).containsExactly("ratings-1");
+  }
+
+  @Test
+  void heartbeatsDoNotPublishNewVersions() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    latest(RATINGS);
+    register(instance("ratings", "ratings-1", "v1", T0.plusSeconds(10)));
+    assertThat(views.isEmpty()).isTrue();
+  }
+
+  @Test
+  void anInstanceWhoseLeaseLapsesLeavesTheViewWhenTimePasses() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    register(instance("ratings", "ratings-2", "v1", T0));
+    assertThat(endpointIds(latest(RATINGS))).containsExactly("ratings-1", "ratings-2");
+
+    driver.advanceWallClockTime(Duration.ofSeconds(20));
+    register(instance("ratings", "ratings-2", "v1", T0.plusSeconds(20)));
+    assertThat(views.isEmpty()).isTrue();
+
+    driver.advanceWallClockTime(Duration.ofSeconds(15)); // ratings-1 last heard of 35 s ago
+    ServiceView view = latest(RATINGS);
+    assertThat(endpointIds(view)).containsExactly("ratings-2");
+    assertThat(view.getRemoved()).isFalse();
+  }
+
+  @Test
+  void aDeregisteredInstanceLeavesButTheServiceStays() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    latest(RATINGS);
+    register(InstanceRegistration.newBuilder(instance("ratings", "ratings-1", "v1", T0))
+        .setState(RegistrationState.DEREGISTERED).build());
+    ServiceView view = latest(RATINGS);
+    assertThat(view.getEndpoints()).isEmpty();
+    assertThat(view.getRemoved()).isFalse();
+    assertThat(view.getVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void aVirtualServicePublishesItsRoutesWithTheCommandThatChangedThem() throws Exception {
+    register(instance("reviews", "reviews-v1", "v1", T0));
+    register(instance("reviews", "reviews-v2", "v2", T0));
+    apply("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          subsets:
+          - {name: v1, labels: {version: v1}}
+          - {name: v2, labels: {version: v2}}
+        """);
+    apply("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: reviews, subset: v1}
+              weight: 90
+            - destination: {host: reviews, subset: v2}
+              weight: 10
+        """);
+    ServiceView view = latest(REVIEWS);
+    assertThat(view.getSubsets()).hasSize(2);
+    assertThat(view.getHttpRoutes()).singleElement().satisfies(route ->
+        assertThat(route.getDestinations()).extracting(d -> d.getWeight()).containsExactly(90, 10));
+    assertThat(view.getTriggeredBy().getResource()).isEqualTo("VirtualService/default/reviews");
+    assertThat(view.getTriggeredBy().getRevision()).isEqualTo(1);
+  }
+
+  @Test
+  void anInconsistentRouteIsLeftOutAndReported() throws Exception {
+    register(instance("reviews", "reviews-v1", "v1", T0));
+    apply("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: reviews, subset: v9}
+        """);
+    ServiceView view = latest(REVIEWS);
+    assertThat(view.getHttpRoutes()).isEmpty();
+    assertThat(view.getProblems()).singleElement().satisfies(p -> {
+      assertThat(p.getResource()).isEqualTo("VirtualService/default/reviews");
+      assertThat(p.getPath()).isEqualTo("spec.http[0].route[0].destination.subset");
+    });
+  }
+
+  @Test
+  void versionsKeepGrowingAcrossRestarts() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    assertThat(latest(RATINGS).getVersion()).isEqualTo(1);
+    register(instance("ratings", "ratings-2", "v2", T0));
+    assertThat(latest(RATINGS).getVersion()).isEqualTo(2);
+    // The stores are the state: the next change continues from the stored version.
+    ServiceView stored = driver.<String, ServiceView>getKeyValueStore(ControlPlaneTopology.VIEWS_STORE)
+        .get(RATINGS);
+    assertThat(stored.getVersion()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,171 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.Fixtures.specProblems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.meshlog.config.model.Kind;
+
+class DestinationRuleValidationTest {
+
+  private static List<String> problems(String spec) {
+    return specProblems(Kind.DESTINATION_RULE, spec);
+  }
+
+  @Test
+  void requiresHost() {
+    assertThat(problems("subsets: []\n")).containsExactly("spec.host: required");
+  }
+
+  @Test
+  void requiresSubsetNameAndLabels() {
+    assertThat(problems("""
+        host: reviews
+        subsets:
+        - labels: {version: v1}
+        - name: V2
+          labels: {}
+        - name: v3
+        """)).containsExactly(
+        "spec.subsets[0].name: required",
+        "spec.subsets[1].name: V2 (expected: lower-case letters, digits and '-', starting and ending with "
+            + "a letter or digit, at most 63 characters)",
+        "spec.subsets[1].labels: {} (expected: at least one label)",
+        "spec.subsets[2].labels: required");
+  }
+
+  @Test
+  void rejectsSubsetNamesUsedTwice() {
+    assertThat(problems("""
+        host: reviews
+        subsets:
+        - name: v1
+          labels: {version: v1}
+        - name: v1
+          labels: {version: v2}
+        """)).containsExactly(
+        "spec.subsets[1].name: v1 (expected: a name no other subset has (spec.subsets[0].name has it too))");
+  }
+
+  @Test
+  void checksLoadBalancer() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          loadBalancer:
+            simple: LEAST_CONN
+            consistentHash:
+              httpHeaderName: x-user
+              useSourceIp: true
+              maglev: {tableSize: 65537}
+            warmupDurationSecs: 10s
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            loadBalancer:
+              simple: FASTEST
+              consistentHash:
+                httpCookie: {ttl: 10s}
+        """)).containsExactly(
+        "spec.trafficPolicy.loadBalancer.simple: LEAST_CONN not supported "
+            + "(expected one of: ROUND_ROBIN, LEAST_REQUEST, RANDOM, PASSTHROUGH, UNSPECIFIED)",
+        "spec.trafficPolicy.loadBalancer.consistentHash.maglev: not supported",
+        "spec.trafficPolicy.loadBalancer.consistentHash: httpHeaderName and useSourceIp set "
+            + "(expected: exactly one of httpHeaderName, httpCookie, useSourceIp)",
+        "spec.trafficPolicy.loadBalancer.warmupDurationSecs: not supported",
+        "spec.trafficPolicy.loadBalancer: simple and consistentHash set (expected: at most one of simple, consistentHash)",
+        "spec.subsets[0].trafficPolicy.loadBalancer.simple: FASTEST "
+            + "(expected one of: ROUND_ROBIN, LEAST_REQUEST, RANDOM, PASSTHROUGH, UNSPECIFIED)",
+        "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.name: required",
+        "spec.subsets[0].trafficPolicy.loadBalancer: simple and consistentHash set "
+            + "(expected: at most one of simple, consistentHash)");
+  }
+
+  @Test
+  void acceptsLocalityLoadBalancingWithoutABalancer() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          loadBalancer:
+            localityLbSetting:
+              enabled: true
+              failover:
+              - {from: us-east, to: eu-west}
+        """)).containsExactly("spec.trafficPolicy.loadBalancer.localityLbSetting.failover: not supported");
+  }
+
+  @Test
+  void checksConnectionPool() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          connectionPool:
+            tcp:
+              maxConnections: 0
+              connectTimeout: 30
+              tcpKeepalive: {time: 7200s}
+            http:
+              http1MaxPendingRequests: -1
+              maxRetries: 3
+              idleTimeout: 1h
+              h2UpgradePolicy: UPGRADE
+        """)).containsExactly(
+        "spec.trafficPolicy.connectionPool.tcp.maxConnections: 0 (expected: 1 or more)",
+        "spec.trafficPolicy.connectionPool.tcp.connectTimeout: 30 (expected: a duration such as 10s, 250ms or 1m30s)",
+        "spec.trafficPolicy.connectionPool.tcp.tcpKeepalive: not supported",
+        "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests: -1 (expected: 0 or more)",
+        "spec.trafficPolicy.connectionPool.http.h2UpgradePolicy: not supported");
+  }
+
+  @Test
+  void checksOutlierDetection() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          outlierDetection:
+            consecutiveErrors: 5
+            consecutive5xxErrors: 5
+            interval: 5 s
+            maxEjectionPercent: 150
+            minHealthPercent: 0
+            splitExternalLocalOriginErrors: true
+        """)).containsExactly(
+        "spec.trafficPolicy.outlierDetection.consecutiveErrors: not supported (use consecutive5xxErrors)",
+        "spec.trafficPolicy.outlierDetection.interval: 5 s (expected: a duration such as 10s, 250ms or 1m30s)",
+        "spec.trafficPolicy.outlierDetection.maxEjectionPercent: 150 (expected: 0..100)",
+        "spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors: not supported");
+  }
+
+  @Test
+  void acceptsOnlyTlsMode() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          tls:
+            mode: PERMISSIVE
+            sni: reviews.example.com
+        """)).containsExactly(
+        "spec.trafficPolicy.tls.mode: PERMISSIVE (expected one of: DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL)",
+        "spec.trafficPolicy.tls.sni: not supported");
+  }
+
+  @Test
+  void rejectsUnsupportedAndUnknownTopLevelFields() {
+    assertThat(problems("""
+        host: reviews
+        exportTo: ["*"]
+        trafficPolicy:
+          portLevelSettings:
+          - port: {number: 80}
+        subset:
+        - name: v1
+        """)).containsExactly(
+        "spec.exportTo: not supported",
+        "spec.trafficPolicy.portLevelSettings: not supported",
+        "spec.subset: unknown field (expected one of: host, trafficPolicy, subsets)");
+  }
+}

@@ -1,0 +1,77 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.Fixtures.specProblems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.meshlog.config.model.Kind;
+
+class GatewayValidationTest {
+
+  private static List<String> problems(String spec) {
+    return specProblems(Kind.GATEWAY, spec);
+  }
+
+  @Test
+  void requiresServers() {
+    assertThat(problems("selector: {istio: ingressgateway}\n")).containsExactly("spec.servers: required");
+  }
+
+  @Test
+  void requiresServerPortAndHosts() {
+    assertThat(problems("""
+        servers:
+        - name: web
+        - port: {number: 80}
+          hosts: []
+        """)).containsExactly(
+        "spec.servers[0].port: required",
+        "spec.servers[0].hosts: required",
+        "spec.servers[1].port.protocol: required",
+        "spec.servers[1].port.name: required",
+        "spec.servers[1].hosts: [] (expected: at least one item)");
+  }
+
+  @Test
+  void rejectsTlsServers() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls:
+            mode: SIMPLE
+            credentialName: bookinfo-cert
+        """)).containsExactly(
+        "spec.servers[0].port.protocol: HTTPS not supported (expected one of: HTTP, HTTP2, GRPC, TCP)",
+        "spec.servers[0].tls: not supported");
+  }
+
+  @Test
+  void checksServerHosts() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: ["*", "prod/*.example.com", "./reviews", "Prod/reviews", "a/b/c"]
+        """)).containsExactly(
+        "spec.servers[0].hosts[3]: Prod/reviews (expected: host or namespace/host, where namespace is a name, "
+            + ". or * and host is a DNS name, *.suffix or *)",
+        "spec.servers[0].hosts[4]: a/b/c (expected: host or namespace/host, where namespace is a name, "
+            + ". or * and host is a DNS name, *.suffix or *)");
+  }
+
+  @Test
+  void rejectsSelectorThatIsNotALabelMap() {
+    assertThat(problems("""
+        selector: [ingressgateway]
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: ["*"]
+          bind: 0.0.0.0
+        """)).containsExactly(
+        "spec.selector: [\"ingressgateway\"] (expected: a map)",
+        "spec.servers[0].bind: not supported");
+  }
+}

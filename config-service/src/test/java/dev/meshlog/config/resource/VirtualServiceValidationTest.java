@@ -1,0 +1,390 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.Fixtures.specProblems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.meshlog.config.model.FieldProblem;
+import dev.meshlog.config.model.Kind;
+import dev.meshlog.config.model.Resource;
+
+class VirtualServiceValidationTest {
+
+  private static List<String> problems(String spec) {
+    return specProblems(Kind.VIRTUAL_SERVICE, spec);
+  }
+
+  @Test
+  void acceptsAMinimalRoute() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+        """)).isEmpty();
+  }
+
+  @Test
+  void requiresHosts() {
+    assertThat(problems("""
+        http:
+        - route:
+          - destination: {host: reviews}
+        """)).containsExactly("spec.hosts: required");
+    assertThat(problems("""
+        hosts: []
+        http:
+        - route:
+          - destination: {host: reviews}
+        """)).containsExactly("spec.hosts: [] (expected: at least one item)");
+  }
+
+  @Test
+  void rejectsHostThatIsNotADnsName() {
+    assertThat(problems("""
+        hosts: ["*.bookinfo.com", "*", reviews_v1, "a.*.com"]
+        http:
+        - route:
+          - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.hosts[2]: reviews_v1 (expected: a DNS name such as reviews or reviews.prod.svc.cluster.local, "
+            + "or one starting with *.)",
+        "spec.hosts[3]: a.*.com (expected: a DNS name such as reviews or reviews.prod.svc.cluster.local, "
+            + "or one starting with *.)");
+  }
+
+  @Test
+  void requiresHttpOrTcpRoutes() {
+    assertThat(problems("hosts: [reviews]\n"))
+        .containsExactly("spec: none set (expected: at least one of http, tcp)");
+  }
+
+  @Test
+  void rejectsVirtualServiceWithUnknownField() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+          foo: bar
+        """)).containsExactly("spec.http[0].foo: unknown field (expected one of: name, match, route, redirect, "
+        + "directResponse, rewrite, timeout, retries, fault, mirror, mirrorPercentage, headers)");
+  }
+
+  @Test
+  void rejectsIstioFieldsMeshlogDoesNotSupport() {
+    assertThat(problems("""
+        hosts: [reviews]
+        exportTo: ["."]
+        tls:
+        - match: [{sniHosts: [reviews]}]
+        http:
+        - route:
+          - destination: {host: reviews}
+          corsPolicy:
+            allowOrigins: [{exact: "https://example.com"}]
+          mirrorPercent: 10
+        """)).containsExactly(
+        "spec.exportTo: not supported",
+        "spec.tls: not supported",
+        "spec.http[0].corsPolicy: not supported",
+        "spec.http[0].mirrorPercent: not supported (use mirrorPercentage)");
+  }
+
+  @Test
+  void reportsWeightOutOfRange() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews, subset: v1}
+            weight: -20
+          - destination: {host: reviews, subset: v2}
+            weight: 120
+        """)).containsExactly(
+        "spec.http[0].route[0].weight: -20 (expected: 0..100)",
+        "spec.http[0].route[1].weight: 120 (expected: 0..100)");
+  }
+
+  @Test
+  void reportsWeightsThatDoNotSumTo100() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews, subset: v1}
+            weight: 50
+          - destination: {host: reviews, subset: v2}
+            weight: 40
+          - destination: {host: reviews, subset: v3}
+        """)).containsExactly("spec.http[0].route: weights add up to 90 (expected: 100)");
+  }
+
+  @Test
+  void reportsPathValueAndMessageSeparately() {
+    Resource resource = Fixtures.resource("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: reviews, subset: v1}
+            - destination: {host: reviews, subset: v2}
+              weight: 120
+        """);
+
+    assertThat(Fixtures.VALIDATOR.validate(resource)).containsExactly(
+        new FieldProblem("spec.http[0].route[1].weight", "120", "120 (expected: 0..100)"));
+  }
+
+  @Test
+  void reportsIntegerTooLargeForIstiosFields() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+          retries: {attempts: 3000000000}
+        """)).containsExactly("spec.http[0].retries.attempts: 3000000000 (expected: 0..2147483647)");
+  }
+
+  @Test
+  void letsASingleDestinationOmitItsWeight() {
+    assertThat(problems("""
+        hosts: [reviews]
+        tcp:
+        - route:
+          - destination: {host: reviews, port: {number: 9080}}
+        """)).isEmpty();
+  }
+
+  @Test
+  void reportsTcpWeightsThatDoNotSumTo100() {
+    assertThat(problems("""
+        hosts: [mongo]
+        tcp:
+        - match: [{port: 27017}]
+          route:
+          - destination: {host: mongo, subset: v1}
+            weight: 70
+          - destination: {host: mongo, subset: v2}
+            weight: 70
+        """)).containsExactly("spec.tcp[0].route: weights add up to 140 (expected: 100)");
+  }
+
+  @Test
+  void rejectsWeightThatIsNotAnInteger() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+            weight: "50"
+        """)).containsExactly("spec.http[0].route[0].weight: 50 (expected: an integer, 0..100)");
+  }
+
+  @Test
+  void requiresDestinationHost() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {subset: v1}
+          - weight: 0
+        """)).containsExactly(
+        "spec.http[0].route[0].destination.host: required",
+        "spec.http[0].route[1].destination: required",
+        "spec.http[0].route: weights add up to 0 (expected: 100)");
+  }
+
+  @Test
+  void requiresExactlyOneOfRouteRedirectAndDirectResponse() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - name: both
+          route:
+          - destination: {host: reviews}
+          redirect: {uri: /v2}
+        - name: neither
+          timeout: 1s
+        """)).containsExactly(
+        "spec.http[0]: route and redirect set (expected: exactly one of route, redirect, directResponse)",
+        "spec.http[1]: none set (expected: exactly one of route, redirect, directResponse)");
+  }
+
+  @Test
+  void rejectsRewriteTogetherWithRedirect() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - redirect: {uri: /v2, redirectCode: 308}
+          rewrite: {uri: /v3}
+        """)).containsExactly("spec.http[0].rewrite: not allowed with redirect");
+  }
+
+  @Test
+  void checksRedirect() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - redirect: {redirectCode: 304, derivePort: FROM_REQUEST_PORT}
+        """)).containsExactly(
+        "spec.http[0].redirect.redirectCode: 304 (expected one of: 301, 302, 303, 307, 308)",
+        "spec.http[0].redirect.derivePort: not supported",
+        "spec.http[0].redirect: none set (expected: at least one of uri, authority, port, scheme)");
+  }
+
+  @Test
+  void checksDirectResponse() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - directResponse:
+            status: 700
+            body: {bytes: aGVsbG8=}
+        - directResponse:
+            body: {string: hello}
+        """)).containsExactly(
+        "spec.http[0].directResponse.status: 700 (expected: 200..599)",
+        "spec.http[0].directResponse.body.bytes: not supported",
+        "spec.http[1].directResponse.status: required");
+  }
+
+  @Test
+  void checksStringMatches() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {prefix: /a, exact: /a}
+            method: {}
+            headers:
+              x-version: {regex: "v(1|2"}
+            queryParams:
+              debug: {exact: "1"}
+            sourceNamespace: bookinfo
+          route:
+          - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.http[0].match[0].uri: exact and prefix set (expected: exactly one of exact, prefix, regex)",
+        "spec.http[0].match[0].method: none set (expected: exactly one of exact, prefix, regex)",
+        "spec.http[0].match[0].headers[x-version].regex: v(1|2 (expected: a valid regular expression; "
+            + "Unclosed group at index 5)",
+        "spec.http[0].match[0].sourceNamespace: not supported");
+  }
+
+  @Test
+  void checksRetries() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+          retries:
+            attempts: -1
+            perTryTimeout: 2 seconds
+            retryOn: 5xx,gateway-error,cancelled,429,teapot
+            backoff: 1s
+        """)).containsExactly(
+        "spec.http[0].retries.attempts: -1 (expected: 0 or more)",
+        "spec.http[0].retries.perTryTimeout: 2 seconds (expected: a duration such as 10s, 250ms or 1m30s)",
+        "spec.http[0].retries.retryOn: cancelled not supported (expected: 5xx, gateway-error, connect-failure, "
+            + "reset, retriable-4xx, refused-stream, retriable-status-codes or an HTTP status code)",
+        "spec.http[0].retries.retryOn: teapot (expected: 5xx, gateway-error, connect-failure, "
+            + "reset, retriable-4xx, refused-stream, retriable-status-codes or an HTTP status code)",
+        "spec.http[0].retries.backoff: not supported");
+  }
+
+  @Test
+  void checksFaults() {
+    assertThat(problems("""
+        hosts: [ratings]
+        http:
+        - route:
+          - destination: {host: ratings}
+          fault:
+            delay:
+              percent: 10
+              exponentialDelay: 1s
+            abort:
+              httpStatus: 999
+              grpcStatus: UNAVAILABLE
+              percentage: {value: 101}
+        - route:
+          - destination: {host: ratings}
+          fault: {}
+        """)).containsExactly(
+        "spec.http[0].fault.delay.percent: not supported (use percentage)",
+        "spec.http[0].fault.delay.exponentialDelay: not supported",
+        "spec.http[0].fault.delay.fixedDelay: required",
+        "spec.http[0].fault.abort.httpStatus: 999 (expected: 200..599)",
+        "spec.http[0].fault.abort.grpcStatus: not supported",
+        "spec.http[0].fault.abort.percentage.value: 101 (expected: 0..100)",
+        "spec.http[1].fault: none set (expected: at least one of delay, abort)");
+  }
+
+  @Test
+  void checksRewriteMirrorAndHeaders() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - route:
+          - destination: {host: reviews}
+            headers:
+              request:
+                set: {x-a: 1}
+                append: {x-b: b}
+          rewrite:
+            uri: /v2
+            uriRegexRewrite: {match: "^/(.*", rewrite: /\\\\1}
+          mirror: {host: "*.reviews"}
+          mirrorPercentage: {value: high}
+          timeout: 10
+        """)).containsExactly(
+        "spec.http[0].route[0].headers.request.set[x-a]: 1 (expected: a string)",
+        "spec.http[0].route[0].headers.request.append: unknown field (expected one of: set, add, remove)",
+        "spec.http[0].rewrite.uriRegexRewrite.match: ^/(.* (expected: a valid regular expression; "
+            + "Unclosed group at index 5)",
+        "spec.http[0].rewrite: uri and uriRegexRewrite set (expected: at most one of uri, uriRegexRewrite)",
+        "spec.http[0].mirror.host: *.reviews (expected: a DNS name such as reviews or "
+            + "reviews.prod.svc.cluster.local)",
+        "spec.http[0].mirrorPercentage.value: high (expected: a number, 0..100)",
+        "spec.http[0].timeout: 10 (expected: a duration such as 10s, 250ms or 1m30s)");
+  }
+
+  @Test
+  void checksTcpMatches() {
+    assertThat(problems("""
+        hosts: [mongo]
+        tcp:
+        - match:
+          - port: 70000
+            destinationSubnets: [10.0.0.0/8]
+            sniHosts: [mongo]
+          route:
+          - destination: {host: mongo}
+        """)).containsExactly(
+        "spec.tcp[0].match[0].port: 70000 (expected: 1..65535)",
+        "spec.tcp[0].match[0].destinationSubnets: not supported",
+        "spec.tcp[0].match[0].sniHosts: unknown field (expected one of: port, sourceLabels, gateways)");
+  }
+
+  @Test
+  void treatsNullAsAbsent() {
+    assertThat(problems("""
+        hosts: [reviews]
+        gateways:
+        http:
+        - route:
+          - destination: {host: reviews}
+          timeout: ~
+          corsPolicy: ~
+        """)).containsExactly("spec.http[0].corsPolicy: not supported");
+  }
+}
