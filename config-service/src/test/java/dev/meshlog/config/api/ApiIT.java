@@ -20,9 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meshlog.config.client.ConfigCommands;
 import dev.meshlog.config.client.MeshClient;
-import dev.meshlog.config.model.FieldProblem;
 import dev.meshlog.config.model.Resource;
-import dev.meshlog.config.testing.TestChecks;
 import dev.meshlog.config.testing.WithControlPlane;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.ViewProblem;
@@ -60,7 +58,7 @@ class ApiIT {
   static void start(KafkaCluster kafka) throws Exception {
     vertx = Vertx.vertx();
     api = ConfigApi.start(vertx, new ConfigApi.Settings(kafka.bootstrapServers(), "127.0.0.1", 0,
-        Duration.ofSeconds(30)), TestDocuments.CHECK, Clock.systemUTC());
+        Duration.ofSeconds(30)), new ParsedDocuments(), Clock.systemUTC());
     client = new MeshClient(kafka.clientConfig(), Duration.ofSeconds(30));
     await().atMost(Duration.ofSeconds(30)).until(() -> api.readModel().isReady());
   }
@@ -99,13 +97,31 @@ class ApiIT {
         spec);
   }
 
+  /** The resource as a user writes it in YAML. */
+  private String yaml(int weight) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: reviews
+          namespace: %s
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination:
+                host: reviews
+              weight: %d
+        """.formatted(namespace, weight);
+  }
+
   private String resourcePath() {
     return "/api/v1/resources/virtualservices/" + namespace + "/reviews";
   }
 
   @Test
   void appliesABodyAndServesItBackAsJson() throws Exception {
-    HttpResponse<String> applied = send("POST", "/api/v1/apply", reviews(100).canonicalJson());
+    HttpResponse<String> applied = send("POST", "/api/v1/apply", yaml(100));
     assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
     assertThat(json(applied).at("/results/0/changeType").asText()).isEqualTo("CREATED");
 
@@ -125,8 +141,7 @@ class ApiIT {
 
   @Test
   void aDryRunValidatesWithoutApplying() throws Exception {
-    HttpResponse<String> response = send("POST", "/api/v1/apply?dryRun=true",
-        reviews(100).canonicalJson());
+    HttpResponse<String> response = send("POST", "/api/v1/apply?dryRun=true", yaml(100));
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(json(response).at("/results/0/changeType").asText()).isEqualTo("CREATED");
     assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
@@ -134,18 +149,18 @@ class ApiIT {
 
   @Test
   void anInvalidResourceIs422WithItsFieldErrors() throws Exception {
-    HttpResponse<String> response = send("POST", "/api/v1/apply", reviews(120).canonicalJson());
+    HttpResponse<String> response = send("POST", "/api/v1/apply", yaml(120));
     assertThat(response.statusCode()).isEqualTo(422);
     JsonNode error = json(response).at("/errors/0");
     assertThat(error.path("resource").asText()).isEqualTo("VirtualService/" + namespace + "/reviews");
     assertThat(error.path("path").asText()).isEqualTo("spec.http[0].route[0].weight");
     assertThat(error.path("value").asText()).isEqualTo("120");
-    assertThat(error.path("message").asText()).isEqualTo("weight: 120 (expected: 0..100)");
+    assertThat(error.path("message").asText()).isEqualTo("120 (expected: 0..100)");
   }
 
   @Test
   void aBodyThatIsNotAResourceIs400() throws Exception {
-    HttpResponse<String> response = send("POST", "/api/v1/apply", "{not json");
+    HttpResponse<String> response = send("POST", "/api/v1/apply", "kind: [unclosed");
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(json(response).path("errors")).isNotEmpty();
   }
@@ -240,22 +255,5 @@ class ApiIT {
     assertThat(analysis.path("errors").asLong()).isGreaterThanOrEqualTo(1);
     assertThat(analysis.path("resources").toString())
         .contains("VirtualService/" + namespace + "/broken");
-  }
-
-  /** Stand-in for the YAML parser: one JSON document per body, checked by {@link TestChecks}. */
-  static final class TestDocuments {
-    static final DocumentCheck CHECK = (text, source) -> {
-      Resource resource;
-      try {
-        resource = Resource.fromJson(text);
-      } catch (IllegalArgumentException e) {
-        return new DocumentCheck.Checked(List.of(),
-            List.of(ApiJson.error(source, FieldProblem.of("", e.getMessage()))), List.of());
-      }
-      var result = TestChecks.DEFAULT.check(resource.canonicalJson());
-      return result.ok() ? new DocumentCheck.Checked(List.of(resource), List.of(), List.of())
-          : new DocumentCheck.Checked(List.of(), List.of(), result.problems().stream()
-              .map(p -> ApiJson.error(resource.id().key(), p)).toList());
-    };
   }
 }

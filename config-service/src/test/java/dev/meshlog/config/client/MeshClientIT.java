@@ -86,7 +86,7 @@ class MeshClientIT {
     assertThat(outcome.reason()).isEqualTo(RejectionReason.INVALID);
     assertThat(outcome.errors()).singleElement().satisfies(e -> {
       assertThat(e.getPath()).isEqualTo("spec.http[0].route[1].weight");
-      assertThat(e.getMessage()).isEqualTo("weight: 120 (expected: 0..100)");
+      assertThat(e.getMessage()).isEqualTo("120 (expected: 0..100)");
     });
   }
 

@@ -9,7 +9,9 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 import dev.meshlog.config.controlplane.ControlPlaneApp;
-import dev.meshlog.config.controlplane.Discovery;
+import dev.meshlog.config.controlplane.CompiledDiscovery;
+import dev.meshlog.config.controlplane.ValidatingCheck;
+import dev.meshlog.config.discovery.ViewCompiler;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.KafkaExtension;
@@ -18,8 +20,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Starts one real control plane ({@link ControlPlaneApp}, exactly-once, the topology that judges
- * commands, with {@link TestChecks#DEFAULT}) per JVM on the shared broker, creating the mesh
+ * Starts one real control plane ({@link ControlPlaneApp}, exactly-once, judging commands with the
+ * real parser and validator and compiling views) per JVM on the shared broker, creating the mesh
  * topics first, and stops it when the run ends. One instance for every test class, so no two
  * control planes answer the same commands.
  */
@@ -53,7 +55,8 @@ public final class ControlPlaneExtension implements BeforeAllCallback {
         Path stateDir = Files.createTempDirectory("meshlog-control-plane");
         ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(
             kafka.bootstrapServers(), KafkaCluster.uniqueName("config-service"), stateDir,
-            Duration.ofMillis(20), Duration.ofSeconds(1)), TestChecks.DEFAULT, Discovery.NONE);
+            Duration.ofMillis(20), Duration.ofSeconds(1)), new ValidatingCheck(),
+            new CompiledDiscovery(new ViewCompiler()));
         app.start();
         if (!app.awaitRunning(Duration.ofSeconds(60))) {
           app.close();
