@@ -85,6 +85,20 @@ public final class MeshClient implements AutoCloseable {
         DEFAULT_TIMEOUT);
   }
 
+  /**
+   * For a transactional client: takes over its transactional id now, fencing any earlier client
+   * with the same id (Kafka aborts that client's open transaction). Call it before reading state
+   * that only this client writes.
+   */
+  public void claim() {
+    if (!transactional) {
+      throw new IllegalStateException("claim() needs a transactional client");
+    }
+    synchronized (producerLock) {
+      producer();
+    }
+  }
+
   /** How long submits and reads wait. */
   public Duration timeout() {
     return timeout;
@@ -108,7 +122,7 @@ public final class MeshClient implements AutoCloseable {
    *
    * @return one outcome per command, in command order
    * @throws SubmitTimeoutException naming the commands that got no answer in time
-   * @throws IllegalStateException if another client with the same transactional id took over
+   * @throws FencedException if another client with the same transactional id took over
    */
   public List<Outcome> submit(List<ConfigCommand> commands,
                               List<ProducerRecord<String, byte[]>> alongside) {
@@ -164,8 +178,7 @@ public final class MeshClient implements AutoCloseable {
         }
       } catch (ProducerFencedException e) {
         closeProducer();
-        throw new IllegalStateException("another writer with transactional id "
-            + config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) + " took over; stopping", e);
+        throw new FencedException(String.valueOf(config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG)), e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         abortQuietly(p);

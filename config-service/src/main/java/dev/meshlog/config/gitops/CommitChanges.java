@@ -1,0 +1,164 @@
+package dev.meshlog.config.gitops;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.meshlog.config.model.FieldProblem;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.config.resource.ParsedDocument;
+import dev.meshlog.config.resource.ResourceParser;
+import org.eclipse.jgit.diff.DiffEntry;
+import org.eclipse.jgit.errors.LargeObjectException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevTree;
+import org.eclipse.jgit.treewalk.EmptyTreeIterator;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
+
+/**
+ * What one commit changes in the config under a path: the resources added or changed (to
+ * apply) and the resources that disappeared, whether their file was removed or only their
+ * document (to delete). Only files the commit touched are read.
+ *
+ * @param applies resources to apply, each with the file it is in
+ * @param deletes resources to delete, each with the file it was in
+ * @param problems documents that could not be read, as {@code file:line: path: message}
+ */
+record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> deletes,
+                     List<String> problems) {
+
+  /** The largest file read: bigger files are reported, not parsed. */
+  static final int MAX_FILE_BYTES = 16 << 20;
+
+  /**
+   * A value and the repository file it came from.
+   *
+   * @param value the resource or id
+   * @param file the file's path in the repository
+   */
+  record Located<T>(T value, String file) {}
+
+  /** Whether the commit changes nothing under the path. */
+  boolean isEmpty() {
+    return applies.isEmpty() && deletes.isEmpty() && problems.isEmpty();
+  }
+
+  /**
+   * The changes from {@code before} to {@code after} (null {@code before} = an empty tree).
+   *
+   * @param path the directory whose files are config ({@code ""} = all)
+   */
+  static CommitChanges between(Repository repo, RevTree before, RevTree after, String path,
+                               ResourceParser parser, String defaultNamespace) throws IOException {
+    List<DiffEntry> diffs;
+    try (TreeWalk walk = new TreeWalk(repo)) {
+      walk.setRecursive(true);
+      if (before == null) {
+        walk.addTree(new EmptyTreeIterator());
+      } else {
+        walk.addTree(before);
+      }
+      walk.addTree(after);
+      walk.setFilter(path.isEmpty() ? TreeFilter.ANY_DIFF
+          : AndTreeFilter.create(PathFilter.create(path), TreeFilter.ANY_DIFF));
+      diffs = DiffEntry.scan(walk);
+    }
+    Map<ResourceId, Located<Resource>> old = new LinkedHashMap<>();
+    Map<ResourceId, Located<Resource>> now = new LinkedHashMap<>();
+    Set<String> unreadable = new HashSet<>();
+    List<String> problems = new ArrayList<>();
+    for (DiffEntry diff : diffs) {
+      if (diff.getChangeType() != DiffEntry.ChangeType.ADD && isConfig(diff.getOldPath(), path)) {
+        for (ParsedDocument doc : read(repo, diff.getOldId().toObjectId(), diff.getOldPath(), parser,
+            defaultNamespace)) {
+          if (!doc.hasProblems()) {
+            old.put(doc.resource().id(), new Located<>(doc.resource(), diff.getOldPath()));
+          }
+        }
+      }
+      if (diff.getChangeType() != DiffEntry.ChangeType.DELETE && isConfig(diff.getNewPath(), path)) {
+        for (ParsedDocument doc : read(repo, diff.getNewId().toObjectId(), diff.getNewPath(), parser,
+            defaultNamespace)) {
+          if (doc.hasProblems()) {
+            unreadable.add(diff.getNewPath());
+            for (FieldProblem p : doc.problems()) {
+              problems.add(doc.location() + ": " + p);
+            }
+          } else {
+            now.put(doc.resource().id(), new Located<>(doc.resource(), diff.getNewPath()));
+          }
+        }
+      }
+    }
+    List<Located<Resource>> applies = new ArrayList<>();
+    now.forEach((id, located) -> {
+      Located<Resource> previous = old.get(id);
+      if (previous == null || !previous.value().equals(located.value())) {
+        applies.add(located);
+      }
+    });
+    List<Located<ResourceId>> deletes = new ArrayList<>();
+    old.forEach((id, located) -> {
+      if (now.containsKey(id)) {
+        return;
+      }
+      if (unreadable.contains(located.file())) {
+        // Its file now has a document that cannot be read: it may still define the resource.
+        problems.add(located.file() + ": " + id + " not deleted: the file has documents that"
+            + " cannot be read (fix them and the next commit settles it)");
+        return;
+      }
+      deletes.add(new Located<>(id, located.file()));
+    });
+    return new CommitChanges(applies, deletes, problems);
+  }
+
+  /** YAML and JSON files under {@code path}, skipping hidden files and directories. */
+  static boolean isConfig(String file, String path) {
+    if (file == null || DiffEntry.DEV_NULL.equals(file)) {
+      return false;
+    }
+    String relative = path.isEmpty() ? file : file.substring(Math.min(file.length(), path.length() + 1));
+    for (String segment : relative.split("/")) {
+      if (segment.startsWith(".")) {
+        return false;
+      }
+    }
+    String name = file.toLowerCase(Locale.ROOT);
+    return name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json");
+  }
+
+  private static List<ParsedDocument> read(Repository repo, ObjectId blob, String file,
+                                           ResourceParser parser, String defaultNamespace)
+      throws IOException {
+    byte[] bytes;
+    try {
+      bytes = repo.open(blob, Constants.OBJ_BLOB).getCachedBytes(MAX_FILE_BYTES);
+    } catch (LargeObjectException e) {
+      return List.of(ParsedDocument.withProblems(file, 0, 1, List.of(FieldProblem.of("document",
+          "file larger than " + MAX_FILE_BYTES + " bytes (expected: at most 16 MiB)"))));
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return List.of(ParsedDocument.withProblems(file, 0, 1,
+          List.of(FieldProblem.of("document", "not UTF-8 text (expected: a UTF-8 file)"))));
+    }
+    return parser.parse(text, file, defaultNamespace);
+  }
+}

@@ -1,0 +1,273 @@
+package dev.meshlog.config.gitops;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import dev.meshlog.config.client.ConfigCommands;
+import dev.meshlog.config.client.FencedException;
+import dev.meshlog.config.client.LogReader;
+import dev.meshlog.config.client.MeshClient;
+import dev.meshlog.config.client.Outcome;
+import dev.meshlog.config.client.SubmitTimeoutException;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.config.resource.ResourceParser;
+import dev.meshlog.events.config.ChangeSource;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.SourceType;
+import dev.meshlog.events.gitops.GitSyncState;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevSort;
+import org.eclipse.jgit.revwalk.RevTree;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the mesh's config in step with a branch of a git repository, one commit at a time.
+ *
+ * <p>Each sync fetches the branch into a cache directory and walks the commits after the last one
+ * it submitted, oldest first (following first parents). For each commit, the YAML and JSON files
+ * under the path that the commit added or changed become apply commands for the resources that
+ * are new or different, and resources that disappeared (file removed, or document removed from a
+ * file) become deletes; every command names the commit, its author, the repository and the file.
+ *
+ * <p>A commit's commands and the record of its id on {@code mesh.gitops.state} are written in one
+ * Kafka transaction, under a transactional id derived from the source, so a restarted bridge
+ * neither replays nor skips a commit, and a second bridge for the same source fences the first.
+ * Rejected resources are reported with the commit id; the other resources of the commit still
+ * apply, and the bridge moves past it.
+ */
+public final class GitOpsBridge implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GitOpsBridge.class);
+
+  private final GitSource source;
+  private final Map<String, Object> kafkaConfig;
+  private final Duration timeout;
+  private final GitMirror mirror;
+  private final MeshClient client;
+  private final ConfigCommands commands;
+  private final ResourceParser parser = new ResourceParser();
+  private final String defaultNamespace;
+  private final Clock clock;
+  private boolean loaded;
+  private String lastCommit;
+  private volatile boolean fenced;
+
+  /**
+   * A bridge for {@code source}.
+   *
+   * @param kafkaConfig Kafka client config (at least {@code bootstrap.servers})
+   * @param cacheDir where repositories are mirrored
+   * @param defaultNamespace the namespace of resources that name none
+   * @param timeout how long to wait for the control plane's answers to one commit
+   * @param clock gives commands their {@code requestedAt}
+   */
+  public GitOpsBridge(GitSource source, Map<String, Object> kafkaConfig, Path cacheDir,
+                      String defaultNamespace, Duration timeout, Clock clock) {
+    this.source = source;
+    this.kafkaConfig = Map.copyOf(kafkaConfig);
+    this.timeout = timeout;
+    this.defaultNamespace = defaultNamespace;
+    this.clock = clock;
+    this.mirror = new GitMirror(source.repository(), cacheDir);
+    Map<String, Object> transactional = new HashMap<>(kafkaConfig);
+    transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, source.transactionalId());
+    this.client = new MeshClient(transactional, timeout);
+    this.commands = ConfigCommands.of("gitops", SourceType.GIT, clock);
+  }
+
+  /** The branch {@code repository}'s HEAD names, for when the user names none. */
+  public static String defaultBranch(String repository) {
+    return GitMirror.defaultBranch(repository);
+  }
+
+  /** What this bridge follows. */
+  public GitSource source() {
+    return source;
+  }
+
+  /**
+   * Fetches the branch and submits every commit after the last one submitted, oldest first.
+   *
+   * @throws IllegalStateException if the repository cannot be fetched or Kafka cannot be written
+   *     (commits submitted before that stay submitted)
+   * @throws FencedException if another bridge for the same source took over
+   */
+  public synchronized SyncReport sync() {
+    ObjectId head = mirror.fetch(source.branch());
+    if (!loaded) {
+      client.claim(); // fence an older bridge before reading the progress it wrote
+      try (LogReader reader = new LogReader(kafkaConfig, timeout)) {
+        lastCommit = GitSyncStates.read(reader, source).map(GitSyncState::getCommitId).orElse(null);
+      }
+      loaded = true;
+    }
+    String from = lastCommit;
+    List<String> notes = new ArrayList<>();
+    List<CommitReport> reports = new ArrayList<>();
+    Repository repo = mirror.repository();
+    try {
+      List<Step> steps = steps(repo, head, notes);
+      String written = lastCommit;
+      for (Step step : steps) {
+        CommitChanges changes = CommitChanges.between(repo, step.before(), step.commit().getTree(),
+            source.path(), parser, defaultNamespace);
+        if (changes.isEmpty()) {
+          lastCommit = step.commit().name(); // recorded with the next commit that changes something
+          continue;
+        }
+        CommitReport report = submit(step.commit(), changes);
+        reports.add(report);
+        lastCommit = step.commit().name();
+        written = lastCommit;
+        if (!report.unanswered().isEmpty()) {
+          notes.add("stopped after " + report.shortId() + ": the control plane did not answer in "
+              + timeout.toSeconds() + "s; its commands are in the log, and the next sync goes on"
+              + " from the next commit");
+          break;
+        }
+      }
+      if (lastCommit != null && !lastCommit.equals(written)) {
+        client.submit(List.of(), List.of(GitSyncStates.record(source, lastCommit, clock.instant())));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
+    } catch (FencedException e) {
+      fenced = true;
+      throw e;
+    }
+    return new SyncReport(source, from, lastCommit, reports, notes);
+  }
+
+  /** One commit to submit and the tree it is compared with (null = empty). */
+  private record Step(RevCommit commit, RevTree before) {}
+
+  private List<Step> steps(Repository repo, ObjectId head, List<String> notes) throws IOException {
+    List<Step> steps = new ArrayList<>();
+    try (RevWalk walk = new RevWalk(repo)) {
+      RevCommit headCommit = walk.parseCommit(head);
+      RevCommit last = null;
+      if (lastCommit != null) {
+        try {
+          last = walk.parseCommit(ObjectId.fromString(lastCommit));
+        } catch (MissingObjectException | IllegalArgumentException e) {
+          last = null;
+        }
+        if (last != null && last.equals(headCommit)) {
+          return steps;
+        }
+        if (last == null || !walk.isMergedInto(last, headCommit)) {
+          notes.add("history rewritten: " + shortId(lastCommit) + " is not on " + source.branch()
+              + " any more; applying " + shortId(headCommit.name()) + " as one step"
+              + (last == null ? " (the old commit is unknown, so nothing is deleted)" : ""));
+          RevCommit parsedHead = walk.parseCommit(head);
+          steps.add(new Step(parsedHead, last == null ? null : walk.parseTree(last.getTree())));
+          return steps;
+        }
+      }
+    }
+    try (RevWalk walk = new RevWalk(repo)) {
+      walk.setFirstParent(true);
+      walk.sort(RevSort.TOPO);
+      walk.sort(RevSort.REVERSE, true);
+      walk.markStart(walk.parseCommit(head));
+      if (lastCommit != null) {
+        walk.markUninteresting(walk.parseCommit(ObjectId.fromString(lastCommit)));
+      }
+      for (RevCommit commit : walk) {
+        RevTree before = commit.getParentCount() == 0 ? null
+            : repo.parseCommit(commit.getParent(0)).getTree();
+        steps.add(new Step(commit, before));
+      }
+    }
+    return steps;
+  }
+
+  private CommitReport submit(RevCommit commit, CommitChanges changes) {
+    PersonIdent author = commit.getAuthorIdent();
+    String authorText = author.getName() + " <" + author.getEmailAddress() + ">";
+    ConfigCommands byAuthor = commands.withActor(author.getEmailAddress().isEmpty()
+        ? author.getName() : author.getEmailAddress());
+    List<ConfigCommand> batch = new ArrayList<>();
+    for (CommitChanges.Located<Resource> apply : changes.applies()) {
+      batch.add(byAuthor.withSource(changeSource(commit, authorText, apply.file()))
+          .apply(apply.value()));
+    }
+    for (CommitChanges.Located<ResourceId> delete : changes.deletes()) {
+      batch.add(byAuthor.withSource(changeSource(commit, authorText, delete.file()))
+          .delete(delete.value()));
+    }
+    ProducerRecord<String, byte[]> progress =
+        GitSyncStates.record(source, commit.name(), clock.instant());
+    List<Outcome> outcomes;
+    List<ConfigCommand> unanswered = List.of();
+    try {
+      outcomes = client.submit(batch, List.of(progress));
+    } catch (SubmitTimeoutException e) {
+      outcomes = e.answered();
+      unanswered = e.unanswered();
+    }
+    CommitReport report = new CommitReport(commit.name(), authorText, commit.getShortMessage(),
+        author.getWhenAsInstant(), outcomes, changes.problems(), unanswered);
+    if (!report.clean()) {
+      LOG.warn("commit {} of {}: {} rejected, {} unreadable, {} unanswered", report.shortId(),
+          source, report.rejections().size(), report.problems().size(), unanswered.size());
+    }
+    return report;
+  }
+
+  private ChangeSource changeSource(RevCommit commit, String author, String file) {
+    return ChangeSource.newBuilder().setType(SourceType.GIT).setCommitId(commit.name())
+        .setCommitAuthor(author).setRepository(source.repository()).setPath(file).build();
+  }
+
+  private static String shortId(String commitId) {
+    return commitId.substring(0, Math.min(7, commitId.length()));
+  }
+
+  /**
+   * Syncs now and then every {@code interval} until {@code stop} counts down or another bridge
+   * takes over; reports syncs that did something, and errors (a failed sync is retried next time).
+   */
+  public void watch(Duration interval, Consumer<SyncReport> onReport,
+                    Consumer<RuntimeException> onError, CountDownLatch stop)
+      throws InterruptedException {
+    do {
+      try {
+        SyncReport report = sync();
+        if (!report.commits().isEmpty() || !report.notes().isEmpty()) {
+          onReport.accept(report);
+        }
+      } catch (RuntimeException e) {
+        onError.accept(e);
+        if (fenced) {
+          return;
+        }
+      }
+    } while (!stop.await(interval.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    mirror.close();
+  }
+}
