@@ -1,12 +1,26 @@
 package dev.meshlog.meshctl;
 
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+import dev.meshlog.config.client.Outcome;
+import dev.meshlog.config.gitops.CommitReport;
+import dev.meshlog.config.gitops.GitOpsBridge;
+import dev.meshlog.config.gitops.GitSource;
+import dev.meshlog.config.gitops.SyncReport;
+import dev.meshlog.events.config.ConfigCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code meshctl gitops}: keeps the mesh's config in step with a git repository. */
+/** {@code meshctl gitops sync|watch}: keeps the mesh's config in step with a git repository. */
 @Command(name = "gitops", description = "Apply a git repository's config, commit by commit.",
-    subcommands = {})
+    subcommands = {GitopsCommand.Sync.class, GitopsCommand.Watch.class})
 final class GitopsCommand implements Runnable {
 
   @Spec
@@ -15,5 +29,147 @@ final class GitopsCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Options of both subcommands. */
+  static final class SourceOptions {
+    @Option(names = "--repo", required = true, paramLabel = "PATH_OR_URL",
+        description = "The git repository: a local path or a URL")
+    String repository;
+
+    @Option(names = "--branch", paramLabel = "BRANCH",
+        description = "The branch to follow (default: the repository's HEAD branch)")
+    String branch;
+
+    @Option(names = "--path", paramLabel = "DIR", defaultValue = "",
+        description = "The directory in the repository whose YAML files are config (default: all)")
+    String path;
+
+    @Option(names = {"-n", "--namespace"}, defaultValue = "default",
+        description = "Namespace of resources that name none (default: ${DEFAULT-VALUE})")
+    String namespace;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+        description = "Where repositories are mirrored (default: $XDG_CACHE_HOME/meshlog/gitops "
+            + "or ~/.cache/meshlog/gitops)")
+    Path cacheDir;
+  }
+
+  /** What both subcommands do: open a bridge and print its reports. */
+  abstract static class BridgeCommand extends MeshctlCommand {
+    @Mixin
+    SourceOptions options;
+
+    GitOpsBridge bridge() {
+      Environment env = root().environment();
+      String repository = options.repository;
+      Path local = env.workingDirectory().resolve(repository);
+      if (!repository.contains("://") && Files.isDirectory(local)) {
+        repository = local.toAbsolutePath().normalize().toString();
+      }
+      String branch = options.branch != null ? options.branch
+          : GitOpsBridge.defaultBranch(repository);
+      return new GitOpsBridge(new GitSource(repository, branch, options.path), root().kafkaConfig(),
+          cacheDir(env), options.namespace, root().timeout, env.clock());
+    }
+
+    private Path cacheDir(Environment env) {
+      if (options.cacheDir != null) {
+        return env.workingDirectory().resolve(options.cacheDir);
+      }
+      String xdg = env.get("XDG_CACHE_HOME");
+      Path base = xdg != null ? Path.of(xdg)
+          : Path.of(env.get("HOME") != null ? env.get("HOME") : System.getProperty("user.home"),
+              ".cache");
+      return base.resolve("meshlog").resolve("gitops");
+    }
+  }
+
+  /** {@code meshctl gitops sync}: submits every new commit once, then exits. */
+  @Command(name = "sync", description = "Submit every commit since the last one synced, then exit "
+      + "(1 if a resource was rejected or unreadable; the sync still moves past it).")
+  static final class Sync extends BridgeCommand {
+    @Override
+    public Integer call() {
+      try (GitOpsBridge bridge = bridge()) {
+        SyncReport report = bridge.sync();
+        printReport(report, out());
+        return report.clean() ? Meshctl.OK : Meshctl.FAILED;
+      }
+    }
+  }
+
+  /** {@code meshctl gitops watch}: syncs every interval until interrupted. */
+  @Command(name = "watch", description = "Sync now and then every interval, until Ctrl-C.")
+  static final class Watch extends BridgeCommand {
+    @Option(names = "--interval", defaultValue = "10s", converter = Meshctl.DurationConverter.class,
+        description = "Time between fetches (default: ${DEFAULT-VALUE})")
+    Duration interval;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      CountDownLatch stop = new CountDownLatch(1);
+      Thread hook = new Thread(stop::countDown, "meshctl-gitops-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try (GitOpsBridge bridge = bridge()) {
+        out().println("watching " + bridge.source() + " every " + Output.duration(interval)
+            + " (Ctrl-C to stop)");
+        out().flush();
+        bridge.watch(interval, report -> {
+          printReport(report, out());
+          out().flush();
+        }, e -> {
+          err().println("error: " + e.getMessage());
+          err().flush();
+        }, stop);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the JVM is exiting: the hook has run
+        }
+      }
+      return Meshctl.OK;
+    }
+  }
+
+  /** Prints one block per commit, then a summary line. */
+  static void printReport(SyncReport report, PrintWriter out) {
+    report.notes().forEach(note -> out.println("note: " + note));
+    for (CommitReport commit : report.commits()) {
+      out.println("commit " + commit.shortId() + " " + commit.message() + " (" + commit.author() + ")");
+      for (Outcome outcome : commit.outcomes()) {
+        if (outcome.accepted()) {
+          out.println("  " + Output.resultLine(outcome));
+        } else if (commit.rejections().contains(outcome)) {
+          Output.errorLines(outcome).forEach(line -> out.println("  error: " + line));
+        } else {
+          out.println("  " + Output.kubectlName(outcome.resource()) + " already deleted");
+        }
+      }
+      commit.problems().forEach(problem -> out.println("  error: " + problem));
+      for (ConfigCommand command : commit.unanswered()) {
+        out.println("  pending: " + command.getResource().getKind() + "/"
+            + command.getResource().getNamespace() + "/" + command.getResource().getName()
+            + " (" + command.getOperation() + ") got no answer yet");
+      }
+      if (!commit.clean()) {
+        out.println("  commit " + commit.shortId() + ": " + commit.rejections().size()
+            + " rejected, " + commit.problems().size() + " unreadable, "
+            + commit.unanswered().size() + " unanswered; its other changes applied and the sync"
+            + " moved past it");
+      }
+    }
+    String to = report.toCommit() == null ? "(no commits)" : shortId(report.toCommit());
+    if (report.commits().isEmpty() && report.notes().isEmpty()) {
+      out.println(report.source() + " is up to date at " + to);
+    } else {
+      out.println("synced " + report.source() + " to " + to + ": " + report.commits().size()
+          + " commit(s) with config changes" + (report.clean() ? "" : ", some with errors"));
+    }
+  }
+
+  private static String shortId(String commitId) {
+    return commitId.substring(0, Math.min(7, commitId.length()));
   }
 }

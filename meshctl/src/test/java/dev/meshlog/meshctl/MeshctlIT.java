@@ -1,0 +1,272 @@
+package dev.meshlog.meshctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import dev.meshlog.config.testing.WithControlPlane;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.status.AckState;
+import dev.meshlog.events.status.ProxyState;
+import dev.meshlog.events.status.ProxyStatus;
+import dev.meshlog.events.status.ViewAck;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** meshctl end to end: the real broker, the real control plane, files in a working directory. */
+@WithControlPlane
+class MeshctlIT {
+
+  @TempDir
+  Path dir;
+
+  private KafkaCluster kafka;
+  private Environment env;
+  private String ns;
+
+  @BeforeEach
+  void setUp(KafkaCluster kafka) {
+    this.kafka = kafka;
+    env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers(),
+        "XDG_CACHE_HOME", dir.resolve("cache").toString()), dir,
+        java.time.Clock.systemUTC(), "ana");
+    ns = KafkaCluster.uniqueName("ns");
+  }
+
+  private Run meshctl(String... args) {
+    return Run.meshctl(env, args);
+  }
+
+  private String reviews(int v1, int v2) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: reviews
+          namespace: %s
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: reviews, subset: v1}
+              weight: %d
+            - destination: {host: reviews, subset: v2}
+              weight: %d
+        """.formatted(ns, v1, v2);
+  }
+
+  private Path file(String name, String... documents) throws IOException {
+    Path path = dir.resolve(name);
+    Files.createDirectories(path.getParent());
+    Files.writeString(path, String.join("---\n", documents));
+    return path;
+  }
+
+  @Test
+  void applyCreatesThenReportsUnchangedThenConfigured() throws IOException {
+    file("vs.yaml", reviews(90, 10));
+    Run created = meshctl("apply", "-f", "vs.yaml");
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.out()).isEqualTo("virtualservice.networking.istio.io/reviews created (revision 1)\n");
+
+    Run unchanged = meshctl("apply", "-f", "vs.yaml");
+    assertThat(unchanged.out()).isEqualTo("virtualservice.networking.istio.io/reviews unchanged (revision 1)\n");
+
+    file("vs.yaml", reviews(50, 50));
+    Run configured = meshctl("apply", "-f", "vs.yaml");
+    assertThat(configured.out()).isEqualTo("virtualservice.networking.istio.io/reviews configured (revision 2)\n");
+  }
+
+  @Test
+  void anInvalidResourceExitsNonZeroPrintingItsFieldErrors() throws IOException {
+    file("vs.yaml", reviews(0, 120));
+    Run run = meshctl("apply", "-f", "vs.yaml");
+    assertThat(run.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).isEqualTo("VirtualService/" + ns
+        + "/reviews: spec.http[0].route[1].weight: 120 (expected: 0..100)\n");
+  }
+
+  @Test
+  void aDocumentThatIsNotAResourceIsReportedWithItsLineAndTheOthersStillApply() throws IOException {
+    file("mesh/all.yaml", reviews(90, 10), "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+        + "metadata: {namespace: " + ns + "}\nspec: {}\n");
+    Run run = meshctl("apply", "-f", "mesh");
+    assertThat(run.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(run.out()).contains("virtualservice.networking.istio.io/reviews created");
+    assertThat(run.err()).startsWith("mesh/all.yaml:").contains("metadata.name");
+  }
+
+  @Test
+  void applyingAtAStaleRevisionIsAConflict() throws IOException {
+    file("vs.yaml", reviews(90, 10));
+    meshctl("apply", "-f", "vs.yaml");
+    file("vs.yaml", reviews(80, 20));
+    Run run = meshctl("apply", "-f", "vs.yaml", "--expected-revision", "5");
+    assertThat(run.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(run.err()).contains("VirtualService/" + ns + "/reviews: expectedRevision: conflict: ")
+        .contains("is at revision 1");
+    assertThat(meshctl("apply", "-f", "vs.yaml", "--expected-revision", "1").out())
+        .contains("configured (revision 2)");
+  }
+
+  @Test
+  void deleteByNameAndByFile() throws IOException {
+    file("vs.yaml", reviews(90, 10));
+    meshctl("apply", "-f", "vs.yaml");
+    Run deleted = meshctl("delete", "vs", "reviews", "-n", ns);
+    assertThat(deleted.code()).isZero();
+    assertThat(deleted.out()).isEqualTo("virtualservice.networking.istio.io/reviews deleted (revision 2)\n");
+
+    Run again = meshctl("delete", "-f", "vs.yaml");
+    assertThat(again.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(again.err()).contains("VirtualService/" + ns + "/reviews: metadata.name: ")
+        .contains("does not exist");
+
+    meshctl("apply", "-f", "vs.yaml");
+    assertThat(meshctl("delete", "-f", "vs.yaml").out()).contains("deleted (revision 4)");
+  }
+
+  @Test
+  void historyShowsEveryRevisionAndRollbackRestoresOne() throws IOException {
+    file("vs.yaml", reviews(90, 10));
+    meshctl("apply", "-f", "vs.yaml");
+    file("vs.yaml", reviews(50, 50));
+    meshctl("apply", "-f", "vs.yaml");
+
+    Run rollback = meshctl("rollback", "virtualservice", "reviews", "-n", ns, "--to-revision", "1");
+    assertThat(rollback.code()).as(rollback.err()).isZero();
+    assertThat(rollback.out()).isEqualTo(
+        "virtualservice.networking.istio.io/reviews rolled back to revision 1 (revision 3)\n");
+
+    Run history = meshctl("history", "vs", "reviews", "-n", ns);
+    assertThat(history.code()).isZero();
+    List<String> lines = history.out().lines().toList();
+    assertThat(lines).hasSize(4);
+    assertThat(lines.get(0)).startsWith("REVISION   CHANGE    ACTOR   SOURCE   ACCEPTED");
+    assertThat(lines.get(1)).startsWith("1          CREATED   ana     cli");
+    assertThat(lines.get(2)).startsWith("2          UPDATED   ana     cli");
+    assertThat(lines.get(3)).startsWith("3          UPDATED   ana     cli").endsWith("rollback to 1");
+
+    Run yaml = meshctl("get", "vs", "reviews", "-n", ns, "-o", "yaml");
+    assertThat(yaml.out()).contains("weight: 90");
+
+    Run missing = meshctl("rollback", "vs", "reviews", "-n", ns, "--to-revision", "9");
+    assertThat(missing.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(missing.err()).contains("rollbackToRevision: no such revision");
+  }
+
+  @Test
+  void getListsResourcesAsATableYamlOrJson() throws IOException {
+    file("vs.yaml", reviews(90, 10));
+    meshctl("apply", "-f", "vs.yaml");
+
+    Run table = meshctl("get", "virtualservices", "-n", ns);
+    assertThat(table.out().lines().toList()).satisfiesExactly(
+        header -> assertThat(header).isEqualTo("NAME      REVISION   UPDATED-BY   SOURCE   AGE"),
+        row -> assertThat(row).startsWith("reviews   1          ana          cli      "));
+    assertThat(meshctl("get", "vs", "reviews", "-n", ns, "-o", "json").out())
+        .contains("\"kind\" : \"VirtualService\"");
+    Run none = meshctl("get", "dr", "-n", ns);
+    assertThat(none.code()).isZero();
+    assertThat(none.err()).isEqualTo("No resources found in " + ns + " namespace.\n");
+    assertThat(meshctl("get", "vs", "nothing", "-n", ns).code()).isEqualTo(Meshctl.FAILED);
+  }
+
+  @Test
+  void analyzeReportsTheProblemsOfCompiledViewsAndExitsOneOnErrors() throws IOException {
+    String entry = """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata:
+          name: reviews
+          namespace: %s
+        spec:
+          hosts: [reviews.%s.svc.cluster.local]
+          location: MESH_INTERNAL
+          ports: [{number: 9080, name: http, protocol: HTTP}]
+          resolution: STATIC
+          endpoints: [{address: 127.0.0.1}]
+        """.formatted(ns, ns);
+    file("mesh.yaml", entry, reviews(90, 10));
+    Run applied = meshctl("apply", "-f", "mesh.yaml");
+    assertThat(applied.code()).as(applied.err()).isZero();
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Run run = meshctl("analyze", "-n", ns);
+      assertThat(run.code()).isEqualTo(Meshctl.FAILED);
+      assertThat(run.out()).contains("Error [VirtualService/" + ns + "/reviews] "
+          + "spec.http[0].route[0].destination.subset: subset v1 of reviews." + ns
+          + ".svc.cluster.local is not defined");
+    });
+  }
+
+  @Test
+  void proxyStatusShowsOneRowPerProxy() {
+    String proxy = KafkaCluster.uniqueName("reviews-v2");
+    String host = KafkaCluster.uniqueName("ratings") + ".default.svc.cluster.local";
+    Instant now = Instant.now();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.DISCOVERY_VIEWS.name(), host,
+          Topics.DISCOVERY_VIEWS.serializeValue(ServiceView.newBuilder().setHost(host).setVersion(3)
+              .setGeneratedAt(now).build())));
+      producer.send(new ProducerRecord<>(Topics.PROXY_STATUS.name(), proxy,
+          Topics.PROXY_STATUS.serializeValue(ProxyStatus.newBuilder().setProxyId(proxy)
+              .setService("reviews").setState(ProxyState.RUNNING).setStartedAt(now)
+              .setReportedAt(now).setViews(List.of(ViewAck.newBuilder().setHost(host)
+                  .setVersion(3).setAck(AckState.NACK).setAppliedVersion(2L)
+                  .setErrorDetail("route 0: subset v9 not defined").setUpdatedAt(now).build()))
+              .build())));
+    }
+    Run run = meshctl("proxy-status");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("NAME").contains(proxy)
+        .contains(proxy + ": " + host + " NACK of version 3 (serving 2): route 0: subset v9 not defined");
+    Run one = meshctl("proxy-status", proxy);
+    assertThat(one.out()).contains(host).contains("NACK");
+  }
+
+  @Test
+  void gitopsSyncAppliesEachCommitOnceAndSaysWhenItIsUpToDate() throws Exception {
+    Path repo = dir.resolve("repo");
+    try (Git git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+      Files.createDirectories(repo.resolve("mesh"));
+      Files.writeString(repo.resolve("mesh/reviews.yaml"), reviews(90, 10));
+      git.add().addFilepattern(".").call();
+      RevCommit first = git.commit().setMessage("add reviews").setSign(false)
+          .setAuthor("ana", "ana@example.com").setCommitter("ana", "ana@example.com").call();
+
+      Run sync = meshctl("gitops", "sync", "--repo", "repo", "--path", "mesh");
+      assertThat(sync.code()).as(sync.out() + sync.err()).isZero();
+      assertThat(sync.out()).contains("commit " + first.name().substring(0, 7)
+          + " add reviews (ana <ana@example.com>)")
+          .contains("  virtualservice.networking.istio.io/reviews created (revision 1)")
+          .contains("1 commit(s) with config changes");
+
+      Run again = meshctl("gitops", "sync", "--repo", "repo", "--path", "mesh");
+      assertThat(again.code()).isZero();
+      assertThat(again.out()).contains("is up to date at " + first.name().substring(0, 7));
+
+      Run history = meshctl("history", "vs", "reviews", "-n", ns);
+      assertThat(history.out()).contains("ana@example.com")
+          .contains("git " + first.name().substring(0, 7) + " mesh/reviews.yaml");
+    }
+  }
+}
