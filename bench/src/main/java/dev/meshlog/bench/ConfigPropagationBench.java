@@ -221,8 +221,11 @@ public final class ConfigPropagationBench {
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
         new StringDeserializer(), new ByteArrayDeserializer());
-    List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-        .map(p -> new TopicPartition(topic, p.partition())).toList();
+    List<TopicPartition> partitions = List.of();
+    while (partitions.isEmpty()) { // a new topic's metadata reaches clients a moment later
+      partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
+    }
     consumer.assign(partitions);
     consumer.seekToEnd(partitions);
     partitions.forEach(consumer::position);

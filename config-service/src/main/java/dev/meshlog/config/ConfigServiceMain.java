@@ -1,0 +1,87 @@
+package dev.meshlog.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import dev.meshlog.config.controlplane.ControlPlaneApp;
+import dev.meshlog.config.model.Durations;
+import dev.meshlog.schemas.TopicBootstrapper;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code config-service}: the control plane process (command log, registry, discovery views). */
+@Command(name = "config-service", mixinStandardHelpOptions = true,
+    description = "Meshlog's control plane: judges config commands into events, tracks the "
+        + "registry and publishes discovery views.")
+public final class ConfigServiceMain implements Callable<Integer> {
+
+  @Option(names = "--bootstrap-server", description = "Kafka bootstrap servers "
+      + "(default: $MESHLOG_BOOTSTRAP, else <data-dir>/bootstrap.servers)")
+  String bootstrapServers;
+
+  @Option(names = "--data-dir", defaultValue = ".meshlog-data",
+      description = "Where local state lives (default: ${DEFAULT-VALUE}); Streams state goes in <data-dir>/config-service")
+  Path dataDir;
+
+  @Option(names = "--application-id", defaultValue = "meshlog-config-service",
+      description = "Kafka Streams application id; instances with the same id share the work (default: ${DEFAULT-VALUE})")
+  String applicationId;
+
+  @Option(names = "--commit-interval", defaultValue = "20ms",
+      description = "Exactly-once commit interval: each commit is a hop from command to view (default: ${DEFAULT-VALUE})")
+  String commitInterval;
+
+  @Option(names = "--lease-scan-interval", defaultValue = "1s",
+      description = "How often lapsed instance leases are looked for (default: ${DEFAULT-VALUE})")
+  String leaseScanInterval;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ConfigServiceMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    String servers = resolveBootstrap(bootstrapServers, dataDir);
+    try (Admin admin = Admin.create(java.util.Map.of("bootstrap.servers", servers))) {
+      System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    }
+    ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, applicationId,
+        dataDir.resolve("config-service").toAbsolutePath(), Durations.parse(commitInterval),
+        Durations.parse(leaseScanInterval)), ConfigService.resourceCheck(), ConfigService.discovery());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      app.close();
+      stopped.countDown();
+    }, "config-service-shutdown"));
+    app.start();
+    if (!app.awaitRunning(Duration.ofMinutes(2))) {
+      System.err.println("config-service: the control plane did not reach RUNNING; see the log");
+      return 1;
+    }
+    System.out.println("config-service running (Kafka " + servers + ", application " + applicationId + ")");
+    stopped.await();
+    return 0;
+  }
+
+  /** {@code --bootstrap-server}, else {@code $MESHLOG_BOOTSTRAP}, else the local run's file. */
+  static String resolveBootstrap(String flag, Path dataDir) throws java.io.IOException {
+    if (flag != null && !flag.isBlank()) {
+      return flag;
+    }
+    String env = System.getenv("MESHLOG_BOOTSTRAP");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    Path file = dataDir.resolve("bootstrap.servers");
+    if (Files.exists(file)) {
+      return Files.readString(file).strip();
+    }
+    throw new CommandLine.ParameterException(new CommandLine(new ConfigServiceMain()),
+        "no Kafka to talk to: pass --bootstrap-server, set MESHLOG_BOOTSTRAP, or start ./meshlog kafka");
+  }
+}
