@@ -8,10 +8,8 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
+import dev.meshlog.config.ConfigService;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
-import dev.meshlog.config.controlplane.CompiledDiscovery;
-import dev.meshlog.config.controlplane.ValidatingCheck;
-import dev.meshlog.config.discovery.ViewCompiler;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.KafkaExtension;
@@ -55,8 +53,8 @@ public final class ControlPlaneExtension implements BeforeAllCallback {
         Path stateDir = Files.createTempDirectory("meshlog-control-plane");
         ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(
             kafka.bootstrapServers(), KafkaCluster.uniqueName("config-service"), stateDir,
-            Duration.ofMillis(20), Duration.ofSeconds(1)), new ValidatingCheck(),
-            new CompiledDiscovery(new ViewCompiler()));
+            Duration.ofMillis(20), Duration.ofSeconds(1)), ConfigService.resourceCheck(),
+            ConfigService.discovery());
         app.start();
         if (!app.awaitRunning(Duration.ofSeconds(60))) {
           app.close();
