@@ -3,6 +3,7 @@ package dev.meshlog.meshctl;
 import java.io.PrintWriter;
 
 import dev.meshlog.config.client.SubmitTimeoutException;
+import dev.meshlog.schemas.AvroLimits;
 import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine;
 
@@ -22,6 +23,7 @@ public final class MeshctlMain {
    * @return the exit code: 0 done, 1 rejected or failed, 2 usage error, 3 cluster unreachable
    */
   public static int run(String[] args, Environment environment, PrintWriter out, PrintWriter err) {
+    AvroLimits.install();
     Meshctl root = new Meshctl(environment);
     CommandLine commandLine = new CommandLine(root);
     commandLine.setOut(out);

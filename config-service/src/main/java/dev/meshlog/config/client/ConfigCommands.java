@@ -11,12 +11,19 @@ import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.Operation;
 import dev.meshlog.events.config.ResourceRef;
 import dev.meshlog.events.config.SourceType;
+import dev.meshlog.schemas.AvroLimits;
 
 /**
  * Builds config commands (apply, delete, rollback) on behalf of one actor and source, each with a
  * fresh command id and the current time as {@code requestedAt}.
  */
 public final class ConfigCommands {
+
+  static {
+    // Building Avro records checks that their classes are trusted; serdes install that, but a
+    // command may be built before any serde is loaded.
+    AvroLimits.install();
+  }
 
   private final String actor;
   private final ChangeSource source;
