@@ -176,31 +176,48 @@ public final class MeshClient implements AutoCloseable {
         for (Future<RecordMetadata> future : sent) {
           future.get();
         }
-      } catch (ProducerFencedException e) {
-        closeProducer();
-        throw new FencedException(String.valueOf(config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG)), e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         abortQuietly(p);
         throw new IllegalStateException("interrupted while sending commands", e);
       } catch (ExecutionException | KafkaException e) {
-        abortQuietly(p);
         Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+        if (fenced(cause) || !abortQuietly(p)) {
+          closeProducer();
+          throw new FencedException(String.valueOf(config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG)), cause);
+        }
         throw new IllegalStateException("cannot send commands to "
             + Topics.CONFIG_COMMANDS.name() + ": " + cause.getMessage(), cause);
       }
     }
   }
 
-  private void abortQuietly(KafkaProducer<String, byte[]> p) {
+  /** Whether {@code error} says another producer with our transactional id took over. */
+  private static boolean fenced(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof ProducerFencedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Aborts the open transaction after a failure.
+   *
+   * @return false when the abort itself was refused because this producer has been fenced
+   */
+  private boolean abortQuietly(KafkaProducer<String, byte[]> p) {
     if (!transactional) {
-      return;
+      return true;
     }
     try {
       p.abortTransaction();
+      return true;
     } catch (KafkaException e) {
-      // The producer is unusable; a fresh one is made on the next submit.
+      // The producer is unusable either way; a fresh one is made on the next submit.
       closeProducer();
+      return !fenced(e);
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.meshlog.config.gitops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,8 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
+import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.config.client.CurrentResource;
+import dev.meshlog.config.client.FencedException;
 import dev.meshlog.config.client.LogReader;
 import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.client.Outcome;
@@ -274,6 +278,52 @@ class GitOpsBridgeIT {
     assertThat(report.commits()).hasSize(1);
     assertThat(events()).hasSize(2);
     assertThat(meshState()).hasSize(2);
+  }
+
+  @Test
+  void watchPicksUpNewCommitsUntilStopped() throws Exception {
+    write("mesh/reviews.yaml", virtualService("reviews", 90));
+    commit("reviews", "ana");
+    GitOpsBridge bridge = bridge();
+    List<SyncReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<RuntimeException> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch stop = new CountDownLatch(1);
+    Thread watcher = new Thread(() -> {
+      try {
+        bridge.watch(Duration.ofMillis(100), reports::add, errors::add, stop);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    watcher.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> meshState().size() == 1);
+      write("mesh/ratings.yaml", virtualService("ratings", 100));
+      RevCommit added = commit("ratings", "bob");
+      await().atMost(Duration.ofSeconds(30)).until(() -> meshState().size() == 2);
+      assertThat(reports).flatExtracting(SyncReport::commits).extracting(CommitReport::commitId)
+          .endsWith(added.name());
+      assertThat(errors).isEmpty();
+    } finally {
+      stop.countDown();
+      watcher.join(10_000);
+    }
+    assertThat(watcher.isAlive()).isFalse();
+  }
+
+  @Test
+  void aSecondBridgeForTheSameSourceFencesTheFirst() throws Exception {
+    write("mesh/reviews.yaml", virtualService("reviews", 90));
+    commit("reviews", "ana");
+    GitOpsBridge first = bridge();
+    first.sync();
+    GitOpsBridge second = bridge();
+    assertThat(second.sync().commits()).isEmpty();
+
+    write("mesh/ratings.yaml", virtualService("ratings", 100));
+    commit("ratings", "bob");
+    assertThatThrownBy(first::sync).isInstanceOf(FencedException.class);
+    assertThat(second.sync().commits()).hasSize(1);
   }
 
   @Test
