@@ -2,14 +2,18 @@ package dev.meshlog.config;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import dev.meshlog.config.api.ConfigApi;
+import dev.meshlog.config.api.ParsedDocuments;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.TopicBootstrapper;
 import org.apache.kafka.clients.admin.Admin;
+import io.vertx.core.Vertx;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,6 +44,14 @@ public final class ConfigServiceMain implements Callable<Integer> {
       description = "How often lapsed instance leases are looked for (default: ${DEFAULT-VALUE})")
   String leaseScanInterval;
 
+  @Option(names = "--api-host", defaultValue = "127.0.0.1",
+      description = "Address of the config HTTP API (default: ${DEFAULT-VALUE})")
+  String apiHost;
+
+  @Option(names = "--api-port", defaultValue = "8484",
+      description = "Port of the config HTTP API; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
+  int apiPort;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ConfigServiceMain()).execute(args));
   }
@@ -54,7 +66,15 @@ public final class ConfigServiceMain implements Callable<Integer> {
         dataDir.resolve("config-service").toAbsolutePath(), Durations.parse(commitInterval),
         Durations.parse(leaseScanInterval)), ConfigService.resourceCheck(), ConfigService.discovery());
     CountDownLatch stopped = new CountDownLatch(1);
+    Vertx vertx = apiPort >= 0 ? Vertx.vertx() : null;
+    ConfigApi[] api = new ConfigApi[1];
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (api[0] != null) {
+        api[0].close();
+      }
+      if (vertx != null) {
+        vertx.close();
+      }
       app.close();
       stopped.countDown();
     }, "config-service-shutdown"));
@@ -63,7 +83,14 @@ public final class ConfigServiceMain implements Callable<Integer> {
       System.err.println("config-service: the control plane did not reach RUNNING; see the log");
       return 1;
     }
-    System.out.println("config-service running (Kafka " + servers + ", application " + applicationId + ")");
+    String apiText = "";
+    if (vertx != null) {
+      api[0] = ConfigApi.start(vertx, new ConfigApi.Settings(servers, apiHost, apiPort,
+          Duration.ofSeconds(30)), new ParsedDocuments(), Clock.systemUTC());
+      apiText = ", HTTP API http://" + apiHost + ":" + api[0].port() + "/api/v1/";
+    }
+    System.out.println("config-service running (Kafka " + servers + ", application " + applicationId
+        + apiText + ")");
     stopped.await();
     return 0;
   }

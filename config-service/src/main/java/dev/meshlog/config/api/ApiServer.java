@@ -371,7 +371,17 @@ public final class ApiServer {
   private record Reply(int status, JsonNode body) {}
 
   private void blocking(HttpServerRequest request, Callable<Reply> work) {
-    vertx.executeBlocking(work, false).onComplete(result -> {
+    Callable<Reply> guarded = () -> {
+      try {
+        return work.call();
+      } catch (Exception e) {
+        throw e;
+      } catch (Throwable t) {
+        // An Error must still answer the request rather than leave it hanging.
+        throw new IllegalStateException(t.toString(), t);
+      }
+    };
+    vertx.executeBlocking(guarded, false).onComplete(result -> {
       if (result.succeeded()) {
         json(request, result.result().status(), result.result().body());
       } else if (result.cause() instanceof SubmitTimeoutException e) {
