@@ -152,7 +152,8 @@ final class Output {
       return millis + "ms";
     }
     if (millis < 60_000) {
-      return String.format(Locale.ROOT, "%.1fs", millis / 1000.0);
+      return millis % 1000 == 0 ? millis / 1000 + "s"
+          : String.format(Locale.ROOT, "%.1fs", millis / 1000.0);
     }
     return duration.toMinutes() + "m" + duration.toSecondsPart() + "s";
   }

@@ -125,6 +125,14 @@ class OutputTest {
   }
 
   @Test
+  void durationsAreShort() {
+    assertThat(Output.duration(Duration.ofMillis(340))).isEqualTo("340ms");
+    assertThat(Output.duration(Duration.ofMillis(2400))).isEqualTo("2.4s");
+    assertThat(Output.duration(Duration.ofSeconds(10))).isEqualTo("10s");
+    assertThat(Output.duration(Duration.ofSeconds(185))).isEqualTo("3m5s");
+  }
+
+  @Test
   void sourcesShowTheCommitAndFile() {
     ChangeSource git = ChangeSource.newBuilder().setType(SourceType.GIT)
         .setCommitId("4f2a9c1e0b7d3a5f").setPath("mesh/reviews.yaml").build();
