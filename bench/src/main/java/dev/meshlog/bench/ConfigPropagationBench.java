@@ -51,6 +51,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ConfigPropagationBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The control plane's commit interval (config-service's default). */
+  private static final Duration COMMIT = Duration.ofMillis(
+      Long.getLong("meshlog.bench.commit.ms", 5));
 
   private ConfigPropagationBench() {}
 
@@ -93,7 +96,7 @@ public final class ConfigPropagationBench {
     Path stateDir = Files.createTempDirectory("bench-config-");
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
     ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
-        stateDir.resolve("a"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
         ConfigService.resourceCheck(), ConfigService.discovery());
     app.start();
     if (!app.awaitRunning(Duration.ofMinutes(2))) {
@@ -172,7 +175,7 @@ public final class ConfigPropagationBench {
     long heapBefore = usedHeap();
     long rebuildStart = System.nanoTime();
     ControlPlaneApp rebuilt = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
-        stateDir.resolve("b"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        stateDir.resolve("b"), COMMIT, Duration.ofSeconds(1)),
         ConfigService.resourceCheck(), ConfigService.discovery());
     rebuilt.start();
     if (!rebuilt.awaitRunning(Duration.ofMinutes(5))) {
