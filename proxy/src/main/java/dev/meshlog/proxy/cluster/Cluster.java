@@ -50,6 +50,17 @@ public final class Cluster {
     this.maxRank = members.stream().mapToInt(Upstream::rank).max().orElse(0);
   }
 
+  /**
+   * A cluster of one fixed endpoint with the default policy: the local app behind the inbound
+   * listener.
+   */
+  public static Cluster fixed(ClusterKey key, dev.meshlog.proxy.config.EndpointConfig endpoint,
+                              Clock clock) {
+    Upstream u = new Upstream(endpoint, 0, 0, new dev.meshlog.proxy.lb.EndpointStats());
+    return new Cluster(key, TrafficPolicyConfig.DEFAULT, List.of(u),
+        new CircuitBreaker(TrafficPolicyConfig.DEFAULT.limits()), clock);
+  }
+
   /** A load balancer for {@code lb} over {@code members}. */
   public static LoadBalancer balancerFor(LbConfig lb, List<Upstream> members) {
     return switch (lb.policy()) {

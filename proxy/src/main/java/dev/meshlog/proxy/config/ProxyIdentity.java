@@ -52,6 +52,11 @@ public record ProxyIdentity(String proxyId, String service, String namespace, St
     return new ProxyIdentity(null, service, namespace, version, "", zone, cluster, "", Map.of());
   }
 
+  /** The workload's name as telemetry reports it: {@code service-version}, or the service. */
+  public String workload() {
+    return version.isEmpty() ? service : service + "-" + version;
+  }
+
   /** The fully qualified host of its own service in {@code domain}. */
   public String host(String domain) {
     return service + "." + namespace + ".svc." + domain;
