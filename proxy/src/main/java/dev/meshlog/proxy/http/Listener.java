@@ -1,20 +1,16 @@
 package dev.meshlog.proxy.http;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
  * One listening socket of the proxy (outbound, inbound or admin), with the listener limits
- * applied: header size and count, request-line length, a deadline for a new connection's first
- * request headers, and an idle timeout.
+ * applied: header size and count, request-line length, and an idle timeout.
  */
 public final class Listener {
 
@@ -44,34 +40,7 @@ public final class Listener {
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);
-    HttpServer server = rt.vertx().createHttpServer(options);
-    Map<HttpConnection, Long> awaitingHeaders = new ConcurrentHashMap<>();
-    long headerTimeout = limits.headerTimeout().toMillis();
-    if (headerTimeout > 0) {
-      server.connectionHandler(conn -> {
-        long timer = rt.vertx().setTimer(headerTimeout, id -> {
-          if (awaitingHeaders.remove(conn) != null) {
-            conn.close();
-          }
-        });
-        awaitingHeaders.put(conn, timer);
-        conn.closeHandler(v -> {
-          Long t = awaitingHeaders.remove(conn);
-          if (t != null) {
-            rt.vertx().cancelTimer(t);
-          }
-        });
-      });
-    }
-    server.requestHandler(req -> {
-      if (!awaitingHeaders.isEmpty()) {
-        Long t = awaitingHeaders.remove(req.connection());
-        if (t != null) {
-          rt.vertx().cancelTimer(t);
-        }
-      }
-      handler.handle(req);
-    });
+    HttpServer server = rt.vertx().createHttpServer(options).requestHandler(handler);
     return server.listen().map(s -> new Listener(name, s));
   }
 

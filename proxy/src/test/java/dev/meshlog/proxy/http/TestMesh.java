@@ -84,6 +84,12 @@ final class TestMesh implements AutoCloseable {
     return s.listen(0, "127.0.0.1").await().actualPort();
   }
 
+  /** Stops the backend app listening on {@code port}, as if it crashed. */
+  void stopBackend(int port) {
+    backends.stream().filter(s -> s.actualPort() == port).findFirst().orElseThrow().close()
+        .await();
+  }
+
   /** A backend answering 200 with body {@code name}, echoing what it saw in x-seen-* headers. */
   int namedBackend(String name) {
     return backend(echo(name));
