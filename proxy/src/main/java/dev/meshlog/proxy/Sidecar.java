@@ -21,14 +21,23 @@ public final class Sidecar {
   /**
    * Where a sidecar listens and where its app is.
    *
-   * @param bindHost the address the listeners bind, e.g. {@code 127.0.0.1}
+   * @param outboundHost the address the outbound listener binds, normally {@code 127.0.0.1}
+   *     (only the local app may use it)
    * @param outboundPort the outbound listener's port (0 = any free one)
+   * @param inboundHost the address the inbound listener binds, reachable by other proxies
    * @param inboundPort the inbound listener's port (0 = any free one)
    * @param appHost the local app's address, normally {@code 127.0.0.1}
    * @param appPort the local app's port
    */
-  public record Ports(String bindHost, int outboundPort, int inboundPort, String appHost,
-                      int appPort) {}
+  public record Ports(String outboundHost, int outboundPort, String inboundHost, int inboundPort,
+                      String appHost, int appPort) {
+
+    /** Everything on loopback: for tests and the one-machine mesh. */
+    public static Ports loopback(int outboundPort, int inboundPort, int appPort) {
+      return new Ports("127.0.0.1", outboundPort, "127.0.0.1", inboundPort, "127.0.0.1",
+          appPort);
+    }
+  }
 
   private final ProxyRuntime runtime;
   private final Listener outbound;
@@ -50,9 +59,9 @@ public final class Sidecar {
   /** Starts both listeners; fails if either cannot bind. */
   public static Future<Sidecar> start(ProxyRuntime runtime, Ports ports) {
     Objects.requireNonNull(ports, "ports");
-    Future<Listener> out = Listener.start(runtime, "outbound", ports.bindHost(),
+    Future<Listener> out = Listener.start(runtime, "outbound", ports.outboundHost(),
         ports.outboundPort(), new OutboundHandler(runtime));
-    Future<Listener> in = Listener.start(runtime, "inbound", ports.bindHost(),
+    Future<Listener> in = Listener.start(runtime, "inbound", ports.inboundHost(),
         ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort()));
     return Future.all(out, in).map(v -> new Sidecar(runtime, out.result(), in.result()));
   }

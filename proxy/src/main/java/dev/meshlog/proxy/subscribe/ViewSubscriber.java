@@ -42,6 +42,7 @@ public final class ViewSubscriber implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean caughtUp;
   private volatile boolean loadedFromDisk;
+  private boolean restored;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
 
   /**
@@ -62,9 +63,12 @@ public final class ViewSubscriber implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  /** Loads the views saved on disk (blocking; call before serving), then starts following Kafka. */
+  /**
+   * Loads the views saved on disk, if not done yet (blocking; call before serving), then starts
+   * following Kafka.
+   */
   public void start() {
-    loadFromDisk();
+    restore();
     thread.start();
   }
 
@@ -78,9 +82,17 @@ public final class ViewSubscriber implements AutoCloseable {
     return loadedFromDisk;
   }
 
-  private void loadFromDisk() {
+  /**
+   * Loads the last good views saved on disk into the snapshot, once (blocking disk I/O); returns
+   * whether there were any.
+   */
+  public synchronized boolean restore() {
+    if (restored) {
+      return loadedFromDisk;
+    }
+    restored = true;
     if (store == null) {
-      return;
+      return false;
     }
     try {
       List<ServiceView> views = store.load();
@@ -94,6 +106,7 @@ public final class ViewSubscriber implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("last good snapshot not restored: {}", e.getMessage());
     }
+    return loadedFromDisk;
   }
 
   private void run() {

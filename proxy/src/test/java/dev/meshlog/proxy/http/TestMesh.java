@@ -119,7 +119,7 @@ final class TestMesh implements AutoCloseable {
     ProxyIdentity id = ProxyIdentity.of(service, "default", version, zone, "c1");
     Sidecar s = Sidecar.start(runtime(id, ProxySnapshot.empty(), Clock.systemUTC(),
             java.util.concurrent.ThreadLocalRandom::current, ListenerLimits.DEFAULT),
-        new Sidecar.Ports("127.0.0.1", 0, 0, "127.0.0.1", appPort)).await();
+        Sidecar.Ports.loopback(0, 0, appPort)).await();
     sidecars.add(s);
     return s;
   }
@@ -131,7 +131,7 @@ final class TestMesh implements AutoCloseable {
     ProxyIdentity id = ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
     Random random = new Random(seed);
     Sidecar s = Sidecar.start(runtime(id, snapshot, clock, () -> random, limits),
-        new Sidecar.Ports("127.0.0.1", 0, 0, "127.0.0.1", 1)).await();
+        Sidecar.Ports.loopback(0, 0, 1)).await();
     sidecars.add(s);
     return s;
   }
