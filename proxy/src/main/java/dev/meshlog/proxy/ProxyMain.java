@@ -44,11 +44,14 @@ import picocli.CommandLine.Option;
  * views on Kafka (or serves the last good snapshot on disk), registers its instance, and on
  * shutdown drains, deregisters and stops.
  */
-@Command(name = "meshlog-proxy", mixinStandardHelpOptions = true,
-    description = "The Meshlog sidecar proxy.")
+@Command(name = "meshlog-proxy", description = "The Meshlog sidecar proxy.",
+    sortOptions = false)
 public final class ProxyMain implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyMain.class);
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  boolean help;
 
   @Option(names = "--service", required = true, description = "This workload's service name.")
   String service;
@@ -123,23 +126,47 @@ public final class ProxyMain implements Callable<Integer> {
   @Option(names = "--concurrency", defaultValue = "2", description = "Event loops.")
   int concurrency;
 
-  @Option(names = "--lease", defaultValue = "PT30S", description = "Registration lease (ISO-8601"
-      + " duration).")
+  @Option(names = "--lease", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Registration lease, e.g. 30s.")
   Duration lease;
 
-  @Option(names = "--drain", defaultValue = "PT5S", description = "How long to keep serving "
-      + "after announcing DRAINING at shutdown (ISO-8601 duration).")
+  @Option(names = "--drain", defaultValue = "5s", converter = DurationConverter.class,
+      description = "How long to keep serving after announcing DRAINING at shutdown.")
   Duration drain;
 
   @Option(names = "--retry-buffer-bytes", defaultValue = "65536", description = "Request body "
       + "kept for retries and mirrors.")
   int retryBufferBytes;
 
-  @Option(names = "--idle-timeout", defaultValue = "PT5M", description = "Close connections idle "
-      + "this long (ISO-8601 duration).")
+  @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationConverter.class,
+      description = "Close client connections idle this long, e.g. 5m.")
   Duration idleTimeout;
 
   private final CountDownLatch stopped = new CountDownLatch(1);
+
+  /** Reads durations as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]+)(ms|s|m|h)").matcher(v);
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+      }
+      try {
+        return Duration.parse(value.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new CommandLine.TypeConversionException("duration: " + value
+            + " (expected: e.g. 500ms, 30s, 5m, 1h or PT30S)");
+      }
+    }
+  }
 
   /** Runs the proxy until the JVM is asked to stop. */
   public static void main(String[] args) {
