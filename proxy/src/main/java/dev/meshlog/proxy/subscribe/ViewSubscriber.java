@@ -130,6 +130,8 @@ public final class ViewSubscriber implements AutoCloseable {
           if (end == null) {
             List<PartitionInfo> parts = c.partitionsFor(topic.name(), Duration.ofSeconds(5));
             if (parts == null || parts.isEmpty()) {
+              // The topic does not exist yet: ask again shortly rather than spin.
+              pause(Duration.ofMillis(500));
               continue;
             }
             List<TopicPartition> tps = parts.stream()
@@ -169,6 +171,15 @@ public final class ViewSubscriber implements AutoCloseable {
       // closing
     } finally {
       consumer = null;
+    }
+  }
+
+  private void pause(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closed = true;
     }
   }
 
