@@ -49,6 +49,11 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;
     }
+    if (req.method() == io.vertx.core.http.HttpMethod.CONNECT) {
+      ex.localReply(501, "CONNECT tunnels are not supported (expected: plain HTTP with the "
+          + "destination in Host, or an absolute URI)", ResponseFlag.DPE);
+      return;
+    }
     String uri = req.uri();
     String authority = req.getHeader(HttpHeaders.HOST);
     String pathAndQuery = uri;

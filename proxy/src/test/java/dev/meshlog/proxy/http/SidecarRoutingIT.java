@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
+import dev.meshlog.events.discovery.ConsistentHash;
 import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.DirectResponse;
 import dev.meshlog.events.discovery.Endpoint;
@@ -23,10 +24,13 @@ import dev.meshlog.events.discovery.HeaderOperations;
 import dev.meshlog.events.discovery.Headers;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.LbPolicy;
+import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.MatchType;
 import dev.meshlog.events.discovery.Redirect;
 import dev.meshlog.events.discovery.Rewrite;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.Sidecar;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -112,6 +116,34 @@ class SidecarRoutingIT {
 
     assertThat(countBy(responses, "x-served-by"))
         .containsExactlyInAnyOrderEntriesOf(Map.of("reviews-v1", 180L, "reviews-v2", 20L));
+  }
+
+  @Test
+  void sendsEachUserToTheSameInstanceWithAConsistentHashOnAHeader() {
+    Sidecar client = mesh.clientSidecar(reviews().setTrafficPolicy(TrafficPolicy.newBuilder()
+        .setLoadBalancer(LoadBalancer.newBuilder().setSimple(LbPolicy.UNSPECIFIED)
+            .setConsistentHash(ConsistentHash.newBuilder().setHttpHeaderName("x-user").build())
+            .build()).build()).build());
+
+    Map<String, java.util.Set<String>> servedBy = new java.util.TreeMap<>();
+    for (int round = 0; round < 3; round++) {
+      for (int user = 0; user < 20; user++) {
+        servedBy.computeIfAbsent("u" + user, u -> new java.util.TreeSet<>())
+            .add(mesh.get(client.outboundPort(), "reviews", "/", "x-user", "u" + user).body());
+      }
+    }
+
+    assertThat(servedBy.values()).allSatisfy(s -> assertThat(s).hasSize(1));
+    assertThat(servedBy.values().stream().flatMap(java.util.Set::stream).distinct())
+        .containsExactlyInAnyOrder("reviews-v1", "reviews-v2");
+  }
+
+  @Test
+  void refusesConnectTunnels() {
+    Sidecar client = mesh.clientSidecar(reviews().build());
+
+    assertThat(mesh.send(client.outboundPort(), HttpMethod.CONNECT, "reviews:443",
+        "reviews:443", null).status()).isEqualTo(501);
   }
 
   @Test
