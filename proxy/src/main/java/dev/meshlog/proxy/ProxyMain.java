@@ -197,10 +197,13 @@ public final class ProxyMain implements Callable<Integer> {
     private final Registrar registrar;
     private final ViewApplier applier;
     private final KafkaProducer<byte[], byte[]> producer;
+    private final java.util.concurrent.atomic.AtomicBoolean draining;
 
     Running(Vertx vertx, Sidecar sidecar, Listener admin, ViewSubscriber subscriber,
             StatusReporter reporter, Registrar registrar, ViewApplier applier,
-            KafkaProducer<byte[], byte[]> producer) {
+            KafkaProducer<byte[], byte[]> producer,
+            java.util.concurrent.atomic.AtomicBoolean draining) {
+      this.draining = draining;
       this.vertx = vertx;
       this.sidecar = sidecar;
       this.admin = admin;
@@ -221,8 +224,12 @@ public final class ProxyMain implements Callable<Integer> {
       return admin.port();
     }
 
-    /** Drains for {@code drain}, deregisters and stops everything. */
+    /**
+     * Drains for {@code drain} ({@code /ready} answers 503 and the registry says DRAINING while
+     * requests keep being served), then deregisters and stops everything.
+     */
     public void stop(Duration drain) {
+      draining.set(true);
       if (registrar != null) {
         registrar.drain();
         try {
@@ -291,8 +298,11 @@ public final class ProxyMain implements Callable<Integer> {
     Sidecar sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort,
         inboundBind, inboundPort, appHost, appPort)).await();
     ViewSubscriber sub = subscriber;
+    java.util.concurrent.atomic.AtomicBoolean draining =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Listener admin = Listener.start(rt, "admin", adminBind, adminPort, new AdminHandler(holder,
-        metrics, () -> sub == null || sub.caughtUp() || sub.loadedFromDisk(), clock)).await();
+        metrics, () -> !draining.get()
+            && (sub == null || sub.caughtUp() || sub.loadedFromDisk()), clock)).await();
     Registrar registrar = null;
     if (producer != null) {
       registrar = new Registrar(producer, MeshTopics.DEFAULT.registry(), identity,
@@ -305,6 +315,6 @@ public final class ProxyMain implements Callable<Integer> {
     System.out.println(ports);
     LOG.info(ports);
     return new Running(vertx, sidecar, admin, subscriber, reporter, registrar, applier,
-        producer);
+        producer, draining);
   }
 }

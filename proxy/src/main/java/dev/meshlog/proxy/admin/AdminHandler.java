@@ -43,7 +43,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
       case "/ready" -> {
         boolean ok = ready.getAsBoolean();
         req.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "text/plain")
-            .end(ok ? "LIVE\n" : "not ready: no config yet\n");
+            .end(ok ? "LIVE\n" : "not ready: no config yet, or draining\n");
       }
       case "/healthz" -> req.response().putHeader("content-type", "text/plain").end("ok\n");
       case "/config_dump" -> req.response().putHeader("content-type", "application/json")
