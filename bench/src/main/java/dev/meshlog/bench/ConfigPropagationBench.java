@@ -51,6 +51,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ConfigPropagationBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The control plane's commit interval (config-service's default). */
+  private static final Duration COMMIT = Duration.ofMillis(
+      Long.getLong("meshlog.bench.commit.ms", 5));
 
   private ConfigPropagationBench() {}
 
@@ -93,24 +96,29 @@ public final class ConfigPropagationBench {
     Path stateDir = Files.createTempDirectory("bench-config-");
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
     ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
-        stateDir.resolve("a"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
         ConfigService.resourceCheck(), ConfigService.discovery());
     app.start();
     if (!app.awaitRunning(Duration.ofMinutes(2))) {
       throw new IllegalStateException("control plane did not start");
     }
 
+    List<Resource> loadedResources = new ArrayList<>();
+    Map<String, InstanceRegistration> loadedInstances = new java.util.HashMap<>();
     long loadStart = System.nanoTime();
     try (KafkaProducer<String, byte[]> producer = producer(servers);
          KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name())) {
       for (int s = 0; s < services; s++) {
         for (int i = 0; i < perService; i++) {
           InstanceRegistration instance = instance(s, i);
+          loadedInstances.put(instance.getNamespace() + "/" + instance.getService() + "/"
+              + instance.getInstanceId(), instance);
           producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
               instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
               Topics.REGISTRY_INSTANCES.serializeValue(instance)));
         }
         for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
+          loadedResources.add(r);
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
               Topics.CONFIG_COMMANDS.serializeValue(command(r))));
         }
@@ -172,7 +180,7 @@ public final class ConfigPropagationBench {
     long heapBefore = usedHeap();
     long rebuildStart = System.nanoTime();
     ControlPlaneApp rebuilt = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
-        stateDir.resolve("b"), Duration.ofMillis(20), Duration.ofSeconds(1)),
+        stateDir.resolve("b"), COMMIT, Duration.ofSeconds(1)),
         ConfigService.resourceCheck(), ConfigService.discovery());
     rebuilt.start();
     if (!rebuilt.awaitRunning(Duration.ofMinutes(5))) {
@@ -185,6 +193,36 @@ public final class ConfigPropagationBench {
         + "%.1f s; heap held by the control plane ≈ %d MiB%n", rebuildSeconds,
         Math.max(0, heapAfter - heapBefore) >> 20);
     rebuilt.close();
+
+    // The compile side of a rebuild, measured alone: load the whole state into a fresh model and
+    // compile every view, as the control plane does on its first tick after a restart.
+    List<dev.meshlog.events.config.ConfigEvent> events = new ArrayList<>();
+    for (Resource r : loadedResources) {
+      events.add(dev.meshlog.events.config.ConfigEvent.newBuilder().setCommandId("bench")
+          .setResource(ResourceRef.newBuilder().setKind(r.kind()).setNamespace(r.namespace())
+              .setName(r.name()).build())
+          .setRevision(1).setChangeType(dev.meshlog.events.config.ChangeType.CREATED)
+          .setDocument(r.canonicalJson()).setDocumentHash(r.sha256())
+          .setSource(ChangeSource.newBuilder().setType(SourceType.CLI).build())
+          .setRequestedAt(Instant.now()).setAcceptedAt(Instant.now()).build());
+    }
+    System.gc();
+    long modelBefore = usedHeap();
+    long compileStart = System.nanoTime();
+    dev.meshlog.config.controlplane.Discovery model = ConfigService.discovery();
+    model.load(events, loadedInstances);
+    int compiled = 0;
+    for (String host : model.hosts()) {
+      model.compile(host, Instant.now());
+      compiled++;
+    }
+    double compileSeconds = (System.nanoTime() - compileStart) / 1e9;
+    System.gc();
+    long modelAfter = usedHeap();
+    System.out.printf("load the state into a fresh model and compile all %d views: %.1f s; "
+        + "the model's heap ≈ %d MiB%n", compiled, compileSeconds,
+        Math.max(0, modelAfter - modelBefore) >> 20);
+    java.lang.ref.Reference.reachabilityFence(model);
   }
 
   private static List<Double> measureFloor(String servers, int n) throws Exception {

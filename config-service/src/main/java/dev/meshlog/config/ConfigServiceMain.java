@@ -36,7 +36,7 @@ public final class ConfigServiceMain implements Callable<Integer> {
       description = "Kafka Streams application id; instances with the same id share the work (default: ${DEFAULT-VALUE})")
   String applicationId;
 
-  @Option(names = "--commit-interval", defaultValue = "20ms",
+  @Option(names = "--commit-interval", defaultValue = "5ms",
       description = "Exactly-once commit interval: each commit is a hop from command to view (default: ${DEFAULT-VALUE})")
   String commitInterval;
 

@@ -35,6 +35,19 @@ public final class CompiledDiscovery implements Discovery {
   }
 
   @Override
+  public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> records) {
+    java.util.List<ConfigSnapshot.Entry> entries = new java.util.ArrayList<>();
+    for (ConfigEvent event : resources) {
+      if (event.getDocument() != null) {
+        entries.add(new ConfigSnapshot.Entry(Resource.fromJson(event.getDocument()), event.getRevision()));
+      }
+    }
+    config = ConfigSnapshot.of(entries);
+    instances.clear();
+    instances.putAll(records);
+  }
+
+  @Override
   public Set<String> applyConfig(ConfigEvent event) {
     ResourceId id = new ResourceId(event.getResource().getKind(), event.getResource().getNamespace(),
         event.getResource().getName());

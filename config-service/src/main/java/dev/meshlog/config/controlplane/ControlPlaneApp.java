@@ -36,10 +36,10 @@ public final class ControlPlaneApp implements AutoCloseable {
       Objects.requireNonNull(leaseScanInterval, "leaseScanInterval");
     }
 
-    /** Defaults: application id {@code meshlog-config-service}, 20 ms commits, 1 s lease scans. */
+    /** Defaults: application id {@code meshlog-config-service}, 5 ms commits, 1 s lease scans. */
     public static Settings defaults(String bootstrapServers, Path stateDir) {
       return new Settings(bootstrapServers, "meshlog-config-service", stateDir,
-          Duration.ofMillis(20), Duration.ofSeconds(1));
+          Duration.ofMillis(5), Duration.ofSeconds(1));
     }
   }
 

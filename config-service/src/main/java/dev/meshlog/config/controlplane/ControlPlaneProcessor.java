@@ -71,13 +71,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     this.revisions = context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
     this.instances = context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
     this.views = context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
-    // Rebuild the in-memory model from the restored stores.
+    // Rebuild the in-memory model from the restored stores; the first tick republishes
+    // whatever compiles differently from what was last published.
+    List<ConfigEvent> current = new ArrayList<>();
     try (KeyValueIterator<String, ConfigEvent> it = resources.all()) {
-      it.forEachRemaining(kv -> discovery.applyConfig(kv.value));
+      it.forEachRemaining(kv -> current.add(kv.value));
     }
+    java.util.Map<String, InstanceRegistration> records = new java.util.HashMap<>();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
-      it.forEachRemaining(kv -> discovery.applyInstance(kv.key, kv.value));
+      it.forEachRemaining(kv -> records.put(kv.key, kv.value));
     }
+    discovery.load(current, records);
     context.schedule(leaseScanInterval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
   }
 

@@ -1,6 +1,7 @@
 package dev.meshlog.config.controlplane;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -37,6 +38,16 @@ public interface Discovery {
       return Optional.empty();
     }
   };
+
+  /**
+   * Takes in the whole state at once, as restored after a restart: the current event of every
+   * live resource and every instance record. Cheaper than applying them one by one, because no
+   * affected hosts are computed (the caller recompiles everything next).
+   */
+  default void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+    resources.forEach(this::applyConfig);
+    instances.forEach(this::applyInstance);
+  }
 
   /**
    * Takes in one accepted change (CREATED, UPDATED or DELETED).

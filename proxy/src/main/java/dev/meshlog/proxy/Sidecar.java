@@ -1,0 +1,93 @@
+package dev.meshlog.proxy;
+
+import java.util.Objects;
+
+import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.http.InboundHandler;
+import dev.meshlog.proxy.http.Listener;
+import dev.meshlog.proxy.http.OutboundHandler;
+import dev.meshlog.proxy.http.ProxyRuntime;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+
+/**
+ * One running sidecar: the outbound listener the local app calls, the inbound listener other
+ * proxies call, and the upstream client they share, all on the runtime's Vert.x instance.
+ */
+public final class Sidecar {
+
+  /**
+   * Where a sidecar listens and where its app is.
+   *
+   * @param outboundHost the address the outbound listener binds, normally {@code 127.0.0.1}
+   *     (only the local app may use it)
+   * @param outboundPort the outbound listener's port (0 = any free one)
+   * @param inboundHost the address the inbound listener binds, reachable by other proxies
+   * @param inboundPort the inbound listener's port (0 = any free one)
+   * @param appHost the local app's address, normally {@code 127.0.0.1}
+   * @param appPort the local app's port
+   */
+  public record Ports(String outboundHost, int outboundPort, String inboundHost, int inboundPort,
+                      String appHost, int appPort) {
+
+    /** Everything on loopback: for tests and the one-machine mesh. */
+    public static Ports loopback(int outboundPort, int inboundPort, int appPort) {
+      return new Ports("127.0.0.1", outboundPort, "127.0.0.1", inboundPort, "127.0.0.1",
+          appPort);
+    }
+  }
+
+  private final ProxyRuntime runtime;
+  private final Listener outbound;
+  private final Listener inbound;
+
+  private Sidecar(ProxyRuntime runtime, Listener outbound, Listener inbound) {
+    this.runtime = runtime;
+    this.outbound = outbound;
+    this.inbound = inbound;
+  }
+
+  /** An upstream client with keep-alive pools of {@code perEndpoint} connections per endpoint. */
+  public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint) {
+    return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+            .setKeepAliveTimeout(60),
+        new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
+  }
+
+  /** Starts both listeners; fails if either cannot bind. */
+  public static Future<Sidecar> start(ProxyRuntime runtime, Ports ports) {
+    Objects.requireNonNull(ports, "ports");
+    Future<Listener> out = Listener.start(runtime, "outbound", ports.outboundHost(),
+        ports.outboundPort(), new OutboundHandler(runtime));
+    Future<Listener> in = Listener.start(runtime, "inbound", ports.inboundHost(),
+        ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort()));
+    return Future.all(out, in).map(v -> new Sidecar(runtime, out.result(), in.result()));
+  }
+
+  /** The port the local app sends outbound requests to. */
+  public int outboundPort() {
+    return outbound.port();
+  }
+
+  /** The port other proxies send this instance's requests to. */
+  public int inboundPort() {
+    return inbound.port();
+  }
+
+  /** The config this sidecar runs. */
+  public SnapshotHolder holder() {
+    return runtime.holder();
+  }
+
+  /** What its listeners share. */
+  public ProxyRuntime runtime() {
+    return runtime;
+  }
+
+  /** Stops both listeners. */
+  public Future<Void> close() {
+    return Future.all(outbound.close(), inbound.close()).mapEmpty();
+  }
+}

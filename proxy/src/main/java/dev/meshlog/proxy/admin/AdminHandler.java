@@ -1,0 +1,61 @@
+package dev.meshlog.proxy.admin;
+
+import java.time.Clock;
+import java.util.function.BooleanSupplier;
+
+import dev.meshlog.proxy.cluster.SnapshotHolder;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * The admin API: {@code /ready} (200 once a snapshot is in force), {@code /healthz},
+ * {@code /config_dump}, {@code /clusters} and {@code /stats/prometheus}. Read-only; answers on
+ * the event loop from in-memory state.
+ */
+public final class AdminHandler implements Handler<HttpServerRequest> {
+
+  private final SnapshotHolder holder;
+  private final MeshMetrics metrics;
+  private final BooleanSupplier ready;
+  private final Clock clock;
+
+  /**
+   * An admin API over {@code holder}.
+   *
+   * @param ready whether the proxy has the config it needs to serve
+   */
+  public AdminHandler(SnapshotHolder holder, MeshMetrics metrics, BooleanSupplier ready,
+                      Clock clock) {
+    this.holder = holder;
+    this.metrics = metrics;
+    this.ready = ready;
+    this.clock = clock;
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+      req.response().setStatusCode(405).putHeader("allow", "GET, HEAD").end();
+      return;
+    }
+    switch (req.path()) {
+      case "/ready" -> {
+        boolean ok = ready.getAsBoolean();
+        req.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "text/plain")
+            .end(ok ? "LIVE\n" : "not ready: no config yet, or draining\n");
+      }
+      case "/healthz" -> req.response().putHeader("content-type", "text/plain").end("ok\n");
+      case "/config_dump" -> req.response().putHeader("content-type", "application/json")
+          .end(ConfigDump.config(holder.current()).encodePrettily());
+      case "/clusters" -> req.response().putHeader("content-type", "application/json")
+          .end(ConfigDump.clusters(holder.current(), clock).encodePrettily());
+      case "/stats/prometheus" -> req.response()
+          .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(metrics.scrape());
+      default -> req.response().setStatusCode(404).putHeader("content-type", "text/plain")
+          .end("unknown admin path " + req.path()
+              + " (expected: /ready, /healthz, /config_dump, /clusters, /stats/prometheus)\n");
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.meshlog.proxy.admin;
+
+import java.time.Clock;
+
+import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.cluster.Dataplane;
+import dev.meshlog.proxy.config.DestinationConfig;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.MatchConfig;
+import dev.meshlog.proxy.config.PoolLimits;
+import dev.meshlog.proxy.config.RouteConfig;
+import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.lb.Upstream;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** JSON renderings of the running config ({@code /config_dump}) and clusters ({@code /clusters}). */
+public final class ConfigDump {
+
+  private ConfigDump() {}
+
+  /** The snapshot in force: each service's version, routes, subsets and endpoints. */
+  public static JsonObject config(Dataplane dp) {
+    JsonObject services = new JsonObject();
+    for (ServiceConfig s : dp.snapshot().services().values()) {
+      JsonArray routes = new JsonArray();
+      for (RouteConfig r : s.routes()) {
+        JsonArray matches = new JsonArray();
+        for (MatchConfig m : r.matches()) {
+          JsonObject jm = new JsonObject();
+          if (m.uri() != null) {
+            jm.put("uri", m.uri().toString());
+          }
+          if (m.method() != null) {
+            jm.put("method", m.method().toString());
+          }
+          if (!m.headers().isEmpty()) {
+            JsonObject h = new JsonObject();
+            m.headers().forEach((k, v) -> h.put(k, v.toString()));
+            jm.put("headers", h);
+          }
+          if (!m.sourceLabels().isEmpty()) {
+            jm.put("sourceLabels", new JsonObject(new java.util.HashMap<>(m.sourceLabels())));
+          }
+          matches.add(jm);
+        }
+        JsonArray dests = new JsonArray();
+        for (DestinationConfig d : r.destinations()) {
+          dests.add(new JsonObject().put("cluster", d.cluster().toString())
+              .put("weight", d.weight()));
+        }
+        JsonObject jr = new JsonObject().put("name", r.name()).put("matches", matches)
+            .put("destinations", dests);
+        if (!r.timeout().isZero()) {
+          jr.put("timeoutMillis", r.timeout().toMillis());
+        }
+        if (r.retries().attempts() > 0) {
+          jr.put("retries", new JsonObject().put("attempts", r.retries().attempts())
+              .put("retryOn", new JsonArray(r.retries().retryOn().stream()
+                  .map(x -> x.token()).sorted().toList())));
+        }
+        if (!r.fault().isEmpty()) {
+          jr.put("fault", new JsonObject().put("abortStatus", r.fault().abortStatus())
+              .put("abortPercent", r.fault().abortPercent())
+              .put("delayPercent", r.fault().delayPercent()));
+        }
+        if (r.mirror() != null) {
+          jr.put("mirror", r.mirror().cluster().toString()).put("mirrorPercent",
+              r.mirrorPercent());
+        }
+        routes.add(jr);
+      }
+      JsonArray endpoints = new JsonArray();
+      for (EndpointConfig e : s.endpoints()) {
+        endpoints.add(new JsonObject().put("address", e.hostPort()).put("zone", e.zone())
+            .put("cluster", e.cluster()).put("healthy", e.healthy())
+            .put("labels", new JsonObject(new java.util.HashMap<>(e.labels()))));
+      }
+      services.put(s.host(), new JsonObject().put("version", s.version())
+          .put("subsets", new JsonArray(s.subsets().keySet().stream().sorted().toList()))
+          .put("routes", routes).put("endpoints", endpoints)
+          .put("egressHosts", new JsonArray(s.egressHosts())));
+    }
+    return new JsonObject()
+        .put("proxy", new JsonObject().put("id", dp.identity().proxyId())
+            .put("workload", dp.identity().workload()).put("namespace", dp.identity().namespace())
+            .put("zone", dp.identity().zone()).put("cluster", dp.identity().cluster()))
+        .put("versions", new JsonObject(new java.util.TreeMap<>(dp.snapshot().versions())))
+        .put("services", services);
+  }
+
+  /** Every cluster with its limits, breaker counters and endpoints' health and ejection. */
+  public static JsonObject clusters(Dataplane dp, Clock clock) {
+    JsonArray list = new JsonArray();
+    long now = clock.millis();
+    dp.clusters().values().stream().sorted(java.util.Comparator.comparing(c -> c.key()
+        .toString())).forEach((Cluster c) -> {
+          PoolLimits l = c.breaker().limits();
+          JsonArray endpoints = new JsonArray();
+          for (Upstream u : c.members()) {
+            long until = u.stats().outlier().ejectedUntilMillis();
+            endpoints.add(new JsonObject().put("address", u.endpoint().hostPort())
+                .put("zone", u.endpoint().zone()).put("cluster", u.endpoint().cluster())
+                .put("localityRank", u.rank()).put("healthy", u.endpoint().healthy())
+                .put("ejected", until > now)
+                .put("ejectedForMillis", Math.max(0, until - now))
+                .put("ejections", u.stats().outlier().ejections())
+                .put("active", u.stats().active()).put("requests", u.stats().requests())
+                .put("failures", u.stats().failures()));
+          }
+          list.add(new JsonObject().put("name", c.key().toString())
+              .put("loadBalancer", c.policy().loadBalancer().policy().name())
+              .put("limits", new JsonObject().put("maxConnections", l.maxConnections())
+                  .put("maxPendingRequests", l.maxPendingRequests())
+                  .put("maxRequests", l.maxRequests()).put("maxRetries", l.maxRetries()))
+              .put("circuitBreaker", new JsonObject().put("active", c.breaker().active())
+                  .put("pending", c.breaker().pending())
+                  .put("overflows", c.breaker().overflows())
+                  .put("retryOverflows", c.breaker().retryOverflows()))
+              .put("endpoints", endpoints));
+        });
+    return new JsonObject().put("clusters", list);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.meshlog.proxy.admin;
+
+import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * Request metrics under Istio's standard names, fed from the access log:
+ * {@code istio_requests_total} and {@code istio_request_duration_milliseconds} (with Istio's
+ * buckets), labelled reporter, source_workload, destination_service, response_code and
+ * response_flags.
+ */
+public final class MeshMetrics implements AccessLog {
+
+  /** Istio's default duration buckets, in milliseconds. */
+  static final double[] BUCKETS_MS = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+      10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+
+  private final PrometheusMeterRegistry registry;
+
+  /** Metrics in a new Prometheus registry. */
+  public MeshMetrics() {
+    this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** Metrics in {@code registry}. */
+  public MeshMetrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** The registry, for other meters (JVM, pools). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void log(AccessLogEntry e) {
+    Tags tags = Tags.of(
+        "reporter", "outbound".equals(e.direction()) ? "source" : "destination",
+        "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
+        "destination_service", e.destinationService() == null ? "unknown"
+            : e.destinationService(),
+        "response_code", Integer.toString(e.status()),
+        "response_flags", e.flagString());
+    Counter.builder("istio.requests").tags(tags).register(registry).increment();
+    DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
+        .serviceLevelObjectives(BUCKETS_MS).register(registry).record(e.durationMillis());
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}

@@ -1,0 +1,2 @@
+/** The admin API: readiness, liveness, config dump, clusters, and Istio-named Prometheus metrics. */
+package dev.meshlog.proxy.admin;

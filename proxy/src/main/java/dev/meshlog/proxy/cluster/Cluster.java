@@ -1,0 +1,153 @@
+package dev.meshlog.proxy.cluster;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import dev.meshlog.proxy.config.ClusterKey;
+import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.TrafficPolicyConfig;
+import dev.meshlog.proxy.lb.LeastRequest;
+import dev.meshlog.proxy.lb.LoadBalancer;
+import dev.meshlog.proxy.lb.PickContext;
+import dev.meshlog.proxy.lb.RandomChoice;
+import dev.meshlog.proxy.lb.RingHash;
+import dev.meshlog.proxy.lb.RoundRobin;
+import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.resilience.AttemptOutcome;
+import dev.meshlog.proxy.resilience.CircuitBreaker;
+import dev.meshlog.proxy.resilience.OutlierDetector;
+import dev.meshlog.proxy.resilience.OutlierState;
+
+/**
+ * The endpoints behind one host or subset with everything that decides which one serves a
+ * request: registry health, outlier ejection, locality ranks and the load balancer; plus the
+ * circuit breaker guarding them.
+ */
+public final class Cluster {
+
+  private final ClusterKey key;
+  private final TrafficPolicyConfig policy;
+  private final List<Upstream> members;
+  private final List<OutlierState> outlierStates;
+  private final LoadBalancer balancer;
+  private final CircuitBreaker breaker;
+  private final OutlierDetector outlier;
+  private final Clock clock;
+  private final int maxRank;
+
+  Cluster(ClusterKey key, TrafficPolicyConfig policy, List<Upstream> members,
+          CircuitBreaker breaker, Clock clock) {
+    this.key = key;
+    this.policy = policy;
+    this.members = List.copyOf(members);
+    this.outlierStates = members.stream().map(u -> u.stats().outlier()).toList();
+    this.breaker = breaker;
+    this.clock = clock;
+    this.outlier = new OutlierDetector(policy.outlierDetection(), clock);
+    this.balancer = balancerFor(policy.loadBalancer(), this.members);
+    this.maxRank = members.stream().mapToInt(Upstream::rank).max().orElse(0);
+  }
+
+  /**
+   * A cluster of one fixed endpoint with the default policy: the local app behind the inbound
+   * listener.
+   */
+  public static Cluster fixed(ClusterKey key, dev.meshlog.proxy.config.EndpointConfig endpoint,
+                              Clock clock) {
+    Upstream u = new Upstream(endpoint, 0, 0, new dev.meshlog.proxy.lb.EndpointStats());
+    return new Cluster(key, TrafficPolicyConfig.DEFAULT, List.of(u),
+        new CircuitBreaker(TrafficPolicyConfig.DEFAULT.limits()), clock);
+  }
+
+  /** A load balancer for {@code lb} over {@code members}. */
+  public static LoadBalancer balancerFor(LbConfig lb, List<Upstream> members) {
+    return switch (lb.policy()) {
+      case ROUND_ROBIN -> new RoundRobin();
+      case LEAST_REQUEST -> new LeastRequest();
+      case RANDOM -> new RandomChoice();
+      case RING_HASH -> new RingHash(members, lb.minimumRingSize());
+    };
+  }
+
+  /** The cluster's name. */
+  public ClusterKey key() {
+    return key;
+  }
+
+  /** Its traffic policy. */
+  public TrafficPolicyConfig policy() {
+    return policy;
+  }
+
+  /** Every endpoint of the cluster, usable or not. */
+  public List<Upstream> members() {
+    return members;
+  }
+
+  /** Its circuit breaker. */
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  /** Whether {@code u} may take requests now: healthy in the registry and not ejected. */
+  public boolean usable(Upstream u) {
+    return u.endpoint().healthy() && !outlier.isEjected(u.stats().outlier());
+  }
+
+  /** Whether outlier detection has {@code u} ejected now. */
+  public boolean ejected(Upstream u) {
+    return outlier.isEjected(u.stats().outlier());
+  }
+
+  /**
+   * The endpoints a request may go to now: the usable ones of the closest locality rank that has
+   * any; every endpoint when fewer than {@code minHealthPercent} are usable (panic mode).
+   */
+  public List<Upstream> candidates() {
+    if (members.isEmpty()) {
+      return List.of();
+    }
+    long now = clock.millis();
+    List<Upstream> usable = new ArrayList<>(members.size());
+    int bestRank = Integer.MAX_VALUE;
+    for (Upstream u : members) {
+      if (u.endpoint().healthy() && !u.stats().outlier().ejectedAt(now)) {
+        usable.add(u);
+        bestRank = Math.min(bestRank, u.rank());
+      }
+    }
+    int minHealth = policy.outlierDetection().minHealthPercent();
+    if (minHealth > 0 && 100.0 * usable.size() / members.size() < minHealth) {
+      return members;
+    }
+    if (usable.isEmpty() || maxRank == 0) {
+      return usable;
+    }
+    List<Upstream> closest = new ArrayList<>(usable.size());
+    for (Upstream u : usable) {
+      if (u.rank() == bestRank) {
+        closest.add(u);
+      }
+    }
+    return closest;
+  }
+
+  /** The endpoint for a request, or empty when none is usable (a 503 with flag UH). */
+  public Optional<Upstream> pick(PickContext context) {
+    List<Upstream> candidates = candidates();
+    return candidates.isEmpty() ? Optional.empty()
+        : Optional.of(balancer.choose(candidates, context));
+  }
+
+  /** Records how a try at {@code u} ended; returns true when that ejected it. */
+  public boolean record(Upstream u, AttemptOutcome outcome) {
+    return outlier.record(u.stats().outlier(), outcome, outlierStates);
+  }
+
+  @Override
+  public String toString() {
+    return key.toString();
+  }
+}

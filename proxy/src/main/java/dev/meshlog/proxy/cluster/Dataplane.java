@@ -1,0 +1,130 @@
+package dev.meshlog.proxy.cluster;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.meshlog.proxy.config.ClusterKey;
+import dev.meshlog.proxy.config.DestinationConfig;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.config.ProxySnapshot;
+import dev.meshlog.proxy.config.RouteConfig;
+import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.config.TrafficPolicyConfig;
+import dev.meshlog.proxy.lb.EndpointStats;
+import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.resilience.CircuitBreaker;
+
+/**
+ * One generation of the proxy's running config: a snapshot and the clusters and split cursors
+ * built for it. A request reads one generation and uses it throughout, so it sees the old config
+ * or the new, never a mix. Runtime state (requests in flight, ejections, breaker counts) carries
+ * over from the previous generation for clusters and endpoints that remain.
+ */
+public final class Dataplane {
+
+  private final ProxySnapshot snapshot;
+  private final ProxyIdentity identity;
+  private final Map<ClusterKey, Cluster> clusters;
+  private final Map<RouteConfig, AtomicLong> splitCursors;
+
+  private Dataplane(ProxySnapshot snapshot, ProxyIdentity identity,
+                    Map<ClusterKey, Cluster> clusters, Map<RouteConfig, AtomicLong> cursors) {
+    this.snapshot = snapshot;
+    this.identity = identity;
+    this.clusters = clusters;
+    this.splitCursors = cursors;
+  }
+
+  /**
+   * The generation for {@code snapshot}, reusing {@code previous}'s runtime state where the same
+   * cluster and endpoint remain.
+   *
+   * @param previous the generation being replaced, or {@code null}
+   */
+  public static Dataplane build(ProxySnapshot snapshot, Dataplane previous, ProxyIdentity me,
+                                Clock clock) {
+    Map<ClusterKey, Cluster> clusters = new LinkedHashMap<>();
+    Map<RouteConfig, AtomicLong> cursors = new IdentityHashMap<>();
+    for (ServiceConfig s : snapshot.services().values()) {
+      List<String> subsets = new ArrayList<>();
+      subsets.add(null);
+      subsets.addAll(s.subsets().keySet());
+      for (String subset : subsets) {
+        ClusterKey key = new ClusterKey(s.host(), subset);
+        Cluster old = previous == null ? null : previous.clusters.get(key);
+        clusters.put(key, cluster(key, s.policyOf(subset), s.endpointsOf(subset), old, me,
+            clock));
+      }
+      for (RouteConfig r : s.routes()) {
+        if (r.destinations().size() > 1) {
+          cursors.put(r, new AtomicLong());
+        }
+      }
+    }
+    return new Dataplane(snapshot, me, Map.copyOf(clusters), cursors);
+  }
+
+  private static Cluster cluster(ClusterKey key, TrafficPolicyConfig policy,
+                                 List<EndpointConfig> endpoints, Cluster old, ProxyIdentity me,
+                                 Clock clock) {
+    Map<String, EndpointStats> oldStats = new HashMap<>();
+    if (old != null) {
+      old.members().forEach(u -> oldStats.put(u.endpoint().hostPort(), u.stats()));
+    }
+    List<Upstream> members = new ArrayList<>(endpoints.size());
+    for (EndpointConfig e : endpoints) {
+      EndpointStats stats = oldStats.getOrDefault(e.hostPort(), new EndpointStats());
+      members.add(new Upstream(e, members.size(), Locality.rank(e, me, policy.loadBalancer()),
+          stats));
+    }
+    CircuitBreaker breaker;
+    if (old != null) {
+      breaker = old.breaker();
+      breaker.limits(policy.limits());
+    } else {
+      breaker = new CircuitBreaker(policy.limits());
+    }
+    return new Cluster(key, policy, members, breaker, clock);
+  }
+
+  /** The snapshot this generation runs. */
+  public ProxySnapshot snapshot() {
+    return snapshot;
+  }
+
+  /** The proxy this generation runs in. */
+  public ProxyIdentity identity() {
+    return identity;
+  }
+
+  /** The cluster for {@code key}; every host and subset of the snapshot has one. */
+  public Cluster cluster(ClusterKey key) {
+    return clusters.get(key);
+  }
+
+  /** Every cluster, by name. */
+  public Map<ClusterKey, Cluster> clusters() {
+    return clusters;
+  }
+
+  /**
+   * The destination taking the next request of {@code route}, following its weighted split
+   * exactly: over each period of the split, each destination gets its weight's share.
+   */
+  public DestinationConfig nextDestination(RouteConfig route) {
+    List<DestinationConfig> d = route.destinations();
+    if (d.size() == 1) {
+      return d.get(0);
+    }
+    AtomicLong cursor = splitCursors.get(route);
+    long n = cursor == null ? 0 : cursor.getAndIncrement();
+    return d.get(route.split().pick(n));
+  }
+}

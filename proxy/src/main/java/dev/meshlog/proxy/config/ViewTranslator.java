@@ -1,0 +1,354 @@
+package dev.meshlog.proxy.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import dev.meshlog.events.discovery.ConnectionPool;
+import dev.meshlog.events.discovery.ConsistentHash;
+import dev.meshlog.events.discovery.Destination;
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.FaultInjection;
+import dev.meshlog.events.discovery.HeaderOperations;
+import dev.meshlog.events.discovery.Headers;
+import dev.meshlog.events.discovery.HttpMatch;
+import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.LoadBalancer;
+import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.RetryPolicy;
+import dev.meshlog.events.discovery.RouteDestination;
+import dev.meshlog.events.discovery.ServicePort;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.StringMatch;
+import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.proxy.config.RetryConfig.RetryOn;
+
+/**
+ * Translates a discovery view (Avro) into the proxy's own {@link ServiceConfig}, refusing what
+ * the proxy cannot run: bad regexes, unknown retry conditions, unsupported policies. Checks that
+ * span several views (routes to hosts and subsets) are {@link SnapshotChecker}'s.
+ */
+public final class ViewTranslator {
+
+  /** Regexes longer than this are refused: Java regexes backtrack, unlike Envoy's RE2. */
+  public static final int MAX_REGEX_LENGTH = 1024;
+
+  /** Envoy's gRPC retry conditions: accepted, but they cannot trigger on HTTP/1 responses. */
+  private static final Set<String> GRPC_RETRY_ON =
+      Set.of("cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable");
+
+  private final List<String> problems = new ArrayList<>();
+
+  private ViewTranslator() {}
+
+  /**
+   * The proxy's config for {@code view}.
+   *
+   * @throws ViewRejectedException naming every field the proxy cannot run
+   */
+  public static ServiceConfig translate(ServiceView view) {
+    ViewTranslator t = new ViewTranslator();
+    ServiceConfig config = t.service(view);
+    if (!t.problems.isEmpty()) {
+      throw new ViewRejectedException(view.getHost(), view.getVersion(),
+          String.join("; ", t.problems));
+    }
+    return config;
+  }
+
+  private ServiceConfig service(ServiceView v) {
+    List<Integer> ports = v.getPorts().stream().map(ServicePort::getNumber).toList();
+    List<EndpointConfig> endpoints = new ArrayList<>();
+    for (Endpoint e : v.getEndpoints()) {
+      endpoints.add(new EndpointConfig(e.getInstanceId(), e.getAddress(), e.getPort(),
+          e.getLabels(), e.getRegion(), e.getZone(), e.getCluster(),
+          e.getHealth() == EndpointHealth.HEALTHY || e.getHealth() == EndpointHealth.UNSPECIFIED,
+          e.getWeight()));
+    }
+    TrafficPolicyConfig hostPolicy = policy("trafficPolicy", v.getTrafficPolicy(), null);
+    Map<String, SubsetConfig> subsets = new LinkedHashMap<>();
+    for (Subset s : v.getSubsets()) {
+      if (subsets.containsKey(s.getName())) {
+        problems.add("subsets[" + s.getName() + "]: defined twice (expected: unique names)");
+      }
+      subsets.put(s.getName(), new SubsetConfig(s.getName(), s.getLabels(),
+          policy("subsets[" + s.getName() + "].trafficPolicy", s.getTrafficPolicy(),
+              v.getTrafficPolicy())));
+    }
+    List<RouteConfig> routes = new ArrayList<>();
+    for (int i = 0; i < v.getHttpRoutes().size(); i++) {
+      HttpRoute r = v.getHttpRoutes().get(i);
+      routes.add(route("httpRoutes[" + i + "]" + (r.getName().isEmpty() ? "" : " (" + r.getName()
+          + ")"), r));
+    }
+    return new ServiceConfig(v.getHost(), v.getService(), v.getNamespace(), v.getVersion(),
+        ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts());
+  }
+
+  private TrafficPolicyConfig policy(String at, TrafficPolicy own, TrafficPolicy inherited) {
+    if (own == null && inherited == null) {
+      return TrafficPolicyConfig.DEFAULT;
+    }
+    LoadBalancer lb = pick(own, inherited, TrafficPolicy::getLoadBalancer);
+    ConnectionPool pool = pick(own, inherited, TrafficPolicy::getConnectionPool);
+    OutlierDetection od = pick(own, inherited, TrafficPolicy::getOutlierDetection);
+    return new TrafficPolicyConfig(loadBalancer(at + ".loadBalancer", lb), limits(pool),
+        outlier(od));
+  }
+
+  private static <T> T pick(TrafficPolicy own, TrafficPolicy inherited,
+                            java.util.function.Function<TrafficPolicy, T> field) {
+    T v = own == null ? null : field.apply(own);
+    return v != null || inherited == null ? v : field.apply(inherited);
+  }
+
+  private LbConfig loadBalancer(String at, LoadBalancer lb) {
+    if (lb == null) {
+      return LbConfig.DEFAULT;
+    }
+    ConsistentHash ch = lb.getConsistentHash();
+    if (ch != null) {
+      int keys = (ch.getHttpHeaderName() != null ? 1 : 0) + (ch.getHttpCookieName() != null ? 1 : 0)
+          + (ch.getUseSourceIp() ? 1 : 0);
+      if (keys != 1) {
+        problems.add(at + ".consistentHash: " + keys + " hash keys (expected: exactly one of "
+            + "httpHeaderName, httpCookieName, useSourceIp)");
+        return LbConfig.DEFAULT;
+      }
+      long ring = ch.getMinimumRingSize() == null ? 1024 : ch.getMinimumRingSize();
+      if (ring < 1 || ring > 8_388_608) {
+        problems.add(at + ".consistentHash.minimumRingSize: " + ring + " (expected: 1..8388608)");
+        ring = 1024;
+      }
+      String header = ch.getHttpHeaderName() == null ? null
+          : ch.getHttpHeaderName().toLowerCase(Locale.ROOT);
+      return new LbConfig(LbConfig.Policy.RING_HASH, new LbConfig.HashKey(header,
+          ch.getHttpCookieName(), ch.getHttpCookieTtlMillis(), ch.getUseSourceIp()), ring,
+          lb.getLocalityEnabled(), lb.getFailoverPriorities());
+    }
+    LbConfig.Policy policy = switch (lb.getSimple()) {
+      case UNSPECIFIED, ROUND_ROBIN -> LbConfig.Policy.ROUND_ROBIN;
+      case LEAST_REQUEST -> LbConfig.Policy.LEAST_REQUEST;
+      case RANDOM -> LbConfig.Policy.RANDOM;
+      case PASSTHROUGH -> {
+        problems.add(at + ".simple: PASSTHROUGH (expected: ROUND_ROBIN, LEAST_REQUEST or RANDOM;"
+            + " this proxy always picks an endpoint)");
+        yield LbConfig.Policy.ROUND_ROBIN;
+      }
+    };
+    return new LbConfig(policy, null, 1024, lb.getLocalityEnabled(), lb.getFailoverPriorities());
+  }
+
+  private static PoolLimits limits(ConnectionPool p) {
+    if (p == null) {
+      return PoolLimits.UNLIMITED;
+    }
+    PoolLimits d = PoolLimits.UNLIMITED;
+    return new PoolLimits(
+        p.getMaxConnections() == null ? d.maxConnections() : p.getMaxConnections(),
+        p.getMaxPendingRequests() == null ? d.maxPendingRequests() : p.getMaxPendingRequests(),
+        p.getMaxRequests() == null ? d.maxRequests() : p.getMaxRequests(),
+        p.getMaxRetries() == null ? d.maxRetries() : p.getMaxRetries(),
+        p.getConnectTimeoutMillis() == null ? d.connectTimeout()
+            : Duration.ofMillis(p.getConnectTimeoutMillis()),
+        p.getIdleTimeoutMillis() == null ? d.idleTimeout()
+            : Duration.ofMillis(p.getIdleTimeoutMillis()));
+  }
+
+  private static OutlierConfig outlier(OutlierDetection o) {
+    if (o == null) {
+      return OutlierConfig.DISABLED;
+    }
+    // Istio: consecutive5xxErrors defaults to 5 when outlierDetection is set but it is not.
+    int fiveXx = o.getConsecutive5xxErrors() == null
+        ? (o.getConsecutiveGatewayErrors() == null ? 5 : 0) : o.getConsecutive5xxErrors();
+    int gateway = o.getConsecutiveGatewayErrors() == null ? 0 : o.getConsecutiveGatewayErrors();
+    return new OutlierConfig(fiveXx, gateway, Duration.ofMillis(o.getIntervalMillis()),
+        Duration.ofMillis(o.getBaseEjectionTimeMillis()), o.getMaxEjectionPercent(),
+        o.getMinHealthPercent());
+  }
+
+  private RouteConfig route(String at, HttpRoute r) {
+    List<MatchConfig> matches = new ArrayList<>();
+    for (int i = 0; i < r.getMatches().size(); i++) {
+      matches.add(match(at + ".matches[" + i + "]", r.getMatches().get(i)));
+    }
+    List<DestinationConfig> destinations = new ArrayList<>();
+    for (RouteDestination d : r.getDestinations()) {
+      Headers h = d.getHeaders();
+      destinations.add(new DestinationConfig(d.getDestination().getHost(),
+          d.getDestination().getSubset(), d.getDestination().getPort(), d.getWeight(),
+          h == null ? null : ops(h.getRequest()), h == null ? null : ops(h.getResponse())));
+    }
+    RouteConfig.Redirect redirect = r.getRedirect() == null ? null : new RouteConfig.Redirect(
+        r.getRedirect().getUri(), r.getRedirect().getAuthority(), r.getRedirect().getScheme(),
+        r.getRedirect().getPort(), r.getRedirect().getResponseCode());
+    RouteConfig.DirectResponse direct = r.getDirectResponse() == null ? null
+        : new RouteConfig.DirectResponse(r.getDirectResponse().getStatus(),
+            r.getDirectResponse().getBody());
+    RouteConfig.Rewrite rewrite = null;
+    if (r.getRewrite() != null) {
+      var rw = r.getRewrite();
+      Pattern regex = rw.getUriRegex() == null ? null : compile(at + ".rewrite.uriRegex",
+          rw.getUriRegex());
+      if (rw.getUri() != null && rw.getUriRegex() != null) {
+        problems.add(at + ".rewrite: both uri and uriRegex (expected: at most one)");
+      }
+      rewrite = new RouteConfig.Rewrite(rw.getUri(), regex,
+          rw.getUriRegexSubstitution() == null ? "" : re2Substitution(rw.getUriRegexSubstitution()),
+          rw.getAuthority());
+    }
+    Destination m = r.getMirror();
+    DestinationConfig mirror = m == null ? null
+        : new DestinationConfig(m.getHost(), m.getSubset(), m.getPort(), 100, null, null);
+    Headers h = r.getHeaders();
+    return new RouteConfig(r.getName(), matches, destinations, null, redirect, direct, rewrite,
+        r.getTimeoutMillis() == null ? Duration.ZERO : Duration.ofMillis(r.getTimeoutMillis()),
+        retries(at + ".retries", r.getRetries()), fault(r.getFault()), mirror,
+        r.getMirrorPercentage(), h == null ? null : ops(h.getRequest()),
+        h == null ? null : ops(h.getResponse()));
+  }
+
+  private MatchConfig match(String at, HttpMatch m) {
+    Map<String, StringMatcher> headers = new LinkedHashMap<>();
+    m.getHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT),
+        matcher(at + ".headers." + k, v)));
+    Map<String, StringMatcher> without = new LinkedHashMap<>();
+    m.getWithoutHeaders().forEach((k, v) -> without.put(k.toLowerCase(Locale.ROOT),
+        matcher(at + ".withoutHeaders." + k, v)));
+    Map<String, StringMatcher> query = new LinkedHashMap<>();
+    m.getQueryParams().forEach((k, v) -> query.put(k, matcher(at + ".queryParams." + k, v)));
+    return new MatchConfig(m.getName(), matcher(at + ".uri", m.getUri()),
+        matcher(at + ".method", m.getMethod()), matcher(at + ".authority", m.getAuthority()),
+        matcher(at + ".scheme", m.getScheme()), headers, without, query, m.getSourceLabels(),
+        m.getPort(), m.getIgnoreUriCase(), m.getGateways());
+  }
+
+  private StringMatcher matcher(String at, StringMatch m) {
+    if (m == null) {
+      return null;
+    }
+    return switch (m.getType()) {
+      case UNSPECIFIED -> StringMatcher.present();
+      case EXACT -> StringMatcher.exact(m.getValue());
+      case PREFIX -> StringMatcher.prefix(m.getValue());
+      case REGEX -> {
+        Pattern p = compile(at + ".regex", m.getValue());
+        yield p == null ? StringMatcher.exact(m.getValue())
+            : new StringMatcher(StringMatcher.Kind.REGEX, m.getValue(), p);
+      }
+    };
+  }
+
+  private Pattern compile(String at, String regex) {
+    if (regex.length() > MAX_REGEX_LENGTH) {
+      problems.add(at + ": " + regex.length() + " characters (expected: <= " + MAX_REGEX_LENGTH
+          + ")");
+      return null;
+    }
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      problems.add(at + ": " + regex + " is not a valid regex (" + e.getDescription() + " near "
+          + "index " + e.getIndex() + ")");
+      return null;
+    }
+  }
+
+  /** Envoy/RE2 substitutions write groups as {@code \1}; Java's replaceAll wants {@code $1}. */
+  static String re2Substitution(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1))) {
+        b.append('$').append(s.charAt(++i));
+      } else if (c == '$' || c == '\\') {
+        b.append('\\').append(c);
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  private static HeaderOps ops(HeaderOperations o) {
+    if (o == null) {
+      return HeaderOps.NONE;
+    }
+    Map<String, String> set = new LinkedHashMap<>();
+    o.getSet().forEach((k, v) -> set.put(k.toLowerCase(Locale.ROOT), v));
+    Map<String, String> add = new LinkedHashMap<>();
+    o.getAdd().forEach((k, v) -> add.put(k.toLowerCase(Locale.ROOT), v));
+    return new HeaderOps(set, add,
+        o.getRemove().stream().map(h -> h.toLowerCase(Locale.ROOT)).toList());
+  }
+
+  private RetryConfig retries(String at, RetryPolicy r) {
+    if (r == null) {
+      return RetryConfig.NONE;
+    }
+    Set<RetryOn> on = EnumSet.noneOf(RetryOn.class);
+    Set<Integer> codes = new HashSet<>(r.getRetriableStatusCodes());
+    for (String raw : r.getRetryOn()) {
+      for (String token : raw.split(",")) {
+        String t = token.trim().toLowerCase(Locale.ROOT);
+        if (t.isEmpty() || GRPC_RETRY_ON.contains(t)) {
+          continue;
+        }
+        if (t.equals("refused-stream")) {
+          on.add(RetryOn.RESET);
+          continue;
+        }
+        if (t.chars().allMatch(Character::isDigit)) {
+          codes.add(Integer.parseInt(t));
+          on.add(RetryOn.RETRIABLE_STATUS_CODES);
+          continue;
+        }
+        Optional<RetryOn> known = RetryOn.parse(t);
+        if (known.isPresent()) {
+          on.add(known.get());
+        } else {
+          problems.add(at + ".retryOn: " + t + " (expected: 5xx, gateway-error, connect-failure, "
+              + "reset, refused-stream, retriable-4xx, retriable-status-codes or a status code)");
+        }
+      }
+    }
+    if (on.isEmpty() && r.getRetryOn().isEmpty()) {
+      // Istio's default retry conditions.
+      on.addAll(EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET,
+          RetryOn.RETRIABLE_STATUS_CODES));
+      codes.add(503);
+    }
+    if (r.getBackoffBaseMillis() <= 0 || r.getBackoffMaxMillis() < r.getBackoffBaseMillis()) {
+      problems.add(at + ": backoff base " + r.getBackoffBaseMillis() + "ms, max "
+          + r.getBackoffMaxMillis() + "ms (expected: 0 < base <= max)");
+    }
+    return new RetryConfig(r.getAttempts(),
+        r.getPerTryTimeoutMillis() == null ? Duration.ZERO
+            : Duration.ofMillis(r.getPerTryTimeoutMillis()),
+        on, codes, Duration.ofMillis(Math.max(1, r.getBackoffBaseMillis())),
+        Duration.ofMillis(Math.max(1, r.getBackoffMaxMillis())));
+  }
+
+  private static FaultConfig fault(FaultInjection f) {
+    if (f == null) {
+      return FaultConfig.NONE;
+    }
+    return new FaultConfig(
+        f.getDelay() == null ? null : Duration.ofMillis(f.getDelay().getFixedDelayMillis()),
+        f.getDelay() == null ? 0 : f.getDelay().getPercentage(),
+        f.getAbort() == null ? 0 : f.getAbort().getHttpStatus(),
+        f.getAbort() == null ? 0 : f.getAbort().getPercentage());
+  }
+}

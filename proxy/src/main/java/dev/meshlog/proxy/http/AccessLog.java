@@ -1,0 +1,29 @@
+package dev.meshlog.proxy.http;
+
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Receives one entry per finished request; must not block (it runs on an event loop). */
+public interface AccessLog {
+
+  /** Records a finished request. */
+  void log(AccessLogEntry entry);
+
+  /** Writes each entry as one line to the SLF4J logger {@code meshlog.access}. */
+  static AccessLog slf4j() {
+    Logger logger = LoggerFactory.getLogger("meshlog.access");
+    return entry -> {
+      if (logger.isInfoEnabled()) {
+        logger.info(entry.line());
+      }
+    };
+  }
+
+  /** Passes each entry to every one of {@code logs}. */
+  static AccessLog all(List<AccessLog> logs) {
+    List<AccessLog> copy = List.copyOf(logs);
+    return entry -> copy.forEach(l -> l.log(entry));
+  }
+}

@@ -1,0 +1,64 @@
+package dev.meshlog.proxy.http;
+
+import java.time.Instant;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * One finished request, as the access log and metrics see it.
+ *
+ * @param start when the request arrived
+ * @param direction {@code outbound} (from the local app) or {@code inbound} (to it)
+ * @param method the method
+ * @param path the path and query as received
+ * @param protocol e.g. {@code HTTP/1.1}
+ * @param status the status sent downstream, or 0 when none was
+ * @param flags why it ended that way
+ * @param bytesReceived request body bytes read
+ * @param bytesSent response bytes written
+ * @param durationMillis from arrival to the end of the response
+ * @param upstreamServiceMillis from the last try's start to its response headers, or -1
+ * @param requestId the {@code x-request-id}
+ * @param authority the Host
+ * @param userAgent the User-Agent, or {@code null}
+ * @param upstreamHost the endpoint of the last try, or {@code null}
+ * @param cluster the upstream cluster, or {@code null}
+ * @param route the route's name, or {@code null}
+ * @param attempts tries made
+ * @param sourceWorkload the calling workload, or {@code unknown}
+ * @param destinationService the service host called, or {@code unknown}
+ */
+public record AccessLogEntry(Instant start, String direction, String method, String path,
+                             String protocol, int status, Set<ResponseFlag> flags,
+                             long bytesReceived, long bytesSent, long durationMillis,
+                             long upstreamServiceMillis, String requestId, String authority,
+                             String userAgent, String upstreamHost, String cluster, String route,
+                             int attempts, String sourceWorkload, String destinationService) {
+
+  public AccessLogEntry {
+    flags = Set.copyOf(flags);
+  }
+
+  /** The flags as Envoy prints them: comma-separated in a fixed order, or {@code -}. */
+  public String flagString() {
+    if (flags.isEmpty()) {
+      return "-";
+    }
+    return java.util.Arrays.stream(ResponseFlag.values()).filter(flags::contains)
+        .map(Enum::name).collect(Collectors.joining(","));
+  }
+
+  /** The Envoy-style access-log line. */
+  public String line() {
+    return "[" + start + "] \"" + method + " " + path + " " + protocol + "\" " + status + " "
+        + flagString() + " " + bytesReceived + " " + bytesSent + " " + durationMillis + " "
+        + (upstreamServiceMillis < 0 ? "-" : Long.toString(upstreamServiceMillis)) + " \""
+        + dash(userAgent) + "\" \"" + dash(requestId) + "\" \"" + dash(authority) + "\" \""
+        + dash(upstreamHost) + "\" " + direction + " " + dash(cluster) + " " + dash(route)
+        + " attempts=" + attempts;
+  }
+
+  private static String dash(String s) {
+    return s == null || s.isEmpty() ? "-" : s;
+  }
+}

@@ -1,0 +1,58 @@
+package dev.meshlog.proxy.http;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.config.ClusterKey;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.RetryConfig;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * The inbound listener's request handler: what callers' proxies send to this instance is
+ * forwarded, streamed, to the local app on {@code 127.0.0.1:appPort}.
+ */
+public final class InboundHandler implements Handler<HttpServerRequest> {
+
+  private final ProxyRuntime rt;
+  private final Cluster app;
+
+  /** A handler forwarding to the app listening on {@code appHost:appPort}. */
+  public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
+    this.rt = rt;
+    String host = rt.identity().host(rt.domain());
+    this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
+        EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
+            rt.identity().cluster()), rt.clock());
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    req.pause();
+    ProxyExchange ex = new ProxyExchange(rt, req, "inbound");
+    ex.route = "inbound";
+    ex.destinationService = rt.identity().host(rt.domain());
+    MultiMap headers = ProxyExchange.endToEndHeaders(req);
+    ex.requestId = HeaderRules.ensureRequestId(headers);
+    HeaderRules.ensureTraceparent(headers);
+    String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
+    ex.sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
+    ex.authority = req.getHeader(HttpHeaders.HOST);
+    if (!RequestGuard.admit(req, ex, rt.limits())) {
+      return;
+    }
+    String uri = req.uri();
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && scheme < 6) {
+      int slash = uri.indexOf('/', scheme + 3);
+      uri = slash < 0 ? "/" : uri.substring(slash);
+    }
+    ProxyExchange.Plan plan = new ProxyExchange.Plan(app, uri, headers, RetryConfig.NONE,
+        Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req));
+    ex.forward(plan, 0, null);
+  }
+}

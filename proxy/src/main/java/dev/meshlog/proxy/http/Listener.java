@@ -1,0 +1,61 @@
+package dev.meshlog.proxy.http;
+
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * One listening socket of the proxy (outbound, inbound or admin), with the listener limits
+ * applied: header size and count, request-line length, and an idle timeout.
+ */
+public final class Listener {
+
+  private final String name;
+  private final HttpServer server;
+
+  private Listener(String name, HttpServer server) {
+    this.name = name;
+    this.server = server;
+  }
+
+  /**
+   * Starts a listener on {@code host:port} (port 0 picks a free one).
+   *
+   * @param name for logs, e.g. {@code outbound}
+   */
+  public static Future<Listener> start(ProxyRuntime rt, String name, String host, int port,
+                                       Handler<HttpServerRequest> handler) {
+    ListenerLimits limits = rt.limits();
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(host).setPort(port)
+        .setMaxHeaderSize(limits.maxHeaderBytes())
+        .setMaxInitialLineLength(limits.maxInitialLineBytes())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
+        .setHandle100ContinueAutomatically(true)
+        .setCompressionSupported(false)
+        .setDecompressionSupported(false)
+        .setTcpNoDelay(true);
+    HttpServer server = rt.vertx().createHttpServer(options).requestHandler(handler);
+    return server.listen().map(s -> new Listener(name, s));
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Its name. */
+  public String name() {
+    return name;
+  }
+
+  /** Stops listening and closes its connections. */
+  public Future<Void> close() {
+    return server.close();
+  }
+}

@@ -1,0 +1,158 @@
+package dev.meshlog.proxy.http;
+
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.cluster.Dataplane;
+import dev.meshlog.proxy.config.DestinationConfig;
+import dev.meshlog.proxy.config.FaultConfig;
+import dev.meshlog.proxy.config.RouteConfig;
+import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.route.HostResolver;
+import dev.meshlog.proxy.route.RouteMatch;
+import dev.meshlog.proxy.route.Rewrites;
+import dev.meshlog.proxy.route.Router;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * The outbound listener's request handler: what the local app sends (plain HTTP with the
+ * destination in {@code Host}, or an absolute-URI proxy request) is resolved to a service,
+ * routed, faulted, mirrored, and forwarded to an endpoint's inbound port. A short chain of steps,
+ * each of which may answer locally: guard, resolve, route, fault delay, fault abort, redirect or
+ * direct response, then forward.
+ */
+public final class OutboundHandler implements Handler<HttpServerRequest> {
+
+  private final ProxyRuntime rt;
+  private final HostResolver resolver;
+  private final Router router;
+
+  /** A handler forwarding through {@code rt}'s current config. */
+  public OutboundHandler(ProxyRuntime rt) {
+    this.rt = rt;
+    this.resolver = rt.resolver();
+    this.router = rt.router();
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    req.pause();
+    ProxyExchange ex = new ProxyExchange(rt, req, "outbound");
+    ex.sourceWorkload = rt.identity().workload();
+    MultiMap headers = ProxyExchange.endToEndHeaders(req);
+    ex.requestId = HeaderRules.ensureRequestId(headers);
+    HeaderRules.ensureTraceparent(headers);
+    if (!RequestGuard.admit(req, ex, rt.limits())) {
+      return;
+    }
+    if (req.method() == io.vertx.core.http.HttpMethod.CONNECT) {
+      ex.localReply(501, "CONNECT tunnels are not supported (expected: plain HTTP with the "
+          + "destination in Host, or an absolute URI)", ResponseFlag.DPE);
+      return;
+    }
+    String uri = req.uri();
+    String authority = req.getHeader(HttpHeaders.HOST);
+    String pathAndQuery = uri;
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && scheme < 6) {
+      int start = scheme + 3;
+      int end = start;
+      while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+        end++;
+      }
+      authority = uri.substring(start, end);
+      pathAndQuery = end == uri.length() ? "/" : uri.substring(end);
+      if (pathAndQuery.startsWith("?")) {
+        pathAndQuery = "/" + pathAndQuery;
+      }
+    }
+    ex.authority = authority;
+    String target = authority;
+    Dataplane dp = rt.holder().current();
+    ServiceConfig service = resolver.resolve(dp.snapshot(), authority).orElse(null);
+    if (service == null) {
+      ex.localReply(404, "no route to " + HostResolver.hostOf(authority), ResponseFlag.NR);
+      return;
+    }
+    ex.destinationService = service.host();
+    int q = pathAndQuery.indexOf('?');
+    String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+    String query = q < 0 ? null : pathAndQuery.substring(q + 1);
+    VertxRequestFacts facts = new VertxRequestFacts(req, path, query, authority);
+    RouteMatch match = router.route(service, facts, HostResolver.portOf(authority, 80))
+        .orElse(null);
+    if (match == null) {
+      ex.localReply(404, "no route for " + req.method() + " " + path + " on " + service.host(),
+          ResponseFlag.NR);
+      return;
+    }
+    RouteConfig route = match.route();
+    ex.route = route.name();
+    FaultConfig fault = route.fault();
+    RandomGenerator random = rt.random().get();
+    if (fault.delay() != null && roll(random, fault.delayPercent())) {
+      ex.flag(ResponseFlag.DI);
+      rt.vertx().setTimer(Math.max(1, fault.delay().toMillis()), id -> {
+        if (!ex.finished()) {
+          afterDelay(ex, dp, match, facts, headers, path, query, target);
+        }
+      });
+      return;
+    }
+    afterDelay(ex, dp, match, facts, headers, path, query, authority);
+  }
+
+  private void afterDelay(ProxyExchange ex, Dataplane dp, RouteMatch match,
+                          VertxRequestFacts facts, MultiMap headers, String path, String query,
+                          String authority) {
+    RouteConfig route = match.route();
+    FaultConfig fault = route.fault();
+    RandomGenerator random = rt.random().get();
+    if (fault.abortStatus() != 0 && roll(random, fault.abortPercent())) {
+      ex.localReply(fault.abortStatus(), "fault filter abort", ResponseFlag.FI);
+      return;
+    }
+    if (route.redirect() != null) {
+      RouteConfig.Redirect r = route.redirect();
+      MultiMap h = HttpHeaders.headers().add(HttpHeaders.LOCATION,
+          Rewrites.location(r, "http", authority, path, query));
+      ex.localReply(r.status() == 0 ? 301 : r.status(), "", h);
+      return;
+    }
+    if (route.directResponse() != null) {
+      ex.localReply(route.directResponse().status(), route.directResponse().body());
+      return;
+    }
+    DestinationConfig dest = dp.nextDestination(route);
+    Cluster cluster = dp.cluster(dest.cluster());
+    HeaderRules.apply(route.requestHeaders(), headers);
+    HeaderRules.apply(dest.requestHeaders(), headers);
+    headers.set(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload());
+    headers.set("x-forwarded-proto", "http");
+    String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
+        ? route.rewrite().authority() : authority;
+    headers.set(HttpHeaders.HOST, upstreamAuthority);
+    String uri = Rewrites.rewritePath(route.rewrite(), match.match(), path, query);
+    List<String> cookie = ProxyExchange.cookieSink();
+    String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
+    ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
+        route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
+        cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()));
+    boolean mirror = route.mirror() != null && roll(random, route.mirrorPercent());
+    long buffer = route.retries().attempts() > 0 || mirror ? rt.limits().retryBufferBytes() : 0;
+    ex.forward(plan, buffer, facts);
+    if (mirror) {
+      MultiMap copy = HttpHeaders.headers().addAll(headers);
+      ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(),
+          ex.request().method(), uri, copy, body, upstreamAuthority));
+    }
+  }
+
+  private static boolean roll(RandomGenerator random, double percent) {
+    return percent >= 100 || (percent > 0 && random.nextDouble() * 100 < percent);
+  }
+}

@@ -1,0 +1,485 @@
+package dev.meshlog.proxy.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.config.HeaderOps;
+import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.RetryConfig;
+import dev.meshlog.proxy.lb.PickContext;
+import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.resilience.AttemptOutcome;
+import dev.meshlog.proxy.resilience.CircuitBreaker;
+import dev.meshlog.proxy.resilience.RetryPlan;
+import dev.meshlog.proxy.route.RequestFacts;
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request through the proxy, from arrival to its access-log entry: admission by the circuit
+ * breaker, tries at endpoints with per-try and route timeouts, retries with backoff, outlier
+ * accounting, and the response streamed back with backpressure. All of it runs on the request's
+ * event loop; nothing blocks.
+ */
+final class ProxyExchange {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
+
+  /** Where the exchange forwards to and under which rules. */
+  record Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries,
+              Duration timeout, List<HeaderOps> responseOps, String hashKey, String setCookie,
+              boolean chunked) {}
+
+  private final ProxyRuntime rt;
+  private final HttpServerRequest req;
+  private final Context context;
+  private final String direction;
+  private final long startMillis;
+  private final long startNanos;
+  private final Set<ResponseFlag> flags = EnumSet.noneOf(ResponseFlag.class);
+
+  String requestId;
+  String authority;
+  String route;
+  String destinationService = "unknown";
+  String sourceWorkload = "unknown";
+
+  private ReplayableBody body;
+  private Plan plan;
+  private boolean finished;
+  private boolean responding;
+  private boolean holdsSlot;
+  private CircuitBreaker.Waiter waiter;
+  private long routeTimer = -1;
+  private long backoffTimer = -1;
+  private Attempt current;
+  private Upstream lastUpstream;
+  private int attempts;
+  private long upstreamServiceMillis = -1;
+
+  /** One try at one endpoint. */
+  private final class Attempt {
+    final int number;
+    final Upstream upstream;
+    final boolean retry;
+    final long startNanos = System.nanoTime();
+    HttpClientRequest request;
+    long perTryTimer = -1;
+    boolean done;
+
+    Attempt(int number, Upstream upstream, boolean retry) {
+      this.number = number;
+      this.upstream = upstream;
+      this.retry = retry;
+    }
+  }
+
+  ProxyExchange(ProxyRuntime rt, HttpServerRequest req, String direction) {
+    this.rt = rt;
+    this.req = req;
+    this.context = Vertx.currentContext();
+    this.direction = direction;
+    this.startMillis = rt.clock().millis();
+    this.startNanos = System.nanoTime();
+    req.response().closeHandler(v -> onDownstreamClosed());
+  }
+
+  /** The request being proxied. */
+  HttpServerRequest request() {
+    return req;
+  }
+
+  /** Adds a flag to report. */
+  void flag(ResponseFlag f) {
+    flags.add(f);
+  }
+
+  /** Whether the exchange already ended (e.g. the caller went away). */
+  boolean finished() {
+    return finished;
+  }
+
+  // ---- local answers ----
+
+  /** Answers the request from the proxy itself, with a plain-text body. */
+  void localReply(int status, String text, ResponseFlag... why) {
+    localReply(status, text, null, why);
+  }
+
+  /** Answers the request from the proxy itself, with extra headers. */
+  void localReply(int status, String text, MultiMap extraHeaders, ResponseFlag... why) {
+    if (finished || responding) {
+      return;
+    }
+    flags.addAll(List.of(why));
+    cancelTimers();
+    discardRequestBody();
+    responding = true;
+    HttpServerResponse resp = req.response();
+    resp.setStatusCode(status);
+    if (extraHeaders != null) {
+      resp.headers().addAll(extraHeaders);
+    }
+    if (requestId != null) {
+      resp.putHeader(HeaderRules.REQUEST_ID, requestId);
+    }
+    if (text != null && !text.isEmpty()) {
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "text/plain");
+    }
+    resp.end(text == null ? "" : text).onComplete(ar -> finish());
+  }
+
+  private void discardRequestBody() {
+    if (body != null) {
+      body.detach();
+    }
+    if (!req.isEnded()) {
+      req.handler(b -> { });
+      req.endHandler(v -> { });
+      req.exceptionHandler(t -> { });
+      req.resume();
+    }
+  }
+
+  // ---- forwarding ----
+
+  /** Forwards the request under {@code plan}: admission, tries, retries, the response. */
+  void forward(Plan plan, long bodyBufferBytes, RequestFacts facts) {
+    this.plan = plan;
+    this.body = new ReplayableBody(req, bodyBufferBytes);
+    if (!plan.timeout().isZero()) {
+      routeTimer = rt.vertx().setTimer(Math.max(1, plan.timeout().toMillis()),
+          id -> onRouteTimeout());
+    }
+    CircuitBreaker breaker = plan.cluster().breaker();
+    waiter = () -> context.runOnContext(v -> {
+      if (finished || responding) {
+        breaker.release();
+        return;
+      }
+      holdsSlot = true;
+      startAttempt(false);
+    });
+    switch (breaker.acquire(waiter)) {
+      case ADMITTED -> {
+        holdsSlot = true;
+        startAttempt(false);
+      }
+      case QUEUED -> { }
+      case OVERFLOW -> {
+        MultiMap h = HttpHeaders.headers().add("x-envoy-overloaded", "true");
+        localReply(503, "upstream connect error or disconnect/reset before headers. reset reason:"
+            + " overflow", h, ResponseFlag.UO);
+      }
+    }
+  }
+
+  /** The body, for mirroring; only after {@link #forward}. */
+  ReplayableBody body() {
+    return body;
+  }
+
+  private void startAttempt(boolean retry) {
+    if (finished || responding) {
+      if (retry) {
+        plan.cluster().breaker().releaseRetry();
+      }
+      return;
+    }
+    PickContext pick = new PickContext(plan.hashKey(), rt.random().get());
+    Upstream upstream = plan.cluster().pick(pick).orElse(null);
+    if (upstream == null) {
+      if (retry) {
+        plan.cluster().breaker().releaseRetry();
+      }
+      localReply(503, "no healthy upstream", ResponseFlag.UH);
+      return;
+    }
+    attempts++;
+    lastUpstream = upstream;
+    Attempt a = new Attempt(attempts, upstream, retry);
+    current = a;
+    upstream.stats().begin();
+    Duration perTry = plan.retries().perTryTimeout();
+    if (!perTry.isZero()) {
+      a.perTryTimer = rt.vertx().setTimer(Math.max(1, perTry.toMillis()),
+          id -> conclude(a, AttemptOutcome.timeout(), null));
+    }
+    MultiMap headers = HttpHeaders.headers().addAll(plan.headers());
+    if (a.number > 1) {
+      headers.set("x-envoy-attempt-count", Integer.toString(a.number));
+    }
+    RequestOptions options = new RequestOptions()
+        .setHost(upstream.endpoint().address())
+        .setPort(upstream.endpoint().port())
+        .setMethod(req.method())
+        .setURI(plan.uri())
+        .setHeaders(headers)
+        .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
+    rt.client().request(options).onComplete(ar -> {
+      if (ar.failed()) {
+        conclude(a, AttemptOutcome.connectFailure(), null);
+        return;
+      }
+      HttpClientRequest creq = ar.result();
+      if (a.done) {
+        creq.reset();
+        return;
+      }
+      a.request = creq;
+      creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset(), null));
+      if (plan.chunked()) {
+        creq.setChunked(true);
+      }
+      creq.response().onComplete(r -> {
+        if (r.succeeded()) {
+          conclude(a, AttemptOutcome.response(r.result().statusCode()), r.result());
+        } else {
+          conclude(a, AttemptOutcome.reset(), null);
+        }
+      });
+      if (!body.attach(creq)) {
+        conclude(a, AttemptOutcome.reset(), null);
+      }
+    });
+  }
+
+  private void conclude(Attempt a, AttemptOutcome outcome, HttpClientResponse response) {
+    if (a.done) {
+      if (response != null) {
+        discard(response);
+      }
+      return;
+    }
+    a.done = true;
+    if (a.perTryTimer >= 0) {
+      rt.vertx().cancelTimer(a.perTryTimer);
+    }
+    CircuitBreaker breaker = plan.cluster().breaker();
+    if (a.retry) {
+      breaker.releaseRetry();
+    }
+    a.upstream.stats().end(outcome.is5xx());
+    if (plan.cluster().record(a.upstream, outcome)) {
+      LOG.info("outlier detection ejected {} from {} after {}", a.upstream, plan.cluster(),
+          outcome);
+    }
+    if (response == null && a.request != null) {
+      a.request.reset();
+    }
+    if (finished || responding) {
+      if (response != null) {
+        discard(response);
+      }
+      return;
+    }
+    RetryConfig retries = plan.retries();
+    if (RetryPlan.shouldRetry(retries, outcome, a.number, body.canReplay())) {
+      if (breaker.tryAcquireRetry()) {
+        if (response != null) {
+          discard(response);
+        }
+        body.detach();
+        long wait = RetryPlan.backoff(retries, a.number, rt.random().get()).toMillis();
+        if (wait <= 0) {
+          startAttempt(true);
+        } else {
+          backoffTimer = rt.vertx().setTimer(wait, id -> {
+            backoffTimer = -1;
+            startAttempt(true);
+          });
+        }
+        return;
+      }
+    }
+    boolean exhausted = retries.attempts() > 0 && a.number > retries.attempts()
+        && RetryPlan.retriable(retries, outcome);
+    if (exhausted) {
+      flags.add(ResponseFlag.URX);
+    }
+    if (response != null) {
+      upstreamServiceMillis = (System.nanoTime() - a.startNanos) / 1_000_000;
+      respond(response);
+      return;
+    }
+    switch (outcome.kind()) {
+      case CONNECT_FAILURE -> localReply(503, "upstream connect error or disconnect/reset before "
+          + "headers. reset reason: connection failure", ResponseFlag.UF);
+      case TIMEOUT -> localReply(504, "upstream request timeout", ResponseFlag.UT);
+      default -> localReply(503, "upstream connect error or disconnect/reset before headers. "
+          + "reset reason: connection termination", ResponseFlag.UC);
+    }
+  }
+
+  private void respond(HttpClientResponse cresp) {
+    cancelTimers();
+    responding = true;
+    HttpServerResponse resp = req.response();
+    resp.setStatusCode(cresp.statusCode());
+    if (cresp.statusMessage() != null) {
+      resp.setStatusMessage(cresp.statusMessage());
+    }
+    HeaderRules.copyEndToEnd(cresp.headers(), resp.headers());
+    for (HeaderOps ops : plan.responseOps()) {
+      HeaderRules.apply(ops, resp.headers());
+    }
+    resp.putHeader(HeaderRules.UPSTREAM_SERVICE_TIME, Long.toString(upstreamServiceMillis));
+    if (plan.setCookie() != null) {
+      resp.headers().add(HttpHeaders.SET_COOKIE, plan.setCookie());
+    }
+    int s = cresp.statusCode();
+    boolean noBody = req.method() == HttpMethod.HEAD || s == 204 || s == 304 || s < 200;
+    if (!noBody && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      resp.setChunked(true);
+    }
+    cresp.exceptionHandler(t -> { });
+    cresp.pipe().endOnFailure(false).to(resp).onComplete(ar -> {
+      if (ar.failed() && !finished) {
+        flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
+        resp.reset();
+        cresp.request().reset();
+      }
+      finish();
+    });
+  }
+
+  private static void discard(HttpClientResponse response) {
+    response.exceptionHandler(t -> { });
+    response.handler(b -> { });
+    response.endHandler(v -> { });
+    response.resume();
+  }
+
+  // ---- timeouts and the caller going away ----
+
+  private void onRouteTimeout() {
+    routeTimer = -1;
+    if (finished || responding) {
+      return;
+    }
+    abandonUpstream();
+    localReply(504, "upstream request timeout", ResponseFlag.UT);
+  }
+
+  private void onDownstreamClosed() {
+    if (finished || req.response().ended()) {
+      return;
+    }
+    flags.add(ResponseFlag.DC);
+    abandonUpstream();
+    cancelTimers();
+    finish();
+  }
+
+  private void abandonUpstream() {
+    Attempt a = current;
+    if (a != null && !a.done) {
+      a.done = true;
+      if (a.perTryTimer >= 0) {
+        rt.vertx().cancelTimer(a.perTryTimer);
+      }
+      if (a.retry) {
+        plan.cluster().breaker().releaseRetry();
+      }
+      a.upstream.stats().end(false);
+      if (a.request != null) {
+        a.request.reset();
+      }
+    }
+    if (backoffTimer >= 0) {
+      rt.vertx().cancelTimer(backoffTimer);
+      backoffTimer = -1;
+      plan.cluster().breaker().releaseRetry();
+    }
+    if (plan != null && !holdsSlot && waiter != null) {
+      plan.cluster().breaker().cancel(waiter);
+    }
+  }
+
+  private void cancelTimers() {
+    if (routeTimer >= 0) {
+      rt.vertx().cancelTimer(routeTimer);
+      routeTimer = -1;
+    }
+  }
+
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    cancelTimers();
+    if (holdsSlot) {
+      holdsSlot = false;
+      plan.cluster().breaker().release();
+    }
+    HttpServerResponse resp = req.response();
+    int status = resp.headWritten() ? resp.getStatusCode() : 0;
+    try {
+      rt.accessLog().log(new AccessLogEntry(java.time.Instant.ofEpochMilli(startMillis), direction,
+          req.method().name(), req.uri(), req.version() == null ? "HTTP/1.1"
+              : req.version().alpnName().toUpperCase(java.util.Locale.ROOT),
+          status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
+          (System.nanoTime() - startNanos) / 1_000_000, upstreamServiceMillis, requestId,
+          authority, req.getHeader(HttpHeaders.USER_AGENT),
+          lastUpstream == null ? null : lastUpstream.endpoint().hostPort(),
+          plan == null ? null : plan.cluster().key().toString(), route, attempts, sourceWorkload,
+          destinationService));
+    } catch (RuntimeException e) {
+      LOG.warn("access log failed", e);
+    }
+  }
+
+  /** A cookie value for consistent hashing when the caller has none yet. */
+  static String newCookieValue() {
+    return UUID.randomUUID().toString().replace("-", "");
+  }
+
+  /** The consistent-hash key of a request under {@code lb}, or {@code null}. */
+  static String hashKey(LbConfig lb, RequestFacts facts, List<String> setCookieOut) {
+    LbConfig.HashKey key = lb.hashKey();
+    if (lb.policy() != LbConfig.Policy.RING_HASH || key == null) {
+      return null;
+    }
+    if (key.header() != null) {
+      return facts.header(key.header());
+    }
+    if (key.cookie() != null) {
+      String v = facts.cookie(key.cookie());
+      if (v == null && key.cookieTtlMillis() != null) {
+        v = newCookieValue();
+        setCookieOut.add(key.cookie() + "=" + v + "; Max-Age="
+            + Math.max(1, key.cookieTtlMillis() / 1000) + "; Path=/; HttpOnly");
+      }
+      return v;
+    }
+    return key.sourceIp() ? facts.sourceIp() : null;
+  }
+
+  /** Headers that travel on, without hop-by-hop ones. */
+  static MultiMap endToEndHeaders(HttpServerRequest req) {
+    MultiMap out = HttpHeaders.headers();
+    HeaderRules.copyEndToEnd(req.headers(), out);
+    return out;
+  }
+
+  /** A mutable list for {@link #hashKey}'s cookie output. */
+  static List<String> cookieSink() {
+    return new ArrayList<>(1);
+  }
+}

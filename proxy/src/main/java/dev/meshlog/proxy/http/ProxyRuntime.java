@@ -1,0 +1,57 @@
+package dev.meshlog.proxy.http;
+
+import java.time.Clock;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.route.HostResolver;
+import dev.meshlog.proxy.route.Router;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+
+/**
+ * What the listeners of one proxy share: Vert.x, the upstream client, the current config, the
+ * clock and random source every decision reads, and where finished requests are reported.
+ *
+ * @param vertx the Vert.x instance the listeners run on
+ * @param client the client for upstream tries and mirrors
+ * @param holder the current config
+ * @param clock read by timers that must be testable (ejections, access-log times)
+ * @param random a random source for the calling thread (faults, mirrors, balancers)
+ * @param accessLog receives one entry per request
+ * @param limits limits on clients and buffers
+ * @param domain the cluster's DNS domain, e.g. {@code cluster.local}
+ */
+public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
+                           Supplier<RandomGenerator> random, AccessLog accessLog,
+                           ListenerLimits limits, String domain) {
+
+  public ProxyRuntime {
+    Objects.requireNonNull(vertx, "vertx");
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(holder, "holder");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(random, "random");
+    Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(limits, "limits");
+    domain = domain == null || domain.isEmpty() ? "cluster.local" : domain;
+  }
+
+  /** The proxy this runtime serves. */
+  public ProxyIdentity identity() {
+    return holder.identity();
+  }
+
+  /** A resolver of short host names in the proxy's namespace. */
+  public HostResolver resolver() {
+    return new HostResolver(identity().namespace(), domain);
+  }
+
+  /** A router matching routes' source labels against the proxy's workload labels. */
+  public Router router() {
+    return new Router(identity().labels());
+  }
+}

@@ -1,0 +1,154 @@
+package dev.meshlog.proxy.http;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+
+/**
+ * A request body streamed to one upstream try at a time with backpressure, keeping a copy of up to
+ * {@code limit} bytes so a retry (or a mirror) can replay it. Once a byte went upstream without
+ * being kept, the body can no longer be replayed and retries stop. Everything runs on the
+ * request's event loop.
+ */
+final class ReplayableBody {
+
+  private final ReadStream<Buffer> source;
+  private final long limit;
+  private final List<Buffer> kept = new ArrayList<>();
+  private final Promise<Buffer> complete = Promise.promise();
+  private long keptBytes;
+  private long bytes;
+  private boolean overflowed;
+  private boolean ended;
+  private boolean failed;
+  private Buffer held;
+  private WriteStream<Buffer> sink;
+
+  /**
+   * Starts reading {@code source}, which must be paused.
+   *
+   * @param limit bytes to keep for replays; 0 keeps none
+   */
+  ReplayableBody(ReadStream<Buffer> source, long limit) {
+    this.source = source;
+    this.limit = limit;
+    source.handler(this::onData);
+    source.endHandler(v -> onEnd());
+    source.exceptionHandler(t -> {
+      failed = true;
+      complete.tryFail(t);
+    });
+  }
+
+  /** Whether every byte sent so far was kept, so the body can be sent again from the start. */
+  boolean canReplay() {
+    return !overflowed && !failed;
+  }
+
+  /** Body bytes read from the caller so far. */
+  long bytesRead() {
+    return bytes;
+  }
+
+  /** Completes with the whole body when it ended and was kept whole; fails otherwise. */
+  Future<Buffer> whole() {
+    return complete.future();
+  }
+
+  /**
+   * Sends the body to {@code next} from the start, then whatever arrives, ending it when the body
+   * ends. Returns false, sending nothing, when the body can no longer be replayed.
+   */
+  boolean attach(WriteStream<Buffer> next) {
+    if (!canReplay()) {
+      return false;
+    }
+    sink = next;
+    for (Buffer b : kept) {
+      next.write(b);
+    }
+    if (held != null) {
+      Buffer b = held;
+      held = null;
+      overflow();
+      next.write(b);
+    }
+    if (ended) {
+      next.end();
+    } else if (next.writeQueueFull()) {
+      awaitDrain(next);
+    } else {
+      source.resume();
+    }
+    return true;
+  }
+
+  /** Stops sending to the current try (it failed); the body keeps being kept up to the limit. */
+  void detach() {
+    sink = null;
+  }
+
+  private void onData(Buffer b) {
+    bytes += b.length();
+    if (!overflowed && keptBytes + b.length() <= limit) {
+      kept.add(b);
+      keptBytes += b.length();
+      if (sink != null) {
+        write(b);
+      }
+      return;
+    }
+    if (sink == null) {
+      held = b;
+      source.pause();
+      return;
+    }
+    overflow();
+    write(b);
+  }
+
+  private void overflow() {
+    overflowed = true;
+    kept.clear();
+    keptBytes = 0;
+    complete.tryFail("request body larger than the " + limit + " byte replay buffer");
+  }
+
+  private void write(Buffer b) {
+    WriteStream<Buffer> s = sink;
+    s.write(b);
+    if (s.writeQueueFull()) {
+      source.pause();
+      awaitDrain(s);
+    }
+  }
+
+  private void awaitDrain(WriteStream<Buffer> s) {
+    s.drainHandler(v -> {
+      if (sink == s) {
+        source.resume();
+      }
+    });
+  }
+
+  private void onEnd() {
+    ended = true;
+    if (!overflowed) {
+      complete.tryComplete(kept.isEmpty() ? Buffer.buffer() : concat());
+    }
+    if (sink != null) {
+      sink.end();
+    }
+  }
+
+  private Buffer concat() {
+    Buffer all = Buffer.buffer((int) keptBytes);
+    kept.forEach(all::appendBuffer);
+    return all;
+  }
+}

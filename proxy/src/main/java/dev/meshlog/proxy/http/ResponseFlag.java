@@ -1,0 +1,27 @@
+package dev.meshlog.proxy.http;
+
+/** Envoy's response flags: why a request ended the way it did, in the access log and metrics. */
+public enum ResponseFlag {
+  /** No healthy upstream endpoint. */
+  UH,
+  /** The connection to the upstream failed. */
+  UF,
+  /** Circuit breaker overflow. */
+  UO,
+  /** Upstream request timeout. */
+  UT,
+  /** Retries exhausted (the last try failed retriably). */
+  URX,
+  /** No route for the request. */
+  NR,
+  /** A fault delay was injected. */
+  DI,
+  /** A fault abort was injected. */
+  FI,
+  /** The upstream connection was terminated or reset. */
+  UC,
+  /** The downstream (the caller) went away before the response. */
+  DC,
+  /** The request was refused as malformed or too large. */
+  DPE
+}

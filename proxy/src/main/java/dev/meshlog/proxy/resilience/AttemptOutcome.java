@@ -1,0 +1,57 @@
+package dev.meshlog.proxy.resilience;
+
+/**
+ * How one try at an endpoint ended, as retries and outlier detection see it.
+ *
+ * @param kind whether a response came, and if not, why
+ * @param status the response status, or 0 without a response
+ */
+public record AttemptOutcome(Kind kind, int status) {
+
+  /** How a try ended. */
+  public enum Kind {
+    /** The endpoint answered with a status. */
+    RESPONSE,
+    /** No connection could be made. */
+    CONNECT_FAILURE,
+    /** The connection was closed or reset before a response. */
+    RESET,
+    /** The per-try timeout fired before a response. */
+    TIMEOUT
+  }
+
+  /** A response with {@code status}. */
+  public static AttemptOutcome response(int status) {
+    return new AttemptOutcome(Kind.RESPONSE, status);
+  }
+
+  /** A connect failure. */
+  public static AttemptOutcome connectFailure() {
+    return new AttemptOutcome(Kind.CONNECT_FAILURE, 0);
+  }
+
+  /** A reset before the response. */
+  public static AttemptOutcome reset() {
+    return new AttemptOutcome(Kind.RESET, 0);
+  }
+
+  /** A per-try timeout. */
+  public static AttemptOutcome timeout() {
+    return new AttemptOutcome(Kind.TIMEOUT, 0);
+  }
+
+  /** Whether no response came: a local or network failure. */
+  public boolean noResponse() {
+    return kind != Kind.RESPONSE;
+  }
+
+  /** A 5xx, or no response at all (which Envoy counts as a 503 or 504). */
+  public boolean is5xx() {
+    return noResponse() || status >= 500;
+  }
+
+  /** A 502, 503 or 504, or no response at all. */
+  public boolean isGatewayError() {
+    return noResponse() || status == 502 || status == 503 || status == 504;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.meshlog.proxy.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.Set;
+
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.ResponseFlag;
+import org.junit.jupiter.api.Test;
+
+class MeshMetricsTest {
+
+  private static AccessLogEntry entry(String direction, int status, Set<ResponseFlag> flags,
+                                      long millis) {
+    return new AccessLogEntry(Instant.EPOCH, direction, "GET", "/", "HTTP/1.1", status, flags,
+        0, 0, millis, -1, "id", "reviews", null, null, null, null, 1, "productpage-v1",
+        "reviews.default.svc.cluster.local");
+  }
+
+  @Test
+  void exposesIstiosRequestCounterWithItsLabels() {
+    MeshMetrics m = new MeshMetrics();
+
+    m.log(entry("outbound", 503, Set.of(ResponseFlag.UO), 3));
+    m.log(entry("outbound", 503, Set.of(ResponseFlag.UO), 4));
+
+    assertThat(m.scrape()).contains("istio_requests_total{destination_service="
+        + "\"reviews.default.svc.cluster.local\",reporter=\"source\",response_code=\"503\","
+        + "response_flags=\"UO\",source_workload=\"productpage-v1\"} 2");
+  }
+
+  @Test
+  void exposesIstiosDurationHistogramInMillisecondsWithItsBuckets() {
+    MeshMetrics m = new MeshMetrics();
+
+    m.log(entry("inbound", 200, Set.of(), 7));
+
+    assertThat(m.scrape())
+        .contains("istio_request_duration_milliseconds_bucket{")
+        .containsPattern("le=\"5\\.0\"[^\\n]*} 0")
+        .containsPattern("le=\"10\\.0\"[^\\n]*} 1")
+        .contains("reporter=\"destination\"")
+        .contains("istio_request_duration_milliseconds_sum{");
+  }
+}
