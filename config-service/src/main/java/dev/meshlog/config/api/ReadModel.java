@@ -9,21 +9,23 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import dev.meshlog.config.client.ConfigFold;
 import dev.meshlog.config.client.CurrentResource;
+import dev.meshlog.config.client.LogReader;
 import dev.meshlog.config.client.Revision;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.schemas.Topic;
 import dev.meshlog.schemas.Topics;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -55,13 +57,7 @@ public final class ReadModel implements AutoCloseable {
 
   /** A read model of the cluster in {@code kafkaConfig} (at least {@code bootstrap.servers}). */
   public ReadModel(Map<String, Object> kafkaConfig) {
-    Map<String, Object> c = new HashMap<>(kafkaConfig);
-    c.remove("transactional.id");
-    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    this.config = Map.copyOf(c);
+    this.config = Map.copyOf(LogReader.consumerConfig(kafkaConfig, Duration.ofSeconds(30)));
   }
 
   /** Starts following the topics from their beginning on a new thread. */
@@ -98,24 +94,14 @@ public final class ReadModel implements AutoCloseable {
       c.seekToBeginning(partitions);
       Map<TopicPartition, Long> initialEnd = new HashMap<>(c.endOffsets(partitions));
       while (running) {
-        for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
-          apply(record);
-        }
-        synchronized (eventPositions) {
-          for (TopicPartition tp : partitions) {
-            if (tp.topic().equals(Topics.CONFIG_EVENTS.name())) {
-              eventPositions.put(tp.partition(), c.position(tp));
-            }
-          }
-          eventPositions.notifyAll();
-        }
-        if (!ready.isDone()) {
-          initialEnd.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue());
-          if (initialEnd.isEmpty()) {
-            ready.complete(null);
-            LOG.info("read model loaded: {} resources, {} views, {} proxies",
-                resources().size(), views().size(), proxyStatuses().size());
-          }
+        try {
+          pollOnce(c, partitions, initialEnd);
+        } catch (WakeupException e) {
+          throw e;
+        } catch (KafkaException e) {
+          // Kafka away for a while (timeouts): keep the last state and try again.
+          LOG.warn("read model: {}; retrying", e.getMessage());
+          LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
         }
       }
     } catch (WakeupException e) {
@@ -128,17 +114,48 @@ public final class ReadModel implements AutoCloseable {
     }
   }
 
-  private static List<TopicPartition> partitionsOf(KafkaConsumer<?, ?> c, String topic) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    while (true) {
-      List<PartitionInfo> infos = c.partitionsFor(topic);
-      if (infos != null && !infos.isEmpty()) {
-        infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
-        return partitions;
-      }
-      LOG.warn("topic {} does not exist yet; waiting for it", topic);
-      c.poll(Duration.ofSeconds(1));
+  private void pollOnce(KafkaConsumer<String, byte[]> c, List<TopicPartition> partitions,
+                        Map<TopicPartition, Long> initialEnd) {
+    for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
+      apply(record);
     }
+    synchronized (eventPositions) {
+      for (TopicPartition tp : partitions) {
+        if (tp.topic().equals(Topics.CONFIG_EVENTS.name())) {
+          eventPositions.put(tp.partition(), c.position(tp));
+        }
+      }
+      eventPositions.notifyAll();
+    }
+    if (!ready.isDone()) {
+      initialEnd.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue());
+      if (initialEnd.isEmpty()) {
+        ready.complete(null);
+        LOG.info("read model loaded: {} resources, {} views, {} proxies",
+            resources().size(), views().size(), proxyStatuses().size());
+      }
+    }
+  }
+
+  /** The partitions of {@code topic}, waiting (while running) until it exists and Kafka answers. */
+  private List<TopicPartition> partitionsOf(KafkaConsumer<?, ?> c, String topic) {
+    while (running) {
+      try {
+        List<PartitionInfo> infos = c.partitionsFor(topic);
+        if (infos != null && !infos.isEmpty()) {
+          List<TopicPartition> partitions = new ArrayList<>();
+          infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+          return partitions;
+        }
+        LOG.warn("topic {} does not exist yet; waiting for it", topic);
+      } catch (WakeupException e) {
+        throw e;
+      } catch (KafkaException e) {
+        LOG.warn("read model: cannot list the partitions of {}: {}; retrying", topic, e.getMessage());
+      }
+      LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
+    }
+    throw new WakeupException();
   }
 
   private void apply(ConsumerRecord<String, byte[]> record) {

@@ -43,8 +43,12 @@ public final class LogReader implements AutoCloseable {
     this.timeout = timeout;
   }
 
-  /** Consumer settings for reading the mesh's topics without a group: committed records only. */
-  static Map<String, Object> consumerConfig(Map<String, Object> kafkaConfig, Duration timeout) {
+  /**
+   * Consumer settings for reading the mesh's topics without a consumer group: committed records
+   * only, from the earliest offset, nothing committed back; Kafka calls time out after
+   * {@code timeout}.
+   */
+  public static Map<String, Object> consumerConfig(Map<String, Object> kafkaConfig, Duration timeout) {
     Map<String, Object> config = new HashMap<>(kafkaConfig);
     config.remove("transactional.id");
     config.remove(ConsumerConfig.GROUP_ID_CONFIG);

@@ -129,7 +129,10 @@ public final class MeshClient implements AutoCloseable {
     if (!alongside.isEmpty() && !transactional) {
       throw new IllegalArgumentException("records alongside commands need a transactional client");
     }
-    if (commands.isEmpty() && alongside.isEmpty()) {
+    if (commands.isEmpty()) {
+      if (!alongside.isEmpty()) {
+        produce(commands, alongside);
+      }
       return List.of();
     }
     KafkaConsumer<String, byte[]> consumer = borrowConsumer();
