@@ -1,0 +1,106 @@
+package dev.meshlog.config.gitops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.meshlog.config.model.ResourceId;
+import dev.meshlog.config.resource.ResourceParser;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommitChangesTest {
+
+  @TempDir
+  Path dir;
+
+  private Git git;
+
+  @BeforeEach
+  void init() throws Exception {
+    git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call();
+  }
+
+  @AfterEach
+  void close() {
+    git.close();
+  }
+
+  private static String vs(String name, String host) {
+    return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + name
+        + "}\nspec:\n  hosts: [" + host + "]\n  http:\n  - route:\n    - destination: {host: "
+        + host + "}\n";
+  }
+
+  private RevCommit commit(String file, String text) throws Exception {
+    Path path = dir.resolve(file);
+    Files.createDirectories(path.getParent());
+    if (text == null) {
+      Files.delete(path);
+    } else {
+      Files.writeString(path, text);
+    }
+    git.add().addFilepattern(".").call();
+    git.add().setUpdate(true).addFilepattern(".").call();
+    return git.commit().setMessage(file).setSign(false).setAuthor("t", "t@example.com")
+        .setCommitter("t", "t@example.com").call();
+  }
+
+  private CommitChanges changes(RevCommit before, RevCommit after) throws Exception {
+    return CommitChanges.between(git.getRepository(), before == null ? null : before.getTree(),
+        after.getTree(), "mesh", new ResourceParser(), "default");
+  }
+
+  @Test
+  void aDocumentRemovedFromAFileIsDeletedAndTheOthersAreLeftAlone() throws Exception {
+    RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+    RevCommit second = commit("mesh/vs.yaml", vs("a", "a"));
+
+    CommitChanges changes = changes(first, second);
+    assertThat(changes.applies()).isEmpty();
+    assertThat(changes.deletes()).extracting(CommitChanges.Located::value)
+        .containsExactly(new ResourceId("VirtualService", "default", "b"));
+    assertThat(changes.deletes().get(0).file()).isEqualTo("mesh/vs.yaml");
+  }
+
+  @Test
+  void onlyChangedResourcesAreApplied() throws Exception {
+    RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+    RevCommit second = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "c"));
+
+    assertThat(changes(first, second).applies()).extracting(l -> l.value().name())
+        .containsExactly("b");
+    assertThat(changes(null, first).applies()).hasSize(2);
+  }
+
+  @Test
+  void aFileThatCannotBeReadDeletesNothingAndSaysWhere() throws Exception {
+    RevCommit first = commit("mesh/vs.yaml", vs("a", "a"));
+    RevCommit second = commit("mesh/vs.yaml", "kind: [broken\n");
+
+    CommitChanges changes = changes(first, second);
+    assertThat(changes.deletes()).isEmpty();
+    assertThat(changes.problems()).hasSize(2);
+    assertThat(changes.problems().get(0)).startsWith("mesh/vs.yaml:1: ");
+    assertThat(changes.problems().get(1)).contains("VirtualService/default/a not deleted");
+  }
+
+  @Test
+  void filesOutsideThePathHiddenFilesAndOtherExtensionsAreNotConfig() throws Exception {
+    RevCommit first = commit("mesh/vs.yaml", vs("a", "a"));
+    commit("other/vs.yaml", vs("x", "x"));
+    commit("mesh/.hidden/vs.yaml", vs("y", "y"));
+    RevCommit last = commit("mesh/notes.txt", "not yaml");
+
+    assertThat(changes(first, last).isEmpty()).isTrue();
+    assertThat(CommitChanges.isConfig("mesh/a.yml", "mesh")).isTrue();
+    assertThat(CommitChanges.isConfig("mesh/a.json", "mesh")).isTrue();
+    assertThat(CommitChanges.isConfig("mesh/.a.yaml", "mesh")).isFalse();
+    assertThat(CommitChanges.isConfig(".github/a.yaml", "")).isFalse();
+  }
+}
