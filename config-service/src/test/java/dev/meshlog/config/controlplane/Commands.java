@@ -13,6 +13,16 @@ import dev.meshlog.events.config.SourceType;
 /** Builds config commands for tests. */
 final class Commands {
 
+  /** A stand-in for the real validator: a {@code spec.weight} above 100 is the only error it knows. */
+  static final ResourceCheck WEIGHT_CHECK = json -> {
+    Resource r = Resource.fromJson(json);
+    int weight = r.spec().path("weight").asInt(0);
+    return weight > 100
+        ? ResourceCheck.Result.invalid(java.util.List.of(new dev.meshlog.config.model.FieldProblem(
+            "spec.weight", Integer.toString(weight), "weight: " + weight + " (expected: 0..100)")))
+        : ResourceCheck.Result.valid(r);
+  };
+
   private Commands() {}
 
   static ConfigCommand apply(Resource resource, Long expectedRevision) {

@@ -34,15 +34,7 @@ class ControlPlaneCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String KEY = "VirtualService/default/reviews";
 
-  /** A stand-in for the real validator: a weight above 100 is the only error it knows. */
-  private static final ResourceCheck CHECK = json -> {
-    Resource r = Resource.fromJson(json);
-    int weight = r.spec().path("weight").asInt(0);
-    return weight > 100
-        ? ResourceCheck.Result.invalid(List.of(new FieldProblem("spec.weight",
-            Integer.toString(weight), "weight: " + weight + " (expected: 0..100)")))
-        : ResourceCheck.Result.valid(r);
-  };
+  private static final ResourceCheck CHECK = Commands.WEIGHT_CHECK;
 
   private TopologyTestDriver driver;
   private TestInputTopic<String, ConfigCommand> commands;

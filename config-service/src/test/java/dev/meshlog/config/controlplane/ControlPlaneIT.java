@@ -39,14 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ControlPlaneIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final ResourceCheck CHECK = json -> {
-    Resource r = Resource.fromJson(json);
-    int weight = r.spec().path("weight").asInt(0);
-    return weight > 100
-        ? ResourceCheck.Result.invalid(List.of(new FieldProblem("spec.weight",
-            Integer.toString(weight), "weight: " + weight + " (expected: 0..100)")))
-        : ResourceCheck.Result.valid(r);
-  };
+  private static final ResourceCheck CHECK = Commands.WEIGHT_CHECK;
 
   private static ControlPlaneApp app;
   private static KafkaProducer<String, ConfigCommand> producer;
