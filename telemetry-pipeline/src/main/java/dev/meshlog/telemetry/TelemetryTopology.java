@@ -6,6 +6,7 @@ import java.util.Objects;
 
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
@@ -33,7 +34,7 @@ import org.apache.kafka.streams.state.WindowStore;
  * <pre>
  * mesh.telemetry.requests --decode--+--(bad)--> mesh.deadletter
  *                                   |
- *                                   +--key by edge (with versions)--> repartition "requests-by-edge"
+ *                                   +--one report per call--key by edge (with versions)--> repartition "requests-by-edge"
  *                                        +--> 10 s tumbling windows --> store edge-metrics-10s --> mesh.telemetry.edges
  *                                        +--> 1 min tumbling windows -> store edge-metrics-1m ---> mesh.telemetry.edges
  *                                        +--> since start (no window) -> store edge-totals (Prometheus counters)
@@ -117,6 +118,7 @@ public final class TelemetryTopology {
 
     KGroupedStream<String, RequestEvent> byEdge = branches.get("decoded-events")
         .mapValues(DecodeRequests.Decoded::event, Named.as("request-event"))
+        .filter((k, event) -> countsOnce(event), Named.as("one-report-per-call"))
         .selectKey((k, event) -> Edge.of(event).id(), Named.as("key-by-edge"))
         .groupByKey(Grouped.with(BY_EDGE, keys, requests));
 
@@ -149,6 +151,21 @@ public final class TelemetryTopology {
                 withWindow(value, window.window().start(), window.window().end())),
             Named.as(store + "-key"))
         .to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName(store + "-sink"));
+  }
+
+  /**
+   * Whether this report of a call is the one that counts. Both proxies of an in-mesh call report
+   * it (Istio's {@code reporter} source and destination); counting both would double every edge.
+   * The caller's report counts (it sees what the caller experienced, including failures that
+   * never reached the destination: UH, UF, NR, timeouts); a destination's report counts only
+   * when the caller is outside the mesh and so has no proxy to report it.
+   */
+  public static boolean countsOnce(RequestEvent event) {
+    if (event.getReporter() != Reporter.DESTINATION) {
+      return true;
+    }
+    String source = event.getSource().getService();
+    return source == null || source.isEmpty() || source.equals(Edge.UNKNOWN);
   }
 
   /** {@code metrics} stamped with its window's bounds. */

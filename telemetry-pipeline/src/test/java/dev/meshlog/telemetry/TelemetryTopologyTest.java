@@ -17,6 +17,7 @@ import java.util.Random;
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serdes;
@@ -237,6 +238,19 @@ class TelemetryTopologyTest {
     RequestEvent e = request("default", "", "", "productpage", "v1", 200, 5, T0);
     send(e);
     assertThat(latestEdges()).containsKey("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000");
+  }
+
+  @Test
+  void countsACallOnceWhenBothProxiesReportIt() {
+    RequestEvent bySource = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    send(bySource);
+    send(RequestEvent.newBuilder(bySource).setReporter(Reporter.DESTINATION).build());
+    // A caller outside the mesh has no proxy: the destination's report is the only one.
+    send(RequestEvent.newBuilder(request("default", "", "", "productpage", "v1", 200, 5, T0))
+        .setReporter(Reporter.DESTINATION).build());
+    Map<String, EdgeMetrics> out = latestEdges();
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
+    assertThat(out.get("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
   }
 
   private static double exact(double[] sorted, double q) {
