@@ -56,7 +56,7 @@ public final class TelemetryTopology {
   /** Name of the repartition topic's prefix (the topic is {@code <application id>-requests-by-edge-repartition}). */
   public static final String BY_EDGE = "requests-by-edge";
 
-  /** The window sizes, with their store names, in ascending size. */
+  /** The store of each window size. */
   public static final Map<Duration, String> WINDOW_STORES = Map.of(
       Duration.ofSeconds(10), STORE_10S, Duration.ofMinutes(1), STORE_1M);
 
