@@ -146,6 +146,9 @@ public final class TelemetryApi {
 
   private void route(HttpServerRequest req, ClusterQueries q, String path) {
     String[] parts = path.substring(1).split("/");
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = java.net.URLDecoder.decode(parts[i], java.nio.charset.StandardCharsets.UTF_8);
+    }
     if (path.equals("/api/v1/graph")) {
       TimeRange range = range(req);
       json(req, q.windows(range.windowSize(), range.from(), range.to(), EdgeFilter.ALL)
