@@ -17,10 +17,11 @@ import picocli.CommandLine.Spec;
 /** The {@code meshctl} command: options every subcommand shares, and how it reaches the cluster. */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, version = "meshctl 0.1.0",
     description = "Controls a Meshlog mesh: config (apply, get, delete, history, rollback), "
-        + "GitOps, analysis and proxy status, all through the mesh's Kafka topics.",
+        + "GitOps, analysis, proxy status and the service graph, all through the mesh's Kafka topics.",
     subcommands = {ApplyCommand.class, DeleteCommand.class, GetCommand.class,
         HistoryCommand.class, RollbackCommand.class, AnalyzeCommand.class,
-        ProxyStatusCommand.class, GitopsCommand.class, CommandLine.HelpCommand.class})
+        ProxyStatusCommand.class, GitopsCommand.class, GraphCommand.class, TelemetryCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
 
   /** Everything went as asked. */

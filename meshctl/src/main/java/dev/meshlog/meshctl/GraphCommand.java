@@ -1,0 +1,143 @@
+package dev.meshlog.meshctl;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meshctl graph [--window 1m] [-o table|json|dot]}: the service dependency graph from the
+ * telemetry pipeline's query API (any instance answers for all), as a table of calls, the API's
+ * JSON, or Graphviz dot.
+ */
+@Command(name = "graph",
+    description = "Show who calls whom, with request rate, error rate and latency, from the "
+        + "telemetry pipeline.")
+final class GraphCommand extends MeshctlCommand {
+
+  /** Environment variable naming the telemetry pipeline's HTTP address. */
+  static final String ENV_TELEMETRY_URL = "MESHLOG_TELEMETRY_URL";
+  /** Where the telemetry pipeline listens by default. */
+  static final String DEFAULT_URL = "http://127.0.0.1:8486";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Output formats of the graph. */
+  enum GraphFormat { table, json, dot }
+
+  @Option(names = "--window", defaultValue = "1m", paramLabel = "DURATION",
+      description = "How far back: 10s, 1m, 5m, 1h, ... (default: ${DEFAULT-VALUE})")
+  String window;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table",
+      description = "table, json or dot (default: ${DEFAULT-VALUE})")
+  GraphFormat output;
+
+  @Option(names = "--telemetry-url", paramLabel = "URL",
+      description = "The telemetry pipeline's HTTP address (default: $" + ENV_TELEMETRY_URL
+          + ", else " + DEFAULT_URL + ")")
+  String telemetryUrl;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    String base = telemetryUrl != null ? telemetryUrl
+        : root().environment().get(ENV_TELEMETRY_URL) != null ? root().environment().get(ENV_TELEMETRY_URL)
+        : DEFAULT_URL;
+    URI uri = URI.create(base.replaceAll("/+$", "") + "/api/v1/graph?window=" + window);
+    HttpResponse<String> response;
+    try {
+      response = HttpClient.newBuilder().connectTimeout(root().timeout).build().send(
+          HttpRequest.newBuilder(uri).timeout(root().timeout).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      err().println("error: cannot reach the telemetry pipeline at " + base + " (" + e.getMessage()
+          + "); pass --telemetry-url or set " + ENV_TELEMETRY_URL);
+      return Meshctl.UNREACHABLE;
+    }
+    JsonNode graph;
+    try {
+      graph = JSON.readTree(response.body());
+    } catch (IOException e) {
+      err().println("error: " + uri + " answered HTTP " + response.statusCode() + " that is not JSON");
+      return Meshctl.FAILED;
+    }
+    if (response.statusCode() != 200) {
+      err().println("error: " + uri + ": HTTP " + response.statusCode() + ": " + graph.path("error").asText());
+      return response.statusCode() == 400 ? Meshctl.USAGE : Meshctl.UNREACHABLE;
+    }
+    out().print(render(graph, output));
+    for (JsonNode missing : graph.path("unreachable")) {
+      err().println("warning: partial graph: no answer from " + missing.asText());
+    }
+    return Meshctl.OK;
+  }
+
+  /** The graph answer of the API in {@code format}. */
+  static String render(JsonNode graph, GraphFormat format) {
+    return switch (format) {
+      case json -> Output.json(graph);
+      case dot -> dot(graph);
+      case table -> table(graph);
+    };
+  }
+
+  private static String end(JsonNode end) {
+    String version = end.path("version").asText();
+    return end.path("service").asText() + "." + end.path("namespace").asText()
+        + (version.isEmpty() ? "" : " " + version);
+  }
+
+  static String table(JsonNode graph) {
+    if (graph.path("edges").isEmpty()) {
+      return "No traffic between " + graph.path("from").asText() + " and " + graph.path("to").asText() + ".\n";
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (JsonNode e : graph.path("edges")) {
+      rows.add(List.of(end(e.path("source")), end(e.path("destination")),
+          fmt("%.2f", e.path("requestsPerSecond").asDouble()), e.path("requests").asText(),
+          fmt("%.1f%%", 100 * e.path("errorRate").asDouble()),
+          fmt("%.1fms", e.path("p50Millis").asDouble()), fmt("%.1fms", e.path("p99Millis").asDouble())));
+    }
+    return Output.table(List.of("SOURCE", "DESTINATION", "RPS", "REQUESTS", "ERRORS", "P50", "P99"), rows);
+  }
+
+  static String dot(JsonNode graph) {
+    StringBuilder out = new StringBuilder("digraph mesh {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    int cluster = 0;
+    for (JsonNode n : graph.path("nodes")) {
+      out.append("  subgraph \"cluster_").append(cluster++).append("\" {\n    label=\"")
+          .append(n.path("service").asText()).append('.').append(n.path("namespace").asText()).append("\";\n");
+      for (JsonNode v : n.path("versions")) {
+        String id = n.path("id").asText() + "/" + v.asText();
+        out.append("    \"").append(id).append("\" [label=\"")
+            .append(v.asText().isEmpty() ? n.path("service").asText() : v.asText()).append("\"];\n");
+      }
+      out.append("  }\n");
+    }
+    for (JsonNode e : graph.path("edges")) {
+      double errorRate = e.path("errorRate").asDouble();
+      String color = errorRate > 0.05 ? "red" : errorRate > 0.01 ? "orange" : "darkgreen";
+      out.append("  \"").append(id(e.path("source"))).append("\" -> \"").append(id(e.path("destination")))
+          .append("\" [label=\"").append(fmt("%.2f rps, %.1f%% err, p99 %.1fms", e.path("requestsPerSecond").asDouble(),
+              100 * errorRate, e.path("p99Millis").asDouble()))
+          .append("\", color=").append(color).append("];\n");
+    }
+    return out.append("}\n").toString();
+  }
+
+  private static String id(JsonNode end) {
+    return end.path("namespace").asText() + "/" + end.path("service").asText() + "/" + end.path("version").asText();
+  }
+
+  private static String fmt(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+}

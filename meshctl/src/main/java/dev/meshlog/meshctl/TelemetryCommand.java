@@ -1,0 +1,133 @@
+package dev.meshlog.meshctl;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code meshctl telemetry ...}: the mesh's request telemetry. */
+@Command(name = "telemetry", description = "Request telemetry: tail the request events.",
+    subcommands = TelemetryCommand.Tail.class)
+final class TelemetryCommand extends MeshctlCommand {
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(out());
+    return Meshctl.USAGE;
+  }
+
+  /**
+   * {@code meshctl telemetry tail [--service S]}: request events as proxies report them, one line
+   * each, read straight from {@code mesh.telemetry.requests} (no consumer group is joined).
+   */
+  @Command(name = "tail", description = "Print request events as they arrive on mesh.telemetry.requests.")
+  static final class Tail extends MeshctlCommand {
+
+    @Option(names = "--service", paramLabel = "NAME",
+        description = "Only requests from or to this service (name, or namespace/name)")
+    String service;
+
+    @Option(names = "--since", paramLabel = "DURATION", converter = Meshctl.DurationConverter.class,
+        description = "Start this far back instead of at the end (e.g. 5m)")
+    Duration since;
+
+    @Option(names = {"-n", "--limit"}, paramLabel = "N", defaultValue = "0",
+        description = "Stop after N events (default: run until interrupted)")
+    long limit;
+
+    @Override
+    public Integer call() {
+      Map<String, Object> config = new HashMap<>(root().kafkaConfig());
+      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+      long printed = 0;
+      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config,
+          new StringDeserializer(), new ByteArrayDeserializer())) {
+        String topic = Topics.TELEMETRY_REQUESTS.name();
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, root().timeout).stream()
+            .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        if (since == null) {
+          consumer.seekToEnd(partitions);
+        } else {
+          long from = root().environment().clock().instant().minus(since).toEpochMilli();
+          Map<TopicPartition, Long> times = new HashMap<>();
+          partitions.forEach(p -> times.put(p, from));
+          consumer.offsetsForTimes(times, root().timeout).forEach((p, offset) -> {
+            if (offset == null) {
+              consumer.seekToEnd(List.of(p));
+            } else {
+              consumer.seek(p, offset.offset());
+            }
+          });
+        }
+        while (limit <= 0 || printed < limit) {
+          for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+            RequestEvent event;
+            try {
+              event = Topics.TELEMETRY_REQUESTS.deserializeValue(record.value());
+            } catch (RuntimeException e) {
+              err().println("warning: " + record.topic() + "-" + record.partition() + "@" + record.offset()
+                  + ": " + e.getMessage());
+              continue;
+            }
+            if (event == null || !matches(event, service)) {
+              continue;
+            }
+            out().println(line(event));
+            out().flush();
+            if (limit > 0 && ++printed >= limit) {
+              break;
+            }
+          }
+        }
+      }
+      return Meshctl.OK;
+    }
+  }
+
+  /** Whether {@code event} is from or to {@code service} ({@code name} or {@code namespace/name}; null: all). */
+  static boolean matches(RequestEvent event, String service) {
+    if (service == null) {
+      return true;
+    }
+    return is(event.getSource(), service) || is(event.getDestination(), service);
+  }
+
+  private static boolean is(Workload w, String service) {
+    return service.contains("/") ? service.equals(w.getNamespace() + "/" + w.getService())
+        : service.equals(w.getService());
+  }
+
+  /**
+   * One event as a line: {@code 2026-11-24T12:00:00.123Z default/productpage v1 -> default/reviews v2
+   * GET /reviews/1 200 12.3ms [UH]}.
+   */
+  static String line(RequestEvent e) {
+    Instant start = e.getStartTime();
+    String flags = e.getResponseFlags().isEmpty() ? "" : " [" + String.join(",", e.getResponseFlags()) + "]";
+    return start + " " + workload(e.getSource()) + " -> " + workload(e.getDestination()) + " "
+        + e.getMethod() + " " + (e.getPath().isEmpty() ? "/" : e.getPath()) + " "
+        + (e.getResponseCode() == 0 ? "-" : Integer.toString(e.getResponseCode())) + " "
+        + String.format(Locale.ROOT, "%.1fms", e.getDurationMicros() / 1000.0) + flags;
+  }
+
+  private static String workload(Workload w) {
+    String name = w.getService().isEmpty() ? "unknown" : w.getService();
+    return w.getNamespace() + "/" + name + (w.getVersion().isEmpty() ? "" : " " + w.getVersion());
+  }
+}

@@ -1,0 +1,65 @@
+package dev.meshlog.meshctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import org.junit.jupiter.api.Test;
+
+class GraphAndTelemetryTest {
+
+  static final String GRAPH = """
+      {"from":"2026-11-24T11:59:00Z","to":"2026-11-24T12:00:00Z",
+       "nodes":[{"id":"default/productpage","namespace":"default","service":"productpage","versions":["v1"]},
+                {"id":"default/reviews","namespace":"default","service":"reviews","versions":["v1","v2"]}],
+       "edges":[{"id":"default/productpage/v1->default/reviews/v2",
+                 "source":{"namespace":"default","service":"productpage","version":"v1"},
+                 "destination":{"namespace":"default","service":"reviews","version":"v2"},
+                 "requests":120,"requestsPerSecond":2.0,"errors":12,"errorRate":0.1,
+                 "p50Millis":20.5,"p99Millis":180.25}],
+       "unreachable":[]}
+      """;
+
+  static JsonNode graph() throws Exception {
+    return new ObjectMapper().readTree(GRAPH);
+  }
+
+  @Test
+  void graphTableHasOneRowPerCall() throws Exception {
+    String table = GraphCommand.render(graph(), GraphCommand.GraphFormat.table);
+    assertThat(table.lines()).hasSize(2);
+    assertThat(table.lines().findFirst().orElseThrow())
+        .matches("SOURCE +DESTINATION +RPS +REQUESTS +ERRORS +P50 +P99 *");
+    assertThat(table.lines().skip(1).findFirst().orElseThrow())
+        .matches("productpage.default v1 +reviews.default v2 +2.00 +120 +10.0% +20.5ms +180.3ms *");
+  }
+
+  @Test
+  void graphDotHasAClusterPerServiceAndColoursFailingCallsRed() throws Exception {
+    String dot = GraphCommand.render(graph(), GraphCommand.GraphFormat.dot);
+    assertThat(dot).startsWith("digraph mesh {");
+    assertThat(dot).contains("label=\"reviews.default\"");
+    assertThat(dot).contains("\"default/reviews/v2\" [label=\"v2\"]");
+    assertThat(dot).contains("\"default/productpage/v1\" -> \"default/reviews/v2\" "
+        + "[label=\"2.00 rps, 10.0% err, p99 180.3ms\", color=red];");
+  }
+
+  @Test
+  void tailPrintsOneLinePerRequest() {
+    RequestEvent e = RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
+        .setSource(Workload.newBuilder().setNamespace("default").setService("productpage").setVersion("v1").build())
+        .setDestination(Workload.newBuilder().setNamespace("default").setService("reviews").setVersion("v2").build())
+        .setMethod("GET").setPath("/reviews/1").setResponseCode(503).setResponseFlags(List.of("UH"))
+        .setDurationMicros(12_345).setStartTime(Instant.parse("2026-11-24T12:00:00.123Z")).build();
+    assertThat(TelemetryCommand.line(e)).isEqualTo(
+        "2026-11-24T12:00:00.123Z default/productpage v1 -> default/reviews v2 GET /reviews/1 503 12.3ms [UH]");
+    assertThat(TelemetryCommand.matches(e, "reviews")).isTrue();
+    assertThat(TelemetryCommand.matches(e, "default/productpage")).isTrue();
+    assertThat(TelemetryCommand.matches(e, "ratings")).isFalse();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.meshlog.meshctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code meshctl telemetry tail} on a real broker; {@code meshctl graph} against an HTTP API on loopback. */
+@WithKafka
+class TelemetryCommandsIT {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void tailPrintsTheRequestsOfOneService(KafkaCluster kafka) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("ns");
+    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+      for (String dst : new String[] {"reviews", "details", "reviews"}) {
+        RequestEvent e = RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
+            .setSource(Workload.newBuilder().setNamespace(ns).setService("productpage").setVersion("v1").build())
+            .setDestination(Workload.newBuilder().setNamespace(ns).setService(dst).setVersion("v1").build())
+            .setMethod("GET").setPath("/" + dst).setResponseCode(200).setDurationMicros(1000)
+            .setStartTime(Instant.now()).build();
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), ns + "/productpage->" + ns + "/" + dst, e));
+      }
+    }
+    Environment env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers()), dir,
+        java.time.Clock.systemUTC(), "ana");
+    Run run = Run.meshctl(env, "telemetry", "tail", "--since", "5m", "--service", ns + "/reviews", "-n", "2");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out().lines()).hasSize(2).allMatch(l -> l.contains(ns + "/reviews v1 GET /reviews 200 1.0ms"));
+  }
+
+  @Test
+  void graphAsksTheTelemetryApi() throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String[] asked = new String[1];
+    server.createContext("/api/v1/graph", exchange -> {
+      asked[0] = exchange.getRequestURI().toString();
+      byte[] body = GraphAndTelemetryTest.GRAPH.getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try {
+      Environment env = new Environment(Map.of("MESHLOG_TELEMETRY_URL",
+          "http://127.0.0.1:" + server.getAddress().getPort()), dir, java.time.Clock.systemUTC(), "ana");
+      Run run = Run.meshctl(env, "graph", "--window", "5m");
+      assertThat(run.code()).as(run.err()).isZero();
+      assertThat(asked[0]).isEqualTo("/api/v1/graph?window=5m");
+      assertThat(run.out()).contains("productpage.default v1").contains("10.0%");
+      Run unreachable = Run.meshctl(env, "graph", "--telemetry-url", "http://127.0.0.1:1");
+      assertThat(unreachable.code()).isEqualTo(Meshctl.UNREACHABLE);
+      assertThat(unreachable.err()).contains("cannot reach the telemetry pipeline at http://127.0.0.1:1");
+    } finally {
+      server.stop(0);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.meshlog.telemetry;
+
+import java.nio.ByteBuffer;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketchProtoBinding;
+import com.datadoghq.sketch.ddsketch.DDSketches;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
+import com.google.protobuf.InvalidProtocolBufferException;
+
+/**
+ * Latency sketches as they travel in {@code EdgeMetrics.latencySketch}: a
+ * <a href="https://arxiv.org/abs/1908.10693">DDSketch</a> of milliseconds in DDSketch's protobuf
+ * encoding ({@value #FORMAT}). Every quantile read from a sketch is within the sketch's relative
+ * accuracy of the exact quantile of the values it was fed, and two sketches with the same
+ * accuracy merge exactly (the merge equals the sketch of both inputs' values).
+ */
+public final class LatencySketch {
+
+  /** The value of {@code EdgeMetrics.latencySketchFormat}. */
+  public static final String FORMAT = "ddsketch-protobuf";
+  /** Default relative accuracy: quantiles within 1% of the true value. */
+  public static final double DEFAULT_RELATIVE_ACCURACY = 0.01;
+  /**
+   * Bins per sketch. At 1% accuracy 2048 bins span a ratio of about 10^17 between the smallest
+   * and largest value, so nothing collapses for latencies from nanoseconds to days; it only
+   * bounds memory against absurd inputs (the lowest bins collapse first).
+   */
+  public static final int MAX_BINS = 2048;
+
+  private LatencySketch() {}
+
+  /** An empty sketch with the given relative accuracy. */
+  public static DDSketch empty(double relativeAccuracy) {
+    return DDSketches.logarithmicCollapsingLowestDense(relativeAccuracy, MAX_BINS);
+  }
+
+  /** The protobuf encoding of {@code sketch}. */
+  public static byte[] encode(DDSketch sketch) {
+    ByteBuffer buffer = sketch.serialize();
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+
+  /**
+   * Reads a sketch back; an empty buffer is an empty sketch of {@code relativeAccuracy}.
+   *
+   * @throws IllegalArgumentException if the bytes are not a DDSketch protobuf
+   */
+  public static DDSketch decode(ByteBuffer bytes, double relativeAccuracy) {
+    if (bytes == null || !bytes.hasRemaining()) {
+      return empty(relativeAccuracy);
+    }
+    try {
+      return DDSketchProtoBinding.fromProto(() -> new CollapsingLowestDenseStore(MAX_BINS),
+          com.datadoghq.sketch.ddsketch.proto.DDSketch.parseFrom(bytes.duplicate()));
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new IllegalArgumentException("latencySketch: not a " + FORMAT + " sketch: " + e.getMessage(), e);
+    }
+  }
+
+  /** The value at quantile {@code q} (0..1), or 0 for an empty sketch. */
+  public static double quantile(DDSketch sketch, double q) {
+    return sketch.isEmpty() ? 0.0 : sketch.getValueAtQuantile(q);
+  }
+}

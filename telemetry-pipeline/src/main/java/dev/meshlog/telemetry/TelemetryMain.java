@@ -1,0 +1,104 @@
+package dev.meshlog.telemetry;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.telemetry.query.TimeRange;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code telemetry-pipeline}: the process that aggregates request telemetry and serves the graph. */
+@Command(name = "telemetry-pipeline", mixinStandardHelpOptions = true,
+    description = "Meshlog's telemetry pipeline: request events into per-edge metrics per window, "
+        + "the service graph page, the query API and Prometheus metrics.")
+public final class TelemetryMain implements Callable<Integer> {
+
+  @Option(names = "--bootstrap-server", description = "Kafka bootstrap servers "
+      + "(default: $MESHLOG_BOOTSTRAP, else <data-dir>/bootstrap.servers)")
+  String bootstrapServers;
+
+  @Option(names = "--data-dir", defaultValue = ".meshlog-data",
+      description = "Where local state lives (default: ${DEFAULT-VALUE}); Streams state goes in <data-dir>/telemetry-pipeline")
+  Path dataDir;
+
+  @Option(names = "--application-id", defaultValue = "meshlog-telemetry",
+      description = "Kafka Streams application id; instances with the same id share the work and answer queries together (default: ${DEFAULT-VALUE})")
+  String applicationId;
+
+  @Option(names = "--http-host", defaultValue = "127.0.0.1",
+      description = "Address the HTTP API and graph page bind (default: ${DEFAULT-VALUE})")
+  String httpHost;
+
+  @Option(names = "--http-port", defaultValue = "8486",
+      description = "Port of the HTTP API and graph page; 0 picks a free one (default: ${DEFAULT-VALUE})")
+  int httpPort;
+
+  @Option(names = "--advertised-host",
+      description = "Host other instances reach this one's HTTP API at (default: --http-host)")
+  String advertisedHost;
+
+  @Option(names = "--grace", defaultValue = "30s",
+      description = "How late a request event may arrive and still count in its window (default: ${DEFAULT-VALUE})")
+  String grace;
+
+  @Option(names = "--commit-interval", defaultValue = "1s",
+      description = "Exactly-once commit interval: how fresh the edges topic is (default: ${DEFAULT-VALUE})")
+  String commitInterval;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TelemetryMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    String servers = resolveBootstrap();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", servers))) {
+      System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    }
+    TelemetryTopology.Settings defaults = TelemetryTopology.Settings.defaults(applicationId);
+    TelemetryTopology.Settings topology = new TelemetryTopology.Settings(applicationId,
+        TimeRange.duration("--grace", grace), defaults.retention10s(), defaults.retention1m(),
+        defaults.relativeAccuracy());
+    TelemetryService service = TelemetryService.start(new TelemetryService.Settings(servers,
+        dataDir.resolve("telemetry-pipeline").toAbsolutePath(), httpHost, httpPort,
+        advertisedHost == null ? httpHost : advertisedHost,
+        TimeRange.duration("--commit-interval", commitInterval), topology), Clock.systemUTC());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      service.close();
+      stopped.countDown();
+    }, "telemetry-shutdown"));
+    if (!service.app().awaitRunning(Duration.ofMinutes(2))) {
+      System.err.println("telemetry-pipeline: the Streams app did not reach RUNNING; see the log");
+      return 1;
+    }
+    System.out.println("telemetry-pipeline running (Kafka " + servers + ", application " + applicationId
+        + ", graph http://" + httpHost + ":" + service.httpPort() + "/, API /api/v1/graph, metrics /metrics)");
+    stopped.await();
+    return 0;
+  }
+
+  private String resolveBootstrap() throws java.io.IOException {
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) {
+      return bootstrapServers;
+    }
+    String env = System.getenv("MESHLOG_BOOTSTRAP");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    Path file = dataDir.resolve("bootstrap.servers");
+    if (Files.exists(file)) {
+      return Files.readString(file).strip();
+    }
+    throw new CommandLine.ParameterException(new CommandLine(this),
+        "no Kafka to talk to: pass --bootstrap-server, set MESHLOG_BOOTSTRAP, or start ./meshlog kafka");
+  }
+}

@@ -1,0 +1,94 @@
+package dev.meshlog.telemetry.query;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.telemetry.Edge;
+import dev.meshlog.telemetry.LatencySketch;
+
+/**
+ * Per-edge totals in the Prometheus text exposition format (0.0.4), with Istio-like names and
+ * labels: {@code meshlog_edge_requests_total{source_namespace, source_service, source_version,
+ * destination_namespace, destination_service, destination_version, response_code_class}} and
+ * friends. Counters count since the pipeline's state began (they survive restarts: the totals
+ * live in a changelogged store).
+ */
+public final class PrometheusText {
+
+  /** The content type of the exposition. */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private PrometheusText() {}
+
+  /** The exposition of {@code totals} (one aggregate per edge). */
+  public static String of(List<EdgeMetrics> totals) {
+    List<EdgeMetrics> sorted = totals.stream()
+        .sorted(Comparator.comparing(m -> Edge.of(m).id())).toList();
+    StringBuilder out = new StringBuilder();
+    header(out, "meshlog_edge_requests_total", "counter",
+        "Requests on an edge, by response code class (none: no response was sent).");
+    for (EdgeMetrics m : sorted) {
+      String labels = labels(m);
+      Map<String, Long> classes = EdgeStats.of(m, 1).responseCodeClasses();
+      classes.forEach((cls, n) -> sample(out, "meshlog_edge_requests_total",
+          labels + ",response_code_class=\"" + cls + "\"", n));
+    }
+    header(out, "meshlog_edge_errors_total", "counter", "Requests answered 5xx or not at all.");
+    sorted.forEach(m -> sample(out, "meshlog_edge_errors_total", labels(m), m.getErrors()));
+    header(out, "meshlog_edge_response_flags_total", "counter",
+        "Requests with an Envoy response flag (UH, UF, UO, UT, URX, NR, DI, FI, RL, ...).");
+    for (EdgeMetrics m : sorted) {
+      new TreeMap<>(m.getResponseFlags()).forEach((flag, n) -> sample(out,
+          "meshlog_edge_response_flags_total", labels(m) + ",response_flags=\"" + escape(flag) + "\"", n));
+    }
+    header(out, "meshlog_edge_request_bytes_total", "counter", "Request body bytes on an edge.");
+    sorted.forEach(m -> sample(out, "meshlog_edge_request_bytes_total", labels(m), m.getRequestBytes()));
+    header(out, "meshlog_edge_response_bytes_total", "counter", "Response body bytes on an edge.");
+    sorted.forEach(m -> sample(out, "meshlog_edge_response_bytes_total", labels(m), m.getResponseBytes()));
+    header(out, "meshlog_edge_request_duration_milliseconds", "summary",
+        "Request duration quantiles (DDSketch, within the stated relative accuracy); _sum is the sketch's estimate.");
+    for (EdgeMetrics m : sorted) {
+      String labels = labels(m);
+      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.5\"", m.getLatencyP50Millis());
+      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.9\"", m.getLatencyP90Millis());
+      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.99\"", m.getLatencyP99Millis());
+      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"1\"", m.getLatencyMaxMillis());
+      double sum = LatencySketch.decode(m.getLatencySketch(), m.getLatencyRelativeAccuracy()).getSum();
+      sample(out, "meshlog_edge_request_duration_milliseconds_sum", labels, sum);
+      sample(out, "meshlog_edge_request_duration_milliseconds_count", labels, m.getRequests());
+    }
+    return out.toString();
+  }
+
+  private static void header(StringBuilder out, String name, String type, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+  }
+
+  private static void sample(StringBuilder out, String name, String labels, double value) {
+    out.append(name).append('{').append(labels).append("} ");
+    if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+      out.append((long) value);
+    } else {
+      out.append(value);
+    }
+    out.append('\n');
+  }
+
+  private static String labels(EdgeMetrics m) {
+    Edge edge = Edge.of(m);
+    return "source_namespace=\"" + escape(edge.source().namespace())
+        + "\",source_service=\"" + escape(edge.source().service())
+        + "\",source_version=\"" + escape(edge.source().version())
+        + "\",destination_namespace=\"" + escape(edge.destination().namespace())
+        + "\",destination_service=\"" + escape(edge.destination().service())
+        + "\",destination_version=\"" + escape(edge.destination().version()) + "\"";
+  }
+
+  private static String escape(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+}

@@ -1,0 +1,260 @@
+package dev.meshlog.telemetry.query;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.meshlog.telemetry.EdgeAggregation;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline's HTTP API (Vert.x): the graph page, the query API, Prometheus exposition and the
+ * internal endpoints instances query each other with. Every store read, merge and encoding runs
+ * on a worker thread, never on the event loop.
+ *
+ * <ul>
+ *   <li>{@code GET /} — the graph page; {@code GET /static/*} its scripts
+ *   <li>{@code GET /api/v1/graph?window=1m} (or {@code from}/{@code to}) — {@link ServiceGraph}
+ *   <li>{@code GET /api/v1/services/{ns}/{name}/edges?window=} — a service's inbound and outbound edges
+ *   <li>{@code GET /api/v1/edges/{src}/{dst}/series?window=&step=} — one edge over time; {@code src}
+ *       and {@code dst} are {@code service.namespace}
+ *   <li>{@code GET /metrics} — Prometheus text of this instance's edges ({@code ?scope=cluster}: all instances')
+ *   <li>{@code GET /internal/v1/windows}, {@code /internal/v1/totals} — this instance's share, binary
+ *   <li>{@code GET /healthz} — 200 once the Streams app is attached
+ * </ul>
+ */
+public final class TelemetryApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TelemetryApi.class);
+  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+  private static final Map<String, String> STATIC = Map.of(
+      "/", "graph.html", "/static/cytoscape.min.js", "cytoscape.min.js", "/static/graph.js", "graph.js");
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final EdgeAggregation aggregation;
+  private final Map<String, Buffer> files;
+  private volatile ClusterQueries queries;
+  private HttpServer server;
+
+  private TelemetryApi(Vertx vertx, Clock clock, EdgeAggregation aggregation, Map<String, Buffer> files) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.aggregation = aggregation;
+    this.files = files;
+  }
+
+  /**
+   * Starts listening; queries answer 503 until {@link #attach} gives them the Streams app
+   * (which needs this server's port for its {@code application.server} first).
+   *
+   * @param port 0 for any free port
+   */
+  public static Future<TelemetryApi> start(Vertx vertx, String host, int port, Clock clock,
+                                           EdgeAggregation aggregation) {
+    return vertx.executeBlocking(TelemetryApi::loadFiles).compose(files -> {
+      TelemetryApi api = new TelemetryApi(vertx, clock, aggregation, files);
+      return vertx.createHttpServer().requestHandler(api::handle).listen(port, host).map(s -> {
+        api.server = s;
+        return api;
+      });
+    });
+  }
+
+  private static Map<String, Buffer> loadFiles() {
+    Map<String, Buffer> files = new java.util.HashMap<>();
+    STATIC.forEach((path, name) -> {
+      try (InputStream in = TelemetryApi.class.getResourceAsStream("/meshlog/telemetry/" + name)) {
+        if (in != null) {
+          files.put(path, Buffer.buffer(in.readAllBytes()));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    return files;
+  }
+
+  /** Gives the API the cluster to query. */
+  public void attach(ClusterQueries queries) {
+    this.queries = queries;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Stops listening. */
+  public Future<Void> close() {
+    ClusterQueries q = queries;
+    return (q == null ? Future.<Void>succeededFuture() : q.close()).compose(v -> server.close());
+  }
+
+  private void handle(HttpServerRequest req) {
+    if (req.method() != HttpMethod.GET) {
+      error(req, 405, "method: " + req.method() + " (expected: GET)");
+      return;
+    }
+    String path = req.path();
+    Buffer file = files.get(path);
+    if (file != null) {
+      String type = path.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/html; charset=utf-8";
+      req.response().putHeader("content-type", type).end(file);
+      return;
+    }
+    if (path.equals("/healthz")) {
+      if (queries == null) {
+        error(req, 503, "starting");
+      } else {
+        req.response().end("ok\n");
+      }
+      return;
+    }
+    ClusterQueries q = queries;
+    if (q == null) {
+      error(req, 503, "the pipeline is starting; retry shortly");
+      return;
+    }
+    try {
+      route(req, q, path);
+    } catch (IllegalArgumentException e) {
+      error(req, 400, e.getMessage());
+    } catch (RuntimeException e) {
+      fail(req, e);
+    }
+  }
+
+  private void route(HttpServerRequest req, ClusterQueries q, String path) {
+    String[] parts = path.substring(1).split("/");
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = java.net.URLDecoder.decode(parts[i], java.nio.charset.StandardCharsets.UTF_8);
+    }
+    if (path.equals("/api/v1/graph")) {
+      TimeRange range = range(req);
+      json(req, q.windows(range.windowSize(), range.from(), range.to(), EdgeFilter.ALL)
+          .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
+              range.to(), aggregation, g.unreachable()), false)));
+    } else if (parts.length == 6 && path.startsWith("/api/v1/services/") && parts[5].equals("edges")) {
+      String service = parts[3] + "/" + parts[4];
+      TimeRange range = range(req);
+      json(req, q.windows(range.windowSize(), range.from(), range.to(), new EdgeFilter(null, null, service))
+          .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
+              range.to(), aggregation, g.unreachable()).edgesOf(service), false)));
+    } else if (parts.length == 6 && path.startsWith("/api/v1/edges/") && parts[5].equals("series")) {
+      String source = serviceId("src", parts[3]);
+      String destination = serviceId("dst", parts[4]);
+      TimeRange range = range(req);
+      String step = req.getParam("step");
+      Duration size = step == null ? range.windowSize() : TimeRange.duration("step", step);
+      if (!dev.meshlog.telemetry.TelemetryTopology.WINDOW_STORES.containsKey(size)) {
+        throw new IllegalArgumentException("step: " + step + " (expected: 10s or 1m)");
+      }
+      json(req, q.windows(size, range.from(), range.to(), new EdgeFilter(source, destination, null))
+          .compose(g -> vertx.executeBlocking(() -> EdgeSeries.of(source, destination, size,
+              g.metrics(), aggregation, g.unreachable()), false)));
+    } else if (path.equals("/metrics")) {
+      boolean cluster = "cluster".equals(req.getParam("scope"));
+      Future<List<dev.meshlog.events.telemetry.EdgeMetrics>> totals = cluster
+          ? q.totals(EdgeFilter.ALL).map(ClusterQueries.Gathered::metrics)
+          : vertx.executeBlocking(() -> q.local().totals(EdgeFilter.ALL), false);
+      totals.compose(t -> vertx.executeBlocking(() -> PrometheusText.of(t), false))
+          .onSuccess(text -> req.response().putHeader("content-type", PrometheusText.CONTENT_TYPE).end(text))
+          .onFailure(e -> fail(req, e));
+    } else if (path.equals("/internal/v1/windows")) {
+      Duration size = Duration.ofMillis(Long.parseLong(param(req, "size")));
+      Instant from = Instant.ofEpochMilli(Long.parseLong(param(req, "from")));
+      Instant to = Instant.ofEpochMilli(Long.parseLong(param(req, "to")));
+      EdgeFilter filter = filter(req);
+      binary(req, vertx.executeBlocking(() -> HttpUtil.encodeAll(q.local().windows(size, from, to, filter)), false));
+    } else if (path.equals("/internal/v1/totals")) {
+      EdgeFilter filter = filter(req);
+      binary(req, vertx.executeBlocking(() -> HttpUtil.encodeAll(q.local().totals(filter)), false));
+    } else {
+      error(req, 404, "no such resource: " + path);
+    }
+  }
+
+  private TimeRange range(HttpServerRequest req) {
+    return TimeRange.parse(req.getParam("window"), req.getParam("from"), req.getParam("to"), clock.instant());
+  }
+
+  private static EdgeFilter filter(HttpServerRequest req) {
+    return new EdgeFilter(req.getParam("source"), req.getParam("destination"), req.getParam("service"));
+  }
+
+  /** {@code reviews.default} (Istio's short host) or {@code default/reviews} to {@code default/reviews}. */
+  static String serviceId(String name, String text) {
+    if (text.contains("/")) {
+      return text;
+    }
+    int dot = text.lastIndexOf('.');
+    if (dot <= 0 || dot == text.length() - 1) {
+      throw new IllegalArgumentException(name + ": " + text + " (expected: service.namespace, e.g. reviews.default)");
+    }
+    return text.substring(dot + 1) + "/" + text.substring(0, dot);
+  }
+
+  private static String param(HttpServerRequest req, String name) {
+    String value = req.getParam(name);
+    if (value == null) {
+      throw new IllegalArgumentException(name + ": missing");
+    }
+    return value;
+  }
+
+  private void json(HttpServerRequest req, Future<?> result) {
+    result.compose(value -> vertx.executeBlocking(() -> JSON.writeValueAsBytes(value), false))
+        .onSuccess(bytes -> req.response().putHeader("content-type", "application/json").end(Buffer.buffer(bytes)))
+        .onFailure(e -> fail(req, e));
+  }
+
+  private static void binary(HttpServerRequest req, Future<byte[]> result) {
+    result.onSuccess(bytes -> req.response().putHeader("content-type", "application/octet-stream")
+            .end(Buffer.buffer(bytes)))
+        .onFailure(e -> fail(req, e));
+  }
+
+  private static void fail(HttpServerRequest req, Throwable e) {
+    if (e instanceof InvalidStateStoreException) {
+      error(req, 503, "state stores are not ready (rebalancing or restoring): " + e.getMessage());
+    } else if (e instanceof IllegalArgumentException) {
+      error(req, 400, e.getMessage());
+    } else {
+      LOG.warn("query {} failed", req.uri(), e);
+      error(req, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  private static void error(HttpServerRequest req, int status, String message) {
+    if (req.response().ended()) {
+      return;
+    }
+    String body;
+    try {
+      body = JSON.writeValueAsString(Map.of("error", String.valueOf(message)));
+    } catch (JsonProcessingException e) {
+      body = "{\"error\":\"?\"}";
+    }
+    req.response().setStatusCode(status).putHeader("content-type", "application/json").end(body);
+  }
+}

@@ -1,0 +1,121 @@
+// The graph page: services as compound nodes holding their versions, calls as edges labelled
+// rate, error % and p99, coloured by health; refreshes itself every few seconds.
+(function () {
+  'use strict';
+  var REFRESH_MS = 5000;
+  var params = new URLSearchParams(location.search);
+  var select = document.getElementById('window');
+  if (params.get('window')) {
+    var opt = Array.prototype.find.call(select.options, function (o) { return o.value === params.get('window'); });
+    if (!opt) { opt = new Option(params.get('window'), params.get('window')); select.add(opt); }
+    select.value = params.get('window');
+  }
+  var cy = cytoscape({
+    container: document.getElementById('graph'),
+    wheelSensitivity: 0.2,
+    style: [
+      { selector: 'node', style: { 'label': 'data(label)', 'text-valign': 'center', 'text-halign': 'center',
+        'background-color': '#4a78b5', 'color': '#fff', 'font-size': 11, 'shape': 'round-rectangle',
+        'width': 'data(width)', 'height': 26 } },
+      { selector: ':parent', style: { 'background-color': '#eef2f7', 'background-opacity': 1,
+        'border-color': '#9aa9bb', 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center',
+        'color': '#1f2d3d', 'font-weight': 'bold', 'padding': 10 } },
+      { selector: 'edge', style: { 'curve-style': 'bezier', 'target-arrow-shape': 'triangle',
+        'width': 2, 'line-color': 'data(color)', 'target-arrow-color': 'data(color)',
+        'label': 'data(label)', 'font-size': 10, 'text-rotation': 'autorotate',
+        'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': 2 } }
+    ]
+  });
+  window.meshlogGraph = { cy: cy, nodes: [], edges: [] };
+
+  function health(errorRate) {
+    return errorRate > 0.05 ? '#d63b2f' : errorRate > 0.01 ? '#e69a00' : '#2e9d57';
+  }
+  function num(x, digits) { return Number(x).toFixed(digits); }
+  function versionId(end) { return end.namespace + '/' + end.service + '/' + end.version; }
+
+  function elements(graph) {
+    var els = [];
+    graph.nodes.forEach(function (n) {
+      els.push({ group: 'nodes', data: { id: 'svc:' + n.id, label: n.service + ' (' + n.namespace + ')', width: 60 } });
+      n.versions.forEach(function (v) {
+        var label = v || n.service;
+        els.push({ group: 'nodes', data: { id: n.id + '/' + v, parent: 'svc:' + n.id, label: label,
+          width: Math.max(40, label.length * 7 + 16) } });
+      });
+    });
+    graph.edges.forEach(function (e) {
+      els.push({ group: 'edges', data: { id: e.id, source: versionId(e.source), target: versionId(e.destination),
+        color: health(e.errorRate),
+        label: num(e.requestsPerSecond, 2) + ' rps · ' + num(e.errorRate * 100, 1) + '% · p99 ' + num(e.p99Millis, 1) + ' ms' } });
+    });
+    return els;
+  }
+
+  function table(graph) {
+    var body = document.getElementById('edges');
+    body.innerHTML = '';
+    graph.edges.forEach(function (e) {
+      var tr = document.createElement('tr');
+      tr.dataset.edge = e.id;
+      tr.className = e.errorRate > 0.05 ? 'bad' : e.errorRate > 0.01 ? 'warn' : '';
+      [e.source.service + ' ' + e.source.version + ' (' + e.source.namespace + ')',
+       e.destination.service + ' ' + e.destination.version + ' (' + e.destination.namespace + ')',
+       num(e.requestsPerSecond, 2), e.requests, e.errors + ' (' + num(e.errorRate * 100, 1) + '%)',
+       num(e.p50Millis, 1), num(e.p99Millis, 1)].forEach(function (text) {
+        var td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    var services = document.getElementById('services');
+    services.innerHTML = '';
+    graph.nodes.forEach(function (n) {
+      var li = document.createElement('li');
+      li.dataset.service = n.id;
+      li.dataset.versions = n.versions.join(',');
+      li.textContent = n.id;
+      services.appendChild(li);
+    });
+  }
+
+  function render(graph) {
+    var els = elements(graph);
+    var ids = els.map(function (e) { return e.data.id; }).sort().join('|');
+    if (ids !== window.meshlogGraph.ids) {
+      cy.elements().remove();
+      cy.add(els);
+      cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.3, padding: 20,
+        roots: cy.nodes().filter(function (n) { return !n.isParent() && n.indegree() === 0; }),
+        animate: false }).run();
+      window.meshlogGraph.ids = ids;
+    } else {
+      els.forEach(function (e) { cy.getElementById(e.data.id).data(e.data); });
+    }
+    window.meshlogGraph.nodes = graph.nodes;
+    window.meshlogGraph.edges = graph.edges;
+    table(graph);
+  }
+
+  function refresh() {
+    fetch('/api/v1/graph?window=' + encodeURIComponent(select.value))
+      .then(function (r) { return r.ok ? r.json() : r.json().then(function (b) { throw new Error(b.error || r.status); }); })
+      .then(function (graph) {
+        render(graph);
+        var status = document.getElementById('status');
+        status.textContent = graph.nodes.length + ' services, ' + graph.edges.length + ' edges · updated '
+          + new Date().toLocaleTimeString() + (graph.unreachable.length ? ' · partial: ' + graph.unreachable.join(', ') : '');
+        status.dataset.state = 'loaded';
+      })
+      .catch(function (err) {
+        var status = document.getElementById('status');
+        status.textContent = 'cannot load the graph: ' + err.message;
+        status.dataset.state = 'error';
+      })
+      .finally(function () { clearTimeout(timer); timer = setTimeout(refresh, REFRESH_MS); });
+  }
+  var timer;
+  select.addEventListener('change', function () { window.meshlogGraph.ids = null; clearTimeout(timer); refresh(); });
+  refresh();
+})();

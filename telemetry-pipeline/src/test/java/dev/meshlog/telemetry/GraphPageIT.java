@@ -1,0 +1,126 @@
+package dev.meshlog.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The graph page in a real headless Chromium: known traffic in, the expected services, versions
+ * and edges drawn. Skipped when {@code /usr/bin/chromium} is absent. Leaves a screenshot at
+ * {@code target/graph-page.png}.
+ */
+@WithKafka
+class GraphPageIT {
+
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static TelemetryService service;
+  private static String ns;
+
+  @BeforeAll
+  static void start(KafkaCluster kafka, @TempDir Path state) throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "no " + CHROMIUM);
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    ns = KafkaCluster.uniqueName("shop");
+    service = TelemetryService.start(new TelemetryService.Settings(kafka.bootstrapServers(), state,
+        "127.0.0.1", 0, "127.0.0.1", Duration.ofMillis(100),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-page"))), Clock.systemUTC());
+    assertThat(service.app().awaitRunning(Duration.ofSeconds(90))).isTrue();
+    Instant now = Instant.now().minusSeconds(5);
+    List<RequestEvent> events = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      events.add(Requests.request(ns, "frontend", "v1", "reviews", "v1", 200, 12 + i % 7, now));
+      events.add(Requests.request(ns, "frontend", "v1", "reviews", "v2", i % 5 == 0 ? 503 : 200, 30 + i, now));
+      events.add(Requests.request(ns, "reviews", "v2", "ratings", "v1", 200, 4, now));
+    }
+    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+      events.forEach(e -> producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e)));
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      String body = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/graph?window=5m")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      return body.split("\"namespace\":\"" + ns + "\"", -1).length > 1 && body.contains("ratings")
+          && body.contains("\"requests\":40");
+    });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (service != null) {
+      service.close();
+    }
+  }
+
+  private static String base() {
+    return "http://127.0.0.1:" + service.httpPort();
+  }
+
+  private static String chromium(Path profile, String... extra) throws Exception {
+    List<String> command = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
+        "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile, "--window-size=1280,900", "--virtual-time-budget=4000"));
+    command.addAll(List.of(extra));
+    command.add(base() + "/?window=5m");
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    byte[] out = process.getInputStream().readAllBytes();
+    assertThat(process.waitFor(90, TimeUnit.SECONDS)).isTrue();
+    return new String(out, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void drawsTheServicesVersionsAndCallsOfKnownTraffic(@TempDir Path profile) throws Exception {
+    String dom = chromium(profile, "--dump-dom");
+    assertThat(dom).contains("data-state=\"loaded\"");
+    assertThat(dom).contains("data-service=\"" + ns + "/frontend\"");
+    assertThat(dom).contains("data-service=\"" + ns + "/reviews\" data-versions=\"v1,v2\"");
+    assertThat(dom).contains("data-service=\"" + ns + "/ratings\"");
+    assertThat(dom).contains("data-edge=\"" + ns + "/frontend/v1-&gt;" + ns + "/reviews/v1\"");
+    assertThat(dom).contains("data-edge=\"" + ns + "/frontend/v1-&gt;" + ns + "/reviews/v2\"");
+    assertThat(dom).contains("data-edge=\"" + ns + "/reviews/v2-&gt;" + ns + "/ratings/v1\"");
+    // reviews v2 fails one call in five: its row is marked bad (> 5% errors).
+    assertThat(dom).containsPattern("<tr data-edge=\"" + ns + "/frontend/v1-&gt;" + ns
+        + "/reviews/v2\" class=\"bad\"><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>40</td><td>8 \\(20\\.0%\\)</td>");
+    // Cytoscape drew the canvas.
+    assertThat(dom).contains("<canvas");
+  }
+
+  @Test
+  void leavesAScreenshot(@TempDir Path profile) throws Exception {
+    Path target = Path.of("target", "graph-page.png").toAbsolutePath();
+    Files.deleteIfExists(target);
+    chromium(profile, "--screenshot=" + target, "--hide-scrollbars");
+    assertThat(target).exists();
+    assertThat(Files.size(target)).isGreaterThan(10_000);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.meshlog.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyDescription;
+import org.junit.jupiter.api.Test;
+
+class TelemetryAppTest {
+
+  @Test
+  void runsExactlyOnceWithExplicitNamesAndItsHttpAddress() {
+    Properties props = TelemetryApp.streamsConfig(new TelemetryApp.Settings("127.0.0.1:9092",
+        Path.of("state"), "10.0.0.7:8486", Duration.ofSeconds(1),
+        TelemetryTopology.Settings.defaults("meshlog-telemetry")));
+    assertThat(props.getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo(StreamsConfig.EXACTLY_ONCE_V2);
+    assertThat(props.getProperty(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG)).isEqualTo("true");
+    assertThat(props.getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG)).isEqualTo("10.0.0.7:8486");
+    assertThat(props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("meshlog-telemetry");
+  }
+
+  @Test
+  void everyStoreAndInternalTopicHasAStableName() {
+    TopologyDescription description = TelemetryTopology.build(
+        TelemetryTopology.Settings.defaults("meshlog-telemetry")).describe();
+    String text = description.toString();
+    assertThat(text).contains("stores: [edge-metrics-10s]", "stores: [edge-metrics-1m]",
+        "stores: [edge-totals]", "requests-by-edge-repartition");
+    assertThat(text).doesNotContain("KSTREAM-AGGREGATE-STATE-STORE", "KSTREAM-REPARTITION");
+  }
+
+  @Test
+  void refusesARetentionShorterThanWindowAndGrace() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TelemetryTopology.Settings("t",
+            Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofHours(1), 0.01))
+        .hasMessageStartingWith("retention: PT20S/PT1H (expected: at least window size + grace PT30S)");
+  }
+}

@@ -1,0 +1,166 @@
+package dev.meshlog.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two pipeline instances on a real broker share the partitions; a query to either fans out to
+ * the other and answers the same, whole graph.
+ */
+@WithKafka
+class TelemetryClusterIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  // 24 edges over 12 partitions shared by two instances: the chance that one instance holds
+  // them all is 2 in 2^24.
+  private static final int EDGES = 24;
+
+  private static TelemetryService first;
+  private static TelemetryService second;
+  private static String ns;
+
+  @BeforeAll
+  static void start(KafkaCluster kafka, @TempDir Path stateA, @TempDir Path stateB) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    ns = KafkaCluster.uniqueName("ns");
+    TelemetryTopology.Settings topology = TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry"));
+    first = TelemetryService.start(settings(kafka, stateA, topology), Clock.systemUTC());
+    second = TelemetryService.start(settings(kafka, stateB, topology), Clock.systemUTC());
+    assertThat(first.app().awaitRunning(Duration.ofSeconds(90))).isTrue();
+    assertThat(second.app().awaitRunning(Duration.ofSeconds(90))).isTrue();
+
+    Instant now = Instant.now();
+    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+      for (int i = 0; i < EDGES; i++) {
+        for (int n = 0; n <= i; n++) {
+          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend-" + i, "v1",
+              n == 0 ? 503 : 200, 10 + n, now.minusSeconds(5));
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+        }
+      }
+      producer.flush();
+    }
+  }
+
+  private static TelemetryService.Settings settings(KafkaCluster kafka, Path state,
+                                                    TelemetryTopology.Settings topology) {
+    return new TelemetryService.Settings(kafka.bootstrapServers(), state, "127.0.0.1", 0, "127.0.0.1",
+        Duration.ofMillis(100), topology);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (first != null) {
+      first.close();
+    }
+    if (second != null) {
+      second.close();
+    }
+  }
+
+  private static String get(TelemetryService instance, String path) throws Exception {
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + instance.httpPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+    return response.body();
+  }
+
+  /** Requests per edge id of this test's namespace in a graph answer. */
+  private static Map<String, Long> requestsByEdge(String graphJson) throws Exception {
+    Map<String, Long> out = new HashMap<>();
+    for (JsonNode edge : JSON.readTree(graphJson).path("edges")) {
+      if (edge.path("source").path("namespace").asText().equals(ns)) {
+        out.put(edge.path("destination").path("service").asText(), edge.path("requests").asLong());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void eitherInstanceAnswersTheSameWholeGraph() throws Exception {
+    Map<String, Long> expected = new HashMap<>();
+    for (int i = 0; i < EDGES; i++) {
+      expected.put("backend-" + i, (long) i + 1);
+    }
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+        assertThat(requestsByEdge(get(first, "/api/v1/graph?window=5m"))).isEqualTo(expected));
+    String fromFirst = get(first, "/api/v1/graph?window=5m");
+    String fromSecond = get(second, "/api/v1/graph?window=5m");
+    assertThat(requestsByEdge(fromSecond)).isEqualTo(expected);
+    JsonNode graph = JSON.readTree(fromSecond);
+    assertThat(graph.path("unreachable")).isEmpty();
+    JsonNode backend3 = null;
+    for (JsonNode edge : graph.path("edges")) {
+      if (edge.path("source").path("namespace").asText().equals(ns)
+          && edge.path("destination").path("service").asText().equals("backend-3")) {
+        backend3 = edge;
+      }
+    }
+    assertThat(backend3).isNotNull();
+    assertThat(backend3.path("errors").asLong()).isEqualTo(1);
+    assertThat(backend3.path("errorRate").asDouble()).isEqualTo(0.25);
+    assertThat(backend3.path("responseCodeClasses").path("5xx").asLong()).isEqualTo(1);
+    assertThat(requestsByEdge(fromFirst)).isEqualTo(requestsByEdge(fromSecond));
+
+    // Each instance holds only part of it: the fan-out is what makes it whole.
+    String localFirst = get(first, "/metrics");
+    String localSecond = get(second, "/metrics");
+    int inFirst = countBackends(localFirst);
+    int inSecond = countBackends(localSecond);
+    assertThat(inFirst + inSecond).isEqualTo(EDGES);
+    assertThat(inFirst).isLessThan(EDGES);
+    assertThat(inSecond).isLessThan(EDGES);
+    assertThat(countBackends(get(first, "/metrics?scope=cluster"))).isEqualTo(EDGES);
+  }
+
+  @Test
+  void answersAServicesEdgesAndAnEdgeSeriesFromEitherInstance() throws Exception {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+        assertThat(requestsByEdge(get(second, "/api/v1/graph?window=5m"))).hasSize(EDGES));
+    JsonNode edges = JSON.readTree(get(first, "/api/v1/services/" + ns + "/frontend/edges?window=5m"));
+    assertThat(edges.path("outbound")).hasSize(EDGES);
+    assertThat(edges.path("inbound")).isEmpty();
+    JsonNode series = JSON.readTree(get(second, "/api/v1/edges/frontend." + ns + "/backend-5." + ns + "/series?window=5m"));
+    long total = 0;
+    for (JsonNode point : series.path("points")) {
+      total += point.path("stats").path("requests").asLong();
+    }
+    assertThat(total).isEqualTo(6);
+  }
+
+  private static int countBackends(String metrics) {
+    return (int) metrics.lines()
+        .filter(l -> l.startsWith("meshlog_edge_errors_total{") && l.contains("source_namespace=\"" + ns + "\""))
+        .count();
+  }
+}

@@ -1,0 +1,264 @@
+package dev.meshlog.telemetry;
+
+import static dev.meshlog.telemetry.Requests.key;
+import static dev.meshlog.telemetry.Requests.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import dev.meshlog.events.common.DeadLetter;
+import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TelemetryTopologyTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  private static final String PRODUCTPAGE_TO_REVIEWS_V2 = "default/productpage/v1->default/reviews/v2";
+
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, RequestEvent> requests;
+  private TestInputTopic<String, byte[]> rawRequests;
+  private TestOutputTopic<String, EdgeMetrics> edges;
+  private TestOutputTopic<String, DeadLetter> deadLetters;
+
+  @TempDir
+  Path stateDir;
+
+  @BeforeEach
+  void start() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "telemetry-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver = new TopologyTestDriver(TelemetryTopology.build(new TelemetryTopology.Settings(
+        "telemetry-test", Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofHours(24), 0.01)),
+        props, T0);
+    requests = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(), Serdes.String().serializer(),
+        Topics.TELEMETRY_REQUESTS.valueSerde().serializer());
+    rawRequests = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(),
+        Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    edges = driver.createOutputTopic(Topics.TELEMETRY_EDGES.name(), Serdes.String().deserializer(),
+        Topics.TELEMETRY_EDGES.valueSerde().deserializer());
+    deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
+        Serdes.String().deserializer(), Topics.DEAD_LETTERS.valueSerde().deserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private void send(RequestEvent e) {
+    requests.pipeInput(key(e), e, e.getStartTime());
+  }
+
+  /** The latest value per key on the edges topic (what compaction keeps). */
+  private Map<String, EdgeMetrics> latestEdges() {
+    Map<String, EdgeMetrics> latest = new LinkedHashMap<>();
+    edges.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
+    return latest;
+  }
+
+  @Test
+  void countsRequestsPerEdgeAndVersionInTenSecondAndOneMinuteWindows() {
+    for (int i = 0; i < 3; i++) {
+      send(request("default", "productpage", "v1", "reviews", "v2", 200, 10, T0.plusSeconds(i)));
+    }
+    send(request("default", "productpage", "v1", "reviews", "v3", 200, 10, T0.plusSeconds(1)));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 10, T0.plusSeconds(12)));
+
+    Map<String, EdgeMetrics> out = latestEdges();
+    long start = T0.toEpochMilli();
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + start + "/10000").getRequests()).isEqualTo(3);
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + (start + 10_000) + "/10000").getRequests()).isEqualTo(1);
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + start + "/60000").getRequests()).isEqualTo(4);
+    assertThat(out.get("default/productpage/v1->default/reviews/v3@" + start + "/60000").getRequests()).isEqualTo(1);
+    EdgeMetrics first = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + start + "/10000");
+    assertThat(first.getSource().getService()).isEqualTo("productpage");
+    assertThat(first.getDestination().getVersion()).isEqualTo("v2");
+    assertThat(first.getWindowStart()).isEqualTo(T0);
+    assertThat(first.getWindowEnd()).isEqualTo(T0.plusSeconds(10));
+    assertThat(first.getRequestBytes()).isEqualTo(300);
+    assertThat(first.getResponseBytes()).isEqualTo(3000);
+    assertThat(first.getUpdatedAt()).isEqualTo(T0.plusSeconds(2));
+  }
+
+  @Test
+  void countsResponseCodeClassesAndErrorsAsFiveHundredsPlusNoResponse() {
+    int[] codes = {101, 200, 201, 204, 302, 404, 429, 500, 503, 503, 0};
+    for (int code : codes) {
+      send(request("default", "productpage", "v1", "reviews", "v2", code, 5, T0));
+    }
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(11);
+    assertThat(m.getResponses1xx()).isEqualTo(1);
+    assertThat(m.getResponses2xx()).isEqualTo(3);
+    assertThat(m.getResponses3xx()).isEqualTo(1);
+    assertThat(m.getResponses4xx()).isEqualTo(2);
+    assertThat(m.getResponses5xx()).isEqualTo(3);
+    assertThat(m.getNoResponse()).isEqualTo(1);
+    assertThat(m.getErrors()).isEqualTo(4);
+  }
+
+  @Test
+  void countsResponseFlagsIgnoringTheNoFlagDash() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0, "UH"));
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0, "UH", "URX"));
+    send(request("default", "productpage", "v1", "reviews", "v2", 0, 5, T0, "UT"));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0, "-"));
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getResponseFlags()).containsExactlyInAnyOrderEntriesOf(Map.of("UH", 2L, "URX", 1L, "UT", 1L));
+  }
+
+  @Test
+  void countsALateEventWithinTheGracePeriodAndDropsOneAfterIt() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(1)));
+    // Stream time moves to T0+35s: the [T0, T0+10s) window closes at T0+40s (10 s + 30 s grace).
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(35)));
+    send(request("default", "productpage", "v1", "reviews", "v2", 500, 5, T0.plusSeconds(2)));
+    EdgeMetrics within = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(within.getRequests()).isEqualTo(2);
+    assertThat(within.getErrors()).isEqualTo(1);
+
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(41)));
+    send(request("default", "productpage", "v1", "reviews", "v2", 500, 5, T0.plusSeconds(3)));
+    Map<String, EdgeMetrics> after = latestEdges();
+    assertThat(after).doesNotContainKey(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    // The one-minute window [T0, T0+60s) is still open: it counts the event.
+    assertThat(after.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000").getRequests()).isEqualTo(5);
+    assertThat(driver.<String, EdgeMetrics>getTimestampedWindowStore(TelemetryTopology.STORE_10S)
+        .fetch(PRODUCTPAGE_TO_REVIEWS_V2, T0.toEpochMilli()).value().getRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void latencyQuantilesAreWithinTheStatedRelativeErrorOfTheExactOnes() {
+    Random random = new Random(42);
+    int n = 5000;
+    double[] latencies = new double[n];
+    for (int i = 0; i < n; i++) {
+      // Log-normal around 20 ms with a long tail: what real latencies look like.
+      latencies[i] = Math.round(Math.exp(3 + random.nextGaussian()) * 1000) / 1000.0;
+      send(request("default", "productpage", "v1", "reviews", "v2", 200, latencies[i],
+          T0.plusMillis(i % 9000)));
+    }
+    double[] sorted = latencies.clone();
+    Arrays.sort(sorted);
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    double accuracy = m.getLatencyRelativeAccuracy();
+    assertThat(accuracy).isEqualTo(0.01);
+    assertThat(m.getLatencySketchFormat()).isEqualTo("ddsketch-protobuf");
+    assertWithin(m.getLatencyP50Millis(), exact(sorted, 0.50), accuracy);
+    assertWithin(m.getLatencyP90Millis(), exact(sorted, 0.90), accuracy);
+    assertWithin(m.getLatencyP99Millis(), exact(sorted, 0.99), accuracy);
+    assertThat(m.getLatencyMaxMillis()).isEqualTo(sorted[n - 1]);
+    DDSketch sketch = LatencySketch.decode(m.getLatencySketch(), accuracy);
+    assertThat(sketch.getCount()).isEqualTo(n);
+    assertWithin(sketch.getValueAtQuantile(0.999), exact(sorted, 0.999), accuracy);
+  }
+
+  @Test
+  void sketchesOfTwoWindowsMergeIntoTheSketchOfBoth() {
+    for (int i = 1; i <= 100; i++) {
+      send(request("default", "productpage", "v1", "reviews", "v2", 200, i, T0));
+      send(request("default", "productpage", "v1", "reviews", "v2", 200, 100 + i, T0.plusSeconds(10)));
+    }
+    Map<String, EdgeMetrics> out = latestEdges();
+    EdgeAggregation aggregation = new EdgeAggregation(0.01);
+    EdgeMetrics merged = aggregation.merge(
+        out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000"),
+        out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + (T0.toEpochMilli() + 10_000) + "/10000"));
+    EdgeMetrics minute = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000");
+    assertThat(merged.getRequests()).isEqualTo(200);
+    assertThat(merged.getLatencyP50Millis()).isEqualTo(minute.getLatencyP50Millis());
+    assertThat(merged.getLatencyP99Millis()).isEqualTo(minute.getLatencyP99Millis());
+    assertWithin(merged.getLatencyP50Millis(), 100, 0.01);
+    assertThat(merged.getLatencyMaxMillis()).isEqualTo(200);
+  }
+
+  @Test
+  void deadLettersACorruptEventAndKeepsCounting() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    rawRequests.pipeInput("default/productpage->default/reviews", new byte[] {1, 2, 3, 4}, T0);
+    byte[] truncated = Topics.TELEMETRY_REQUESTS.serializeValue(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    rawRequests.pipeInput("default/productpage->default/reviews",
+        Arrays.copyOf(truncated, truncated.length - 5), T0);
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+
+    var letters = deadLetters.readKeyValuesToList();
+    assertThat(letters).hasSize(2);
+    assertThat(letters.get(0).key).isEqualTo("telemetry-test");
+    DeadLetter letter = letters.get(0).value;
+    assertThat(letter.getApplication()).isEqualTo("telemetry-test");
+    assertThat(letter.getSourceTopic()).isEqualTo("mesh.telemetry.requests");
+    assertThat(letter.getReason()).contains("RequestEvent");
+    assertThat(letter.getValue().remaining()).isEqualTo(4);
+    assertThat(letters.get(1).value.getReason()).contains("corrupt");
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void keepsTotalsPerEdgeAcrossWindows() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0.plus(Duration.ofMinutes(5))));
+    KeyValueStore<String, ValueAndTimestamp<EdgeMetrics>> totals =
+        driver.getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE);
+    EdgeMetrics total = totals.get(PRODUCTPAGE_TO_REVIEWS_V2).value();
+    assertThat(total.getRequests()).isEqualTo(2);
+    assertThat(total.getResponses5xx()).isEqualTo(1);
+  }
+
+  @Test
+  void callersOutsideTheMeshAreTheUnknownService() {
+    RequestEvent e = request("default", "", "", "productpage", "v1", 200, 5, T0);
+    send(e);
+    assertThat(latestEdges()).containsKey("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000");
+  }
+
+  @Test
+  void countsACallOnceWhenBothProxiesReportIt() {
+    RequestEvent bySource = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    send(bySource);
+    send(RequestEvent.newBuilder(bySource).setReporter(Reporter.DESTINATION).build());
+    // A caller outside the mesh has no proxy: the destination's report is the only one.
+    send(RequestEvent.newBuilder(request("default", "", "", "productpage", "v1", 200, 5, T0))
+        .setReporter(Reporter.DESTINATION).build());
+    Map<String, EdgeMetrics> out = latestEdges();
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
+    assertThat(out.get("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
+  }
+
+  private static double exact(double[] sorted, double q) {
+    // DDSketch's rank convention: the value at index floor(q * (n - 1)).
+    return sorted[(int) Math.floor(q * (sorted.length - 1))];
+  }
+
+  private static void assertWithin(double estimate, double exact, double relativeAccuracy) {
+    assertThat(estimate).isCloseTo(exact, within(exact * relativeAccuracy + 1e-9));
+  }
+}

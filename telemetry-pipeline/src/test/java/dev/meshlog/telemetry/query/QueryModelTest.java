@@ -1,0 +1,117 @@
+package dev.meshlog.telemetry.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.telemetry.EdgeAggregation;
+import dev.meshlog.telemetry.TelemetryTopology;
+import org.junit.jupiter.api.Test;
+
+class QueryModelTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  private static final EdgeAggregation AGG = new EdgeAggregation(0.01);
+
+  private static RequestEvent request(String src, String srcVersion, String dst, String dstVersion, int code, double ms) {
+    return RequestEvent.newBuilder().setReporter(Reporter.SOURCE)
+        .setSource(Workload.newBuilder().setNamespace("default").setService(src).setVersion(srcVersion).build())
+        .setDestination(Workload.newBuilder().setNamespace("default").setService(dst).setVersion(dstVersion).build())
+        .setResponseCode(code).setDurationMicros(Math.round(ms * 1000)).setStartTime(T0)
+        .setResponseFlags(code == 503 ? List.of("UH") : List.of()).build();
+  }
+
+  private static EdgeMetrics window(long startSeconds, RequestEvent... events) {
+    EdgeMetrics m = AGG.empty();
+    for (RequestEvent e : events) {
+      m = AGG.add(m, e);
+    }
+    long start = T0.plusSeconds(startSeconds).toEpochMilli();
+    return TelemetryTopology.withWindow(m, start, start + 10_000);
+  }
+
+  @Test
+  void graphMergesWindowsPerEdgeAndListsEachServiceWithItsVersions() {
+    List<EdgeMetrics> windows = List.of(
+        window(0, request("productpage", "v1", "reviews", "v1", 200, 10), request("productpage", "v1", "reviews", "v1", 503, 30)),
+        window(10, request("productpage", "v1", "reviews", "v1", 200, 20)),
+        window(0, request("productpage", "v1", "reviews", "v2", 200, 5)));
+    ServiceGraph graph = ServiceGraph.of(windows, T0, T0.plusSeconds(60), AGG, List.of());
+    assertThat(graph.nodes()).extracting(ServiceGraph.Node::id).containsExactly("default/productpage", "default/reviews");
+    assertThat(graph.nodes().get(1).versions()).containsExactly("v1", "v2");
+    EdgeStats v1 = graph.edges().get(0);
+    assertThat(v1.id()).isEqualTo("default/productpage/v1->default/reviews/v1");
+    assertThat(v1.requests()).isEqualTo(3);
+    assertThat(v1.requestsPerSecond()).isEqualTo(3 / 60.0);
+    assertThat(v1.errorRate()).isEqualTo(1 / 3.0);
+    assertThat(v1.responseCodeClasses()).containsEntry("5xx", 1L).containsEntry("2xx", 2L);
+    assertThat(v1.p50Millis()).isCloseTo(20, org.assertj.core.api.Assertions.within(0.2));
+    assertThat(v1.maxMillis()).isEqualTo(30);
+    assertThat(graph.edgesOf("default/reviews").inbound()).hasSize(2);
+    assertThat(graph.edgesOf("default/reviews").outbound()).isEmpty();
+  }
+
+  @Test
+  void seriesHasOnePointPerWindowWithVersionsMerged() {
+    List<EdgeMetrics> windows = List.of(
+        window(0, request("productpage", "v1", "reviews", "v1", 200, 10)),
+        window(0, request("productpage", "v1", "reviews", "v2", 200, 10)),
+        window(10, request("productpage", "v1", "reviews", "v2", 500, 10)));
+    EdgeSeries series = EdgeSeries.of("default/productpage", "default/reviews", Duration.ofSeconds(10), windows, AGG, List.of());
+    assertThat(series.points()).hasSize(2);
+    assertThat(series.points().get(0).stats().requests()).isEqualTo(2);
+    assertThat(series.points().get(0).stats().requestsPerSecond()).isEqualTo(0.2);
+    assertThat(series.points().get(1).stats().errors()).isEqualTo(1);
+  }
+
+  @Test
+  void prometheusTextHasIstioLikeNamesAndLabels() {
+    String text = PrometheusText.of(List.of(window(0,
+        request("productpage", "v1", "reviews", "v2", 200, 10), request("productpage", "v1", "reviews", "v2", 503, 10))));
+    String labels = "source_namespace=\"default\",source_service=\"productpage\",source_version=\"v1\","
+        + "destination_namespace=\"default\",destination_service=\"reviews\",destination_version=\"v2\"";
+    assertThat(text).contains("# TYPE meshlog_edge_requests_total counter\n");
+    assertThat(text).contains("meshlog_edge_requests_total{" + labels + ",response_code_class=\"2xx\"} 1\n");
+    assertThat(text).contains("meshlog_edge_requests_total{" + labels + ",response_code_class=\"5xx\"} 1\n");
+    assertThat(text).contains("meshlog_edge_errors_total{" + labels + "} 1\n");
+    assertThat(text).contains("meshlog_edge_response_flags_total{" + labels + ",response_flags=\"UH\"} 1\n");
+    assertThat(text).contains("meshlog_edge_request_duration_milliseconds_count{" + labels + "} 2\n");
+    assertThat(text).contains("meshlog_edge_request_duration_milliseconds{" + labels + ",quantile=\"1\"} 10\n");
+  }
+
+  @Test
+  void aggregatesSurviveTheInternalWireFormat() {
+    EdgeMetrics m = window(0, request("a", "v1", "b", "v1", 200, 7));
+    assertThat(HttpUtil.decodeAll(HttpUtil.encodeAll(List.of(m, m)))).containsExactly(m, m);
+  }
+
+  @Test
+  void rangesComeFromAWindowOrFromAndTo() {
+    Instant now = T0;
+    assertThat(TimeRange.parse("1m", null, null, now)).isEqualTo(new TimeRange(T0.minusSeconds(60), T0));
+    assertThat(TimeRange.parse(null, null, null, now).length()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(TimeRange.parse(null, "2026-11-24T11:00:00Z", null, now).windowSize()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(TimeRange.parse("5m", null, null, now).windowSize()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(TimeRange.parse(null, Long.toString(T0.minusSeconds(30).toEpochMilli()), null, now).from())
+        .isEqualTo(T0.minusSeconds(30));
+    assertThatThrownBy(() -> TimeRange.parse("1y", null, null, now)).hasMessage(
+        "window: 1y (expected: a number and ms, s, m, h or d, e.g. 1m)");
+    assertThatThrownBy(() -> TimeRange.parse(null, "2026-11-24T13:00:00Z", null, now))
+        .hasMessageStartingWith("from: 2026-11-24T13:00:00Z (expected: before to");
+  }
+
+  @Test
+  void edgeEndsAreServiceDotNamespaceOrNamespaceSlashService() {
+    assertThat(TelemetryApi.serviceId("src", "reviews.default")).isEqualTo("default/reviews");
+    assertThat(TelemetryApi.serviceId("src", "default/reviews")).isEqualTo("default/reviews");
+    assertThatThrownBy(() -> TelemetryApi.serviceId("src", "reviews"))
+        .hasMessage("src: reviews (expected: service.namespace, e.g. reviews.default)");
+  }
+}
