@@ -10,6 +10,7 @@ import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 
 /**
@@ -49,10 +50,14 @@ public final class Sidecar {
     this.inbound = inbound;
   }
 
-  /** An upstream client with keep-alive pools of {@code perEndpoint} connections per endpoint. */
+  /**
+   * An upstream client with keep-alive pools of {@code perEndpoint} HTTP/1.1 connections per
+   * endpoint; it also speaks h2c with prior knowledge to requests that ask for HTTP/2.
+   */
   public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint) {
     return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-            .setKeepAliveTimeout(60),
+            .setKeepAliveTimeout(60).setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(60),
         new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
   }
 

@@ -11,8 +11,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 /**
  * Request metrics under Istio's standard names, fed from the access log:
  * {@code istio_requests_total} and {@code istio_request_duration_milliseconds} (with Istio's
- * buckets), labelled reporter, source_workload, destination_service, response_code and
- * response_flags.
+ * buckets), labelled reporter, source_workload, destination_service, response_code,
+ * grpc_response_status (empty unless the request was a gRPC call) and response_flags.
  */
 public final class MeshMetrics implements AccessLog {
 
@@ -45,6 +45,7 @@ public final class MeshMetrics implements AccessLog {
         "destination_service", e.destinationService() == null ? "unknown"
             : e.destinationService(),
         "response_code", Integer.toString(e.status()),
+        "grpc_response_status", e.grpcStatus() == null ? "" : e.grpcStatus(),
         "response_flags", e.flagString());
     Counter.builder("istio.requests").tags(tags).register(registry).increment();
     DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)

@@ -11,6 +11,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The inbound listener's request handler: what callers' proxies send to this instance is
@@ -41,7 +42,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     HeaderRules.ensureTraceparent(headers);
     String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
     ex.sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
-    ex.authority = req.getHeader(HttpHeaders.HOST);
+    ex.authority = ProxyExchange.authorityOf(req);
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;
     }
@@ -51,8 +52,13 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
       int slash = uri.indexOf('/', scheme + 3);
       uri = slash < 0 ? "/" : uri.substring(slash);
     }
+    if (ex.http2() && ex.authority != null) {
+      headers.set(HttpHeaders.HOST, ex.authority);
+    }
+    // The app hears the protocol the caller spoke: h2c in, h2c out (gRPC needs it).
     ProxyExchange.Plan plan = new ProxyExchange.Plan(app, uri, headers, RetryConfig.NONE,
-        Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req));
+        Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req),
+        ex.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1);
     ex.forward(plan, 0, null);
   }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The outbound listener's request handler: what the local app sends (plain HTTP with the
@@ -55,7 +56,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     String uri = req.uri();
-    String authority = req.getHeader(HttpHeaders.HOST);
+    String authority = ProxyExchange.authorityOf(req);
     String pathAndQuery = uri;
     int scheme = uri.indexOf("://");
     if (scheme > 0 && scheme < 6) {
@@ -141,7 +142,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
-        cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()));
+        cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()),
+        upstreamProtocol(ex, dp, dest, authority));
     boolean mirror = route.mirror() != null && roll(random, route.mirrorPercent());
     long buffer = route.retries().attempts() > 0 || mirror ? rt.limits().retryBufferBytes() : 0;
     ex.forward(plan, buffer, facts);
@@ -150,6 +152,21 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(),
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
+  }
+
+  /**
+   * HTTP/2 (h2c) upstream when the caller spoke HTTP/2 or the destination port is declared
+   * HTTP2 or GRPC; HTTP/1.1 otherwise (Envoy's "use downstream protocol", plus the port's word).
+   */
+  private static HttpVersion upstreamProtocol(ProxyExchange ex, Dataplane dp,
+                                              DestinationConfig dest, String authority) {
+    if (ex.http2()) {
+      return HttpVersion.HTTP_2;
+    }
+    ServiceConfig target = dp.snapshot().service(dest.host()).orElse(null);
+    int port = dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80);
+    return target != null && target.protocolOf(port).http2() ? HttpVersion.HTTP_2
+        : HttpVersion.HTTP_1_1;
   }
 
   private static boolean roll(RandomGenerator random, double percent) {

@@ -29,7 +29,8 @@ class RouterTest {
   }
 
   private static ServiceConfig service(RouteConfig... routes) {
-    return new ServiceConfig(HOST, "reviews", "default", 1, List.of(9080), List.of(), null,
+    return new ServiceConfig(HOST, "reviews", "default", 1, List.of(dev.meshlog.proxy.config.PortConfig.of(9080,
+        dev.meshlog.proxy.config.PortConfig.Protocol.HTTP)), List.of(), null,
         Map.of(), List.of(routes), List.of());
   }
 
