@@ -298,8 +298,8 @@ public final class ProxyMain implements Callable<Integer> {
     Sidecar sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort,
         inboundBind, inboundPort, appHost, appPort)).await();
     ViewSubscriber sub = subscriber;
-    java.util.concurrent.atomic.AtomicBoolean draining =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    // Set at shutdown: /ready answers 503 and responses ask callers to reconnect elsewhere.
+    java.util.concurrent.atomic.AtomicBoolean draining = rt.drain();
     Listener admin = Listener.start(rt, "admin", adminBind, adminPort, new AdminHandler(holder,
         metrics, () -> !draining.get()
             && (sub == null || sub.caughtUp() || sub.loadedFromDisk()), clock)).await();

@@ -52,12 +52,19 @@ public final class Sidecar {
 
   /**
    * An upstream client with keep-alive pools of {@code perEndpoint} HTTP/1.1 connections per
-   * endpoint; it also speaks h2c with prior knowledge to requests that ask for HTTP/2.
+   * endpoint, closing connections idle for 60 s; it also speaks h2c with prior knowledge to
+   * requests that ask for HTTP/2.
    */
   public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint) {
+    return newClient(vertx, perEndpoint, 60);
+  }
+
+  /** An upstream client like {@link #newClient(io.vertx.core.Vertx, int)}, idle for {@code idleSeconds}. */
+  public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint,
+                                          int idleSeconds) {
     return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-            .setKeepAliveTimeout(60).setProtocolVersion(HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(60),
+            .setKeepAliveTimeout(idleSeconds).setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(idleSeconds),
         new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
   }
 

@@ -147,6 +147,13 @@ public final class SnapshotChecker {
       p.add(at + ".connectionPool.maxPendingRequests: " + l.maxPendingRequests()
           + " (expected: >= 0)");
     }
+    if (l.maxRequestsPerConnection() < 0) {
+      p.add(at + ".connectionPool.maxRequestsPerConnection: " + l.maxRequestsPerConnection()
+          + " (expected: >= 0)");
+    }
+    if (l.idleTimeout().isNegative()) {
+      p.add(at + ".connectionPool.idleTimeout: " + l.idleTimeout() + " (expected: >= 0)");
+    }
     if (l.maxRetries() < 0) {
       p.add(at + ".connectionPool.maxRetries: " + l.maxRetries() + " (expected: >= 0)");
     }

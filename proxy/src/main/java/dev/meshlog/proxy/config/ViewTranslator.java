@@ -187,7 +187,8 @@ public final class ViewTranslator {
         p.getConnectTimeoutMillis() == null ? d.connectTimeout()
             : Duration.ofMillis(p.getConnectTimeoutMillis()),
         p.getIdleTimeoutMillis() == null ? d.idleTimeout()
-            : Duration.ofMillis(p.getIdleTimeoutMillis()));
+            : Duration.ofMillis(p.getIdleTimeoutMillis()),
+        p.getMaxRequestsPerConnection() == null ? 0 : p.getMaxRequestsPerConnection());
   }
 
   private static OutlierConfig outlier(OutlierDetection o) {

@@ -44,7 +44,7 @@ final class Mirror {
         .setURI(uri).setHeaders(headers)
         .setIdleTimeout(IDLE_TIMEOUT_MILLIS)
         .setConnectTimeout(cluster.policy().limits().connectTimeout().toMillis());
-    rt.client().request(options)
+    rt.upstreams().client(cluster.policy().limits()).request(options)
         .compose(r -> r.send(body))
         .onSuccess(resp -> {
           resp.exceptionHandler(t -> { });

@@ -10,6 +10,7 @@ import java.util.UUID;
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.HeaderOps;
 import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.PoolLimits;
 import dev.meshlog.proxy.config.RetryConfig;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
@@ -78,6 +79,7 @@ final class ProxyExchange {
   private boolean finished;
   private boolean responding;
   private boolean holdsSlot;
+  private boolean closeAfterResponse;
   private CircuitBreaker.Waiter waiter;
   private long routeTimer = -1;
   private long backoffTimer = -1;
@@ -196,7 +198,9 @@ final class ProxyExchange {
     if (http2()) {
       req.connection().shutdown(rt.limits().idleTimeout());
     } else {
+      // Vert.x keeps the connection open despite the header: close it once the response is out.
       resp.putHeader(HttpHeaders.CONNECTION, "close");
+      closeAfterResponse = true;
     }
   }
 
@@ -296,7 +300,8 @@ final class ProxyExchange {
         .setURI(plan.uri())
         .setHeaders(headers)
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
-    rt.client().request(options).onComplete(ar -> {
+    PoolLimits limits = plan.cluster().policy().limits();
+    rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {
         conclude(a, AttemptOutcome.connectFailure(), null);
         return;
@@ -307,6 +312,9 @@ final class ProxyExchange {
         return;
       }
       a.request = creq;
+      if (rt.upstreams().countRequest(creq.connection(), limits.maxRequestsPerConnection())) {
+        retireAfterResponse(creq);
+      }
       if (authority != null) {
         creq.authority(authority);
       }
@@ -325,6 +333,22 @@ final class ProxyExchange {
         conclude(a, AttemptOutcome.reset(), null);
       }
     });
+  }
+
+  /**
+   * The connection carried its last request: HTTP/1.1 says so with {@code Connection: close};
+   * an HTTP/2 connection is shut down gracefully once this request's response ended.
+   */
+  private static void retireAfterResponse(HttpClientRequest creq) {
+    if (creq.version() == HttpVersion.HTTP_2) {
+      creq.response().onComplete(r -> {
+        if (r.succeeded()) {
+          r.result().end().onComplete(v -> creq.connection().shutdown());
+        }
+      });
+    } else {
+      creq.putHeader(HttpHeaders.CONNECTION, "close");
+    }
   }
 
   private AttemptOutcome outcomeOf(HttpClientResponse response) {
@@ -522,6 +546,9 @@ final class ProxyExchange {
     }
     finished = true;
     cancelTimers();
+    if (closeAfterResponse) {
+      req.connection().close();
+    }
     if (holdsSlot) {
       holdsSlot = false;
       plan.cluster().breaker().release();

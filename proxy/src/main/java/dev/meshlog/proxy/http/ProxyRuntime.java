@@ -26,16 +26,19 @@ import io.vertx.core.http.HttpClient;
  * @param limits limits on clients and buffers
  * @param domain the cluster's DNS domain, e.g. {@code cluster.local}
  * @param drain set when the proxy drains: responses then ask callers to reconnect elsewhere
+ * @param upstreams the pools per idle timeout, around {@code client}
  */
 public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
                            Supplier<RandomGenerator> random, AccessLog accessLog,
-                           ListenerLimits limits, String domain, AtomicBoolean drain) {
+                           ListenerLimits limits, String domain, AtomicBoolean drain,
+                           UpstreamClients upstreams) {
 
-  /** A runtime that is not draining. */
+  /** A runtime that is not draining, with pools of 64 connections per endpoint around {@code client}. */
   public ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
                       Supplier<RandomGenerator> random, AccessLog accessLog,
                       ListenerLimits limits, String domain) {
-    this(vertx, client, holder, clock, random, accessLog, limits, domain, new AtomicBoolean());
+    this(vertx, client, holder, clock, random, accessLog, limits, domain, new AtomicBoolean(),
+        new UpstreamClients(vertx, client, 64));
   }
 
   public ProxyRuntime {
@@ -48,6 +51,7 @@ public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder
     Objects.requireNonNull(limits, "limits");
     domain = domain == null || domain.isEmpty() ? "cluster.local" : domain;
     Objects.requireNonNull(drain, "drain");
+    Objects.requireNonNull(upstreams, "upstreams");
   }
 
   /** Whether the proxy is draining (shutting down after its grace period). */
