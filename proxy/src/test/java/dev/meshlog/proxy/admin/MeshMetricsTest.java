@@ -56,4 +56,19 @@ class MeshMetricsTest {
     assertThat(m.scrape()).containsPattern(
         "istio_requests_total\\{[^}]*grpc_response_status=\"14\"[^}]*response_code=\"200\"[^}]*} 1");
   }
+
+  @Test
+  void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNames() {
+    MeshMetrics m = new MeshMetrics();
+
+    m.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(), 8, 14, 3,
+        -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
+        "productpage-v1", "db.default.svc.cluster.local"));
+
+    assertThat(m.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*reporter=\"source\"[^}]*} 1")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .doesNotContain("istio_requests_total{");
+  }
 }
