@@ -114,7 +114,9 @@ class ProxyMainIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> get(out, "reviews:9080", "/r/1")
         .equals("200 stars: 5"));
 
-    assertThat(get(admin, "localhost", "/ready")).startsWith("200");
+    // Ready once the subscriber has read to where the topic ended: just after the first view.
+    await().atMost(Duration.ofSeconds(10)).until(() -> get(admin, "localhost", "/ready")
+        .startsWith("200"));
     JsonObject dump = new JsonObject(get(admin, "localhost", "/config_dump").substring(4));
     assertThat(dump.getJsonObject("versions").getLong(host("reviews"))).isEqualTo(1L);
     JsonObject clusters = new JsonObject(get(admin, "localhost", "/clusters").substring(4));
