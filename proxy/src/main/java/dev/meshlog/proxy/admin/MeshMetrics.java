@@ -43,7 +43,7 @@ public final class MeshMetrics implements AccessLog {
   public void log(AccessLogEntry e) {
     if ("TCP".equals(e.protocol())) {
       Tags tcp = Tags.of(
-          "reporter", "outbound".equals(e.direction()) ? "source" : "destination",
+          "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
           "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
           "destination_service", e.destinationService() == null ? "unknown"
               : e.destinationService(),
@@ -57,7 +57,7 @@ public final class MeshMetrics implements AccessLog {
       return;
     }
     Tags tags = Tags.of(
-        "reporter", "outbound".equals(e.direction()) ? "source" : "destination",
+        "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
         "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
         "destination_service", e.destinationService() == null ? "unknown"
             : e.destinationService(),
