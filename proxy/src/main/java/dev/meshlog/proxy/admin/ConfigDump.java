@@ -84,7 +84,8 @@ public final class ConfigDump {
     return new JsonObject()
         .put("proxy", new JsonObject().put("id", dp.identity().proxyId())
             .put("workload", dp.identity().workload()).put("namespace", dp.identity().namespace())
-            .put("zone", dp.identity().zone()).put("cluster", dp.identity().cluster()))
+            .put("zone", dp.identity().zone()).put("cluster", dp.identity().cluster())
+            .put("labels", new JsonObject(new java.util.TreeMap<>(dp.identity().labels()))))
         .put("versions", new JsonObject(new java.util.TreeMap<>(dp.snapshot().versions())))
         .put("services", services);
   }
