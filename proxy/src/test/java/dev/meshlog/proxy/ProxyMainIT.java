@@ -189,12 +189,12 @@ class ProxyMainIT {
 
     Integer local = await().atMost(Duration.ofSeconds(30)).until(
         () -> productpage.tcpPorts().get(target), java.util.Objects::nonNull);
-    io.vertx.core.net.NetSocket socket = vertx.createNetClient().connect(local, "127.0.0.1")
-        .await();
     io.vertx.core.Promise<String> answer = io.vertx.core.Promise.promise();
-    socket.handler(b -> answer.tryComplete(b.toString()));
-    socket.closeHandler(v -> answer.tryComplete("closed"));
-    socket.write("SELECT 1");
+    vertx.createNetClient().connect(local, "127.0.0.1").onSuccess(socket -> {
+      socket.handler(b -> answer.tryComplete(b.toString()));
+      socket.closeHandler(v -> answer.tryComplete("closed"));
+      socket.write("SELECT 1");
+    }).await();
 
     assertThat(answer.future().await()).isEqualTo("db:SELECT 1");
     assertThat(local).isNotEqualTo(db);

@@ -132,13 +132,15 @@ class TcpPassthroughIT {
     return listeners.ports().get(new TcpTarget(host("db"), DB_PORT));
   }
 
-  /** Connects, sends {@code message}, returns the first answer and closes. */
+  /** Connects, sends {@code message}, returns the first answer (or "closed") and closes. */
   private String exchange(int port, String message) {
-    NetSocket s = app.connect(port, "127.0.0.1").await();
     Promise<String> answer = Promise.promise();
-    s.handler(b -> answer.tryComplete(b.toString()));
-    s.closeHandler(v -> answer.tryComplete("closed"));
-    s.write(message);
+    // Handlers are set as the connection completes, on its event loop: no event is missed.
+    NetSocket s = app.connect(port, "127.0.0.1").onSuccess(socket -> {
+      socket.handler(b -> answer.tryComplete(b.toString()));
+      socket.closeHandler(v -> answer.tryComplete("closed"));
+      socket.write(message);
+    }).await();
     String a = answer.future().await();
     s.close().await();
     return a;
@@ -235,16 +237,18 @@ class TcpPassthroughIT {
     byte[] payload = new byte[8 * 1024 * 1024];
     ThreadLocalRandom.current().nextBytes(payload);
 
-    NetSocket s = app.connect(localPort(listeners), "127.0.0.1").await();
     Buffer received = Buffer.buffer(payload.length);
     Promise<Void> all = Promise.promise();
-    s.handler(b -> {
-      received.appendBuffer(b);
-      if (received.length() >= payload.length) {
-        all.tryComplete();
-      }
-    });
-    s.write(Buffer.buffer(payload));
+    NetSocket s = app.connect(localPort(listeners), "127.0.0.1").onSuccess(socket -> {
+      socket.handler(b -> {
+        received.appendBuffer(b);
+        if (received.length() >= payload.length) {
+          all.tryComplete();
+        }
+      });
+      socket.closeHandler(v -> all.tryFail("closed after " + received.length() + " bytes"));
+      socket.write(Buffer.buffer(payload));
+    }).await();
     all.future().await();
     s.close().await();
 
@@ -258,7 +262,10 @@ class TcpPassthroughIT {
 
     int status = http.request(new RequestOptions().setMethod(HttpMethod.CONNECT)
             .setHost("127.0.0.1").setPort(v1.inboundPort()).setURI(host("db") + ":22"))
-        .compose(r -> r.connect()).map(r -> r.statusCode()).await();
+        .compose(r -> {
+          r.exceptionHandler(t -> { });
+          return r.connect();
+        }).map(r -> r.statusCode()).await();
 
     assertThat(status).isEqualTo(403);
   }
