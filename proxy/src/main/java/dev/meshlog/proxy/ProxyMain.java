@@ -3,6 +3,7 @@ package dev.meshlog.proxy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,14 +11,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.meshlog.events.status.ProxyKind;
 import dev.meshlog.events.status.ProxyState;
 import dev.meshlog.proxy.admin.AdminHandler;
 import dev.meshlog.proxy.admin.MeshMetrics;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -27,8 +32,12 @@ import dev.meshlog.proxy.subscribe.SnapshotStore;
 import dev.meshlog.proxy.subscribe.StatusReporter;
 import dev.meshlog.proxy.subscribe.ViewApplier;
 import dev.meshlog.proxy.subscribe.ViewSubscriber;
+import dev.meshlog.proxy.tcp.TcpListeners;
+import dev.meshlog.proxy.tcp.TcpTarget;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -40,12 +49,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The sidecar's command line: starts the outbound, inbound and admin listeners, follows its
- * views on Kafka (or serves the last good snapshot on disk), registers its instance, and on
- * shutdown drains, deregisters and stops.
+ * The proxy's command line: as a sidecar it starts the outbound, inbound and admin listeners
+ * (and one local listener per TCP destination), follows its views on Kafka (or serves the last
+ * good snapshot on disk), registers its instance, and on shutdown drains, deregisters and stops;
+ * with {@code --gateway} it runs as that ingress gateway instead. Every option can also be set
+ * with an environment variable ({@code MESHLOG_SERVICE}, ...; see {@code --help}).
  */
-@Command(name = "meshlog-proxy", description = "The Meshlog sidecar proxy.",
-    sortOptions = false)
+@Command(name = "meshlog-proxy", description = "The Meshlog sidecar proxy (or ingress gateway).",
+    sortOptions = false, showDefaultValues = true)
 public final class ProxyMain implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyMain.class);
@@ -53,93 +64,150 @@ public final class ProxyMain implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
 
-  @Option(names = "--service", required = true, description = "This workload's service name.")
+  @Option(names = "--service", defaultValue = "${env:MESHLOG_SERVICE}",
+      description = "This workload's service name (env MESHLOG_SERVICE); required unless "
+          + "--gateway.")
   String service;
 
-  @Option(names = "--namespace", defaultValue = "default", description = "Its namespace.")
+  @Option(names = "--gateway", defaultValue = "${env:MESHLOG_GATEWAY}",
+      description = "Run as the ingress gateway of this Gateway resource, bound to the view "
+          + "gateway.<NAME>.<namespace> (env MESHLOG_GATEWAY).")
+  String gateway;
+
+  @Option(names = "--namespace", defaultValue = "${env:MESHLOG_NAMESPACE:-default}",
+      description = "The service's (or Gateway's) namespace (env MESHLOG_NAMESPACE).")
   String namespace;
 
-  @Option(names = "--version", defaultValue = "", description = "Its version label, e.g. v1.")
+  @Option(names = "--version", defaultValue = "${env:MESHLOG_VERSION:-}",
+      description = "Its version label, e.g. v1 (env MESHLOG_VERSION).")
   String version;
 
-  @Option(names = "--instance-id", description = "Unique instance id (default: service-version-"
-      + "inboundPort).")
+  @Option(names = "--instance-id", defaultValue = "${env:MESHLOG_INSTANCE_ID}",
+      description = "Unique instance id (default: service-version-inboundPort; env "
+          + "MESHLOG_INSTANCE_ID).")
   String instanceId;
 
-  @Option(names = "--app-port", required = true, description = "The local app's port.")
+  @Option(names = "--app-port", defaultValue = "${env:MESHLOG_APP_PORT:-0}",
+      description = "The local app's HTTP port; required for a sidecar (env MESHLOG_APP_PORT).")
   int appPort;
 
-  @Option(names = "--app-host", defaultValue = "127.0.0.1", description = "The local app's host.")
+  @Option(names = "--app-host", defaultValue = "${env:MESHLOG_APP_HOST:-127.0.0.1}",
+      description = "The local app's host (env MESHLOG_APP_HOST).")
   String appHost;
 
-  @Option(names = "--inbound-port", defaultValue = "15006", description = "Port other proxies "
-      + "call (0 = any).")
+  @Option(names = "--service-port", split = ",", defaultValue = "${env:MESHLOG_SERVICE_PORTS}",
+      converter = PortConverter.class,
+      description = "A port of the service, registered with the instance, as name:number"
+          + "[:protocol] (protocol HTTP, HTTP2, GRPC, TCP or TLS; by default from the name's "
+          + "prefix, Istio's convention: tcp-db:5432). Other proxies reach TCP ones through "
+          + "this proxy's inbound port; the app listens on the number. Repeatable or "
+          + "comma-separated (env MESHLOG_SERVICE_PORTS).")
+  List<PortConfig> servicePorts = new ArrayList<>();
+
+  @Option(names = "--inbound-port", defaultValue = "${env:MESHLOG_INBOUND_PORT:-15006}",
+      description = "Port other proxies call, 0 = any (env MESHLOG_INBOUND_PORT).")
   int inboundPort;
 
-  @Option(names = "--outbound-port", defaultValue = "15001", description = "Port the app calls "
-      + "(0 = any).")
+  @Option(names = "--outbound-port", defaultValue = "${env:MESHLOG_OUTBOUND_PORT:-15001}",
+      description = "Port the app calls, 0 = any (env MESHLOG_OUTBOUND_PORT).")
   int outboundPort;
 
-  @Option(names = "--admin-port", defaultValue = "15000", description = "Admin API port (0 = any).")
+  @Option(names = "--port", defaultValue = "${env:MESHLOG_PORT:-8080}",
+      description = "A gateway's listening port, 0 = any (env MESHLOG_PORT).")
+  int gatewayPort;
+
+  @Option(names = "--bind", defaultValue = "${env:MESHLOG_BIND:-0.0.0.0}",
+      description = "A gateway's listening address (env MESHLOG_BIND).")
+  String gatewayBind;
+
+  @Option(names = "--admin-port", defaultValue = "${env:MESHLOG_ADMIN_PORT:-15000}",
+      description = "Admin API port, 0 = any (env MESHLOG_ADMIN_PORT).")
   int adminPort;
 
-  @Option(names = "--inbound-bind", defaultValue = "0.0.0.0", description = "Inbound address.")
+  @Option(names = "--inbound-bind", defaultValue = "${env:MESHLOG_INBOUND_BIND:-0.0.0.0}",
+      description = "Inbound address (env MESHLOG_INBOUND_BIND).")
   String inboundBind;
 
-  @Option(names = "--outbound-bind", defaultValue = "127.0.0.1", description = "Outbound "
-      + "address; keep it on loopback.")
+  @Option(names = "--outbound-bind", defaultValue = "${env:MESHLOG_OUTBOUND_BIND:-127.0.0.1}",
+      description = "Outbound address, also of the TCP listeners; keep it on loopback (env "
+          + "MESHLOG_OUTBOUND_BIND).")
   String outboundBind;
 
-  @Option(names = "--admin-bind", defaultValue = "127.0.0.1", description = "Admin address.")
+  @Option(names = "--tcp-listener", split = ",", defaultValue = "${env:MESHLOG_TCP_LISTENERS}",
+      description = "The local port for a TCP destination, as host:port=localPort (0 = any "
+          + "free port); without one a destination gets its own port number, or any free "
+          + "port when that is taken. Repeatable or comma-separated (env "
+          + "MESHLOG_TCP_LISTENERS).")
+  Map<String, Integer> tcpListeners = new LinkedHashMap<>();
+
+  @Option(names = "--admin-bind", defaultValue = "${env:MESHLOG_ADMIN_BIND:-127.0.0.1}",
+      description = "Admin address (env MESHLOG_ADMIN_BIND).")
   String adminBind;
 
-  @Option(names = "--advertise-address", defaultValue = "127.0.0.1", description = "Address "
-      + "other proxies reach this instance at, as registered.")
+  @Option(names = "--advertise-address", defaultValue = "${env:MESHLOG_ADVERTISE_ADDRESS:-127.0.0.1}",
+      description = "Address other proxies reach this instance at, as registered (env "
+          + "MESHLOG_ADVERTISE_ADDRESS).")
   String advertiseAddress;
 
-  @Option(names = "--region", defaultValue = "", description = "Region of this instance.")
+  @Option(names = "--region", defaultValue = "${env:MESHLOG_REGION:-}",
+      description = "Region of this instance (env MESHLOG_REGION).")
   String region;
 
-  @Option(names = "--zone", defaultValue = "", description = "Zone of this instance.")
+  @Option(names = "--zone", defaultValue = "${env:MESHLOG_ZONE:-}",
+      description = "Zone of this instance (env MESHLOG_ZONE).")
   String zone;
 
-  @Option(names = "--cluster", defaultValue = "", description = "Cluster of this instance.")
+  @Option(names = "--cluster", defaultValue = "${env:MESHLOG_CLUSTER:-}",
+      description = "Cluster of this instance (env MESHLOG_CLUSTER).")
   String cluster;
 
-  @Option(names = "--service-account", defaultValue = "", description = "Service account.")
+  @Option(names = "--service-account", defaultValue = "${env:MESHLOG_SERVICE_ACCOUNT:-}",
+      description = "Service account (env MESHLOG_SERVICE_ACCOUNT).")
   String serviceAccount;
 
-  @Option(names = "--label", description = "Extra workload label key=value (repeatable).")
+  @Option(names = "--label", split = ",", defaultValue = "${env:MESHLOG_LABELS}",
+      description = "Extra workload label key=value; repeatable or comma-separated (env "
+          + "MESHLOG_LABELS).")
   Map<String, String> labels = new LinkedHashMap<>();
 
-  @Option(names = "--bootstrap-server", description = "Kafka bootstrap servers; without it the "
-      + "proxy serves the snapshot on disk.")
+  @Option(names = "--bootstrap-server", defaultValue = "${env:MESHLOG_BOOTSTRAP_SERVERS}",
+      description = "Kafka bootstrap servers; without them the proxy serves the snapshot on "
+          + "disk (env MESHLOG_BOOTSTRAP_SERVERS).")
   String bootstrapServers;
 
-  @Option(names = "--snapshot-file", description = "Where the last good views are kept (default:"
-      + " .meshlog-data/proxy/<instance-id>.views).")
+  @Option(names = "--snapshot-file", defaultValue = "${env:MESHLOG_SNAPSHOT_FILE}",
+      description = "Where the last good views are kept (default: .meshlog-data/proxy/"
+          + "<instance-id>.views; env MESHLOG_SNAPSHOT_FILE).")
   Path snapshotFile;
 
-  @Option(names = "--domain", defaultValue = "cluster.local", description = "Cluster DNS domain.")
+  @Option(names = "--domain", defaultValue = "${env:MESHLOG_DOMAIN:-cluster.local}",
+      description = "Cluster DNS domain (env MESHLOG_DOMAIN).")
   String domain;
 
-  @Option(names = "--concurrency", defaultValue = "2", description = "Event loops.")
+  @Option(names = "--concurrency", defaultValue = "${env:MESHLOG_CONCURRENCY:-2}",
+      description = "Event loops (env MESHLOG_CONCURRENCY).")
   int concurrency;
 
-  @Option(names = "--lease", defaultValue = "30s", converter = DurationConverter.class,
-      description = "Registration lease, e.g. 30s.")
+  @Option(names = "--lease", defaultValue = "${env:MESHLOG_LEASE:-30s}",
+      converter = DurationConverter.class,
+      description = "Registration lease, e.g. 30s (env MESHLOG_LEASE).")
   Duration lease;
 
-  @Option(names = "--drain", defaultValue = "5s", converter = DurationConverter.class,
-      description = "How long to keep serving after announcing DRAINING at shutdown.")
+  @Option(names = "--drain", defaultValue = "${env:MESHLOG_DRAIN:-5s}",
+      converter = DurationConverter.class,
+      description = "How long to keep serving after announcing DRAINING at shutdown (env "
+          + "MESHLOG_DRAIN).")
   Duration drain;
 
-  @Option(names = "--retry-buffer-bytes", defaultValue = "65536", description = "Request body "
-      + "kept for retries and mirrors.")
+  @Option(names = "--retry-buffer-bytes", defaultValue = "${env:MESHLOG_RETRY_BUFFER_BYTES:-65536}",
+      description = "Request body kept for retries and mirrors (env "
+          + "MESHLOG_RETRY_BUFFER_BYTES).")
   int retryBufferBytes;
 
-  @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationConverter.class,
-      description = "Close client connections idle this long, e.g. 5m.")
+  @Option(names = "--idle-timeout", defaultValue = "${env:MESHLOG_IDLE_TIMEOUT:-5m}",
+      converter = DurationConverter.class,
+      description = "Close client connections idle this long, e.g. 5m (env "
+          + "MESHLOG_IDLE_TIMEOUT).")
   Duration idleTimeout;
 
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -168,9 +236,47 @@ public final class ProxyMain implements Callable<Integer> {
     }
   }
 
+  /**
+   * Reads a service port as {@code name:number[:protocol]}; without a protocol, the one the
+   * name's prefix implies (Istio's convention), else HTTP.
+   */
+  static final class PortConverter implements CommandLine.ITypeConverter<PortConfig> {
+    @Override
+    public PortConfig convert(String value) {
+      String[] parts = value.trim().split(":");
+      try {
+        if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty()) {
+          throw new IllegalArgumentException();
+        }
+        int number = Integer.parseInt(parts[1]);
+        if (number < 1 || number > 65535) {
+          throw new IllegalArgumentException();
+        }
+        PortConfig.Protocol protocol = parts.length == 3
+            ? PortConfig.Protocol.valueOf(parts[2].toUpperCase(java.util.Locale.ROOT))
+            : PortConfig.Protocol.ofPortName(parts[0]);
+        return new PortConfig(parts[0], number, protocol == PortConfig.Protocol.UNSPECIFIED
+            ? PortConfig.Protocol.HTTP : protocol, null);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException("service port: " + value
+            + " (expected: name:number[:protocol], number 1..65535, protocol HTTP, HTTP2, GRPC,"
+            + " TCP or TLS, e.g. tcp-db:5432 or api:8080:GRPC)");
+      }
+    }
+  }
+
   /** Runs the proxy until the JVM is asked to stop. */
   public static void main(String[] args) {
-    int code = new CommandLine(new ProxyMain()).execute(args);
+    CommandLine cli = new CommandLine(new ProxyMain());
+    cli.setExecutionExceptionHandler((e, command, parsed) -> {
+      if (e instanceof CommandLine.ParameterException p) {
+        command.getErr().println(p.getMessage());
+        command.usage(command.getErr());
+        return 2;
+      }
+      throw e;
+    });
+    int code = cli.execute(args);
     if (code != 0) {
       System.exit(code);
     }
@@ -191,32 +297,46 @@ public final class ProxyMain implements Callable<Integer> {
   public static final class Running {
     private final Vertx vertx;
     private final Sidecar sidecar;
+    private final Gateway gateway;
+    private final TcpListeners tcp;
     private final Listener admin;
     private final ViewSubscriber subscriber;
     private final StatusReporter reporter;
     private final Registrar registrar;
     private final ViewApplier applier;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final java.util.concurrent.atomic.AtomicBoolean draining;
+    private final AtomicBoolean draining;
 
-    Running(Vertx vertx, Sidecar sidecar, Listener admin, ViewSubscriber subscriber,
-            StatusReporter reporter, Registrar registrar, ViewApplier applier,
-            KafkaProducer<byte[], byte[]> producer,
-            java.util.concurrent.atomic.AtomicBoolean draining) {
-      this.draining = draining;
+    Running(Vertx vertx, Sidecar sidecar, Gateway gateway, TcpListeners tcp, Listener admin,
+            ViewSubscriber subscriber, StatusReporter reporter, Registrar registrar,
+            ViewApplier applier, KafkaProducer<byte[], byte[]> producer,
+            AtomicBoolean draining) {
       this.vertx = vertx;
       this.sidecar = sidecar;
+      this.gateway = gateway;
+      this.tcp = tcp;
       this.admin = admin;
       this.subscriber = subscriber;
       this.reporter = reporter;
       this.registrar = registrar;
       this.applier = applier;
       this.producer = producer;
+      this.draining = draining;
     }
 
-    /** The sidecar's listeners. */
+    /** The sidecar's listeners; {@code null} for a gateway. */
     public Sidecar sidecar() {
       return sidecar;
+    }
+
+    /** The gateway's listener; {@code null} for a sidecar. */
+    public Gateway gateway() {
+      return gateway;
+    }
+
+    /** The local port of each TCP destination (a sidecar's); empty for a gateway. */
+    public Map<TcpTarget, Integer> tcpPorts() {
+      return tcp == null ? Map.of() : tcp.ports();
     }
 
     /** The admin listener's port. */
@@ -224,39 +344,86 @@ public final class ProxyMain implements Callable<Integer> {
       return admin.port();
     }
 
+    /** The view subscriber, or {@code null} without Kafka. */
+    public ViewSubscriber subscriber() {
+      return subscriber;
+    }
+
     /**
-     * Drains for {@code drain} ({@code /ready} answers 503 and the registry says DRAINING while
-     * requests keep being served), then deregisters and stops everything.
+     * Drains for {@code drain} ({@code /ready} answers 503, responses ask callers to reconnect
+     * elsewhere and the registry says DRAINING while requests keep being served), then
+     * deregisters and stops everything.
      */
     public void stop(Duration drain) {
       draining.set(true);
       if (registrar != null) {
         registrar.drain();
+      }
+      if (!drain.isZero() && (registrar != null || gateway != null)) {
         try {
           Thread.sleep(drain.toMillis());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
-      sidecar.close().await();
+      if (tcp != null) {
+        tcp.close();
+      }
+      (sidecar != null ? sidecar.close() : gateway.close()).await();
       admin.close().await();
       if (subscriber != null) {
         subscriber.close();
         reporter.report(ProxyState.STOPPED, applier.acks());
-        registrar.close();
+        if (registrar != null) {
+          registrar.close();
+        }
         producer.close(Duration.ofSeconds(5));
       }
       vertx.close().await();
     }
   }
 
+  /** The fully qualified host of a {@code --tcp-listener} key, qualified like Kubernetes DNS. */
+  private String qualify(String host) {
+    String[] parts = host.split("\\.");
+    if (parts.length == 1) {
+      return host + "." + namespace + ".svc." + domain;
+    }
+    return parts.length == 2 ? host + ".svc." + domain : host;
+  }
+
+  /** The local port preferred for each TCP destination: as mapped, else its own number. */
+  private java.util.function.ToIntFunction<TcpTarget> tcpPortChoice() {
+    Map<TcpTarget, Integer> mapped = new HashMap<>();
+    tcpListeners.forEach((key, local) -> {
+      int colon = key.lastIndexOf(':');
+      if (colon < 1) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--tcp-listener: "
+            + key + "=" + local + " (expected: host:port=localPort, e.g. db:5432=15432)");
+      }
+      mapped.put(new TcpTarget(qualify(key.substring(0, colon)),
+          Integer.parseInt(key.substring(colon + 1))), local);
+    });
+    return t -> mapped.getOrDefault(t, t.port());
+  }
+
   /** Starts everything and prints the ports chosen; blocks only while binding. */
   public Running start() {
-    String id = instanceId != null ? instanceId
+    GatewayBinding binding = gateway == null || gateway.isBlank() ? null
+        : new GatewayBinding(gateway, namespace);
+    if (binding == null && (service == null || service.isBlank() || appPort <= 0)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--service and "
+          + "--app-port are required for a sidecar (or MESHLOG_SERVICE and MESHLOG_APP_PORT),"
+          + " unless --gateway runs the proxy as a gateway");
+    }
+    String name = binding != null ? binding.name() : service;
+    String id = instanceId != null && !instanceId.isBlank() ? instanceId
+        : binding != null ? "gateway-" + name + "-" + Long.toHexString(
+            ThreadLocalRandom.current().nextLong())
         : service + (version.isEmpty() ? "" : "-" + version) + "-"
             + (inboundPort == 0 ? Long.toHexString(ThreadLocalRandom.current().nextLong())
                 : Integer.toString(inboundPort));
-    ProxyIdentity identity = new ProxyIdentity(id, service, namespace, version, region, zone,
+    ProxyIdentity identity = new ProxyIdentity(id, name, namespace, version, region, zone,
         cluster, serviceAccount, labels);
     Clock clock = Clock.systemUTC();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency)));
@@ -272,11 +439,13 @@ public final class ProxyMain implements Callable<Integer> {
     Path file = snapshotFile != null ? snapshotFile
         : Path.of(".meshlog-data", "proxy", id + ".views");
     SnapshotStore store = new SnapshotStore(file);
-    ViewApplier applier = new ViewApplier(holder, identity.host(domain), namespace, clock);
+    ViewApplier applier = binding != null
+        ? ViewApplier.forGateway(holder, binding.host(), namespace, clock)
+        : new ViewApplier(holder, identity.host(domain), namespace, clock);
     ViewSubscriber subscriber = null;
     StatusReporter reporter = null;
     KafkaProducer<byte[], byte[]> producer = null;
-    if (bootstrapServers != null) {
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) {
       Map<String, Object> kafka = new HashMap<>();
       kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       Map<String, Object> producerConfig = new HashMap<>(kafka);
@@ -285,7 +454,8 @@ public final class ProxyMain implements Callable<Integer> {
       producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, "meshlog-proxy-" + id);
       producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(),
           new ByteArraySerializer());
-      reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity, clock);
+      reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity,
+          binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,
           reporter);
       subscriber.start();
@@ -295,26 +465,64 @@ public final class ProxyMain implements Callable<Integer> {
       // Without Kafka only the disk snapshot is served; the thread is never started.
       offline.restore();
     }
-    Sidecar sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort,
-        inboundBind, inboundPort, appHost, appPort)).await();
+    Sidecar sidecar = null;
+    Gateway gw = null;
+    TcpListeners tcp = null;
+    if (binding != null) {
+      gw = Gateway.start(rt, binding, gatewayBind, gatewayPort).await();
+    } else {
+      sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort, inboundBind,
+          inboundPort, appHost, appPort, servicePorts)).await();
+      tcp = new TcpListeners(rt, outboundBind, tcpPortChoice(), line -> {
+        System.out.println(line);
+        LOG.info(line);
+      });
+      tcp.start().await();
+    }
     ViewSubscriber sub = subscriber;
-    java.util.concurrent.atomic.AtomicBoolean draining =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    TcpListeners tcpListenersStarted = tcp;
+    // Set at shutdown: /ready answers 503 and responses ask callers to reconnect elsewhere.
+    AtomicBoolean draining = rt.drain();
+    Sidecar sc = sidecar;
+    Gateway g = gw;
     Listener admin = Listener.start(rt, "admin", adminBind, adminPort, new AdminHandler(holder,
         metrics, () -> !draining.get()
-            && (sub == null || sub.caughtUp() || sub.loadedFromDisk()), clock)).await();
+            && (sub == null || sub.caughtUp() || sub.loadedFromDisk()), clock,
+        () -> listeners(sc, g, tcpListenersStarted))).await();
     Registrar registrar = null;
-    if (producer != null) {
+    if (producer != null && binding == null) {
       registrar = new Registrar(producer, MeshTopics.DEFAULT.registry(), identity,
-          advertiseAddress, sidecar.inboundPort(), lease, clock);
+          advertiseAddress, sidecar.inboundPort(), servicePorts, lease, clock);
       registrar.start();
     }
-    String ports = "meshlog-proxy " + id + " outbound=" + outboundBind + ":"
-        + sidecar.outboundPort() + " inbound=" + inboundBind + ":" + sidecar.inboundPort()
-        + " admin=" + adminBind + ":" + admin.port();
+    String ports = binding != null
+        ? "meshlog-gateway " + id + " gateway=" + binding.host() + " port=" + gatewayBind + ":"
+            + gw.port() + " admin=" + adminBind + ":" + admin.port()
+        : "meshlog-proxy " + id + " outbound=" + outboundBind + ":" + sidecar.outboundPort()
+            + " inbound=" + inboundBind + ":" + sidecar.inboundPort() + " admin=" + adminBind
+            + ":" + admin.port();
     System.out.println(ports);
     LOG.info(ports);
-    return new Running(vertx, sidecar, admin, subscriber, reporter, registrar, applier,
+    return new Running(vertx, sidecar, gw, tcp, admin, subscriber, reporter, registrar, applier,
         producer, draining);
+  }
+
+  /** What {@code /listeners} shows: the proxy's ports and each TCP destination's local port. */
+  private JsonObject listeners(Sidecar sidecar, Gateway gateway, TcpListeners tcp) {
+    JsonObject out = new JsonObject();
+    if (sidecar != null) {
+      out.put("outbound", outboundBind + ":" + sidecar.outboundPort())
+          .put("inbound", inboundBind + ":" + sidecar.inboundPort());
+    }
+    if (gateway != null) {
+      out.put("gateway", gateway.binding().host()).put("port", gatewayBind + ":"
+          + gateway.port());
+    }
+    JsonArray tcpPorts = new JsonArray();
+    if (tcp != null) {
+      tcp.ports().forEach((target, local) -> tcpPorts.add(new JsonObject()
+          .put("destination", target.toString()).put("local", outboundBind + ":" + local)));
+    }
+    return out.put("tcp", tcpPorts);
   }
 }

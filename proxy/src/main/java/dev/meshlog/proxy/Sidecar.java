@@ -1,8 +1,10 @@
 package dev.meshlog.proxy;
 
+import java.util.List;
 import java.util.Objects;
 
 import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.http.InboundHandler;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.OutboundHandler;
@@ -10,6 +12,7 @@ import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 
 /**
@@ -28,9 +31,21 @@ public final class Sidecar {
    * @param inboundPort the inbound listener's port (0 = any free one)
    * @param appHost the local app's address, normally {@code 127.0.0.1}
    * @param appPort the local app's port
+   * @param appTcpPorts the app's TCP ports other proxies may tunnel to, besides those its
+   *     view declares
    */
   public record Ports(String outboundHost, int outboundPort, String inboundHost, int inboundPort,
-                      String appHost, int appPort) {
+                      String appHost, int appPort, List<PortConfig> appTcpPorts) {
+
+    /** Ports of an app that serves HTTP only (or whose view declares its TCP ports). */
+    public Ports(String outboundHost, int outboundPort, String inboundHost, int inboundPort,
+                 String appHost, int appPort) {
+      this(outboundHost, outboundPort, inboundHost, inboundPort, appHost, appPort, List.of());
+    }
+
+    public Ports {
+      appTcpPorts = List.copyOf(appTcpPorts);
+    }
 
     /** Everything on loopback: for tests and the one-machine mesh. */
     public static Ports loopback(int outboundPort, int inboundPort, int appPort) {
@@ -49,10 +64,21 @@ public final class Sidecar {
     this.inbound = inbound;
   }
 
-  /** An upstream client with keep-alive pools of {@code perEndpoint} connections per endpoint. */
+  /**
+   * An upstream client with keep-alive pools of {@code perEndpoint} HTTP/1.1 connections per
+   * endpoint, closing connections idle for 60 s; it also speaks h2c with prior knowledge to
+   * requests that ask for HTTP/2.
+   */
   public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint) {
+    return newClient(vertx, perEndpoint, 60);
+  }
+
+  /** An upstream client like {@link #newClient(io.vertx.core.Vertx, int)}, idle for {@code idleSeconds}. */
+  public static HttpClientAgent newClient(io.vertx.core.Vertx vertx, int perEndpoint,
+                                          int idleSeconds) {
     return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-            .setKeepAliveTimeout(60),
+            .setKeepAliveTimeout(idleSeconds).setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(idleSeconds),
         new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
   }
 
@@ -62,7 +88,8 @@ public final class Sidecar {
     Future<Listener> out = Listener.start(runtime, "outbound", ports.outboundHost(),
         ports.outboundPort(), new OutboundHandler(runtime));
     Future<Listener> in = Listener.start(runtime, "inbound", ports.inboundHost(),
-        ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort()));
+        ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort(),
+            ports.appTcpPorts()));
     return Future.all(out, in).map(v -> new Sidecar(runtime, out.result(), in.result()));
   }
 

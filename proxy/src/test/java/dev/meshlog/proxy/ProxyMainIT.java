@@ -15,7 +15,12 @@ import java.util.Map;
 
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.GatewayServer;
+import dev.meshlog.events.discovery.Protocol;
+import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.status.AckState;
+import dev.meshlog.events.status.ProxyKind;
 import dev.meshlog.proxy.subscribe.MeshTopics;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.testkit.KafkaCluster;
@@ -26,8 +31,11 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -80,6 +88,125 @@ class ProxyMainIT {
         .await();
   }
 
+  private <V> void publish(dev.meshlog.schemas.Topic<String, V> topic, String key, V value)
+      throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic.name(), topic.serializeKey(key),
+          topic.serializeValue(value))).get();
+    }
+  }
+
+  /** Every record on {@code topic} now, decoded. */
+  private <V> List<V> readAll(dev.meshlog.schemas.Topic<String, V> topic) {
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(topic.name()).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      List<V> out = new java.util.ArrayList<>();
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(topic.deserializeValue(r.value())));
+      }
+      return out;
+    }
+  }
+
+  private static ServiceView.Builder instanceView(String service, int inboundPort) {
+    return view(service).setVersion(1).setEndpoints(List.of(Endpoint.newBuilder()
+        .setInstanceId(service + "-v1").setAddress("127.0.0.1").setPort(inboundPort)
+        .setLabels(Map.of("version", "v1")).setZone("zone-a").setCluster("c1")
+        .setHealth(EndpointHealth.HEALTHY).build()));
+  }
+
+  @Test
+  void runsAsAGatewayBoundToItsViewAndAcksItAsAGateway() throws Exception {
+    int app = vertx.createHttpServer().requestHandler(req -> req.response()
+        .end("product page for " + req.getHeader("host"))).listen(0, "127.0.0.1").await()
+        .actualPort();
+    productpage = proxy("--service", "storefront", "--version", "v1", "--app-port",
+        Integer.toString(app), "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--bootstrap-server", kafka.bootstrapServers(),
+        "--snapshot-file", dir.resolve("storefront.views").toString());
+    reviews = proxy("--gateway", "shop-gateway", "--namespace", "default", "--port", "0",
+        "--bind", "127.0.0.1", "--admin-port", "0",
+        "--bootstrap-server", kafka.bootstrapServers(),
+        "--snapshot-file", dir.resolve("gateway.views").toString());
+    ServiceView storefront = instanceView("storefront", productpage.sidecar().inboundPort())
+        .build();
+    ServiceView gatewayView = ServiceView.newBuilder().setHost("gateway.shop-gateway.default")
+        .setService("shop-gateway").setNamespace("default").setVersion(4)
+        .setGeneratedAt(dev.meshlog.proxy.support.Views.T0)
+        .setGatewayServers(List.of(GatewayServer.newBuilder().setPort(80)
+            .setProtocol(Protocol.HTTP).setHosts(List.of("shop.example.com")).build()))
+        .setHttpRoutes(List.of(route("shop", List.of(), to("storefront", null, 100))
+            .setHosts(List.of("shop.example.com")).build()))
+        .build();
+    publish(MeshTopics.DEFAULT.views(), storefront.getHost(), storefront);
+    publish(MeshTopics.DEFAULT.views(), gatewayView.getHost(), gatewayView);
+    int port = reviews.gateway().port();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> get(port, "shop.example.com", "/")
+        .equals("200 product page for shop.example.com"));
+
+    assertThat(get(port, "other.example.com", "/")).startsWith("404");
+    await().atMost(Duration.ofSeconds(20)).until(() -> readAll(MeshTopics.DEFAULT.status())
+        .stream().anyMatch(st -> st.getKind() == ProxyKind.GATEWAY
+            && st.getService().equals("shop-gateway") && st.getViews().stream().anyMatch(a ->
+                a.getHost().equals("gateway.shop-gateway.default") && a.getVersion() == 4
+                    && a.getAck() == AckState.ACK)));
+    assertThat(readAll(MeshTopics.DEFAULT.registry()))
+        .noneMatch(r -> r.getService().equals("shop-gateway"))
+        .anyMatch(r -> r.getService().equals("storefront"));
+    JsonObject listeners = new JsonObject(get(reviews.adminPort(), "localhost", "/listeners")
+        .substring(4));
+    assertThat(listeners.getString("gateway")).isEqualTo("gateway.shop-gateway.default");
+  }
+
+  @Test
+  void givesEachTcpDestinationALocalPortAndRegistersItsOwnTcpPorts() throws Exception {
+    int db = vertx.createNetServer().connectHandler(s -> s.handler(b -> s.write(
+        io.vertx.core.buffer.Buffer.buffer("db:").appendBuffer(b)))).listen(0, "127.0.0.1")
+        .await().actualPort();
+    reviews = proxy("--service", "inventory-db", "--version", "v1", "--app-port", "1",
+        "--service-port", "tcp-postgres:" + db, "--inbound-port", "0", "--outbound-port", "0",
+        "--admin-port", "0", "--inbound-bind", "127.0.0.1",
+        "--bootstrap-server", kafka.bootstrapServers(),
+        "--snapshot-file", dir.resolve("db.views").toString());
+    productpage = proxy("--service", "inventory", "--version", "v1", "--app-port", "1",
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--tcp-listener", "inventory-db:" + db + "=0",
+        "--bootstrap-server", kafka.bootstrapServers(),
+        "--snapshot-file", dir.resolve("inventory.views").toString());
+    ServiceView dbView = instanceView("inventory-db", reviews.sidecar().inboundPort())
+        .setPorts(List.of(ServicePort.newBuilder().setName("tcp-postgres").setNumber(db)
+            .setProtocol(Protocol.TCP).build())).build();
+    publish(MeshTopics.DEFAULT.views(), dbView.getHost(), dbView);
+    dev.meshlog.proxy.tcp.TcpTarget target = new dev.meshlog.proxy.tcp.TcpTarget(
+        host("inventory-db"), db);
+
+    Integer local = await().atMost(Duration.ofSeconds(30)).until(
+        () -> productpage.tcpPorts().get(target), java.util.Objects::nonNull);
+    io.vertx.core.Promise<String> answer = io.vertx.core.Promise.promise();
+    vertx.createNetClient().connect(local, "127.0.0.1").onSuccess(socket -> {
+      socket.handler(b -> answer.tryComplete(b.toString()));
+      socket.closeHandler(v -> answer.tryComplete("closed"));
+      socket.write("SELECT 1");
+    }).await();
+
+    assertThat(answer.future().await()).isEqualTo("db:SELECT 1");
+    assertThat(local).isNotEqualTo(db);
+    assertThat(get(productpage.adminPort(), "localhost", "/listeners"))
+        .contains("\"destination\" : \"" + target + "\"")
+        .contains("\"local\" : \"127.0.0.1:" + local + "\"");
+    await().atMost(Duration.ofSeconds(20)).until(() -> readAll(MeshTopics.DEFAULT.registry())
+        .stream().anyMatch(r -> r.getService().equals("inventory-db") && r.getPorts().stream()
+            .anyMatch(p -> p.getName().equals("tcp-postgres") && p.getNumber() == db
+                && p.getProtocol() == dev.meshlog.events.registry.Protocol.TCP)));
+  }
+
   @Test
   void servesARequestOnceItsViewArrivesAndReportsItThroughTheAdminApi() throws Exception {
     int app = vertx.createHttpServer().requestHandler(req -> req.response().end("stars: 5"))
@@ -114,7 +241,9 @@ class ProxyMainIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> get(out, "reviews:9080", "/r/1")
         .equals("200 stars: 5"));
 
-    assertThat(get(admin, "localhost", "/ready")).startsWith("200");
+    // Ready once the subscriber has read to where the topic ended: just after the first view.
+    await().atMost(Duration.ofSeconds(10)).until(() -> get(admin, "localhost", "/ready")
+        .startsWith("200"));
     JsonObject dump = new JsonObject(get(admin, "localhost", "/config_dump").substring(4));
     assertThat(dump.getJsonObject("versions").getLong(host("reviews"))).isEqualTo(1L);
     JsonObject clusters = new JsonObject(get(admin, "localhost", "/clusters").substring(4));

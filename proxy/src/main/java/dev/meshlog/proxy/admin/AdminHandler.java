@@ -2,16 +2,19 @@ package dev.meshlog.proxy.admin;
 
 import java.time.Clock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 
 /**
  * The admin API: {@code /ready} (200 once a snapshot is in force), {@code /healthz},
- * {@code /config_dump}, {@code /clusters} and {@code /stats/prometheus}. Read-only; answers on
- * the event loop from in-memory state.
+ * {@code /config_dump}, {@code /clusters}, {@code /listeners} (the proxy's ports, and the
+ * local port of each TCP destination) and {@code /stats/prometheus}. Read-only; answers on the
+ * event loop from in-memory state.
  */
 public final class AdminHandler implements Handler<HttpServerRequest> {
 
@@ -19,6 +22,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final MeshMetrics metrics;
   private final BooleanSupplier ready;
   private final Clock clock;
+  private final Supplier<JsonObject> listeners;
 
   /**
    * An admin API over {@code holder}.
@@ -27,10 +31,20 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
    */
   public AdminHandler(SnapshotHolder holder, MeshMetrics metrics, BooleanSupplier ready,
                       Clock clock) {
+    this(holder, metrics, ready, clock, JsonObject::new);
+  }
+
+  /**
+   * An admin API over {@code holder} whose {@code /listeners} shows what {@code listeners}
+   * returns.
+   */
+  public AdminHandler(SnapshotHolder holder, MeshMetrics metrics, BooleanSupplier ready,
+                      Clock clock, Supplier<JsonObject> listeners) {
     this.holder = holder;
     this.metrics = metrics;
     this.ready = ready;
     this.clock = clock;
+    this.listeners = listeners;
   }
 
   @Override
@@ -50,12 +64,15 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
           .end(ConfigDump.config(holder.current()).encodePrettily());
       case "/clusters" -> req.response().putHeader("content-type", "application/json")
           .end(ConfigDump.clusters(holder.current(), clock).encodePrettily());
+      case "/listeners" -> req.response().putHeader("content-type", "application/json")
+          .end(listeners.get().encodePrettily());
       case "/stats/prometheus" -> req.response()
           .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
           .end(metrics.scrape());
       default -> req.response().setStatusCode(404).putHeader("content-type", "text/plain")
           .end("unknown admin path " + req.path()
-              + " (expected: /ready, /healthz, /config_dump, /clusters, /stats/prometheus)\n");
+              + " (expected: /ready, /healthz, /config_dump, /clusters, /listeners,"
+              + " /stats/prometheus)\n");
     }
   }
 }

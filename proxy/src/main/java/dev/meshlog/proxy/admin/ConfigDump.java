@@ -76,7 +76,19 @@ public final class ConfigDump {
             .put("cluster", e.cluster()).put("healthy", e.healthy())
             .put("labels", new JsonObject(new java.util.HashMap<>(e.labels()))));
       }
-      services.put(s.host(), new JsonObject().put("version", s.version())
+      JsonArray ports = new JsonArray();
+      s.ports().forEach(p -> ports.add(new JsonObject().put("name", p.name())
+          .put("number", p.number()).put("protocol", p.protocol().name())));
+      JsonArray tcpRoutes = new JsonArray();
+      s.tcpRoutes().forEach(r -> tcpRoutes.add(new JsonObject()
+          .put("ports", new JsonArray(r.ports()))
+          .put("destinations", new JsonArray(r.destinations().stream().map(d -> new JsonObject()
+              .put("cluster", d.cluster().toString()).put("weight", d.weight())).toList()))));
+      JsonArray servers = new JsonArray();
+      s.gatewayServers().forEach(g -> servers.add(new JsonObject().put("port", g.port())
+          .put("protocol", g.protocol().name()).put("hosts", new JsonArray(g.hosts()))));
+      services.put(s.host(), new JsonObject().put("version", s.version()).put("ports", ports)
+          .put("tcpRoutes", tcpRoutes).put("gatewayServers", servers)
           .put("subsets", new JsonArray(s.subsets().keySet().stream().sorted().toList()))
           .put("routes", routes).put("endpoints", endpoints)
           .put("egressHosts", new JsonArray(s.egressHosts())));
@@ -84,7 +96,8 @@ public final class ConfigDump {
     return new JsonObject()
         .put("proxy", new JsonObject().put("id", dp.identity().proxyId())
             .put("workload", dp.identity().workload()).put("namespace", dp.identity().namespace())
-            .put("zone", dp.identity().zone()).put("cluster", dp.identity().cluster()))
+            .put("zone", dp.identity().zone()).put("cluster", dp.identity().cluster())
+            .put("labels", new JsonObject(new java.util.TreeMap<>(dp.identity().labels()))))
         .put("versions", new JsonObject(new java.util.TreeMap<>(dp.snapshot().versions())))
         .put("services", services);
   }

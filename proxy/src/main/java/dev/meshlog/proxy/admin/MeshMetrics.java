@@ -11,8 +11,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 /**
  * Request metrics under Istio's standard names, fed from the access log:
  * {@code istio_requests_total} and {@code istio_request_duration_milliseconds} (with Istio's
- * buckets), labelled reporter, source_workload, destination_service, response_code and
- * response_flags.
+ * buckets), labelled reporter, source_workload, destination_service, response_code,
+ * grpc_response_status (empty unless the request was a gRPC call) and response_flags. Relayed
+ * TCP connections count in {@code istio_tcp_connections_closed_total},
+ * {@code istio_tcp_sent_bytes_total} and {@code istio_tcp_received_bytes_total} instead.
  */
 public final class MeshMetrics implements AccessLog {
 
@@ -39,12 +41,28 @@ public final class MeshMetrics implements AccessLog {
 
   @Override
   public void log(AccessLogEntry e) {
+    if ("TCP".equals(e.protocol())) {
+      Tags tcp = Tags.of(
+          "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
+          "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
+          "destination_service", e.destinationService() == null ? "unknown"
+              : e.destinationService(),
+          "response_flags", e.flagString());
+      Counter.builder("istio.tcp.connections.closed").tags(tcp).register(registry).increment();
+      // Istio's names take the destination's view: sent = towards it, received = from it.
+      Counter.builder("istio.tcp.sent.bytes").tags(tcp).register(registry)
+          .increment(e.bytesReceived());
+      Counter.builder("istio.tcp.received.bytes").tags(tcp).register(registry)
+          .increment(e.bytesSent());
+      return;
+    }
     Tags tags = Tags.of(
-        "reporter", "outbound".equals(e.direction()) ? "source" : "destination",
+        "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
         "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
         "destination_service", e.destinationService() == null ? "unknown"
             : e.destinationService(),
         "response_code", Integer.toString(e.status()),
+        "grpc_response_status", e.grpcStatus() == null ? "" : e.grpcStatus(),
         "response_flags", e.flagString());
     Counter.builder("istio.requests").tags(tags).register(registry).increment();
     DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)

@@ -61,12 +61,17 @@ public final class Cluster {
         new CircuitBreaker(TrafficPolicyConfig.DEFAULT.limits()), clock);
   }
 
-  /** A load balancer for {@code lb} over {@code members}. */
+  /**
+   * A load balancer for {@code lb} over {@code members}; round robin and random honour endpoint
+   * weights when the members' weights differ.
+   */
   public static LoadBalancer balancerFor(LbConfig lb, List<Upstream> members) {
+    boolean weighted = members.stream().mapToInt(u -> u.endpoint().weight()).distinct()
+        .count() > 1;
     return switch (lb.policy()) {
-      case ROUND_ROBIN -> new RoundRobin();
+      case ROUND_ROBIN -> new RoundRobin(weighted);
       case LEAST_REQUEST -> new LeastRequest();
-      case RANDOM -> new RandomChoice();
+      case RANDOM -> new RandomChoice(weighted);
       case RING_HASH -> new RingHash(members, lb.minimumRingSize());
     };
   }

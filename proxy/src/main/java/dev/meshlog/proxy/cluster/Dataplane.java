@@ -16,6 +16,7 @@ import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.RouteConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.config.TcpRouteConfig;
 import dev.meshlog.proxy.config.TrafficPolicyConfig;
 import dev.meshlog.proxy.lb.EndpointStats;
 import dev.meshlog.proxy.lb.Upstream;
@@ -33,13 +34,16 @@ public final class Dataplane {
   private final ProxyIdentity identity;
   private final Map<ClusterKey, Cluster> clusters;
   private final Map<RouteConfig, AtomicLong> splitCursors;
+  private final Map<TcpRouteConfig, AtomicLong> tcpCursors;
 
   private Dataplane(ProxySnapshot snapshot, ProxyIdentity identity,
-                    Map<ClusterKey, Cluster> clusters, Map<RouteConfig, AtomicLong> cursors) {
+                    Map<ClusterKey, Cluster> clusters, Map<RouteConfig, AtomicLong> cursors,
+                    Map<TcpRouteConfig, AtomicLong> tcpCursors) {
     this.snapshot = snapshot;
     this.identity = identity;
     this.clusters = clusters;
     this.splitCursors = cursors;
+    this.tcpCursors = tcpCursors;
   }
 
   /**
@@ -52,6 +56,7 @@ public final class Dataplane {
                                 Clock clock) {
     Map<ClusterKey, Cluster> clusters = new LinkedHashMap<>();
     Map<RouteConfig, AtomicLong> cursors = new IdentityHashMap<>();
+    Map<TcpRouteConfig, AtomicLong> tcpCursors = new IdentityHashMap<>();
     for (ServiceConfig s : snapshot.services().values()) {
       List<String> subsets = new ArrayList<>();
       subsets.add(null);
@@ -67,8 +72,13 @@ public final class Dataplane {
           cursors.put(r, new AtomicLong());
         }
       }
+      for (TcpRouteConfig r : s.tcpRoutes()) {
+        if (r.destinations().size() > 1) {
+          tcpCursors.put(r, new AtomicLong());
+        }
+      }
     }
-    return new Dataplane(snapshot, me, Map.copyOf(clusters), cursors);
+    return new Dataplane(snapshot, me, Map.copyOf(clusters), cursors, tcpCursors);
   }
 
   private static Cluster cluster(ClusterKey key, TrafficPolicyConfig policy,
@@ -124,6 +134,17 @@ public final class Dataplane {
       return d.get(0);
     }
     AtomicLong cursor = splitCursors.get(route);
+    long n = cursor == null ? 0 : cursor.getAndIncrement();
+    return d.get(route.split().pick(n));
+  }
+
+  /** The destination taking the next connection of {@code route}, split like http routes. */
+  public DestinationConfig nextDestination(TcpRouteConfig route) {
+    List<DestinationConfig> d = route.destinations();
+    if (d.size() == 1) {
+      return d.get(0);
+    }
+    AtomicLong cursor = tcpCursors.get(route);
     long n = cursor == null ? 0 : cursor.getAndIncrement();
     return d.get(route.split().pick(n));
   }

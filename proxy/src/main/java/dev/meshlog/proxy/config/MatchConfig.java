@@ -40,6 +40,11 @@ public record MatchConfig(String name, StringMatcher uri, StringMatcher method,
     gateways = List.copyOf(gateways);
   }
 
+  /** Whether this match can apply at gateway {@code namespace/name}. */
+  public boolean appliesToGateway(String gateway) {
+    return gateways.isEmpty() || gateways.contains(gateway);
+  }
+
   /** Whether this match can apply to a sidecar (as opposed to only to named gateways). */
   public boolean appliesToMesh() {
     return gateways.isEmpty() || gateways.contains("mesh");

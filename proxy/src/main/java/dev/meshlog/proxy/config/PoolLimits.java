@@ -11,12 +11,22 @@ import java.time.Duration;
  * @param maxRequests requests in flight, waiting ones included
  * @param maxRetries retries in flight across the cluster
  * @param connectTimeout TCP connect timeout
- * @param idleTimeout close upstream connections idle this long; zero = never
+ * @param idleTimeout close upstream connections idle this long; zero = the proxy's default
+ * @param maxRequestsPerConnection requests one upstream connection carries before it is
+ *     closed; 0 = unlimited
  */
 public record PoolLimits(int maxConnections, int maxPendingRequests, int maxRequests,
-                         int maxRetries, Duration connectTimeout, Duration idleTimeout) {
+                         int maxRetries, Duration connectTimeout, Duration idleTimeout,
+                         int maxRequestsPerConnection) {
 
   /** No limits; Istio's defaults. */
   public static final PoolLimits UNLIMITED = new PoolLimits(Integer.MAX_VALUE, Integer.MAX_VALUE,
-      Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), Duration.ZERO);
+      Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), Duration.ZERO, 0);
+
+  /** Limits without a cap on requests per connection. */
+  public PoolLimits(int maxConnections, int maxPendingRequests, int maxRequests, int maxRetries,
+                    Duration connectTimeout, Duration idleTimeout) {
+    this(maxConnections, maxPendingRequests, maxRequests, maxRetries, connectTimeout,
+        idleTimeout, 0);
+  }
 }

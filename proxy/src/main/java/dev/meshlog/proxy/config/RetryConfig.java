@@ -42,12 +42,36 @@ public record RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> ret
     /** A 409 response. */
     RETRIABLE_4XX("retriable-4xx"),
     /** A status listed in {@code retriableStatusCodes}. */
-    RETRIABLE_STATUS_CODES("retriable-status-codes");
+    RETRIABLE_STATUS_CODES("retriable-status-codes"),
+    /** A gRPC answer with grpc-status CANCELLED (1) in its headers. */
+    GRPC_CANCELLED("cancelled", 1),
+    /** A gRPC answer with grpc-status DEADLINE_EXCEEDED (4) in its headers. */
+    GRPC_DEADLINE_EXCEEDED("deadline-exceeded", 4),
+    /** A gRPC answer with grpc-status RESOURCE_EXHAUSTED (8) in its headers. */
+    GRPC_RESOURCE_EXHAUSTED("resource-exhausted", 8),
+    /** A gRPC answer with grpc-status INTERNAL (13) in its headers. */
+    GRPC_INTERNAL("internal", 13),
+    /** A gRPC answer with grpc-status UNAVAILABLE (14) in its headers. */
+    GRPC_UNAVAILABLE("unavailable", 14);
 
     private final String token;
+    private final int grpcStatus;
 
     RetryOn(String token) {
+      this(token, -1);
+    }
+
+    RetryOn(String token, int grpcStatus) {
       this.token = token;
+      this.grpcStatus = grpcStatus;
+    }
+
+    /**
+     * The gRPC status this condition retries (Envoy looks at grpc-status in the response
+     * headers, i.e. trailers-only answers), or -1 for an HTTP condition.
+     */
+    public int grpcStatus() {
+      return grpcStatus;
     }
 
     /** The condition's name in Envoy's {@code retry_on}. */

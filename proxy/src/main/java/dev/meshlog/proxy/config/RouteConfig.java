@@ -24,13 +24,25 @@ import java.util.Objects;
  * @param mirrorPercent share of requests copied to the mirror, 0..100
  * @param requestHeaders changes to requests
  * @param responseHeaders changes to responses
+ * @param hosts the VirtualService's hosts: at a gateway, the Host a request must match
  */
 public record RouteConfig(String name, List<MatchConfig> matches,
                           List<DestinationConfig> destinations, WeightedSplit split,
                           Redirect redirect, DirectResponse directResponse, Rewrite rewrite,
                           Duration timeout, RetryConfig retries, FaultConfig fault,
                           DestinationConfig mirror, double mirrorPercent,
-                          HeaderOps requestHeaders, HeaderOps responseHeaders) {
+                          HeaderOps requestHeaders, HeaderOps responseHeaders,
+                          List<String> hosts) {
+
+  /** A route without hosts (a sidecar's: the view's host is the route's). */
+  public RouteConfig(String name, List<MatchConfig> matches, List<DestinationConfig> destinations,
+                     WeightedSplit split, Redirect redirect, DirectResponse directResponse,
+                     Rewrite rewrite, Duration timeout, RetryConfig retries, FaultConfig fault,
+                     DestinationConfig mirror, double mirrorPercent, HeaderOps requestHeaders,
+                     HeaderOps responseHeaders) {
+    this(name, matches, destinations, split, redirect, directResponse, rewrite, timeout, retries,
+        fault, mirror, mirrorPercent, requestHeaders, responseHeaders, List.of());
+  }
 
   public RouteConfig {
     name = name == null ? "" : name;
@@ -42,6 +54,12 @@ public record RouteConfig(String name, List<MatchConfig> matches,
     fault = fault == null ? FaultConfig.NONE : fault;
     requestHeaders = requestHeaders == null ? HeaderOps.NONE : requestHeaders;
     responseHeaders = responseHeaders == null ? HeaderOps.NONE : responseHeaders;
+    hosts = hosts == null ? List.of() : List.copyOf(hosts);
+  }
+
+  /** Whether a request for {@code host} (lower case, without port) may take this route at a gateway. */
+  public boolean servesHost(String host) {
+    return hosts.isEmpty() || hosts.stream().anyMatch(p -> HostPattern.matches(p, host));
   }
 
   /** A route taking every request to the given destination, with nothing else set. */

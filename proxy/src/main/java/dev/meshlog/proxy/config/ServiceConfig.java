@@ -11,17 +11,30 @@ import java.util.Objects;
  * @param service the service's short name
  * @param namespace the service's namespace
  * @param version the view version this was translated from
- * @param ports the service's ports
+ * @param ports the service's ports, with their protocols
  * @param endpoints the service's instances
  * @param policy the host-level traffic policy
  * @param subsets named subsets, by name
  * @param routes http routes in match order; empty = every request to all endpoints
  * @param egressHosts the hosts this service's proxies call (namespace/host patterns); empty = all
+ * @param tcpRoutes tcp routes in match order; empty = connections to all endpoints
+ * @param gatewayServers the servers of a gateway's view; empty for a service
  */
 public record ServiceConfig(String host, String service, String namespace, long version,
-                            List<Integer> ports, List<EndpointConfig> endpoints,
+                            List<PortConfig> ports, List<EndpointConfig> endpoints,
                             TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
-                            List<RouteConfig> routes, List<String> egressHosts) {
+                            List<RouteConfig> routes, List<String> egressHosts,
+                            List<TcpRouteConfig> tcpRoutes,
+                            List<GatewayServerConfig> gatewayServers) {
+
+  /** A service without tcp routes or gateway servers. */
+  public ServiceConfig(String host, String service, String namespace, long version,
+                       List<PortConfig> ports, List<EndpointConfig> endpoints,
+                       TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
+                       List<RouteConfig> routes, List<String> egressHosts) {
+    this(host, service, namespace, version, ports, endpoints, policy, subsets, routes,
+        egressHosts, List.of(), List.of());
+  }
 
   public ServiceConfig {
     Objects.requireNonNull(host, "host");
@@ -33,6 +46,43 @@ public record ServiceConfig(String host, String service, String namespace, long 
     subsets = Map.copyOf(subsets);
     routes = List.copyOf(routes);
     egressHosts = List.copyOf(egressHosts);
+    tcpRoutes = List.copyOf(tcpRoutes);
+    gatewayServers = List.copyOf(gatewayServers);
+  }
+
+  /** The port numbered {@code number}, if the service declares it. */
+  public java.util.Optional<PortConfig> port(int number) {
+    for (PortConfig p : ports) {
+      if (p.number() == number) {
+        return java.util.Optional.of(p);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The protocol of port {@code number}; UNSPECIFIED when the service does not declare it. */
+  public PortConfig.Protocol protocolOf(int number) {
+    return port(number).map(PortConfig::protocol).orElse(PortConfig.Protocol.UNSPECIFIED);
+  }
+
+  /** The ports carrying opaque bytes (TCP, TLS), which the proxy passes through. */
+  public List<PortConfig> opaquePorts() {
+    return ports.stream().filter(p -> p.protocol().opaque()).toList();
+  }
+
+  /** The tcp route connections to service port {@code port} take, or one to all endpoints. */
+  public TcpRouteConfig tcpRoute(int port) {
+    for (TcpRouteConfig r : tcpRoutes) {
+      if (r.appliesTo(port)) {
+        return r;
+      }
+    }
+    return new TcpRouteConfig(List.of(), List.of(DestinationConfig.to(host, null)));
+  }
+
+  /** Whether this is a gateway's view. */
+  public boolean gateway() {
+    return !gatewayServers.isEmpty();
   }
 
   /** The routes requests to this host go through: its own, or one to all its endpoints. */

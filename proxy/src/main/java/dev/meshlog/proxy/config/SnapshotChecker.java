@@ -44,6 +44,34 @@ public final class SnapshotChecker {
       String at = "httpRoutes[" + i + "]" + (r.name().isEmpty() ? "" : " (" + r.name() + ")");
       checkRoute(at, r, byHost, p);
     }
+    for (int i = 0; i < s.tcpRoutes().size(); i++) {
+      TcpRouteConfig r = s.tcpRoutes().get(i);
+      String at = "tcpRoutes[" + i + "]";
+      if (r.destinations().isEmpty()) {
+        p.add(at + ".destinations: none (expected: at least one)");
+      }
+      checkWeights(at, r.destinations(), p);
+      for (int d = 0; d < r.destinations().size(); d++) {
+        checkDestination(at + ".destinations[" + d + "]", r.destinations().get(d), byHost, p);
+      }
+    }
+  }
+
+  private static void checkWeights(String at, List<DestinationConfig> destinations,
+                                   List<String> p) {
+    if (destinations.size() > 1) {
+      int sum = 0;
+      for (int d = 0; d < destinations.size(); d++) {
+        int w = destinations.get(d).weight();
+        if (w < 0 || w > 100) {
+          p.add(at + ".destinations[" + d + "].weight: " + w + " (expected: 0..100)");
+        }
+        sum += w;
+      }
+      if (sum != 100) {
+        p.add(at + ".destinations: weights sum to " + sum + " (expected: 100)");
+      }
+    }
   }
 
   private static void checkRoute(String at, RouteConfig r, Map<String, ServiceConfig> byHost,
@@ -58,19 +86,7 @@ public final class SnapshotChecker {
     if (!forwards && !r.answersLocally()) {
       p.add(at + ".destinations: none (expected: at least one, or a redirect or directResponse)");
     }
-    if (r.destinations().size() > 1) {
-      int sum = 0;
-      for (int d = 0; d < r.destinations().size(); d++) {
-        int w = r.destinations().get(d).weight();
-        if (w < 0 || w > 100) {
-          p.add(at + ".destinations[" + d + "].weight: " + w + " (expected: 0..100)");
-        }
-        sum += w;
-      }
-      if (sum != 100) {
-        p.add(at + ".destinations: weights sum to " + sum + " (expected: 100)");
-      }
-    }
+    checkWeights(at, r.destinations(), p);
     for (int d = 0; d < r.destinations().size(); d++) {
       checkDestination(at + ".destinations[" + d + "]", r.destinations().get(d), byHost, p);
     }
@@ -130,6 +146,13 @@ public final class SnapshotChecker {
     if (l.maxPendingRequests() < 0) {
       p.add(at + ".connectionPool.maxPendingRequests: " + l.maxPendingRequests()
           + " (expected: >= 0)");
+    }
+    if (l.maxRequestsPerConnection() < 0) {
+      p.add(at + ".connectionPool.maxRequestsPerConnection: " + l.maxRequestsPerConnection()
+          + " (expected: >= 0)");
+    }
+    if (l.idleTimeout().isNegative()) {
+      p.add(at + ".connectionPool.idleTimeout: " + l.idleTimeout() + " (expected: >= 0)");
     }
     if (l.maxRetries() < 0) {
       p.add(at + ".connectionPool.maxRetries: " + l.maxRetries() + " (expected: >= 0)");

@@ -19,18 +19,21 @@ import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.FaultInjection;
+import dev.meshlog.events.discovery.GatewayServer;
 import dev.meshlog.events.discovery.HeaderOperations;
 import dev.meshlog.events.discovery.Headers;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RetryPolicy;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.TcpRoute;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.config.RetryConfig.RetryOn;
 
@@ -43,10 +46,6 @@ public final class ViewTranslator {
 
   /** Regexes longer than this are refused: Java regexes backtrack, unlike Envoy's RE2. */
   public static final int MAX_REGEX_LENGTH = 1024;
-
-  /** Envoy's gRPC retry conditions: accepted, but they cannot trigger on HTTP/1 responses. */
-  private static final Set<String> GRPC_RETRY_ON =
-      Set.of("cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable");
 
   private final List<String> problems = new ArrayList<>();
 
@@ -68,7 +67,11 @@ public final class ViewTranslator {
   }
 
   private ServiceConfig service(ServiceView v) {
-    List<Integer> ports = v.getPorts().stream().map(ServicePort::getNumber).toList();
+    List<PortConfig> ports = new ArrayList<>();
+    for (ServicePort p : v.getPorts()) {
+      ports.add(new PortConfig(p.getName(), p.getNumber(), protocol(p.getProtocol()),
+          p.getTargetPort()));
+    }
     List<EndpointConfig> endpoints = new ArrayList<>();
     for (Endpoint e : v.getEndpoints()) {
       endpoints.add(new EndpointConfig(e.getInstanceId(), e.getAddress(), e.getPort(),
@@ -92,8 +95,29 @@ public final class ViewTranslator {
       routes.add(route("httpRoutes[" + i + "]" + (r.getName().isEmpty() ? "" : " (" + r.getName()
           + ")"), r));
     }
+    List<TcpRouteConfig> tcpRoutes = new ArrayList<>();
+    for (TcpRoute r : v.getTcpRoutes()) {
+      tcpRoutes.add(new TcpRouteConfig(r.getPorts(), r.getDestinations().stream()
+          .map(ViewTranslator::destination).toList()));
+    }
+    List<GatewayServerConfig> servers = new ArrayList<>();
+    for (GatewayServer g : v.getGatewayServers()) {
+      servers.add(new GatewayServerConfig(g.getName(), g.getPort(), protocol(g.getProtocol()),
+          g.getHosts()));
+    }
     return new ServiceConfig(v.getHost(), v.getService(), v.getNamespace(), v.getVersion(),
-        ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts());
+        ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts(), tcpRoutes, servers);
+  }
+
+  private static PortConfig.Protocol protocol(Protocol p) {
+    return PortConfig.Protocol.valueOf(p.name());
+  }
+
+  private static DestinationConfig destination(RouteDestination d) {
+    Headers h = d.getHeaders();
+    return new DestinationConfig(d.getDestination().getHost(), d.getDestination().getSubset(),
+        d.getDestination().getPort(), d.getWeight(), h == null ? null : ops(h.getRequest()),
+        h == null ? null : ops(h.getResponse()));
   }
 
   private TrafficPolicyConfig policy(String at, TrafficPolicy own, TrafficPolicy inherited) {
@@ -163,7 +187,8 @@ public final class ViewTranslator {
         p.getConnectTimeoutMillis() == null ? d.connectTimeout()
             : Duration.ofMillis(p.getConnectTimeoutMillis()),
         p.getIdleTimeoutMillis() == null ? d.idleTimeout()
-            : Duration.ofMillis(p.getIdleTimeoutMillis()));
+            : Duration.ofMillis(p.getIdleTimeoutMillis()),
+        p.getMaxRequestsPerConnection() == null ? 0 : p.getMaxRequestsPerConnection());
   }
 
   private static OutlierConfig outlier(OutlierDetection o) {
@@ -186,10 +211,7 @@ public final class ViewTranslator {
     }
     List<DestinationConfig> destinations = new ArrayList<>();
     for (RouteDestination d : r.getDestinations()) {
-      Headers h = d.getHeaders();
-      destinations.add(new DestinationConfig(d.getDestination().getHost(),
-          d.getDestination().getSubset(), d.getDestination().getPort(), d.getWeight(),
-          h == null ? null : ops(h.getRequest()), h == null ? null : ops(h.getResponse())));
+      destinations.add(destination(d));
     }
     RouteConfig.Redirect redirect = r.getRedirect() == null ? null : new RouteConfig.Redirect(
         r.getRedirect().getUri(), r.getRedirect().getAuthority(), r.getRedirect().getScheme(),
@@ -217,7 +239,7 @@ public final class ViewTranslator {
         r.getTimeoutMillis() == null ? Duration.ZERO : Duration.ofMillis(r.getTimeoutMillis()),
         retries(at + ".retries", r.getRetries()), fault(r.getFault()), mirror,
         r.getMirrorPercentage(), h == null ? null : ops(h.getRequest()),
-        h == null ? null : ops(h.getResponse()));
+        h == null ? null : ops(h.getResponse()), r.getHosts());
   }
 
   private MatchConfig match(String at, HttpMatch m) {
@@ -303,7 +325,7 @@ public final class ViewTranslator {
     for (String raw : r.getRetryOn()) {
       for (String token : raw.split(",")) {
         String t = token.trim().toLowerCase(Locale.ROOT);
-        if (t.isEmpty() || GRPC_RETRY_ON.contains(t)) {
+        if (t.isEmpty()) {
           continue;
         }
         if (t.equals("refused-stream")) {
@@ -320,14 +342,15 @@ public final class ViewTranslator {
           on.add(known.get());
         } else {
           problems.add(at + ".retryOn: " + t + " (expected: 5xx, gateway-error, connect-failure, "
-              + "reset, refused-stream, retriable-4xx, retriable-status-codes or a status code)");
+              + "reset, refused-stream, retriable-4xx, retriable-status-codes, cancelled, "
+              + "deadline-exceeded, internal, resource-exhausted, unavailable or a status code)");
         }
       }
     }
     if (on.isEmpty() && r.getRetryOn().isEmpty()) {
       // Istio's default retry conditions.
       on.addAll(EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET,
-          RetryOn.RETRIABLE_STATUS_CODES));
+          RetryOn.RETRIABLE_STATUS_CODES, RetryOn.GRPC_CANCELLED, RetryOn.GRPC_UNAVAILABLE));
       codes.add(503);
     }
     if (r.getBackoffBaseMillis() <= 0 || r.getBackoffMaxMillis() < r.getBackoffBaseMillis()) {

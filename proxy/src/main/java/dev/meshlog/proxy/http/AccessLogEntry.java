@@ -27,16 +27,31 @@ import java.util.stream.Collectors;
  * @param attempts tries made
  * @param sourceWorkload the calling workload, or {@code unknown}
  * @param destinationService the service host called, or {@code unknown}
+ * @param grpcStatus the gRPC status of a gRPC call (trailer or trailers-only header), or
+ *     {@code null}
  */
 public record AccessLogEntry(Instant start, String direction, String method, String path,
                              String protocol, int status, Set<ResponseFlag> flags,
                              long bytesReceived, long bytesSent, long durationMillis,
                              long upstreamServiceMillis, String requestId, String authority,
                              String userAgent, String upstreamHost, String cluster, String route,
-                             int attempts, String sourceWorkload, String destinationService) {
+                             int attempts, String sourceWorkload, String destinationService,
+                             String grpcStatus) {
 
   public AccessLogEntry {
     flags = Set.copyOf(flags);
+  }
+
+  /** An entry of a request that is not a gRPC call. */
+  public AccessLogEntry(Instant start, String direction, String method, String path,
+                        String protocol, int status, Set<ResponseFlag> flags, long bytesReceived,
+                        long bytesSent, long durationMillis, long upstreamServiceMillis,
+                        String requestId, String authority, String userAgent,
+                        String upstreamHost, String cluster, String route, int attempts,
+                        String sourceWorkload, String destinationService) {
+    this(start, direction, method, path, protocol, status, flags, bytesReceived, bytesSent,
+        durationMillis, upstreamServiceMillis, requestId, authority, userAgent, upstreamHost,
+        cluster, route, attempts, sourceWorkload, destinationService, null);
   }
 
   /** The flags as Envoy prints them: comma-separated in a fixed order, or {@code -}. */
@@ -48,14 +63,14 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
         .map(Enum::name).collect(Collectors.joining(","));
   }
 
-  /** The Envoy-style access-log line. */
+  /** The Envoy-style access-log line; gRPC calls end with {@code grpc_status=<code>}. */
   public String line() {
     return "[" + start + "] \"" + method + " " + path + " " + protocol + "\" " + status + " "
         + flagString() + " " + bytesReceived + " " + bytesSent + " " + durationMillis + " "
         + (upstreamServiceMillis < 0 ? "-" : Long.toString(upstreamServiceMillis)) + " \""
         + dash(userAgent) + "\" \"" + dash(requestId) + "\" \"" + dash(authority) + "\" \""
         + dash(upstreamHost) + "\" " + direction + " " + dash(cluster) + " " + dash(route)
-        + " attempts=" + attempts;
+        + " attempts=" + attempts + (grpcStatus == null ? "" : " grpc_status=" + grpcStatus);
   }
 
   private static String dash(String s) {

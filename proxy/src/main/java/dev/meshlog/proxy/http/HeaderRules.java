@@ -1,6 +1,7 @@
 package dev.meshlog.proxy.http;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
@@ -30,16 +31,25 @@ public final class HeaderRules {
 
   private HeaderRules() {}
 
-  /** Copies {@code from} into {@code to} without hop-by-hop headers (incl. those Connection names). */
+  /**
+   * Copies {@code from} into {@code to} without hop-by-hop headers (incl. those Connection
+   * names), except {@code te: trailers}, which gRPC needs end to end (HTTP/2 allows only it).
+   */
   public static void copyEndToEnd(MultiMap from, MultiMap to) {
-    Set<String> drop = new HashSet<>(HOP_BY_HOP);
-    for (String c : from.getAll("connection")) {
-      for (String name : c.split(",")) {
-        drop.add(name.trim().toLowerCase(Locale.ROOT));
+    Set<String> drop = HOP_BY_HOP;
+    List<String> connection = from.getAll("connection");
+    if (!connection.isEmpty()) {
+      drop = new HashSet<>(HOP_BY_HOP);
+      for (String c : connection) {
+        for (String name : c.split(",")) {
+          drop.add(name.trim().toLowerCase(Locale.ROOT));
+        }
       }
     }
     for (var e : from) {
-      if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+      String name = e.getKey().toLowerCase(Locale.ROOT);
+      if (!drop.contains(name)
+          || (name.equals("te") && e.getValue().trim().equalsIgnoreCase("trailers"))) {
         to.add(e.getKey(), e.getValue());
       }
     }

@@ -6,24 +6,39 @@ import java.util.List;
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.ClusterKey;
 import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.RetryConfig;
+import dev.meshlog.proxy.tcp.InboundTunnel;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The inbound listener's request handler: what callers' proxies send to this instance is
- * forwarded, streamed, to the local app on {@code 127.0.0.1:appPort}.
+ * forwarded, streamed, to the local app on {@code 127.0.0.1:appPort}; a {@code CONNECT} opens a
+ * TCP tunnel to one of the app's TCP ports ({@link InboundTunnel}).
  */
 public final class InboundHandler implements Handler<HttpServerRequest> {
 
   private final ProxyRuntime rt;
   private final Cluster app;
+  private final InboundTunnel tunnel;
 
   /** A handler forwarding to the app listening on {@code appHost:appPort}. */
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
+    this(rt, appHost, appPort, List.of());
+  }
+
+  /**
+   * A handler forwarding HTTP to the app on {@code appHost:appPort}, and TCP tunnels to the
+   * app's TCP ports: those its view declares and {@code tcpPorts}.
+   */
+  public InboundHandler(ProxyRuntime rt, String appHost, int appPort, List<PortConfig> tcpPorts) {
     this.rt = rt;
+    this.tunnel = new InboundTunnel(rt, appHost, tcpPorts);
     String host = rt.identity().host(rt.domain());
     this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
         EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
@@ -32,6 +47,10 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest req) {
+    if (req.method() == HttpMethod.CONNECT) {
+      tunnel.handle(req);
+      return;
+    }
     req.pause();
     ProxyExchange ex = new ProxyExchange(rt, req, "inbound");
     ex.route = "inbound";
@@ -41,7 +60,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     HeaderRules.ensureTraceparent(headers);
     String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
     ex.sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
-    ex.authority = req.getHeader(HttpHeaders.HOST);
+    ex.authority = ProxyExchange.authorityOf(req);
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;
     }
@@ -51,8 +70,13 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
       int slash = uri.indexOf('/', scheme + 3);
       uri = slash < 0 ? "/" : uri.substring(slash);
     }
+    if (ex.http2() && ex.authority != null) {
+      headers.set(HttpHeaders.HOST, ex.authority);
+    }
+    // The app hears the protocol the caller spoke: h2c in, h2c out (gRPC needs it).
     ProxyExchange.Plan plan = new ProxyExchange.Plan(app, uri, headers, RetryConfig.NONE,
-        Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req));
+        Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req),
+        ex.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1);
     ex.forward(plan, 0, null);
   }
 }

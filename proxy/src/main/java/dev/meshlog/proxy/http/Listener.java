@@ -4,13 +4,15 @@ import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * One listening socket of the proxy (outbound, inbound or admin), with the listener limits
- * applied: header size and count, request-line length, and an idle timeout.
+ * One listening socket of the proxy (outbound, inbound or admin), speaking HTTP/1.1 and h2c
+ * (prior knowledge, or an HTTP/1.1 {@code Upgrade: h2c}), with the listener limits applied:
+ * header size and count, request-line length, and an idle timeout.
  */
 public final class Listener {
 
@@ -37,6 +39,8 @@ public final class Listener {
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
         .setHandle100ContinueAutomatically(true)
+        .setHttp2ClearTextEnabled(true)
+        .setInitialSettings(new Http2Settings().setMaxHeaderListSize(limits.maxHeaderBytes()))
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);

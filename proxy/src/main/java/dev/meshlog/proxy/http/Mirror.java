@@ -10,6 +10,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 
 /**
@@ -39,10 +40,11 @@ final class Mirror {
     headers.set(HttpHeaders.HOST, port < 0 ? host : host + ":" + port);
     headers.remove(HttpHeaders.CONTENT_LENGTH);
     RequestOptions options = new RequestOptions().setHost(u.endpoint().address())
-        .setPort(u.endpoint().port()).setMethod(method).setURI(uri).setHeaders(headers)
+        .setPort(u.endpoint().port()).setProtocolVersion(HttpVersion.HTTP_1_1).setMethod(method)
+        .setURI(uri).setHeaders(headers)
         .setIdleTimeout(IDLE_TIMEOUT_MILLIS)
         .setConnectTimeout(cluster.policy().limits().connectTimeout().toMillis());
-    rt.client().request(options)
+    rt.upstreams().client(cluster.policy().limits()).request(options)
         .compose(r -> r.send(body))
         .onSuccess(resp -> {
           resp.exceptionHandler(t -> { });

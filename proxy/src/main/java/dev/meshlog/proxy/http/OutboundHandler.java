@@ -7,6 +7,7 @@ import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.cluster.Dataplane;
 import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.config.FaultConfig;
+import dev.meshlog.proxy.config.GatewayServerConfig;
 import dev.meshlog.proxy.config.RouteConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.route.HostResolver;
@@ -17,6 +18,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The outbound listener's request handler: what the local app sends (plain HTTP with the
@@ -30,18 +32,32 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final ProxyRuntime rt;
   private final HostResolver resolver;
   private final Router router;
+  private final GatewayBinding gateway;
+  private final String direction;
 
-  /** A handler forwarding through {@code rt}'s current config. */
+  /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
+    this(rt, null);
+  }
+
+  /**
+   * The handler of gateway {@code gateway} (a sidecar's when {@code null}): a request's Host
+   * must be one of the gateway servers' hosts, and the routes of the gateway's view whose
+   * VirtualService hosts match it decide where it goes; from there on it is forwarded as a
+   * sidecar forwards (faults, retries, balancing, outlier detection).
+   */
+  public OutboundHandler(ProxyRuntime rt, GatewayBinding gateway) {
     this.rt = rt;
+    this.gateway = gateway;
     this.resolver = rt.resolver();
-    this.router = rt.router();
+    this.router = gateway == null ? rt.router() : new Router(rt.identity().labels(), gateway.ref());
+    this.direction = gateway == null ? "outbound" : "gateway";
   }
 
   @Override
   public void handle(HttpServerRequest req) {
     req.pause();
-    ProxyExchange ex = new ProxyExchange(rt, req, "outbound");
+    ProxyExchange ex = new ProxyExchange(rt, req, direction);
     ex.sourceWorkload = rt.identity().workload();
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
@@ -55,7 +71,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     String uri = req.uri();
-    String authority = req.getHeader(HttpHeaders.HOST);
+    String authority = ProxyExchange.authorityOf(req);
     String pathAndQuery = uri;
     int scheme = uri.indexOf("://");
     if (scheme > 0 && scheme < 6) {
@@ -73,7 +89,25 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.authority = authority;
     String target = authority;
     Dataplane dp = rt.holder().current();
-    ServiceConfig service = resolver.resolve(dp.snapshot(), authority).orElse(null);
+    ServiceConfig service;
+    int port;
+    if (gateway == null) {
+      service = resolver.resolve(dp.snapshot(), authority).orElse(null);
+      port = HostResolver.portOf(authority, 80);
+    } else {
+      service = dp.snapshot().service(gateway.host()).orElse(null);
+      GatewayServerConfig server = service == null ? null : serverFor(service, authority);
+      port = server == null ? 0 : server.port();
+      if (server == null) {
+        service = null;
+      }
+      String client = req.remoteAddress() == null ? null : req.remoteAddress().hostAddress();
+      if (client != null) {
+        String xff = headers.get("x-forwarded-for");
+        headers.set("x-forwarded-for", xff == null ? client : xff + ", " + client);
+        headers.set("x-envoy-external-address", client);
+      }
+    }
     if (service == null) {
       ex.localReply(404, "no route to " + HostResolver.hostOf(authority), ResponseFlag.NR);
       return;
@@ -83,8 +117,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
     String query = q < 0 ? null : pathAndQuery.substring(q + 1);
     VertxRequestFacts facts = new VertxRequestFacts(req, path, query, authority);
-    RouteMatch match = router.route(service, facts, HostResolver.portOf(authority, 80))
-        .orElse(null);
+    RouteMatch match = router.route(service, facts, port).orElse(null);
     if (match == null) {
       ex.localReply(404, "no route for " + req.method() + " " + path + " on " + service.host(),
           ResponseFlag.NR);
@@ -129,6 +162,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     }
     DestinationConfig dest = dp.nextDestination(route);
     Cluster cluster = dp.cluster(dest.cluster());
+    ex.destinationService = dest.host();
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload());
@@ -141,7 +175,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
-        cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()));
+        cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()),
+        upstreamProtocol(ex, dp, dest, authority));
     boolean mirror = route.mirror() != null && roll(random, route.mirrorPercent());
     long buffer = route.retries().attempts() > 0 || mirror ? rt.limits().retryBufferBytes() : 0;
     ex.forward(plan, buffer, facts);
@@ -150,6 +185,44 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(),
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
+  }
+
+  /**
+   * The gateway server that accepts {@code authority}: one serving its host on the port it
+   * names, else the first serving its host (the gateway may listen on another port than its
+   * servers declare); {@code null} when none serves it.
+   */
+  private static GatewayServerConfig serverFor(ServiceConfig gatewayView, String authority) {
+    String host = HostResolver.hostOf(authority);
+    int port = HostResolver.portOf(authority, -1);
+    GatewayServerConfig first = null;
+    for (GatewayServerConfig s : gatewayView.gatewayServers()) {
+      if (s.protocol().opaque() || !s.serves(host)) {
+        continue;
+      }
+      if (s.port() == port) {
+        return s;
+      }
+      if (first == null) {
+        first = s;
+      }
+    }
+    return first;
+  }
+
+  /**
+   * HTTP/2 (h2c) upstream when the caller spoke HTTP/2 or the destination port is declared
+   * HTTP2 or GRPC; HTTP/1.1 otherwise (Envoy's "use downstream protocol", plus the port's word).
+   */
+  private static HttpVersion upstreamProtocol(ProxyExchange ex, Dataplane dp,
+                                              DestinationConfig dest, String authority) {
+    if (ex.http2()) {
+      return HttpVersion.HTTP_2;
+    }
+    ServiceConfig target = dp.snapshot().service(dest.host()).orElse(null);
+    int port = dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80);
+    return target != null && target.protocolOf(port).http2() ? HttpVersion.HTTP_2
+        : HttpVersion.HTTP_1_1;
   }
 
   private static boolean roll(RandomGenerator random, double percent) {

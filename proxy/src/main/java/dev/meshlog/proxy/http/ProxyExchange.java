@@ -10,6 +10,7 @@ import java.util.UUID;
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.HeaderOps;
 import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.PoolLimits;
 import dev.meshlog.proxy.config.RetryConfig;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
@@ -26,7 +27,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +43,20 @@ final class ProxyExchange {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
 
-  /** Where the exchange forwards to and under which rules. */
+  /**
+   * Where the exchange forwards to and under which rules; {@code protocol} is the upstream's
+   * HTTP version (HTTP/2 means h2c with prior knowledge).
+   */
   record Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries,
               Duration timeout, List<HeaderOps> responseOps, String hashKey, String setCookie,
-              boolean chunked) {}
+              boolean chunked, HttpVersion protocol) {
+
+    Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries, Duration timeout,
+         List<HeaderOps> responseOps, String hashKey, String setCookie, boolean chunked) {
+      this(cluster, uri, headers, retries, timeout, responseOps, hashKey, setCookie, chunked,
+          HttpVersion.HTTP_1_1);
+    }
+  }
 
   private final ProxyRuntime rt;
   private final HttpServerRequest req;
@@ -59,11 +72,14 @@ final class ProxyExchange {
   String destinationService = "unknown";
   String sourceWorkload = "unknown";
 
+  private final boolean grpc;
+  private String grpcStatus;
   private ReplayableBody body;
   private Plan plan;
   private boolean finished;
   private boolean responding;
   private boolean holdsSlot;
+  private boolean closeAfterResponse;
   private CircuitBreaker.Waiter waiter;
   private long routeTimer = -1;
   private long backoffTimer = -1;
@@ -96,7 +112,18 @@ final class ProxyExchange {
     this.direction = direction;
     this.startMillis = rt.clock().millis();
     this.startNanos = System.nanoTime();
+    this.grpc = Grpc.isGrpc(req.headers());
     req.response().closeHandler(v -> onDownstreamClosed());
+  }
+
+  /** Whether the caller speaks HTTP/2 (h2c with prior knowledge or after an Upgrade). */
+  boolean http2() {
+    return req.version() == HttpVersion.HTTP_2;
+  }
+
+  /** Whether the request is a gRPC call. */
+  boolean grpc() {
+    return grpc;
   }
 
   /** The request being proxied. */
@@ -131,17 +158,50 @@ final class ProxyExchange {
     discardRequestBody();
     responding = true;
     HttpServerResponse resp = req.response();
-    resp.setStatusCode(status);
     if (extraHeaders != null) {
       resp.headers().addAll(extraHeaders);
+    }
+    if (http2()) {
+      resp.headers().remove(HttpHeaders.CONNECTION);
     }
     if (requestId != null) {
       resp.putHeader(HeaderRules.REQUEST_ID, requestId);
     }
+    if (grpc && status >= 400) {
+      // A gRPC client reads the outcome from grpc-status: answer "trailers-only", as Envoy does.
+      grpcStatus = Integer.toString(Grpc.forHttpStatus(status));
+      resp.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc")
+          .putHeader(Grpc.STATUS, grpcStatus);
+      if (text != null && !text.isEmpty()) {
+        resp.putHeader(Grpc.MESSAGE, Grpc.encodeMessage(text));
+      }
+      drainConnection(resp);
+      resp.end().onComplete(ar -> finish());
+      return;
+    }
+    resp.setStatusCode(status);
     if (text != null && !text.isEmpty()) {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "text/plain");
     }
+    drainConnection(resp);
     resp.end(text == null ? "" : text).onComplete(ar -> finish());
+  }
+
+  /**
+   * While the proxy drains, asks the caller to go elsewhere: {@code Connection: close} on an
+   * HTTP/1 response, a GOAWAY on an HTTP/2 connection (its streams in flight finish).
+   */
+  private void drainConnection(HttpServerResponse resp) {
+    if (!rt.draining()) {
+      return;
+    }
+    if (http2()) {
+      req.connection().shutdown(rt.limits().idleTimeout());
+    } else {
+      // Vert.x keeps the connection open despite the header: close it once the response is out.
+      resp.putHeader(HttpHeaders.CONNECTION, "close");
+      closeAfterResponse = true;
+    }
   }
 
   private void discardRequestBody() {
@@ -224,14 +284,24 @@ final class ProxyExchange {
     if (a.number > 1) {
       headers.set("x-envoy-attempt-count", Integer.toString(a.number));
     }
+    HostAndPort h2Authority = null;
+    if (plan.protocol() == HttpVersion.HTTP_2) {
+      // HTTP/2 carries the Host as :authority; a host header would be a protocol error.
+      String host = headers.get(HttpHeaders.HOST);
+      headers.remove(HttpHeaders.HOST);
+      h2Authority = host == null ? null : HostAndPort.parseAuthority(host, -1);
+    }
+    HostAndPort authority = h2Authority;
     RequestOptions options = new RequestOptions()
         .setHost(upstream.endpoint().address())
         .setPort(upstream.endpoint().port())
+        .setProtocolVersion(plan.protocol())
         .setMethod(req.method())
         .setURI(plan.uri())
         .setHeaders(headers)
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
-    rt.client().request(options).onComplete(ar -> {
+    PoolLimits limits = plan.cluster().policy().limits();
+    rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {
         conclude(a, AttemptOutcome.connectFailure(), null);
         return;
@@ -242,13 +312,19 @@ final class ProxyExchange {
         return;
       }
       a.request = creq;
+      if (rt.upstreams().countRequest(creq.connection(), limits.maxRequestsPerConnection())) {
+        retireAfterResponse(creq);
+      }
+      if (authority != null) {
+        creq.authority(authority);
+      }
       creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset(), null));
       if (plan.chunked()) {
         creq.setChunked(true);
       }
       creq.response().onComplete(r -> {
         if (r.succeeded()) {
-          conclude(a, AttemptOutcome.response(r.result().statusCode()), r.result());
+          conclude(a, outcomeOf(r.result()), r.result());
         } else {
           conclude(a, AttemptOutcome.reset(), null);
         }
@@ -257,6 +333,36 @@ final class ProxyExchange {
         conclude(a, AttemptOutcome.reset(), null);
       }
     });
+  }
+
+  /**
+   * The connection carried its last request: HTTP/1.1 says so with {@code Connection: close};
+   * an HTTP/2 connection is shut down gracefully once this request's response ended.
+   */
+  private static void retireAfterResponse(HttpClientRequest creq) {
+    if (creq.version() == HttpVersion.HTTP_2) {
+      creq.response().onComplete(r -> {
+        if (r.succeeded()) {
+          r.result().end().onComplete(v -> creq.connection().shutdown());
+        }
+      });
+    } else {
+      creq.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+  }
+
+  private AttemptOutcome outcomeOf(HttpClientResponse response) {
+    if (grpc) {
+      String status = response.headers().get(Grpc.STATUS);
+      if (status != null) {
+        try {
+          return AttemptOutcome.response(response.statusCode(), Integer.parseInt(status.trim()));
+        } catch (NumberFormatException e) {
+          // not a status: judge the response by its HTTP status alone
+        }
+      }
+    }
+    return AttemptOutcome.response(response.statusCode());
   }
 
   private void conclude(Attempt a, AttemptOutcome outcome, HttpClientResponse response) {
@@ -331,7 +437,7 @@ final class ProxyExchange {
     responding = true;
     HttpServerResponse resp = req.response();
     resp.setStatusCode(cresp.statusCode());
-    if (cresp.statusMessage() != null) {
+    if (cresp.statusMessage() != null && !http2()) {
       resp.setStatusMessage(cresp.statusMessage());
     }
     HeaderRules.copyEndToEnd(cresp.headers(), resp.headers());
@@ -344,17 +450,33 @@ final class ProxyExchange {
     }
     int s = cresp.statusCode();
     boolean noBody = req.method() == HttpMethod.HEAD || s == 204 || s == 304 || s < 200;
-    if (!noBody && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+    if (!noBody && !http2() && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
     }
+    drainConnection(resp);
     cresp.exceptionHandler(t -> { });
-    cresp.pipe().endOnFailure(false).to(resp).onComplete(ar -> {
-      if (ar.failed() && !finished) {
-        flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
-        resp.reset();
-        cresp.request().reset();
+    // The pipe leaves the end to us: trailers (gRPC's status) go out with it.
+    cresp.pipe().endOnSuccess(false).endOnFailure(false).to(resp).onComplete(ar -> {
+      if (ar.failed()) {
+        if (!finished) {
+          flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
+          resp.reset();
+          cresp.request().reset();
+        }
+        finish();
+        return;
       }
-      finish();
+      MultiMap trailers = cresp.trailers();
+      if (!trailers.isEmpty()) {
+        HeaderRules.copyEndToEnd(trailers, resp.trailers());
+      }
+      grpcStatus = Grpc.status(cresp.headers(), trailers);
+      resp.end().onComplete(end -> {
+        if (end.failed() && !finished) {
+          flags.add(ResponseFlag.DC);
+        }
+        finish();
+      });
     });
   }
 
@@ -424,6 +546,9 @@ final class ProxyExchange {
     }
     finished = true;
     cancelTimers();
+    if (closeAfterResponse) {
+      req.connection().close();
+    }
     if (holdsSlot) {
       holdsSlot = false;
       plan.cluster().breaker().release();
@@ -432,17 +557,39 @@ final class ProxyExchange {
     int status = resp.headWritten() ? resp.getStatusCode() : 0;
     try {
       rt.accessLog().log(new AccessLogEntry(java.time.Instant.ofEpochMilli(startMillis), direction,
-          req.method().name(), req.uri(), req.version() == null ? "HTTP/1.1"
-              : req.version().alpnName().toUpperCase(java.util.Locale.ROOT),
+          req.method().name(), req.uri(), protocolName(req.version()),
           status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
           (System.nanoTime() - startNanos) / 1_000_000, upstreamServiceMillis, requestId,
           authority, req.getHeader(HttpHeaders.USER_AGENT),
           lastUpstream == null ? null : lastUpstream.endpoint().hostPort(),
           plan == null ? null : plan.cluster().key().toString(), route, attempts, sourceWorkload,
-          destinationService));
+          destinationService, grpcStatus));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
     }
+  }
+
+  /** The request's authority: its Host header, or HTTP/2's {@code :authority}. */
+  static String authorityOf(HttpServerRequest req) {
+    String host = req.getHeader(HttpHeaders.HOST);
+    if (host != null || req.version() != HttpVersion.HTTP_2) {
+      return host;
+    }
+    HostAndPort a = req.authority();
+    return a == null ? null : a.port() < 0 ? a.host() : a.host() + ":" + a.port();
+  }
+
+  /** The protocol as Envoy's access log prints it. */
+  static String protocolName(HttpVersion version) {
+    if (version == null) {
+      return "HTTP/1.1";
+    }
+    return switch (version) {
+      case HTTP_1_0 -> "HTTP/1.0";
+      case HTTP_1_1 -> "HTTP/1.1";
+      case HTTP_2 -> "HTTP/2";
+      default -> version.name();
+    };
   }
 
   /** A cookie value for consistent hashing when the caller has none yet. */

@@ -2,6 +2,7 @@ package dev.meshlog.proxy.http;
 
 import java.time.Clock;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -24,10 +25,21 @@ import io.vertx.core.http.HttpClient;
  * @param accessLog receives one entry per request
  * @param limits limits on clients and buffers
  * @param domain the cluster's DNS domain, e.g. {@code cluster.local}
+ * @param drain set when the proxy drains: responses then ask callers to reconnect elsewhere
+ * @param upstreams the pools per idle timeout, around {@code client}
  */
 public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
                            Supplier<RandomGenerator> random, AccessLog accessLog,
-                           ListenerLimits limits, String domain) {
+                           ListenerLimits limits, String domain, AtomicBoolean drain,
+                           UpstreamClients upstreams) {
+
+  /** A runtime that is not draining, with pools of 64 connections per endpoint around {@code client}. */
+  public ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
+                      Supplier<RandomGenerator> random, AccessLog accessLog,
+                      ListenerLimits limits, String domain) {
+    this(vertx, client, holder, clock, random, accessLog, limits, domain, new AtomicBoolean(),
+        new UpstreamClients(vertx, client, 64));
+  }
 
   public ProxyRuntime {
     Objects.requireNonNull(vertx, "vertx");
@@ -38,6 +50,13 @@ public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder
     Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(limits, "limits");
     domain = domain == null || domain.isEmpty() ? "cluster.local" : domain;
+    Objects.requireNonNull(drain, "drain");
+    Objects.requireNonNull(upstreams, "upstreams");
+  }
+
+  /** Whether the proxy is draining (shutting down after its grace period). */
+  public boolean draining() {
+    return drain.get();
   }
 
   /** The proxy this runtime serves. */

@@ -1,2 +1,2 @@
-/** The Vert.x listeners: outbound and inbound forwarding with routing, retries, timeouts, faults, mirroring, access logs. */
+/** The Vert.x HTTP listeners (HTTP/1.1 and h2c): outbound, inbound and gateway forwarding with routing, retries, timeouts, faults, mirroring, gRPC trailers, upstream pools and access logs. */
 package dev.meshlog.proxy.http;

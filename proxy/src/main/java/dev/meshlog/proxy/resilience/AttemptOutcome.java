@@ -5,8 +5,15 @@ package dev.meshlog.proxy.resilience;
  *
  * @param kind whether a response came, and if not, why
  * @param status the response status, or 0 without a response
+ * @param grpcStatus the grpc-status among the response's headers (a gRPC "trailers-only"
+ *     answer), or -1
  */
-public record AttemptOutcome(Kind kind, int status) {
+public record AttemptOutcome(Kind kind, int status, int grpcStatus) {
+
+  /** An outcome without a gRPC status. */
+  public AttemptOutcome(Kind kind, int status) {
+    this(kind, status, -1);
+  }
 
   /** How a try ended. */
   public enum Kind {
@@ -23,6 +30,11 @@ public record AttemptOutcome(Kind kind, int status) {
   /** A response with {@code status}. */
   public static AttemptOutcome response(int status) {
     return new AttemptOutcome(Kind.RESPONSE, status);
+  }
+
+  /** A response with {@code status} whose headers carry grpc-status {@code grpcStatus}. */
+  public static AttemptOutcome response(int status, int grpcStatus) {
+    return new AttemptOutcome(Kind.RESPONSE, status, grpcStatus);
   }
 
   /** A connect failure. */

@@ -23,6 +23,13 @@ public final class RetryPlan {
           && on.contains(RetryOn.CONNECT_FAILURE);
     }
     int s = outcome.status();
+    if (outcome.grpcStatus() > 0) {
+      for (RetryOn r : on) {
+        if (r.grpcStatus() == outcome.grpcStatus()) {
+          return true;
+        }
+      }
+    }
     return (on.contains(RetryOn.FIVE_XX) && s >= 500)
         || (on.contains(RetryOn.GATEWAY_ERROR) && (s == 502 || s == 503 || s == 504))
         || (on.contains(RetryOn.RETRIABLE_4XX) && s == 409)

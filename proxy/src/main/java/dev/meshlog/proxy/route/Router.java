@@ -10,15 +10,27 @@ import dev.meshlog.proxy.config.StringMatcher;
 
 /**
  * Chooses a request's route with VirtualService semantics: routes in order, the first with a
- * satisfied match wins; a match holds when all of its conditions do.
+ * satisfied match wins; a match holds when all of its conditions do. A sidecar's router uses
+ * the matches bound to the mesh; a gateway's, those bound to the gateway, of routes whose
+ * VirtualService hosts match the request's Host.
  */
 public final class Router {
 
   private final Map<String, String> sourceLabels;
+  private final String gateway;
 
-  /** A router for a proxy whose workload carries {@code sourceLabels} (app, version, ...). */
+  /** A router for a sidecar whose workload carries {@code sourceLabels} (app, version, ...). */
   public Router(Map<String, String> sourceLabels) {
+    this(sourceLabels, null);
+  }
+
+  /**
+   * A router for gateway {@code gateway} ({@code namespace/name}), or for a sidecar when it is
+   * {@code null}.
+   */
+  public Router(Map<String, String> sourceLabels, String gateway) {
     this.sourceLabels = Map.copyOf(sourceLabels);
+    this.gateway = gateway;
   }
 
   /**
@@ -27,7 +39,11 @@ public final class Router {
    * @param port the destination port the app called
    */
   public Optional<RouteMatch> route(ServiceConfig service, RequestFacts request, int port) {
-    for (RouteConfig r : service.effectiveRoutes()) {
+    String host = gateway == null ? null : HostResolver.hostOf(request.authority());
+    for (RouteConfig r : gateway == null ? service.effectiveRoutes() : service.routes()) {
+      if (host != null && !r.servesHost(host)) {
+        continue;
+      }
       if (r.matches().isEmpty()) {
         return Optional.of(new RouteMatch(service, r, MatchConfig.ANY));
       }
@@ -42,7 +58,7 @@ public final class Router {
 
   /** Whether every condition of {@code m} holds for {@code request} on {@code port}. */
   public boolean matches(MatchConfig m, RequestFacts request, int port) {
-    if (!m.appliesToMesh()) {
+    if (gateway == null ? !m.appliesToMesh() : !m.appliesToGateway(gateway)) {
       return false;
     }
     if (m.port() != null && m.port() != port) {

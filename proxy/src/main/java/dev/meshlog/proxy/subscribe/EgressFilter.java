@@ -18,6 +18,25 @@ public final class EgressFilter {
     this.ownNamespace = ownNamespace;
   }
 
+  /**
+   * The exact hosts the patterns name, when none has a wildcard host; empty when the patterns
+   * may match hosts not known in advance (or there are none: every host).
+   */
+  public java.util.Optional<java.util.Set<String>> exactHosts() {
+    if (patterns.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    java.util.Set<String> hosts = new java.util.TreeSet<>();
+    for (String p : patterns) {
+      String dns = p.substring(p.indexOf('/') + 1).toLowerCase(java.util.Locale.ROOT);
+      if (dns.contains("*")) {
+        return java.util.Optional.empty();
+      }
+      hosts.add(dns);
+    }
+    return java.util.Optional.of(hosts);
+  }
+
   /** Whether the proxy needs {@code host} of {@code namespace}. */
   public boolean wants(String host, String namespace) {
     if (patterns.isEmpty()) {

@@ -3,14 +3,18 @@ package dev.meshlog.proxy.subscribe;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.events.registry.Health;
 import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.NamedPort;
 import dev.meshlog.events.registry.Origin;
+import dev.meshlog.events.registry.Protocol;
 import dev.meshlog.events.registry.RegistrationState;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.schemas.Topic;
 import org.apache.kafka.clients.producer.Producer;
@@ -35,6 +39,7 @@ public final class Registrar implements AutoCloseable {
   private final Duration lease;
   private final Clock clock;
   private final Instant registeredAt;
+  private final List<NamedPort> ports;
   private final ScheduledExecutorService heartbeats;
   private volatile Health health = Health.HEALTHY;
 
@@ -47,6 +52,19 @@ public final class Registrar implements AutoCloseable {
   public Registrar(Producer<byte[], byte[]> producer, Topic<String, InstanceRegistration> topic,
                    ProxyIdentity identity, String address, int inboundPort, Duration lease,
                    Clock clock) {
+    this(producer, topic, identity, address, inboundPort, List.of(), lease, clock);
+  }
+
+  /**
+   * A registrar of an instance whose service has {@code servicePorts} (with their protocols:
+   * they become the view's ports, and TCP ones are reached through this proxy's tunnel).
+   */
+  public Registrar(Producer<byte[], byte[]> producer, Topic<String, InstanceRegistration> topic,
+                   ProxyIdentity identity, String address, int inboundPort,
+                   List<PortConfig> servicePorts, Duration lease, Clock clock) {
+    this.ports = servicePorts.stream().map(p -> NamedPort.newBuilder().setName(p.name())
+        .setNumber(p.number()).setProtocol(Protocol.valueOf(p.protocol().name())).build())
+        .toList();
     this.producer = producer;
     this.topic = topic;
     this.identity = identity;
@@ -71,7 +89,7 @@ public final class Registrar implements AutoCloseable {
   public InstanceRegistration registration(RegistrationState state) {
     return InstanceRegistration.newBuilder().setInstanceId(identity.proxyId())
         .setService(identity.service()).setNamespace(identity.namespace()).setAddress(address)
-        .setPort(port).setLabels(identity.labels()).setRegion(identity.region())
+        .setPort(port).setPorts(ports).setLabels(identity.labels()).setRegion(identity.region())
         .setZone(identity.zone()).setCluster(identity.cluster())
         .setServiceAccount(identity.serviceAccount()).setHealth(health).setState(state)
         .setOrigin(Origin.PROXY).setLeaseDurationMillis(lease.toMillis())

@@ -28,13 +28,21 @@ public final class StatusReporter {
   private final ProxyIdentity identity;
   private final Clock clock;
   private final Instant startedAt;
+  private final ProxyKind kind;
 
-  /** A reporter for {@code identity}, sending with {@code producer} to {@code topic}. */
+  /** A reporter for sidecar {@code identity}, sending with {@code producer} to {@code topic}. */
   public StatusReporter(Producer<byte[], byte[]> producer, Topic<String, ProxyStatus> topic,
                         ProxyIdentity identity, Clock clock) {
+    this(producer, topic, identity, ProxyKind.SIDECAR, clock);
+  }
+
+  /** A reporter for a proxy of {@code kind} (SIDECAR or GATEWAY). */
+  public StatusReporter(Producer<byte[], byte[]> producer, Topic<String, ProxyStatus> topic,
+                        ProxyIdentity identity, ProxyKind kind, Clock clock) {
     this.producer = producer;
     this.topic = topic;
     this.identity = identity;
+    this.kind = kind;
     this.clock = clock;
     this.startedAt = Instant.ofEpochMilli(clock.millis());
   }
@@ -43,7 +51,7 @@ public final class StatusReporter {
   public ProxyStatus status(ProxyState state, List<ViewAck> acks) {
     return ProxyStatus.newBuilder().setProxyId(identity.proxyId()).setService(identity.service())
         .setNamespace(identity.namespace()).setWorkloadVersion(identity.version())
-        .setCluster(identity.cluster()).setZone(identity.zone()).setKind(ProxyKind.SIDECAR)
+        .setCluster(identity.cluster()).setZone(identity.zone()).setKind(kind)
         .setState(state).setViews(acks).setStartedAt(startedAt)
         .setReportedAt(Instant.ofEpochMilli(clock.millis())).build();
   }

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.status.ProxyState;
@@ -27,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * Reads {@code mesh.discovery.views} on its own thread (never an event loop): it first loads the
  * last good views from disk, then replays the compacted topic from the beginning and follows it,
  * applying each poll's views as one batch, saving the result to disk and reporting ACK/NACK.
- * While Kafka is unreachable the proxy keeps serving what it has.
+ * It reads only the partitions it needs: first the one of the proxy's own view; then, if that
+ * view names exact egress hosts (or the proxy is a gateway), the partitions of those hosts,
+ * re-assigning as they change; otherwise all of them. While Kafka is unreachable the proxy
+ * keeps serving what it has.
  */
 public final class ViewSubscriber implements AutoCloseable {
 
@@ -44,6 +49,8 @@ public final class ViewSubscriber implements AutoCloseable {
   private volatile boolean loadedFromDisk;
   private boolean restored;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private volatile Set<Integer> assignedPartitions = Set.of();
+  private final Set<String> hostsReceived = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * A subscriber; call {@link #start()}.
@@ -124,7 +131,10 @@ public final class ViewSubscriber implements AutoCloseable {
       if (closed) {
         return;
       }
+      // Partitions read and where they ended when assigned; null until the topic is known.
       Map<TopicPartition, Long> end = null;
+      ViewPartitions partitions = null;
+      boolean ownCaughtUp = false;
       while (!closed) {
         try {
           if (end == null) {
@@ -134,11 +144,11 @@ public final class ViewSubscriber implements AutoCloseable {
               pause(Duration.ofMillis(500));
               continue;
             }
-            List<TopicPartition> tps = parts.stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            end = c.endOffsets(tps, Duration.ofSeconds(5));
+            partitions = new ViewPartitions(topic, parts.size());
+            // First the partition of the proxy's own view: it says which others are needed.
+            end = new HashMap<>();
+            ownCaughtUp = false;
+            assign(c, end, Set.of(partitions.of(applier.ownHost())), partitions);
           }
           ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));
           if (!records.isEmpty()) {
@@ -147,10 +157,21 @@ public final class ViewSubscriber implements AutoCloseable {
               save();
             }
           }
-          if (!caughtUp && reachedEnd(c, end)) {
-            caughtUp = true;
-            dirty = true;
-            LOG.info("views caught up: {}", applier.appliedViews().keySet());
+          if (!ownCaughtUp) {
+            ownCaughtUp = reachedEnd(c, end);
+          }
+          if (ownCaughtUp) {
+            Set<Integer> wanted = applier.neededHosts().map(partitions::of)
+                .orElseGet(partitions::all);
+            wanted.add(partitions.of(applier.ownHost()));
+            if (!wanted.equals(assignedPartitions)) {
+              assign(c, end, wanted, partitions);
+            } else if (!caughtUp && reachedEnd(c, end)) {
+              caughtUp = true;
+              dirty = true;
+              LOG.info("views caught up on partitions {}: {}", wanted,
+                  applier.appliedViews().keySet());
+            }
           }
           List<ViewAck> acks = applier.acks();
           if (reporter != null && (dirty || !acks.equals(reported))) {
@@ -164,7 +185,10 @@ public final class ViewSubscriber implements AutoCloseable {
             break;
           }
           LOG.warn("view subscription: {}", e.toString());
-          end = e instanceof org.apache.kafka.common.errors.TimeoutException ? end : null;
+          if (!(e instanceof org.apache.kafka.common.errors.TimeoutException)) {
+            end = null;
+            assignedPartitions = Set.of();
+          }
         }
       }
     } catch (WakeupException e) {
@@ -172,6 +196,46 @@ public final class ViewSubscriber implements AutoCloseable {
     } finally {
       consumer = null;
     }
+  }
+
+  /**
+   * Reads exactly {@code wanted}: new partitions from their beginning (the topic is compacted),
+   * kept ones from where they were; hosts of dropped partitions are forgotten.
+   */
+  private void assign(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> end,
+                      Set<Integer> wanted, ViewPartitions partitions) {
+    Set<Integer> before = assignedPartitions;
+    List<TopicPartition> tps = wanted.stream().sorted()
+        .map(p -> new TopicPartition(topic.name(), p)).toList();
+    List<TopicPartition> added = tps.stream().filter(tp -> !before.contains(tp.partition()))
+        .toList();
+    c.assign(tps);
+    if (!added.isEmpty()) {
+      c.seekToBeginning(added);
+      end.putAll(c.endOffsets(added, Duration.ofSeconds(5)));
+    }
+    end.keySet().removeIf(tp -> !wanted.contains(tp.partition()));
+    assignedPartitions = Set.copyOf(wanted);
+    Set<String> dropped = new java.util.TreeSet<>();
+    for (String host : applier.knownHosts()) {
+      if (!wanted.contains(partitions.of(host))) {
+        dropped.add(host);
+      }
+    }
+    if (applier.forget(dropped) && store != null) {
+      save();
+    }
+    LOG.info("reading views from partitions {} of {}", wanted, topic.name());
+  }
+
+  /** The partitions of the views topic being read now. */
+  public Set<Integer> assignedPartitions() {
+    return assignedPartitions;
+  }
+
+  /** Every host a view record was received for since start (for tests and debugging). */
+  public Set<String> hostsReceived() {
+    return java.util.Collections.unmodifiableSet(hostsReceived);
   }
 
   private void pause(Duration d) {
@@ -197,6 +261,7 @@ public final class ViewSubscriber implements AutoCloseable {
       if (host == null) {
         continue;
       }
+      hostsReceived.add(host);
       try {
         batch.add(new AbstractMap.SimpleEntry<>(host,
             r.value() == null ? null : topic.deserializeValue(r.value())));

@@ -26,7 +26,8 @@ class MeshMetricsTest {
     m.log(entry("outbound", 503, Set.of(ResponseFlag.UO), 4));
 
     assertThat(m.scrape()).contains("istio_requests_total{destination_service="
-        + "\"reviews.default.svc.cluster.local\",reporter=\"source\",response_code=\"503\","
+        + "\"reviews.default.svc.cluster.local\",grpc_response_status=\"\",reporter=\"source\","
+        + "response_code=\"503\","
         + "response_flags=\"UO\",source_workload=\"productpage-v1\"} 2");
   }
 
@@ -42,5 +43,32 @@ class MeshMetricsTest {
         .containsPattern("le=\"10\\.0\"[^\\n]*} 1")
         .contains("reporter=\"destination\"")
         .contains("istio_request_duration_milliseconds_sum{");
+  }
+
+  @Test
+  void labelsGrpcCallsWithTheirGrpcStatus() {
+    MeshMetrics m = new MeshMetrics();
+
+    m.log(new AccessLogEntry(Instant.EPOCH, "inbound", "POST", "/reviews.Reviews/Get", "HTTP/2",
+        200, Set.of(), 0, 0, 2, 1, "id", "reviews", null, null, null, null, 1, "productpage-v1",
+        "reviews.default.svc.cluster.local", "14"));
+
+    assertThat(m.scrape()).containsPattern(
+        "istio_requests_total\\{[^}]*grpc_response_status=\"14\"[^}]*response_code=\"200\"[^}]*} 1");
+  }
+
+  @Test
+  void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNames() {
+    MeshMetrics m = new MeshMetrics();
+
+    m.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(), 8, 14, 3,
+        -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
+        "productpage-v1", "db.default.svc.cluster.local"));
+
+    assertThat(m.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*reporter=\"source\"[^}]*} 1")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .doesNotContain("istio_requests_total{");
   }
 }

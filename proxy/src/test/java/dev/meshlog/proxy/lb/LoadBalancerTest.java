@@ -37,6 +37,50 @@ class LoadBalancerTest {
     assertThat(picks).containsExactly(u.get(0), u.get(1), u.get(2), u.get(0), u.get(1), u.get(2));
   }
 
+  private static List<Upstream> weighted(int... weights) {
+    List<Upstream> list = new ArrayList<>();
+    for (int i = 0; i < weights.length; i++) {
+      list.add(new Upstream(new EndpointConfig(null, "10.0.0." + (i + 1), 8080, Map.of(), "", "",
+          "", true, weights[i]), i, 0, new EndpointStats()));
+    }
+    return list;
+  }
+
+  @Test
+  void roundRobinGivesEachEndpointItsWeightsShareInterleaved() {
+    List<Upstream> u = weighted(3, 1);
+    RoundRobin rr = new RoundRobin(true);
+
+    List<Upstream> picks = IntStream.range(0, 400).mapToObj(i -> rr.choose(u, ctx(null))).toList();
+
+    assertThat(picks.stream().filter(p -> p == u.get(0)).count()).isEqualTo(300);
+    assertThat(picks.subList(0, 4)).containsExactly(u.get(0), u.get(0), u.get(1), u.get(0));
+  }
+
+  @Test
+  void weightedRoundRobinSharesAmongTheUsableCandidatesOnly() {
+    List<Upstream> u = weighted(1, 2, 5);
+    RoundRobin rr = new RoundRobin(true);
+    List<Upstream> usable = List.of(u.get(0), u.get(1));
+
+    List<Upstream> picks = IntStream.range(0, 30).mapToObj(i -> rr.choose(usable, ctx(null)))
+        .toList();
+
+    assertThat(picks.stream().filter(p -> p == u.get(1)).count()).isEqualTo(20);
+    assertThat(picks).doesNotContain(u.get(2));
+  }
+
+  @Test
+  void randomPicksInProportionToEndpointWeights() {
+    List<Upstream> u = weighted(1, 9);
+    RandomChoice random = new RandomChoice(true);
+    PickContext c = ctx(null);
+
+    long heavy = IntStream.range(0, 10_000).filter(i -> random.choose(u, c) == u.get(1)).count();
+
+    assertThat(heavy).isBetween(8_800L, 9_200L);
+  }
+
   @Test
   void leastRequestNeverPicksTheBusierOfTwo() {
     List<Upstream> u = upstreams(2);

@@ -39,6 +39,15 @@ class RetryPlanTest {
   }
 
   @Test
+  void unavailableRetriesATrailersOnlyGrpcUnavailableButNotOtherGrpcErrors() {
+    RetryConfig c = on(RetryOn.GRPC_UNAVAILABLE);
+
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.response(200, 14))).isTrue();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.response(200, 5))).isFalse();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.response(200))).isFalse();
+  }
+
+  @Test
   void connectFailureRetriesOnlyConnectFailures() {
     RetryConfig c = on(RetryOn.CONNECT_FAILURE);
 

@@ -29,7 +29,8 @@ class RouterTest {
   }
 
   private static ServiceConfig service(RouteConfig... routes) {
-    return new ServiceConfig(HOST, "reviews", "default", 1, List.of(9080), List.of(), null,
+    return new ServiceConfig(HOST, "reviews", "default", 1, List.of(dev.meshlog.proxy.config.PortConfig.of(9080,
+        dev.meshlog.proxy.config.PortConfig.Protocol.HTTP)), List.of(), null,
         Map.of(), List.of(routes), List.of());
   }
 
@@ -152,5 +153,28 @@ class RouterTest {
 
     assertThat(m).get().extracting(x -> x.route().destinations().get(0).cluster().subset())
         .isNull();
+  }
+
+  @Test
+  void aGatewayRouterTakesRoutesForTheHostWithMatchesBoundToItsGateway() {
+    Router gateway = new Router(Map.of(), "default/gw");
+    MatchConfig otherGateway = new MatchConfig("", null, null, null, null, Map.of(), Map.of(),
+        Map.of(), Map.of(), null, false, List.of("ops/other"));
+    RouteConfig forOther = new RouteConfig("other", List.of(otherGateway),
+        List.of(DestinationConfig.to(HOST, null)), null, null, null, null, null, null, null,
+        null, 0, null, null, List.of("shop.example.com"));
+    RouteConfig api = new RouteConfig("api", List.of(), List.of(DestinationConfig.to(HOST, null)),
+        null, null, null, null, null, null, null, null, 0, null, null, List.of("api.example.com"));
+    RouteConfig shop = new RouteConfig("shop", List.of(), List.of(DestinationConfig.to(HOST,
+        null)), null, null, null, null, null, null, null, null, 0, null, null,
+        List.of("*.example.com"));
+    ServiceConfig view = service(forOther, api, shop);
+
+    assertThat(gateway.route(view, SimpleRequest.get("shop.example.com:8080", "/"),
+        80).map(x -> x.route().name())).contains("shop");
+    assertThat(gateway.route(view, SimpleRequest.get("api.example.com", "/"), 80)
+        .map(x -> x.route().name())).contains("api");
+    assertThat(gateway.route(view, SimpleRequest.get("example.org", "/"), 80))
+        .isEmpty();
   }
 }

@@ -74,7 +74,7 @@ class KafkaConfigIT {
   @BeforeEach
   void createTopics() throws Exception {
     MeshTopics d = MeshTopics.DEFAULT;
-    topics = new MeshTopics(renamed(d.views(), 3), renamed(d.status(), 1),
+    topics = new MeshTopics(renamed(d.views(), 6), renamed(d.status(), 1),
         renamed(d.registry(), 1));
     try (Admin admin = kafka.admin()) {
       admin.createTopics(List.of(topics.views().newTopic((short) 1),
@@ -213,6 +213,83 @@ class KafkaConfigIT {
     assertThat(offline.loadedFromDisk()).isTrue();
     assertThat(second.snapshot().versions()).containsEntry(host("reviews"), 5L);
     assertThat(offline.caughtUp()).isFalse();
+  }
+
+  /** The first services {@code svc0, svc1, ...} whose views live on partitions unlike {@code taken}'s. */
+  private static List<String> servicesOnOtherPartitions(ViewPartitions partitions, int count,
+                                                        java.util.Set<Integer> taken) {
+    java.util.Set<Integer> used = new java.util.TreeSet<>(taken);
+    List<String> out = new ArrayList<>();
+    for (int i = 0; out.size() < count; i++) {
+      int p = partitions.of(host("svc" + i));
+      if (used.add(p)) {
+        out.add("svc" + i);
+      }
+    }
+    return out;
+  }
+
+  private static ServiceView simple(String service, long version) {
+    return view(service).setVersion(version).setEndpoints(List.of(Endpoint.newBuilder()
+        .setInstanceId(service + "-1").setAddress("127.0.0.1").setPort(9001)
+        .setHealth(EndpointHealth.HEALTHY).build())).build();
+  }
+
+  private static ServiceView productpage(long version, String... egress) {
+    return view("productpage").setVersion(version).setEgressHosts(java.util.Arrays.stream(egress)
+        .map(s -> "./" + host(s)).toList()).build();
+  }
+
+  @Test
+  void readsOnlyThePartitionsOfItsEgressHostsAndFollowsChangesToThem() throws Exception {
+    ViewPartitions partitions = new ViewPartitions(topics.views(), topics.views().partitions());
+    List<String> others = servicesOnOtherPartitions(partitions, 3,
+        java.util.Set.of(partitions.of(host("productpage"))));
+    String reviews = others.get(0);
+    String ratings = others.get(1);
+    String details = others.get(2);
+    publish(simple(ratings, 1));
+    publish(simple(details, 1));
+    publish(simple(reviews, 1));
+    publish(productpage(1, reviews));
+    SnapshotHolder holder = holder();
+
+    ViewSubscriber subscriber = subscriber(holder, kafka.bootstrapServers(), null);
+
+    await().atMost(Duration.ofSeconds(20)).until(subscriber::caughtUp);
+    assertThat(holder.snapshot().services().keySet())
+        .containsExactlyInAnyOrder(host("productpage"), host(reviews));
+    assertThat(subscriber.assignedPartitions()).containsExactlyInAnyOrderElementsOf(
+        partitions.of(List.of(host("productpage"), host(reviews))));
+    assertThat(subscriber.hostsReceived()).doesNotContain(host(ratings), host(details));
+
+    publish(productpage(2, reviews, details));
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> holder.snapshot().services()
+        .containsKey(host(details)));
+    assertThat(subscriber.assignedPartitions()).contains(partitions.of(host(details)));
+    publish(simple(ratings, 2));
+    publish(simple(reviews, 2));
+    await().atMost(Duration.ofSeconds(20)).until(() -> holder.snapshot().versions()
+        .get(host(reviews)) == 2L);
+    assertThat(subscriber.hostsReceived()).doesNotContain(host(ratings));
+  }
+
+  @Test
+  void readsEveryPartitionWhenItsOwnViewNamesNoEgressHosts() throws Exception {
+    ViewPartitions partitions = new ViewPartitions(topics.views(), topics.views().partitions());
+    List<String> others = servicesOnOtherPartitions(partitions, 2,
+        java.util.Set.of(partitions.of(host("productpage"))));
+    publish(simple(others.get(0), 1));
+    publish(simple(others.get(1), 1));
+    SnapshotHolder holder = holder();
+
+    ViewSubscriber subscriber = subscriber(holder, kafka.bootstrapServers(), null);
+
+    await().atMost(Duration.ofSeconds(20)).until(subscriber::caughtUp);
+    assertThat(subscriber.assignedPartitions()).isEqualTo(partitions.all());
+    assertThat(holder.snapshot().services()).containsKeys(host(others.get(0)),
+        host(others.get(1)));
   }
 
   @Test

@@ -139,4 +139,49 @@ class ViewApplierTest {
     assertThat(apply(List.of(e(reviews(1, "v1"))))).isFalse();
     assertThat(holder.current()).isSameAs(before);
   }
+
+  @Test
+  void needsEveryHostUntilItsOwnViewNamesExactEgressHosts() {
+    assertThat(applier.neededHosts()).isEmpty();
+
+    apply(List.of(e(view("productpage").setEgressHosts(List.of("./" + host("reviews"),
+        "*/" + host("ratings"))).build())));
+    assertThat(applier.neededHosts()).contains(java.util.Set.of(host("productpage"),
+        host("reviews"), host("ratings")));
+
+    apply(List.of(e(view("productpage").setVersion(2).setEgressHosts(List.of("./*")).build())));
+    assertThat(applier.neededHosts()).isEmpty();
+  }
+
+  @Test
+  void aGatewayNeedsItsViewAndTheHostsItsRoutesLeadTo() {
+    SnapshotHolder gw = new SnapshotHolder(ProxySnapshot.empty(),
+        ProxyIdentity.of("ingress", "default", "", "zone-a", "c1"), clock);
+    ViewApplier gateway = ViewApplier.forGateway(gw, "gateway.ingress.default", "default", clock);
+    ServiceView gatewayView = ServiceView.newBuilder(view("ingress").build())
+        .setHost("gateway.ingress.default")
+        .setHttpRoutes(List.of(route("r", List.of(), to("productpage", null, 100)).build()))
+        .build();
+    ServiceView productpage = view("productpage")
+        .setHttpRoutes(List.of(route("p", List.of(), to("details", null, 100)).build())).build();
+
+    assertThat(gateway.neededHosts()).contains(java.util.Set.of("gateway.ingress.default"));
+    gateway.apply(new ArrayList<>(List.of(e(gatewayView), e(productpage),
+        e(view("details").build()), e(view("ratings").build()))));
+
+    assertThat(gateway.neededHosts()).contains(java.util.Set.of("gateway.ingress.default",
+        host("productpage"), host("details")));
+    assertThat(gw.snapshot().versions()).containsOnlyKeys("gateway.ingress.default",
+        host("productpage"), host("details"));
+  }
+
+  @Test
+  void forgetsHostsWhosePartitionsAreNoLongerRead() {
+    apply(List.of(e(reviews(1, "v1")), e(view("ratings").build())));
+
+    applier.forget(java.util.Set.of(host("ratings")));
+
+    assertThat(holder.snapshot().versions()).containsOnlyKeys(host("reviews"));
+    assertThat(applier.acks()).extracting(ViewAck::getHost).containsExactly(host("reviews"));
+  }
 }

@@ -1,0 +1,241 @@
+package dev.meshlog.proxy.tcp;
+
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
+
+import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.cluster.Dataplane;
+import dev.meshlog.proxy.config.DestinationConfig;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.PortConfig;
+import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.config.TcpRouteConfig;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.HeaderRules;
+import dev.meshlog.proxy.http.ProxyRuntime;
+import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.proxy.lb.PickContext;
+import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.resilience.AttemptOutcome;
+import dev.meshlog.proxy.resilience.CircuitBreaker;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection the local app opened to a TCP destination, relayed to an endpoint: the tcp
+ * route's weighted split picks the destination, its cluster's balancer picks the endpoint
+ * (healthy, not ejected, closest locality), {@code maxConnections} bounds the connections, and
+ * a failed connect is tried again at another endpoint (up to {@value #MAX_CONNECT_ATTEMPTS}
+ * tries). A mesh endpoint is reached through its sidecar's inbound port with an HTTP/1.1
+ * {@code CONNECT host:port} tunnel; a ServiceEntry endpoint directly.
+ */
+final class OutboundTcp {
+
+  /** Tries to connect before giving up on a connection (flag UF). */
+  static final int MAX_CONNECT_ATTEMPTS = 3;
+  /** Prefix of the instance ids config-service gives ServiceEntry endpoints (no sidecar). */
+  static final String SERVICE_ENTRY_PREFIX = "ServiceEntry/";
+
+  private static final Logger LOG = LoggerFactory.getLogger(OutboundTcp.class);
+
+  private final ProxyRuntime rt;
+  private final NetClient net;
+  private final NetSocket downstream;
+  private final TcpTarget target;
+  private final Context context;
+  private final long startMillis;
+  private final long startNanos = System.nanoTime();
+  private final Set<ResponseFlag> flags = EnumSet.noneOf(ResponseFlag.class);
+  private Cluster cluster;
+  private ServiceConfig destination;
+  private int destinationPort;
+  private Upstream upstream;
+  private int attempts;
+  private boolean holdsSlot;
+  private boolean downstreamClosed;
+  private boolean finished;
+  private CircuitBreaker.Waiter waiter;
+  private Relay relay;
+
+  private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+    this.rt = rt;
+    this.net = net;
+    this.downstream = downstream;
+    this.target = target;
+    this.context = Vertx.currentContext();
+    this.startMillis = rt.clock().millis();
+  }
+
+  /** Relays a connection the app opened to {@code target}; runs on its event loop. */
+  static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+    downstream.pause();
+    new OutboundTcp(rt, net, downstream, target).start();
+  }
+
+  private void start() {
+    downstream.closeHandler(v -> {
+      downstreamClosed = true;
+      if (relay == null) {
+        flags.add(ResponseFlag.DC);
+        abandon();
+      }
+    });
+    Dataplane dp = rt.holder().current();
+    ServiceConfig service = dp.snapshot().service(target.host()).orElse(null);
+    if (service == null) {
+      fail(ResponseFlag.NR);
+      return;
+    }
+    TcpRouteConfig route = service.tcpRoute(target.port());
+    DestinationConfig dest = dp.nextDestination(route);
+    cluster = dp.cluster(dest.cluster());
+    destination = dp.snapshot().service(dest.host()).orElse(service);
+    destinationPort = dest.port() != null ? dest.port() : target.port();
+    if (cluster == null) {
+      fail(ResponseFlag.NR);
+      return;
+    }
+    CircuitBreaker breaker = cluster.breaker();
+    waiter = () -> context.runOnContext(v -> {
+      if (finished) {
+        breaker.release();
+        return;
+      }
+      holdsSlot = true;
+      attempt();
+    });
+    switch (breaker.acquire(waiter)) {
+      case ADMITTED -> {
+        holdsSlot = true;
+        attempt();
+      }
+      case QUEUED -> { }
+      case OVERFLOW -> fail(ResponseFlag.UO);
+    }
+  }
+
+  private void attempt() {
+    if (finished) {
+      return;
+    }
+    String hashKey = null;
+    LbConfig.HashKey key = cluster.policy().loadBalancer().hashKey();
+    if (key != null && key.sourceIp() && downstream.remoteAddress() != null) {
+      hashKey = downstream.remoteAddress().hostAddress();
+    }
+    Upstream u = cluster.pick(new PickContext(hashKey, rt.random().get())).orElse(null);
+    if (u == null) {
+      fail(ResponseFlag.UH);
+      return;
+    }
+    attempts++;
+    upstream = u;
+    u.stats().begin();
+    connect(u.endpoint()).onComplete(ar -> {
+      if (ar.failed()) {
+        u.stats().end(true);
+        cluster.record(u, AttemptOutcome.connectFailure());
+        LOG.debug("tcp connect to {} for {} failed: {}", u, target, ar.cause().toString());
+        if (attempts < MAX_CONNECT_ATTEMPTS && !finished) {
+          attempt();
+        } else {
+          fail(ResponseFlag.UF);
+        }
+        return;
+      }
+      NetSocket up = ar.result();
+      if (finished) {
+        up.close();
+        u.stats().end(false);
+        return;
+      }
+      cluster.record(u, AttemptOutcome.response(200));
+      relay = new Relay(downstream, up, r -> {
+        u.stats().end(false);
+        finish();
+      });
+      if (downstreamClosed) {
+        up.close();
+      }
+    });
+  }
+
+  private Future<NetSocket> connect(EndpointConfig e) {
+    int timeout = (int) Math.min(Integer.MAX_VALUE,
+        cluster.policy().limits().connectTimeout().toMillis());
+    if (e.instanceId().startsWith(SERVICE_ENTRY_PREFIX)) {
+      return net.connect(new ConnectOptions().setHost(e.address()).setPort(directPort(e))
+          .setTimeout(timeout));
+    }
+    // Through the destination's sidecar, which alone knows where its app listens.
+    return rt.upstreams().shared().request(new RequestOptions().setMethod(HttpMethod.CONNECT)
+            .setProtocolVersion(HttpVersion.HTTP_1_1).setHost(e.address()).setPort(e.port())
+            .setURI(destination.host() + ":" + destinationPort).setConnectTimeout(timeout)
+            .putHeader(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload()))
+        .compose(req -> {
+          // The tunnel's end is the relay's business: the request itself has nothing to report.
+          req.exceptionHandler(t -> { });
+          return req.connect();
+        })
+        .compose(resp -> resp.statusCode() == 200 ? Future.succeededFuture(resp.netSocket())
+            : Future.failedFuture("tunnel to " + e.hostPort() + " refused: " + resp.statusCode()));
+  }
+
+  /**
+   * The port a ServiceEntry endpoint serves {@code destinationPort} on: the endpoint's own port
+   * for the service's first port (how views describe endpoints), else the port's target port.
+   */
+  private int directPort(EndpointConfig e) {
+    if (destination.ports().isEmpty() || destination.ports().get(0).number() == destinationPort) {
+      return e.port();
+    }
+    return destination.port(destinationPort).map(PortConfig::workloadPort)
+        .orElse(destinationPort);
+  }
+
+  private void fail(ResponseFlag flag) {
+    flags.add(flag);
+    downstream.close();
+    finish();
+  }
+
+  private void abandon() {
+    if (!holdsSlot && waiter != null && cluster != null) {
+      cluster.breaker().cancel(waiter);
+    }
+    finish();
+  }
+
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (holdsSlot) {
+      holdsSlot = false;
+      cluster.breaker().release();
+    }
+    try {
+      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), "outbound", "-",
+          "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
+          relay == null ? 0 : relay.bytesFromUpstream(),
+          (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,
+          upstream == null ? null : upstream.endpoint().hostPort(),
+          cluster == null ? null : cluster.key().toString(), null, attempts,
+          rt.identity().workload(), destination == null ? target.host() : destination.host()));
+    } catch (RuntimeException e) {
+      LOG.warn("access log failed", e);
+    }
+  }
+}
