@@ -116,7 +116,8 @@ public final class Registrar implements AutoCloseable {
   public void close() {
     heartbeats.shutdownNow();
     send(RegistrationState.DEREGISTERED);
-    producer.flush();
+    // No unbounded flush: with Kafka gone it would block shutdown for delivery.timeout.ms.
+    // The owner closes the producer with a timeout, which sends what it can in that time.
   }
 
   private void send(RegistrationState state) {

@@ -120,6 +120,9 @@ public final class ViewSubscriber implements AutoCloseable {
     Properties props = new Properties();
     props.putAll(kafkaConfig);
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Views are written in the control plane's exactly-once transactions: never apply one from
+    // a transaction that was aborted.
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
     props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "meshlog-proxy-views");
