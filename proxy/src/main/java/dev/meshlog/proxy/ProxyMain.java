@@ -27,6 +27,7 @@ import dev.meshlog.proxy.subscribe.SnapshotStore;
 import dev.meshlog.proxy.subscribe.StatusReporter;
 import dev.meshlog.proxy.subscribe.ViewApplier;
 import dev.meshlog.proxy.subscribe.ViewSubscriber;
+import dev.meshlog.proxy.subscribe.ViewsFile;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -119,6 +120,11 @@ public final class ProxyMain implements Callable<Integer> {
   @Option(names = "--snapshot-file", description = "Where the last good views are kept (default:"
       + " .meshlog-data/proxy/<instance-id>.views).")
   Path snapshotFile;
+
+  @Option(names = "--views-file", description = "Views as JSON (ServiceView fields; omitted "
+      + "ones take their defaults), to run without a control plane: they replace the snapshot "
+      + "file's content and are loaded from it like a last good snapshot.")
+  Path viewsFile;
 
   @Option(names = "--domain", defaultValue = "cluster.local", description = "Cluster DNS domain.")
   String domain;
@@ -272,6 +278,13 @@ public final class ProxyMain implements Callable<Integer> {
     Path file = snapshotFile != null ? snapshotFile
         : Path.of(".meshlog-data", "proxy", id + ".views");
     SnapshotStore store = new SnapshotStore(file);
+    if (viewsFile != null) {
+      try {
+        store.save(ViewsFile.read(viewsFile));
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--views-file: " + e.getMessage(), e);
+      }
+    }
     ViewApplier applier = new ViewApplier(holder, identity.host(domain), namespace, clock);
     ViewSubscriber subscriber = null;
     StatusReporter reporter = null;
