@@ -1,5 +1,7 @@
 package dev.meshlog.proxy.admin;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import io.micrometer.core.instrument.Counter;
@@ -21,6 +23,17 @@ public final class MeshMetrics implements AccessLog {
       10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 
   private final PrometheusMeterRegistry registry;
+  /**
+   * The meters of each label set seen, so a request costs one hash lookup rather than building
+   * and sorting tags and having the registry compare them (about 3% of the event loop's time
+   * under load, by JFR).
+   */
+  private final ConcurrentHashMap<Labels, Meters> meters = new ConcurrentHashMap<>();
+
+  private record Labels(String reporter, String sourceWorkload, String destinationService,
+                        int status, String flags) {}
+
+  private record Meters(Counter requests, DistributionSummary duration) {}
 
   /** Metrics in a new Prometheus registry. */
   public MeshMetrics() {
@@ -39,16 +52,28 @@ public final class MeshMetrics implements AccessLog {
 
   @Override
   public void log(AccessLogEntry e) {
+    Labels labels = new Labels("outbound".equals(e.direction()) ? "source" : "destination",
+        e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
+        e.destinationService() == null ? "unknown" : e.destinationService(), e.status(),
+        e.flagString());
+    Meters m = meters.get(labels);
+    if (m == null) {
+      m = meters.computeIfAbsent(labels, this::register);
+    }
+    m.requests().increment();
+    m.duration().record(e.durationMillis());
+  }
+
+  private Meters register(Labels l) {
     Tags tags = Tags.of(
-        "reporter", "outbound".equals(e.direction()) ? "source" : "destination",
-        "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
-        "destination_service", e.destinationService() == null ? "unknown"
-            : e.destinationService(),
-        "response_code", Integer.toString(e.status()),
-        "response_flags", e.flagString());
-    Counter.builder("istio.requests").tags(tags).register(registry).increment();
-    DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
-        .serviceLevelObjectives(BUCKETS_MS).register(registry).record(e.durationMillis());
+        "reporter", l.reporter(),
+        "source_workload", l.sourceWorkload(),
+        "destination_service", l.destinationService(),
+        "response_code", Integer.toString(l.status()),
+        "response_flags", l.flags());
+    return new Meters(Counter.builder("istio.requests").tags(tags).register(registry),
+        DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
+            .serviceLevelObjectives(BUCKETS_MS).register(registry));
   }
 
   /** The Prometheus text exposition of every meter. */
