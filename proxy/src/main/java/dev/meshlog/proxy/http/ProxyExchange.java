@@ -220,16 +220,14 @@ final class ProxyExchange {
       a.perTryTimer = rt.vertx().setTimer(Math.max(1, perTry.toMillis()),
           id -> conclude(a, AttemptOutcome.timeout(), null));
     }
-    MultiMap headers = HttpHeaders.headers().addAll(plan.headers());
-    if (a.number > 1) {
-      headers.set("x-envoy-attempt-count", Integer.toString(a.number));
-    }
+    // Vert.x copies these headers into the request it creates, so the plan's are shared by every
+    // try without a copy of our own; a retry's attempt count goes on the created request.
     RequestOptions options = new RequestOptions()
         .setHost(upstream.endpoint().address())
         .setPort(upstream.endpoint().port())
         .setMethod(req.method())
         .setURI(plan.uri())
-        .setHeaders(headers)
+        .setHeaders(plan.headers())
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
     rt.client().request(options).onComplete(ar -> {
       if (ar.failed()) {
@@ -242,6 +240,9 @@ final class ProxyExchange {
         return;
       }
       a.request = creq;
+      if (a.number > 1) {
+        creq.headers().set("x-envoy-attempt-count", Integer.toString(a.number));
+      }
       creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset(), null));
       if (plan.chunked()) {
         creq.setChunked(true);
