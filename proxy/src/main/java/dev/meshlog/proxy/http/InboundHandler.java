@@ -20,11 +20,12 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
 
   private final ProxyRuntime rt;
   private final Cluster app;
+  private final String host;
 
   /** A handler forwarding to the app listening on {@code appHost:appPort}. */
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
     this.rt = rt;
-    String host = rt.identity().host(rt.domain());
+    this.host = rt.identity().host(rt.domain());
     this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
         EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
             rt.identity().cluster()), rt.clock());
@@ -35,7 +36,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     req.pause();
     ProxyExchange ex = new ProxyExchange(rt, req, "inbound");
     ex.route = "inbound";
-    ex.destinationService = rt.identity().host(rt.domain());
+    ex.destinationService = host;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
     HeaderRules.ensureTraceparent(headers);

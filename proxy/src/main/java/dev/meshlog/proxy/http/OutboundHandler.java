@@ -30,19 +30,21 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final ProxyRuntime rt;
   private final HostResolver resolver;
   private final Router router;
+  private final String workload;
 
   /** A handler forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
     this.rt = rt;
     this.resolver = rt.resolver();
     this.router = rt.router();
+    this.workload = rt.identity().workload();
   }
 
   @Override
   public void handle(HttpServerRequest req) {
     req.pause();
     ProxyExchange ex = new ProxyExchange(rt, req, "outbound");
-    ex.sourceWorkload = rt.identity().workload();
+    ex.sourceWorkload = workload;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
     HeaderRules.ensureTraceparent(headers);
@@ -131,7 +133,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     Cluster cluster = dp.cluster(dest.cluster());
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
-    headers.set(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload());
+    headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
     headers.set("x-forwarded-proto", "http");
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;

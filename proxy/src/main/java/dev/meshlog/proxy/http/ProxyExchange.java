@@ -2,8 +2,11 @@ package dev.meshlog.proxy.http;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -26,6 +29,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +43,14 @@ import org.slf4j.LoggerFactory;
 final class ProxyExchange {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
+  /** The access log's protocol names ({@code HTTP/1.1}), made once rather than per request. */
+  private static final Map<HttpVersion, String> PROTOCOLS = new EnumMap<>(HttpVersion.class);
+
+  static {
+    for (HttpVersion v : HttpVersion.values()) {
+      PROTOCOLS.put(v, v.alpnName().toUpperCase(Locale.ROOT));
+    }
+  }
 
   /** Where the exchange forwards to and under which rules. */
   record Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries,
@@ -433,17 +445,20 @@ final class ProxyExchange {
     int status = resp.headWritten() ? resp.getStatusCode() : 0;
     try {
       rt.accessLog().log(new AccessLogEntry(java.time.Instant.ofEpochMilli(startMillis), direction,
-          req.method().name(), req.uri(), req.version() == null ? "HTTP/1.1"
-              : req.version().alpnName().toUpperCase(java.util.Locale.ROOT),
+          req.method().name(), req.uri(), protocol(req.version()),
           status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
           (System.nanoTime() - startNanos) / 1_000_000, upstreamServiceMillis, requestId,
           authority, req.getHeader(HttpHeaders.USER_AGENT),
-          lastUpstream == null ? null : lastUpstream.endpoint().hostPort(),
-          plan == null ? null : plan.cluster().key().toString(), route, attempts, sourceWorkload,
+          lastUpstream == null ? null : lastUpstream.toString(),
+          plan == null ? null : plan.cluster().toString(), route, attempts, sourceWorkload,
           destinationService));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
     }
+  }
+
+  private static String protocol(HttpVersion v) {
+    return v == null ? "HTTP/1.1" : PROTOCOLS.get(v);
   }
 
   /** A cookie value for consistent hashing when the caller has none yet. */
