@@ -18,6 +18,7 @@ import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.BatchingAccessLog;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -204,12 +205,14 @@ public final class ProxyMain implements Callable<Integer> {
     private final ViewApplier applier;
     private final KafkaProducer<byte[], byte[]> producer;
     private final java.util.concurrent.atomic.AtomicBoolean draining;
+    private final BatchingAccessLog accessLog;
 
     Running(Vertx vertx, Sidecar sidecar, Listener admin, ViewSubscriber subscriber,
             StatusReporter reporter, Registrar registrar, ViewApplier applier,
             KafkaProducer<byte[], byte[]> producer,
-            java.util.concurrent.atomic.AtomicBoolean draining) {
+            java.util.concurrent.atomic.AtomicBoolean draining, BatchingAccessLog accessLog) {
       this.draining = draining;
+      this.accessLog = accessLog;
       this.vertx = vertx;
       this.sidecar = sidecar;
       this.admin = admin;
@@ -253,6 +256,7 @@ public final class ProxyMain implements Callable<Integer> {
         producer.close(Duration.ofSeconds(5));
       }
       vertx.close().await();
+      accessLog.close();
     }
   }
 
@@ -271,8 +275,9 @@ public final class ProxyMain implements Callable<Integer> {
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes);
+    BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
-        ThreadLocalRandom::current, AccessLog.all(List.of(AccessLog.slf4j(), metrics)), limits,
+        ThreadLocalRandom::current, AccessLog.all(List.of(accessLog, metrics)), limits,
         domain);
 
     Path file = snapshotFile != null ? snapshotFile
@@ -328,6 +333,6 @@ public final class ProxyMain implements Callable<Integer> {
     System.out.println(ports);
     LOG.info(ports);
     return new Running(vertx, sidecar, admin, subscriber, reporter, registrar, applier,
-        producer, draining);
+        producer, draining, accessLog);
   }
 }
