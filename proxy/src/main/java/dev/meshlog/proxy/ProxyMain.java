@@ -22,6 +22,7 @@ import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.BatchingAccessLog;
 import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
@@ -32,6 +33,7 @@ import dev.meshlog.proxy.subscribe.SnapshotStore;
 import dev.meshlog.proxy.subscribe.StatusReporter;
 import dev.meshlog.proxy.subscribe.ViewApplier;
 import dev.meshlog.proxy.subscribe.ViewSubscriber;
+import dev.meshlog.proxy.subscribe.ViewsFile;
 import dev.meshlog.proxy.tcp.TcpListeners;
 import dev.meshlog.proxy.tcp.TcpTarget;
 import io.vertx.core.Vertx;
@@ -180,6 +182,12 @@ public final class ProxyMain implements Callable<Integer> {
           + "<instance-id>.views; env MESHLOG_SNAPSHOT_FILE).")
   Path snapshotFile;
 
+  @Option(names = "--views-file", defaultValue = "${env:MESHLOG_VIEWS_FILE}",
+      description = "Views as JSON (ServiceView fields; omitted ones take their defaults), to "
+          + "run without a control plane: they replace the snapshot file's content and are "
+          + "loaded from it like a last good snapshot (env MESHLOG_VIEWS_FILE).")
+  Path viewsFile;
+
   @Option(names = "--domain", defaultValue = "${env:MESHLOG_DOMAIN:-cluster.local}",
       description = "Cluster DNS domain (env MESHLOG_DOMAIN).")
   String domain;
@@ -306,11 +314,13 @@ public final class ProxyMain implements Callable<Integer> {
     private final ViewApplier applier;
     private final KafkaProducer<byte[], byte[]> producer;
     private final AtomicBoolean draining;
+    private final BatchingAccessLog accessLog;
 
     Running(Vertx vertx, Sidecar sidecar, Gateway gateway, TcpListeners tcp, Listener admin,
             ViewSubscriber subscriber, StatusReporter reporter, Registrar registrar,
             ViewApplier applier, KafkaProducer<byte[], byte[]> producer,
-            AtomicBoolean draining) {
+            AtomicBoolean draining, BatchingAccessLog accessLog) {
+      this.accessLog = accessLog;
       this.vertx = vertx;
       this.sidecar = sidecar;
       this.gateway = gateway;
@@ -380,6 +390,7 @@ public final class ProxyMain implements Callable<Integer> {
         producer.close(Duration.ofSeconds(5));
       }
       vertx.close().await();
+      accessLog.close();
     }
   }
 
@@ -432,13 +443,21 @@ public final class ProxyMain implements Callable<Integer> {
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes);
+    BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
-        ThreadLocalRandom::current, AccessLog.all(List.of(AccessLog.slf4j(), metrics)), limits,
+        ThreadLocalRandom::current, AccessLog.all(List.of(accessLog, metrics)), limits,
         domain);
 
     Path file = snapshotFile != null ? snapshotFile
         : Path.of(".meshlog-data", "proxy", id + ".views");
     SnapshotStore store = new SnapshotStore(file);
+    if (viewsFile != null) {
+      try {
+        store.save(ViewsFile.read(viewsFile));
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--views-file: " + e.getMessage(), e);
+      }
+    }
     ViewApplier applier = binding != null
         ? ViewApplier.forGateway(holder, binding.host(), namespace, clock)
         : new ViewApplier(holder, identity.host(domain), namespace, clock);
@@ -504,7 +523,7 @@ public final class ProxyMain implements Callable<Integer> {
     System.out.println(ports);
     LOG.info(ports);
     return new Running(vertx, sidecar, gw, tcp, admin, subscriber, reporter, registrar, applier,
-        producer, draining);
+        producer, draining, accessLog);
   }
 
   /** What {@code /listeners} shows: the proxy's ports and each TCP destination's local port. */

@@ -258,4 +258,25 @@ class ProxyMainIT {
     assertThat(get(reviews.adminPort(), "localhost", "/stats/prometheus"))
         .contains("reporter=\"destination\"");
   }
+
+  @Test
+  void servesTheViewsOfAViewsFileWithoutAControlPlane() throws Exception {
+    int app = vertx.createHttpServer().requestHandler(req -> req.response().end("stars: 4"))
+        .listen(0, "127.0.0.1").await().actualPort();
+    Path views = dir.resolve("views.json");
+    java.nio.file.Files.writeString(views, """
+        [{"host": "reviews.default.svc.cluster.local", "version": 7, "generatedAt": 0,
+          "endpoints": [{"instanceId": "r1", "address": "127.0.0.1", "port": %d,
+                         "health": "HEALTHY"}]}]
+        """.formatted(app));
+    productpage = proxy("--service", "productpage", "--app-port", "1", "--inbound-port", "0",
+        "--outbound-port", "0", "--admin-port", "0", "--inbound-bind", "127.0.0.1",
+        "--views-file", views.toString(), "--snapshot-file", dir.resolve("pp.views").toString());
+
+    assertThat(get(productpage.sidecar().outboundPort(), "reviews:9080", "/r/1"))
+        .isEqualTo("200 stars: 4");
+    assertThat(get(productpage.adminPort(), "localhost", "/ready")).startsWith("200");
+    assertThat(new dev.meshlog.proxy.subscribe.SnapshotStore(dir.resolve("pp.views")).load())
+        .extracting(ServiceView::getVersion).containsExactly(7L);
+  }
 }

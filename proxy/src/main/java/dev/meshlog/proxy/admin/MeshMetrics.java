@@ -1,5 +1,7 @@
 package dev.meshlog.proxy.admin;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import io.micrometer.core.instrument.Counter;
@@ -23,6 +25,17 @@ public final class MeshMetrics implements AccessLog {
       10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 
   private final PrometheusMeterRegistry registry;
+  /**
+   * The meters of each label set seen, so a request costs one hash lookup rather than building
+   * and sorting tags and having the registry compare them (about 3% of the event loop's time
+   * under load, by JFR).
+   */
+  private final ConcurrentHashMap<Labels, Meters> meters = new ConcurrentHashMap<>();
+
+  private record Labels(String reporter, String sourceWorkload, String destinationService,
+                        int status, String grpcStatus, String flags) {}
+
+  private record Meters(Counter requests, DistributionSummary duration) {}
 
   /** Metrics in a new Prometheus registry. */
   public MeshMetrics() {
@@ -56,17 +69,29 @@ public final class MeshMetrics implements AccessLog {
           .increment(e.bytesSent());
       return;
     }
+    Labels labels = new Labels("inbound".equals(e.direction()) ? "destination" : "source",
+        e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
+        e.destinationService() == null ? "unknown" : e.destinationService(), e.status(),
+        e.grpcStatus() == null ? "" : e.grpcStatus(), e.flagString());
+    Meters m = meters.get(labels);
+    if (m == null) {
+      m = meters.computeIfAbsent(labels, this::register);
+    }
+    m.requests().increment();
+    m.duration().record(e.durationMillis());
+  }
+
+  private Meters register(Labels l) {
     Tags tags = Tags.of(
-        "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
-        "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
-        "destination_service", e.destinationService() == null ? "unknown"
-            : e.destinationService(),
-        "response_code", Integer.toString(e.status()),
-        "grpc_response_status", e.grpcStatus() == null ? "" : e.grpcStatus(),
-        "response_flags", e.flagString());
-    Counter.builder("istio.requests").tags(tags).register(registry).increment();
-    DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
-        .serviceLevelObjectives(BUCKETS_MS).register(registry).record(e.durationMillis());
+        "reporter", l.reporter(),
+        "source_workload", l.sourceWorkload(),
+        "destination_service", l.destinationService(),
+        "response_code", Integer.toString(l.status()),
+        "grpc_response_status", l.grpcStatus(),
+        "response_flags", l.flags());
+    return new Meters(Counter.builder("istio.requests").tags(tags).register(registry),
+        DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
+            .serviceLevelObjectives(BUCKETS_MS).register(registry));
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -36,6 +36,8 @@ public final class Cluster {
   private final OutlierDetector outlier;
   private final Clock clock;
   private final int maxRank;
+  /** The name the access log prints for every request: built once. */
+  private final String name;
 
   Cluster(ClusterKey key, TrafficPolicyConfig policy, List<Upstream> members,
           CircuitBreaker breaker, Clock clock) {
@@ -48,6 +50,7 @@ public final class Cluster {
     this.outlier = new OutlierDetector(policy.outlierDetection(), clock);
     this.balancer = balancerFor(policy.loadBalancer(), this.members);
     this.maxRank = members.stream().mapToInt(Upstream::rank).max().orElse(0);
+    this.name = key.toString();
   }
 
   /**
@@ -153,6 +156,6 @@ public final class Cluster {
 
   @Override
   public String toString() {
-    return key.toString();
+    return name;
   }
 }

@@ -1,12 +1,10 @@
 package dev.meshlog.proxy.http;
 
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
 
 import dev.meshlog.proxy.config.HeaderOps;
 import io.vertx.core.MultiMap;
@@ -23,11 +21,12 @@ public final class HeaderRules {
   /** Time the upstream took to answer, as Envoy reports it. */
   public static final String UPSTREAM_SERVICE_TIME = "x-envoy-upstream-service-time";
 
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive",
-      "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-      "transfer-encoding", "upgrade", "expect");
-  private static final Pattern TRACEPARENT_FORMAT =
-      Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection",
+      "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
+      "upgrade", "expect"};
+  /** {@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}: 55 characters. */
+  private static final int TRACEPARENT_LENGTH = 55;
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private HeaderRules() {}
 
@@ -36,23 +35,32 @@ public final class HeaderRules {
    * names), except {@code te: trailers}, which gRPC needs end to end (HTTP/2 allows only it).
    */
   public static void copyEndToEnd(MultiMap from, MultiMap to) {
-    Set<String> drop = HOP_BY_HOP;
-    List<String> connection = from.getAll("connection");
-    if (!connection.isEmpty()) {
-      drop = new HashSet<>(HOP_BY_HOP);
-      for (String c : connection) {
+    // Runs twice per request: no per-call set, and lower-casing only for names Connection lists.
+    Set<String> named = null;
+    if (from.contains("connection")) {
+      named = new HashSet<>();
+      for (String c : from.getAll("connection")) {
         for (String name : c.split(",")) {
-          drop.add(name.trim().toLowerCase(Locale.ROOT));
+          named.add(name.trim().toLowerCase(Locale.ROOT));
         }
       }
     }
     for (var e : from) {
-      String name = e.getKey().toLowerCase(Locale.ROOT);
-      if (!drop.contains(name)
-          || (name.equals("te") && e.getValue().trim().equalsIgnoreCase("trailers"))) {
-        to.add(e.getKey(), e.getValue());
+      String name = e.getKey();
+      if ((!hopByHop(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT))))
+          || ("te".equalsIgnoreCase(name) && e.getValue().trim().equalsIgnoreCase("trailers"))) {
+        to.add(name, e.getValue());
       }
     }
+  }
+
+  private static boolean hopByHop(String name) {
+    for (String h : HOP_BY_HOP) {
+      if (h.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Applies {@code ops} to {@code headers}: remove, then set, then add. */
@@ -69,20 +77,67 @@ public final class HeaderRules {
   public static String ensureRequestId(MultiMap headers) {
     String id = headers.get(REQUEST_ID);
     if (id == null || id.isBlank() || id.length() > 128) {
-      id = UUID.randomUUID().toString();
+      id = randomUuid().toString();
       headers.set(REQUEST_ID, id);
     }
     return id;
   }
 
+  /**
+   * A random (version 4) UUID from the thread's fast generator: a request id needs to be unique,
+   * not unguessable, and {@link UUID#randomUUID()} takes a lock on a shared SecureRandom for
+   * every request.
+   */
+  static UUID randomUuid() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb);
+  }
+
   /** The request's traceparent, set on {@code headers} first when absent or malformed. */
   public static String ensureTraceparent(MultiMap headers) {
     String tp = headers.get(TRACEPARENT);
-    if (tp == null || !TRACEPARENT_FORMAT.matcher(tp).matches()) {
+    if (tp == null || !wellFormedTraceparent(tp)) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
-      tp = String.format("00-%016x%016x-%016x-01", r.nextLong(), r.nextLong() | 1, r.nextLong() | 1);
+      char[] c = new char[TRACEPARENT_LENGTH];
+      c[0] = '0';
+      c[1] = '0';
+      c[2] = '-';
+      hex(r.nextLong(), c, 3);
+      hex(r.nextLong() | 1, c, 19);
+      c[35] = '-';
+      hex(r.nextLong() | 1, c, 36);
+      c[52] = '-';
+      c[53] = '0';
+      c[54] = '1';
+      tp = new String(c);
       headers.set(TRACEPARENT, tp);
     }
     return tp;
+  }
+
+  /** Whether {@code tp} is {@code [0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}}. */
+  static boolean wellFormedTraceparent(String tp) {
+    if (tp.length() != TRACEPARENT_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < TRACEPARENT_LENGTH; i++) {
+      char ch = tp.charAt(i);
+      boolean ok = i == 2 || i == 35 || i == 52 ? ch == '-'
+          : (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Writes {@code v} as 16 lower-case hex digits at {@code c[at]}. */
+  private static void hex(long v, char[] c, int at) {
+    for (int i = 15; i >= 0; i--) {
+      c[at + i] = HEX[(int) (v & 0xF)];
+      v >>>= 4;
+    }
   }
 }

@@ -26,6 +26,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
   private final ProxyRuntime rt;
   private final Cluster app;
   private final InboundTunnel tunnel;
+  private final String host;
 
   /** A handler forwarding to the app listening on {@code appHost:appPort}. */
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
@@ -39,7 +40,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort, List<PortConfig> tcpPorts) {
     this.rt = rt;
     this.tunnel = new InboundTunnel(rt, appHost, tcpPorts);
-    String host = rt.identity().host(rt.domain());
+    this.host = rt.identity().host(rt.domain());
     this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
         EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
             rt.identity().cluster()), rt.clock());
@@ -54,7 +55,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     req.pause();
     ProxyExchange ex = new ProxyExchange(rt, req, "inbound");
     ex.route = "inbound";
-    ex.destinationService = rt.identity().host(rt.domain());
+    ex.destinationService = host;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
     HeaderRules.ensureTraceparent(headers);

@@ -34,6 +34,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final Router router;
   private final GatewayBinding gateway;
   private final String direction;
+  private final String workload;
 
   /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
@@ -52,13 +53,14 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     this.resolver = rt.resolver();
     this.router = gateway == null ? rt.router() : new Router(rt.identity().labels(), gateway.ref());
     this.direction = gateway == null ? "outbound" : "gateway";
+    this.workload = rt.identity().workload();
   }
 
   @Override
   public void handle(HttpServerRequest req) {
     req.pause();
     ProxyExchange ex = new ProxyExchange(rt, req, direction);
-    ex.sourceWorkload = rt.identity().workload();
+    ex.sourceWorkload = workload;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
     HeaderRules.ensureTraceparent(headers);
@@ -165,7 +167,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.destinationService = dest.host();
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
-    headers.set(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload());
+    headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
     headers.set("x-forwarded-proto", "http");
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;

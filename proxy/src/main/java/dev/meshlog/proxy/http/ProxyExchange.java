@@ -280,16 +280,17 @@ final class ProxyExchange {
       a.perTryTimer = rt.vertx().setTimer(Math.max(1, perTry.toMillis()),
           id -> conclude(a, AttemptOutcome.timeout(), null));
     }
-    MultiMap headers = HttpHeaders.headers().addAll(plan.headers());
-    if (a.number > 1) {
-      headers.set("x-envoy-attempt-count", Integer.toString(a.number));
-    }
+    // Vert.x copies these headers into the request it creates, so the plan's are shared by every
+    // try without a copy of our own; a retry's attempt count goes on the created request.
+    MultiMap headers = plan.headers();
     HostAndPort h2Authority = null;
-    if (plan.protocol() == HttpVersion.HTTP_2) {
-      // HTTP/2 carries the Host as :authority; a host header would be a protocol error.
+    if (plan.protocol() == HttpVersion.HTTP_2 && headers.contains(HttpHeaders.HOST)) {
+      // HTTP/2 carries the Host as :authority; a host header would be a protocol error. Only
+      // then is a copy made, as the plan's headers serve every try.
       String host = headers.get(HttpHeaders.HOST);
+      headers = HttpHeaders.headers().addAll(headers);
       headers.remove(HttpHeaders.HOST);
-      h2Authority = host == null ? null : HostAndPort.parseAuthority(host, -1);
+      h2Authority = HostAndPort.parseAuthority(host, -1);
     }
     HostAndPort authority = h2Authority;
     RequestOptions options = new RequestOptions()
@@ -317,6 +318,9 @@ final class ProxyExchange {
       }
       if (authority != null) {
         creq.authority(authority);
+      }
+      if (a.number > 1) {
+        creq.headers().set("x-envoy-attempt-count", Integer.toString(a.number));
       }
       creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset(), null));
       if (plan.chunked()) {
@@ -561,8 +565,8 @@ final class ProxyExchange {
           status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
           (System.nanoTime() - startNanos) / 1_000_000, upstreamServiceMillis, requestId,
           authority, req.getHeader(HttpHeaders.USER_AGENT),
-          lastUpstream == null ? null : lastUpstream.endpoint().hostPort(),
-          plan == null ? null : plan.cluster().key().toString(), route, attempts, sourceWorkload,
+          lastUpstream == null ? null : lastUpstream.toString(),
+          plan == null ? null : plan.cluster().toString(), route, attempts, sourceWorkload,
           destinationService, grpcStatus));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);

@@ -19,26 +19,28 @@ final class RequestGuard {
   /** Whether {@code req} may proceed; when not, {@code ex} has answered it. */
   static boolean admit(HttpServerRequest req, ProxyExchange ex, ListenerLimits limits) {
     MultiMap h = req.headers();
-    MultiMap close = HttpHeaders.headers().add(HttpHeaders.CONNECTION, "close");
     if (req.decoderResult() != null && req.decoderResult().isFailure()) {
-      ex.localReply(400, "malformed request", close, ResponseFlag.DPE);
+      ex.localReply(400, "malformed request", close(), ResponseFlag.DPE);
       return false;
     }
     if (h.size() > limits.maxHeaders()) {
       ex.localReply(431, "too many headers: " + h.size() + " (expected: <= "
-          + limits.maxHeaders() + ")", close, ResponseFlag.DPE);
+          + limits.maxHeaders() + ")", close(), ResponseFlag.DPE);
       return false;
     }
-    List<String> te = h.getAll(HttpHeaders.TRANSFER_ENCODING);
-    List<String> cl = h.getAll(HttpHeaders.CONTENT_LENGTH);
+    // Every request passes here: look for framing headers before listing them.
+    List<String> te = h.contains(HttpHeaders.TRANSFER_ENCODING)
+        ? h.getAll(HttpHeaders.TRANSFER_ENCODING) : List.of();
+    List<String> cl = h.contains(HttpHeaders.CONTENT_LENGTH)
+        ? h.getAll(HttpHeaders.CONTENT_LENGTH) : List.of();
     if (!te.isEmpty() && !cl.isEmpty()) {
       ex.localReply(400, "both Content-Length and Transfer-Encoding (expected: one of them)",
-          close, ResponseFlag.DPE);
+          close(), ResponseFlag.DPE);
       return false;
     }
-    if (cl.size() > 1 || (cl.size() == 1 && !cl.get(0).trim().matches("[0-9]{1,18}"))) {
+    if (cl.size() > 1 || (cl.size() == 1 && !digits(cl.get(0).trim()))) {
       ex.localReply(400, "Content-Length: " + cl + " (expected: one non-negative integer)",
-          close, ResponseFlag.DPE);
+          close(), ResponseFlag.DPE);
       return false;
     }
     if (!te.isEmpty()) {
@@ -46,8 +48,25 @@ final class RequestGuard {
       String[] codings = last.split(",");
       if (te.size() > 1 || !codings[codings.length - 1].trim().toLowerCase(Locale.ROOT)
           .equals("chunked")) {
-        ex.localReply(400, "Transfer-Encoding: " + te + " (expected: chunked last)", close,
+        ex.localReply(400, "Transfer-Encoding: " + te + " (expected: chunked last)", close(),
             ResponseFlag.DPE);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static MultiMap close() {
+    return HttpHeaders.headers().add(HttpHeaders.CONNECTION, "close");
+  }
+
+  /** Whether {@code s} is 1 to 18 ASCII digits (fits a long; no sign). */
+  private static boolean digits(String s) {
+    if (s.isEmpty() || s.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
         return false;
       }
     }

@@ -12,6 +12,8 @@ public final class Upstream {
   private final int index;
   private final int rank;
   private final EndpointStats stats;
+  /** {@code address:port}, printed in every access-log line: built once. */
+  private final String hostPort;
 
   /** A member at {@code index} of its cluster, {@code rank} away from the proxy. */
   public Upstream(EndpointConfig endpoint, int index, int rank, EndpointStats stats) {
@@ -19,6 +21,7 @@ public final class Upstream {
     this.index = index;
     this.rank = rank;
     this.stats = stats;
+    this.hostPort = endpoint.hostPort();
   }
 
   /** The endpoint's config. */
@@ -41,8 +44,9 @@ public final class Upstream {
     return stats;
   }
 
+  /** {@code address:port}. */
   @Override
   public String toString() {
-    return endpoint.hostPort();
+    return hostPort;
   }
 }

@@ -46,4 +46,45 @@ class HeaderRulesTest {
         .isEqualTo("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     assertThat(HeaderRules.ensureTraceparent(bad)).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
   }
+
+  @Test
+  void acceptsExactlyTheTraceparentsTheW3cFormatAllows() {
+    String ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    List<String> bad = List.of("", ok + "0", ok.substring(1), ok.toUpperCase(),
+        ok.replace('-', '_'), ok.substring(0, 35) + "0" + ok.substring(36),
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01");
+
+    assertThat(HeaderRules.wellFormedTraceparent(ok)).isTrue();
+    for (String b : bad) {
+      assertThat(HeaderRules.wellFormedTraceparent(b)).as(b).isFalse();
+    }
+    for (int i = 0; i < 100; i++) {
+      MultiMap h = HttpHeaders.headers();
+      String created = HeaderRules.ensureTraceparent(h);
+      assertThat(created).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+      assertThat(HeaderRules.wellFormedTraceparent(created)).isTrue();
+    }
+  }
+
+  @Test
+  void createsRequestIdsThatAreVersion4Uuids() {
+    for (int i = 0; i < 100; i++) {
+      java.util.UUID id = java.util.UUID.fromString(
+          HeaderRules.ensureRequestId(HttpHeaders.headers()));
+      assertThat(id.version()).isEqualTo(4);
+      assertThat(id.variant()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void dropsHopByHopHeadersWhateverTheirCase() {
+    MultiMap in = HttpHeaders.headers().add("KEEP-ALIVE", "timeout=5").add("Te", "deflate")
+        .add("Proxy-Authorization", "x").add("connection", "X-Gone").add("x-gone", "1")
+        .add("X-Kept", "k");
+    MultiMap out = HttpHeaders.headers();
+
+    HeaderRules.copyEndToEnd(in, out);
+
+    assertThat(out.names()).containsExactly("X-Kept");
+  }
 }
