@@ -10,13 +10,15 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: meshlog-bench config-propagation [--services N] [--instances-per-service N] [--applies N]");
+      System.err.println(ProxyBench.USAGE);
       System.exit(2);
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     switch (args[0]) {
       case "config-propagation" -> ConfigPropagationBench.main(rest);
+      case "proxy" -> ProxyBench.main(rest);
       default -> {
-        System.err.println("unknown benchmark: " + args[0] + " (expected: config-propagation)");
+        System.err.println("unknown benchmark: " + args[0] + " (expected: config-propagation or proxy)");
         System.exit(2);
       }
     }

@@ -1,0 +1,697 @@
+package dev.meshlog.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Issue 4's proxy comparison in one run: the same backend reached directly, through nginx,
+ * HAProxy and a Meshlog sidecar (one hop), and through two of each (client side and server side),
+ * each proxy with the same number of workers and pinned to its own CPUs apart from the load
+ * generator and the backend. For each target: throughput with wrk (fixed connections and
+ * duration, after a warm-up), then latency percentiles, proxy CPU seconds per 1,000 requests and
+ * RSS at a fixed rate with h2load. Repeats the whole sequence {@code --runs} times, interleaved,
+ * and prints markdown tables with the median and the spread.
+ */
+public final class ProxyBench {
+
+  private static final String JSON_BODY_CHAR = "m";
+
+  /** How the harness is run; every field has a command-line option. */
+  record Settings(int runs, Duration warmup, Duration duration, int connections, int rate,
+                  Duration rateDuration, int rateConnections, int bodyBytes, int workers,
+                  String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
+                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out) {}
+
+  /** The kind of proxy a target runs. */
+  enum Kind { DIRECT, NGINX, HAPROXY, MESHLOG }
+
+  /** One way of reaching the backend. */
+  record Target(String name, Kind kind, int hops, String path) {}
+
+  static final List<Target> TARGETS = List.of(
+      new Target("direct", Kind.DIRECT, 0, "load → backend"),
+      new Target("nginx", Kind.NGINX, 1, "load → nginx → backend"),
+      new Target("haproxy", Kind.HAPROXY, 1, "load → HAProxy → backend"),
+      new Target("meshlog", Kind.MESHLOG, 1, "load → sidecar (outbound) → backend"),
+      new Target("nginx-2", Kind.NGINX, 2, "load → nginx → nginx → backend"),
+      new Target("haproxy-2", Kind.HAPROXY, 2, "load → HAProxy → HAProxy → backend"),
+      new Target("meshlog-2", Kind.MESHLOG, 2,
+          "load → client sidecar (outbound) → server sidecar (inbound) → backend"));
+
+  /** What one target measured in one run. */
+  record Measurement(Target target, int run, double loadBefore, LoadGen.Throughput throughput,
+                     double proxyCpuPercent, double cpuMicrosPerRequest, LoadGen.FixedRate fixed,
+                     double cpuSecondsPer1000, double rssMbPerProxy) {}
+
+  private final Settings s;
+  private final Path body;
+  private int backendPort;
+
+  private ProxyBench(Settings settings) throws IOException {
+    this.s = settings;
+    Files.createDirectories(s.out());
+    this.body = s.out().resolve("body.bin");
+    Files.writeString(body, JSON_BODY_CHAR.repeat(s.bodyBytes()));
+  }
+
+  public static void main(String[] args) throws Exception {
+    Settings settings = parse(args);
+    new ProxyBench(settings).run();
+  }
+
+  static Settings parse(String[] args) {
+    int runs = 3;
+    Duration warmup = Duration.ofSeconds(30);
+    Duration duration = Duration.ofSeconds(15);
+    int connections = 32;
+    int rate = 1000;
+    Duration rateDuration = Duration.ofSeconds(30);
+    int rateConnections = 10;
+    int bodyBytes = 1024;
+    int workers = 1;
+    // The machine's CPUs, not the ones this process may use (the script pins it).
+    int cpus = machineCpus();
+    String proxyCpus = cpus >= 2 ? "0" : "";
+    String loadCpus = cpus >= 2 ? "1" : "";
+    List<String> targets = TARGETS.stream().map(Target::name).toList();
+    boolean accessLog = true;
+    Path jar = Path.of("proxy/target/meshlog-proxy.jar");
+    List<String> jvm = List.of();
+    Path conf = Path.of("bench/proxy");
+    Path out = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      String v = i + 1 < args.length ? args[i + 1] : null;
+      switch (a) {
+        case "--runs" -> runs = Integer.parseInt(v);
+        case "--warmup" -> warmup = seconds(v);
+        case "--duration" -> duration = seconds(v);
+        case "--connections" -> connections = Integer.parseInt(v);
+        case "--rate" -> rate = Integer.parseInt(v);
+        case "--rate-duration" -> rateDuration = seconds(v);
+        case "--rate-connections" -> rateConnections = Integer.parseInt(v);
+        case "--body-bytes" -> bodyBytes = Integer.parseInt(v);
+        case "--workers" -> workers = Integer.parseInt(v);
+        case "--proxy-cpus" -> proxyCpus = v;
+        case "--load-cpus" -> loadCpus = v;
+        case "--targets" -> targets = Arrays.asList(v.split(","));
+        case "--access-log" -> accessLog = switch (v) {
+          case "on" -> true;
+          case "off" -> false;
+          default -> throw new IllegalArgumentException("--access-log " + v
+              + " (expected: on or off)");
+        };
+        case "--meshlog-jar" -> jar = Path.of(v);
+        case "--meshlog-jvm-options" -> jvm = v.isBlank() ? List.of()
+            : Arrays.asList(v.trim().split("\\s+"));
+        case "--conf" -> conf = Path.of(v);
+        case "--out" -> out = Path.of(v);
+        default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
+      }
+      i++;
+    }
+    for (String t : targets) {
+      if (TARGETS.stream().noneMatch(x -> x.name().equals(t))) {
+        throw new IllegalArgumentException("--targets: " + t + " (expected some of "
+            + TARGETS.stream().map(Target::name).toList() + ")");
+      }
+    }
+    if (out == null) {
+      out = Path.of("bench/target/proxy-bench", DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+          .withZone(ZoneOffset.UTC).format(Instant.now()));
+    }
+    return new Settings(runs, warmup, duration, connections, rate, rateDuration,
+        rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
+        conf, out);
+  }
+
+  static final String USAGE = """
+      usage: meshlog-bench proxy [--runs 3] [--warmup 30s] [--duration 15s] [--connections 32]
+                                 [--rate 1000] [--rate-duration 30s] [--rate-connections 10]
+                                 [--body-bytes 1024] [--workers 1] [--proxy-cpus 0]
+                                 [--load-cpus 1] [--targets direct,nginx,...] [--access-log on|off]
+                                 [--meshlog-jar proxy/target/meshlog-proxy.jar]
+                                 [--meshlog-jvm-options "-Xmx64m ..."] [--conf bench/proxy]
+                                 [--out DIR]""";
+
+  private static Duration seconds(String v) {
+    String t = v.trim().toLowerCase(Locale.ROOT);
+    return Duration.ofSeconds(Long.parseLong(t.endsWith("s") ? t.substring(0, t.length() - 1)
+        : t));
+  }
+
+  // ---- the run ----
+
+  private void run() throws Exception {
+    List<Target> targets = TARGETS.stream().filter(t -> s.targets().contains(t.name())).toList();
+    System.err.println("# proxy bench: results in " + s.out());
+    String envBefore = environment();
+    List<Measurement> all = new ArrayList<>();
+    try (Child backend = startBackend()) {
+      for (int run = 1; run <= s.runs(); run++) {
+        for (Target t : targets) {
+          Measurement m = measure(t, run);
+          all.add(m);
+          System.err.printf(Locale.ROOT, "run %d %-9s load %.2f | %,.0f req/s (proxy CPU %.0f%%, "
+                  + "%.1f µs/req)"
+                  + " | %d rps: p50 %.3f p99 %.3f ms, %.3f CPU-s/1000 req, %.1f MB, %d failed%n",
+              run, t.name(), m.loadBefore(), m.throughput().rps(), m.proxyCpuPercent(),
+              m.cpuMicrosPerRequest(), s.rate(), m.fixed().percentile(50), m.fixed().percentile(99),
+              m.cpuSecondsPer1000(), m.rssMbPerProxy(),
+              m.fixed().failed() + m.throughput().errors());
+        }
+      }
+      if (!backend.alive()) {
+        throw new IllegalStateException("the backend died during the run");
+      }
+    }
+    String report = envBefore + "load average at the end: " + loadAverage() + "\n\n"
+        + report(targets, all);
+    System.out.println(report);
+    Files.writeString(s.out().resolve("results.md"), report);
+    Files.writeString(s.out().resolve("results.csv"), csv(all));
+  }
+
+  private Child startBackend() throws Exception {
+    backendPort = freePort();
+    Path conf = render("nginx-backend.conf", "backend", Map.of("PORT", backendPort,
+        "BODY", JSON_BODY_CHAR.repeat(s.bodyBytes())));
+    Child c = Child.start("backend", s.loadCpus(), List.of("nginx", "-c", conf.toString(),
+        "-e", s.out().resolve("backend-error.log").toString()), s.out().resolve("backend.out"),
+        s.out().resolve("backend.err"));
+    awaitReady(c, backendPort);
+    return c;
+  }
+
+  private Measurement measure(Target t, int run) throws Exception {
+    List<Child> proxies = new ArrayList<>();
+    try {
+      int entry = start(t, proxies);
+      double load = loadAverage1();
+      LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.warmup(), log(t, run, "warmup"));
+
+      long ticks0 = ticks(proxies);
+      long nanos0 = System.nanoTime();
+      LoadGen.Throughput thr = LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.duration(),
+          log(t, run, "wrk"));
+      long thrTicks = ticks(proxies) - ticks0;
+      double cpuPct = 100.0 * thrTicks / Child.TICKS_PER_SECOND
+          / ((System.nanoTime() - nanos0) / 1e9);
+      double cpuUs = thr.requests() == 0 ? Double.NaN
+          : 1e6 * thrTicks / Child.TICKS_PER_SECOND / thr.requests();
+
+      AtomicLong rssMax = new AtomicLong();
+      Thread sampler = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          rssMax.accumulateAndGet(proxies.stream().mapToLong(Child::rssKib).sum(), Math::max);
+          try {
+            Thread.sleep(500);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "rss-sampler");
+      sampler.setDaemon(true);
+      long ticks1 = ticks(proxies);
+      sampler.start();
+      LoadGen.FixedRate fixed = LoadGen.fixedRate(s.loadCpus(), entry, s.rate(),
+          s.rateConnections(), s.rateDuration(), body, s.out().resolve(t.name() + "-requests.log"),
+          log(t, run, "h2load"));
+      long ticks2 = ticks(proxies);
+      sampler.interrupt();
+      sampler.join();
+      rssMax.accumulateAndGet(proxies.stream().mapToLong(Child::rssKib).sum(), Math::max);
+      for (Child p : proxies) {
+        if (!p.alive()) {
+          throw new IllegalStateException(p.name() + " died during the run; see " + s.out());
+        }
+      }
+      long requests = fixed.ok() + fixed.failed();
+      double cpuPer1000 = proxies.isEmpty() || requests == 0 ? Double.NaN
+          : (ticks2 - ticks1) / (double) Child.TICKS_PER_SECOND / (requests / 1000.0)
+              / proxies.size();
+      double rssMb = proxies.isEmpty() ? Double.NaN
+          : rssMax.get() * 1024.0 / 1e6 / proxies.size();
+      return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb);
+    } finally {
+      for (Child p : proxies) {
+        p.close();
+      }
+      trimLogs(t);
+    }
+  }
+
+  /** Starts the proxies of {@code t}, downstream first; returns the port the load goes to. */
+  private int start(Target t, List<Child> proxies) throws Exception {
+    if (t.kind() == Kind.DIRECT) {
+      return backendPort;
+    }
+    int upstream = backendPort;
+    for (int hop = t.hops(); hop >= 1; hop--) {
+      int port = freePort();
+      String name = t.name() + (t.hops() == 1 ? "" : hop == 1 ? "-client" : "-server");
+      Child c = switch (t.kind()) {
+        case NGINX -> startNginx(name, port, upstream);
+        case HAPROXY -> startHaproxy(name, port, upstream);
+        case MESHLOG -> hop == 1 ? startSidecarClient(name, port, upstream)
+            : startSidecarServer(name, port, upstream);
+        case DIRECT -> throw new IllegalStateException();
+      };
+      proxies.add(c);
+      awaitReady(c, port);
+      upstream = port;
+    }
+    return upstream;
+  }
+
+  private Child startNginx(String name, int port, int upstream) throws IOException {
+    Path conf = render("nginx-proxy.conf", name, Map.of("PORT", port, "UPSTREAM_PORT", upstream,
+        "WORKERS", s.workers(), "ACCESS_LOG", s.accessLog()
+            ? "access_log " + s.out().toAbsolutePath().resolve(name + "-access.log") + ";"
+            : "access_log off;"));
+    return Child.start(name, s.proxyCpus(), List.of("nginx", "-c", conf.toString(), "-e",
+            s.out().toAbsolutePath().resolve(name + "-error.log").toString()),
+        s.out().resolve(name + ".out"), s.out().resolve(name + ".err"));
+  }
+
+  private Child startHaproxy(String name, int port, int upstream) throws IOException {
+    Path conf = render("haproxy.cfg", name, Map.of("PORT", port, "UPSTREAM_PORT", upstream,
+        "WORKERS", s.workers(),
+        "LOG_GLOBAL", s.accessLog() ? "log stdout format raw local0" : "",
+        "LOG_DEFAULTS", s.accessLog() ? "log global\n  option httplog" : ""));
+    return Child.start(name, s.proxyCpus(), List.of("haproxy", "-db", "-f", conf.toString()),
+        s.out().resolve(name + "-access.log"), s.out().resolve(name + ".err"));
+  }
+
+  private Child startSidecarClient(String name, int port, int upstream) throws IOException {
+    Path views = render("meshlog-views.json", name, Map.of("UPSTREAM_PORT", upstream));
+    return startSidecar(name, List.of("--service", "bench-client", "--version", "v1",
+        "--app-port", "1", "--outbound-port", Integer.toString(port), "--inbound-port", "0",
+        "--views-file", views.toString()));
+  }
+
+  private Child startSidecarServer(String name, int port, int app) throws IOException {
+    return startSidecar(name, List.of("--service", "bench-backend", "--version", "v1",
+        "--app-port", Integer.toString(app), "--inbound-port", Integer.toString(port),
+        "--outbound-port", "0"));
+  }
+
+  private Child startSidecar(String name, List<String> args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(s.meshlogJvmOptions());
+    if (!s.accessLog()) {
+      cmd.add("-Dlog4j2.configurationFile="
+          + s.confDir().resolve("log4j2-no-access.xml").toAbsolutePath());
+    }
+    cmd.addAll(List.of("-jar", s.meshlogJar().toString()));
+    cmd.addAll(args);
+    cmd.addAll(List.of("--inbound-bind", "127.0.0.1", "--admin-port", "0",
+        "--concurrency", Integer.toString(s.workers()), "--drain", "0s",
+        "--instance-id", name, "--snapshot-file",
+        s.out().resolve(name + ".views").toString()));
+    return Child.start(name, s.proxyCpus(), cmd, s.out().resolve(name + "-access.log"),
+        s.out().resolve(name + ".err"));
+  }
+
+  /** Writes {@code template} with its placeholders filled in; returns the file. */
+  private Path render(String template, String name, Map<String, Object> values)
+      throws IOException {
+    String text = Files.readString(s.confDir().resolve(template));
+    Map<String, Object> all = new LinkedHashMap<>(values);
+    all.put("DIR", s.out().toAbsolutePath());
+    all.put("NAME", name);
+    for (Map.Entry<String, Object> e : all.entrySet()) {
+      text = text.replace("{{" + e.getKey() + "}}", String.valueOf(e.getValue()));
+    }
+    if (text.contains("{{")) {
+      throw new IllegalStateException(template + ": unfilled placeholder near "
+          + text.substring(text.indexOf("{{"), Math.min(text.length(), text.indexOf("{{") + 30)));
+    }
+    String ext = template.substring(template.lastIndexOf('.'));
+    Path out = s.out().resolve(name + ext).toAbsolutePath();
+    Files.writeString(out, text);
+    return out;
+  }
+
+  /** Keeps the first lines of each access log as a sample and deletes the rest (they are big). */
+  private void trimLogs(Target t) throws IOException {
+    try (var files = Files.list(s.out())) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith(t.name())
+          && f.getFileName().toString().endsWith("-access.log")).toList()) {
+        List<String> head = new ArrayList<>();
+        try (var lines = Files.lines(f, StandardCharsets.ISO_8859_1)) {
+          lines.limit(5).forEach(head::add);
+        }
+        Files.write(f.resolveSibling(f.getFileName() + ".head"), head,
+            StandardCharsets.ISO_8859_1);
+        Files.delete(f);
+      }
+    }
+    Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
+  }
+
+  private Path log(Target t, int run, String what) {
+    return s.out().resolve(t.name() + "-run" + run + "-" + what + ".txt");
+  }
+
+  private static long ticks(List<Child> proxies) {
+    return proxies.stream().mapToLong(Child::cpuTicks).sum();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress("127.0.0.1", 0));
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Waits until {@code port} answers a request for the benchmark path with 200. */
+  private static void awaitReady(Child c, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!c.alive()) {
+        throw new IllegalStateException(c.name() + " exited at start");
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        socket.setSoTimeout(2000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + LoadGen.PATH + " HTTP/1.1\r\nHost: " + LoadGen.HOST
+            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+        if (head.startsWith("HTTP/1.1 200")) {
+          return;
+        }
+        last = head;
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(c.name() + " not ready on port " + port + ": " + last);
+  }
+
+  // ---- the report ----
+
+  private String environment() throws IOException, InterruptedException {
+    StringBuilder b = new StringBuilder();
+    b.append("## Proxy benchmark ").append(DateTimeFormatter.ISO_INSTANT.format(
+        Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))).append("\n\n");
+    b.append("- machine: ").append(cpuModel()).append(", ")
+        .append(machineCpus()).append(" CPUs, kernel ").append(command("uname", "-r")).append('\n');
+    b.append("- Java (sidecars): ").append(System.getProperty("java.vm.name")).append(' ')
+        .append(System.getProperty("java.runtime.version")).append("; JVM options: ")
+        .append(s.meshlogJvmOptions().isEmpty() ? "(none)"
+            : "`" + String.join(" ", s.meshlogJvmOptions()) + "`").append('\n');
+    b.append("- peers: ").append(command("nginx", "-v")).append(", ")
+        .append(command("haproxy", "-v").lines().findFirst().orElse("haproxy ?"))
+        .append("; load: wrk ").append(command("wrk", "-v").lines().findFirst().orElse("?")
+            .replaceAll("^wrk ", "").replaceAll(" \\[.*", "")).append(", ")
+        .append(command("h2load", "--version")).append('\n');
+    b.append("- backend: nginx, 1 worker, `return 200` with a ").append(s.bodyBytes())
+        .append("-byte body from memory, on CPU ").append(cpuLabel(s.loadCpus())).append('\n');
+    b.append("- workers: ").append(s.workers()).append(" per proxy (Meshlog --concurrency = "
+        + "nginx worker_processes = HAProxy nbthread); proxies on CPU ")
+        .append(cpuLabel(s.proxyCpus())).append(", load generator and backend on CPU ")
+        .append(cpuLabel(s.loadCpus())).append('\n');
+    b.append("- access log: ").append(s.accessLog() ? "on for every proxy (one line per request "
+        + "to a file: nginx `access_log`, HAProxy `log stdout` + `option httplog`, Meshlog's "
+        + "`meshlog.access` logger)" : "off for every proxy").append('\n');
+    b.append("- throughput: `wrk -t1 -c").append(s.connections()).append(" -d")
+        .append(s.duration().toSeconds()).append("s`, GET, after a ")
+        .append(s.warmup().toSeconds()).append(" s warm-up at the same load\n");
+    b.append("- fixed rate: `h2load --h1 -c").append(s.rateConnections()).append(" --rps=")
+        .append(s.rate() / s.rateConnections()).append(" -D ")
+        .append(s.rateDuration().toSeconds()).append("` = ").append(s.rate())
+        .append(" req/s, POST with a ").append(s.bodyBytes()).append("-byte body, ")
+        .append(s.bodyBytes()).append("-byte response\n");
+    b.append("- runs: ").append(s.runs()).append(", targets interleaved; load average at the "
+        + "start: ").append(loadAverage()).append('\n');
+    return b.toString();
+  }
+
+  private String report(List<Target> targets, List<Measurement> all) {
+    StringBuilder b = new StringBuilder();
+    b.append("Median over ").append(s.runs()).append(" run(s), [min–max] in brackets.\n\n");
+    b.append("### Throughput (wrk, ").append(s.connections()).append(" connections, ")
+        .append(s.duration().toSeconds()).append(" s)\n\n");
+    b.append("| target | path | req/s | × nginx | × HAProxy | p50 ms | p99 ms | proxy CPU % | "
+        + "proxy CPU µs/req | errors |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Target t : targets) {
+      List<Measurement> ms = of(all, t);
+      b.append("| ").append(t.name()).append(" | ").append(t.path()).append(" | ")
+          .append(spread(ms, m -> m.throughput().rps(), "%,.0f")).append(" | ")
+          .append(ratio(all, t, t.hops() == 2 ? "nginx-2" : "nginx")).append(" | ")
+          .append(ratio(all, t, t.hops() == 2 ? "haproxy-2" : "haproxy")).append(" | ")
+          .append(spread(ms, m -> m.throughput().p50Ms(), "%.2f")).append(" | ")
+          .append(spread(ms, m -> m.throughput().p99Ms(), "%.2f")).append(" | ")
+          .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::proxyCpuPercent, "%.0f"))
+          .append(" | ")
+          .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::cpuMicrosPerRequest,
+              "%.1f")).append(" | ").append(ms.stream().mapToLong(m -> m.throughput().errors()).sum())
+          .append(" |\n");
+    }
+    b.append("\n### Fixed rate (h2load, ").append(s.rate()).append(" req/s, ")
+        .append(s.rateDuration().toSeconds()).append(" s, ").append(s.bodyBytes())
+        .append("-byte bodies)\n\n");
+    b.append("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | added p50 | added p90 | added p99 "
+        + "| CPU s / 1,000 req per proxy | RSS MB per proxy | req/s | failed |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Target t : targets) {
+      List<Measurement> ms = of(all, t);
+      b.append("| ").append(t.name()).append(" | ")
+          .append(spread(ms, m -> m.fixed().percentile(50), "%.3f")).append(" | ")
+          .append(spread(ms, m -> m.fixed().percentile(90), "%.3f")).append(" | ")
+          .append(spread(ms, m -> m.fixed().percentile(99), "%.3f")).append(" | ")
+          .append(spread(ms, m -> m.fixed().percentile(99.9), "%.3f")).append(" | ")
+          .append(added(all, t, 50)).append(" | ").append(added(all, t, 90)).append(" | ")
+          .append(added(all, t, 99)).append(" | ")
+          .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::cpuSecondsPer1000,
+              "%.3f")).append(" | ")
+          .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::rssMbPerProxy, "%.1f"))
+          .append(" | ").append(spread(ms, m -> m.fixed().rps(), "%.0f")).append(" | ")
+          .append(ms.stream().mapToLong(m -> m.fixed().failed()).sum()).append(" |\n");
+    }
+    b.append("\n\"added\" = the target's percentile minus direct's in the same run. Load "
+        + "average (1 min) before each target: ")
+        .append(String.format(Locale.ROOT, "%.2f–%.2f", all.stream()
+            .mapToDouble(Measurement::loadBefore).min().orElse(Double.NaN), all.stream()
+            .mapToDouble(Measurement::loadBefore).max().orElse(Double.NaN))).append(".\n");
+    b.append(verdicts(all));
+    return b.toString();
+  }
+
+  private String verdicts(List<Measurement> all) {
+    StringBuilder b = new StringBuilder("\n### Targets (issue 4)\n\n");
+    double mesh = median(all, "meshlog", m -> m.throughput().rps());
+    double nginx = median(all, "nginx", m -> m.throughput().rps());
+    double haproxy = median(all, "haproxy", m -> m.throughput().rps());
+    if (!Double.isNaN(mesh) && !Double.isNaN(nginx)) {
+      b.append(verdict(mesh >= nginx, String.format(Locale.ROOT,
+          "throughput ≥ nginx: %,.0f vs %,.0f req/s (%.2f×)", mesh, nginx, mesh / nginx)));
+    }
+    if (!Double.isNaN(mesh) && !Double.isNaN(haproxy)) {
+      b.append(verdict(mesh >= 0.8 * haproxy, String.format(Locale.ROOT,
+          "throughput ≥ 0.8 × HAProxy: %,.0f vs %,.0f req/s (%.2f×)", mesh, haproxy,
+          mesh / haproxy)));
+    }
+    for (int p : new int[] {50, 90, 99}) {
+      double m2 = medianAdded(all, "meshlog-2", p);
+      double n2 = medianAdded(all, "nginx-2", p);
+      if (!Double.isNaN(m2) && !Double.isNaN(n2)) {
+        b.append(verdict(m2 <= n2, String.format(Locale.ROOT,
+            "two sidecars add no more p%d latency than two nginx: %+.3f vs %+.3f ms", p, m2,
+            n2)));
+      }
+    }
+    for (String t : List.of("meshlog", "meshlog-2")) {
+      double cpu = median(all, t, Measurement::cpuSecondsPer1000);
+      double rss = median(all, t, Measurement::rssMbPerProxy);
+      if (!Double.isNaN(cpu)) {
+        b.append(verdict(cpu < 0.20, String.format(Locale.ROOT,
+            "%s: CPU per sidecar < 0.20 s per 1,000 requests (Istio: 0.20 vCPU per 1,000 rps):"
+                + " %.3f s", t, cpu)));
+        b.append(verdict(rss < 60, String.format(Locale.ROOT,
+            "%s: RSS per sidecar < 60 MB (Istio: 60 MB): %.1f MB", t, rss)));
+      }
+    }
+    return b.toString();
+  }
+
+  private static String verdict(boolean met, String what) {
+    return "- " + (met ? "**met**" : "**missed**") + " — " + what + "\n";
+  }
+
+  private static List<Measurement> of(List<Measurement> all, Target t) {
+    return all.stream().filter(m -> m.target().equals(t)).toList();
+  }
+
+  private static double median(List<Measurement> all, String target,
+                               ToDoubleFunction<Measurement> f) {
+    double[] v = all.stream().filter(m -> m.target().name().equals(target)).mapToDouble(f)
+        .sorted().toArray();
+    return median(v);
+  }
+
+  private static double median(double[] sorted) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static String spread(List<Measurement> ms, ToDoubleFunction<Measurement> f,
+                               String format) {
+    double[] v = ms.stream().mapToDouble(f).sorted().toArray();
+    if (v.length == 0) {
+      return "—";
+    }
+    String med = String.format(Locale.ROOT, format, median(v));
+    if (v.length == 1) {
+      return med;
+    }
+    return med + " [" + String.format(Locale.ROOT, format, v[0]) + "–"
+        + String.format(Locale.ROOT, format, v[v.length - 1]) + "]";
+  }
+
+  /** Per-run ratio of {@code t}'s throughput to {@code peer}'s, as median [min–max]. */
+  private static String ratio(List<Measurement> all, Target t, String peer) {
+    if (t.kind() == Kind.DIRECT) {
+      return "—";
+    }
+    List<Double> r = new ArrayList<>();
+    for (Measurement m : of(all, t)) {
+      all.stream().filter(x -> x.run() == m.run() && x.target().name().equals(peer)).findFirst()
+          .ifPresent(x -> r.add(m.throughput().rps() / x.throughput().rps()));
+    }
+    return format(r, "%.2f");
+  }
+
+  /** Per-run difference of {@code t}'s percentile and direct's, as median [min–max]. */
+  private static String added(List<Measurement> all, Target t, double p) {
+    if (t.kind() == Kind.DIRECT) {
+      return "—";
+    }
+    return format(addedValues(all, t.name(), p), "%+.3f");
+  }
+
+  private static double medianAdded(List<Measurement> all, String target, double p) {
+    return median(addedValues(all, target, p).stream().mapToDouble(Double::doubleValue).sorted()
+        .toArray());
+  }
+
+  private static List<Double> addedValues(List<Measurement> all, String target, double p) {
+    List<Double> r = new ArrayList<>();
+    for (Measurement m : all) {
+      if (!m.target().name().equals(target)) {
+        continue;
+      }
+      all.stream().filter(x -> x.run() == m.run() && x.target().kind() == Kind.DIRECT)
+          .findFirst().ifPresent(d -> r.add(m.fixed().percentile(p) - d.fixed().percentile(p)));
+    }
+    return r;
+  }
+
+  private static String format(List<Double> values, String format) {
+    if (values.isEmpty()) {
+      return "—";
+    }
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    String med = String.format(Locale.ROOT, format, median(v));
+    return v.length == 1 ? med : med + " [" + String.format(Locale.ROOT, format, v[0]) + "–"
+        + String.format(Locale.ROOT, format, v[v.length - 1]) + "]";
+  }
+
+  private static String csv(List<Measurement> all) {
+    StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
+        + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
+        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy\n");
+    for (Measurement m : all) {
+      b.append(String.format(Locale.ROOT,
+          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f%n",
+          m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
+          m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
+          m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
+          m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
+          m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
+          m.rssMbPerProxy()));
+    }
+    return b.toString();
+  }
+
+  // ---- the machine ----
+
+  private static int machineCpus() {
+    try {
+      return (int) Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("processor")).count();
+    } catch (IOException e) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+  }
+
+  private static String cpuLabel(String cpus) {
+    return cpus.isEmpty() ? "any" : cpus;
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static double loadAverage1() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name")).findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?");
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static String command(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    p.waitFor(10, TimeUnit.SECONDS);
+    return out;
+  }
+}
