@@ -21,9 +21,6 @@ public final class HeaderRules {
   /** Time the upstream took to answer, as Envoy reports it. */
   public static final String UPSTREAM_SERVICE_TIME = "x-envoy-upstream-service-time";
 
-  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection",
-      "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
-      "upgrade", "expect"};
   /** {@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}: 55 characters. */
   private static final int TRACEPARENT_LENGTH = 55;
   private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -54,13 +51,24 @@ public final class HeaderRules {
     }
   }
 
+  /**
+   * Whether {@code name} is hop-by-hop (RFC 9110 and the ones proxies drop by custom: connection,
+   * keep-alive, proxy-connection, proxy-authenticate, proxy-authorization, te, trailer,
+   * transfer-encoding, upgrade, expect), in any case. Runs for every header twice per request:
+   * the length picks at most two names to compare.
+   */
   private static boolean hopByHop(String name) {
-    for (String h : HOP_BY_HOP) {
-      if (h.equalsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    return false;
+    return switch (name.length()) {
+      case 2 -> name.equalsIgnoreCase("te");
+      case 6 -> name.equalsIgnoreCase("expect");
+      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+      case 16 -> name.equalsIgnoreCase("proxy-connection");
+      case 17 -> name.equalsIgnoreCase("transfer-encoding");
+      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      default -> false;
+    };
   }
 
   /** Applies {@code ops} to {@code headers}: remove, then set, then add. */
