@@ -1,15 +1,12 @@
 package dev.meshlog.config.controlplane;
 
 import java.time.Instant;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import dev.meshlog.config.discovery.CompiledView;
-import dev.meshlog.config.discovery.ConfigSnapshot;
+import dev.meshlog.config.discovery.MeshModel;
 import dev.meshlog.config.discovery.ViewCompiler;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.config.model.ResourceId;
@@ -19,56 +16,51 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 
 /**
- * {@link Discovery} backed by {@link ViewCompiler}: keeps the current {@link ConfigSnapshot} and
- * instance records, and asks the compiler which hosts a change touches and what their views are.
+ * {@link Discovery} backed by {@link ViewCompiler}: keeps the current config and instance
+ * records in a {@link MeshModel} (indexed by host, updated per change), which answers which hosts
+ * a change touches and what their views are.
  */
 public final class CompiledDiscovery implements Discovery {
 
   private final ViewCompiler compiler;
-  private ConfigSnapshot config = ConfigSnapshot.EMPTY;
-  private final Map<String, InstanceRegistration> instances = new HashMap<>();
-  private final Collection<InstanceRegistration> instanceView =
-      Collections.unmodifiableCollection(instances.values());
+  private MeshModel model;
 
   public CompiledDiscovery(ViewCompiler compiler) {
     this.compiler = compiler;
+    this.model = compiler.newModel();
   }
 
   @Override
   public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> records) {
-    java.util.List<ConfigSnapshot.Entry> entries = new java.util.ArrayList<>();
+    model = compiler.newModel();
     for (ConfigEvent event : resources) {
       if (event.getDocument() != null) {
-        entries.add(new ConfigSnapshot.Entry(Resource.fromJson(event.getDocument()), event.getRevision()));
+        model.load(Resource.fromJson(event.getDocument()), event.getRevision());
       }
     }
-    config = ConfigSnapshot.of(entries);
-    instances.clear();
-    instances.putAll(records);
+    records.forEach(model::load);
   }
 
   @Override
   public Set<String> applyConfig(ConfigEvent event) {
     ResourceId id = new ResourceId(event.getResource().getKind(), event.getResource().getNamespace(),
         event.getResource().getName());
-    ConfigSnapshot before = config;
     if (event.getChangeType() == ChangeType.DELETED) {
-      config = config.without(id);
+      return model.remove(id);
     } else if (event.getChangeType() == ChangeType.CREATED || event.getChangeType() == ChangeType.UPDATED) {
-      config = config.with(Resource.fromJson(event.getDocument()), event.getRevision());
-    } else {
-      return Set.of();
+      return model.put(Resource.fromJson(event.getDocument()), event.getRevision());
     }
-    return compiler.affectedHosts(before, config, id, instanceView);
+    return Set.of();
   }
 
   @Override
   public Set<String> applyInstance(String key, InstanceRegistration instance) {
-    InstanceRegistration before = instance == null ? instances.remove(key) : instances.put(key, instance);
+    InstanceRegistration before = model.instance(key);
     if (before != null && instance != null && sameExceptLease(before, instance)) {
+      model.load(key, instance);
       return Set.of(); // a heartbeat: the lease is longer, no view changes
     }
-    return compiler.affectedHosts(before, instance, config, instanceView);
+    return model.putInstance(key, instance).affectedHosts();
   }
 
   private static boolean sameExceptLease(InstanceRegistration a, InstanceRegistration b) {
@@ -78,12 +70,12 @@ public final class CompiledDiscovery implements Discovery {
 
   @Override
   public Set<String> hosts() {
-    return compiler.hosts(config, instanceView);
+    return model.hosts();
   }
 
   @Override
   public Optional<ServiceView> compile(String host, Instant now) {
-    CompiledView compiled = compiler.compile(host, config, instanceView, now);
+    CompiledView compiled = model.compile(host, now);
     return compiled.removed() ? Optional.empty() : Optional.of(compiled.view());
   }
 }

@@ -58,7 +58,7 @@ final class InboundPolicies {
 
   /** Resources of {@code kind} that apply to the service, by namespace and name. */
   private List<Resource> applying(Kind kind) {
-    return mesh.resources(kind).stream().filter(r -> levelOf(r) != null).toList();
+    return mesh.scoped(kind, mesh.namespaceOf(host)).stream().filter(r -> levelOf(r) != null).toList();
   }
 
   private Applicability.Level levelOf(Resource resource) {
@@ -74,7 +74,7 @@ final class InboundPolicies {
   private void peerAuthentication(InboundPolicy.Builder inbound) {
     String namespace = mesh.namespaceOf(host);
     Map<Applicability.Level, List<Resource>> byLevel = new EnumMap<>(Applicability.Level.class);
-    for (Resource policy : mesh.resources(Kind.PEER_AUTHENTICATION)) {
+    for (Resource policy : mesh.scoped(Kind.PEER_AUTHENTICATION, namespace)) {
       Applicability.Level level = levelOf(policy);
       if (level != null) {
         byLevel.computeIfAbsent(level, l -> new ArrayList<>()).add(policy);

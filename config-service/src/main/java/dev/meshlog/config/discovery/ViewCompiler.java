@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -71,7 +70,7 @@ public final class ViewCompiler {
 
   /** Every host that gets a view, sorted. */
   public Set<String> hosts(ConfigSnapshot config, Collection<InstanceRegistration> instances) {
-    return new TreeSet<>(new Mesh(config, instances, rootNamespace).hostNames());
+    return new TreeSet<>(mesh(config, instances).hostNames());
   }
 
   /**
@@ -83,18 +82,26 @@ public final class ViewCompiler {
    */
   public CompiledView compile(String host, ConfigSnapshot config, Collection<InstanceRegistration> instances,
                               Instant now) {
-    return compile(host, new Mesh(config, instances, rootNamespace), now);
+    return compile(host, mesh(config, instances), now);
   }
 
   /** The view of every host of {@link #hosts}, by host; faster than compiling them one by one. */
   public SortedMap<String, CompiledView> compileAll(ConfigSnapshot config, Collection<InstanceRegistration> instances,
                                                     Instant now) {
-    Mesh mesh = new Mesh(config, instances, rootNamespace);
+    Mesh mesh = mesh(config, instances);
     SortedMap<String, CompiledView> out = new TreeMap<>();
     for (String host : mesh.hostNames()) {
       out.put(host, compile(host, mesh, now));
     }
     return out;
+  }
+
+  /**
+   * A model holding nothing, to which changes are applied one at a time: what a long-running
+   * caller compiles from, paying per change only for the hosts and resources it touches.
+   */
+  public MeshModel newModel() {
+    return new MeshModel(this, new Mesh(rootNamespace, false));
   }
 
   /**
@@ -105,47 +112,18 @@ public final class ViewCompiler {
    */
   public Set<String> affectedHosts(ConfigSnapshot before, ConfigSnapshot after, ResourceId changed,
                                    Collection<InstanceRegistration> instances) {
-    Mesh was = new Mesh(before, instances, rootNamespace);
-    Mesh is = new Mesh(after, instances, rootNamespace);
-    Set<String> known = new TreeSet<>(was.hostNames());
-    known.addAll(is.hostNames());
-    List<Resource> virtualServices = new ArrayList<>(was.resources(Kind.VIRTUAL_SERVICE));
-    virtualServices.addAll(is.resources(Kind.VIRTUAL_SERVICE));
+    Mesh mesh = mesh(before, instances);
+    List<Resource> versions = Stream.of(before.resource(changed), after.resource(changed))
+        .flatMap(Optional::stream).toList();
     Set<String> out = new TreeSet<>();
-    for (Optional<Resource> version : List.of(before.resource(changed), after.resource(changed))) {
-      if (version.isEmpty()) {
-        continue;
-      }
-      Resource resource = version.get();
-      switch (Kind.byName(resource.kind()).orElseThrow()) {
-        case VIRTUAL_SERVICE -> out.addAll(viewsOf(resource, known));
-        case DESTINATION_RULE -> {
-          // Its own host's subsets and policy, and every route checked against its subsets.
-          String pattern = Mesh.specHost(resource);
-          known.stream().filter(h -> HostPatterns.matches(pattern, h)).forEach(out::add);
-          out.addAll(routingTo(h -> HostPatterns.matches(pattern, h), virtualServices, known));
-        }
-        case SERVICE_ENTRY -> {
-          // Its hosts, and every route whose destination appears or disappears with them.
-          List<String> hosts = HostPatterns.hosts(resource);
-          out.addAll(hosts);
-          out.addAll(routingTo(hosts::contains, virtualServices, known));
-        }
-        case GATEWAY -> out.add(gatewayHost(resource.name(), resource.namespace()));
-        case RATE_LIMIT -> {
-          String pattern = Mesh.specHost(resource);
-          known.stream().filter(h -> HostPatterns.matches(pattern, h)).forEach(out::add);
-        }
-        case SIDECAR, PEER_AUTHENTICATION, AUTHORIZATION_POLICY, REQUEST_AUTHENTICATION -> {
-          // Selectors are not worth narrowing on: every service of the namespace (or mesh).
-          boolean meshWide = resource.namespace().equals(rootNamespace);
-          Stream.of(was, is).flatMap(m -> m.hostInfos().stream())
-              .filter(info -> info.registered && (meshWide || info.namespace.equals(resource.namespace())))
-              .forEach(info -> out.add(info.host));
-        }
-        default -> throw new IllegalStateException("unhandled kind " + resource.kind());
-      }
+    versions.forEach(v -> out.addAll(touchedBy(mesh, v)));
+    Optional<ConfigSnapshot.Entry> next = after.get(changed);
+    if (next.isPresent()) {
+      mesh.put(next.get().resource(), next.get().revision());
+    } else {
+      mesh.remove(changed);
     }
+    versions.forEach(v -> out.addAll(touchedBy(mesh, v)));
     return out;
   }
 
@@ -156,27 +134,7 @@ public final class ViewCompiler {
    */
   public Set<String> affectedHosts(InstanceRegistration before, InstanceRegistration after, ConfigSnapshot config,
                                    Collection<InstanceRegistration> instances) {
-    Mesh mesh = new Mesh(config, instances, rootNamespace);
-    Set<String> services = new TreeSet<>();
-    Set<String> out = new TreeSet<>();
-    for (InstanceRegistration instance : Stream.of(before, after).filter(Objects::nonNull).toList()) {
-      services.add(Hosts.ofService(instance.getService(), instance.getNamespace()));
-      for (Resource entry : mesh.resources(Kind.SERVICE_ENTRY)) {
-        Map<String, String> selector = Json.stringMap(Json.field(entry.spec(), "workloadSelector"), "labels");
-        if (!selector.isEmpty() && entry.namespace().equals(instance.getNamespace())
-            && Applicability.selects(selector, instance)) {
-          out.addAll(HostPatterns.hosts(entry));
-        }
-      }
-    }
-    out.addAll(services);
-    if (before == null || after == null) {
-      // The service may have appeared or disappeared: routes to it may now be (in)consistent.
-      Set<String> known = new TreeSet<>(mesh.hostNames());
-      known.addAll(services);
-      out.addAll(routingTo(services::contains, mesh.resources(Kind.VIRTUAL_SERVICE), known));
-    }
-    return out;
+    return touchedByInstance(mesh(config, instances), before, after);
   }
 
   /**
@@ -186,23 +144,82 @@ public final class ViewCompiler {
    */
   public Set<String> affectedHosts(Instant from, Instant to, ConfigSnapshot config,
                                    Collection<InstanceRegistration> instances) {
+    Mesh mesh = mesh(config, instances);
     Set<String> out = new TreeSet<>();
     for (InstanceRegistration instance : instances) {
       if (Mesh.alive(instance, from) && !Mesh.alive(instance, to)) {
-        out.addAll(affectedHosts(instance, instance, config, instances));
+        out.addAll(touchedByInstance(mesh, instance, instance));
       }
     }
     return out;
   }
 
-  private CompiledView compile(String host, Mesh mesh, Instant now) {
+  private Mesh mesh(ConfigSnapshot config, Collection<InstanceRegistration> instances) {
+    return Mesh.of(config, instances, rootNamespace, false);
+  }
+
+  /**
+   * The hosts of {@code mesh} whose view may depend on {@code resource}. A change's affected
+   * hosts are those its old and new versions touch, in the mesh before and after the change.
+   */
+  Set<String> touchedBy(Mesh mesh, Resource resource) {
+    Set<String> out = new TreeSet<>();
+    switch (Kind.byName(resource.kind()).orElseThrow()) {
+      case VIRTUAL_SERVICE -> out.addAll(viewsOf(resource, mesh, Set.of()));
+      case DESTINATION_RULE -> {
+        // Its own host's subsets and policy, and every route checked against its subsets.
+        String pattern = Mesh.specHost(resource);
+        out.addAll(mesh.hostsMatching(pattern));
+        mesh.virtualServicesRoutingTo(pattern, true).forEach(vs -> out.addAll(viewsOf(vs, mesh, Set.of())));
+      }
+      case SERVICE_ENTRY -> {
+        // Its hosts, and every route whose destination appears or disappears with them.
+        for (String host : HostPatterns.hosts(resource)) {
+          out.add(host);
+          mesh.virtualServicesRoutingTo(host, false).forEach(vs -> out.addAll(viewsOf(vs, mesh, Set.of())));
+        }
+      }
+      case GATEWAY -> out.add(gatewayHost(resource.name(), resource.namespace()));
+      case RATE_LIMIT -> out.addAll(mesh.hostsMatching(Mesh.specHost(resource)));
+      case SIDECAR, PEER_AUTHENTICATION, AUTHORIZATION_POLICY, REQUEST_AUTHENTICATION ->
+          // Selectors are not worth narrowing on: every service of the namespace (or mesh).
+          out.addAll(mesh.registeredHosts(resource.namespace().equals(rootNamespace) ? null : resource.namespace()));
+      default -> throw new IllegalStateException("unhandled kind " + resource.kind());
+    }
+    return out;
+  }
+
+  /** The hosts whose view may change when a registration goes from {@code before} to {@code after}, in {@code mesh} after it. */
+  Set<String> touchedByInstance(Mesh mesh, InstanceRegistration before, InstanceRegistration after) {
+    Set<String> services = new TreeSet<>();
+    Set<String> out = new TreeSet<>();
+    for (InstanceRegistration instance : Stream.of(before, after).filter(Objects::nonNull).toList()) {
+      services.add(Hosts.ofService(instance.getService(), instance.getNamespace()));
+      for (Resource entry : mesh.resources(Kind.SERVICE_ENTRY, instance.getNamespace())) {
+        Map<String, String> selector = Json.stringMap(Json.field(entry.spec(), "workloadSelector"), "labels");
+        if (!selector.isEmpty() && Applicability.selects(selector, instance)) {
+          out.addAll(HostPatterns.hosts(entry));
+        }
+      }
+    }
+    out.addAll(services);
+    if (before == null || after == null) {
+      // The service may have appeared or disappeared: routes to it may now be (in)consistent.
+      for (String service : services) {
+        mesh.virtualServicesRoutingTo(service, false).forEach(vs -> out.addAll(viewsOf(vs, mesh, services)));
+      }
+    }
+    return out;
+  }
+
+  CompiledView compile(String host, Mesh mesh, Instant now) {
     Instant at = now.truncatedTo(ChronoUnit.MILLIS);
     ServiceView.Builder view = ServiceView.newBuilder().setHost(host).setVersion(0).setGeneratedAt(at);
     Mesh.HostInfo info = mesh.host(host);
     if (info == null) {
       return new CompiledView(view.setRemoved(true).build());
     }
-    view.setService(info.service).setNamespace(info.namespace);
+    view.setService(info.service()).setNamespace(info.namespace());
     ViewNotes notes = new ViewNotes();
     if (info.gateway != null) {
       gatewayView(info.gateway, mesh, view, notes);
@@ -210,7 +227,7 @@ public final class ViewCompiler {
       serviceView(info, mesh, at, view, notes);
     }
     return new CompiledView(view
-        .setSourceRevisions(notes.revisions(mesh.config()))
+        .setSourceRevisions(notes.revisions(mesh::revision))
         .setProblems(notes.problems())
         .build());
   }
@@ -223,7 +240,7 @@ public final class ViewCompiler {
     // declare a port number or an instance id wins.
     Map<Integer, ServicePort> ports = new TreeMap<>();
     Map<String, Endpoint> endpoints = new TreeMap<>();
-    for (Resource entry : info.serviceEntries) {
+    for (Resource entry : info.serviceEntries.values()) {
       Compiling.of(entry, () -> Endpoints.servicePorts(entry)).forEach(p -> ports.putIfAbsent(p.getNumber(), p));
       Compiling.of(entry, () -> Endpoints.ofServiceEntry(entry, host, mesh, now))
           .forEach(e -> endpoints.putIfAbsent(e.getInstanceId(), e));
@@ -240,30 +257,25 @@ public final class ViewCompiler {
     RouteCompiler routes = new RouteCompiler(mesh);
     List<HttpRoute> http = new ArrayList<>();
     List<TcpRoute> tcp = new ArrayList<>();
-    for (Resource virtualService : mesh.resources(Kind.VIRTUAL_SERVICE)) {
-      if (HostPatterns.gateways(virtualService).contains(HostPatterns.MESH)
-          && HostPatterns.hosts(virtualService).stream().anyMatch(p -> HostPatterns.matches(p, host))) {
-        RouteCompiler.Routes compiled = Compiling.of(virtualService,
-            () -> routes.compile(virtualService, HostPatterns.MESH, notes));
-        http.addAll(compiled.http());
-        tcp.addAll(compiled.tcp());
-      }
+    for (Resource virtualService : mesh.meshVirtualServices(host)) {
+      RouteCompiler.Routes compiled = Compiling.of(virtualService,
+          () -> routes.compile(virtualService, HostPatterns.MESH, notes));
+      http.addAll(compiled.http());
+      tcp.addAll(compiled.tcp());
     }
     view.setHttpRoutes(http).setTcpRoutes(tcp);
 
-    if (info.registered) {
+    if (info.registered()) {
       // Only the service's own proxies enforce inbound policy and use a Sidecar's egress list.
-      Applicability applicability = new Applicability(host, info.namespace, live, rootNamespace, notes);
+      Applicability applicability = new Applicability(host, info.namespace(), live, rootNamespace, notes);
       view.setInbound(new InboundPolicies(mesh, applicability, host, notes).compile());
-      view.setEgressHosts(egressHosts(mesh, applicability, host, notes));
+      view.setEgressHosts(egressHosts(mesh, applicability, host, info.namespace(), notes));
     }
 
     List<QuotaPolicy> quotas = new ArrayList<>();
-    for (Resource limit : mesh.resources(Kind.RATE_LIMIT)) {
-      if (HostPatterns.matches(Mesh.specHost(limit), host)) {
-        quotas.add(Compiling.of(limit, () -> quota(limit)));
-        notes.use(limit);
-      }
+    for (Resource limit : mesh.rateLimits(host)) {
+      quotas.add(Compiling.of(limit, () -> quota(limit)));
+      notes.use(limit);
     }
     view.setQuotas(quotas);
   }
@@ -297,9 +309,10 @@ public final class ViewCompiler {
   }
 
   /** The Sidecar that applies to the service: a selecting one, else its namespace's, else the mesh's. */
-  private static List<String> egressHosts(Mesh mesh, Applicability applicability, String host, ViewNotes notes) {
+  private static List<String> egressHosts(Mesh mesh, Applicability applicability, String host, String namespace,
+                                          ViewNotes notes) {
     Map<Applicability.Level, List<Resource>> byLevel = new EnumMap<>(Applicability.Level.class);
-    for (Resource sidecar : mesh.resources(Kind.SIDECAR)) {
+    for (Resource sidecar : mesh.scoped(Kind.SIDECAR, namespace)) {
       Map<String, String> selector = Json.stringMap(Json.field(sidecar.spec(), "workloadSelector"), "labels");
       Applicability.Level level = applicability.levelOf(sidecar, "spec.workloadSelector.labels", selector, false);
       if (level != null) {
@@ -352,12 +365,10 @@ public final class ViewCompiler {
     RouteCompiler routes = new RouteCompiler(mesh);
     List<HttpRoute> http = new ArrayList<>();
     List<TcpRoute> tcp = new ArrayList<>();
-    for (Resource virtualService : mesh.resources(Kind.VIRTUAL_SERVICE)) {
-      if (HostPatterns.gateways(virtualService).contains(ref)) {
-        RouteCompiler.Routes compiled = Compiling.of(virtualService, () -> routes.compile(virtualService, ref, notes));
-        http.addAll(compiled.http());
-        tcp.addAll(compiled.tcp());
-      }
+    for (Resource virtualService : mesh.gatewayVirtualServices(ref)) {
+      RouteCompiler.Routes compiled = Compiling.of(virtualService, () -> routes.compile(virtualService, ref, notes));
+      http.addAll(compiled.http());
+      tcp.addAll(compiled.tcp());
     }
     view.setHttpRoutes(http).setTcpRoutes(tcp);
   }
@@ -389,31 +400,25 @@ public final class ViewCompiler {
     return out;
   }
 
-  /** The views a VirtualService is part of: the known hosts it matches (if bound to the mesh) and its gateways'. */
-  private static Set<String> viewsOf(Resource virtualService, Set<String> known) {
+  /**
+   * The views a VirtualService is part of: the hosts it matches (if bound to the mesh) and its
+   * gateways', among the hosts of {@code mesh} and {@code alsoKnown}.
+   */
+  private static Set<String> viewsOf(Resource virtualService, Mesh mesh, Set<String> alsoKnown) {
     Set<String> out = new TreeSet<>();
     List<String> patterns = HostPatterns.hosts(virtualService);
     for (String gateway : HostPatterns.gateways(virtualService)) {
       if (gateway.equals(HostPatterns.MESH)) {
-        known.stream().filter(h -> patterns.stream().anyMatch(p -> HostPatterns.matches(p, h))).forEach(out::add);
+        for (String pattern : patterns) {
+          out.addAll(mesh.hostsMatching(pattern));
+          alsoKnown.stream().filter(h -> HostPatterns.matches(pattern, h)).forEach(out::add);
+        }
       } else {
         String[] ref = gateway.split("/", 2);
         String host = gatewayHost(ref[1], ref[0]);
-        if (known.contains(host)) {
+        if (mesh.host(host) != null || alsoKnown.contains(host)) {
           out.add(host);
         }
-      }
-    }
-    return out;
-  }
-
-  /** The views of every VirtualService that routes or mirrors to a host {@code destination} accepts. */
-  private static Set<String> routingTo(Predicate<String> destination, List<Resource> virtualServices,
-                                       Set<String> known) {
-    Set<String> out = new TreeSet<>();
-    for (Resource virtualService : virtualServices) {
-      if (RouteCompiler.destinationHosts(virtualService).stream().anyMatch(destination)) {
-        out.addAll(viewsOf(virtualService, known));
       }
     }
     return out;

@@ -43,10 +43,10 @@ final class ViewNotes {
   }
 
   /** The revisions of every resource used, sorted by {@code Kind/namespace/name}. */
-  List<ResourceRevision> revisions(ConfigSnapshot config) {
+  List<ResourceRevision> revisions(java.util.function.ToLongFunction<ResourceId> revisionOf) {
     List<ResourceRevision> out = new ArrayList<>();
     for (ResourceId id : sources) {
-      long revision = config.get(id).map(ConfigSnapshot.Entry::revision).orElse(0L);
+      long revision = revisionOf.applyAsLong(id);
       out.add(ResourceRevision.newBuilder()
           .setKind(id.kind()).setNamespace(id.namespace()).setName(id.name()).setRevision(revision).build());
     }
