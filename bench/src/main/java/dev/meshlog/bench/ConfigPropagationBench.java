@@ -107,7 +107,9 @@ public final class ConfigPropagationBench {
     Map<String, InstanceRegistration> loadedInstances = new java.util.HashMap<>();
     long loadStart = System.nanoTime();
     try (KafkaProducer<String, byte[]> producer = producer(servers);
-         KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name())) {
+         KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
+         KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
+             "read_uncommitted")) {
       for (int s = 0; s < services; s++) {
         for (int i = 0; i < perService; i++) {
           InstanceRegistration instance = instance(s, i);
@@ -135,9 +137,12 @@ public final class ConfigPropagationBench {
         }
       }
       System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+      uncommitted.seekToEnd(uncommitted.assignment());
+      uncommitted.assignment().forEach(uncommitted::position);
 
       List<Double> toView = new ArrayList<>();
       List<Double> toConsumer = new ArrayList<>();
+      List<Double> toUncommitted = new ArrayList<>();
       for (int n = 0; n < applies; n++) {
         int s = (n * 7919) % services;
         Resource vs = virtualService(s, 50 + (n % 40));
@@ -148,6 +153,17 @@ public final class ConfigPropagationBench {
         producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
             Topics.CONFIG_COMMANDS.serializeValue(command)));
         producer.flush();
+        // Where the time goes: the same view read before its transaction commits (what a
+        // read_uncommitted reader would see), then as a proxy reads it (read_committed).
+        boolean produced = false;
+        while (!produced) {
+          for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
+            if (r.key().equals(host) && isTriggeredBy(r, command)) {
+              toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
+              produced = true;
+            }
+          }
+        }
         boolean seen = false;
         while (!seen) {
           for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
@@ -169,6 +185,7 @@ public final class ConfigPropagationBench {
       System.out.println("| --- | --- | --- | --- | --- | --- |");
       System.out.println(new Stats(floor).row("floor: produce → consume, same broker"));
       System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
+      System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
       System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
       System.out.printf("%np99 ratio (apply → consumer) / floor: %.1f×%n",
           new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99));
@@ -253,10 +270,19 @@ public final class ConfigPropagationBench {
         new StringSerializer(), new ByteArraySerializer());
   }
 
+  private static boolean isTriggeredBy(ConsumerRecord<String, byte[]> record, ConfigCommand command) {
+    ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(record.value());
+    return view.getTriggeredBy() != null && view.getTriggeredBy().getCommandId().equals(command.getCommandId());
+  }
+
   private static KafkaConsumer<String, byte[]> consumer(String servers, String topic) {
+    return consumer(servers, topic, "read_committed");
+  }
+
+  private static KafkaConsumer<String, byte[]> consumer(String servers, String topic, String isolation) {
     KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
         new StringDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = List.of();
