@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -13,6 +14,7 @@ import java.util.stream.Stream;
 final class Unpacked {
 
   private static final Map<String, ImageTar> TARS = new ConcurrentHashMap<>();
+  private static final Map<String, Optional<ProcessModel>> MAINS = new ConcurrentHashMap<>();
 
   private Unpacked() {}
 
@@ -30,7 +32,7 @@ final class Unpacked {
    */
   static ProcessModel model(Build.Image image) {
     String main = image.mainClass();
-    return PicocliModel.load(tar(image), main).orElseGet(() -> {
+    return main(image).orElseGet(() -> {
       if (main.equals("dev.meshlog.examples.ExamplesMain")) {
         return new ExamplesContract();
       }
@@ -40,7 +42,11 @@ final class Unpacked {
 
   /** Whether the image's own classpath holds its main class. */
   static boolean hasMain(Build.Image image) {
-    return PicocliModel.load(tar(image), image.mainClass()).isPresent();
+    return main(image).isPresent();
+  }
+
+  private static synchronized Optional<ProcessModel> main(Build.Image image) {
+    return MAINS.computeIfAbsent(image.name(), n -> PicocliModel.load(tar(image), image.mainClass()));
   }
 
   private static void delete(Path dir) {
