@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The examples' command line as agreed before their main existed (examples/README.md):
+ * The examples' command line as agreed (issue 6) before their main existed on this branch:
  * {@code <app> [--port N] [--bind ADDR] [--version V] [--sidecar H:P]}, and for {@code traffic}
  * {@code --target URL --rate RPS --users a,b}; each option also as an environment variable.
  * Used for the examples' image only while its jar holds no {@code ExamplesMain}.
