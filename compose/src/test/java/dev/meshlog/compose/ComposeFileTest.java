@@ -93,6 +93,15 @@ class ComposeFileTest {
           .isEqualTo("127.0.0.1:" + proxy.value("--outbound-port"));
       assertThat(MESH.dependsOn(sidecar)).as(sidecar).containsKey(app);
     }
+    // Instance ids (default service-version-inboundPort) tell the registry's instances apart.
+    List<String> ids = new ArrayList<>();
+    sidecars.values().forEach(list -> list.forEach(sidecar -> {
+      ProcessModel.Parsed proxy = parsed(sidecar);
+      ids.add(proxy.value("--instance-id") != null ? proxy.value("--instance-id")
+          : proxy.value("--service") + "-" + proxy.value("--version") + "-"
+              + proxy.value("--inbound-port"));
+    }));
+    assertThat(ids).doesNotHaveDuplicates();
   }
 
   @Test
