@@ -1,0 +1,2 @@
+/** Tests of the container images (opened from their tars, without Docker) and of the compose files. */
+package dev.meshlog.compose;
