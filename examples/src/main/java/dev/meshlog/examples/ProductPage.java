@@ -78,7 +78,14 @@ public final class ProductPage implements Handler<HttpServerRequest> {
             ? new JsonObject(answer.body())
             : new JsonObject().put("error", sorry + " (" + service + " answered " + answer.status()
                 + ")"))
-        .otherwise(e -> new JsonObject().put("error", sorry + " (" + e.getMessage() + ")"));
+        .otherwise(e -> new JsonObject().put("error", sorry + " (" + failure(service, e) + ")"));
+  }
+
+  private static String failure(String service, Throwable e) {
+    String message = String.valueOf(e.getMessage());
+    return message.contains("timeout period")
+        ? "no answer from " + service + " within " + CALL_TIMEOUT.toSeconds() + " s"
+        : message;
   }
 
   private static String html(JsonObject product) {
