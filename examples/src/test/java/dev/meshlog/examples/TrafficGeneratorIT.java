@@ -1,0 +1,64 @@
+package dev.meshlog.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The traffic generator against a real server on loopback. */
+class TrafficGeneratorIT {
+
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  @Test
+  void sendsToTheTargetCyclingTheUsersAndCountsAnswers() {
+    List<String> users = new CopyOnWriteArrayList<>();
+    int port = vertx.createHttpServer().requestHandler(r -> {
+      users.add(r.getHeader("end-user"));
+      r.response().setStatusCode(users.size() % 2 == 0 ? 503 : 200).end();
+    }).listen(0, "127.0.0.1").await().actualPort();
+    TrafficGenerator traffic = new TrafficGenerator(vertx, vertx.createHttpClient(),
+        "http://127.0.0.1:" + port + "/productpage", 50, List.of("jason", "alice"));
+
+    traffic.start();
+    await().atMost(Duration.ofSeconds(20)).until(() -> traffic.stats().getLong("ok")
+        + traffic.stats().getLong("serverErrors") >= 6);
+    traffic.stop();
+
+    assertThat(users.subList(0, 4)).containsExactly("jason", "alice", "jason", "alice");
+    JsonObject stats = traffic.stats();
+    assertThat(stats.getLong("serverErrors")).isPositive();
+    assertThat(stats.getString("lastError")).isEqualTo("HTTP 503");
+  }
+
+  @Test
+  void rateZeroSendsNothing() {
+    TrafficGenerator traffic = new TrafficGenerator(vertx, vertx.createHttpClient(),
+        "http://127.0.0.1:1/", 0, List.of());
+
+    traffic.start();
+
+    assertThat(traffic.stats().getLong("sent")).isZero();
+  }
+
+  @Test
+  void refusesABadTargetOrRate() {
+    assertThatThrownBy(() -> new TrafficGenerator(vertx, vertx.createHttpClient(), "ftp://x/", 1,
+        List.of())).hasMessageContaining("--target: ftp://x/ (expected: http://HOST:PORT/PATH)");
+    assertThatThrownBy(() -> new TrafficGenerator(vertx, vertx.createHttpClient(),
+        "http://127.0.0.1:1/", -1, List.of())).hasMessageContaining("--rate: -1.0");
+  }
+}
