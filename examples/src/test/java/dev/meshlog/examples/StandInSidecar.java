@@ -40,8 +40,10 @@ final class StandInSidecar implements AutoCloseable {
         request.response().setStatusCode(failure != null ? failure : 404).end("stand-in");
         return;
       }
+      // Passes every header on, as a sidecar does: what the app forwards is what arrives.
       client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
-              .setPort(port).setURI(request.uri()))
+              .setPort(port).setURI(request.uri()).setHeaders(
+                  MultiMap.caseInsensitiveMultiMap().addAll(request.headers())))
           .compose(r -> r.send())
           .compose(r -> r.body().map(b -> {
             request.response().setStatusCode(r.statusCode()).end(b);
