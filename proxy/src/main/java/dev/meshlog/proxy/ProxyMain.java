@@ -118,6 +118,14 @@ public final class ProxyMain implements Callable<Integer> {
       description = "A gateway's listening port, 0 = any (env MESHLOG_PORT).")
   int gatewayPort;
 
+  @Option(names = "--server-listener", split = ",",
+      defaultValue = "${env:MESHLOG_SERVER_LISTENERS}",
+      description = "A gateway's local port for one of its HTTPS or TCP servers, as "
+          + "serverPort=localPort (0 = any); by default the server's own port number, or any "
+          + "free port when that is taken. Repeatable or comma-separated (env "
+          + "MESHLOG_SERVER_LISTENERS).")
+  Map<Integer, Integer> serverListeners = new HashMap<>();
+
   @Option(names = "--bind", defaultValue = "${env:MESHLOG_BIND:-0.0.0.0}",
       description = "A gateway's listening address (env MESHLOG_BIND).")
   String gatewayBind;
@@ -488,7 +496,11 @@ public final class ProxyMain implements Callable<Integer> {
     Gateway gw = null;
     TcpListeners tcp = null;
     if (binding != null) {
-      gw = Gateway.start(rt, binding, gatewayBind, gatewayPort).await();
+      gw = Gateway.start(rt, binding, gatewayBind, gatewayPort,
+          serverPort -> serverListeners.getOrDefault(serverPort, serverPort), line -> {
+            System.out.println(line);
+            LOG.info(line);
+          }).await();
     } else {
       sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort, inboundBind,
           inboundPort, appHost, appPort, servicePorts)).await();
@@ -536,6 +548,10 @@ public final class ProxyMain implements Callable<Integer> {
     if (gateway != null) {
       out.put("gateway", gateway.binding().host()).put("port", gatewayBind + ":"
           + gateway.port());
+      JsonArray servers = new JsonArray();
+      gateway.serverPorts().forEach((server, local) -> servers.add(new JsonObject()
+          .put("server", server).put("local", gatewayBind + ":" + local)));
+      out.put("servers", servers);
     }
     JsonArray tcpPorts = new JsonArray();
     if (tcp != null) {

@@ -31,8 +31,18 @@ public final class Listener {
    */
   public static Future<Listener> start(ProxyRuntime rt, String name, String host, int port,
                                        Handler<HttpServerRequest> handler) {
+    HttpServer server = rt.vertx().createHttpServer(options(rt, host, port))
+        .requestHandler(handler);
+    return server.listen().map(s -> new Listener(name, s));
+  }
+
+  /**
+   * The options every listener of the proxy starts from: HTTP/1.1 and h2c, the limits of
+   * {@code rt}, on {@code host:port}.
+   */
+  public static HttpServerOptions options(ProxyRuntime rt, String host, int port) {
     ListenerLimits limits = rt.limits();
-    HttpServerOptions options = new HttpServerOptions()
+    return new HttpServerOptions()
         .setHost(host).setPort(port)
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
@@ -44,8 +54,6 @@ public final class Listener {
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);
-    HttpServer server = rt.vertx().createHttpServer(options).requestHandler(handler);
-    return server.listen().map(s -> new Listener(name, s));
   }
 
   /** The port it listens on. */

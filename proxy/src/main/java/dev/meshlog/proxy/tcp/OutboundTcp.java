@@ -53,6 +53,7 @@ final class OutboundTcp {
   private final NetClient net;
   private final NetSocket downstream;
   private final TcpTarget target;
+  private final String direction;
   private final Context context;
   private final long startMillis;
   private final long startNanos = System.nanoTime();
@@ -68,7 +69,9 @@ final class OutboundTcp {
   private CircuitBreaker.Waiter waiter;
   private Relay relay;
 
-  private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+  private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
+                      String direction) {
+    this.direction = direction;
     this.rt = rt;
     this.net = net;
     this.downstream = downstream;
@@ -79,8 +82,18 @@ final class OutboundTcp {
 
   /** Relays a connection the app opened to {@code target}; runs on its event loop. */
   static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+    accept(rt, net, downstream, target, "outbound");
+  }
+
+  /**
+   * Relays a connection to {@code target}; {@code direction} names it in the access log
+   * ({@code outbound}, or {@code gateway} for a gateway's TCP server, whose target is the
+   * gateway's view and the server's port).
+   */
+  static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
+                     String direction) {
     downstream.pause();
-    new OutboundTcp(rt, net, downstream, target).start();
+    new OutboundTcp(rt, net, downstream, target, direction).start();
   }
 
   private void start() {
@@ -101,7 +114,8 @@ final class OutboundTcp {
     DestinationConfig dest = dp.nextDestination(route);
     cluster = dp.cluster(dest.cluster());
     destination = dp.snapshot().service(dest.host()).orElse(service);
-    destinationPort = dest.port() != null ? dest.port() : target.port();
+    destinationPort = dest.port() != null ? dest.port()
+        : service.gateway() ? soleTcpPort(destination, target.port()) : target.port();
     if (cluster == null) {
       fail(ResponseFlag.NR);
       return;
@@ -171,6 +185,15 @@ final class OutboundTcp {
     });
   }
 
+  /**
+   * The port a gateway's tcp route without a destination port reaches: the destination's only
+   * opaque port when it has exactly one, else {@code fallback} (the server's port).
+   */
+  private static int soleTcpPort(ServiceConfig destination, int fallback) {
+    var opaque = destination.opaquePorts();
+    return opaque.size() == 1 ? opaque.get(0).number() : fallback;
+  }
+
   private Future<NetSocket> connect(EndpointConfig e) {
     int timeout = (int) Math.min(Integer.MAX_VALUE,
         cluster.policy().limits().connectTimeout().toMillis());
@@ -227,7 +250,7 @@ final class OutboundTcp {
       cluster.breaker().release();
     }
     try {
-      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), "outbound", "-",
+      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
           "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
           relay == null ? 0 : relay.bytesFromUpstream(),
           (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,
