@@ -23,9 +23,6 @@ import dev.meshlog.proxy.resilience.CircuitBreaker;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -92,6 +89,9 @@ final class OutboundTcp {
    */
   static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
                      String direction) {
+    // Before the first read: a client that writes and shuts down its output at once must not
+    // be taken for one that went away.
+    HalfClose.enable(downstream);
     downstream.pause();
     new OutboundTcp(rt, net, downstream, target, direction).start();
   }
@@ -201,18 +201,18 @@ final class OutboundTcp {
       return net.connect(new ConnectOptions().setHost(e.address()).setPort(directPort(e))
           .setTimeout(timeout));
     }
-    // Through the destination's sidecar, which alone knows where its app listens.
-    return rt.upstreams().shared().request(new RequestOptions().setMethod(HttpMethod.CONNECT)
-            .setProtocolVersion(HttpVersion.HTTP_1_1).setHost(e.address()).setPort(e.port())
-            .setURI(destination.host() + ":" + destinationPort).setConnectTimeout(timeout)
-            .putHeader(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload()))
-        .compose(req -> {
-          // The tunnel's end is the relay's business: the request itself has nothing to report.
-          req.exceptionHandler(t -> { });
-          return req.connect();
-        })
-        .compose(resp -> resp.statusCode() == 200 ? Future.succeededFuture(resp.netSocket())
-            : Future.failedFuture("tunnel to " + e.hostPort() + " refused: " + resp.statusCode()));
+    // Through the destination's sidecar, which alone knows where its app listens. A raw
+    // socket, not the HTTP client, so that the tunnel can be half-closed.
+    return ConnectTunnel.open(net, e.address(), e.port(), timeout,
+            destination.host() + ":" + destinationPort,
+            HeaderRules.SOURCE_WORKLOAD + ": " + rt.identity().workload())
+        .map(opened -> {
+          if (opened.early().length() > 0) {
+            // What the destination said at once goes first; the relay then takes over.
+            downstream.write(opened.early());
+          }
+          return opened.socket();
+        });
   }
 
   /**
