@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.http;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Future;
@@ -12,7 +13,8 @@ import io.vertx.core.http.HttpServerRequest;
 /**
  * One listening socket of the proxy (outbound, inbound or admin), speaking HTTP/1.1 and h2c
  * (prior knowledge, or an HTTP/1.1 {@code Upgrade: h2c}), with the listener limits applied:
- * header size and count, request-line length, and an idle timeout.
+ * header size and count, request-line length, a deadline for request headers, and an idle
+ * timeout.
  */
 public final class Listener {
 
@@ -33,7 +35,17 @@ public final class Listener {
                                        Handler<HttpServerRequest> handler) {
     HttpServer server = rt.vertx().createHttpServer(options(rt, host, port))
         .requestHandler(handler);
+    watchHeaders(rt, server);
     return server.listen().map(s -> new Listener(name, s));
+  }
+
+  /** Puts {@code rt}'s deadline for request headers on {@code server}'s HTTP/1 connections. */
+  public static HttpServer watchHeaders(ProxyRuntime rt, HttpServer server) {
+    Duration deadline = rt.limits().headerTimeout();
+    if (!deadline.isZero()) {
+      server.connectionHandler(conn -> HeaderDeadline.watch(conn, deadline));
+    }
+    return server;
   }
 
   /**
