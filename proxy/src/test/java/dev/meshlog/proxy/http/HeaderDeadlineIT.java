@@ -24,6 +24,11 @@ import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * The deadline for request headers (slowloris), on a raw socket against a sidecar whose Vert.x
  * is built as {@code ProxyMain} builds it, with a short deadline: headers trickling in a byte at
  * a time get 408 and a closed connection; headers sent at once are served; a keep-alive
- * connection idle between requests for longer than the deadline stays open.
+ * connection idle between requests for longer than the deadline stays open; h2c is untouched.
  */
 class HeaderDeadlineIT {
 
@@ -168,5 +173,28 @@ class HeaderDeadlineIT {
       assertThat(quiet).isTrue();
       assertThat(readUntil(s.getInputStream(), "no route")).startsWith("HTTP/1.1 404");
     }
+  }
+
+  /** A GET through the sidecar over h2c (prior knowledge, or an HTTP/1.1 upgrade). */
+  private HttpVersion h2cGet(boolean upgrade) {
+    HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(upgrade));
+    return client.request(new RequestOptions().setHost("127.0.0.1")
+            .setPort(sidecar.outboundPort()).setURI("/h2c"))
+        .compose(r -> {
+          r.authority(HostAndPort.create("reviews", 80));
+          return r.send();
+        })
+        .compose(r -> r.body().map(b -> {
+          assertThat(r.statusCode()).isEqualTo(404);
+          return r.version();
+        }))
+        .await();
+  }
+
+  @Test
+  void letsH2cWithPriorKnowledgeAndUpgradesThrough() {
+    assertThat(h2cGet(false)).isEqualTo(HttpVersion.HTTP_2);
+    assertThat(h2cGet(true)).isEqualTo(HttpVersion.HTTP_2);
   }
 }
