@@ -1,39 +1,71 @@
 package dev.meshlog.proxy;
 
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntUnaryOperator;
+
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.OutboundHandler;
 import dev.meshlog.proxy.http.ProxyRuntime;
+
 import io.vertx.core.Future;
 
 /**
  * One running ingress gateway: a listener that takes requests from outside the mesh, matches
  * their Host against the gateway view's servers and routes, and forwards them to mesh
- * destinations as a sidecar's outbound listener would.
+ * destinations as a sidecar's outbound listener would; plus a listener per HTTPS server
+ * (terminating TLS) and per TCP server (relaying bytes along the view's tcp routes).
  */
 public final class Gateway {
 
   private final ProxyRuntime runtime;
   private final GatewayBinding binding;
   private final Listener listener;
+  private final GatewayServers servers;
 
-  private Gateway(ProxyRuntime runtime, GatewayBinding binding, Listener listener) {
+  private Gateway(ProxyRuntime runtime, GatewayBinding binding, Listener listener,
+                  GatewayServers servers) {
     this.runtime = runtime;
     this.binding = binding;
     this.listener = listener;
+    this.servers = servers;
   }
 
-  /** Starts the gateway's listener on {@code host:port} (0 = any free port). */
+  /**
+   * Starts the gateway's listener on {@code host:port} (0 = any free port); its HTTPS and TCP
+   * servers listen on any free port each.
+   */
   public static Future<Gateway> start(ProxyRuntime runtime, GatewayBinding binding, String host,
                                       int port) {
+    return start(runtime, binding, host, port, serverPort -> 0, line -> { });
+  }
+
+  /**
+   * Starts the gateway's plain HTTP listener on {@code host:port} (0 = any free port), and a
+   * listener for each HTTPS and TCP server of its view, following config changes.
+   *
+   * @param serverPorts the local port to try first for a server port (0 = any free port); when
+   *     it cannot be bound, any free port is used
+   * @param announce told one line per server listener opened or closed
+   */
+  public static Future<Gateway> start(ProxyRuntime runtime, GatewayBinding binding, String host,
+                                      int port, IntUnaryOperator serverPorts,
+                                      Consumer<String> announce) {
+    GatewayServers servers = new GatewayServers(runtime, binding, host, serverPorts, announce);
     return Listener.start(runtime, "gateway", host, port, new OutboundHandler(runtime, binding))
-        .map(l -> new Gateway(runtime, binding, l));
+        .compose(l -> servers.start().map(v -> new Gateway(runtime, binding, l, servers)));
   }
 
   /** The port it listens on. */
   public int port() {
     return listener.port();
+  }
+
+  /** The local port of each HTTPS or TCP server port of its view that is listening. */
+  public Map<Integer, Integer> serverPorts() {
+    return servers.ports();
   }
 
   /** Which Gateway it runs as. */
@@ -53,6 +85,7 @@ public final class Gateway {
 
   /** Stops listening. */
   public Future<Void> close() {
+    servers.close();
     return listener.close();
   }
 }

@@ -24,6 +24,7 @@ import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.BatchingAccessLog;
 import dev.meshlog.proxy.http.GatewayBinding;
+import dev.meshlog.proxy.http.HeaderDeadlineTransport;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -118,6 +119,14 @@ public final class ProxyMain implements Callable<Integer> {
       description = "A gateway's listening port, 0 = any (env MESHLOG_PORT).")
   int gatewayPort;
 
+  @Option(names = "--server-listener", split = ",",
+      defaultValue = "${env:MESHLOG_SERVER_LISTENERS}",
+      description = "A gateway's local port for one of its HTTPS or TCP servers, as "
+          + "serverPort=localPort (0 = any); by default the server's own port number, or any "
+          + "free port when that is taken. Repeatable or comma-separated (env "
+          + "MESHLOG_SERVER_LISTENERS).")
+  Map<Integer, Integer> serverListeners = new HashMap<>();
+
   @Option(names = "--bind", defaultValue = "${env:MESHLOG_BIND:-0.0.0.0}",
       description = "A gateway's listening address (env MESHLOG_BIND).")
   String gatewayBind;
@@ -211,6 +220,13 @@ public final class ProxyMain implements Callable<Integer> {
       description = "Request body kept for retries and mirrors (env "
           + "MESHLOG_RETRY_BUFFER_BYTES).")
   int retryBufferBytes;
+
+  @Option(names = "--header-timeout", defaultValue = "${env:MESHLOG_HEADER_TIMEOUT:-10s}",
+      converter = DurationConverter.class,
+      description = "An HTTP/1 request's headers must all arrive within this long of its first "
+          + "byte, else 408 and the connection is closed (slowloris); 0s = no deadline (env "
+          + "MESHLOG_HEADER_TIMEOUT).")
+  Duration headerTimeout;
 
   @Option(names = "--idle-timeout", defaultValue = "${env:MESHLOG_IDLE_TIMEOUT:-5m}",
       converter = DurationConverter.class,
@@ -437,12 +453,15 @@ public final class ProxyMain implements Callable<Integer> {
     ProxyIdentity identity = new ProxyIdentity(id, name, namespace, version, region, zone,
         cluster, serviceAccount, labels);
     Clock clock = Clock.systemUTC();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency)));
+    // NIO, with the hook that watches a clear-text connection's first request headers.
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency)))
+        .withTransport(new HeaderDeadlineTransport(headerTimeout)).build();
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
     MeshMetrics metrics = new MeshMetrics();
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
-        idleTimeout, retryBufferBytes);
+        idleTimeout, retryBufferBytes, headerTimeout);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
         ThreadLocalRandom::current, AccessLog.all(List.of(accessLog, metrics)), limits,
@@ -488,7 +507,11 @@ public final class ProxyMain implements Callable<Integer> {
     Gateway gw = null;
     TcpListeners tcp = null;
     if (binding != null) {
-      gw = Gateway.start(rt, binding, gatewayBind, gatewayPort).await();
+      gw = Gateway.start(rt, binding, gatewayBind, gatewayPort,
+          serverPort -> serverListeners.getOrDefault(serverPort, serverPort), line -> {
+            System.out.println(line);
+            LOG.info(line);
+          }).await();
     } else {
       sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort, inboundBind,
           inboundPort, appHost, appPort, servicePorts)).await();
@@ -536,6 +559,10 @@ public final class ProxyMain implements Callable<Integer> {
     if (gateway != null) {
       out.put("gateway", gateway.binding().host()).put("port", gatewayBind + ":"
           + gateway.port());
+      JsonArray servers = new JsonArray();
+      gateway.serverPorts().forEach((server, local) -> servers.add(new JsonObject()
+          .put("server", server).put("local", gatewayBind + ":" + local)));
+      out.put("servers", servers);
     }
     JsonArray tcpPorts = new JsonArray();
     if (tcp != null) {

@@ -24,6 +24,8 @@ import dev.meshlog.config.model.Resource;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.GatewayServer;
+import dev.meshlog.events.discovery.GatewayTls;
+import dev.meshlog.events.discovery.GatewayTlsMode;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.QuotaPolicy;
 import dev.meshlog.events.discovery.RateUnit;
@@ -395,9 +397,23 @@ public final class ViewCompiler {
           .setPort(Json.required(Json.integer(port, "number"), "servers.port.number"))
           .setProtocol(Endpoints.protocol(Json.text(port, "protocol")))
           .setHosts(hosts)
+          .setTls(gatewayTls(Json.field(server, "tls")))
           .build());
     }
     return out;
+  }
+
+  /** {@code servers[].tls}: the mode and the file paths the gateway terminates TLS with. */
+  private static GatewayTls gatewayTls(JsonNode tls) {
+    if (tls == null) {
+      return null;
+    }
+    return GatewayTls.newBuilder()
+        .setMode(GatewayTlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED").toUpperCase(java.util.Locale.ROOT)))
+        .setServerCertificate(Json.text(tls, "serverCertificate", ""))
+        .setPrivateKey(Json.text(tls, "privateKey", ""))
+        .setCaCertificates(Json.text(tls, "caCertificates", ""))
+        .build();
   }
 
   /**

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import org.junit.jupiter.api.Test;
 
 import dev.meshlog.events.discovery.GatewayServer;
+import dev.meshlog.events.discovery.GatewayTlsMode;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.ServiceView;
@@ -60,6 +61,25 @@ class GatewayViewTest {
         .containsExactly(tuple(8080, Protocol.HTTP, java.util.List.of("bookinfo.example.com", "admin.example.com")));
     assertThat(view.getSourceRevisions()).extracting(r -> r.getKind() + "/" + r.getName())
         .containsExactly("Gateway/bookinfo-gateway");
+  }
+
+  @Test
+  void compilesTheTlsFilesOfAnHttpsServer() {
+    ServiceView view = view(GATEWAY_HOST, config(GATEWAY.replace("hosts: [\"bookinfo.example.com\", \"ops/admin.example.com\"]", """
+        hosts: ["bookinfo.example.com", "ops/admin.example.com"]
+          - port: {number: 8443, name: https, protocol: HTTPS}
+            hosts: ["bookinfo.example.com"]
+            tls: {mode: MUTUAL, serverCertificate: /certs/server.pem, privateKey: /certs/key.pem, caCertificates: /certs/ca.pem}
+        """.strip())));
+
+    assertThat(view.getGatewayServers()).hasSize(2);
+    assertThat(view.getGatewayServers().get(0).getTls()).isNull();
+    GatewayServer https = view.getGatewayServers().get(1);
+    assertThat(https.getProtocol()).isEqualTo(Protocol.TLS);
+    assertThat(https.getTls().getMode()).isEqualTo(GatewayTlsMode.MUTUAL);
+    assertThat(https.getTls().getServerCertificate()).isEqualTo("/certs/server.pem");
+    assertThat(https.getTls().getPrivateKey()).isEqualTo("/certs/key.pem");
+    assertThat(https.getTls().getCaCertificates()).isEqualTo("/certs/ca.pem");
   }
 
   @Test

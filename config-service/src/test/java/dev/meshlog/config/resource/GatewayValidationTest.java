@@ -36,7 +36,27 @@ class GatewayValidationTest {
   }
 
   @Test
-  void rejectsTlsServers() {
+  void acceptsHttpsServersTerminatedWithFiles() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls:
+            mode: SIMPLE
+            serverCertificate: /etc/certs/server.pem
+            privateKey: /etc/certs/key.pem
+        - port: {number: 8443, name: mtls, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls:
+            mode: MUTUAL
+            serverCertificate: /etc/certs/server.pem
+            privateKey: /etc/certs/key.pem
+            caCertificates: /etc/certs/ca.pem
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsTlsSettingsMeshlogCannotHonour() {
     assertThat(problems("""
         servers:
         - port: {number: 443, name: https, protocol: HTTPS}
@@ -44,9 +64,26 @@ class GatewayValidationTest {
           tls:
             mode: SIMPLE
             credentialName: bookinfo-cert
+        - port: {number: 443, name: tls, protocol: TLS}
+          hosts: [bookinfo.example.com]
+          tls: {mode: PASSTHROUGH}
+        - port: {number: 443, name: https2, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+        - port: {number: 8443, name: mtls, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls: {mode: MUTUAL, serverCertificate: /c.pem, privateKey: /k.pem}
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: [bookinfo.example.com]
+          tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
         """)).containsExactly(
-        "spec.servers[0].port.protocol: HTTPS not supported (expected one of: HTTP, HTTP2, GRPC, TCP)",
-        "spec.servers[0].tls: not supported");
+        "spec.servers[0].tls.credentialName: not supported",
+        "spec.servers[0].tls.serverCertificate: required (a file path on the gateway) when mode is SIMPLE",
+        "spec.servers[0].tls.privateKey: required (a file path on the gateway) when mode is SIMPLE",
+        "spec.servers[1].port.protocol: TLS not supported (expected one of: HTTP, HTTP2, GRPC, TCP, HTTPS)",
+        "spec.servers[1].tls.mode: PASSTHROUGH not supported (expected one of: SIMPLE, MUTUAL)",
+        "spec.servers[2].tls: required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)",
+        "spec.servers[3].tls.caCertificates: required (a file path on the gateway) when mode is MUTUAL",
+        "spec.servers[4].tls: only for HTTPS servers (port.protocol is HTTP)");
   }
 
   @Test

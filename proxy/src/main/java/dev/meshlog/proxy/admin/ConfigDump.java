@@ -86,7 +86,10 @@ public final class ConfigDump {
               .put("cluster", d.cluster().toString()).put("weight", d.weight())).toList()))));
       JsonArray servers = new JsonArray();
       s.gatewayServers().forEach(g -> servers.add(new JsonObject().put("port", g.port())
-          .put("protocol", g.protocol().name()).put("hosts", new JsonArray(g.hosts()))));
+          .put("protocol", g.protocol().name()).put("hosts", new JsonArray(g.hosts()))
+          .put("tls", g.tls() == null ? null : new JsonObject().put("mode", g.tls().mode().name())
+              .put("serverCertificate", g.tls().serverCertificate())
+              .put("caCertificates", g.tls().caCertificates()))));
       services.put(s.host(), new JsonObject().put("version", s.version()).put("ports", ports)
           .put("tcpRoutes", tcpRoutes).put("gatewayServers", servers)
           .put("subsets", new JsonArray(s.subsets().keySet().stream().sorted().toList()))

@@ -1,25 +1,85 @@
 package dev.meshlog.proxy.config;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
- * One server of a Gateway: a port, its protocol, and the hosts it accepts.
+ * One server of a Gateway: a port, its protocol, the hosts it accepts, and how it terminates
+ * TLS.
  *
  * @param name the server's name, or empty
  * @param port the server's port number (what routes' {@code port} matches compare with)
  * @param protocol what it speaks
  * @param hosts the hosts it serves: DNS names, {@code *.suffix} or {@code *}
+ * @param tls how it terminates TLS, or {@code null} when it does not
  */
 public record GatewayServerConfig(String name, int port, PortConfig.Protocol protocol,
-                                  List<String> hosts) {
+                                  List<String> hosts, Tls tls) {
+
+  /** How a server treats TLS. */
+  public enum TlsMode {
+    /** Not given. */
+    UNSPECIFIED,
+    /** Passed through by SNI, not terminated (not served yet). */
+    PASSTHROUGH,
+    /** Terminated with the server's certificate. */
+    SIMPLE,
+    /** Terminated, and clients must present a certificate chaining to the given CAs. */
+    MUTUAL
+  }
+
+  /**
+   * A server's TLS settings: files on the gateway's file system, in PEM.
+   *
+   * @param mode how TLS is treated
+   * @param serverCertificate the certificate chain's path
+   * @param privateKey the private key's path
+   * @param caCertificates the path of the CAs client certificates must chain to (MUTUAL), or empty
+   */
+  public record Tls(TlsMode mode, String serverCertificate, String privateKey,
+                    String caCertificates) {
+
+    public Tls {
+      Objects.requireNonNull(mode, "mode");
+      serverCertificate = serverCertificate == null ? "" : serverCertificate;
+      privateKey = privateKey == null ? "" : privateKey;
+      caCertificates = caCertificates == null ? "" : caCertificates;
+    }
+
+    /** Whether the gateway terminates TLS with these settings. */
+    public boolean terminates() {
+      return mode == TlsMode.SIMPLE || mode == TlsMode.MUTUAL;
+    }
+  }
 
   public GatewayServerConfig {
     name = name == null ? "" : name;
     hosts = List.copyOf(hosts);
   }
 
+  /** A server without TLS settings. */
+  public GatewayServerConfig(String name, int port, PortConfig.Protocol protocol,
+                             List<String> hosts) {
+    this(name, port, protocol, hosts, null);
+  }
+
   /** Whether this server accepts requests for {@code host} (lower case, without port). */
   public boolean serves(String host) {
     return hosts.stream().anyMatch(pattern -> HostPattern.matches(pattern, host));
+  }
+
+  /** Whether the gateway terminates TLS on this server and serves HTTP inside it (HTTPS). */
+  public boolean https() {
+    return protocol == PortConfig.Protocol.TLS && tls != null && tls.terminates();
+  }
+
+  /** Whether this server carries plain HTTP (HTTP, HTTP2, GRPC or undeclared). */
+  public boolean plainHttp() {
+    return !protocol.opaque();
+  }
+
+  /** Whether this server relays opaque TCP, routed by the view's tcp routes. */
+  public boolean tcp() {
+    return protocol == PortConfig.Protocol.TCP;
   }
 }

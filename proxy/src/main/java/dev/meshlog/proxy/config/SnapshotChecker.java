@@ -37,6 +37,7 @@ public final class SnapshotChecker {
       }
     }
     checkPolicy("trafficPolicy", s.policy(), p);
+    checkGatewayServers(s, p);
     s.subsets().values().forEach(sub ->
         checkPolicy("subsets[" + sub.name() + "].trafficPolicy", sub.policy(), p));
     for (int i = 0; i < s.routes().size(); i++) {
@@ -53,6 +54,26 @@ public final class SnapshotChecker {
       checkWeights(at, r.destinations(), p);
       for (int d = 0; d < r.destinations().size(); d++) {
         checkDestination(at + ".destinations[" + d + "]", r.destinations().get(d), byHost, p);
+      }
+    }
+  }
+
+  /** A terminating server names its certificate and key (and CAs when MUTUAL). */
+  private static void checkGatewayServers(ServiceConfig s, List<String> p) {
+    for (int i = 0; i < s.gatewayServers().size(); i++) {
+      GatewayServerConfig.Tls tls = s.gatewayServers().get(i).tls();
+      if (tls == null || !tls.terminates()) {
+        continue;
+      }
+      String at = "gatewayServers[" + i + "].tls";
+      if (tls.serverCertificate().isEmpty()) {
+        p.add(at + ".serverCertificate: empty (expected: a PEM file's path)");
+      }
+      if (tls.privateKey().isEmpty()) {
+        p.add(at + ".privateKey: empty (expected: a PEM file's path)");
+      }
+      if (tls.mode() == GatewayServerConfig.TlsMode.MUTUAL && tls.caCertificates().isEmpty()) {
+        p.add(at + ".caCertificates: empty (expected: a PEM file's path when mode is MUTUAL)");
       }
     }
   }

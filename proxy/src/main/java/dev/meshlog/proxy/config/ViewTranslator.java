@@ -102,8 +102,12 @@ public final class ViewTranslator {
     }
     List<GatewayServerConfig> servers = new ArrayList<>();
     for (GatewayServer g : v.getGatewayServers()) {
+      GatewayServerConfig.Tls tls = g.getTls() == null ? null : new GatewayServerConfig.Tls(
+          GatewayServerConfig.TlsMode.valueOf(g.getTls().getMode().name()),
+          g.getTls().getServerCertificate(), g.getTls().getPrivateKey(),
+          g.getTls().getCaCertificates());
       servers.add(new GatewayServerConfig(g.getName(), g.getPort(), protocol(g.getProtocol()),
-          g.getHosts()));
+          g.getHosts(), tls));
     }
     return new ServiceConfig(v.getHost(), v.getService(), v.getNamespace(), v.getVersion(),
         ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts(), tcpRoutes, servers);

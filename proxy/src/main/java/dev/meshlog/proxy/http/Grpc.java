@@ -1,6 +1,7 @@
 package dev.meshlog.proxy.http;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 
 import io.vertx.core.MultiMap;
@@ -17,7 +18,41 @@ final class Grpc {
   /** The gRPC status message header. */
   static final String MESSAGE = "grpc-message";
 
+  /** The caller's deadline: {@code grpc-timeout: 250m}. */
+  static final String TIMEOUT = "grpc-timeout";
+  /** DEADLINE_EXCEEDED: what a gRPC call that timed out in the proxy is answered. */
+  static final int DEADLINE_EXCEEDED = 4;
+
   private Grpc() {}
+
+  /**
+   * A {@code grpc-timeout} value as a duration: at most 8 digits and a unit, H (hours), M
+   * (minutes), S, m (milliseconds), u (microseconds) or n (nanoseconds).
+   *
+   * @throws IllegalArgumentException saying what was wrong and what was expected
+   */
+  static Duration parseTimeout(String value) {
+    int n = value.length();
+    boolean digits = n >= 2 && n <= 9;
+    for (int i = 0; digits && i < n - 1; i++) {
+      char c = value.charAt(i);
+      digits = c >= '0' && c <= '9';
+    }
+    if (digits) {
+      long amount = Long.parseLong(value.substring(0, n - 1));
+      switch (value.charAt(n - 1)) {
+        case 'H': return Duration.ofHours(amount);
+        case 'M': return Duration.ofMinutes(amount);
+        case 'S': return Duration.ofSeconds(amount);
+        case 'm': return Duration.ofMillis(amount);
+        case 'u': return Duration.ofNanos(amount * 1000);
+        case 'n': return Duration.ofNanos(amount);
+        default: break;
+      }
+    }
+    throw new IllegalArgumentException(TIMEOUT + ": " + value + " (expected: 1 to 8 digits "
+        + "and a unit H, M, S, m, u or n, e.g. 250m)");
+  }
 
   /** Whether a request with these headers is a gRPC call ({@code application/grpc[+proto|...]}). */
   static boolean isGrpc(MultiMap headers) {

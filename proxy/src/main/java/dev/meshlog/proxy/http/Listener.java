@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.http;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Future;
@@ -12,7 +13,8 @@ import io.vertx.core.http.HttpServerRequest;
 /**
  * One listening socket of the proxy (outbound, inbound or admin), speaking HTTP/1.1 and h2c
  * (prior knowledge, or an HTTP/1.1 {@code Upgrade: h2c}), with the listener limits applied:
- * header size and count, request-line length, and an idle timeout.
+ * header size and count, request-line length, a deadline for request headers, and an idle
+ * timeout.
  */
 public final class Listener {
 
@@ -31,8 +33,28 @@ public final class Listener {
    */
   public static Future<Listener> start(ProxyRuntime rt, String name, String host, int port,
                                        Handler<HttpServerRequest> handler) {
+    HttpServer server = rt.vertx().createHttpServer(options(rt, host, port))
+        .requestHandler(handler);
+    watchHeaders(rt, server);
+    return server.listen().map(s -> new Listener(name, s));
+  }
+
+  /** Puts {@code rt}'s deadline for request headers on {@code server}'s HTTP/1 connections. */
+  public static HttpServer watchHeaders(ProxyRuntime rt, HttpServer server) {
+    Duration deadline = rt.limits().headerTimeout();
+    if (!deadline.isZero()) {
+      server.connectionHandler(conn -> HeaderDeadline.watch(conn, deadline));
+    }
+    return server;
+  }
+
+  /**
+   * The options every listener of the proxy starts from: HTTP/1.1 and h2c, the limits of
+   * {@code rt}, on {@code host:port}.
+   */
+  public static HttpServerOptions options(ProxyRuntime rt, String host, int port) {
     ListenerLimits limits = rt.limits();
-    HttpServerOptions options = new HttpServerOptions()
+    return new HttpServerOptions()
         .setHost(host).setPort(port)
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
@@ -44,8 +66,6 @@ public final class Listener {
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
         .setTcpNoDelay(true);
-    HttpServer server = rt.vertx().createHttpServer(options).requestHandler(handler);
-    return server.listen().map(s -> new Listener(name, s));
   }
 
   /** The port it listens on. */

@@ -9,20 +9,41 @@ import java.time.Duration;
  * @param maxHeaders most request headers; beyond it the answer is 431
  * @param maxInitialLineBytes longest request line; beyond it the answer is 414
  * @param idleTimeout a connection with no traffic either way for this long is closed: this
- *     bounds clients that stall mid-headers or mid-body (Vert.x offers no separate deadline
- *     for request headers)
+ *     bounds clients that stall mid-body, and keep-alive connections between requests
  * @param retryBufferBytes request body kept for retries and mirrors; beyond it, no retry
+ * @param headerTimeout an HTTP/1.x request's headers must all arrive within this long of its
+ *     first byte, else the answer is 408 and the connection is closed (slowloris); zero = none
  */
 public record ListenerLimits(int maxHeaderBytes, int maxHeaders, int maxInitialLineBytes,
-                             Duration idleTimeout, int retryBufferBytes) {
+                             Duration idleTimeout, int retryBufferBytes, Duration headerTimeout) {
 
-  /** 8 KiB of headers, 100 headers, 4 KiB request line, 5 min idle, 64 KiB retry buffer. */
+  /**
+   * 8 KiB of headers, 100 headers, 4 KiB request line, 5 min idle, 64 KiB retry buffer, 10 s
+   * for request headers.
+   */
   public static final ListenerLimits DEFAULT = new ListenerLimits(8192, 100, 4096,
-      Duration.ofMinutes(5), 64 * 1024);
+      Duration.ofMinutes(5), 64 * 1024, Duration.ofSeconds(10));
+
+  /** Limits with the default header deadline (10 s). */
+  public ListenerLimits(int maxHeaderBytes, int maxHeaders, int maxInitialLineBytes,
+                        Duration idleTimeout, int retryBufferBytes) {
+    this(maxHeaderBytes, maxHeaders, maxInitialLineBytes, idleTimeout, retryBufferBytes,
+        Duration.ofSeconds(10));
+  }
+
+  public ListenerLimits {
+    headerTimeout = headerTimeout == null ? Duration.ZERO : headerTimeout;
+  }
 
   /** These limits with another idle timeout. */
   public ListenerLimits withIdleTimeout(Duration d) {
     return new ListenerLimits(maxHeaderBytes, maxHeaders, maxInitialLineBytes, d,
-        retryBufferBytes);
+        retryBufferBytes, headerTimeout);
+  }
+
+  /** These limits with another deadline for request headers (zero: none). */
+  public ListenerLimits withHeaderTimeout(Duration d) {
+    return new ListenerLimits(maxHeaderBytes, maxHeaders, maxInitialLineBytes, idleTimeout,
+        retryBufferBytes, d);
   }
 }

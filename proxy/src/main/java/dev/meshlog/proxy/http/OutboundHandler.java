@@ -35,6 +35,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final GatewayBinding gateway;
   private final String direction;
   private final String workload;
+  private final int serverPort;
 
   /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
@@ -48,6 +49,16 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
    * sidecar forwards (faults, retries, balancing, outlier detection).
    */
   public OutboundHandler(ProxyRuntime rt, GatewayBinding gateway) {
+    this(rt, gateway, -1);
+  }
+
+  /**
+   * The handler of gateway {@code gateway}'s listener for the servers on port
+   * {@code serverPort} (-1: every plain HTTP server): over TLS it accepts only the servers that
+   * terminate TLS, in clear text only plain HTTP ones.
+   */
+  public OutboundHandler(ProxyRuntime rt, GatewayBinding gateway, int serverPort) {
+    this.serverPort = serverPort;
     this.rt = rt;
     this.gateway = gateway;
     this.resolver = rt.resolver();
@@ -98,7 +109,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       port = HostResolver.portOf(authority, 80);
     } else {
       service = dp.snapshot().service(gateway.host()).orElse(null);
-      GatewayServerConfig server = service == null ? null : serverFor(service, authority);
+      GatewayServerConfig server = service == null ? null
+          : serverFor(service, authority, req.isSSL(), serverPort);
       port = server == null ? 0 : server.port();
       if (server == null) {
         service = null;
@@ -154,7 +166,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     if (route.redirect() != null) {
       RouteConfig.Redirect r = route.redirect();
       MultiMap h = HttpHeaders.headers().add(HttpHeaders.LOCATION,
-          Rewrites.location(r, "http", authority, path, query));
+          Rewrites.location(r, ex.request().isSSL() ? "https" : "http", authority, path, query));
       ex.localReply(r.status() == 0 ? 301 : r.status(), "", h);
       return;
     }
@@ -168,7 +180,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
-    headers.set("x-forwarded-proto", "http");
+    String scheme = ex.request().isSSL() ? "https" : "http";
+    headers.set("x-forwarded-proto", scheme);
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;
     headers.set(HttpHeaders.HOST, upstreamAuthority);
@@ -194,12 +207,14 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
    * names, else the first serving its host (the gateway may listen on another port than its
    * servers declare); {@code null} when none serves it.
    */
-  private static GatewayServerConfig serverFor(ServiceConfig gatewayView, String authority) {
+  private static GatewayServerConfig serverFor(ServiceConfig gatewayView, String authority,
+                                               boolean tls, int serverPort) {
     String host = HostResolver.hostOf(authority);
-    int port = HostResolver.portOf(authority, -1);
+    int port = serverPort >= 0 ? serverPort : HostResolver.portOf(authority, -1);
     GatewayServerConfig first = null;
     for (GatewayServerConfig s : gatewayView.gatewayServers()) {
-      if (s.protocol().opaque() || !s.serves(host)) {
+      if (!(tls ? s.https() : s.plainHttp()) || !s.serves(host)
+          || (serverPort >= 0 && s.port() != serverPort)) {
         continue;
       }
       if (s.port() == port) {

@@ -169,7 +169,10 @@ final class ProxyExchange {
     }
     if (grpc && status >= 400) {
       // A gRPC client reads the outcome from grpc-status: answer "trailers-only", as Envoy does.
-      grpcStatus = Integer.toString(Grpc.forHttpStatus(status));
+      // A timeout is DEADLINE_EXCEEDED, not UNAVAILABLE: the client should not retry it (as
+      // Envoy answers since envoyproxy/envoy#44479).
+      grpcStatus = Integer.toString(flags.contains(ResponseFlag.UT) ? Grpc.DEADLINE_EXCEEDED
+          : Grpc.forHttpStatus(status));
       resp.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc")
           .putHeader(Grpc.STATUS, grpcStatus);
       if (text != null && !text.isEmpty()) {
@@ -222,8 +225,23 @@ final class ProxyExchange {
   void forward(Plan plan, long bodyBufferBytes, RequestFacts facts) {
     this.plan = plan;
     this.body = new ReplayableBody(req, bodyBufferBytes);
-    if (!plan.timeout().isZero()) {
-      routeTimer = rt.vertx().setTimer(Math.max(1, plan.timeout().toMillis()),
+    Duration timeout = plan.timeout();
+    String grpcTimeout = grpc ? req.getHeader(Grpc.TIMEOUT) : null;
+    if (grpcTimeout != null) {
+      // The caller's deadline bounds the whole exchange too (Envoy: the smaller one wins).
+      Duration deadline;
+      try {
+        deadline = Grpc.parseTimeout(grpcTimeout);
+      } catch (IllegalArgumentException e) {
+        localReply(400, e.getMessage(), ResponseFlag.DPE);
+        return;
+      }
+      if (timeout.isZero() || deadline.compareTo(timeout) < 0) {
+        timeout = deadline;
+      }
+    }
+    if (!timeout.isZero() || grpcTimeout != null) {
+      routeTimer = rt.vertx().setTimer(Math.max(1, timeout.toMillis()),
           id -> onRouteTimeout());
     }
     CircuitBreaker breaker = plan.cluster().breaker();

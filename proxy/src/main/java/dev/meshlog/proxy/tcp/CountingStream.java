@@ -1,5 +1,7 @@
 package dev.meshlog.proxy.tcp;
 
+import java.util.function.Supplier;
+
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -9,10 +11,18 @@ import io.vertx.core.streams.WriteStream;
 final class CountingStream implements WriteStream<Buffer> {
 
   private final WriteStream<Buffer> delegate;
+  private final Supplier<Future<Void>> end;
   private long bytes;
 
-  CountingStream(WriteStream<Buffer> delegate) {
+  /**
+   * Counts what is written to {@code delegate}.
+   *
+   * @param end what ending the stream does instead of ending {@code delegate} (e.g. a half
+   *     close), or {@code null}
+   */
+  CountingStream(WriteStream<Buffer> delegate, Supplier<Future<Void>> end) {
     this.delegate = delegate;
+    this.end = end;
   }
 
   /** Bytes written so far. */
@@ -34,7 +44,7 @@ final class CountingStream implements WriteStream<Buffer> {
 
   @Override
   public Future<Void> end() {
-    return delegate.end();
+    return end != null ? end.get() : delegate.end();
   }
 
   @Override

@@ -89,6 +89,7 @@ public final class InboundTunnel {
         return;
       }
       NetSocket upstream = ar.result();
+      HalfClose.enable(upstream);
       upstream.pause();
       req.toNetSocket().onComplete(ns -> {
         if (ns.failed()) {

@@ -23,9 +23,6 @@ import dev.meshlog.proxy.resilience.CircuitBreaker;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -53,6 +50,7 @@ final class OutboundTcp {
   private final NetClient net;
   private final NetSocket downstream;
   private final TcpTarget target;
+  private final String direction;
   private final Context context;
   private final long startMillis;
   private final long startNanos = System.nanoTime();
@@ -68,7 +66,9 @@ final class OutboundTcp {
   private CircuitBreaker.Waiter waiter;
   private Relay relay;
 
-  private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+  private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
+                      String direction) {
+    this.direction = direction;
     this.rt = rt;
     this.net = net;
     this.downstream = downstream;
@@ -79,8 +79,21 @@ final class OutboundTcp {
 
   /** Relays a connection the app opened to {@code target}; runs on its event loop. */
   static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target) {
+    accept(rt, net, downstream, target, "outbound");
+  }
+
+  /**
+   * Relays a connection to {@code target}; {@code direction} names it in the access log
+   * ({@code outbound}, or {@code gateway} for a gateway's TCP server, whose target is the
+   * gateway's view and the server's port).
+   */
+  static void accept(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
+                     String direction) {
+    // Before the first read: a client that writes and shuts down its output at once must not
+    // be taken for one that went away.
+    HalfClose.enable(downstream);
     downstream.pause();
-    new OutboundTcp(rt, net, downstream, target).start();
+    new OutboundTcp(rt, net, downstream, target, direction).start();
   }
 
   private void start() {
@@ -101,7 +114,8 @@ final class OutboundTcp {
     DestinationConfig dest = dp.nextDestination(route);
     cluster = dp.cluster(dest.cluster());
     destination = dp.snapshot().service(dest.host()).orElse(service);
-    destinationPort = dest.port() != null ? dest.port() : target.port();
+    destinationPort = dest.port() != null ? dest.port()
+        : service.gateway() ? soleTcpPort(destination, target.port()) : target.port();
     if (cluster == null) {
       fail(ResponseFlag.NR);
       return;
@@ -171,6 +185,15 @@ final class OutboundTcp {
     });
   }
 
+  /**
+   * The port a gateway's tcp route without a destination port reaches: the destination's only
+   * opaque port when it has exactly one, else {@code fallback} (the server's port).
+   */
+  private static int soleTcpPort(ServiceConfig destination, int fallback) {
+    var opaque = destination.opaquePorts();
+    return opaque.size() == 1 ? opaque.get(0).number() : fallback;
+  }
+
   private Future<NetSocket> connect(EndpointConfig e) {
     int timeout = (int) Math.min(Integer.MAX_VALUE,
         cluster.policy().limits().connectTimeout().toMillis());
@@ -178,18 +201,18 @@ final class OutboundTcp {
       return net.connect(new ConnectOptions().setHost(e.address()).setPort(directPort(e))
           .setTimeout(timeout));
     }
-    // Through the destination's sidecar, which alone knows where its app listens.
-    return rt.upstreams().shared().request(new RequestOptions().setMethod(HttpMethod.CONNECT)
-            .setProtocolVersion(HttpVersion.HTTP_1_1).setHost(e.address()).setPort(e.port())
-            .setURI(destination.host() + ":" + destinationPort).setConnectTimeout(timeout)
-            .putHeader(HeaderRules.SOURCE_WORKLOAD, rt.identity().workload()))
-        .compose(req -> {
-          // The tunnel's end is the relay's business: the request itself has nothing to report.
-          req.exceptionHandler(t -> { });
-          return req.connect();
-        })
-        .compose(resp -> resp.statusCode() == 200 ? Future.succeededFuture(resp.netSocket())
-            : Future.failedFuture("tunnel to " + e.hostPort() + " refused: " + resp.statusCode()));
+    // Through the destination's sidecar, which alone knows where its app listens. A raw
+    // socket, not the HTTP client, so that the tunnel can be half-closed.
+    return ConnectTunnel.open(net, e.address(), e.port(), timeout,
+            destination.host() + ":" + destinationPort,
+            HeaderRules.SOURCE_WORKLOAD + ": " + rt.identity().workload())
+        .map(opened -> {
+          if (opened.early().length() > 0) {
+            // What the destination said at once goes first; the relay then takes over.
+            downstream.write(opened.early());
+          }
+          return opened.socket();
+        });
   }
 
   /**
@@ -227,7 +250,7 @@ final class OutboundTcp {
       cluster.breaker().release();
     }
     try {
-      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), "outbound", "-",
+      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
           "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
           relay == null ? 0 : relay.bytesFromUpstream(),
           (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,

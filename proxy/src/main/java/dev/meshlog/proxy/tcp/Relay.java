@@ -1,41 +1,62 @@
 package dev.meshlog.proxy.tcp;
 
+import java.util.function.Supplier;
+
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.net.NetSocket;
 
 /**
  * Bytes between two sockets in both directions, with backpressure: each side is piped to the
  * other, so a reader pauses while its writer's queue is full and resumes when it drains. When
- * either side closes or fails, both are closed and {@code onClose} runs once.
+ * one side shuts down its output (a FIN), the other side's output is shut down after the bytes
+ * before it, and the other direction keeps flowing until it ends too (TCP half-close, see
+ * {@link HalfClose}); then both are closed. When either side closes or fails, both are closed.
+ * {@code onClose} runs once.
  */
 final class Relay {
 
   private final NetSocket downstream;
   private final NetSocket upstream;
+  private final Handler<Relay> onClose;
   private final CountingStream toUpstream;
   private final CountingStream toDownstream;
+  private int directionsEnded;
   private boolean closed;
 
   /** Starts relaying; both sockets may be paused. */
   Relay(NetSocket downstream, NetSocket upstream, Handler<Relay> onClose) {
     this.downstream = downstream;
     this.upstream = upstream;
-    this.toUpstream = new CountingStream(upstream);
-    this.toDownstream = new CountingStream(downstream);
-    Handler<Void> close = v -> {
-      if (!closed) {
-        closed = true;
-        downstream.close();
-        upstream.close();
-        onClose.handle(this);
-      }
-    };
+    this.onClose = onClose;
+    boolean halfClose = HalfClose.enable(downstream) & HalfClose.enable(upstream);
+    this.toUpstream = new CountingStream(upstream, halfClose ? endOneWay(upstream) : null);
+    this.toDownstream = new CountingStream(downstream, halfClose ? endOneWay(downstream) : null);
+    Handler<Void> close = v -> close();
     downstream.closeHandler(close);
     upstream.closeHandler(close);
-    downstream.exceptionHandler(t -> close.handle(null));
-    upstream.exceptionHandler(t -> close.handle(null));
+    downstream.exceptionHandler(t -> close());
+    upstream.exceptionHandler(t -> close());
     downstream.pipeTo(toUpstream);
     upstream.pipeTo(toDownstream);
+  }
+
+  /** Ends one direction by shutting down {@code target}'s output; both ended closes the relay. */
+  private Supplier<Future<Void>> endOneWay(NetSocket target) {
+    return () -> HalfClose.shutdownOutput(target).onComplete(ar -> {
+      if (ar.failed() || ++directionsEnded == 2) {
+        close();
+      }
+    });
+  }
+
+  private void close() {
+    if (!closed) {
+      closed = true;
+      downstream.close();
+      upstream.close();
+      onClose.handle(this);
+    }
   }
 
   /** Bytes the downstream sent (written upstream). */

@@ -14,10 +14,12 @@ import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,6 +146,15 @@ public final class TcpListeners implements AutoCloseable {
             .setIdleTimeout((int) Math.min(Integer.MAX_VALUE,
                 rt.limits().idleTimeout().toMillis())))
         .connectHandler(socket -> OutboundTcp.accept(rt, net, socket, target));
+  }
+
+  /**
+   * What relays the connections a gateway's TCP server accepts: {@code target} is the gateway's
+   * view host and the server's port, whose tcp routes pick the destination.
+   */
+  public static Handler<NetSocket> gatewayConnections(ProxyRuntime rt, NetClient net,
+                                                      TcpTarget target) {
+    return socket -> OutboundTcp.accept(rt, net, socket, target, "gateway");
   }
 
   /** Closes every listener; connections in flight finish. */

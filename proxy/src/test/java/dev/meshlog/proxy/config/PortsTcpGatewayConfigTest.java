@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 
 import dev.meshlog.events.discovery.GatewayServer;
+import dev.meshlog.events.discovery.GatewayTls;
+import dev.meshlog.events.discovery.GatewayTlsMode;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
@@ -64,6 +66,48 @@ class PortsTcpGatewayConfigTest {
     assertThat(server.serves("eu.shop.test")).isTrue();
     assertThat(server.serves("shop.test")).isFalse();
     assertThat(server.serves("evil.example.com")).isFalse();
+  }
+
+  private static ServiceView.Builder gatewayWith(GatewayServer... servers) {
+    return ServiceView.newBuilder(view("gw").build()).setHost("gateway.gw.default")
+        .setGatewayServers(List.of(servers));
+  }
+
+  @Test
+  void readsTheTlsSettingsOfAnHttpsServer() {
+    ServiceConfig gw = ViewTranslator.translate(gatewayWith(
+        GatewayServer.newBuilder().setPort(80).setProtocol(Protocol.HTTP)
+            .setHosts(List.of("*")).build(),
+        GatewayServer.newBuilder().setPort(443).setProtocol(Protocol.TLS)
+            .setHosts(List.of("shop.example.com")).setTls(GatewayTls.newBuilder()
+                .setMode(GatewayTlsMode.MUTUAL).setServerCertificate("/c.pem")
+                .setPrivateKey("/k.pem").setCaCertificates("/ca.pem").build()).build(),
+        GatewayServer.newBuilder().setPort(31400).setProtocol(Protocol.TCP)
+            .setHosts(List.of("*")).build()).build());
+
+    GatewayServerConfig plain = gw.gatewayServers().get(0);
+    GatewayServerConfig https = gw.gatewayServers().get(1);
+    GatewayServerConfig tcp = gw.gatewayServers().get(2);
+    assertThat(plain.plainHttp()).isTrue();
+    assertThat(plain.https()).isFalse();
+    assertThat(https.https()).isTrue();
+    assertThat(https.plainHttp()).isFalse();
+    assertThat(https.tls()).isEqualTo(new GatewayServerConfig.Tls(
+        GatewayServerConfig.TlsMode.MUTUAL, "/c.pem", "/k.pem", "/ca.pem"));
+    assertThat(tcp.tcp()).isTrue();
+    assertThat(tcp.plainHttp()).isFalse();
+  }
+
+  @Test
+  void refusesATerminatingServerWithoutItsFiles() {
+    ServiceConfig gw = ViewTranslator.translate(gatewayWith(GatewayServer.newBuilder()
+        .setPort(443).setProtocol(Protocol.TLS).setHosts(List.of("*"))
+        .setTls(GatewayTls.newBuilder().setMode(GatewayTlsMode.MUTUAL)
+            .setServerCertificate("/c.pem").build()).build()).build());
+
+    assertThatThrownBy(() -> ProxySnapshot.of(gw))
+        .hasMessageContaining("gatewayServers[0].tls.privateKey: empty (expected: a PEM file's path)")
+        .hasMessageContaining("gatewayServers[0].tls.caCertificates: empty");
   }
 
   @Test

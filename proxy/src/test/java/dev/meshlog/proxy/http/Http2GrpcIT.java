@@ -202,6 +202,74 @@ class Http2GrpcIT {
     assertThat(mesh.log.await("outbound", "g-r").attempts()).isEqualTo(2);
   }
 
+  /** A call through {@code port} that the client gives up on after 10 s without a response. */
+  private Call guardedCall(int port, String... headerPairs) {
+    RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(port)
+        .setMethod(HttpMethod.POST).setURI("/reviews.Reviews/Get").setIdleTimeout(10_000)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc").putHeader("te", "trailers");
+    for (int i = 0; i + 1 < headerPairs.length; i += 2) {
+      o.putHeader(headerPairs[i], headerPairs[i + 1]);
+    }
+    return h2c.request(o)
+        .compose(r -> {
+          r.authority(HostAndPort.create("reviews", 9080));
+          return r.send(frame("slow"));
+        })
+        .compose(r -> r.body().map(b -> new Call(r.statusCode(), r.version(), r.headers(),
+            unframe(b), r.trailers())))
+        .await();
+  }
+
+  /** A client sidecar whose reviews endpoint is an app that never answers. */
+  private Sidecar clientOfAnAppThatNeverAnswers(Long routeTimeoutMillis) {
+    Sidecar silent = mesh.serverSidecar("reviews", "v1", "zone-a", mesh.backend(req -> { }));
+    return mesh.clientSidecar(view("reviews").setEndpoints(List.of(endpoint(silent, "v1")))
+        .setPorts(List.of(ServicePort.newBuilder().setName("grpc").setNumber(9080)
+            .setProtocol(Protocol.GRPC).build()))
+        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", null, 100))
+            .setTimeoutMillis(routeTimeoutMillis).build())).build());
+  }
+
+  @Test
+  void answersDeadlineExceededWhenTheCallersGrpcTimeoutPasses() {
+    // No route timeout: only the caller's deadline can end the call before the client's guard.
+    Sidecar client = clientOfAnAppThatNeverAnswers(null);
+
+    Call c = guardedCall(client.outboundPort(), "grpc-timeout", "200m", "x-request-id", "dl-1");
+
+    assertThat(c.status()).isEqualTo(200);
+    assertThat(c.headers().get("grpc-status")).isEqualTo("4");
+    assertThat(mesh.log.await("outbound", "dl-1").grpcStatus()).isEqualTo("4");
+    // The client's sidecar or the server's, whichever deadline passed first, timed it out.
+    TestMesh.eventually(() -> assertThat(mesh.log.count(e -> "dl-1".equals(e.requestId())
+        && e.flags().contains(ResponseFlag.UT))).isPositive());
+  }
+
+  @Test
+  void theRouteTimeoutWinsWhenItIsShorterThanTheCallersDeadline() {
+    Sidecar client = clientOfAnAppThatNeverAnswers(150L);
+
+    Call c = guardedCall(client.outboundPort(), "grpc-timeout", "1H", "x-request-id", "dl-2");
+
+    assertThat(c.headers().get("grpc-status")).isEqualTo("4");
+    AccessLogEntry e = mesh.log.await("outbound", "dl-2");
+    assertThat(e.flags()).containsExactly(ResponseFlag.UT);
+    assertThat(e.grpcStatus()).isEqualTo("4");
+  }
+
+  @Test
+  void refusesAMalformedGrpcTimeoutWithItsReason() {
+    Sidecar client = clientOfAnAppThatNeverAnswers(null);
+
+    Call c = guardedCall(client.outboundPort(), "grpc-timeout", "soon", "x-request-id", "dl-3");
+
+    assertThat(c.status()).isEqualTo(200);
+    assertThat(c.headers().get("grpc-status")).isEqualTo("13");
+    assertThat(c.headers().get("grpc-message")).isEqualTo("grpc-timeout: soon (expected: 1 to 8 "
+        + "digits and a unit H, M, S, m, u or n, e.g. 250m)");
+    assertThat(mesh.log.await("outbound", "dl-3").flags()).containsExactly(ResponseFlag.DPE);
+  }
+
   @Test
   void answersAGrpcCallWithNoHealthyUpstreamAsUnavailable() {
     Sidecar client = mesh.clientSidecar(view("reviews").build());

@@ -167,6 +167,95 @@ class TcpPassthroughIT {
             .equals("productpage-v1")));
   }
 
+  /**
+   * A database on a plain blocking socket (Vert.x cannot half-close): it reads the request up
+   * to the client's FIN, and only then answers and closes.
+   */
+  private int databaseAnsweringAfterEndOfRequest() throws java.io.IOException {
+    java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress());
+    closeables.add(server);
+    Thread t = new Thread(() -> {
+      try (java.net.Socket s = server.accept()) {
+        byte[] request = s.getInputStream().readAllBytes();
+        s.getOutputStream().write(("db read " + request.length + " bytes: "
+            + new String(request, java.nio.charset.StandardCharsets.UTF_8))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      } catch (java.io.IOException e) {
+        // the test fails on the client side
+      }
+    }, "half-close-db");
+    t.setDaemon(true);
+    t.start();
+    return server.getLocalPort();
+  }
+
+  /** A database that greets, shuts down its output at once, and reports what it reads after. */
+  private int databaseGreetingThenListening(Promise<String> heard) throws java.io.IOException {
+    java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress());
+    closeables.add(server);
+    Thread t = new Thread(() -> {
+      try (java.net.Socket s = server.accept()) {
+        s.getOutputStream().write("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        s.shutdownOutput();
+        heard.tryComplete(new String(s.getInputStream().readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8));
+      } catch (java.io.IOException e) {
+        heard.tryFail(e);
+      }
+    }, "half-close-db");
+    t.setDaemon(true);
+    t.start();
+    return server.getLocalPort();
+  }
+
+  @Test
+  void aClientThatShutsDownItsOutputStillReadsTheWholeReply() throws Exception {
+    Sidecar v1 = dbSidecar("v1", databaseAnsweringAfterEndOfRequest());
+    TcpListeners listeners = clientListeners(db(endpoint("db-v1", v1.inboundPort(), "v1"))
+        .build());
+
+    String reply;
+    try (java.net.Socket client = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+        localPort(listeners))) {
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write("SELECT 1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      client.shutdownOutput();
+      reply = new String(client.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    assertThat(reply).isEqualTo("db read 8 bytes: SELECT 1");
+    AccessLogEntry out = await().atMost(Duration.ofSeconds(10)).until(() -> log.stream()
+        .filter(e -> e.direction().equals("outbound")).findFirst().orElse(null),
+        java.util.Objects::nonNull);
+    assertThat(out.bytesReceived()).isEqualTo(8);
+    assertThat(out.bytesSent()).isEqualTo(25);
+    assertThat(out.flags()).isEmpty();
+  }
+
+  @Test
+  void aServerThatShutsDownItsOutputStillReadsWhatTheClientSendsAfter() throws Exception {
+    Promise<String> heard = Promise.promise();
+    Sidecar v1 = dbSidecar("v1", databaseGreetingThenListening(heard));
+    TcpListeners listeners = clientListeners(db(endpoint("db-v1", v1.inboundPort(), "v1"))
+        .build());
+
+    String greeting;
+    try (java.net.Socket client = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+        localPort(listeners))) {
+      client.setSoTimeout(10_000);
+      greeting = new String(client.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      client.getOutputStream().write("bye".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      client.shutdownOutput();
+    }
+
+    assertThat(greeting).isEqualTo("hello");
+    assertThat(heard.future().await()).isEqualTo("bye");
+  }
+
   @Test
   void splitsConnectionsByTheTcpRouteWeights() {
     Sidecar v1 = dbSidecar("v1", database("db-v1"));

@@ -1,0 +1,251 @@
+package dev.meshlog.proxy.http;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObjectDecoder;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A deadline for an HTTP/1.x request's header block (slowloris): from the first byte of a
+ * request until its headers are decoded. A client that has not sent them all in time is
+ * answered {@code 408 Request Timeout} and the connection is closed; a keep-alive connection
+ * waiting between requests is left to the idle timeout.
+ *
+ * <p>Vert.x gives no hook before a request's headers are complete, so the watch sits in the
+ * connection's Netty pipeline: one handler before the HTTP decoder sees a request's first bytes
+ * arrive, one after it sees the decoded request. It is put there two ways. On a clear-text
+ * listener (HTTP/1.1 and h2c) Vert.x creates its connection only once the first request's
+ * headers are decoded (to see whether it asks for {@code Upgrade: h2c}), too late for that
+ * request; so {@link HeaderDeadlineTransport} adds a small handler at the head of every
+ * accepted channel, which lets the first bytes through one at a time until Vert.x has chosen
+ * HTTP/1 and added its decoder, then installs the watch and steps aside. On a TLS listener the
+ * connection exists before any request, and {@link #watch} (from the server's connection
+ * handler) installs it. HTTP/2 connections are not watched (their headers are frames, bounded by
+ * the idle timeout); after an {@code Upgrade: h2c} the watch removes itself.
+ */
+final class HeaderDeadline {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HeaderDeadline.class);
+  private static final String RAW = "meshlog-header-deadline-raw";
+  private static final String DECODED = "meshlog-header-deadline";
+  private static final String DETECT = "meshlog-header-deadline-detect";
+  /** Vert.x's handler choosing between HTTP/1 and h2c with prior knowledge. */
+  private static final String H1_OR_H2C = "Http1xOrH2CHandler";
+  /** Vert.x's handler that holds a clear-text HTTP/1 connection until its first request. */
+  private static final String UPGRADE_TO_H2C = "Http1xUpgradeToH2CHandler";
+
+  private final long deadlineMillis;
+  private final ChannelHandler decoder;
+  private ChannelHandlerContext rawCtx;
+  private ScheduledFuture<?> timer;
+  private boolean inRequest;
+
+  private HeaderDeadline(long deadlineMillis, ChannelHandler decoder, boolean inRequest) {
+    this.deadlineMillis = deadlineMillis;
+    this.decoder = decoder;
+    this.inRequest = inRequest;
+  }
+
+  /**
+   * Watches {@code connection}'s request headers with {@code deadline} (zero: not at all). Call
+   * it from the server's connection handler, on the connection's event loop. A clear-text
+   * connection already watched from its first byte is left as it is; one that Vert.x created
+   * after its first request (no {@link HeaderDeadlineTransport}) is watched from its second.
+   */
+  static void watch(HttpConnection connection, Duration deadline) {
+    if (deadline.isZero() || deadline.isNegative()
+        || !(connection instanceof ConnectionBase base)) {
+      return;
+    }
+    ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
+    boolean firstRequestRead = false;
+    for (Map.Entry<String, ChannelHandler> e : pipeline) {
+      firstRequestRead |= e.getValue().getClass().getSimpleName().equals(UPGRADE_TO_H2C);
+    }
+    install(pipeline, deadline.toMillis(), firstRequestRead);
+  }
+
+  /** Installs the watch around the pipeline's HTTP/1 decoder, if it has one and no watch yet. */
+  private static boolean install(ChannelPipeline pipeline, long deadlineMillis,
+                                 boolean inRequest) {
+    if (pipeline.get(RAW) != null) {
+      return true;
+    }
+    String decoderName = null;
+    ChannelHandler decoder = null;
+    for (Map.Entry<String, ChannelHandler> e : pipeline) {
+      if (e.getValue() instanceof HttpObjectDecoder || e.getValue() instanceof HttpServerCodec) {
+        decoderName = e.getKey();
+        decoder = e.getValue();
+        break;
+      }
+    }
+    if (decoder == null) {
+      return false;
+    }
+    HeaderDeadline watch = new HeaderDeadline(Math.max(1, deadlineMillis), decoder, inRequest);
+    pipeline.addBefore(decoderName, RAW, watch.new Raw());
+    pipeline.addAfter(decoderName, DECODED, watch.new Decoded());
+    return true;
+  }
+
+  /**
+   * The handler {@link HeaderDeadlineTransport} puts first in an accepted channel: on a
+   * clear-text HTTP listener it passes the first bytes on one at a time until Vert.x has set up
+   * HTTP/1 (then it installs the watch, which starts the clock) or HTTP/2; on anything else
+   * (TLS, plain TCP) it steps aside at once.
+   */
+  static ChannelHandler detector(Duration deadline) {
+    return new Detect(Math.max(1, deadline.toMillis()));
+  }
+
+  /** The name of the detector in a pipeline. */
+  static String detectorName() {
+    return DETECT;
+  }
+
+  private void start() {
+    if (timer == null && rawCtx != null && !inRequest) {
+      timer = rawCtx.executor().schedule(this::expire, deadlineMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void cancel() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  private void expire() {
+    timer = null;
+    if (rawCtx == null || !rawCtx.channel().isActive() || inRequest) {
+      return;
+    }
+    LOG.debug("request headers from {} not complete within {} ms: 408",
+        rawCtx.channel().remoteAddress(), deadlineMillis);
+    byte[] body = ("request headers not received within " + deadlineMillis + " ms")
+        .getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\ncontent-length: "
+        + body.length + "\r\nconnection: close\r\n\r\n";
+    // Written below the HTTP encoder: Vert.x has no request to answer yet.
+    rawCtx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static boolean has(ChannelPipeline pipeline, String simpleClassName) {
+    for (Map.Entry<String, ChannelHandler> e : pipeline) {
+      if (e.getValue().getClass().getSimpleName().equals(simpleClassName)
+          || e.getValue().getClass().getSuperclass().getSimpleName().equals(simpleClassName)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sees a clear-text connection's first bytes; see {@link #detector}. */
+  private static final class Detect extends ChannelInboundHandlerAdapter {
+    private final long deadlineMillis;
+
+    Detect(long deadlineMillis) {
+      this.deadlineMillis = deadlineMillis;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ChannelPipeline pipeline = ctx.pipeline();
+      if (!(msg instanceof ByteBuf bytes) || !has(pipeline, H1_OR_H2C)) {
+        // TLS, plain TCP, or an HTTP server without h2c (its connection handler is early).
+        pipeline.remove(this);
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      // One byte at a time until Vert.x has told HTTP/1 from an h2c preface and set up its
+      // decoder: no request can be decoded before the watch is in place.
+      while (bytes.isReadable() && has(pipeline, H1_OR_H2C)) {
+        ctx.fireChannelRead(bytes.readRetainedSlice(1));
+      }
+      if (has(pipeline, H1_OR_H2C)) {
+        // Every byte went in and Vert.x has not decided yet ("P..." may be an h2c preface).
+        bytes.release();
+        return;
+      }
+      pipeline.remove(this);
+      install(pipeline, deadlineMillis, false);
+      if (bytes.isReadable()) {
+        // From the head, so the rest passes the watch just installed and the new decoder.
+        pipeline.fireChannelRead(bytes);
+      } else {
+        bytes.release();
+      }
+    }
+  }
+
+  /** Before the decoder: the first bytes of a request start the clock. */
+  private final class Raw extends ChannelInboundHandlerAdapter {
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      rawCtx = ctx;
+      // Installed once a request's first bytes arrived (or, after a first request, idle).
+      start();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (ctx.pipeline().context(decoder) == null) {
+        // Upgraded (h2c) or otherwise no longer HTTP/1: nothing to watch.
+        cancel();
+        ctx.pipeline().remove(this);
+        if (ctx.pipeline().get(DECODED) != null) {
+          ctx.pipeline().remove(DECODED);
+        }
+      } else if (!inRequest) {
+        start();
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      cancel();
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      cancel();
+    }
+  }
+
+  /** After the decoder: a decoded request stops the clock until it has been read. */
+  private final class Decoded extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest) {
+        cancel();
+        inRequest = true;
+      }
+      if (msg instanceof LastHttpContent) {
+        inRequest = false;
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+}
