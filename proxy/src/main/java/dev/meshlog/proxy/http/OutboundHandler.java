@@ -14,6 +14,7 @@ import dev.meshlog.proxy.route.HostResolver;
 import dev.meshlog.proxy.route.RouteMatch;
 import dev.meshlog.proxy.route.Rewrites;
 import dev.meshlog.proxy.route.Router;
+import dev.meshlog.proxy.telemetry.PeerMetadata;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -35,6 +36,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final GatewayBinding gateway;
   private final String direction;
   private final String workload;
+  private final String peer;
 
   /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
@@ -54,6 +56,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     this.router = gateway == null ? rt.router() : new Router(rt.identity().labels(), gateway.ref());
     this.direction = gateway == null ? "outbound" : "gateway";
     this.workload = rt.identity().workload();
+    this.peer = PeerMetadata.encode(rt.identity());
   }
 
   @Override
@@ -63,7 +66,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.sourceWorkload = workload;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
-    HeaderRules.ensureTraceparent(headers);
+    ex.traceparent = HeaderRules.ensureTraceparent(headers);
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;
     }
@@ -168,6 +171,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
+    headers.set(HeaderRules.SOURCE_PEER, peer);
     headers.set("x-forwarded-proto", "http");
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;
