@@ -234,7 +234,7 @@ class TelemetryGraphE2EIT {
     Map<String, List<JsonNode>> edges = edgesOnceCounted(sent);
     assertThat(edges.keySet()).containsExactlyInAnyOrderElementsOf(sent.keySet());
     sent.forEach((service, count) ->
-        assertThat(sum(edges.get(service), "requests")).as(service).isEqualTo(count));
+        assertThat(sum(edges.get(service), "requests")).as(service).isEqualTo((long) count));
     assertThat(version(edges.get("reviews"), "v1").path("requests").asLong())
         .isEqualTo(REVIEWS);
     for (ProxyProcess p : proxies) {
@@ -269,12 +269,15 @@ class TelemetryGraphE2EIT {
     JsonNode details = version(edges.get("details"), "v1");
     assertThat(details.path("requests").asLong()).isEqualTo(DETAILS);
     double accuracy = details.path("relativeAccuracy").asDouble();
-    // 10% of the calls waited 400 ms: the p99 is one of them, the median is not
+    // About 10% of the calls waited 400 ms (flag DI): with at least 2 of 150 delayed the p99
+    // is one of them, so it is at least the delay, within the sketch's accuracy. (No upper
+    // bound on undelayed calls: that would assert the machine's speed.)
+    long delayed = details.path("responseFlags").path("DI").asLong();
+    assertThat(delayed).isBetween(2L, DETAILS / 2L);
     assertThat(details.path("p99Millis").asDouble())
         .isGreaterThanOrEqualTo(DELAY_MILLIS * (1 - accuracy));
-    assertThat(details.path("p50Millis").asDouble()).isLessThan(DELAY_MILLIS / 2.0);
-    assertThat(details.path("responseFlags").path("DI").asLong()).isPositive();
-    assertThat(version(edges.get("reviews"), "v1").path("p99Millis").asDouble())
-        .isLessThan(DELAY_MILLIS * (1 - accuracy));
+    assertThat(details.path("maxMillis").asDouble()).isGreaterThanOrEqualTo(DELAY_MILLIS);
+    assertThat(version(edges.get("reviews"), "v1").path("responseFlags").path("DI").asLong())
+        .isZero();
   }
 }
