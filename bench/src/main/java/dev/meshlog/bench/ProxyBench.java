@@ -40,7 +40,8 @@ public final class ProxyBench {
   record Settings(int runs, Duration warmup, Duration duration, int connections, int rate,
                   Duration rateDuration, int rateConnections, int bodyBytes, int workers,
                   String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
-                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out) {}
+                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out,
+                  boolean keepRequestLogs) {}
 
   /** The kind of proxy a target runs. */
   enum Kind { DIRECT, NGINX, HAPROXY, MESHLOG }
@@ -119,6 +120,7 @@ public final class ProxyBench {
     List<String> jvm = List.of();
     Path conf = Path.of("bench/proxy");
     Path out = null;
+    boolean keepRequestLogs = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -146,6 +148,7 @@ public final class ProxyBench {
             : Arrays.asList(v.trim().split("\\s+"));
         case "--conf" -> conf = Path.of(v);
         case "--out" -> out = Path.of(v);
+        case "--keep-request-logs" -> keepRequestLogs = Boolean.parseBoolean(v);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
       }
       i++;
@@ -162,7 +165,7 @@ public final class ProxyBench {
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
         rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
-        conf, out);
+        conf, out, keepRequestLogs);
   }
 
   static final String USAGE = """
@@ -174,7 +177,7 @@ public final class ProxyBench {
                                   meshlog-2 meshlog-telemetry meshlog-telemetry-2)
                                  [--meshlog-jar proxy/target/meshlog-proxy.jar]
                                  [--meshlog-jvm-options "-Xmx64m ..."] [--conf bench/proxy]
-                                 [--out DIR]""";
+                                 [--out DIR] [--keep-request-logs false]""";
 
   private static Duration seconds(String v) {
     String t = v.trim().toLowerCase(Locale.ROOT);
@@ -442,7 +445,9 @@ public final class ProxyBench {
         Files.delete(f);
       }
     }
-    Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
+    if (!s.keepRequestLogs()) {
+      Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
+    }
   }
 
   private Path log(Target t, int run, String what) {
