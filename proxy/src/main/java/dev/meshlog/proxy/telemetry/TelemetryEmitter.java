@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.http.AccessLog;
@@ -45,6 +46,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private static final long LOSS_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
   private final RequestEvents events;
+  private final LongSupplier nanoTime;
   private final EventSink sink;
   private final int capacity;
   private final long intervalNanos;
@@ -59,6 +61,9 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final AtomicLong unreported = new AtomicLong();
   private final Thread thread;
   private volatile boolean closed;
+  /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
+  private volatile long closeDeadlineNanos;
+  private volatile boolean closing;
   private long lossLogged;
   private long lossLoggedAtNanos;
 
@@ -73,6 +78,13 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    */
   public TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
                           Duration closeTimeout) {
+    this(events, sink, capacity, interval, closeTimeout, System::nanoTime);
+  }
+
+  /** As above, reading time (for the close deadline and log pacing) from {@code nanoTime}. */
+  TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                   Duration closeTimeout, LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
     if (capacity < 1) {
       throw new IllegalArgumentException("telemetry buffer: " + capacity
           + " events (expected: at least 1)");
@@ -149,6 +161,11 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     return buffered.get();
   }
 
+  /** Whether {@link #close} has begun. */
+  boolean closing() {
+    return closing;
+  }
+
   /** Lost events not yet carried by an event handed to Kafka. */
   public long unreported() {
     return unreported.get();
@@ -169,6 +186,13 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private void drain() {
     AccessLogEntry e;
     while ((e = queue.poll()) != null) {
+      if (closing && nanoTime.getAsLong() - closeDeadlineNanos > 0) {
+        // Closing and Kafka is too slow (e.g. each send waits for metadata): stop, counted.
+        buffered.decrementAndGet();
+        dropped.incrementAndGet();
+        lose(1);
+        continue;
+      }
       emit(e);
     }
     logLoss();
@@ -218,7 +242,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     if (lost == lossLogged) {
       return;
     }
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     if (lossLoggedAtNanos != 0 && now - lossLoggedAtNanos < LOSS_LOG_INTERVAL_NANOS) {
       return;
     }
@@ -232,13 +256,17 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /**
    * Sends what is queued, waits up to the close timeout for Kafka to acknowledge it, and stops;
-   * call it after the listeners stopped, so every request's event is in.
+   * call it after the listeners stopped, so every request's event is in. What cannot be handed
+   * to Kafka within the close timeout is dropped and counted.
    */
   @Override
   public void close() {
+    closeDeadlineNanos = nanoTime.getAsLong() + closeTimeout.toNanos();
+    closing = true;
     closed = true;
     LockSupport.unpark(thread);
     try {
+      // one send may still block for max.block.ms after the deadline
       thread.join(closeTimeout.toMillis() + 5_000);
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();

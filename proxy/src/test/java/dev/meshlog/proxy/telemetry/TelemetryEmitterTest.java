@@ -175,6 +175,48 @@ class TelemetryEmitterTest {
   }
 
   @Test
+  void closeGivesUpOnASinkThatBlocksAndCountsWhatItLeft() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    EventSink blocking = new EventSink() {
+      @Override
+      public void send(String key, byte[] value, Outcome outcome) {
+        entered.countDown();
+        try {
+          release.await(); // like a send waiting for metadata of a topic that does not exist
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        outcome.completed(new org.apache.kafka.common.errors.TimeoutException("metadata"));
+      }
+
+      @Override
+      public void close(Duration timeout) {
+      }
+    };
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), blocking, 100,
+        Duration.ofMillis(5), Duration.ofSeconds(1), nanos::get);
+    for (int i = 0; i < 20; i++) {
+      emitter.log(request(i));
+    }
+    assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    TelemetryEmitter e = emitter;
+    Thread kafka = new Thread(() -> {
+      await().atMost(Duration.ofSeconds(10)).until(e::closing);
+      nanos.addAndGet(Duration.ofSeconds(2).toNanos()); // the close deadline passes
+      release.countDown();
+    });
+    kafka.start();
+    emitter.close();
+    kafka.join();
+    assertThat(emitter.failed()).isEqualTo(1); // the send that was blocked
+    assertThat(emitter.dropped()).isEqualTo(19); // the rest, left at the deadline
+    assertThat(emitter.buffered()).isZero();
+    emitter = null;
+  }
+
+  @Test
   void countersAreOnThePrometheusPage() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     emitter(1).bindTo(registry);
