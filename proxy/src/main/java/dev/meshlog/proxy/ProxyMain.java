@@ -461,6 +461,7 @@ public final class ProxyMain implements Callable<Integer> {
                 : Integer.toString(inboundPort));
     ProxyIdentity identity = new ProxyIdentity(id, name, namespace, version, region, zone,
         cluster, serviceAccount, labels);
+    String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency)));
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
@@ -469,7 +470,11 @@ public final class ProxyMain implements Callable<Integer> {
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
-    TelemetryEmitter emitter = telemetry(identity, metrics);
+    TelemetryEmitter emitter = telemetryServers == null ? null
+        : new TelemetryEmitter(new RequestEvents(identity, domain),
+            new KafkaEventSink(telemetryServers, "meshlog-proxy-telemetry-" + id),
+            telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
+            .bindTo(metrics.registry());
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
         ThreadLocalRandom::current, AccessLog.all(emitter == null ? List.of(accessLog, metrics)
             : List.of(accessLog, metrics, emitter)), limits, domain);
@@ -553,10 +558,10 @@ public final class ProxyMain implements Callable<Integer> {
   }
 
   /**
-   * The request-event emitter, or {@code null} when telemetry is off: {@code --telemetry off},
-   * or {@code auto} without a Kafka to send to.
+   * The Kafka request events go to, or {@code null} when telemetry is off: {@code --telemetry
+   * off}, or {@code auto} without a Kafka to send to. Checked before anything starts.
    */
-  private TelemetryEmitter telemetry(ProxyIdentity identity, MeshMetrics metrics) {
+  private String telemetryServers() {
     String mode = telemetry == null ? "auto" : telemetry.trim().toLowerCase(java.util.Locale.ROOT);
     String servers = telemetryBootstrapServers != null && !telemetryBootstrapServers.isBlank()
         ? telemetryBootstrapServers : bootstrapServers;
@@ -584,12 +589,8 @@ public final class ProxyMain implements Callable<Integer> {
     }
     LOG.info("telemetry on: request events to {} on {}, buffer {} events",
         dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS.name(), servers, telemetryBufferEvents);
-    return new TelemetryEmitter(new RequestEvents(identity, domain),
-        new KafkaEventSink(servers, "meshlog-proxy-telemetry-" + identity.proxyId()),
-        telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
-        .bindTo(metrics.registry());
+    return servers;
   }
-
   /** What {@code /listeners} shows: the proxy's ports and each TCP destination's local port. */
   private JsonObject listeners(Sidecar sidecar, Gateway gateway, TcpListeners tcp) {
     JsonObject out = new JsonObject();

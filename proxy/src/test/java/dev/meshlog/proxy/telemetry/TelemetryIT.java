@@ -199,4 +199,43 @@ class TelemetryIT {
     assertThat(Set.copyOf(source.stream().map(e -> e.getDestination().getService()).toList()))
         .containsExactlyInAnyOrder("reviews", "unknown");
   }
+
+  @Test
+  void telemetryOffSendsNothingAndShowsNoTelemetryMetrics() throws Exception {
+    String ns = "off" + UUID.randomUUID().toString().substring(0, 8);
+    int app = vertx.createHttpServer().requestHandler(req -> req.response().end("ok"))
+        .listen(0, "127.0.0.1").await().actualPort();
+    ProxyMain.Running reviews = proxy("--service", "reviews", "--namespace", ns, "--app-port",
+        Integer.toString(app), "--inbound-port", "0", "--outbound-port", "0", "--admin-port",
+        "0", "--inbound-bind", "127.0.0.1", "--views-file", views("off", "[]").toString(),
+        "--snapshot-file", dir.resolve("off.views").toString(),
+        "--telemetry-bootstrap-server", kafka.bootstrapServers(), "--telemetry", "off");
+    for (int i = 0; i < 5; i++) {
+      assertThat(status(reviews.sidecar().inboundPort(), "reviews", "/", ns + "-" + i))
+          .isEqualTo(200);
+    }
+    String metrics = http.request(new RequestOptions().setHost("127.0.0.1")
+            .setPort(reviews.adminPort()).setURI("/stats/prometheus"))
+        .compose(r -> r.send().compose(resp -> resp.body())).await().toString();
+    assertThat(metrics).contains("istio_requests_total").doesNotContain("meshlog_telemetry");
+    proxies.forEach(p -> p.stop(Duration.ZERO));
+    proxies.clear();
+    assertThat(events(ns)).isEmpty();
+  }
+
+  @Test
+  void telemetryOnWithoutKafkaOrAnUnknownModeIsRefused() {
+    for (String[] args : List.of(new String[] {"--telemetry", "on"},
+        new String[] {"--telemetry", "sometimes", "--telemetry-bootstrap-server", "x:9092"})) {
+      ProxyMain main = new ProxyMain();
+      List<String> all = new ArrayList<>(List.of("--service", "s", "--app-port", "1",
+          "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+          "--snapshot-file", dir.resolve("refused.views").toString()));
+      all.addAll(List.of(args));
+      new CommandLine(main).parseArgs(all.toArray(String[]::new));
+      org.assertj.core.api.Assertions.assertThatThrownBy(main::start)
+          .isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageContaining("--telemetry");
+    }
+  }
 }
