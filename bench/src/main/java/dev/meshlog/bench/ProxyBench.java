@@ -40,13 +40,22 @@ public final class ProxyBench {
   record Settings(int runs, Duration warmup, Duration duration, int connections, int rate,
                   Duration rateDuration, int rateConnections, int bodyBytes, int workers,
                   String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
-                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out) {}
+                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out,
+                  boolean keepRequestLogs) {}
 
   /** The kind of proxy a target runs. */
   enum Kind { DIRECT, NGINX, HAPROXY, MESHLOG }
 
   /** One way of reaching the backend. */
   record Target(String name, Kind kind, int hops, String path) {}
+
+  /**
+   * The Meshlog targets with request telemetry on: the same sidecars, each also sending one
+   * event per request to {@code mesh.telemetry.requests} on a broker the harness runs in its
+   * own JVM (started only when one of these targets is chosen). Compared with {@code meshlog}
+   * and {@code meshlog-2} of the same run: the cost of emission.
+   */
+  static final String TELEMETRY_TARGET = "meshlog-telemetry";
 
   static final List<Target> TARGETS = List.of(
       new Target("direct", Kind.DIRECT, 0, "load → backend"),
@@ -56,16 +65,28 @@ public final class ProxyBench {
       new Target("nginx-2", Kind.NGINX, 2, "load → nginx → nginx → backend"),
       new Target("haproxy-2", Kind.HAPROXY, 2, "load → HAProxy → HAProxy → backend"),
       new Target("meshlog-2", Kind.MESHLOG, 2,
-          "load → client sidecar (outbound) → server sidecar (inbound) → backend"));
+          "load → client sidecar (outbound) → server sidecar (inbound) → backend"),
+      new Target(TELEMETRY_TARGET, Kind.MESHLOG, 1,
+          "load → sidecar (outbound, telemetry on) → backend"),
+      new Target(TELEMETRY_TARGET + "-2", Kind.MESHLOG, 2,
+          "load → client sidecar → server sidecar (both emitting telemetry) → backend"));
+
+
+  /** Telemetry counters of a target's sidecars after its run (summed), from their admin API. */
+  record TelemetryCounts(long sent, long dropped, long failed) {}
 
   /** What one target measured in one run. */
   record Measurement(Target target, int run, double loadBefore, LoadGen.Throughput throughput,
                      double proxyCpuPercent, double cpuMicrosPerRequest, LoadGen.FixedRate fixed,
-                     double cpuSecondsPer1000, double rssMbPerProxy) {}
+                     double cpuSecondsPer1000, double rssMbPerProxy, TelemetryCounts telemetry) {}
 
   private final Settings s;
   private final Path body;
   private int backendPort;
+  /** The broker the telemetry targets send to; {@code null} until one runs. */
+  private dev.meshlog.testkit.EmbeddedKafka kafka;
+  /** Admin ports of the running target's sidecars that emit telemetry. */
+  private final List<Integer> telemetryAdminPorts = new ArrayList<>();
 
   private ProxyBench(Settings settings) throws IOException {
     this.s = settings;
@@ -99,6 +120,7 @@ public final class ProxyBench {
     List<String> jvm = List.of();
     Path conf = Path.of("bench/proxy");
     Path out = null;
+    boolean keepRequestLogs = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -126,6 +148,7 @@ public final class ProxyBench {
             : Arrays.asList(v.trim().split("\\s+"));
         case "--conf" -> conf = Path.of(v);
         case "--out" -> out = Path.of(v);
+        case "--keep-request-logs" -> keepRequestLogs = Boolean.parseBoolean(v);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
       }
       i++;
@@ -142,7 +165,7 @@ public final class ProxyBench {
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
         rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
-        conf, out);
+        conf, out, keepRequestLogs);
   }
 
   static final String USAGE = """
@@ -150,9 +173,11 @@ public final class ProxyBench {
                                  [--rate 1000] [--rate-duration 30s] [--rate-connections 10]
                                  [--body-bytes 1024] [--workers 1] [--proxy-cpus 0]
                                  [--load-cpus 1] [--targets direct,nginx,...] [--access-log on|off]
+                                 (targets: direct nginx haproxy meshlog nginx-2 haproxy-2
+                                  meshlog-2 meshlog-telemetry meshlog-telemetry-2)
                                  [--meshlog-jar proxy/target/meshlog-proxy.jar]
                                  [--meshlog-jvm-options "-Xmx64m ..."] [--conf bench/proxy]
-                                 [--out DIR]""";
+                                 [--out DIR] [--keep-request-logs false]""";
 
   private static Duration seconds(String v) {
     String t = v.trim().toLowerCase(Locale.ROOT);
@@ -167,6 +192,15 @@ public final class ProxyBench {
     System.err.println("# proxy bench: results in " + s.out());
     String envBefore = environment();
     List<Measurement> all = new ArrayList<>();
+    if (targets.stream().anyMatch(ProxyBench::emits)) {
+      kafka = dev.meshlog.testkit.EmbeddedKafka.startTemporary();
+      try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+        new dev.meshlog.schemas.TopicBootstrapper(admin).ensure(
+            List.of(dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS), (short) 1);
+      }
+      System.err.println("# telemetry targets send to the embedded broker at "
+          + kafka.bootstrapServers());
+    }
     try (Child backend = startBackend()) {
       for (int run = 1; run <= s.runs(); run++) {
         for (Target t : targets) {
@@ -183,6 +217,10 @@ public final class ProxyBench {
       }
       if (!backend.alive()) {
         throw new IllegalStateException("the backend died during the run");
+      }
+    } finally {
+      if (kafka != null) {
+        kafka.close();
       }
     }
     String report = envBefore + "load average at the end: " + loadAverage() + "\n\n"
@@ -252,11 +290,13 @@ public final class ProxyBench {
               / proxies.size();
       double rssMb = proxies.isEmpty() ? Double.NaN
           : rssMax.get() * 1024.0 / 1e6 / proxies.size();
-      return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb);
+      return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb,
+          emits(t) ? telemetryCounts() : null);
     } finally {
       for (Child p : proxies) {
         p.close();
       }
+      telemetryAdminPorts.clear();
       trimLogs(t);
     }
   }
@@ -273,8 +313,8 @@ public final class ProxyBench {
       Child c = switch (t.kind()) {
         case NGINX -> startNginx(name, port, upstream);
         case HAPROXY -> startHaproxy(name, port, upstream);
-        case MESHLOG -> hop == 1 ? startSidecarClient(name, port, upstream)
-            : startSidecarServer(name, port, upstream);
+        case MESHLOG -> hop == 1 ? startSidecarClient(name, port, upstream, emits(t))
+            : startSidecarServer(name, port, upstream, emits(t));
         case DIRECT -> throw new IllegalStateException();
       };
       proxies.add(c);
@@ -303,20 +343,28 @@ public final class ProxyBench {
         s.out().resolve(name + "-access.log"), s.out().resolve(name + ".err"));
   }
 
-  private Child startSidecarClient(String name, int port, int upstream) throws IOException {
+  private Child startSidecarClient(String name, int port, int upstream, boolean telemetry)
+      throws IOException {
     Path views = render("meshlog-views.json", name, Map.of("UPSTREAM_PORT", upstream));
     return startSidecar(name, List.of("--service", "bench-client", "--version", "v1",
         "--app-port", "1", "--outbound-port", Integer.toString(port), "--inbound-port", "0",
-        "--views-file", views.toString()));
+        "--views-file", views.toString()), telemetry);
   }
 
-  private Child startSidecarServer(String name, int port, int app) throws IOException {
+  private Child startSidecarServer(String name, int port, int app, boolean telemetry)
+      throws IOException {
     return startSidecar(name, List.of("--service", "bench-backend", "--version", "v1",
         "--app-port", Integer.toString(app), "--inbound-port", Integer.toString(port),
-        "--outbound-port", "0"));
+        "--outbound-port", "0"), telemetry);
   }
 
-  private Child startSidecar(String name, List<String> args) throws IOException {
+  /** Whether {@code t}'s sidecars emit telemetry. */
+  static boolean emits(Target t) {
+    return t.name().startsWith(TELEMETRY_TARGET);
+  }
+
+  private Child startSidecar(String name, List<String> args, boolean telemetry)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(s.meshlogJvmOptions());
@@ -326,12 +374,41 @@ public final class ProxyBench {
     }
     cmd.addAll(List.of("-jar", s.meshlogJar().toString()));
     cmd.addAll(args);
-    cmd.addAll(List.of("--inbound-bind", "127.0.0.1", "--admin-port", "0",
+    int adminPort = 0;
+    if (telemetry) {
+      adminPort = freePort();
+      telemetryAdminPorts.add(adminPort);
+      cmd.addAll(List.of("--telemetry", "on", "--telemetry-bootstrap-server",
+          kafka.bootstrapServers()));
+    }
+    cmd.addAll(List.of("--inbound-bind", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
         "--concurrency", Integer.toString(s.workers()), "--drain", "0s",
         "--instance-id", name, "--snapshot-file",
         s.out().resolve(name + ".views").toString()));
     return Child.start(name, s.proxyCpus(), cmd, s.out().resolve(name + "-access.log"),
         s.out().resolve(name + ".err"));
+  }
+
+  /** The telemetry counters of the running target's sidecars, summed. */
+  private TelemetryCounts telemetryCounts() throws IOException, InterruptedException {
+    long sent = 0;
+    long dropped = 0;
+    long failed = 0;
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (int port : telemetryAdminPorts) {
+      String page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+              "http://127.0.0.1:" + port + "/stats/prometheus")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      sent += counter(page, "meshlog_telemetry_events_sent_total");
+      dropped += counter(page, "meshlog_telemetry_events_dropped_total");
+      failed += counter(page, "meshlog_telemetry_events_failed_total");
+    }
+    return new TelemetryCounts(sent, dropped, failed);
+  }
+
+  private static long counter(String page, String name) {
+    return page.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+        .map(l -> (long) Double.parseDouble(l.substring(name.length() + 1).trim())).orElse(-1L);
   }
 
   /** Writes {@code template} with its placeholders filled in; returns the file. */
@@ -368,7 +445,9 @@ public final class ProxyBench {
         Files.delete(f);
       }
     }
-    Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
+    if (!s.keepRequestLogs()) {
+      Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
+    }
   }
 
   private Path log(Target t, int run, String what) {
@@ -528,6 +607,26 @@ public final class ProxyBench {
         b.append(verdict(m2 <= n2, String.format(Locale.ROOT,
             "two sidecars add no more p%d latency than two nginx: %+.3f vs %+.3f ms", p, m2,
             n2)));
+      }
+    }
+    for (String[] pair : new String[][] {{TELEMETRY_TARGET, "meshlog"},
+        {TELEMETRY_TARGET + "-2", "meshlog-2"}}) {
+      List<Double> r = new ArrayList<>();
+      for (Measurement m : all) {
+        if (m.target().name().equals(pair[0])) {
+          all.stream().filter(x -> x.run() == m.run() && x.target().name().equals(pair[1]))
+              .findFirst().ifPresent(x -> r.add(m.throughput().rps() / x.throughput().rps()));
+        }
+      }
+      if (!r.isEmpty()) {
+        double med = median(r.stream().mapToDouble(Double::doubleValue).sorted().toArray());
+        String counts = all.stream().filter(m -> m.target().name().equals(pair[0])
+                && m.telemetry() != null).map(m -> m.telemetry().sent() + " sent/"
+                + m.telemetry().dropped() + " dropped/" + m.telemetry().failed() + " failed")
+            .reduce((x, y) -> x + "; " + y).orElse("?");
+        b.append(verdict(med >= 0.95, String.format(Locale.ROOT,
+            "telemetry costs ≤ 5%% of throughput (issue 5): %s / %s = %s (events per run: %s)",
+            pair[0], pair[1], format(r, "%.3f"), counts)));
       }
     }
     for (String t : List.of("meshlog", "meshlog-2")) {

@@ -37,6 +37,9 @@ import dev.meshlog.proxy.subscribe.ViewSubscriber;
 import dev.meshlog.proxy.subscribe.ViewsFile;
 import dev.meshlog.proxy.tcp.TcpListeners;
 import dev.meshlog.proxy.tcp.TcpTarget;
+import dev.meshlog.proxy.telemetry.KafkaEventSink;
+import dev.meshlog.proxy.telemetry.RequestEvents;
+import dev.meshlog.proxy.telemetry.TelemetryEmitter;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -234,6 +237,23 @@ public final class ProxyMain implements Callable<Integer> {
           + "MESHLOG_IDLE_TIMEOUT).")
   Duration idleTimeout;
 
+  @Option(names = "--telemetry", defaultValue = "${env:MESHLOG_TELEMETRY:-auto}",
+      description = "Request events on mesh.telemetry.requests: on, off, or auto = on when a "
+          + "(telemetry) bootstrap server is set (env MESHLOG_TELEMETRY).")
+  String telemetry;
+
+  @Option(names = "--telemetry-bootstrap-server",
+      defaultValue = "${env:MESHLOG_TELEMETRY_BOOTSTRAP_SERVERS}",
+      description = "Kafka for request events, if not --bootstrap-server's; lets a proxy run on "
+          + "--views-file and still emit (env MESHLOG_TELEMETRY_BOOTSTRAP_SERVERS).")
+  String telemetryBootstrapServers;
+
+  @Option(names = "--telemetry-buffer-events",
+      defaultValue = "${env:MESHLOG_TELEMETRY_BUFFER_EVENTS:-10000}",
+      description = "Request events that may wait for Kafka (queued or unacknowledged); beyond "
+          + "that new ones are dropped and counted (env MESHLOG_TELEMETRY_BUFFER_EVENTS).")
+  int telemetryBufferEvents;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   /** Reads durations as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601. */
@@ -331,12 +351,14 @@ public final class ProxyMain implements Callable<Integer> {
     private final KafkaProducer<byte[], byte[]> producer;
     private final AtomicBoolean draining;
     private final BatchingAccessLog accessLog;
+    private final TelemetryEmitter telemetry;
 
     Running(Vertx vertx, Sidecar sidecar, Gateway gateway, TcpListeners tcp, Listener admin,
             ViewSubscriber subscriber, StatusReporter reporter, Registrar registrar,
             ViewApplier applier, KafkaProducer<byte[], byte[]> producer,
-            AtomicBoolean draining, BatchingAccessLog accessLog) {
+            AtomicBoolean draining, BatchingAccessLog accessLog, TelemetryEmitter telemetry) {
       this.accessLog = accessLog;
+      this.telemetry = telemetry;
       this.vertx = vertx;
       this.sidecar = sidecar;
       this.gateway = gateway;
@@ -406,6 +428,9 @@ public final class ProxyMain implements Callable<Integer> {
         producer.close(Duration.ofSeconds(5));
       }
       vertx.close().await();
+      if (telemetry != null) {
+        telemetry.close();
+      }
       accessLog.close();
     }
   }
@@ -452,6 +477,7 @@ public final class ProxyMain implements Callable<Integer> {
                 : Integer.toString(inboundPort));
     ProxyIdentity identity = new ProxyIdentity(id, name, namespace, version, region, zone,
         cluster, serviceAccount, labels);
+    String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
     // NIO, with the hook that watches a clear-text connection's first request headers.
     Vertx vertx = Vertx.builder()
@@ -463,9 +489,14 @@ public final class ProxyMain implements Callable<Integer> {
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
+    TelemetryEmitter emitter = telemetryServers == null ? null
+        : new TelemetryEmitter(new RequestEvents(identity, domain),
+            new KafkaEventSink(telemetryServers, "meshlog-proxy-telemetry-" + id),
+            telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
+            .bindTo(metrics.registry());
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
-        ThreadLocalRandom::current, AccessLog.all(List.of(accessLog, metrics)), limits,
-        domain);
+        ThreadLocalRandom::current, AccessLog.all(emitter == null ? List.of(accessLog, metrics)
+            : List.of(accessLog, metrics, emitter)), limits, domain);
 
     Path file = snapshotFile != null ? snapshotFile
         : Path.of(".meshlog-data", "proxy", id + ".views");
@@ -546,9 +577,43 @@ public final class ProxyMain implements Callable<Integer> {
     System.out.println(ports);
     LOG.info(ports);
     return new Running(vertx, sidecar, gw, tcp, admin, subscriber, reporter, registrar, applier,
-        producer, draining, accessLog);
+        producer, draining, accessLog, emitter);
   }
 
+  /**
+   * The Kafka request events go to, or {@code null} when telemetry is off: {@code --telemetry
+   * off}, or {@code auto} without a Kafka to send to. Checked before anything starts.
+   */
+  private String telemetryServers() {
+    String mode = telemetry == null ? "auto" : telemetry.trim().toLowerCase(java.util.Locale.ROOT);
+    String servers = telemetryBootstrapServers != null && !telemetryBootstrapServers.isBlank()
+        ? telemetryBootstrapServers : bootstrapServers;
+    boolean haveKafka = servers != null && !servers.isBlank();
+    boolean on = switch (mode) {
+      case "on" -> {
+        if (!haveKafka) {
+          throw new CommandLine.ParameterException(new CommandLine(this), "--telemetry on "
+              + "needs a Kafka: --bootstrap-server or --telemetry-bootstrap-server");
+        }
+        yield true;
+      }
+      case "off" -> false;
+      case "auto" -> haveKafka;
+      default -> throw new CommandLine.ParameterException(new CommandLine(this), "--telemetry: "
+          + telemetry + " (expected: on, off or auto)");
+    };
+    if (!on) {
+      LOG.info("telemetry off: no request events");
+      return null;
+    }
+    if (telemetryBufferEvents < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--telemetry-buffer-events: " + telemetryBufferEvents + " (expected: at least 1)");
+    }
+    LOG.info("telemetry on: request events to {} on {}, buffer {} events",
+        dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS.name(), servers, telemetryBufferEvents);
+    return servers;
+  }
   /** What {@code /listeners} shows: the proxy's ports and each TCP destination's local port. */
   private JsonObject listeners(Sidecar sidecar, Gateway gateway, TcpListeners tcp) {
     JsonObject out = new JsonObject();

@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import dev.meshlog.proxy.config.EndpointConfig;
+
 /**
  * One finished request, as the access log and metrics see it.
  *
@@ -29,6 +31,10 @@ import java.util.stream.Collectors;
  * @param destinationService the service host called, or {@code unknown}
  * @param grpcStatus the gRPC status of a gRPC call (trailer or trailers-only header), or
  *     {@code null}
+ * @param traceparent the W3C {@code traceparent} sent on, or {@code null}
+ * @param sourcePeer the caller's peer metadata header (inbound), or {@code null}
+ * @param upstream the endpoint of the last try, or {@code null}
+ * @param durationMicros {@code durationMillis} in microseconds, or -1 when not measured
  */
 public record AccessLogEntry(Instant start, String direction, String method, String path,
                              String protocol, int status, Set<ResponseFlag> flags,
@@ -36,10 +42,24 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
                              long upstreamServiceMillis, String requestId, String authority,
                              String userAgent, String upstreamHost, String cluster, String route,
                              int attempts, String sourceWorkload, String destinationService,
-                             String grpcStatus) {
+                             String grpcStatus, String traceparent, String sourcePeer,
+                             EndpointConfig upstream, long durationMicros) {
 
   public AccessLogEntry {
     flags = Set.copyOf(flags);
+  }
+
+  /** An entry without the telemetry-only facts (trace, peer, upstream endpoint, microseconds). */
+  public AccessLogEntry(Instant start, String direction, String method, String path,
+                        String protocol, int status, Set<ResponseFlag> flags, long bytesReceived,
+                        long bytesSent, long durationMillis, long upstreamServiceMillis,
+                        String requestId, String authority, String userAgent,
+                        String upstreamHost, String cluster, String route, int attempts,
+                        String sourceWorkload, String destinationService, String grpcStatus) {
+    this(start, direction, method, path, protocol, status, flags, bytesReceived, bytesSent,
+        durationMillis, upstreamServiceMillis, requestId, authority, userAgent, upstreamHost,
+        cluster, route, attempts, sourceWorkload, destinationService, grpcStatus, null, null,
+        null, -1);
   }
 
   /** An entry of a request that is not a gRPC call. */
@@ -51,7 +71,7 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
                         String sourceWorkload, String destinationService) {
     this(start, direction, method, path, protocol, status, flags, bytesReceived, bytesSent,
         durationMillis, upstreamServiceMillis, requestId, authority, userAgent, upstreamHost,
-        cluster, route, attempts, sourceWorkload, destinationService, null);
+        cluster, route, attempts, sourceWorkload, destinationService, (String) null);
   }
 
   /** The flags as Envoy prints them: comma-separated in a fixed order, or {@code -}. */

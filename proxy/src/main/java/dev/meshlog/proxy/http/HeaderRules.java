@@ -18,6 +18,8 @@ public final class HeaderRules {
   public static final String TRACEPARENT = "traceparent";
   /** Names the calling workload to the destination's proxy. */
   public static final String SOURCE_WORKLOAD = "x-meshlog-source-workload";
+  /** The calling proxy's identity for the destination's telemetry (see PeerMetadata). */
+  public static final String SOURCE_PEER = "x-meshlog-peer";
   /** Time the upstream took to answer, as Envoy reports it. */
   public static final String UPSTREAM_SERVICE_TIME = "x-envoy-upstream-service-time";
 

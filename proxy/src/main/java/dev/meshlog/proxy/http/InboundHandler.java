@@ -58,7 +58,8 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     ex.destinationService = host;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
-    HeaderRules.ensureTraceparent(headers);
+    ex.traceparent = HeaderRules.ensureTraceparent(headers);
+    ex.sourcePeer = req.getHeader(HeaderRules.SOURCE_PEER);
     String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
     ex.sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
     ex.authority = ProxyExchange.authorityOf(req);

@@ -14,6 +14,7 @@ import dev.meshlog.proxy.route.HostResolver;
 import dev.meshlog.proxy.route.RouteMatch;
 import dev.meshlog.proxy.route.Rewrites;
 import dev.meshlog.proxy.route.Router;
+import dev.meshlog.proxy.telemetry.PeerMetadata;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -36,6 +37,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final String direction;
   private final String workload;
   private final int serverPort;
+  private final String peer;
 
   /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
@@ -65,6 +67,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     this.router = gateway == null ? rt.router() : new Router(rt.identity().labels(), gateway.ref());
     this.direction = gateway == null ? "outbound" : "gateway";
     this.workload = rt.identity().workload();
+    this.peer = PeerMetadata.encode(rt.identity());
   }
 
   @Override
@@ -74,7 +77,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.sourceWorkload = workload;
     MultiMap headers = ProxyExchange.endToEndHeaders(req);
     ex.requestId = HeaderRules.ensureRequestId(headers);
-    HeaderRules.ensureTraceparent(headers);
+    ex.traceparent = HeaderRules.ensureTraceparent(headers);
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;
     }
@@ -180,6 +183,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
+    headers.set(HeaderRules.SOURCE_PEER, peer);
     String scheme = ex.request().isSSL() ? "https" : "http";
     headers.set("x-forwarded-proto", scheme);
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null

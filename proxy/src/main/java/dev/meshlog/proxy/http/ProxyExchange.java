@@ -71,6 +71,8 @@ final class ProxyExchange {
   String route;
   String destinationService = "unknown";
   String sourceWorkload = "unknown";
+  String traceparent;
+  String sourcePeer;
 
   private final boolean grpc;
   private String grpcStatus;
@@ -578,14 +580,16 @@ final class ProxyExchange {
     HttpServerResponse resp = req.response();
     int status = resp.headWritten() ? resp.getStatusCode() : 0;
     try {
+      long micros = (System.nanoTime() - startNanos) / 1_000;
       rt.accessLog().log(new AccessLogEntry(java.time.Instant.ofEpochMilli(startMillis), direction,
           req.method().name(), req.uri(), protocolName(req.version()),
           status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
-          (System.nanoTime() - startNanos) / 1_000_000, upstreamServiceMillis, requestId,
+          micros / 1_000, upstreamServiceMillis, requestId,
           authority, req.getHeader(HttpHeaders.USER_AGENT),
           lastUpstream == null ? null : lastUpstream.toString(),
           plan == null ? null : plan.cluster().toString(), route, attempts, sourceWorkload,
-          destinationService, grpcStatus));
+          destinationService, grpcStatus, traceparent, sourcePeer,
+          lastUpstream == null ? null : lastUpstream.endpoint(), micros));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
     }

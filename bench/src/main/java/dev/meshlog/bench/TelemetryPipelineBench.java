@@ -1,0 +1,452 @@
+package dev.meshlog.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.telemetry.TelemetryApp;
+import dev.meshlog.telemetry.TelemetryTopology;
+import dev.meshlog.telemetry.query.EdgeFilter;
+import dev.meshlog.telemetry.query.LocalStores;
+import dev.meshlog.testkit.EmbeddedKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * Issue 5's pipeline benchmark: simulated proxies put {@code --events} request events (both
+ * reports of each call, realistic edges, codes and latencies) on {@code
+ * mesh.telemetry.requests} of an embedded broker; then, in the same run, a plain consumer reads
+ * them all (the floor) and the telemetry pipeline ({@link TelemetryApp}, exactly-once, as in
+ * production) aggregates them all into edges, and the two rates are compared. Then the
+ * proxies produce at a steady {@code --rate} for {@code --steady} while the pipeline runs, and
+ * the lag (events produced, not yet committed by the pipeline) is sampled every second: is it
+ * bounded? Finally the aggregated request count is checked against the calls produced
+ * (exactly-once: equal).
+ */
+public final class TelemetryPipelineBench {
+
+  static final String USAGE = """
+      usage: meshlog-bench telemetry-pipeline [--events 1000000] [--services 12]
+                                              [--rate 0 (= half the pipeline's catch-up rate)]
+                                              [--steady 30s] [--commit-interval 1s]""";
+
+  private static final String NS = "bench";
+
+  /** One versioned edge of the simulated mesh. */
+  record SimEdge(String src, String srcVersion, String dst, String dstVersion) {}
+
+  private final int events;
+  private final int services;
+  private final int rateOption;
+  private final Duration steady;
+  private final Duration commitInterval;
+  private final SplittableRandom random = new SplittableRandom(42);
+  private final List<SimEdge> edges = new ArrayList<>();
+  /** Event time of the backlog's first call: the backlog ends about when the run starts. */
+  private final long t0Micros;
+  /** Whether events carry the wall-clock time (the steady phase) or the backlog's time. */
+  private volatile boolean realTime;
+  private long calls;
+  /** Calls whose SOURCE event Kafka acknowledged: what the pipeline must count. */
+  private final java.util.concurrent.atomic.AtomicLong acked =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong ackedEvents =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong lost =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
+                                 Duration commitInterval) {
+    this.events = events;
+    this.services = services;
+    this.rateOption = rate;
+    this.steady = steady;
+    this.commitInterval = commitInterval;
+    this.t0Micros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis() - events / 2);
+    // A layered mesh: service i calls two or three services after it, v1 and v2 of each.
+    for (int i = 0; i < services - 1; i++) {
+      int fanOut = Math.min(services - 1 - i, 2 + (i % 2));
+      for (int j = 1; j <= fanOut; j++) {
+        for (String sv : List.of("v1", "v2")) {
+          for (String dv : List.of("v1", "v2")) {
+            edges.add(new SimEdge("svc" + i, sv, "svc" + (i + j), dv));
+          }
+        }
+      }
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int events = 1_000_000;
+    int services = 12;
+    int rate = 0;
+    Duration steady = Duration.ofSeconds(30);
+    Duration commit = Duration.ofSeconds(1);
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      String v = args[i + 1];
+      switch (args[i]) {
+        case "--events" -> events = Integer.parseInt(v);
+        case "--services" -> services = Integer.parseInt(v);
+        case "--rate" -> rate = Integer.parseInt(v);
+        case "--steady" -> steady = Duration.ofSeconds(Long.parseLong(v.replace("s", "")));
+        case "--commit-interval" -> commit = Duration.ofMillis(
+            v.endsWith("ms") ? Long.parseLong(v.replace("ms", ""))
+                : 1000 * Long.parseLong(v.replace("s", "")));
+        default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
+      }
+    }
+    if (args.length % 2 != 0 || services < 2 || events < 2) {
+      throw new IllegalArgumentException(USAGE);
+    }
+    new TelemetryPipelineBench(events, services, rate, steady, commit).run();
+  }
+
+  private void run() throws Exception {
+    Path state = Files.createTempDirectory("meshlog-telemetry-bench");
+    try (EmbeddedKafka kafka = EmbeddedKafka.startTemporary();
+         Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+      String topic = Topics.TELEMETRY_REQUESTS.name();
+      awaitLeaders(admin, topic);
+      probe(kafka.bootstrapServers(), admin, topic);
+      System.err.printf(Locale.ROOT, "# telemetry-pipeline: %,d events over %d edges, load %s%n",
+          events, edges.size(), Files.readString(Path.of("/proc/loadavg")).trim());
+
+      long p0 = System.nanoTime();
+      try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+        produce(producer, events, 0);
+      }
+      double produceSeconds = (System.nanoTime() - p0) / 1e9;
+
+      double floorSeconds = plainConsumer(kafka, topic);
+
+      String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
+      TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(kafka.bootstrapServers(),
+          state, "127.0.0.1:1", commitInterval,
+          TelemetryTopology.Settings.defaults(application)));
+      List<String> lagLog = new ArrayList<>();
+      try {
+        long s0 = System.nanoTime();
+        app.start();
+        if (!app.awaitRunning(Duration.ofMinutes(2))) {
+          throw new IllegalStateException("pipeline not RUNNING after 2 min");
+        }
+        double startup = (System.nanoTime() - s0) / 1e9;
+        long c0 = System.nanoTime();
+        long nextSample = c0;
+        LocalStores stores = new LocalStores(app.streams());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        while (aggregatedCalls(stores) < acked.get() && System.nanoTime() < deadline) {
+          if (System.nanoTime() >= nextSample) {
+            lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (System.nanoTime() - c0)
+                / 1e9, lag(admin, application, topic)));
+            nextSample += TimeUnit.SECONDS.toNanos(1);
+          }
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        double pipelineSeconds = (System.nanoTime() - c0) / 1e9;
+        double floorRate = events / floorSeconds;
+        double pipelineRate = events / pipelineSeconds;
+
+        int rate = rateOption > 0 ? rateOption : (int) Math.max(1_000, pipelineRate / 2);
+        List<long[]> steadyLag = steadyPhase(kafka, admin, application, topic, rate);
+        long target = sourceEventsOnTopic(kafka, topic);
+        long w0 = System.nanoTime();
+        long last = -1;
+        while ((last = aggregatedCalls(stores)) < target
+            && System.nanoTime() - w0 < TimeUnit.MINUTES.toNanos(2)) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+
+        StringBuilder b = new StringBuilder();
+        b.append("## Telemetry pipeline benchmark ").append(Instant.now()).append("\n\n");
+        b.append(String.format(Locale.ROOT, "- %,d events (%,d calls, both reports of each; "
+                + "%d versioned edges), produced in %.1f s by one idempotent lz4 producer\n",
+            events, calls - countSteadyCalls, edges.size(), produceSeconds));
+        b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
+            + "interval %s, 1 stream thread; RUNNING after %.1f s (not counted)%n",
+            commitInterval, startup));
+        b.append("\n| reader | events/s | seconds |\n| --- | --- | --- |\n");
+        b.append(String.format(Locale.ROOT, "| plain consumer (floor) | %,.0f | %.1f |%n",
+            floorRate, floorSeconds));
+        b.append(String.format(Locale.ROOT, "| telemetry pipeline (events → aggregated edges) "
+            + "| %,.0f | %.1f |%n", pipelineRate, pipelineSeconds));
+        b.append(String.format(Locale.ROOT, "%n- pipeline / floor: %.2f (target ≥ 0.50: %s)%n",
+            pipelineRate / floorRate, pipelineRate >= floorRate / 2 ? "met" : "missed"));
+        b.append("- catch-up lag samples: ").append(String.join("; ", lagLog)).append('\n');
+        long firstHalfMax = 0;
+        long secondHalfMax = 0;
+        StringBuilder series = new StringBuilder();
+        for (int i = 0; i < steadyLag.size(); i++) {
+          long lag = steadyLag.get(i)[1];
+          if (i < steadyLag.size() / 2) {
+            firstHalfMax = Math.max(firstHalfMax, lag);
+          } else {
+            secondHalfMax = Math.max(secondHalfMax, lag);
+          }
+          series.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,d", lag));
+        }
+        boolean bounded = secondHalfMax <= Math.max(firstHalfMax * 3 / 2,
+            rate * (commitInterval.toMillis() + 2_000) / 1_000);
+        b.append(String.format(Locale.ROOT, "- steady phase: %,d events/s for %d s; lag each "
+                + "second: %s; max first half %,d, second half %,d → %s%n", rate,
+            steady.toSeconds(), series, firstHalfMax, secondHalfMax,
+            bounded ? "bounded" : "growing"));
+        b.append(String.format(Locale.ROOT, "- exactly-once check: %,d calls on the topic "
+            + "(SOURCE events; %,d acknowledged, %,d sends reported failed by the producer), "
+            + "%,d counted in the edges' totals → %s%n", target, acked.get(), lost.get(), last,
+            last == target ? "equal" : "NOT EQUAL"));
+        System.out.println(b);
+      } finally {
+        app.close();
+      }
+    } finally {
+      try (var paths = Files.walk(state)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private long countSteadyCalls;
+
+  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+    Map<String, Object> c = new HashMap<>();
+    c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ProducerConfig.ACKS_CONFIG, "all");
+    c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    c.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+    c.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
+    return new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Produces {@code n} events (n/2 calls, both reports), at {@code rate}/s or as fast as possible (0). */
+  private void produce(KafkaProducer<String, byte[]> producer, int n, int rate) {
+    long start = System.nanoTime();
+    for (int i = 0; i + 1 < n; i += 2) {
+      if (rate > 0) {
+        long due = start + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+      }
+      SimEdge e = edges.get(pick());
+      // the backlog: one call per millisecond of event time, ending about now; then real time
+      long startMicros = realTime ? TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis())
+          : t0Micros + calls * 1_000;
+      calls++;
+      int roll = random.nextInt(1000);
+      int code = roll < 950 ? 200 : roll < 970 ? 503 : roll < 985 ? 404 : roll < 995 ? 500 : 0;
+      List<String> flags = code == 503 ? List.of("URX") : code == 0 ? List.of("UC")
+          : List.of();
+      long micros = (long) (1000 * Math.exp(Math.log(5)
+          + gaussian() * 0.8));
+      String key = NS + "/" + e.src() + "->" + NS + "/" + e.dst();
+      for (Reporter r : List.of(Reporter.SOURCE, Reporter.DESTINATION)) {
+        RequestEvent event = RequestEvent.newBuilder()
+            .setRequestId(Long.toHexString(calls)).setTraceId("")
+            .setReporter(r).setProxyId((r == Reporter.SOURCE ? e.src() : e.dst()) + "-1")
+            .setSource(workload(e.src(), e.srcVersion()))
+            .setDestination(workload(e.dst(), e.dstVersion()))
+            .setProtocol("HTTP/1.1").setMethod("GET").setAuthority(e.dst() + ":9080")
+            .setPath("/api/" + e.dst()).setRoute(e.dst())
+            .setResponseCode(code).setResponseFlags(flags)
+            .setRequestBytes(random.nextInt(2_000)).setResponseBytes(random.nextInt(20_000))
+            .setDurationMicros(r == Reporter.SOURCE ? micros : Math.max(1, micros - 300))
+            .setStartTime(Instant.ofEpochSecond(0, startMicros * 1_000))
+            .build();
+        boolean source = r == Reporter.SOURCE;
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), key,
+            Topics.TELEMETRY_REQUESTS.serializeValue(event)), (meta, failure) -> {
+              if (failure != null) {
+                lost.incrementAndGet();
+                return;
+              }
+              ackedEvents.incrementAndGet();
+              if (source) {
+                acked.incrementAndGet();
+              }
+            });
+      }
+    }
+    producer.flush();
+  }
+
+  private int probesAcked;
+
+  /**
+   * Writes one tombstone (which the pipeline ignores) to every partition and waits until each
+   * is acknowledged, so the backlog does not meet partitions whose leader is not serving yet.
+   */
+  private int probe(String bootstrap, Admin admin, String topic) throws Exception {
+    int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+        .partitions().size();
+    try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
+      for (int i = 0; i < partitions; i++) {
+        p.send(new ProducerRecord<>(topic, i, "probe", null)).get(2, TimeUnit.MINUTES);
+        probesAcked++;
+      }
+    }
+    return partitions;
+  }
+
+  /** The SOURCE events on {@code topic} now: the calls the pipeline must count, exactly. */
+  private static long sourceEventsOnTopic(EmbeddedKafka kafka, String topic) {
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      long sources = 0;
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (var r : c.poll(Duration.ofMillis(200))) {
+          if (r.value() != null && Topics.TELEMETRY_REQUESTS.deserializeValue(r.value())
+              .getReporter() == Reporter.SOURCE) {
+            sources++;
+          }
+        }
+      }
+      return sources;
+    }
+  }
+
+  /**
+   * Waits until every partition of {@code topic} has a leader: producing into a topic just
+   * created can otherwise meet NOT_LEADER_OR_FOLLOWER and, on this broker, an idempotent
+   * producer's retried batch can then be refused as out of order and lost.
+   */
+  private static void awaitLeaders(Admin admin, String topic) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+          .partitions();
+      if (partitions.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        return;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+    throw new IllegalStateException(topic + ": partitions without a leader after 60 s");
+  }
+
+  /** A skewed pick: a few edges carry most calls, as in real meshes. */
+  private int pick() {
+    double u = random.nextDouble();
+    return (int) Math.min(edges.size() - 1, Math.floor(edges.size() * u * u));
+  }
+
+  private double gaussian() {
+    double u1 = Math.max(1e-12, random.nextDouble());
+    double u2 = random.nextDouble();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  private static Workload workload(String service, String version) {
+    return Workload.newBuilder().setNamespace(NS).setService(service).setVersion(version)
+        .setWorkload(service + "-" + version).setCluster("c1").setZone("z1").build();
+  }
+
+  /**
+   * Reads every acknowledged record of {@code topic} with a plain consumer; returns the seconds
+   * it took. (Until every acknowledged one is read, not up to end offsets taken once: right
+   * after a broker starts, those have been seen to trail the acknowledgements.)
+   */
+  private double plainConsumer(EmbeddedKafka kafka, String topic) {
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      long expected = ackedEvents.get() + probesAcked;
+      long t0 = System.nanoTime();
+      long read = 0;
+      long deadline = t0 + TimeUnit.MINUTES.toNanos(10);
+      while (read < expected && System.nanoTime() < deadline) {
+        read += c.poll(Duration.ofMillis(200)).count();
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.err.printf(Locale.ROOT, "# plain consumer: %,d records in %.1f s%n", read, seconds);
+      return seconds;
+    }
+  }
+
+  /** Calls counted in the pipeline's totals store (0 while it rebalances). */
+  private static long aggregatedCalls(LocalStores stores) {
+    try {
+      return stores.totals(EdgeFilter.ALL).stream().mapToLong(m -> m.getRequests()).sum();
+    } catch (InvalidStateStoreException e) {
+      return 0;
+    }
+  }
+
+  /** Events on {@code topic} the application has not committed yet. */
+  private static long lag(Admin admin, String application, String topic) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed = admin
+        .listConsumerGroupOffsets(application).partitionsToOffsetAndMetadata().get();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+        .partitions().size();
+    for (int p = 0; p < partitions; p++) {
+      latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    long lag = 0;
+    for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+      OffsetAndMetadata c = committed.get(e.getKey());
+      lag += Math.max(0, e.getValue().offset() - (c == null ? 0 : c.offset()));
+    }
+    return lag;
+  }
+
+  /** Produces at {@code rate} for the steady duration; returns [second, lag] samples. */
+  private List<long[]> steadyPhase(EmbeddedKafka kafka, Admin admin, String application,
+                                   String topic, int rate) throws Exception {
+    int n = (int) Math.min(Integer.MAX_VALUE - 1, (long) rate * steady.toSeconds());
+    long before = calls;
+    realTime = true;
+    List<long[]> samples = new ArrayList<>();
+    Thread producing = new Thread(() -> {
+      try (KafkaProducer<String, byte[]> p = producer(kafka.bootstrapServers())) {
+        produce(p, n, rate);
+      }
+    }, "steady-producer");
+    producing.start();
+    long t0 = System.nanoTime();
+    for (int s = 1; producing.isAlive(); s++) {
+      long due = t0 + TimeUnit.SECONDS.toNanos(s);
+      LockSupport.parkNanos(Math.max(0, due - System.nanoTime()));
+      samples.add(new long[] {s, lag(admin, application, topic)});
+      System.err.printf(Locale.ROOT, "# steady %d s: lag %,d%n", s, samples.get(
+          samples.size() - 1)[1]);
+    }
+    producing.join();
+    countSteadyCalls = calls - before;
+    return samples;
+  }
+}

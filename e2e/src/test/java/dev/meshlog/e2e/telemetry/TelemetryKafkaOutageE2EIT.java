@@ -1,0 +1,170 @@
+package dev.meshlog.e2e.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.meshlog.e2e.support.AppClient;
+import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.TestApp;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.EmbeddedKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kafka goes away under traffic: the proxies keep answering every request, fill their bounded
+ * telemetry buffers, then drop and count; once Kafka is back they deliver what they held and
+ * report the loss on the topic, so events delivered plus losses reported equal the requests
+ * made, per proxy. Uses a broker of its own (stopped and restarted on the same port and data),
+ * not the shared one.
+ */
+class TelemetryKafkaOutageE2EIT {
+
+  static final int BUFFER = 20;
+  static final int BEFORE = 20;
+  static final int DURING = 200;
+  static final int AFTER = 5;
+
+  @TempDir
+  Path dir;
+
+  private EmbeddedKafka kafka;
+  private final List<AutoCloseable> running = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = running.size() - 1; i >= 0; i--) {
+      running.get(i).close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  private static double metric(ProxyProcess p, String name) {
+    return p.metric("meshlog_telemetry_events_" + name);
+  }
+
+  @Test
+  void proxiesCountDropsWhileKafkaIsDownAndReportThemWhenItIsBack() throws Exception {
+    Path data = dir.resolve("kafka");
+    kafka = EmbeddedKafka.startPersistent(data, 0, Map.of());
+    String bootstrap = kafka.bootstrapServers();
+    int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensure(List.of(Topics.TELEMETRY_REQUESTS), (short) 1);
+    }
+    String ns = "outage" + UUID.randomUUID().toString().substring(0, 8);
+    TestApp reviewsApp = new TestApp("reviews");
+    running.add(reviewsApp);
+    Path empty = Files.writeString(dir.resolve("none.json"), "[]");
+    ProxyProcess reviews = proxy("reviews", ns, reviewsApp.port(), empty, bootstrap);
+    String view = """
+        [{"host": "reviews.%s.svc.cluster.local", "service": "reviews", "namespace": "%s",
+          "version": 1, "generatedAt": 0,
+          "endpoints": [{"instanceId": "reviews-v1", "address": "127.0.0.1", "port": %d,
+            "labels": {"app": "reviews", "version": "v1"}, "health": "HEALTHY"}]}]
+        """.formatted(ns, ns, reviews.inboundPort());
+    ProxyProcess productpage = proxy("productpage", ns, 1,
+        Files.writeString(dir.resolve("pp.json"), view), bootstrap);
+    List<ProxyProcess> proxies = List.of(productpage, reviews);
+    AppClient app = new AppClient(productpage.outboundPort());
+    String url = "http://reviews." + ns + ":9080/";
+
+    assertThat(app.getMany(url, ns + "-before", BEFORE, 5)).containsOnly(200);
+    for (ProxyProcess p : proxies) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> metric(p, "sent_total") == BEFORE);
+    }
+
+    kafka.close();
+    kafka = null;
+    // Every request is still answered, one after another, while telemetry has nowhere to go.
+    for (int i = 0; i < DURING; i++) {
+      assertThat(app.get(url, ns + "-during-" + i)).isEqualTo(200);
+    }
+    for (ProxyProcess p : proxies) {
+      assertThat(metric(p, "dropped_total")).as(p.toString()).isGreaterThan(0);
+      assertThat(metric(p, "sent_total") + metric(p, "failed_total")
+          + metric(p, "dropped_total") + metric(p, "buffered"))
+          .as(p + ": every request accounted for").isEqualTo(BEFORE + DURING);
+      assertThat(metric(p, "buffered")).as(p.toString()).isLessThanOrEqualTo(BUFFER);
+      assertThat(metric(p, "unreported")).as(p.toString()).isPositive();
+    }
+
+    kafka = EmbeddedKafka.startPersistent(data, port, Map.of());
+    for (ProxyProcess p : proxies) {
+      await().atMost(Duration.ofSeconds(120)).until(() -> metric(p, "buffered") == 0);
+    }
+    // The loss rides on the next events handed to Kafka.
+    assertThat(app.getMany(url, ns + "-after", AFTER, 1)).containsOnly(200);
+    for (ProxyProcess p : proxies) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> metric(p, "buffered") == 0
+          && metric(p, "unreported") == 0);
+    }
+
+    Map<String, long[]> byProxy = deliveredAndReported(ns);
+    for (ProxyProcess p : proxies) {
+      long[] seen = byProxy.get(p.id());
+      assertThat(seen).as(p.toString()).isNotNull();
+      assertThat(seen[0]).as(p + " delivered").isEqualTo((long) metric(p, "sent_total"));
+      assertThat(seen[0] + seen[1]).as(p + " delivered + reported lost")
+          .isEqualTo(BEFORE + DURING + AFTER);
+      assertThat(seen[1]).as(p + " reported lost").isEqualTo(
+          (long) (metric(p, "dropped_total") + metric(p, "failed_total")));
+    }
+  }
+
+  private ProxyProcess proxy(String service, String ns, int appPort, Path views,
+                             String bootstrap) {
+    ProxyProcess p = ProxyProcess.start(service, Duration.ofSeconds(60),
+        "--service", service, "--version", "v1", "--namespace", ns,
+        "--app-port", Integer.toString(appPort), "--inbound-port", "0", "--outbound-port", "0",
+        "--admin-port", "0", "--inbound-bind", "127.0.0.1", "--views-file", views.toString(),
+        "--snapshot-file", dir.resolve(service + ".views").toString(), "--drain", "0s",
+        "--concurrency", "1", "--telemetry-bootstrap-server", bootstrap,
+        "--telemetry-buffer-events", Integer.toString(BUFFER));
+    running.add(p);
+    return p;
+  }
+
+  /** Per proxy id: events on the topic and the sum of their {@code droppedBefore}. */
+  private Map<String, long[]> deliveredAndReported(String ns) {
+    Map<String, long[]> out = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(Topics.TELEMETRY_REQUESTS.name()).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          RequestEvent e = Topics.TELEMETRY_REQUESTS.deserializeValue(r.value());
+          if (e.getRequestId().startsWith(ns)) {
+            long[] seen = out.computeIfAbsent(e.getProxyId(), k -> new long[2]);
+            seen[0]++;
+            seen[1] += e.getDroppedBefore();
+          }
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,175 @@
+package dev.meshlog.proxy.telemetry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.ResponseFlag;
+
+/**
+ * Turns a finished request's access-log entry into the {@link RequestEvent} of one proxy and
+ * its key on {@code mesh.telemetry.requests}, {@code srcNs/srcService->dstNs/dstService} (the
+ * key TELEMETRY.md documents: one edge's events share a partition).
+ *
+ * <p>Who is who: an outbound request (reporter {@code SOURCE}) comes from this proxy's workload
+ * and goes to the routed service, whose version, zone and cluster are those of the endpoint the
+ * last try went to (none when the proxy answered itself). An inbound one ({@code DESTINATION})
+ * goes to this proxy's workload and comes from the peer its caller's proxy named in {@code
+ * x-meshlog-peer}, or from outside the mesh (service empty, workload {@code unknown}) without
+ * one. A gateway's ({@code GATEWAY}) comes from the gateway itself, as Istio's ingress gateway
+ * reports it.
+ */
+public final class RequestEvents {
+
+  /** An event and its topic key. */
+  public record Keyed(String key, RequestEvent event) {}
+
+  private final ProxyIdentity identity;
+  private final String hostSuffix;
+
+  /** Events reported by the proxy {@code identity} in the cluster DNS domain {@code domain}. */
+  public RequestEvents(ProxyIdentity identity, String domain) {
+    this.identity = identity;
+    this.hostSuffix = ".svc." + (domain == null || domain.isEmpty() ? "cluster.local" : domain);
+  }
+
+  /** The event of {@code e}, or {@code null} for entries that are no HTTP request (TCP). */
+  public Keyed of(AccessLogEntry e) {
+    if ("TCP".equals(e.protocol())) {
+      return null;
+    }
+    Reporter reporter = switch (e.direction()) {
+      case "inbound" -> Reporter.DESTINATION;
+      case "gateway" -> Reporter.GATEWAY;
+      default -> Reporter.SOURCE;
+    };
+    Workload self = self();
+    Workload source;
+    Workload destination;
+    if (reporter == Reporter.DESTINATION) {
+      destination = self;
+      PeerMetadata peer = PeerMetadata.decode(e.sourcePeer());
+      source = peer == null ? outside() : Workload.newBuilder()
+          .setNamespace(peer.namespace()).setService(peer.service()).setVersion(peer.version())
+          .setCluster(peer.cluster()).setZone(peer.zone()).setWorkload(peer.workload())
+          .build();
+    } else {
+      source = self;
+      destination = destination(e.destinationService(), e.upstream());
+    }
+    String path = e.path() == null ? "" : e.path();
+    int q = path.indexOf('?');
+    if (q >= 0) {
+      path = path.substring(0, q);
+    }
+    int scheme = path.indexOf("://");
+    if (scheme > 0 && scheme < 6) {
+      int slash = path.indexOf('/', scheme + 3);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    List<String> flags = new ArrayList<>(e.flags().size());
+    for (ResponseFlag f : ResponseFlag.values()) {
+      if (e.flags().contains(f)) {
+        flags.add(f.name());
+      }
+    }
+    long micros = e.durationMicros() >= 0 ? e.durationMicros() : e.durationMillis() * 1_000;
+    RequestEvent event = RequestEvent.newBuilder()
+        .setRequestId(nz(e.requestId()))
+        .setTraceId(traceId(e.traceparent()))
+        .setReporter(reporter)
+        .setProxyId(identity.proxyId())
+        .setSource(source)
+        .setDestination(destination)
+        .setProtocol(e.grpcStatus() != null ? "grpc" : nz(e.protocol()))
+        .setMethod(nz(e.method()))
+        .setAuthority(nz(e.authority()))
+        .setPath(path)
+        .setRoute(nz(e.route()))
+        .setResponseCode(e.status())
+        .setGrpcStatus(grpcStatus(e.grpcStatus()))
+        .setResponseFlags(flags)
+        .setMtls(false)
+        .setRetries(Math.max(0, e.attempts() - 1))
+        .setRequestBytes(Math.max(0, e.bytesReceived()))
+        .setResponseBytes(Math.max(0, e.bytesSent()))
+        .setDurationMicros(micros)
+        .setStartTime(e.start())
+        .build();
+    return new Keyed(key(source, destination), event);
+  }
+
+  /** The topic key of an event from {@code source} to {@code destination}. */
+  public static String key(Workload source, Workload destination) {
+    return source.getNamespace() + "/" + source.getService() + "->"
+        + destination.getNamespace() + "/" + destination.getService();
+  }
+
+  /** The trace id of a W3C {@code traceparent} ({@code 00-<32 hex>-<16 hex>-<2 hex>}), or empty. */
+  static String traceId(String traceparent) {
+    if (traceparent == null || traceparent.length() < 35 || traceparent.charAt(2) != '-'
+        || traceparent.charAt(35) != '-') {
+      return "";
+    }
+    return traceparent.substring(3, 35);
+  }
+
+  private Workload self() {
+    return Workload.newBuilder().setNamespace(identity.namespace())
+        .setService(identity.service()).setVersion(identity.version())
+        .setCluster(identity.cluster()).setZone(identity.zone())
+        .setWorkload(identity.workload()).build();
+  }
+
+  private static Workload outside() {
+    return Workload.newBuilder().setWorkload("unknown").build();
+  }
+
+  /**
+   * The routed service {@code host} ({@code name.namespace.svc.<domain>} for mesh services, any
+   * other host — a ServiceEntry's — as the service with no namespace), on {@code endpoint}.
+   */
+  private Workload destination(String host, EndpointConfig endpoint) {
+    String service = host == null || host.isEmpty() ? "unknown" : host;
+    String namespace = "";
+    if (service.endsWith(hostSuffix)) {
+      String name = service.substring(0, service.length() - hostSuffix.length());
+      int dot = name.lastIndexOf('.');
+      if (dot > 0) {
+        service = name.substring(0, dot);
+        namespace = name.substring(dot + 1);
+      }
+    }
+    Workload.Builder w = Workload.newBuilder().setService(service).setNamespace(namespace);
+    if (endpoint != null) {
+      Map<String, String> labels = endpoint.labels();
+      String version = labels.getOrDefault("version", "");
+      w.setVersion(version).setZone(endpoint.zone()).setCluster(endpoint.cluster())
+          .setWorkload(version.isEmpty() ? service : service + "-" + version);
+    } else {
+      w.setWorkload(service);
+    }
+    return w.build();
+  }
+
+  private static Integer grpcStatus(String s) {
+    if (s == null) {
+      return null;
+    }
+    try {
+      return Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+}

@@ -1,0 +1,278 @@
+package dev.meshlog.proxy.telemetry;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.schemas.Topics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Emits one {@link RequestEvent} per finished HTTP request, without ever making a request wait.
+ *
+ * <p>The event loop only queues the (immutable) access-log entry: no lock, no thread wake-up,
+ * no Avro, no Kafka. A thread of its own builds the events, encodes them and hands them to the
+ * {@link EventSink} every {@code interval} (sooner when a quarter of the buffer is used). The
+ * buffer is bounded by events, not bytes: at most {@code capacity} events may be queued or
+ * handed to Kafka and not yet acknowledged. When Kafka is unreachable that fills up, and from
+ * then on new events are <b>dropped and counted</b> at once; the requests do not notice.
+ *
+ * <p>Counts are exact when nothing is lost: no sampling, an idempotent producer, and
+ * {@link #close} sends what is queued before it returns. A loss (dropped at the buffer, or
+ * refused or timed out by Kafka) is counted in the metrics and carried on the next event that is
+ * handed over as {@code RequestEvent.droppedBefore}; if that one fails too, the loss moves on to
+ * the next, so the sum of {@code droppedBefore} over a proxy's delivered events is what it lost,
+ * reported once Kafka is back.
+ */
+public final class TelemetryEmitter implements AccessLog, AutoCloseable {
+
+  /** Events that may wait (queued or unacknowledged by Kafka) before new ones are dropped. */
+  public static final int DEFAULT_CAPACITY = 10_000;
+  /** How often queued events are handed to Kafka. */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(50);
+
+  private static final Logger LOG = LoggerFactory.getLogger(TelemetryEmitter.class);
+  private static final long LOSS_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
+
+  private final RequestEvents events;
+  private final LongSupplier nanoTime;
+  private final EventSink sink;
+  private final int capacity;
+  private final long intervalNanos;
+  private final Duration closeTimeout;
+  private final ConcurrentLinkedQueue<AccessLogEntry> queue = new ConcurrentLinkedQueue<>();
+  /** Queued plus handed over and not completed. */
+  private final AtomicInteger buffered = new AtomicInteger();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  /** Lost since the last event handed over; goes on that event's {@code droppedBefore}. */
+  private final AtomicLong unreported = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean closed;
+  /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
+  private volatile long closeDeadlineNanos;
+  private volatile boolean closing;
+  private long lossLogged;
+  private long lossLoggedAtNanos;
+
+  /**
+   * Starts the emitting thread.
+   *
+   * @param events builds the events of this proxy
+   * @param sink where encoded events go
+   * @param capacity events that may wait, queued or unacknowledged
+   * @param interval how often queued events are handed to the sink
+   * @param closeTimeout how long {@link #close} waits for Kafka to acknowledge what is left
+   */
+  public TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                          Duration closeTimeout) {
+    this(events, sink, capacity, interval, closeTimeout, System::nanoTime);
+  }
+
+  /** As above, reading time (for the close deadline and log pacing) from {@code nanoTime}. */
+  TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                   Duration closeTimeout, LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+    if (capacity < 1) {
+      throw new IllegalArgumentException("telemetry buffer: " + capacity
+          + " events (expected: at least 1)");
+    }
+    this.events = events;
+    this.sink = sink;
+    this.capacity = capacity;
+    this.intervalNanos = interval.toNanos();
+    this.closeTimeout = closeTimeout;
+    this.thread = new Thread(this::run, "meshlog-telemetry");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Registers the counters (Prometheus: {@code meshlog_telemetry_events_*}) in {@code registry}. */
+  public TelemetryEmitter bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("meshlog.telemetry.events.sent", sent, AtomicLong::get)
+        .description("Request events Kafka acknowledged").register(registry);
+    FunctionCounter.builder("meshlog.telemetry.events.dropped", dropped, AtomicLong::get)
+        .description("Request events dropped because the buffer was full (Kafka unreachable"
+            + " or slow)").register(registry);
+    FunctionCounter.builder("meshlog.telemetry.events.failed", failed, AtomicLong::get)
+        .description("Request events Kafka refused or did not acknowledge in time")
+        .register(registry);
+    Gauge.builder("meshlog.telemetry.events.buffered", buffered, AtomicInteger::get)
+        .description("Request events queued or awaiting Kafka's acknowledgement")
+        .register(registry);
+    Gauge.builder("meshlog.telemetry.events.unreported", unreported, AtomicLong::get)
+        .description("Lost request events not yet reported on the topic (droppedBefore)")
+        .register(registry);
+    return this;
+  }
+
+  @Override
+  public void log(AccessLogEntry entry) {
+    if ("TCP".equals(entry.protocol())) {
+      return;
+    }
+    if (closed) {
+      lose(1);
+      dropped.incrementAndGet();
+      return;
+    }
+    int n = buffered.incrementAndGet();
+    if (n > capacity) {
+      buffered.decrementAndGet();
+      dropped.incrementAndGet();
+      lose(1);
+      return;
+    }
+    queue.offer(entry);
+    if (n == capacity / 4) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  /** Events Kafka acknowledged. */
+  public long sent() {
+    return sent.get();
+  }
+
+  /** Events dropped because the buffer was full. */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** Events Kafka refused or did not acknowledge in time (or that could not be encoded). */
+  public long failed() {
+    return failed.get();
+  }
+
+  /** Events queued or awaiting acknowledgement. */
+  public int buffered() {
+    return buffered.get();
+  }
+
+  /** Whether {@link #close} has begun. */
+  boolean closing() {
+    return closing;
+  }
+
+  /** Lost events not yet carried by an event handed to Kafka. */
+  public long unreported() {
+    return unreported.get();
+  }
+
+  private void lose(long n) {
+    unreported.addAndGet(n);
+  }
+
+  private void run() {
+    while (!closed) {
+      LockSupport.parkNanos(this, intervalNanos);
+      drain();
+    }
+    drain();
+  }
+
+  private void drain() {
+    AccessLogEntry e;
+    while ((e = queue.poll()) != null) {
+      if (closing && nanoTime.getAsLong() - closeDeadlineNanos > 0) {
+        // Closing and Kafka is too slow (e.g. each send waits for metadata): stop, counted.
+        buffered.decrementAndGet();
+        dropped.incrementAndGet();
+        lose(1);
+        continue;
+      }
+      emit(e);
+    }
+    logLoss();
+  }
+
+  private void emit(AccessLogEntry entry) {
+    String key;
+    byte[] value;
+    long carried = unreported.getAndSet(0);
+    try {
+      RequestEvents.Keyed keyed = events.of(entry);
+      RequestEvent event = keyed.event();
+      event.setDroppedBefore(carried);
+      key = keyed.key();
+      value = Topics.TELEMETRY_REQUESTS.serializeValue(event);
+    } catch (RuntimeException ex) {
+      LOG.warn("telemetry: an event could not be built from {}: {}", entry.line(), ex.toString());
+      completed(carried, ex);
+      return;
+    }
+    AtomicBoolean once = new AtomicBoolean();
+    EventSink.Outcome outcome = failure -> {
+      if (once.compareAndSet(false, true)) {
+        completed(carried, failure);
+      }
+    };
+    try {
+      sink.send(key, value, outcome);
+    } catch (RuntimeException ex) {
+      outcome.completed(ex);
+    }
+  }
+
+  private void completed(long carried, Exception failure) {
+    buffered.decrementAndGet();
+    if (failure == null) {
+      sent.incrementAndGet();
+    } else {
+      failed.incrementAndGet();
+      unreported.addAndGet(carried + 1);
+    }
+  }
+
+  /** At most one warning per 10 s while events are being lost, and one when it stops. */
+  private void logLoss() {
+    long lost = dropped.get() + failed.get();
+    if (lost == lossLogged) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    if (lossLoggedAtNanos != 0 && now - lossLoggedAtNanos < LOSS_LOG_INTERVAL_NANOS) {
+      return;
+    }
+    LOG.warn("telemetry: {} request events lost since the proxy started ({} dropped with the "
+        + "buffer of {} full, {} refused or timed out by Kafka); {} sent; the loss is reported "
+        + "on the topic as droppedBefore once Kafka takes events again", lost, dropped.get(),
+        capacity, failed.get(), sent.get());
+    lossLogged = lost;
+    lossLoggedAtNanos = now;
+  }
+
+  /**
+   * Sends what is queued, waits up to the close timeout for Kafka to acknowledge it, and stops;
+   * call it after the listeners stopped, so every request's event is in. What cannot be handed
+   * to Kafka within the close timeout is dropped and counted.
+   */
+  @Override
+  public void close() {
+    closeDeadlineNanos = nanoTime.getAsLong() + closeTimeout.toNanos();
+    closing = true;
+    closed = true;
+    LockSupport.unpark(thread);
+    try {
+      // one send may still block for max.block.ms after the deadline
+      thread.join(closeTimeout.toMillis() + 5_000);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
+    sink.close(closeTimeout);
+    lossLoggedAtNanos = 0;
+    logLoss();
+  }
+}

@@ -1,0 +1,143 @@
+package dev.meshlog.proxy.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.ResponseFlag;
+import org.junit.jupiter.api.Test;
+
+class RequestEventsTest {
+
+  static final Instant START = Instant.parse("2026-01-02T03:04:05.678Z");
+  static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  final ProxyIdentity productpage = new ProxyIdentity("pp-1", "productpage", "shop", "v1", "",
+      "zone-a", "c1", "", Map.of());
+  final ProxyIdentity reviews = new ProxyIdentity("rv-2", "reviews", "shop", "v2", "", "zone-b",
+      "c1", "", Map.of());
+
+  static AccessLogEntry entry(String direction, int status, Set<ResponseFlag> flags,
+                              String destination, EndpointConfig upstream, String peer,
+                              int attempts, String grpc) {
+    return new AccessLogEntry(START, direction, "GET", "/reviews/7?x=1", "HTTP/1.1", status,
+        flags, 12, 345, 3, 2, "req-1", "reviews:9080", "curl", upstream == null ? null
+        : upstream.hostPort(), "c", "r1", attempts, "productpage-v1", destination, grpc,
+        TRACEPARENT, peer, upstream, 3_456);
+  }
+
+  @Test
+  void outboundRequestIsReportedBySourceWithTheEndpointsVersionAndLocality() {
+    EndpointConfig endpoint = EndpointConfig.of("10.0.0.7", 15006,
+        Map.of("app", "reviews", "version", "v2"), "zone-b", "c2");
+    RequestEvents.Keyed k = new RequestEvents(productpage, "cluster.local").of(entry("outbound",
+        503, EnumSet.of(ResponseFlag.URX, ResponseFlag.UF), "reviews.shop.svc.cluster.local",
+        endpoint, null, 3, null));
+
+    assertThat(k.key()).isEqualTo("shop/productpage->shop/reviews");
+    RequestEvent e = k.event();
+    assertThat(e.getReporter()).isEqualTo(Reporter.SOURCE);
+    assertThat(e.getProxyId()).isEqualTo("pp-1");
+    assertThat(e.getSource().getService()).isEqualTo("productpage");
+    assertThat(e.getSource().getVersion()).isEqualTo("v1");
+    assertThat(e.getSource().getZone()).isEqualTo("zone-a");
+    assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
+    assertThat(e.getDestination().getService()).isEqualTo("reviews");
+    assertThat(e.getDestination().getNamespace()).isEqualTo("shop");
+    assertThat(e.getDestination().getVersion()).isEqualTo("v2");
+    assertThat(e.getDestination().getZone()).isEqualTo("zone-b");
+    assertThat(e.getDestination().getCluster()).isEqualTo("c2");
+    assertThat(e.getDestination().getWorkload()).isEqualTo("reviews-v2");
+    assertThat(e.getResponseCode()).isEqualTo(503);
+    assertThat(e.getResponseFlags()).containsExactly("UF", "URX");
+    assertThat(e.getRetries()).isEqualTo(2);
+    assertThat(e.getPath()).isEqualTo("/reviews/7");
+    assertThat(e.getMethod()).isEqualTo("GET");
+    assertThat(e.getAuthority()).isEqualTo("reviews:9080");
+    assertThat(e.getRoute()).isEqualTo("r1");
+    assertThat(e.getTraceId()).isEqualTo("0af7651916cd43dd8448eb211c80319c");
+    assertThat(e.getRequestId()).isEqualTo("req-1");
+    assertThat(e.getRequestBytes()).isEqualTo(12);
+    assertThat(e.getResponseBytes()).isEqualTo(345);
+    assertThat(e.getDurationMicros()).isEqualTo(3_456);
+    assertThat(e.getStartTime()).isEqualTo(START);
+    assertThat(e.getGrpcStatus()).isNull();
+    assertThat(e.getProtocol()).isEqualTo("HTTP/1.1");
+  }
+
+  @Test
+  void inboundRequestNamesTheCallerFromItsPeerHeader() {
+    RequestEvents.Keyed k = new RequestEvents(reviews, "cluster.local").of(entry("inbound",
+        200, Set.of(), "reviews.shop.svc.cluster.local", null, PeerMetadata.encode(productpage),
+        1, "0"));
+
+    assertThat(k.key()).isEqualTo("shop/productpage->shop/reviews");
+    RequestEvent e = k.event();
+    assertThat(e.getReporter()).isEqualTo(Reporter.DESTINATION);
+    assertThat(e.getSource().getService()).isEqualTo("productpage");
+    assertThat(e.getSource().getVersion()).isEqualTo("v1");
+    assertThat(e.getSource().getCluster()).isEqualTo("c1");
+    assertThat(e.getDestination().getService()).isEqualTo("reviews");
+    assertThat(e.getDestination().getVersion()).isEqualTo("v2");
+    assertThat(e.getDestination().getZone()).isEqualTo("zone-b");
+    assertThat(e.getGrpcStatus()).isEqualTo(0);
+    assertThat(e.getProtocol()).isEqualTo("grpc");
+    assertThat(e.getRetries()).isZero();
+  }
+
+  @Test
+  void inboundRequestWithoutOrWithABadPeerHeaderComesFromOutsideTheMesh() {
+    RequestEvents events = new RequestEvents(reviews, "cluster.local");
+    for (String peer : new String[] {null, "", "only/three/parts", "ns/%zz/v/c/z/w"}) {
+      RequestEvent e = events.of(entry("inbound", 200, Set.of(),
+          "reviews.shop.svc.cluster.local", null, peer, 1, null)).event();
+      assertThat(e.getSource().getService()).as(String.valueOf(peer)).isEmpty();
+      assertThat(e.getSource().getWorkload()).isEqualTo("unknown");
+    }
+  }
+
+  @Test
+  void gatewayRequestComesFromTheGateway() {
+    ProxyIdentity gw = new ProxyIdentity("gw-1", "bookinfo-gateway", "shop", "", "", "", "", "",
+        Map.of());
+    RequestEvents.Keyed k = new RequestEvents(gw, "cluster.local").of(entry("gateway", 200,
+        Set.of(), "productpage.shop.svc.cluster.local", null, null, 1, null));
+    assertThat(k.event().getReporter()).isEqualTo(Reporter.GATEWAY);
+    assertThat(k.key()).isEqualTo("shop/bookinfo-gateway->shop/productpage");
+  }
+
+  @Test
+  void serviceEntryHostIsTheServiceWithoutNamespaceAndNoRouteIsUnknown() {
+    RequestEvents events = new RequestEvents(productpage, "cluster.local");
+    assertThat(events.of(entry("outbound", 200, Set.of(), "api.example.com", null, null, 1,
+        null)).key()).isEqualTo("shop/productpage->/api.example.com");
+    RequestEvent nr = events.of(entry("outbound", 404, EnumSet.of(ResponseFlag.NR), "unknown",
+        null, null, 0, null)).event();
+    assertThat(nr.getDestination().getService()).isEqualTo("unknown");
+    assertThat(nr.getResponseFlags()).containsExactly("NR");
+    assertThat(nr.getRetries()).isZero();
+  }
+
+  @Test
+  void tcpConnectionsAreNotRequestEvents() {
+    AccessLogEntry tcp = new AccessLogEntry(START, "outbound", "-", "db:5432", "TCP", 0, Set.of(),
+        1, 2, 3, -1, null, null, null, null, null, null, 1, "w", "db", null);
+    assertThat(new RequestEvents(productpage, "cluster.local").of(tcp)).isNull();
+  }
+
+  @Test
+  void peerMetadataRoundTripsOddCharacters() {
+    ProxyIdentity odd = new ProxyIdentity("x", "a/b c", "ns%", "v 1", "", "z/1", "c,2", "",
+        Map.of());
+    PeerMetadata p = PeerMetadata.decode(PeerMetadata.encode(odd));
+    assertThat(p).isEqualTo(new PeerMetadata("ns%", "a/b c", "v 1", "c,2", "z/1", "a/b c-v 1"));
+  }
+}

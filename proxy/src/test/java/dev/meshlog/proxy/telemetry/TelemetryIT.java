@@ -1,0 +1,241 @@
+package dev.meshlog.proxy.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.ProxyMain;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Requests through two real proxies (started from their command line, views from a file)
+ * become exactly one event per request and side on {@code mesh.telemetry.requests} of a real
+ * broker, with the fields a reader needs.
+ */
+@WithKafka
+class TelemetryIT {
+
+  private final KafkaCluster kafka;
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpClientAgent http = vertx.createHttpClient();
+  private final List<ProxyMain.Running> proxies = new ArrayList<>();
+
+  @TempDir
+  Path dir;
+
+  TelemetryIT(KafkaCluster kafka) {
+    this.kafka = kafka;
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensure(List.of(Topics.TELEMETRY_REQUESTS), (short) 1);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    proxies.forEach(p -> p.stop(Duration.ZERO));
+    vertx.close().await();
+  }
+
+  private ProxyMain.Running proxy(String... args) {
+    ProxyMain main = new ProxyMain();
+    new CommandLine(main).parseArgs(args);
+    ProxyMain.Running running = main.start();
+    proxies.add(running);
+    return running;
+  }
+
+  private Path views(String name, String json) throws Exception {
+    Path file = dir.resolve(name + ".json");
+    Files.writeString(file, json);
+    return file;
+  }
+
+  private int status(int port, String host, String path, String requestId) {
+    return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+            .setPort(port).setURI(path).putHeader("host", host)
+            .putHeader("x-request-id", requestId))
+        .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+        .await();
+  }
+
+  /** The events on the topic now whose request id starts with {@code prefix}. */
+  private List<RequestEvent> events(String prefix) {
+    Map<String, Object> config = new java.util.HashMap<>(kafka.clientConfig());
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config, new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(Topics.TELEMETRY_REQUESTS.name()).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      List<RequestEvent> out = new ArrayList<>();
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          RequestEvent e = Topics.TELEMETRY_REQUESTS.deserializeValue(r.value());
+          if (e.getRequestId().startsWith(prefix)) {
+            assertThat(r.key()).isEqualTo(RequestEvents.key(e.getSource(), e.getDestination()));
+            out.add(e);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void eachRequestIsOneEventFromEachSideAndNoneIsLost() throws Exception {
+    String ns = "tele" + UUID.randomUUID().toString().substring(0, 8);
+    int app = vertx.createHttpServer().requestHandler(req -> req.response()
+            .setStatusCode(req.path().startsWith("/fail") ? 503 : 200).end("reviews"))
+        .listen(0, "127.0.0.1").await().actualPort();
+    ProxyMain.Running reviews = proxy("--service", "reviews", "--version", "v2", "--namespace",
+        ns, "--zone", "zone-b", "--cluster", "c1", "--app-port", Integer.toString(app),
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--views-file", views("reviews", "[]").toString(),
+        "--snapshot-file", dir.resolve("reviews.views").toString(),
+        "--telemetry-bootstrap-server", kafka.bootstrapServers());
+    String reviewsView = """
+        [{"host": "reviews.%s.svc.cluster.local", "service": "reviews", "namespace": "%s",
+          "version": 1, "generatedAt": 0,
+          "endpoints": [{"instanceId": "reviews-v2", "address": "127.0.0.1", "port": %d,
+            "labels": {"app": "reviews", "version": "v2"}, "zone": "zone-b", "cluster": "c1",
+            "health": "HEALTHY"}]}]
+        """.formatted(ns, ns, reviews.sidecar().inboundPort());
+    ProxyMain.Running productpage = proxy("--service", "productpage", "--version", "v1",
+        "--namespace", ns, "--zone", "zone-a", "--cluster", "c1", "--app-port", "1",
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--views-file", views("pp", reviewsView).toString(),
+        "--snapshot-file", dir.resolve("pp.views").toString(),
+        "--telemetry", "on", "--telemetry-bootstrap-server", kafka.bootstrapServers());
+
+    Instant before = Instant.now();
+    int ok = 30;
+    int failing = 7;
+    for (int i = 0; i < ok; i++) {
+      assertThat(status(productpage.sidecar().outboundPort(), "reviews:9080", "/r/" + i + "?q=1",
+          ns + "-ok-" + i)).isEqualTo(200);
+    }
+    for (int i = 0; i < failing; i++) {
+      assertThat(status(productpage.sidecar().outboundPort(), "reviews:9080", "/fail",
+          ns + "-fail-" + i)).isEqualTo(503);
+    }
+    assertThat(status(productpage.sidecar().outboundPort(), "nowhere:9080", "/", ns + "-nr"))
+        .isEqualTo(404);
+    // Stopping drains: every event is sent before stop returns.
+    proxies.forEach(p -> p.stop(Duration.ZERO));
+    proxies.clear();
+
+    List<RequestEvent> events = events(ns);
+    List<RequestEvent> source = events.stream()
+        .filter(e -> e.getReporter() == Reporter.SOURCE).toList();
+    List<RequestEvent> destination = events.stream()
+        .filter(e -> e.getReporter() == Reporter.DESTINATION).toList();
+    assertThat(source).hasSize(ok + failing + 1);
+    assertThat(destination).hasSize(ok + failing);
+    assertThat(source.stream().map(RequestEvent::getRequestId).collect(Collectors.toSet()))
+        .hasSize(ok + failing + 1);
+    assertThat(events).allSatisfy(e -> {
+      assertThat(e.getDroppedBefore()).isZero();
+      assertThat(e.getStartTime()).isAfterOrEqualTo(before.minusSeconds(1));
+      assertThat(e.getTraceId()).hasSize(32);
+      assertThat(e.getDurationMicros()).isPositive();
+    });
+
+    RequestEvent out = source.stream().filter(e -> e.getRequestId().equals(ns + "-ok-3"))
+        .findFirst().orElseThrow();
+    assertThat(out.getSource().getService()).isEqualTo("productpage");
+    assertThat(out.getSource().getVersion()).isEqualTo("v1");
+    assertThat(out.getSource().getNamespace()).isEqualTo(ns);
+    assertThat(out.getSource().getZone()).isEqualTo("zone-a");
+    assertThat(out.getDestination().getService()).isEqualTo("reviews");
+    assertThat(out.getDestination().getNamespace()).isEqualTo(ns);
+    assertThat(out.getDestination().getVersion()).isEqualTo("v2");
+    assertThat(out.getDestination().getZone()).isEqualTo("zone-b");
+    assertThat(out.getPath()).isEqualTo("/r/3");
+    assertThat(out.getMethod()).isEqualTo("GET");
+    assertThat(out.getResponseCode()).isEqualTo(200);
+    assertThat(out.getResponseBytes()).isEqualTo("reviews".length());
+    RequestEvent in = destination.stream().filter(e -> e.getRequestId().equals(ns + "-ok-3"))
+        .findFirst().orElseThrow();
+    assertThat(in.getTraceId()).isEqualTo(out.getTraceId());
+    assertThat(in.getSource()).isEqualTo(out.getSource());
+    assertThat(in.getDestination().getService()).isEqualTo("reviews");
+    assertThat(in.getDestination().getVersion()).isEqualTo("v2");
+    assertThat(in.getProxyId()).isNotEqualTo(out.getProxyId());
+
+    assertThat(source.stream().filter(e -> e.getResponseCode() == 503)).hasSize(failing);
+    RequestEvent noRoute = source.stream().filter(e -> e.getRequestId().equals(ns + "-nr"))
+        .findFirst().orElseThrow();
+    assertThat(noRoute.getResponseCode()).isEqualTo(404);
+    assertThat(noRoute.getResponseFlags()).containsExactly("NR");
+    assertThat(Set.copyOf(source.stream().map(e -> e.getDestination().getService()).toList()))
+        .containsExactlyInAnyOrder("reviews", "unknown");
+  }
+
+  @Test
+  void telemetryOffSendsNothingAndShowsNoTelemetryMetrics() throws Exception {
+    String ns = "off" + UUID.randomUUID().toString().substring(0, 8);
+    int app = vertx.createHttpServer().requestHandler(req -> req.response().end("ok"))
+        .listen(0, "127.0.0.1").await().actualPort();
+    ProxyMain.Running reviews = proxy("--service", "reviews", "--namespace", ns, "--app-port",
+        Integer.toString(app), "--inbound-port", "0", "--outbound-port", "0", "--admin-port",
+        "0", "--inbound-bind", "127.0.0.1", "--views-file", views("off", "[]").toString(),
+        "--snapshot-file", dir.resolve("off.views").toString(),
+        "--telemetry-bootstrap-server", kafka.bootstrapServers(), "--telemetry", "off");
+    for (int i = 0; i < 5; i++) {
+      assertThat(status(reviews.sidecar().inboundPort(), "reviews", "/", ns + "-" + i))
+          .isEqualTo(200);
+    }
+    String metrics = http.request(new RequestOptions().setHost("127.0.0.1")
+            .setPort(reviews.adminPort()).setURI("/stats/prometheus"))
+        .compose(r -> r.send().compose(resp -> resp.body())).await().toString();
+    assertThat(metrics).contains("istio_requests_total").doesNotContain("meshlog_telemetry");
+    proxies.forEach(p -> p.stop(Duration.ZERO));
+    proxies.clear();
+    assertThat(events(ns)).isEmpty();
+  }
+
+  @Test
+  void telemetryOnWithoutKafkaOrAnUnknownModeIsRefused() {
+    for (String[] args : List.of(new String[] {"--telemetry", "on"},
+        new String[] {"--telemetry", "sometimes", "--telemetry-bootstrap-server", "x:9092"})) {
+      ProxyMain main = new ProxyMain();
+      List<String> all = new ArrayList<>(List.of("--service", "s", "--app-port", "1",
+          "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+          "--snapshot-file", dir.resolve("refused.views").toString()));
+      all.addAll(List.of(args));
+      new CommandLine(main).parseArgs(all.toArray(String[]::new));
+      org.assertj.core.api.Assertions.assertThatThrownBy(main::start)
+          .isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageContaining("--telemetry");
+    }
+  }
+}
