@@ -117,7 +117,7 @@ public final class ProxyBench {
     List<String> targets = TARGETS.stream().map(Target::name).toList();
     boolean accessLog = true;
     Path jar = Path.of("proxy/target/meshlog-proxy.jar");
-    List<String> jvm = List.of();
+    List<String> jvm = null;
     Path conf = Path.of("bench/proxy");
     Path out = null;
     boolean keepRequestLogs = false;
@@ -159,6 +159,9 @@ public final class ProxyBench {
             + TARGETS.stream().map(Target::name).toList() + ")");
       }
     }
+    if (jvm == null) {
+      jvm = sidecarJvmOptions(SIDECAR_IMAGE_SETTINGS);
+    }
     if (out == null) {
       out = Path.of("bench/target/proxy-bench", DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
           .withZone(ZoneOffset.UTC).format(Instant.now()));
@@ -166,6 +169,29 @@ public final class ProxyBench {
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
         rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
         conf, out, keepRequestLogs);
+  }
+
+  /** The proxy's image settings, whose {@code jib.container.jvmFlags} are the sidecar's options. */
+  static final Path SIDECAR_IMAGE_SETTINGS = Path.of("compose/images/meshlog-proxy.properties");
+
+  /**
+   * The production JVM options of a sidecar: {@code jib.container.jvmFlags} (comma-separated) of
+   * {@code settings}, the one list the image, {@code ./meshlog} and this benchmark share.
+   */
+  static List<String> sidecarJvmOptions(Path settings) {
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Files.newBufferedReader(settings, StandardCharsets.UTF_8)) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("sidecar JVM options: cannot read " + settings
+          + " (" + e + "); run from the repository root or pass --meshlog-jvm-options", e);
+    }
+    String flags = p.getProperty("jib.container.jvmFlags");
+    if (flags == null || flags.isBlank()) {
+      throw new IllegalArgumentException("sidecar JVM options: " + settings
+          + " has no jib.container.jvmFlags (expected: comma-separated JVM options)");
+    }
+    return Arrays.stream(flags.split(",")).map(String::trim).filter(f -> !f.isEmpty()).toList();
   }
 
   static final String USAGE = """
@@ -176,7 +202,9 @@ public final class ProxyBench {
                                  (targets: direct nginx haproxy meshlog nginx-2 haproxy-2
                                   meshlog-2 meshlog-telemetry meshlog-telemetry-2)
                                  [--meshlog-jar proxy/target/meshlog-proxy.jar]
-                                 [--meshlog-jvm-options "-Xmx64m ..."] [--conf bench/proxy]
+                                 [--meshlog-jvm-options "-Xmx64m ..." (default: the
+                                  sidecar's production options, jib.container.jvmFlags in
+                                  compose/images/meshlog-proxy.properties; "" for none)] [--conf bench/proxy]
                                  [--out DIR] [--keep-request-logs false]""";
 
   private static Duration seconds(String v) {
