@@ -17,6 +17,9 @@ import dev.meshlog.events.telemetry.RequestEvent;
  */
 public final class EdgeAggregation {
 
+  /** The quantiles each aggregate carries: p50, p90, p99. */
+  private static final double[] QUANTILES = {0.50, 0.90, 0.99};
+
   private final double relativeAccuracy;
 
   /** @param relativeAccuracy of new sketches, e.g. {@link LatencySketch#DEFAULT_RELATIVE_ACCURACY} */
@@ -51,12 +54,17 @@ public final class EdgeAggregation {
    * in (event time, not wall-clock time, so replays give the same output).
    */
   public EdgeMetrics add(EdgeMetrics aggregate, RequestEvent event) {
-    Edge edge = Edge.of(event);
+    return add(aggregate, EdgeCall.of(event));
+  }
+
+  /** {@code aggregate} plus one request, as it travels to the aggregates (see {@link EdgeCall}). */
+  public EdgeMetrics add(EdgeMetrics aggregate, EdgeCall event) {
+    Edge edge = event.edge();
     EdgeMetrics.Builder b = EdgeMetrics.newBuilder(aggregate)
         .setSource(edge.source().toAvro())
         .setDestination(edge.destination().toAvro());
     b.setRequests(b.getRequests() + 1);
-    int code = event.getResponseCode();
+    int code = event.responseCode();
     if (code <= 0) {
       b.setNoResponse(b.getNoResponse() + 1).setErrors(b.getErrors() + 1);
     } else if (code < 200) {
@@ -71,21 +79,21 @@ public final class EdgeAggregation {
       b.setResponses5xx(b.getResponses5xx() + 1).setErrors(b.getErrors() + 1);
     }
     Map<String, Long> flags = new HashMap<>(b.getResponseFlags());
-    for (String flag : event.getResponseFlags()) {
+    for (String flag : event.responseFlags()) {
       if (flag != null && !flag.isBlank() && !flag.equals("-")) {
         flags.merge(flag, 1L, Long::sum);
       }
     }
     b.setResponseFlags(flags);
-    b.setRequestBytes(b.getRequestBytes() + Math.max(0, event.getRequestBytes()));
-    b.setResponseBytes(b.getResponseBytes() + Math.max(0, event.getResponseBytes()));
-    double millis = Math.max(0, event.getDurationMicros()) / 1000.0;
+    b.setRequestBytes(b.getRequestBytes() + Math.max(0, event.requestBytes()));
+    b.setResponseBytes(b.getResponseBytes() + Math.max(0, event.responseBytes()));
+    double millis = Math.max(0, event.durationMicros()) / 1000.0;
     double accuracy = aggregate.getLatencyRelativeAccuracy() > 0
         ? aggregate.getLatencyRelativeAccuracy() : relativeAccuracy;
     DDSketch sketch = LatencySketch.decode(aggregate.getLatencySketch(), accuracy);
     sketch.accept(millis);
     b.setLatencyMaxMillis(Math.max(aggregate.getLatencyMaxMillis(), millis));
-    Instant time = eventTime(event);
+    Instant time = Instant.ofEpochMilli(event.startMillis());
     if (time.isAfter(b.getUpdatedAt())) {
       b.setUpdatedAt(time);
     }
@@ -132,12 +140,13 @@ public final class EdgeAggregation {
    * mapping is at least that accurate (its own figure is a hair below, e.g. 0.00999...).
    */
   private static EdgeMetrics.Builder withSketch(EdgeMetrics.Builder b, DDSketch sketch, double accuracy) {
+    double[] quantiles = LatencySketch.quantiles(sketch, QUANTILES);
     return b.setLatencySketch(ByteBuffer.wrap(LatencySketch.encode(sketch)))
         .setLatencySketchFormat(LatencySketch.FORMAT)
         .setLatencyRelativeAccuracy(accuracy)
-        .setLatencyP50Millis(LatencySketch.quantile(sketch, 0.50))
-        .setLatencyP90Millis(LatencySketch.quantile(sketch, 0.90))
-        .setLatencyP99Millis(LatencySketch.quantile(sketch, 0.99));
+        .setLatencyP50Millis(quantiles[0])
+        .setLatencyP90Millis(quantiles[1])
+        .setLatencyP99Millis(quantiles[2]);
   }
 
   /** When a request started, in milliseconds: the time its windows are chosen by. */

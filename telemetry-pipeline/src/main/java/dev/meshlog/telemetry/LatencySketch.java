@@ -60,6 +60,14 @@ public final class LatencySketch {
     }
   }
 
+  /**
+   * The values at quantiles {@code qs} (each 0..1, ascending), or zeros for an empty sketch: one
+   * pass over the bins instead of one per quantile.
+   */
+  public static double[] quantiles(DDSketch sketch, double[] qs) {
+    return sketch.isEmpty() ? new double[qs.length] : sketch.getValuesAtQuantiles(qs);
+  }
+
   /** The value at quantile {@code q} (0..1), or 0 for an empty sketch. */
   public static double quantile(DDSketch sketch, double q) {
     return sketch.isEmpty() ? 0.0 : sketch.getValueAtQuantile(q);
