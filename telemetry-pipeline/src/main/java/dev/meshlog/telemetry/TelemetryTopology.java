@@ -128,7 +128,7 @@ public final class TelemetryTopology {
     windowed(byEdge, Duration.ofMinutes(1), STORE_1M, settings.grace(), settings.retention1m(),
         aggregation, keys, metrics);
 
-    byEdge.aggregate(aggregation::empty, (edge, event, agg) -> aggregation.add(agg, event),
+    byEdge.aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
         Named.as(TOTALS_STORE),
         Materialized.<String, EdgeMetrics, KeyValueStore<Bytes, byte[]>>as(TOTALS_STORE)
             .withKeySerde(keys).withValueSerde(metrics));
@@ -141,7 +141,7 @@ public final class TelemetryTopology {
                                Serde<EdgeMetrics> metrics) {
     long sizeMs = size.toMillis();
     byEdge.windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
-        .aggregate(aggregation::empty, (edge, event, agg) -> aggregation.add(agg, event),
+        .aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
             Named.as(store),
             Materialized.<String, EdgeMetrics, WindowStore<Bytes, byte[]>>as(store)
                 .withKeySerde(keys).withValueSerde(metrics).withRetention(retention))
