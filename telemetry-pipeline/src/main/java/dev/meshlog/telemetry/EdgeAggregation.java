@@ -59,11 +59,27 @@ public final class EdgeAggregation {
 
   /** {@code aggregate} plus one request, as it travels to the aggregates (see {@link EdgeCall}). */
   public EdgeMetrics add(EdgeMetrics aggregate, EdgeCall event) {
-    return addInPlace(EdgeMetrics.newBuilder(aggregate).build(), event);
+    return published(addInPlace(EdgeMetrics.newBuilder(aggregate).build(), event));
   }
 
   /**
-   * Folds one request into {@code aggregate} itself and returns it. For the topology's
+   * {@code metrics} with its sketch in the published format ({@link LatencySketch#FORMAT}): the
+   * stores keep {@link LatencySketch#STORE_FORMAT}, whatever leaves the pipeline is protobuf.
+   * Returns {@code metrics} itself when it already is.
+   */
+  public static EdgeMetrics published(EdgeMetrics metrics) {
+    if (!LatencySketch.STORE_FORMAT.equals(metrics.getLatencySketchFormat())) {
+      return metrics;
+    }
+    return EdgeMetrics.newBuilder(metrics)
+        .setLatencySketch(ByteBuffer.wrap(LatencySketch.encode(LatencySketch.decode(metrics))))
+        .setLatencySketchFormat(LatencySketch.FORMAT)
+        .build();
+  }
+
+  /**
+   * Folds one request into {@code aggregate} itself and returns it, its sketch in
+   * {@link LatencySketch#STORE_FORMAT}. For the topology's
    * aggregators only, whose aggregate is a fresh copy read from the store for each event:
    * copying it again through a builder (deep copies of the map and the sketch bytes, defaults
    * looked up per field) cost more than the arithmetic.
@@ -107,7 +123,7 @@ public final class EdgeAggregation {
     m.setResponseBytes(m.getResponseBytes() + Math.max(0, event.responseBytes()));
     double millis = Math.max(0, event.durationMicros()) / 1000.0;
     double accuracy = m.getLatencyRelativeAccuracy() > 0 ? m.getLatencyRelativeAccuracy() : relativeAccuracy;
-    DDSketch sketch = LatencySketch.decode(m.getLatencySketch(), accuracy);
+    DDSketch sketch = LatencySketch.decode(m.getLatencySketch(), m.getLatencySketchFormat(), accuracy);
     sketch.accept(millis);
     m.setLatencyMaxMillis(Math.max(m.getLatencyMaxMillis(), millis));
     Instant time = Instant.ofEpochMilli(event.startMillis());
@@ -115,8 +131,8 @@ public final class EdgeAggregation {
       m.setUpdatedAt(time);
     }
     double[] quantiles = LatencySketch.quantiles(sketch, QUANTILES);
-    m.setLatencySketch(ByteBuffer.wrap(LatencySketch.encode(sketch)));
-    m.setLatencySketchFormat(LatencySketch.FORMAT);
+    m.setLatencySketch(ByteBuffer.wrap(LatencySketch.encodeCompact(sketch)));
+    m.setLatencySketchFormat(LatencySketch.STORE_FORMAT);
     m.setLatencyRelativeAccuracy(accuracy);
     m.setLatencyP50Millis(quantiles[0]);
     m.setLatencyP90Millis(quantiles[1]);
@@ -126,19 +142,20 @@ public final class EdgeAggregation {
 
   /**
    * The two aggregates of one edge as one: for windows of an edge over a time range, or for the
-   * same window read from two instances. The window is the union of both.
+   * same window read from two instances. The window is the union of both; the sketch is in
+   * the published format whatever the inputs' formats.
    */
   public EdgeMetrics merge(EdgeMetrics a, EdgeMetrics b) {
     if (a.getRequests() == 0 && a.getSource().getService().isEmpty()) {
-      return b;
+      return published(b);
     }
     if (b.getRequests() == 0 && b.getSource().getService().isEmpty()) {
-      return a;
+      return published(a);
     }
     Map<String, Long> flags = new HashMap<>(a.getResponseFlags());
     b.getResponseFlags().forEach((k, v) -> flags.merge(k, v, Long::sum));
-    DDSketch sketch = LatencySketch.decode(a.getLatencySketch(), a.getLatencyRelativeAccuracy());
-    sketch.mergeWith(LatencySketch.decode(b.getLatencySketch(), b.getLatencyRelativeAccuracy()));
+    DDSketch sketch = LatencySketch.decode(a);
+    sketch.mergeWith(LatencySketch.decode(b));
     EdgeMetrics.Builder m = EdgeMetrics.newBuilder(a)
         .setWindowStart(min(a.getWindowStart(), b.getWindowStart()))
         .setWindowEnd(max(a.getWindowEnd(), b.getWindowEnd()))

@@ -169,9 +169,13 @@ public final class TelemetryTopology {
     return source == null || source.isEmpty() || source.equals(Edge.UNKNOWN);
   }
 
-  /** {@code metrics} stamped with its window's bounds. */
+  /**
+   * {@code metrics} stamped with its window's bounds, its sketch in the published format
+   * (protobuf): the stores keep sketches-java's own encoding, converted here once per record
+   * that leaves, not once per event.
+   */
   public static EdgeMetrics withWindow(EdgeMetrics metrics, long startMillis, long endMillis) {
-    return EdgeMetrics.newBuilder(metrics)
+    return EdgeMetrics.newBuilder(EdgeAggregation.published(metrics))
         .setWindowStart(java.time.Instant.ofEpochMilli(startMillis))
         .setWindowEnd(java.time.Instant.ofEpochMilli(endMillis))
         .build();

@@ -52,7 +52,9 @@ class EdgeCallTest {
     assertThat(two.getResponseFlags()).containsEntry("UF", 2L);
 
     EdgeMetrics folded = aggregation.addInPlace(copy, call);
-    assertThat(folded).isSameAs(copy).isEqualTo(two);
+    assertThat(folded).isSameAs(copy);
+    assertThat(folded.getLatencySketchFormat()).isEqualTo(LatencySketch.STORE_FORMAT);
+    assertThat(EdgeAggregation.published(folded)).isEqualTo(two);
   }
 
   @Test
