@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.AvroSerde;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -39,7 +40,10 @@ public record EdgeCall(Edge edge, int responseCode, List<String> responseFlags, 
   /** The serde of the repartition topic. */
   public static final Serde<EdgeCall> SERDE = Serdes.serdeFrom(
       (Serializer<EdgeCall>) (topic, call) -> call == null ? null : call.encode(),
-      (Deserializer<EdgeCall>) (topic, bytes) -> bytes == null ? null : decode(bytes));
+      (Deserializer<EdgeCall>) (topic, bytes) -> bytes == null ? null : decode(topic, bytes));
+
+  /** The repartition topic's value before {@code EdgeCall}: a whole event, still read on upgrade. */
+  private static final AvroSerde<RequestEvent> EVENTS = AvroSerde.of(RequestEvent.class);
 
   public EdgeCall {
     Objects.requireNonNull(edge, "edge");
@@ -81,11 +85,17 @@ public record EdgeCall(Edge edge, int responseCode, List<String> responseFlags, 
   }
 
   /**
-   * Reads a value back.
+   * Reads a value back (or a whole {@link RequestEvent}, what the repartition topic carried
+   * before).
    *
    * @throws SerializationException if the bytes are not an {@code EdgeCall} of a known layout
    */
-  static EdgeCall decode(byte[] bytes) {
+  static EdgeCall decode(String topic, byte[] bytes) {
+    if (bytes.length >= 2 && bytes[0] == (byte) 0xC3 && bytes[1] == 0x01) {
+      // Avro single-object marker: a RequestEvent written by a release before EdgeCall, left on
+      // the repartition topic across an upgrade. Read it rather than stop the app.
+      return of(EVENTS.decode(topic, bytes));
+    }
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
       byte version = in.readByte();
       if (version != VERSION) {

@@ -33,6 +33,13 @@ class EdgeCallTest {
   }
 
   @Test
+  void readsAWholeEventLeftOnTheRepartitionTopicByAnEarlierRelease() {
+    RequestEvent event = Requests.request("prod", "productpage", "v1", "reviews", "v2", 200, 4, T0, "DC");
+    byte[] old = dev.meshlog.schemas.AvroSerde.of(RequestEvent.class).serializer().serialize("t", event);
+    assertThat(EdgeCall.SERDE.deserializer().deserialize("t", old)).isEqualTo(EdgeCall.of(event));
+  }
+
+  @Test
   void aggregatesTheSameFromTheCallAsFromTheEvent() {
     EdgeAggregation aggregation = new EdgeAggregation(0.01);
     RequestEvent event = Requests.request("prod", "productpage", "v1", "reviews", "v2", 200, 7.5, T0, "DC");
