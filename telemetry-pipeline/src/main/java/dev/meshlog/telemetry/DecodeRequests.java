@@ -49,12 +49,30 @@ final class DecodeRequests implements FixedKeyProcessor<String, byte[], DecodeRe
       if (event.getStartTime() == null) {
         throw new IllegalArgumentException("startTime: missing");
       }
+      checkLength("source", event.getSource());
+      checkLength("destination", event.getDestination());
     } catch (RuntimeException e) {
       context.forward(record.withValue(new Decoded(null, deadLetter(record, e))));
       return;
     }
     long eventTime = EdgeAggregation.eventTime(event).toEpochMilli();
     context.forward(record.withValue(new Decoded(event, null)).withTimestamp(eventTime));
+  }
+
+  /** Longest namespace, service or version taken; longer ones cannot be a workload's. */
+  static final int MAX_NAME_CHARS = 1024;
+
+  private static void checkLength(String field, dev.meshlog.events.telemetry.Workload w) {
+    check(field + ".namespace", w.getNamespace());
+    check(field + ".service", w.getService());
+    check(field + ".version", w.getVersion());
+  }
+
+  private static void check(String field, CharSequence value) {
+    if (value != null && value.length() > MAX_NAME_CHARS) {
+      throw new IllegalArgumentException(field + ": " + value.length() + " characters (expected: at most "
+          + MAX_NAME_CHARS + ")");
+    }
   }
 
   private DeadLetter deadLetter(FixedKeyRecord<String, byte[]> record, RuntimeException e) {

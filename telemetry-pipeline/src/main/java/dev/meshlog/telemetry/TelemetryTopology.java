@@ -34,7 +34,7 @@ import org.apache.kafka.streams.state.WindowStore;
  * <pre>
  * mesh.telemetry.requests --decode--+--(bad)--> mesh.deadletter
  *                                   |
- *                                   +--one report per call--key by edge (with versions)--> repartition "requests-by-edge"
+ *                                   +--one report per call--EdgeCall--key by edge (with versions)--> repartition "requests-by-edge"
  *                                        +--> 10 s tumbling windows --> store edge-metrics-10s --> mesh.telemetry.edges
  *                                        +--> 1 min tumbling windows -> store edge-metrics-1m ---> mesh.telemetry.edges
  *                                        +--> since start (no window) -> store edge-totals (Prometheus counters)
@@ -97,7 +97,6 @@ public final class TelemetryTopology {
     Objects.requireNonNull(settings, "settings");
     EdgeAggregation aggregation = new EdgeAggregation(settings.relativeAccuracy());
     Serde<String> keys = Serdes.String();
-    Serde<RequestEvent> requests = AvroSerde.of(RequestEvent.class);
     Serde<EdgeMetrics> metrics = AvroSerde.of(EdgeMetrics.class);
     Serde<DeadLetter> deadLetters = Topics.DEAD_LETTERS.valueSerde();
 
@@ -116,31 +115,33 @@ public final class TelemetryTopology {
         .map((k, v) -> KeyValue.pair(settings.application(), v.deadLetter()), Named.as("dead-letter-key"))
         .to(Topics.DEAD_LETTERS.name(), Produced.with(keys, deadLetters).withName("dead-letter-sink"));
 
-    KGroupedStream<String, RequestEvent> byEdge = branches.get("decoded-events")
+    // Only what aggregation reads crosses the repartition topic (EdgeCall), not the whole event.
+    KGroupedStream<String, EdgeCall> byEdge = branches.get("decoded-events")
         .mapValues(DecodeRequests.Decoded::event, Named.as("request-event"))
         .filter((k, event) -> countsOnce(event), Named.as("one-report-per-call"))
-        .selectKey((k, event) -> Edge.of(event).id(), Named.as("key-by-edge"))
-        .groupByKey(Grouped.with(BY_EDGE, keys, requests));
+        .mapValues(EdgeCall::of, Named.as("edge-call"))
+        .selectKey((k, call) -> call.edge().id(), Named.as("key-by-edge"))
+        .groupByKey(Grouped.with(BY_EDGE, keys, EdgeCall.SERDE));
 
     windowed(byEdge, Duration.ofSeconds(10), STORE_10S, settings.grace(), settings.retention10s(),
         aggregation, keys, metrics);
     windowed(byEdge, Duration.ofMinutes(1), STORE_1M, settings.grace(), settings.retention1m(),
         aggregation, keys, metrics);
 
-    byEdge.aggregate(aggregation::empty, (edge, event, agg) -> aggregation.add(agg, event),
+    byEdge.aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
         Named.as(TOTALS_STORE),
         Materialized.<String, EdgeMetrics, KeyValueStore<Bytes, byte[]>>as(TOTALS_STORE)
             .withKeySerde(keys).withValueSerde(metrics));
     return builder.build();
   }
 
-  private static void windowed(KGroupedStream<String, RequestEvent> byEdge, Duration size,
+  private static void windowed(KGroupedStream<String, EdgeCall> byEdge, Duration size,
                                String store, Duration grace, Duration retention,
                                EdgeAggregation aggregation, Serde<String> keys,
                                Serde<EdgeMetrics> metrics) {
     long sizeMs = size.toMillis();
     byEdge.windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
-        .aggregate(aggregation::empty, (edge, event, agg) -> aggregation.add(agg, event),
+        .aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
             Named.as(store),
             Materialized.<String, EdgeMetrics, WindowStore<Bytes, byte[]>>as(store)
                 .withKeySerde(keys).withValueSerde(metrics).withRetention(retention))
@@ -168,9 +169,13 @@ public final class TelemetryTopology {
     return source == null || source.isEmpty() || source.equals(Edge.UNKNOWN);
   }
 
-  /** {@code metrics} stamped with its window's bounds. */
+  /**
+   * {@code metrics} stamped with its window's bounds, its sketch in the published format
+   * (protobuf): the stores keep sketches-java's own encoding, converted here once per record
+   * that leaves, not once per event.
+   */
   public static EdgeMetrics withWindow(EdgeMetrics metrics, long startMillis, long endMillis) {
-    return EdgeMetrics.newBuilder(metrics)
+    return EdgeMetrics.newBuilder(EdgeAggregation.published(metrics))
         .setWindowStart(java.time.Instant.ofEpochMilli(startMillis))
         .setWindowEnd(java.time.Instant.ofEpochMilli(endMillis))
         .build();

@@ -200,6 +200,17 @@ class TelemetryTopologyTest {
   }
 
   @Test
+  void deadLettersAnEventWithAnAbsurdlyLongServiceNameAndKeepsCounting() {
+    send(request("default", "x".repeat(70_000), "v1", "reviews", "v2", 200, 5, T0));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).getReason()).isEqualTo("source.service: 70000 characters (expected: at most 1024)");
+    assertThat(latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests())
+        .isEqualTo(1);
+  }
+
+  @Test
   void deadLettersACorruptEventAndKeepsCounting() {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     rawRequests.pipeInput("default/productpage->default/reviews", new byte[] {1, 2, 3, 4}, T0);

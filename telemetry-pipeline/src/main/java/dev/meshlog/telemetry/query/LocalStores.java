@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.telemetry.EdgeAggregation;
 import dev.meshlog.telemetry.TelemetryTopology;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -55,7 +56,7 @@ public final class LocalStores {
     return out;
   }
 
-  /** Every edge's totals since the state began. */
+  /** Every edge's totals since the state began (sketches in the published format). */
   public List<EdgeMetrics> totals(EdgeFilter filter) {
     ReadOnlyKeyValueStore<String, EdgeMetrics> store = streams.store(StoreQueryParameters.fromNameAndType(
         TelemetryTopology.TOTALS_STORE, QueryableStoreTypes.keyValueStore()));
@@ -63,7 +64,7 @@ public final class LocalStores {
     try (KeyValueIterator<String, EdgeMetrics> it = store.all()) {
       it.forEachRemaining(kv -> {
         if (kv.value != null && filter.test(kv.value)) {
-          out.add(kv.value);
+          out.add(EdgeAggregation.published(kv.value));
         }
       });
     }

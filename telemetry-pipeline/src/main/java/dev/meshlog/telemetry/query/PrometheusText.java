@@ -56,7 +56,7 @@ public final class PrometheusText {
       sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.9\"", m.getLatencyP90Millis());
       sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.99\"", m.getLatencyP99Millis());
       sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"1\"", m.getLatencyMaxMillis());
-      double sum = LatencySketch.decode(m.getLatencySketch(), m.getLatencyRelativeAccuracy()).getSum();
+      double sum = LatencySketch.decode(m).getSum();
       sample(out, "meshlog_edge_request_duration_milliseconds_sum", labels, sum);
       sample(out, "meshlog_edge_request_duration_milliseconds_count", labels, m.getRequests());
     }
