@@ -186,8 +186,21 @@ public final class ProxyMain implements Callable<Integer> {
 
   @Option(names = "--bootstrap-server", defaultValue = "${env:MESHLOG_BOOTSTRAP_SERVERS}",
       description = "Kafka bootstrap servers; without them the proxy serves the snapshot on "
-          + "disk (env MESHLOG_BOOTSTRAP_SERVERS).")
+          + "disk (env MESHLOG_BOOTSTRAP_SERVERS, else MESHLOG_BOOTSTRAP as the other "
+          + "processes read it).")
   String bootstrapServers;
+
+  /**
+   * {@code --bootstrap-server} or its env var, else {@code MESHLOG_BOOTSTRAP} (the name the other
+   * processes read); may be null.
+   */
+  private String kafkaServers() {
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) {
+      return bootstrapServers;
+    }
+    String meshWide = System.getenv("MESHLOG_BOOTSTRAP");
+    return meshWide == null || meshWide.isBlank() ? bootstrapServers : meshWide;
+  }
 
   @Option(names = "--snapshot-file", defaultValue = "${env:MESHLOG_SNAPSHOT_FILE}",
       description = "Where the last good views are kept (default: .meshlog-data/proxy/"
@@ -514,9 +527,10 @@ public final class ProxyMain implements Callable<Integer> {
     ViewSubscriber subscriber = null;
     StatusReporter reporter = null;
     KafkaProducer<byte[], byte[]> producer = null;
-    if (bootstrapServers != null && !bootstrapServers.isBlank()) {
+    String servers = kafkaServers();
+    if (servers != null && !servers.isBlank()) {
       Map<String, Object> kafka = new HashMap<>();
-      kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
       Map<String, Object> producerConfig = new HashMap<>(kafka);
       producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000);
       producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -587,7 +601,7 @@ public final class ProxyMain implements Callable<Integer> {
   private String telemetryServers() {
     String mode = telemetry == null ? "auto" : telemetry.trim().toLowerCase(java.util.Locale.ROOT);
     String servers = telemetryBootstrapServers != null && !telemetryBootstrapServers.isBlank()
-        ? telemetryBootstrapServers : bootstrapServers;
+        ? telemetryBootstrapServers : kafkaServers();
     boolean haveKafka = servers != null && !servers.isBlank();
     boolean on = switch (mode) {
       case "on" -> {
