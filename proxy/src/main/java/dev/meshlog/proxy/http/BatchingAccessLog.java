@@ -1,10 +1,7 @@
 package dev.meshlog.proxy.http;
 
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -15,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * The access log of a running proxy: event loops only queue finished requests (no lock, no
  * thread wake-up); one thread of its own formats them and hands them to the logger
  * {@code meshlog.access} a batch of newline-separated lines at a time, every {@code interval}
- * (or sooner when a quarter of the queue is used). A full queue drops entries and says how many.
+ * (or sooner when a quarter of the queue is used) — a {@link Handoff}. A full queue drops
+ * entries and says how many.
  *
  * <p>Why not one log event per request through an asynchronous appender: that wakes the
  * appender's thread for nearly every request, and on a sidecar's one or two cores the wake-up
@@ -35,13 +33,8 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
 
   private final Consumer<String> sink;
   private final BooleanSupplier enabled;
-  private final long intervalNanos;
-  private final int capacity;
-  private final ConcurrentLinkedQueue<AccessLogEntry> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger size = new AtomicInteger();
+  private final Handoff<AccessLogEntry> handoff;
   private final AtomicLong dropped = new AtomicLong();
-  private final Thread thread;
-  private volatile boolean closed;
 
   /**
    * Starts the writing thread.
@@ -53,11 +46,8 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
                            int capacity) {
     this.sink = sink;
     this.enabled = enabled;
-    this.intervalNanos = interval.toNanos();
-    this.capacity = capacity;
-    this.thread = new Thread(this::run, "meshlog-access-log");
-    thread.setDaemon(true);
-    thread.start();
+    this.handoff = new Handoff<AccessLogEntry>("meshlog-access-log", capacity, interval,
+        this::drain).start();
   }
 
   /** Lines to the SLF4J logger {@code meshlog.access} at INFO, one event per batch. */
@@ -69,18 +59,11 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
 
   @Override
   public void log(AccessLogEntry entry) {
-    if (closed || !enabled.getAsBoolean()) {
+    if (handoff.stopped() || !enabled.getAsBoolean()) {
       return;
     }
-    int n = size.incrementAndGet();
-    if (n > capacity) {
-      size.decrementAndGet();
+    if (!handoff.offer(entry)) {
       dropped.incrementAndGet();
-      return;
-    }
-    queue.offer(entry);
-    if (n == capacity / 4) {
-      LockSupport.unpark(thread);
     }
   }
 
@@ -89,19 +72,11 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
     return dropped.get();
   }
 
-  private void run() {
-    while (!closed) {
-      LockSupport.parkNanos(this, intervalNanos);
-      drain();
-    }
-    drain();
-  }
-
   private void drain() {
     StringBuilder batch = new StringBuilder();
     AccessLogEntry e;
-    while ((e = queue.poll()) != null) {
-      size.decrementAndGet();
+    while ((e = handoff.poll()) != null) {
+      handoff.release();
       if (!batch.isEmpty()) {
         batch.append('\n');
       }
@@ -116,7 +91,7 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
     long lost = dropped.getAndSet(0);
     if (lost > 0) {
       LOG.warn("access log: {} entries dropped (more than {} waiting to be written)", lost,
-          capacity);
+          handoff.capacity());
     }
   }
 
@@ -132,12 +107,6 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
   /** Writes what is queued and stops the thread; entries logged afterwards are ignored. */
   @Override
   public void close() {
-    closed = true;
-    LockSupport.unpark(thread);
-    try {
-      thread.join(5_000);
-    } catch (InterruptedException ex) {
-      Thread.currentThread().interrupt();
-    }
+    handoff.stop(Duration.ofSeconds(5));
   }
 }

@@ -1,16 +1,14 @@
 package dev.meshlog.proxy.telemetry;
 
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.Handoff;
 import dev.meshlog.schemas.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -21,12 +19,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Emits one {@link RequestEvent} per finished HTTP request, without ever making a request wait.
  *
- * <p>The event loop only queues the (immutable) access-log entry: no lock, no thread wake-up,
- * no Avro, no Kafka. A thread of its own builds the events, encodes them and hands them to the
- * {@link EventSink} every {@code interval} (sooner when a quarter of the buffer is used). The
- * buffer is bounded by events, not bytes: at most {@code capacity} events may be queued or
- * handed to Kafka and not yet acknowledged. When Kafka is unreachable that fills up, and from
- * then on new events are <b>dropped and counted</b> at once; the requests do not notice.
+ * <p>The event loop only queues the (immutable) access-log entry in a {@link Handoff}: no lock,
+ * no thread wake-up, no Avro, no Kafka. A thread of its own builds the events, encodes them and
+ * hands them to the {@link EventSink} every {@code interval} (sooner when a quarter of the buffer
+ * is used). The buffer is bounded by events, not bytes: at most {@code capacity} events may be
+ * queued or handed to Kafka and not yet acknowledged. When Kafka is unreachable that fills up,
+ * and from then on new events are <b>dropped and counted</b> at once; the requests do not notice.
  *
  * <p>Counts are exact when nothing is lost: no sampling, an idempotent producer, and
  * {@link #close} sends what is queued before it returns. A loss (dropped at the buffer, or
@@ -48,19 +46,14 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final RequestEvents events;
   private final LongSupplier nanoTime;
   private final EventSink sink;
-  private final int capacity;
-  private final long intervalNanos;
   private final Duration closeTimeout;
-  private final ConcurrentLinkedQueue<AccessLogEntry> queue = new ConcurrentLinkedQueue<>();
-  /** Queued plus handed over and not completed. */
-  private final AtomicInteger buffered = new AtomicInteger();
+  /** Capacity in use: queued plus handed over and not completed. */
+  private final Handoff<AccessLogEntry> handoff;
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   /** Lost since the last event handed over; goes on that event's {@code droppedBefore}. */
   private final AtomicLong unreported = new AtomicLong();
-  private final Thread thread;
-  private volatile boolean closed;
   /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
   private volatile long closeDeadlineNanos;
   private volatile boolean closing;
@@ -91,12 +84,9 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     }
     this.events = events;
     this.sink = sink;
-    this.capacity = capacity;
-    this.intervalNanos = interval.toNanos();
     this.closeTimeout = closeTimeout;
-    this.thread = new Thread(this::run, "meshlog-telemetry");
-    thread.setDaemon(true);
-    thread.start();
+    this.handoff = new Handoff<AccessLogEntry>("meshlog-telemetry", capacity, interval,
+        this::drain).start();
   }
 
   /** Registers the counters (Prometheus: {@code meshlog_telemetry_events_*}) in {@code registry}. */
@@ -109,7 +99,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     FunctionCounter.builder("meshlog.telemetry.events.failed", failed, AtomicLong::get)
         .description("Request events Kafka refused or did not acknowledge in time")
         .register(registry);
-    Gauge.builder("meshlog.telemetry.events.buffered", buffered, AtomicInteger::get)
+    Gauge.builder("meshlog.telemetry.events.buffered", handoff, Handoff::inUse)
         .description("Request events queued or awaiting Kafka's acknowledgement")
         .register(registry);
     Gauge.builder("meshlog.telemetry.events.unreported", unreported, AtomicLong::get)
@@ -123,21 +113,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     if ("TCP".equals(entry.protocol())) {
       return;
     }
-    if (closed) {
-      lose(1);
-      dropped.incrementAndGet();
-      return;
-    }
-    int n = buffered.incrementAndGet();
-    if (n > capacity) {
-      buffered.decrementAndGet();
+    if (!handoff.offer(entry)) {
+      // The buffer is full (Kafka slow or gone) or the proxy is closing: dropped, counted.
       dropped.incrementAndGet();
       lose(1);
-      return;
-    }
-    queue.offer(entry);
-    if (n == capacity / 4) {
-      LockSupport.unpark(thread);
     }
   }
 
@@ -158,7 +137,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /** Events queued or awaiting acknowledgement. */
   public int buffered() {
-    return buffered.get();
+    return handoff.inUse();
   }
 
   /** Whether {@link #close} has begun. */
@@ -175,20 +154,12 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     unreported.addAndGet(n);
   }
 
-  private void run() {
-    while (!closed) {
-      LockSupport.parkNanos(this, intervalNanos);
-      drain();
-    }
-    drain();
-  }
-
   private void drain() {
     AccessLogEntry e;
-    while ((e = queue.poll()) != null) {
+    while ((e = handoff.poll()) != null) {
       if (closing && nanoTime.getAsLong() - closeDeadlineNanos > 0) {
         // Closing and Kafka is too slow (e.g. each send waits for metadata): stop, counted.
-        buffered.decrementAndGet();
+        handoff.release();
         dropped.incrementAndGet();
         lose(1);
         continue;
@@ -227,7 +198,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   }
 
   private void completed(long carried, Exception failure) {
-    buffered.decrementAndGet();
+    handoff.release();
     if (failure == null) {
       sent.incrementAndGet();
     } else {
@@ -249,7 +220,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     LOG.warn("telemetry: {} request events lost since the proxy started ({} dropped with the "
         + "buffer of {} full, {} refused or timed out by Kafka); {} sent; the loss is reported "
         + "on the topic as droppedBefore once Kafka takes events again", lost, dropped.get(),
-        capacity, failed.get(), sent.get());
+        handoff.capacity(), failed.get(), sent.get());
     lossLogged = lost;
     lossLoggedAtNanos = now;
   }
@@ -263,14 +234,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   public void close() {
     closeDeadlineNanos = nanoTime.getAsLong() + closeTimeout.toNanos();
     closing = true;
-    closed = true;
-    LockSupport.unpark(thread);
-    try {
-      // one send may still block for max.block.ms after the deadline
-      thread.join(closeTimeout.toMillis() + 5_000);
-    } catch (InterruptedException ex) {
-      Thread.currentThread().interrupt();
-    }
+    // one send may still block for max.block.ms after the deadline
+    handoff.stop(closeTimeout.plusSeconds(5));
     sink.close(closeTimeout);
     lossLoggedAtNanos = 0;
     logLoss();
