@@ -32,14 +32,23 @@ final class Child implements AutoCloseable {
    */
   static Child start(String name, String cpus, List<String> command, Path stdout, Path stderr)
       throws IOException {
+    return start(name, cpus, command, java.util.Map.of(), stdout, stderr);
+  }
+
+  /** As {@link #start(String, String, List, Path, Path)}, with {@code env} added to this one's. */
+  static Child start(String name, String cpus, List<String> command,
+                     java.util.Map<String, String> env, Path stdout, Path stderr)
+      throws IOException {
     List<String> full = new ArrayList<>();
     if (!cpus.isEmpty()) {
       // taskset execs the command, so the pid is the command's own.
       full.addAll(List.of("taskset", "-c", cpus));
     }
     full.addAll(command);
-    Process p = new ProcessBuilder(full).redirectOutput(stdout.toFile())
-        .redirectError(stderr.toFile()).start();
+    ProcessBuilder b = new ProcessBuilder(full).redirectOutput(stdout.toFile())
+        .redirectError(stderr.toFile());
+    b.environment().putAll(env);
+    Process p = b.start();
     return new Child(name, p);
   }
 

@@ -40,7 +40,8 @@ public final class ProxyBench {
   record Settings(int runs, Duration warmup, Duration duration, int connections, int rate,
                   Duration rateDuration, int rateConnections, int bodyBytes, int workers,
                   String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
-                  Path meshlogJar, List<String> meshlogJvmOptions, Path confDir, Path out,
+                  Path meshlogJar, List<String> meshlogJvmOptions,
+                  Map<String, String> meshlogEnvironment, Path confDir, Path out,
                   boolean keepRequestLogs) {}
 
   /** The kind of proxy a target runs. */
@@ -78,7 +79,8 @@ public final class ProxyBench {
   /** What one target measured in one run. */
   record Measurement(Target target, int run, double loadBefore, LoadGen.Throughput throughput,
                      double proxyCpuPercent, double cpuMicrosPerRequest, LoadGen.FixedRate fixed,
-                     double cpuSecondsPer1000, double rssMbPerProxy, TelemetryCounts telemetry) {}
+                     double cpuSecondsPer1000, double rssMbPerProxy, double idleRssMbPerProxy,
+                     TelemetryCounts telemetry) {}
 
   private final Settings s;
   private final Path body;
@@ -118,6 +120,7 @@ public final class ProxyBench {
     boolean accessLog = true;
     Path jar = Path.of("proxy/target/meshlog-proxy.jar");
     List<String> jvm = null;
+    Map<String, String> env = null;
     Path conf = Path.of("bench/proxy");
     Path out = null;
     boolean keepRequestLogs = false;
@@ -146,6 +149,7 @@ public final class ProxyBench {
         case "--meshlog-jar" -> jar = Path.of(v);
         case "--meshlog-jvm-options" -> jvm = v.isBlank() ? List.of()
             : Arrays.asList(v.trim().split("\\s+"));
+        case "--meshlog-env" -> env = environmentList(v, "--meshlog-env");
         case "--conf" -> conf = Path.of(v);
         case "--out" -> out = Path.of(v);
         case "--keep-request-logs" -> keepRequestLogs = Boolean.parseBoolean(v);
@@ -162,13 +166,16 @@ public final class ProxyBench {
     if (jvm == null) {
       jvm = sidecarJvmOptions(SIDECAR_IMAGE_SETTINGS);
     }
+    if (env == null) {
+      env = sidecarEnvironment(SIDECAR_IMAGE_SETTINGS);
+    }
     if (out == null) {
       out = Path.of("bench/target/proxy-bench", DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
           .withZone(ZoneOffset.UTC).format(Instant.now()));
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
         rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
-        conf, out, keepRequestLogs);
+        env, conf, out, keepRequestLogs);
   }
 
   /** The proxy's image settings, whose {@code jib.container.jvmFlags} are the sidecar's options. */
@@ -179,19 +186,53 @@ public final class ProxyBench {
    * {@code settings}, the one list the image, {@code ./meshlog} and this benchmark share.
    */
   static List<String> sidecarJvmOptions(Path settings) {
-    java.util.Properties p = new java.util.Properties();
-    try (var in = Files.newBufferedReader(settings, StandardCharsets.UTF_8)) {
-      p.load(in);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("sidecar JVM options: cannot read " + settings
-          + " (" + e + "); run from the repository root or pass --meshlog-jvm-options", e);
-    }
-    String flags = p.getProperty("jib.container.jvmFlags");
+    String flags = imageSettings(settings, "sidecar JVM options", "--meshlog-jvm-options")
+        .getProperty("jib.container.jvmFlags");
     if (flags == null || flags.isBlank()) {
       throw new IllegalArgumentException("sidecar JVM options: " + settings
           + " has no jib.container.jvmFlags (expected: comma-separated JVM options)");
     }
     return Arrays.stream(flags.split(",")).map(String::trim).filter(f -> !f.isEmpty()).toList();
+  }
+
+  /**
+   * The environment of a sidecar: {@code jib.container.environment} ({@code NAME=value}, comma-
+   * separated) of {@code settings}, read with the JVM options from the same file (variables the
+   * C library reads, such as {@code MALLOC_ARENA_MAX}); empty when the file sets none.
+   */
+  static Map<String, String> sidecarEnvironment(Path settings) {
+    String env = imageSettings(settings, "sidecar environment", "--meshlog-env")
+        .getProperty("jib.container.environment", "");
+    return environmentList(env, settings + " jib.container.environment");
+  }
+
+  /** {@code NAME=value,NAME2=value2} as a map; blank for none. */
+  static Map<String, String> environmentList(String list, String what) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String pair : list.split(",")) {
+      String p = pair.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      int eq = p.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException(what + ": " + p
+            + " (expected: NAME=value, comma-separated, e.g. MALLOC_ARENA_MAX=2)");
+      }
+      env.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
+    }
+    return env;
+  }
+
+  private static java.util.Properties imageSettings(Path settings, String what, String option) {
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Files.newBufferedReader(settings, StandardCharsets.UTF_8)) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(what + ": cannot read " + settings
+          + " (" + e + "); run from the repository root or pass " + option, e);
+    }
+    return p;
   }
 
   static final String USAGE = """
@@ -204,7 +245,10 @@ public final class ProxyBench {
                                  [--meshlog-jar proxy/target/meshlog-proxy.jar]
                                  [--meshlog-jvm-options "-Xmx64m ..." (default: the
                                   sidecar's production options, jib.container.jvmFlags in
-                                  compose/images/meshlog-proxy.properties; "" for none)] [--conf bench/proxy]
+                                  compose/images/meshlog-proxy.properties; "" for none)]
+                                 [--meshlog-env "MALLOC_ARENA_MAX=2,..." (default: the
+                                  sidecar's, jib.container.environment in the same file;
+                                  "" for none)] [--conf bench/proxy]
                                  [--out DIR] [--keep-request-logs false]""";
 
   private static Duration seconds(String v) {
@@ -236,10 +280,11 @@ public final class ProxyBench {
           all.add(m);
           System.err.printf(Locale.ROOT, "run %d %-9s load %.2f | %,.0f req/s (proxy CPU %.0f%%, "
                   + "%.1f µs/req)"
-                  + " | %d rps: p50 %.3f p99 %.3f ms, %.3f CPU-s/1000 req, %.1f MB, %d failed%n",
+                  + " | %d rps: p50 %.3f p99 %.3f ms, %.3f CPU-s/1000 req, %.1f MB (idle %.1f MB),"
+                  + " %d failed%n",
               run, t.name(), m.loadBefore(), m.throughput().rps(), m.proxyCpuPercent(),
               m.cpuMicrosPerRequest(), s.rate(), m.fixed().percentile(50), m.fixed().percentile(99),
-              m.cpuSecondsPer1000(), m.rssMbPerProxy(),
+              m.cpuSecondsPer1000(), m.rssMbPerProxy(), m.idleRssMbPerProxy(),
               m.fixed().failed() + m.throughput().errors());
         }
       }
@@ -273,6 +318,8 @@ public final class ProxyBench {
     List<Child> proxies = new ArrayList<>();
     try {
       int entry = start(t, proxies);
+      // Ready and not yet loaded: what an idle sidecar holds.
+      long idleRssKib = proxies.stream().mapToLong(Child::rssKib).sum();
       double load = loadAverage1();
       LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.warmup(), log(t, run, "warmup"));
 
@@ -318,7 +365,9 @@ public final class ProxyBench {
               / proxies.size();
       double rssMb = proxies.isEmpty() ? Double.NaN
           : rssMax.get() * 1024.0 / 1e6 / proxies.size();
-      return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb,
+      double idleRssMb = proxies.isEmpty() ? Double.NaN
+          : idleRssKib * 1024.0 / 1e6 / proxies.size();
+      return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb, idleRssMb,
           emits(t) ? telemetryCounts() : null);
     } finally {
       for (Child p : proxies) {
@@ -413,8 +462,8 @@ public final class ProxyBench {
         "--concurrency", Integer.toString(s.workers()), "--drain", "0s",
         "--instance-id", name, "--snapshot-file",
         s.out().resolve(name + ".views").toString()));
-    return Child.start(name, s.proxyCpus(), cmd, s.out().resolve(name + "-access.log"),
-        s.out().resolve(name + ".err"));
+    return Child.start(name, s.proxyCpus(), cmd, s.meshlogEnvironment(),
+        s.out().resolve(name + "-access.log"), s.out().resolve(name + ".err"));
   }
 
   /** The telemetry counters of the running target's sidecars, summed. */
@@ -534,7 +583,10 @@ public final class ProxyBench {
     b.append("- Java (sidecars): ").append(System.getProperty("java.vm.name")).append(' ')
         .append(System.getProperty("java.runtime.version")).append("; JVM options: ")
         .append(s.meshlogJvmOptions().isEmpty() ? "(none)"
-            : "`" + String.join(" ", s.meshlogJvmOptions()) + "`").append('\n');
+            : "`" + String.join(" ", s.meshlogJvmOptions()) + "`").append("; environment: ")
+        .append(s.meshlogEnvironment().isEmpty() ? "(none)" : "`" + s.meshlogEnvironment()
+            .entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+            .collect(java.util.stream.Collectors.joining(" ")) + "`").append('\n');
     b.append("- peers: ").append(command("nginx", "-v")).append(", ")
         .append(command("haproxy", "-v").lines().findFirst().orElse("haproxy ?"))
         .append("; load: wrk ").append(command("wrk", "-v").lines().findFirst().orElse("?")
@@ -588,8 +640,8 @@ public final class ProxyBench {
         .append(s.rateDuration().toSeconds()).append(" s, ").append(s.bodyBytes())
         .append("-byte bodies)\n\n");
     b.append("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | added p50 | added p90 | added p99 "
-        + "| CPU s / 1,000 req per proxy | RSS MB per proxy | req/s | failed |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| CPU s / 1,000 req per proxy | RSS MB per proxy | RSS MB idle | req/s | failed |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Target t : targets) {
       List<Measurement> ms = of(all, t);
       b.append("| ").append(t.name()).append(" | ")
@@ -602,6 +654,9 @@ public final class ProxyBench {
           .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::cpuSecondsPer1000,
               "%.3f")).append(" | ")
           .append(t.kind() == Kind.DIRECT ? "—" : spread(ms, Measurement::rssMbPerProxy, "%.1f"))
+          .append(" | ")
+          .append(t.kind() == Kind.DIRECT ? "—"
+              : spread(ms, Measurement::idleRssMbPerProxy, "%.1f"))
           .append(" | ").append(spread(ms, m -> m.fixed().rps(), "%.0f")).append(" | ")
           .append(ms.stream().mapToLong(m -> m.fixed().failed()).sum()).append(" |\n");
     }
@@ -759,16 +814,16 @@ public final class ProxyBench {
   private static String csv(List<Measurement> all) {
     StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
         + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
-        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy\n");
+        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
-          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f%n",
+          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
           m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
           m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
-          m.rssMbPerProxy()));
+          m.rssMbPerProxy(), m.idleRssMbPerProxy()));
     }
     return b.toString();
   }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,5 +44,30 @@ class ProxyBenchTest {
   void namesTheFileItCannotRead(@TempDir Path dir) {
     assertThatThrownBy(() -> ProxyBench.sidecarJvmOptions(dir.resolve("missing.properties")))
         .hasMessageContaining("missing.properties").hasMessageContaining("repository root");
+  }
+
+  @Test
+  void readsTheSidecarsEnvironmentFromTheProxysImageSettings() {
+    Map<String, String> env = ProxyBench.sidecarEnvironment(
+        Path.of("..").resolve(ProxyBench.SIDECAR_IMAGE_SETTINGS));
+
+    assertThat(env).containsEntry("MALLOC_ARENA_MAX", "2");
+  }
+
+  @Test
+  void splitsCommaSeparatedVariablesAndAllowsNone(@TempDir Path dir) throws IOException {
+    Path settings = Files.writeString(dir.resolve("p.properties"),
+        "jib.container.environment=A=1, B=x=y,,\n");
+    Path none = Files.writeString(dir.resolve("none.properties"), "image.name=x\n");
+
+    assertThat(ProxyBench.sidecarEnvironment(settings)).containsExactly(
+        Map.entry("A", "1"), Map.entry("B", "x=y"));
+    assertThat(ProxyBench.sidecarEnvironment(none)).isEmpty();
+  }
+
+  @Test
+  void refusesAVariableWithoutAName() {
+    assertThatThrownBy(() -> ProxyBench.environmentList("=2", "--meshlog-env"))
+        .hasMessageContaining("--meshlog-env: =2").hasMessageContaining("NAME=value");
   }
 }

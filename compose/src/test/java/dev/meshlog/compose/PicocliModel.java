@@ -124,6 +124,9 @@ final class PicocliModel implements ProcessModel {
       if (variable.getKey().equals("JAVA_TOOL_OPTIONS")) {
         continue; // read by the JVM
       }
+      if (variable.getKey().startsWith("MALLOC_")) {
+        continue; // read by the C library (glibc's malloc tunables: MALLOC_ARENA_MAX, ...)
+      }
       OptionSpec option = readable.get(variable.getKey());
       if (option == null) {
         throw new IllegalArgumentException(variable.getKey() + " is not read by " + mainClass

@@ -28,6 +28,7 @@ import dev.meshlog.proxy.http.HeaderDeadlineTransport;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
+import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.proxy.subscribe.MeshTopics;
 import dev.meshlog.proxy.subscribe.Registrar;
 import dev.meshlog.proxy.subscribe.SnapshotStore;
@@ -46,7 +47,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -266,6 +266,9 @@ public final class ProxyMain implements Callable<Integer> {
       description = "Request events that may wait for Kafka (queued or unacknowledged); beyond "
           + "that new ones are dropped and counted (env MESHLOG_TELEMETRY_BUFFER_EVENTS).")
   int telemetryBufferEvents;
+
+  /** Threads of each of Vert.x's blocking pools (worker and internal). */
+  static final int BLOCKING_THREADS = 2;
 
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -492,9 +495,12 @@ public final class ProxyMain implements Callable<Integer> {
         cluster, serviceAccount, labels);
     String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
-    // NIO, with the hook that watches a clear-text connection's first request headers.
+    // NIO, with the hook that watches a clear-text connection's first request headers. The
+    // proxy runs no blocking code of its own; Vert.x's pools (20 threads each by default, made
+    // on demand and kept) only load TLS material, so a few threads do.
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency)))
+        .with(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency))
+            .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS))
         .withTransport(new HeaderDeadlineTransport(headerTimeout)).build();
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
     MeshMetrics metrics = new MeshMetrics();
@@ -531,12 +537,8 @@ public final class ProxyMain implements Callable<Integer> {
     if (servers != null && !servers.isBlank()) {
       Map<String, Object> kafka = new HashMap<>();
       kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
-      Map<String, Object> producerConfig = new HashMap<>(kafka);
-      producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000);
-      producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-      producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, "meshlog-proxy-" + id);
-      producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(),
-          new ByteArraySerializer());
+      producer = new KafkaProducer<>(KafkaClients.statusProducer(kafka, "meshlog-proxy-" + id),
+          new ByteArraySerializer(), new ByteArraySerializer());
       reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity,
           binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,

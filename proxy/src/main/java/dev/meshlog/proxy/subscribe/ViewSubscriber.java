@@ -118,7 +118,7 @@ public final class ViewSubscriber implements AutoCloseable {
 
   private void run() {
     Properties props = new Properties();
-    props.putAll(kafkaConfig);
+    props.putAll(KafkaClients.viewConsumer(kafkaConfig));
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // Views are written in the control plane's exactly-once transactions: never apply one from
     // a transaction that was aborted.

@@ -109,8 +109,14 @@ class KafkaConfigIT {
   }
 
   private ViewSubscriber subscriber(SnapshotHolder holder, String bootstrap, SnapshotStore store) {
+    return subscriber(holder, bootstrap, store, Map.of());
+  }
+
+  private ViewSubscriber subscriber(SnapshotHolder holder, String bootstrap, SnapshotStore store,
+                                    Map<String, Object> extra) {
     Map<String, Object> config = new HashMap<>(kafka.clientConfig());
     config.put("bootstrap.servers", bootstrap);
+    config.putAll(extra);
     StatusReporter reporter = new StatusReporter(producer, topics.status(), me,
         Clock.systemUTC());
     ViewSubscriber s = new ViewSubscriber(config, topics.views(),
@@ -174,6 +180,29 @@ class KafkaConfigIT {
     ProxyStatus last = statuses.get(statuses.size() - 1);
     assertThat(last.getProxyId()).isEqualTo(me.proxyId());
     assertThat(ack(last, host("reviews")).getVersion()).isEqualTo(1L);
+  }
+
+  @Test
+  void readsAViewLargerThanItsFetchLimits() throws Exception {
+    SnapshotHolder holder = holder();
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      endpoints.add(Endpoint.newBuilder().setInstanceId("reviews-v1-" + i)
+          .setAddress("10.0." + (i / 250) + "." + (i % 250)).setPort(9080)
+          .setLabels(Map.of("version", "v1", "zone", "zone-" + (i % 3)))
+          .setHealth(EndpointHealth.HEALTHY).build());
+    }
+    ServiceView big = ServiceView.newBuilder(reviews(1, "v1")).setEndpoints(endpoints).build();
+    assertThat(topics.views().serializeValue(big).length).isGreaterThan(8 * 1024);
+    publish(big);
+
+    // Limits far below the view: the broker still returns a partition's first batch whole.
+    subscriber(holder, kafka.bootstrapServers(), null, Map.of(
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1024,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1024));
+
+    await().atMost(Duration.ofSeconds(20)).until(
+        () -> holder.snapshot().versions().get(host("reviews")), v -> v != null && v == 1L);
   }
 
   @Test
