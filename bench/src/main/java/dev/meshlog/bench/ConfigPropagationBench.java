@@ -148,6 +148,7 @@ public final class ConfigPropagationBench {
       List<Double> toConsumer = new ArrayList<>();
       List<Double> toUncommitted = new ArrayList<>();
       List<Double> floor = new ArrayList<>();
+      int[] appliesTo = new int[services];
       CpuAndGc before = CpuAndGc.now();
       for (int n = 0; n < applies; n++) {
         // The floor, one round trip right before each apply: both see the same broker, the same
@@ -155,7 +156,9 @@ public final class ConfigPropagationBench {
         // and the same load from the rest of the machine.
         floor.add(probe.once());
         int s = (n * 7919) % services;
-        Resource vs = virtualService(s, 50 + (n % 40));
+        // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
+        // an identical document is UNCHANGED and publishes no view, which would never arrive.
+        Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
         ConfigCommand command = command(vs);
         String host = host(s);
         long sent = System.currentTimeMillis();
@@ -166,7 +169,9 @@ public final class ConfigPropagationBench {
         // Where the time goes: the same view read before its transaction commits (what a
         // read_uncommitted reader would see), then as a proxy reads it (read_committed).
         boolean produced = false;
+        long deadline = sentNanos + Duration.ofSeconds(60).toNanos();
         while (!produced) {
+          checkDeadline(deadline, n, host);
           for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
             if (r.key().equals(host) && isTriggeredBy(r, command)) {
               toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
@@ -176,6 +181,7 @@ public final class ConfigPropagationBench {
         }
         boolean seen = false;
         while (!seen) {
+          checkDeadline(deadline, n, host);
           for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
             if (!r.key().equals(host)) {
               continue;
@@ -259,6 +265,13 @@ public final class ConfigPropagationBench {
         + "the model's heap ≈ %d MiB%n", compiled, compileSeconds,
         Math.max(0, modelAfter - modelBefore) >> 20);
     java.lang.ref.Reference.reachabilityFence(model);
+  }
+
+  private static void checkDeadline(long deadlineNanos, int apply, String host) {
+    if (System.nanoTime() - deadlineNanos > 0) {
+      throw new IllegalStateException("apply " + apply + ": no view of " + host
+          + " within 60 s (is the control plane running?)");
+    }
   }
 
   /** A plain produce → consume round trip on its own topic: the floor the target is against. */
