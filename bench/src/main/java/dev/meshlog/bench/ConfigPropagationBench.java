@@ -109,113 +109,116 @@ public final class ConfigPropagationBench {
     List<Resource> loadedResources = new ArrayList<>();
     Map<String, InstanceRegistration> loadedInstances = new java.util.HashMap<>();
     long loadStart = System.nanoTime();
-    try (FloorProbe probe = new FloorProbe(servers);
-         KafkaProducer<String, byte[]> producer = producer(servers);
-         KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
-         KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
-             "read_uncommitted")) {
-      for (int s = 0; s < services; s++) {
-        for (int i = 0; i < perService; i++) {
-          InstanceRegistration instance = instance(s, i);
-          loadedInstances.put(instance.getNamespace() + "/" + instance.getService() + "/"
-              + instance.getInstanceId(), instance);
-          producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
-              instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
-              Topics.REGISTRY_INSTANCES.serializeValue(instance)));
-        }
-        for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
-          loadedResources.add(r);
-          producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
-              Topics.CONFIG_COMMANDS.serializeValue(command(r))));
-        }
-      }
-      producer.flush();
-      // Loaded when every service's view shows its 10 instances and its routes.
-      java.util.Set<String> complete = new java.util.HashSet<>();
-      while (complete.size() < services) {
-        for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(200))) {
-          ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
-          if (view.getEndpoints().size() == perService && !view.getHttpRoutes().isEmpty()) {
-            complete.add(view.getHost());
+    try {
+      try (FloorProbe probe = new FloorProbe(servers);
+           KafkaProducer<String, byte[]> producer = producer(servers);
+           KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
+           KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
+               "read_uncommitted")) {
+        for (int s = 0; s < services; s++) {
+          for (int i = 0; i < perService; i++) {
+            InstanceRegistration instance = instance(s, i);
+            loadedInstances.put(instance.getNamespace() + "/" + instance.getService() + "/"
+                + instance.getInstanceId(), instance);
+            producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
+                instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
+                Topics.REGISTRY_INSTANCES.serializeValue(instance)));
+          }
+          for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
+            loadedResources.add(r);
+            producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
+                Topics.CONFIG_COMMANDS.serializeValue(command(r))));
           }
         }
-      }
-      System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
-      uncommitted.seekToEnd(uncommitted.assignment());
-      uncommitted.assignment().forEach(uncommitted::position);
-
-      List<Double> toView = new ArrayList<>();
-      List<Double> toConsumer = new ArrayList<>();
-      List<Double> toUncommitted = new ArrayList<>();
-      List<Double> floor = new ArrayList<>();
-      int[] appliesTo = new int[services];
-      CpuAndGc before = CpuAndGc.now();
-      for (int n = 0; n < applies; n++) {
-        // The floor, one round trip right before each apply: both see the same broker, the same
-        // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
-        // and the same load from the rest of the machine.
-        floor.add(probe.once());
-        int s = (n * 7919) % services;
-        // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
-        // an identical document is UNCHANGED and publishes no view, which would never arrive.
-        Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
-        ConfigCommand command = command(vs);
-        String host = host(s);
-        long sent = System.currentTimeMillis();
-        long sentNanos = System.nanoTime();
-        producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
-            Topics.CONFIG_COMMANDS.serializeValue(command)));
         producer.flush();
-        // Where the time goes: the same view read before its transaction commits (what a
-        // read_uncommitted reader would see), then as a proxy reads it (read_committed).
-        boolean produced = false;
-        long deadline = sentNanos + Duration.ofSeconds(60).toNanos();
-        while (!produced) {
-          checkDeadline(deadline, n, host);
-          for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
-            if (r.key().equals(host) && isTriggeredBy(r, command)) {
-              toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
-              produced = true;
-            }
-          }
-        }
-        boolean seen = false;
-        while (!seen) {
-          checkDeadline(deadline, n, host);
-          for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
-            if (!r.key().equals(host)) {
-              continue;
-            }
+        // Loaded when every service's view shows its 10 instances and its routes.
+        java.util.Set<String> complete = new java.util.HashSet<>();
+        while (complete.size() < services) {
+          for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(200))) {
             ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
-            if (view.getTriggeredBy() != null
-                && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
-              toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
-              toView.add((double) (r.timestamp() - sent));
-              seen = true;
+            if (view.getEndpoints().size() == perService && !view.getHttpRoutes().isEmpty()) {
+              complete.add(view.getHost());
             }
           }
         }
+        System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+        uncommitted.seekToEnd(uncommitted.assignment());
+        uncommitted.assignment().forEach(uncommitted::position);
+
+        List<Double> toView = new ArrayList<>();
+        List<Double> toConsumer = new ArrayList<>();
+        List<Double> toUncommitted = new ArrayList<>();
+        List<Double> floor = new ArrayList<>();
+        int[] appliesTo = new int[services];
+        CpuAndGc before = CpuAndGc.now();
+        for (int n = 0; n < applies; n++) {
+          // The floor, one round trip right before each apply: both see the same broker, the same
+          // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
+          // and the same load from the rest of the machine.
+          floor.add(probe.once());
+          int s = (n * 7919) % services;
+          // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
+          // an identical document is UNCHANGED and publishes no view, which would never arrive.
+          Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
+          ConfigCommand command = command(vs);
+          String host = host(s);
+          long sent = System.currentTimeMillis();
+          long sentNanos = System.nanoTime();
+          producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
+              Topics.CONFIG_COMMANDS.serializeValue(command)));
+          producer.flush();
+          // Where the time goes: the same view read before its transaction commits (what a
+          // read_uncommitted reader would see), then as a proxy reads it (read_committed).
+          boolean produced = false;
+          long deadline = sentNanos + Duration.ofSeconds(60).toNanos();
+          while (!produced) {
+            checkDeadline(deadline, n, host);
+            for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
+              if (r.key().equals(host) && isTriggeredBy(r, command)) {
+                toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
+                produced = true;
+              }
+            }
+          }
+          boolean seen = false;
+          while (!seen) {
+            checkDeadline(deadline, n, host);
+            for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
+              if (!r.key().equals(host)) {
+                continue;
+              }
+              ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+              if (view.getTriggeredBy() != null
+                  && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
+                toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
+                toView.add((double) (r.timestamp() - sent));
+                seen = true;
+              }
+            }
+          }
+        }
+        CpuAndGc spent = CpuAndGc.now().minus(before);
+        System.out.println();
+        System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
+        System.out.println("| --- | --- | --- | --- | --- | --- |");
+        System.out.println(new Stats(idleFloor).row("floor before loading: produce → consume, idle broker"));
+        System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
+        System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
+        System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
+        System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
+        System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
+                + " (/ floor before loading: %.1f×)%n",
+            new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
+            new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
+        System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
+                + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
+                + "%d GC pauses, %d ms in all%n",
+            spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
+            spent.gcCount(), spent.gcMillis());
       }
-      CpuAndGc spent = CpuAndGc.now().minus(before);
-      System.out.println();
-      System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
-      System.out.println("| --- | --- | --- | --- | --- | --- |");
-      System.out.println(new Stats(idleFloor).row("floor before loading: produce → consume, idle broker"));
-      System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
-      System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
-      System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
-      System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
-      System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
-              + " (/ floor before loading: %.1f×)%n",
-          new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
-          new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
-      System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
-              + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
-              + "%d GC pauses, %d ms in all%n",
-          spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
-          spent.gcCount(), spent.gcMillis());
+    } finally {
+      app.close(); // also when a view never arrives: its threads would keep the JVM alive
     }
-    app.close();
 
     // Rebuild: a fresh instance with empty local state restores from the changelogs.
     System.gc();
