@@ -91,7 +91,10 @@ public final class ConfigPropagationBench {
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
 
-    List<Double> floor = measureFloor(servers, applies);
+    List<Double> idleFloor;
+    try (FloorProbe probe = new FloorProbe(servers)) {
+      idleFloor = probe.measure(applies);
+    }
 
     Path stateDir = Files.createTempDirectory("bench-config-");
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
@@ -106,91 +109,116 @@ public final class ConfigPropagationBench {
     List<Resource> loadedResources = new ArrayList<>();
     Map<String, InstanceRegistration> loadedInstances = new java.util.HashMap<>();
     long loadStart = System.nanoTime();
-    try (KafkaProducer<String, byte[]> producer = producer(servers);
-         KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
-         KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
-             "read_uncommitted")) {
-      for (int s = 0; s < services; s++) {
-        for (int i = 0; i < perService; i++) {
-          InstanceRegistration instance = instance(s, i);
-          loadedInstances.put(instance.getNamespace() + "/" + instance.getService() + "/"
-              + instance.getInstanceId(), instance);
-          producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
-              instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
-              Topics.REGISTRY_INSTANCES.serializeValue(instance)));
-        }
-        for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
-          loadedResources.add(r);
-          producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
-              Topics.CONFIG_COMMANDS.serializeValue(command(r))));
-        }
-      }
-      producer.flush();
-      // Loaded when every service's view shows its 10 instances and its routes.
-      java.util.Set<String> complete = new java.util.HashSet<>();
-      while (complete.size() < services) {
-        for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(200))) {
-          ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
-          if (view.getEndpoints().size() == perService && !view.getHttpRoutes().isEmpty()) {
-            complete.add(view.getHost());
+    try {
+      try (FloorProbe probe = new FloorProbe(servers);
+           KafkaProducer<String, byte[]> producer = producer(servers);
+           KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
+           KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
+               "read_uncommitted")) {
+        for (int s = 0; s < services; s++) {
+          for (int i = 0; i < perService; i++) {
+            InstanceRegistration instance = instance(s, i);
+            loadedInstances.put(instance.getNamespace() + "/" + instance.getService() + "/"
+                + instance.getInstanceId(), instance);
+            producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(),
+                instance.getNamespace() + "/" + instance.getService() + "/" + instance.getInstanceId(),
+                Topics.REGISTRY_INSTANCES.serializeValue(instance)));
+          }
+          for (Resource r : List.of(destinationRule(s), virtualService(s, 90), authorization(s))) {
+            loadedResources.add(r);
+            producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), r.id().key(),
+                Topics.CONFIG_COMMANDS.serializeValue(command(r))));
           }
         }
-      }
-      System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
-      uncommitted.seekToEnd(uncommitted.assignment());
-      uncommitted.assignment().forEach(uncommitted::position);
-
-      List<Double> toView = new ArrayList<>();
-      List<Double> toConsumer = new ArrayList<>();
-      List<Double> toUncommitted = new ArrayList<>();
-      for (int n = 0; n < applies; n++) {
-        int s = (n * 7919) % services;
-        Resource vs = virtualService(s, 50 + (n % 40));
-        ConfigCommand command = command(vs);
-        String host = host(s);
-        long sent = System.currentTimeMillis();
-        long sentNanos = System.nanoTime();
-        producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
-            Topics.CONFIG_COMMANDS.serializeValue(command)));
         producer.flush();
-        // Where the time goes: the same view read before its transaction commits (what a
-        // read_uncommitted reader would see), then as a proxy reads it (read_committed).
-        boolean produced = false;
-        while (!produced) {
-          for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
-            if (r.key().equals(host) && isTriggeredBy(r, command)) {
-              toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
-              produced = true;
-            }
-          }
-        }
-        boolean seen = false;
-        while (!seen) {
-          for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
-            if (!r.key().equals(host)) {
-              continue;
-            }
+        // Loaded when every service's view shows its 10 instances and its routes.
+        java.util.Set<String> complete = new java.util.HashSet<>();
+        while (complete.size() < services) {
+          for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(200))) {
             ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
-            if (view.getTriggeredBy() != null
-                && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
-              toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
-              toView.add((double) (r.timestamp() - sent));
-              seen = true;
+            if (view.getEndpoints().size() == perService && !view.getHttpRoutes().isEmpty()) {
+              complete.add(view.getHost());
             }
           }
         }
+        System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+        uncommitted.seekToEnd(uncommitted.assignment());
+        uncommitted.assignment().forEach(uncommitted::position);
+
+        List<Double> toView = new ArrayList<>();
+        List<Double> toConsumer = new ArrayList<>();
+        List<Double> toUncommitted = new ArrayList<>();
+        List<Double> floor = new ArrayList<>();
+        int[] appliesTo = new int[services];
+        CpuAndGc before = CpuAndGc.now();
+        for (int n = 0; n < applies; n++) {
+          // The floor, one round trip right before each apply: both see the same broker, the same
+          // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
+          // and the same load from the rest of the machine.
+          floor.add(probe.once());
+          int s = (n * 7919) % services;
+          // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
+          // an identical document is UNCHANGED and publishes no view, which would never arrive.
+          Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
+          ConfigCommand command = command(vs);
+          String host = host(s);
+          long sent = System.currentTimeMillis();
+          long sentNanos = System.nanoTime();
+          producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
+              Topics.CONFIG_COMMANDS.serializeValue(command)));
+          producer.flush();
+          // Where the time goes: the same view read before its transaction commits (what a
+          // read_uncommitted reader would see), then as a proxy reads it (read_committed).
+          boolean produced = false;
+          long deadline = sentNanos + Duration.ofSeconds(60).toNanos();
+          while (!produced) {
+            checkDeadline(deadline, n, host);
+            for (ConsumerRecord<String, byte[]> r : uncommitted.poll(Duration.ofMillis(100))) {
+              if (r.key().equals(host) && isTriggeredBy(r, command)) {
+                toUncommitted.add((System.nanoTime() - sentNanos) / 1e6);
+                produced = true;
+              }
+            }
+          }
+          boolean seen = false;
+          while (!seen) {
+            checkDeadline(deadline, n, host);
+            for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
+              if (!r.key().equals(host)) {
+                continue;
+              }
+              ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+              if (view.getTriggeredBy() != null
+                  && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
+                toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
+                toView.add((double) (r.timestamp() - sent));
+                seen = true;
+              }
+            }
+          }
+        }
+        CpuAndGc spent = CpuAndGc.now().minus(before);
+        System.out.println();
+        System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
+        System.out.println("| --- | --- | --- | --- | --- | --- |");
+        System.out.println(new Stats(idleFloor).row("floor before loading: produce → consume, idle broker"));
+        System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
+        System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
+        System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
+        System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
+        System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
+                + " (/ floor before loading: %.1f×)%n",
+            new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
+            new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
+        System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
+                + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
+                + "%d GC pauses, %d ms in all%n",
+            spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
+            spent.gcCount(), spent.gcMillis());
       }
-      System.out.println();
-      System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
-      System.out.println("| --- | --- | --- | --- | --- | --- |");
-      System.out.println(new Stats(floor).row("floor: produce → consume, same broker"));
-      System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
-      System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
-      System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
-      System.out.printf("%np99 ratio (apply → consumer) / floor: %.1f×%n",
-          new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99));
+    } finally {
+      app.close(); // also when a view never arrives: its threads would keep the JVM alive
     }
-    app.close();
 
     // Rebuild: a fresh instance with empty local state restores from the changelogs.
     System.gc();
@@ -242,22 +270,77 @@ public final class ConfigPropagationBench {
     java.lang.ref.Reference.reachabilityFence(model);
   }
 
-  private static List<Double> measureFloor(String servers, int n) throws Exception {
-    List<Double> latencies = new ArrayList<>();
-    try (KafkaProducer<String, byte[]> producer = producer(servers);
-         KafkaConsumer<String, byte[]> consumer = consumer(servers, "bench.floor")) {
-      for (int i = 0; i < n; i++) {
-        long sent = System.nanoTime();
-        producer.send(new ProducerRecord<>("bench.floor", "k", new byte[200]));
-        producer.flush();
-        boolean seen = false;
-        while (!seen) {
-          seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
-        }
-        latencies.add((System.nanoTime() - sent) / 1e6);
-      }
+  private static void checkDeadline(long deadlineNanos, int apply, String host) {
+    if (System.nanoTime() - deadlineNanos > 0) {
+      throw new IllegalStateException("apply " + apply + ": no view of " + host
+          + " within 60 s (is the control plane running?)");
     }
-    return latencies;
+  }
+
+  /** A plain produce → consume round trip on its own topic: the floor the target is against. */
+  private static final class FloorProbe implements AutoCloseable {
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    FloorProbe(String servers) {
+      producer = producer(servers);
+      consumer = consumer(servers, "bench.floor");
+    }
+
+    List<Double> measure(int n) throws Exception {
+      List<Double> latencies = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        latencies.add(once());
+      }
+      return latencies;
+    }
+
+    /** One 200-byte record, {@code acks=all}, until the consumer has it; in ms. */
+    double once() throws Exception {
+      long sent = System.nanoTime();
+      producer.send(new ProducerRecord<>("bench.floor", "k", new byte[200]));
+      producer.flush();
+      boolean seen = false;
+      while (!seen) {
+        seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
+      }
+      return (System.nanoTime() - sent) / 1e6;
+    }
+
+    @Override
+    public void close() {
+      producer.close();
+      consumer.close();
+    }
+  }
+
+  /** CPU time (the control plane's stream thread, the whole JVM) and GC pauses, cumulative. */
+  private record CpuAndGc(long streamThreadCpuNanos, long processCpuNanos, long gcCount,
+                          long gcMillis) {
+    static CpuAndGc now() {
+      java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      long stream = 0;
+      for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (info != null && info.getThreadName().contains("StreamThread")) {
+          stream += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+        }
+      }
+      long process = ManagementFactory.getOperatingSystemMXBean()
+          instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
+      long count = 0;
+      long millis = 0;
+      for (java.lang.management.GarbageCollectorMXBean gc
+          : ManagementFactory.getGarbageCollectorMXBeans()) {
+        count += Math.max(0, gc.getCollectionCount());
+        millis += Math.max(0, gc.getCollectionTime());
+      }
+      return new CpuAndGc(stream, process, count, millis);
+    }
+
+    CpuAndGc minus(CpuAndGc o) {
+      return new CpuAndGc(streamThreadCpuNanos - o.streamThreadCpuNanos,
+          processCpuNanos - o.processCpuNanos, gcCount - o.gcCount, gcMillis - o.gcMillis);
+    }
   }
 
   private static long usedHeap() {

@@ -57,6 +57,14 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private KeyValueStore<String, InstanceRegistration> instances;
   private KeyValueStore<String, ServiceView> views;
   private boolean fullSyncPending = true;
+  /** When each instance record is next due for the lease scan; rebuilt from the store at init. */
+  private final LeaseIndex leases = new LeaseIndex();
+  /**
+   * Deregistered records kept past their retention because they are the last record of their
+   * service (key prefix {@code namespace/service/} → instance key); another record of the service
+   * makes its ghost due again at once.
+   */
+  private final java.util.Map<String, String> loneGhosts = new java.util.HashMap<>();
 
   ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval) {
     this.check = check;
@@ -79,7 +87,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     }
     java.util.Map<String, InstanceRegistration> records = new java.util.HashMap<>();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
-      it.forEachRemaining(kv -> records.put(kv.key, kv.value));
+      it.forEachRemaining(kv -> {
+        records.put(kv.key, kv.value);
+        leases.schedule(kv.key, dueAt(kv.value));
+      });
     }
     discovery.load(current, records);
     context.schedule(leaseScanInterval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
@@ -287,7 +298,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (instance == null) {
       // A tombstone forgets the instance entirely (an operator's or adapter's clean-up).
       if (previous != null) {
-        instances.delete(key);
+        forgetInstance(key);
         publish(discovery.applyInstance(key, null), null);
       }
       return;
@@ -297,13 +308,45 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       // stays (a service scaled to zero still exists; callers then see 503 UH, not a new config).
       InstanceRegistration gone = deregistered(instance);
       if (!gone.equals(previous)) {
-        instances.put(key, gone);
+        storeInstance(key, gone);
         publish(discovery.applyInstance(key, gone), null);
       }
       return;
     }
-    instances.put(key, instance);
+    storeInstance(key, instance);
     publish(discovery.applyInstance(key, instance), null);
+  }
+
+  /** Writes an instance record and keeps the lease index in step with the store. */
+  private void storeInstance(String key, InstanceRegistration record) {
+    instances.put(key, record);
+    leases.schedule(key, dueAt(record));
+    String prefix = servicePrefix(key);
+    String ghost = loneGhosts.get(prefix);
+    if (ghost != null) {
+      loneGhosts.remove(prefix);
+      if (!ghost.equals(key)) {
+        leases.schedule(ghost, Long.MIN_VALUE); // no longer the last record of its service
+      }
+    }
+  }
+
+  private void forgetInstance(String key) {
+    instances.delete(key);
+    leases.remove(key);
+    loneGhosts.remove(servicePrefix(key), key);
+  }
+
+  /** A live record is due when its lease lapses; a deregistered one when its retention ends. */
+  private static long dueAt(InstanceRegistration record) {
+    long heartbeat = record.getHeartbeatAt().toEpochMilli();
+    return record.getState() == RegistrationState.DEREGISTERED
+        ? heartbeat + GHOST_RETENTION.toMillis() + 1
+        : heartbeat + record.getLeaseDurationMillis();
+  }
+
+  private static String servicePrefix(String key) {
+    return key.substring(0, key.lastIndexOf('/') + 1);
   }
 
   private static InstanceRegistration deregistered(InstanceRegistration instance) {
@@ -324,39 +367,47 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       publish(all, null);
     }
+    // Only the records the index says are due: a tick costs what expires, not the registry's size.
     List<KeyValue<String, InstanceRegistration>> lapsed = new ArrayList<>();
     List<KeyValue<String, InstanceRegistration>> forgotten = new ArrayList<>();
-    try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
-      while (it.hasNext()) {
-        KeyValue<String, InstanceRegistration> kv = it.next();
-        if (kv.value.getState() != RegistrationState.DEREGISTERED) {
-          if (lapsed(kv.value, timestamp)) {
-            lapsed.add(kv);
-          }
-        } else if (kv.value.getHeartbeatAt().toEpochMilli() + GHOST_RETENTION.toMillis() < timestamp) {
-          forgotten.add(kv);
+    for (String key : leases.takeDue(timestamp)) {
+      InstanceRegistration record = instances.get(key);
+      if (record == null) {
+        continue;
+      }
+      if (record.getState() != RegistrationState.DEREGISTERED) {
+        if (lapsed(record, timestamp)) {
+          lapsed.add(KeyValue.pair(key, record));
+        } else {
+          leases.schedule(key, dueAt(record));
         }
+      } else if (record.getHeartbeatAt().toEpochMilli() + GHOST_RETENTION.toMillis() < timestamp) {
+        forgotten.add(KeyValue.pair(key, record));
+      } else {
+        leases.schedule(key, dueAt(record));
       }
     }
     Set<String> hosts = new TreeSet<>();
     for (KeyValue<String, InstanceRegistration> kv : lapsed) {
       LOG.info("lease of {} lapsed; removing it from every view", kv.key);
       InstanceRegistration gone = deregistered(kv.value);
-      instances.put(kv.key, gone);
+      storeInstance(kv.key, gone);
       hosts.addAll(discovery.applyInstance(kv.key, gone));
     }
     for (KeyValue<String, InstanceRegistration> kv : forgotten) {
       // Old deregistered records go, except the last one of a service, which keeps its host.
       if (otherRecordsOfService(kv.key)) {
-        instances.delete(kv.key);
+        forgetInstance(kv.key);
         hosts.addAll(discovery.applyInstance(kv.key, null));
+      } else {
+        loneGhosts.put(servicePrefix(kv.key), kv.key);
       }
     }
     publish(hosts, null);
   }
 
   private boolean otherRecordsOfService(String key) {
-    String prefix = key.substring(0, key.lastIndexOf('/') + 1);
+    String prefix = servicePrefix(key);
     try (KeyValueIterator<String, InstanceRegistration> it =
              instances.prefixScan(prefix, org.apache.kafka.common.serialization.Serdes.String().serializer())) {
       while (it.hasNext()) {

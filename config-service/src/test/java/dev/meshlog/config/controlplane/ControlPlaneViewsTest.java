@@ -141,6 +141,61 @@ class ControlPlaneViewsTest {
   }
 
   @Test
+  void aLeaseRenewedManyTimesLapsesOnlyAfterItsLastHeartbeat() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    register(instance("ratings", "ratings-2", "v1", T0));
+    latest(RATINGS);
+    for (int s = 10; s <= 60; s += 10) {
+      driver.advanceWallClockTime(Duration.ofSeconds(10));
+      register(instance("ratings", "ratings-2", "v1", T0.plusSeconds(s)));
+    }
+    ServiceView view = latest(RATINGS); // ratings-1 lapsed at 30 s; ratings-2 renewed up to 60 s
+    assertThat(endpointIds(view)).containsExactly("ratings-2");
+
+    driver.advanceWallClockTime(Duration.ofSeconds(29));
+    assertThat(views.isEmpty()).as("ratings-2 heard of 29 s ago is still live").isTrue();
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertThat(latest(RATINGS).getEndpoints()).isEmpty();
+  }
+
+  @Test
+  void anOldDeregisteredRecordIsForgottenWhenItsServiceHasOthers() {
+    register(instance("ratings", "ratings-2", "v1", T0.plus(ControlPlaneProcessor.GHOST_RETENTION)));
+    register(InstanceRegistration.newBuilder(instance("ratings", "ratings-1", "v1", T0))
+        .setState(RegistrationState.DEREGISTERED).build());
+
+    driver.advanceWallClockTime(ControlPlaneProcessor.GHOST_RETENTION.plusSeconds(1));
+
+    assertThat(instanceKeys()).containsExactly("default/ratings/ratings-2");
+  }
+
+  @Test
+  void theLastRecordOfAServiceIsKeptUntilAnotherArrives() {
+    register(InstanceRegistration.newBuilder(instance("ratings", "ratings-1", "v1", T0))
+        .setState(RegistrationState.DEREGISTERED).build());
+    driver.advanceWallClockTime(ControlPlaneProcessor.GHOST_RETENTION.plusSeconds(1));
+    assertThat(instanceKeys()).containsExactly("default/ratings/ratings-1");
+    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    assertThat(instanceKeys()).containsExactly("default/ratings/ratings-1");
+
+    register(instance("ratings", "ratings-2", "v1",
+        T0.plus(ControlPlaneProcessor.GHOST_RETENTION).plusSeconds(11)));
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+    assertThat(instanceKeys()).containsExactly("default/ratings/ratings-2");
+    assertThat(latest(RATINGS).getRemoved()).isFalse();
+  }
+
+  private List<String> instanceKeys() {
+    List<String> keys = new java.util.ArrayList<>();
+    try (var it = driver.<String, InstanceRegistration>getKeyValueStore(
+        ControlPlaneTopology.INSTANCES_STORE).all()) {
+      it.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    return keys;
+  }
+
+  @Test
   void aVirtualServicePublishesItsRoutesWithTheCommandThatChangedThem() throws Exception {
     register(instance("reviews", "reviews-v1", "v1", T0));
     register(instance("reviews", "reviews-v2", "v2", T0));
