@@ -166,10 +166,11 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.localReply(fault.abortStatus(), "fault filter abort", ResponseFlag.FI);
       return;
     }
+    String scheme = ex.request().isSSL() ? "https" : "http";
     if (route.redirect() != null) {
       RouteConfig.Redirect r = route.redirect();
       MultiMap h = HttpHeaders.headers().add(HttpHeaders.LOCATION,
-          Rewrites.location(r, ex.request().isSSL() ? "https" : "http", authority, path, query));
+          Rewrites.location(r, scheme, authority, path, query));
       ex.localReply(r.status() == 0 ? 301 : r.status(), "", h);
       return;
     }
@@ -178,13 +179,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     DestinationConfig dest = dp.nextDestination(route);
-    Cluster cluster = dp.cluster(dest.cluster());
+    Cluster cluster = dp.cluster(dest);
     ex.destinationService = dest.host();
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
     headers.set(HeaderRules.SOURCE_PEER, peer);
-    String scheme = ex.request().isSSL() ? "https" : "http";
     headers.set("x-forwarded-proto", scheme);
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;
