@@ -8,6 +8,7 @@ import dev.meshlog.proxy.cluster.Dataplane;
 import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.config.FaultConfig;
 import dev.meshlog.proxy.config.GatewayServerConfig;
+import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.RouteConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.route.HostResolver;
@@ -190,7 +191,9 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
         ? route.rewrite().authority() : authority;
     headers.set(HttpHeaders.HOST, upstreamAuthority);
     String uri = Rewrites.rewritePath(route.rewrite(), match.match(), path, query);
-    List<String> cookie = ProxyExchange.cookieSink();
+    // Only a consistent hash on a cookie may create one: no list for the others.
+    List<String> cookie = cluster.policy().loadBalancer().policy() == LbConfig.Policy.RING_HASH
+        ? ProxyExchange.cookieSink() : List.of();
     String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
