@@ -36,6 +36,8 @@ public final class Cluster {
   private final OutlierDetector outlier;
   private final Clock clock;
   private final int maxRank;
+  /** Whether every member has the same locality rank (no failover order among them). */
+  private final boolean oneRank;
   /** The name the access log prints for every request: built once. */
   private final String name;
 
@@ -50,6 +52,7 @@ public final class Cluster {
     this.outlier = new OutlierDetector(policy.outlierDetection(), clock);
     this.balancer = balancerFor(policy.loadBalancer(), this.members);
     this.maxRank = members.stream().mapToInt(Upstream::rank).max().orElse(0);
+    this.oneRank = members.stream().mapToInt(Upstream::rank).distinct().count() <= 1;
     this.name = key.toString();
   }
 
@@ -118,6 +121,10 @@ public final class Cluster {
       return List.of();
     }
     long now = clock.millis();
+    // The common case, every member usable and none closer than another, allocates nothing.
+    if (oneRank && allUsable(now)) {
+      return members;
+    }
     List<Upstream> usable = new ArrayList<>(members.size());
     int bestRank = Integer.MAX_VALUE;
     for (Upstream u : members) {
@@ -140,6 +147,16 @@ public final class Cluster {
       }
     }
     return closest;
+  }
+
+  private boolean allUsable(long now) {
+    for (int i = 0; i < members.size(); i++) {
+      Upstream u = members.get(i);
+      if (!u.endpoint().healthy() || u.stats().outlier().ejectedAt(now)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The endpoint for a request, or empty when none is usable (a 503 with flag UH). */

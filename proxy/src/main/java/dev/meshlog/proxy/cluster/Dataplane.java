@@ -35,6 +35,8 @@ public final class Dataplane {
   private final Map<ClusterKey, Cluster> clusters;
   private final Map<RouteConfig, AtomicLong> splitCursors;
   private final Map<TcpRouteConfig, AtomicLong> tcpCursors;
+  /** The cluster of each http route destination of the snapshot, found without building a key. */
+  private final Map<DestinationConfig, Cluster> byDestination;
 
   private Dataplane(ProxySnapshot snapshot, ProxyIdentity identity,
                     Map<ClusterKey, Cluster> clusters, Map<RouteConfig, AtomicLong> cursors,
@@ -44,6 +46,17 @@ public final class Dataplane {
     this.clusters = clusters;
     this.splitCursors = cursors;
     this.tcpCursors = tcpCursors;
+    this.byDestination = new IdentityHashMap<>();
+    for (ServiceConfig s : snapshot.services().values()) {
+      for (RouteConfig r : s.routes()) {
+        for (DestinationConfig d : r.destinations()) {
+          Cluster c = clusters.get(d.cluster());
+          if (c != null) {
+            byDestination.put(d, c);
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -117,6 +130,15 @@ public final class Dataplane {
   /** The cluster for {@code key}; every host and subset of the snapshot has one. */
   public Cluster cluster(ClusterKey key) {
     return clusters.get(key);
+  }
+
+  /**
+   * The cluster {@code destination} sends to (of a route of this generation's snapshot, or any
+   * other naming a host and subset the snapshot has), or {@code null}.
+   */
+  public Cluster cluster(DestinationConfig destination) {
+    Cluster c = byDestination.get(destination);
+    return c != null ? c : clusters.get(destination.cluster());
   }
 
   /** Every cluster, by name. */

@@ -54,8 +54,12 @@ final class HeaderDeadline {
   private final long deadlineMillis;
   private final ChannelHandler decoder;
   private ChannelHandlerContext rawCtx;
+  private ChannelHandlerContext decoderCtx;
   private ScheduledFuture<?> timer;
   private boolean inRequest;
+  /** A request's first bytes arrived and its headers are not decoded yet, since startNanos. */
+  private boolean waiting;
+  private long startNanos;
 
   private HeaderDeadline(long deadlineMillis, ChannelHandler decoder, boolean inRequest) {
     this.deadlineMillis = deadlineMillis;
@@ -121,13 +125,29 @@ final class HeaderDeadline {
     return DETECT;
   }
 
+  /**
+   * A request's first bytes arrived. The timer is not scheduled and cancelled per request (a
+   * keep-alive connection's requests would each pay for it): one timer stays armed while
+   * requests come, and when it fires it looks at the request waiting then, if any.
+   */
   private void start() {
-    if (timer == null && rawCtx != null && !inRequest) {
+    if (waiting || rawCtx == null || inRequest) {
+      return;
+    }
+    waiting = true;
+    startNanos = System.nanoTime();
+    if (timer == null) {
       timer = rawCtx.executor().schedule(this::expire, deadlineMillis, TimeUnit.MILLISECONDS);
     }
   }
 
+  /** The waiting request's headers are decoded. */
+  private void stop() {
+    waiting = false;
+  }
+
   private void cancel() {
+    waiting = false;
     if (timer != null) {
       timer.cancel(false);
       timer = null;
@@ -136,7 +156,13 @@ final class HeaderDeadline {
 
   private void expire() {
     timer = null;
-    if (rawCtx == null || !rawCtx.channel().isActive() || inRequest) {
+    if (rawCtx == null || !rawCtx.channel().isActive() || inRequest || !waiting) {
+      return;
+    }
+    long left = deadlineMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    if (left > 0) {
+      // This request started after the one the timer was set for.
+      timer = rawCtx.executor().schedule(this::expire, left, TimeUnit.MILLISECONDS);
       return;
     }
     LOG.debug("request headers from {} not complete within {} ms: 408",
@@ -203,13 +229,14 @@ final class HeaderDeadline {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       rawCtx = ctx;
+      decoderCtx = ctx.pipeline().context(decoder);
       // Installed once a request's first bytes arrived (or, after a first request, idle).
       start();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (ctx.pipeline().context(decoder) == null) {
+      if (decoderCtx == null || decoderCtx.isRemoved()) {
         // Upgraded (h2c) or otherwise no longer HTTP/1: nothing to watch.
         cancel();
         ctx.pipeline().remove(this);
@@ -239,7 +266,7 @@ final class HeaderDeadline {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpRequest) {
-        cancel();
+        stop();
         inRequest = true;
       }
       if (msg instanceof LastHttpContent) {

@@ -1,8 +1,7 @@
 package dev.meshlog.proxy.http;
 
-import java.util.HashSet;
-import java.util.Locale;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -34,23 +33,49 @@ public final class HeaderRules {
    * names), except {@code te: trailers}, which gRPC needs end to end (HTTP/2 allows only it).
    */
   public static void copyEndToEnd(MultiMap from, MultiMap to) {
-    // Runs twice per request: no per-call set, and lower-casing only for names Connection lists.
-    Set<String> named = null;
-    if (from.contains("connection")) {
-      named = new HashSet<>();
-      for (String c : from.getAll("connection")) {
-        for (String name : c.split(",")) {
-          named.add(name.trim().toLowerCase(Locale.ROOT));
-        }
-      }
-    }
+    // Runs twice per request. Connection almost always says only keep-alive or close (no header
+    // names beyond the hop-by-hop ones): then no set is built and no name is lower-cased.
+    List<String> named = from.contains("connection") ? connectionNames(from) : null;
     for (var e : from) {
       String name = e.getKey();
-      if ((!hopByHop(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT))))
+      if ((!hopByHop(name) && (named == null || !containsIgnoreCase(named, name)))
           || ("te".equalsIgnoreCase(name) && e.getValue().trim().equalsIgnoreCase("trailers"))) {
         to.add(name, e.getValue());
       }
     }
+  }
+
+  /**
+   * The header names {@code Connection} lists besides the hop-by-hop ones and {@code close},
+   * or {@code null} when there are none.
+   */
+  private static List<String> connectionNames(MultiMap from) {
+    List<String> named = null;
+    for (String c : from.getAll("connection")) {
+      int start = 0;
+      while (start <= c.length()) {
+        int comma = c.indexOf(',', start);
+        int end = comma < 0 ? c.length() : comma;
+        String token = c.substring(start, end).trim();
+        if (!token.isEmpty() && !hopByHop(token) && !token.equalsIgnoreCase("close")) {
+          if (named == null) {
+            named = new ArrayList<>(2);
+          }
+          named.add(token);
+        }
+        start = end + 1;
+      }
+    }
+    return named;
+  }
+
+  private static boolean containsIgnoreCase(List<String> names, String name) {
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.meshlog.proxy.cluster.Dataplane;
 import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.config.FaultConfig;
 import dev.meshlog.proxy.config.GatewayServerConfig;
+import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.RouteConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.route.HostResolver;
@@ -166,10 +167,11 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.localReply(fault.abortStatus(), "fault filter abort", ResponseFlag.FI);
       return;
     }
+    String scheme = ex.request().isSSL() ? "https" : "http";
     if (route.redirect() != null) {
       RouteConfig.Redirect r = route.redirect();
       MultiMap h = HttpHeaders.headers().add(HttpHeaders.LOCATION,
-          Rewrites.location(r, ex.request().isSSL() ? "https" : "http", authority, path, query));
+          Rewrites.location(r, scheme, authority, path, query));
       ex.localReply(r.status() == 0 ? 301 : r.status(), "", h);
       return;
     }
@@ -178,19 +180,20 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     DestinationConfig dest = dp.nextDestination(route);
-    Cluster cluster = dp.cluster(dest.cluster());
+    Cluster cluster = dp.cluster(dest);
     ex.destinationService = dest.host();
     HeaderRules.apply(route.requestHeaders(), headers);
     HeaderRules.apply(dest.requestHeaders(), headers);
     headers.set(HeaderRules.SOURCE_WORKLOAD, workload);
     headers.set(HeaderRules.SOURCE_PEER, peer);
-    String scheme = ex.request().isSSL() ? "https" : "http";
     headers.set("x-forwarded-proto", scheme);
     String upstreamAuthority = route.rewrite() != null && route.rewrite().authority() != null
         ? route.rewrite().authority() : authority;
     headers.set(HttpHeaders.HOST, upstreamAuthority);
     String uri = Rewrites.rewritePath(route.rewrite(), match.match(), path, query);
-    List<String> cookie = ProxyExchange.cookieSink();
+    // Only a consistent hash on a cookie may create one: no list for the others.
+    List<String> cookie = cluster.policy().loadBalancer().policy() == LbConfig.Policy.RING_HASH
+        ? ProxyExchange.cookieSink() : List.of();
     String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,

@@ -18,6 +18,7 @@ import dev.meshlog.proxy.resilience.AttemptOutcome;
 import dev.meshlog.proxy.resilience.CircuitBreaker;
 import dev.meshlog.proxy.resilience.RetryPlan;
 import dev.meshlog.proxy.route.RequestFacts;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -461,8 +462,11 @@ final class ProxyExchange {
     responding = true;
     HttpServerResponse resp = req.response();
     resp.setStatusCode(cresp.statusCode());
-    if (cresp.statusMessage() != null && !http2()) {
-      resp.setStatusMessage(cresp.statusMessage());
+    String message = cresp.statusMessage();
+    if (message != null && !http2()
+        && !message.equals(HttpResponseStatus.valueOf(cresp.statusCode()).reasonPhrase())) {
+      // Only an unusual reason phrase is set: Vert.x builds a new status object for it.
+      resp.setStatusMessage(message);
     }
     HeaderRules.copyEndToEnd(cresp.headers(), resp.headers());
     for (HeaderOps ops : plan.responseOps()) {
@@ -583,7 +587,7 @@ final class ProxyExchange {
       long micros = (System.nanoTime() - startNanos) / 1_000;
       rt.accessLog().log(new AccessLogEntry(java.time.Instant.ofEpochMilli(startMillis), direction,
           req.method().name(), req.uri(), protocolName(req.version()),
-          status, flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
+          status, flags.isEmpty() ? Set.of() : flags, body == null ? req.bytesRead() : body.bytesRead(), resp.bytesWritten(),
           micros / 1_000, upstreamServiceMillis, requestId,
           authority, req.getHeader(HttpHeaders.USER_AGENT),
           lastUpstream == null ? null : lastUpstream.toString(),

@@ -5,6 +5,7 @@ import java.util.List;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
@@ -20,7 +21,9 @@ final class ReplayableBody {
   private final ReadStream<Buffer> source;
   private final long limit;
   private final List<Buffer> kept = new ArrayList<>();
-  private final Promise<Buffer> complete = Promise.promise();
+  /** Created when someone asks for the whole body (a mirror): most requests never do. */
+  private Promise<Buffer> complete;
+  private Throwable failure;
   private long keptBytes;
   private long bytes;
   private boolean overflowed;
@@ -41,7 +44,7 @@ final class ReplayableBody {
     source.endHandler(v -> onEnd());
     source.exceptionHandler(t -> {
       failed = true;
-      complete.tryFail(t);
+      fail(t);
     });
   }
 
@@ -57,7 +60,24 @@ final class ReplayableBody {
 
   /** Completes with the whole body when it ended and was kept whole; fails otherwise. */
   Future<Buffer> whole() {
+    if (complete == null) {
+      complete = Promise.promise();
+      if (failure != null) {
+        complete.fail(failure);
+      } else if (ended) {
+        complete.complete(concat());
+      }
+    }
     return complete.future();
+  }
+
+  private void fail(Throwable t) {
+    if (failure == null) {
+      failure = t;
+    }
+    if (complete != null) {
+      complete.tryFail(t);
+    }
   }
 
   /**
@@ -116,7 +136,8 @@ final class ReplayableBody {
     overflowed = true;
     kept.clear();
     keptBytes = 0;
-    complete.tryFail("request body larger than the " + limit + " byte replay buffer");
+    fail(new VertxException("request body larger than the " + limit + " byte replay buffer",
+        true));
   }
 
   private void write(Buffer b) {
@@ -138,8 +159,8 @@ final class ReplayableBody {
 
   private void onEnd() {
     ended = true;
-    if (!overflowed) {
-      complete.tryComplete(kept.isEmpty() ? Buffer.buffer() : concat());
+    if (!overflowed && complete != null) {
+      complete.tryComplete(concat());
     }
     if (sink != null) {
       sink.end();
@@ -147,6 +168,9 @@ final class ReplayableBody {
   }
 
   private Buffer concat() {
+    if (kept.isEmpty()) {
+      return Buffer.buffer();
+    }
     Buffer all = Buffer.buffer((int) keptBytes);
     kept.forEach(all::appendBuffer);
     return all;

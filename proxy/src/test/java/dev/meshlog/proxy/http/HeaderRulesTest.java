@@ -89,4 +89,27 @@ class HeaderRulesTest {
 
     assertThat(out.names()).containsExactlyInAnyOrder("X-Kept", "Tx", "Connections");
   }
+
+  @Test
+  void keepsEveryEndToEndHeaderWhenConnectionNamesOnlyKeepAliveOrClose() {
+    MultiMap in = HttpHeaders.headers().add("Connection", "keep-alive").add("connection", "Close")
+        .add("Keep-Alive", "timeout=5").add("Content-Length", "3").add("X-Kept", "k")
+        .add("Close", "not a hop-by-hop header");
+    MultiMap out = HttpHeaders.headers();
+
+    HeaderRules.copyEndToEnd(in, out);
+
+    assertThat(out.names()).containsExactlyInAnyOrder("Content-Length", "X-Kept", "Close");
+  }
+
+  @Test
+  void dropsEveryHeaderThatConnectionNamesInAnyOfItsValues() {
+    MultiMap in = HttpHeaders.headers().add("Connection", "close,,x-one").add("Connection",
+        " X-Two ").add("x-ONE", "1").add("X-two", "2").add("X-Three", "3");
+    MultiMap out = HttpHeaders.headers();
+
+    HeaderRules.copyEndToEnd(in, out);
+
+    assertThat(out.names()).containsExactly("X-Three");
+  }
 }

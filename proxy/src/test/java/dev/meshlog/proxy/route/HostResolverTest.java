@@ -53,4 +53,25 @@ class HostResolverTest {
     assertThat(HostResolver.portOf("[::1]:8080", 80)).isEqualTo(8080);
     assertThat(HostResolver.hostOf("[::1]:8080")).isEqualTo("[::1]");
   }
+
+  @Test
+  void resolvesAgainstANewSnapshotNotTheAnswersOfTheOldOne() {
+    assertThat(resolve("ratings")).isNull();
+    ProxySnapshot next = ProxySnapshot.of(svc("ratings.default.svc.cluster.local"));
+
+    assertThat(resolver.resolve(next, "ratings").map(ServiceConfig::host))
+        .contains("ratings.default.svc.cluster.local");
+    assertThat(resolver.resolve(next, "reviews")).isEmpty();
+    assertThat(resolve("reviews")).isEqualTo("reviews.default.svc.cluster.local");
+  }
+
+  @Test
+  void keepsResolvingBeyondTheRememberedAuthorities() {
+    for (int i = 0; i < HostResolver.CACHED_AUTHORITIES + 10; i++) {
+      assertThat(resolve("unknown-" + i)).isNull();
+    }
+
+    assertThat(resolve("reviews.prod:8080")).isEqualTo("reviews.prod.svc.cluster.local");
+    assertThat(resolve("api.example.com")).isEqualTo("api.example.com");
+  }
 }
