@@ -28,8 +28,8 @@ class TelemetryAppTest {
     TopologyDescription description = TelemetryTopology.build(
         TelemetryTopology.Settings.defaults("meshlog-telemetry")).describe();
     String text = description.toString();
-    assertThat(text).contains("stores: [edge-metrics-10s]", "stores: [edge-metrics-1m]",
-        "stores: [edge-totals]", "requests-by-edge-repartition");
+    assertThat(text).contains("edges-10s", "edges-1m",
+        "edges-total", "requests-by-edge-key-repartition");
     assertThat(text).doesNotContain("KSTREAM-AGGREGATE-STATE-STORE", "KSTREAM-REPARTITION");
   }
 
