@@ -200,7 +200,7 @@ final class RequestReader {
   }
 
   /** The fast path; false (or an exception) when the bytes do not fit the layout. */
-  private boolean readFast(byte[] bytes) {
+  boolean readFast(byte[] bytes) {
     buf = bytes;
     pos = AvroSerde.HEADER_BYTES;
     skipString(); // requestId
@@ -302,7 +302,8 @@ final class RequestReader {
   }
 
   private void skipString() {
-    pos += length();
+    int len = length(); // not "pos += length()": that adds to pos as it was before the length
+    pos += len;
   }
 
   private int length() {
