@@ -1,8 +1,8 @@
 package dev.meshlog.telemetry;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.schemas.Topics;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The {@code Call} forwarded is reused for the next record: children must not keep it.
  */
-final class DecodeRequests implements Processor<String, byte[], String, Object> {
+final class DecodeRequests implements Processor<byte[], byte[], String, Object> {
 
   private static final Logger LOG = LoggerFactory.getLogger(DecodeRequests.class);
 
@@ -57,7 +57,7 @@ final class DecodeRequests implements Processor<String, byte[], String, Object> 
   }
 
   @Override
-  public void process(Record<String, byte[]> record) {
+  public void process(Record<byte[], byte[]> record) {
     if (record.value() == null) {
       return; // a tombstone on a delete-only topic means nothing
     }
@@ -71,15 +71,15 @@ final class DecodeRequests implements Processor<String, byte[], String, Object> 
     if (!call.countsOnce()) {
       return;
     }
-    String edgeKey = call.edge.topicKey();
-    if (reroute && !edgeKey.equals(record.key())) {
-      context.forward(new Record<String, Object>(edgeKey, record.value(), record.timestamp()));
+    // Keys stay bytes: compared with the interned edge's, never decoded to a String.
+    if (reroute && !Arrays.equals(call.edge.topicKeyBytes(), record.key())) {
+      context.forward(new Record<String, Object>(call.edge.topicKey(), record.value(), record.timestamp()));
       return;
     }
-    context.forward(new Record<String, Object>(record.key(), call, Math.max(0, call.startMillis)));
+    context.forward(new Record<String, Object>(call.edge.topicKey(), call, Math.max(0, call.startMillis)));
   }
 
-  private DeadLetter deadLetter(Record<String, byte[]> record, RuntimeException e) {
+  private DeadLetter deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
     LOG.warn("undecodable request event on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
         meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset(), e.getMessage());
@@ -88,8 +88,7 @@ final class DecodeRequests implements Processor<String, byte[], String, Object> 
         .setSourceTopic(meta == null || meta.topic() == null ? Topics.TELEMETRY_REQUESTS.name() : meta.topic())
         .setPartition(meta == null ? -1 : meta.partition())
         .setOffset(meta == null ? -1 : meta.offset())
-        .setKey(record.key() == null ? null
-            : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+        .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
         .setValue(ByteBuffer.wrap(record.value()))
         .setReason(String.valueOf(e.getMessage()))
         .setExceptionClass(e.getClass().getName())

@@ -75,8 +75,9 @@ final class RequestReader {
    * @param edge the versioned edge (aggregation key {@code edge.id()})
    * @param id {@code edge.id()}, computed once
    * @param topicKey the record key proxies give its events, {@code srcNs/src->dstNs/dst}
+   * @param topicKeyBytes {@code topicKey} in UTF-8, as on the topic
    */
-  record EdgeRef(Edge edge, String id, String topicKey) {
+  record EdgeRef(Edge edge, String id, String topicKey, byte[] topicKeyBytes) {
     boolean sourceOutsideMesh() {
       return edge.source().service().equals(Edge.UNKNOWN);
     }
@@ -89,7 +90,8 @@ final class RequestReader {
       check("destination.service", dst);
       check("destination.version", dstVersion);
       Edge edge = new Edge(new Edge.End(srcNs, src, srcVersion), new Edge.End(dstNs, dst, dstVersion));
-      return new EdgeRef(edge, edge.id(), srcNs + "/" + src + "->" + dstNs + "/" + dst);
+      String key = srcNs + "/" + src + "->" + dstNs + "/" + dst;
+      return new EdgeRef(edge, edge.id(), key, key.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void check(String field, String value) {

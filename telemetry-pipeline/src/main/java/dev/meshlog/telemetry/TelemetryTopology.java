@@ -1,5 +1,6 @@
 package dev.meshlog.telemetry;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -118,7 +120,7 @@ public final class TelemetryTopology {
 
     Map<String, KStream<String, Object>> read = builder
         .stream(Topics.TELEMETRY_REQUESTS.name(),
-            Consumed.with(keys, Serdes.ByteArray()).withName("telemetry-requests-source"))
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("telemetry-requests-source"))
         .process(() -> new DecodeRequests(settings.application(), true), Named.as("decode-requests"))
         .split(Named.as("read-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
@@ -129,9 +131,9 @@ public final class TelemetryTopology {
 
     // Events keyed otherwise than by their edge: to the partition of their edge's key first.
     Map<String, KStream<String, Object>> rerouted = read.get("read-other-key")
-        .mapValues(v -> (byte[]) v, Named.as("other-key-bytes"))
-        .repartition(Repartitioned.<String, byte[]>as(BY_EDGE_KEY)
-            .withKeySerde(keys).withValueSerde(Serdes.ByteArray()))
+        .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), (byte[]) v), Named.as("other-key-bytes"))
+        .repartition(Repartitioned.<byte[], byte[]>as(BY_EDGE_KEY)
+            .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
         .process(() -> new DecodeRequests(settings.application(), false), Named.as("decode-rerouted"))
         .split(Named.as("rerouted-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))

@@ -264,6 +264,37 @@ class TelemetryTopologyTest {
     assertThat(out.get("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
   }
 
+  @Test
+  void countsEventsWhoseRecordKeyIsNotTheirEdgeOnceThroughTheRepartitionTopic() {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    send(e);
+    requests.pipeInput(null, e, T0); // another producer, no key
+    requests.pipeInput("productpage", e, T0); // another producer's key scheme
+    TestOutputTopic<String, byte[]> rerouted = driver.createOutputTopic(
+        "telemetry-test-" + TelemetryTopology.BY_EDGE_KEY + "-repartition",
+        Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+    assertThat(rerouted.readKeyValuesToList()).extracting(kv -> kv.key)
+        .containsExactly(key(e), key(e));
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(3);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void forwardsEachChangedWindowOncePerCommitWithItsWholeCount() {
+    // The driver commits after each input record (a real app after many): one record out per
+    // changed window per commit, with the window's whole count; the totals are not forwarded.
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(1)));
+    var out = edges.readKeyValuesToList();
+    assertThat(out).extracting(kv -> kv.key).containsExactly(
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000");
+    assertThat(out.get(3).value.getRequests()).isEqualTo(2);
+  }
+
   private static double exact(double[] sorted, double q) {
     // DDSketch's rank convention: the value at index floor(q * (n - 1)).
     return sorted[(int) Math.floor(q * (sorted.length - 1))];
