@@ -29,7 +29,10 @@ public final class EdgeOwner {
   private EdgeOwner() {}
 
   /**
-   * The record key of the events of versioned edge {@code edgeId}: {@code srcNs/src->dstNs/dst}.
+   * The record key of the events of versioned edge {@code edgeId}: {@code srcNs/src->dstNs/dst},
+   * as proxies write it. A caller outside the mesh is service {@code unknown} in the edge id but
+   * an empty service in the proxies' events and keys ({@code ns/->dstNs/dst}); a destination
+   * {@code unknown} is {@code unknown} in both.
    *
    * @throws IllegalArgumentException if {@code edgeId} is not {@code ns/service/version->ns/service/version}
    */
@@ -39,8 +42,11 @@ public final class EdgeOwner {
       throw new IllegalArgumentException("edge id: " + edgeId
           + " (expected: srcNs/src/srcVersion->dstNs/dst/dstVersion)");
     }
-    return withoutVersion(edgeId, edgeId.substring(0, arrow)) + "->"
-        + withoutVersion(edgeId, edgeId.substring(arrow + 2));
+    String source = withoutVersion(edgeId, edgeId.substring(0, arrow));
+    if (source.endsWith("/" + Edge.UNKNOWN)) {
+      source = source.substring(0, source.length() - Edge.UNKNOWN.length());
+    }
+    return source + "->" + withoutVersion(edgeId, edgeId.substring(arrow + 2));
   }
 
   private static String withoutVersion(String edgeId, String end) {

@@ -16,8 +16,13 @@ class EdgeOwnerTest {
   void theEdgeKeyIsTheVersionedIdWithoutVersions() {
     assertThat(EdgeOwner.edgeKey("default/productpage/v1->default/reviews/v2"))
         .isEqualTo("default/productpage->default/reviews");
+    // a caller outside the mesh: proxies leave its service empty (the edge id says unknown)
     assertThat(EdgeOwner.edgeKey("default/unknown/->default/productpage/v1"))
-        .isEqualTo("default/unknown->default/productpage");
+        .isEqualTo("default/->default/productpage");
+    assertThat(EdgeOwner.edgeKey("/unknown/->default/gateway/"))
+        .isEqualTo("/->default/gateway");
+    assertThat(EdgeOwner.edgeKey("default/productpage/v1->default/unknown/"))
+        .isEqualTo("default/productpage->default/unknown");
   }
 
   @Test

@@ -24,6 +24,20 @@ class TelemetryAppTest {
   }
 
   @Test
+  void runsTwoStreamThreadsWithoutARecordCacheOrIdling() {
+    Properties props = TelemetryApp.streamsConfig(new TelemetryApp.Settings("127.0.0.1:9092",
+        Path.of("state"), "10.0.0.7:8486", Duration.ofSeconds(1),
+        TelemetryTopology.Settings.defaults("meshlog-telemetry")));
+    assertThat(props.getProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo("2");
+    // the aggregator is the cache; the rerouting partition is mostly empty
+    assertThat(props.getProperty(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG)).isEqualTo("0");
+    assertThat(props.getProperty(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG)).isEqualTo("-1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TelemetryApp.Settings("k", Path.of("s"),
+            "h:1", Duration.ofSeconds(1), TelemetryTopology.Settings.defaults("t"), 0))
+        .hasMessage("streamThreads: 0 (expected: at least 1)");
+  }
+
+  @Test
   void everyStoreAndInternalTopicHasAStableName() {
     TopologyDescription description = TelemetryTopology.build(
         TelemetryTopology.Settings.defaults("meshlog-telemetry")).describe();
