@@ -173,15 +173,20 @@ public final class TelemetryPipelineBench {
         long nextSample = c0;
         LocalStores stores = new LocalStores(app.streams());
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        long processedAt = 0;
         while (aggregatedCalls(stores) < acked.get() && System.nanoTime() < deadline) {
+          if (processedAt == 0 && recordsProcessed(app) >= events) {
+            processedAt = System.nanoTime();
+          }
           if (System.nanoTime() >= nextSample) {
             lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (System.nanoTime() - c0)
                 / 1e9, lag(admin, application, topic)));
             nextSample += TimeUnit.SECONDS.toNanos(1);
           }
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         double pipelineSeconds = (System.nanoTime() - c0) / 1e9;
+        double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
         double pipelineCpuMicros = (streamThreadsCpuNanos() - cpu0) / 1e3 / events;
         double floorRate = events / floorSeconds;
         double pipelineRate = events / pipelineSeconds;
@@ -214,8 +219,13 @@ public final class TelemetryPipelineBench {
             + "| %,.0f | %.1f | %.2f |%n", events / decodingSeconds, decodingSeconds, decodingCpuMicros));
         b.append(String.format(Locale.ROOT, "| telemetry pipeline (events → aggregated edges) "
             + "| %,.0f | %.1f | %.2f |%n", pipelineRate, pipelineSeconds, pipelineCpuMicros));
-        b.append(String.format(Locale.ROOT, "%n- pipeline / floor: %.2f (target ≥ 0.50: %s)%n",
-            pipelineRate / floorRate, pipelineRate >= floorRate / 2 ? "met" : "missed"));
+        b.append(String.format(Locale.ROOT, "| … of which processing every event (stream threads' "
+            + "process-total; the rest waits for the commit that makes counts visible) | %,.0f | %.1f | |%n",
+            events / processedSeconds, processedSeconds));
+        b.append(String.format(Locale.ROOT, "%n- pipeline / floor: %.2f (target ≥ 0.50: %s); "
+                + "processing alone / floor: %.2f%n",
+            pipelineRate / floorRate, pipelineRate >= floorRate / 2 ? "met" : "missed",
+            events / processedSeconds / floorRate));
         b.append(String.format(Locale.ROOT, "- pipeline / decoding consumer: %.2f%n",
             pipelineRate / (events / decodingSeconds)));
         b.append("- catch-up lag samples: ").append(String.join("; ", lagLog)).append('\n');
@@ -447,6 +457,20 @@ public final class TelemetryPipelineBench {
     } catch (InvalidStateStoreException e) {
       return 0;
     }
+  }
+
+  /** Records the pipeline's stream threads have processed ({@code process-total}), or -1 if not reported. */
+  private static long recordsProcessed(TelemetryApp app) {
+    double sum = 0;
+    boolean found = false;
+    for (var e : app.streams().metrics().entrySet()) {
+      if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")
+          && e.getValue().metricValue() instanceof Number n) {
+        sum += n.doubleValue();
+        found = true;
+      }
+    }
+    return found ? (long) sum : -1;
   }
 
   private static long currentThreadCpuNanos() {
