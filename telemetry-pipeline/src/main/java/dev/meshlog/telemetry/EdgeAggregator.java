@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * its store (and so its changelog, in the commit's transaction) and each changed window is
  * forwarded once to {@code mesh.telemetry.edges}; a key updated by 10,000 events between two
  * commits costs one encoding, not 10,000. An aggregate not in memory (after a restart or a
- * rebalance) is read from its store on first use.
+ * rebalance, or once it has been idle past every window) is read from its store on first use.
  *
  * <p>Windows follow event time (each request's start). Stream time is the latest event time
  * this task has seen; a request whose window ended more than the grace period before it is
@@ -233,11 +233,25 @@ final class EdgeAggregator implements Processor<String, Object, String, EdgeMetr
     throw new IllegalStateException("window size " + size);
   }
 
+  /**
+   * Drops from memory what is written and will not change: closed windows, and edges with no
+   * open window whose totals were last updated before the latest close (their totals are read
+   * back from the store if the edge comes back). Memory holds the edges active within the last
+   * window size plus grace, not every edge ever seen.
+   */
   private void evictClosedWindows() {
     long closed = streamTime - graceMillis;
-    for (EdgeState state : edges.values()) {
-      for (List<MutableAggregate> open : state.windows) {
-        open.removeIf(w -> !w.dirty && w.start + w.size <= closed);
+    var it = edges.values().iterator();
+    while (it.hasNext()) {
+      EdgeState state = it.next();
+      boolean open = false;
+      for (List<MutableAggregate> windows : state.windows) {
+        windows.removeIf(w -> !w.dirty && w.start + w.size <= closed);
+        open |= !windows.isEmpty();
+      }
+      if (!open && (state.total == null
+          || (!state.total.dirty && state.total.updatedAtMillis() < closed))) {
+        it.remove();
       }
     }
   }

@@ -245,6 +245,19 @@ class TelemetryTopologyTest {
   }
 
   @Test
+  void anEdgeIdleLongerThanEveryWindowIsReadBackFromItsStoreWhenItReturns() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    // Another edge moves stream time 5 min on: the first one's windows close and it leaves memory.
+    send(request("default", "productpage", "v1", "details", "v1", 200, 5, T0.plus(Duration.ofMinutes(5))));
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0.plus(Duration.ofMinutes(5))));
+    EdgeMetrics total = driver.<String, EdgeMetrics>getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE)
+        .get(PRODUCTPAGE_TO_REVIEWS_V2).value();
+    assertThat(total.getRequests()).isEqualTo(2);
+    assertThat(total.getResponses5xx()).isEqualTo(1);
+    assertThat(LatencySketch.decode(total).getCount()).isEqualTo(2);
+  }
+
+  @Test
   void callersOutsideTheMeshAreTheUnknownService() {
     RequestEvent e = request("default", "", "", "productpage", "v1", 200, 5, T0);
     send(e);
