@@ -79,10 +79,9 @@ public final class EdgeAggregation {
 
   /**
    * Folds one request into {@code aggregate} itself and returns it, its sketch in
-   * {@link LatencySketch#STORE_FORMAT}. For the topology's
-   * aggregators only, whose aggregate is a fresh copy read from the store for each event:
-   * copying it again through a builder (deep copies of the map and the sketch bytes, defaults
-   * looked up per field) cost more than the arithmetic.
+   * {@link LatencySketch#STORE_FORMAT}; {@link #add} runs it on a copy. (The topology folds
+   * into {@link MutableAggregate} instead, which keeps the sketch decoded between commits;
+   * {@code MutableAggregateTest} holds the two to the same results.)
    */
   EdgeMetrics addInPlace(EdgeMetrics m, EdgeCall event) {
     if (m.getRequests() == 0 || m.getSource().getService().isEmpty()) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,10 +31,24 @@ public final class TelemetryApp implements AutoCloseable {
    * @param applicationServer {@code host:port} of this instance's HTTP API, as other instances reach it
    * @param commitInterval how often results are committed (and so visible downstream)
    * @param topology what the topology is built with (its application is the application id)
+   * @param streamThreads stream threads of this instance (each runs some of the partitions)
    */
   public record Settings(String bootstrapServers, Path stateDir, String applicationServer,
-                         Duration commitInterval, TelemetryTopology.Settings topology) {
+                         Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads) {
+
+    /** Default stream threads: two (one per core of a small machine). */
+    public static final int DEFAULT_STREAM_THREADS = 2;
+
+    /** Settings with {@link #DEFAULT_STREAM_THREADS}. */
+    public Settings(String bootstrapServers, Path stateDir, String applicationServer,
+                    Duration commitInterval, TelemetryTopology.Settings topology) {
+      this(bootstrapServers, stateDir, applicationServer, commitInterval, topology, DEFAULT_STREAM_THREADS);
+    }
+
     public Settings {
+      if (streamThreads < 1) {
+        throw new IllegalArgumentException("streamThreads: " + streamThreads + " (expected: at least 1)");
+      }
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(stateDir, "stateDir");
       Objects.requireNonNull(applicationServer, "applicationServer");
@@ -66,14 +81,26 @@ public final class TelemetryApp implements AutoCloseable {
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, settings.applicationServer());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(settings.commitInterval().toMillis()));
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+    // Two cores: two stream threads, each with its share of the input partitions (tasks).
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
     props.put("processing.exception.handler.global.enabled", "true");
     // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    // Telemetry is heavy and windowed: batch the producer and let the record cache absorb
-    // repeated updates of a window between commits.
+    // The aggregator keeps its aggregates decoded in memory and writes each once per commit:
+    // Kafka Streams' record cache (bytes) would only add a copy, so it gets no memory.
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+    // Events keyed otherwise than by edge come back through a repartition topic into the same
+    // task; their order relative to the input does not matter (only lateness does), so a task
+    // never waits for the repartition partition to have data.
+    props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
+    // Telemetry is heavy: big polls and fetches, a batching producer.
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "5000");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), "65536");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), "100");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Integer.toString(4 << 20));
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "20");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.toString(256 << 10));
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     return props;
   }

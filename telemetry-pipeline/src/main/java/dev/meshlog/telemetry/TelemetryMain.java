@@ -53,6 +53,10 @@ public final class TelemetryMain implements Callable<Integer> {
       description = "Exactly-once commit interval: how fresh the edges topic is (default: ${DEFAULT-VALUE})")
   String commitInterval;
 
+  @Option(names = "--stream-threads", defaultValue = "2",
+      description = "Kafka Streams threads, each running some of the input partitions (default: ${DEFAULT-VALUE})")
+  int streamThreads;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new TelemetryMain()).execute(args));
   }
@@ -70,7 +74,8 @@ public final class TelemetryMain implements Callable<Integer> {
     TelemetryService service = TelemetryService.start(new TelemetryService.Settings(servers,
         dataDir.resolve("telemetry-pipeline").toAbsolutePath(), httpHost, httpPort,
         advertisedHost == null ? httpHost : advertisedHost,
-        TimeRange.duration("--commit-interval", commitInterval), topology), Clock.systemUTC());
+        TimeRange.duration("--commit-interval", commitInterval), topology, streamThreads),
+        Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();

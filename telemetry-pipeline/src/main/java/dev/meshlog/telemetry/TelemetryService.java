@@ -27,10 +27,19 @@ public final class TelemetryService implements AutoCloseable {
    * @param advertisedHost how other instances reach this one's HTTP API
    * @param commitInterval how often results are committed
    * @param topology what the topology is built with
+   * @param streamThreads Kafka Streams threads of this instance
    */
   public record Settings(String bootstrapServers, Path stateDir, String httpHost, int httpPort,
                          String advertisedHost, Duration commitInterval,
-                         TelemetryTopology.Settings topology) {
+                         TelemetryTopology.Settings topology, int streamThreads) {
+
+    /** Settings with {@link TelemetryApp.Settings#DEFAULT_STREAM_THREADS}. */
+    public Settings(String bootstrapServers, Path stateDir, String httpHost, int httpPort,
+                    String advertisedHost, Duration commitInterval, TelemetryTopology.Settings topology) {
+      this(bootstrapServers, stateDir, httpHost, httpPort, advertisedHost, commitInterval, topology,
+          TelemetryApp.Settings.DEFAULT_STREAM_THREADS);
+    }
+
     public Settings {
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(stateDir, "stateDir");
@@ -61,7 +70,7 @@ public final class TelemetryService implements AutoCloseable {
       HostInfo self = new HostInfo(settings.advertisedHost(), api.port());
       TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(settings.bootstrapServers(),
           settings.stateDir(), self.host() + ":" + self.port(), settings.commitInterval(),
-          settings.topology()));
+          settings.topology(), settings.streamThreads()));
       api.attach(new ClusterQueries(vertx, app.streams(), self, Duration.ofSeconds(10)));
       app.start();
       return new TelemetryService(vertx, api, app);

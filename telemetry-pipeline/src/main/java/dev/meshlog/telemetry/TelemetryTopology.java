@@ -1,6 +1,8 @@
 package dev.meshlog.telemetry;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -12,49 +14,57 @@ import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.TimestampedWindowStore;
 
 /**
  * The telemetry topology: request events in, per-edge metrics per time window out.
  *
  * <pre>
- * mesh.telemetry.requests --decode--+--(bad)--> mesh.deadletter
- *                                   |
- *                                   +--one report per call--EdgeCall--key by edge (with versions)--> repartition "requests-by-edge"
- *                                        +--> 10 s tumbling windows --> store edge-metrics-10s --> mesh.telemetry.edges
- *                                        +--> 1 min tumbling windows -> store edge-metrics-1m ---> mesh.telemetry.edges
- *                                        +--> since start (no window) -> store edge-totals (Prometheus counters)
+ * mesh.telemetry.requests --decode (only the fields aggregated)--+--(unreadable)--> mesh.deadletter
+ *                                                                 +--(destination's duplicate report)--> dropped
+ *                                                                 +--(key is not the edge's)--> repartition "requests-by-edge-key" --decode--+
+ *                                                                 +--------------------------------------------------------------------------+--> aggregate-edges
+ *     aggregate-edges: per input partition, in memory; before each commit every changed aggregate is written once to
+ *       store edges-10s (10 s windows), edges-1m (1 min windows), edges-total (since start),
+ *       and every changed window once to mesh.telemetry.edges
  * </pre>
  *
+ * <p>Proxies key events by edge ({@code srcNs/src->dstNs/dst}), so every versioned edge of one
+ * edge arrives on one input partition and is aggregated where it arrives: no repartition topic
+ * on the way, and the stores' changelogs are co-partitioned with the input. Only events keyed
+ * otherwise go through the small {@code requests-by-edge-key} repartition topic first.
+ *
  * <p>Windows follow event time (each request's start). A request later than its window's end
- * plus the grace period is dropped (Kafka Streams counts it in its {@code dropped-records}
- * metric); until then it updates its window and the window's record on the output topic again.
- * Pure: no broker, clock or file; tests drive it with {@code TopologyTestDriver}.
+ * plus the grace period (behind the latest event time its partition has seen) is skipped for
+ * that window; until then it updates its window and the window's record on the output topic
+ * again. Pure: no broker, clock or file; tests drive it with {@code TopologyTestDriver}.
  */
 public final class TelemetryTopology {
 
   /** Window store of the 10-second windows. */
-  public static final String STORE_10S = "edge-metrics-10s";
+  public static final String STORE_10S = "edges-10s";
   /** Window store of the 1-minute windows. */
-  public static final String STORE_1M = "edge-metrics-1m";
+  public static final String STORE_1M = "edges-1m";
   /** Key-value store of each edge's totals since the app's state began. */
-  public static final String TOTALS_STORE = "edge-totals";
-  /** Name of the repartition topic's prefix (the topic is {@code <application id>-requests-by-edge-repartition}). */
-  public static final String BY_EDGE = "requests-by-edge";
+  public static final String TOTALS_STORE = "edges-total";
+  /** The store that holds nothing and runs the aggregator's flush before each commit. */
+  static final String FLUSH_STORE = "edges-flush-before-commit";
+  /**
+   * Name of the repartition topic's prefix for events not keyed by their edge (the topic is
+   * {@code <application id>-requests-by-edge-key-repartition}).
+   */
+  public static final String BY_EDGE_KEY = "requests-by-edge-key";
 
   /** The store of each window size. */
   public static final Map<Duration, String> WINDOW_STORES = Map.of(
@@ -95,63 +105,59 @@ public final class TelemetryTopology {
   /** Builds the topology. */
   public static Topology build(Settings settings) {
     Objects.requireNonNull(settings, "settings");
-    EdgeAggregation aggregation = new EdgeAggregation(settings.relativeAccuracy());
     Serde<String> keys = Serdes.String();
     Serde<EdgeMetrics> metrics = AvroSerde.of(EdgeMetrics.class);
-    Serde<DeadLetter> deadLetters = Topics.DEAD_LETTERS.valueSerde();
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<Object> deadLetters = (Serde) Topics.DEAD_LETTERS.valueSerde();
 
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, DecodeRequests.Decoded> decoded = builder
+    builder.addStateStore(windowStore(STORE_10S, Duration.ofSeconds(10), settings.retention10s(), keys, metrics));
+    builder.addStateStore(windowStore(STORE_1M, Duration.ofMinutes(1), settings.retention1m(), keys, metrics));
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+            Stores.persistentTimestampedKeyValueStore(TOTALS_STORE), keys, metrics)
+        .withCachingDisabled());
+    builder.addStateStore(FlushBeforeCommit.builder(FLUSH_STORE));
+
+    Map<String, KStream<String, Object>> read = builder
         .stream(Topics.TELEMETRY_REQUESTS.name(),
-            Consumed.with(keys, Serdes.ByteArray()).withName("telemetry-requests-source"))
-        .processValues(() -> new DecodeRequests(settings.application()), Named.as("decode-requests"));
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("telemetry-requests-source"))
+        .process(() -> new DecodeRequests(settings.application(), true), Named.as("decode-requests"))
+        .split(Named.as("read-"))
+        .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
+        .branch((k, v) -> v instanceof byte[], Branched.as("other-key"))
+        .defaultBranch(Branched.as("calls"));
+    read.get("read-dead").to(Topics.DEAD_LETTERS.name(),
+        Produced.with(keys, deadLetters).withName("dead-letter-sink"));
 
-    Map<String, KStream<String, DecodeRequests.Decoded>> branches = decoded
-        .split(Named.as("decoded-"))
-        .branch((k, v) -> v.deadLetter() != null, Branched.as("dead"))
-        .defaultBranch(Branched.as("events"));
+    // Events keyed otherwise than by their edge: to the partition of their edge's key first.
+    Map<String, KStream<String, Object>> rerouted = read.get("read-other-key")
+        .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), (byte[]) v), Named.as("other-key-bytes"))
+        .repartition(Repartitioned.<byte[], byte[]>as(BY_EDGE_KEY)
+            .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
+        .process(() -> new DecodeRequests(settings.application(), false), Named.as("decode-rerouted"))
+        .split(Named.as("rerouted-"))
+        .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
+        .defaultBranch(Branched.as("calls"));
+    rerouted.get("rerouted-dead").to(Topics.DEAD_LETTERS.name(),
+        Produced.with(keys, deadLetters).withName("rerouted-dead-letter-sink"));
 
-    branches.get("decoded-dead")
-        .map((k, v) -> KeyValue.pair(settings.application(), v.deadLetter()), Named.as("dead-letter-key"))
-        .to(Topics.DEAD_LETTERS.name(), Produced.with(keys, deadLetters).withName("dead-letter-sink"));
-
-    // Only what aggregation reads crosses the repartition topic (EdgeCall), not the whole event.
-    KGroupedStream<String, EdgeCall> byEdge = branches.get("decoded-events")
-        .mapValues(DecodeRequests.Decoded::event, Named.as("request-event"))
-        .filter((k, event) -> countsOnce(event), Named.as("one-report-per-call"))
-        .mapValues(EdgeCall::of, Named.as("edge-call"))
-        .selectKey((k, call) -> call.edge().id(), Named.as("key-by-edge"))
-        .groupByKey(Grouped.with(BY_EDGE, keys, EdgeCall.SERDE));
-
-    windowed(byEdge, Duration.ofSeconds(10), STORE_10S, settings.grace(), settings.retention10s(),
-        aggregation, keys, metrics);
-    windowed(byEdge, Duration.ofMinutes(1), STORE_1M, settings.grace(), settings.retention1m(),
-        aggregation, keys, metrics);
-
-    byEdge.aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
-        Named.as(TOTALS_STORE),
-        Materialized.<String, EdgeMetrics, KeyValueStore<Bytes, byte[]>>as(TOTALS_STORE)
-            .withKeySerde(keys).withValueSerde(metrics));
+    List<EdgeAggregator.WindowSize> sizes = List.of(
+        new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
+        new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M));
+    long grace = settings.grace().toMillis();
+    read.get("read-calls")
+        .merge(rerouted.get("rerouted-calls"), Named.as("all-calls"))
+        .process(() -> new EdgeAggregator(sizes, grace, settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE),
+            Named.as("aggregate-edges"), STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE)
+        .to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName("edges-sink"));
     return builder.build();
   }
 
-  private static void windowed(KGroupedStream<String, EdgeCall> byEdge, Duration size,
-                               String store, Duration grace, Duration retention,
-                               EdgeAggregation aggregation, Serde<String> keys,
-                               Serde<EdgeMetrics> metrics) {
-    long sizeMs = size.toMillis();
-    byEdge.windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
-        .aggregate(aggregation::empty, (edge, call, agg) -> aggregation.addInPlace(agg, call),
-            Named.as(store),
-            Materialized.<String, EdgeMetrics, WindowStore<Bytes, byte[]>>as(store)
-                .withKeySerde(keys).withValueSerde(metrics).withRetention(retention))
-        .toStream(Named.as(store + "-changes"))
-        .filter((window, value) -> value != null, Named.as(store + "-not-deleted"))
-        .map((window, value) -> KeyValue.pair(
-                Edge.windowKey(window.key(), window.window().start(), sizeMs),
-                withWindow(value, window.window().start(), window.window().end())),
-            Named.as(store + "-key"))
-        .to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName(store + "-sink"));
+  private static StoreBuilder<TimestampedWindowStore<String, EdgeMetrics>> windowStore(
+      String name, Duration size, Duration retention, Serde<String> keys, Serde<EdgeMetrics> metrics) {
+    return Stores.timestampedWindowStoreBuilder(
+            Stores.persistentTimestampedWindowStore(name, retention, size, false), keys, metrics)
+        .withCachingDisabled();
   }
 
   /**

@@ -24,12 +24,26 @@ class TelemetryAppTest {
   }
 
   @Test
+  void runsTwoStreamThreadsWithoutARecordCacheOrIdling() {
+    Properties props = TelemetryApp.streamsConfig(new TelemetryApp.Settings("127.0.0.1:9092",
+        Path.of("state"), "10.0.0.7:8486", Duration.ofSeconds(1),
+        TelemetryTopology.Settings.defaults("meshlog-telemetry")));
+    assertThat(props.getProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo("2");
+    // the aggregator is the cache; the rerouting partition is mostly empty
+    assertThat(props.getProperty(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG)).isEqualTo("0");
+    assertThat(props.getProperty(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG)).isEqualTo("-1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TelemetryApp.Settings("k", Path.of("s"),
+            "h:1", Duration.ofSeconds(1), TelemetryTopology.Settings.defaults("t"), 0))
+        .hasMessage("streamThreads: 0 (expected: at least 1)");
+  }
+
+  @Test
   void everyStoreAndInternalTopicHasAStableName() {
     TopologyDescription description = TelemetryTopology.build(
         TelemetryTopology.Settings.defaults("meshlog-telemetry")).describe();
     String text = description.toString();
-    assertThat(text).contains("stores: [edge-metrics-10s]", "stores: [edge-metrics-1m]",
-        "stores: [edge-totals]", "requests-by-edge-repartition");
+    assertThat(text).contains("edges-10s", "edges-1m",
+        "edges-total", "requests-by-edge-key-repartition");
     assertThat(text).doesNotContain("KSTREAM-AGGREGATE-STATE-STORE", "KSTREAM-REPARTITION");
   }
 

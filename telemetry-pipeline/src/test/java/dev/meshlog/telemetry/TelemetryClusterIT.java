@@ -18,12 +18,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.telemetry.query.EdgeFilter;
+import dev.meshlog.telemetry.query.LocalStores;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,6 +159,29 @@ class TelemetryClusterIT {
       total += point.path("stats").path("requests").asLong();
     }
     assertThat(total).isEqualTo(6);
+  }
+
+  @Test
+  void theEdgeKeysPartitionNamesTheInstanceThatHoldsEachEdge() {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+        assertThat(localEdges(first).size() + localEdges(second).size()).isEqualTo(EDGES));
+    for (int i = 0; i < EDGES; i++) {
+      String id = ns + "/frontend/v1->" + ns + "/backend-" + i + "/v1";
+      KeyQueryMetadata owner = EdgeOwner.owner(second.app().streams(), id);
+      TelemetryService holder = owner.activeHost().port() == first.httpPort() ? first : second;
+      TelemetryService other = holder == first ? second : first;
+      assertThat(localEdges(holder)).as(id).contains(id);
+      assertThat(localEdges(other)).as(id).doesNotContain(id);
+      assertThat(owner.partition()).isEqualTo(EdgeOwner.partitionOf(id, Topics.TELEMETRY_REQUESTS.partitions()));
+    }
+  }
+
+  /** The edge ids of this test's namespace in one instance's own totals store. */
+  private static java.util.List<String> localEdges(TelemetryService instance) {
+    return new LocalStores(instance.app().streams()).totals(EdgeFilter.ALL).stream()
+        .filter(m -> m.getSource().getNamespace().equals(ns))
+        .map(m -> Edge.of(m).id())
+        .toList();
   }
 
   private static int countBackends(String metrics) {

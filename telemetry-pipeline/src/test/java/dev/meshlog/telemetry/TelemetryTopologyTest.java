@@ -245,6 +245,19 @@ class TelemetryTopologyTest {
   }
 
   @Test
+  void anEdgeIdleLongerThanEveryWindowIsReadBackFromItsStoreWhenItReturns() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    // Another edge moves stream time 5 min on: the first one's windows close and it leaves memory.
+    send(request("default", "productpage", "v1", "details", "v1", 200, 5, T0.plus(Duration.ofMinutes(5))));
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0.plus(Duration.ofMinutes(5))));
+    EdgeMetrics total = driver.<String, EdgeMetrics>getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE)
+        .get(PRODUCTPAGE_TO_REVIEWS_V2).value();
+    assertThat(total.getRequests()).isEqualTo(2);
+    assertThat(total.getResponses5xx()).isEqualTo(1);
+    assertThat(LatencySketch.decode(total).getCount()).isEqualTo(2);
+  }
+
+  @Test
   void callersOutsideTheMeshAreTheUnknownService() {
     RequestEvent e = request("default", "", "", "productpage", "v1", 200, 5, T0);
     send(e);
@@ -262,6 +275,37 @@ class TelemetryTopologyTest {
     Map<String, EdgeMetrics> out = latestEdges();
     assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
     assertThat(out.get("default/unknown/->default/productpage/v1@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
+  }
+
+  @Test
+  void countsEventsWhoseRecordKeyIsNotTheirEdgeOnceThroughTheRepartitionTopic() {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    send(e);
+    requests.pipeInput(null, e, T0); // another producer, no key
+    requests.pipeInput("productpage", e, T0); // another producer's key scheme
+    TestOutputTopic<String, byte[]> rerouted = driver.createOutputTopic(
+        "telemetry-test-" + TelemetryTopology.BY_EDGE_KEY + "-repartition",
+        Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+    assertThat(rerouted.readKeyValuesToList()).extracting(kv -> kv.key)
+        .containsExactly(key(e), key(e));
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(3);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void forwardsEachChangedWindowOncePerCommitWithItsWholeCount() {
+    // The driver commits after each input record (a real app after many): one record out per
+    // changed window per commit, with the window's whole count; the totals are not forwarded.
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(1)));
+    var out = edges.readKeyValuesToList();
+    assertThat(out).extracting(kv -> kv.key).containsExactly(
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000",
+        PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000");
+    assertThat(out.get(3).value.getRequests()).isEqualTo(2);
   }
 
   private static double exact(double[] sorted, double q) {

@@ -1,0 +1,144 @@
+package dev.meshlog.telemetry;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import dev.meshlog.events.telemetry.EdgeMetrics;
+
+/**
+ * One edge's aggregate (a window's or its totals) kept decoded in memory between flushes: plain
+ * counters and the latency sketch as an object. Requests fold in with no encoding; the
+ * {@link EdgeMetrics} record (and the sketch's bytes) is made once per flush.
+ */
+final class MutableAggregate {
+
+  private static final double[] QUANTILES = {0.50, 0.90, 0.99};
+
+  final Edge edge;
+  /** Window start (epoch ms) and size (ms); size 0 for totals. */
+  final long start;
+  final long size;
+  private final double relativeAccuracy;
+  private final DDSketch sketch;
+  private long requests;
+  private long r1xx;
+  private long r2xx;
+  private long r3xx;
+  private long r4xx;
+  private long r5xx;
+  private long noResponse;
+  private long errors;
+  private Map<String, Long> flags;
+  private long requestBytes;
+  private long responseBytes;
+  private double maxMillis;
+  private long updatedAtMillis;
+  /** Whether it changed since it was last written. */
+  boolean dirty;
+
+  private MutableAggregate(Edge edge, long start, long size, double relativeAccuracy, DDSketch sketch) {
+    this.edge = edge;
+    this.start = start;
+    this.size = size;
+    this.relativeAccuracy = relativeAccuracy;
+    this.sketch = sketch;
+  }
+
+  /** A new aggregate of nothing. */
+  static MutableAggregate empty(Edge edge, long start, long size, double relativeAccuracy) {
+    return new MutableAggregate(edge, start, size, relativeAccuracy, LatencySketch.empty(relativeAccuracy));
+  }
+
+  /** The aggregate {@code stored} (as read from a store) as a mutable one. */
+  static MutableAggregate of(Edge edge, long start, long size, EdgeMetrics stored, double relativeAccuracy) {
+    double accuracy = stored.getLatencyRelativeAccuracy() > 0 ? stored.getLatencyRelativeAccuracy() : relativeAccuracy;
+    MutableAggregate m = new MutableAggregate(edge, start, size, accuracy,
+        LatencySketch.decode(stored.getLatencySketch(), stored.getLatencySketchFormat(), accuracy));
+    m.requests = stored.getRequests();
+    m.r1xx = stored.getResponses1xx();
+    m.r2xx = stored.getResponses2xx();
+    m.r3xx = stored.getResponses3xx();
+    m.r4xx = stored.getResponses4xx();
+    m.r5xx = stored.getResponses5xx();
+    m.noResponse = stored.getNoResponse();
+    m.errors = stored.getErrors();
+    m.flags = stored.getResponseFlags().isEmpty() ? null : new HashMap<>(stored.getResponseFlags());
+    m.requestBytes = stored.getRequestBytes();
+    m.responseBytes = stored.getResponseBytes();
+    m.maxMillis = stored.getLatencyMaxMillis();
+    m.updatedAtMillis = stored.getUpdatedAt().toEpochMilli();
+    return m;
+  }
+
+  /** Folds one request in (the same arithmetic as {@link EdgeAggregation#add}). */
+  void add(int code, List<String> responseFlags, long reqBytes, long respBytes, long durationMicros,
+           long startMillis) {
+    requests++;
+    if (code <= 0) {
+      noResponse++;
+      errors++;
+    } else if (code < 200) {
+      r1xx++;
+    } else if (code < 300) {
+      r2xx++;
+    } else if (code < 400) {
+      r3xx++;
+    } else if (code < 500) {
+      r4xx++;
+    } else {
+      r5xx++;
+      errors++;
+    }
+    for (int i = 0, n = responseFlags.size(); i < n; i++) {
+      String flag = responseFlags.get(i);
+      if (flag != null && !flag.isBlank() && !flag.equals("-")) {
+        if (flags == null) {
+          flags = new HashMap<>();
+        }
+        flags.merge(flag, 1L, Long::sum);
+      }
+    }
+    requestBytes += Math.max(0, reqBytes);
+    responseBytes += Math.max(0, respBytes);
+    double millis = Math.max(0, durationMicros) / 1000.0;
+    sketch.accept(millis);
+    maxMillis = Math.max(maxMillis, millis);
+    updatedAtMillis = Math.max(updatedAtMillis, startMillis);
+  }
+
+  /** When the latest request folded in started (epoch ms). */
+  long updatedAtMillis() {
+    return updatedAtMillis;
+  }
+
+  /**
+   * As an {@link EdgeMetrics} record, with the sketch in {@code format} ({@link LatencySketch#STORE_FORMAT}
+   * for the stores, {@link LatencySketch#FORMAT} for what leaves), window bounds unset (epoch).
+   */
+  EdgeMetrics toMetrics(String format) {
+    double[] q = LatencySketch.quantiles(sketch, QUANTILES);
+    byte[] sketchBytes = LatencySketch.STORE_FORMAT.equals(format)
+        ? LatencySketch.encodeCompact(sketch) : LatencySketch.encode(sketch);
+    return EdgeMetrics.newBuilder()
+        .setSource(edge.source().toAvro())
+        .setDestination(edge.destination().toAvro())
+        .setWindowStart(Instant.EPOCH).setWindowEnd(Instant.EPOCH)
+        .setRequests(requests)
+        .setResponses1xx(r1xx).setResponses2xx(r2xx).setResponses3xx(r3xx)
+        .setResponses4xx(r4xx).setResponses5xx(r5xx)
+        .setNoResponse(noResponse).setErrors(errors)
+        .setResponseFlags(flags == null ? new HashMap<>() : new HashMap<>(flags))
+        .setRequestBytes(requestBytes).setResponseBytes(responseBytes)
+        .setLatencySketch(ByteBuffer.wrap(sketchBytes))
+        .setLatencySketchFormat(format)
+        .setLatencyRelativeAccuracy(relativeAccuracy)
+        .setLatencyP50Millis(q[0]).setLatencyP90Millis(q[1]).setLatencyP99Millis(q[2])
+        .setLatencyMaxMillis(maxMillis)
+        .setUpdatedAt(Instant.ofEpochMilli(updatedAtMillis))
+        .build();
+  }
+}

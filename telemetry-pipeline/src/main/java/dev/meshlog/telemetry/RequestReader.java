@@ -1,0 +1,350 @@
+package dev.meshlog.telemetry;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.AvroSerde;
+import dev.meshlog.schemas.Topics;
+import org.apache.avro.SchemaNormalization;
+
+/**
+ * Reads, from a {@code mesh.telemetry.requests} value, only what aggregation needs, into one
+ * reused {@link Call}: no {@link RequestEvent}, no strings for the fields it skips, and no
+ * strings at all for an edge already seen (edges are interned by the bytes of the two
+ * workloads).
+ *
+ * <p>The fast path walks the Avro binary body of the schema it was written for (checked by its
+ * fingerprint, {@link #LAYOUT_FINGERPRINT}); records of any other schema version, and any record
+ * the fast path cannot read, go through the full {@link AvroSerde} decoding instead, so that
+ * older releases' events still count and a bad record fails with the serde's own message. A
+ * change of {@code RequestEvent}'s schema turns the fast path off (everything is still read,
+ * slower) until this reader is updated: {@code RequestReaderTest} fails to say so.
+ */
+final class RequestReader {
+
+  /**
+   * The CRC-64-AVRO fingerprint of the {@code RequestEvent} schema whose layout {@link #read}
+   * walks. Field order: requestId, traceId, reporter, proxyId, source, destination, protocol,
+   * method, authority, path, route, responseCode, grpcStatus, responseFlags, mtls, retries,
+   * requestBytes, responseBytes, durationMicros, startTime, droppedBefore.
+   */
+  static final long LAYOUT_FINGERPRINT = 0xc85d4e79bf00a46cL;
+
+  /** Longest namespace, service or version taken; longer ones cannot be a workload's. */
+  static final int MAX_NAME_CHARS = 1024;
+
+  /** Interned edges kept per reader before the cache starts over (bounds memory). */
+  static final int MAX_CACHED_EDGES = 10_000;
+
+  private static final AvroSerde<RequestEvent> SERDE = (AvroSerde<RequestEvent>) Topics.TELEMETRY_REQUESTS.valueSerde();
+  private static final long CURRENT_FINGERPRINT = SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
+  /** Whether the generated schema is the one this reader's fast path was written for. */
+  static final boolean FAST_PATH = CURRENT_FINGERPRINT == LAYOUT_FINGERPRINT;
+
+  /**
+   * One request as aggregation sees it, reused for every record a reader reads.
+   */
+  static final class Call {
+    /** The edge, interned: the same object for every event of the same two workloads. */
+    EdgeRef edge;
+    Reporter reporter;
+    int responseCode;
+    /** Response flags as reported (blank and {@code -} included; aggregation ignores them). */
+    final List<String> responseFlags = new ArrayList<>(2);
+    long requestBytes;
+    long responseBytes;
+    long durationMicros;
+    long startMillis;
+
+    /** Whether this report is the one that counts (see {@link TelemetryTopology#countsOnce}). */
+    boolean countsOnce() {
+      return reporter != Reporter.DESTINATION || edge.sourceOutsideMesh();
+    }
+  }
+
+  /**
+   * An edge as events name it.
+   *
+   * @param edge the versioned edge (aggregation key {@code edge.id()})
+   * @param id {@code edge.id()}, computed once
+   * @param topicKey the record key proxies give its events, {@code srcNs/src->dstNs/dst}
+   * @param topicKeyBytes {@code topicKey} in UTF-8, as on the topic
+   */
+  record EdgeRef(Edge edge, String id, String topicKey, byte[] topicKeyBytes) {
+    boolean sourceOutsideMesh() {
+      return edge.source().service().equals(Edge.UNKNOWN);
+    }
+
+    static EdgeRef of(String srcNs, String src, String srcVersion, String dstNs, String dst, String dstVersion) {
+      check("source.namespace", srcNs);
+      check("source.service", src);
+      check("source.version", srcVersion);
+      check("destination.namespace", dstNs);
+      check("destination.service", dst);
+      check("destination.version", dstVersion);
+      Edge edge = new Edge(new Edge.End(srcNs, src, srcVersion), new Edge.End(dstNs, dst, dstVersion));
+      String key = srcNs + "/" + src + "->" + dstNs + "/" + dst;
+      return new EdgeRef(edge, edge.id(), key, key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void check(String field, String value) {
+      if (value != null && value.length() > MAX_NAME_CHARS) {
+        throw new IllegalArgumentException(field + ": " + value.length() + " characters (expected: at most "
+            + MAX_NAME_CHARS + ")");
+      }
+    }
+  }
+
+  /** A byte range, as the key of interned edges; the probe is reused, stored keys own their bytes. */
+  private static final class Span {
+    byte[] bytes;
+    int offset;
+    int length;
+    int hash;
+
+    Span set(byte[] bytes, int offset, int length) {
+      this.bytes = bytes;
+      this.offset = offset;
+      this.length = length;
+      int h = 1;
+      for (int i = offset, end = offset + length; i < end; i++) {
+        h = 31 * h + bytes[i];
+      }
+      this.hash = h;
+      return this;
+    }
+
+    Span copy() {
+      Span s = new Span();
+      s.bytes = Arrays.copyOfRange(bytes, offset, offset + length);
+      s.offset = 0;
+      s.length = length;
+      s.hash = hash;
+      return s;
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Span s && s.hash == hash
+          && Arrays.equals(bytes, offset, offset + length, s.bytes, s.offset, s.offset + s.length);
+    }
+  }
+
+  private final Map<Span, EdgeRef> edges = new HashMap<>();
+  private final Span probe = new Span();
+  private final Call call = new Call();
+
+  // position in the record being read, and the six name fields' offsets and lengths
+  private byte[] buf;
+  private int pos;
+  private final int[] names = new int[12];
+
+  /**
+   * Reads one record. The returned {@link Call} is this reader's and is overwritten by the next
+   * call.
+   *
+   * @throws RuntimeException with a message saying what is wrong if the bytes are not a
+   *     readable {@code RequestEvent} (the serde's {@code SerializationException}) or a name is
+   *     longer than {@value #MAX_NAME_CHARS} characters ({@code IllegalArgumentException})
+   */
+  Call read(String topic, byte[] bytes) {
+    if (FAST_PATH && bytes.length > AvroSerde.HEADER_BYTES && (bytes[0] & 0xff) == 0xC3 && bytes[1] == 0x01
+        && fingerprint(bytes) == CURRENT_FINGERPRINT) {
+      try {
+        if (readFast(bytes)) {
+          return call;
+        }
+      } catch (IndexOutOfBoundsException | IllegalStateException e) {
+        // not readable here: the full decoding below says what is wrong
+      }
+    }
+    return readSlow(topic, bytes);
+  }
+
+  private Call readSlow(String topic, byte[] bytes) {
+    RequestEvent event = SERDE.decode(topic, bytes);
+    if (event.getStartTime() == null) {
+      throw new IllegalArgumentException("startTime: missing");
+    }
+    Workload s = event.getSource();
+    Workload d = event.getDestination();
+    call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
+        str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
+    call.reporter = event.getReporter();
+    call.responseCode = event.getResponseCode();
+    call.responseFlags.clear();
+    for (CharSequence flag : event.getResponseFlags()) {
+      if (flag != null) {
+        call.responseFlags.add(flag.toString());
+      }
+    }
+    call.requestBytes = event.getRequestBytes();
+    call.responseBytes = event.getResponseBytes();
+    call.durationMicros = event.getDurationMicros();
+    call.startMillis = event.getStartTime().toEpochMilli();
+    return call;
+  }
+
+  private static String str(CharSequence s) {
+    return s == null ? null : s.toString();
+  }
+
+  /** The fast path; false (or an exception) when the bytes do not fit the layout. */
+  boolean readFast(byte[] bytes) {
+    buf = bytes;
+    pos = AvroSerde.HEADER_BYTES;
+    skipString(); // requestId
+    skipString(); // traceId
+    int reporter = readInt();
+    if (reporter < 0 || reporter >= REPORTERS.length) {
+      return false;
+    }
+    skipString(); // proxyId
+    int workloads = pos;
+    readWorkload(0);
+    readWorkload(6);
+    int workloadsEnd = pos;
+    for (int i = 0; i < 5; i++) {
+      skipString(); // protocol, method, authority, path, route
+    }
+    int code = readInt();
+    long grpc = readLong();
+    if (grpc == 1) {
+      readInt();
+    } else if (grpc != 0) {
+      return false;
+    }
+    call.responseFlags.clear();
+    for (long n = readLong(); n != 0; n = readLong()) {
+      if (n < 0) {
+        n = -n;
+        readLong(); // block size in bytes
+      }
+      for (long i = 0; i < n; i++) {
+        int len = length();
+        call.responseFlags.add(new String(buf, pos, len, StandardCharsets.UTF_8));
+        pos += len;
+      }
+    }
+    if (buf[pos++] > 1) { // mtls
+      return false;
+    }
+    readInt(); // retries
+    long requestBytes = readLong();
+    long responseBytes = readLong();
+    long duration = readLong();
+    long startMicros = readLong();
+    readLong(); // droppedBefore
+    if (pos != buf.length) {
+      return false;
+    }
+    call.edge = edge(workloads, workloadsEnd - workloads);
+    call.reporter = REPORTERS[reporter];
+    call.responseCode = code;
+    call.requestBytes = requestBytes;
+    call.responseBytes = responseBytes;
+    call.durationMicros = duration;
+    call.startMillis = Math.floorDiv(startMicros, 1000);
+    return true;
+  }
+
+  private static final Reporter[] REPORTERS = Reporter.values();
+
+  /** workload, service, version, namespace, cluster, zone, principal (union null/string). */
+  private void readWorkload(int slot) {
+    skipString(); // workload
+    name(slot + 2); // service
+    name(slot + 4); // version
+    name(slot); // namespace
+    skipString(); // cluster
+    skipString(); // zone
+    long principal = readLong();
+    if (principal == 1) {
+      skipString();
+    } else if (principal != 0) {
+      throw new IllegalStateException("principal: union branch " + principal);
+    }
+  }
+
+  private EdgeRef edge(int offset, int length) {
+    EdgeRef ref = edges.get(probe.set(buf, offset, length));
+    if (ref == null) {
+      ref = EdgeRef.of(string(0), string(2), string(4), string(6), string(8), string(10));
+      if (edges.size() >= MAX_CACHED_EDGES) {
+        edges.clear();
+      }
+      edges.put(probe.copy(), ref);
+    }
+    probe.bytes = null;
+    return ref;
+  }
+
+  /** Records where the string at the current position starts and how long it is; skips it. */
+  private void name(int slot) {
+    int len = length();
+    names[slot] = pos;
+    names[slot + 1] = len;
+    pos += len;
+  }
+
+  private String string(int slot) {
+    return new String(buf, names[slot], names[slot + 1], StandardCharsets.UTF_8);
+  }
+
+  private void skipString() {
+    int len = length(); // not "pos += length()": that adds to pos as it was before the length
+    pos += len;
+  }
+
+  private int length() {
+    long len = readLong();
+    if (len < 0 || len > buf.length - pos) {
+      throw new IllegalStateException("length " + len + " at " + pos);
+    }
+    return (int) len;
+  }
+
+  private int readInt() {
+    long v = readLong();
+    if (v != (int) v) {
+      throw new IllegalStateException("int out of range");
+    }
+    return (int) v;
+  }
+
+  /** An Avro long: zig-zag varint. */
+  private long readLong() {
+    long raw = 0;
+    int shift = 0;
+    byte b;
+    do {
+      if (shift > 63) {
+        throw new IllegalStateException("varint too long");
+      }
+      b = buf[pos++];
+      raw |= (long) (b & 0x7f) << shift;
+      shift += 7;
+    } while (b < 0);
+    return (raw >>> 1) ^ -(raw & 1);
+  }
+
+  private static long fingerprint(byte[] bytes) {
+    long f = 0;
+    for (int i = 9; i >= 2; i--) {
+      f = (f << 8) | (bytes[i] & 0xff);
+    }
+    return f;
+  }
+}
