@@ -32,11 +32,17 @@ public final class RequestEvents {
 
   private final ProxyIdentity identity;
   private final String hostSuffix;
+  /** This proxy's workload, built once: events only read it. */
+  private final Workload self;
 
   /** Events reported by the proxy {@code identity} in the cluster DNS domain {@code domain}. */
   public RequestEvents(ProxyIdentity identity, String domain) {
     this.identity = identity;
     this.hostSuffix = ".svc." + (domain == null || domain.isEmpty() ? "cluster.local" : domain);
+    this.self = Workload.newBuilder().setNamespace(identity.namespace())
+        .setService(identity.service()).setVersion(identity.version())
+        .setCluster(identity.cluster()).setZone(identity.zone())
+        .setWorkload(identity.workload()).build();
   }
 
   /** The event of {@code e}, or {@code null} for entries that are no HTTP request (TCP). */
@@ -49,7 +55,6 @@ public final class RequestEvents {
       case "gateway" -> Reporter.GATEWAY;
       default -> Reporter.SOURCE;
     };
-    Workload self = self();
     Workload source;
     Workload destination;
     if (reporter == Reporter.DESTINATION) {
@@ -118,13 +123,6 @@ public final class RequestEvents {
       return "";
     }
     return traceparent.substring(3, 35);
-  }
-
-  private Workload self() {
-    return Workload.newBuilder().setNamespace(identity.namespace())
-        .setService(identity.service()).setVersion(identity.version())
-        .setCluster(identity.cluster()).setZone(identity.zone())
-        .setWorkload(identity.workload()).build();
   }
 
   private static Workload outside() {

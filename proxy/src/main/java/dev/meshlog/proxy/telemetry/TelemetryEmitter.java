@@ -9,7 +9,6 @@ import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.Handoff;
-import dev.meshlog.schemas.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,6 +45,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final RequestEvents events;
   private final LongSupplier nanoTime;
   private final EventSink sink;
+  /** Used by the emitting thread only. */
+  private final RequestEventEncoder encoder = new RequestEventEncoder();
   private final Duration closeTimeout;
   /** Capacity in use: queued plus handed over and not completed. */
   private final Handoff<AccessLogEntry> handoff;
@@ -178,7 +179,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       RequestEvent event = keyed.event();
       event.setDroppedBefore(carried);
       key = keyed.key();
-      value = Topics.TELEMETRY_REQUESTS.serializeValue(event);
+      value = encoder.encode(event);
     } catch (RuntimeException ex) {
       LOG.warn("telemetry: an event could not be built from {}: {}", entry.line(), ex.toString());
       completed(carried, ex);
