@@ -36,8 +36,15 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /** Events that may wait (queued or unacknowledged by Kafka) before new ones are dropped. */
   public static final int DEFAULT_CAPACITY = 10_000;
-  /** How often queued events are handed to Kafka. */
-  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(50);
+  /**
+   * How often queued events are handed to Kafka (sooner when a quarter of the buffer is used).
+   * Every drain wakes this thread and, a few times, the producer's sender thread, each costing
+   * a fixed few hundred microseconds that a pinned sidecar takes from its event loop: at 1,000
+   * events/s, 200 ms instead of 50 ms (the producer's linger following) cut those threads'
+   * wake-ups from 57 to 19 a second and their CPU from 15.6 to 8.7 µs per event. Events reach
+   * Kafka up to about 0.4 s after their request; the pipeline's windows are 10 s.
+   */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(200);
 
   private static final Logger LOG = LoggerFactory.getLogger(TelemetryEmitter.class);
   private static final long LOSS_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
