@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -72,6 +74,53 @@ final class Child implements AutoCloseable {
   /** Resident memory of the process and its live descendants, in KiB. */
   long rssKib() {
     return pids().mapToLong(pid -> statusKib(pid, "VmRSS:")).sum();
+  }
+
+  /** One thread's counters: CPU time and scheduler wake-ups, from {@code /proc/<pid>/task/<tid>}. */
+  record ThreadStat(String key, String name, long cpuNanos, long waitNanos, long slices,
+                    long voluntary, long involuntary) {}
+
+  /**
+   * Every thread of the process and its live descendants, keyed {@code pid/tid}: its name, CPU
+   * and run-queue wait time ({@code schedstat}), times it was scheduled in, and its voluntary and
+   * involuntary context switches ({@code status}) — which thread of a pinned proxy wakes how
+   * often and runs how long.
+   */
+  Map<String, ThreadStat> threadStats() {
+    return threadStats(pids());
+  }
+
+  /** {@link #threadStats()} of the processes {@code pids}. */
+  static Map<String, ThreadStat> threadStats(Stream<Long> pids) {
+    Map<String, ThreadStat> all = new TreeMap<>();
+    pids.forEach(pid -> {
+      Path tasks = Path.of("/proc", Long.toString(pid), "task");
+      try (Stream<Path> ts = Files.list(tasks)) {
+        for (Path t : ts.toList()) {
+          try {
+            String comm = Files.readString(t.resolve("comm")).trim();
+            String[] sched = Files.readString(t.resolve("schedstat")).trim().split(" ");
+            long vol = 0;
+            long invol = 0;
+            for (String line : Files.readAllLines(t.resolve("status"))) {
+              if (line.startsWith("voluntary_ctxt_switches:")) {
+                vol = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+              } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                invol = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+              }
+            }
+            String key = pid + "/" + t.getFileName();
+            all.put(key, new ThreadStat(key, comm, Long.parseLong(sched[0]),
+                Long.parseLong(sched[1]), Long.parseLong(sched[2]), vol, invol));
+          } catch (IOException | RuntimeException e) {
+            // the thread ended
+          }
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+    });
+    return all;
   }
 
   private Stream<Long> pids() {

@@ -323,11 +323,13 @@ public final class ProxyBench {
       double load = loadAverage1();
       LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.warmup(), log(t, run, "warmup"));
 
+      List<Map<String, Child.ThreadStat>> wrkThreads0 = threadStats(proxies);
       long ticks0 = ticks(proxies);
       long nanos0 = System.nanoTime();
       LoadGen.Throughput thr = LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.duration(),
           log(t, run, "wrk"));
       long thrTicks = ticks(proxies) - ticks0;
+      writeThreadStats(log(t, run, "threads-wrk"), proxies, wrkThreads0, thr.requests());
       double cpuPct = 100.0 * thrTicks / Child.TICKS_PER_SECOND
           / ((System.nanoTime() - nanos0) / 1e9);
       double cpuUs = thr.requests() == 0 ? Double.NaN
@@ -345,12 +347,14 @@ public final class ProxyBench {
         }
       }, "rss-sampler");
       sampler.setDaemon(true);
+      List<Map<String, Child.ThreadStat>> threads0 = threadStats(proxies);
       long ticks1 = ticks(proxies);
       sampler.start();
       LoadGen.FixedRate fixed = LoadGen.fixedRate(s.loadCpus(), entry, s.rate(),
           s.rateConnections(), s.rateDuration(), body, s.out().resolve(t.name() + "-requests.log"),
           log(t, run, "h2load"));
       long ticks2 = ticks(proxies);
+      writeThreadStats(log(t, run, "threads"), proxies, threads0, fixed.ok() + fixed.failed());
       sampler.interrupt();
       sampler.join();
       rssMax.accumulateAndGet(proxies.stream().mapToLong(Child::rssKib).sum(), Math::max);
@@ -525,6 +529,61 @@ public final class ProxyBench {
     if (!s.keepRequestLogs()) {
       Files.deleteIfExists(s.out().resolve(t.name() + "-requests.log"));
     }
+  }
+
+  /**
+   * Per thread of each proxy, what it did during the fixed rate: CPU time, times it was woken
+   * (voluntary switches) or preempted (involuntary), and time it waited to run, per 1000
+   * requests — on a proxy pinned to one core, every other thread's run delays the event loop.
+   */
+  /** Each proxy's threads, then the harness's own (the embedded broker's, when it runs). */
+  private static List<Map<String, Child.ThreadStat>> threadStats(List<Child> proxies) {
+    List<Map<String, Child.ThreadStat>> all = new ArrayList<>();
+    proxies.forEach(p -> all.add(p.threadStats()));
+    all.add(Child.threadStats(java.util.stream.Stream.of(ProcessHandle.current().pid())));
+    return all;
+  }
+
+  private static void writeThreadStats(Path file, List<Child> proxies,
+                                       List<Map<String, Child.ThreadStat>> before, long requests)
+      throws IOException {
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        "# per thread during the fixed rate, %d requests; per 1000 requests: CPU ms, wake-ups"
+            + " (voluntary switches), preemptions (involuntary), run-queue wait ms%n", requests));
+    b.append(String.format(Locale.ROOT, "%-22s %-28s %10s %10s %10s %10s%n", "proxy",
+        "thread", "cpu ms", "wakeups", "preempted", "wait ms"));
+    double per = requests == 0 ? Double.NaN : 1000.0 / requests;
+    List<Map<String, Child.ThreadStat>> after = threadStats(proxies);
+    for (int i = 0; i < after.size(); i++) {
+      Map<String, Child.ThreadStat> b0 = before.get(i);
+      String proc = i < proxies.size() ? proxies.get(i).name() : "harness";
+      List<String[]> rows = new ArrayList<>();
+      List<double[]> nums = new ArrayList<>();
+      for (Child.ThreadStat a : after.get(i).values()) {
+        Child.ThreadStat z = b0.getOrDefault(a.key(),
+            new Child.ThreadStat(a.key(), a.name(), 0, 0, 0, 0, 0));
+        double cpu = (a.cpuNanos() - z.cpuNanos()) / 1e6 * per;
+        double vol = (a.voluntary() - z.voluntary()) * per;
+        double inv = (a.involuntary() - z.involuntary()) * per;
+        double wait = (a.waitNanos() - z.waitNanos()) / 1e6 * per;
+        if (cpu == 0 && vol == 0 && inv == 0) {
+          continue;
+        }
+        rows.add(new String[] {proc, a.name()});
+        nums.add(new double[] {cpu, vol, inv, wait});
+      }
+      Integer[] order = new Integer[rows.size()];
+      for (int k = 0; k < order.length; k++) {
+        order[k] = k;
+      }
+      Arrays.sort(order, (x, y) -> Double.compare(nums.get(y)[0], nums.get(x)[0]));
+      for (int k : order) {
+        double[] n = nums.get(k);
+        b.append(String.format(Locale.ROOT, "%-22s %-28s %10.2f %10.1f %10.1f %10.2f%n",
+            rows.get(k)[0], rows.get(k)[1], n[0], n[1], n[2], n[3]));
+      }
+    }
+    Files.writeString(file, b);
   }
 
   private Path log(Target t, int run, String what) {

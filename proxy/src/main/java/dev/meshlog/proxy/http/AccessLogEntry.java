@@ -2,7 +2,6 @@ package dev.meshlog.proxy.http;
 
 import java.time.Instant;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 import dev.meshlog.proxy.config.EndpointConfig;
 
@@ -76,21 +75,53 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
 
   /** The flags as Envoy prints them: comma-separated in a fixed order, or {@code -}. */
   public String flagString() {
-    if (flags.isEmpty()) {
-      return "-";
-    }
-    return java.util.Arrays.stream(ResponseFlag.values()).filter(flags::contains)
-        .map(Enum::name).collect(Collectors.joining(","));
+    return appendFlags(new StringBuilder()).toString();
   }
 
   /** The Envoy-style access-log line; gRPC calls end with {@code grpc_status=<code>}. */
   public String line() {
-    return "[" + start + "] \"" + method + " " + path + " " + protocol + "\" " + status + " "
-        + flagString() + " " + bytesReceived + " " + bytesSent + " " + durationMillis + " "
-        + (upstreamServiceMillis < 0 ? "-" : Long.toString(upstreamServiceMillis)) + " \""
-        + dash(userAgent) + "\" \"" + dash(requestId) + "\" \"" + dash(authority) + "\" \""
-        + dash(upstreamHost) + "\" " + direction + " " + dash(cluster) + " " + dash(route)
-        + " attempts=" + attempts + (grpcStatus == null ? "" : " grpc_status=" + grpcStatus);
+    return appendLine(new StringBuilder(256)).toString();
+  }
+
+  /**
+   * Appends {@link #line()} to {@code b} without building it first (the access log writes a
+   * batch of lines into one reused buffer); returns {@code b}.
+   */
+  public StringBuilder appendLine(StringBuilder b) {
+    b.append('[').append(start).append("] \"").append(method).append(' ').append(path)
+        .append(' ').append(protocol).append("\" ").append(status).append(' ');
+    appendFlags(b).append(' ').append(bytesReceived).append(' ').append(bytesSent).append(' ')
+        .append(durationMillis).append(' ');
+    if (upstreamServiceMillis < 0) {
+      b.append('-');
+    } else {
+      b.append(upstreamServiceMillis);
+    }
+    b.append(" \"").append(dash(userAgent)).append("\" \"").append(dash(requestId))
+        .append("\" \"").append(dash(authority)).append("\" \"").append(dash(upstreamHost))
+        .append("\" ").append(direction).append(' ').append(dash(cluster)).append(' ')
+        .append(dash(route)).append(" attempts=").append(attempts);
+    if (grpcStatus != null) {
+      b.append(" grpc_status=").append(grpcStatus);
+    }
+    return b;
+  }
+
+  private StringBuilder appendFlags(StringBuilder b) {
+    if (flags.isEmpty()) {
+      return b.append('-');
+    }
+    boolean first = true;
+    for (ResponseFlag f : ResponseFlag.values()) {
+      if (flags.contains(f)) {
+        if (!first) {
+          b.append(',');
+        }
+        b.append(f.name());
+        first = false;
+      }
+    }
+    return b;
   }
 
   private static String dash(String s) {

@@ -35,6 +35,8 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
   private final BooleanSupplier enabled;
   private final Handoff<AccessLogEntry> handoff;
   private final AtomicLong dropped = new AtomicLong();
+  /** The batch being written; the writing thread's only, reused so lines are not built twice. */
+  private final StringBuilder batch = new StringBuilder(MAX_BATCH_CHARS + 1024);
 
   /**
    * Starts the writing thread.
@@ -73,14 +75,13 @@ public final class BatchingAccessLog implements AccessLog, AutoCloseable {
   }
 
   private void drain() {
-    StringBuilder batch = new StringBuilder();
     AccessLogEntry e;
     while ((e = handoff.poll()) != null) {
       handoff.release();
       if (!batch.isEmpty()) {
         batch.append('\n');
       }
-      batch.append(e.line());
+      e.appendLine(batch);
       if (batch.length() >= MAX_BATCH_CHARS) {
         emit(batch);
       }

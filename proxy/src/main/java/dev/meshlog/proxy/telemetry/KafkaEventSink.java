@@ -14,7 +14,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Request events to {@code mesh.telemetry.requests} through a producer of their own, tuned for
- * volume rather than latency: lz4-compressed batches of up to 64 KiB lingering 50 ms, idempotent
+ * volume rather than latency: lz4-compressed batches of up to 64 KiB lingering as long as the
+ * emitter's interval (200 ms; see {@link TelemetryEmitter#DEFAULT_INTERVAL} for why), idempotent
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
  * stay exact). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
  * for metadata), and events not acknowledged within {@code delivery.timeout.ms} fail and are
@@ -45,7 +46,7 @@ public final class KafkaEventSink implements EventSink {
     c.put(ProducerConfig.ACKS_CONFIG, "all");
     c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    c.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+    c.put(ProducerConfig.LINGER_MS_CONFIG, (int) TelemetryEmitter.DEFAULT_INTERVAL.toMillis());
     c.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
     c.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 16L * 1024 * 1024);
     c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);

@@ -2,7 +2,6 @@ package dev.meshlog.proxy.telemetry;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
@@ -32,11 +31,16 @@ public final class RequestEvents {
 
   private final ProxyIdentity identity;
   private final String hostSuffix;
+  /** This proxy's workload, built once: events only read it. */
+  private final Workload self;
 
   /** Events reported by the proxy {@code identity} in the cluster DNS domain {@code domain}. */
   public RequestEvents(ProxyIdentity identity, String domain) {
     this.identity = identity;
     this.hostSuffix = ".svc." + (domain == null || domain.isEmpty() ? "cluster.local" : domain);
+    this.self = new Workload(nz(identity.workload()), nz(identity.service()),
+        nz(identity.version()), nz(identity.namespace()), nz(identity.cluster()),
+        nz(identity.zone()), null);
   }
 
   /** The event of {@code e}, or {@code null} for entries that are no HTTP request (TCP). */
@@ -49,16 +53,13 @@ public final class RequestEvents {
       case "gateway" -> Reporter.GATEWAY;
       default -> Reporter.SOURCE;
     };
-    Workload self = self();
     Workload source;
     Workload destination;
     if (reporter == Reporter.DESTINATION) {
       destination = self;
       PeerMetadata peer = PeerMetadata.decode(e.sourcePeer());
-      source = peer == null ? outside() : Workload.newBuilder()
-          .setNamespace(peer.namespace()).setService(peer.service()).setVersion(peer.version())
-          .setCluster(peer.cluster()).setZone(peer.zone()).setWorkload(peer.workload())
-          .build();
+      source = peer == null ? outside() : new Workload(peer.workload(), peer.service(),
+          peer.version(), peer.namespace(), peer.cluster(), peer.zone(), null);
     } else {
       source = self;
       destination = destination(e.destinationService(), e.upstream());
@@ -80,28 +81,14 @@ public final class RequestEvents {
       }
     }
     long micros = e.durationMicros() >= 0 ? e.durationMicros() : e.durationMillis() * 1_000;
-    RequestEvent event = RequestEvent.newBuilder()
-        .setRequestId(nz(e.requestId()))
-        .setTraceId(traceId(e.traceparent()))
-        .setReporter(reporter)
-        .setProxyId(identity.proxyId())
-        .setSource(source)
-        .setDestination(destination)
-        .setProtocol(e.grpcStatus() != null ? "grpc" : nz(e.protocol()))
-        .setMethod(nz(e.method()))
-        .setAuthority(nz(e.authority()))
-        .setPath(path)
-        .setRoute(nz(e.route()))
-        .setResponseCode(e.status())
-        .setGrpcStatus(grpcStatus(e.grpcStatus()))
-        .setResponseFlags(flags)
-        .setMtls(false)
-        .setRetries(Math.max(0, e.attempts() - 1))
-        .setRequestBytes(Math.max(0, e.bytesReceived()))
-        .setResponseBytes(Math.max(0, e.bytesSent()))
-        .setDurationMicros(micros)
-        .setStartTime(e.start())
-        .build();
+    // The all-args constructor, not the builder: the builder's per-field validation and default
+    // look-ups cost more than the rest of the event (every string here is non-null already).
+    RequestEvent event = new RequestEvent(nz(e.requestId()), traceId(e.traceparent()), reporter,
+        identity.proxyId(), source, destination,
+        e.grpcStatus() != null ? "grpc" : nz(e.protocol()), nz(e.method()), nz(e.authority()),
+        path, nz(e.route()), e.status(), grpcStatus(e.grpcStatus()), flags, false,
+        Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
+        Math.max(0, e.bytesSent()), micros, e.start(), 0L);
     return new Keyed(key(source, destination), event);
   }
 
@@ -120,15 +107,8 @@ public final class RequestEvents {
     return traceparent.substring(3, 35);
   }
 
-  private Workload self() {
-    return Workload.newBuilder().setNamespace(identity.namespace())
-        .setService(identity.service()).setVersion(identity.version())
-        .setCluster(identity.cluster()).setZone(identity.zone())
-        .setWorkload(identity.workload()).build();
-  }
-
   private static Workload outside() {
-    return Workload.newBuilder().setWorkload("unknown").build();
+    return new Workload("unknown", "", "", "", "", "", null);
   }
 
   /**
@@ -146,16 +126,12 @@ public final class RequestEvents {
         namespace = name.substring(dot + 1);
       }
     }
-    Workload.Builder w = Workload.newBuilder().setService(service).setNamespace(namespace);
-    if (endpoint != null) {
-      Map<String, String> labels = endpoint.labels();
-      String version = labels.getOrDefault("version", "");
-      w.setVersion(version).setZone(endpoint.zone()).setCluster(endpoint.cluster())
-          .setWorkload(version.isEmpty() ? service : service + "-" + version);
-    } else {
-      w.setWorkload(service);
+    if (endpoint == null) {
+      return new Workload(service, service, "", namespace, "", "", null);
     }
-    return w.build();
+    String version = endpoint.labels().getOrDefault("version", "");
+    return new Workload(version.isEmpty() ? service : service + "-" + version, service, version,
+        namespace, nz(endpoint.cluster()), nz(endpoint.zone()), null);
   }
 
   private static Integer grpcStatus(String s) {

@@ -9,7 +9,6 @@ import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.Handoff;
-import dev.meshlog.schemas.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,8 +36,15 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /** Events that may wait (queued or unacknowledged by Kafka) before new ones are dropped. */
   public static final int DEFAULT_CAPACITY = 10_000;
-  /** How often queued events are handed to Kafka. */
-  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(50);
+  /**
+   * How often queued events are handed to Kafka (sooner when a quarter of the buffer is used).
+   * Every drain wakes this thread and, a few times, the producer's sender thread, each costing
+   * a fixed few hundred microseconds that a pinned sidecar takes from its event loop: at 1,000
+   * events/s, 200 ms instead of 50 ms (the producer's linger following) cut those threads'
+   * wake-ups from 57 to 19 a second and their CPU from 15.6 to 8.7 µs per event. Events reach
+   * Kafka up to about 0.4 s after their request; the pipeline's windows are 10 s.
+   */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(200);
 
   private static final Logger LOG = LoggerFactory.getLogger(TelemetryEmitter.class);
   private static final long LOSS_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
@@ -46,6 +52,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final RequestEvents events;
   private final LongSupplier nanoTime;
   private final EventSink sink;
+  /** Used by the emitting thread only. */
+  private final RequestEventEncoder encoder = new RequestEventEncoder();
   private final Duration closeTimeout;
   /** Capacity in use: queued plus handed over and not completed. */
   private final Handoff<AccessLogEntry> handoff;
@@ -178,7 +186,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       RequestEvent event = keyed.event();
       event.setDroppedBefore(carried);
       key = keyed.key();
-      value = Topics.TELEMETRY_REQUESTS.serializeValue(event);
+      value = encoder.encode(event);
     } catch (RuntimeException ex) {
       LOG.warn("telemetry: an event could not be built from {}: {}", entry.line(), ex.toString());
       completed(carried, ex);

@@ -1,0 +1,143 @@
+package dev.meshlog.proxy.telemetry;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import org.apache.avro.SchemaNormalization;
+
+/**
+ * Encodes {@link RequestEvent}s exactly as {@code Topics.TELEMETRY_REQUESTS} does (Avro
+ * single-object encoding: {@code C3 01}, the schema's CRC-64-AVRO fingerprint, the binary body),
+ * writing the fields in schema order into one buffer it reuses, with no Avro writer, encoder,
+ * {@code ByteBuffer} or per-string byte arrays in between. For the emitter's single thread (not
+ * thread-safe).
+ *
+ * <p>Why by hand: on a sidecar pinned to one core the emitter's CPU is taken from the event loop;
+ * Avro's generic path cost more per event than building the event. Written for this one schema:
+ * {@code RequestEventEncoderTest} proves the bytes equal Avro's for every field and decode with
+ * the schema, so a schema change that this class misses fails the build.
+ */
+public final class RequestEventEncoder {
+
+  private static final byte[] HEADER = header();
+
+  private byte[] buf = new byte[512];
+  private int pos;
+
+  /** The event's bytes, as {@code Topics.TELEMETRY_REQUESTS.serializeValue} would write them. */
+  public byte[] encode(RequestEvent e) {
+    pos = 0;
+    write(HEADER);
+    string(e.getRequestId());
+    string(e.getTraceId());
+    varint(e.getReporter().ordinal());
+    string(e.getProxyId());
+    workload(e.getSource());
+    workload(e.getDestination());
+    string(e.getProtocol());
+    string(e.getMethod());
+    string(e.getAuthority());
+    string(e.getPath());
+    string(e.getRoute());
+    varint(e.getResponseCode());
+    Integer grpc = e.getGrpcStatus();
+    if (grpc == null) {
+      varint(0);
+    } else {
+      varint(1);
+      varint(grpc);
+    }
+    List<String> flags = e.getResponseFlags();
+    if (!flags.isEmpty()) {
+      varint(flags.size());
+      for (String f : flags) {
+        string(f);
+      }
+    }
+    varint(0);
+    ensure(1);
+    buf[pos++] = (byte) (e.getMtls() ? 1 : 0);
+    varint(e.getRetries());
+    varint(e.getRequestBytes());
+    varint(e.getResponseBytes());
+    varint(e.getDurationMicros());
+    Instant t = e.getStartTime();
+    varint(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
+        t.getNano() / 1_000));
+    varint(e.getDroppedBefore());
+    return Arrays.copyOf(buf, pos);
+  }
+
+  private void workload(Workload w) {
+    string(w.getWorkload());
+    string(w.getService());
+    string(w.getVersion());
+    string(w.getNamespace());
+    string(w.getCluster());
+    string(w.getZone());
+    String principal = w.getPrincipal();
+    if (principal == null) {
+      varint(0);
+    } else {
+      varint(1);
+      string(principal);
+    }
+  }
+
+  /** An Avro string: its UTF-8 length as a zig-zag varint, then the UTF-8 bytes. */
+  private void string(String s) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        // rare: what Avro writes (String.getBytes, an unpaired surrogate as '?')
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        varint(b.length);
+        write(b);
+        return;
+      }
+    }
+    varint(n);
+    ensure(n);
+    for (int i = 0; i < n; i++) {
+      buf[pos++] = (byte) s.charAt(i);
+    }
+  }
+
+  /** An Avro int or long: zig-zag, then 7 bits a byte, low first. */
+  private void varint(long v) {
+    ensure(10);
+    long z = (v << 1) ^ (v >> 63);
+    while ((z & ~0x7FL) != 0) {
+      buf[pos++] = (byte) ((z & 0x7F) | 0x80);
+      z >>>= 7;
+    }
+    buf[pos++] = (byte) z;
+  }
+
+  private void write(byte[] b) {
+    ensure(b.length);
+    System.arraycopy(b, 0, buf, pos, b.length);
+    pos += b.length;
+  }
+
+  private void ensure(int n) {
+    if (pos + n > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
+    }
+  }
+
+  private static byte[] header() {
+    long fp = SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
+    byte[] h = new byte[10];
+    h[0] = (byte) 0xC3;
+    h[1] = (byte) 0x01;
+    for (int i = 0; i < 8; i++) {
+      h[2 + i] = (byte) (fp >>> (8 * i));
+    }
+    return h;
+  }
+}

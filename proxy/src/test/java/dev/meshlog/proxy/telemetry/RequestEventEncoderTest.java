@@ -1,0 +1,106 @@
+package dev.meshlog.proxy.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.schemas.Topics;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.DecoderFactory;
+import org.junit.jupiter.api.Test;
+
+class RequestEventEncoderTest {
+
+  final ProxyIdentity reviews = new ProxyIdentity("rv-2", "reviews", "shop", "v2", "", "zone-b",
+      "c1", "", Map.of());
+  final RequestEventEncoder encoder = new RequestEventEncoder();
+
+  @Test
+  void writesTheSameBytesAsTheTopicsAvroSerdeForEveryKindOfEvent() {
+    for (RequestEvent e : events()) {
+      byte[] ours = encoder.encode(e);
+      assertThat(ours).as("%s", e).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours)).isEqualTo(e);
+    }
+  }
+
+  @Test
+  void itsBytesDecodeWithTheRequestEventSchemaAlone() throws Exception {
+    RequestEvent e = events().get(0);
+    byte[] bytes = encoder.encode(e);
+    GenericRecord r = new GenericDatumReader<GenericRecord>(RequestEvent.getClassSchema())
+        .read(null, DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, null));
+    assertThat(r.get("proxyId").toString()).isEqualTo(e.getProxyId());
+    assertThat(r.get("responseCode")).isEqualTo(e.getResponseCode());
+    assertThat(r.get("droppedBefore")).isEqualTo(e.getDroppedBefore());
+    assertThat(((GenericRecord) r.get("source")).get("service").toString())
+        .isEqualTo(e.getSource().getService());
+  }
+
+  @Test
+  void writesAnUnpairedSurrogateAsAvroDoes() {
+    RequestEvent e = events().get(0);
+    e.setPath("/half \uD800 a surrogate");
+    assertThat(encoder.encode(e)).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+    assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(encoder.encode(e)).getPath())
+        .isEqualTo("/half ? a surrogate");
+  }
+
+  @Test
+  void reusesItsBufferWithoutLeakingOneEventIntoTheNext() {
+    List<RequestEvent> all = events();
+    RequestEvent big = all.stream().max((a, b) -> Integer.compare(a.getPath().length(),
+        b.getPath().length())).orElseThrow();
+    encoder.encode(big);
+    for (RequestEvent e : all) {
+      assertThat(encoder.encode(e)).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+    }
+  }
+
+  /** Events as the proxy builds them, plus edge cases the proxy may not build today. */
+  List<RequestEvent> events() {
+    List<RequestEvent> all = new ArrayList<>();
+    RequestEvents events = new RequestEvents(reviews, "cluster.local");
+    EndpointConfig endpoint = EndpointConfig.of("10.0.0.7", 15006,
+        Map.of("app", "ratings", "version", "v1"), "zone-b", "c2");
+    all.add(events.of(RequestEventsTest.entry("outbound", 503,
+        EnumSet.of(ResponseFlag.URX, ResponseFlag.UF), "ratings.shop.svc.cluster.local",
+        endpoint, null, 3, null)).event());
+    all.add(events.of(RequestEventsTest.entry("inbound", 200, Set.of(),
+        "reviews.shop.svc.cluster.local", null, PeerMetadata.encode(reviews), 1, "0")).event());
+    all.add(events.of(RequestEventsTest.entry("inbound", 0, EnumSet.allOf(ResponseFlag.class),
+        "reviews.shop.svc.cluster.local", null, "bad header", 1, "14")).event());
+    all.add(events.of(RequestEventsTest.entry("gateway", 404, EnumSet.of(ResponseFlag.NR),
+        "unknown", null, null, 1, null)).event());
+    all.add(events.of(new AccessLogEntry(Instant.parse("1965-03-04T05:06:07.123456789Z"),
+        "outbound", "PÖST", "/π/ünïcödé/\uD83D\uDE00/" + "x".repeat(3000), "HTTP/2.0", 200,
+        Set.of(), Long.MAX_VALUE, 0, 0, -1, null, "höst", null, null, null, null, 1,
+        "unknown", "api.example.com", null, null, null, null, -1)).event());
+    RequestEvent odd = events.of(RequestEventsTest.entry("outbound", 200, Set.of(),
+        "ratings.shop.svc.cluster.local", endpoint, null, 1, null)).event();
+    odd.setDroppedBefore(1_234_567_890_123L);
+    odd.setMtls(true);
+    odd.setRetries(-1);
+    odd.setDurationMicros(Long.MIN_VALUE);
+    odd.setGrpcStatus(Integer.MIN_VALUE);
+    odd.setSource(Workload.newBuilder(odd.getSource())
+        .setPrincipal("spiffe://cluster.local/ns/shop/sa/reviews").build());
+    odd.setReporter(Reporter.UNSPECIFIED);
+    odd.setRequestId("r\u00e9q-\uD83D\uDE80");
+    all.add(odd);
+    return all;
+  }
+}
