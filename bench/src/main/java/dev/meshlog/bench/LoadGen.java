@@ -84,6 +84,21 @@ final class LoadGen {
   }
 
   /**
+   * h2load over HTTP/1.1 with {@code connections} connections sending POSTs of {@code body} as
+   * fast as they are answered, for {@code d}: a warm-up on the fixed-rate phase's own requests
+   * (a JVM proxy warmed only with wrk's GETs still compiles its body-handling paths, on the core
+   * it shares with its event loop, during the measured phase). Results are discarded.
+   */
+  static void warmPost(String cpus, int port, int connections, Duration d, Path body, Path log)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(pin(cpus));
+    cmd.addAll(List.of("h2load", "--h1", "-t1", "-c" + connections,
+        "-D", Long.toString(d.toSeconds()), "-d", body.toString(), "-H", ":authority: " + HOST,
+        "http://127.0.0.1:" + port + PATH));
+    run(cmd, d.plusSeconds(30), log);
+  }
+
+  /**
    * h2load over HTTP/1.1 with {@code connections} connections each sending {@code rate /
    * connections} requests per second for {@code d}: POSTs of {@code body}.
    */
