@@ -48,7 +48,7 @@ public final class Dataplane {
     this.tcpCursors = tcpCursors;
     this.byDestination = new IdentityHashMap<>();
     for (ServiceConfig s : snapshot.services().values()) {
-      for (RouteConfig r : s.routes()) {
+      for (RouteConfig r : s.effectiveRoutes()) {
         for (DestinationConfig d : r.destinations()) {
           Cluster c = clusters.get(d.cluster());
           if (c != null) {

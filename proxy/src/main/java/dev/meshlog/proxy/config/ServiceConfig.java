@@ -19,13 +19,27 @@ import java.util.Objects;
  * @param egressHosts the hosts this service's proxies call (namespace/host patterns); empty = all
  * @param tcpRoutes tcp routes in match order; empty = connections to all endpoints
  * @param gatewayServers the servers of a gateway's view; empty for a service
+ * @param effectiveRoutes the routes a sidecar's requests to this host go through: {@code routes},
+ *     or when there are none one route to all endpoints; derived from {@code routes} once, here
+ *     (a value passed in is ignored), so a request allocates no default route
  */
 public record ServiceConfig(String host, String service, String namespace, long version,
                             List<PortConfig> ports, List<EndpointConfig> endpoints,
                             TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
                             List<RouteConfig> routes, List<String> egressHosts,
                             List<TcpRouteConfig> tcpRoutes,
-                            List<GatewayServerConfig> gatewayServers) {
+                            List<GatewayServerConfig> gatewayServers,
+                            List<RouteConfig> effectiveRoutes) {
+
+  /** A service with these routes; {@link #effectiveRoutes} is derived from them. */
+  public ServiceConfig(String host, String service, String namespace, long version,
+                       List<PortConfig> ports, List<EndpointConfig> endpoints,
+                       TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
+                       List<RouteConfig> routes, List<String> egressHosts,
+                       List<TcpRouteConfig> tcpRoutes, List<GatewayServerConfig> gatewayServers) {
+    this(host, service, namespace, version, ports, endpoints, policy, subsets, routes,
+        egressHosts, tcpRoutes, gatewayServers, null);
+  }
 
   /** A service without tcp routes or gateway servers. */
   public ServiceConfig(String host, String service, String namespace, long version,
@@ -48,6 +62,8 @@ public record ServiceConfig(String host, String service, String namespace, long 
     egressHosts = List.copyOf(egressHosts);
     tcpRoutes = List.copyOf(tcpRoutes);
     gatewayServers = List.copyOf(gatewayServers);
+    effectiveRoutes = routes.isEmpty()
+        ? List.of(RouteConfig.forwardAll("default", DestinationConfig.to(host, null))) : routes;
   }
 
   /** The port numbered {@code number}, if the service declares it. */
@@ -83,12 +99,6 @@ public record ServiceConfig(String host, String service, String namespace, long 
   /** Whether this is a gateway's view. */
   public boolean gateway() {
     return !gatewayServers.isEmpty();
-  }
-
-  /** The routes requests to this host go through: its own, or one to all its endpoints. */
-  public List<RouteConfig> effectiveRoutes() {
-    return routes.isEmpty() ? List.of(RouteConfig.forwardAll("default", DestinationConfig.to(host,
-        null))) : routes;
   }
 
   /** The traffic policy of {@code subset} ({@code null} = the host's). */
