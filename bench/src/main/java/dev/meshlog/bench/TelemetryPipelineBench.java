@@ -350,14 +350,20 @@ public final class TelemetryPipelineBench {
     return partitions;
   }
 
+  /** Assigns {@code c} every partition of {@code topic}, from the start; returns them. */
+  private static List<TopicPartition> assignFromStart(KafkaConsumer<?, ?> c, String topic) {
+    List<TopicPartition> tps = c.partitionsFor(topic).stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    c.assign(tps);
+    c.seekToBeginning(tps);
+    return tps;
+  }
+
   /** The SOURCE events on {@code topic} now: the calls the pipeline must count, exactly. */
   private static long sourceEventsOnTopic(EmbeddedKafka kafka, String topic) {
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = c.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
+      List<TopicPartition> tps = assignFromStart(c, topic);
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       long sources = 0;
       while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
@@ -417,10 +423,7 @@ public final class TelemetryPipelineBench {
   private double plainConsumer(EmbeddedKafka kafka, String topic, boolean decode) {
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = c.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
+      List<TopicPartition> tps = assignFromStart(c, topic);
       long expected = ackedEvents.get() + probesAcked;
       long t0 = System.nanoTime();
       long read = 0;
