@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -15,11 +14,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.HeadlessChromium;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,13 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
 @WithKafka
 class GraphPageIT {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static TelemetryService service;
   private static String ns;
 
   @BeforeAll
   static void start(KafkaCluster kafka, @TempDir Path state) throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "no " + CHROMIUM);
+    Assumptions.assumeTrue(HeadlessChromium.installed(), "no " + HeadlessChromium.BINARY);
     try (Admin admin = kafka.admin()) {
       new TopicBootstrapper(admin).ensureAll();
     }
@@ -85,22 +83,9 @@ class GraphPageIT {
     return "http://127.0.0.1:" + service.httpPort();
   }
 
-  private static String chromium(Path profile, String... extra) throws Exception {
-    List<String> command = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
-        "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile, "--window-size=1280,900", "--virtual-time-budget=4000"));
-    command.addAll(List.of(extra));
-    command.add(base() + "/?window=5m");
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    byte[] out = process.getInputStream().readAllBytes();
-    assertThat(process.waitFor(90, TimeUnit.SECONDS)).isTrue();
-    return new String(out, StandardCharsets.UTF_8);
-  }
-
   @Test
   void drawsTheServicesVersionsAndCallsOfKnownTraffic(@TempDir Path profile) throws Exception {
-    String dom = chromium(profile, "--dump-dom");
+    String dom = new HeadlessChromium(profile).dumpDom(base() + "/?window=5m", 4000);
     assertThat(dom).contains("data-state=\"loaded\"");
     assertThat(dom).contains("data-service=\"" + ns + "/frontend\"");
     assertThat(dom).contains("data-service=\"" + ns + "/reviews\" data-versions=\"v1,v2\"");
@@ -119,7 +104,7 @@ class GraphPageIT {
   void leavesAScreenshot(@TempDir Path profile) throws Exception {
     Path target = Path.of("target", "graph-page.png").toAbsolutePath();
     Files.deleteIfExists(target);
-    chromium(profile, "--screenshot=" + target, "--hide-scrollbars");
+    new HeadlessChromium(profile).screenshot(base() + "/?window=5m", 4000, target);
     assertThat(target).exists();
     assertThat(Files.size(target)).isGreaterThan(10_000);
   }

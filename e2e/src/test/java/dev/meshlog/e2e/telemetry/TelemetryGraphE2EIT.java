@@ -33,13 +33,16 @@ import dev.meshlog.events.config.SourceType;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.TelemetryService;
 import dev.meshlog.telemetry.TelemetryTopology;
+import dev.meshlog.testkit.HeadlessChromium;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real traffic through real proxies (processes from the built jar) configured by the real
@@ -65,6 +68,7 @@ class TelemetryGraphE2EIT {
   private final List<AutoCloseable> running = new ArrayList<>();
   private Path dir;
   private TelemetryService pipeline;
+  private TelemetryService secondPipeline;
   private final List<ProxyProcess> proxies = new ArrayList<>();
   private List<Integer> ratingsStatuses;
 
@@ -86,13 +90,22 @@ class TelemetryGraphE2EIT {
     controlPlane.start();
     assertThat(controlPlane.awaitRunning(Duration.ofSeconds(60))).as("control plane running")
         .isTrue();
+    // Two instances of the pipeline (one application id): they share the input partitions, and
+    // a query to either must answer the whole graph.
+    TelemetryTopology.Settings topology =
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry"));
     pipeline = TelemetryService.start(new TelemetryService.Settings(kafka.bootstrapServers(),
         dir.resolve("telemetry"), "127.0.0.1", 0, "127.0.0.1", Duration.ofMillis(100),
-        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry"))),
-        Clock.systemUTC());
+        topology), Clock.systemUTC());
     running.add(pipeline);
+    secondPipeline = TelemetryService.start(new TelemetryService.Settings(
+        kafka.bootstrapServers(), dir.resolve("telemetry-2"), "127.0.0.1", 0, "127.0.0.1",
+        Duration.ofMillis(100), topology), Clock.systemUTC());
+    running.add(secondPipeline);
     assertThat(pipeline.app().awaitRunning(Duration.ofSeconds(60))).as("pipeline running")
         .isTrue();
+    assertThat(secondPipeline.app().awaitRunning(Duration.ofSeconds(60)))
+        .as("second pipeline running").isTrue();
 
     try (MeshClient mesh = MeshClient.connect(kafka.bootstrapServers())) {
       ConfigCommands commands = ConfigCommands.of("e2e", SourceType.CLI, Clock.systemUTC());
@@ -186,8 +199,12 @@ class TelemetryGraphE2EIT {
    * endpoint, so it has no destination version and is an edge of its own, as in Istio.
    */
   private Map<String, List<JsonNode>> edges() throws Exception {
+    return edges(pipeline);
+  }
+
+  private Map<String, List<JsonNode>> edges(TelemetryService instance) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + pipeline.httpPort() + "/api/v1/graph?window=15m"))
+            "http://127.0.0.1:" + instance.httpPort() + "/api/v1/graph?window=15m"))
         .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Map<String, List<JsonNode>> out = new HashMap<>();
@@ -279,5 +296,62 @@ class TelemetryGraphE2EIT {
     assertThat(details.path("maxMillis").asDouble()).isGreaterThanOrEqualTo(DELAY_MILLIS);
     assertThat(version(edges.get("reviews"), "v1").path("responseFlags").path("DI").asLong())
         .isZero();
+  }
+
+  @Test
+  void bothPipelineInstancesAnswerTheSameWholeGraph() throws Exception {
+    Map<String, List<JsonNode>> fromFirst = edgesOnceCounted(Map.of("reviews", REVIEWS,
+        "ratings", RATINGS, "details", DETAILS));
+    Map<String, List<JsonNode>> fromSecond = edges(secondPipeline);
+    assertThat(requestsByVersionedEdge(fromSecond)).isEqualTo(requestsByVersionedEdge(fromFirst));
+    // Each versioned edge is held by exactly one instance (its input partition's owner); the
+    // answers above are whole because each instance asks the other for the rest.
+    long held = localEdges(pipeline) + localEdges(secondPipeline);
+    assertThat(held).isEqualTo(fromFirst.values().stream().mapToLong(List::size).sum());
+  }
+
+  @Test
+  void theGraphPageDrawsTheRealTrafficInChromium(@TempDir Path profiles) throws Exception {
+    Assumptions.assumeTrue(HeadlessChromium.installed(), "no " + HeadlessChromium.BINARY);
+    edgesOnceCounted(Map.of("reviews", REVIEWS, "ratings", RATINGS, "details", DETAILS));
+    HeadlessChromium chromium = new HeadlessChromium(profiles);
+    String page = "http://127.0.0.1:" + secondPipeline.httpPort() + "/?window=15m";
+    String dom = chromium.dumpDom(page, 4000);
+    assertThat(dom).contains("data-state=\"loaded\"");
+    for (String service : List.of("productpage", "reviews", "ratings", "details")) {
+      assertThat(dom).contains("data-service=\"" + ns + "/" + service + "\"");
+    }
+    for (String callee : List.of("reviews", "ratings", "details")) {
+      assertThat(dom).contains("data-edge=\"" + ns + "/productpage/v1-&gt;" + ns + "/" + callee
+          + "/v1\"");
+    }
+    // the aborted calls (answered by the caller's proxy, no destination version) are marked bad
+    assertThat(dom).containsPattern("<tr data-edge=\"" + ns + "/productpage/v1-&gt;" + ns
+        + "/ratings/?\" class=\"bad\"");
+    assertThat(dom).doesNotContainPattern("/(reviews|details|ratings)/v1\" class=\"bad\"");
+    assertThat(dom).as("Cytoscape drew the canvas").contains("<canvas");
+    Path png = Path.of("target", "graph-page-e2e.png").toAbsolutePath();
+    Files.deleteIfExists(png);
+    chromium.screenshot(page, 4000, png);
+    assertThat(Files.size(png)).isGreaterThan(10_000);
+  }
+
+  /** Requests per "destination/version" in a graph answer. */
+  private static Map<String, Long> requestsByVersionedEdge(Map<String, List<JsonNode>> edges) {
+    Map<String, Long> out = new HashMap<>();
+    edges.forEach((service, list) -> list.forEach(e -> out.put(
+        service + "/" + e.path("destination").path("version").asText(),
+        e.path("requests").asLong())));
+    return out;
+  }
+
+  /** The versioned edges of this test's namespace an instance holds in its own stores. */
+  private long localEdges(TelemetryService instance) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + instance.httpPort() + "/metrics"))
+        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body().lines().filter(l -> l.startsWith("meshlog_edge_errors_total{")
+        && l.contains("source_namespace=\"" + ns + "\"")).count();
   }
 }
