@@ -31,13 +31,14 @@ import org.apache.kafka.streams.state.TimestampedWindowStore;
  * The telemetry topology: request events in, per-edge metrics per time window out.
  *
  * <pre>
- * mesh.telemetry.requests --decode (only the fields aggregated)--+--(unreadable)--> mesh.deadletter
- *                                                                 +--(destination's duplicate report)--> dropped
- *                                                                 +--(key is not the edge's)--> repartition "requests-by-edge-key" --decode--+
- *                                                                 +--------------------------------------------------------------------------+--> aggregate-edges
- *     aggregate-edges: per input partition, in memory; before each commit every changed aggregate is written once to
+ * mesh.telemetry.requests --> aggregate-edges (reads only the fields aggregated; folds a counted call in memory)
+ *     aggregate-edges --(unreadable)--> mesh.deadletter
+ *                     --(destination's duplicate report)--> dropped
+ *                     --(key is not the edge's)--> repartition "requests-by-edge-key" --> aggregate-rerouted
+ *                            (same task, same stores, same aggregates in memory; unreadable --> mesh.deadletter)
+ *     before each commit every changed aggregate is written once to
  *       store edges-10s (10 s windows), edges-1m (1 min windows), edges-total (since start),
- *       and every changed window once to mesh.telemetry.edges
+ *       and aggregate-edges sends every changed window once to mesh.telemetry.edges
  * </pre>
  *
  * <p>Proxies key events by edge ({@code srcNs/src->dstNs/dst}), so every versioned edge of one
@@ -118,38 +119,39 @@ public final class TelemetryTopology {
         .withCachingDisabled());
     builder.addStateStore(FlushBeforeCommit.builder(FLUSH_STORE));
 
-    Map<String, KStream<String, Object>> read = builder
+    EdgeAggregator.Settings aggregation = new EdgeAggregator.Settings(List.of(
+            new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
+            new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M)),
+        settings.grace().toMillis(), settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE);
+    String[] stores = {STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE};
+
+    // A well-keyed event crosses one node after its source: the aggregator reads and folds it.
+    // Only what leaves (a changed window per commit, a dead letter, a mis-keyed event) goes
+    // through the split below.
+    Map<String, KStream<String, Object>> out = builder
         .stream(Topics.TELEMETRY_REQUESTS.name(),
             Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("telemetry-requests-source"))
-        .process(() -> new DecodeRequests(settings.application(), true), Named.as("decode-requests"))
-        .split(Named.as("read-"))
+        .process(() -> new EdgeAggregator(settings.application(), true, aggregation),
+            Named.as("aggregate-edges"), stores)
+        .split(Named.as("out-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
         .branch((k, v) -> v instanceof byte[], Branched.as("other-key"))
-        .defaultBranch(Branched.as("calls"));
-    read.get("read-dead").to(Topics.DEAD_LETTERS.name(),
+        .defaultBranch(Branched.as("windows"));
+    out.get("out-dead").to(Topics.DEAD_LETTERS.name(),
         Produced.with(keys, deadLetters).withName("dead-letter-sink"));
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    KStream<String, EdgeMetrics> windows = (KStream) out.get("out-windows");
+    windows.to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName("edges-sink"));
 
-    // Events keyed otherwise than by their edge: to the partition of their edge's key first.
-    Map<String, KStream<String, Object>> rerouted = read.get("read-other-key")
+    // Events keyed otherwise than by their edge: to the partition of their edge's key, then into
+    // the same task's aggregates (a second aggregator node over the same stores, sharing them).
+    out.get("out-other-key")
         .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), (byte[]) v), Named.as("other-key-bytes"))
         .repartition(Repartitioned.<byte[], byte[]>as(BY_EDGE_KEY)
             .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
-        .process(() -> new DecodeRequests(settings.application(), false), Named.as("decode-rerouted"))
-        .split(Named.as("rerouted-"))
-        .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
-        .defaultBranch(Branched.as("calls"));
-    rerouted.get("rerouted-dead").to(Topics.DEAD_LETTERS.name(),
-        Produced.with(keys, deadLetters).withName("rerouted-dead-letter-sink"));
-
-    List<EdgeAggregator.WindowSize> sizes = List.of(
-        new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
-        new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M));
-    long grace = settings.grace().toMillis();
-    read.get("read-calls")
-        .merge(rerouted.get("rerouted-calls"), Named.as("all-calls"))
-        .process(() -> new EdgeAggregator(sizes, grace, settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE),
-            Named.as("aggregate-edges"), STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE)
-        .to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName("edges-sink"));
+        .process(() -> new EdgeAggregator(settings.application(), false, aggregation),
+            Named.as("aggregate-rerouted"), stores)
+        .to(Topics.DEAD_LETTERS.name(), Produced.with(keys, deadLetters).withName("rerouted-dead-letter-sink"));
     return builder.build();
   }
 
