@@ -12,6 +12,7 @@ import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -88,7 +89,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
 
   /** Settings of the aggregation, the same for every task. */
   record Settings(List<WindowSize> sizes, long graceMillis, double relativeAccuracy, String totalsStore,
-                  String hookStore) {}
+                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis) {}
 
   private final String application;
   private final boolean reroute;
@@ -123,6 +124,17 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
       ProcessorNode<?, ?, ?, ?> node =
           context instanceof InternalProcessorContext<?, ?> internal ? internal.currentNode() : null;
       hook.onCommit(() -> flushInCommit(node));
+      if (!settings.caughtUpCommitInterval().isZero()) {
+        // Kafka Streams commits at one fixed interval; this one asks for a commit more often
+        // while the task is caught up (fresh answers), and leaves a task reading a backlog to
+        // Kafka Streams' longer interval (each commit blocks the thread on the producer's flush
+        // and the transaction's end).
+        context.schedule(settings.caughtUpCommitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> {
+          if (aggregates.changed() && now - aggregates.streamTime <= settings.caughtUpLagMillis()) {
+            context.commit();
+          }
+        });
+      }
     }
   }
 

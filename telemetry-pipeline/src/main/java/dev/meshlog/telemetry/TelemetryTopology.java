@@ -79,25 +79,54 @@ public final class TelemetryTopology {
    * @param retention10s how long 10-second windows stay queryable
    * @param retention1m how long 1-minute windows stay queryable
    * @param relativeAccuracy of the latency sketches
+   * @param caughtUpCommitInterval how often a task that is caught up asks for a commit (zero:
+   *     never; then only Kafka Streams' own {@code commit.interval.ms} commits). A task is
+   *     caught up when its stream time is no more than {@code caughtUpLag} behind the wall
+   *     clock; a task still reading a backlog commits at Kafka Streams' interval only, which
+   *     {@link TelemetryApp} sets longer
+   * @param caughtUpLag how far behind the wall clock stream time may be for a task to be caught up
    */
   public record Settings(String application, Duration grace, Duration retention10s,
-                         Duration retention1m, double relativeAccuracy) {
+                         Duration retention1m, double relativeAccuracy,
+                         Duration caughtUpCommitInterval, Duration caughtUpLag) {
+    /** Default {@code caughtUpLag}: events this much older than now mean a backlog is being read. */
+    public static final Duration DEFAULT_CAUGHT_UP_LAG = Duration.ofSeconds(30);
+
     public Settings {
       Objects.requireNonNull(application, "application");
       Objects.requireNonNull(grace, "grace");
       Objects.requireNonNull(retention10s, "retention10s");
       Objects.requireNonNull(retention1m, "retention1m");
+      Objects.requireNonNull(caughtUpCommitInterval, "caughtUpCommitInterval");
+      Objects.requireNonNull(caughtUpLag, "caughtUpLag");
       if (retention10s.compareTo(Duration.ofSeconds(10).plus(grace)) < 0
           || retention1m.compareTo(Duration.ofMinutes(1).plus(grace)) < 0) {
         throw new IllegalArgumentException("retention: " + retention10s + "/" + retention1m
             + " (expected: at least window size + grace " + grace + ")");
       }
+      if (caughtUpCommitInterval.isNegative() || caughtUpLag.isNegative()) {
+        throw new IllegalArgumentException("caughtUpCommitInterval/caughtUpLag: " + caughtUpCommitInterval
+            + "/" + caughtUpLag + " (expected: not negative)");
+      }
+    }
+
+    /** Settings whose tasks never ask for commits (Kafka Streams' own interval only). */
+    public Settings(String application, Duration grace, Duration retention10s, Duration retention1m,
+                    double relativeAccuracy) {
+      this(application, grace, retention10s, retention1m, relativeAccuracy, Duration.ZERO,
+          DEFAULT_CAUGHT_UP_LAG);
     }
 
     /** Defaults: 30 s grace, 10 s windows kept 1 h, 1 min windows kept 24 h, 1% accuracy. */
     public static Settings defaults(String application) {
       return new Settings(application, Duration.ofSeconds(30), Duration.ofHours(1),
           Duration.ofHours(24), LatencySketch.DEFAULT_RELATIVE_ACCURACY);
+    }
+
+    /** These settings with tasks asking for a commit every {@code interval} while caught up. */
+    public Settings withCaughtUpCommits(Duration interval) {
+      return new Settings(application, grace, retention10s, retention1m, relativeAccuracy, interval,
+          caughtUpLag);
     }
   }
 
@@ -122,7 +151,8 @@ public final class TelemetryTopology {
     EdgeAggregator.Settings aggregation = new EdgeAggregator.Settings(List.of(
             new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
             new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M)),
-        settings.grace().toMillis(), settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE);
+        settings.grace().toMillis(), settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE,
+        settings.caughtUpCommitInterval(), settings.caughtUpLag().toMillis());
     String[] stores = {STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE};
 
     // A well-keyed event crosses one node after its source: the aggregator reads and folds it.
