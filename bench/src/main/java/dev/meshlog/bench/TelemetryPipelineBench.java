@@ -57,7 +57,8 @@ public final class TelemetryPipelineBench {
       usage: meshlog-bench telemetry-pipeline [--events 5000000] [--services 12]
                                               [--rate 0 (= half the pipeline's catch-up rate)]
                                               [--steady 30s] [--commit-interval 1s]
-                                              [--threads 2 (stream threads)]""";
+                                              [--threads 2 (stream threads)]
+                                              [--catch-up-commit-interval 5s (= --commit-interval: off)]""";
 
   private static final String NS = "bench";
 
@@ -70,6 +71,7 @@ public final class TelemetryPipelineBench {
   private final Duration steady;
   private final Duration commitInterval;
   private final int threads;
+  private final Duration catchUpCommit;
   private final SplittableRandom random = new SplittableRandom(42);
   private final List<SimEdge> edges = new ArrayList<>();
   /** Event time between two calls of the backlog. */
@@ -88,8 +90,9 @@ public final class TelemetryPipelineBench {
       new java.util.concurrent.atomic.AtomicLong();
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
-                                 Duration commitInterval, int threads) {
+                                 Duration commitInterval, int threads, Duration catchUpCommit) {
     this.threads = threads;
+    this.catchUpCommit = catchUpCommit;
     this.events = events;
     this.services = services;
     this.rateOption = rate;
@@ -121,6 +124,7 @@ public final class TelemetryPipelineBench {
     Duration steady = Duration.ofSeconds(30);
     Duration commit = Duration.ofSeconds(1);
     int threads = TelemetryApp.Settings.DEFAULT_STREAM_THREADS;
+    Duration catchUp = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -129,16 +133,24 @@ public final class TelemetryPipelineBench {
         case "--rate" -> rate = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
         case "--steady" -> steady = Duration.ofSeconds(Long.parseLong(v.replace("s", "")));
-        case "--commit-interval" -> commit = Duration.ofMillis(
-            v.endsWith("ms") ? Long.parseLong(v.replace("ms", ""))
-                : 1000 * Long.parseLong(v.replace("s", "")));
+        case "--commit-interval" -> commit = millis(v);
+        case "--catch-up-commit-interval" -> catchUp = millis(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
     if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1) {
       throw new IllegalArgumentException(USAGE);
     }
-    new TelemetryPipelineBench(events, services, rate, steady, commit, threads).run();
+    if (catchUp == null) {
+      catchUp = commit.compareTo(TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
+          ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
+    }
+    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp).run();
+  }
+
+  private static Duration millis(String v) {
+    return Duration.ofMillis(v.endsWith("ms") ? Long.parseLong(v.replace("ms", ""))
+        : 1000 * Long.parseLong(v.replace("s", "")));
   }
 
   private void run() throws Exception {
@@ -173,7 +185,7 @@ public final class TelemetryPipelineBench {
       String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
       TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(kafka.bootstrapServers(),
           state, "127.0.0.1:1", commitInterval,
-          TelemetryTopology.Settings.defaults(application), threads));
+          TelemetryTopology.Settings.defaults(application), threads, catchUpCommit));
       List<String> lagLog = new ArrayList<>();
       try {
         long s0 = System.nanoTime();
@@ -189,6 +201,7 @@ public final class TelemetryPipelineBench {
         // Committed progress (the group's committed input offsets) and processed records,
         // sampled every 50 ms: the sustained rate is taken between two commits well inside
         // the catch-up, so the start, the first fetches and the final commit wait are out.
+        Map<String, Long> cpuGroups0 = cpuByThreadGroup();
         Progress committed = new Progress(events);
         Progress processed = new Progress(events);
         committed.sample(c0, 0, streamThreadsCpuNanos(), processCpuNanos());
@@ -212,6 +225,7 @@ public final class TelemetryPipelineBench {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
         long c1 = System.nanoTime();
+        Map<String, Long> cpuGroups1 = cpuByThreadGroup();
         committed.sample(c1, events, streamThreadsCpuNanos(), processCpuNanos());
         double pipelineSeconds = (c1 - c0) / 1e9;
         double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
@@ -240,8 +254,8 @@ public final class TelemetryPipelineBench {
                 + "%d versioned edges), produced in %.1f s by one idempotent lz4 producer\n",
             events, calls - countSteadyCalls, edges.size(), produceSeconds));
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
-            + "interval %s, %d stream thread(s); RUNNING after %.1f s (not counted)%n",
-            commitInterval, threads, startup));
+            + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
+            + "RUNNING after %.1f s (not counted)%n", commitInterval, catchUpCommit, threads, startup));
         b.append("\n| reader | sustained events/s (10–90% of the backlog) | CPU µs/event, reading "
             + "threads (sustained) | CPU µs/event, whole JVM incl. broker (sustained) | end-to-end "
             + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- |\n");
@@ -271,6 +285,11 @@ public final class TelemetryPipelineBench {
             processing.rate() / floor.span(0.1, 0.9).rate()));
         b.append(String.format(Locale.ROOT, "- sustained pipeline / decoding consumer: %.2f%n",
             sustained.rate() / decoding.span(0.1, 0.9).rate()));
+        b.append("- CPU µs/event of this JVM's threads from RUNNING to the last count, by group: ");
+        List<String> groups = new ArrayList<>();
+        cpuGroups1.forEach((group, nanos) -> groups.add(String.format(Locale.ROOT, "%s %.2f", group,
+            (nanos - cpuGroups0.getOrDefault(group, 0L)) / 1e3 / events)));
+        b.append(String.join("; ", groups)).append('\n');
         b.append("- input partitions per stream thread (events of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
@@ -580,6 +599,37 @@ public final class TelemetryPipelineBench {
     return String.format(Locale.ROOT, "| %s | %,.0f (over %.1f s) | %.2f | %.2f | %,.0f | %.1f |%n",
         reader, sustained.rate(), sustained.seconds(), sustained.cpuMicros(),
         sustained.jvmCpuMicros(), events / endToEndSeconds, endToEndSeconds);
+  }
+
+  /**
+   * CPU time of this JVM's threads by group: the pipeline's stream threads, their producers'
+   * and consumers' own threads, this harness's main thread, the broker and everything else
+   * in Java, and what is not a Java thread (GC, JIT: the whole JVM's time minus the Java
+   * threads'). Threads that ended in between are missing from their group.
+   */
+  private static Map<String, Long> cpuByThreadGroup() {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> out = new java.util.LinkedHashMap<>();
+    for (String g : List.of("stream threads", "their producers' senders", "their consumers' heartbeats",
+        "harness (main, sampling)", "broker and other Java threads", "GC, JIT and other JVM threads")) {
+      out.put(g, 0L);
+    }
+    long java = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      long cpu = Math.max(0, mx.getThreadCpuTime(t.getId()));
+      java += cpu;
+      String n = t.getName();
+      String group = n.startsWith("kafka-producer-network-thread") && n.contains("-StreamThread-")
+          ? "their producers' senders"
+          : n.startsWith("kafka-coordinator-heartbeat-thread") && n.contains("bench-telemetry")
+          ? "their consumers' heartbeats"
+          : n.contains("-StreamThread-") ? "stream threads"
+          : n.equals("main") ? "harness (main, sampling)"
+          : "broker and other Java threads";
+      out.merge(group, cpu, Long::sum);
+    }
+    out.put("GC, JIT and other JVM threads", Math.max(0, processCpuNanos() - java));
+    return out;
   }
 
   /** CPU time of this whole JVM (the embedded broker's threads included). */
