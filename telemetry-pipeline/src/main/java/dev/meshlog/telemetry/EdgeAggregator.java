@@ -278,7 +278,9 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
 
     private MutableAggregate window(EdgeState state, int sizeIndex, long start) {
       List<MutableAggregate> open = state.windows.get(sizeIndex);
-      for (int j = 0, n = open.size(); j < n; j++) {
+      // Newest first: events come mostly in time order, and while a backlog is read many
+      // closed windows wait in the list for the next commit to write them.
+      for (int j = open.size() - 1; j >= 0; j--) {
         MutableAggregate w = open.get(j);
         if (w.start == start) {
           return w;
