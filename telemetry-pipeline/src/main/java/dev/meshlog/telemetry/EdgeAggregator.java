@@ -129,8 +129,13 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         // while the task is caught up (fresh answers), and leaves a task reading a backlog to
         // Kafka Streams' longer interval (each commit blocks the thread on the producer's flush
         // and the transaction's end).
+        // Caught up: stream time near the wall clock, or nothing read since the last
+        // punctuation (the end of a backlog of old events, or a quiet moment).
         context.schedule(settings.caughtUpCommitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> {
-          if (aggregates.changed() && now - aggregates.streamTime <= settings.caughtUpLagMillis()) {
+          boolean idle = aggregates.added == aggregates.addedAtPunctuation;
+          aggregates.addedAtPunctuation = aggregates.added;
+          if (aggregates.changed()
+              && (idle || now - aggregates.streamTime <= settings.caughtUpLagMillis())) {
             context.commit();
           }
         });
@@ -225,6 +230,9 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     private final List<String> dirtyIds = new ArrayList<>();
     private long streamTime = Long.MIN_VALUE;
     private long skippedLate;
+    /** Requests folded so far, and as of the latest commit punctuation. */
+    private long added;
+    private long addedAtPunctuation;
 
     @SuppressWarnings("unchecked")
     TaskAggregates(ProcessorContext<?, ?> context, Settings settings) {
@@ -243,6 +251,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     }
 
     void add(RequestReader.Call call) {
+      added++;
       long t = call.startMillis;
       if (t > streamTime) {
         streamTime = t;

@@ -82,7 +82,8 @@ public final class TelemetryTopology {
    * @param caughtUpCommitInterval how often a task that is caught up asks for a commit (zero:
    *     never; then only Kafka Streams' own {@code commit.interval.ms} commits). A task is
    *     caught up when its stream time is no more than {@code caughtUpLag} behind the wall
-   *     clock; a task still reading a backlog commits at Kafka Streams' interval only, which
+   *     clock, or when it read nothing during the last interval (the end of a backlog of old
+   *     events); a task still reading a backlog commits at Kafka Streams' interval only, which
    *     {@link TelemetryApp} sets longer
    * @param caughtUpLag how far behind the wall clock stream time may be for a task to be caught up
    */

@@ -59,6 +59,37 @@ class CaughtUpCommitIT {
     }
   }
 
+  @Test
+  void taskThatReadTheEndOfABacklogOfOldEventsCommitsOnceNothingMoreArrives(KafkaCluster kafka,
+                                                                           @TempDir Path state)
+      throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("ns");
+    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
+        "127.0.0.1:1", Duration.ofMillis(200),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-backlog")), 1,
+        Duration.ofSeconds(30));
+    try (TelemetryApp app = new TelemetryApp(settings)) {
+      app.start();
+      assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
+      // Two hours behind the wall clock: by event time the task is not caught up.
+      Instant old = Instant.now().minus(Duration.ofHours(2));
+      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+        for (int i = 0; i < 10; i++) {
+          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, old.plusMillis(i));
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+        }
+        producer.flush();
+      }
+      LocalStores stores = new LocalStores(app.streams());
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+          .until(() -> requests(stores, ns) == 10);
+    }
+  }
+
   private static long requests(LocalStores stores, String ns) {
     try {
       return stores.totals(EdgeFilter.ALL).stream()
