@@ -42,8 +42,10 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * Issue 5's pipeline benchmark: simulated proxies put {@code --events} request events (both
  * reports of each call, realistic edges, codes and latencies) on {@code
  * mesh.telemetry.requests} of an embedded broker; then, in the same run, a plain consumer reads
- * them all (the floor) and the telemetry pipeline ({@link TelemetryApp}, exactly-once, as in
- * production) aggregates them all into edges, and the two rates are compared. Then the
+ * them all twice (the second, warm read is the floor) and the telemetry pipeline ({@link
+ * TelemetryApp}, exactly-once, as in production) aggregates them all into edges, and the two
+ * rates are compared: sustained (between 10% and 90% of the backlog; for the pipeline between
+ * two commits) and end-to-end (the pipeline's start and last commit included). Then the
  * proxies produce at a steady {@code --rate} for {@code --steady} while the pipeline runs, and
  * the lag (events produced, not yet committed by the pipeline) is sampled every second: is it
  * bounded? Finally the aggregated request count is checked against the calls produced
@@ -52,10 +54,11 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 public final class TelemetryPipelineBench {
 
   static final String USAGE = """
-      usage: meshlog-bench telemetry-pipeline [--events 1000000] [--services 12]
+      usage: meshlog-bench telemetry-pipeline [--events 5000000] [--services 12]
                                               [--rate 0 (= half the pipeline's catch-up rate)]
                                               [--steady 30s] [--commit-interval 1s]
-                                              [--threads 2 (stream threads)]""";
+                                              [--threads 2 (stream threads)]
+                                              [--catch-up-commit-interval 5s (= --commit-interval: off)]""";
 
   private static final String NS = "bench";
 
@@ -68,8 +71,11 @@ public final class TelemetryPipelineBench {
   private final Duration steady;
   private final Duration commitInterval;
   private final int threads;
+  private final Duration catchUpCommit;
   private final SplittableRandom random = new SplittableRandom(42);
   private final List<SimEdge> edges = new ArrayList<>();
+  /** Event time between two calls of the backlog. */
+  private final long backlogStepMicros;
   /** Event time of the backlog's first call: the backlog ends about when the run starts. */
   private final long t0Micros;
   /** Whether events carry the wall-clock time (the steady phase) or the backlog's time. */
@@ -84,14 +90,20 @@ public final class TelemetryPipelineBench {
       new java.util.concurrent.atomic.AtomicLong();
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
-                                 Duration commitInterval, int threads) {
+                                 Duration commitInterval, int threads, Duration catchUpCommit) {
     this.threads = threads;
+    this.catchUpCommit = catchUpCommit;
     this.events = events;
     this.services = services;
     this.rateOption = rate;
     this.steady = steady;
     this.commitInterval = commitInterval;
-    this.t0Micros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis() - events / 2);
+    // One call per millisecond of event time, or closer for a backlog of more than 40 minutes
+    // of that: the 10 s windows are kept one hour, and every window must still be there for
+    // the windows check.
+    this.backlogStepMicros = Math.min(1_000, 2_400_000_000L / Math.max(1, events / 2));
+    this.t0Micros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis())
+        - backlogStepMicros * (events / 2);
     // A layered mesh: service i calls two or three services after it, v1 and v2 of each.
     for (int i = 0; i < services - 1; i++) {
       int fanOut = Math.min(services - 1 - i, 2 + (i % 2));
@@ -106,12 +118,13 @@ public final class TelemetryPipelineBench {
   }
 
   public static void main(String[] args) throws Exception {
-    int events = 1_000_000;
+    int events = 5_000_000;
     int services = 12;
     int rate = 0;
     Duration steady = Duration.ofSeconds(30);
     Duration commit = Duration.ofSeconds(1);
     int threads = TelemetryApp.Settings.DEFAULT_STREAM_THREADS;
+    Duration catchUp = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -120,16 +133,24 @@ public final class TelemetryPipelineBench {
         case "--rate" -> rate = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
         case "--steady" -> steady = Duration.ofSeconds(Long.parseLong(v.replace("s", "")));
-        case "--commit-interval" -> commit = Duration.ofMillis(
-            v.endsWith("ms") ? Long.parseLong(v.replace("ms", ""))
-                : 1000 * Long.parseLong(v.replace("s", "")));
+        case "--commit-interval" -> commit = millis(v);
+        case "--catch-up-commit-interval" -> catchUp = millis(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
     if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1) {
       throw new IllegalArgumentException(USAGE);
     }
-    new TelemetryPipelineBench(events, services, rate, steady, commit, threads).run();
+    if (catchUp == null) {
+      catchUp = commit.compareTo(TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
+          ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
+    }
+    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp).run();
+  }
+
+  private static Duration millis(String v) {
+    return Duration.ofMillis(v.endsWith("ms") ? Long.parseLong(v.replace("ms", ""))
+        : 1000 * Long.parseLong(v.replace("s", "")));
   }
 
   private void run() throws Exception {
@@ -148,18 +169,23 @@ public final class TelemetryPipelineBench {
         produce(producer, events, 0);
       }
       double produceSeconds = (System.nanoTime() - p0) / 1e9;
+      Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+      for (int p = 0; p < Topics.TELEMETRY_REQUESTS.partitions(); p++) {
+        ends.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      admin.listOffsets(ends).all().get().forEach((tp, info) ->
+          backlogPerPartition.put(tp.partition(), info.offset()));
 
-      long f0 = currentThreadCpuNanos();
-      double floorSeconds = plainConsumer(kafka, topic, false);
-      double floorCpuMicros = (currentThreadCpuNanos() - f0) / 1e3 / events;
-      long d0 = currentThreadCpuNanos();
-      double decodingSeconds = plainConsumer(kafka, topic, true);
-      double decodingCpuMicros = (currentThreadCpuNanos() - d0) / 1e3 / events;
+      // The floor is read twice on this JVM: the first read warms the consumer's code (its
+      // figure is printed for comparison with older runs), the second is the floor.
+      Progress floorCold = plainConsumer(kafka, topic, false);
+      Progress floor = plainConsumer(kafka, topic, false);
+      Progress decoding = plainConsumer(kafka, topic, true);
 
       String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
       TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(kafka.bootstrapServers(),
           state, "127.0.0.1:1", commitInterval,
-          TelemetryTopology.Settings.defaults(application), threads));
+          TelemetryTopology.Settings.defaults(application), threads, catchUpCommit));
       List<String> lagLog = new ArrayList<>();
       try {
         long s0 = System.nanoTime();
@@ -169,29 +195,48 @@ public final class TelemetryPipelineBench {
         }
         double startup = (System.nanoTime() - s0) / 1e9;
         long c0 = System.nanoTime();
-        long cpu0 = streamThreadsCpuNanos();
-        long nextSample = c0;
         LocalStores stores = new LocalStores(app.streams());
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         long processedAt = 0;
+        // Committed progress (the group's committed input offsets) and processed records,
+        // sampled every 50 ms: the sustained rate is taken between two commits well inside
+        // the catch-up, so the start, the first fetches and the final commit wait are out.
+        Map<String, Long> cpuGroups0 = cpuByThreadGroup();
+        Progress committed = new Progress(events);
+        Progress processed = new Progress(events);
+        committed.sample(c0, 0, streamThreadsCpuNanos(), processCpuNanos());
+        processed.sample(c0, 0, streamThreadsCpuNanos(), processCpuNanos());
+        long nextLag = c0;
         while (aggregatedCalls(stores) < acked.get() && System.nanoTime() < deadline) {
-          if (processedAt == 0 && recordsProcessed(app) >= events) {
-            processedAt = System.nanoTime();
+          long now = System.nanoTime();
+          long done = recordsProcessed(app);
+          long cpu = streamThreadsCpuNanos();
+          long jvmCpu = processCpuNanos();
+          processed.sample(now, done, cpu, jvmCpu);
+          if (processedAt == 0 && done >= events) {
+            processedAt = now;
           }
-          if (System.nanoTime() >= nextSample) {
-            lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (System.nanoTime() - c0)
-                / 1e9, lag(admin, application, topic)));
-            nextSample += TimeUnit.SECONDS.toNanos(1);
+          long lag = lag(admin, application, topic);
+          committed.sample(now, Math.max(0, events + probesAcked - lag), cpu, jvmCpu);
+          if (now >= nextLag) {
+            lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (now - c0) / 1e9, lag));
+            nextLag += TimeUnit.SECONDS.toNanos(1);
           }
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
-        double pipelineSeconds = (System.nanoTime() - c0) / 1e9;
+        long c1 = System.nanoTime();
+        Map<String, Long> cpuGroups1 = cpuByThreadGroup();
+        committed.sample(c1, events, streamThreadsCpuNanos(), processCpuNanos());
+        double pipelineSeconds = (c1 - c0) / 1e9;
         double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
-        double pipelineCpuMicros = (streamThreadsCpuNanos() - cpu0) / 1e3 / events;
-        double floorRate = events / floorSeconds;
+        double pipelineCpuMicros = committed.cpuMicrosPerEvent(0, events);
         double pipelineRate = events / pipelineSeconds;
+        Progress.Span sustained = committed.commitSpan(0.1, 0.9);
+        Progress.Span processing = processed.span(0.1, 0.9);
+        Map<String, String> tasks = threadTasks(app);
 
-        int rate = rateOption > 0 ? rateOption : (int) Math.max(1_000, pipelineRate / 2);
+        int rate = rateOption > 0 ? rateOption : (int) Math.max(1_000,
+            (Double.isNaN(sustained.rate()) ? pipelineRate : sustained.rate()) / 2);
         List<long[]> steadyLag = steadyPhase(kafka, admin, application, topic, rate);
         long target = sourceEventsOnTopic(kafka, topic);
         long w0 = System.nanoTime();
@@ -209,25 +254,45 @@ public final class TelemetryPipelineBench {
                 + "%d versioned edges), produced in %.1f s by one idempotent lz4 producer\n",
             events, calls - countSteadyCalls, edges.size(), produceSeconds));
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
-            + "interval %s, %d stream thread(s); RUNNING after %.1f s (not counted)%n",
-            commitInterval, threads, startup));
-        b.append("\n| reader | events/s | seconds | CPU µs/event (reading threads) |\n"
-            + "| --- | --- | --- | --- |\n");
-        b.append(String.format(Locale.ROOT, "| plain consumer (floor) | %,.0f | %.1f | %.2f |%n",
-            floorRate, floorSeconds, floorCpuMicros));
-        b.append(String.format(Locale.ROOT, "| consumer decoding each event (Avro RequestEvent) "
-            + "| %,.0f | %.1f | %.2f |%n", events / decodingSeconds, decodingSeconds, decodingCpuMicros));
-        b.append(String.format(Locale.ROOT, "| telemetry pipeline (events → aggregated edges) "
-            + "| %,.0f | %.1f | %.2f |%n", pipelineRate, pipelineSeconds, pipelineCpuMicros));
-        b.append(String.format(Locale.ROOT, "| … of which processing every event (stream threads' "
-            + "process-total; the rest waits for the commit that makes counts visible) | %,.0f | %.1f | |%n",
-            events / processedSeconds, processedSeconds));
-        b.append(String.format(Locale.ROOT, "%n- pipeline / floor: %.2f (target ≥ 0.50: %s); "
-                + "processing alone / floor: %.2f%n",
-            pipelineRate / floorRate, pipelineRate >= floorRate / 2 ? "met" : "missed",
-            events / processedSeconds / floorRate));
-        b.append(String.format(Locale.ROOT, "- pipeline / decoding consumer: %.2f%n",
-            pipelineRate / (events / decodingSeconds)));
+            + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
+            + "RUNNING after %.1f s (not counted)%n", commitInterval, catchUpCommit, threads, startup));
+        b.append("\n| reader | sustained events/s (10–90% of the backlog) | CPU µs/event, reading "
+            + "threads (sustained) | CPU µs/event, whole JVM incl. broker (sustained) | end-to-end "
+            + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- |\n");
+        b.append(row("plain consumer, first read (cold JVM; not the floor)", floorCold.span(0.1, 0.9),
+            floorCold.endToEndSeconds()));
+        b.append(row("plain consumer, second read (the floor)", floor.span(0.1, 0.9),
+            floor.endToEndSeconds()));
+        b.append(row("consumer decoding each event (Avro RequestEvent)", decoding.span(0.1, 0.9),
+            decoding.endToEndSeconds()));
+        b.append(row("telemetry pipeline: committed progress (events → aggregated edges)",
+            sustained, pipelineSeconds));
+        b.append(row("… its stream threads' processing (process-total)", processing,
+            processedSeconds));
+        b.append(String.format(Locale.ROOT, "%n- sustained: the rate between the sample at which "
+            + "10%% of the backlog had been read (for the pipeline: the first commit past 10%%, "
+            + "seen by polling the group's committed offsets every 50 ms) and the one at which "
+            + "90%% had (the last commit before 90%%); CPU per event over the same span. "
+            + "End-to-end: the consumers from assignment to the last record, the pipeline from "
+            + "RUNNING (after %.1f s, not counted) until its totals store counts every call "
+            + "(the last commit included); the pipeline's stream threads used %.2f CPU µs/event "
+            + "over the whole of it.%n", startup, pipelineCpuMicros));
+        b.append(String.format(Locale.ROOT, "- sustained pipeline / floor: %.2f (target ≥ 0.50: %s);"
+                + " end-to-end pipeline / end-to-end floor: %.2f; processing alone / floor: %.2f%n",
+            sustained.rate() / floor.span(0.1, 0.9).rate(),
+            sustained.rate() >= floor.span(0.1, 0.9).rate() / 2 ? "met" : "missed",
+            pipelineRate / (events / floor.endToEndSeconds()),
+            processing.rate() / floor.span(0.1, 0.9).rate()));
+        b.append(String.format(Locale.ROOT, "- sustained pipeline / decoding consumer: %.2f%n",
+            sustained.rate() / decoding.span(0.1, 0.9).rate()));
+        b.append("- CPU µs/event of this JVM's threads from RUNNING to the last count, by group: ");
+        List<String> groups = new ArrayList<>();
+        cpuGroups1.forEach((group, nanos) -> groups.add(String.format(Locale.ROOT, "%s %.2f", group,
+            (nanos - cpuGroups0.getOrDefault(group, 0L)) / 1e3 / events)));
+        b.append(String.join("; ", groups)).append('\n');
+        b.append("- input partitions per stream thread (events of the backlog on them): ")
+            .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
         b.append("- catch-up lag samples: ").append(String.join("; ", lagLog)).append('\n');
         long firstHalfMax = 0;
         long secondHalfMax = 0;
@@ -293,7 +358,7 @@ public final class TelemetryPipelineBench {
       SimEdge e = edges.get(pick());
       // the backlog: one call per millisecond of event time, ending about now; then real time
       long startMicros = realTime ? TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis())
-          : t0Micros + calls * 1_000;
+          : t0Micros + calls * backlogStepMicros;
       calls++;
       int roll = random.nextInt(1000);
       int code = roll < 950 ? 200 : roll < 970 ? 503 : roll < 985 ? 404 : roll < 995 ? 500 : 0;
@@ -414,18 +479,21 @@ public final class TelemetryPipelineBench {
   }
 
   /**
-   * Reads every acknowledged record of {@code topic} with a plain consumer; returns the seconds
-   * it took. (Until every acknowledged one is read, not up to end offsets taken once: right
-   * after a broker starts, those have been seen to trail the acknowledgements.) Raw bytes are
-   * the floor issue 5 names; with {@code decode} each value is also decoded as a
-   * {@code RequestEvent}, the least any reader of the events does, so the gap is understood.
+   * Reads every acknowledged record of {@code topic} with a plain consumer; returns its
+   * progress, sampled after each poll. (Until every acknowledged one is read, not up to end
+   * offsets taken once: right after a broker starts, those have been seen to trail the
+   * acknowledgements.) Raw bytes are the floor issue 5 names; with {@code decode} each value is
+   * also decoded as a {@code RequestEvent}, the least any reader of the events does, so the gap
+   * is understood.
    */
-  private double plainConsumer(EmbeddedKafka kafka, String topic, boolean decode) {
+  private Progress plainConsumer(EmbeddedKafka kafka, String topic, boolean decode) {
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = assignFromStart(c, topic);
+      assignFromStart(c, topic);
       long expected = ackedEvents.get() + probesAcked;
+      Progress progress = new Progress(expected);
       long t0 = System.nanoTime();
+      progress.sample(t0, 0, currentThreadCpuNanos(), processCpuNanos());
       long read = 0;
       long deadline = t0 + TimeUnit.MINUTES.toNanos(10);
       long decoded = 0;
@@ -444,13 +512,159 @@ public final class TelemetryPipelineBench {
             }
           }
         }
+        progress.sample(System.nanoTime(), read, currentThreadCpuNanos(), processCpuNanos());
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
       System.err.printf(Locale.ROOT, "# %s consumer: %,d records (%,d decoded) in %.1f s%n",
-          decode ? "decoding" : "plain", read, decoded, seconds);
-      return seconds;
+          decode ? "decoding" : "plain", read, decoded, progress.endToEndSeconds());
+      return progress;
     }
   }
+
+  /**
+   * A reader's progress over time: samples of (time, records done, CPU of the reading threads,
+   * CPU of the whole JVM). A rate between two samples inside the run leaves out what a run pays
+   * once — assignment, the first fetches, a cold JIT, the wait for the last commit.
+   */
+  static final class Progress {
+    /** A rate between two samples, with CPU per record over the same span. */
+    record Span(double rate, double seconds, double cpuMicros, double jvmCpuMicros) {
+      static final Span NONE = new Span(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    private final long total;
+    private final List<long[]> samples = new ArrayList<>();
+
+    Progress(long total) {
+      this.total = total;
+    }
+
+    void sample(long nanos, long done, long cpuNanos, long jvmCpuNanos) {
+      samples.add(new long[] {nanos, done, cpuNanos, jvmCpuNanos});
+    }
+
+    double endToEndSeconds() {
+      long[] last = samples.get(samples.size() - 1);
+      return (last[0] - samples.get(0)[0]) / 1e9;
+    }
+
+    /** CPU µs of the reading threads per record between records {@code from} and {@code to}. */
+    double cpuMicrosPerEvent(long from, long to) {
+      long[] first = samples.get(0);
+      long[] last = samples.get(samples.size() - 1);
+      return (last[2] - first[2]) / 1e3 / Math.max(1, to - from);
+    }
+
+    /** Between the first sample at or past {@code lo} of the total and the last at or before {@code hi}. */
+    Span span(double lo, double hi) {
+      return between(samples, lo, hi);
+    }
+
+    /**
+     * Like {@link #span}, over the samples at which progress moved (for committed offsets:
+     * right after a commit), so both ends are commits, not points in between.
+     */
+    Span commitSpan(double lo, double hi) {
+      List<long[]> moved = new ArrayList<>();
+      long previous = -1;
+      for (long[] s : samples) {
+        if (s[1] != previous) {
+          moved.add(s);
+          previous = s[1];
+        }
+      }
+      return between(moved, lo, hi);
+    }
+
+    private Span between(List<long[]> points, double lo, double hi) {
+      long[] a = null;
+      long[] b = null;
+      for (long[] s : points) {
+        if (a == null && s[1] >= lo * total) {
+          a = s;
+        }
+        if (s[1] <= hi * total) {
+          b = s;
+        }
+      }
+      if (a == null || b == null || b[0] <= a[0] || b[1] <= a[1]) {
+        return Span.NONE;
+      }
+      double records = b[1] - a[1];
+      return new Span(records / ((b[0] - a[0]) / 1e9), (b[0] - a[0]) / 1e9,
+          (b[2] - a[2]) / 1e3 / records, (b[3] - a[3]) / 1e3 / records);
+    }
+  }
+
+  private String row(String reader, Progress.Span sustained, double endToEndSeconds) {
+    return String.format(Locale.ROOT, "| %s | %,.0f (over %.1f s) | %.2f | %.2f | %,.0f | %.1f |%n",
+        reader, sustained.rate(), sustained.seconds(), sustained.cpuMicros(),
+        sustained.jvmCpuMicros(), events / endToEndSeconds, endToEndSeconds);
+  }
+
+  /**
+   * CPU time of this JVM's threads by group: the pipeline's stream threads, their producers'
+   * and consumers' own threads, this harness's main thread, the broker and everything else
+   * in Java, and what is not a Java thread (GC, JIT: the whole JVM's time minus the Java
+   * threads'). Threads that ended in between are missing from their group.
+   */
+  private static Map<String, Long> cpuByThreadGroup() {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> out = new java.util.LinkedHashMap<>();
+    for (String g : List.of("stream threads", "their producers' senders", "their consumers' heartbeats",
+        "harness (main, sampling)", "broker and other Java threads", "GC, JIT and other JVM threads")) {
+      out.put(g, 0L);
+    }
+    long java = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      long cpu = Math.max(0, mx.getThreadCpuTime(t.getId()));
+      java += cpu;
+      String n = t.getName();
+      String group = n.startsWith("kafka-producer-network-thread") && n.contains("-StreamThread-")
+          ? "their producers' senders"
+          : n.startsWith("kafka-coordinator-heartbeat-thread") && n.contains("bench-telemetry")
+          ? "their consumers' heartbeats"
+          : n.contains("-StreamThread-") ? "stream threads"
+          : n.equals("main") ? "harness (main, sampling)"
+          : "broker and other Java threads";
+      out.merge(group, cpu, Long::sum);
+    }
+    out.put("GC, JIT and other JVM threads", Math.max(0, processCpuNanos() - java));
+    return out;
+  }
+
+  /** CPU time of this whole JVM (the embedded broker's threads included). */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1;
+  }
+
+  /**
+   * Which input partitions each stream thread runs, with the backlog's events on each: one
+   * thread with most of the events idles the other one.
+   */
+  private Map<String, String> threadTasks(TelemetryApp app) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (var thread : app.streams().metadataForLocalThreads()) {
+      long sum = 0;
+      List<Integer> parts = new ArrayList<>();
+      for (var task : thread.activeTasks()) {
+        for (TopicPartition tp : task.topicPartitions()) {
+          if (tp.topic().equals(Topics.TELEMETRY_REQUESTS.name())) {
+            parts.add(tp.partition());
+            sum += backlogPerPartition.getOrDefault(tp.partition(), 0L);
+          }
+        }
+      }
+      java.util.Collections.sort(parts);
+      String name = thread.threadName();
+      out.put(name.substring(name.indexOf("StreamThread")), String.format(Locale.ROOT,
+          "partitions %s: %,d events", parts, sum));
+    }
+    return out;
+  }
+
+  /** Events of the backlog on each input partition (its end offset after producing it). */
+  private final Map<Integer, Long> backlogPerPartition = new HashMap<>();
 
   /** Calls counted in the windows of {@code size} of the pipeline's stores (0 while it rebalances). */
   private static long windowedCalls(LocalStores stores, Duration size) {

@@ -1,16 +1,22 @@
 package dev.meshlog.telemetry;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
 import org.apache.kafka.streams.processor.internals.ProcessorNode;
 import org.apache.kafka.streams.processor.internals.ProcessorRecordContext;
@@ -21,22 +27,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Folds the counted requests of one input partition into every aggregate of their edge — each
- * window size's window and the totals — in one step, in memory.
+ * Reads the raw request events of one input partition and folds each counted request into every
+ * aggregate of its edge — each window size's window and the totals — in one step, in memory.
  *
- * <p>Aggregates stay decoded (counters, the sketch as an object) between commits. Before each
- * commit of the task ({@link FlushBeforeCommit}) each aggregate that changed is written once to
- * its store (and so its changelog, in the commit's transaction) and each changed window is
- * forwarded once to {@code mesh.telemetry.edges}; a key updated by 10,000 events between two
- * commits costs one encoding, not 10,000. An aggregate not in memory (after a restart or a
- * rebalance, or once it has been idle past every window) is read from its store on first use.
+ * <p>One processor does the reading and the folding so that a well-keyed event crosses one
+ * Kafka Streams node after its source, not a chain of decode, split and merge nodes (Kafka
+ * Streams' own per-record work is most of what an event costs). What it reads
+ * ({@link RequestReader}: only what aggregation needs):
+ * <ul>
+ *   <li>a counted report whose record key is its edge's key ({@code srcNs/src->dstNs/dst}, what
+ *       proxies write) is folded here;</li>
+ *   <li>a counted report with another key (a null key, or any other producer's scheme) is
+ *       forwarded as its raw bytes keyed by its edge's key, to be re-partitioned: its edge's
+ *       aggregates live on the partition that key hashes to, and counting it here would split
+ *       them. After the re-partitioning a second instance of this processor ({@code reroute}
+ *       false), in the same task, folds it into the same aggregates;</li>
+ *   <li>the destination's report of a call the source also reported is dropped (one report per
+ *       call, see {@link TelemetryTopology#countsOnce});</li>
+ *   <li>a record that cannot be read is forwarded as a {@link DeadLetter} keyed by the
+ *       application, with the bytes and the reason, and the app goes on.</li>
+ * </ul>
+ *
+ * <p>Aggregates stay decoded (counters, the sketch as an object) between commits, in a
+ * {@link TaskAggregates} the task's {@link FlushBeforeCommit} store holds (so both processors
+ * of the task share it). Before each commit of the task each aggregate that changed is written
+ * once to its store (and so its changelog, in the commit's transaction) and each changed window
+ * is forwarded once, by the processor on the input topic, to {@code mesh.telemetry.edges}; a key
+ * updated by 10,000 events between two commits costs one encoding, not 10,000. An aggregate not
+ * in memory (after a restart or a rebalance, or once it has been idle past every window) is
+ * read from its store on first use.
  *
  * <p>Windows follow event time (each request's start). Stream time is the latest event time
  * this task has seen; a request whose window ended more than the grace period before it is
  * skipped for that window (and still counted in the totals and in the other window size if that
  * window is open), and the skips are logged once per flush.
  */
-final class EdgeAggregator implements Processor<String, Object, String, EdgeMetrics> {
+final class EdgeAggregator implements Processor<byte[], byte[], String, Object> {
 
   private static final Logger LOG = LoggerFactory.getLogger(EdgeAggregator.class);
 
@@ -61,198 +87,125 @@ final class EdgeAggregator implements Processor<String, Object, String, EdgeMetr
     }
   }
 
-  private final WindowSize[] sizes;
-  private final long graceMillis;
-  private final double relativeAccuracy;
-  private final String totalsStore;
-  private final String hookStore;
+  /** Settings of the aggregation, the same for every task. */
+  record Settings(List<WindowSize> sizes, long graceMillis, double relativeAccuracy, String totalsStore,
+                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis) {}
 
-  private ProcessorContext<String, EdgeMetrics> context;
-  private TimestampedWindowStore<String, EdgeMetrics>[] windowStores;
-  private TimestampedKeyValueStore<String, EdgeMetrics> totals;
-  private ProcessorNode<?, ?, ?, ?> node;
-  private final Map<String, EdgeState> edges = new HashMap<>();
-  private final List<MutableAggregate> dirty = new ArrayList<>();
-  private final List<String> dirtyIds = new ArrayList<>();
-  private long streamTime;
-  private long skippedLate;
+  private final String application;
+  private final boolean reroute;
+  private final Settings settings;
+  private final RequestReader reader = new RequestReader();
 
-  EdgeAggregator(List<WindowSize> sizes, long graceMillis, double relativeAccuracy, String totalsStore,
-                 String hookStore) {
-    this.sizes = sizes.toArray(WindowSize[]::new);
-    this.graceMillis = graceMillis;
-    this.relativeAccuracy = relativeAccuracy;
-    this.totalsStore = totalsStore;
-    this.hookStore = hookStore;
+  private ProcessorContext<String, Object> context;
+  private FlushBeforeCommit hook;
+  private TaskAggregates aggregates;
+
+  /**
+   * @param application the application id, the key of dead letters
+   * @param reroute true on the input topic: records keyed otherwise than by their edge go on
+   *     as raw bytes to be re-partitioned, and this processor publishes the changed windows;
+   *     false after the re-partitioning, whose keys are right
+   * @param settings window sizes, grace, accuracy and store names
+   */
+  EdgeAggregator(String application, boolean reroute, Settings settings) {
+    this.application = application;
+    this.reroute = reroute;
+    this.settings = settings;
   }
 
   @Override
-  @SuppressWarnings("unchecked")
-  public void init(ProcessorContext<String, EdgeMetrics> context) {
+  public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    windowStores = new TimestampedWindowStore[sizes.length];
-    for (int i = 0; i < sizes.length; i++) {
-      windowStores[i] = context.getStateStore(sizes[i].store());
+    hook = context.getStateStore(settings.hookStore());
+    // Both processors of the task fold into one set of aggregates; a revived or resumed task
+    // starts again from what the stores hold (its processors were closed, which detaches it).
+    aggregates = hook.attachment(() -> new TaskAggregates(context, settings));
+    if (reroute) {
+      ProcessorNode<?, ?, ?, ?> node =
+          context instanceof InternalProcessorContext<?, ?> internal ? internal.currentNode() : null;
+      hook.onCommit(() -> flushInCommit(node));
+      if (!settings.caughtUpCommitInterval().isZero()) {
+        // Kafka Streams commits at one fixed interval; this one asks for a commit more often
+        // while the task is caught up (fresh answers), and leaves a task reading a backlog to
+        // Kafka Streams' longer interval (each commit blocks the thread on the producer's flush
+        // and the transaction's end).
+        // Caught up: stream time near the wall clock, or nothing read since the last
+        // punctuation (the end of a backlog of old events, or a quiet moment).
+        context.schedule(settings.caughtUpCommitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> {
+          boolean idle = aggregates.added == aggregates.addedAtPunctuation;
+          aggregates.addedAtPunctuation = aggregates.added;
+          if (aggregates.changed()
+              && (idle || now - aggregates.streamTime <= settings.caughtUpLagMillis())) {
+            context.commit();
+          }
+        });
+      }
     }
-    totals = context.getStateStore(totalsStore);
-    node = context instanceof InternalProcessorContext<?, ?> internal ? internal.currentNode() : null;
-    // A revived task reuses this object: start from what the stores hold.
-    edges.clear();
-    dirty.clear();
-    dirtyIds.clear();
-    streamTime = Long.MIN_VALUE;
-    skippedLate = 0;
-    FlushBeforeCommit hook = context.getStateStore(hookStore);
-    hook.onCommit(this::flushInCommit);
   }
 
   @Override
-  public void process(Record<String, Object> record) {
-    RequestReader.Call call = (RequestReader.Call) record.value();
-    long t = call.startMillis;
-    if (t > streamTime) {
-      streamTime = t;
+  public void process(Record<byte[], byte[]> record) {
+    if (record.value() == null) {
+      return; // a tombstone on a delete-only topic means nothing
     }
-    RequestReader.EdgeRef ref = call.edge;
-    EdgeState state = edges.get(ref.id());
-    if (state == null) {
-      state = new EdgeState(ref.edge(), ref.id(), sizes.length);
-      edges.put(ref.id(), state);
-    }
-    if (state.total == null) {
-      ValueAndTimestamp<EdgeMetrics> stored = totals.get(state.id);
-      state.total = stored == null || stored.value() == null
-          ? MutableAggregate.empty(state.edge, 0, 0, relativeAccuracy)
-          : MutableAggregate.of(state.edge, 0, 0, stored.value(), relativeAccuracy);
-    }
-    fold(state.total, state.id, call);
-    if (t < 0) {
-      skippedLate++; // no window before the epoch
+    RequestReader.Call call;
+    try {
+      call = reader.read(Topics.TELEMETRY_REQUESTS.name(), record.value());
+    } catch (RuntimeException e) {
+      context.forward(new Record<String, Object>(application, deadLetter(record, e), record.timestamp()));
       return;
     }
-    long closed = streamTime - graceMillis;
-    for (int i = 0; i < sizes.length; i++) {
-      long size = sizes[i].sizeMillis();
-      long start = t - t % size;
-      if (start + size <= closed) {
-        skippedLate++;
-        continue;
-      }
-      fold(window(state, i, start), state.id, call);
+    if (!call.countsOnce()) {
+      return;
     }
+    // Keys stay bytes: compared with the interned edge's, never decoded to a String.
+    if (reroute && !Arrays.equals(call.edge.topicKeyBytes(), record.key())) {
+      context.forward(new Record<String, Object>(call.edge.topicKey(), record.value(), record.timestamp()));
+      return;
+    }
+    aggregates.add(call);
   }
 
-  private MutableAggregate window(EdgeState state, int sizeIndex, long start) {
-    List<MutableAggregate> open = state.windows.get(sizeIndex);
-    for (int j = 0, n = open.size(); j < n; j++) {
-      MutableAggregate w = open.get(j);
-      if (w.start == start) {
-        return w;
-      }
-    }
-    long size = sizes[sizeIndex].sizeMillis();
-    ValueAndTimestamp<EdgeMetrics> stored = windowStores[sizeIndex].fetch(state.id, start);
-    MutableAggregate w = stored == null || stored.value() == null
-        ? MutableAggregate.empty(state.edge, start, size, relativeAccuracy)
-        : MutableAggregate.of(state.edge, start, size, stored.value(), relativeAccuracy);
-    open.add(w);
-    return w;
-  }
-
-  private void fold(MutableAggregate aggregate, String id, RequestReader.Call call) {
-    aggregate.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
-        call.durationMicros, call.startMillis);
-    if (!aggregate.dirty) {
-      aggregate.dirty = true;
-      dirty.add(aggregate);
-      dirtyIds.add(id);
-    }
+  private DeadLetter deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
+    RecordMetadata meta = context.recordMetadata().orElse(null);
+    LOG.warn("undecodable request event on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
+        meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset(), e.getMessage());
+    return DeadLetter.newBuilder()
+        .setApplication(application)
+        .setSourceTopic(meta == null || meta.topic() == null ? Topics.TELEMETRY_REQUESTS.name() : meta.topic())
+        .setPartition(meta == null ? -1 : meta.partition())
+        .setOffset(meta == null ? -1 : meta.offset())
+        .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
+        .setValue(ByteBuffer.wrap(record.value()))
+        .setReason(String.valueOf(e.getMessage()))
+        .setExceptionClass(e.getClass().getName())
+        .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build();
   }
 
   /**
-   * Runs {@link #flush} from the commit, outside any record's processing: sets the processor
-   * node and a record context the way Kafka Streams does for a punctuation, so that store writes
-   * and forwards behave as from one.
+   * Runs the flush from the commit, outside any record's processing: sets this processor's node
+   * and a record context the way Kafka Streams does for a punctuation, so that store writes and
+   * forwards behave as from one.
    */
-  private void flushInCommit() {
-    if (dirty.isEmpty()) {
+  private void flushInCommit(ProcessorNode<?, ?, ?, ?> node) {
+    if (!aggregates.changed()) {
       return;
     }
     if (!(context instanceof InternalProcessorContext<?, ?> internal) || node == null) {
-      flush();
+      aggregates.flush(context);
       return;
     }
     ProcessorRecordContext previous = internal.recordContext();
     ProcessorNode<?, ?, ?, ?> previousNode = internal.currentNode();
-    internal.setRecordContext(new ProcessorRecordContext(Math.max(0, streamTime), -1L, -1, null,
+    internal.setRecordContext(new ProcessorRecordContext(Math.max(0, aggregates.streamTime), -1L, -1, null,
         new RecordHeaders()));
     internal.setCurrentNode(node);
     try {
-      flush();
+      aggregates.flush(context);
     } finally {
       internal.setRecordContext(previous);
       internal.setCurrentNode(previousNode);
-    }
-  }
-
-  /** Writes each changed aggregate once and forwards each changed window once. */
-  void flush() {
-    for (int i = 0, n = dirty.size(); i < n; i++) {
-      MutableAggregate a = dirty.get(i);
-      String id = dirtyIds.get(i);
-      a.dirty = false;
-      EdgeMetrics stored = a.toMetrics(LatencySketch.STORE_FORMAT);
-      long timestamp = Math.max(0, a.updatedAtMillis());
-      if (a.size == 0) {
-        totals.put(id, ValueAndTimestamp.make(stored, timestamp));
-        continue;
-      }
-      windowStores[indexOf(a.size)].put(id, ValueAndTimestamp.make(stored, timestamp), a.start);
-      EdgeMetrics published = EdgeMetrics.newBuilder(a.toMetrics(LatencySketch.FORMAT))
-          .setWindowStart(Instant.ofEpochMilli(a.start))
-          .setWindowEnd(Instant.ofEpochMilli(a.start + a.size))
-          .build();
-      context.forward(new Record<>(Edge.windowKey(id, a.start, a.size), published, timestamp));
-    }
-    dirty.clear();
-    dirtyIds.clear();
-    evictClosedWindows();
-    if (skippedLate > 0) {
-      LOG.warn("skipped {} late request(s) for windows closed more than the grace period ({} ms) "
-          + "before stream time {}", skippedLate, graceMillis, Instant.ofEpochMilli(Math.max(0, streamTime)));
-      skippedLate = 0;
-    }
-  }
-
-  private int indexOf(long size) {
-    for (int i = 0; i < sizes.length; i++) {
-      if (sizes[i].sizeMillis() == size) {
-        return i;
-      }
-    }
-    throw new IllegalStateException("window size " + size);
-  }
-
-  /**
-   * Drops from memory what is written and will not change: closed windows, and edges with no
-   * open window whose totals were last updated before the latest close (their totals are read
-   * back from the store if the edge comes back). Memory holds the edges active within the last
-   * window size plus grace, not every edge ever seen.
-   */
-  private void evictClosedWindows() {
-    long closed = streamTime - graceMillis;
-    var it = edges.values().iterator();
-    while (it.hasNext()) {
-      EdgeState state = it.next();
-      boolean open = false;
-      for (List<MutableAggregate> windows : state.windows) {
-        windows.removeIf(w -> !w.dirty && w.start + w.size <= closed);
-        open |= !windows.isEmpty();
-      }
-      if (!open && (state.total == null
-          || (!state.total.dirty && state.total.updatedAtMillis() < closed))) {
-        it.remove();
-      }
     }
   }
 
@@ -260,8 +213,166 @@ final class EdgeAggregator implements Processor<String, Object, String, EdgeMetr
   public void close() {
     // Everything was flushed by the commit that precedes closing; a dirty close discards the
     // memory with the uncommitted transaction.
-    edges.clear();
-    dirty.clear();
-    dirtyIds.clear();
+    if (hook != null) {
+      hook.detach();
+    }
+  }
+
+  /** The aggregates one task holds in memory between commits, shared by its two processors. */
+  static final class TaskAggregates {
+    private final WindowSize[] sizes;
+    private final long graceMillis;
+    private final double relativeAccuracy;
+    private final TimestampedWindowStore<String, EdgeMetrics>[] windowStores;
+    private final TimestampedKeyValueStore<String, EdgeMetrics> totals;
+    private final Map<String, EdgeState> edges = new HashMap<>();
+    private final List<MutableAggregate> dirty = new ArrayList<>();
+    private final List<String> dirtyIds = new ArrayList<>();
+    private long streamTime = Long.MIN_VALUE;
+    private long skippedLate;
+    /** Requests folded so far, and as of the latest commit punctuation. */
+    private long added;
+    private long addedAtPunctuation;
+
+    @SuppressWarnings("unchecked")
+    TaskAggregates(ProcessorContext<?, ?> context, Settings settings) {
+      this.sizes = settings.sizes().toArray(WindowSize[]::new);
+      this.graceMillis = settings.graceMillis();
+      this.relativeAccuracy = settings.relativeAccuracy();
+      windowStores = new TimestampedWindowStore[sizes.length];
+      for (int i = 0; i < sizes.length; i++) {
+        windowStores[i] = context.getStateStore(sizes[i].store());
+      }
+      totals = context.getStateStore(settings.totalsStore());
+    }
+
+    boolean changed() {
+      return !dirty.isEmpty();
+    }
+
+    void add(RequestReader.Call call) {
+      added++;
+      long t = call.startMillis;
+      if (t > streamTime) {
+        streamTime = t;
+      }
+      RequestReader.EdgeRef ref = call.edge;
+      EdgeState state = edges.get(ref.id());
+      if (state == null) {
+        state = new EdgeState(ref.edge(), ref.id(), sizes.length);
+        edges.put(ref.id(), state);
+      }
+      if (state.total == null) {
+        ValueAndTimestamp<EdgeMetrics> stored = totals.get(state.id);
+        state.total = stored == null || stored.value() == null
+            ? MutableAggregate.empty(state.edge, 0, 0, relativeAccuracy)
+            : MutableAggregate.of(state.edge, 0, 0, stored.value(), relativeAccuracy);
+      }
+      fold(state.total, state.id, call);
+      if (t < 0) {
+        skippedLate++; // no window before the epoch
+        return;
+      }
+      long closed = streamTime - graceMillis;
+      for (int i = 0; i < sizes.length; i++) {
+        long size = sizes[i].sizeMillis();
+        long start = t - t % size;
+        if (start + size <= closed) {
+          skippedLate++;
+          continue;
+        }
+        fold(window(state, i, start), state.id, call);
+      }
+    }
+
+    private MutableAggregate window(EdgeState state, int sizeIndex, long start) {
+      List<MutableAggregate> open = state.windows.get(sizeIndex);
+      // Newest first: events come mostly in time order, and while a backlog is read many
+      // closed windows wait in the list for the next commit to write them.
+      for (int j = open.size() - 1; j >= 0; j--) {
+        MutableAggregate w = open.get(j);
+        if (w.start == start) {
+          return w;
+        }
+      }
+      long size = sizes[sizeIndex].sizeMillis();
+      ValueAndTimestamp<EdgeMetrics> stored = windowStores[sizeIndex].fetch(state.id, start);
+      MutableAggregate w = stored == null || stored.value() == null
+          ? MutableAggregate.empty(state.edge, start, size, relativeAccuracy)
+          : MutableAggregate.of(state.edge, start, size, stored.value(), relativeAccuracy);
+      open.add(w);
+      return w;
+    }
+
+    private void fold(MutableAggregate aggregate, String id, RequestReader.Call call) {
+      aggregate.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
+          call.durationMicros, call.startMillis);
+      if (!aggregate.dirty) {
+        aggregate.dirty = true;
+        dirty.add(aggregate);
+        dirtyIds.add(id);
+      }
+    }
+
+    /** Writes each changed aggregate once and forwards each changed window once. */
+    void flush(ProcessorContext<String, Object> context) {
+      for (int i = 0, n = dirty.size(); i < n; i++) {
+        MutableAggregate a = dirty.get(i);
+        String id = dirtyIds.get(i);
+        a.dirty = false;
+        EdgeMetrics stored = a.toMetrics(LatencySketch.STORE_FORMAT);
+        long timestamp = Math.max(0, a.updatedAtMillis());
+        if (a.size == 0) {
+          totals.put(id, ValueAndTimestamp.make(stored, timestamp));
+          continue;
+        }
+        windowStores[indexOf(a.size)].put(id, ValueAndTimestamp.make(stored, timestamp), a.start);
+        EdgeMetrics published = EdgeMetrics.newBuilder(a.toMetrics(LatencySketch.FORMAT))
+            .setWindowStart(Instant.ofEpochMilli(a.start))
+            .setWindowEnd(Instant.ofEpochMilli(a.start + a.size))
+            .build();
+        context.forward(new Record<String, Object>(Edge.windowKey(id, a.start, a.size), published, timestamp));
+      }
+      dirty.clear();
+      dirtyIds.clear();
+      evictClosedWindows();
+      if (skippedLate > 0) {
+        LOG.warn("skipped {} late request(s) for windows closed more than the grace period ({} ms) "
+            + "before stream time {}", skippedLate, graceMillis, Instant.ofEpochMilli(Math.max(0, streamTime)));
+        skippedLate = 0;
+      }
+    }
+
+    private int indexOf(long size) {
+      for (int i = 0; i < sizes.length; i++) {
+        if (sizes[i].sizeMillis() == size) {
+          return i;
+        }
+      }
+      throw new IllegalStateException("window size " + size);
+    }
+
+    /**
+     * Drops from memory what is written and will not change: closed windows, and edges with no
+     * open window whose totals were last updated before the latest close (their totals are read
+     * back from the store if the edge comes back). Memory holds the edges active within the last
+     * window size plus grace, not every edge ever seen.
+     */
+    private void evictClosedWindows() {
+      long closed = streamTime - graceMillis;
+      var it = edges.values().iterator();
+      while (it.hasNext()) {
+        EdgeState state = it.next();
+        boolean open = false;
+        for (List<MutableAggregate> windows : state.windows) {
+          windows.removeIf(w -> !w.dirty && w.start + w.size <= closed);
+          open |= !windows.isEmpty();
+        }
+        if (!open && (state.total == null
+            || (!state.total.dirty && state.total.updatedAtMillis() < closed))) {
+          it.remove();
+        }
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.meshlog.telemetry;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
@@ -20,15 +21,20 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * store that caches ({@code CachedStateStore.flushCache()}, the hook its own record cache uses),
  * then flushes the producer, then commits. This store is such a store; its flush calls the
  * processor's. {@code CachedStateStore} is in Kafka Streams' internals package: this class (and
- * {@link EdgeAggregator#flushInCommit}) is the one place that leans on it, and
+ * {@code EdgeAggregator.flushInCommit}) is the one place that leans on it, and
  * {@code TelemetryTopologyTest} (whose driver commits after every record) and the exactly-once
  * check of {@code TelemetryPipelineBench} fail if a Kafka Streams upgrade changes it.
+ *
+ * <p>The store is per task, so it also holds what the task's processors share: the aggregates
+ * in memory ({@link #attachment}), which both the processor on the input topic and the one on
+ * the re-partitioned topic fold into.
  */
 final class FlushBeforeCommit implements StateStore, CachedStateStore<Object, Object> {
 
   private final String name;
   private volatile boolean open;
   private Runnable listener;
+  private Object attachment;
 
   FlushBeforeCommit(String name) {
     this.name = name;
@@ -37,6 +43,23 @@ final class FlushBeforeCommit implements StateStore, CachedStateStore<Object, Ob
   /** Runs {@code flush} before each commit of the task, until the store closes. */
   void onCommit(Runnable flush) {
     this.listener = flush;
+  }
+
+  /**
+   * What the task's processors share, made by {@code create} if none is attached yet (the
+   * first processor to initialise makes it, the others get the same one).
+   */
+  @SuppressWarnings("unchecked")
+  <T> T attachment(Supplier<T> create) {
+    if (attachment == null) {
+      attachment = create.get();
+    }
+    return (T) attachment;
+  }
+
+  /** Drops the shared object: the next processor to initialise makes a new one. */
+  void detach() {
+    attachment = null;
   }
 
   @Override
@@ -71,6 +94,7 @@ final class FlushBeforeCommit implements StateStore, CachedStateStore<Object, Ob
   @Override
   public void close() {
     listener = null;
+    attachment = null;
     open = false;
   }
 

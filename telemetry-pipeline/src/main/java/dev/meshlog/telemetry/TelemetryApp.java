@@ -29,15 +29,22 @@ public final class TelemetryApp implements AutoCloseable {
    * @param bootstrapServers Kafka
    * @param stateDir where the window stores live
    * @param applicationServer {@code host:port} of this instance's HTTP API, as other instances reach it
-   * @param commitInterval how often results are committed (and so visible downstream)
+   * @param commitInterval how often results are committed (and so visible downstream) while a
+   *     task is caught up
    * @param topology what the topology is built with (its application is the application id)
    * @param streamThreads stream threads of this instance (each runs some of the partitions)
+   * @param catchUpCommitInterval how often a task still reading a backlog commits (its stream
+   *     time more than {@link TelemetryTopology.Settings#caughtUpLag} behind the wall clock);
+   *     Kafka Streams' {@code commit.interval.ms}. At least {@code commitInterval}, at most 30 s
    */
   public record Settings(String bootstrapServers, Path stateDir, String applicationServer,
-                         Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads) {
+                         Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads,
+                         Duration catchUpCommitInterval) {
 
     /** Default stream threads: two (one per core of a small machine). */
     public static final int DEFAULT_STREAM_THREADS = 2;
+    /** Default commit interval while reading a backlog (or the commit interval, if longer). */
+    public static final Duration DEFAULT_CATCH_UP_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
     /** Settings with {@link #DEFAULT_STREAM_THREADS}. */
     public Settings(String bootstrapServers, Path stateDir, String applicationServer,
@@ -45,7 +52,21 @@ public final class TelemetryApp implements AutoCloseable {
       this(bootstrapServers, stateDir, applicationServer, commitInterval, topology, DEFAULT_STREAM_THREADS);
     }
 
+    /** Settings with the default catch-up commit interval. */
+    public Settings(String bootstrapServers, Path stateDir, String applicationServer,
+                    Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads) {
+      this(bootstrapServers, stateDir, applicationServer, commitInterval, topology, streamThreads,
+          commitInterval == null || commitInterval.compareTo(DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
+              ? commitInterval : DEFAULT_CATCH_UP_COMMIT_INTERVAL);
+    }
+
     public Settings {
+      Objects.requireNonNull(catchUpCommitInterval, "catchUpCommitInterval");
+      if (commitInterval != null && (catchUpCommitInterval.compareTo(commitInterval) < 0
+          || catchUpCommitInterval.compareTo(Duration.ofSeconds(30)) > 0)) {
+        throw new IllegalArgumentException("catchUpCommitInterval: " + catchUpCommitInterval
+            + " (expected: from the commit interval " + commitInterval + " to 30s)");
+      }
       if (streamThreads < 1) {
         throw new IllegalArgumentException("streamThreads: " + streamThreads + " (expected: at least 1)");
       }
@@ -66,11 +87,21 @@ public final class TelemetryApp implements AutoCloseable {
 
   /** Creates (but does not start) the app. */
   public TelemetryApp(Settings settings) {
-    this.streams = new KafkaStreams(TelemetryTopology.build(settings.topology()), streamsConfig(settings));
+    this.streams = new KafkaStreams(TelemetryTopology.build(topology(settings)), streamsConfig(settings));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("telemetry thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+  }
+
+  /**
+   * The topology's settings: caught-up tasks ask for a commit every commit interval, when that
+   * is shorter than Kafka Streams' own (the catch-up interval).
+   */
+  static TelemetryTopology.Settings topology(Settings settings) {
+    return settings.catchUpCommitInterval().equals(settings.commitInterval())
+        ? settings.topology()
+        : settings.topology().withCaughtUpCommits(settings.commitInterval());
   }
 
   static Properties streamsConfig(Settings settings) {
@@ -80,7 +111,12 @@ public final class TelemetryApp implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, settings.stateDir().toString());
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, settings.applicationServer());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(settings.commitInterval().toMillis()));
+    // Kafka Streams' own interval is the catch-up one; a caught-up task asks for a commit every
+    // commit interval (TelemetryTopology.Settings#caughtUpCommitInterval). A transaction stays
+    // open up to the catch-up interval: its timeout leaves room for that.
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(settings.catchUpCommitInterval().toMillis()));
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        Long.toString(Math.max(10_000, 3 * settings.catchUpCommitInterval().toMillis())));
     // Two cores: two stream threads, each with its share of the input partitions (tasks).
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");

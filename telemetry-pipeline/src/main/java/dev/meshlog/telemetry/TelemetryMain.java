@@ -50,7 +50,8 @@ public final class TelemetryMain implements Callable<Integer> {
   String grace;
 
   @Option(names = "--commit-interval", defaultValue = "1s",
-      description = "Exactly-once commit interval: how fresh the edges topic is (default: ${DEFAULT-VALUE})")
+      description = "Exactly-once commit interval while caught up: how fresh the edges topic and queries are; "
+          + "while reading a backlog, every 5 s or this, whichever is longer (default: ${DEFAULT-VALUE})")
   String commitInterval;
 
   @Option(names = "--stream-threads", defaultValue = "2",

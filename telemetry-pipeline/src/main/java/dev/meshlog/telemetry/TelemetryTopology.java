@@ -31,13 +31,14 @@ import org.apache.kafka.streams.state.TimestampedWindowStore;
  * The telemetry topology: request events in, per-edge metrics per time window out.
  *
  * <pre>
- * mesh.telemetry.requests --decode (only the fields aggregated)--+--(unreadable)--> mesh.deadletter
- *                                                                 +--(destination's duplicate report)--> dropped
- *                                                                 +--(key is not the edge's)--> repartition "requests-by-edge-key" --decode--+
- *                                                                 +--------------------------------------------------------------------------+--> aggregate-edges
- *     aggregate-edges: per input partition, in memory; before each commit every changed aggregate is written once to
+ * mesh.telemetry.requests --> aggregate-edges (reads only the fields aggregated; folds a counted call in memory)
+ *     aggregate-edges --(unreadable)--> mesh.deadletter
+ *                     --(destination's duplicate report)--> dropped
+ *                     --(key is not the edge's)--> repartition "requests-by-edge-key" --> aggregate-rerouted
+ *                            (same task, same stores, same aggregates in memory; unreadable --> mesh.deadletter)
+ *     before each commit every changed aggregate is written once to
  *       store edges-10s (10 s windows), edges-1m (1 min windows), edges-total (since start),
- *       and every changed window once to mesh.telemetry.edges
+ *       and aggregate-edges sends every changed window once to mesh.telemetry.edges
  * </pre>
  *
  * <p>Proxies key events by edge ({@code srcNs/src->dstNs/dst}), so every versioned edge of one
@@ -78,25 +79,55 @@ public final class TelemetryTopology {
    * @param retention10s how long 10-second windows stay queryable
    * @param retention1m how long 1-minute windows stay queryable
    * @param relativeAccuracy of the latency sketches
+   * @param caughtUpCommitInterval how often a task that is caught up asks for a commit (zero:
+   *     never; then only Kafka Streams' own {@code commit.interval.ms} commits). A task is
+   *     caught up when its stream time is no more than {@code caughtUpLag} behind the wall
+   *     clock, or when it read nothing during the last interval (the end of a backlog of old
+   *     events); a task still reading a backlog commits at Kafka Streams' interval only, which
+   *     {@link TelemetryApp} sets longer
+   * @param caughtUpLag how far behind the wall clock stream time may be for a task to be caught up
    */
   public record Settings(String application, Duration grace, Duration retention10s,
-                         Duration retention1m, double relativeAccuracy) {
+                         Duration retention1m, double relativeAccuracy,
+                         Duration caughtUpCommitInterval, Duration caughtUpLag) {
+    /** Default {@code caughtUpLag}: events this much older than now mean a backlog is being read. */
+    public static final Duration DEFAULT_CAUGHT_UP_LAG = Duration.ofSeconds(30);
+
     public Settings {
       Objects.requireNonNull(application, "application");
       Objects.requireNonNull(grace, "grace");
       Objects.requireNonNull(retention10s, "retention10s");
       Objects.requireNonNull(retention1m, "retention1m");
+      Objects.requireNonNull(caughtUpCommitInterval, "caughtUpCommitInterval");
+      Objects.requireNonNull(caughtUpLag, "caughtUpLag");
       if (retention10s.compareTo(Duration.ofSeconds(10).plus(grace)) < 0
           || retention1m.compareTo(Duration.ofMinutes(1).plus(grace)) < 0) {
         throw new IllegalArgumentException("retention: " + retention10s + "/" + retention1m
             + " (expected: at least window size + grace " + grace + ")");
       }
+      if (caughtUpCommitInterval.isNegative() || caughtUpLag.isNegative()) {
+        throw new IllegalArgumentException("caughtUpCommitInterval/caughtUpLag: " + caughtUpCommitInterval
+            + "/" + caughtUpLag + " (expected: not negative)");
+      }
+    }
+
+    /** Settings whose tasks never ask for commits (Kafka Streams' own interval only). */
+    public Settings(String application, Duration grace, Duration retention10s, Duration retention1m,
+                    double relativeAccuracy) {
+      this(application, grace, retention10s, retention1m, relativeAccuracy, Duration.ZERO,
+          DEFAULT_CAUGHT_UP_LAG);
     }
 
     /** Defaults: 30 s grace, 10 s windows kept 1 h, 1 min windows kept 24 h, 1% accuracy. */
     public static Settings defaults(String application) {
       return new Settings(application, Duration.ofSeconds(30), Duration.ofHours(1),
           Duration.ofHours(24), LatencySketch.DEFAULT_RELATIVE_ACCURACY);
+    }
+
+    /** These settings with tasks asking for a commit every {@code interval} while caught up. */
+    public Settings withCaughtUpCommits(Duration interval) {
+      return new Settings(application, grace, retention10s, retention1m, relativeAccuracy, interval,
+          caughtUpLag);
     }
   }
 
@@ -118,38 +149,40 @@ public final class TelemetryTopology {
         .withCachingDisabled());
     builder.addStateStore(FlushBeforeCommit.builder(FLUSH_STORE));
 
-    Map<String, KStream<String, Object>> read = builder
+    EdgeAggregator.Settings aggregation = new EdgeAggregator.Settings(List.of(
+            new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
+            new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M)),
+        settings.grace().toMillis(), settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE,
+        settings.caughtUpCommitInterval(), settings.caughtUpLag().toMillis());
+    String[] stores = {STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE};
+
+    // A well-keyed event crosses one node after its source: the aggregator reads and folds it.
+    // Only what leaves (a changed window per commit, a dead letter, a mis-keyed event) goes
+    // through the split below.
+    Map<String, KStream<String, Object>> out = builder
         .stream(Topics.TELEMETRY_REQUESTS.name(),
             Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("telemetry-requests-source"))
-        .process(() -> new DecodeRequests(settings.application(), true), Named.as("decode-requests"))
-        .split(Named.as("read-"))
+        .process(() -> new EdgeAggregator(settings.application(), true, aggregation),
+            Named.as("aggregate-edges"), stores)
+        .split(Named.as("out-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
         .branch((k, v) -> v instanceof byte[], Branched.as("other-key"))
-        .defaultBranch(Branched.as("calls"));
-    read.get("read-dead").to(Topics.DEAD_LETTERS.name(),
+        .defaultBranch(Branched.as("windows"));
+    out.get("out-dead").to(Topics.DEAD_LETTERS.name(),
         Produced.with(keys, deadLetters).withName("dead-letter-sink"));
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    KStream<String, EdgeMetrics> windows = (KStream) out.get("out-windows");
+    windows.to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName("edges-sink"));
 
-    // Events keyed otherwise than by their edge: to the partition of their edge's key first.
-    Map<String, KStream<String, Object>> rerouted = read.get("read-other-key")
+    // Events keyed otherwise than by their edge: to the partition of their edge's key, then into
+    // the same task's aggregates (a second aggregator node over the same stores, sharing them).
+    out.get("out-other-key")
         .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), (byte[]) v), Named.as("other-key-bytes"))
         .repartition(Repartitioned.<byte[], byte[]>as(BY_EDGE_KEY)
             .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
-        .process(() -> new DecodeRequests(settings.application(), false), Named.as("decode-rerouted"))
-        .split(Named.as("rerouted-"))
-        .branch((k, v) -> v instanceof DeadLetter, Branched.as("dead"))
-        .defaultBranch(Branched.as("calls"));
-    rerouted.get("rerouted-dead").to(Topics.DEAD_LETTERS.name(),
-        Produced.with(keys, deadLetters).withName("rerouted-dead-letter-sink"));
-
-    List<EdgeAggregator.WindowSize> sizes = List.of(
-        new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
-        new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M));
-    long grace = settings.grace().toMillis();
-    read.get("read-calls")
-        .merge(rerouted.get("rerouted-calls"), Named.as("all-calls"))
-        .process(() -> new EdgeAggregator(sizes, grace, settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE),
-            Named.as("aggregate-edges"), STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE)
-        .to(Topics.TELEMETRY_EDGES.name(), Produced.with(keys, metrics).withName("edges-sink"));
+        .process(() -> new EdgeAggregator(settings.application(), false, aggregation),
+            Named.as("aggregate-rerouted"), stores)
+        .to(Topics.DEAD_LETTERS.name(), Produced.with(keys, deadLetters).withName("rerouted-dead-letter-sink"));
     return builder.build();
   }
 

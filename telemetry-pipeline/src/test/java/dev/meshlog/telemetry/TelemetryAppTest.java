@@ -53,4 +53,39 @@ class TelemetryAppTest {
             Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofHours(1), 0.01))
         .hasMessageStartingWith("retention: PT20S/PT1H (expected: at least window size + grace PT30S)");
   }
+
+  @Test
+  void commitsEveryFiveSecondsWhileCatchingUpAndEveryCommitIntervalWhenCaughtUp() {
+    TelemetryApp.Settings settings = new TelemetryApp.Settings("127.0.0.1:9092", Path.of("state"),
+        "10.0.0.7:8486", Duration.ofSeconds(1), TelemetryTopology.Settings.defaults("meshlog-telemetry"));
+    Properties props = TelemetryApp.streamsConfig(settings);
+    assertThat(props.getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo("5000");
+    assertThat(Long.parseLong(props.getProperty(StreamsConfig.producerPrefix("transaction.timeout.ms"))))
+        .isGreaterThanOrEqualTo(15_000);
+    assertThat(TelemetryApp.topology(settings).caughtUpCommitInterval()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aCommitIntervalLongerThanTheCatchUpOneIsUsedForBoth() {
+    TelemetryApp.Settings settings = new TelemetryApp.Settings("127.0.0.1:9092", Path.of("state"),
+        "10.0.0.7:8486", Duration.ofSeconds(10), TelemetryTopology.Settings.defaults("meshlog-telemetry"));
+    assertThat(TelemetryApp.streamsConfig(settings).getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG))
+        .isEqualTo("10000");
+    assertThat(TelemetryApp.topology(settings).caughtUpCommitInterval()).isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TelemetryApp.Settings("k", Path.of("s"),
+            "h:1", Duration.ofSeconds(2), TelemetryTopology.Settings.defaults("t"), 2, Duration.ofSeconds(1)))
+        .hasMessage("catchUpCommitInterval: PT1S (expected: from the commit interval PT2S to 30s)");
+  }
+
+  @Test
+  void aWellKeyedEventGoesFromItsSourceStraightIntoTheAggregator() {
+    TopologyDescription description = TelemetryTopology.build(
+        TelemetryTopology.Settings.defaults("meshlog-telemetry")).describe();
+    TopologyDescription.Node source = description.subtopologies().stream()
+        .flatMap(s -> s.nodes().stream())
+        .filter(n -> n.name().equals("telemetry-requests-source"))
+        .findFirst().orElseThrow();
+    assertThat(source.successors()).extracting(TopologyDescription.Node::name)
+        .containsExactly("aggregate-edges");
+  }
 }

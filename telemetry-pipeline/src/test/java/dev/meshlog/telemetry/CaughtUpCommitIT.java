@@ -1,0 +1,102 @@
+package dev.meshlog.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.telemetry.query.EdgeFilter;
+import dev.meshlog.telemetry.query.LocalStores;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A caught-up pipeline commits every commit interval although Kafka Streams' own interval (the
+ * catch-up one) is much longer: its tasks ask for the commits.
+ */
+@WithKafka
+class CaughtUpCommitIT {
+
+  @Test
+  void caughtUpTaskCommitsAtTheCommitIntervalNotTheCatchUpOne(KafkaCluster kafka, @TempDir Path state)
+      throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("ns");
+    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
+        "127.0.0.1:1", Duration.ofMillis(200),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-commits")), 1,
+        Duration.ofSeconds(30));
+    assertThat(TelemetryApp.streamsConfig(settings).getProperty("commit.interval.ms")).isEqualTo("30000");
+    try (TelemetryApp app = new TelemetryApp(settings)) {
+      app.start();
+      assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
+      Instant now = Instant.now();
+      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+        for (int i = 0; i < 10; i++) {
+          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, now);
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+        }
+        producer.flush();
+      }
+      LocalStores stores = new LocalStores(app.streams());
+      // Visible only after a commit: well before Kafka Streams' own 30 s one.
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+          .until(() -> requests(stores, ns) == 10);
+    }
+  }
+
+  @Test
+  void taskThatReadTheEndOfABacklogOfOldEventsCommitsOnceNothingMoreArrives(KafkaCluster kafka,
+                                                                           @TempDir Path state)
+      throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("ns");
+    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
+        "127.0.0.1:1", Duration.ofMillis(200),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-backlog")), 1,
+        Duration.ofSeconds(30));
+    try (TelemetryApp app = new TelemetryApp(settings)) {
+      app.start();
+      assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
+      // Two hours behind the wall clock: by event time the task is not caught up.
+      Instant old = Instant.now().minus(Duration.ofHours(2));
+      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+        for (int i = 0; i < 10; i++) {
+          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, old.plusMillis(i));
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+        }
+        producer.flush();
+      }
+      LocalStores stores = new LocalStores(app.streams());
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+          .until(() -> requests(stores, ns) == 10);
+    }
+  }
+
+  private static long requests(LocalStores stores, String ns) {
+    try {
+      return stores.totals(EdgeFilter.ALL).stream()
+          .filter(m -> ns.contentEquals(m.getSource().getNamespace()))
+          .mapToLong(m -> m.getRequests()).sum();
+    } catch (InvalidStateStoreException e) {
+      return 0;
+    }
+  }
+}
