@@ -10,12 +10,14 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
- * The network transport a proxy's Vert.x runs: Linux epoll where its native library loads (fewer
- * and cheaper syscalls per request than NIO), io_uring on request, and NIO everywhere else — a
- * native library that cannot load (another OS or architecture, a missing or mismatched library)
- * falls back to NIO with a warning instead of failing the proxy.
+ * The network transport a proxy's Vert.x runs: Linux io_uring where the kernel allows it, else
+ * epoll where its native library loads (both cost the event loop less per request than NIO), and
+ * NIO everywhere else — a native transport that cannot load (another OS or architecture, a
+ * kernel or seccomp profile without io_uring, a missing library) is passed over with a log line
+ * instead of failing the proxy.
  */
 public final class ProxyTransport {
 
@@ -23,7 +25,7 @@ public final class ProxyTransport {
 
   /** What the operator asks for ({@code --transport}). */
   public enum Kind {
-    /** Epoll where it loads, else NIO. */
+    /** io_uring where it loads, else epoll where it loads, else NIO. */
     AUTO,
     /** Linux epoll (NIO when it cannot load). */
     EPOLL,
@@ -54,29 +56,39 @@ public final class ProxyTransport {
 
   /**
    * The transport {@code wanted} gets given these native candidates (either may be null where
-   * Vert.x lacks it): the candidate if it is available, else NIO.
+   * Vert.x lacks it): {@code AUTO} takes io_uring, else epoll, else NIO; {@code EPOLL} and
+   * {@code IO_URING} take theirs, else NIO.
    */
   static Transport choose(Kind wanted, Transport epoll, Transport ioUring) {
-    Transport candidate = switch (Objects.requireNonNull(wanted, "wanted")) {
-      case AUTO, EPOLL -> epoll;
-      case IO_URING -> ioUring;
+    return switch (Objects.requireNonNull(wanted, "wanted")) {
+      case AUTO -> {
+        Transport t = usable(ioUring, "io_uring", false);
+        yield t != null ? t : orNio(usable(epoll, "epoll", false));
+      }
+      case EPOLL -> orNio(usable(epoll, "epoll", true));
+      case IO_URING -> orNio(usable(ioUring, "io_uring", true));
       case NIO -> Transport.NIO;
     };
-    if (candidate == null) {
-      LOG.warn("transport {}: not offered by this Vert.x; running NIO", wanted);
-      return Transport.NIO;
+  }
+
+  private static Transport orNio(Transport t) {
+    return t != null ? t : Transport.NIO;
+  }
+
+  /** {@code t} if it loads, else null; says why not (a warning when it was asked for). */
+  private static Transport usable(Transport t, String name, boolean asked) {
+    if (t == null) {
+      LOG.atLevel(asked ? Level.WARN : Level.INFO)
+          .log("transport {}: not offered by this Vert.x", name);
+      return null;
     }
-    if (candidate != Transport.NIO && !candidate.available()) {
-      Throwable cause = candidate.unavailabilityCause();
-      if (wanted == Kind.AUTO) {
-        LOG.info("transport {} cannot load ({}); running NIO", candidate.name(),
-            cause == null ? "no cause given" : cause.toString());
-      } else {
-        LOG.warn("transport {} cannot load; running NIO", candidate.name(), cause);
-      }
-      return Transport.NIO;
+    if (!t.available()) {
+      Throwable cause = t.unavailabilityCause();
+      LOG.atLevel(asked ? Level.WARN : Level.INFO).log("transport {} cannot load: {}", name,
+          cause == null ? "no cause given" : cause.toString());
+      return null;
     }
-    return candidate;
+    return t;
   }
 
   /**
