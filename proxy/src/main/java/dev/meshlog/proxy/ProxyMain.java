@@ -503,7 +503,12 @@ public final class ProxyMain implements Callable<Integer> {
     // io_uring, epoll or NIO, with the hook that watches a clear-text connection's first request
     // headers. The proxy runs no blocking code of its own; Vert.x's pools (20 threads each by
     // default, made on demand and kept) only load TLS material, so a few threads do.
-    ProxyTransport.Kind transportKind = ProxyTransport.Kind.parse(transport);
+    ProxyTransport.Kind transportKind;
+    try {
+      transportKind = ProxyTransport.Kind.parse(transport);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--" + e.getMessage());
+    }
     Vertx vertx = ProxyTransport.vertx(
         new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency))
             .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS),

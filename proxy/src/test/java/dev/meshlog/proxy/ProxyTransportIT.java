@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -17,6 +18,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.transport.Transport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The transport choice on real sockets: io_uring and epoll load on this Linux machine (kernel
@@ -89,6 +92,16 @@ class ProxyTransportIT {
         .hasMessage("transport: kqueue2 (expected: auto, epoll, io_uring or nio)");
     assertThat(Kind.parse("io-uring")).isEqualTo(Kind.IO_URING);
     assertThat(Kind.parse(" ")).isEqualTo(Kind.AUTO);
+  }
+
+  @Test
+  void proxyRefusesAnUnknownTransportBeforeStarting(@TempDir Path dir) {
+    ProxyMain main = new ProxyMain();
+    new CommandLine(main).parseArgs("--service", "s", "--app-port", "1", "--inbound-port", "0",
+        "--outbound-port", "0", "--admin-port", "0", "--transport", "kqueue2",
+        "--snapshot-file", dir.resolve("refused.views").toString());
+    assertThatThrownBy(main::start).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessage("--transport: kqueue2 (expected: auto, epoll, io_uring or nio)");
   }
 
   /** The class of a server's channel on a proxy's Vert.x with {@code transport}. */
