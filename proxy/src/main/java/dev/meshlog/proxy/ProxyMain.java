@@ -221,9 +221,9 @@ public final class ProxyMain implements Callable<Integer> {
   int concurrency;
 
   @Option(names = "--transport", defaultValue = "${env:MESHLOG_TRANSPORT:-auto}",
-      description = "Network transport: auto (Linux io_uring, else epoll, else NIO: the first "
-          + "that loads), epoll, io_uring or nio; a native one that cannot load falls back to "
-          + "NIO (env MESHLOG_TRANSPORT).")
+      description = "Network transport: auto (Linux io_uring where it loads, else NIO), "
+          + "io_uring, nio, or epoll (TCP passthrough fails on it); a native one that cannot "
+          + "load falls back to NIO (env MESHLOG_TRANSPORT).")
   String transport;
 
   @Option(names = "--lease", defaultValue = "${env:MESHLOG_LEASE:-30s}",
@@ -500,7 +500,7 @@ public final class ProxyMain implements Callable<Integer> {
         cluster, serviceAccount, labels);
     String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
-    // io_uring, epoll or NIO, with the hook that watches a clear-text connection's first request
+    // io_uring or NIO, with the hook that watches a clear-text connection's first request
     // headers. The proxy runs no blocking code of its own; Vert.x's pools (20 threads each by
     // default, made on demand and kept) only load TLS material, so a few threads do.
     ProxyTransport.Kind transportKind;

@@ -13,11 +13,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * The network transport a proxy's Vert.x runs: Linux io_uring where the kernel allows it, else
- * epoll where its native library loads (both cost the event loop less per request than NIO), and
- * NIO everywhere else — a native transport that cannot load (another OS or architecture, a
- * kernel or seccomp profile without io_uring, a missing library) is passed over with a log line
- * instead of failing the proxy.
+ * The network transport a proxy's Vert.x runs: Linux io_uring where the kernel allows it (it
+ * costs the event loop less per request than NIO), and NIO everywhere else — a native transport
+ * that cannot load (another OS or architecture, a kernel or seccomp profile without io_uring, a
+ * missing library) is passed over with a log line instead of failing the proxy. Epoll runs only
+ * when asked for: TCP passthrough fails on it.
  */
 public final class ProxyTransport {
 
@@ -25,9 +25,9 @@ public final class ProxyTransport {
 
   /** What the operator asks for ({@code --transport}). */
   public enum Kind {
-    /** io_uring where it loads, else epoll where it loads, else NIO. */
+    /** io_uring where it loads, else NIO. */
     AUTO,
-    /** Linux epoll (NIO when it cannot load). */
+    /** Linux epoll (NIO when it cannot load); TCP passthrough fails on it, so only on request. */
     EPOLL,
     /** Linux io_uring (NIO when it cannot load). */
     IO_URING,
@@ -56,15 +56,14 @@ public final class ProxyTransport {
 
   /**
    * The transport {@code wanted} gets given these native candidates (either may be null where
-   * Vert.x lacks it): {@code AUTO} takes io_uring, else epoll, else NIO; {@code EPOLL} and
-   * {@code IO_URING} take theirs, else NIO.
+   * Vert.x lacks it): {@code AUTO} and {@code IO_URING} take io_uring, else NIO; {@code EPOLL}
+   * takes epoll, else NIO.
    */
   static Transport choose(Kind wanted, Transport epoll, Transport ioUring) {
     return switch (Objects.requireNonNull(wanted, "wanted")) {
-      case AUTO -> {
-        Transport t = usable(ioUring, "io_uring", false);
-        yield t != null ? t : orNio(usable(epoll, "epoll", false));
-      }
+      // Not epoll: TCP passthrough fails on it (TcpPassthroughIT, GatewayTlsTcpIT with
+      // -Dmeshlog.test.transport=epoll), cause not yet found.
+      case AUTO -> orNio(usable(ioUring, "io_uring", false));
       case EPOLL -> orNio(usable(epoll, "epoll", true));
       case IO_URING -> orNio(usable(ioUring, "io_uring", true));
       case NIO -> Transport.NIO;

@@ -52,7 +52,7 @@ class ProxyTransportIT {
 
   @Test
   void autoRunsIoUringWhereTheKernelAllowsIt() throws Exception {
-    // A container's seccomp profile may forbid io_uring; then AUTO's epoll is tested below.
+    // A container's seccomp profile may forbid io_uring; then AUTO's NIO is tested below.
     assumeTrue(Transport.IO_URING.available(), () -> "io_uring cannot run here: "
         + Transport.IO_URING.unavailabilityCause());
     Transport chosen = ProxyTransport.choose(Kind.AUTO);
@@ -68,11 +68,11 @@ class ProxyTransportIT {
   }
 
   @Test
-  void autoTakesEpollWhenIoUringCannotLoad() {
+  void autoTakesNioNotEpollWhenIoUringCannotLoad() {
     assertThat(ProxyTransport.choose(Kind.AUTO, Transport.EPOLL, BROKEN))
-        .isSameAs(Transport.EPOLL);
+        .isSameAs(Transport.NIO);
     assertThat(ProxyTransport.choose(Kind.AUTO, Transport.EPOLL, null))
-        .isSameAs(Transport.EPOLL);
+        .isSameAs(Transport.NIO);
   }
 
   @Test
