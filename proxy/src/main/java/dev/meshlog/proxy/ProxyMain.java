@@ -24,7 +24,6 @@ import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.BatchingAccessLog;
 import dev.meshlog.proxy.http.GatewayBinding;
-import dev.meshlog.proxy.http.HeaderDeadlineTransport;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -220,6 +219,12 @@ public final class ProxyMain implements Callable<Integer> {
   @Option(names = "--concurrency", defaultValue = "${env:MESHLOG_CONCURRENCY:-2}",
       description = "Event loops (env MESHLOG_CONCURRENCY).")
   int concurrency;
+
+  @Option(names = "--transport", defaultValue = "${env:MESHLOG_TRANSPORT:-auto}",
+      description = "Network transport: auto (Linux io_uring where it loads, else NIO), "
+          + "io_uring, nio, or epoll (TCP passthrough fails on it); a native one that cannot "
+          + "load falls back to NIO (env MESHLOG_TRANSPORT).")
+  String transport;
 
   @Option(names = "--lease", defaultValue = "${env:MESHLOG_LEASE:-30s}",
       converter = DurationConverter.class,
@@ -495,13 +500,19 @@ public final class ProxyMain implements Callable<Integer> {
         cluster, serviceAccount, labels);
     String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
-    // NIO, with the hook that watches a clear-text connection's first request headers. The
-    // proxy runs no blocking code of its own; Vert.x's pools (20 threads each by default, made
-    // on demand and kept) only load TLS material, so a few threads do.
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency))
-            .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS))
-        .withTransport(new HeaderDeadlineTransport(headerTimeout)).build();
+    // io_uring or NIO, with the hook that watches a clear-text connection's first request
+    // headers. The proxy runs no blocking code of its own; Vert.x's pools (20 threads each by
+    // default, made on demand and kept) only load TLS material, so a few threads do.
+    ProxyTransport.Kind transportKind;
+    try {
+      transportKind = ProxyTransport.Kind.parse(transport);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--" + e.getMessage());
+    }
+    Vertx vertx = ProxyTransport.vertx(
+        new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency))
+            .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS),
+        ProxyTransport.choose(transportKind), headerTimeout);
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
     MeshMetrics metrics = new MeshMetrics();
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),

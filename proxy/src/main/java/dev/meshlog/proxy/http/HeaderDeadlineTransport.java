@@ -1,7 +1,6 @@
 package dev.meshlog.proxy.http;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
@@ -9,45 +8,58 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.InternetProtocolFamily;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.net.TcpConfig;
 import io.vertx.core.transport.Transport;
 
 /**
- * Vert.x's NIO transport, except that every accepted connection starts with the handler that
- * puts {@link HeaderDeadline}'s watch on a clear-text HTTP/1 connection before its first request
- * is decoded (Vert.x offers no earlier hook). Build the proxy's Vert.x with it:
- * {@code Vertx.builder().withTransport(new HeaderDeadlineTransport(deadline))}.
+ * A Vert.x transport (NIO, or a native one such as epoll) except that every accepted connection
+ * starts with the handler that puts {@link HeaderDeadline}'s watch on a clear-text HTTP/1
+ * connection before its first request is decoded (Vert.x offers no earlier hook). Build the
+ * proxy's Vert.x with it:
+ * {@code Vertx.builder().withTransport(new HeaderDeadlineTransport(Transport.EPOLL, deadline))}.
  */
 public final class HeaderDeadlineTransport implements Transport {
 
   private final Duration deadline;
-  private final io.vertx.core.spi.transport.Transport nio = Transport.NIO.implementation();
+  private final Transport base;
+  private final io.vertx.core.spi.transport.Transport nio; // the base transport's implementation
 
   /** NIO, with {@code deadline} for request headers (zero: plain NIO). */
   public HeaderDeadlineTransport(Duration deadline) {
+    this(Transport.NIO, deadline);
+  }
+
+  /**
+   * {@code base}, with {@code deadline} for request headers (zero: plain {@code base}); check
+   * {@link #available()} before building a Vert.x with a native one.
+   */
+  public HeaderDeadlineTransport(Transport base, Duration deadline) {
     this.deadline = Objects.requireNonNull(deadline, "deadline");
+    this.base = Objects.requireNonNull(base, "base");
+    this.nio = base.implementation();
   }
 
   @Override
   public String name() {
-    return "nio+header-deadline";
+    return base.name() + "+header-deadline";
   }
 
   @Override
   public boolean available() {
-    return true;
+    return base.available();
   }
 
   @Override
   public Throwable unavailabilityCause() {
-    return null;
+    return base.unavailabilityCause();
   }
 
   @Override
@@ -55,19 +67,18 @@ public final class HeaderDeadlineTransport implements Transport {
     return new Impl();
   }
 
-  /** An NIO server channel whose accepted channels start with the detector. */
-  private final class WatchedServerChannel extends NioServerSocketChannel {
+  /**
+   * First in a server channel's pipeline, so ahead of the bootstrap's acceptor: puts the detector
+   * first in each accepted channel, before the acceptor adds Vert.x's initializer.
+   */
+  private final class WatchAccepted extends ChannelInboundHandlerAdapter {
     @Override
-    protected int doReadMessages(List<Object> buf) throws Exception {
-      int before = buf.size();
-      int n = super.doReadMessages(buf);
-      for (int i = before; i < buf.size(); i++) {
-        if (buf.get(i) instanceof Channel child) {
-          child.pipeline().addFirst(HeaderDeadline.detectorName(),
-              HeaderDeadline.detector(deadline));
-        }
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Channel child) {
+        child.pipeline().addFirst(HeaderDeadline.detectorName(),
+            HeaderDeadline.detector(deadline));
       }
-      return n;
+      ctx.fireChannelRead(msg);
     }
   }
 
@@ -133,7 +144,12 @@ public final class HeaderDeadlineTransport implements Transport {
       if (domainSocket || deadline.isZero() || deadline.isNegative()) {
         return nio.serverChannelFactory(domainSocket);
       }
-      return WatchedServerChannel::new;
+      ChannelFactory<? extends ServerChannel> channels = nio.serverChannelFactory(false);
+      return () -> {
+        ServerChannel channel = channels.newChannel();
+        channel.pipeline().addLast(new WatchAccepted());
+        return channel;
+      };
     }
 
     @Override

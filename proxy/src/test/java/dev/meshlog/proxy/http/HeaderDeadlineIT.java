@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.ProxyIdentity;
@@ -50,7 +51,8 @@ class HeaderDeadlineIT {
   @BeforeEach
   void start() {
     vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(2))
-        .withTransport(new HeaderDeadlineTransport(DEADLINE)).build();
+        .withTransport(new HeaderDeadlineTransport(ProxyTransport.choose(ProxyTransport.Kind.parse(
+            System.getProperty("meshlog.test.transport", "auto"))), DEADLINE)).build();
     ProxyIdentity id = ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
     // No views: every request is answered 404 by the proxy itself, which is all we need.
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 4),

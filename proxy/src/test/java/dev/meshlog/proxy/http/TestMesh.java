@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.ProxyIdentity;
@@ -46,7 +47,10 @@ final class TestMesh implements AutoCloseable {
     }
   }
 
-  final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+  // The transport the proxy runs (epoll here); -Dmeshlog.test.transport=nio runs the suite on NIO.
+  final Vertx vertx = ProxyTransport.vertx(new VertxOptions().setEventLoopPoolSize(2),
+      ProxyTransport.choose(ProxyTransport.Kind.parse(
+          System.getProperty("meshlog.test.transport", "auto"))), Duration.ZERO);
   final Log log = new Log();
   final HttpClientAgent app = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(32));
   private final List<HttpServer> backends = new ArrayList<>();

@@ -22,6 +22,7 @@ import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.PortConfig;
@@ -55,7 +56,10 @@ class TcpPassthroughIT {
 
   private static final int DB_PORT = 5432;
 
-  private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+  // The transport the proxy would run (io_uring here); -Dmeshlog.test.transport=nio for NIO.
+  private final Vertx vertx = ProxyTransport.vertx(new VertxOptions().setEventLoopPoolSize(2),
+      ProxyTransport.choose(ProxyTransport.Kind.parse(
+          System.getProperty("meshlog.test.transport", "auto"))), Duration.ZERO);
   private final ConcurrentLinkedQueue<AccessLogEntry> log = new ConcurrentLinkedQueue<>();
   private final List<String> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
