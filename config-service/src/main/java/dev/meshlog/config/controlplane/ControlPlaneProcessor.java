@@ -111,6 +111,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         return; // a tombstone on the commands topic means nothing
       }
       handleCommand(record.key(), command);
+      // A user command is rare and someone is waiting for its views: commit now rather than at
+      // the next interval. Registry traffic (heartbeats, lease ticks) keeps the interval, so an
+      // idle or heartbeat-only control plane commits no more often than before.
+      context.commit();
     } else if (topic.equals(Topics.REGISTRY_INSTANCES.name())) {
       InstanceRegistration instance;
       try {
