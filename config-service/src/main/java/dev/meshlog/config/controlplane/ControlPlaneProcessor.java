@@ -261,16 +261,19 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (!changed) {
       return;
     }
+    // The views first, the stores' changelogs after: all of it commits in one transaction either
+    // way, but the producer sends in this order, so the views (what proxies wait for) are not
+    // queued behind the changelog records.
+    Set<String> hosts = discovery.applyConfig(event);
+    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
+        .setResource(key).setRevision(event.getRevision())
+        .setRequestedAt(event.getRequestedAt()).build());
     revisions.put(ControlPlaneTopology.revisionKey(key, event.getRevision()), event);
     if (event.getChangeType() == ChangeType.DELETED) {
       resources.delete(key);
     } else {
       resources.put(key, event);
     }
-    Set<String> hosts = discovery.applyConfig(event);
-    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
-        .setResource(key).setRevision(event.getRevision())
-        .setRequestedAt(event.getRequestedAt()).build());
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,
@@ -460,8 +463,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           .setGeneratedAt(Instant.ofEpochMilli(now))
           .setTriggeredBy(trigger)
           .build();
-      views.put(host, versioned);
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
+      views.put(host, versioned);
     }
   }
 
