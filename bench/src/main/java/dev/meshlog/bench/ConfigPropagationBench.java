@@ -90,6 +90,12 @@ public final class ConfigPropagationBench {
     }
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
+    // The collector and heap matter: this one JVM hosts the broker, the control plane and the
+    // clients, so its every pause stops all three (see bench/README.md).
+    System.out.printf("# JVM: %s, max heap %d MiB, collectors %s%n",
+        System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getGarbageCollectorMXBeans().stream()
+            .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
 
     List<Double> idleFloor;
     try (FloorProbe probe = new FloorProbe(servers)) {
@@ -149,6 +155,9 @@ public final class ConfigPropagationBench {
         List<Double> toConsumer = new ArrayList<>();
         List<Double> toUncommitted = new ArrayList<>();
         List<Double> floor = new ArrayList<>();
+        List<Double> commitStage = new ArrayList<>();
+        List<Double> toConsumerNoGc = new ArrayList<>();
+        List<Double> toConsumerGc = new ArrayList<>();
         int[] appliesTo = new int[services];
         CpuAndGc before = CpuAndGc.now();
         for (int n = 0; n < applies; n++) {
@@ -162,6 +171,7 @@ public final class ConfigPropagationBench {
           Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
           ConfigCommand command = command(vs);
           String host = host(s);
+          long gcBefore = CpuAndGc.collections();
           long sent = System.currentTimeMillis();
           long sentNanos = System.nanoTime();
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
@@ -190,7 +200,10 @@ public final class ConfigPropagationBench {
               ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
               if (view.getTriggeredBy() != null
                   && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
-                toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
+                double ms = (System.nanoTime() - sentNanos) / 1e6;
+                toConsumer.add(ms);
+                commitStage.add(ms - toUncommitted.get(toUncommitted.size() - 1));
+                (CpuAndGc.collections() == gcBefore ? toConsumerNoGc : toConsumerGc).add(ms);
                 toView.add((double) (r.timestamp() - sent));
                 seen = true;
               }
@@ -206,6 +219,14 @@ public final class ConfigPropagationBench {
         System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
         System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
         System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
+        System.out.println(new Stats(commitStage).row(
+            "stage: seen read_uncommitted → seen read_committed (the commit)"));
+        System.out.println(new Stats(toConsumerNoGc).row(
+            "apply → subscribed consumer, applies with no GC during them"));
+        if (!toConsumerGc.isEmpty()) {
+          System.out.println(new Stats(toConsumerGc).row(
+              "apply → subscribed consumer, applies with a GC during them"));
+        }
         System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
                 + " (/ floor before loading: %.1f×)%n",
             new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
@@ -317,6 +338,16 @@ public final class ConfigPropagationBench {
   /** CPU time (the control plane's stream thread, the whole JVM) and GC pauses, cumulative. */
   private record CpuAndGc(long streamThreadCpuNanos, long processCpuNanos, long gcCount,
                           long gcMillis) {
+    /** Collections so far, all collectors. */
+    static long collections() {
+      long count = 0;
+      for (java.lang.management.GarbageCollectorMXBean gc
+          : ManagementFactory.getGarbageCollectorMXBeans()) {
+        count += Math.max(0, gc.getCollectionCount());
+      }
+      return count;
+    }
+
     static CpuAndGc now() {
       java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
       long stream = 0;
