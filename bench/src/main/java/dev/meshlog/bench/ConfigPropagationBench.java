@@ -108,7 +108,8 @@ public final class ConfigPropagationBench {
     Map<String, Object> client = Map.of("bootstrap.servers", servers);
     try (Admin admin = Admin.create(client)) {
       new TopicBootstrapper(admin).ensureAll();
-      admin.createTopics(List.of(new NewTopic("bench.floor", 1, (short) 1))).all().get();
+      admin.createTopics(List.of(new NewTopic("bench.floor", 1, (short) 1),
+          new NewTopic(TransactionalProbe.TOPIC, 1, (short) 1))).all().get();
     }
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
@@ -147,6 +148,7 @@ public final class ConfigPropagationBench {
     long loadStart = System.nanoTime();
     try {
       try (FloorProbe probe = new FloorProbe(servers);
+           TransactionalProbe txnProbe = new TransactionalProbe(servers);
            KafkaProducer<String, byte[]> producer = producer(servers);
            KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
            KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
@@ -185,6 +187,7 @@ public final class ConfigPropagationBench {
         List<Double> toConsumer = new ArrayList<>();
         List<Double> toUncommitted = new ArrayList<>();
         List<Double> floor = new ArrayList<>();
+        List<Double> txnFloor = new ArrayList<>();
         List<Double> commitStage = new ArrayList<>();
         List<Double> toConsumerNoGc = new ArrayList<>();
         List<Double> toConsumerGc = new ArrayList<>();
@@ -197,6 +200,7 @@ public final class ConfigPropagationBench {
           // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
           // and the same load from the rest of the machine.
           floor.add(probe.once());
+          txnFloor.add(txnProbe.once());
           int s = (n * 7919) % services;
           // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
           // an identical document is UNCHANGED and publishes no view, which would never arrive.
@@ -250,6 +254,8 @@ public final class ConfigPropagationBench {
         System.out.println("| --- | --- | --- | --- | --- | --- |");
         System.out.println(new Stats(idleFloor).row("floor before loading: produce → consume, idle broker"));
         System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
+        System.out.println(new Stats(txnFloor).row(
+            "floor in a transaction: begin, produce, commit → read_committed consumer"));
         System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
         System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
         System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
@@ -431,6 +437,45 @@ public final class ConfigPropagationBench {
       if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor();
       }
+    }
+  }
+
+  /**
+   * The floor of the exactly-once path: one record in its own transaction (one partition, no
+   * offsets) until a read_committed consumer has it. Not what the target is against; it shows how
+   * much of the gap to the plain floor any transaction costs on this broker.
+   */
+  private static final class TransactionalProbe implements AutoCloseable {
+    static final String TOPIC = "bench.floor.txn";
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    TransactionalProbe(String servers) {
+      producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-floor-" + UUID.randomUUID()),
+          new StringSerializer(), new ByteArraySerializer());
+      producer.initTransactions();
+      consumer = consumer(servers, TOPIC);
+    }
+
+    /** One 200-byte record in one transaction until the read_committed consumer has it; in ms. */
+    double once() {
+      long sent = System.nanoTime();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(TOPIC, "k", new byte[200]));
+      producer.commitTransaction();
+      boolean seen = false;
+      while (!seen) {
+        seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
+      }
+      return (System.nanoTime() - sent) / 1e6;
+    }
+
+    @Override
+    public void close() {
+      producer.close();
+      consumer.close();
     }
   }
 
