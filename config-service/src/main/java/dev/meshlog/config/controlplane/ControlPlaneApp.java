@@ -48,12 +48,23 @@ public final class ControlPlaneApp implements AutoCloseable {
   /** Creates (but does not start) the app. */
   public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery) {
     this.streams = new KafkaStreams(
-        ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval()),
+        ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval(),
+            commandCommitSpacing(settings.commitInterval())),
         streamsConfig(settings));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("control-plane thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+  }
+
+  /**
+   * A user command commits at once if no command came in the 5 ms (or the commit interval, if
+   * shorter) before it: a lone command is not held back by the interval, while a burst (a GitOps
+   * sync, a bulk load: thousands of commands) does not become one transaction per command.
+   */
+  static Duration commandCommitSpacing(Duration commitInterval) {
+    Duration spacing = Duration.ofMillis(5);
+    return commitInterval.compareTo(spacing) < 0 ? commitInterval : spacing;
   }
 
   static Properties streamsConfig(Settings settings) {

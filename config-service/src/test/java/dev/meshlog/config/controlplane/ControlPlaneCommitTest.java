@@ -31,6 +31,7 @@ class ControlPlaneCommitTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
+  private static final Duration SPACING = Duration.ofMillis(5);
 
   private MockProcessorContext<String, Object> context;
   private ControlPlaneProcessor processor;
@@ -44,7 +45,8 @@ class ControlPlaneCommitTest {
     addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
     addStore(ControlPlaneTopology.VIEWS_STORE, AvroSerde.of(ServiceView.class));
     context.setCurrentSystemTimeMs(NOW.toEpochMilli());
-    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1));
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
+        SPACING);
     processor.init(context);
     context.resetCommit();
   }
@@ -54,6 +56,15 @@ class ControlPlaneCommitTest {
         Serdes.String(), values).withLoggingDisabled().build();
     store.init(context.getStateStoreContext(), store);
     context.addStateStore(store);
+  }
+
+  private void later(Duration duration) {
+    context.setCurrentSystemTimeMs(context.currentSystemTimeMs() + duration.toMillis());
+  }
+
+  private org.apache.kafka.streams.processor.Punctuator commitTick() {
+    return context.scheduledPunctuators().stream()
+        .filter(p -> p.getInterval().equals(SPACING)).findFirst().orElseThrow().getPunctuator();
   }
 
   private void command(String key, byte[] value) {
@@ -97,13 +108,46 @@ class ControlPlaneCommitTest {
     command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
     command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
     context.resetCommit();
+    later(SPACING);
     command(reviews(10).id().key(),
         serialized(Commands.rollback("VirtualService", "default", "reviews", 1)));
     assertThat(context.committed()).as("after a rollback").isTrue();
 
     context.resetCommit();
+    later(SPACING);
     command(reviews(10).id().key(), serialized(Commands.delete("VirtualService", "default", "reviews")));
     assertThat(context.committed()).as("after a delete").isTrue();
+  }
+
+  @Test
+  void leavesABurstToTheIntervalAndCommitsOnceItHasBeenQuietForTheSpacing() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    assertThat(context.committed()).as("a command alone").isTrue();
+    assertThat(context.scheduledPunctuators()).as("no tick while nothing is owed")
+        .noneMatch(p -> p.getInterval().equals(SPACING));
+    context.resetCommit();
+
+    later(SPACING.minusMillis(1));
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    later(SPACING.minusMillis(1));
+    command(reviews(30).id().key(), serialized(Commands.apply(reviews(30))));
+    assertThat(context.committed()).as("commands within the spacing of the one before").isFalse();
+
+    later(SPACING.minusMillis(1));
+    commitTick().punctuate(context.currentSystemTimeMs());
+    assertThat(context.committed()).as("a tick while the burst may go on").isFalse();
+
+    later(Duration.ofMillis(1));
+    commitTick().punctuate(context.currentSystemTimeMs());
+    assertThat(context.committed()).as("a tick once the burst has been quiet").isTrue();
+
+    assertThat(context.scheduledPunctuators()).as("the tick is cancelled once it committed")
+        .filteredOn(p -> p.getInterval().equals(SPACING)).singleElement()
+        .satisfies(p -> assertThat(p.cancelled()).isTrue());
+    context.resetCommit();
+
+    command(reviews(40).id().key(), serialized(Commands.apply(reviews(40))));
+    assertThat(context.committed()).as("a command alone again").isTrue();
   }
 
   @Test

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control plane on a real broker, exactly-once: commands in, events or rejections out,
- * committed as soon as each command is judged (the commit interval here is five minutes).
+ * committed as soon as each command is judged, or in a burst within a few ms (the commit interval
+ * here is five minutes).
  */
 @WithKafka
 class ControlPlaneIT {
@@ -46,7 +47,8 @@ class ControlPlaneIT {
 
   /**
    * Far longer than any test's deadline: every outcome these tests read ({@code read_committed})
-   * is visible only because the control plane commits right after each command. (No other control
+   * is visible only because the control plane commits right after each command (or, in a burst,
+   * at its next command-commit tick). (No other control
    * plane answers these commands: a second outcome for a command fails the test.)
    */
   private static final Duration COMMIT_INTERVAL = Duration.ofMinutes(5);
