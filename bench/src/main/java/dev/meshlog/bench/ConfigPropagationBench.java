@@ -51,6 +51,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ConfigPropagationBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * The control plane's JVM options when it runs in its own JVM: the ones {@code ./meshlog up}
+   * gives config-service ({@code MESHLOG_SERVICE_OPTS}'s default).
+   */
+  static final String PRODUCTION_JVM_OPTIONS = "-Xmx256m -XX:+UseSerialGC";
   /** The control plane's commit interval (config-service's default). */
   private static final Duration COMMIT = Duration.ofMillis(
       Long.getLong("meshlog.bench.commit.ms", 5));
@@ -62,19 +67,28 @@ public final class ConfigPropagationBench {
     int perService = 10;
     int applies = 300;
     String bootstrap = null;
+    String controlPlane = "child";
+    String controlPlaneJvm = PRODUCTION_JVM_OPTIONS;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--services" -> services = Integer.parseInt(args[++i]);
         case "--instances-per-service" -> perService = Integer.parseInt(args[++i]);
         case "--applies" -> applies = Integer.parseInt(args[++i]);
         case "--bootstrap-server" -> bootstrap = args[++i];
+        case "--control-plane" -> controlPlane = args[++i];
+        case "--control-plane-jvm-options" -> controlPlaneJvm = args[++i];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     EmbeddedKafka kafka = bootstrap == null ? EmbeddedKafka.startTemporary() : null;
     String servers = bootstrap != null ? bootstrap : kafka.bootstrapServers();
     try {
-      run(servers, services, perService, applies);
+      if (!controlPlane.equals("child") && !controlPlane.equals("in-process")) {
+        throw new IllegalArgumentException("--control-plane " + controlPlane
+            + " (expected: child or in-process)");
+      }
+      run(servers, services, perService, applies,
+          controlPlane.equals("child") ? controlPlaneJvm : null);
     } finally {
       if (kafka != null) {
         kafka.close();
@@ -82,14 +96,29 @@ public final class ConfigPropagationBench {
     }
   }
 
-  static void run(String servers, int services, int perService, int applies) throws Exception {
+  /**
+   * Runs the bench.
+   *
+   * @param childJvmOptions the control plane runs in a child JVM with these options, as in
+   *     production (its own heap and collector: its pauses stall it alone, not the broker or the
+   *     clients); {@code null}: in this JVM
+   */
+  static void run(String servers, int services, int perService, int applies,
+                  String childJvmOptions) throws Exception {
     Map<String, Object> client = Map.of("bootstrap.servers", servers);
     try (Admin admin = Admin.create(client)) {
       new TopicBootstrapper(admin).ensureAll();
-      admin.createTopics(List.of(new NewTopic("bench.floor", 1, (short) 1))).all().get();
+      admin.createTopics(List.of(new NewTopic("bench.floor", 1, (short) 1),
+          new NewTopic(TransactionalProbe.TOPIC, 1, (short) 1))).all().get();
     }
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
+    // The collector and heap matter: this one JVM hosts the broker, the control plane and the
+    // clients, so its every pause stops all three (see bench/README.md).
+    System.out.printf("# JVM: %s, max heap %d MiB, collectors %s%n",
+        System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getGarbageCollectorMXBeans().stream()
+            .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
 
     List<Double> idleFloor;
     try (FloorProbe probe = new FloorProbe(servers)) {
@@ -98,12 +127,20 @@ public final class ConfigPropagationBench {
 
     Path stateDir = Files.createTempDirectory("bench-config-");
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
-    ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
-        stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
-        ConfigService.resourceCheck(), ConfigService.discovery());
-    app.start();
-    if (!app.awaitRunning(Duration.ofMinutes(2))) {
-      throw new IllegalStateException("control plane did not start");
+    ChildControlPlane child = null;
+    ControlPlaneApp app = null;
+    if (childJvmOptions != null) {
+      child = ChildControlPlane.start(servers, appId, stateDir.resolve("a"), childJvmOptions);
+      System.out.printf("# control plane: its own JVM (%s), log %s%n", childJvmOptions, child.log);
+    } else {
+      app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
+          stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
+          ConfigService.resourceCheck(), ConfigService.discovery());
+      app.start();
+      if (!app.awaitRunning(Duration.ofMinutes(2))) {
+        throw new IllegalStateException("control plane did not start");
+      }
+      System.out.println("# control plane: in this JVM (with the broker and the clients)");
     }
 
     List<Resource> loadedResources = new ArrayList<>();
@@ -111,6 +148,7 @@ public final class ConfigPropagationBench {
     long loadStart = System.nanoTime();
     try {
       try (FloorProbe probe = new FloorProbe(servers);
+           TransactionalProbe txnProbe = new TransactionalProbe(servers);
            KafkaProducer<String, byte[]> producer = producer(servers);
            KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
            KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
@@ -149,19 +187,27 @@ public final class ConfigPropagationBench {
         List<Double> toConsumer = new ArrayList<>();
         List<Double> toUncommitted = new ArrayList<>();
         List<Double> floor = new ArrayList<>();
+        List<Double> txnFloor = new ArrayList<>();
+        List<Double> commitStage = new ArrayList<>();
+        List<Double> toConsumerNoGc = new ArrayList<>();
+        List<Double> toConsumerGc = new ArrayList<>();
         int[] appliesTo = new int[services];
         CpuAndGc before = CpuAndGc.now();
+        long childCpuBefore = child == null ? 0 : child.cpuNanos();
+        double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         for (int n = 0; n < applies; n++) {
           // The floor, one round trip right before each apply: both see the same broker, the same
           // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
           // and the same load from the rest of the machine.
           floor.add(probe.once());
+          txnFloor.add(txnProbe.once());
           int s = (n * 7919) % services;
           // Each apply to a service changes its weights (50, 51, ... 89, then again; loaded at 90):
           // an identical document is UNCHANGED and publishes no view, which would never arrive.
           Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
           ConfigCommand command = command(vs);
           String host = host(s);
+          long gcBefore = CpuAndGc.collections();
           long sent = System.currentTimeMillis();
           long sentNanos = System.nanoTime();
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
@@ -190,7 +236,10 @@ public final class ConfigPropagationBench {
               ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
               if (view.getTriggeredBy() != null
                   && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
-                toConsumer.add((System.nanoTime() - sentNanos) / 1e6);
+                double ms = (System.nanoTime() - sentNanos) / 1e6;
+                toConsumer.add(ms);
+                commitStage.add(ms - toUncommitted.get(toUncommitted.size() - 1));
+                (CpuAndGc.collections() == gcBefore ? toConsumerNoGc : toConsumerGc).add(ms);
                 toView.add((double) (r.timestamp() - sent));
                 seen = true;
               }
@@ -198,26 +247,59 @@ public final class ConfigPropagationBench {
           }
         }
         CpuAndGc spent = CpuAndGc.now().minus(before);
+        long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
+        double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
         System.out.println();
         System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
         System.out.println("| --- | --- | --- | --- | --- | --- |");
         System.out.println(new Stats(idleFloor).row("floor before loading: produce → consume, idle broker"));
         System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
+        System.out.println(new Stats(txnFloor).row(
+            "floor in a transaction: begin, produce, commit → read_committed consumer"));
         System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
         System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
         System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
+        System.out.println(new Stats(commitStage).row(
+            "stage: seen read_uncommitted → seen read_committed (the commit)"));
+        System.out.println(new Stats(toConsumerNoGc).row(
+            "apply → subscribed consumer, applies with no GC of this JVM during them"));
+        if (!toConsumerGc.isEmpty()) {
+          System.out.println(new Stats(toConsumerGc).row(
+              "apply → subscribed consumer, applies with a GC of this JVM during them"));
+        }
         System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
                 + " (/ floor before loading: %.1f×)%n",
             new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
             new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
-        System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
-                + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
-                + "%d GC pauses, %d ms in all%n",
-            spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
-            spent.gcCount(), spent.gcMillis());
+        if (child == null) {
+          System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
+                  + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
+                  + "%d GC pauses, %d ms in all%n",
+              spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
+              spent.gcCount(), spent.gcMillis());
+        } else {
+          System.out.printf("during the applies (with their floor probes): control-plane JVM CPU "
+                  + "%.2f ms per apply, %s; bench JVM (broker and clients) CPU %.1f ms per apply, "
+                  + "%d GC pauses, %d ms in all%n",
+              childCpu / 1e6 / applies, child.pauses(childUptimeBefore, childUptimeAfter),
+              spent.processCpuNanos() / 1e6 / applies, spent.gcCount(), spent.gcMillis());
+        }
+        // Allocation sets how often the young generation fills, i.e. how many applies a pause
+        // can land in (threads that ended during the applies are not counted).
+        if (child == null) {
+          System.out.printf("allocation per apply: control-plane thread %d KiB; all live threads "
+                  + "(broker, clients, control plane) %d KiB%n",
+              spent.streamThreadAllocated() / applies >> 10, spent.allAllocated() / applies >> 10);
+        }
       }
     } finally {
-      app.close(); // also when a view never arrives: its threads would keep the JVM alive
+      // Also when a view never arrives: its threads (or process) would outlive the bench.
+      if (app != null) {
+        app.close();
+      }
+      if (child != null) {
+        child.close();
+      }
     }
 
     // Rebuild: a fresh instance with empty local state restores from the changelogs.
@@ -277,6 +359,126 @@ public final class ConfigPropagationBench {
     }
   }
 
+  /**
+   * config-service's main ({@code ConfigServiceMain}, API off) in a child JVM, started the way
+   * {@code ./meshlog up} starts it, with its GC log for the pauses that land in the applies.
+   */
+  private static final class ChildControlPlane implements AutoCloseable {
+    private final Process process;
+    final Path log;
+    private final Path gcLog;
+
+    private ChildControlPlane(Process process, Path log, Path gcLog) {
+      this.process = process;
+      this.log = log;
+      this.gcLog = gcLog;
+    }
+
+    static ChildControlPlane start(String servers, String appId, Path dataDir, String jvmOptions)
+        throws Exception {
+      Files.createDirectories(dataDir);
+      Path log = dataDir.resolve("control-plane.log");
+      Path gcLog = dataDir.resolve("control-plane-gc.log");
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(List.of(jvmOptions.trim().split("\\s+")));
+      command.add("-Xlog:gc:file=" + gcLog + ":uptime");
+      // The bench jar's manifest class path holds config-service and its dependencies.
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+          "dev.meshlog.config.ConfigServiceMain", "--bootstrap-server", servers,
+          "--data-dir", dataDir.toString(), "--application-id", appId,
+          "--commit-interval", COMMIT.toMillis() + "ms", "--api-port", "-1"));
+      Process process = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(log.toFile()).start();
+      ChildControlPlane child = new ChildControlPlane(process, log, gcLog);
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (!Files.readString(log).contains("config-service running")) {
+        if (!process.isAlive() || System.nanoTime() - deadline > 0) {
+          child.close();
+          throw new IllegalStateException("the control plane did not start; see " + log);
+        }
+        Thread.sleep(50); // polling a child's log file: nothing to be notified by
+      }
+      return child;
+    }
+
+    long cpuNanos() {
+      return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /** Seconds since the child started, on the clock of its GC log ({@code uptime}). */
+    double uptimeSeconds() {
+      return process.info().startInstant()
+          .map(start -> Duration.between(start, Instant.now()).toNanos() / 1e9).orElse(0.0);
+    }
+
+    /** The GC pauses the child logged between two of its uptimes (±0.1 s: start times are coarse). */
+    String pauses(double fromSeconds, double toSeconds) throws Exception {
+      List<Double> pauses = new ArrayList<>();
+      java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+          "^\\[(\\d+\\.\\d+)s\\].*Pause.* (\\d+\\.\\d+)ms$");
+      for (String l : Files.readAllLines(gcLog)) {
+        java.util.regex.Matcher m = line.matcher(l);
+        if (m.matches()) {
+          double at = Double.parseDouble(m.group(1));
+          if (at >= fromSeconds - 0.1 && at <= toSeconds + 0.1) {
+            pauses.add(Double.parseDouble(m.group(2)));
+          }
+        }
+      }
+      return String.format("%d GC pauses, %.0f ms in all, longest %.1f ms (%s)", pauses.size(),
+          pauses.stream().mapToDouble(Double::doubleValue).sum(),
+          pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0), gcLog);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroy(); // SIGTERM: its shutdown hook closes the Streams app
+      if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  /**
+   * The floor of the exactly-once path: one record in its own transaction (one partition, no
+   * offsets) until a read_committed consumer has it. Not what the target is against; it shows how
+   * much of the gap to the plain floor any transaction costs on this broker.
+   */
+  private static final class TransactionalProbe implements AutoCloseable {
+    static final String TOPIC = "bench.floor.txn";
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    TransactionalProbe(String servers) {
+      producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-floor-" + UUID.randomUUID()),
+          new StringSerializer(), new ByteArraySerializer());
+      producer.initTransactions();
+      consumer = consumer(servers, TOPIC);
+    }
+
+    /** One 200-byte record in one transaction until the read_committed consumer has it; in ms. */
+    double once() {
+      long sent = System.nanoTime();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(TOPIC, "k", new byte[200]));
+      producer.commitTransaction();
+      boolean seen = false;
+      while (!seen) {
+        seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
+      }
+      return (System.nanoTime() - sent) / 1e6;
+    }
+
+    @Override
+    public void close() {
+      producer.close();
+      consumer.close();
+    }
+  }
+
   /** A plain produce → consume round trip on its own topic: the floor the target is against. */
   private static final class FloorProbe implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
@@ -316,13 +518,32 @@ public final class ConfigPropagationBench {
 
   /** CPU time (the control plane's stream thread, the whole JVM) and GC pauses, cumulative. */
   private record CpuAndGc(long streamThreadCpuNanos, long processCpuNanos, long gcCount,
-                          long gcMillis) {
+                          long gcMillis, long streamThreadAllocated, long allAllocated) {
+    /** Collections so far, all collectors. */
+    static long collections() {
+      long count = 0;
+      for (java.lang.management.GarbageCollectorMXBean gc
+          : ManagementFactory.getGarbageCollectorMXBeans()) {
+        count += Math.max(0, gc.getCollectionCount());
+      }
+      return count;
+    }
+
     static CpuAndGc now() {
       java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
       long stream = 0;
+      long streamAllocated = 0;
+      long allAllocated = 0;
+      com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean) threads;
       for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-        if (info != null && info.getThreadName().contains("StreamThread")) {
+        if (info == null) {
+          continue;
+        }
+        long allocated = Math.max(0, allocation.getThreadAllocatedBytes(info.getThreadId()));
+        allAllocated += allocated;
+        if (info.getThreadName().contains("StreamThread")) {
           stream += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+          streamAllocated += allocated;
         }
       }
       long process = ManagementFactory.getOperatingSystemMXBean()
@@ -334,12 +555,13 @@ public final class ConfigPropagationBench {
         count += Math.max(0, gc.getCollectionCount());
         millis += Math.max(0, gc.getCollectionTime());
       }
-      return new CpuAndGc(stream, process, count, millis);
+      return new CpuAndGc(stream, process, count, millis, streamAllocated, allAllocated);
     }
 
     CpuAndGc minus(CpuAndGc o) {
       return new CpuAndGc(streamThreadCpuNanos - o.streamThreadCpuNanos,
-          processCpuNanos - o.processCpuNanos, gcCount - o.gcCount, gcMillis - o.gcMillis);
+          processCpuNanos - o.processCpuNanos, gcCount - o.gcCount, gcMillis - o.gcMillis,
+          streamThreadAllocated - o.streamThreadAllocated, allAllocated - o.allAllocated);
     }
   }
 

@@ -48,12 +48,23 @@ public final class ControlPlaneApp implements AutoCloseable {
   /** Creates (but does not start) the app. */
   public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery) {
     this.streams = new KafkaStreams(
-        ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval()),
+        ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval(),
+            commandCommitSpacing(settings.commitInterval())),
         streamsConfig(settings));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("control-plane thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+  }
+
+  /**
+   * A user command commits at once if no command came in the 5 ms (or the commit interval, if
+   * shorter) before it: a lone command is not held back by the interval, while a burst (a GitOps
+   * sync, a bulk load: thousands of commands) does not become one transaction per command.
+   */
+  static Duration commandCommitSpacing(Duration commitInterval) {
+    Duration spacing = Duration.ofMillis(5);
+    return commitInterval.compareTo(spacing) < 0 ? commitInterval : spacing;
   }
 
   static Properties streamsConfig(Settings settings) {
@@ -64,15 +75,23 @@ public final class ControlPlaneApp implements AutoCloseable {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(settings.commitInterval().toMillis()));
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
-    // The thread commits between polls: a short poll keeps an idle control plane's commit (and
-    // so the views' visibility to read_committed proxies) within a few ms of processing.
-    props.put(StreamsConfig.POLL_MS_CONFIG, Long.toString(Math.max(1, settings.commitInterval().toMillis() / 2)));
+    // The thread commits between polls: a short poll keeps an idle control plane's interval
+    // commit (registry traffic; user commands request theirs at once) within a few ms of
+    // processing. Capped at Kafka's default, so a long interval never blocks the thread longer.
+    props.put(StreamsConfig.POLL_MS_CONFIG,
+        Long.toString(Math.max(1, Math.min(100, settings.commitInterval().toMillis() / 2))));
     props.put("processing.exception.handler.global.enabled", "true");
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
     // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "500");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "0");
+    // Streams refuses a commit interval above the transaction timeout (10 s under exactly-once).
+    // Raised only for such intervals: a longer timeout also keeps a crashed instance's open
+    // transaction (and so every read_committed proxy) waiting longer before the broker aborts it.
+    long transactionTimeout = Math.max(10_000, settings.commitInterval().toMillis() + 10_000);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        Long.toString(transactionTimeout));
     // No compression: with linger 0 nearly every batch is one small record, which lz4 barely
     // shrinks, and Kafka's lz4 stream allocates two 64 KiB buffers per batch — 40% of the control
     // plane thread's allocation while applying changes, and so young-GC pauses on the view path.

@@ -50,6 +50,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private final ResourceCheck check;
   private final Discovery discovery;
   private final Duration leaseScanInterval;
+  private final Duration commandCommitSpacing;
+  /** When the last user command was processed (processing time), or never. */
+  private long lastCommandMs = Long.MIN_VALUE;
+  /** A command came within the spacing of the one before: a tick requests its commit. */
+  private boolean commandCommitOwed;
+  /**
+   * The tick, scheduled only while a commit is owed: any punctuation makes Streams consider the
+   * task in need of a commit, so a standing 5 ms tick would commit an empty transaction every
+   * 5 ms (seen as 100 ms stalls, the producer's retry backoff, in one apply in ten).
+   */
+  private org.apache.kafka.streams.processor.Cancellable commitTick;
 
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, ConfigEvent> resources;
@@ -66,10 +77,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    */
   private final java.util.Map<String, String> loneGhosts = new java.util.HashMap<>();
 
-  ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval) {
+  ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                        Duration commandCommitSpacing) {
     this.check = check;
     this.discovery = discovery;
     this.leaseScanInterval = leaseScanInterval;
+    this.commandCommitSpacing = commandCommitSpacing;
   }
 
   @Override
@@ -111,6 +124,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         return; // a tombstone on the commands topic means nothing
       }
       handleCommand(record.key(), command);
+      // A user command is rare and someone is waiting for its views: commit now rather than at
+      // the next interval. Registry traffic (heartbeats, lease ticks) keeps the interval, so an
+      // idle or heartbeat-only control plane commits no more often than before.
+      requestCommandCommit(now());
     } else if (topic.equals(Topics.REGISTRY_INSTANCES.name())) {
       InstanceRegistration instance;
       try {
@@ -257,16 +274,19 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (!changed) {
       return;
     }
+    // The views first, the stores' changelogs after: all of it commits in one transaction either
+    // way, but the producer sends in this order, so the views (what proxies wait for) are not
+    // queued behind the changelog records.
+    Set<String> hosts = discovery.applyConfig(event);
+    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
+        .setResource(key).setRevision(event.getRevision())
+        .setRequestedAt(event.getRequestedAt()).build());
     revisions.put(ControlPlaneTopology.revisionKey(key, event.getRevision()), event);
     if (event.getChangeType() == ChangeType.DELETED) {
       resources.delete(key);
     } else {
       resources.put(key, event);
     }
-    Set<String> hosts = discovery.applyConfig(event);
-    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
-        .setResource(key).setRevision(event.getRevision())
-        .setRequestedAt(event.getRequestedAt()).build());
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,
@@ -288,6 +308,37 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setRejectedAt(Instant.ofEpochMilli(now))
         .build();
     context.forward(new Record<>(key, (Object) rejection, now), ControlPlaneTopology.REJECTIONS_SINK);
+  }
+
+  /**
+   * Requests a commit for a command that came alone (no command in the spacing before it) at once.
+   * In a burst, where a commit per command would block this thread for a coordinator round trip
+   * each, the commit interval commits as before, and a tick requests a commit once the burst has
+   * been quiet for the spacing (so its last commands never wait for a long interval).
+   */
+  private void requestCommandCommit(long now) {
+    boolean alone = lastCommandMs == Long.MIN_VALUE
+        || now - lastCommandMs >= commandCommitSpacing.toMillis();
+    lastCommandMs = now;
+    if (alone) {
+      context.commit();
+      commandCommitOwed = false;
+    } else {
+      commandCommitOwed = true;
+      if (commitTick == null) {
+        commitTick = context.schedule(commandCommitSpacing, PunctuationType.WALL_CLOCK_TIME,
+            this::onCommitTick);
+      }
+    }
+  }
+
+  private void onCommitTick(long timestamp) {
+    if (commandCommitOwed && timestamp - lastCommandMs >= commandCommitSpacing.toMillis()) {
+      context.commit();
+      commandCommitOwed = false;
+      commitTick.cancel();
+      commitTick = null;
+    }
   }
 
   // ---- registry -------------------------------------------------------------------------------
@@ -456,8 +507,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           .setGeneratedAt(Instant.ofEpochMilli(now))
           .setTriggeredBy(trigger)
           .build();
-      views.put(host, versioned);
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
+      views.put(host, versioned);
     }
   }
 

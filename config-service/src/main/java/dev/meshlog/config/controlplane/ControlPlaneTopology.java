@@ -55,7 +55,24 @@ public final class ControlPlaneTopology {
    * @param leaseScanInterval how often (wall-clock) lapsed leases are looked for
    */
   public static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval) {
+    return build(check, discovery, leaseScanInterval, Duration.ZERO);
+  }
+
+  /**
+   * Builds the topology.
+   *
+   * @param check parses and validates applied documents
+   * @param discovery compiles views; {@link Discovery#NONE} to judge commands only
+   * @param leaseScanInterval how often (wall-clock) lapsed leases are looked for
+   * @param commandCommitSpacing a user command with no other command this long before it
+   *     requests a commit at once; a burst leaves its commits to the commit interval, and a
+   *     wall-clock tick requests one when the burst has been quiet this long;
+   *     {@link Duration#ZERO}: a commit after every command
+   */
+  public static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                               Duration commandCommitSpacing) {
     Objects.requireNonNull(check, "check");
+    Objects.requireNonNull(commandCommitSpacing, "commandCommitSpacing");
     Objects.requireNonNull(discovery, "discovery");
     Topology topology = new Topology();
     topology.addSource(COMMANDS_SOURCE, Serdes.String().deserializer(),
@@ -63,7 +80,7 @@ public final class ControlPlaneTopology {
     topology.addSource(REGISTRY_SOURCE, Serdes.String().deserializer(),
         Serdes.ByteArray().deserializer(), Topics.REGISTRY_INSTANCES.name());
     topology.addProcessor(PROCESSOR,
-        () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval),
+        () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval, commandCommitSpacing),
         COMMANDS_SOURCE, REGISTRY_SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(RESOURCES_STORE), Serdes.String(),

@@ -34,12 +34,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The control plane on a real broker, exactly-once: commands in, events or rejections out. */
+/**
+ * The control plane on a real broker, exactly-once: commands in, events or rejections out,
+ * committed as soon as each command is judged, or in a burst within a few ms (the commit interval
+ * here is five minutes).
+ */
 @WithKafka
 class ControlPlaneIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ResourceCheck CHECK = Commands.WEIGHT_CHECK;
+
+  /**
+   * Far longer than any test's deadline: every outcome these tests read ({@code read_committed})
+   * is visible only because the control plane commits right after each command (or, in a burst,
+   * at its next command-commit tick). (No other control
+   * plane answers these commands: a second outcome for a command fails the test.)
+   */
+  private static final Duration COMMIT_INTERVAL = Duration.ofMinutes(5);
 
   private static ControlPlaneApp app;
   private static KafkaProducer<String, ConfigCommand> producer;
@@ -54,7 +66,7 @@ class ControlPlaneIT {
     }
     namespace = KafkaCluster.uniqueName("ns");
     app = new ControlPlaneApp(new ControlPlaneApp.Settings(kafka.bootstrapServers(),
-        KafkaCluster.uniqueName("config"), stateDir, Duration.ofMillis(20), Duration.ofSeconds(1)),
+        KafkaCluster.uniqueName("config"), stateDir, COMMIT_INTERVAL, Duration.ofSeconds(1)),
         CHECK, Discovery.NONE);
     app.start();
     assertThat(app.awaitRunning(Duration.ofSeconds(60))).isTrue();

@@ -1,0 +1,176 @@
+package dev.meshlog.config.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.RegistrationState;
+import dev.meshlog.schemas.AvroSerde;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When the control plane asks Kafka Streams to commit: right after each user command (someone is
+ * waiting for its views), never for registry traffic (heartbeats keep the commit interval).
+ */
+class ControlPlaneCommitTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
+  private static final Duration SPACING = Duration.ofMillis(5);
+
+  private MockProcessorContext<String, Object> context;
+  private ControlPlaneProcessor processor;
+  private long offset;
+
+  @BeforeEach
+  void start() {
+    context = new MockProcessorContext<>();
+    addStore(ControlPlaneTopology.RESOURCES_STORE, AvroSerde.of(ConfigEvent.class));
+    addStore(ControlPlaneTopology.REVISIONS_STORE, AvroSerde.of(ConfigEvent.class));
+    addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
+    addStore(ControlPlaneTopology.VIEWS_STORE, AvroSerde.of(ServiceView.class));
+    context.setCurrentSystemTimeMs(NOW.toEpochMilli());
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
+        SPACING);
+    processor.init(context);
+    context.resetCommit();
+  }
+
+  private <V> void addStore(String name, Serde<V> values) {
+    StateStore store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
+        Serdes.String(), values).withLoggingDisabled().build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+  }
+
+  private void later(Duration duration) {
+    context.setCurrentSystemTimeMs(context.currentSystemTimeMs() + duration.toMillis());
+  }
+
+  private org.apache.kafka.streams.processor.Punctuator commitTick() {
+    return context.scheduledPunctuators().stream()
+        .filter(p -> p.getInterval().equals(SPACING)).findFirst().orElseThrow().getPunctuator();
+  }
+
+  private void command(String key, byte[] value) {
+    context.setRecordMetadata(Topics.CONFIG_COMMANDS.name(), 0, offset++);
+    processor.process(new Record<>(key, value, NOW.toEpochMilli()));
+  }
+
+  private void registration(String key, byte[] value) {
+    context.setRecordMetadata(Topics.REGISTRY_INSTANCES.name(), 0, offset++);
+    processor.process(new Record<>(key, value, NOW.toEpochMilli()));
+  }
+
+  private static Resource reviews(int weight) {
+    return new Resource("networking.istio.io/v1", "VirtualService", "default", "reviews",
+        Map.of(), JSON.createObjectNode().put("weight", weight));
+  }
+
+  private static byte[] serialized(dev.meshlog.events.config.ConfigCommand command) {
+    return Topics.CONFIG_COMMANDS.serializeValue(command);
+  }
+
+  @Test
+  void requestsACommitRightAfterAnAcceptedApply() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+
+    assertThat(context.forwarded()).hasSize(1);
+    assertThat(context.committed()).isTrue();
+  }
+
+  @Test
+  void requestsACommitRightAfterARejectedCommand() {
+    command(reviews(120).id().key(), serialized(Commands.apply(reviews(120))));
+
+    assertThat(context.forwarded()).singleElement()
+        .satisfies(f -> assertThat(f.childName()).hasValue(ControlPlaneTopology.REJECTIONS_SINK));
+    assertThat(context.committed()).isTrue();
+  }
+
+  @Test
+  void requestsACommitAfterEachOfDeleteAndRollback() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    context.resetCommit();
+    later(SPACING);
+    command(reviews(10).id().key(),
+        serialized(Commands.rollback("VirtualService", "default", "reviews", 1)));
+    assertThat(context.committed()).as("after a rollback").isTrue();
+
+    context.resetCommit();
+    later(SPACING);
+    command(reviews(10).id().key(), serialized(Commands.delete("VirtualService", "default", "reviews")));
+    assertThat(context.committed()).as("after a delete").isTrue();
+  }
+
+  @Test
+  void leavesABurstToTheIntervalAndCommitsOnceItHasBeenQuietForTheSpacing() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    assertThat(context.committed()).as("a command alone").isTrue();
+    assertThat(context.scheduledPunctuators()).as("no tick while nothing is owed")
+        .noneMatch(p -> p.getInterval().equals(SPACING));
+    context.resetCommit();
+
+    later(SPACING.minusMillis(1));
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    later(SPACING.minusMillis(1));
+    command(reviews(30).id().key(), serialized(Commands.apply(reviews(30))));
+    assertThat(context.committed()).as("commands within the spacing of the one before").isFalse();
+
+    later(SPACING.minusMillis(1));
+    commitTick().punctuate(context.currentSystemTimeMs());
+    assertThat(context.committed()).as("a tick while the burst may go on").isFalse();
+
+    later(Duration.ofMillis(1));
+    commitTick().punctuate(context.currentSystemTimeMs());
+    assertThat(context.committed()).as("a tick once the burst has been quiet").isTrue();
+
+    assertThat(context.scheduledPunctuators()).as("the tick is cancelled once it committed")
+        .filteredOn(p -> p.getInterval().equals(SPACING)).singleElement()
+        .satisfies(p -> assertThat(p.cancelled()).isTrue());
+    context.resetCommit();
+
+    command(reviews(40).id().key(), serialized(Commands.apply(reviews(40))));
+    assertThat(context.committed()).as("a command alone again").isTrue();
+  }
+
+  @Test
+  void leavesHeartbeatsToTheCommitInterval() {
+    InstanceRegistration instance = InstanceRegistration.newBuilder()
+        .setInstanceId("reviews-1").setService("reviews").setNamespace("default")
+        .setAddress("10.0.0.1").setPort(15006).setLabels(Map.of("app", "reviews"))
+        .setZone("zone-a").setCluster("test").setServiceAccount("reviews")
+        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(30_000)
+        .setRegisteredAt(NOW).setHeartbeatAt(NOW).build();
+    registration("default/reviews/reviews-1", Topics.REGISTRY_INSTANCES.serializeValue(instance));
+    registration("default/reviews/reviews-1", Topics.REGISTRY_INSTANCES.serializeValue(
+        InstanceRegistration.newBuilder(instance).setHeartbeatAt(NOW.plusSeconds(5)).build()));
+
+    assertThat(context.committed()).isFalse();
+  }
+
+  @Test
+  void leavesUndecodableCommandsToTheCommitInterval() {
+    command(reviews(10).id().key(), new byte[] {1, 2, 3});
+
+    assertThat(context.forwarded()).singleElement()
+        .satisfies(f -> assertThat(f.childName()).hasValue(ControlPlaneTopology.DEAD_LETTER_SINK));
+    assertThat(context.committed()).isFalse();
+  }
+}
