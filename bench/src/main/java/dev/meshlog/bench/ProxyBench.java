@@ -744,6 +744,16 @@ public final class ProxyBench {
     b.append("\n\"bunched\" = requests that started less than ").append(LoadGen.BUNCHED_MICROS)
         .append(" µs after the one before (bursts of ").append(s.rateConnections())
         .append(" give ≈90%; evenly spaced arrivals ≈0%).");
+    if (s.rateShape() == LoadGen.Shape.SPREAD) {
+      List<String> bunched = all.stream().filter(m -> m.fixed().bunched() > 0.5)
+          .map(m -> m.target().name() + " (run " + m.run() + ")").toList();
+      if (!bunched.isEmpty()) {
+        b.append(" **Arrivals came bunched** although spread in ").append(bunched)
+            .append(": h2load's timers fired together (a busy load-generator core, or stalls"
+                + " that made requests wait for their connection); their latencies are not"
+                + " comparable with evenly spaced runs.");
+      }
+    }
     b.append("\n\"added\" = the target's percentile minus direct's in the same run. Load "
         + "average (1 min) before each target: ")
         .append(String.format(Locale.ROOT, "%.2f–%.2f", all.stream()
@@ -898,16 +908,16 @@ public final class ProxyBench {
   private static String csv(List<Measurement> all) {
     StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
         + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
-        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy\n");
+        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
-          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f%n",
+          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,%.3f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
           m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
           m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
-          m.rssMbPerProxy(), m.idleRssMbPerProxy()));
+          m.rssMbPerProxy(), m.idleRssMbPerProxy(), m.fixed().bunched()));
     }
     return b.toString();
   }
