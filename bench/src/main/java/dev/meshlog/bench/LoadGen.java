@@ -105,7 +105,9 @@ final class LoadGen {
    * timer, and connections opened together fire together: {@code -c10 --rps=100} sends bursts
    * of 10 requests within ~0.1 ms, every 10 ms. {@code SPREAD} opens the connections one rate
    * interval apart ({@code -r 1 --rate-period}), so the timers are staggered and requests arrive
-   * about evenly spaced, as 1,000 req/s from many callers do; {@code BURST} is h2load's default.
+   * about evenly spaced, as 1,000 req/s from many callers do, as long as h2load's timers stay
+   * apart (a late one falls into step with the others); {@code BURST} is h2load's default and
+   * the harness's, comparable with the figures recorded so far.
    */
   enum Shape { SPREAD, BURST }
 

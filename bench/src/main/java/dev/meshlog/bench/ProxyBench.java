@@ -111,7 +111,7 @@ public final class ProxyBench {
     int rate = 1000;
     Duration rateDuration = Duration.ofSeconds(30);
     int rateConnections = 10;
-    LoadGen.Shape rateShape = LoadGen.Shape.SPREAD;
+    LoadGen.Shape rateShape = LoadGen.Shape.BURST;
     int bodyBytes = 1024;
     int workers = 1;
     // The machine's CPUs, not the ones this process may use (the script pins it).
@@ -182,8 +182,8 @@ public final class ProxyBench {
           .withZone(ZoneOffset.UTC).format(Instant.now()));
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
-        rateConnections, rateShape, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
-        env, conf, out, keepRequestLogs);
+        rateConnections, rateShape, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog,
+        jar, jvm, env, conf, out, keepRequestLogs);
   }
 
   /** The proxy's image settings, whose {@code jib.container.jvmFlags} are the sidecar's options. */
@@ -246,8 +246,8 @@ public final class ProxyBench {
   static final String USAGE = """
       usage: meshlog-bench proxy [--runs 3] [--warmup 30s] [--duration 15s] [--connections 32]
                                  [--rate 1000] [--rate-duration 30s] [--rate-connections 10]
-                                 [--rate-shape spread|burst (default spread: requests evenly
-                                  spaced; burst: h2load's default, all connections at once)]
+                                 [--rate-shape burst|spread (default burst: h2load's own,
+                                  every connection at once; spread: evenly spaced)]
                                  [--body-bytes 1024] [--workers 1] [--proxy-cpus 0]
                                  [--load-cpus 1] [--targets direct,nginx,...] [--access-log on|off]
                                  (targets: direct nginx haproxy meshlog nginx-2 haproxy-2
@@ -365,8 +365,8 @@ public final class ProxyBench {
       long ticks1 = ticks(proxies);
       sampler.start();
       LoadGen.FixedRate fixed = LoadGen.fixedRate(s.loadCpus(), entry, s.rate(),
-          s.rateConnections(), s.rateDuration(), s.rateShape(), body, s.out().resolve(t.name() + "-requests.log"),
-          log(t, run, "h2load"));
+          s.rateConnections(), s.rateDuration(), s.rateShape(), body,
+          s.out().resolve(t.name() + "-requests.log"), log(t, run, "h2load"));
       long ticks2 = ticks(proxies);
       writeThreadStats(log(t, run, "threads"), proxies, threads0, fixed.ok() + fixed.failed());
       sampler.interrupt();
@@ -721,7 +721,8 @@ public final class ProxyBench {
     b.append("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | added p50 | added p90 | added p99 "
         + "| CPU s / 1,000 req per proxy | RSS MB per proxy | RSS MB idle | req/s | failed "
         + "| bunched % |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        + "| --- |\n");
     for (Target t : targets) {
       List<Measurement> ms = of(all, t);
       b.append("| ").append(t.name()).append(" | ")
@@ -911,7 +912,8 @@ public final class ProxyBench {
         + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
-          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,%.3f%n",
+          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,"
+              + "%.3f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),

@@ -113,6 +113,15 @@ class ProxyBenchTest {
   }
 
   @Test
+  void burstsByDefaultAndSpreadsWhenAsked() {
+    // No JVM options or environment: parse would read them from the repository root.
+    String[] none = {"--meshlog-jvm-options", "", "--meshlog-env", ""};
+    assertThat(ProxyBench.parse(none).rateShape()).isEqualTo(LoadGen.Shape.BURST);
+    String[] spread = {"--meshlog-jvm-options", "", "--meshlog-env", "", "--rate-shape", "spread"};
+    assertThat(ProxyBench.parse(spread).rateShape()).isEqualTo(LoadGen.Shape.SPREAD);
+  }
+
+  @Test
   void refusesAnUnknownRateShape() {
     assertThatThrownBy(() -> ProxyBench.parse(new String[] {"--rate-shape", "poisson"}))
         .hasMessageContaining("--rate-shape poisson").hasMessageContaining("spread or burst");
