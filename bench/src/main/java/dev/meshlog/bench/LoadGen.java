@@ -43,8 +43,10 @@ final class LoadGen {
    * @param failed requests not answered 2xx (including ones h2load counted as failed/errored)
    * @param rps 2xx requests per second achieved
    * @param latenciesMs latency of every 2xx request, sorted
+   * @param bunched the share of requests that started within {@link #BUNCHED_MICROS} of the one
+   *     before (0..1): how far the arrivals were from evenly spaced
    */
-  record FixedRate(long ok, long failed, double rps, double[] latenciesMs) {
+  record FixedRate(long ok, long failed, double rps, double[] latenciesMs, double bunched) {
 
     /** The {@code p}-th percentile latency (nearest rank), in ms. */
     double percentile(double p) {
@@ -99,30 +101,88 @@ final class LoadGen {
   }
 
   /**
-   * h2load over HTTP/1.1 with {@code connections} connections each sending {@code rate /
-   * connections} requests per second for {@code d}: POSTs of {@code body}.
+   * How a fixed rate's requests arrive. h2load's {@code --rps} gives each connection its own
+   * timer, and connections opened together fire together: {@code -c10 --rps=100} sends bursts
+   * of 10 requests within ~0.1 ms, every 10 ms. {@code SPREAD} opens the connections one rate
+   * interval apart ({@code -r 1 --rate-period}), so the timers are staggered and requests arrive
+   * about evenly spaced, as 1,000 req/s from many callers do, as long as h2load's timers stay
+   * apart (a late one falls into step with the others); {@code BURST} is h2load's default and
+   * the harness's, comparable with the figures recorded so far.
    */
-  static FixedRate fixedRate(String cpus, int port, int rate, int connections, Duration d,
-                             Path body, Path requestLog, Path log)
-      throws IOException, InterruptedException {
+  enum Shape { SPREAD, BURST }
+
+  /** Two requests starting closer than this count as bunched (see {@link FixedRate#bunched}). */
+  static final long BUNCHED_MICROS = 100;
+
+  /**
+   * The h2load command of a fixed-rate run: HTTP/1.1, {@code connections} connections each
+   * sending {@code rate / connections} POSTs of {@code body} per second for {@code d}, shaped
+   * by {@code shape}.
+   */
+  static List<String> fixedRateCommand(int port, int rate, int connections, Duration d,
+                                       Shape shape, Path body, Path requestLog) {
     if (rate % connections != 0) {
       throw new IllegalArgumentException("rate " + rate + " (expected: a multiple of the "
           + connections + " connections)");
     }
-    Files.deleteIfExists(requestLog);
-    List<String> cmd = new ArrayList<>(pin(cpus));
-    cmd.addAll(List.of("h2load", "--h1", "-t1", "-c" + connections,
-        "--rps=" + rate / connections, "-D", Long.toString(d.toSeconds()),
-        "-d", body.toString(), "-H", ":authority: " + HOST, "--log-file",
+    List<String> cmd = new ArrayList<>(List.of("h2load", "--h1", "-t1", "-c" + connections,
+        "--rps=" + rate / connections));
+    if (shape == Shape.SPREAD) {
+      // h2load's periods are whole milliseconds: above 1,000 req/s several connections open
+      // per millisecond (still far less bunched than all at once). -r excludes -D, so the
+      // duration becomes a request count.
+      long perMs = Math.max(1, Math.round(rate / 1000.0));
+      long periodMs = Math.max(1, Math.round(1000.0 * perMs / rate));
+      cmd.addAll(List.of("-r", Long.toString(perMs), "--rate-period=" + periodMs + "ms",
+          "-n", Long.toString((long) rate * d.toSeconds())));
+    } else {
+      cmd.addAll(List.of("-D", Long.toString(d.toSeconds())));
+    }
+    cmd.addAll(List.of("-d", body.toString(), "-H", ":authority: " + HOST, "--log-file",
         requestLog.toString(), "http://127.0.0.1:" + port + PATH));
+    return cmd;
+  }
+
+  /**
+   * The share of {@code startsMicros} (request start times, any order) that begin within
+   * {@link #BUNCHED_MICROS} of the previous start: about 0.9 for bursts of 10, near 0 for
+   * evenly spaced requests at 1,000 req/s.
+   */
+  static double bunched(long[] startsMicros) {
+    if (startsMicros.length < 2) {
+      return 0;
+    }
+    long[] s = startsMicros.clone();
+    java.util.Arrays.sort(s);
+    int close = 0;
+    for (int i = 1; i < s.length; i++) {
+      if (s[i] - s[i - 1] < BUNCHED_MICROS) {
+        close++;
+      }
+    }
+    return close / (double) (s.length - 1);
+  }
+
+  /**
+   * A fixed-rate run of {@link #fixedRateCommand} with h2load pinned to {@code cpus}; latencies
+   * from its per-request log.
+   */
+  static FixedRate fixedRate(String cpus, int port, int rate, int connections, Duration d,
+                             Shape shape, Path body, Path requestLog, Path log)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(pin(cpus));
+    cmd.addAll(fixedRateCommand(port, rate, connections, d, shape, body, requestLog));
+    Files.deleteIfExists(requestLog);
     String out = run(cmd, d.plusSeconds(30), log);
     List<Double> ok = new ArrayList<>();
+    List<Long> starts = new ArrayList<>();
     long bad = 0;
     for (String line : Files.readAllLines(requestLog)) {
       String[] f = line.split("\t");
       if (f.length < 3) {
         continue;
       }
+      starts.add(Long.parseLong(f[0].trim()));
       int status = Integer.parseInt(f[1].trim());
       if (status >= 200 && status < 300) {
         ok.add(Long.parseLong(f[2].trim()) / 1000.0);
@@ -135,7 +195,8 @@ final class LoadGen {
       bad = Math.max(bad, Long.parseLong(m.group(1)) + Long.parseLong(m.group(2)));
     }
     double[] sorted = ok.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return new FixedRate(sorted.length, bad, sorted.length / (double) d.toSeconds(), sorted);
+    return new FixedRate(sorted.length, bad, sorted.length / (double) d.toSeconds(), sorted,
+        bunched(starts.stream().mapToLong(Long::longValue).toArray()));
   }
 
   private static List<String> pin(String cpus) {

@@ -38,7 +38,8 @@ public final class ProxyBench {
 
   /** How the harness is run; every field has a command-line option. */
   record Settings(int runs, Duration warmup, Duration duration, int connections, int rate,
-                  Duration rateDuration, int rateConnections, int bodyBytes, int workers,
+                  Duration rateDuration, int rateConnections, LoadGen.Shape rateShape,
+                  int bodyBytes, int workers,
                   String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
                   Path meshlogJar, List<String> meshlogJvmOptions,
                   Map<String, String> meshlogEnvironment, Path confDir, Path out,
@@ -110,6 +111,7 @@ public final class ProxyBench {
     int rate = 1000;
     Duration rateDuration = Duration.ofSeconds(30);
     int rateConnections = 10;
+    LoadGen.Shape rateShape = LoadGen.Shape.BURST;
     int bodyBytes = 1024;
     int workers = 1;
     // The machine's CPUs, not the ones this process may use (the script pins it).
@@ -135,6 +137,12 @@ public final class ProxyBench {
         case "--rate" -> rate = Integer.parseInt(v);
         case "--rate-duration" -> rateDuration = seconds(v);
         case "--rate-connections" -> rateConnections = Integer.parseInt(v);
+        case "--rate-shape" -> rateShape = switch (v) {
+          case "spread" -> LoadGen.Shape.SPREAD;
+          case "burst" -> LoadGen.Shape.BURST;
+          default -> throw new IllegalArgumentException("--rate-shape " + v
+              + " (expected: spread or burst)");
+        };
         case "--body-bytes" -> bodyBytes = Integer.parseInt(v);
         case "--workers" -> workers = Integer.parseInt(v);
         case "--proxy-cpus" -> proxyCpus = v;
@@ -174,8 +182,8 @@ public final class ProxyBench {
           .withZone(ZoneOffset.UTC).format(Instant.now()));
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
-        rateConnections, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog, jar, jvm,
-        env, conf, out, keepRequestLogs);
+        rateConnections, rateShape, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog,
+        jar, jvm, env, conf, out, keepRequestLogs);
   }
 
   /** The proxy's image settings, whose {@code jib.container.jvmFlags} are the sidecar's options. */
@@ -238,6 +246,8 @@ public final class ProxyBench {
   static final String USAGE = """
       usage: meshlog-bench proxy [--runs 3] [--warmup 30s] [--duration 15s] [--connections 32]
                                  [--rate 1000] [--rate-duration 30s] [--rate-connections 10]
+                                 [--rate-shape burst|spread (default burst: h2load's own,
+                                  every connection at once; spread: evenly spaced)]
                                  [--body-bytes 1024] [--workers 1] [--proxy-cpus 0]
                                  [--load-cpus 1] [--targets direct,nginx,...] [--access-log on|off]
                                  (targets: direct nginx haproxy meshlog nginx-2 haproxy-2
@@ -355,8 +365,8 @@ public final class ProxyBench {
       long ticks1 = ticks(proxies);
       sampler.start();
       LoadGen.FixedRate fixed = LoadGen.fixedRate(s.loadCpus(), entry, s.rate(),
-          s.rateConnections(), s.rateDuration(), body, s.out().resolve(t.name() + "-requests.log"),
-          log(t, run, "h2load"));
+          s.rateConnections(), s.rateDuration(), s.rateShape(), body,
+          s.out().resolve(t.name() + "-requests.log"), log(t, run, "h2load"));
       long ticks2 = ticks(proxies);
       writeThreadStats(log(t, run, "threads"), proxies, threads0, fixed.ok() + fixed.failed());
       sampler.interrupt();
@@ -667,9 +677,13 @@ public final class ProxyBench {
     b.append("- throughput: `wrk -t1 -c").append(s.connections()).append(" -d")
         .append(s.duration().toSeconds()).append("s`, GET, after a ")
         .append(s.warmup().toSeconds()).append(" s warm-up at the same load\n");
-    b.append("- fixed rate: `h2load --h1 -c").append(s.rateConnections()).append(" --rps=")
-        .append(s.rate() / s.rateConnections()).append(" -D ")
-        .append(s.rateDuration().toSeconds()).append("` = ").append(s.rate())
+    b.append("- fixed rate: `").append(String.join(" ", LoadGen.fixedRateCommand(0,
+            s.rate(), s.rateConnections(), s.rateDuration(), s.rateShape(), Path.of("body"),
+            Path.of("log")).subList(0, s.rateShape() == LoadGen.Shape.SPREAD ? 10 : 7)))
+        .append("` (").append(s.rateShape() == LoadGen.Shape.SPREAD
+            ? "spread: connections opened one request interval apart, so requests arrive about"
+            + " evenly spaced" : "burst: every connection's timer fires at once, bursts of "
+            + s.rateConnections() + " requests").append(") = ").append(s.rate())
         .append(" req/s, POST with a ").append(s.bodyBytes()).append("-byte body, ")
         .append(s.bodyBytes()).append("-byte response, after a ")
         .append(s.warmup().toSeconds()).append(" s warm-up of the same POSTs as fast as "
@@ -705,8 +719,10 @@ public final class ProxyBench {
         .append(s.rateDuration().toSeconds()).append(" s, ").append(s.bodyBytes())
         .append("-byte bodies)\n\n");
     b.append("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | added p50 | added p90 | added p99 "
-        + "| CPU s / 1,000 req per proxy | RSS MB per proxy | RSS MB idle | req/s | failed |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| CPU s / 1,000 req per proxy | RSS MB per proxy | RSS MB idle | req/s | failed "
+        + "| bunched % |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        + "| --- |\n");
     for (Target t : targets) {
       List<Measurement> ms = of(all, t);
       b.append("| ").append(t.name()).append(" | ")
@@ -723,7 +739,21 @@ public final class ProxyBench {
           .append(t.kind() == Kind.DIRECT ? "—"
               : spread(ms, Measurement::idleRssMbPerProxy, "%.1f"))
           .append(" | ").append(spread(ms, m -> m.fixed().rps(), "%.0f")).append(" | ")
-          .append(ms.stream().mapToLong(m -> m.fixed().failed()).sum()).append(" |\n");
+          .append(ms.stream().mapToLong(m -> m.fixed().failed()).sum()).append(" | ")
+          .append(spread(ms, m -> 100 * m.fixed().bunched(), "%.0f")).append(" |\n");
+    }
+    b.append("\n\"bunched\" = requests that started less than ").append(LoadGen.BUNCHED_MICROS)
+        .append(" µs after the one before (bursts of ").append(s.rateConnections())
+        .append(" give ≈90%; evenly spaced arrivals ≈0%).");
+    if (s.rateShape() == LoadGen.Shape.SPREAD) {
+      List<String> bunched = all.stream().filter(m -> m.fixed().bunched() > 0.5)
+          .map(m -> m.target().name() + " (run " + m.run() + ")").toList();
+      if (!bunched.isEmpty()) {
+        b.append(" **Arrivals came bunched** although spread in ").append(bunched)
+            .append(": h2load's timers fired together (a busy load-generator core, or stalls"
+                + " that made requests wait for their connection); their latencies are not"
+                + " comparable with evenly spaced runs.");
+      }
     }
     b.append("\n\"added\" = the target's percentile minus direct's in the same run. Load "
         + "average (1 min) before each target: ")
@@ -879,16 +909,17 @@ public final class ProxyBench {
   private static String csv(List<Measurement> all) {
     StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
         + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
-        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy\n");
+        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
-          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f%n",
+          "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,"
+              + "%.3f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
           m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
           m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
-          m.rssMbPerProxy(), m.idleRssMbPerProxy()));
+          m.rssMbPerProxy(), m.idleRssMbPerProxy(), m.fixed().bunched()));
     }
     return b.toString();
   }
