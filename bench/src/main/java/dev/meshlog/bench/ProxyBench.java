@@ -489,10 +489,15 @@ public final class ProxyBench {
     long sent = 0;
     long dropped = 0;
     long failed = 0;
-    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    // HTTP/1.1 and a deadline: twice, after a long run, this query (the JDK client's default h2c
+    // upgrade) got an EOF or no answer at all from a sidecar while curl later had one at once;
+    // not reproduced alone (proxy/README.md, "Not done yet"). A stuck query now fails the run.
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     for (int port : telemetryAdminPorts) {
       String page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-              "http://127.0.0.1:" + port + "/stats/prometheus")).build(),
+              "http://127.0.0.1:" + port + "/stats/prometheus"))
+              .timeout(java.time.Duration.ofSeconds(30)).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
       sent += counter(page, "meshlog_telemetry_events_sent_total");
       dropped += counter(page, "meshlog_telemetry_events_dropped_total");
