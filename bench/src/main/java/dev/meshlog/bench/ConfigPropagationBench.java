@@ -465,11 +465,7 @@ public final class ConfigPropagationBench {
       producer.beginTransaction();
       producer.send(new ProducerRecord<>(TOPIC, "k", new byte[200]));
       producer.commitTransaction();
-      boolean seen = false;
-      while (!seen) {
-        seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
-      }
-      return (System.nanoTime() - sent) / 1e6;
+      return msUntilRecord(consumer, sent);
     }
 
     @Override
@@ -477,6 +473,15 @@ public final class ConfigPropagationBench {
       producer.close();
       consumer.close();
     }
+  }
+
+  /** Polls until {@code consumer} returns a record; milliseconds since {@code sentNanos}. */
+  private static double msUntilRecord(KafkaConsumer<String, byte[]> consumer, long sentNanos) {
+    boolean seen = false;
+    while (!seen) {
+      seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
+    }
+    return (System.nanoTime() - sentNanos) / 1e6;
   }
 
   /** A plain produce → consume round trip on its own topic: the floor the target is against. */
@@ -502,11 +507,7 @@ public final class ConfigPropagationBench {
       long sent = System.nanoTime();
       producer.send(new ProducerRecord<>("bench.floor", "k", new byte[200]));
       producer.flush();
-      boolean seen = false;
-      while (!seen) {
-        seen = !consumer.poll(Duration.ofMillis(100)).isEmpty();
-      }
-      return (System.nanoTime() - sent) / 1e6;
+      return msUntilRecord(consumer, sent);
     }
 
     @Override

@@ -31,27 +31,14 @@ class CaughtUpCommitIT {
   @Test
   void caughtUpTaskCommitsAtTheCommitIntervalNotTheCatchUpOne(KafkaCluster kafka, @TempDir Path state)
       throws Exception {
-    try (Admin admin = kafka.admin()) {
-      new TopicBootstrapper(admin).ensureAll();
-    }
     String ns = KafkaCluster.uniqueName("ns");
-    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
-        "127.0.0.1:1", Duration.ofMillis(200),
-        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-commits")), 1,
-        Duration.ofSeconds(30));
+    TelemetryApp.Settings settings = settings(kafka, state, "telemetry-commits");
     assertThat(TelemetryApp.streamsConfig(settings).getProperty("commit.interval.ms")).isEqualTo("30000");
     try (TelemetryApp app = new TelemetryApp(settings)) {
       app.start();
       assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
       Instant now = Instant.now();
-      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
-          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
-        for (int i = 0; i < 10; i++) {
-          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, now);
-          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
-        }
-        producer.flush();
-      }
+      sendTen(kafka, ns, now, 0);
       LocalStores stores = new LocalStores(app.streams());
       // Visible only after a commit: well before Kafka Streams' own 30 s one.
       await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
@@ -63,30 +50,41 @@ class CaughtUpCommitIT {
   void taskThatReadTheEndOfABacklogOfOldEventsCommitsOnceNothingMoreArrives(KafkaCluster kafka,
                                                                            @TempDir Path state)
       throws Exception {
-    try (Admin admin = kafka.admin()) {
-      new TopicBootstrapper(admin).ensureAll();
-    }
     String ns = KafkaCluster.uniqueName("ns");
-    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
-        "127.0.0.1:1", Duration.ofMillis(200),
-        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-backlog")), 1,
-        Duration.ofSeconds(30));
+    TelemetryApp.Settings settings = settings(kafka, state, "telemetry-backlog");
     try (TelemetryApp app = new TelemetryApp(settings)) {
       app.start();
       assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
       // Two hours behind the wall clock: by event time the task is not caught up.
       Instant old = Instant.now().minus(Duration.ofHours(2));
-      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
-          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
-        for (int i = 0; i < 10; i++) {
-          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, old.plusMillis(i));
-          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
-        }
-        producer.flush();
-      }
+      sendTen(kafka, ns, old, 1);
       LocalStores stores = new LocalStores(app.streams());
       await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
           .until(() -> requests(stores, ns) == 10);
+    }
+  }
+
+  /** Settings with a 200 ms commit interval and Kafka Streams' own (catch-up) one at 30 s. */
+  private static TelemetryApp.Settings settings(KafkaCluster kafka, Path state, String app)
+      throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    return new TelemetryApp.Settings(kafka.bootstrapServers(), state, "127.0.0.1:1",
+        Duration.ofMillis(200), TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName(app)),
+        1, Duration.ofSeconds(30));
+  }
+
+  /** Ten calls of one edge, the i-th at {@code start + i × stepMillis}. */
+  private static void sendTen(KafkaCluster kafka, String ns, Instant start, long stepMillis) {
+    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+      for (int i = 0; i < 10; i++) {
+        RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5,
+            start.plusMillis(i * stepMillis));
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+      }
+      producer.flush();
     }
   }
 
