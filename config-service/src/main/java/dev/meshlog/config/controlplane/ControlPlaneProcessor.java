@@ -26,6 +26,7 @@ import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -60,7 +61,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    * task in need of a commit, so a standing 5 ms tick would commit an empty transaction every
    * 5 ms (seen as 100 ms stalls, the producer's retry backoff, in one apply in ten).
    */
-  private org.apache.kafka.streams.processor.Cancellable commitTick;
+  private Cancellable commitTick;
 
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, ConfigEvent> resources;

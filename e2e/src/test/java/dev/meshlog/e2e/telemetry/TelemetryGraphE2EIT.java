@@ -203,12 +203,8 @@ class TelemetryGraphE2EIT {
   }
 
   private Map<String, List<JsonNode>> edges(TelemetryService instance) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + instance.httpPort() + "/api/v1/graph?window=15m"))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Map<String, List<JsonNode>> out = new HashMap<>();
-    for (JsonNode e : JSON.readTree(r.body()).path("edges")) {
+    for (JsonNode e : JSON.readTree(get(instance, "/api/v1/graph?window=15m")).path("edges")) {
       if (e.path("source").path("namespace").asText().equals(ns)) {
         assertThat(e.path("source").path("service").asText()).isEqualTo("productpage");
         out.computeIfAbsent(e.path("destination").path("service").asText(),
@@ -347,11 +343,16 @@ class TelemetryGraphE2EIT {
 
   /** The versioned edges of this test's namespace an instance holds in its own stores. */
   private long localEdges(TelemetryService instance) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + instance.httpPort() + "/metrics"))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return r.body().lines().filter(l -> l.startsWith("meshlog_edge_errors_total{")
+    return get(instance, "/metrics").lines().filter(l -> l.startsWith("meshlog_edge_errors_total{")
         && l.contains("source_namespace=\"" + ns + "\"")).count();
+  }
+
+  /** The body of a 200 answer to {@code path} from one pipeline instance's HTTP API. */
+  private static String get(TelemetryService instance, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + instance.httpPort() + path))
+        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+    return r.body();
   }
 }

@@ -20,17 +20,18 @@ import io.vertx.core.net.TcpConfig;
 import io.vertx.core.transport.Transport;
 
 /**
- * A Vert.x transport (NIO, or a native one such as epoll) except that every accepted connection
+ * A Vert.x transport (NIO, or a native one such as io_uring) except that every accepted connection
  * starts with the handler that puts {@link HeaderDeadline}'s watch on a clear-text HTTP/1
  * connection before its first request is decoded (Vert.x offers no earlier hook). Build the
  * proxy's Vert.x with it:
- * {@code Vertx.builder().withTransport(new HeaderDeadlineTransport(Transport.EPOLL, deadline))}.
+ * {@code Vertx.builder().withTransport(new HeaderDeadlineTransport(Transport.IO_URING, deadline))}
+ * (see {@code ProxyTransport}, which picks the base).
  */
 public final class HeaderDeadlineTransport implements Transport {
 
   private final Duration deadline;
   private final Transport base;
-  private final io.vertx.core.spi.transport.Transport nio; // the base transport's implementation
+  private final io.vertx.core.spi.transport.Transport baseImpl;
 
   /** NIO, with {@code deadline} for request headers (zero: plain NIO). */
   public HeaderDeadlineTransport(Duration deadline) {
@@ -44,7 +45,7 @@ public final class HeaderDeadlineTransport implements Transport {
   public HeaderDeadlineTransport(Transport base, Duration deadline) {
     this.deadline = Objects.requireNonNull(deadline, "deadline");
     this.base = Objects.requireNonNull(base, "base");
-    this.nio = base.implementation();
+    this.baseImpl = base.implementation();
   }
 
   @Override
@@ -85,66 +86,66 @@ public final class HeaderDeadlineTransport implements Transport {
   private final class Impl implements io.vertx.core.spi.transport.Transport {
     @Override
     public boolean supportsDomainSockets() {
-      return nio.supportsDomainSockets();
+      return baseImpl.supportsDomainSockets();
     }
 
     @Override
     public boolean supportFileRegion() {
-      return nio.supportFileRegion();
+      return baseImpl.supportFileRegion();
     }
 
     @Override
     public boolean isAvailable() {
-      return nio.isAvailable();
+      return baseImpl.isAvailable();
     }
 
     @Override
     public Throwable unavailabilityCause() {
-      return nio.unavailabilityCause();
+      return baseImpl.unavailabilityCause();
     }
 
     @Override
     public java.net.SocketAddress convert(io.vertx.core.net.SocketAddress address) {
-      return nio.convert(address);
+      return baseImpl.convert(address);
     }
 
     @Override
     public io.vertx.core.net.SocketAddress convert(java.net.SocketAddress address) {
-      return nio.convert(address);
+      return baseImpl.convert(address);
     }
 
     @Override
     public IoHandlerFactory ioHandlerFactory() {
-      return nio.ioHandlerFactory();
+      return baseImpl.ioHandlerFactory();
     }
 
     @Override
     public EventLoopGroup eventLoopGroup(int type, int threads, ThreadFactory factory,
                                          int ioRatio) {
-      return nio.eventLoopGroup(type, threads, factory, ioRatio);
+      return baseImpl.eventLoopGroup(type, threads, factory, ioRatio);
     }
 
     @Override
     public DatagramChannel datagramChannel(InternetProtocolFamily family) {
-      return nio.datagramChannel(family);
+      return baseImpl.datagramChannel(family);
     }
 
     @Override
     public ChannelFactory<? extends DatagramChannel> datagramChannelFactory() {
-      return nio.datagramChannelFactory();
+      return baseImpl.datagramChannelFactory();
     }
 
     @Override
     public ChannelFactory<? extends Channel> channelFactory(boolean domainSocket) {
-      return nio.channelFactory(domainSocket);
+      return baseImpl.channelFactory(domainSocket);
     }
 
     @Override
     public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
       if (domainSocket || deadline.isZero() || deadline.isNegative()) {
-        return nio.serverChannelFactory(domainSocket);
+        return baseImpl.serverChannelFactory(domainSocket);
       }
-      ChannelFactory<? extends ServerChannel> channels = nio.serverChannelFactory(false);
+      ChannelFactory<? extends ServerChannel> channels = baseImpl.serverChannelFactory(false);
       return () -> {
         ServerChannel channel = channels.newChannel();
         channel.pipeline().addLast(new WatchAccepted());
@@ -155,17 +156,17 @@ public final class HeaderDeadlineTransport implements Transport {
     @Override
     public void configure(io.netty.channel.socket.DatagramChannel channel,
                           DatagramSocketOptions options) {
-      nio.configure(channel, options);
+      baseImpl.configure(channel, options);
     }
 
     @Override
     public void configure(TcpConfig config, boolean domainSocket, Bootstrap bootstrap) {
-      nio.configure(config, domainSocket, bootstrap);
+      baseImpl.configure(config, domainSocket, bootstrap);
     }
 
     @Override
     public void configure(TcpConfig config, boolean domainSocket, ServerBootstrap bootstrap) {
-      nio.configure(config, domainSocket, bootstrap);
+      baseImpl.configure(config, domainSocket, bootstrap);
     }
   }
 }
