@@ -28,11 +28,12 @@ final class EmissionPairs {
 
   /**
    * One side of a pair, from its throughput phase: requests per second, the proxies' CPU µs per
-   * request (all threads), and per 1,000 requests the CPU ms of the event loops, of the C2
-   * compiler threads and of the telemetry threads (the emitter and its producer's sender).
+   * request (all threads), per 1,000 requests the CPU ms of the event loops, of the C2
+   * compiler threads and of the telemetry threads (the emitter and its producer's sender), and
+   * the warm-up rounds it took (more than asked when C2 was still busy).
    */
   record Side(double rps, double cpuMicrosPerRequest, double eventLoopMs, double c2Ms,
-              double telemetryMs) {
+              double telemetryMs, int warmupRounds) {
 
     boolean compiling() {
       return c2Ms > C2_BUSY_MS;
@@ -74,11 +75,13 @@ final class EmissionPairs {
         + "requests of the event loop(s), the C2 compiler and the telemetry threads (emitter + "
         + "producer sender); * = C2 above ").append(fmt("%.0f", C2_BUSY_MS))
         .append(" ms per 1,000 requests (still compiling: the slow mode).\n\n");
-    b.append("| pair | order | off req/s | off µs/req | off loop / C2 | on req/s | on µs/req "
+    b.append("| pair | order (warm-up rounds) | off req/s | off µs/req | off loop / C2 | on req/s | on µs/req "
         + "| on loop / C2 / telemetry | on / off req/s | off / on µs/req |\n"
         + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Pair p : pairs) {
-      b.append("| ").append(p.pair()).append(" | ").append(p.offFirst() ? "off, on" : "on, off")
+      b.append("| ").append(p.pair()).append(" | ").append(p.offFirst()
+              ? "off, on (" + p.off().warmupRounds() + ", " + p.on().warmupRounds() + ")"
+              : "on, off (" + p.on().warmupRounds() + ", " + p.off().warmupRounds() + ")")
           .append(" | ").append(fmt("%,.0f", p.off().rps()))
           .append(" | ").append(fmt("%.1f", p.off().cpuMicrosPerRequest()))
           .append(" | ").append(fmt("%.1f", p.off().eventLoopMs())).append(" / ")

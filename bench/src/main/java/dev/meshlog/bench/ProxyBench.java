@@ -81,12 +81,13 @@ public final class ProxyBench {
   record Measurement(Target target, int run, double loadBefore, LoadGen.Throughput throughput,
                      double proxyCpuPercent, double cpuMicrosPerRequest, LoadGen.FixedRate fixed,
                      double cpuSecondsPer1000, double rssMbPerProxy, double idleRssMbPerProxy,
-                     TelemetryCounts telemetry, ThreadCpu wrkThreads) {
+                     TelemetryCounts telemetry, ThreadCpu wrkThreads, int warmupRounds) {
 
     /** This measurement's throughput phase as one side of an emission pair. */
     EmissionPairs.Side side() {
       return new EmissionPairs.Side(throughput().rps(), cpuMicrosPerRequest(),
-          wrkThreads().eventLoopMs(), wrkThreads().c2Ms(), wrkThreads().telemetryMs());
+          wrkThreads().eventLoopMs(), wrkThreads().c2Ms(), wrkThreads().telemetryMs(),
+          warmupRounds());
     }
   }
 
@@ -416,11 +417,13 @@ public final class ProxyBench {
           Measurement m = measure(t, run);
           all.add(m);
           System.err.printf(Locale.ROOT, "run %d %-9s load %.2f | %,.0f req/s (proxy CPU %.0f%%, "
-                  + "%.1f µs/req)"
+                  + "%.1f µs/req; event loop %.1f, C2 %.1f ms per 1000 req after %d warm-up "
+                  + "rounds)"
                   + " | %d rps: p50 %.3f p99 %.3f ms, %.3f CPU-s/1000 req, %.1f MB (idle %.1f MB),"
                   + " %d failed%n",
               run, t.name(), m.loadBefore(), m.throughput().rps(), m.proxyCpuPercent(),
-              m.cpuMicrosPerRequest(), s.rate(), m.fixed().percentile(50), m.fixed().percentile(99),
+              m.cpuMicrosPerRequest(), m.wrkThreads().eventLoopMs(), m.wrkThreads().c2Ms(),
+              m.warmupRounds(), s.rate(), m.fixed().percentile(50), m.fixed().percentile(99),
               m.cpuSecondsPer1000(), m.rssMbPerProxy(), m.idleRssMbPerProxy(),
               m.fixed().failed() + m.throughput().errors());
         }
@@ -458,9 +461,17 @@ public final class ProxyBench {
       // Ready and not yet loaded: what an idle sidecar holds.
       long idleRssKib = proxies.stream().mapToLong(Child::rssKib).sum();
       double load = loadAverage1();
-      for (int r = 1; r <= s.warmupRounds(); r++) {
-        LoadGen.wrk(s.loadCpus(), entry, s.connections(), warmupRound(),
-            log(t, run, "warmup" + round(r)));
+      int rounds = 0;
+      double c2 = Double.NaN;
+      // The given rounds, then more (at most as many again) while C2 was still busy in the last
+      // one: on a core shared with other work a warm-up may end before the path is compiled.
+      while (rounds < s.warmupRounds()
+          || (c2 > EmissionPairs.C2_BUSY_MS && rounds < 2 * s.warmupRounds())) {
+        rounds++;
+        List<Map<String, Child.ThreadStat>> before = threadStats(proxies);
+        LoadGen.Throughput w = LoadGen.wrk(s.loadCpus(), entry, s.connections(), warmupRound(),
+            log(t, run, "warmup" + round(rounds)));
+        c2 = ThreadCpu.of(threadRows(proxies, before, w.requests())).c2Ms();
       }
 
       List<Map<String, Child.ThreadStat>> wrkThreads0 = threadStats(proxies);
@@ -520,7 +531,7 @@ public final class ProxyBench {
       double idleRssMb = proxies.isEmpty() ? Double.NaN
           : idleRssKib * 1024.0 / 1e6 / proxies.size();
       return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb, idleRssMb,
-          emits(t) ? telemetryCounts() : null, wrkThreads);
+          emits(t) ? telemetryCounts() : null, wrkThreads, rounds);
     } finally {
       for (Child p : proxies) {
         p.close();
@@ -540,7 +551,7 @@ public final class ProxyBench {
   }
 
   private String round(int r) {
-    return s.warmupRounds() == 1 ? "" : "-" + r;
+    return s.warmupRounds() == 1 && r == 1 ? "" : "-" + r;
   }
 
   /** Starts the proxies of {@code t}, downstream first; returns the port the load goes to. */
@@ -714,13 +725,29 @@ public final class ProxyBench {
   private static List<ThreadRow> writeThreadStats(Path file, String phase, List<Child> proxies,
                                                  List<Map<String, Child.ThreadStat>> before,
                                                  long requests) throws IOException {
-    List<ThreadRow> all = new ArrayList<>();
+    List<ThreadRow> rows = threadRows(proxies, before, requests);
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
         "# per thread during the %s, %d requests; per 1000 requests: CPU ms, wake-ups"
             + " (voluntary switches), preemptions (involuntary), run-queue wait ms%n", phase,
         requests));
     b.append(String.format(Locale.ROOT, "%-22s %-28s %10s %10s %10s %10s%n", "proxy",
         "thread", "cpu ms", "wakeups", "preempted", "wait ms"));
+    for (ThreadRow r : rows) {
+      b.append(String.format(Locale.ROOT, "%-22s %-28s %10.2f %10.1f %10.1f %10.2f%n",
+          r.proc(), r.name(), r.cpuMs(), r.wakeups(), r.preempted(), r.waitMs()));
+    }
+    Files.writeString(file, b);
+    return rows;
+  }
+
+  /**
+   * Per thread of each proxy (and of the harness) since {@code before}, per 1000 requests, each
+   * process's threads by CPU, most first.
+   */
+  private static List<ThreadRow> threadRows(List<Child> proxies,
+                                            List<Map<String, Child.ThreadStat>> before,
+                                            long requests) {
+    List<ThreadRow> all = new ArrayList<>();
     double per = requests == 0 ? Double.NaN : 1000.0 / requests;
     List<Map<String, Child.ThreadStat>> after = threadStats(proxies);
     for (int i = 0; i < after.size(); i++) {
@@ -749,11 +776,8 @@ public final class ProxyBench {
       for (int k : order) {
         double[] n = nums.get(k);
         all.add(new ThreadRow(rows.get(k)[0], rows.get(k)[1], n[0], n[1], n[2], n[3]));
-        b.append(String.format(Locale.ROOT, "%-22s %-28s %10.2f %10.1f %10.1f %10.2f%n",
-            rows.get(k)[0], rows.get(k)[1], n[0], n[1], n[2], n[3]));
       }
     }
-    Files.writeString(file, b);
     return all;
   }
 
@@ -1057,17 +1081,20 @@ public final class ProxyBench {
   private static String csv(List<Measurement> all) {
     StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
         + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
-        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched\n");
+        + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched,"
+        + "warmup_rounds,wrk_event_loop_ms_per_1000,wrk_c2_ms_per_1000,"
+        + "wrk_telemetry_ms_per_1000\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
           "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,"
-              + "%.3f%n",
+              + "%.3f,%d,%.2f,%.2f,%.3f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
           m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
           m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
-          m.rssMbPerProxy(), m.idleRssMbPerProxy(), m.fixed().bunched()));
+          m.rssMbPerProxy(), m.idleRssMbPerProxy(), m.fixed().bunched(), m.warmupRounds(),
+          m.wrkThreads().eventLoopMs(), m.wrkThreads().c2Ms(), m.wrkThreads().telemetryMs()));
     }
     return b.toString();
   }

@@ -15,7 +15,7 @@ class EmissionPairsTest {
   private static final String[] NO_ENV = {"--meshlog-jvm-options", "", "--meshlog-env", ""};
 
   private static Side side(double rps, double cpuMicros, double c2Ms) {
-    return new Side(rps, cpuMicros, 25, c2Ms, 1.5);
+    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 5);
   }
 
   private static Pair pair(int n, double offRps, double onRps, double offCpu, double onCpu) {
@@ -55,7 +55,7 @@ class EmissionPairsTest {
         List.of(pair(1, 25_000, 24_000, 38, 39), compiling, pair(3, 24_000, 24_000, 40, 40),
             pair(4, 25_000, 25_500, 38, 38)));
 
-    assertThat(report).contains("| 2 | on, off | 25,000 |").contains("30.0*")
+    assertThat(report).contains("| 2 | on, off (5, 5) | 25,000 |").contains("30.0*")
         .contains("median of the per-pair ratios: 0.980 [0.760–1.020], IQR")
         .contains("pairs with neither side compiling (C2 ≤ 10 ms / 1,000 req): 3 of 4")
         .contains("pairs at or above 0.95: 3 of 4");
