@@ -30,7 +30,7 @@ class EmissionPairsTest {
 
     assertThat(EmissionPairs.median(pairs, Pair::ratio)).isEqualTo(0.98);
     assertThat(EmissionPairs.verdict(pairs)).startsWith("**met**")
-        .contains("0.980 (throughput)").contains("over 3 pairs");
+        .contains("0.980 (throughput)").contains("over the 3 of 3 pairs");
   }
 
   @Test
@@ -45,7 +45,19 @@ class EmissionPairsTest {
   @Test
   void doesNotJudgeFewerThanThreePairs() {
     assertThat(EmissionPairs.verdict(List.of(pair(1, 25_000, 25_000, 38, 38))))
-        .startsWith("**not judged**").contains("1 pair(s)");
+        .startsWith("**not judged**").contains("1 of 1 pair(s)");
+  }
+
+  @Test
+  void leavesPairsWithACompilingSideOutOfTheVerdict() {
+    Pair compiling = new Pair(4, false, side(25_000, 38, 4), side(12_000, 80, 40));
+    List<Pair> pairs = List.of(pair(1, 25_000, 24_500, 38, 39), pair(2, 26_000, 25_800, 37, 37.5),
+        pair(3, 24_000, 24_300, 40, 39.5), compiling);
+
+    assertThat(EmissionPairs.verdict(pairs)).startsWith("**met**").contains("3 of 4 pairs");
+    assertThat(EmissionPairs.verdict(List.of(pair(1, 25_000, 25_000, 38, 38),
+        pair(2, 25_000, 25_000, 38, 38), compiling))).startsWith("**not judged**")
+        .contains("2 of 3 pair(s)");
   }
 
   @Test
