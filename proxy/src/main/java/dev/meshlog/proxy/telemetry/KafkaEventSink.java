@@ -1,6 +1,8 @@
 package dev.meshlog.proxy.telemetry;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.Map;
 
 import dev.meshlog.proxy.subscribe.KafkaClients;
@@ -9,7 +11,6 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Request events to {@code mesh.telemetry.requests} through a producer of their own, tuned for
@@ -23,8 +24,16 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class KafkaEventSink implements EventSink {
 
-  private final KafkaProducer<String, byte[]> producer;
+  /** Keys whose bytes are kept (edges of one proxy; more start the map over). */
+  static final int KEY_CACHE_ENTRIES = 256;
+
+  private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  /**
+   * Key bytes by key object: {@link RequestEvents} gives all events of an edge the same key
+   * string, so each is encoded once. Used by the emitter's thread only.
+   */
+  private final Map<String, byte[]> keys = new IdentityHashMap<>();
 
   /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
   public KafkaEventSink(String bootstrapServers, String clientId) {
@@ -33,7 +42,7 @@ public final class KafkaEventSink implements EventSink {
 
   /** A sink with this producer {@code config} (e.g. from {@link #config}), to {@code topic}. */
   public KafkaEventSink(Map<String, Object> config, String topic) {
-    this.producer = new KafkaProducer<>(config, new StringSerializer(),
+    this.producer = new KafkaProducer<>(config, new ByteArraySerializer(),
         new ByteArraySerializer());
     this.topic = topic;
   }
@@ -47,7 +56,15 @@ public final class KafkaEventSink implements EventSink {
 
   @Override
   public void send(String key, byte[] value, Outcome outcome) {
-    producer.send(new ProducerRecord<>(topic, key, value),
+    byte[] k = keys.get(key);
+    if (k == null) {
+      if (keys.size() >= KEY_CACHE_ENTRIES) {
+        keys.clear();
+      }
+      k = key.getBytes(StandardCharsets.UTF_8);
+      keys.put(key, k);
+    }
+    producer.send(new ProducerRecord<>(topic, k, value),
         (metadata, exception) -> outcome.completed(exception));
   }
 
