@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.subscribe;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -7,8 +8,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
- * The memory bounds of the proxy's own Kafka clients (the view consumer and the producer of
- * status and registration events), sized for a sidecar whose whole heap is 64 MB
+ * The memory bounds of the proxy's own Kafka clients (the view consumer, the producer of
+ * status and registration events and the producer of request events), sized for a sidecar whose whole heap is 64 MB
  * ({@code compose/images/meshlog-proxy.properties}).
  *
  * <p>Kafka's defaults are sized for servers: a producer may buffer 32 MB of unsent records and a
@@ -35,6 +36,20 @@ public final class KafkaClients {
    */
   public static final long STATUS_BUFFER_MEMORY = 4L * 1024 * 1024;
 
+  /**
+   * Unsent request-event batches the telemetry producer may hold (Kafka: 32 MiB; this proxy had
+   * 16 MiB): 64 batches of {@link #TELEMETRY_BATCH_BYTES}, room for an open batch on each of
+   * {@code mesh.telemetry.requests}' 12 partitions several times over. What may wait is bounded
+   * first by events ({@code --telemetry-buffer-events}, 10,000 by default, ~3 MB before lz4
+   * even if none compressed); this bound only keeps a burst of large events from taking the
+   * heap. When it is full a send waits up to {@code max.block.ms} on the emitter's thread (never
+   * an event loop) and then fails, and the event is counted as lost like any other.
+   */
+  public static final long TELEMETRY_BUFFER_MEMORY = 4L * 1024 * 1024;
+
+  /** Bytes per telemetry batch and partition (Kafka: 16 KiB); lz4 compresses each batch. */
+  public static final int TELEMETRY_BATCH_BYTES = 64 * 1024;
+
   private KafkaClients() {
   }
 
@@ -56,6 +71,29 @@ public final class KafkaClients {
     p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, STATUS_BUFFER_MEMORY);
     p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000);
     p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    return p;
+  }
+
+  /**
+   * The request-event producer's settings ({@code KafkaEventSink}): {@code base}, with a bounded
+   * buffer, batches of {@link #TELEMETRY_BATCH_BYTES} lingering {@code linger} (the emitter's
+   * drain interval), lz4, idempotence with {@code acks=all} (a retried batch is never written
+   * twice, so counts stay exact), a short block, a two-minute delivery timeout and
+   * {@code clientId}, where it sets none.
+   */
+  public static Map<String, Object> telemetryProducer(Map<String, ?> base, String clientId,
+                                                      Duration linger) {
+    Map<String, Object> p = new HashMap<>(base);
+    p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, TELEMETRY_BUFFER_MEMORY);
+    p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, TELEMETRY_BATCH_BYTES);
+    p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
+    p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
+    p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+    p.putIfAbsent(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 2_000);
     p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     return p;
   }

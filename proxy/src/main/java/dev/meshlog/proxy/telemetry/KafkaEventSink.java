@@ -1,30 +1,39 @@
 package dev.meshlog.proxy.telemetry;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 
+import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Request events to {@code mesh.telemetry.requests} through a producer of their own, tuned for
  * volume rather than latency: lz4-compressed batches of up to 64 KiB lingering as long as the
  * emitter's interval (200 ms; see {@link TelemetryEmitter#DEFAULT_INTERVAL} for why), idempotent
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
- * stay exact). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
+ * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 4 MiB,
+ * like the proxy's other producer). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
  * for metadata), and events not acknowledged within {@code delivery.timeout.ms} fail and are
  * counted as lost.
  */
 public final class KafkaEventSink implements EventSink {
 
-  private final KafkaProducer<String, byte[]> producer;
+  /** Keys whose bytes are kept (edges of one proxy; more start the map over). */
+  static final int KEY_CACHE_ENTRIES = 256;
+
+  private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  /**
+   * Key bytes by key object: {@link RequestEvents} gives all events of an edge the same key
+   * string, so each is encoded once. Used by the emitter's thread only.
+   */
+  private final Map<String, byte[]> keys = new IdentityHashMap<>();
 
   /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
   public KafkaEventSink(String bootstrapServers, String clientId) {
@@ -33,31 +42,29 @@ public final class KafkaEventSink implements EventSink {
 
   /** A sink with this producer {@code config} (e.g. from {@link #config}), to {@code topic}. */
   public KafkaEventSink(Map<String, Object> config, String topic) {
-    this.producer = new KafkaProducer<>(config, new StringSerializer(),
+    this.producer = new KafkaProducer<>(config, new ByteArraySerializer(),
         new ByteArraySerializer());
     this.topic = topic;
   }
 
-  /** The producer settings used by default. */
+  /** The producer settings used by default: {@link KafkaClients#telemetryProducer}. */
   public static Map<String, Object> config(String bootstrapServers, String clientId) {
-    Map<String, Object> c = new HashMap<>();
-    c.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-    c.put(ProducerConfig.ACKS_CONFIG, "all");
-    c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    c.put(ProducerConfig.LINGER_MS_CONFIG, (int) TelemetryEmitter.DEFAULT_INTERVAL.toMillis());
-    c.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
-    c.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 16L * 1024 * 1024);
-    c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
-    c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
-    c.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 2_000);
-    return c;
+    return KafkaClients.telemetryProducer(
+        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), clientId,
+        TelemetryEmitter.DEFAULT_INTERVAL);
   }
 
   @Override
   public void send(String key, byte[] value, Outcome outcome) {
-    producer.send(new ProducerRecord<>(topic, key, value),
+    byte[] k = keys.get(key);
+    if (k == null) {
+      if (keys.size() >= KEY_CACHE_ENTRIES) {
+        keys.clear();
+      }
+      k = key.getBytes(StandardCharsets.UTF_8);
+      keys.put(key, k);
+    }
+    producer.send(new ProducerRecord<>(topic, k, value),
         (metadata, exception) -> outcome.completed(exception));
   }
 

@@ -20,13 +20,23 @@ import org.apache.avro.SchemaNormalization;
  * Avro's generic path cost more per event than building the event. Written for this one schema:
  * {@code RequestEventEncoderTest} proves the bytes equal Avro's for every field and decode with
  * the schema, so a schema change that this class misses fails the build.
+ *
+ * <p>A {@link Workload} seen again (the same object: {@link RequestEvents} shares one per edge)
+ * is copied from the bytes written the first time; a workload must not be changed once it has
+ * been encoded.
  */
 public final class RequestEventEncoder {
 
   private static final byte[] HEADER = header();
 
+  /** Workloads whose bytes are kept, most recent first replaced round robin. */
+  static final int WORKLOAD_SLOTS = 8;
+
   private byte[] buf = new byte[512];
   private int pos;
+  private final Workload[] workloads = new Workload[WORKLOAD_SLOTS];
+  private final byte[][] workloadBytes = new byte[WORKLOAD_SLOTS][];
+  private int nextSlot;
 
   /** The event's bytes, as {@code Topics.TELEMETRY_REQUESTS.serializeValue} would write them. */
   public byte[] encode(RequestEvent e) {
@@ -73,6 +83,21 @@ public final class RequestEventEncoder {
   }
 
   private void workload(Workload w) {
+    for (int i = 0; i < WORKLOAD_SLOTS; i++) {
+      if (workloads[i] == w) {
+        write(workloadBytes[i]);
+        return;
+      }
+    }
+    int start = pos;
+    writeWorkload(w);
+    int slot = nextSlot;
+    nextSlot = (nextSlot + 1) % WORKLOAD_SLOTS;
+    workloads[slot] = w;
+    workloadBytes[slot] = Arrays.copyOfRange(buf, start, pos);
+  }
+
+  private void writeWorkload(Workload w) {
     string(w.getWorkload());
     string(w.getService());
     string(w.getVersion());

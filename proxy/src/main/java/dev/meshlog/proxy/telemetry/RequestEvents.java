@@ -1,7 +1,10 @@
 package dev.meshlog.proxy.telemetry;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
@@ -23,16 +26,37 @@ import dev.meshlog.proxy.http.ResponseFlag;
  * x-meshlog-peer}, or from outside the mesh (service empty, workload {@code unknown}) without
  * one. A gateway's ({@code GATEWAY}) comes from the gateway itself, as Istio's ingress gateway
  * reports it.
+ *
+ * <p>For one thread (the emitter's): it remembers the workloads and keys it built, per upstream
+ * endpoint and per peer header, so that events of the same edge share one {@link Workload} and
+ * one key (no per-event allocation for them, and {@link RequestEventEncoder} writes a shared
+ * workload's bytes once). The workloads it hands out must not be changed.
  */
 public final class RequestEvents {
 
   /** An event and its topic key. */
   public record Keyed(String key, RequestEvent event) {}
 
+  /** Entries each cache keeps before it starts over (endpoints and peers come and go). */
+  static final int CACHE_ENTRIES = 256;
+
+  /** Longer peer headers are decoded each time, not kept (they come from the caller). */
+  static final int MAX_CACHED_PEER_CHARS = 256;
+
+  /** A workload of the other side and the key of the edge to or from it. */
+  private record Edge(String host, Workload workload, String key) {}
+
   private final ProxyIdentity identity;
   private final String hostSuffix;
   /** This proxy's workload, built once: events only read it. */
   private final Workload self;
+  /** Outbound destinations by the endpoint the last try went to (snapshots keep them). */
+  private final Map<EndpointConfig, Edge> byEndpoint = new IdentityHashMap<>();
+  /** Outbound destinations with no endpoint (the proxy answered itself), by host. */
+  private final Map<String, Edge> byHost = new HashMap<>();
+  /** Inbound sources by the caller's {@code x-meshlog-peer} header. */
+  private final Map<String, Edge> byPeer = new HashMap<>();
+  private final Edge outside;
 
   /** Events reported by the proxy {@code identity} in the cluster DNS domain {@code domain}. */
   public RequestEvents(ProxyIdentity identity, String domain) {
@@ -41,6 +65,8 @@ public final class RequestEvents {
     this.self = new Workload(nz(identity.workload()), nz(identity.service()),
         nz(identity.version()), nz(identity.namespace()), nz(identity.cluster()),
         nz(identity.zone()), null);
+    Workload unknown = outside();
+    this.outside = new Edge("", unknown, key(unknown, self));
   }
 
   /** The event of {@code e}, or {@code null} for entries that are no HTTP request (TCP). */
@@ -55,14 +81,17 @@ public final class RequestEvents {
     };
     Workload source;
     Workload destination;
+    String key;
     if (reporter == Reporter.DESTINATION) {
+      Edge from = source(e.sourcePeer());
       destination = self;
-      PeerMetadata peer = PeerMetadata.decode(e.sourcePeer());
-      source = peer == null ? outside() : new Workload(peer.workload(), peer.service(),
-          peer.version(), peer.namespace(), peer.cluster(), peer.zone(), null);
+      source = from.workload();
+      key = from.key();
     } else {
+      Edge to = destination(e.destinationService(), e.upstream());
       source = self;
-      destination = destination(e.destinationService(), e.upstream());
+      destination = to.workload();
+      key = to.key();
     }
     String path = e.path() == null ? "" : e.path();
     int q = path.indexOf('?');
@@ -74,10 +103,12 @@ public final class RequestEvents {
       int slash = path.indexOf('/', scheme + 3);
       path = slash < 0 ? "/" : path.substring(slash);
     }
-    List<String> flags = new ArrayList<>(e.flags().size());
-    for (ResponseFlag f : ResponseFlag.values()) {
-      if (e.flags().contains(f)) {
-        flags.add(f.name());
+    List<String> flags = e.flags().isEmpty() ? List.of() : new ArrayList<>(e.flags().size());
+    if (!e.flags().isEmpty()) {
+      for (ResponseFlag f : ResponseFlag.values()) {
+        if (e.flags().contains(f)) {
+          flags.add(f.name());
+        }
       }
     }
     long micros = e.durationMicros() >= 0 ? e.durationMicros() : e.durationMillis() * 1_000;
@@ -89,7 +120,52 @@ public final class RequestEvents {
         path, nz(e.route()), e.status(), grpcStatus(e.grpcStatus()), flags, false,
         Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
         Math.max(0, e.bytesSent()), micros, e.start(), 0L);
-    return new Keyed(key(source, destination), event);
+    return new Keyed(key, event);
+  }
+
+  /** The caller named by {@code header}, or outside the mesh; remembered per header value. */
+  private Edge source(String header) {
+    if (header == null || header.isBlank()) {
+      return outside;
+    }
+    Edge edge = byPeer.get(header);
+    if (edge == null) {
+      PeerMetadata peer = PeerMetadata.decode(header);
+      if (peer == null) {
+        edge = outside;
+      } else {
+        Workload w = new Workload(peer.workload(), peer.service(), peer.version(),
+            peer.namespace(), peer.cluster(), peer.zone(), null);
+        edge = new Edge(header, w, key(w, self));
+      }
+      if (header.length() <= MAX_CACHED_PEER_CHARS) {
+        remember(byPeer, header, edge);
+      }
+    }
+    return edge;
+  }
+
+  /** The routed service {@code host} on {@code endpoint}; remembered per endpoint. */
+  private Edge destination(String host, EndpointConfig endpoint) {
+    String h = host == null ? "" : host;
+    Edge edge = endpoint == null ? byHost.get(h) : byEndpoint.get(endpoint);
+    if (edge == null || !edge.host().equals(h)) {
+      Workload w = destinationWorkload(h, endpoint);
+      edge = new Edge(h, w, key(self, w));
+      if (endpoint == null) {
+        remember(byHost, h, edge);
+      } else {
+        remember(byEndpoint, endpoint, edge);
+      }
+    }
+    return edge;
+  }
+
+  private static <K> void remember(Map<K, Edge> cache, K key, Edge edge) {
+    if (cache.size() >= CACHE_ENTRIES) {
+      cache.clear();
+    }
+    cache.put(key, edge);
   }
 
   /** The topic key of an event from {@code source} to {@code destination}. */
@@ -115,7 +191,7 @@ public final class RequestEvents {
    * The routed service {@code host} ({@code name.namespace.svc.<domain>} for mesh services, any
    * other host — a ServiceEntry's — as the service with no namespace), on {@code endpoint}.
    */
-  private Workload destination(String host, EndpointConfig endpoint) {
+  private Workload destinationWorkload(String host, EndpointConfig endpoint) {
     String service = host == null || host.isEmpty() ? "unknown" : host;
     String namespace = "";
     if (service.endsWith(hostSuffix)) {

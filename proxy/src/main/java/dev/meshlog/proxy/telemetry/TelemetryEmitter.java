@@ -192,16 +192,30 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       completed(carried, ex);
       return;
     }
-    AtomicBoolean once = new AtomicBoolean();
-    EventSink.Outcome outcome = failure -> {
-      if (once.compareAndSet(false, true)) {
-        completed(carried, failure);
-      }
-    };
+    Sent outcome = new Sent(carried);
     try {
       sink.send(key, value, outcome);
     } catch (RuntimeException ex) {
       outcome.completed(ex);
+    }
+  }
+
+  /**
+   * One event handed to the sink: completes it once, whether the sink reports the outcome, throws,
+   * or both (one object per event instead of a lambda and a flag).
+   */
+  private final class Sent extends AtomicBoolean implements EventSink.Outcome {
+    private final long carried;
+
+    Sent(long carried) {
+      this.carried = carried;
+    }
+
+    @Override
+    public void completed(Exception failure) {
+      if (compareAndSet(false, true)) {
+        TelemetryEmitter.this.completed(carried, failure);
+      }
     }
   }
 

@@ -30,6 +30,21 @@ class KafkaClientsTest {
   }
 
   @Test
+  void boundsTheTelemetryProducersBufferLikeTheStatusProducersAndKeepsCountsExact() {
+    Map<String, Object> p = KafkaClients.telemetryProducer(Map.of("bootstrap.servers", "k:9092"),
+        "meshlog-proxy-telemetry-r1", java.time.Duration.ofMillis(200));
+
+    assertThat(p).containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG,
+            KafkaClients.STATUS_BUFFER_MEMORY)
+        .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024)
+        .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 200)
+        .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
+        .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
+        .containsEntry(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000)
+        .containsEntry(ProducerConfig.CLIENT_ID_CONFIG, "meshlog-proxy-telemetry-r1");
+  }
+
+  @Test
   void settingsTheCallerGivesWin() {
     Map<String, Object> c = KafkaClients.viewConsumer(
         Map.of(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1024));

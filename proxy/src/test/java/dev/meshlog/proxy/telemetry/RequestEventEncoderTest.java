@@ -38,6 +38,23 @@ class RequestEventEncoderTest {
   }
 
   @Test
+  void aWorkloadSeenAgainIsWrittenAsTheFirstTimeEvenBeyondItsKeptSlots() {
+    RequestEvents events = new RequestEvents(reviews, "cluster.local");
+    // more callers than the encoder keeps workloads for, each seen several times, interleaved
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < RequestEventEncoder.WORKLOAD_SLOTS + 3; i++) {
+        ProxyIdentity caller = new ProxyIdentity("pp-" + i, "svc-" + i, "shop", "v" + round,
+            "", "zone-" + i, "c1", "", Map.of());
+        RequestEvent e = events.of(RequestEventsTest.entry("inbound", 200, Set.of(),
+            "reviews.shop.svc.cluster.local", null, PeerMetadata.encode(caller), 1, null))
+            .event();
+        assertThat(encoder.encode(e)).as("caller %d, round %d", i, round)
+            .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+      }
+    }
+  }
+
+  @Test
   void itsBytesDecodeWithTheRequestEventSchemaAlone() throws Exception {
     RequestEvent e = events().get(0);
     byte[] bytes = encoder.encode(e);

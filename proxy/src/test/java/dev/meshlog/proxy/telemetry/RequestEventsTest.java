@@ -140,4 +140,42 @@ class RequestEventsTest {
     PeerMetadata p = PeerMetadata.decode(PeerMetadata.encode(odd));
     assertThat(p).isEqualTo(new PeerMetadata("ns%", "a/b c", "v 1", "c,2", "z/1", "a/b c-v 1"));
   }
+
+  @Test
+  void eventsOfOneEdgeShareTheirWorkloadAndKeyAndOtherEdgesGetTheirOwn() {
+    RequestEvents events = new RequestEvents(productpage, "cluster.local");
+    EndpointConfig v2 = EndpointConfig.of("10.0.0.7", 15006, Map.of("version", "v2"), "zone-b",
+        "c2");
+    EndpointConfig v3 = EndpointConfig.of("10.0.0.8", 15006, Map.of("version", "v3"), "zone-b",
+        "c2");
+    String host = "reviews.shop.svc.cluster.local";
+
+    RequestEvents.Keyed a = events.of(entry("outbound", 200, Set.of(), host, v2, null, 1, null));
+    RequestEvents.Keyed b = events.of(entry("outbound", 200, Set.of(), host, v2, null, 1, null));
+    RequestEvents.Keyed c = events.of(entry("outbound", 200, Set.of(), host, v3, null, 1, null));
+    RequestEvents.Keyed d = events.of(entry("outbound", 200, Set.of(),
+        "ratings.shop.svc.cluster.local", v2, null, 1, null));
+
+    assertThat(b.event().getDestination()).isSameAs(a.event().getDestination());
+    assertThat(b.key()).isSameAs(a.key());
+    assertThat(c.event().getDestination().getVersion()).isEqualTo("v3");
+    assertThat(d.event().getDestination().getService()).isEqualTo("ratings");
+    assertThat(d.key()).isEqualTo("shop/productpage->shop/ratings");
+  }
+
+  @Test
+  void eachCallerIsNamedByItsOwnHeaderWhenManyCallersComeAndGo() {
+    RequestEvents events = new RequestEvents(reviews, "cluster.local");
+    for (int i = 0; i < RequestEvents.CACHE_ENTRIES * 2 + 3; i++) {
+      ProxyIdentity caller = new ProxyIdentity("pp-" + i, "svc-" + i, "shop", "v1", "",
+          "zone-a", "c1", "", Map.of());
+      RequestEvents.Keyed k = events.of(entry("inbound", 200, Set.of(),
+          "reviews.shop.svc.cluster.local", null, PeerMetadata.encode(caller), 1, null));
+
+      assertThat(k.event().getSource().getService()).isEqualTo("svc-" + i);
+      assertThat(k.key()).isEqualTo("shop/svc-" + i + "->shop/reviews");
+    }
+    assertThat(events.of(entry("inbound", 200, Set.of(), "reviews.shop.svc.cluster.local", null,
+        "not/a/peer", 1, null)).event().getSource().getWorkload()).isEqualTo("unknown");
+  }
 }

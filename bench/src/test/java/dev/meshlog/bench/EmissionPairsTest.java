@@ -1,0 +1,138 @@
+package dev.meshlog.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.meshlog.bench.EmissionPairs.Pair;
+import dev.meshlog.bench.EmissionPairs.Side;
+import org.junit.jupiter.api.Test;
+
+class EmissionPairsTest {
+
+  private static final String[] NO_ENV = {"--meshlog-jvm-options", "", "--meshlog-env", ""};
+
+  private static Side side(double rps, double cpuMicros, double c2Ms) {
+    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 5);
+  }
+
+  private static Pair pair(int n, double offRps, double onRps, double offCpu, double onCpu) {
+    return new Pair(n, EmissionPairs.offFirst(n), side(offRps, offCpu, 4), side(onRps, onCpu, 5));
+  }
+
+  @Test
+  void judgesByTheMedianOfThePerPairRatiosNotByOnePair() {
+    // One pair compares a fast sidecar with a slow one (0.70); the others are within 5%.
+    List<Pair> pairs = List.of(pair(1, 25_000, 24_500, 38, 39), pair(2, 26_000, 18_200, 37, 52),
+        pair(3, 24_000, 24_300, 40, 39.5));
+
+    assertThat(EmissionPairs.median(pairs, Pair::ratio)).isEqualTo(0.98);
+    assertThat(EmissionPairs.verdict(pairs)).startsWith("**met**")
+        .contains("0.980 (throughput)").contains("over the 3 of 3 pairs");
+  }
+
+  @Test
+  void missesWhenCpuPerRequestGrowsMoreThanFivePercentEvenIfThroughputHolds() {
+    List<Pair> pairs = List.of(pair(1, 25_000, 25_000, 38, 42), pair(2, 25_000, 25_000, 38, 42),
+        pair(3, 25_000, 25_000, 38, 42));
+
+    assertThat(EmissionPairs.verdict(pairs)).startsWith("**missed**")
+        .contains("0.905 (CPU per request)");
+  }
+
+  @Test
+  void doesNotJudgeFewerThanThreePairs() {
+    assertThat(EmissionPairs.verdict(List.of(pair(1, 25_000, 25_000, 38, 38))))
+        .startsWith("**not judged**").contains("1 of 1 pair(s)");
+  }
+
+  @Test
+  void leavesPairsWithACompilingSideOutOfTheVerdict() {
+    Pair compiling = new Pair(4, false, side(25_000, 38, 4), side(12_000, 80, 40));
+    List<Pair> pairs = List.of(pair(1, 25_000, 24_500, 38, 39), pair(2, 26_000, 25_800, 37, 37.5),
+        pair(3, 24_000, 24_300, 40, 39.5), compiling);
+
+    assertThat(EmissionPairs.verdict(pairs)).startsWith("**met**").contains("3 of 4 pairs");
+    assertThat(EmissionPairs.verdict(List.of(pair(1, 25_000, 25_000, 38, 38),
+        pair(2, 25_000, 25_000, 38, 38), compiling))).startsWith("**not judged**")
+        .contains("2 of 3 pair(s)");
+  }
+
+  @Test
+  void reportsEachPairTheSpreadAndWhichSideWasStillCompiling() {
+    Pair compiling = new Pair(2, false, side(25_000, 38, 4), side(19_000, 50, 30));
+    String report = EmissionPairs.report("meshlog", "meshlog-telemetry",
+        List.of(pair(1, 25_000, 24_000, 38, 39), compiling, pair(3, 24_000, 24_000, 40, 40),
+            pair(4, 25_000, 25_500, 38, 38)));
+
+    assertThat(report).contains("| 2 | on, off (5, 5) | 25,000 |").contains("30.0*")
+        .contains("median of the per-pair ratios: 0.980 [0.760–1.020], IQR")
+        .contains("pairs with neither side compiling (C2 ≤ 10 ms / 1,000 req): 3 of 4")
+        .contains("pairs at or above 0.95: 3 of 4");
+  }
+
+  @Test
+  void alternatesTheOrderFromPairToPair() {
+    List<ProxyBench.Target> both = ProxyBench.TARGETS.stream()
+        .filter(t -> t.name().equals("meshlog") || t.name().equals("meshlog-telemetry"))
+        .toList();
+
+    assertThat(ProxyBench.order(both, 1, true)).extracting(ProxyBench.Target::name)
+        .containsExactly("meshlog", "meshlog-telemetry");
+    assertThat(ProxyBench.order(both, 2, true)).extracting(ProxyBench.Target::name)
+        .containsExactly("meshlog-telemetry", "meshlog");
+    assertThat(ProxyBench.order(both, 2, false)).extracting(ProxyBench.Target::name)
+        .containsExactly("meshlog", "meshlog-telemetry");
+  }
+
+  @Test
+  void emissionPairsAreRunsOfTheOneHopPairByDefault() {
+    ProxyBench.Settings s = ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "6"));
+
+    assertThat(s.runs()).isEqualTo(6);
+    assertThat(s.emissionPairs()).isEqualTo(6);
+    assertThat(s.targets()).containsExactly("meshlog", "meshlog-telemetry");
+  }
+
+  @Test
+  void refusesEmissionPairsWithRunsOrWithoutAPair() {
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
+        "--runs", "3"))).hasMessageContaining("--emission-pairs 4 with --runs");
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
+        "--targets", "meshlog,nginx"))).hasMessageContaining("expected: meshlog and");
+  }
+
+  @Test
+  void splitsTheWarmUpIntoRounds() {
+    ProxyBench.Settings s = ProxyBench.parse(concat(NO_ENV, "--warmup", "20s",
+        "--warmup-rounds", "4"));
+
+    assertThat(s.warmupRounds()).isEqualTo(4);
+    assertThat(s.warmup()).isEqualTo(Duration.ofSeconds(20));
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--warmup", "2s",
+        "--warmup-rounds", "3"))).hasMessageContaining("--warmup-rounds 3");
+    assertThat(ProxyBench.parse(NO_ENV).warmupRounds()).isEqualTo(5);
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--warmup", "2s")).warmupRounds()).isEqualTo(2);
+  }
+
+  @Test
+  void sumsTheProxiesEventLoopCompilerAndTelemetryThreads() {
+    ProxyBench.ThreadCpu cpu = ProxyBench.ThreadCpu.of(List.of(
+        new ProxyBench.ThreadRow("meshlog-telemetry", "vert.x-eventloo", 24, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "C2 CompilerThre", 6, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-telemet", 0.5, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "kafka-producer-", 0.75, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-access-", 1, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "C2 CompilerThre", 9, 1, 1, 1)));
+
+    assertThat(cpu).isEqualTo(new ProxyBench.ThreadCpu(24, 6, 1.25));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+}

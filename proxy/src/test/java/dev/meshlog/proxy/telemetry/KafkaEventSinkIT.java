@@ -1,0 +1,189 @@
+package dev.meshlog.proxy.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.schemas.Topics;
+import dev.meshlog.testkit.KafkaCluster;
+import dev.meshlog.testkit.WithKafka;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The emitter with its production sink ({@link KafkaEventSink}, bounded producer settings from
+ * {@code KafkaClients}) against a real broker that is first unreachable, then back: the bounded
+ * buffer fills, what does not fit is dropped and counted, and the loss is reported on the topic
+ * once Kafka takes events again.
+ */
+@WithKafka
+class KafkaEventSinkIT {
+
+  private final KafkaCluster kafka;
+  private final String topic = KafkaCluster.uniqueName("telemetry-outage");
+  private TelemetryEmitter emitter;
+  private Gate gate;
+
+  KafkaEventSinkIT(KafkaCluster kafka) throws Exception {
+    this.kafka = kafka;
+    try (Admin admin = kafka.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+    }
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    if (emitter != null) {
+      emitter.close();
+    }
+    if (gate != null) {
+      gate.close();
+    }
+  }
+
+  @Test
+  void aFullBufferDropsWhileKafkaIsUnreachableAndTheNextEventsReportTheLoss() throws Exception {
+    gate = new Gate(kafka.bootstrapServers());
+    Map<String, Object> base = new HashMap<>();
+    base.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, gate.address());
+    // each send waits this long for metadata before it fails (production: 2 s)
+    base.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 300);
+    base.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 100);
+    Map<String, Object> config = dev.meshlog.proxy.subscribe.KafkaClients.telemetryProducer(
+        base, "telemetry-outage", TelemetryEmitter.DEFAULT_INTERVAL);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    emitter = new TelemetryEmitter(new RequestEvents(
+        ProxyIdentity.of("productpage", "default", "v1", "", ""), "cluster.local"),
+        new KafkaEventSink(config, topic), 20, Duration.ofMillis(20), Duration.ofSeconds(5))
+        .bindTo(registry);
+
+    for (int i = 0; i < 200; i++) {
+      emitter.log(TelemetryEmitterTest.request(i));
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> emitter.buffered() == 0);
+
+    assertThat(emitter.sent()).isZero();
+    assertThat(emitter.dropped()).isGreaterThanOrEqualTo(180 - 20);
+    assertThat(emitter.dropped() + emitter.failed()).isEqualTo(200);
+    assertThat(emitter.unreported()).isEqualTo(200);
+    assertThat(registry.scrape()).contains("meshlog_telemetry_events_dropped_total "
+        + (double) emitter.dropped());
+
+    gate.open = true;
+    for (int i = 0; i < 10; i++) {
+      emitter.log(TelemetryEmitterTest.request(1_000 + i));
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> emitter.sent() == 10);
+
+    List<RequestEvent> delivered = events();
+    assertThat(delivered).hasSize(10)
+        .allSatisfy(e -> assertThat(e.getRequestId()).startsWith("req-10"));
+    assertThat(delivered.stream().mapToLong(RequestEvent::getDroppedBefore).sum())
+        .isEqualTo(200);
+    assertThat(emitter.unreported()).isZero();
+  }
+
+  private List<RequestEvent> events() {
+    Map<String, Object> config = new HashMap<>(kafka.clientConfig());
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config, new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = c.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      List<RequestEvent> out = new ArrayList<>();
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()));
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
+   * A TCP port in front of the broker's bootstrap address that closes every connection while
+   * shut and forwards bytes once open: an unreachable Kafka that comes back (after bootstrap the
+   * producer reaches the broker at the address its metadata gives, past the gate).
+   */
+  static final class Gate implements AutoCloseable {
+    private final ServerSocket server;
+    private final String host;
+    private final int port;
+    volatile boolean open;
+
+    Gate(String bootstrap) throws IOException {
+      host = bootstrap.substring(0, bootstrap.lastIndexOf(':'));
+      port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+      server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread t = new Thread(this::accept, "gate");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    String address() {
+      return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    private void accept() {
+      while (!server.isClosed()) {
+        try {
+          Socket s = server.accept();
+          if (!open) {
+            s.close();
+            continue;
+          }
+          Socket up = new Socket(host, port);
+          pipe(s, up);
+          pipe(up, s);
+        } catch (IOException e) {
+          // closed, or one connection failed: the client retries
+        }
+      }
+    }
+
+    private static void pipe(Socket from, Socket to) throws IOException {
+      InputStream in = from.getInputStream();
+      OutputStream out = to.getOutputStream();
+      Thread t = new Thread(() -> {
+        try (from; to) {
+          in.transferTo(out);
+        } catch (IOException e) {
+          // one side closed
+        }
+      }, "gate-pipe");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
+  }
+}
