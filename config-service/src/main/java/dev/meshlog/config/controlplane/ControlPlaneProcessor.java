@@ -59,7 +59,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   /**
    * The tick, scheduled only while a commit is owed: any punctuation makes Streams consider the
    * task in need of a commit, so a standing 5 ms tick would commit an empty transaction every
-   * 5 ms (seen as 100 ms stalls, the producer's retry backoff, in one apply in ten).
+   * 5 ms. Each such commit starts right after the command's own, while the broker still writes
+   * that one's markers, so its offset commit is refused with CONCURRENT_TRANSACTIONS and retried
+   * after the producer's retry backoff — the stream thread blocked meanwhile: the "≈100 ms
+   * stalls in one apply in ten" of the benchmark's child mode (BENCHMARKS.md, run 9).
    */
   private Cancellable commitTick;
 
@@ -324,6 +327,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (alone) {
       context.commit();
       commandCommitOwed = false;
+      // A burst that ended less than a spacing before this command left its tick standing, and
+      // this commit covers what it owed: a tick left running would never find a commit owed, so
+      // it would never cancel itself, and each of its runs would make Streams commit an empty
+      // transaction right behind every command's own.
+      cancelCommitTick();
     } else {
       commandCommitOwed = true;
       if (commitTick == null) {
@@ -334,9 +342,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   }
 
   private void onCommitTick(long timestamp) {
-    if (commandCommitOwed && timestamp - lastCommandMs >= commandCommitSpacing.toMillis()) {
+    if (!commandCommitOwed) {
+      cancelCommitTick();
+    } else if (timestamp - lastCommandMs >= commandCommitSpacing.toMillis()) {
       context.commit();
       commandCommitOwed = false;
+      cancelCommitTick();
+    }
+  }
+
+  private void cancelCommitTick() {
+    if (commitTick != null) {
       commitTick.cancel();
       commitTick = null;
     }

@@ -151,6 +151,27 @@ class ControlPlaneCommitTest {
   }
 
   @Test
+  void aCommandAloneAfterABurstCancelsTheBurstsTick() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    later(SPACING.minusMillis(1));
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    later(SPACING.minusMillis(1));
+    // the tick runs while the burst may go on: nothing committed, the tick stays
+    commitTick().punctuate(context.currentSystemTimeMs());
+    context.resetCommit();
+
+    later(Duration.ofMillis(1));
+    command(reviews(30).id().key(), serialized(Commands.apply(reviews(30))));
+
+    assertThat(context.committed()).as("the command alone commits at once").isTrue();
+    // A standing tick would make Streams commit an empty transaction every interval, right
+    // behind each command's own (refused while the broker completes that one: a 100 ms retry).
+    assertThat(context.scheduledPunctuators()).as("no tick is left running")
+        .filteredOn(p -> p.getInterval().equals(SPACING))
+        .allSatisfy(p -> assertThat(p.cancelled()).isTrue());
+  }
+
+  @Test
   void leavesHeartbeatsToTheCommitInterval() {
     InstanceRegistration instance = InstanceRegistration.newBuilder()
         .setInstanceId("reviews-1").setService("reviews").setNamespace("default")
