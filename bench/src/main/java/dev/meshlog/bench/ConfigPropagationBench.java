@@ -158,9 +158,9 @@ public final class ConfigPropagationBench {
     }
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
-    // The collector and heap matter: this one JVM hosts the broker, the control plane and the
-    // clients, so its every pause stops all three (see bench/README.md).
-    System.out.printf("# JVM: %s, max heap %d MiB, collectors %s%n",
+    // The collector and heap matter: every pause of this JVM stops the clients, and the broker
+    // and the control plane too when they run in it (see bench/README.md).
+    System.out.printf("# bench JVM: %s, max heap %d MiB, collectors %s%n",
         System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20,
         ManagementFactory.getGarbageCollectorMXBeans().stream()
             .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
