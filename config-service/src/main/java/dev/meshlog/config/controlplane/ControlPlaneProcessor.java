@@ -72,6 +72,15 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private KeyValueStore<String, InstanceRegistration> instances;
   private KeyValueStore<String, ServiceView> views;
   private boolean fullSyncPending = true;
+  /**
+   * The lease scan's tick, armed for the next due record only (at least a scan interval ahead),
+   * not every interval: Streams commits a task after each of its punctuations, so a tick every
+   * second meant an empty transaction every second, and one that started right behind a
+   * command's commit was refused (CONCURRENT_TRANSACTIONS) and retried, holding the next command.
+   */
+  private Cancellable leaseTick;
+  /** When {@link #leaseTick} fires (processing time), or never. */
+  private long leaseTickAt = Long.MAX_VALUE;
   /** When each instance record is next due for the lease scan; rebuilt from the store at init. */
   private final LeaseIndex leases = new LeaseIndex();
   /**
@@ -110,7 +119,30 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       });
     }
     discovery.load(current, records);
-    context.schedule(leaseScanInterval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+    armLeaseTick(); // the first tick also republishes what compiles differently (fullSyncPending)
+  }
+
+  /**
+   * Makes the lease tick fire when the earliest record is due, but no sooner than a scan interval
+   * from now (a lapse is noticed at most one interval late, as with a tick every interval), and
+   * keeps a tick that fires sooner.
+   */
+  private void armLeaseTick() {
+    long now = now();
+    long next = fullSyncPending ? now : leases.nextDue();
+    if (next == Long.MAX_VALUE) {
+      return; // nothing will ever be due; a registration arms it
+    }
+    long at = Math.max(next, now + leaseScanInterval.toMillis());
+    if (leaseTick != null && leaseTickAt <= at) {
+      return;
+    }
+    if (leaseTick != null) {
+      leaseTick.cancel();
+    }
+    leaseTick = context.schedule(Duration.ofMillis(at - now), PunctuationType.WALL_CLOCK_TIME,
+        this::onTick);
+    leaseTickAt = at;
   }
 
   @Override
@@ -397,6 +429,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         leases.schedule(ghost, Long.MIN_VALUE); // no longer the last record of its service
       }
     }
+    armLeaseTick();
   }
 
   private void forgetInstance(String key) {
@@ -427,6 +460,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   }
 
   private void onTick(long timestamp) {
+    leaseTick.cancel();
+    leaseTick = null;
+    leaseTickAt = Long.MAX_VALUE;
+    try {
+      scanLeases(timestamp);
+    } finally {
+      armLeaseTick();
+    }
+  }
+
+  private void scanLeases(long timestamp) {
     if (fullSyncPending) {
       fullSyncPending = false;
       Set<String> all = new TreeSet<>(discovery.hosts());
