@@ -52,13 +52,30 @@ public final class ConfigPropagationBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   /**
-   * The control plane's JVM options when it runs in its own JVM: the ones {@code ./meshlog up}
-   * gives config-service ({@code MESHLOG_SERVICE_OPTS}'s default).
+   * config-service's image settings, whose {@code jib.container.jvmFlags} are the control plane's
+   * production JVM options: the one list the image, {@code ./meshlog} and this benchmark share.
    */
-  static final String PRODUCTION_JVM_OPTIONS = "-Xmx256m -XX:+UseSerialGC";
+  static final Path CONTROL_PLANE_IMAGE_SETTINGS =
+      Path.of("compose/images/meshlog-config-service.properties");
+  /**
+   * The broker's JVM options when it runs in its own JVM: Kafka's own
+   * ({@code kafka-run-class.sh}'s {@code KAFKA_JVM_PERFORMANCE_OPTS}: G1 aiming at 20 ms pauses),
+   * as a production broker runs, with a smaller heap than its 1 GiB (the machine is shared; the
+   * bench's broker holds a few MiB of data).
+   */
+  static final String BROKER_JVM_OPTIONS = "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20"
+      + " -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent";
   /** The control plane's commit interval (config-service's default). */
   private static final Duration COMMIT = Duration.ofMillis(
       Long.getLong("meshlog.bench.commit.ms", 5));
+
+  /**
+   * Applies at least this slow are listed with their wall-clock time, to be found in the
+   * control plane's and the broker's logs.
+   */
+  private static final long SLOW_APPLY_MS = Long.getLong("meshlog.bench.slow.ms", 50);
+  private static final java.time.format.DateTimeFormatter TIME_OF_DAY =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
 
   private ConfigPropagationBench() {}
 
@@ -68,7 +85,9 @@ public final class ConfigPropagationBench {
     int applies = 300;
     String bootstrap = null;
     String controlPlane = "child";
-    String controlPlaneJvm = PRODUCTION_JVM_OPTIONS;
+    String controlPlaneJvm = null;
+    String broker = "child";
+    String brokerJvm = BROKER_JVM_OPTIONS;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--services" -> services = Integer.parseInt(args[++i]);
@@ -77,21 +96,47 @@ public final class ConfigPropagationBench {
         case "--bootstrap-server" -> bootstrap = args[++i];
         case "--control-plane" -> controlPlane = args[++i];
         case "--control-plane-jvm-options" -> controlPlaneJvm = args[++i];
+        case "--broker" -> broker = args[++i];
+        case "--broker-jvm-options" -> brokerJvm = args[++i];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    EmbeddedKafka kafka = bootstrap == null ? EmbeddedKafka.startTemporary() : null;
-    String servers = bootstrap != null ? bootstrap : kafka.bootstrapServers();
+    if (!controlPlane.equals("child") && !controlPlane.equals("in-process")) {
+      throw new IllegalArgumentException("--control-plane " + controlPlane
+          + " (expected: child or in-process)");
+    }
+    if (!broker.equals("child") && !broker.equals("in-process")) {
+      throw new IllegalArgumentException("--broker " + broker + " (expected: child or in-process)");
+    }
+    if (controlPlaneJvm == null && controlPlane.equals("child")) {
+      controlPlaneJvm = imageJvmOptions(CONTROL_PLANE_IMAGE_SETTINGS);
+    }
+    System.out.printf("# bench JVM (clients%s%s): %s%n",
+        bootstrap == null && broker.equals("in-process") ? ", the broker" : "",
+        controlPlane.equals("in-process") ? ", the control plane" : "",
+        String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    EmbeddedKafka kafka = null;
+    ChildJvm brokerJvmProcess = null;
+    String servers = bootstrap;
     try {
-      if (!controlPlane.equals("child") && !controlPlane.equals("in-process")) {
-        throw new IllegalArgumentException("--control-plane " + controlPlane
-            + " (expected: child or in-process)");
+      if (bootstrap == null && broker.equals("in-process")) {
+        kafka = EmbeddedKafka.startTemporary();
+        servers = kafka.bootstrapServers();
+      } else if (bootstrap == null) {
+        brokerJvmProcess = ChildJvm.startBroker(Files.createTempDirectory("bench-broker-"), brokerJvm);
+        servers = brokerJvmProcess.output();
+        System.out.printf("# broker: its own JVM (%s), log %s%n", brokerJvm, brokerJvmProcess.log);
+      } else {
+        System.out.println("# broker: " + bootstrap + " (--bootstrap-server)");
       }
       run(servers, services, perService, applies,
-          controlPlane.equals("child") ? controlPlaneJvm : null);
+          controlPlane.equals("child") ? controlPlaneJvm : null, brokerJvmProcess);
     } finally {
       if (kafka != null) {
         kafka.close();
+      }
+      if (brokerJvmProcess != null) {
+        brokerJvmProcess.close();
       }
     }
   }
@@ -104,7 +149,7 @@ public final class ConfigPropagationBench {
    *     clients); {@code null}: in this JVM
    */
   static void run(String servers, int services, int perService, int applies,
-                  String childJvmOptions) throws Exception {
+                  String childJvmOptions, ChildJvm broker) throws Exception {
     Map<String, Object> client = Map.of("bootstrap.servers", servers);
     try (Admin admin = Admin.create(client)) {
       new TopicBootstrapper(admin).ensureAll();
@@ -113,9 +158,9 @@ public final class ConfigPropagationBench {
     }
     System.out.printf("# config propagation: %d services, %d instances, %d resources, %d applies%n",
         services, services * perService, services * 3, applies);
-    // The collector and heap matter: this one JVM hosts the broker, the control plane and the
-    // clients, so its every pause stops all three (see bench/README.md).
-    System.out.printf("# JVM: %s, max heap %d MiB, collectors %s%n",
+    // The collector and heap matter: every pause of this JVM stops the clients, and the broker
+    // and the control plane too when they run in it (see bench/README.md).
+    System.out.printf("# bench JVM: %s, max heap %d MiB, collectors %s%n",
         System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20,
         ManagementFactory.getGarbageCollectorMXBeans().stream()
             .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
@@ -127,10 +172,10 @@ public final class ConfigPropagationBench {
 
     Path stateDir = Files.createTempDirectory("bench-config-");
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
-    ChildControlPlane child = null;
+    ChildJvm child = null;
     ControlPlaneApp app = null;
     if (childJvmOptions != null) {
-      child = ChildControlPlane.start(servers, appId, stateDir.resolve("a"), childJvmOptions);
+      child = ChildJvm.startControlPlane(servers, appId, stateDir.resolve("a"), childJvmOptions);
       System.out.printf("# control plane: its own JVM (%s), log %s%n", childJvmOptions, child.log);
     } else {
       app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
@@ -150,7 +195,7 @@ public final class ConfigPropagationBench {
       try (FloorProbe probe = new FloorProbe(servers);
            TransactionalProbe txnProbe = new TransactionalProbe(servers);
            KafkaProducer<String, byte[]> producer = producer(servers);
-           KafkaConsumer<String, byte[]> views = consumer(servers, Topics.DISCOVERY_VIEWS.name());
+           KafkaConsumer<String, byte[]> views = proxyViewConsumer(servers);
            KafkaConsumer<String, byte[]> uncommitted = consumer(servers, Topics.DISCOVERY_VIEWS.name(),
                "read_uncommitted")) {
         for (int s = 0; s < services; s++) {
@@ -184,6 +229,7 @@ public final class ConfigPropagationBench {
         uncommitted.assignment().forEach(uncommitted::position);
 
         List<Double> toView = new ArrayList<>();
+        List<Double> toAcked = new ArrayList<>();
         List<Double> toConsumer = new ArrayList<>();
         List<Double> toUncommitted = new ArrayList<>();
         List<Double> floor = new ArrayList<>();
@@ -191,10 +237,13 @@ public final class ConfigPropagationBench {
         List<Double> commitStage = new ArrayList<>();
         List<Double> toConsumerNoGc = new ArrayList<>();
         List<Double> toConsumerGc = new ArrayList<>();
+        List<String> slow = new ArrayList<>();
         int[] appliesTo = new int[services];
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
+        long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
+        double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
         for (int n = 0; n < applies; n++) {
           // The floor, one round trip right before each apply: both see the same broker, the same
           // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
@@ -213,6 +262,8 @@ public final class ConfigPropagationBench {
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
               Topics.CONFIG_COMMANDS.serializeValue(command)));
           producer.flush();
+          double acked = (System.nanoTime() - sentNanos) / 1e6;
+          toAcked.add(acked);
           // Where the time goes: the same view read before its transaction commits (what a
           // read_uncommitted reader would see), then as a proxy reads it (read_committed).
           boolean produced = false;
@@ -239,8 +290,15 @@ public final class ConfigPropagationBench {
                 double ms = (System.nanoTime() - sentNanos) / 1e6;
                 toConsumer.add(ms);
                 commitStage.add(ms - toUncommitted.get(toUncommitted.size() - 1));
-                (CpuAndGc.collections() == gcBefore ? toConsumerNoGc : toConsumerGc).add(ms);
+                boolean gc = CpuAndGc.collections() != gcBefore;
+                (gc ? toConsumerGc : toConsumerNoGc).add(ms);
                 toView.add((double) (r.timestamp() - sent));
+                if (ms >= SLOW_APPLY_MS) {
+                  slow.add(String.format("apply %d at %s: command acked %.1f, view written %d,"
+                          + " read_uncommitted %.1f, read_committed %.1f ms%s", n,
+                      TIME_OF_DAY.format(Instant.ofEpochMilli(sent)), acked, r.timestamp() - sent, toUncommitted.get(toUncommitted.size() - 1), ms,
+                      gc ? " (a GC of this JVM)" : ""));
+                }
                 seen = true;
               }
             }
@@ -249,6 +307,8 @@ public final class ConfigPropagationBench {
         CpuAndGc spent = CpuAndGc.now().minus(before);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
+        long brokerCpu = broker == null ? 0 : broker.cpuNanos() - brokerCpuBefore;
+        double brokerUptimeAfter = broker == null ? 0 : broker.uptimeSeconds();
         System.out.println();
         System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
         System.out.println("| --- | --- | --- | --- | --- | --- |");
@@ -256,6 +316,7 @@ public final class ConfigPropagationBench {
         System.out.println(new Stats(floor).row("floor: produce → consume, interleaved with the applies"));
         System.out.println(new Stats(txnFloor).row(
             "floor in a transaction: begin, produce, commit → read_committed consumer"));
+        System.out.println(new Stats(toAcked).row("apply → command acked by the broker (acks=all)"));
         System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
         System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
         System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
@@ -267,23 +328,28 @@ public final class ConfigPropagationBench {
           System.out.println(new Stats(toConsumerGc).row(
               "apply → subscribed consumer, applies with a GC of this JVM during them"));
         }
+        System.out.printf("%napplies that took %d ms or more to reach the subscribed consumer: %d%n",
+            SLOW_APPLY_MS, slow.size());
+        slow.forEach(line -> System.out.println("  " + line));
         System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
                 + " (/ floor before loading: %.1f×)%n",
             new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
             new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
+        System.out.println("during the applies (with their floor probes), CPU per apply and GC:");
         if (child == null) {
-          System.out.printf("during the applies (with their floor probes): control-plane thread CPU "
-                  + "%.2f ms per apply; whole JVM (broker included) CPU %.1f ms per apply; "
-                  + "%d GC pauses, %d ms in all%n",
-              spent.streamThreadCpuNanos() / 1e6 / applies, spent.processCpuNanos() / 1e6 / applies,
-              spent.gcCount(), spent.gcMillis());
+          System.out.printf("  control-plane stream thread (in the bench JVM): %.2f ms%n",
+              spent.streamThreadCpuNanos() / 1e6 / applies);
         } else {
-          System.out.printf("during the applies (with their floor probes): control-plane JVM CPU "
-                  + "%.2f ms per apply, %s; bench JVM (broker and clients) CPU %.1f ms per apply, "
-                  + "%d GC pauses, %d ms in all%n",
-              childCpu / 1e6 / applies, child.pauses(childUptimeBefore, childUptimeAfter),
-              spent.processCpuNanos() / 1e6 / applies, spent.gcCount(), spent.gcMillis());
+          System.out.printf("  control-plane JVM: %.2f ms; %s%n", childCpu / 1e6 / applies,
+              child.pauses(childUptimeBefore, childUptimeAfter));
         }
+        if (broker != null) {
+          System.out.printf("  broker JVM: %.2f ms; %s%n", brokerCpu / 1e6 / applies,
+              broker.pauses(brokerUptimeBefore, brokerUptimeAfter));
+        }
+        System.out.printf("  bench JVM (clients%s%s): %.2f ms; %d GC pauses, %d ms in all%n",
+            broker == null ? ", the broker" : "", child == null ? ", the control plane" : "",
+            spent.processCpuNanos() / 1e6 / applies, spent.gcCount(), spent.gcMillis());
         // Allocation sets how often the young generation fills, i.e. how many applies a pause
         // can land in (threads that ended during the applies are not counted).
         if (child == null) {
@@ -352,6 +418,23 @@ public final class ConfigPropagationBench {
     java.lang.ref.Reference.reachabilityFence(model);
   }
 
+  /**
+   * The production JVM options in an image's settings: {@code jib.container.jvmFlags}
+   * (comma-separated), read from the repository's root (where the bench is run).
+   */
+  static String imageJvmOptions(Path settings) throws java.io.IOException {
+    if (!Files.exists(settings)) {
+      throw new IllegalArgumentException("control-plane JVM options: " + settings.toAbsolutePath()
+          + " not found (run from the repository's root, or pass --control-plane-jvm-options)");
+    }
+    java.util.Properties props = new java.util.Properties();
+    try (var in = Files.newBufferedReader(settings)) {
+      props.load(in);
+    }
+    String flags = props.getProperty("jib.container.jvmFlags", "");
+    return String.join(" ", flags.split(",")).trim();
+  }
+
   private static void checkDeadline(long deadlineNanos, int apply, String host) {
     if (System.nanoTime() - deadlineNanos > 0) {
       throw new IllegalStateException("apply " + apply + ": no view of " + host
@@ -360,46 +443,76 @@ public final class ConfigPropagationBench {
   }
 
   /**
-   * config-service's main ({@code ConfigServiceMain}, API off) in a child JVM, started the way
-   * {@code ./meshlog up} starts it, with its GC log for the pauses that land in the applies.
+   * A child JVM on the bench jar's class path: config-service's main ({@code ConfigServiceMain},
+   * API off) started the way {@code ./meshlog up} starts it, or testkit's broker
+   * ({@code KafkaMain}, as {@code ./meshlog kafka}); with its GC log, for the pauses that land in
+   * the applies.
    */
-  private static final class ChildControlPlane implements AutoCloseable {
+  static final class ChildJvm implements AutoCloseable {
     private final Process process;
     final Path log;
     private final Path gcLog;
+    private final Path dataDir;
 
-    private ChildControlPlane(Process process, Path log, Path gcLog) {
+    private ChildJvm(Process process, Path log, Path gcLog, Path dataDir) {
       this.process = process;
       this.log = log;
       this.gcLog = gcLog;
+      this.dataDir = dataDir;
     }
 
-    static ChildControlPlane start(String servers, String appId, Path dataDir, String jvmOptions)
+    static ChildJvm startControlPlane(String servers, String appId, Path dataDir, String jvmOptions)
         throws Exception {
-      Files.createDirectories(dataDir);
-      Path log = dataDir.resolve("control-plane.log");
-      Path gcLog = dataDir.resolve("control-plane-gc.log");
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.addAll(List.of(jvmOptions.trim().split("\\s+")));
-      command.add("-Xlog:gc:file=" + gcLog + ":uptime");
-      // The bench jar's manifest class path holds config-service and its dependencies.
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+      ChildJvm child = start("control-plane", dataDir, jvmOptions, List.of(
           "dev.meshlog.config.ConfigServiceMain", "--bootstrap-server", servers,
           "--data-dir", dataDir.toString(), "--application-id", appId,
           "--commit-interval", COMMIT.toMillis() + "ms", "--api-port", "-1"));
+      child.await("config-service running", () -> true);
+      return child;
+    }
+
+    /** A broker on a free port; {@link #output()} is then its bootstrap servers. */
+    static ChildJvm startBroker(Path dataDir, String jvmOptions) throws Exception {
+      ChildJvm child = start("broker", dataDir, jvmOptions, List.of(
+          "dev.meshlog.testkit.KafkaMain", "--data-dir", dataDir.toString(), "--port", "0"));
+      child.await("Kafka is running", () -> Files.exists(dataDir.resolve("bootstrap.servers")));
+      return child;
+    }
+
+    private static ChildJvm start(String name, Path dataDir, String jvmOptions, List<String> main)
+        throws Exception {
+      Files.createDirectories(dataDir);
+      Path log = dataDir.resolve(name + ".log");
+      Path gcLog = dataDir.resolve(name + "-gc.log");
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      if (!jvmOptions.isBlank()) {
+        command.addAll(List.of(jvmOptions.trim().split("\\s+")));
+      }
+      // gc+phases: ZGC and Shenandoah log their pauses there.
+      command.add("-Xlog:gc,gc+phases:file=" + gcLog + ":uptime");
+      // The bench jar's manifest class path holds config-service, testkit and their dependencies.
+      command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+      command.addAll(main);
       Process process = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(log.toFile()).start();
-      ChildControlPlane child = new ChildControlPlane(process, log, gcLog);
+      return new ChildJvm(process, log, gcLog, dataDir);
+    }
+
+    private void await(String line, java.util.function.BooleanSupplier ready) throws Exception {
       long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-      while (!Files.readString(log).contains("config-service running")) {
+      while (!(Files.readString(log).contains(line) && ready.getAsBoolean())) {
         if (!process.isAlive() || System.nanoTime() - deadline > 0) {
-          child.close();
-          throw new IllegalStateException("the control plane did not start; see " + log);
+          close();
+          throw new IllegalStateException("the child JVM did not start; see " + log);
         }
         Thread.sleep(50); // polling a child's log file: nothing to be notified by
       }
-      return child;
+    }
+
+    /** A broker's bootstrap servers, as it wrote them to its data directory. */
+    String output() throws java.io.IOException {
+      return Files.readString(dataDir.resolve("bootstrap.servers")).strip();
     }
 
     long cpuNanos() {
@@ -433,7 +546,7 @@ public final class ConfigPropagationBench {
 
     @Override
     public void close() throws InterruptedException {
-      process.destroy(); // SIGTERM: its shutdown hook closes the Streams app
+      process.destroy(); // SIGTERM: its shutdown hook closes the Streams app or the broker
       if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor();
       }
@@ -520,14 +633,25 @@ public final class ConfigPropagationBench {
   /** CPU time (the control plane's stream thread, the whole JVM) and GC pauses, cumulative. */
   private record CpuAndGc(long streamThreadCpuNanos, long processCpuNanos, long gcCount,
                           long gcMillis, long streamThreadAllocated, long allAllocated) {
-    /** Collections so far, all collectors. */
+    /** Pauses so far, all collectors. */
     static long collections() {
       long count = 0;
-      for (java.lang.management.GarbageCollectorMXBean gc
-          : ManagementFactory.getGarbageCollectorMXBeans()) {
+      for (java.lang.management.GarbageCollectorMXBean gc : pauseBeans()) {
         count += Math.max(0, gc.getCollectionCount());
       }
       return count;
+    }
+
+    /**
+     * The collectors whose counts are pauses: ZGC and Shenandoah also have a bean for their
+     * concurrent cycles ("... Cycles"), which stop nothing; G1's and Serial's beans are pauses.
+     */
+    static List<java.lang.management.GarbageCollectorMXBean> pauseBeans() {
+      List<java.lang.management.GarbageCollectorMXBean> all =
+          ManagementFactory.getGarbageCollectorMXBeans();
+      List<java.lang.management.GarbageCollectorMXBean> pauses = all.stream()
+          .filter(gc -> gc.getName().endsWith("Pauses")).toList();
+      return pauses.isEmpty() ? all : pauses;
     }
 
     static CpuAndGc now() {
@@ -551,8 +675,7 @@ public final class ConfigPropagationBench {
           instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
       long count = 0;
       long millis = 0;
-      for (java.lang.management.GarbageCollectorMXBean gc
-          : ManagementFactory.getGarbageCollectorMXBeans()) {
+      for (java.lang.management.GarbageCollectorMXBean gc : pauseBeans()) {
         count += Math.max(0, gc.getCollectionCount());
         millis += Math.max(0, gc.getCollectionTime());
       }
@@ -586,10 +709,30 @@ public final class ConfigPropagationBench {
   }
 
   private static KafkaConsumer<String, byte[]> consumer(String servers, String topic, String isolation) {
-    KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+    return consumer(topic, Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10));
+  }
+
+  /**
+   * The subscribed consumer: the fetch settings a proxy's view consumer runs with
+   * ({@code proxy/.../subscribe/ViewSubscriber.java} with {@code KafkaClients.viewConsumer}:
+   * read_committed, 4 MiB per fetch, 1 MiB per partition, 500 records per poll, and Kafka's
+   * {@code fetch.max.wait.ms}, 500 ms — the bench's other readers wait 10 ms). Copied, not
+   * shared: the bench does not depend on the proxy module; keep them in step.
+   */
+  private static KafkaConsumer<String, byte[]> proxyViewConsumer(String servers) {
+    return consumer(Topics.DISCOVERY_VIEWS.name(), Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * 1024 * 1024,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1024 * 1024,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500));
+  }
+
+  private static KafkaConsumer<String, byte[]> consumer(String topic, Map<String, Object> config) {
+    KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config,
         new StringDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = List.of();
     while (partitions.isEmpty()) { // a new topic's metadata reaches clients a moment later

@@ -41,7 +41,8 @@ public final class ConfigServiceMain implements Callable<Integer> {
   String commitInterval;
 
   @Option(names = "--lease-scan-interval", defaultValue = "1s",
-      description = "How often lapsed instance leases are looked for (default: ${DEFAULT-VALUE})")
+      description = "How late a lapsed instance lease may be noticed at most: the lease tick "
+          + "fires when the earliest lease is due, never sooner than this apart (default: ${DEFAULT-VALUE})")
   String leaseScanInterval;
 
   @Option(names = "--api-host", defaultValue = "127.0.0.1",

@@ -43,6 +43,11 @@ public final class ControlPlaneApp implements AutoCloseable {
     }
   }
 
+  /**
+   * The control-plane producer's first retry backoff (Kafka: 100 ms); see {@link #streamsConfig}.
+   */
+  static final Duration PRODUCER_RETRY_BACKOFF = Duration.ofMillis(10);
+
   private final KafkaStreams streams;
 
   /** Creates (but does not start) the app. */
@@ -96,6 +101,17 @@ public final class ControlPlaneApp implements AutoCloseable {
     // shrinks, and Kafka's lz4 stream allocates two 64 KiB buffers per batch — 40% of the control
     // plane thread's allocation while applying changes, and so young-GC pauses on the view path.
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
+    // A transaction's first send right after the previous commit is refused with
+    // CONCURRENT_TRANSACTIONS while the coordinator still writes the previous one's markers
+    // (transactions v2: the partition is added on the produce path). The broker retries for up to
+    // 100 ms itself (add.partitions.to.txn.retry.backoff.max.ms); past that the producer retries
+    // after retry.backoff.ms — 100 ms by default, on top — with the stream thread blocked in the
+    // commit meanwhile. Kafka lowered the same backoff to 20 ms for AddPartitionsToTxn (KAFKA-5477);
+    // on the v2 produce path it is the plain producer backoff again (KAFKA-18654). Retries stay
+    // idempotent and transactional: only their spacing changes, and the backoff still grows
+    // exponentially to retry.backoff.max.ms (1 s) while a broker is really away.
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
+        Long.toString(PRODUCER_RETRY_BACKOFF.toMillis()));
     return props;
   }
 

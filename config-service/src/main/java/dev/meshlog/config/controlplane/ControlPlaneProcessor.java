@@ -59,7 +59,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   /**
    * The tick, scheduled only while a commit is owed: any punctuation makes Streams consider the
    * task in need of a commit, so a standing 5 ms tick would commit an empty transaction every
-   * 5 ms (seen as 100 ms stalls, the producer's retry backoff, in one apply in ten).
+   * 5 ms. Each such commit starts right after the command's own, while the broker still writes
+   * that one's markers, so its offset commit is refused with CONCURRENT_TRANSACTIONS and retried
+   * after the producer's retry backoff — the stream thread blocked meanwhile: the "≈100 ms
+   * stalls in one apply in ten" of the benchmark's child mode (BENCHMARKS.md, run 9).
    */
   private Cancellable commitTick;
 
@@ -69,6 +72,15 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private KeyValueStore<String, InstanceRegistration> instances;
   private KeyValueStore<String, ServiceView> views;
   private boolean fullSyncPending = true;
+  /**
+   * The lease scan's tick, armed for the next due record only (at least a scan interval ahead),
+   * not every interval: Streams commits a task after each of its punctuations, so a tick every
+   * second meant an empty transaction every second, and one that started right behind a
+   * command's commit was refused (CONCURRENT_TRANSACTIONS) and retried, holding the next command.
+   */
+  private Cancellable leaseTick;
+  /** When {@link #leaseTick} fires (processing time), or never. */
+  private long leaseTickAt = Long.MAX_VALUE;
   /** When each instance record is next due for the lease scan; rebuilt from the store at init. */
   private final LeaseIndex leases = new LeaseIndex();
   /**
@@ -107,7 +119,30 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       });
     }
     discovery.load(current, records);
-    context.schedule(leaseScanInterval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+    armLeaseTick(); // the first tick also republishes what compiles differently (fullSyncPending)
+  }
+
+  /**
+   * Makes the lease tick fire when the earliest record is due, but no sooner than a scan interval
+   * from now (a lapse is noticed at most one interval late, as with a tick every interval), and
+   * keeps a tick that fires sooner.
+   */
+  private void armLeaseTick() {
+    long now = now();
+    long next = fullSyncPending ? now : leases.nextDue();
+    if (next == Long.MAX_VALUE) {
+      return; // nothing will ever be due; a registration arms it
+    }
+    long at = Math.max(next, now + leaseScanInterval.toMillis());
+    if (leaseTick != null && leaseTickAt <= at) {
+      return;
+    }
+    if (leaseTick != null) {
+      leaseTick.cancel();
+    }
+    leaseTick = context.schedule(Duration.ofMillis(at - now), PunctuationType.WALL_CLOCK_TIME,
+        this::onTick);
+    leaseTickAt = at;
   }
 
   @Override
@@ -324,6 +359,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (alone) {
       context.commit();
       commandCommitOwed = false;
+      // A burst that ended less than a spacing before this command left its tick standing, and
+      // this commit covers what it owed: a tick left running would never find a commit owed, so
+      // it would never cancel itself, and each of its runs would make Streams commit an empty
+      // transaction right behind every command's own.
+      cancelCommitTick();
     } else {
       commandCommitOwed = true;
       if (commitTick == null) {
@@ -334,9 +374,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   }
 
   private void onCommitTick(long timestamp) {
-    if (commandCommitOwed && timestamp - lastCommandMs >= commandCommitSpacing.toMillis()) {
+    if (!commandCommitOwed) {
+      cancelCommitTick();
+    } else if (timestamp - lastCommandMs >= commandCommitSpacing.toMillis()) {
       context.commit();
       commandCommitOwed = false;
+      cancelCommitTick();
+    }
+  }
+
+  private void cancelCommitTick() {
+    if (commitTick != null) {
       commitTick.cancel();
       commitTick = null;
     }
@@ -381,6 +429,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         leases.schedule(ghost, Long.MIN_VALUE); // no longer the last record of its service
       }
     }
+    armLeaseTick();
   }
 
   private void forgetInstance(String key) {
@@ -411,6 +460,17 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   }
 
   private void onTick(long timestamp) {
+    leaseTick.cancel();
+    leaseTick = null;
+    leaseTickAt = Long.MAX_VALUE;
+    try {
+      scanLeases(timestamp);
+    } finally {
+      armLeaseTick();
+    }
+  }
+
+  private void scanLeases(long timestamp) {
     if (fullSyncPending) {
       fullSyncPending = false;
       Set<String> all = new TreeSet<>(discovery.hosts());

@@ -52,7 +52,8 @@ public final class ControlPlaneTopology {
    *
    * @param check parses and validates applied documents
    * @param discovery compiles views; {@link Discovery#NONE} to judge commands only
-   * @param leaseScanInterval how often (wall-clock) lapsed leases are looked for
+   * @param leaseScanInterval the most a lapsed lease is noticed late (wall-clock; the tick fires when
+   *     the earliest lease is due, never sooner than this apart)
    */
   public static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval) {
     return build(check, discovery, leaseScanInterval, Duration.ZERO);
@@ -63,7 +64,8 @@ public final class ControlPlaneTopology {
    *
    * @param check parses and validates applied documents
    * @param discovery compiles views; {@link Discovery#NONE} to judge commands only
-   * @param leaseScanInterval how often (wall-clock) lapsed leases are looked for
+   * @param leaseScanInterval the most a lapsed lease is noticed late (wall-clock; the tick fires when
+   *     the earliest lease is due, never sooner than this apart)
    * @param commandCommitSpacing a user command with no other command this long before it
    *     requests a commit at once; a burst leaves its commits to the commit interval, and a
    *     wall-clock tick requests one when the burst has been quiet this long;

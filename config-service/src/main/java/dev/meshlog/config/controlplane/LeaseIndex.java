@@ -57,6 +57,11 @@ final class LeaseIndex {
     return due;
   }
 
+  /** The earliest due time, or {@link Long#MAX_VALUE} when nothing is due ever. */
+  long nextDue() {
+    return byTime.isEmpty() ? Long.MAX_VALUE : byTime.first().at();
+  }
+
   /** How many keys have a due time. */
   int size() {
     return dueAt.size();

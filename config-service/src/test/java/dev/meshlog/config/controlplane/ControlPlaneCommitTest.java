@@ -151,6 +151,64 @@ class ControlPlaneCommitTest {
   }
 
   @Test
+  void aCommandAloneAfterABurstCancelsTheBurstsTick() {
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    later(SPACING.minusMillis(1));
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    later(SPACING.minusMillis(1));
+    // the tick runs while the burst may go on: nothing committed, the tick stays
+    commitTick().punctuate(context.currentSystemTimeMs());
+    context.resetCommit();
+
+    later(Duration.ofMillis(1));
+    command(reviews(30).id().key(), serialized(Commands.apply(reviews(30))));
+
+    assertThat(context.committed()).as("the command alone commits at once").isTrue();
+    // A standing tick would make Streams commit an empty transaction every interval, right
+    // behind each command's own (refused while the broker completes that one: a 100 ms retry).
+    assertThat(context.scheduledPunctuators()).as("no tick is left running")
+        .filteredOn(p -> p.getInterval().equals(SPACING))
+        .allSatisfy(p -> assertThat(p.cancelled()).isTrue());
+  }
+
+  @Test
+  void armsTheLeaseScanForTheEarliestLeaseNotEverySecond() {
+    // The first tick after a start republishes what compiles differently; nothing is due after it.
+    later(Duration.ofSeconds(1));
+    leaseTicks().get(0).getPunctuator().punctuate(context.currentSystemTimeMs());
+    // Every punctuation makes Streams commit the task: a tick each second was an empty
+    // transaction each second, now and then right behind a command's own commit.
+    assertThat(leaseTicks()).as("no tick while no lease can lapse").isEmpty();
+
+    registration("default/reviews/reviews-1", Topics.REGISTRY_INSTANCES.serializeValue(
+        reviewsInstance(NOW, 30_000)));
+
+    assertThat(leaseTicks()).as("one tick, when the lease lapses").singleElement()
+        .satisfies(p -> assertThat(p.getInterval()).isEqualTo(Duration.ofSeconds(29)));
+
+    later(Duration.ofSeconds(29));
+    leaseTicks().get(0).getPunctuator().punctuate(context.currentSystemTimeMs());
+    org.apache.kafka.streams.state.KeyValueStore<String, InstanceRegistration> instances =
+        context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
+    assertThat(instances.get("default/reviews/reviews-1").getState()).as("the lease lapsed")
+        .isEqualTo(RegistrationState.DEREGISTERED);
+  }
+
+  private java.util.List<MockProcessorContext.CapturedPunctuator> leaseTicks() {
+    return context.scheduledPunctuators().stream()
+        .filter(p -> !p.getInterval().equals(SPACING) && !p.cancelled()).toList();
+  }
+
+  private static InstanceRegistration reviewsInstance(Instant heartbeat, long leaseMillis) {
+    return InstanceRegistration.newBuilder()
+        .setInstanceId("reviews-1").setService("reviews").setNamespace("default")
+        .setAddress("10.0.0.1").setPort(15006).setLabels(Map.of("app", "reviews"))
+        .setZone("zone-a").setCluster("test").setServiceAccount("reviews")
+        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(leaseMillis)
+        .setRegisteredAt(heartbeat).setHeartbeatAt(heartbeat).build();
+  }
+
+  @Test
   void leavesHeartbeatsToTheCommitInterval() {
     InstanceRegistration instance = InstanceRegistration.newBuilder()
         .setInstanceId("reviews-1").setService("reviews").setNamespace("default")

@@ -47,4 +47,15 @@ class LeaseIndexTest {
     }
     assertThat(index.takeDue(5)).hasSize(1000);
   }
+
+  @Test
+  void nextDueIsTheEarliestDueTimeOrNever() {
+    LeaseIndex index = new LeaseIndex();
+    assertThat(index.nextDue()).isEqualTo(Long.MAX_VALUE);
+    index.schedule("b", 20);
+    index.schedule("a", 10);
+    assertThat(index.nextDue()).isEqualTo(10);
+    index.takeDue(10);
+    assertThat(index.nextDue()).isEqualTo(20);
+  }
 }

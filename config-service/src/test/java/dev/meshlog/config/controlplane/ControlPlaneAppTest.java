@@ -1,0 +1,65 @@
+package dev.meshlog.config.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kafka Streams settings the control plane runs with, as Streams resolves them for its
+ * producer: the ones on the path from a command to its view.
+ */
+class ControlPlaneAppTest {
+
+  private static final ControlPlaneApp.Settings SETTINGS = ControlPlaneApp.Settings.defaults(
+      "127.0.0.1:9092", Path.of("state"));
+
+  @Test
+  void producerRetriesAConcurrentTransactionAfterTenMillisecondsNotAHundred() {
+    ProducerConfig producer = producerConfig(SETTINGS);
+    assertThat(producer.getLong(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)).isEqualTo(10L);
+    // while a broker is away the backoff still grows to Kafka's 1 s
+    assertThat(producer.getLong(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG)).isEqualTo(1000L);
+  }
+
+  @Test
+  void producerStaysIdempotentAndRetriesUntilDelivered() {
+    ProducerConfig producer = producerConfig(SETTINGS);
+    assertThat(producer.getBoolean(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)).isTrue();
+    assertThat(producer.getString(ProducerConfig.ACKS_CONFIG)).isEqualTo("-1");
+    assertThat(producer.getInt(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo(Integer.MAX_VALUE);
+  }
+
+  @Test
+  void producerDoesNotCompressAndDoesNotLinger() {
+    ProducerConfig producer = producerConfig(SETTINGS);
+    assertThat(producer.getString(ProducerConfig.COMPRESSION_TYPE_CONFIG)).isEqualTo("none");
+    assertThat(producer.getLong(ProducerConfig.LINGER_MS_CONFIG)).isZero();
+  }
+
+  @Test
+  void aLongCommitIntervalRaisesTheTransactionTimeoutAboveIt() {
+    ControlPlaneApp.Settings slow = new ControlPlaneApp.Settings("127.0.0.1:9092", "app",
+        Path.of("state"), Duration.ofSeconds(30), Duration.ofSeconds(1));
+    assertThat(producerConfig(slow).getInt(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG))
+        .isEqualTo(40_000);
+  }
+
+  /** The producer config Streams builds for the stream thread, as the producer reads it. */
+  private static ProducerConfig producerConfig(ControlPlaneApp.Settings settings) {
+    Properties props = ControlPlaneApp.streamsConfig(settings);
+    Map<String, Object> producer = new HashMap<>(
+        new StreamsConfig(props).getProducerConfigs("control-plane-producer"));
+    producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return new ProducerConfig(producer);
+  }
+}
