@@ -43,6 +43,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
 import org.slf4j.Logger;
@@ -76,6 +77,11 @@ final class ProxyExchange {
   private final ProxyRuntime rt;
   private final HttpServerRequest req;
   private final Context context;
+  /**
+   * The same context, made current while the own pool's callbacks (which come from Netty, not
+   * through Vert.x) run, so that timers and futures they create stay on the request's loop.
+   */
+  private final ContextInternal dispatchContext;
   private static final String ATTEMPT_COUNT = "x-envoy-attempt-count";
 
   private final String direction;
@@ -150,6 +156,15 @@ final class ProxyExchange {
 
     @Override
     public void connected(Http1Connection c) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        onConnected(c);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void onConnected(Http1Connection c) {
       waiting = null;
       if (done) {
         c.giveBack();
@@ -194,14 +209,24 @@ final class ProxyExchange {
 
     @Override
     public void connectFailed(Throwable cause) {
-      waiting = null;
-      conclude(this, AttemptOutcome.connectFailure());
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        waiting = null;
+        conclude(this, AttemptOutcome.connectFailure());
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
     }
 
     @Override
     public void onResponseHead(HttpResponse response) {
-      head = response;
-      conclude(this, outcomeOf(response.status().code(), multiMap(response.headers())));
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        head = response;
+        conclude(this, outcomeOf(response.status().code(), multiMap(response.headers())));
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
     }
 
     @Override
@@ -210,11 +235,25 @@ final class ProxyExchange {
         content.release();
         return;
       }
-      writeToCaller(content.content());
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        writeToCaller(content.content());
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
     }
 
     @Override
     public void onResponseEnd(LastHttpContent last) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        ended(last);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void ended(LastHttpContent last) {
       connection = null;
       if (!streaming || finished) {
         last.release();
@@ -227,8 +266,7 @@ final class ProxyExchange {
       if (trailers != null) {
         HeaderRules.copyEndToEnd(trailers, resp.trailers());
       }
-      grpcStatus = Grpc.status(multiMap(head.headers()),
-          trailers == null ? HttpHeaders.headers() : trailers);
+      grpcStatus = Grpc.status(multiMap(head.headers()), trailers);
       resp.end().onComplete(end -> {
         if (end.failed() && !finished) {
           flags.add(ResponseFlag.DC);
@@ -253,6 +291,15 @@ final class ProxyExchange {
 
     @Override
     public void onReset(Throwable cause, boolean responseStarted) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        reset(cause, responseStarted);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void reset(Throwable cause, boolean responseStarted) {
       Http1Connection c = connection;
       connection = null;
       if (streaming) {
@@ -324,6 +371,7 @@ final class ProxyExchange {
     this.rt = rt;
     this.req = req;
     this.context = Vertx.currentContext();
+    this.dispatchContext = (ContextInternal) context;
     this.direction = direction;
     this.startMillis = rt.clock().millis();
     this.startNanos = System.nanoTime();

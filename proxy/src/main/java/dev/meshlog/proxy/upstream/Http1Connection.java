@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -60,7 +61,6 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   public void send(HttpRequest head, Http1Listener l, boolean last) {
     listener = l;
     requests++;
-    requestEnded = false;
     responseStarted = false;
     interim = false;
     if (last) {
@@ -68,11 +68,23 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     }
     decoder.headRequest(head.method() == HttpMethod.HEAD);
     channel.write(head, channel.voidPromise());
+    // Without Content-Length or chunking the request ends with its head on the wire: the
+    // upstream may answer at once, before the caller's (empty) body has been seen to end, and
+    // the connection must then be reusable. Its end is written now; the body's is ignored.
+    requestEnded = !HttpUtil.isTransferEncodingChunked(head) && contentLengthZero(head);
+    if (requestEnded) {
+      channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+    }
+  }
+
+  private static boolean contentLengthZero(HttpRequest head) {
+    String cl = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+    return cl == null || cl.equals("0");
   }
 
   /** Writes a piece of the request body; flushed at once unless {@link #cork corked}. */
   public void write(ByteBuf data) {
-    if (closed) {
+    if (closed || requestEnded) {
       ReferenceCountUtil.release(data);
       return;
     }
@@ -84,6 +96,9 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
 
   /** Ends the request body. */
   public void end() {
+    if (requestEnded) {
+      return;
+    }
     requestEnded = true;
     if (closed) {
       return;

@@ -15,11 +15,22 @@ import io.vertx.core.streams.WriteStream;
 public final class RequestBody implements WriteStream<Buffer> {
 
   private final Http1Connection connection;
+  /** Which of the connection's requests this is the body of. */
+  private final int request;
   private Handler<Void> drainHandler;
 
   /** The body of the request in flight on {@code connection}. */
   public RequestBody(Http1Connection connection) {
     this.connection = connection;
+    this.request = connection.requests();
+  }
+
+  /**
+   * Whether the connection still carries this body's request: once it went back to the pool
+   * (its response ended first) and carries another, what comes late of this body is dropped.
+   */
+  private boolean current() {
+    return connection.requests() == request;
   }
 
   /** Called by the exchange when the connection's writability changed. */
@@ -35,19 +46,23 @@ public final class RequestBody implements WriteStream<Buffer> {
   public Future<Void> write(Buffer data) {
     // Vert.x's heap buffers ignore release, other buffers come back as unreleasable views: the
     // caller's copy (kept for a replay) survives the write either way.
-    connection.write(((BufferInternal) data).getByteBuf());
+    if (current()) {
+      connection.write(((BufferInternal) data).getByteBuf());
+    }
     return Future.succeededFuture();
   }
 
   @Override
   public Future<Void> end() {
-    connection.end();
+    if (current()) {
+      connection.end();
+    }
     return Future.succeededFuture();
   }
 
   @Override
   public boolean writeQueueFull() {
-    return !connection.writable();
+    return current() && !connection.writable();
   }
 
   @Override
