@@ -124,7 +124,11 @@ public final class UpstreamClients {
   public void close() {
     closed = true;
     for (Http1Pool pool : http1Pools.values()) {
-      pool.loop().execute(pool::close);
+      try {
+        pool.loop().execute(pool::close);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // the loop already stopped, and its channels with it
+      }
     }
     http1Pools.clear();
   }

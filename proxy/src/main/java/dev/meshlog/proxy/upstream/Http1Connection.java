@@ -32,6 +32,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   private boolean responseStarted;
   private boolean interim;
   private boolean corked;
+  private boolean headWaitsForBody;
   private boolean closed;
   long idleSinceNanos;
   /** Already counted out of its endpoint's open connections by the pool. */
@@ -75,6 +76,9 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     if (requestEnded) {
       channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
     }
+    // A head with a body to follow waits for the body's first bytes, so both leave in one write
+    // (as Vert.x's client does) instead of two.
+    headWaitsForBody = !requestEnded;
   }
 
   private static boolean contentLengthZero(HttpRequest head) {
@@ -88,6 +92,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(data);
       return;
     }
+    headWaitsForBody = false;
     channel.write(new DefaultHttpContent(data), channel.voidPromise());
     if (!corked) {
       channel.flush();
@@ -100,6 +105,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       return;
     }
     requestEnded = true;
+    headWaitsForBody = false;
     if (closed) {
       return;
     }
@@ -115,7 +121,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   /** Holds flushes back while several writes are made in a row ({@code true}), then flushes. */
   public void cork(boolean cork) {
     corked = cork;
-    if (!cork && !closed) {
+    if (!cork && !closed && !headWaitsForBody) {
       channel.flush();
     }
   }
