@@ -62,6 +62,31 @@ class Http1PoolIT {
     return s;
   }
 
+  @Test
+  void closesTheConnectionOfATryThatTimedOutBeforeItsResponse() throws IOException {
+    upstream = new RawUpstream((c, i) -> {
+      upstream.nextRequest(c);
+      // No answer: the route's timeout must give the connection up (HTTP/1.1 cannot cancel).
+      c.awaitEof();
+    });
+    ServiceView books = view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(upstream.port())
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setHttpRoutes(List.of(dev.meshlog.events.discovery.HttpRoute.newBuilder()
+            .setName("slow").setTimeoutMillis(200L)
+            .setDestinations(List.of(dev.meshlog.events.discovery.RouteDestination.newBuilder()
+                .setWeight(100).setDestination(dev.meshlog.events.discovery.Destination
+                    .newBuilder().setHost(dev.meshlog.proxy.support.Views.host("books"))
+                    .build()).build())).build())).build();
+    Sidecar s = mesh.clientSidecar(books);
+
+    TestMesh.Response r = get(s, "stalled");
+
+    assertThat(r.status()).isEqualTo(504);
+    assertThat(mesh.log.await("outbound", "stalled").flags()).containsExactly(ResponseFlag.UT);
+    eventually(() -> assertThat(upstream.connections.get(0).sawEof).isTrue());
+  }
+
   /** Answers every request on the connection with {@code response}, keeping it open. */
   private RawUpstream.Script answering(String response) {
     return (c, i) -> {
