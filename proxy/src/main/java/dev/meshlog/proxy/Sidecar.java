@@ -113,8 +113,9 @@ public final class Sidecar {
     return runtime;
   }
 
-  /** Stops both listeners. */
+  /** Stops both listeners, then closes the upstream pools (busy connections after their response). */
   public Future<Void> close() {
-    return Future.all(outbound.close(), inbound.close()).mapEmpty();
+    return Future.all(outbound.close(), inbound.close()).<Void>mapEmpty()
+        .onComplete(ar -> runtime.upstreams().close());
   }
 }

@@ -18,7 +18,19 @@ import dev.meshlog.proxy.resilience.AttemptOutcome;
 import dev.meshlog.proxy.resilience.CircuitBreaker;
 import dev.meshlog.proxy.resilience.RetryPlan;
 import dev.meshlog.proxy.route.RequestFacts;
+import dev.meshlog.proxy.upstream.Http1Connection;
+import dev.meshlog.proxy.upstream.Http1Listener;
+import dev.meshlog.proxy.upstream.Http1Pool;
+import dev.meshlog.proxy.upstream.RequestBody;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.NetUtil;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -30,6 +42,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.impl.headers.HeadersAdaptor;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +77,13 @@ final class ProxyExchange {
   private final ProxyRuntime rt;
   private final HttpServerRequest req;
   private final Context context;
+  /**
+   * The same context, made current while the own pool's callbacks (which come from Netty, not
+   * through Vert.x) run, so that timers and futures they create stay on the request's loop.
+   */
+  private final ContextInternal dispatchContext;
+  private static final String ATTEMPT_COUNT = "x-envoy-attempt-count";
+
   private final String direction;
   private final long startMillis;
   private final long startNanos;
@@ -91,20 +113,257 @@ final class ProxyExchange {
   private int attempts;
   private long upstreamServiceMillis = -1;
 
-  /** One try at one endpoint. */
-  private final class Attempt {
+  /**
+   * One try at one endpoint: through Vert.x's client ({@link #request}, {@link #vertxResponse})
+   * or on a connection of the event loop's own HTTP/1.1 pool ({@link #connection},
+   * {@link #head}), whose callbacks it receives.
+   */
+  private final class Attempt implements Http1Pool.Acquirer, Http1Listener {
     final int number;
     final Upstream upstream;
     final boolean retry;
     final long startNanos = System.nanoTime();
     HttpClientRequest request;
+    HttpClientResponse vertxResponse;
     long perTryTimer = -1;
     boolean done;
+    // the own pool's side
+    Http1Pool pool;
+    Http1Pool.Waiter waiting;
+    Http1Connection connection;
+    RequestBody sink;
+    HttpResponse head;
+    boolean streaming;
+    boolean staleRetried;
 
     Attempt(int number, Upstream upstream, boolean retry) {
       this.number = number;
       this.upstream = upstream;
       this.retry = retry;
+    }
+
+    boolean hasResponse() {
+      return vertxResponse != null || head != null;
+    }
+
+    void acquire(Http1Pool p, boolean fresh) {
+      pool = p;
+      PoolLimits l = plan.cluster().policy().limits();
+      waiting = p.acquire(upstream.endpoint().address(), upstream.endpoint().port(),
+          l.idleTimeout(), (int) Math.min(Integer.MAX_VALUE, l.connectTimeout().toMillis()),
+          fresh, this);
+    }
+
+    @Override
+    public void connected(Http1Connection c) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        onConnected(c);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void onConnected(Http1Connection c) {
+      waiting = null;
+      if (done) {
+        c.giveBack();
+        return;
+      }
+      connection = c;
+      int max = plan.cluster().policy().limits().maxRequestsPerConnection();
+      boolean last = max > 0 && c.requests() + 1 >= max;
+      // The plan's headers are Vert.x's HTTP/1 map, which is also Netty's: written as they are.
+      // Per-try headers are set for the write (which encodes them at once) and taken out again,
+      // so the plan's map serves the next try unchanged.
+      io.netty.handler.codec.http.HttpHeaders headers =
+          (io.netty.handler.codec.http.HttpHeaders) plan.headers();
+      if (number > 1) {
+        headers.set(ATTEMPT_COUNT, Integer.toString(number));
+      }
+      if (last) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      }
+      if (plan.chunked()) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
+      c.send(new DefaultHttpRequest(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+          req.method().toNetty(), plan.uri(), headers), this, last);
+      if (number > 1) {
+        headers.remove(ATTEMPT_COUNT);
+      }
+      if (last) {
+        headers.remove(HttpHeaderNames.CONNECTION);
+      }
+      if (plan.chunked()) {
+        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      }
+      sink = new RequestBody(c);
+      c.cork(true);
+      boolean attached = body.attach(sink);
+      c.cork(false);
+      if (!attached) {
+        conclude(this, AttemptOutcome.reset());
+      }
+    }
+
+    @Override
+    public void connectFailed(Throwable cause) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        waiting = null;
+        conclude(this, AttemptOutcome.connectFailure());
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    @Override
+    public void onResponseHead(HttpResponse response) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        head = response;
+        conclude(this, outcomeOf(response.status().code(), multiMap(response.headers())));
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    @Override
+    public void onResponseContent(HttpContent content) {
+      if (!streaming || finished) {
+        content.release();
+        return;
+      }
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        writeToCaller(content.content());
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    @Override
+    public void onResponseEnd(LastHttpContent last) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        ended(last);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void ended(LastHttpContent last) {
+      connection = null;
+      if (!streaming || finished) {
+        last.release();
+        return;
+      }
+      HttpServerResponse resp = req.response();
+      writeToCaller(last.content());
+      MultiMap trailers = last.trailingHeaders().isEmpty() ? null
+          : multiMap(last.trailingHeaders());
+      if (trailers != null) {
+        HeaderRules.copyEndToEnd(trailers, resp.trailers());
+      }
+      grpcStatus = Grpc.status(multiMap(head.headers()), trailers);
+      resp.end().onComplete(end -> {
+        if (end.failed() && !finished) {
+          flags.add(ResponseFlag.DC);
+        }
+        finish();
+      });
+    }
+
+    /** Passes a piece of the body on without a copy; released once written (or not). */
+    private void writeToCaller(ByteBuf data) {
+      if (!data.isReadable()) {
+        data.release();
+        return;
+      }
+      HttpServerResponse resp = req.response();
+      resp.write(BufferInternal.buffer(data)).onComplete(ar -> data.release());
+      Http1Connection c = connection;
+      if (c != null && resp.writeQueueFull()) {
+        c.pauseReading(true);
+      }
+    }
+
+    @Override
+    public void onReset(Throwable cause, boolean responseStarted) {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        reset(cause, responseStarted);
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
+
+    private void reset(Throwable cause, boolean responseStarted) {
+      Http1Connection c = connection;
+      connection = null;
+      if (streaming) {
+        if (!finished) {
+          HttpServerResponse resp = req.response();
+          flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
+          resp.reset();
+          finish();
+        }
+        return;
+      }
+      if (done) {
+        return;
+      }
+      if (!responseStarted && c != null && c.reused() && !staleRetried && idempotent()
+          && body.canReplay()) {
+        // A reused connection the upstream closed as the request went out (the keep-alive
+        // race): nothing of a response came, so the request is sent again on a new connection,
+        // not counted as a retry.
+        staleRetried = true;
+        body.detach();
+        sink = null;
+        acquire(pool, true);
+        return;
+      }
+      LOG.debug("upstream {} reset: {}", upstream, cause.getMessage());
+      conclude(this, AttemptOutcome.reset());
+    }
+
+    @Override
+    public void onWritabilityChanged(boolean writable) {
+      RequestBody s = sink;
+      if (s != null) {
+        s.writabilityChanged(writable);
+      }
+    }
+
+    /** Stops what is under way upstream: HTTP/1.1 closes the connection. */
+    void cancelUpstream() {
+      if (request != null) {
+        request.reset();
+      }
+      if (waiting != null) {
+        waiting.cancel();
+        waiting = null;
+      }
+      Http1Connection c = connection;
+      if (c != null) {
+        connection = null;
+        c.abort();
+      }
+    }
+
+    /** Drops a response that will not be passed on. */
+    void discardResponse() {
+      if (vertxResponse != null) {
+        discard(vertxResponse);
+      }
+      Http1Connection c = connection;
+      if (head != null && c != null) {
+        // Its body may be long or never end: the connection goes rather than waiting for it.
+        connection = null;
+        c.abort();
+      }
     }
   }
 
@@ -112,6 +371,7 @@ final class ProxyExchange {
     this.rt = rt;
     this.req = req;
     this.context = Vertx.currentContext();
+    this.dispatchContext = (ContextInternal) context;
     this.direction = direction;
     this.startMillis = rt.clock().millis();
     this.startNanos = System.nanoTime();
@@ -299,7 +559,12 @@ final class ProxyExchange {
     Duration perTry = plan.retries().perTryTimeout();
     if (!perTry.isZero()) {
       a.perTryTimer = rt.vertx().setTimer(Math.max(1, perTry.toMillis()),
-          id -> conclude(a, AttemptOutcome.timeout(), null));
+          id -> conclude(a, AttemptOutcome.timeout()));
+    }
+    Http1Pool pool = plan.protocol() == HttpVersion.HTTP_1_1 ? ownPool(upstream) : null;
+    if (pool != null) {
+      a.acquire(pool, false);
+      return;
     }
     // Vert.x copies these headers into the request it creates, so the plan's are shared by every
     // try without a copy of our own; a retry's attempt count goes on the created request.
@@ -325,7 +590,7 @@ final class ProxyExchange {
     PoolLimits limits = plan.cluster().policy().limits();
     rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {
-        conclude(a, AttemptOutcome.connectFailure(), null);
+        conclude(a, AttemptOutcome.connectFailure());
         return;
       }
       HttpClientRequest creq = ar.result();
@@ -341,21 +606,22 @@ final class ProxyExchange {
         creq.authority(authority);
       }
       if (a.number > 1) {
-        creq.headers().set("x-envoy-attempt-count", Integer.toString(a.number));
+        creq.headers().set(ATTEMPT_COUNT, Integer.toString(a.number));
       }
-      creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset(), null));
+      creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset()));
       if (plan.chunked()) {
         creq.setChunked(true);
       }
       creq.response().onComplete(r -> {
         if (r.succeeded()) {
-          conclude(a, outcomeOf(r.result()), r.result());
+          a.vertxResponse = r.result();
+          conclude(a, outcomeOf(r.result().statusCode(), r.result().headers()));
         } else {
-          conclude(a, AttemptOutcome.reset(), null);
+          conclude(a, AttemptOutcome.reset());
         }
       });
       if (!body.attach(creq)) {
-        conclude(a, AttemptOutcome.reset(), null);
+        conclude(a, AttemptOutcome.reset());
       }
     });
   }
@@ -376,24 +642,50 @@ final class ProxyExchange {
     }
   }
 
-  private AttemptOutcome outcomeOf(HttpClientResponse response) {
+  /**
+   * The event loop's own HTTP/1.1 pool when it may carry a try to {@code upstream}: the pools
+   * are on, the endpoint is an IP address (a host name would need a resolver on the loop), and
+   * the plan's headers are Vert.x's HTTP/1 map (Netty's type too); else {@code null}.
+   */
+  private Http1Pool ownPool(Upstream upstream) {
+    String address = upstream.endpoint().address();
+    if (!(plan.headers() instanceof io.netty.handler.codec.http.HttpHeaders)
+        || !(NetUtil.isValidIpV4Address(address) || NetUtil.isValidIpV6Address(address))) {
+      return null;
+    }
+    return rt.upstreams().http1Pool(context);
+  }
+
+  /** Whether a request may be sent again after the upstream may have seen it (RFC 9110 9.2.2). */
+  private boolean idempotent() {
+    HttpMethod m = req.method();
+    return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS
+        || m == HttpMethod.TRACE || m == HttpMethod.PUT || m == HttpMethod.DELETE;
+  }
+
+  private static MultiMap multiMap(io.netty.handler.codec.http.HttpHeaders headers) {
+    return headers instanceof MultiMap m ? m : new HeadersAdaptor(headers);
+  }
+
+  private AttemptOutcome outcomeOf(int statusCode, MultiMap headers) {
     if (grpc) {
-      String status = response.headers().get(Grpc.STATUS);
+      String status = headers.get(Grpc.STATUS);
       if (status != null) {
         try {
-          return AttemptOutcome.response(response.statusCode(), Integer.parseInt(status.trim()));
+          return AttemptOutcome.response(statusCode, Integer.parseInt(status.trim()));
         } catch (NumberFormatException e) {
           // not a status: judge the response by its HTTP status alone
         }
       }
     }
-    return AttemptOutcome.response(response.statusCode());
+    return AttemptOutcome.response(statusCode);
   }
 
-  private void conclude(Attempt a, AttemptOutcome outcome, HttpClientResponse response) {
+  private void conclude(Attempt a, AttemptOutcome outcome) {
+    boolean response = a.hasResponse();
     if (a.done) {
-      if (response != null) {
-        discard(response);
+      if (response) {
+        a.discardResponse();
       }
       return;
     }
@@ -410,20 +702,20 @@ final class ProxyExchange {
       LOG.info("outlier detection ejected {} from {} after {}", a.upstream, plan.cluster(),
           outcome);
     }
-    if (response == null && a.request != null) {
-      a.request.reset();
+    if (!response) {
+      a.cancelUpstream();
     }
     if (finished || responding) {
-      if (response != null) {
-        discard(response);
+      if (response) {
+        a.discardResponse();
       }
       return;
     }
     RetryConfig retries = plan.retries();
     if (RetryPlan.shouldRetry(retries, outcome, a.number, body.canReplay())) {
       if (breaker.tryAcquireRetry()) {
-        if (response != null) {
-          discard(response);
+        if (response) {
+          a.discardResponse();
         }
         body.detach();
         long wait = RetryPlan.backoff(retries, a.number, rt.random().get()).toMillis();
@@ -443,9 +735,13 @@ final class ProxyExchange {
     if (exhausted) {
       flags.add(ResponseFlag.URX);
     }
-    if (response != null) {
+    if (response) {
       upstreamServiceMillis = (System.nanoTime() - a.startNanos) / 1_000_000;
-      respond(response);
+      if (a.head != null) {
+        respond(a);
+      } else {
+        respond(a.vertxResponse);
+      }
       return;
     }
     switch (outcome.kind()) {
@@ -457,18 +753,18 @@ final class ProxyExchange {
     }
   }
 
-  private void respond(HttpClientResponse cresp) {
+  /** The caller's response head from the upstream's status and headers. */
+  private HttpServerResponse respondHead(int status, String message, MultiMap headers) {
     cancelTimers();
     responding = true;
     HttpServerResponse resp = req.response();
-    resp.setStatusCode(cresp.statusCode());
-    String message = cresp.statusMessage();
+    resp.setStatusCode(status);
     if (message != null && !http2()
-        && !message.equals(HttpResponseStatus.valueOf(cresp.statusCode()).reasonPhrase())) {
+        && !message.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
       // Only an unusual reason phrase is set: Vert.x builds a new status object for it.
       resp.setStatusMessage(message);
     }
-    HeaderRules.copyEndToEnd(cresp.headers(), resp.headers());
+    HeaderRules.copyEndToEnd(headers, resp.headers());
     for (HeaderOps ops : plan.responseOps()) {
       HeaderRules.apply(ops, resp.headers());
     }
@@ -476,12 +772,34 @@ final class ProxyExchange {
     if (plan.setCookie() != null) {
       resp.headers().add(HttpHeaders.SET_COOKIE, plan.setCookie());
     }
-    int s = cresp.statusCode();
-    boolean noBody = req.method() == HttpMethod.HEAD || s == 204 || s == 304 || s < 200;
+    boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304
+        || status < 200;
     if (!noBody && !http2() && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
     }
     drainConnection(resp);
+    return resp;
+  }
+
+  /**
+   * Streams the own pool's response back: its body pieces arrive at the attempt
+   * ({@link Attempt#onResponseContent}); the upstream is read no faster than the caller takes it.
+   */
+  private void respond(Attempt a) {
+    HttpServerResponse resp = respondHead(a.head.status().code(), a.head.status().reasonPhrase(),
+        multiMap(a.head.headers()));
+    a.streaming = true;
+    resp.drainHandler(v -> {
+      Http1Connection c = a.connection;
+      if (c != null) {
+        c.pauseReading(false);
+      }
+    });
+  }
+
+  private void respond(HttpClientResponse cresp) {
+    HttpServerResponse resp = respondHead(cresp.statusCode(), cresp.statusMessage(),
+        cresp.headers());
     cresp.exceptionHandler(t -> { });
     // The pipe leaves the end to us: trailers (gRPC's status) go out with it.
     cresp.pipe().endOnSuccess(false).endOnFailure(false).to(resp).onComplete(ar -> {
@@ -547,9 +865,10 @@ final class ProxyExchange {
         plan.cluster().breaker().releaseRetry();
       }
       a.upstream.stats().end(false);
-      if (a.request != null) {
-        a.request.reset();
-      }
+      a.cancelUpstream();
+    } else if (a != null && a.streaming) {
+      // The caller went away while the own pool's response streamed: stop reading it.
+      a.cancelUpstream();
     }
     if (backoffTimer >= 0) {
       rt.vertx().cancelTimer(backoffTimer);

@@ -64,6 +64,8 @@ final class ReplayableBody {
       complete = Promise.promise();
       if (failure != null) {
         complete.fail(failure);
+      } else if (overflowed) {
+        complete.fail(tooLarge());
       } else if (ended) {
         complete.complete(concat());
       }
@@ -136,8 +138,16 @@ final class ReplayableBody {
     overflowed = true;
     kept.clear();
     keptBytes = 0;
-    fail(new VertxException("request body larger than the " + limit + " byte replay buffer",
-        true));
+    // The reason is made only for a mirror waiting for the whole body: most bodies that pass
+    // the limit (every inbound one, whose limit is 0) have nobody to tell.
+    if (complete != null) {
+      complete.tryFail(tooLarge());
+    }
+  }
+
+  private VertxException tooLarge() {
+    return new VertxException("request body larger than the " + limit + " byte replay buffer",
+        true);
   }
 
   private void write(Buffer b) {
