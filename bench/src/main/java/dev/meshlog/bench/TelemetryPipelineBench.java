@@ -290,7 +290,7 @@ public final class TelemetryPipelineBench {
           b.append("- this (benchmark) JVM: ").append(MeasuredPipeline.thisJvm()).append('\n');
         }
         b.append("\n| reader | sustained events/s (10–90% of the backlog) | CPU µs/event, reading "
-            + "threads (sustained) | CPU µs/event, whole JVM incl. broker (sustained) | end-to-end "
+            + "threads (sustained) | CPU µs/event, the reader's whole JVM (sustained; the broker's too when it shares it) | end-to-end "
             + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- |\n");
         b.append(row("plain consumer, first read (cold JVM; not the floor)", floorCold.span(0.1, 0.9),
             floorCold.endToEndSeconds()));
