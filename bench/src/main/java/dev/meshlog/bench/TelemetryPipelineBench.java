@@ -1,7 +1,6 @@
 package dev.meshlog.bench;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +20,6 @@ import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.telemetry.TelemetryApp;
-import dev.meshlog.telemetry.TelemetryTopology;
-import dev.meshlog.telemetry.query.EdgeFilter;
-import dev.meshlog.telemetry.query.LocalStores;
 import dev.meshlog.testkit.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -36,7 +32,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /**
  * Issue 5's pipeline benchmark: simulated proxies put {@code --events} request events (both
@@ -58,7 +53,14 @@ public final class TelemetryPipelineBench {
                                               [--rate 0 (= half the pipeline's catch-up rate)]
                                               [--steady 30s] [--commit-interval 1s]
                                               [--threads 2 (stream threads)]
-                                              [--catch-up-commit-interval 5s (= --commit-interval: off)]""";
+                                              [--catch-up-commit-interval 5s (= --commit-interval: off)]
+                                              [--pipeline child|in-process (default child: its own
+                                               JVM with the production options)]
+                                              [--pipeline-jvm-options "OPTS" (default: jib.container.jvmFlags
+                                               of compose/images/meshlog-telemetry-pipeline.properties)]
+                                              [--warmup-events N (per warm-up round, until the JIT
+                                               settles, at most 3 rounds; default: --events, at
+                                               most 2,000,000; 0: none)]""";
 
   private static final String NS = "bench";
 
@@ -72,6 +74,9 @@ public final class TelemetryPipelineBench {
   private final Duration commitInterval;
   private final int threads;
   private final Duration catchUpCommit;
+  /** The pipeline's JVM options in a child JVM; {@code null}: in this JVM. */
+  private final List<String> pipelineJvm;
+  private final long warmupEvents;
   private final SplittableRandom random = new SplittableRandom(42);
   private final List<SimEdge> edges = new ArrayList<>();
   /** Event time between two calls of the backlog. */
@@ -90,7 +95,10 @@ public final class TelemetryPipelineBench {
       new java.util.concurrent.atomic.AtomicLong();
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
-                                 Duration commitInterval, int threads, Duration catchUpCommit) {
+                                 Duration commitInterval, int threads, Duration catchUpCommit,
+                                 List<String> pipelineJvm, long warmupEvents) {
+    this.pipelineJvm = pipelineJvm;
+    this.warmupEvents = warmupEvents;
     this.threads = threads;
     this.catchUpCommit = catchUpCommit;
     this.events = events;
@@ -125,6 +133,9 @@ public final class TelemetryPipelineBench {
     Duration commit = Duration.ofSeconds(1);
     int threads = TelemetryApp.Settings.DEFAULT_STREAM_THREADS;
     Duration catchUp = null;
+    String pipeline = "child";
+    String pipelineJvm = null;
+    long warmup = -1;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -135,17 +146,29 @@ public final class TelemetryPipelineBench {
         case "--steady" -> steady = Duration.ofSeconds(Long.parseLong(v.replace("s", "")));
         case "--commit-interval" -> commit = millis(v);
         case "--catch-up-commit-interval" -> catchUp = millis(v);
+        case "--pipeline" -> pipeline = v;
+        case "--pipeline-jvm-options" -> pipelineJvm = v;
+        case "--warmup-events" -> warmup = Long.parseLong(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
     if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1) {
       throw new IllegalArgumentException(USAGE);
     }
+    if (!pipeline.equals("child") && !pipeline.equals("in-process")) {
+      throw new IllegalArgumentException("--pipeline " + pipeline + " (expected: child or in-process)\n" + USAGE);
+    }
+    List<String> jvm = !pipeline.equals("child") ? null : pipelineJvm != null
+        ? List.of(pipelineJvm.trim().split("\\s+"))
+        : TelemetryPipelineChild.productionJvmOptions(TelemetryPipelineChild.IMAGE_SETTINGS);
+    if (warmup < 0) {
+      warmup = Math.min(events, 2_000_000);
+    }
     if (catchUp == null) {
       catchUp = commit.compareTo(TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
           ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
     }
-    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp).run();
+    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp, jvm, warmup).run();
   }
 
   private static Duration millis(String v) {
@@ -183,35 +206,33 @@ public final class TelemetryPipelineBench {
       Progress decoding = plainConsumer(kafka, topic, true);
 
       String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
-      TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(kafka.bootstrapServers(),
-          state, "127.0.0.1:1", commitInterval,
-          TelemetryTopology.Settings.defaults(application), threads, catchUpCommit));
+      MeasuredPipeline.Config config = new MeasuredPipeline.Config(kafka.bootstrapServers(), state,
+          application, commitInterval, catchUpCommit, threads, warmupEvents);
       List<String> lagLog = new ArrayList<>();
+      MeasuredPipeline app = pipelineJvm == null ? MeasuredPipeline.InProcess.start(config)
+          : TelemetryPipelineChild.start(config, pipelineJvm);
       try {
-        long s0 = System.nanoTime();
-        app.start();
-        if (!app.awaitRunning(Duration.ofMinutes(2))) {
-          throw new IllegalStateException("pipeline not RUNNING after 2 min");
-        }
-        double startup = (System.nanoTime() - s0) / 1e9;
+        double startup = app.startupSeconds();
         long c0 = System.nanoTime();
-        LocalStores stores = new LocalStores(app.streams());
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         long processedAt = 0;
         // Committed progress (the group's committed input offsets) and processed records,
         // sampled every 50 ms: the sustained rate is taken between two commits well inside
         // the catch-up, so the start, the first fetches and the final commit wait are out.
-        Map<String, Long> cpuGroups0 = cpuByThreadGroup();
+        Map<String, Long> cpuGroups0 = app.cpuGroups();
+        Map<String, Long> benchGroups0 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
         Progress committed = new Progress(events);
         Progress processed = new Progress(events);
-        committed.sample(c0, 0, streamThreadsCpuNanos(), processCpuNanos());
-        processed.sample(c0, 0, streamThreadsCpuNanos(), processCpuNanos());
+        MeasuredPipeline.Sample first = app.sample();
+        committed.sample(c0, 0, first.streamCpuNanos(), first.jvmCpuNanos());
+        processed.sample(c0, 0, first.streamCpuNanos(), first.jvmCpuNanos());
         long nextLag = c0;
-        while (aggregatedCalls(stores) < acked.get() && System.nanoTime() < deadline) {
+        MeasuredPipeline.Sample now0;
+        while ((now0 = app.sample()).aggregatedCalls() < acked.get() && System.nanoTime() < deadline) {
           long now = System.nanoTime();
-          long done = recordsProcessed(app);
-          long cpu = streamThreadsCpuNanos();
-          long jvmCpu = processCpuNanos();
+          long done = now0.processed();
+          long cpu = now0.streamCpuNanos();
+          long jvmCpu = now0.jvmCpuNanos();
           processed.sample(now, done, cpu, jvmCpu);
           if (processedAt == 0 && done >= events) {
             processedAt = now;
@@ -225,8 +246,10 @@ public final class TelemetryPipelineBench {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
         long c1 = System.nanoTime();
-        Map<String, Long> cpuGroups1 = cpuByThreadGroup();
-        committed.sample(c1, events, streamThreadsCpuNanos(), processCpuNanos());
+        Map<String, Long> cpuGroups1 = app.cpuGroups();
+        Map<String, Long> benchGroups1 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
+        MeasuredPipeline.Sample end = app.sample();
+        committed.sample(c1, events, end.streamCpuNanos(), end.jvmCpuNanos());
         double pipelineSeconds = (c1 - c0) / 1e9;
         double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
         double pipelineCpuMicros = committed.cpuMicrosPerEvent(0, events);
@@ -241,12 +264,12 @@ public final class TelemetryPipelineBench {
         long target = sourceEventsOnTopic(kafka, topic);
         long w0 = System.nanoTime();
         long last = -1;
-        while ((last = aggregatedCalls(stores)) < target
+        while ((last = app.sample().aggregatedCalls()) < target
             && System.nanoTime() - w0 < TimeUnit.MINUTES.toNanos(2)) {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
         }
-        long in10s = windowedCalls(stores, Duration.ofSeconds(10));
-        long in1m = windowedCalls(stores, Duration.ofMinutes(1));
+        long in10s = app.windowedCalls(Duration.ofSeconds(10));
+        long in1m = app.windowedCalls(Duration.ofMinutes(1));
 
         StringBuilder b = new StringBuilder();
         b.append("## Telemetry pipeline benchmark ").append(Instant.now()).append("\n\n");
@@ -256,8 +279,18 @@ public final class TelemetryPipelineBench {
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
             + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
             + "RUNNING after %.1f s (not counted)%n", commitInterval, catchUpCommit, threads, startup));
+        b.append(String.format(Locale.ROOT, "- pipeline JVM: %s: %s%n", pipelineJvm == null
+            ? "this one (with the broker and the harness's clients)" : "its own", app.jvm()));
+        b.append(String.format(Locale.ROOT, "- warm-up: %s%n", app.warmedUpWith() == 0
+            ? "none (the measured pipeline starts on a cold JIT)"
+            : String.format(Locale.ROOT, "applications of other ids read %,d events of the "
+                + "backlog in the pipeline's JVM first, then left (not measured; %s)",
+                app.warmedUpWith(), app.warmUp())));
+        if (pipelineJvm != null) {
+          b.append("- this (benchmark) JVM: ").append(MeasuredPipeline.thisJvm()).append('\n');
+        }
         b.append("\n| reader | sustained events/s (10–90% of the backlog) | CPU µs/event, reading "
-            + "threads (sustained) | CPU µs/event, whole JVM incl. broker (sustained) | end-to-end "
+            + "threads (sustained) | CPU µs/event, the reader's whole JVM (sustained; the broker's too when it shares it) | end-to-end "
             + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- |\n");
         b.append(row("plain consumer, first read (cold JVM; not the floor)", floorCold.span(0.1, 0.9),
             floorCold.endToEndSeconds()));
@@ -285,11 +318,12 @@ public final class TelemetryPipelineBench {
             processing.rate() / floor.span(0.1, 0.9).rate()));
         b.append(String.format(Locale.ROOT, "- sustained pipeline / decoding consumer: %.2f%n",
             sustained.rate() / decoding.span(0.1, 0.9).rate()));
-        b.append("- CPU µs/event of this JVM's threads from RUNNING to the last count, by group: ");
-        List<String> groups = new ArrayList<>();
-        cpuGroups1.forEach((group, nanos) -> groups.add(String.format(Locale.ROOT, "%s %.2f", group,
-            (nanos - cpuGroups0.getOrDefault(group, 0L)) / 1e3 / events)));
-        b.append(String.join("; ", groups)).append('\n');
+        b.append("- CPU µs/event of the pipeline's JVM's threads from RUNNING to the last count, by group: ")
+            .append(perEvent(cpuGroups0, cpuGroups1)).append('\n');
+        if (pipelineJvm != null) {
+          b.append("- CPU µs/event of this (benchmark) JVM's threads over the same span (broker; the "
+              + "harness's sampling): ").append(perEvent(benchGroups0, benchGroups1)).append('\n');
+        }
         b.append("- input partitions per stream thread (events of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
@@ -493,7 +527,7 @@ public final class TelemetryPipelineBench {
       long expected = ackedEvents.get() + probesAcked;
       Progress progress = new Progress(expected);
       long t0 = System.nanoTime();
-      progress.sample(t0, 0, currentThreadCpuNanos(), processCpuNanos());
+      progress.sample(t0, 0, currentThreadCpuNanos(), MeasuredPipeline.processCpuNanos());
       long read = 0;
       long deadline = t0 + TimeUnit.MINUTES.toNanos(10);
       long decoded = 0;
@@ -512,7 +546,7 @@ public final class TelemetryPipelineBench {
             }
           }
         }
-        progress.sample(System.nanoTime(), read, currentThreadCpuNanos(), processCpuNanos());
+        progress.sample(System.nanoTime(), read, currentThreadCpuNanos(), MeasuredPipeline.processCpuNanos());
       }
       System.err.printf(Locale.ROOT, "# %s consumer: %,d records (%,d decoded) in %.1f s%n",
           decode ? "decoding" : "plain", read, decoded, progress.endToEndSeconds());
@@ -602,123 +636,30 @@ public final class TelemetryPipelineBench {
   }
 
   /**
-   * CPU time of this JVM's threads by group: the pipeline's stream threads, their producers'
-   * and consumers' own threads, this harness's main thread, the broker and everything else
-   * in Java, and what is not a Java thread (GC, JIT: the whole JVM's time minus the Java
-   * threads'). Threads that ended in between are missing from their group.
-   */
-  private static Map<String, Long> cpuByThreadGroup() {
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    Map<String, Long> out = new java.util.LinkedHashMap<>();
-    for (String g : List.of("stream threads", "their producers' senders", "their consumers' heartbeats",
-        "harness (main, sampling)", "broker and other Java threads", "GC, JIT and other JVM threads")) {
-      out.put(g, 0L);
-    }
-    long java = 0;
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      long cpu = Math.max(0, mx.getThreadCpuTime(t.getId()));
-      java += cpu;
-      String n = t.getName();
-      String group = n.startsWith("kafka-producer-network-thread") && n.contains("-StreamThread-")
-          ? "their producers' senders"
-          : n.startsWith("kafka-coordinator-heartbeat-thread") && n.contains("bench-telemetry")
-          ? "their consumers' heartbeats"
-          : n.contains("-StreamThread-") ? "stream threads"
-          : n.equals("main") ? "harness (main, sampling)"
-          : "broker and other Java threads";
-      out.merge(group, cpu, Long::sum);
-    }
-    out.put("GC, JIT and other JVM threads", Math.max(0, processCpuNanos() - java));
-    return out;
-  }
-
-  /** CPU time of this whole JVM (the embedded broker's threads included). */
-  private static long processCpuNanos() {
-    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
-        ? os.getProcessCpuTime() : -1;
-  }
-
-  /**
    * Which input partitions each stream thread runs, with the backlog's events on each: one
    * thread with most of the events idles the other one.
    */
-  private Map<String, String> threadTasks(TelemetryApp app) {
+  private Map<String, String> threadTasks(MeasuredPipeline app) {
     Map<String, String> out = new java.util.TreeMap<>();
-    for (var thread : app.streams().metadataForLocalThreads()) {
-      long sum = 0;
-      List<Integer> parts = new ArrayList<>();
-      for (var task : thread.activeTasks()) {
-        for (TopicPartition tp : task.topicPartitions()) {
-          if (tp.topic().equals(Topics.TELEMETRY_REQUESTS.name())) {
-            parts.add(tp.partition());
-            sum += backlogPerPartition.getOrDefault(tp.partition(), 0L);
-          }
-        }
-      }
-      java.util.Collections.sort(parts);
-      String name = thread.threadName();
-      out.put(name.substring(name.indexOf("StreamThread")), String.format(Locale.ROOT,
-          "partitions %s: %,d events", parts, sum));
-    }
+    app.tasks().forEach((thread, parts) -> out.put(thread, String.format(Locale.ROOT,
+        "partitions %s: %,d events", parts, parts.stream()
+            .mapToLong(p -> backlogPerPartition.getOrDefault(p, 0L)).sum())));
     return out;
+  }
+
+  /** CPU µs per event of each group between two snapshots. */
+  private String perEvent(Map<String, Long> before, Map<String, Long> after) {
+    List<String> groups = new ArrayList<>();
+    after.forEach((group, nanos) -> groups.add(String.format(Locale.ROOT, "%s %.2f", group,
+        (nanos - before.getOrDefault(group, 0L)) / 1e3 / events)));
+    return String.join("; ", groups);
   }
 
   /** Events of the backlog on each input partition (its end offset after producing it). */
   private final Map<Integer, Long> backlogPerPartition = new HashMap<>();
 
-  /** Calls counted in the windows of {@code size} of the pipeline's stores (0 while it rebalances). */
-  private static long windowedCalls(LocalStores stores, Duration size) {
-    try {
-      return stores.windows(size, Instant.EPOCH, Instant.now().plus(Duration.ofDays(1)), EdgeFilter.ALL)
-          .stream().mapToLong(m -> m.getRequests()).sum();
-    } catch (InvalidStateStoreException e) {
-      return 0;
-    }
-  }
-
-  /** Records the pipeline's stream threads have processed ({@code process-total}), or -1 if not reported. */
-  private static long recordsProcessed(TelemetryApp app) {
-    double sum = 0;
-    boolean found = false;
-    for (var e : app.streams().metrics().entrySet()) {
-      if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")
-          && e.getValue().metricValue() instanceof Number n) {
-        sum += n.doubleValue();
-        found = true;
-      }
-    }
-    return found ? (long) sum : -1;
-  }
-
   private static long currentThreadCpuNanos() {
     return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-  }
-
-  /**
-   * CPU time of the pipeline's stream threads (Kafka Streams names them
-   * {@code <client id>-StreamThread-<n>}), alive or not: less distorted by other load on the
-   * machine than a rate. The consumers' figures are the main thread's (the consumer's own
-   * network thread is left out of both).
-   */
-  private static long streamThreadsCpuNanos() {
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    long sum = 0;
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().contains("-StreamThread-")) {
-        long cpu = mx.getThreadCpuTime(t.getId());
-        sum += Math.max(0, cpu);
-      }
-    }
-    return sum;
-  }
-
-  /** Calls counted in the pipeline's totals store (0 while it rebalances). */
-  private static long aggregatedCalls(LocalStores stores) {
-    try {
-      return stores.totals(EdgeFilter.ALL).stream().mapToLong(m -> m.getRequests()).sum();
-    } catch (InvalidStateStoreException e) {
-      return 0;
-    }
   }
 
   /** Events on {@code topic} the application has not committed yet. */
