@@ -26,10 +26,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,26 +84,16 @@ class TelemetryIT {
 
   /** The events on the topic now whose request id starts with {@code prefix}. */
   private List<RequestEvent> events(String prefix) {
-    Map<String, Object> config = new java.util.HashMap<>(kafka.clientConfig());
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config, new StringDeserializer(),
-        new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = c.partitionsFor(Topics.TELEMETRY_REQUESTS.name()).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
-      Map<TopicPartition, Long> end = c.endOffsets(tps);
-      List<RequestEvent> out = new ArrayList<>();
-      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          RequestEvent e = Topics.TELEMETRY_REQUESTS.deserializeValue(r.value());
-          if (e.getRequestId().startsWith(prefix)) {
-            assertThat(r.key()).isEqualTo(RequestEvents.key(e.getSource(), e.getDestination()));
-            out.add(e);
-          }
-        }
+    List<RequestEvent> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r
+        : TopicRecords.all(kafka.clientConfig(), Topics.TELEMETRY_REQUESTS.name())) {
+      RequestEvent e = Topics.TELEMETRY_REQUESTS.deserializeValue(r.value());
+      if (e.getRequestId().startsWith(prefix)) {
+        assertThat(r.key()).isEqualTo(RequestEvents.key(e.getSource(), e.getDestination()));
+        out.add(e);
       }
-      return out;
     }
+    return out;
   }
 
   @Test
