@@ -15,10 +15,12 @@ public interface EventSink extends AutoCloseable {
   }
 
   /**
-   * Hands one event over; {@code outcome} is told when it is acknowledged or failed. May block
-   * the calling (emitter) thread briefly; may throw when the event cannot even be queued.
+   * Hands one event over: its topic key's UTF-8 bytes and its encoded value (neither changed
+   * afterwards; the key's bytes are shared by every event of an edge). {@code outcome} is told
+   * when it is acknowledged or failed. May block the calling (emitter) thread briefly; may throw
+   * when the event cannot even be queued.
    */
-  void send(String key, byte[] value, Outcome outcome);
+  void send(byte[] key, byte[] value, Outcome outcome);
 
   /**
    * Releases the sink, waiting up to {@code timeout} for events in flight; those still not

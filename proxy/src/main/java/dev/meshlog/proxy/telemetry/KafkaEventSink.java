@@ -1,8 +1,6 @@
 package dev.meshlog.proxy.telemetry;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.IdentityHashMap;
 import java.util.Map;
 
 import dev.meshlog.proxy.subscribe.KafkaClients;
@@ -24,16 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class KafkaEventSink implements EventSink {
 
-  /** Keys whose bytes are kept (edges of one proxy; more start the map over). */
-  static final int KEY_CACHE_ENTRIES = 256;
-
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
-  /**
-   * Key bytes by key object: {@link RequestEvents} gives all events of an edge the same key
-   * string, so each is encoded once. Used by the emitter's thread only.
-   */
-  private final Map<String, byte[]> keys = new IdentityHashMap<>();
 
   /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
   public KafkaEventSink(String bootstrapServers, String clientId) {
@@ -55,16 +45,8 @@ public final class KafkaEventSink implements EventSink {
   }
 
   @Override
-  public void send(String key, byte[] value, Outcome outcome) {
-    byte[] k = keys.get(key);
-    if (k == null) {
-      if (keys.size() >= KEY_CACHE_ENTRIES) {
-        keys.clear();
-      }
-      k = key.getBytes(StandardCharsets.UTF_8);
-      keys.put(key, k);
-    }
-    producer.send(new ProducerRecord<>(topic, k, value),
+  public void send(byte[] key, byte[] value, Outcome outcome) {
+    producer.send(new ProducerRecord<>(topic, key, value),
         (metadata, exception) -> outcome.completed(exception));
   }
 

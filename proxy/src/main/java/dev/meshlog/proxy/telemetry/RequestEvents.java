@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.telemetry;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -34,8 +35,11 @@ import dev.meshlog.proxy.http.ResponseFlag;
  */
 public final class RequestEvents {
 
-  /** An event and its topic key. */
-  public record Keyed(String key, RequestEvent event) {}
+  /**
+   * An event and its topic key, also as the UTF-8 bytes the topic holds (shared by every event
+   * of the edge: the sink sends them as they are).
+   */
+  public record Keyed(String key, byte[] keyBytes, RequestEvent event) {}
 
   /** Entries each cache keeps before it starts over (endpoints and peers come and go). */
   static final int CACHE_ENTRIES = 256;
@@ -43,8 +47,12 @@ public final class RequestEvents {
   /** Longer peer headers are decoded each time, not kept (they come from the caller). */
   static final int MAX_CACHED_PEER_CHARS = 256;
 
-  /** A workload of the other side and the key of the edge to or from it. */
-  private record Edge(String host, Workload workload, String key) {}
+  /** A workload of the other side and the key of the edge to or from it, with its bytes. */
+  private record Edge(String host, Workload workload, String key, byte[] keyBytes) {
+    Edge(String host, Workload workload, String key) {
+      this(host, workload, key, key.getBytes(StandardCharsets.UTF_8));
+    }
+  }
 
   private final ProxyIdentity identity;
   private final String hostSuffix;
@@ -81,17 +89,17 @@ public final class RequestEvents {
     };
     Workload source;
     Workload destination;
-    String key;
+    Edge edge;
     if (reporter == Reporter.DESTINATION) {
       Edge from = source(e.sourcePeer());
       destination = self;
       source = from.workload();
-      key = from.key();
+      edge = from;
     } else {
       Edge to = destination(e.destinationService(), e.upstream());
       source = self;
       destination = to.workload();
-      key = to.key();
+      edge = to;
     }
     String path = e.path() == null ? "" : e.path();
     int q = path.indexOf('?');
@@ -120,7 +128,7 @@ public final class RequestEvents {
         path, nz(e.route()), e.status(), grpcStatus(e.grpcStatus()), flags, false,
         Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
         Math.max(0, e.bytesSent()), micros, e.start(), 0L);
-    return new Keyed(key, event);
+    return new Keyed(edge.key(), edge.keyBytes(), event);
   }
 
   /** The caller named by {@code header}, or outside the mesh; remembered per header value. */

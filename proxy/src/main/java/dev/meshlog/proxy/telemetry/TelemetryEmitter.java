@@ -178,14 +178,14 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   }
 
   private void emit(AccessLogEntry entry) {
-    String key;
+    byte[] key;
     byte[] value;
     long carried = unreported.getAndSet(0);
     try {
       RequestEvents.Keyed keyed = events.of(entry);
       RequestEvent event = keyed.event();
       event.setDroppedBefore(carried);
-      key = keyed.key();
+      key = keyed.keyBytes();
       value = encoder.encode(event);
     } catch (RuntimeException ex) {
       LOG.warn("telemetry: an event could not be built from {}: {}", entry.line(), ex.toString());

@@ -35,11 +35,11 @@ class TelemetryEmitterTest {
     int completedUpTo;
 
     @Override
-    public void send(String key, byte[] value, Outcome outcome) {
+    public void send(byte[] key, byte[] value, Outcome outcome) {
       if (throwOnSend != null) {
         throw throwOnSend;
       }
-      sent.add(new Sent(key, value, outcome));
+      sent.add(new Sent(new String(key, java.nio.charset.StandardCharsets.UTF_8), value, outcome));
       if (autoAck) {
         outcome.completed(null);
       }
@@ -181,7 +181,7 @@ class TelemetryEmitterTest {
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
     EventSink blocking = new EventSink() {
       @Override
-      public void send(String key, byte[] value, Outcome outcome) {
+      public void send(byte[] key, byte[] value, Outcome outcome) {
         entered.countDown();
         try {
           release.await(); // like a send waiting for metadata of a topic that does not exist
