@@ -422,17 +422,9 @@ public final class ConfigPropagationBench {
    * The production JVM options in an image's settings: {@code jib.container.jvmFlags}
    * (comma-separated), read from the repository's root (where the bench is run).
    */
-  static String imageJvmOptions(Path settings) throws java.io.IOException {
-    if (!Files.exists(settings)) {
-      throw new IllegalArgumentException("control-plane JVM options: " + settings.toAbsolutePath()
-          + " not found (run from the repository's root, or pass --control-plane-jvm-options)");
-    }
-    java.util.Properties props = new java.util.Properties();
-    try (var in = Files.newBufferedReader(settings)) {
-      props.load(in);
-    }
-    String flags = props.getProperty("jib.container.jvmFlags", "");
-    return String.join(" ", flags.split(",")).trim();
+  static String imageJvmOptions(Path settings) {
+    return String.join(" ", ImageSettings.jvmOptions(settings, "control-plane JVM options",
+        "--control-plane-jvm-options"));
   }
 
   private static void checkDeadline(long deadlineNanos, int apply, String host) {

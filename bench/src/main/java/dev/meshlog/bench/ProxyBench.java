@@ -317,13 +317,7 @@ public final class ProxyBench {
    * {@code settings}, the one list the image, {@code ./meshlog} and this benchmark share.
    */
   static List<String> sidecarJvmOptions(Path settings) {
-    String flags = imageSettings(settings, "sidecar JVM options", "--meshlog-jvm-options")
-        .getProperty("jib.container.jvmFlags");
-    if (flags == null || flags.isBlank()) {
-      throw new IllegalArgumentException("sidecar JVM options: " + settings
-          + " has no jib.container.jvmFlags (expected: comma-separated JVM options)");
-    }
-    return Arrays.stream(flags.split(",")).map(String::trim).filter(f -> !f.isEmpty()).toList();
+    return ImageSettings.jvmOptions(settings, "sidecar JVM options", "--meshlog-jvm-options");
   }
 
   /**
@@ -332,7 +326,7 @@ public final class ProxyBench {
    * C library reads, such as {@code MALLOC_ARENA_MAX}); empty when the file sets none.
    */
   static Map<String, String> sidecarEnvironment(Path settings) {
-    String env = imageSettings(settings, "sidecar environment", "--meshlog-env")
+    String env = ImageSettings.read(settings, "sidecar environment", "--meshlog-env")
         .getProperty("jib.container.environment", "");
     return environmentList(env, settings + " jib.container.environment");
   }
@@ -353,17 +347,6 @@ public final class ProxyBench {
       env.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
     }
     return env;
-  }
-
-  private static java.util.Properties imageSettings(Path settings, String what, String option) {
-    java.util.Properties p = new java.util.Properties();
-    try (var in = Files.newBufferedReader(settings, StandardCharsets.UTF_8)) {
-      p.load(in);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(what + ": cannot read " + settings
-          + " (" + e + "); run from the repository root or pass " + option, e);
-    }
-    return p;
   }
 
   static final String USAGE = """

@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 
 /**
@@ -58,19 +57,7 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
    * the telemetry pipeline's image settings, the list its image and {@code ./meshlog} use.
    */
   static List<String> productionJvmOptions(Path settings) {
-    Properties p = new Properties();
-    try (var r = Files.newBufferedReader(settings, StandardCharsets.UTF_8)) {
-      p.load(r);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("the pipeline's JVM options: cannot read " + settings
-          + " (" + e + "); run from the repository root or pass --pipeline-jvm-options", e);
-    }
-    String flags = p.getProperty("jib.container.jvmFlags");
-    if (flags == null || flags.isBlank()) {
-      throw new IllegalArgumentException("the pipeline's JVM options: " + settings
-          + " has no jib.container.jvmFlags (expected: comma-separated JVM options)");
-    }
-    return Arrays.stream(flags.split(",")).map(String::trim).filter(f -> !f.isEmpty()).toList();
+    return ImageSettings.jvmOptions(settings, "the pipeline's JVM options", "--pipeline-jvm-options");
   }
 
   /** Starts the pipeline in a child JVM with {@code jvmOptions}; returns once it is RUNNING. */
