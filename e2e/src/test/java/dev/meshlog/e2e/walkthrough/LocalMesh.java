@@ -86,10 +86,13 @@ final class LocalMesh implements AutoCloseable {
     return new LocalMesh(root, dataDir, base, builder.start());
   }
 
-  /** A random block of {@link #PORTS} ports that are free now on 127.0.0.1. */
+  /** A random block of {@link #PORTS} ports, below the ephemeral range, that are free now on 127.0.0.1. */
   private static int freePortBlock() {
     for (int attempt = 0; attempt < 50; attempt++) {
-      int base = ThreadLocalRandom.current().nextInt(20_000, 60_000 - PORTS);
+      // Below Linux's ephemeral range (32768-60999 by default): a block inside it can be free
+      // when checked and then taken by one of the mesh's own outgoing connections (Kafka clients,
+      // sidecars' upstream pools) before the process meant to listen there binds it.
+      int base = ThreadLocalRandom.current().nextInt(10_000, 32_000 - PORTS);
       if (allFree(base)) {
         return base;
       }
