@@ -48,6 +48,12 @@ public final class ControlPlaneApp implements AutoCloseable {
    */
   static final Duration PRODUCER_RETRY_BACKOFF = Duration.ofMillis(10);
 
+  /**
+   * The control-plane producer's linger: longer than the commit interval, so a transaction's
+   * records wait for the commit's flush and leave in one request; see {@link #streamsConfig}.
+   */
+  static final Duration PRODUCER_LINGER = Duration.ofMillis(100);
+
   private final KafkaStreams streams;
 
   /** Creates (but does not start) the app. */
@@ -90,7 +96,14 @@ public final class ControlPlaneApp implements AutoCloseable {
     // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "500");
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "0");
+    // A transaction's records leave together in the commit's flush (Streams flushes the producer
+    // before it commits, whatever the linger): one produce request for the event, the views and
+    // the changelogs, so one partition check with the transaction coordinator instead of one per
+    // request. With linger 0 each send left alone, and a request that reached the coordinator
+    // while it was still recording the previous request's partitions was refused with
+    // CONCURRENT_TRANSACTIONS and retried by the broker after 20 ms (see the README).
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
+        Long.toString(PRODUCER_LINGER.toMillis()));
     // Streams refuses a commit interval above the transaction timeout (10 s under exactly-once).
     // Raised only for such intervals: a longer timeout also keeps a crashed instance's open
     // transaction (and so every read_committed proxy) waiting longer before the broker aborts it.

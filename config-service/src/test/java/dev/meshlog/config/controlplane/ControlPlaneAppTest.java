@@ -39,10 +39,17 @@ class ControlPlaneAppTest {
   }
 
   @Test
-  void producerDoesNotCompressAndDoesNotLinger() {
+  void producerDoesNotCompress() {
     ProducerConfig producer = producerConfig(SETTINGS);
     assertThat(producer.getString(ProducerConfig.COMPRESSION_TYPE_CONFIG)).isEqualTo("none");
-    assertThat(producer.getLong(ProducerConfig.LINGER_MS_CONFIG)).isZero();
+  }
+
+  @Test
+  void producerLingersLongerThanTheCommitIntervalSoATransactionLeavesInTheCommitsFlush() {
+    ProducerConfig producer = producerConfig(SETTINGS);
+    assertThat(producer.getLong(ProducerConfig.LINGER_MS_CONFIG))
+        .isEqualTo(100L)
+        .isGreaterThan(SETTINGS.commitInterval().toMillis());
   }
 
   @Test
