@@ -67,7 +67,6 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private Cancellable commitTick;
 
   private ProcessorContext<String, Object> context;
-  private KeyValueStore<String, ConfigEvent> resources;
   private KeyValueStore<String, ConfigEvent> revisions;
   private KeyValueStore<String, InstanceRegistration> instances;
   private KeyValueStore<String, ServiceView> views;
@@ -101,16 +100,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.resources = context.getStateStore(ControlPlaneTopology.RESOURCES_STORE);
     this.revisions = context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
     this.instances = context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
     this.views = context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
     // Rebuild the in-memory model from the restored stores; the first tick republishes
     // whatever compiles differently from what was last published.
-    List<ConfigEvent> current = new ArrayList<>();
-    try (KeyValueIterator<String, ConfigEvent> it = resources.all()) {
-      it.forEachRemaining(kv -> current.add(kv.value));
-    }
+    List<ConfigEvent> current = currentResources();
     java.util.Map<String, InstanceRegistration> records = new java.util.HashMap<>();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
       it.forEachRemaining(kv -> {
@@ -187,8 +182,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           "record key " + key + " does not match the command's resource " + id.key())), now);
       return;
     }
-    ConfigEvent current = resources.get(key);
-    long currentRevision = current == null ? latestRevision(key) : current.getRevision();
+    ConfigEvent latest = latestEvent(key);
+    // A deleted resource keeps counting: its next revision follows the deletion's.
+    long currentRevision = latest == null ? 0L : latest.getRevision();
+    ConfigEvent current = latest == null || latest.getChangeType() == ChangeType.DELETED
+        ? null : latest;
     Long expected = command.getExpectedRevision();
     if (expected != null && expected != (current == null ? 0L : current.getRevision())) {
       reject(key, command, RejectionReason.CONFLICT, currentRevision, List.of(new FieldProblem(
@@ -277,13 +275,38 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     apply(key, id, command, current, currentRevision, old.getDocument(), target, now);
   }
 
-  private long latestRevision(String key) {
-    // A deleted resource keeps counting: its next revision follows the deletion's.
+  /** The resource's latest event (its deletion, if it was deleted last), or null if it has none. */
+  private ConfigEvent latestEvent(String key) {
     String from = ControlPlaneTopology.revisionKey(key, 0);
     String to = ControlPlaneTopology.revisionKey(key, Long.MAX_VALUE);
     try (KeyValueIterator<String, ConfigEvent> it = revisions.reverseRange(from, to)) {
-      return it.hasNext() ? it.next().value.getRevision() : 0L;
+      return it.hasNext() ? it.next().value : null;
     }
+  }
+
+  /**
+   * The latest event of every resource that exists (not deleted last). The revisions store is
+   * sorted by resource id, then revision, so each resource's last entry is its latest.
+   */
+  private List<ConfigEvent> currentResources() {
+    List<ConfigEvent> current = new ArrayList<>();
+    ConfigEvent last = null;
+    String lastResource = null;
+    try (KeyValueIterator<String, ConfigEvent> it = revisions.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, ConfigEvent> kv = it.next();
+        String resource = kv.key.substring(0, kv.key.lastIndexOf('@'));
+        if (last != null && !resource.equals(lastResource) && last.getChangeType() != ChangeType.DELETED) {
+          current.add(last);
+        }
+        last = kv.value;
+        lastResource = resource;
+      }
+    }
+    if (last != null && last.getChangeType() != ChangeType.DELETED) {
+      current.add(last);
+    }
+    return current;
   }
 
   private static ConfigEvent event(ConfigCommand command, long revision, ChangeType type,
@@ -310,19 +333,16 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (!changed) {
       return;
     }
-    // The views first, the stores' changelogs after: all of it commits in one transaction either
-    // way, but the producer sends in this order, so the views (what proxies wait for) are not
-    // queued behind the changelog records.
+    // The event, the views and the store's changelog record commit in one transaction, and the
+    // producer holds them all for the commit's flush (ControlPlaneApp): one produce request.
     Set<String> hosts = discovery.applyConfig(event);
     publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
         .setResource(key).setRevision(event.getRevision())
         .setRequestedAt(event.getRequestedAt()).build());
+    // The one store of config state: the latest revision of a resource is its current state
+    // (a store of current resources beside it cost one more changelog partition, so one more
+    // produce and one more commit marker, in every change's transaction).
     revisions.put(ControlPlaneTopology.revisionKey(key, event.getRevision()), event);
-    if (event.getChangeType() == ChangeType.DELETED) {
-      resources.delete(key);
-    } else {
-      resources.put(key, event);
-    }
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,

@@ -28,9 +28,13 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class ControlPlaneTopology {
 
-  /** Latest event per resource id (deleted resources are absent). */
-  public static final String RESOURCES_STORE = "config-resources";
-  /** Every event per resource and revision, key {@code <resource id>@<revision, 19 digits>}. */
+  /**
+   * Every accepted event per resource and revision, key {@code <resource id>@<revision, 19
+   * digits>}: the config state (a resource's current state is its latest revision, absent if
+   * that is a deletion). The only config store, so a change writes one changelog partition for
+   * it; before, a second store of the latest event per resource ({@code config-resources}) held
+   * nothing this one lacks, and its changelog topic is left unused after an upgrade.
+   */
   public static final String REVISIONS_STORE = "config-revisions";
   /** Latest registration per instance key (deregistered and lapsed instances are absent). */
   public static final String INSTANCES_STORE = "registry-instances";
@@ -84,9 +88,6 @@ public final class ControlPlaneTopology {
     topology.addProcessor(PROCESSOR,
         () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval, commandCommitSpacing),
         COMMANDS_SOURCE, REGISTRY_SOURCE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(RESOURCES_STORE), Serdes.String(),
-        AvroSerde.of(ConfigEvent.class)), PROCESSOR);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(REVISIONS_STORE), Serdes.String(),
         AvroSerde.of(ConfigEvent.class)), PROCESSOR);

@@ -204,6 +204,27 @@ class ControlPlaneCommandsTest {
   }
 
   @Test
+  void aChangeWritesOneChangelogForTheConfigState() {
+    send(Commands.apply(reviews(10)));
+    assertThat(driver.producedTopicNames())
+        .contains("config-test-" + ControlPlaneTopology.REVISIONS_STORE + "-changelog")
+        .filteredOn(topic -> topic.endsWith("-changelog"))
+        .containsExactly("config-test-" + ControlPlaneTopology.REVISIONS_STORE + "-changelog");
+  }
+
+  @Test
+  void theCurrentStateIsTheLatestRevisionAndADeletionMakesItAbsent() {
+    send(Commands.apply(reviews(10)));
+    send(Commands.delete("VirtualService", "default", "reviews"));
+    ConfigRejection conflict = rejected(Commands.apply(reviews(10), 2L));
+    assertThat(conflict.getReason()).isEqualTo(RejectionReason.CONFLICT);
+    ConfigEvent recreated = send(Commands.apply(reviews(10), 0L));
+    assertThat(recreated.getChangeType()).isEqualTo(ChangeType.CREATED);
+    assertThat(recreated.getRevision()).isEqualTo(3);
+    assertThat(send(Commands.apply(reviews(10))).getChangeType()).isEqualTo(ChangeType.UNCHANGED);
+  }
+
+  @Test
   void keepsEveryRevisionInTheHistoryStore() {
     send(Commands.apply(reviews(10)));
     send(Commands.apply(reviews(20)));

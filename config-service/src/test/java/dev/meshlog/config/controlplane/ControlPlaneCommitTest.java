@@ -40,7 +40,6 @@ class ControlPlaneCommitTest {
   @BeforeEach
   void start() {
     context = new MockProcessorContext<>();
-    addStore(ControlPlaneTopology.RESOURCES_STORE, AvroSerde.of(ConfigEvent.class));
     addStore(ControlPlaneTopology.REVISIONS_STORE, AvroSerde.of(ConfigEvent.class));
     addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
     addStore(ControlPlaneTopology.VIEWS_STORE, AvroSerde.of(ServiceView.class));
@@ -84,6 +83,59 @@ class ControlPlaneCommitTest {
 
   private static byte[] serialized(dev.meshlog.events.config.ConfigCommand command) {
     return Topics.CONFIG_COMMANDS.serializeValue(command);
+  }
+
+  private static Resource virtualService(String name, int weight) {
+    return new Resource("networking.istio.io/v1", "VirtualService", "default", name,
+        Map.of(), JSON.createObjectNode().put("weight", weight));
+  }
+
+  @Test
+  void aRestartedProcessorLoadsEachLiveResourcesLatestRevisionFromTheRevisionsStoreAlone() {
+    Resource reviews = virtualService("reviews", 10);
+    command(reviews.id().key(), serialized(Commands.apply(reviews)));
+    Resource reviews2 = virtualService("reviews", 20);
+    command(reviews.id().key(), serialized(Commands.apply(reviews2)));
+    Resource details = virtualService("details", 10);
+    command(details.id().key(), serialized(Commands.apply(details)));
+    command(details.id().key(), serialized(Commands.delete("VirtualService", "default", "details")));
+    Resource ratings = virtualService("ratings", 30);
+    command(ratings.id().key(), serialized(Commands.apply(ratings)));
+
+    java.util.List<ConfigEvent> loaded = new java.util.ArrayList<>();
+    Discovery recording = new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(loaded::add);
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String host, Instant now) {
+        return java.util.Optional.empty();
+      }
+    };
+    new ControlPlaneProcessor(Commands.WEIGHT_CHECK, recording, Duration.ofSeconds(1), SPACING)
+        .init(context);
+
+    assertThat(loaded).extracting(e -> e.getResource().getName() + "@" + e.getRevision())
+        .containsExactlyInAnyOrder("reviews@2", "ratings@1");
+    assertThat(loaded).filteredOn(e -> e.getResource().getName().equals("reviews"))
+        .singleElement().satisfies(e -> assertThat(Resource.fromJson(e.getDocument())).isEqualTo(reviews2));
   }
 
   @Test
