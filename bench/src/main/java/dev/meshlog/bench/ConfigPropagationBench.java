@@ -335,6 +335,12 @@ public final class ConfigPropagationBench {
                 + " (/ floor before loading: %.1f×)%n",
             new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
             new Stats(toConsumer).percentile(99) / new Stats(idleFloor).percentile(99));
+        // The same run resampled: how much of the ratio is which few applies (or probes) were
+        // slow. Not a substitute for repeated runs (it cannot see the machine's load changing).
+        double[] spread = Stats.bootstrapRatio(toConsumer, floor, 99, 2000, 42, 5, 50, 95);
+        System.out.printf("  its spread within this run (p99 ratio of 2,000 bootstrap resamples of"
+                + " the %d apply/floor pairs): 5%% %.1f×, median %.1f×, 95%% %.1f×%n",
+            applies, spread[0], spread[1], spread[2]);
         System.out.println("during the applies (with their floor probes), CPU per apply and GC:");
         if (child == null) {
           System.out.printf("  control-plane stream thread (in the bench JVM): %.2f ms%n",
