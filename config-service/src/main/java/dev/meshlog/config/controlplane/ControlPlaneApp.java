@@ -48,11 +48,8 @@ public final class ControlPlaneApp implements AutoCloseable {
    */
   static final Duration PRODUCER_RETRY_BACKOFF = Duration.ofMillis(10);
 
-  /**
-   * The control-plane producer's linger: longer than the commit interval, so a transaction's
-   * records wait for the commit's flush and leave in one request; see {@link #streamsConfig}.
-   */
-  static final Duration PRODUCER_LINGER = Duration.ofMillis(100);
+  /** The control-plane producer's linger: none; see {@link #streamsConfig}. */
+  static final Duration PRODUCER_LINGER = Duration.ZERO;
 
   private final KafkaStreams streams;
 
@@ -96,12 +93,12 @@ public final class ControlPlaneApp implements AutoCloseable {
     // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "500");
-    // A transaction's records leave together in the commit's flush (Streams flushes the producer
-    // before it commits, whatever the linger): one produce request for the event, the views and
-    // the changelogs, so one partition check with the transaction coordinator instead of one per
-    // request. With linger 0 each send left alone, and a request that reached the coordinator
-    // while it was still recording the previous request's partitions was refused with
-    // CONCURRENT_TRANSACTIONS and retried by the broker after 20 ms (see the README).
+    // No linger: a change's event leaves at once, and its partition is added to the transaction
+    // (a write to the transaction log) while the views are still being compiled. Lingering until
+    // the commit's flush (one produce request per transaction instead of 1-5) was measured
+    // worse: the produce then starts only after the compile, and in back-to-back runs the
+    // apply -> read_committed median rose by 1-2 ms and the broker's CPU per apply by ~20%
+    // (config-service/README.md, "Latency settings").
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
         Long.toString(PRODUCER_LINGER.toMillis()));
     // Streams refuses a commit interval above the transaction timeout (10 s under exactly-once).

@@ -45,11 +45,8 @@ class ControlPlaneAppTest {
   }
 
   @Test
-  void producerLingersLongerThanTheCommitIntervalSoATransactionLeavesInTheCommitsFlush() {
-    ProducerConfig producer = producerConfig(SETTINGS);
-    assertThat(producer.getLong(ProducerConfig.LINGER_MS_CONFIG))
-        .isEqualTo(100L)
-        .isGreaterThan(SETTINGS.commitInterval().toMillis());
+  void producerSendsAChangesEventAtOnceInsteadOfLingering() {
+    assertThat(producerConfig(SETTINGS).getLong(ProducerConfig.LINGER_MS_CONFIG)).isZero();
   }
 
   @Test
