@@ -82,7 +82,7 @@ public final class ConfigPropagationBench {
   public static void main(String[] args) throws Exception {
     int services = 1000;
     int perService = 10;
-    int applies = 300;
+    int applies = 1000;
     String bootstrap = null;
     String controlPlane = "child";
     String controlPlaneJvm = null;
