@@ -98,7 +98,7 @@ public final class ControlPlaneApp implements AutoCloseable {
     // the commit's flush (one produce request per transaction instead of 1-5) was measured
     // worse: the produce then starts only after the compile, and in back-to-back runs the
     // apply -> read_committed median rose by 1-2 ms and the broker's CPU per apply by ~20%
-    // (config-service/README.md, "Latency settings").
+    // (config-service/README.md, "One apply's transaction").
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
         Long.toString(PRODUCER_LINGER.toMillis()));
     // Streams refuses a commit interval above the transaction timeout (10 s under exactly-once).
