@@ -151,6 +151,13 @@ final class RequestReader {
   private int pos;
   private final int[] names = new int[12];
 
+  /** Distinct response flags kept (Envoy has about 30 codes; a flag string may list several). */
+  static final int MAX_CACHED_FLAGS = 64;
+  private static final int MAX_CACHED_FLAG_BYTES = 32;
+  private final byte[][] flagBytes = new byte[MAX_CACHED_FLAGS][];
+  private final String[] flagStrings = new String[MAX_CACHED_FLAGS];
+  private int cachedFlags;
+
   /**
    * Reads one record. The returned {@link Call} is this reader's and is overwritten by the next
    * call.
@@ -234,7 +241,7 @@ final class RequestReader {
       }
       for (long i = 0; i < n; i++) {
         int len = length();
-        call.responseFlags.add(new String(buf, pos, len, StandardCharsets.UTF_8));
+        call.responseFlags.add(flag(len));
         pos += len;
       }
     }
@@ -291,6 +298,26 @@ final class RequestReader {
     return ref;
   }
 
+  /**
+   * The response flag of {@code len} bytes at the current position: the same String for the same
+   * bytes (flags are a handful of Envoy codes, and most events carry one), so reading one costs
+   * no allocation. At most {@value #MAX_CACHED_FLAGS} short flags are kept.
+   */
+  private String flag(int len) {
+    for (int i = 0; i < cachedFlags; i++) {
+      byte[] b = flagBytes[i];
+      if (b.length == len && Arrays.equals(b, 0, len, buf, pos, pos + len)) {
+        return flagStrings[i];
+      }
+    }
+    String flag = new String(buf, pos, len, StandardCharsets.UTF_8);
+    if (cachedFlags < MAX_CACHED_FLAGS && len <= MAX_CACHED_FLAG_BYTES) {
+      flagBytes[cachedFlags] = Arrays.copyOfRange(buf, pos, pos + len);
+      flagStrings[cachedFlags++] = flag;
+    }
+    return flag;
+  }
+
   /** Records where the string at the current position starts and how long it is; skips it. */
   private void name(int slot) {
     int len = length();
@@ -326,6 +353,11 @@ final class RequestReader {
 
   /** An Avro long: zig-zag varint. */
   private long readLong() {
+    byte first = buf[pos];
+    if (first >= 0) { // one byte: most lengths, counts, enums and codes
+      pos++;
+      return (first >>> 1) ^ -(first & 1);
+    }
     long raw = 0;
     int shift = 0;
     byte b;

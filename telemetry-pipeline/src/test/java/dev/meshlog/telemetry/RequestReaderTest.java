@@ -64,6 +64,26 @@ class RequestReaderTest {
   }
 
   @Test
+  void readsEveryFlagRightBeyondTheFlagsItKeepsAndReusesTheKeptOnes() {
+    RequestReader reader = new RequestReader();
+    java.util.Map<String, String> first = new java.util.HashMap<>();
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < RequestReader.MAX_CACHED_FLAGS + 40; i++) {
+        String flag = i % 7 == 0 ? "ü" + i : i % 11 == 0 ? "X".repeat(40 + i) : "F" + i;
+        RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0, flag, "UH");
+        RequestReader.Call call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(e));
+        assertThat(call.responseFlags).containsExactly(flag, "UH");
+        String read = call.responseFlags.get(0);
+        if (round == 0) {
+          first.put(flag, read);
+        } else if (i < RequestReader.MAX_CACHED_FLAGS - 1 && flag.length() <= 32) {
+          assertThat(read).as("flag %s read again", flag).isSameAs(first.get(flag));
+        }
+      }
+    }
+  }
+
+  @Test
   void refusesTruncatedAndForeignBytesWithTheSerdesMessage() {
     RequestReader reader = new RequestReader();
     byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(
