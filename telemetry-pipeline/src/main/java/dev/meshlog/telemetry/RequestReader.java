@@ -63,9 +63,15 @@ final class RequestReader {
     long durationMicros;
     long startMillis;
 
+    /**
+     * A destination's report of a call whose source is in the mesh (and so reports it too): read
+     * and checked like any other, but its edge is not looked up ({@link #edge} is null).
+     */
+    boolean duplicate;
+
     /** Whether this report is the one that counts (see {@link TelemetryTopology#countsOnce}). */
     boolean countsOnce() {
-      return reporter != Reporter.DESTINATION || edge.sourceOutsideMesh();
+      return !duplicate && (reporter != Reporter.DESTINATION || edge.sourceOutsideMesh());
     }
   }
 
@@ -187,6 +193,7 @@ final class RequestReader {
     }
     Workload s = event.getSource();
     Workload d = event.getDestination();
+    call.duplicate = false;
     call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
         str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
     call.reporter = event.getReporter();
@@ -257,8 +264,12 @@ final class RequestReader {
     if (pos != buf.length) {
       return false;
     }
-    call.edge = edge(workloads, workloadsEnd - workloads);
     call.reporter = REPORTERS[reporter];
+    // Half of all events are destinations' duplicate reports, dropped once read: their edge is
+    // not interned (hashing and comparing the workloads' bytes). Names longer in bytes than the
+    // limit in characters still go through the interning, whose check says what is wrong.
+    call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
+    call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
     call.responseCode = code;
     call.requestBytes = requestBytes;
     call.responseBytes = responseBytes;
@@ -316,6 +327,25 @@ final class RequestReader {
       flagStrings[cachedFlags++] = flag;
     }
     return flag;
+  }
+
+  private static final byte[] UNKNOWN = Edge.UNKNOWN.getBytes(StandardCharsets.UTF_8);
+
+  /** Whether the source service just read is empty or {@code unknown} (see {@link Edge.End}). */
+  private boolean sourceOutsideMesh() {
+    int offset = names[2];
+    int length = names[3];
+    return length == 0 || Arrays.equals(buf, offset, offset + length, UNKNOWN, 0, UNKNOWN.length);
+  }
+
+  /** Whether each name just read has at most {@link #MAX_NAME_CHARS} bytes (so as many characters). */
+  private boolean namesWithinLimit() {
+    for (int slot = 1; slot < names.length; slot += 2) {
+      if (names[slot] > MAX_NAME_CHARS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Records where the string at the current position starts and how long it is; skips it. */
