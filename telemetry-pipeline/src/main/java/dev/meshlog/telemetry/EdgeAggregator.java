@@ -320,17 +320,16 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         MutableAggregate a = dirty.get(i);
         String id = dirtyIds.get(i);
         a.dirty = false;
-        EdgeMetrics stored = a.toMetrics(LatencySketch.STORE_FORMAT);
+        double[] quantiles = a.quantiles();
+        EdgeMetrics stored = a.toMetrics(LatencySketch.STORE_FORMAT, quantiles, Instant.EPOCH, Instant.EPOCH);
         long timestamp = Math.max(0, a.updatedAtMillis());
         if (a.size == 0) {
           totals.put(id, ValueAndTimestamp.make(stored, timestamp));
           continue;
         }
         windowStores[indexOf(a.size)].put(id, ValueAndTimestamp.make(stored, timestamp), a.start);
-        EdgeMetrics published = EdgeMetrics.newBuilder(a.toMetrics(LatencySketch.FORMAT))
-            .setWindowStart(Instant.ofEpochMilli(a.start))
-            .setWindowEnd(Instant.ofEpochMilli(a.start + a.size))
-            .build();
+        EdgeMetrics published = a.toMetrics(LatencySketch.FORMAT, quantiles,
+            Instant.ofEpochMilli(a.start), Instant.ofEpochMilli(a.start + a.size));
         context.forward(new Record<String, Object>(Edge.windowKey(id, a.start, a.size), published, timestamp));
       }
       dirty.clear();

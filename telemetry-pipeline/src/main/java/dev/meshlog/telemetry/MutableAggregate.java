@@ -120,13 +120,27 @@ final class MutableAggregate {
    * for the stores, {@link LatencySketch#FORMAT} for what leaves), window bounds unset (epoch).
    */
   EdgeMetrics toMetrics(String format) {
-    double[] q = LatencySketch.quantiles(sketch, QUANTILES);
+    return toMetrics(format, quantiles(), Instant.EPOCH, Instant.EPOCH);
+  }
+
+  /** The sketch's p50, p90 and p99 (zeros when empty), for {@link #toMetrics(String, double[], Instant, Instant)}. */
+  double[] quantiles() {
+    return LatencySketch.quantiles(sketch, QUANTILES);
+  }
+
+  /**
+   * As an {@link EdgeMetrics} record with the sketch in {@code format}, the quantiles {@code q}
+   * (from {@link #quantiles()}: a flush computes them once for the stored and the published
+   * record) and the window bounds given. Built directly, never by copying another record: a
+   * copying builder deep-copies every field (Avro's generic copy).
+   */
+  EdgeMetrics toMetrics(String format, double[] q, Instant windowStart, Instant windowEnd) {
     byte[] sketchBytes = LatencySketch.STORE_FORMAT.equals(format)
         ? LatencySketch.encodeCompact(sketch) : LatencySketch.encode(sketch);
     return EdgeMetrics.newBuilder()
         .setSource(edge.source().toAvro())
         .setDestination(edge.destination().toAvro())
-        .setWindowStart(Instant.EPOCH).setWindowEnd(Instant.EPOCH)
+        .setWindowStart(windowStart).setWindowEnd(windowEnd)
         .setRequests(requests)
         .setResponses1xx(r1xx).setResponses2xx(r2xx).setResponses3xx(r3xx)
         .setResponses4xx(r4xx).setResponses5xx(r5xx)

@@ -63,9 +63,15 @@ final class RequestReader {
     long durationMicros;
     long startMillis;
 
+    /**
+     * A destination's report of a call whose source is in the mesh (and so reports it too): read
+     * and checked like any other, but its edge is not looked up ({@link #edge} is null).
+     */
+    boolean duplicate;
+
     /** Whether this report is the one that counts (see {@link TelemetryTopology#countsOnce}). */
     boolean countsOnce() {
-      return reporter != Reporter.DESTINATION || edge.sourceOutsideMesh();
+      return !duplicate && (reporter != Reporter.DESTINATION || edge.sourceOutsideMesh());
     }
   }
 
@@ -151,6 +157,13 @@ final class RequestReader {
   private int pos;
   private final int[] names = new int[12];
 
+  /** Distinct response flags kept (Envoy has about 30 codes; a flag string may list several). */
+  static final int MAX_CACHED_FLAGS = 64;
+  private static final int MAX_CACHED_FLAG_BYTES = 32;
+  private final byte[][] flagBytes = new byte[MAX_CACHED_FLAGS][];
+  private final String[] flagStrings = new String[MAX_CACHED_FLAGS];
+  private int cachedFlags;
+
   /**
    * Reads one record. The returned {@link Call} is this reader's and is overwritten by the next
    * call.
@@ -180,6 +193,7 @@ final class RequestReader {
     }
     Workload s = event.getSource();
     Workload d = event.getDestination();
+    call.duplicate = false;
     call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
         str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
     call.reporter = event.getReporter();
@@ -234,7 +248,7 @@ final class RequestReader {
       }
       for (long i = 0; i < n; i++) {
         int len = length();
-        call.responseFlags.add(new String(buf, pos, len, StandardCharsets.UTF_8));
+        call.responseFlags.add(flag(len));
         pos += len;
       }
     }
@@ -250,8 +264,12 @@ final class RequestReader {
     if (pos != buf.length) {
       return false;
     }
-    call.edge = edge(workloads, workloadsEnd - workloads);
     call.reporter = REPORTERS[reporter];
+    // Half of all events are destinations' duplicate reports, dropped once read: their edge is
+    // not interned (hashing and comparing the workloads' bytes). Names longer in bytes than the
+    // limit in characters still go through the interning, whose check says what is wrong.
+    call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
+    call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
     call.responseCode = code;
     call.requestBytes = requestBytes;
     call.responseBytes = responseBytes;
@@ -291,6 +309,45 @@ final class RequestReader {
     return ref;
   }
 
+  /**
+   * The response flag of {@code len} bytes at the current position: the same String for the same
+   * bytes (flags are a handful of Envoy codes, and most events carry one), so reading one costs
+   * no allocation. At most {@value #MAX_CACHED_FLAGS} short flags are kept.
+   */
+  private String flag(int len) {
+    for (int i = 0; i < cachedFlags; i++) {
+      byte[] b = flagBytes[i];
+      if (b.length == len && Arrays.equals(b, 0, len, buf, pos, pos + len)) {
+        return flagStrings[i];
+      }
+    }
+    String flag = new String(buf, pos, len, StandardCharsets.UTF_8);
+    if (cachedFlags < MAX_CACHED_FLAGS && len <= MAX_CACHED_FLAG_BYTES) {
+      flagBytes[cachedFlags] = Arrays.copyOfRange(buf, pos, pos + len);
+      flagStrings[cachedFlags++] = flag;
+    }
+    return flag;
+  }
+
+  private static final byte[] UNKNOWN = Edge.UNKNOWN.getBytes(StandardCharsets.UTF_8);
+
+  /** Whether the source service just read is empty or {@code unknown} (see {@link Edge.End}). */
+  private boolean sourceOutsideMesh() {
+    int offset = names[2];
+    int length = names[3];
+    return length == 0 || Arrays.equals(buf, offset, offset + length, UNKNOWN, 0, UNKNOWN.length);
+  }
+
+  /** Whether each name just read has at most {@link #MAX_NAME_CHARS} bytes (so as many characters). */
+  private boolean namesWithinLimit() {
+    for (int slot = 1; slot < names.length; slot += 2) {
+      if (names[slot] > MAX_NAME_CHARS) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Records where the string at the current position starts and how long it is; skips it. */
   private void name(int slot) {
     int len = length();
@@ -326,6 +383,11 @@ final class RequestReader {
 
   /** An Avro long: zig-zag varint. */
   private long readLong() {
+    byte first = buf[pos];
+    if (first >= 0) { // one byte: most lengths, counts, enums and codes
+      pos++;
+      return (first >>> 1) ^ -(first & 1);
+    }
     long raw = 0;
     int shift = 0;
     byte b;

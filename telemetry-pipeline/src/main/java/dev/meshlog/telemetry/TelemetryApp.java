@@ -83,6 +83,9 @@ public final class TelemetryApp implements AutoCloseable {
     }
   }
 
+  /** The consumers' largest fetch per partition: 1 MiB, see {@link #streamsConfig}. */
+  static final int MAX_PARTITION_FETCH_BYTES = 1 << 20;
+
   private final KafkaStreams streams;
 
   /** Creates (but does not start) the app. */
@@ -134,7 +137,12 @@ public final class TelemetryApp implements AutoCloseable {
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "5000");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), "65536");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), "100");
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Integer.toString(4 << 20));
+    // Partition fetches of 1 MiB (Kafka's default), not more: a fetch response's buffer stays on
+    // the heap until every record of each of its partitions is processed, and at 4 MiB per
+    // partition the live responses (tens of MiB per stream thread) overflowed the young
+    // generation's survivor spaces at each collection, so that the old generation filled and was
+    // collected in full every few seconds (GC log, README: Running it).
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Integer.toString(MAX_PARTITION_FETCH_BYTES));
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "20");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.toString(256 << 10));
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");

@@ -40,8 +40,13 @@ class RequestReaderTest {
       byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(e);
       assertThat(reader.readFast(bytes)).as("fast path for event %d: %s", i, e).isTrue();
       RequestReader.Call call = reader.read(Topics.TELEMETRY_REQUESTS.name(), bytes);
-      assertThat(call.edge.edge()).isEqualTo(Edge.of(e));
-      assertThat(call.edge.topicKey()).isEqualTo(Requests.key(e));
+      assertThat(call.countsOnce()).as("counts event %d: %s", i, e).isEqualTo(TelemetryTopology.countsOnce(e));
+      if (call.duplicate) {
+        assertThat(call.edge).isNull();
+      } else {
+        assertThat(call.edge.edge()).isEqualTo(Edge.of(e));
+        assertThat(call.edge.topicKey()).isEqualTo(Requests.key(e));
+      }
       assertThat(call.reporter).isEqualTo(e.getReporter());
       assertThat(call.responseCode).isEqualTo(e.getResponseCode());
       assertThat(call.responseFlags).containsExactlyElementsOf(
@@ -64,6 +69,26 @@ class RequestReaderTest {
   }
 
   @Test
+  void readsEveryFlagRightBeyondTheFlagsItKeepsAndReusesTheKeptOnes() {
+    RequestReader reader = new RequestReader();
+    java.util.Map<String, String> first = new java.util.HashMap<>();
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < RequestReader.MAX_CACHED_FLAGS + 40; i++) {
+        String flag = i % 7 == 0 ? "ü" + i : i % 11 == 0 ? "X".repeat(40 + i) : "F" + i;
+        RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0, flag, "UH");
+        RequestReader.Call call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(e));
+        assertThat(call.responseFlags).containsExactly(flag, "UH");
+        String read = call.responseFlags.get(0);
+        if (round == 0) {
+          first.put(flag, read);
+        } else if (i < RequestReader.MAX_CACHED_FLAGS - 1 && flag.length() <= 32) {
+          assertThat(read).as("flag %s read again", flag).isSameAs(first.get(flag));
+        }
+      }
+    }
+  }
+
+  @Test
   void refusesTruncatedAndForeignBytesWithTheSerdesMessage() {
     RequestReader reader = new RequestReader();
     byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(
@@ -75,6 +100,37 @@ class RequestReaderTest {
     }
     assertThatThrownBy(() -> reader.read("t", new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}))
         .isInstanceOf(SerializationException.class).hasMessageContaining("not Avro single-object encoding");
+  }
+
+  @Test
+  void readsADestinationsDuplicateReportWithoutItsEdgeAndCountsAnOutsideCallersReport() {
+    RequestReader reader = new RequestReader();
+    RequestEvent sourceReport = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent duplicate = RequestEvent.newBuilder(sourceReport).setReporter(Reporter.DESTINATION).build();
+    RequestReader.Call call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(duplicate));
+    assertThat(call.countsOnce()).isFalse();
+    assertThat(call.edge).isNull();
+    for (String caller : new String[] {"", "unknown"}) {
+      RequestEvent outside = RequestEvent.newBuilder(duplicate)
+          .setSource(Requests.workload("default", caller, "v1")).build();
+      call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(outside));
+      assertThat(call.countsOnce()).as("caller '%s'", caller).isTrue();
+      assertThat(call.edge.edge()).isEqualTo(Edge.of(outside));
+    }
+    call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(sourceReport));
+    assertThat(call.countsOnce()).isTrue();
+    assertThat(call.edge.edge()).isEqualTo(Edge.of(sourceReport));
+  }
+
+  @Test
+  void refusesADestinationsDuplicateReportWithANameLongerThanTheLimit() {
+    RequestReader reader = new RequestReader();
+    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0))
+        .setReporter(Reporter.DESTINATION).build());
+    assertThatThrownBy(() -> reader.read("t", bytes))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("destination.service: 1025 characters (expected: at most 1024)");
   }
 
   @Test
