@@ -182,11 +182,9 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     byte[] value;
     long carried = unreported.getAndSet(0);
     try {
-      RequestEvents.Keyed keyed = events.of(entry);
-      RequestEvent event = keyed.event();
-      event.setDroppedBefore(carried);
-      key = keyed.keyBytes();
-      value = encoder.encode(event);
+      // straight from the entry into the encoder's buffer: no RequestEvent, no boxed numbers
+      key = events.encode(entry, carried, encoder);
+      value = encoder.bytes();
     } catch (RuntimeException ex) {
       LOG.warn("telemetry: an event could not be built from {}: {}", entry.line(), ex.toString());
       completed(carried, ex);
