@@ -19,11 +19,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The event loop only puts the (immutable) access-log entry in a preallocated ring
  * ({@link EventRing}): one compare-and-set and one store, no allocation, no lock, no thread
- * wake-up, no Avro, no Kafka. A thread of its own builds the events, encodes them and
- * hands them to the {@link EventSink} every {@code interval} (sooner when a quarter of the buffer
- * is used). The buffer is bounded by events, not bytes: at most {@code capacity} events may be
- * queued or handed to Kafka and not yet acknowledged. When Kafka is unreachable that fills up,
- * and from then on new events are <b>dropped and counted</b> at once; the requests do not notice.
+ * wake-up, no Avro, no Kafka. A thread of its own encodes the events and hands them to the
+ * {@link EventSink} every {@code interval} (sooner when a quarter of the buffer was queued since
+ * the last time). The buffer is bounded by events, not bytes: at most {@code capacity} events
+ * may be queued or handed to Kafka and not yet acknowledged. When Kafka is unreachable that
+ * fills up, and from then on new events are <b>dropped and counted</b> at once; the requests
+ * do not notice.
  *
  * <p>Counts are exact when nothing is lost: no sampling, an idempotent producer, and
  * {@link #close} sends what is queued before it returns. A loss (dropped at the buffer, or
@@ -37,9 +38,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** Events that may wait (queued or unacknowledged by Kafka) before new ones are dropped. */
   public static final int DEFAULT_CAPACITY = 10_000;
   /**
-   * How often queued events are handed to Kafka (sooner when a quarter of the buffer is used).
-   * Every drain wakes this thread and, a few times, the producer's sender thread, each costing
-   * a fixed few hundred microseconds that a pinned sidecar takes from its event loop: at 1,000
+   * How often queued events are handed to Kafka (sooner when a quarter of the buffer was
+   * queued since the last time). Every drain wakes this thread and, a few times, the
+   * producer's sender thread, each costing a fixed few hundred microseconds that a pinned
+   * sidecar takes from its event loop: at 1,000
    * events/s, 200 ms instead of 50 ms (the producer's linger following) cut those threads'
    * wake-ups from 57 to 19 a second and their CPU from 15.6 to 8.7 µs per event. Events reach
    * Kafka up to about 0.4 s after their request; the pipeline's windows are 10 s.
