@@ -12,7 +12,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Request events to {@code mesh.telemetry.requests} through a producer of their own, tuned for
- * volume rather than latency: lz4-compressed batches of up to 64 KiB lingering as long as the
+ * volume rather than latency: lz4-compressed batches of up to 128 KiB lingering as long as the
  * emitter's interval (200 ms; see {@link TelemetryEmitter#DEFAULT_INTERVAL} for why), idempotent
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
  * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 4 MiB,

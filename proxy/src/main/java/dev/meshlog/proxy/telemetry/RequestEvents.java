@@ -82,53 +82,133 @@ public final class RequestEvents {
     if ("TCP".equals(e.protocol())) {
       return null;
     }
-    Reporter reporter = switch (e.direction()) {
-      case "inbound" -> Reporter.DESTINATION;
-      case "gateway" -> Reporter.GATEWAY;
-      default -> Reporter.SOURCE;
-    };
-    Workload source;
-    Workload destination;
-    Edge edge;
-    if (reporter == Reporter.DESTINATION) {
-      Edge from = source(e.sourcePeer());
-      destination = self;
-      source = from.workload();
-      edge = from;
-    } else {
-      Edge to = destination(e.destinationService(), e.upstream());
-      source = self;
-      destination = to.workload();
-      edge = to;
-    }
-    String path = e.path() == null ? "" : e.path();
-    int q = path.indexOf('?');
-    if (q >= 0) {
-      path = path.substring(0, q);
-    }
-    int scheme = path.indexOf("://");
-    if (scheme > 0 && scheme < 6) {
-      int slash = path.indexOf('/', scheme + 3);
-      path = slash < 0 ? "/" : path.substring(slash);
-    }
+    Reporter reporter = reporter(e);
+    Edge edge = edge(reporter, e);
+    String path = nz(e.path());
+    int pathEnd = pathEnd(path);
+    int pathStart = pathStart(path, pathEnd);
+    path = pathStart < 0 ? "/" : path.substring(pathStart, pathEnd);
     List<String> flags = e.flags().isEmpty() ? List.of() : new ArrayList<>(e.flags().size());
     if (!e.flags().isEmpty()) {
-      for (ResponseFlag f : ResponseFlag.values()) {
+      for (ResponseFlag f : FLAGS) {
         if (e.flags().contains(f)) {
           flags.add(f.name());
         }
       }
     }
-    long micros = e.durationMicros() >= 0 ? e.durationMicros() : e.durationMillis() * 1_000;
+    int grpc = grpcStatus(e.grpcStatus());
     // The all-args constructor, not the builder: the builder's per-field validation and default
     // look-ups cost more than the rest of the event (every string here is non-null already).
     RequestEvent event = new RequestEvent(nz(e.requestId()), traceId(e.traceparent()), reporter,
-        identity.proxyId(), source, destination,
-        e.grpcStatus() != null ? "grpc" : nz(e.protocol()), nz(e.method()), nz(e.authority()),
-        path, nz(e.route()), e.status(), grpcStatus(e.grpcStatus()), flags, false,
-        Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
-        Math.max(0, e.bytesSent()), micros, e.start(), 0L);
+        identity.proxyId(), reporter == Reporter.DESTINATION ? edge.workload() : self,
+        reporter == Reporter.DESTINATION ? self : edge.workload(), protocol(e), nz(e.method()),
+        nz(e.authority()), path, nz(e.route()), e.status(), grpc == NO_GRPC ? null : grpc,
+        flags, false, Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
+        Math.max(0, e.bytesSent()), micros(e), e.start(), 0L);
     return new Keyed(edge.key(), edge.keyBytes(), event);
+  }
+
+  /**
+   * Writes the event of {@code e}, carrying {@code droppedBefore}, into {@code out} (between its
+   * {@code begin} and {@code bytes}) exactly as {@link #of} and {@link RequestEventEncoder#encode}
+   * would, without making the event, its strings or its boxed numbers; returns the topic key's
+   * bytes (shared by the edge's events), or {@code null} for entries that are no HTTP request.
+   */
+  byte[] encode(AccessLogEntry e, long droppedBefore, RequestEventEncoder out) {
+    if ("TCP".equals(e.protocol())) {
+      return null;
+    }
+    Reporter reporter = reporter(e);
+    Edge edge = edge(reporter, e);
+    out.begin();
+    out.string(nz(e.requestId()));
+    String tp = e.traceparent();
+    if (hasTraceId(tp)) {
+      out.string(tp, 3, 35);
+    } else {
+      out.string("");
+    }
+    out.varint(reporter.ordinal());
+    out.string(identity.proxyId());
+    out.workload(reporter == Reporter.DESTINATION ? edge.workload() : self);
+    out.workload(reporter == Reporter.DESTINATION ? self : edge.workload());
+    out.string(protocol(e));
+    out.string(nz(e.method()));
+    out.string(nz(e.authority()));
+    String path = nz(e.path());
+    int pathEnd = pathEnd(path);
+    int pathStart = pathStart(path, pathEnd);
+    if (pathStart < 0) {
+      out.string("/");
+    } else {
+      out.string(path, pathStart, pathEnd);
+    }
+    out.string(nz(e.route()));
+    out.varint(e.status());
+    int grpc = grpcStatus(e.grpcStatus());
+    out.optionalInt(grpc != NO_GRPC, grpc);
+    if (!e.flags().isEmpty()) {
+      out.varint(e.flags().size());
+      for (ResponseFlag f : FLAGS) {
+        if (e.flags().contains(f)) {
+          out.string(f.name());
+        }
+      }
+    }
+    out.varint(0);
+    out.bool(false);
+    out.varint(Math.max(0, e.attempts() - 1));
+    out.varint(Math.max(0, e.bytesReceived()));
+    out.varint(Math.max(0, e.bytesSent()));
+    out.varint(micros(e));
+    out.startTime(e.start());
+    out.varint(droppedBefore);
+    return edge.keyBytes();
+  }
+
+  private static final ResponseFlag[] FLAGS = ResponseFlag.values();
+  /** {@link #grpcStatus}: none, or not a number. */
+  private static final int NO_GRPC = Integer.MIN_VALUE;
+
+  private static Reporter reporter(AccessLogEntry e) {
+    return switch (e.direction()) {
+      case "inbound" -> Reporter.DESTINATION;
+      case "gateway" -> Reporter.GATEWAY;
+      default -> Reporter.SOURCE;
+    };
+  }
+
+  /** The other side of the request: its caller when this proxy is the destination. */
+  private Edge edge(Reporter reporter, AccessLogEntry e) {
+    return reporter == Reporter.DESTINATION ? source(e.sourcePeer())
+        : destination(e.destinationService(), e.upstream());
+  }
+
+  private static String protocol(AccessLogEntry e) {
+    return e.grpcStatus() != null ? "grpc" : nz(e.protocol());
+  }
+
+  private static long micros(AccessLogEntry e) {
+    return e.durationMicros() >= 0 ? e.durationMicros() : e.durationMillis() * 1_000;
+  }
+
+  /** Where the path's query starts, or its length. */
+  private static int pathEnd(String path) {
+    int q = path.indexOf('?');
+    return q >= 0 ? q : path.length();
+  }
+
+  /**
+   * Where the path starts in a request target that may be absolute ({@code http://host/p}), or
+   * -1 when an absolute one has no path ({@code /} then).
+   */
+  private static int pathStart(String path, int end) {
+    int scheme = path.indexOf("://");
+    if (scheme > 0 && scheme < 6 && scheme + 3 <= end) {
+      int slash = path.indexOf('/', scheme + 3);
+      return slash < 0 || slash >= end ? -1 : slash;
+    }
+    return 0;
   }
 
   /** The caller named by {@code header}, or outside the mesh; remembered per header value. */
@@ -184,11 +264,12 @@ public final class RequestEvents {
 
   /** The trace id of a W3C {@code traceparent} ({@code 00-<32 hex>-<16 hex>-<2 hex>}), or empty. */
   static String traceId(String traceparent) {
-    if (traceparent == null || traceparent.length() < 35 || traceparent.charAt(2) != '-'
-        || traceparent.charAt(35) != '-') {
-      return "";
-    }
-    return traceparent.substring(3, 35);
+    return hasTraceId(traceparent) ? traceparent.substring(3, 35) : "";
+  }
+
+  private static boolean hasTraceId(String traceparent) {
+    return traceparent != null && traceparent.length() >= 36 && traceparent.charAt(2) == '-'
+        && traceparent.charAt(35) == '-';
   }
 
   private static Workload outside() {
@@ -218,14 +299,14 @@ public final class RequestEvents {
         namespace, nz(endpoint.cluster()), nz(endpoint.zone()), null);
   }
 
-  private static Integer grpcStatus(String s) {
+  private static int grpcStatus(String s) {
     if (s == null) {
-      return null;
+      return NO_GRPC;
     }
     try {
       return Integer.parseInt(s.trim());
     } catch (NumberFormatException e) {
-      return null;
+      return NO_GRPC;
     }
   }
 

@@ -36,7 +36,8 @@ class KafkaClientsTest {
 
     assertThat(p).containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG,
             KafkaClients.STATUS_BUFFER_MEMORY)
-        .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024)
+        .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024)
+        .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
         .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 200)
         .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
         .containsEntry(ProducerConfig.ACKS_CONFIG, "all")

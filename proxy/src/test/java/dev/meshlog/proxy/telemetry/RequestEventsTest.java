@@ -3,7 +3,10 @@ package dev.meshlog.proxy.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -13,6 +16,7 @@ import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.schemas.Topics;
 import org.junit.jupiter.api.Test;
 
 class RequestEventsTest {
@@ -177,5 +181,47 @@ class RequestEventsTest {
     }
     assertThat(events.of(entry("inbound", 200, Set.of(), "reviews.shop.svc.cluster.local", null,
         "not/a/peer", 1, null)).event().getSource().getWorkload()).isEqualTo("unknown");
+  }
+
+  @Test
+  void writesEachEntrysEventStraightIntoTheEncoderAsTheTopicsSerdeWritesTheEvent() {
+    EndpointConfig endpoint = EndpointConfig.of("10.0.0.7", 15006,
+        Map.of("app", "reviews", "version", "v2"), "zone-b", "c2");
+    String peer = PeerMetadata.encode(productpage);
+    List<AccessLogEntry> entries = new ArrayList<>();
+    for (String direction : List.of("outbound", "inbound", "gateway")) {
+      for (String path : Arrays.asList("/reviews/7?x=1", "/plain", "http://h:80/p?q=://x",
+          "https://h", "h?://x", "/é/ü?x", "", null)) {
+        for (String trace : Arrays.asList(TRACEPARENT, null, "bad", TRACEPARENT.substring(0, 35),
+            TRACEPARENT.substring(0, 36))) {
+          entries.add(new AccessLogEntry(START.plusNanos(entries.size() * 1_001L), direction,
+              "POST", path, "HTTP/2", 200 + entries.size() % 400,
+              entries.size() % 3 == 0 ? EnumSet.of(ResponseFlag.URX, ResponseFlag.UF)
+                  : Set.of(), entries.size() * 1_000L, 123_456_789L, 3, 2, "req-" + path,
+              "reviews:9080", "curl", null, "c", entries.size() % 2 == 0 ? "r1" : null,
+              entries.size() % 4, "productpage-v1", "reviews.shop.svc.cluster.local",
+              entries.size() % 5 == 0 ? " 14 " : entries.size() % 5 == 1 ? "x" : null, trace,
+              entries.size() % 2 == 0 ? peer : null, entries.size() % 3 == 1 ? endpoint : null,
+              entries.size() % 7 == 0 ? -1 : 3_456));
+        }
+      }
+    }
+    RequestEvents viaEvent = new RequestEvents(reviews, "cluster.local");
+    RequestEvents direct = new RequestEvents(reviews, "cluster.local");
+    RequestEventEncoder encoder = new RequestEventEncoder();
+    long dropped = 0;
+    for (AccessLogEntry entry : entries) {
+      RequestEvents.Keyed k = viaEvent.of(entry);
+      k.event().setDroppedBefore(dropped);
+      byte[] key = direct.encode(entry, dropped, encoder);
+
+      assertThat(encoder.bytes()).as(entry.line())
+          .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(k.event()));
+      assertThat(key).isEqualTo(k.keyBytes());
+      dropped = dropped * 3 + 1;
+    }
+    AccessLogEntry tcp = new AccessLogEntry(START, "outbound", "-", "db:5432", "TCP", 0,
+        Set.of(), 1, 2, 3, -1, null, null, null, null, null, null, 1, "x", "db", null);
+    assertThat(direct.encode(tcp, 0, encoder)).isNull();
   }
 }
