@@ -259,6 +259,27 @@ class Http1PoolIT {
   }
 
   @Test
+  void passesAChunkedResponseWrittenInPiecesWholeAndKeepsTheConnection() throws IOException {
+    // The last piece leaves with the response's end in one write; earlier pieces as they come.
+    Sidecar s = sidecarTo((c, i) -> {
+      while (upstream.nextRequest(c) != null) {
+        c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.write("5\r\nhello\r\n");
+        c.write("6\r\n world\r\n");
+        c.write("1\r\n!\r\n0\r\n\r\n");
+      }
+    });
+
+    for (int i = 0; i < 2; i++) {
+      TestMesh.Response r = get(s, "chunked-" + i);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("hello world!");
+    }
+
+    assertThat(upstream.accepted).hasValue(1);
+  }
+
+  @Test
   void skipsAnInterimResponseBeforeTheFinalOne() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       while (upstream.nextRequest(c) != null) {
