@@ -320,6 +320,30 @@ class Http1PoolIT {
   }
 
   @Test
+  void sendsFixedLengthBodiesWholeOnOneKeptConnection() throws IOException {
+    // A body read with its head is held while the try's writes are corked and goes upstream
+    // with its end as one message; the upstream must still see exactly Content-Length bytes.
+    Sidecar s = sidecarTo((c, i) -> {
+      List<String> req;
+      while ((req = c.readHead()) != null) {
+        String answer = RawUpstream.header(req, "content-length") + " "
+            + new String(c.readBody(req), StandardCharsets.UTF_8);
+        c.write("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length() + "\r\n\r\n" + answer);
+      }
+    });
+
+    for (int i = 0; i < 3; i++) {
+      String body = "body-" + i + "-" + "x".repeat(1000 * i);
+      TestMesh.Response r = mesh.send(s.outboundPort(), HttpMethod.POST, "books", "/",
+          Buffer.buffer(body));
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(body.length() + " " + body);
+    }
+
+    assertThat(upstream.accepted).hasValue(1);
+  }
+
+  @Test
   void closesTheUpstreamConnectionWhenTheCallerLeavesMidBody() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       upstream.nextRequest(c);
