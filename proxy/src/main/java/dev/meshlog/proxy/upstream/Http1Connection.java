@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -37,11 +36,6 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   private boolean interim;
   private boolean corked;
   private boolean headWaitsForBody;
-  /**
-   * A body piece written while corked, held back so that the body's end, when it follows
-   * before the flush (a body read whole with its head), goes out with it as one message.
-   */
-  private ByteBuf pending;
   private boolean closed;
   long idleSinceNanos;
   /** Already counted out of its endpoint's open connections by the pool. */
@@ -102,29 +96,9 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       return;
     }
     headWaitsForBody = false;
-    writePending();
-    if (corked) {
-      pending = data;
-      return;
-    }
     channel.write(new DefaultHttpContent(data), channel.voidPromise());
-    channel.flush();
-  }
-
-  /** Writes the piece held back, if any, as a piece of the body. */
-  private void writePending() {
-    ByteBuf p = pending;
-    if (p != null) {
-      pending = null;
-      channel.write(new DefaultHttpContent(p), channel.voidPromise());
-    }
-  }
-
-  private void releasePending() {
-    ByteBuf p = pending;
-    if (p != null) {
-      pending = null;
-      ReferenceCountUtil.release(p);
+    if (!corked) {
+      channel.flush();
     }
   }
 
@@ -136,13 +110,9 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     requestEnded = true;
     headWaitsForBody = false;
     if (closed) {
-      releasePending();
       return;
     }
-    ByteBuf last = pending;
-    pending = null;
-    channel.write(last == null ? LastHttpContent.EMPTY_LAST_CONTENT
-        : new DefaultLastHttpContent(last), channel.voidPromise());
+    channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
     if (!corked) {
       channel.flush();
     }
@@ -151,17 +121,11 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /**
-   * Holds flushes back while several writes are made in a row ({@code true}), then flushes; the
-   * last body piece written while corked waits for the end, to go out with it in one message.
-   */
+  /** Holds flushes back while several writes are made in a row ({@code true}), then flushes. */
   public void cork(boolean cork) {
     corked = cork;
-    if (!cork && !closed) {
-      writePending();
-      if (!headWaitsForBody) {
-        channel.flush();
-      }
+    if (!cork && !closed && !headWaitsForBody) {
+      channel.flush();
     }
   }
 
@@ -212,7 +176,6 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   }
 
   void close() {
-    releasePending();
     if (!closed) {
       closed = true;
       channel.close();
@@ -343,7 +306,6 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
-    releasePending();
     Http1Listener l = listener;
     listener = null;
     endpoint.closed(this);
