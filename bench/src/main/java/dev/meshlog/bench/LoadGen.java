@@ -89,15 +89,18 @@ final class LoadGen {
    * h2load over HTTP/1.1 with {@code connections} connections sending POSTs of {@code body} as
    * fast as they are answered, for {@code d}: a warm-up on the fixed-rate phase's own requests
    * (a JVM proxy warmed only with wrk's GETs still compiles its body-handling paths, on the core
-   * it shares with its event loop, during the measured phase). Results are discarded.
+   * it shares with its event loop, during the measured phase). Returns the requests answered
+   * (the harness takes the last round's CPU per request as POSTs at saturation).
    */
-  static void warmPost(String cpus, int port, int connections, Duration d, Path body, Path log)
+  static long warmPost(String cpus, int port, int connections, Duration d, Path body, Path log)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(pin(cpus));
     cmd.addAll(List.of("h2load", "--h1", "-t1", "-c" + connections,
         "-D", Long.toString(d.toSeconds()), "-d", body.toString(), "-H", ":authority: " + HOST,
         "http://127.0.0.1:" + port + PATH));
-    run(cmd, d.plusSeconds(30), log);
+    String out = run(cmd, d.plusSeconds(30), log);
+    return (long) number(out,
+        "requests: [0-9]+ total, [0-9]+ started, [0-9]+ done, ([0-9]+) succeeded");
   }
 
   /**

@@ -81,7 +81,8 @@ public final class ProxyBench {
   record Measurement(Target target, int run, double loadBefore, LoadGen.Throughput throughput,
                      double proxyCpuPercent, double cpuMicrosPerRequest, LoadGen.FixedRate fixed,
                      double cpuSecondsPer1000, double rssMbPerProxy, double idleRssMbPerProxy,
-                     TelemetryCounts telemetry, ThreadCpu wrkThreads, int warmupRounds) {
+                     TelemetryCounts telemetry, ThreadCpu wrkThreads, int warmupRounds,
+                     Saturation post, ThreadCpu fixedThreads) {
 
     /** This measurement's throughput phase as one side of an emission pair. */
     EmissionPairs.Side side() {
@@ -90,6 +91,13 @@ public final class ProxyBench {
           warmupRounds());
     }
   }
+
+  /**
+   * The last round of the POST warm-up (the fixed rate's own requests, as fast as answered):
+   * CPU µs per request per proxy and its threads' CPU per 1,000 requests, to set the fixed
+   * rate's CPU per request against the same requests at saturation; {@code rounds} as run.
+   */
+  record Saturation(double rps, double cpuMicrosPerRequest, ThreadCpu threads, int rounds) {}
 
   /** One thread's figures per 1,000 requests over a phase: CPU ms, wake-ups, preemptions, wait ms. */
   record ThreadRow(String proc, String name, double cpuMs, double wakeups, double preempted,
@@ -483,10 +491,26 @@ public final class ProxyBench {
       }, "rss-sampler");
       sampler.setDaemon(true);
       // The fixed-rate phase sends POSTs with a body; warm those paths up first, as wrk did
-      // for the GETs (every target gets the same warm-up).
-      for (int r = 1; r <= s.warmupRounds(); r++) {
-        LoadGen.warmPost(s.loadCpus(), entry, s.rateConnections(), warmupRound(), body,
-            log(t, run, "warmup-post" + round(r)));
+      // for the GETs (every target gets the same warm-up, and more rounds, at most as many
+      // again, while a JVM's C2 was still busy in the last one). The last round is also the
+      // POSTs' CPU per request at saturation, which the fixed rate's is set against.
+      Saturation post = null;
+      int postRounds = 0;
+      while (postRounds < s.warmupRounds() || (post != null
+          && post.threads().c2Ms() > EmissionPairs.C2_BUSY_MS
+          && postRounds < 2 * s.warmupRounds())) {
+        postRounds++;
+        List<Map<String, Child.ThreadStat>> before = threadStats(proxies);
+        long postTicks0 = ticks(proxies);
+        long postNanos0 = System.nanoTime();
+        long answered = LoadGen.warmPost(s.loadCpus(), entry, s.rateConnections(),
+            warmupRound(), body, log(t, run, "warmup-post" + round(postRounds)));
+        double secs = (System.nanoTime() - postNanos0) / 1e9;
+        double us = proxies.isEmpty() || answered == 0 ? Double.NaN
+            : 1e6 * (ticks(proxies) - postTicks0) / Child.TICKS_PER_SECOND / answered
+                / proxies.size();
+        post = new Saturation(answered / secs, us,
+            ThreadCpu.of(threadRows(proxies, before, answered)), postRounds);
       }
       List<Map<String, Child.ThreadStat>> threads0 = threadStats(proxies);
       long ticks1 = ticks(proxies);
@@ -495,8 +519,8 @@ public final class ProxyBench {
           s.rateConnections(), s.rateDuration(), s.rateShape(), body,
           s.out().resolve(t.name() + "-requests.log"), log(t, run, "h2load"));
       long ticks2 = ticks(proxies);
-      writeThreadStats(log(t, run, "threads"), "fixed rate", proxies, threads0,
-          fixed.ok() + fixed.failed());
+      ThreadCpu fixedThreads = ThreadCpu.of(writeThreadStats(log(t, run, "threads"),
+          "fixed rate", proxies, threads0, fixed.ok() + fixed.failed()));
       sampler.interrupt();
       sampler.join();
       rssMax.accumulateAndGet(proxies.stream().mapToLong(Child::rssKib).sum(), Math::max);
@@ -514,7 +538,7 @@ public final class ProxyBench {
       double idleRssMb = proxies.isEmpty() ? Double.NaN
           : idleRssKib * 1024.0 / 1e6 / proxies.size();
       return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb, idleRssMb,
-          emits(t) ? telemetryCounts() : null, wrkThreads, rounds);
+          emits(t) ? telemetryCounts() : null, wrkThreads, rounds, post, fixedThreads);
     } finally {
       for (Child p : proxies) {
         p.close();
@@ -925,6 +949,7 @@ public final class ProxyBench {
         .append(String.format(Locale.ROOT, "%.2f–%.2f", all.stream()
             .mapToDouble(Measurement::loadBefore).min().orElse(Double.NaN), all.stream()
             .mapToDouble(Measurement::loadBefore).max().orElse(Double.NaN))).append(".\n");
+    b.append(cpuPerRequest(targets, all));
     b.append(verdicts(all));
     for (String[] pair : emissionPairsOf(targets.stream().map(Target::name).toList())) {
       b.append(EmissionPairs.report(pair[0], pair[1], EmissionPairs.pairs(all, pair[0],
@@ -1061,23 +1086,71 @@ public final class ProxyBench {
         + String.format(Locale.ROOT, format, v[v.length - 1]) + "]";
   }
 
+  /**
+   * Each proxy's CPU per request in the three phases: GETs at saturation (wrk), the fixed rate's
+   * POSTs at saturation (the POST warm-up's last round) and at the fixed rate; for a sidecar also
+   * its event loop's and C2's share. Why a request costs more at a low rate, proxy by proxy.
+   */
+  private String cpuPerRequest(List<Target> targets, List<Measurement> all) {
+    StringBuilder b = new StringBuilder("\n### CPU per request and proxy: saturation vs the "
+        + "fixed rate\n\n");
+    b.append("| target | GET, saturation µs | POST, saturation µs | POST, ").append(s.rate())
+        .append(" req/s µs | fixed ÷ saturation (POST) | event loop ms / 1,000 POSTs: saturation"
+            + ", fixed | C2 ms / 1,000 POSTs: saturation, fixed | POST warm-up rounds |\n"
+            + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Target t : targets) {
+      List<Measurement> ms = of(all, t).stream().filter(m -> m.post() != null).toList();
+      if (t.kind() == Kind.DIRECT || ms.isEmpty()) {
+        continue;
+      }
+      boolean jvm = t.kind() == Kind.MESHLOG;
+      b.append("| ").append(t.name()).append(" | ")
+          .append(spread(ms, m -> m.cpuMicrosPerRequest() / t.hops(), "%.1f")).append(" | ")
+          .append(spread(ms, m -> m.post().cpuMicrosPerRequest(), "%.1f")).append(" | ")
+          .append(spread(ms, m -> 1000 * m.cpuSecondsPer1000(), "%.1f")).append(" | ")
+          .append(spread(ms, m -> 1000 * m.cpuSecondsPer1000()
+              / m.post().cpuMicrosPerRequest(), "%.2f")).append(" | ")
+          .append(jvm ? spread(ms, m -> m.post().threads().eventLoopMs() / t.hops(), "%.1f")
+              + ", " + spread(ms, m -> m.fixedThreads().eventLoopMs() / t.hops(), "%.1f")
+              : "—").append(" | ")
+          .append(jvm ? spread(ms, m -> m.post().threads().c2Ms() / t.hops(), "%.1f")
+              + ", " + spread(ms, m -> m.fixedThreads().c2Ms() / t.hops(), "%.1f")
+              : "—").append(" | ")
+          .append(spread(ms, m -> m.post().rounds(), "%.0f")).append(" |\n");
+    }
+    b.append("\nPer proxy (a two-proxy target's figures halved). \"saturation\" for POSTs is the"
+        + " last round of the POST warm-up (h2load, ").append(s.rateConnections())
+        .append(" connections, as fast as answered); a C2 figure above ")
+        .append(String.format(Locale.ROOT, "%.0f", EmissionPairs.C2_BUSY_MS))
+        .append(" ms means that JVM was still compiling.\n");
+    return b.toString();
+  }
+
   private static String csv(List<Measurement> all) {
     StringBuilder b = new StringBuilder("run,target,load1,rps,wrk_p50_ms,wrk_p99_ms,"
         + "proxy_cpu_pct,proxy_cpu_us_per_req,wrk_errors,rate_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,failed,"
         + "cpu_s_per_1000_per_proxy,rss_mb_per_proxy,idle_rss_mb_per_proxy,bunched,"
         + "warmup_rounds,wrk_event_loop_ms_per_1000,wrk_c2_ms_per_1000,"
-        + "wrk_telemetry_ms_per_1000\n");
+        + "wrk_telemetry_ms_per_1000,post_rps,post_cpu_us_per_req_per_proxy,"
+        + "post_event_loop_ms_per_1000,post_c2_ms_per_1000,fixed_event_loop_ms_per_1000,"
+        + "fixed_c2_ms_per_1000,post_rounds\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
           "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,"
-              + "%.3f,%d,%.2f,%.2f,%.3f%n",
+              + "%.3f,%d,%.2f,%.2f,%.3f,%.0f,%.2f,%.2f,%.2f,%.2f,%.2f,%d%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
           m.fixed().percentile(90), m.fixed().percentile(99), m.fixed().percentile(99.9),
           m.fixed().percentile(100), m.fixed().failed(), m.cpuSecondsPer1000(),
           m.rssMbPerProxy(), m.idleRssMbPerProxy(), m.fixed().bunched(), m.warmupRounds(),
-          m.wrkThreads().eventLoopMs(), m.wrkThreads().c2Ms(), m.wrkThreads().telemetryMs()));
+          m.wrkThreads().eventLoopMs(), m.wrkThreads().c2Ms(), m.wrkThreads().telemetryMs(),
+          m.post() == null ? Double.NaN : m.post().rps(),
+          m.post() == null ? Double.NaN : m.post().cpuMicrosPerRequest(),
+          m.post() == null ? Double.NaN : m.post().threads().eventLoopMs(),
+          m.post() == null ? Double.NaN : m.post().threads().c2Ms(),
+          m.fixedThreads().eventLoopMs(), m.fixedThreads().c2Ms(),
+          m.post() == null ? 0 : m.post().rounds()));
     }
     return b.toString();
   }

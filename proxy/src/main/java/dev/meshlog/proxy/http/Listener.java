@@ -65,6 +65,11 @@ public final class Listener {
         .setInitialSettings(new Http2Settings().setMaxHeaderListSize(limits.maxHeaderBytes()))
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
+        // The proxy accepts no WebSocket of its own (Upgrade is hop-by-hop): without these
+        // Vert.x puts a WebSocket extension handler in every connection's pipeline, which looks
+        // at every request and response on its way (≈1% of the event loop at saturation).
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false)
         .setTcpNoDelay(true);
   }
 

@@ -260,14 +260,24 @@ final class ProxyExchange {
         return;
       }
       HttpServerResponse resp = req.response();
-      writeToCaller(last.content());
       MultiMap trailers = last.trailingHeaders().isEmpty() ? null
           : multiMap(last.trailingHeaders());
       if (trailers != null) {
         HeaderRules.copyEndToEnd(trailers, resp.trailers());
       }
       grpcStatus = Grpc.status(multiMap(head.headers()), trailers);
-      resp.end().onComplete(end -> {
+      // The last piece goes out with the end in one write: a response whose body came in one
+      // read (most) leaves as one message with its head, one pass through the pipeline and one
+      // future instead of two of each.
+      ByteBuf data = last.content();
+      boolean withData = data.isReadable();
+      if (!withData) {
+        data.release();
+      }
+      (withData ? resp.end(BufferInternal.buffer(data)) : resp.end()).onComplete(end -> {
+        if (withData) {
+          data.release();
+        }
         if (end.failed() && !finished) {
           flags.add(ResponseFlag.DC);
         }

@@ -1,10 +1,13 @@
 package dev.meshlog.proxy.upstream;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -68,14 +71,14 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       closeAfter = true;
     }
     decoder.headRequest(head.method() == HttpMethod.HEAD);
-    channel.write(head, channel.voidPromise());
     // Without Content-Length or chunking the request ends with its head on the wire: the
     // upstream may answer at once, before the caller's (empty) body has been seen to end, and
-    // the connection must then be reusable. Its end is written now; the body's is ignored.
+    // the connection must then be reusable. Its end is written now, with the head as one
+    // message (one pass through the pipeline, not two); the body's is ignored.
     requestEnded = !HttpUtil.isTransferEncodingChunked(head) && contentLengthZero(head);
-    if (requestEnded) {
-      channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-    }
+    channel.write(requestEnded ? new DefaultFullHttpRequest(head.protocolVersion(),
+        head.method(), head.uri(), Unpooled.EMPTY_BUFFER, head.headers(),
+        EmptyHttpHeaders.INSTANCE) : head, channel.voidPromise());
     // A head with a body to follow waits for the body's first bytes, so both leave in one write
     // (as Vert.x's client does) instead of two.
     headWaitsForBody = !requestEnded;

@@ -259,6 +259,27 @@ class Http1PoolIT {
   }
 
   @Test
+  void passesAChunkedResponseWrittenInPiecesWholeAndKeepsTheConnection() throws IOException {
+    // The last piece leaves with the response's end in one write; earlier pieces as they come.
+    Sidecar s = sidecarTo((c, i) -> {
+      while (upstream.nextRequest(c) != null) {
+        c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.write("5\r\nhello\r\n");
+        c.write("6\r\n world\r\n");
+        c.write("1\r\n!\r\n0\r\n\r\n");
+      }
+    });
+
+    for (int i = 0; i < 2; i++) {
+      TestMesh.Response r = get(s, "chunked-" + i);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("hello world!");
+    }
+
+    assertThat(upstream.accepted).hasValue(1);
+  }
+
+  @Test
   void skipsAnInterimResponseBeforeTheFinalOne() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       while (upstream.nextRequest(c) != null) {
@@ -296,6 +317,30 @@ class Http1PoolIT {
       assertThat(new String(reply.readBody(head), StandardCharsets.UTF_8))
           .isEqualTo("chunked hello world");
     }
+  }
+
+  @Test
+  void sendsFixedLengthBodiesWholeOnOneKeptConnection() throws IOException {
+    // A body read with its head is held while the try's writes are corked and goes upstream
+    // with its end as one message; the upstream must still see exactly Content-Length bytes.
+    Sidecar s = sidecarTo((c, i) -> {
+      List<String> req;
+      while ((req = c.readHead()) != null) {
+        String answer = RawUpstream.header(req, "content-length") + " "
+            + new String(c.readBody(req), StandardCharsets.UTF_8);
+        c.write("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length() + "\r\n\r\n" + answer);
+      }
+    });
+
+    for (int i = 0; i < 3; i++) {
+      String body = "body-" + i + "-" + "x".repeat(1000 * i);
+      TestMesh.Response r = mesh.send(s.outboundPort(), HttpMethod.POST, "books", "/",
+          Buffer.buffer(body));
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(body.length() + " " + body);
+    }
+
+    assertThat(upstream.accepted).hasValue(1);
   }
 
   @Test
