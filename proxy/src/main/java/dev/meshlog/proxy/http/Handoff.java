@@ -1,84 +1,152 @@
 package dev.meshlog.proxy.http;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A bounded hand-off from event loops to one thread of its own, which drains it every
- * {@code interval} (sooner when a quarter of the capacity is in use). {@link #offer} never blocks
- * and wakes the thread at most once per quarter: on a sidecar's one or two cores a wake-up per
- * item preempts the event loop each time. The access log and request telemetry both ride on it.
+ * A bounded hand-off from event loops to one thread of its own: a preallocated ring that its
+ * thread drains every {@code interval}, sooner when a quarter of the capacity was queued since
+ * the last drain (on a sidecar's one or two cores a wake-up per item would preempt the event
+ * loop each time). The access log and request telemetry both ride on it.
  *
  * <p>Capacity counts items from {@link #offer} until their owner calls {@link #release}: at
- * {@link #poll} time for a plain queue, or later (e.g. when Kafka acknowledges) to bound what
- * is in flight as well.
+ * {@link #poll} time for a plain queue (the access log), or later — when Kafka acknowledges an
+ * event — to bound what is in flight as well (telemetry).
+ *
+ * <p>Why a ring of our own and not a linked or library queue: on the request path an
+ * {@link #offer} is one compare-and-set that claims a slot and a unit of capacity at once, and
+ * one ordered store; nothing is allocated (a linked queue's node per item was garbage held for
+ * up to a drain interval), and the event loop touches no counter that another thread writes per
+ * item (the count of released items, written e.g. by Kafka's sender thread, is read only when
+ * the ring looks full). A library ring (JCTools' {@code MpscArrayQueue}) bounds only what is
+ * queued, so the in-flight bound would need a second shared counter and a second atomic
+ * operation per item.
+ *
+ * <p>Many offering threads, one polling thread (the hand-off's own, through the {@code drain}
+ * task); {@link #release} from any thread.
  *
  * @param <T> the items, immutable
  */
 public final class Handoff<T> {
 
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+
   private final int capacity;
+  private final int wakeAfter;
   private final long intervalNanos;
   private final Runnable drain;
-  private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger inUse = new AtomicInteger();
+  private final Object[] slots;
+  private final int mask;
+  /**
+   * The counters each written by one side, 128 bytes apart so that no two share a cache line
+   * (the event loop's CAS would otherwise lose its line to the sender's increment each event):
+   * {@link #ADMITTED} items ever admitted, the next slot to fill (offering threads);
+   * {@link #RELEASED} items ever released (whoever completes an item; offers read it only when
+   * the ring looks full); {@link #TAKEN} the next slot to take (the polling thread).
+   */
+  private final AtomicLongArray counters = new AtomicLongArray(64);
+  private static final int ADMITTED = 16;
+  private static final int RELEASED = 32;
+  private static final int TAKEN = 48;
+  /** A recent count of released items, so that offers need not read it each time. */
+  private volatile long releasedSeen;
+  /** The count of admitted items when the last drain began: what came since decides a wake-up. */
+  private volatile long drainedFrom;
   private final Thread thread;
   private volatile boolean stopped;
 
   /**
-   * A hand-off whose thread (named {@code threadName}, a daemon, started by {@link #start})
-   * calls {@code drain} every {@code interval} and once more when stopped.
+   * A ring for {@code capacity} items whose thread ({@code threadName}, a daemon, started by
+   * {@link #start}) calls {@code drain} every {@code interval} and once more when stopped.
    */
   public Handoff(String threadName, int capacity, Duration interval, Runnable drain) {
-    if (capacity < 1) {
+    if (capacity < 1 || capacity > 1 << 30) {
       throw new IllegalArgumentException(threadName + ": capacity " + capacity
-          + " (expected: at least 1)");
+          + " (expected: 1.." + (1 << 30) + ")");
     }
     this.capacity = capacity;
+    this.wakeAfter = Math.max(1, capacity / 4);
     this.intervalNanos = interval.toNanos();
     this.drain = drain;
+    int size = Integer.highestOneBit(capacity);
+    if (size < capacity) {
+      size <<= 1;
+    }
+    this.slots = new Object[size];
+    this.mask = size - 1;
     this.thread = new Thread(this::run, threadName);
     thread.setDaemon(true);
   }
 
-  /** Starts the draining thread; call it once its owner is fully built. */
+  /** Starts the draining thread; call it once the owner is fully built. */
   public Handoff<T> start() {
     thread.start();
     return this;
   }
 
-  /** Queues {@code item} unless the capacity is in use or the hand-off stopped; false: not taken. */
+  /**
+   * Queues {@code item} unless the capacity is in use (queued or unreleased) or the ring
+   * stopped; false: not taken. Never blocks, never allocates.
+   */
   public boolean offer(T item) {
     if (stopped) {
       return false;
     }
-    int n = inUse.incrementAndGet();
-    if (n > capacity) {
-      inUse.decrementAndGet();
-      return false;
-    }
-    queue.offer(item);
-    if (n == capacity / 4) {
+    long a;
+    do {
+      a = counters.get(ADMITTED);
+      if (a - releasedSeen >= capacity) {
+        long r = counters.get(RELEASED);
+        releasedSeen = r;
+        if (a - r >= capacity) {
+          return false;
+        }
+      }
+    } while (!counters.compareAndSet(ADMITTED, a, a + 1));
+    // The slot is free: its previous item was taken (a - released < capacity <= slots.length,
+    // and an item is released only once taken, which cleared its slot).
+    SLOT.setRelease(slots, (int) (a & mask), item);
+    if (a + 1 - drainedFrom == wakeAfter) {
       LockSupport.unpark(thread);
     }
     return true;
   }
 
-  /** The next queued item, or null; for the draining thread. */
+  /**
+   * The next queued item, or null when none is (or the next one's offer has not finished
+   * storing it: it is taken by the next drain); for the draining thread.
+   */
+  @SuppressWarnings("unchecked")
   public T poll() {
-    return queue.poll();
+    long taken = counters.getPlain(TAKEN);
+    int i = (int) (taken & mask);
+    Object item = SLOT.getAcquire(slots, i);
+    if (item == null) {
+      if (stopped && taken < counters.get(ADMITTED)) {
+        // Stopping: an offer claimed this slot and is about to fill it; wait for it.
+        while ((item = SLOT.getAcquire(slots, i)) == null) {
+          Thread.onSpinWait();
+        }
+      } else {
+        return null;
+      }
+    }
+    SLOT.setRelease(slots, i, null);
+    counters.setPlain(TAKEN, taken + 1);
+    return (T) item;
   }
 
-  /** One offered item no longer counts against the capacity. */
+  /** One taken item no longer counts against the capacity. */
   public void release() {
-    inUse.decrementAndGet();
+    counters.incrementAndGet(RELEASED);
   }
 
   /** Items offered and not yet released. */
   public int inUse() {
-    return inUse.get();
+    return (int) (counters.get(ADMITTED) - counters.get(RELEASED));
   }
 
   /** The capacity. */
@@ -91,7 +159,7 @@ public final class Handoff<T> {
     return stopped;
   }
 
-  /** Takes no more items, lets the thread drain what is queued, and waits up to {@code join} for it. */
+  /** Takes no more items, lets the thread drain what is queued, and waits up to {@code join}. */
   public void stop(Duration join) {
     stopped = true;
     LockSupport.unpark(thread);
@@ -105,6 +173,7 @@ public final class Handoff<T> {
   private void run() {
     while (!stopped) {
       LockSupport.parkNanos(this, intervalNanos);
+      drainedFrom = counters.get(ADMITTED);
       drain.run();
     }
     drain.run();

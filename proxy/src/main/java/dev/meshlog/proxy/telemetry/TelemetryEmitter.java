@@ -8,6 +8,7 @@ import java.util.function.LongSupplier;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.http.Handoff;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Emits one {@link RequestEvent} per finished HTTP request, without ever making a request wait.
  *
  * <p>The event loop only puts the (immutable) access-log entry in a preallocated ring
- * ({@link EventRing}): one compare-and-set and one store, no allocation, no lock, no thread
+ * ({@link Handoff}): one compare-and-set and one store, no allocation, no lock, no thread
  * wake-up, no Avro, no Kafka. A thread of its own encodes the events and hands them to the
  * {@link EventSink} every {@code interval} (sooner when a quarter of the buffer was queued since
  * the last time). The buffer is bounded by events, not bytes: at most {@code capacity} events
@@ -58,7 +59,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final RequestEventEncoder encoder = new RequestEventEncoder();
   private final Duration closeTimeout;
   /** Capacity in use: queued plus handed over and not completed. */
-  private final EventRing<AccessLogEntry> ring;
+  private final Handoff<AccessLogEntry> ring;
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -95,7 +96,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     this.events = events;
     this.sink = sink;
     this.closeTimeout = closeTimeout;
-    this.ring = new EventRing<AccessLogEntry>("meshlog-telemetry", capacity, interval,
+    this.ring = new Handoff<AccessLogEntry>("meshlog-telemetry", capacity, interval,
         this::drain).start();
   }
 
@@ -109,7 +110,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     FunctionCounter.builder("meshlog.telemetry.events.failed", failed, AtomicLong::get)
         .description("Request events Kafka refused or did not acknowledge in time")
         .register(registry);
-    Gauge.builder("meshlog.telemetry.events.buffered", ring, EventRing::inUse)
+    Gauge.builder("meshlog.telemetry.events.buffered", ring, Handoff::inUse)
         .description("Request events queued or awaiting Kafka's acknowledgement")
         .register(registry);
     Gauge.builder("meshlog.telemetry.events.unreported", unreported, AtomicLong::get)

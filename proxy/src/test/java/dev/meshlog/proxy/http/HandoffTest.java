@@ -2,14 +2,177 @@ package dev.meshlog.proxy.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+/** The hand-off's bound (queued plus unreleased), order, wake-ups and stop. */
 class HandoffTest {
+
+  /** Long enough that only a wake-up or a stop makes the ring drain within a test. */
+  private static final Duration NEVER = Duration.ofHours(1);
+
+  private final ConcurrentLinkedQueue<Integer> taken = new ConcurrentLinkedQueue<>();
+  private Handoff<Integer> ring;
+
+  private Handoff<Integer> ring(int capacity, Duration interval) {
+    Handoff<Integer>[] self = new Handoff[1];
+    ring = new Handoff<Integer>("ring-test", capacity, interval, () -> {
+      Integer i;
+      while ((i = self[0].poll()) != null) {
+        taken.add(i);
+      }
+    });
+    self[0] = ring;
+    return ring.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (ring != null) {
+      ring.stop(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void refusesOffersBeyondItsCapacityUntilTakenItemsAreReleased() {
+    ring(8, Duration.ofMillis(1));
+    for (int i = 0; i < 8; i++) {
+      assertThat(ring.offer(i)).isTrue();
+    }
+    assertThat(ring.offer(8)).isFalse();
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 8);
+    // taken but not released (e.g. not yet acknowledged by Kafka): still counted
+    assertThat(ring.inUse()).isEqualTo(8);
+    assertThat(ring.offer(9)).isFalse();
+
+    ring.release();
+    ring.release();
+    assertThat(ring.inUse()).isEqualTo(6);
+    assertThat(ring.offer(10)).isTrue();
+    assertThat(ring.offer(11)).isTrue();
+    assertThat(ring.offer(12)).isFalse();
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 10);
+    assertThat(taken).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 10, 11);
+  }
+
+  @Test
+  void keepsItsBoundAcrossManyTurnsOfTheRing() {
+    ring(5, Duration.ofMillis(1));
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(ring.offer(i)).isTrue();
+      expected.add(i);
+      if (ring.inUse() == 5) {
+        assertThat(ring.offer(-1)).isFalse();
+        int want = expected.size();
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+            .atMost(Duration.ofSeconds(10)).until(() -> taken.size() == want);
+        for (int r = 0; r < 5; r++) {
+          ring.release();
+        }
+      }
+    }
+    ring.stop(Duration.ofSeconds(5));
+    assertThat(taken).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void wakesItsThreadWhenAQuarterOfTheCapacityIsQueued() {
+    ring(40, NEVER);
+    for (int i = 0; i < 9; i++) {
+      ring.offer(i);
+    }
+    assertThat(taken).isEmpty();
+    ring.offer(9);
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 10);
+  }
+
+  @Test
+  void stopDrainsWhatIsQueuedAndRefusesMore() {
+    ring(100, NEVER);
+    for (int i = 0; i < 5; i++) {
+      ring.offer(i);
+    }
+    ring.stop(Duration.ofSeconds(5));
+    assertThat(taken).containsExactly(0, 1, 2, 3, 4);
+    assertThat(ring.offer(5)).isFalse();
+  }
+
+  @Test
+  void everyItemOfManyOfferingThreadsIsTakenOnceAndTheRefusedAreExactlyTheRest()
+      throws Exception {
+    int threads = 4;
+    int each = 50_000;
+    ring(1_000, Duration.ofMillis(1));
+    // the drain releases at once: only what is queued counts
+    Handoff<Integer> r = ring;
+    AtomicInteger refused = new AtomicInteger();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> offering = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int base = t * each;
+      Thread th = new Thread(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < each; i++) {
+          if (!r.offer(base + i)) {
+            refused.incrementAndGet();
+          }
+        }
+      });
+      th.start();
+      offering.add(th);
+    }
+    Thread releasing = new Thread(() -> {
+      int released = 0;
+      while (released < threads * each) {
+        int seen = taken.size();
+        for (; released < seen; released++) {
+          r.release();
+        }
+        if (released + refused.get() >= threads * each) {
+          return;
+        }
+        Thread.onSpinWait();
+      }
+    });
+    releasing.start();
+    go.countDown();
+    for (Thread th : offering) {
+      th.join();
+    }
+    ring.stop(Duration.ofSeconds(10));
+    releasing.join(10_000);
+
+    assertThat(taken.size() + refused.get()).isEqualTo(threads * each);
+    assertThat(taken).doesNotHaveDuplicates();
+    // each thread's items come out in the order it offered them
+    int[] last = new int[threads];
+    java.util.Arrays.fill(last, -1);
+    for (int i : taken) {
+      assertThat(i).isGreaterThan(last[i / each]);
+      last[i / each] = i;
+    }
+  }
+
+  @Test
+  void rejectsACapacityBelowOne() {
+    assertThatThrownBy(() -> new Handoff<Integer>("ring-test", 0, NEVER, () -> { }))
+        .hasMessage("ring-test: capacity 0 (expected: 1..1073741824)");
+  }
 
   @Test
   void takesUpToItsCapacityUntilItemsAreReleasedAndDrainsWhatIsLeftWhenStopped() {
@@ -37,11 +200,5 @@ class HandoffTest {
     assertThat(drained).containsExactly(1, 2, 3, 5);
     assertThat(handoff.stopped()).isTrue();
     assertThat(handoff.offer(6)).as("stopped").isFalse();
-  }
-
-  @Test
-  void refusesANonPositiveCapacity() {
-    assertThatThrownBy(() -> new Handoff<String>("x", 0, Duration.ofMillis(10), () -> { }))
-        .hasMessageContaining("capacity 0");
   }
 }
