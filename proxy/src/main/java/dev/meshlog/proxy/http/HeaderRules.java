@@ -1,11 +1,14 @@
 package dev.meshlog.proxy.http;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.meshlog.proxy.config.HeaderOps;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 
 /** What the proxy does to headers: drops hop-by-hop ones, applies route operations, adds trace ids. */
@@ -31,51 +34,88 @@ public final class HeaderRules {
   /**
    * Copies {@code from} into {@code to} without hop-by-hop headers (incl. those Connection
    * names), except {@code te: trailers}, which gRPC needs end to end (HTTP/2 allows only it).
+   * A header that {@code Connection} names is also taken out of {@code to} if it was there
+   * before (it is meant for this hop only either way).
    */
   public static void copyEndToEnd(MultiMap from, MultiMap to) {
-    // Runs twice per request. Connection almost always says only keep-alive or close (no header
-    // names beyond the hop-by-hop ones): then no set is built and no name is lower-cased.
-    List<String> named = from.contains("connection") ? connectionNames(from) : null;
-    for (var e : from) {
-      String name = e.getKey();
-      if ((!hopByHop(name) && (named == null || !containsIgnoreCase(named, name)))
-          || ("te".equalsIgnoreCase(name) && e.getValue().trim().equalsIgnoreCase("trailers"))) {
-        to.add(name, e.getValue());
+    // Runs twice per request, so it allocates nothing but the entries it adds. One pass: on
+    // Netty's (Vert.x's HTTP/1) header map the entries are read as they are stored, without
+    // the String view's entry wrapper per header or a String per AsciiString name the decoder
+    // made; Connection's tokens are read in place (almost always only keep-alive or close, so
+    // no list is built and nothing is lower-cased), and what they name is removed afterwards.
+    List<String> named = null;
+    if (from instanceof io.netty.handler.codec.http.HttpHeaders netty) {
+      Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
+      while (it.hasNext()) {
+        Map.Entry<CharSequence, CharSequence> e = it.next();
+        named = copyOne(e.getKey(), e.getValue(), to, named);
+      }
+    } else {
+      for (Map.Entry<String, String> e : from) {
+        named = copyOne(e.getKey(), e.getValue(), to, named);
+      }
+    }
+    if (named != null) {
+      for (int i = 0; i < named.size(); i++) {
+        to.remove(named.get(i));
       }
     }
   }
 
-  /**
-   * The header names {@code Connection} lists besides the hop-by-hop ones and {@code close},
-   * or {@code null} when there are none.
-   */
-  private static List<String> connectionNames(MultiMap from) {
-    List<String> named = null;
-    for (String c : from.getAll("connection")) {
-      int start = 0;
-      while (start <= c.length()) {
-        int comma = c.indexOf(',', start);
-        int end = comma < 0 ? c.length() : comma;
-        String token = c.substring(start, end).trim();
-        if (!token.isEmpty() && !hopByHop(token) && !token.equalsIgnoreCase("close")) {
-          if (named == null) {
-            named = new ArrayList<>(2);
-          }
-          named.add(token);
-        }
-        start = end + 1;
-      }
+  /** Copies one header unless it is hop-by-hop; returns {@code named} with a Connection's. */
+  private static List<String> copyOne(CharSequence name, CharSequence value, MultiMap to,
+                                      List<String> named) {
+    if (!hopByHop(name)) {
+      to.add(name, value);
+    } else if (AsciiString.contentEqualsIgnoreCase(name, "connection")) {
+      named = connectionNames(value, named);
+    } else if (AsciiString.contentEqualsIgnoreCase(name, "te")
+        && value.toString().trim().equalsIgnoreCase("trailers")) {
+      to.add(name, value);
     }
     return named;
   }
 
-  private static boolean containsIgnoreCase(List<String> names, String name) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
-        return true;
+  /**
+   * Adds to {@code named} (made when needed) the header names the Connection value {@code c}
+   * lists besides the hop-by-hop ones and {@code close}; returns it.
+   */
+  private static List<String> connectionNames(CharSequence c, List<String> named) {
+    int start = 0;
+    int length = c.length();
+    while (start <= length) {
+      int end = start;
+      while (end < length && c.charAt(end) != ',') {
+        end++;
       }
+      int from = start;
+      int to = end;
+      while (from < to && c.charAt(from) <= ' ') {
+        from++;
+      }
+      while (to > from && c.charAt(to - 1) <= ' ') {
+        to--;
+      }
+      if (to > from && !hopByHopOrClose(c, from, to)) {
+        if (named == null) {
+          named = new ArrayList<>(2);
+        }
+        named.add(c.subSequence(from, to).toString());
+      }
+      start = end + 1;
     }
-    return false;
+    return named;
+  }
+
+  /** Whether {@code c[from, to)} is a hop-by-hop header name or {@code close}, in any case. */
+  private static boolean hopByHopOrClose(CharSequence c, int from, int to) {
+    int n = to - from;
+    return switch (n) {
+      case 5 -> AsciiString.regionMatches(c, true, from, "close", 0, n);
+      case 10 -> AsciiString.regionMatches(c, true, from, "keep-alive", 0, n)
+          || AsciiString.regionMatches(c, true, from, "connection", 0, n);
+      default -> hopByHop(c.subSequence(from, to));
+    };
   }
 
   /**
@@ -84,18 +124,22 @@ public final class HeaderRules {
    * transfer-encoding, upgrade, expect), in any case. Runs for every header twice per request:
    * the length picks at most two names to compare.
    */
-  private static boolean hopByHop(String name) {
+  private static boolean hopByHop(CharSequence name) {
     return switch (name.length()) {
-      case 2 -> name.equalsIgnoreCase("te");
-      case 6 -> name.equalsIgnoreCase("expect");
-      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
-      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
-      case 16 -> name.equalsIgnoreCase("proxy-connection");
-      case 17 -> name.equalsIgnoreCase("transfer-encoding");
-      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
-      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      case 2 -> eq(name, "te");
+      case 6 -> eq(name, "expect");
+      case 7 -> eq(name, "trailer") || eq(name, "upgrade");
+      case 10 -> eq(name, "connection") || eq(name, "keep-alive");
+      case 16 -> eq(name, "proxy-connection");
+      case 17 -> eq(name, "transfer-encoding");
+      case 18 -> eq(name, "proxy-authenticate");
+      case 19 -> eq(name, "proxy-authorization");
       default -> false;
     };
+  }
+
+  private static boolean eq(CharSequence a, String b) {
+    return AsciiString.contentEqualsIgnoreCase(a, b);
   }
 
   /** Applies {@code ops} to {@code headers}: remove, then set, then add. */
