@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.HeaderOps;
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * accounting, and the response streamed back with backpressure. All of it runs on the request's
  * event loop; nothing blocks.
  */
-final class ProxyExchange {
+final class ProxyExchange extends Deadlines.Entry {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
 
@@ -106,7 +107,6 @@ final class ProxyExchange {
   private boolean holdsSlot;
   private boolean closeAfterResponse;
   private CircuitBreaker.Waiter waiter;
-  private long routeTimer = -1;
   private long backoffTimer = -1;
   private Attempt current;
   private Upstream lastUpstream;
@@ -118,14 +118,14 @@ final class ProxyExchange {
    * or on a connection of the event loop's own HTTP/1.1 pool ({@link #connection},
    * {@link #head}), whose callbacks it receives.
    */
-  private final class Attempt implements Http1Pool.Acquirer, Http1Listener {
+  private final class Attempt extends Deadlines.Entry
+      implements Http1Pool.Acquirer, Http1Listener {
     final int number;
     final Upstream upstream;
     final boolean retry;
     final long startNanos = System.nanoTime();
     HttpClientRequest request;
     HttpClientResponse vertxResponse;
-    long perTryTimer = -1;
     boolean done;
     // the own pool's side
     Http1Pool pool;
@@ -135,6 +135,17 @@ final class ProxyExchange {
     HttpResponse head;
     boolean streaming;
     boolean staleRetried;
+
+    /** The per-try timeout passed. */
+    @Override
+    protected void expired() {
+      ContextInternal prev = dispatchContext.beginDispatch();
+      try {
+        conclude(this, AttemptOutcome.timeout());
+      } finally {
+        dispatchContext.endDispatch(prev);
+      }
+    }
 
     Attempt(int number, Upstream upstream, boolean retry) {
       this.number = number;
@@ -514,8 +525,7 @@ final class ProxyExchange {
       }
     }
     if (!timeout.isZero() || grpcTimeout != null) {
-      routeTimer = rt.vertx().setTimer(Math.max(1, timeout.toMillis()),
-          id -> onRouteTimeout());
+      deadlines().arm(this, timeoutNanos(timeout));
     }
     CircuitBreaker breaker = plan.cluster().breaker();
     waiter = () -> context.runOnContext(v -> {
@@ -568,8 +578,7 @@ final class ProxyExchange {
     upstream.stats().begin();
     Duration perTry = plan.retries().perTryTimeout();
     if (!perTry.isZero()) {
-      a.perTryTimer = rt.vertx().setTimer(Math.max(1, perTry.toMillis()),
-          id -> conclude(a, AttemptOutcome.timeout()));
+      deadlines().arm(a, timeoutNanos(perTry));
     }
     Http1Pool pool = plan.protocol() == HttpVersion.HTTP_1_1 ? ownPool(upstream) : null;
     if (pool != null) {
@@ -700,9 +709,7 @@ final class ProxyExchange {
       return;
     }
     a.done = true;
-    if (a.perTryTimer >= 0) {
-      rt.vertx().cancelTimer(a.perTryTimer);
-    }
+    Deadlines.cancel(a);
     CircuitBreaker breaker = plan.cluster().breaker();
     if (a.retry) {
       breaker.releaseRetry();
@@ -845,8 +852,28 @@ final class ProxyExchange {
 
   // ---- timeouts and the caller going away ----
 
+  /** The route timeout (or the caller's gRPC deadline) passed. */
+  @Override
+  protected void expired() {
+    ContextInternal prev = dispatchContext.beginDispatch();
+    try {
+      onRouteTimeout();
+    } finally {
+      dispatchContext.endDispatch(prev);
+    }
+  }
+
+  /** The event loop's deadlines; the exchange runs on its loop only. */
+  private Deadlines deadlines() {
+    return Deadlines.of(dispatchContext.nettyEventLoop());
+  }
+
+  /** A timeout in whole milliseconds, at least one, as Vert.x's timers had it. */
+  private static long timeoutNanos(Duration timeout) {
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(1, timeout.toMillis()));
+  }
+
   private void onRouteTimeout() {
-    routeTimer = -1;
     if (finished || responding) {
       return;
     }
@@ -868,9 +895,7 @@ final class ProxyExchange {
     Attempt a = current;
     if (a != null && !a.done) {
       a.done = true;
-      if (a.perTryTimer >= 0) {
-        rt.vertx().cancelTimer(a.perTryTimer);
-      }
+      Deadlines.cancel(a);
       if (a.retry) {
         plan.cluster().breaker().releaseRetry();
       }
@@ -891,10 +916,7 @@ final class ProxyExchange {
   }
 
   private void cancelTimers() {
-    if (routeTimer >= 0) {
-      rt.vertx().cancelTimer(routeTimer);
-      routeTimer = -1;
-    }
+    Deadlines.cancel(this);
   }
 
   private void finish() {
