@@ -1,6 +1,8 @@
 package dev.meshlog.proxy.http;
 
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.Set;
 
 import dev.meshlog.proxy.config.EndpointConfig;
@@ -88,7 +90,7 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
    * batch of lines into one reused buffer); returns {@code b}.
    */
   public StringBuilder appendLine(StringBuilder b) {
-    b.append('[').append(start).append("] \"").append(method).append(' ').append(path)
+    appendInstant(b.append('['), start).append("] \"").append(method).append(' ').append(path)
         .append(' ').append(protocol).append("\" ").append(status).append(' ');
     appendFlags(b).append(' ').append(bytesReceived).append(' ').append(bytesSent).append(' ')
         .append(durationMillis).append(' ');
@@ -122,6 +124,63 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
       }
     }
     return b;
+  }
+
+  /** The last second written, shared by whichever threads write lines (immutable, so safe). */
+  private static volatile SecondText lastSecond;
+
+  /** A second's {@code yyyy-MM-ddTHH:mm:ss} in UTC. */
+  private record SecondText(long epochSecond, String text) {}
+
+  /** 10000-01-01T00:00:00Z: from there on Instant prints a year with a sign and more digits. */
+  private static final long YEAR_10000 = 253_402_300_800L;
+
+  /**
+   * Appends {@code t} exactly as {@link Instant#toString()} writes it (ISO-8601 in UTC, the
+   * fraction in groups of three digits, none when zero), without its formatter's objects and
+   * strings per call: the date and time of day are formatted once per second and reused.
+   */
+  static StringBuilder appendInstant(StringBuilder b, Instant t) {
+    long second = t.getEpochSecond();
+    if (second < 0 || second >= YEAR_10000) {
+      return b.append(t);
+    }
+    SecondText s = lastSecond;
+    if (s == null || s.epochSecond() != second) {
+      LocalDateTime d = LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC);
+      StringBuilder text = new StringBuilder(19);
+      pad(text, d.getYear(), 4).append('-');
+      pad(text, d.getMonthValue(), 2).append('-');
+      pad(text, d.getDayOfMonth(), 2).append('T');
+      pad(text, d.getHour(), 2).append(':');
+      pad(text, d.getMinute(), 2).append(':');
+      pad(text, d.getSecond(), 2);
+      s = new SecondText(second, text.toString());
+      lastSecond = s;
+    }
+    b.append(s.text());
+    int nano = t.getNano();
+    if (nano > 0) {
+      b.append('.');
+      if (nano % 1_000_000 == 0) {
+        pad(b, nano / 1_000_000, 3);
+      } else if (nano % 1_000 == 0) {
+        pad(b, nano / 1_000, 6);
+      } else {
+        pad(b, nano, 9);
+      }
+    }
+    return b.append('Z');
+  }
+
+  /** Appends {@code v} (not negative) with leading zeros to {@code digits} digits. */
+  private static StringBuilder pad(StringBuilder b, int v, int digits) {
+    for (int limit = 10, i = 1; i < digits; i++, limit *= 10) {
+      if (v < limit) {
+        b.append('0');
+      }
+    }
+    return b.append(v);
   }
 
   private static String dash(String s) {
