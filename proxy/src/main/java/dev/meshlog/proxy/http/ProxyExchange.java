@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * accounting, and the response streamed back with backpressure. All of it runs on the request's
  * event loop; nothing blocks.
  */
-final class ProxyExchange extends Deadlines.Entry {
+final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Waiter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
 
@@ -528,14 +528,8 @@ final class ProxyExchange extends Deadlines.Entry {
       deadlines().arm(this, timeoutNanos(timeout));
     }
     CircuitBreaker breaker = plan.cluster().breaker();
-    waiter = () -> context.runOnContext(v -> {
-      if (finished || responding) {
-        breaker.release();
-        return;
-      }
-      holdsSlot = true;
-      startAttempt(false);
-    });
+    // The exchange is its own waiter: no object per request for the rare queued case.
+    waiter = this;
     switch (breaker.acquire(waiter)) {
       case ADMITTED -> {
         holdsSlot = true;
@@ -851,6 +845,19 @@ final class ProxyExchange extends Deadlines.Entry {
   }
 
   // ---- timeouts and the caller going away ----
+
+  /** A queued request got its circuit-breaker slot (called from whichever loop released it). */
+  @Override
+  public void admitted() {
+    context.runOnContext(v -> {
+      if (finished || responding) {
+        plan.cluster().breaker().release();
+        return;
+      }
+      holdsSlot = true;
+      startAttempt(false);
+    });
+  }
 
   /** The route timeout (or the caller's gRPC deadline) passed. */
   @Override
