@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.http;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -27,7 +28,9 @@ public final class HeaderRules {
 
   /** {@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}: 55 characters. */
   private static final int TRACEPARENT_LENGTH = 55;
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  private static final ThreadLocal<byte[]> TRACEPARENT_SCRATCH =
+      ThreadLocal.withInitial(() -> new byte[TRACEPARENT_LENGTH]);
 
   private HeaderRules() {}
 
@@ -179,7 +182,8 @@ public final class HeaderRules {
     String tp = headers.get(TRACEPARENT);
     if (tp == null || !wellFormedTraceparent(tp)) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
-      char[] c = new char[TRACEPARENT_LENGTH];
+      // Written into the thread's scratch bytes: the String's own copy is all that is made.
+      byte[] c = TRACEPARENT_SCRATCH.get();
       c[0] = '0';
       c[1] = '0';
       c[2] = '-';
@@ -190,7 +194,7 @@ public final class HeaderRules {
       c[52] = '-';
       c[53] = '0';
       c[54] = '1';
-      tp = new String(c);
+      tp = new String(c, 0, TRACEPARENT_LENGTH, StandardCharsets.ISO_8859_1);
       headers.set(TRACEPARENT, tp);
     }
     return tp;
@@ -213,7 +217,7 @@ public final class HeaderRules {
   }
 
   /** Writes {@code v} as 16 lower-case hex digits at {@code c[at]}. */
-  private static void hex(long v, char[] c, int at) {
+  private static void hex(long v, byte[] c, int at) {
     for (int i = 15; i >= 0; i--) {
       c[at + i] = HEX[(int) (v & 0xF)];
       v >>>= 4;
