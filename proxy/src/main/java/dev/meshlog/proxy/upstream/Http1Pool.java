@@ -102,6 +102,8 @@ public final class Http1Pool {
   private final int perEndpoint;
   private final long defaultIdleNanos;
   private final Map<Key, Endpoint> endpoints = new HashMap<>();
+  /** The endpoint the last request went to, while it is in {@link #endpoints}. */
+  private Endpoint last;
   private final ScheduledFuture<?> sweeper;
   private boolean closed;
 
@@ -145,7 +147,14 @@ public final class Http1Pool {
     }
     long idleNanos = idleTimeout.isZero() || idleTimeout.isNegative() ? defaultIdleNanos
         : idleTimeout.toNanos();
-    Endpoint e = endpoints.computeIfAbsent(new Key(address, port, idleNanos), Endpoint::new);
+    // Most requests go where the one before went: that endpoint is checked first, without a key
+    // object and the record's generated hashCode/equals per request.
+    Endpoint e = last;
+    if (e == null || e.key.port() != port || e.key.idleNanos() != idleNanos
+        || !e.key.address().equals(address)) {
+      e = endpoints.computeIfAbsent(new Key(address, port, idleNanos), Endpoint::new);
+      last = e;
+    }
     if (!fresh && e.waiters.isEmpty()) {
       Http1Connection c = pollIdle(e);
       if (c != null) {
@@ -254,6 +263,9 @@ public final class Http1Pool {
   private void forgetIfUnused(Endpoint e) {
     if (e.open <= 0 && e.waiters.isEmpty() && e.idle.isEmpty() && e.connecting == 0) {
       endpoints.remove(e.key, e);
+      if (last == e) {
+        last = null;
+      }
     }
   }
 
