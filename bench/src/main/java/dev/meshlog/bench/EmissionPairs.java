@@ -29,11 +29,12 @@ final class EmissionPairs {
   /**
    * One side of a pair, from its throughput phase: requests per second, the proxies' CPU µs per
    * request (all threads), per 1,000 requests the CPU ms of the event loops, of the C2
-   * compiler threads and of the telemetry threads (the emitter and its producer's sender), and
-   * the warm-up rounds it took (more than asked when C2 was still busy).
+   * compiler threads, of the telemetry threads (the emitter and its producer's sender) and of the
+   * harness's embedded broker ({@link ProxyBench.ThreadCpu#brokerMs}), and the warm-up rounds it
+   * took (more than asked when C2 was still busy).
    */
   record Side(double rps, double cpuMicrosPerRequest, double eventLoopMs, double c2Ms,
-              double telemetryMs, int warmupRounds) {
+              double telemetryMs, double brokerMs, int warmupRounds) {
 
     boolean compiling() {
       return c2Ms > C2_BUSY_MS;
@@ -73,11 +74,13 @@ final class EmissionPairs {
         .append(" interleaved pair(s), ").append(on).append(" vs ").append(off).append("\n\n");
     b.append("Per pair, throughput phase (wrk). \"loop\", \"C2\", \"telemetry\": CPU ms per 1,000 "
         + "requests of the event loop(s), the C2 compiler and the telemetry threads (emitter + "
-        + "producer sender); * = C2 above ").append(fmt("%.0f", C2_BUSY_MS))
+        + "producer sender); \"broker\": the embedded broker's threads in the harness (idle "
+        + "with telemetry off, receiving the events with it on); * = C2 above ")
+        .append(fmt("%.0f", C2_BUSY_MS))
         .append(" ms per 1,000 requests (still compiling: the slow mode).\n\n");
     b.append("| pair | order (warm-up rounds) | off req/s | off µs/req | off loop / C2 | on req/s | on µs/req "
-        + "| on loop / C2 / telemetry | on / off req/s | off / on µs/req |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| on loop / C2 / telemetry | broker off / on | on / off req/s | off / on µs/req |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Pair p : pairs) {
       b.append("| ").append(p.pair()).append(" | ").append(p.offFirst()
               ? "off, on (" + p.off().warmupRounds() + ", " + p.on().warmupRounds() + ")"
@@ -91,6 +94,8 @@ final class EmissionPairs {
           .append(" | ").append(fmt("%.1f", p.on().eventLoopMs())).append(" / ")
           .append(fmt("%.1f", p.on().c2Ms())).append(p.on().compiling() ? "*" : "")
           .append(" / ").append(fmt("%.2f", p.on().telemetryMs()))
+          .append(" | ").append(fmt("%.2f", p.off().brokerMs())).append(" / ")
+          .append(fmt("%.2f", p.on().brokerMs()))
           .append(" | ").append(fmt("%.3f", p.ratio()))
           .append(" | ").append(fmt("%.3f", p.cpuRatio())).append(" |\n");
     }
@@ -113,6 +118,9 @@ final class EmissionPairs {
         .append(" ms per 1,000 requests; event loop with telemetry on / off: ")
         .append(summary(pairs, p -> p.on().eventLoopMs() / p.off().eventLoopMs()))
         .append('\n');
+    b.append("- the broker's CPU for the events (on − off): ")
+        .append(summary(pairs, p -> p.on().brokerMs() - p.off().brokerMs()))
+        .append(" ms per 1,000 requests\n");
     b.append("- ").append(verdict(pairs)).append('\n');
     return b.toString();
   }

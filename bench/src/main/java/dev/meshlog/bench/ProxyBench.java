@@ -88,7 +88,7 @@ public final class ProxyBench {
     EmissionPairs.Side side() {
       return new EmissionPairs.Side(throughput().rps(), cpuMicrosPerRequest(),
           wrkThreads().eventLoopMs(), wrkThreads().c2Ms(), wrkThreads().telemetryMs(),
-          warmupRounds());
+          wrkThreads().brokerMs(), warmupRounds());
     }
   }
 
@@ -107,17 +107,26 @@ public final class ProxyBench {
    * The proxies' CPU ms per 1,000 requests over a phase, summed over the proxies of a target, of
    * their event loops, their C2 compiler threads and their telemetry threads (the emitter,
    * {@code meshlog-telemetry}, and the Kafka producer's sender: in the harness a sidecar has no
-   * other producer, its views come from a file). Thread names as {@code /proc} gives them, cut
-   * to 15 characters.
+   * other producer, its views come from a file); and of the embedded broker in the harness's
+   * JVM that receives the events ({@code brokerMs}: its network and request-handler threads,
+   * {@code data-plane-kafka-*}, and its other {@code kafka-*} and {@code quorum-controller*}
+   * threads; the broker runs beside the load generator on the same cores, so its CPU per event
+   * competes with the proxy too). Thread names as {@code /proc} gives them, cut to 15
+   * characters.
    */
-  record ThreadCpu(double eventLoopMs, double c2Ms, double telemetryMs) {
+  record ThreadCpu(double eventLoopMs, double c2Ms, double telemetryMs, double brokerMs) {
 
     static ThreadCpu of(List<ThreadRow> rows) {
       double loop = 0;
       double c2 = 0;
       double telemetry = 0;
+      double broker = 0;
       for (ThreadRow r : rows) {
         if (r.proc().equals(HARNESS)) {
+          if (r.name().startsWith("data-plane-kaf") || r.name().startsWith("kafka-")
+              || r.name().startsWith("quorum-control")) {
+            broker += r.cpuMs();
+          }
           continue;
         }
         if (r.name().startsWith("vert.x-eventloo")) {
@@ -128,7 +137,7 @@ public final class ProxyBench {
           telemetry += r.cpuMs();
         }
       }
-      return new ThreadCpu(loop, c2, telemetry);
+      return new ThreadCpu(loop, c2, telemetry, broker);
     }
   }
 
@@ -1133,11 +1142,11 @@ public final class ProxyBench {
         + "warmup_rounds,wrk_event_loop_ms_per_1000,wrk_c2_ms_per_1000,"
         + "wrk_telemetry_ms_per_1000,post_rps,post_cpu_us_per_req_per_proxy,"
         + "post_event_loop_ms_per_1000,post_c2_ms_per_1000,fixed_event_loop_ms_per_1000,"
-        + "fixed_c2_ms_per_1000,post_rounds\n");
+        + "fixed_c2_ms_per_1000,post_rounds,wrk_broker_ms_per_1000\n");
     for (Measurement m : all) {
       b.append(String.format(Locale.ROOT,
           "%d,%s,%.2f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%.4f,%.1f,%.1f,"
-              + "%.3f,%d,%.2f,%.2f,%.3f,%.0f,%.2f,%.2f,%.2f,%.2f,%.2f,%d%n",
+              + "%.3f,%d,%.2f,%.2f,%.3f,%.0f,%.2f,%.2f,%.2f,%.2f,%.2f,%d,%.2f%n",
           m.run(), m.target().name(), m.loadBefore(), m.throughput().rps(),
           m.throughput().p50Ms(), m.throughput().p99Ms(), m.proxyCpuPercent(),
           m.cpuMicrosPerRequest(), m.throughput().errors(), m.fixed().rps(), m.fixed().percentile(50),
@@ -1150,7 +1159,7 @@ public final class ProxyBench {
           m.post() == null ? Double.NaN : m.post().threads().eventLoopMs(),
           m.post() == null ? Double.NaN : m.post().threads().c2Ms(),
           m.fixedThreads().eventLoopMs(), m.fixedThreads().c2Ms(),
-          m.post() == null ? 0 : m.post().rounds()));
+          m.post() == null ? 0 : m.post().rounds(), m.wrkThreads().brokerMs()));
     }
     return b.toString();
   }

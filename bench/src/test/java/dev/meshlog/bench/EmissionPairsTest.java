@@ -15,7 +15,7 @@ class EmissionPairsTest {
   private static final String[] NO_ENV = {"--meshlog-jvm-options", "", "--meshlog-env", ""};
 
   private static Side side(double rps, double cpuMicros, double c2Ms) {
-    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 5);
+    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 0.8, 5);
   }
 
   private static Pair pair(int n, double offRps, double onRps, double offCpu, double onCpu) {
@@ -70,7 +70,9 @@ class EmissionPairsTest {
     assertThat(report).contains("| 2 | on, off (5, 5) | 25,000 |").contains("30.0*")
         .contains("median of the per-pair ratios: 0.980 [0.760–1.020], IQR")
         .contains("pairs with neither side compiling (C2 ≤ 10 ms / 1,000 req): 3 of 4")
-        .contains("pairs at or above 0.95: 3 of 4");
+        .contains("pairs at or above 0.95: 3 of 4")
+        .contains("| 0.80 / 0.80 |")
+        .contains("the broker's CPU for the events (on − off): 0.000");
   }
 
   @Test
@@ -118,16 +120,22 @@ class EmissionPairsTest {
   }
 
   @Test
-  void sumsTheProxiesEventLoopCompilerAndTelemetryThreads() {
+  void sumsTheProxiesEventLoopCompilerAndTelemetryThreadsAndTheHarnesssBroker() {
     ProxyBench.ThreadCpu cpu = ProxyBench.ThreadCpu.of(List.of(
         new ProxyBench.ThreadRow("meshlog-telemetry", "vert.x-eventloo", 24, 1, 1, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "C2 CompilerThre", 6, 1, 1, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-telemet", 0.5, 1, 1, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "kafka-producer-", 0.75, 1, 1, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-access-", 1, 1, 1, 1),
-        new ProxyBench.ThreadRow("harness", "C2 CompilerThre", 9, 1, 1, 1)));
+        new ProxyBench.ThreadRow("harness", "C2 CompilerThre", 9, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.5, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.25, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "kafka-1-raft-io", 0.125, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "quorum-controll", 0.0625, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "rss-sampler", 3, 1, 1, 1)));
 
-    assertThat(cpu).isEqualTo(new ProxyBench.ThreadCpu(24, 6, 1.25));
+    // the broker: the harness's Kafka threads, not its compiler, sampler or driver
+    assertThat(cpu).isEqualTo(new ProxyBench.ThreadCpu(24, 6, 1.25, 0.9375));
   }
 
   private static String[] concat(String[] a, String... b) {

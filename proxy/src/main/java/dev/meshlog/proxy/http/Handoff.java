@@ -28,6 +28,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Many offering threads, one polling thread (the hand-off's own, through the {@code drain}
  * task); {@link #release} from any thread.
  *
+ * <p>{@link #stop} closes admission in the same counter that offers compare-and-set (its sign
+ * bit), so an offer either claims a slot before the close — and the final drain waits for it and
+ * takes it — or is refused: every offer that returned true is taken exactly once, also when it
+ * races the stop (before, an offer that had passed its check of the stop flag could fill a slot
+ * after the final drain: neither taken nor refused).
+ *
  * @param <T> the items, immutable
  */
 public final class Handoff<T> {
@@ -43,7 +49,8 @@ public final class Handoff<T> {
   /**
    * The counters each written by one side, 128 bytes apart so that no two share a cache line
    * (the event loop's CAS would otherwise lose its line to the sender's increment each event):
-   * {@link #ADMITTED} items ever admitted, the next slot to fill (offering threads);
+   * {@link #ADMITTED} items ever admitted, the next slot to fill (offering threads), with
+   * {@link #CLOSED} set once {@link #stop} closed admission;
    * {@link #RELEASED} items ever released (whoever completes an item; offers read it only when
    * the ring looks full); {@link #TAKEN} the next slot to take (the polling thread).
    */
@@ -51,6 +58,8 @@ public final class Handoff<T> {
   private static final int ADMITTED = 16;
   private static final int RELEASED = 32;
   private static final int TAKEN = 48;
+  /** The bit of {@link #ADMITTED} that closes admission: a closed count reads negative. */
+  private static final long CLOSED = Long.MIN_VALUE;
   /** A recent count of released items, so that offers need not read it each time. */
   private volatile long releasedSeen;
   /** The count of admitted items when the last drain began: what came since decides a wake-up. */
@@ -92,12 +101,12 @@ public final class Handoff<T> {
    * stopped; false: not taken. Never blocks, never allocates.
    */
   public boolean offer(T item) {
-    if (stopped) {
-      return false;
-    }
     long a;
     do {
       a = counters.get(ADMITTED);
+      if (a < 0) {
+        return false; // stopped: CLOSED is set
+      }
       if (a - releasedSeen >= capacity) {
         long r = counters.get(RELEASED);
         releasedSeen = r;
@@ -125,8 +134,9 @@ public final class Handoff<T> {
     int i = (int) (taken & mask);
     Object item = SLOT.getAcquire(slots, i);
     if (item == null) {
-      if (stopped && taken < counters.get(ADMITTED)) {
-        // Stopping: an offer claimed this slot and is about to fill it; wait for it.
+      if (stopped && taken < (counters.get(ADMITTED) & ~CLOSED)) {
+        // Stopping: an offer claimed this slot and is about to fill it; wait for it (admission
+        // is closed, so the count compared with is final and the final drain takes them all).
         while ((item = SLOT.getAcquire(slots, i)) == null) {
           Thread.onSpinWait();
         }
@@ -146,7 +156,7 @@ public final class Handoff<T> {
 
   /** Items offered and not yet released. */
   public int inUse() {
-    return (int) (counters.get(ADMITTED) - counters.get(RELEASED));
+    return (int) ((counters.get(ADMITTED) & ~CLOSED) - counters.get(RELEASED));
   }
 
   /** The capacity. */
@@ -159,8 +169,16 @@ public final class Handoff<T> {
     return stopped;
   }
 
-  /** Takes no more items, lets the thread drain what is queued, and waits up to {@code join}. */
+  /**
+   * Takes no more items, lets the thread drain what is queued — every item whose offer returned
+   * true — and waits up to {@code join}.
+   */
   public void stop(Duration join) {
+    long a;
+    do {
+      a = counters.get(ADMITTED);
+    } while (a >= 0 && !counters.compareAndSet(ADMITTED, a, a | CLOSED));
+    // set after admission closed: once the thread sees it, the admitted count is final
     stopped = true;
     LockSupport.unpark(thread);
     try {
@@ -173,7 +191,7 @@ public final class Handoff<T> {
   private void run() {
     while (!stopped) {
       LockSupport.parkNanos(this, intervalNanos);
-      drainedFrom = counters.get(ADMITTED);
+      drainedFrom = counters.get(ADMITTED) & ~CLOSED;
       drain.run();
     }
     drain.run();

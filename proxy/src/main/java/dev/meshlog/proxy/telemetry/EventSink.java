@@ -8,17 +8,22 @@ import java.time.Duration;
  */
 public interface EventSink extends AutoCloseable {
 
-  /** What a send finally came to. */
+  /**
+   * What sends finally came to. One object may stand for many events (the emitter passes the
+   * same one for every event that carries no earlier loss), so it keeps no per-event state.
+   */
   interface Outcome {
-    /** Called once, on any thread, when the event was acknowledged or definitely failed. */
+    /** Called on any thread, once per send, when that event was acknowledged or definitely failed. */
     void completed(Exception failure);
   }
 
   /**
    * Hands one event over: its topic key's UTF-8 bytes and its encoded value (neither changed
-   * afterwards; the key's bytes are shared by every event of an edge). {@code outcome} is told
-   * when it is acknowledged or failed. May block the calling (emitter) thread briefly; may throw
-   * when the event cannot even be queued.
+   * afterwards; the key's bytes are shared by every event of an edge). Either {@code outcome}
+   * is told exactly once, when the event is acknowledged or failed, or — when the event cannot
+   * even be queued — the call throws and {@code outcome} is never told (as Kafka's
+   * {@code KafkaProducer.send} does with its callback). May block the calling (emitter) thread
+   * briefly.
    */
   void send(byte[] key, byte[] value, Outcome outcome);
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -24,6 +25,13 @@ public final class KafkaEventSink implements EventSink {
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  /**
+   * The Kafka callback made for the last outcome seen (the emitter's thread only): the emitter
+   * passes one shared outcome for nearly every event, so the callback is made once, not per
+   * event.
+   */
+  private EventSink.Outcome lastOutcome;
+  private Callback lastCallback;
 
   /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
   public KafkaEventSink(String bootstrapServers, String clientId) {
@@ -46,8 +54,11 @@ public final class KafkaEventSink implements EventSink {
 
   @Override
   public void send(byte[] key, byte[] value, Outcome outcome) {
-    producer.send(new ProducerRecord<>(topic, key, value),
-        (metadata, exception) -> outcome.completed(exception));
+    if (outcome != lastOutcome) {
+      lastCallback = (metadata, exception) -> outcome.completed(exception);
+      lastOutcome = outcome;
+    }
+    producer.send(new ProducerRecord<>(topic, key, value), lastCallback);
   }
 
   @Override

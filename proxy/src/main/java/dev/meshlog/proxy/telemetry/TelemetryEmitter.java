@@ -1,7 +1,6 @@
 package dev.meshlog.proxy.telemetry;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -68,6 +67,12 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
   private volatile long closeDeadlineNanos;
   private volatile boolean closing;
+  /**
+   * The outcome of every event that carries no earlier loss, i.e. nearly all of them: one object
+   * for all, so that handing an event to the sink allocates nothing of ours (the sink keeps the
+   * callback it made for it, see {@link KafkaEventSink}).
+   */
+  private final EventSink.Outcome plain = failure -> completed(0, failure);
   private long lossLogged;
   private long lossLoggedAtNanos;
 
@@ -193,30 +198,25 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       completed(carried, ex);
       return;
     }
-    Sent outcome = new Sent(carried);
     try {
-      sink.send(key, value, outcome);
+      // a sink that throws has not told the outcome (EventSink's contract, Kafka's send's too)
+      sink.send(key, value, carried == 0 ? plain : new Carrying(carried));
     } catch (RuntimeException ex) {
-      outcome.completed(ex);
+      completed(carried, ex);
     }
   }
 
-  /**
-   * One event handed to the sink: completes it once, whether the sink reports the outcome, throws,
-   * or both (one object per event instead of a lambda and a flag).
-   */
-  private final class Sent extends AtomicBoolean implements EventSink.Outcome {
+  /** The outcome of an event that carries earlier losses: they are lost again if it fails. */
+  private final class Carrying implements EventSink.Outcome {
     private final long carried;
 
-    Sent(long carried) {
+    Carrying(long carried) {
       this.carried = carried;
     }
 
     @Override
     public void completed(Exception failure) {
-      if (compareAndSet(false, true)) {
-        TelemetryEmitter.this.completed(carried, failure);
-      }
+      TelemetryEmitter.this.completed(carried, failure);
     }
   }
 

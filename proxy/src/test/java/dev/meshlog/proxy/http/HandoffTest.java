@@ -169,6 +169,57 @@ class HandoffTest {
   }
 
   @Test
+  void everyOfferTakenByARingThatStopsWhileThreadsOfferIsDrainedAndTheRestAreRefused()
+      throws Exception {
+    // Offers race the stop: each one that returned true must be taken by the final drain, so
+    // that a caller counting refused items as dropped gets sent + dropped == offered exactly.
+    for (int round = 0; round < 200; round++) {
+      taken.clear();
+      Handoff<Integer>[] self = new Handoff[1];
+      self[0] = new Handoff<>("ring-test", 1 << 20, Duration.ofMillis(1), () -> {
+        Integer i;
+        while ((i = self[0].poll()) != null) {
+          taken.add(i);
+          self[0].release();
+        }
+      });
+      ring = self[0].start();
+      Handoff<Integer> r = ring;
+      AtomicInteger accepted = new AtomicInteger();
+      AtomicInteger refused = new AtomicInteger();
+      CountDownLatch started = new CountDownLatch(2);
+      List<Thread> offering = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        Thread th = new Thread(() -> {
+          started.countDown();
+          // keep offering until the stop refused one of ours
+          while (true) {
+            if (r.offer(1)) {
+              accepted.incrementAndGet();
+            } else {
+              refused.incrementAndGet();
+              if (r.stopped()) {
+                return;
+              }
+            }
+          }
+        });
+        th.start();
+        offering.add(th);
+      }
+      started.await();
+      ring.stop(Duration.ofSeconds(10));
+      for (Thread th : offering) {
+        th.join(10_000);
+      }
+      assertThat(taken).as("round %d: taken vs offers that returned true", round)
+          .hasSize(accepted.get());
+      assertThat(ring.inUse()).isZero();
+      assertThat(ring.offer(2)).isFalse();
+    }
+  }
+
+  @Test
   void rejectsACapacityBelowOne() {
     assertThatThrownBy(() -> new Handoff<Integer>("ring-test", 0, NEVER, () -> { }))
         .hasMessage("ring-test: capacity 0 (expected: 1..1073741824)");

@@ -217,6 +217,53 @@ class TelemetryEmitterTest {
   }
 
   @Test
+  void everyRequestLoggedWhileCloseRunsIsSentOrCountedAsDropped() throws Exception {
+    // sent + dropped == logged exactly, also for requests that finish while the proxy closes
+    for (int round = 0; round < 20; round++) {
+      java.util.concurrent.atomic.AtomicLong handed = new java.util.concurrent.atomic.AtomicLong();
+      EventSink acking = new EventSink() {
+        @Override
+        public void send(byte[] key, byte[] value, Outcome outcome) {
+          handed.incrementAndGet();
+          outcome.completed(null);
+        }
+
+        @Override
+        public void close(Duration timeout) {
+        }
+      };
+      TelemetryEmitter e = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"),
+          acking, 1_000, Duration.ofMillis(1), Duration.ofSeconds(5));
+      java.util.concurrent.atomic.AtomicInteger logged =
+          new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(2);
+      List<Thread> loops = new java.util.ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        Thread th = new Thread(() -> {
+          started.countDown();
+          for (int i = 0; !e.closing() || i % 64 != 0; i++) { // and a few after close began
+            e.log(request(i));
+            logged.incrementAndGet();
+          }
+        });
+        th.start();
+        loops.add(th);
+      }
+      started.await();
+      await().atMost(Duration.ofSeconds(10)).until(() -> logged.get() > 1_000);
+      e.close();
+      for (Thread th : loops) {
+        th.join(10_000);
+      }
+      assertThat(e.failed()).isZero();
+      assertThat(e.sent() + e.dropped()).as("round %d: sent %d, dropped %d, buffered %d", round,
+          e.sent(), e.dropped(), e.buffered()).isEqualTo(logged.get());
+      assertThat(handed.get()).isEqualTo(e.sent());
+      assertThat(e.buffered()).isZero();
+    }
+  }
+
+  @Test
   void countersAreOnThePrometheusPage() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     emitter(1).bindTo(registry);
