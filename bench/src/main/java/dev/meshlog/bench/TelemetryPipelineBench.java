@@ -53,6 +53,8 @@ public final class TelemetryPipelineBench {
                                               [--rate 0 (= half the pipeline's catch-up rate)]
                                               [--steady 30s] [--commit-interval 1s]
                                               [--threads 2 (stream threads)]
+                                              [--compression lz4|zstd|none (the simulated proxies'
+                                               producer compression; default lz4, as proxies)]
                                               [--catch-up-commit-interval 5s (= --commit-interval: off)]
                                               [--pipeline child|in-process (default child: its own
                                                JVM with the production options)]
@@ -77,6 +79,8 @@ public final class TelemetryPipelineBench {
   /** The pipeline's JVM options in a child JVM; {@code null}: in this JVM. */
   private final List<String> pipelineJvm;
   private final long warmupEvents;
+  /** The simulated proxies' producer compression ({@code compression.type}). */
+  private final String compression;
   private final SplittableRandom random = new SplittableRandom(42);
   private final List<SimEdge> edges = new ArrayList<>();
   /** Event time between two calls of the backlog. */
@@ -96,7 +100,8 @@ public final class TelemetryPipelineBench {
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
                                  Duration commitInterval, int threads, Duration catchUpCommit,
-                                 List<String> pipelineJvm, long warmupEvents) {
+                                 List<String> pipelineJvm, long warmupEvents, String compression) {
+    this.compression = compression;
     this.pipelineJvm = pipelineJvm;
     this.warmupEvents = warmupEvents;
     this.threads = threads;
@@ -136,6 +141,7 @@ public final class TelemetryPipelineBench {
     String pipeline = "child";
     String pipelineJvm = null;
     long warmup = -1;
+    String compression = "lz4";
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -149,11 +155,16 @@ public final class TelemetryPipelineBench {
         case "--pipeline" -> pipeline = v;
         case "--pipeline-jvm-options" -> pipelineJvm = v;
         case "--warmup-events" -> warmup = Long.parseLong(v);
+        case "--compression" -> compression = v;
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
     if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1) {
       throw new IllegalArgumentException(USAGE);
+    }
+    if (!List.of("lz4", "zstd", "none", "gzip", "snappy").contains(compression)) {
+      throw new IllegalArgumentException("--compression " + compression
+          + " (expected: lz4, zstd, none, gzip or snappy)\n" + USAGE);
     }
     if (!pipeline.equals("child") && !pipeline.equals("in-process")) {
       throw new IllegalArgumentException("--pipeline " + pipeline + " (expected: child or in-process)\n" + USAGE);
@@ -168,7 +179,8 @@ public final class TelemetryPipelineBench {
       catchUp = commit.compareTo(TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
           ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
     }
-    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp, jvm, warmup).run();
+    new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp, jvm, warmup,
+        compression).run();
   }
 
   private static Duration millis(String v) {
@@ -274,8 +286,8 @@ public final class TelemetryPipelineBench {
         StringBuilder b = new StringBuilder();
         b.append("## Telemetry pipeline benchmark ").append(Instant.now()).append("\n\n");
         b.append(String.format(Locale.ROOT, "- %,d events (%,d calls, both reports of each; "
-                + "%d versioned edges), produced in %.1f s by one idempotent lz4 producer\n",
-            events, calls - countSteadyCalls, edges.size(), produceSeconds));
+                + "%d versioned edges), produced in %.1f s by one idempotent %s producer\n",
+            events, calls - countSteadyCalls, edges.size(), produceSeconds, compression));
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
             + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
             + "RUNNING after %.1f s (not counted)%n", commitInterval, catchUpCommit, threads, startup));
@@ -367,12 +379,12 @@ public final class TelemetryPipelineBench {
 
   private long countSteadyCalls;
 
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+  private KafkaProducer<String, byte[]> producer(String bootstrap) {
     Map<String, Object> c = new HashMap<>();
     c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ProducerConfig.ACKS_CONFIG, "all");
     c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
     c.put(ProducerConfig.LINGER_MS_CONFIG, 50);
     c.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
     return new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer());

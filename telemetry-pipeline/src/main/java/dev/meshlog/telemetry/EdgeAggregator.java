@@ -27,8 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the raw request events of one input partition and folds each counted request into every
- * aggregate of its edge — each window size's window and the totals — in one step, in memory.
+ * Reads the raw request events of one input partition and folds each counted request once, in
+ * memory, into a partial aggregate of the finest window it is in time for; before each commit
+ * the partials are rolled up into every aggregate of their edge — that window, the coarser
+ * windows holding it, and the totals.
  *
  * <p>One processor does the reading and the folding so that a well-keyed event crosses one
  * Kafka Streams node after its source, not a chain of decode, split and merge nodes (Kafka
@@ -47,6 +49,12 @@ import org.slf4j.LoggerFactory;
  *   <li>a record that cannot be read is forwarded as a {@link DeadLetter} keyed by the
  *       application, with the bytes and the reason, and the app goes on.</li>
  * </ul>
+ *
+ * <p>Folding once and rolling up gives the same aggregates as folding each request into each
+ * of them: counters and bytes add, maxima and {@code updatedAt} are maxima, and latency
+ * sketches of one index mapping merge bin by bin, exactly. A request costs one sketch insertion
+ * instead of one per aggregate; the roll-up costs a merge per partial (a few per edge) per
+ * commit.
  *
  * <p>Aggregates stay decoded (counters, the sketch as an object) between commits, in a
  * {@link TaskAggregates} the task's {@link FlushBeforeCommit} store holds (so both processors
@@ -76,6 +84,10 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     MutableAggregate total;
     /** Open (or not yet evicted) windows per window size, a few each. */
     final List<List<MutableAggregate>> windows;
+    /** What was folded since the last flush: one partial per level and window, a few. */
+    final List<Partial> partials = new ArrayList<>(4);
+    /** The partial the latest request went to (most requests go to the same one). */
+    Partial last;
 
     EdgeState(Edge edge, String id, int sizes) {
       this.edge = edge;
@@ -87,9 +99,41 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     }
   }
 
+  /**
+   * The requests folded since the last flush that go to the same aggregates: the window of size
+   * {@code level} starting at {@code start} (the finest window the requests were in time for),
+   * the coarser windows holding it, and the totals. {@code level} equal to the number of window
+   * sizes: the totals only (every window closed, or a time before the epoch).
+   */
+  private static final class Partial {
+    final EdgeState state;
+    final int level;
+    final long start;
+    final MutableAggregate requests;
+
+    Partial(EdgeState state, int level, long start, MutableAggregate requests) {
+      this.state = state;
+      this.level = level;
+      this.start = start;
+      this.requests = requests;
+    }
+  }
+
   /** Settings of the aggregation, the same for every task. */
   record Settings(List<WindowSize> sizes, long graceMillis, double relativeAccuracy, String totalsStore,
-                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis) {}
+                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis) {
+    Settings {
+      // Requests are folded into the finest window they are in time for and rolled up from
+      // there: each window must lie inside one window of every coarser size.
+      for (int i = 0; i < sizes.size(); i++) {
+        long size = sizes.get(i).sizeMillis();
+        if (size <= 0 || (i > 0 && size % sizes.get(i - 1).sizeMillis() != 0)) {
+          throw new IllegalArgumentException("window sizes: " + sizes
+              + " (expected: ascending, each a multiple of the one before)");
+        }
+      }
+    }
+  }
 
   private final String application;
   private final boolean reroute;
@@ -228,6 +272,8 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     private final Map<String, EdgeState> edges = new HashMap<>();
     private final List<MutableAggregate> dirty = new ArrayList<>();
     private final List<String> dirtyIds = new ArrayList<>();
+    /** Every edge's partials, in the order they were made: what the next flush rolls up. */
+    private final List<Partial> partials = new ArrayList<>();
     private long streamTime = Long.MIN_VALUE;
     private long skippedLate;
     /** Requests folded so far, and as of the latest commit punctuation. */
@@ -247,9 +293,14 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     }
 
     boolean changed() {
-      return !dirty.isEmpty();
+      return !partials.isEmpty();
     }
 
+    /**
+     * Folds a counted request into one partial: that of the finest window it is in time for
+     * (the coarser windows holding that one, and the totals, get it from there at the flush).
+     * One fold and one sketch insertion per request, however many aggregates it counts in.
+     */
     void add(RequestReader.Call call) {
       added++;
       long t = call.startMillis;
@@ -262,27 +313,69 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         state = new EdgeState(ref.edge(), ref.id(), sizes.length);
         edges.put(ref.id(), state);
       }
-      if (state.total == null) {
-        ValueAndTimestamp<EdgeMetrics> stored = totals.get(state.id);
-        state.total = stored == null || stored.value() == null
-            ? MutableAggregate.empty(state.edge, 0, 0, relativeAccuracy)
-            : MutableAggregate.of(state.edge, 0, 0, stored.value(), relativeAccuracy);
-      }
-      fold(state.total, state.id, call);
+      int level;
+      long start;
       if (t < 0) {
         skippedLate++; // no window before the epoch
-        return;
-      }
-      long closed = streamTime - graceMillis;
-      for (int i = 0; i < sizes.length; i++) {
-        long size = sizes[i].sizeMillis();
-        long start = t - t % size;
-        if (start + size <= closed) {
+        level = sizes.length;
+        start = 0;
+      } else {
+        // A finer window ends no later than the coarser one holding it: once a size is too
+        // late, every finer one is too (Settings checks that each size divides the next).
+        long closed = streamTime - graceMillis;
+        level = 0;
+        start = t - t % sizes[0].sizeMillis();
+        while (level < sizes.length && start + sizes[level].sizeMillis() <= closed) {
           skippedLate++;
-          continue;
+          level++;
+          start = level < sizes.length ? t - t % sizes[level].sizeMillis() : 0;
         }
-        fold(window(state, i, start), state.id, call);
       }
+      Partial p = state.last;
+      if (p == null || p.level != level || p.start != start) {
+        p = partial(state, level, start);
+        state.last = p;
+      }
+      p.requests.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
+          call.durationMicros, call.startMillis);
+    }
+
+    private Partial partial(EdgeState state, int level, long start) {
+      List<Partial> list = state.partials;
+      for (int j = list.size() - 1; j >= 0; j--) {
+        Partial p = list.get(j);
+        if (p.level == level && p.start == start) {
+          return p;
+        }
+      }
+      long size = level < sizes.length ? sizes[level].sizeMillis() : 0;
+      Partial p = new Partial(state, level, start, MutableAggregate.empty(state.edge, start, size, relativeAccuracy));
+      list.add(p);
+      partials.add(p);
+      return p;
+    }
+
+    /** Rolls each partial up into its window, the coarser windows holding it, and the totals. */
+    private void rollUp() {
+      for (int i = 0, n = partials.size(); i < n; i++) {
+        Partial p = partials.get(i);
+        EdgeState state = p.state;
+        long t = p.start;
+        for (int level = p.level; level < sizes.length; level++) {
+          long start = t - t % sizes[level].sizeMillis();
+          mergeInto(window(state, level, start), state.id, p.requests);
+        }
+        if (state.total == null) {
+          ValueAndTimestamp<EdgeMetrics> stored = totals.get(state.id);
+          state.total = stored == null || stored.value() == null
+              ? MutableAggregate.empty(state.edge, 0, 0, relativeAccuracy)
+              : MutableAggregate.of(state.edge, 0, 0, stored.value(), relativeAccuracy);
+        }
+        mergeInto(state.total, state.id, p.requests);
+        state.partials.clear();
+        state.last = null;
+      }
+      partials.clear();
     }
 
     private MutableAggregate window(EdgeState state, int sizeIndex, long start) {
@@ -304,9 +397,8 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
       return w;
     }
 
-    private void fold(MutableAggregate aggregate, String id, RequestReader.Call call) {
-      aggregate.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
-          call.durationMicros, call.startMillis);
+    private void mergeInto(MutableAggregate aggregate, String id, MutableAggregate requests) {
+      aggregate.merge(requests);
       if (!aggregate.dirty) {
         aggregate.dirty = true;
         dirty.add(aggregate);
@@ -316,6 +408,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
 
     /** Writes each changed aggregate once and forwards each changed window once. */
     void flush(ProcessorContext<String, Object> context) {
+      rollUp();
       for (int i = 0, n = dirty.size(); i < n; i++) {
         MutableAggregate a = dirty.get(i);
         String id = dirtyIds.get(i);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 
 /**
@@ -108,6 +109,46 @@ final class MutableAggregate {
     sketch.accept(millis);
     maxMillis = Math.max(maxMillis, millis);
     updatedAtMillis = Math.max(updatedAtMillis, startMillis);
+  }
+
+  /**
+   * Folds in everything {@code other} holds, as if its requests had been folded in one by one:
+   * counters and bytes add, flags add per flag, the maximum and {@code updatedAt} are the larger,
+   * and the sketches merge bin by bin (exact: both have the same index mapping, so the merged
+   * sketch is the one of both inputs' values). {@code other} is left alone.
+   */
+  void merge(MutableAggregate other) {
+    requests += other.requests;
+    r1xx += other.r1xx;
+    r2xx += other.r2xx;
+    r3xx += other.r3xx;
+    r4xx += other.r4xx;
+    r5xx += other.r5xx;
+    noResponse += other.noResponse;
+    errors += other.errors;
+    if (other.flags != null) {
+      if (flags == null) {
+        flags = new HashMap<>();
+      }
+      other.flags.forEach((flag, n) -> flags.merge(flag, n, Long::sum));
+    }
+    requestBytes += other.requestBytes;
+    responseBytes += other.responseBytes;
+    if (sketch.getIndexMapping().equals(other.sketch.getIndexMapping())) {
+      sketch.mergeWith(other.sketch);
+    } else {
+      // A store written with another accuracy setting: exact merging needs equal mappings, so
+      // the other sketch's bins are re-indexed (within both accuracies) rather than refused.
+      sketch.mergeWith(other.sketch.convert(sketch.getIndexMapping(),
+          () -> new CollapsingLowestDenseStore(LatencySketch.MAX_BINS)));
+    }
+    maxMillis = Math.max(maxMillis, other.maxMillis);
+    updatedAtMillis = Math.max(updatedAtMillis, other.updatedAtMillis);
+  }
+
+  /** How many requests it holds. */
+  long requests() {
+    return requests;
   }
 
   /** When the latest request folded in started (epoch ms). */

@@ -40,4 +40,55 @@ class MutableAggregateTest {
     back.add(200, List.of("UH"), 1, 2, 3_000, T0.toEpochMilli());
     assertThat(back.toMetrics(LatencySketch.FORMAT).getRequests()).isEqualTo(501);
   }
+
+  @Test
+  void mergingPartialsGivesWhatFoldingEachRequestGives() {
+    EdgeAggregation aggregation = new EdgeAggregation(0.01);
+    Edge edge = new Edge(new Edge.End("prod", "a", "v1"), new Edge.End("prod", "b", "v2"));
+    EdgeMetrics reference = aggregation.empty();
+    // What the store held before, read back from its record, as a window is after a restart.
+    MutableAggregate earlier = MutableAggregate.empty(edge, 0, 0, 0.01);
+    MutableAggregate[] partials = new MutableAggregate[5];
+    for (int p = 0; p < partials.length; p++) {
+      partials[p] = MutableAggregate.empty(edge, 0, 0, 0.01);
+    }
+    SplittableRandom random = new SplittableRandom(7);
+    String[][] flags = {{}, {"UH"}, {"-"}, {"UF", "URX"}, {" "}};
+    for (int i = 0; i < 2_000; i++) {
+      int code = new int[] {0, 101, 200, 204, 302, 404, 500, 503}[random.nextInt(8)];
+      // Latencies from 0 to minutes, so that the partials' sketches span different bins.
+      RequestEvent e = Requests.request("prod", "a", "v1", "b", "v2", code,
+          i % 97 == 0 ? 0 : Math.exp(3 * random.nextGaussian() + 2), T0.plusMillis(random.nextInt(60_000)),
+          flags[random.nextInt(flags.length)]);
+      MutableAggregate into = i < 300 ? earlier : partials[random.nextInt(partials.length)];
+      into.add(e.getResponseCode(), e.getResponseFlags().stream().map(CharSequence::toString).toList(),
+          e.getRequestBytes(), e.getResponseBytes(), e.getDurationMicros(), e.getStartTime().toEpochMilli());
+      reference = aggregation.add(reference, e);
+    }
+    MutableAggregate rolledUp = MutableAggregate.of(edge, 0, 0, earlier.toMetrics(LatencySketch.STORE_FORMAT), 0.01);
+    for (MutableAggregate p : partials) {
+      rolledUp.merge(p);
+    }
+    assertThat(rolledUp.toMetrics(LatencySketch.FORMAT)).isEqualTo(reference);
+    assertThat(rolledUp.requests()).isEqualTo(2_000);
+    // The partials are left alone.
+    assertThat(java.util.Arrays.stream(partials).mapToLong(MutableAggregate::requests).sum()).isEqualTo(1_700);
+  }
+
+  @Test
+  void mergesASketchOfAnotherAccuracyWithinBothAccuracies() {
+    Edge edge = new Edge(new Edge.End("prod", "a", "v1"), new Edge.End("prod", "b", "v2"));
+    MutableAggregate coarse = MutableAggregate.empty(edge, 0, 0, 0.02);
+    MutableAggregate fine = MutableAggregate.empty(edge, 0, 0, 0.01);
+    for (int i = 1; i <= 100; i++) {
+      coarse.add(200, List.of(), 1, 1, i * 1_000L, T0.toEpochMilli());
+      fine.add(200, List.of(), 1, 1, (100 + i) * 1_000L, T0.toEpochMilli());
+    }
+    coarse.merge(fine);
+    EdgeMetrics m = coarse.toMetrics(LatencySketch.FORMAT);
+    assertThat(m.getRequests()).isEqualTo(200);
+    assertThat(m.getLatencyRelativeAccuracy()).isEqualTo(0.02);
+    assertThat(m.getLatencyP50Millis()).isCloseTo(100, org.assertj.core.api.Assertions.within(100 * 0.031));
+    assertThat(m.getLatencyMaxMillis()).isEqualTo(200);
+  }
 }

@@ -154,6 +154,68 @@ class TelemetryTopologyTest {
         .fetch(PRODUCTPAGE_TO_REVIEWS_V2, T0.toEpochMilli()).value().getRequests()).isEqualTo(2);
   }
 
+  /**
+   * The aggregator folds each request into one partial and rolls the coarser windows and the
+   * totals up from it before each commit. Reference: each request folded into each aggregate
+   * it counts in, by {@link EdgeAggregation#add}, with the lateness rule applied per request
+   * (stream time = the latest start seen; a window is closed once its end plus the grace is
+   * not after stream time). Events go back in time within and beyond the grace, land on window
+   * boundaries, and one edge goes quiet long enough to leave memory and be read back from the
+   * stores. (A restart cannot be driven here: the driver deletes its state directory on close.)
+   */
+  @Test
+  void rolledUpWindowsAndTotalsEqualFoldingEachRequestIntoEachAggregate() {
+    EdgeAggregation aggregation = new EdgeAggregation(0.01);
+    Map<String, EdgeMetrics> expected = new java.util.HashMap<>();
+    Map<String, EdgeMetrics> expectedTotals = new java.util.HashMap<>();
+    java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+    String[] dsts = {"reviews", "details", "ratings"};
+    int[] codes = {200, 200, 200, 404, 500, 503, 0};
+    long grace = 30_000;
+    long streamTime = Long.MIN_VALUE;
+    long now = T0.toEpochMilli();
+    Map<String, EdgeMetrics> out = new java.util.HashMap<>();
+    for (int i = 0; i < 3_000; i++) {
+      now += random.nextInt(400);
+      long t;
+      int r = random.nextInt(20);
+      if (r == 0) {
+        t = now - 35_000 - random.nextInt(60_000); // late: beyond the 10 s windows' grace, maybe the 1 min's
+      } else if (r == 1) {
+        t = now - random.nextInt(30_000); // late within the grace
+      } else if (r == 2) {
+        t = now - now % 10_000; // on a window boundary
+      } else {
+        t = now;
+      }
+      // "ratings" is quiet in the middle third: its windows and totals leave memory.
+      String dst = dsts[random.nextInt(i >= 1_000 && i < 2_000 ? 2 : 3)];
+      RequestEvent e = request("default", "productpage", "v" + (1 + random.nextInt(2)), dst, "v1",
+          codes[random.nextInt(codes.length)], Math.exp(random.nextGaussian() + 2), Instant.ofEpochMilli(t),
+          random.nextInt(10) == 0 ? new String[] {"URX"} : new String[0]);
+      send(e);
+
+      String id = "default/productpage/" + e.getSource().getVersion() + "->default/" + dst + "/v1";
+      streamTime = Math.max(streamTime, t);
+      expectedTotals.put(id, aggregation.add(expectedTotals.getOrDefault(id, aggregation.empty()), e));
+      for (long size : new long[] {10_000, 60_000}) {
+        long start = t - t % size;
+        if (start + size > streamTime - grace) {
+          String key = id + "@" + start + "/" + size;
+          expected.put(key, aggregation.add(expected.getOrDefault(key, aggregation.empty()), e));
+        }
+      }
+    }
+    out.putAll(latestEdges());
+    assertThat(out.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+    expected.forEach((key, metrics) -> assertThat(EdgeMetrics.newBuilder(out.get(key))
+        .setWindowStart(Instant.EPOCH).setWindowEnd(Instant.EPOCH).build()).as(key).isEqualTo(metrics));
+    KeyValueStore<String, ValueAndTimestamp<EdgeMetrics>> totals =
+        driver.getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE);
+    expectedTotals.forEach((id, metrics) ->
+        assertThat(EdgeAggregation.published(totals.get(id).value())).as(id).isEqualTo(metrics));
+  }
+
   @Test
   void latencyQuantilesAreWithinTheStatedRelativeErrorOfTheExactOnes() {
     Random random = new Random(42);
