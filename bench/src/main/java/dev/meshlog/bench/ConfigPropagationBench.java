@@ -58,13 +58,10 @@ public final class ConfigPropagationBench {
   static final Path CONTROL_PLANE_IMAGE_SETTINGS =
       Path.of("compose/images/meshlog-config-service.properties");
   /**
-   * The broker's JVM options when it runs in its own JVM: Kafka's own
-   * ({@code kafka-run-class.sh}'s {@code KAFKA_JVM_PERFORMANCE_OPTS}: G1 aiming at 20 ms pauses),
-   * as a production broker runs, with a smaller heap than its 1 GiB (the machine is shared; the
-   * bench's broker holds a few MiB of data).
+   * testkit's settings, whose {@code jib.container.jvmFlags} are the embedded broker's JVM
+   * options: the one list {@code ./meshlog kafka}, {@code ./meshlog up} and this benchmark share.
    */
-  static final String BROKER_JVM_OPTIONS = "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20"
-      + " -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent";
+  static final Path BROKER_SETTINGS = Path.of("compose/images/meshlog-testkit.properties");
   /** The control plane's commit interval (config-service's default). */
   private static final Duration COMMIT = Duration.ofMillis(
       Long.getLong("meshlog.bench.commit.ms", 5));
@@ -87,7 +84,7 @@ public final class ConfigPropagationBench {
     String controlPlane = "child";
     String controlPlaneJvm = null;
     String broker = "child";
-    String brokerJvm = BROKER_JVM_OPTIONS;
+    String brokerJvm = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--services" -> services = Integer.parseInt(args[++i]);
@@ -110,6 +107,10 @@ public final class ConfigPropagationBench {
     }
     if (controlPlaneJvm == null && controlPlane.equals("child")) {
       controlPlaneJvm = imageJvmOptions(CONTROL_PLANE_IMAGE_SETTINGS);
+    }
+    if (brokerJvm == null && broker.equals("child") && bootstrap == null) {
+      brokerJvm = String.join(" ", ImageSettings.jvmOptions(BROKER_SETTINGS, "broker JVM options",
+          "--broker-jvm-options"));
     }
     System.out.printf("# bench JVM (clients%s%s): %s%n",
         bootstrap == null && broker.equals("in-process") ? ", the broker" : "",
