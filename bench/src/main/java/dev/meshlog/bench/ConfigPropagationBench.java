@@ -552,7 +552,8 @@ public final class ConfigPropagationBench {
       // gc+phases: ZGC and Shenandoah log their pauses there; gc+cpu: each collection's CPU
       // against its wall time (on a loaded machine a pause is mostly waiting for a core).
       // Stamped with the wall clock too, to match pauses to the applies they stalled.
-      command.add("-Xlog:gc,gc+phases,gc+cpu:file=" + gcLog + ":time,uptime");
+      // safepoint: every stop of the JVM's threads, GC or not (deoptimization, code cache...).
+      command.add("-Xlog:gc,gc+phases,gc+cpu,safepoint:file=" + gcLog + ":time,uptime");
       // The bench jar's manifest class path holds config-service, testkit and their dependencies.
       command.addAll(List.of("-cp", System.getProperty("java.class.path")));
       command.addAll(main);
@@ -629,9 +630,40 @@ public final class ConfigPropagationBench {
           pauses.add(pz.millis());
         }
       }
-      return String.format("%d GC pauses, %.0f ms in all, longest %.1f ms (%s)", pauses.size(),
+      List<Safepoint> stops = new ArrayList<>();
+      for (Safepoint sp : safepoints(Files.readAllLines(gcLog))) {
+        if (sp.uptimeSeconds() >= fromSeconds - 0.1 && sp.uptimeSeconds() <= toSeconds + 0.1
+            && sp.millis() >= 1) {
+          stops.add(sp);
+        }
+      }
+      Safepoint longest = stops.stream()
+          .max(java.util.Comparator.comparingDouble(Safepoint::millis)).orElse(null);
+      return String.format("%d GC pauses, %.0f ms in all, longest %.1f ms; %d safepoints of 1 ms"
+              + " or more (GC's included)%s (%s)", pauses.size(),
           pauses.stream().mapToDouble(Double::doubleValue).sum(),
-          pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0), gcLog);
+          pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0), stops.size(),
+          longest == null ? "" : String.format(", longest %.1f ms (%s)", longest.millis(),
+              longest.operation()), gcLog);
+    }
+
+    /** One safepoint from the child's log: its uptime, operation and total time (reach + stop). */
+    record Safepoint(double uptimeSeconds, String operation, double millis) {}
+
+    private static final java.util.regex.Pattern SAFEPOINT_LINE = java.util.regex.Pattern.compile(
+        "^\\[[^\\]]+\\]\\[(\\d+\\.\\d+)s\\] Safepoint \"([^\"]+)\".* Total: (\\d+) ns$");
+
+    /** The safepoints among GC log lines decorated {@code time,uptime} ({@code -Xlog:safepoint}). */
+    static List<Safepoint> safepoints(List<String> gcLogLines) {
+      List<Safepoint> stops = new ArrayList<>();
+      for (String l : gcLogLines) {
+        java.util.regex.Matcher m = SAFEPOINT_LINE.matcher(l);
+        if (m.matches()) {
+          stops.add(new Safepoint(Double.parseDouble(m.group(1)), m.group(2),
+              Long.parseLong(m.group(3)) / 1e6));
+        }
+      }
+      return stops;
     }
 
     @Override

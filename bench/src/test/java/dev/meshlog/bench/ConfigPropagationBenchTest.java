@@ -46,4 +46,17 @@ class ConfigPropagationBenchTest {
     assertThat(pause.overlaps(1_001, 1_050)).isFalse();
     assertThat(pause.overlaps(900, 979)).isFalse();
   }
+
+  @Test
+  void readsSafepointsWithTheirOperationAndTotalTime() {
+    List<ConfigPropagationBench.ChildJvm.Safepoint> stops =
+        ConfigPropagationBench.ChildJvm.safepoints(List.of(
+            "[2026-11-25T09:41:24.148+0000][17.513s] Safepoint \"G1CollectForAllocation\", Time since"
+                + " last: 1000463207 ns, Reaching safepoint: 172402 ns, Cleanup: 0 ns, At safepoint:"
+                + " 8120000 ns, Total: 8292402 ns",
+            "[2026-11-25T09:41:24.148+0000][17.513s] GC(18) Pause Young (Normal) 94M->53M(512M) 8.322ms"));
+
+    assertThat(stops).containsExactly(new ConfigPropagationBench.ChildJvm.Safepoint(
+        17.513, "G1CollectForAllocation", 8.292402));
+  }
 }
