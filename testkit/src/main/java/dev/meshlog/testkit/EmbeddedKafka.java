@@ -123,9 +123,9 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
       // itself and retries the produce after this backoff (Kafka: 20 ms; given up after
       // add.partitions.to.txn.retry.backoff.max.ms, 100 ms). That window lasts a few ms on this
       // broker, and a Streams app meets it whenever it sends right after a commit: a burst of
-      // config commands or registrations. 5 ms: loading 200 services (2,600 records, ~940
-      // transactions, ~245 such retries) took 20.1 and 21.1 s instead of 26.8 and 26.6 s in
-      // interleaved runs (config-service/README.md, "Broker settings").
+      // config commands or registrations. Loading 200 services (~940 transactions, ~245 such
+      // retries) showed the 20 ms step as a bump at 25-30 ms in the transactions' produce time;
+      // with 5 ms it is gone (config-service/README.md, "Broker settings").
       props.put("add.partitions.to.txn.retry.backoff.ms", "5");
       // Small segments and fast compaction checks keep a laptop's disk and tests' waits small.
       props.put("log.segment.bytes", Integer.toString(64 << 20));
