@@ -58,13 +58,10 @@ public final class ConfigPropagationBench {
   static final Path CONTROL_PLANE_IMAGE_SETTINGS =
       Path.of("compose/images/meshlog-config-service.properties");
   /**
-   * The broker's JVM options when it runs in its own JVM: Kafka's own
-   * ({@code kafka-run-class.sh}'s {@code KAFKA_JVM_PERFORMANCE_OPTS}: G1 aiming at 20 ms pauses),
-   * as a production broker runs, with a smaller heap than its 1 GiB (the machine is shared; the
-   * bench's broker holds a few MiB of data).
+   * testkit's settings, whose {@code jib.container.jvmFlags} are the embedded broker's JVM
+   * options: the one list {@code ./meshlog kafka}, {@code ./meshlog up} and this benchmark share.
    */
-  static final String BROKER_JVM_OPTIONS = "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20"
-      + " -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent";
+  static final Path BROKER_SETTINGS = Path.of("compose/images/meshlog-testkit.properties");
   /** The control plane's commit interval (config-service's default). */
   private static final Duration COMMIT = Duration.ofMillis(
       Long.getLong("meshlog.bench.commit.ms", 5));
@@ -87,7 +84,7 @@ public final class ConfigPropagationBench {
     String controlPlane = "child";
     String controlPlaneJvm = null;
     String broker = "child";
-    String brokerJvm = BROKER_JVM_OPTIONS;
+    String brokerJvm = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--services" -> services = Integer.parseInt(args[++i]);
@@ -110,6 +107,10 @@ public final class ConfigPropagationBench {
     }
     if (controlPlaneJvm == null && controlPlane.equals("child")) {
       controlPlaneJvm = imageJvmOptions(CONTROL_PLANE_IMAGE_SETTINGS);
+    }
+    if (brokerJvm == null && broker.equals("child") && bootstrap == null) {
+      brokerJvm = String.join(" ", ImageSettings.jvmOptions(BROKER_SETTINGS, "broker JVM options",
+          "--broker-jvm-options"));
     }
     System.out.printf("# bench JVM (clients%s%s): %s%n",
         bootstrap == null && broker.equals("in-process") ? ", the broker" : "",
@@ -238,6 +239,8 @@ public final class ConfigPropagationBench {
         List<Double> toConsumerNoGc = new ArrayList<>();
         List<Double> toConsumerGc = new ArrayList<>();
         List<String> slow = new ArrayList<>();
+        List<long[]> slowWindows = new ArrayList<>();
+        List<long[]> windows = new ArrayList<>();
         int[] appliesTo = new int[services];
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
@@ -289,15 +292,17 @@ public final class ConfigPropagationBench {
                   && view.getTriggeredBy().getCommandId().equals(command.getCommandId())) {
                 double ms = (System.nanoTime() - sentNanos) / 1e6;
                 toConsumer.add(ms);
+                windows.add(new long[] {sent, sent + (long) Math.ceil(ms)});
                 commitStage.add(ms - toUncommitted.get(toUncommitted.size() - 1));
                 boolean gc = CpuAndGc.collections() != gcBefore;
                 (gc ? toConsumerGc : toConsumerNoGc).add(ms);
                 toView.add((double) (r.timestamp() - sent));
                 if (ms >= SLOW_APPLY_MS) {
-                  slow.add(String.format("apply %d at %s: command acked %.1f, view written %d,"
+                  slow.add(String.format("apply %d at %s: command acked %.1f, taken by the control plane %d,"
                           + " read_uncommitted %.1f, read_committed %.1f ms%s", n,
                       TIME_OF_DAY.format(Instant.ofEpochMilli(sent)), acked, r.timestamp() - sent, toUncommitted.get(toUncommitted.size() - 1), ms,
                       gc ? " (a GC of this JVM)" : ""));
+                  slowWindows.add(new long[] {sent, sent + (long) Math.ceil(ms)});
                 }
                 seen = true;
               }
@@ -317,7 +322,11 @@ public final class ConfigPropagationBench {
         System.out.println(new Stats(txnFloor).row(
             "floor in a transaction: begin, produce, commit → read_committed consumer"));
         System.out.println(new Stats(toAcked).row("apply → command acked by the broker (acks=all)"));
-        System.out.println(new Stats(toView).row("apply → view written (record timestamp)"));
+        // The view's timestamp is the stream thread's clock as cached for its loop, before the
+        // command was processed, not when the view was sent: in a DEBUG run the slowest apply's
+        // view was stamped 2 ms after the apply and sent at 11 ms (the producer's log).
+        System.out.println(new Stats(toView).row(
+            "apply → control plane took the command (the view's record timestamp)"));
         System.out.println(new Stats(toUncommitted).row("apply → view at a read_uncommitted consumer"));
         System.out.println(new Stats(toConsumer).row("apply → view at a subscribed consumer"));
         System.out.println(new Stats(commitStage).row(
@@ -330,7 +339,40 @@ public final class ConfigPropagationBench {
         }
         System.out.printf("%napplies that took %d ms or more to reach the subscribed consumer: %d%n",
             SLOW_APPLY_MS, slow.size());
-        slow.forEach(line -> System.out.println("  " + line));
+        for (int i = 0; i < slow.size(); i++) {
+          long[] w = slowWindows.get(i);
+          System.out.println("  " + slow.get(i) + overlappingPauses(w[0], w[1], child, broker));
+        }
+        if (child != null || broker != null) {
+          // Which tail is the children's collectors': the same applies split by whether a pause
+          // of the broker's or the control plane's JVM (their GC logs, wall-clock stamped)
+          // overlapped them. Every apply stays in the rows above; this only attributes.
+          List<Double> paused = new ArrayList<>();
+          List<Double> unpaused = new ArrayList<>();
+          List<ChildJvm.Pause> childPauses = new ArrayList<>();
+          if (broker != null) {
+            childPauses.addAll(broker.pauseList());
+          }
+          if (child != null) {
+            childPauses.addAll(child.pauseList());
+          }
+          for (int i = 0; i < windows.size(); i++) {
+            long[] w = windows.get(i);
+            // Pauses under 1 ms (ZGC's) explain no tail; counting them would blur the split.
+            boolean hit = childPauses.stream()
+                .anyMatch(pz -> pz.millis() >= 1 && pz.overlaps(w[0], w[1]));
+            (hit ? paused : unpaused).add(toConsumer.get(i));
+          }
+          System.out.println();
+          System.out.println("| latency (ms) | n | p50 | p90 | p99 | max |");
+          System.out.println("| --- | --- | --- | --- | --- | --- |");
+          System.out.println(new Stats(unpaused).row(
+              "apply → subscribed consumer, no broker or control-plane GC pause ≥ 1 ms during it"));
+          if (!paused.isEmpty()) {
+            System.out.println(new Stats(paused).row(
+                "apply → subscribed consumer, a broker or control-plane GC pause ≥ 1 ms during it"));
+          }
+        }
         System.out.printf("%np99 ratio (apply → consumer) / floor (interleaved): %.1f×"
                 + " (/ floor before loading: %.1f×)%n",
             new Stats(toConsumer).percentile(99) / new Stats(floor).percentile(99),
@@ -424,6 +466,24 @@ public final class ConfigPropagationBench {
     java.lang.ref.Reference.reachabilityFence(model);
   }
 
+  /** The children's GC pauses that overlap {@code [fromMillis, toMillis]}, for a slow apply. */
+  private static String overlappingPauses(long fromMillis, long toMillis, ChildJvm... children)
+      throws Exception {
+    StringBuilder out = new StringBuilder();
+    for (ChildJvm c : children) {
+      if (c == null) {
+        continue;
+      }
+      for (ChildJvm.Pause pz : c.pauseList()) {
+        if (pz.overlaps(fromMillis, toMillis)) {
+          out.append(String.format("; %s GC pause %.1f ms ending at %s", c.name, pz.millis(),
+              TIME_OF_DAY.format(Instant.ofEpochMilli(pz.endMillis()))));
+        }
+      }
+    }
+    return out.toString();
+  }
+
   /**
    * The production JVM options in an image's settings: {@code jib.container.jvmFlags}
    * (comma-separated), read from the repository's root (where the bench is run).
@@ -448,11 +508,13 @@ public final class ConfigPropagationBench {
    */
   static final class ChildJvm implements AutoCloseable {
     private final Process process;
+    final String name;
     final Path log;
     private final Path gcLog;
     private final Path dataDir;
 
-    private ChildJvm(Process process, Path log, Path gcLog, Path dataDir) {
+    private ChildJvm(String name, Process process, Path log, Path gcLog, Path dataDir) {
+      this.name = name;
       this.process = process;
       this.log = log;
       this.gcLog = gcLog;
@@ -487,14 +549,17 @@ public final class ConfigPropagationBench {
       if (!jvmOptions.isBlank()) {
         command.addAll(List.of(jvmOptions.trim().split("\\s+")));
       }
-      // gc+phases: ZGC and Shenandoah log their pauses there.
-      command.add("-Xlog:gc,gc+phases:file=" + gcLog + ":uptime");
+      // gc+phases: ZGC and Shenandoah log their pauses there; gc+cpu: each collection's CPU
+      // against its wall time (on a loaded machine a pause is mostly waiting for a core).
+      // Stamped with the wall clock too, to match pauses to the applies they stalled.
+      // safepoint: every stop of the JVM's threads, GC or not (deoptimization, code cache...).
+      command.add("-Xlog:gc,gc+phases,gc+cpu,safepoint:file=" + gcLog + ":time,uptime");
       // The bench jar's manifest class path holds config-service, testkit and their dependencies.
       command.addAll(List.of("-cp", System.getProperty("java.class.path")));
       command.addAll(main);
       Process process = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(log.toFile()).start();
-      return new ChildJvm(process, log, gcLog, dataDir);
+      return new ChildJvm(name, process, log, gcLog, dataDir);
     }
 
     private void await(String line, java.util.function.BooleanSupplier ready) throws Exception {
@@ -523,23 +588,82 @@ public final class ConfigPropagationBench {
           .map(start -> Duration.between(start, Instant.now()).toNanos() / 1e9).orElse(0.0);
     }
 
+    /** One GC pause from the child's log: when it ended (wall clock, its uptime) and its length. */
+    record Pause(long endMillis, double uptimeSeconds, double millis) {
+      boolean overlaps(long fromMillis, long toMillis) {
+        return endMillis >= fromMillis && endMillis - millis <= toMillis;
+      }
+    }
+
+    private static final java.util.regex.Pattern PAUSE_LINE = java.util.regex.Pattern.compile(
+        "^\\[([^\\]]+)\\]\\[(\\d+\\.\\d+)s\\].*Pause.* (\\d+\\.\\d+)ms$");
+    private static final java.time.format.DateTimeFormatter LOG_TIME =
+        java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+
+    /** Every GC pause the child has logged so far. */
+    List<Pause> pauseList() throws java.io.IOException {
+      return pauses(Files.readAllLines(gcLog));
+    }
+
+    /**
+     * The pauses among GC log lines decorated {@code time,uptime} (G1's and Serial's "Pause
+     * Young ...", ZGC's "Pause Mark Start ..." from {@code gc+phases}); other lines are skipped.
+     */
+    static List<Pause> pauses(List<String> gcLogLines) {
+      List<Pause> pauses = new ArrayList<>();
+      for (String l : gcLogLines) {
+        java.util.regex.Matcher m = PAUSE_LINE.matcher(l);
+        if (m.matches()) {
+          pauses.add(new Pause(
+              java.time.OffsetDateTime.parse(m.group(1), LOG_TIME).toInstant().toEpochMilli(),
+              Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3))));
+        }
+      }
+      return pauses;
+    }
+
     /** The GC pauses the child logged between two of its uptimes (±0.1 s: start times are coarse). */
     String pauses(double fromSeconds, double toSeconds) throws Exception {
       List<Double> pauses = new ArrayList<>();
-      java.util.regex.Pattern line = java.util.regex.Pattern.compile(
-          "^\\[(\\d+\\.\\d+)s\\].*Pause.* (\\d+\\.\\d+)ms$");
-      for (String l : Files.readAllLines(gcLog)) {
-        java.util.regex.Matcher m = line.matcher(l);
-        if (m.matches()) {
-          double at = Double.parseDouble(m.group(1));
-          if (at >= fromSeconds - 0.1 && at <= toSeconds + 0.1) {
-            pauses.add(Double.parseDouble(m.group(2)));
-          }
+      for (Pause pz : pauseList()) {
+        if (pz.uptimeSeconds() >= fromSeconds - 0.1 && pz.uptimeSeconds() <= toSeconds + 0.1) {
+          pauses.add(pz.millis());
         }
       }
-      return String.format("%d GC pauses, %.0f ms in all, longest %.1f ms (%s)", pauses.size(),
+      List<Safepoint> stops = new ArrayList<>();
+      for (Safepoint sp : safepoints(Files.readAllLines(gcLog))) {
+        if (sp.uptimeSeconds() >= fromSeconds - 0.1 && sp.uptimeSeconds() <= toSeconds + 0.1
+            && sp.millis() >= 1) {
+          stops.add(sp);
+        }
+      }
+      Safepoint longest = stops.stream()
+          .max(java.util.Comparator.comparingDouble(Safepoint::millis)).orElse(null);
+      return String.format("%d GC pauses, %.0f ms in all, longest %.1f ms; %d safepoints of 1 ms"
+              + " or more (GC's included)%s (%s)", pauses.size(),
           pauses.stream().mapToDouble(Double::doubleValue).sum(),
-          pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0), gcLog);
+          pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0), stops.size(),
+          longest == null ? "" : String.format(", longest %.1f ms (%s)", longest.millis(),
+              longest.operation()), gcLog);
+    }
+
+    /** One safepoint from the child's log: its uptime, operation and total time (reach + stop). */
+    record Safepoint(double uptimeSeconds, String operation, double millis) {}
+
+    private static final java.util.regex.Pattern SAFEPOINT_LINE = java.util.regex.Pattern.compile(
+        "^\\[[^\\]]+\\]\\[(\\d+\\.\\d+)s\\] Safepoint \"([^\"]+)\".* Total: (\\d+) ns$");
+
+    /** The safepoints among GC log lines decorated {@code time,uptime} ({@code -Xlog:safepoint}). */
+    static List<Safepoint> safepoints(List<String> gcLogLines) {
+      List<Safepoint> stops = new ArrayList<>();
+      for (String l : gcLogLines) {
+        java.util.regex.Matcher m = SAFEPOINT_LINE.matcher(l);
+        if (m.matches()) {
+          stops.add(new Safepoint(Double.parseDouble(m.group(1)), m.group(2),
+              Long.parseLong(m.group(3)) / 1e6));
+        }
+      }
+      return stops;
     }
 
     @Override

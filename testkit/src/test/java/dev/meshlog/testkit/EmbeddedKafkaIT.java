@@ -136,4 +136,17 @@ class EmbeddedKafkaIT {
     }
     assertThat(actual).as("retention.ms of " + resource.name()).isEqualTo(expected);
   }
+
+  @Test
+  void retriesAProduceThatMeetsTheProducersClosingTransactionAfterFiveMs(KafkaCluster kafka)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(kafka.kind().equals("embedded"),
+        "a setting of testkit's own broker");
+    try (Admin admin = kafka.admin()) {
+      String broker = admin.describeCluster().nodes().get().iterator().next().idString();
+      Config config = admin.describeConfigs(List.of(new ConfigResource(
+          ConfigResource.Type.BROKER, broker))).all().get().values().iterator().next();
+      assertThat(config.get("add.partitions.to.txn.retry.backoff.ms").value()).isEqualTo("5");
+    }
+  }
 }
