@@ -5,6 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bounded hand-off from event loops to one thread of its own: a preallocated ring that its
@@ -37,6 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  * @param <T> the items, immutable
  */
 public final class Handoff<T> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Handoff.class);
 
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 
@@ -192,8 +196,24 @@ public final class Handoff<T> {
     while (!stopped) {
       LockSupport.parkNanos(this, intervalNanos);
       drainedFrom = counters.get(ADMITTED) & ~CLOSED;
-      drain.run();
+      drainGuarded();
     }
-    drain.run();
+    drainGuarded();
+  }
+
+  /**
+   * One drain; one that throws (a bug in the owner's drain, a sink that breaks its contract) is
+   * logged and the thread goes on draining at the next turn — a dead thread would leave the ring
+   * to fill and every later item refused for the life of the proxy. The JVM's own errors (out of
+   * memory, stack overflow) are left to end the thread as they would any other.
+   */
+  private void drainGuarded() {
+    try {
+      drain.run();
+    } catch (VirtualMachineError fatal) {
+      throw fatal;
+    } catch (Throwable t) {
+      LOG.error("{}: a drain failed; the thread keeps draining", thread.getName(), t);
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -95,6 +96,31 @@ class HandoffTest {
     assertThat(taken).isEmpty();
     ring.offer(9);
     await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 10);
+  }
+
+  @Test
+  void aDrainThatThrowsLeavesTheThreadDrainingAtTheNextTurn() {
+    AtomicBoolean failNext = new AtomicBoolean(true);
+    Handoff<Integer>[] self = new Handoff[1];
+    ring = new Handoff<Integer>("ring-test", 8, Duration.ofMillis(5), () -> {
+      Integer i;
+      while ((i = self[0].poll()) != null) {
+        self[0].release();
+        if (failNext.getAndSet(false)) {
+          throw new AssertionError("a broken drain: " + i);
+        }
+        taken.add(i);
+      }
+    });
+    self[0] = ring;
+    ring.start();
+    ring.offer(0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !failNext.get());
+    for (int i = 1; i <= 3; i++) {
+      assertThat(ring.offer(i)).isTrue();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 3);
+    assertThat(taken).containsExactly(1, 2, 3);
   }
 
   @Test
