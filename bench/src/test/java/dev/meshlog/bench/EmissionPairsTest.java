@@ -2,6 +2,7 @@ package dev.meshlog.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
 import java.util.List;
@@ -23,14 +24,36 @@ class EmissionPairsTest {
   }
 
   @Test
-  void judgesByTheMedianOfThePerPairRatiosNotByOnePair() {
-    // One pair compares a fast sidecar with a slow one (0.70); the others are within 5%.
-    List<Pair> pairs = List.of(pair(1, 25_000, 24_500, 38, 39), pair(2, 26_000, 18_200, 37, 52),
-        pair(3, 24_000, 24_300, 40, 39.5));
+  void judgesByTheRatioBalancedOverTheTwoOrdersNotByOnePair() {
+    // Whichever side runs second is 4% faster: off-first pairs read 1.00 × 1.04, on-first ones
+    // 1.00 / 1.04; the true cost is nil.
+    List<Pair> pairs = List.of(pair(1, 25_000, 26_000, 38, 36.54), pair(2, 26_000, 25_000, 37, 38.48),
+        pair(3, 24_000, 24_960, 40, 38.46), pair(4, 26_000, 25_000, 37, 38.48));
 
-    assertThat(EmissionPairs.median(pairs, Pair::ratio)).isEqualTo(0.98);
+    assertThat(EmissionPairs.balanced(pairs, Pair::ratio)).isCloseTo(1.0, within(1e-9));
     assertThat(EmissionPairs.verdict(pairs)).startsWith("**met**")
-        .contains("0.980 (throughput)").contains("over the 3 of 3 pairs");
+        .contains("1.000 (throughput)").contains("over the 4 of 4 pairs");
+  }
+
+  @Test
+  void missesWhenOnlyTheOrderThatRanMoreOftenMakesTheMedianMeetTheTarget() {
+    // Off-first pairs 0.99, 1.00, 0.96; on-first 0.88, 0.91: the median pair (0.96) meets the
+    // target, the order-balanced ratio (√(0.99 × 0.895) ≈ 0.941) does not.
+    List<Pair> pairs = List.of(pair(1, 25_000, 24_750, 38, 38.38), pair(2, 25_000, 22_000, 38, 43.18),
+        pair(3, 25_000, 25_000, 38, 38), pair(4, 25_000, 22_750, 38, 41.76),
+        pair(5, 25_000, 24_000, 38, 39.58));
+
+    assertThat(EmissionPairs.median(pairs, Pair::ratio)).isEqualTo(0.96);
+    assertThat(EmissionPairs.balanced(pairs, Pair::ratio)).isCloseTo(0.941, within(0.001));
+    assertThat(EmissionPairs.verdict(pairs)).startsWith("**missed**");
+  }
+
+  @Test
+  void doesNotJudgePairsAllRunInOneOrder() {
+    List<Pair> oneOrder = List.of(pair(1, 25_000, 25_000, 38, 38), pair(3, 25_000, 25_000, 38, 38),
+        pair(5, 25_000, 25_000, 38, 38));
+
+    assertThat(EmissionPairs.verdict(oneOrder)).startsWith("**not judged**").contains("both orders");
   }
 
   @Test
