@@ -106,7 +106,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   private boolean responding;
   private boolean holdsSlot;
   private boolean closeAfterResponse;
-  private CircuitBreaker.Waiter waiter;
+  /** Whether the exchange asked its cluster's breaker for a slot (it is its own waiter). */
+  private boolean askedBreaker;
   private long backoffTimer = -1;
   private Attempt current;
   private Upstream lastUpstream;
@@ -529,8 +530,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     }
     CircuitBreaker breaker = plan.cluster().breaker();
     // The exchange is its own waiter: no object per request for the rare queued case.
-    waiter = this;
-    switch (breaker.acquire(waiter)) {
+    askedBreaker = true;
+    switch (breaker.acquire(this)) {
       case ADMITTED -> {
         holdsSlot = true;
         startAttempt(false);
@@ -917,8 +918,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       backoffTimer = -1;
       plan.cluster().breaker().releaseRetry();
     }
-    if (plan != null && !holdsSlot && waiter != null) {
-      plan.cluster().breaker().cancel(waiter);
+    if (plan != null && !holdsSlot && askedBreaker) {
+      plan.cluster().breaker().cancel(this);
     }
   }
 
