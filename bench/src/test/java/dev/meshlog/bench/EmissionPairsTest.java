@@ -122,6 +122,24 @@ class EmissionPairsTest {
   }
 
   @Test
+  void anAaControlRunsBothSidesWithTheSameTelemetry() {
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4")).emissionControl())
+        .isEmpty();
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4", "--emission-control",
+        "off")).emissionControl()).isEqualTo("off");
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4", "--emission-control",
+        "on")).emissionControl()).isEqualTo("on");
+  }
+
+  @Test
+  void refusesAnAaControlWithoutPairsOrWithAnUnknownSide() {
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-control", "off")))
+        .hasMessageContaining("without --emission-pairs");
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
+        "--emission-control", "both"))).hasMessageContaining("expected: off or on");
+  }
+
+  @Test
   void refusesEmissionPairsWithRunsOrWithoutAPair() {
     assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
         "--runs", "3"))).hasMessageContaining("--emission-pairs 4 with --runs");
