@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -430,6 +431,9 @@ public final class ProxyBench {
       }
       System.err.println("# telemetry targets send to the embedded broker at "
           + kafka.bootstrapServers());
+      if (s.emissionPairs() > 0) {
+        warmBroker();
+      }
     }
     try (Child backend = startBackend()) {
       for (int run = 1; run <= s.runs(); run++) {
@@ -464,6 +468,73 @@ public final class ProxyBench {
     System.out.println(report);
     Files.writeString(s.out().resolve("results.md"), report);
     Files.writeString(s.out().resolve("results.csv"), csv(all));
+  }
+
+  /** Events the broker takes before the first pair ({@link #warmBroker}). */
+  static final int BROKER_WARMUP_EVENTS = 1_000_000;
+
+  /**
+   * Warms the embedded broker's produce path before the first pair, as every sidecar is warmed
+   * before it is measured: without it the first telemetry runs measured a broker whose request
+   * path was still interpreted and being compiled by the harness JVM's JIT, on the load
+   * generator's core (in a profile of a first run the harness's C2 took more CPU than the
+   * broker's own threads). The events are like the sidecars' — about 250 bytes each with an
+   * edge's key, through a producer with the telemetry producer's settings (copied from the
+   * proxy's {@code KafkaClients.telemetryProducer}, which the bench does not depend on: keep
+   * them in step) — so the broker compiles the same path: lz4 batches of 128 KiB, idempotent,
+   * {@code acks=all}. Prints the broker's and the harness's JIT CPU it took.
+   */
+  private void warmBroker() throws Exception {
+    Map<String, Object> c = new HashMap<>();
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers());
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG, 200);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BUFFER_MEMORY_CONFIG,
+        16 * 1024 * 1024);
+    Map<String, Child.ThreadStat> before = Child.threadStats(java.util.stream.Stream.of(
+        ProcessHandle.current().pid()));
+    long t0 = System.nanoTime();
+    java.util.Random random = new java.util.Random(42);
+    byte[][] keys = new byte[16][];
+    for (int k = 0; k < keys.length; k++) {
+      keys[k] = ("default/bench-client->default/svc-" + k).getBytes(StandardCharsets.UTF_8);
+    }
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> p =
+             new org.apache.kafka.clients.producer.KafkaProducer<>(c,
+                 new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (int i = 0; i < BROKER_WARMUP_EVENTS; i++) {
+        // compressible as the sidecars' events are: mostly repeated names, a few varying bytes
+        byte[] value = new byte[250];
+        System.arraycopy(keys[i % keys.length], 0, value, 0, keys[i % keys.length].length);
+        for (int b = 200; b < 232; b++) {
+          value[b] = (byte) random.nextInt(16);
+        }
+        p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+            dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS.name(), keys[i % keys.length],
+            value));
+      }
+      p.flush();
+    }
+    double broker = 0;
+    double jit = 0;
+    for (Child.ThreadStat a : Child.threadStats(java.util.stream.Stream.of(
+        ProcessHandle.current().pid())).values()) {
+      Child.ThreadStat z = before.get(a.key());
+      double ms = (a.cpuNanos() - (z == null ? 0 : z.cpuNanos())) / 1e6;
+      if (ThreadCpu.brokerThread(a.name())) {
+        broker += ms;
+      } else if (a.name().startsWith("C1 CompilerThre") || a.name().startsWith("C2 CompilerThre")) {
+        jit += ms;
+      }
+    }
+    System.err.printf(Locale.ROOT, "# broker warm-up: %,d events in %.1f s; the broker's threads"
+            + " %.0f ms of CPU, the harness's JIT %.0f ms%n", BROKER_WARMUP_EVENTS,
+        (System.nanoTime() - t0) / 1e9, broker, jit);
   }
 
   /** The broker's CPU over a second below which it counts as idle: 1% of a core. */
