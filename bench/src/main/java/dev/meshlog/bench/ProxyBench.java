@@ -1118,7 +1118,7 @@ public final class ProxyBench {
             .append("'s position, so the ratios show what running first or second does.\n");
       }
       b.append(EmissionPairs.report(pair[0], pair[1], EmissionPairs.pairs(all, pair[0],
-          pair[1])));
+          pair[1]), !s.emissionControl().isEmpty()));
       String counts = all.stream().filter(m -> m.target().name().equals(pair[1])
               && m.telemetry() != null).map(m -> m.telemetry().sent() + " sent/"
               + m.telemetry().dropped() + " dropped/" + m.telemetry().failed() + " failed")

@@ -132,6 +132,19 @@ class EmissionPairsTest {
   }
 
   @Test
+  void anAaControlGivesTheFiguresButNoVerdictOnTelemetry() {
+    List<Pair> pairs = List.of(pair(1, 25_000, 26_000, 38, 36.54), pair(2, 26_000, 25_000, 37,
+        38.48), pair(3, 24_000, 24_960, 40, 38.46), pair(4, 26_000, 25_000, 37, 38.48));
+
+    String control = EmissionPairs.report("meshlog", "meshlog-telemetry", pairs, true);
+
+    assertThat(control).contains("order-balanced").contains("no verdict: an A/A control")
+        .doesNotContain("**met**").doesNotContain("**missed**");
+    assertThat(EmissionPairs.report("meshlog", "meshlog-telemetry", pairs))
+        .contains("**met**").doesNotContain("A/A");
+  }
+
+  @Test
   void refusesAnAaControlWithoutPairsOrWithAnUnknownSide() {
     assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-control", "off")))
         .hasMessageContaining("without --emission-pairs");
