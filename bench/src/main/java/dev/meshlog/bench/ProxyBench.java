@@ -141,10 +141,13 @@ public final class ProxyBench {
       return new ThreadCpu(loop, c2, telemetry, broker);
     }
 
-    /** Whether a harness thread (name as {@code /proc} gives it) is the embedded broker's. */
+    /**
+     * Whether a harness thread (name as {@code /proc} gives it) is the embedded broker's; not
+     * a client's sender ({@code kafka-producer-network-thread}, e.g. the broker warm-up's).
+     */
     static boolean brokerThread(String name) {
-      return name.startsWith("data-plane-kaf") || name.startsWith("kafka-")
-          || name.startsWith("quorum-control");
+      return name.startsWith("data-plane-kaf") || name.startsWith("quorum-control")
+          || name.startsWith("kafka-") && !name.startsWith("kafka-producer");
     }
   }
 

@@ -145,6 +145,15 @@ class EmissionPairsTest {
   }
 
   @Test
+  void countsTheBrokersThreadsButNotAClientsSender() {
+    assertThat(ProxyBench.ThreadCpu.brokerThread("data-plane-kaf")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("kafka-1-raft-io")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("quorum-control")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("kafka-producer-")).isFalse();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("C2 CompilerThre")).isFalse();
+  }
+
+  @Test
   void refusesAnAaControlWithoutPairsOrWithAnUnknownSide() {
     assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-control", "off")))
         .hasMessageContaining("without --emission-pairs");
