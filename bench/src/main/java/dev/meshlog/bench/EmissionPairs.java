@@ -20,7 +20,9 @@ import java.util.function.ToDoubleFunction;
  * so pairs run off-first overstate the ratio and pairs run on-first understate it, and a median
  * over an odd number of alternating pairs leans to the order that ran more often. The geometric
  * mean of the two orders' medians cancels a second-run speed-up that is the same factor in
- * both orders.
+ * both orders. The harness also gives every side the same start (a broker warmed before the
+ * first pair and settled before each side, {@code ProxyBench.settle}) and can run A/A pairs
+ * ({@code --emission-control}), whose report has the same figures and no verdict.
  */
 final class EmissionPairs {
 
