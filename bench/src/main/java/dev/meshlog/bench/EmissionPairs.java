@@ -20,7 +20,9 @@ import java.util.function.ToDoubleFunction;
  * so pairs run off-first overstate the ratio and pairs run on-first understate it, and a median
  * over an odd number of alternating pairs leans to the order that ran more often. The geometric
  * mean of the two orders' medians cancels a second-run speed-up that is the same factor in
- * both orders.
+ * both orders. The harness also gives every side the same start (a broker warmed before the
+ * first pair and settled before each side, {@code ProxyBench.settle}) and can run A/A pairs
+ * ({@code --emission-control}), whose report has the same figures and no verdict.
  */
 final class EmissionPairs {
 
@@ -76,6 +78,14 @@ final class EmissionPairs {
 
   /** The markdown section: one row per pair, then the medians, spreads and the verdict. */
   static String report(String off, String on, List<Pair> pairs) {
+    return report(off, on, pairs, false);
+  }
+
+  /**
+   * As {@link #report(String, String, List)}; for an A/A control ({@code control}: both sides
+   * ran with the same telemetry) the same figures without a verdict on telemetry.
+   */
+  static String report(String off, String on, List<Pair> pairs, boolean control) {
     StringBuilder b = new StringBuilder();
     b.append("\n### Cost of emission (issue 5): ").append(pairs.size())
         .append(" interleaved pair(s), ").append(on).append(" vs ").append(off).append("\n\n");
@@ -131,7 +141,9 @@ final class EmissionPairs {
     b.append("- the broker's CPU for the events (on − off): ")
         .append(summary(pairs, p -> p.on().brokerMs() - p.off().brokerMs()))
         .append(" ms per 1,000 requests\n");
-    b.append("- ").append(verdict(pairs)).append('\n');
+    b.append("- ").append(control ? "no verdict: an A/A control (both sides ran with the same"
+        + " telemetry; the off-first and on-first medians above are the position effect)"
+        : verdict(pairs)).append('\n');
     return b.toString();
   }
 

@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +44,8 @@ public final class ProxyBench {
                   String proxyCpus, String loadCpus, List<String> targets, boolean accessLog,
                   Path meshlogJar, List<String> meshlogJvmOptions,
                   Map<String, String> meshlogEnvironment, Path confDir, Path out,
-                  boolean keepRequestLogs, int emissionPairs, int warmupRounds) {}
+                  boolean keepRequestLogs, int emissionPairs, int warmupRounds,
+                  String emissionControl) {}
 
   /** The kind of proxy a target runs. */
   enum Kind { DIRECT, NGINX, HAPROXY, MESHLOG }
@@ -123,8 +125,7 @@ public final class ProxyBench {
       double broker = 0;
       for (ThreadRow r : rows) {
         if (r.proc().equals(HARNESS)) {
-          if (r.name().startsWith("data-plane-kaf") || r.name().startsWith("kafka-")
-              || r.name().startsWith("quorum-control")) {
+          if (brokerThread(r.name())) {
             broker += r.cpuMs();
           }
           continue;
@@ -138,6 +139,15 @@ public final class ProxyBench {
         }
       }
       return new ThreadCpu(loop, c2, telemetry, broker);
+    }
+
+    /**
+     * Whether a harness thread (name as {@code /proc} gives it) is the embedded broker's; not
+     * a client's sender ({@code kafka-producer-network-thread}, e.g. the broker warm-up's).
+     */
+    static boolean brokerThread(String name) {
+      return name.startsWith("data-plane-kaf") || name.startsWith("quorum-control")
+          || name.startsWith("kafka-") && !name.startsWith("kafka-producer");
     }
   }
 
@@ -187,6 +197,7 @@ public final class ProxyBench {
     Path out = null;
     boolean keepRequestLogs = false;
     int emissionPairs = 0;
+    String emissionControl = "";
     int warmupRounds = 0;
     boolean targetsGiven = false;
     boolean runsGiven = false;
@@ -199,6 +210,11 @@ public final class ProxyBench {
           runsGiven = true;
         }
         case "--emission-pairs" -> emissionPairs = Integer.parseInt(v);
+        case "--emission-control" -> emissionControl = switch (v) {
+          case "off", "on" -> v;
+          default -> throw new IllegalArgumentException("--emission-control " + v
+              + " (expected: off or on: both sides of every pair with telemetry off, or on)");
+        };
         case "--warmup-rounds" -> warmupRounds = Integer.parseInt(v);
         case "--warmup" -> warmup = seconds(v);
         case "--duration" -> duration = seconds(v);
@@ -266,6 +282,10 @@ public final class ProxyBench {
             + "meshlog-telemetry-2)");
       }
     }
+    if (!emissionControl.isEmpty() && emissionPairs == 0) {
+      throw new IllegalArgumentException("--emission-control " + emissionControl
+          + " without --emission-pairs (expected: both; it changes the pairs' sides)");
+    }
     if (jvm == null) {
       jvm = sidecarJvmOptions(SIDECAR_IMAGE_SETTINGS);
     }
@@ -278,7 +298,8 @@ public final class ProxyBench {
     }
     return new Settings(runs, warmup, duration, connections, rate, rateDuration,
         rateConnections, rateShape, bodyBytes, workers, proxyCpus, loadCpus, targets, accessLog,
-        jar, jvm, env, conf, out, keepRequestLogs, emissionPairs, warmupRounds);
+        jar, jvm, env, conf, out, keepRequestLogs, emissionPairs, warmupRounds,
+        emissionControl);
   }
 
   /**
@@ -387,7 +408,10 @@ public final class ProxyBench {
                                   each with new connections)]
                                  [--emission-pairs N (issue 5: N runs of meshlog and
                                   meshlog-telemetry, or of the targets given, the order
-                                  alternating; reports the median of the per-pair ratios)]""";
+                                  alternating; reports the median of the per-pair ratios)]
+                                 [--emission-control off|on (with --emission-pairs: an A/A
+                                  control, both sides of every pair with telemetry off, or
+                                  on — what a side's position in a pair does by itself)]""";
 
   private static Duration seconds(String v) {
     String t = v.trim().toLowerCase(Locale.ROOT);
@@ -410,10 +434,16 @@ public final class ProxyBench {
       }
       System.err.println("# telemetry targets send to the embedded broker at "
           + kafka.bootstrapServers());
+      if (s.emissionPairs() > 0) {
+        warmBroker();
+      }
     }
     try (Child backend = startBackend()) {
       for (int run = 1; run <= s.runs(); run++) {
         for (Target t : order(targets, run, s.emissionPairs() > 0)) {
+          if (s.emissionPairs() > 0) {
+            settle(t, run);
+          }
           Measurement m = measure(t, run);
           all.add(m);
           System.err.printf(Locale.ROOT, "run %d %-9s load %.2f | %,.0f req/s (proxy CPU %.0f%%, "
@@ -441,6 +471,118 @@ public final class ProxyBench {
     System.out.println(report);
     Files.writeString(s.out().resolve("results.md"), report);
     Files.writeString(s.out().resolve("results.csv"), csv(all));
+  }
+
+  /** Events the broker takes before the first pair ({@link #warmBroker}). */
+  static final int BROKER_WARMUP_EVENTS = 1_000_000;
+
+  /**
+   * Warms the embedded broker's produce path before the first pair, as every sidecar is warmed
+   * before it is measured: without it the first telemetry runs measured a broker whose request
+   * path was still interpreted and being compiled by the harness JVM's JIT, on the load
+   * generator's core (in a profile of a first run the harness's C2 took more CPU than the
+   * broker's own threads). The events are like the sidecars' — about 250 bytes each with an
+   * edge's key, through a producer with the telemetry producer's settings (copied from the
+   * proxy's {@code KafkaClients.telemetryProducer}, which the bench does not depend on: keep
+   * them in step) — so the broker compiles the same path: lz4 batches of 128 KiB, idempotent,
+   * {@code acks=all}. Prints the broker's and the harness's JIT CPU it took.
+   */
+  private void warmBroker() throws Exception {
+    Map<String, Object> c = new HashMap<>();
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers());
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG, 200);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BUFFER_MEMORY_CONFIG,
+        16 * 1024 * 1024);
+    Map<String, Child.ThreadStat> before = Child.threadStats(java.util.stream.Stream.of(
+        ProcessHandle.current().pid()));
+    long t0 = System.nanoTime();
+    java.util.Random random = new java.util.Random(42);
+    byte[][] keys = new byte[16][];
+    for (int k = 0; k < keys.length; k++) {
+      keys[k] = ("default/bench-client->default/svc-" + k).getBytes(StandardCharsets.UTF_8);
+    }
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> p =
+             new org.apache.kafka.clients.producer.KafkaProducer<>(c,
+                 new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (int i = 0; i < BROKER_WARMUP_EVENTS; i++) {
+        // compressible as the sidecars' events are: mostly repeated names, a few varying bytes
+        byte[] value = new byte[250];
+        System.arraycopy(keys[i % keys.length], 0, value, 0, keys[i % keys.length].length);
+        for (int b = 200; b < 232; b++) {
+          value[b] = (byte) random.nextInt(16);
+        }
+        p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+            dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS.name(), keys[i % keys.length],
+            value));
+      }
+      p.flush();
+    }
+    double broker = 0;
+    double jit = 0;
+    for (Child.ThreadStat a : Child.threadStats(java.util.stream.Stream.of(
+        ProcessHandle.current().pid())).values()) {
+      Child.ThreadStat z = before.get(a.key());
+      double ms = (a.cpuNanos() - (z == null ? 0 : z.cpuNanos())) / 1e6;
+      if (ThreadCpu.brokerThread(a.name())) {
+        broker += ms;
+      } else if (a.name().startsWith("C1 CompilerThre") || a.name().startsWith("C2 CompilerThre")) {
+        jit += ms;
+      }
+    }
+    System.err.printf(Locale.ROOT, "# broker warm-up: %,d events in %.1f s; the broker's threads"
+            + " %.0f ms of CPU, the harness's JIT %.0f ms%n", BROKER_WARMUP_EVENTS,
+        (System.nanoTime() - t0) / 1e9, broker, jit);
+  }
+
+  /** The broker's CPU over a second below which it counts as idle: 1% of a core. */
+  static final double BROKER_IDLE_MS_PER_SECOND = 10;
+  /** How long {@link #settle} waits for the broker to fall idle before going on anyway. */
+  static final Duration SETTLE_DEADLINE = Duration.ofSeconds(30);
+
+  /**
+   * Before each side of an emission pair: the same starting state whichever side ran before.
+   * What a telemetry run leaves behind is the embedded broker's — its log's dirty pages (written
+   * back by the kernel about 30 s later, i.e. during the next side), the garbage of ~2M events
+   * in the harness's heap, its threads' work after the load (the broker shares the load
+   * generator's core). So: the page cache is written back ({@code sync}), the harness's heap
+   * collected, and the harness waits (at most {@link #SETTLE_DEADLINE}) until the broker's
+   * threads used less than {@link #BROKER_IDLE_MS_PER_SECOND} ms of CPU in a second; it prints
+   * what it found.
+   */
+  private void settle(Target t, int run) throws Exception {
+    long t0 = System.nanoTime();
+    new ProcessBuilder("sync").inheritIO().start().waitFor();
+    System.gc();
+    double brokerMsPerSecond = Double.NaN;
+    long deadline = t0 + SETTLE_DEADLINE.toNanos();
+    if (kafka != null) {
+      do {
+        double before = brokerCpuMs();
+        Thread.sleep(1000);
+        brokerMsPerSecond = brokerCpuMs() - before;
+      } while (brokerMsPerSecond > BROKER_IDLE_MS_PER_SECOND && System.nanoTime() < deadline);
+    }
+    System.err.printf(Locale.ROOT, "# before run %d %s: settled in %.1f s (sync, GC; broker %.1f"
+            + " ms CPU in the last second)%n", run, t.name(), (System.nanoTime() - t0) / 1e9,
+        brokerMsPerSecond);
+  }
+
+  /** The embedded broker's threads' CPU so far, ms (the threads {@link ThreadCpu} counts). */
+  private static double brokerCpuMs() {
+    double ms = 0;
+    for (Child.ThreadStat st : Child.threadStats(java.util.stream.Stream.of(
+        ProcessHandle.current().pid())).values()) {
+      if (ThreadCpu.brokerThread(st.name())) {
+        ms += st.cpuNanos() / 1e6;
+      }
+    }
+    return ms;
   }
 
   private Child startBackend() throws Exception {
@@ -476,12 +618,18 @@ public final class ProxyBench {
 
       List<Map<String, Child.ThreadStat>> wrkThreads0 = threadStats(proxies);
       long ticks0 = ticks(proxies);
+      CpuStat machine0 = CpuStat.read();
       long nanos0 = System.nanoTime();
       LoadGen.Throughput thr = LoadGen.wrk(s.loadCpus(), entry, s.connections(), s.duration(),
           log(t, run, "wrk"));
       long thrTicks = ticks(proxies) - ticks0;
+      String machine = CpuStat.read().describeSince(machine0, thr.requests());
       ThreadCpu wrkThreads = ThreadCpu.of(writeThreadStats(log(t, run, "threads-wrk"),
           "throughput (wrk)", proxies, wrkThreads0, thr.requests()));
+      // how busy each core was in all (who else ran on it: the per-thread rows above)
+      Files.writeString(log(t, run, "threads-wrk"), "# the machine's CPUs during it: " + machine
+          + "\n", java.nio.file.StandardOpenOption.APPEND);
+      System.err.println("# " + t.name() + " run " + run + " throughput phase: " + machine);
       double cpuPct = 100.0 * thrTicks / Child.TICKS_PER_SECOND
           / ((System.nanoTime() - nanos0) / 1e9);
       double cpuUs = thr.requests() == 0 ? Double.NaN
@@ -547,7 +695,7 @@ public final class ProxyBench {
       double idleRssMb = proxies.isEmpty() ? Double.NaN
           : idleRssKib * 1024.0 / 1e6 / proxies.size();
       return new Measurement(t, run, load, thr, cpuPct, cpuUs, fixed, cpuPer1000, rssMb, idleRssMb,
-          emits(t) ? telemetryCounts() : null, wrkThreads, rounds, post, fixedThreads);
+          telemetryOn(t) ? telemetryCounts() : null, wrkThreads, rounds, post, fixedThreads);
     } finally {
       for (Child p : proxies) {
         p.close();
@@ -582,8 +730,8 @@ public final class ProxyBench {
       Child c = switch (t.kind()) {
         case NGINX -> startNginx(name, port, upstream);
         case HAPROXY -> startHaproxy(name, port, upstream);
-        case MESHLOG -> hop == 1 ? startSidecarClient(name, port, upstream, emits(t))
-            : startSidecarServer(name, port, upstream, emits(t));
+        case MESHLOG -> hop == 1 ? startSidecarClient(name, port, upstream, telemetryOn(t))
+            : startSidecarServer(name, port, upstream, telemetryOn(t));
         case DIRECT -> throw new IllegalStateException();
       };
       proxies.add(c);
@@ -630,6 +778,11 @@ public final class ProxyBench {
   /** Whether {@code t}'s sidecars emit telemetry. */
   static boolean emits(Target t) {
     return t.name().startsWith(TELEMETRY_TARGET);
+  }
+
+  /** Whether {@code t}'s sidecars run with telemetry on in this run ({@code --emission-control}). */
+  private boolean telemetryOn(Target t) {
+    return s.emissionControl().isEmpty() ? emits(t) : s.emissionControl().equals("on");
   }
 
   private Child startSidecar(String name, List<String> args, boolean telemetry)
@@ -961,8 +1114,14 @@ public final class ProxyBench {
     b.append(cpuPerRequest(targets, all));
     b.append(verdicts(all));
     for (String[] pair : emissionPairsOf(targets.stream().map(Target::name).toList())) {
+      if (!s.emissionControl().isEmpty()) {
+        b.append("\n**A/A control (--emission-control ").append(s.emissionControl())
+            .append("): both sides of every pair ran with telemetry ").append(s.emissionControl())
+            .append("**; the \"on\" side below is ").append(pair[1])
+            .append("'s position, so the ratios show what running first or second does.\n");
+      }
       b.append(EmissionPairs.report(pair[0], pair[1], EmissionPairs.pairs(all, pair[0],
-          pair[1])));
+          pair[1]), !s.emissionControl().isEmpty()));
       String counts = all.stream().filter(m -> m.target().name().equals(pair[1])
               && m.telemetry() != null).map(m -> m.telemetry().sent() + " sent/"
               + m.telemetry().dropped() + " dropped/" + m.telemetry().failed() + " failed")

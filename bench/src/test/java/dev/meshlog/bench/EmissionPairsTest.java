@@ -122,6 +122,46 @@ class EmissionPairsTest {
   }
 
   @Test
+  void anAaControlRunsBothSidesWithTheSameTelemetry() {
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4")).emissionControl())
+        .isEmpty();
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4", "--emission-control",
+        "off")).emissionControl()).isEqualTo("off");
+    assertThat(ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4", "--emission-control",
+        "on")).emissionControl()).isEqualTo("on");
+  }
+
+  @Test
+  void anAaControlGivesTheFiguresButNoVerdictOnTelemetry() {
+    List<Pair> pairs = List.of(pair(1, 25_000, 26_000, 38, 36.54), pair(2, 26_000, 25_000, 37,
+        38.48), pair(3, 24_000, 24_960, 40, 38.46), pair(4, 26_000, 25_000, 37, 38.48));
+
+    String control = EmissionPairs.report("meshlog", "meshlog-telemetry", pairs, true);
+
+    assertThat(control).contains("order-balanced").contains("no verdict: an A/A control")
+        .doesNotContain("**met**").doesNotContain("**missed**");
+    assertThat(EmissionPairs.report("meshlog", "meshlog-telemetry", pairs))
+        .contains("**met**").doesNotContain("A/A");
+  }
+
+  @Test
+  void countsTheBrokersThreadsButNotAClientsSender() {
+    assertThat(ProxyBench.ThreadCpu.brokerThread("data-plane-kaf")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("kafka-1-raft-io")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("quorum-control")).isTrue();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("kafka-producer-")).isFalse();
+    assertThat(ProxyBench.ThreadCpu.brokerThread("C2 CompilerThre")).isFalse();
+  }
+
+  @Test
+  void refusesAnAaControlWithoutPairsOrWithAnUnknownSide() {
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-control", "off")))
+        .hasMessageContaining("without --emission-pairs");
+    assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
+        "--emission-control", "both"))).hasMessageContaining("expected: off or on");
+  }
+
+  @Test
   void refusesEmissionPairsWithRunsOrWithoutAPair() {
     assertThatThrownBy(() -> ProxyBench.parse(concat(NO_ENV, "--emission-pairs", "4",
         "--runs", "3"))).hasMessageContaining("--emission-pairs 4 with --runs");
