@@ -42,7 +42,7 @@ class ControlPlaneCommitTest {
     context = new MockProcessorContext<>();
     addStore(ControlPlaneTopology.REVISIONS_STORE, AvroSerde.of(ConfigEvent.class));
     addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
-    addStore(ControlPlaneTopology.VIEWS_STORE, AvroSerde.of(ServiceView.class));
+    addStore(ControlPlaneTopology.VIEWS_STORE, ViewStamp.serde());
     context.setCurrentSystemTimeMs(NOW.toEpochMilli());
     processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
         SPACING);
