@@ -40,7 +40,7 @@ class ControlPlaneCommitTest {
   @BeforeEach
   void start() {
     context = new MockProcessorContext<>();
-    addStore(ControlPlaneTopology.REVISIONS_STORE, AvroSerde.of(ConfigEvent.class));
+    addStore(ControlPlaneTopology.REVISIONS_STORE, Serdes.ByteArray());
     addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
     addStore(ControlPlaneTopology.VIEWS_STORE, ViewStamp.serde());
     context.setCurrentSystemTimeMs(NOW.toEpochMilli());
@@ -136,6 +136,80 @@ class ControlPlaneCommitTest {
         .containsExactlyInAnyOrder("reviews@2", "ratings@1");
     assertThat(loaded).filteredOn(e -> e.getResource().getName().equals("reviews"))
         .singleElement().satisfies(e -> assertThat(Resource.fromJson(e.getDocument())).isEqualTo(reviews2));
+  }
+
+  @Test
+  void aRestartedProcessorSkipsTheViewStampsWhenItLoadsTheRevisions() {
+    Resource reviews = virtualService("reviews", 10);
+    command(reviews.id().key(), serialized(Commands.apply(reviews)));
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> store =
+        context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    store.put(ControlPlaneState.viewKey("reviews.default.svc.cluster.local"),
+        ViewStamp.serde().serializer().serialize("t", stamp(3)));
+    java.util.List<ConfigEvent> loaded = new java.util.ArrayList<>();
+    new ControlPlaneProcessor(Commands.WEIGHT_CHECK, new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(loaded::add);
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String host, Instant now) {
+        return java.util.Optional.empty();
+      }
+    }, Duration.ofSeconds(1), SPACING).init(context);
+
+    assertThat(loaded).extracting(e -> e.getResource().getName() + "@" + e.getRevision())
+        .containsExactly("reviews@1");
+  }
+
+  @Test
+  void theFirstTickMovesAnEarlierReleasesViewStampsIntoTheOneStoreAndVersionsContinue() {
+    org.apache.kafka.streams.state.KeyValueStore<String, ViewStamp> legacy =
+        context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
+    legacy.put("ratings.default.svc.cluster.local", stamp(41));
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE,
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    context.forwarded().clear();
+
+    // The full sync: the host compiles to nothing now, so its removal is published, as the
+    // version after the one the earlier release published.
+    context.scheduledPunctuators().stream()
+        .filter(p -> !p.getInterval().equals(SPACING) && !p.cancelled())
+        .reduce((first, second) -> second).orElseThrow()
+        .getPunctuator().punctuate(NOW.toEpochMilli());
+
+    assertThat(context.forwarded()).singleElement().satisfies(f -> {
+      ServiceView removal = (ServiceView) f.record().value();
+      assertThat(removal.getRemoved()).isTrue();
+      assertThat(removal.getVersion()).isEqualTo(42);
+    });
+    assertThat(legacy.approximateNumEntries()).isZero();
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> store =
+        context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    assertThat(ViewStamp.serde().deserializer().deserialize("t",
+        store.get(ControlPlaneState.viewKey("ratings.default.svc.cluster.local"))).version())
+        .isEqualTo(42);
+  }
+
+  private static ViewStamp stamp(long version) {
+    return new ViewStamp(version, false, "ratings", "default", new byte[32]);
   }
 
   @Test
