@@ -186,7 +186,7 @@ class ControlPlaneCommitTest {
     processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE,
         Duration.ofSeconds(1), SPACING);
     processor.init(context);
-    context.forwarded().clear();
+    context.resetForwards();
 
     // The full sync: the host compiles to nothing now, so its removal is published, as the
     // version after the one the earlier release published.
@@ -206,6 +206,70 @@ class ControlPlaneCommitTest {
     assertThat(ViewStamp.serde().deserializer().deserialize("t",
         store.get(ControlPlaneState.viewKey("ratings.default.svc.cluster.local"))).version())
         .isEqualTo(42);
+  }
+
+  /** Compiles one host whose view names the latest revision of the config it has seen. */
+  private static Discovery oneHost(String host) {
+    long[] revision = {0};
+    return new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(e -> revision[0] = Math.max(revision[0], e.getRevision()));
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        revision[0] = event.getRevision();
+        return java.util.Set.of(host);
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of(host);
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String h, Instant now) {
+        return java.util.Optional.of(ServiceView.newBuilder().setHost(h).setService("reviews")
+            .setNamespace("default").setVersion(0).setGeneratedAt(now)
+            .setEgressHosts(java.util.List.of("revision-" + revision[0])).build());
+      }
+    };
+  }
+
+  private java.util.List<ServiceView> publishedViews() {
+    return context.forwarded().stream()
+        .filter(f -> f.childName().equals(java.util.Optional.of(ControlPlaneTopology.VIEWS_SINK)))
+        .map(f -> (ServiceView) f.record().value()).toList();
+  }
+
+  @Test
+  void aRestartedProcessorRepublishesNothingUnchangedAndContinuesTheVersionFromItsStamp() {
+    String host = "reviews.default.svc.cluster.local";
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, oneHost(host),
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    assertThat(publishedViews()).extracting(ServiceView::getVersion).containsExactly(1L);
+    context.resetForwards();
+
+    // The same stores, a new processor and model: what a restart restores from the changelogs.
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, oneHost(host),
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    leaseTicks().get(leaseTicks().size() - 1).getPunctuator().punctuate(NOW.toEpochMilli());
+    assertThat(publishedViews()).as("the full sync finds the view unchanged").isEmpty();
+
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    assertThat(publishedViews()).singleElement().satisfies(v -> {
+      assertThat(v.getVersion()).isEqualTo(2);
+      assertThat(v.getEgressHosts()).containsExactly("revision-2");
+    });
   }
 
   private static ViewStamp stamp(long version) {
