@@ -79,12 +79,13 @@ public final class ConfigPropagationBench {
   public static void main(String[] args) throws Exception {
     int services = 1000;
     int perService = 10;
-    int applies = 1000;
+    int applies = 3000;
     String bootstrap = null;
     String controlPlane = "child";
     String controlPlaneJvm = null;
     String broker = "child";
     String brokerJvm = null;
+    List<String> brokerConfigs = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--services" -> services = Integer.parseInt(args[++i]);
@@ -95,6 +96,14 @@ public final class ConfigPropagationBench {
         case "--control-plane-jvm-options" -> controlPlaneJvm = args[++i];
         case "--broker" -> broker = args[++i];
         case "--broker-jvm-options" -> brokerJvm = args[++i];
+        case "--broker-config" -> {
+          String setting = args[++i];
+          if (setting.indexOf('=') <= 0) {
+            throw new IllegalArgumentException("--broker-config " + setting
+                + " (expected: KEY=VALUE, e.g. num.io.threads=2)");
+          }
+          brokerConfigs.add(setting);
+        }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -104,6 +113,10 @@ public final class ConfigPropagationBench {
     }
     if (!broker.equals("child") && !broker.equals("in-process")) {
       throw new IllegalArgumentException("--broker " + broker + " (expected: child or in-process)");
+    }
+    if (!brokerConfigs.isEmpty() && (bootstrap != null || !broker.equals("child"))) {
+      throw new IllegalArgumentException(
+          "--broker-config applies to the broker's own JVM (--broker child, no --bootstrap-server)");
     }
     if (controlPlaneJvm == null && controlPlane.equals("child")) {
       controlPlaneJvm = imageJvmOptions(CONTROL_PLANE_IMAGE_SETTINGS);
@@ -124,9 +137,11 @@ public final class ConfigPropagationBench {
         kafka = EmbeddedKafka.startTemporary();
         servers = kafka.bootstrapServers();
       } else if (bootstrap == null) {
-        brokerJvmProcess = ChildJvm.startBroker(Files.createTempDirectory("bench-broker-"), brokerJvm);
+        brokerJvmProcess = ChildJvm.startBroker(Files.createTempDirectory("bench-broker-"), brokerJvm,
+            brokerConfigs);
         servers = brokerJvmProcess.output();
-        System.out.printf("# broker: its own JVM (%s), log %s%n", brokerJvm, brokerJvmProcess.log);
+        System.out.printf("# broker: its own JVM (%s), log %s%s%n", brokerJvm, brokerJvmProcess.log,
+            brokerConfigs.isEmpty() ? "" : ", over testkit's settings: " + String.join(" ", brokerConfigs));
       } else {
         System.out.println("# broker: " + bootstrap + " (--bootstrap-server)");
       }
@@ -242,6 +257,7 @@ public final class ConfigPropagationBench {
         List<long[]> slowWindows = new ArrayList<>();
         List<long[]> windows = new ArrayList<>();
         int[] appliesTo = new int[services];
+        Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
@@ -310,6 +326,7 @@ public final class ConfigPropagationBench {
           }
         }
         CpuAndGc spent = CpuAndGc.now().minus(before);
+        Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
         long brokerCpu = broker == null ? 0 : broker.cpuNanos() - brokerCpuBefore;
@@ -398,6 +415,18 @@ public final class ConfigPropagationBench {
         System.out.printf("  bench JVM (clients%s%s): %.2f ms; %d GC pauses, %d ms in all%n",
             broker == null ? ", the broker" : "", child == null ? ", the control plane" : "",
             spent.processCpuNanos() / 1e6 / applies, spent.gcCount(), spent.gcMillis());
+        // What each apply's transaction writes to the broker's logs, topic by topic (record
+        // batches with their headers, commit markers included; the floor probes' topics apart).
+        System.out.println("bytes appended to the broker's logs per apply (batches and markers):");
+        long all = 0;
+        for (Map.Entry<String, Long> e : new java.util.TreeMap<>(logBytesAfter).entrySet()) {
+          long grown = e.getValue() - logBytesBefore.getOrDefault(e.getKey(), 0L);
+          if (grown > 0) {
+            System.out.printf("  %s: %d%n", e.getKey().replace(appId, "<app>"), grown / applies);
+            all += grown;
+          }
+        }
+        System.out.printf("  all topics: %d%n", all / applies);
         // Allocation sets how often the young generation fills, i.e. how many applies a pause
         // can land in (threads that ended during the applies are not counted).
         if (child == null) {
@@ -466,6 +495,23 @@ public final class ConfigPropagationBench {
     java.lang.ref.Reference.reachabilityFence(model);
   }
 
+  /**
+   * The size of every topic's log on the broker, summed over its partitions: taken before and
+   * after the applies, the bytes they appended (the log cleaner and retention leave the active
+   * segment alone, and testkit's 64 MiB segments hold a whole run).
+   */
+  private static Map<String, Long> logBytesByTopic(String servers) throws Exception {
+    Map<String, Long> bytes = new java.util.HashMap<>();
+    try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", servers))) {
+      List<Integer> brokers = admin.describeCluster().nodes().get().stream()
+          .map(org.apache.kafka.common.Node::id).toList();
+      admin.describeLogDirs(brokers).allDescriptions().get().values().forEach(dirs ->
+          dirs.values().forEach(dir -> dir.replicaInfos().forEach((partition, replica) ->
+              bytes.merge(partition.topic(), replica.size(), Long::sum))));
+    }
+    return bytes;
+  }
+
   /** The children's GC pauses that overlap {@code [fromMillis, toMillis]}, for a slow apply. */
   private static String overlappingPauses(long fromMillis, long toMillis, ChildJvm... children)
       throws Exception {
@@ -532,9 +578,14 @@ public final class ConfigPropagationBench {
     }
 
     /** A broker on a free port; {@link #output()} is then its bootstrap servers. */
-    static ChildJvm startBroker(Path dataDir, String jvmOptions) throws Exception {
-      ChildJvm child = start("broker", dataDir, jvmOptions, List.of(
+    static ChildJvm startBroker(Path dataDir, String jvmOptions, List<String> configs)
+        throws Exception {
+      List<String> main = new ArrayList<>(List.of(
           "dev.meshlog.testkit.KafkaMain", "--data-dir", dataDir.toString(), "--port", "0"));
+      for (String config : configs) {
+        main.addAll(List.of("--config", config));
+      }
+      ChildJvm child = start("broker", dataDir, jvmOptions, main);
       child.await("Kafka is running", () -> Files.exists(dataDir.resolve("bootstrap.servers")));
       return child;
     }

@@ -2,6 +2,7 @@ package dev.meshlog.testkit;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -24,10 +25,20 @@ public final class KafkaMain {
     System.setProperty("log4j2.shutdownHookEnabled", "false");
     Path dataDir = Path.of(".meshlog-data");
     int port = 0;
+    Map<String, String> overrides = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--data-dir" -> dataDir = Path.of(value(args, ++i, "--data-dir"));
         case "--port" -> port = parsePort(value(args, ++i, "--port"));
+        case "--config" -> {
+          try {
+            Map.Entry<String, String> setting = setting(value(args, ++i, "--config"));
+            overrides.put(setting.getKey(), setting.getValue());
+          } catch (IllegalArgumentException e) {
+            System.err.println("meshlog kafka: " + e.getMessage() + "\n" + usage());
+            System.exit(2);
+          }
+        }
         case "-h", "--help" -> {
           System.out.println(usage());
           return;
@@ -39,7 +50,7 @@ public final class KafkaMain {
       }
     }
     Path kafkaDir = dataDir.resolve("kafka").toAbsolutePath();
-    EmbeddedKafka kafka = EmbeddedKafka.startPersistent(kafkaDir, port, Map.of());
+    EmbeddedKafka kafka = EmbeddedKafka.startPersistent(kafkaDir, port, overrides);
     try (Admin admin = kafka.admin()) {
       TopicBootstrapper.Report report = new TopicBootstrapper(admin).ensureAll();
       System.out.println(report.summary());
@@ -61,6 +72,16 @@ public final class KafkaMain {
     System.out.println("Kafka is running. bootstrap.servers=" + kafka.bootstrapServers());
     System.out.println("data: " + kafkaDir + "  (Ctrl-C to stop; data is kept)");
     stopped.await();
+  }
+
+  /** One {@code --config KEY=VALUE}: a broker setting over testkit's own. */
+  static Map.Entry<String, String> setting(String text) {
+    int eq = text.indexOf('=');
+    if (eq <= 0 || text.substring(0, eq).isBlank()) {
+      throw new IllegalArgumentException("--config " + text
+          + " (expected: KEY=VALUE, a broker setting such as num.io.threads=2)");
+    }
+    return Map.entry(text.substring(0, eq).trim(), text.substring(eq + 1).trim());
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -87,8 +108,9 @@ public final class KafkaMain {
 
   private static String usage() {
     return """
-        usage: meshlog kafka [--data-dir DIR] [--port N]
-          --data-dir DIR  where Kafka keeps its data (default .meshlog-data); reused on restart
-          --port N        client port (default: the last run's, else a free one)""";
+        usage: meshlog kafka [--data-dir DIR] [--port N] [--config KEY=VALUE]...
+          --data-dir DIR      where Kafka keeps its data (default .meshlog-data); reused on restart
+          --port N            client port (default: the last run's, else a free one)
+          --config KEY=VALUE  a broker setting over testkit's own (repeatable; for A/B runs)""";
   }
 }

@@ -67,9 +67,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private Cancellable commitTick;
 
   private ProcessorContext<String, Object> context;
-  private KeyValueStore<String, ConfigEvent> revisions;
+  private ControlPlaneState state;
   private KeyValueStore<String, InstanceRegistration> instances;
-  private KeyValueStore<String, ServiceView> views;
   private boolean fullSyncPending = true;
   /**
    * The lease scan's tick, armed for the next due record only (at least a scan interval ahead),
@@ -100,9 +99,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.revisions = context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    this.state = new ControlPlaneState(context.getStateStore(ControlPlaneTopology.REVISIONS_STORE),
+        context.getStateStore(ControlPlaneTopology.VIEWS_STORE));
     this.instances = context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
-    this.views = context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
     // Rebuild the in-memory model from the restored stores; the first tick republishes
     // whatever compiles differently from what was last published.
     List<ConfigEvent> current = currentResources();
@@ -258,7 +257,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
                         long currentRevision, long now) {
     Long target = command.getRollbackToRevision();
     ConfigEvent old = target == null ? null
-        : revisions.get(ControlPlaneTopology.revisionKey(key, target));
+        : state.revision(key, target);
     if (old == null) {
       reject(key, command, RejectionReason.NOT_FOUND, currentRevision, List.of(new FieldProblem(
           "rollbackToRevision", String.valueOf(target), "no such revision of " + key
@@ -277,36 +276,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   /** The resource's latest event (its deletion, if it was deleted last), or null if it has none. */
   private ConfigEvent latestEvent(String key) {
-    String from = ControlPlaneTopology.revisionKey(key, 0);
-    String to = ControlPlaneTopology.revisionKey(key, Long.MAX_VALUE);
-    try (KeyValueIterator<String, ConfigEvent> it = revisions.reverseRange(from, to)) {
-      return it.hasNext() ? it.next().value : null;
-    }
+    return state.latest(key);
   }
 
-  /**
-   * The latest event of every resource that exists (not deleted last). The revisions store is
-   * sorted by resource id, then revision, so each resource's last entry is its latest.
-   */
+  /** The latest event of every resource that exists (not deleted last). */
   private List<ConfigEvent> currentResources() {
-    List<ConfigEvent> current = new ArrayList<>();
-    ConfigEvent last = null;
-    String lastResource = null;
-    try (KeyValueIterator<String, ConfigEvent> it = revisions.all()) {
-      while (it.hasNext()) {
-        KeyValue<String, ConfigEvent> kv = it.next();
-        String resource = kv.key.substring(0, kv.key.lastIndexOf('@'));
-        if (last != null && !resource.equals(lastResource) && last.getChangeType() != ChangeType.DELETED) {
-          current.add(last);
-        }
-        last = kv.value;
-        lastResource = resource;
-      }
-    }
-    if (last != null && last.getChangeType() != ChangeType.DELETED) {
-      current.add(last);
-    }
-    return current;
+    return state.currentResources();
   }
 
   private static ConfigEvent event(ConfigCommand command, long revision, ChangeType type,
@@ -341,8 +316,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setRequestedAt(event.getRequestedAt()).build());
     // The one store of config state: the latest revision of a resource is its current state
     // (a store of current resources beside it cost one more changelog partition, so one more
-    // produce and one more commit marker, in every change's transaction).
-    revisions.put(ControlPlaneTopology.revisionKey(key, event.getRevision()), event);
+    // produce and one more commit marker, in every change's transaction). The views' stamps
+    // are in it too, for the same reason.
+    state.putRevision(key, event);
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,
@@ -493,10 +469,13 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private void scanLeases(long timestamp) {
     if (fullSyncPending) {
       fullSyncPending = false;
-      Set<String> all = new TreeSet<>(discovery.hosts());
-      try (KeyValueIterator<String, ServiceView> it = views.all()) {
-        it.forEachRemaining(kv -> all.add(kv.key));
+      int moved = state.migrateLegacyViews();
+      if (moved > 0) {
+        LOG.info("moved {} view stamps from the {} store into {}", moved,
+            ControlPlaneTopology.VIEWS_STORE, ControlPlaneTopology.REVISIONS_STORE);
       }
+      Set<String> all = new TreeSet<>(discovery.hosts());
+      all.addAll(state.viewHosts());
       publish(all, null);
     }
     // Only the records the index says are due: a tick costs what expires, not the registry's size.
@@ -559,44 +538,40 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     }
     long now = now();
     for (String host : new TreeSet<>(hosts)) {
-      ServiceView previous = views.get(host);
+      ViewStamp previous = state.view(host);
       Optional<ServiceView> compiled;
       try {
         compiled = discovery.compile(host, Instant.ofEpochMilli(now));
       } catch (RuntimeException e) {
         // Proxies keep the last published view; the error is in the log for operators.
         LOG.error("cannot compile the view of {}; keeping version {}", host,
-            previous == null ? "none" : previous.getVersion(), e);
+            previous == null ? "none" : previous.version(), e);
         continue;
       }
       ServiceView next;
       if (compiled.isEmpty()) {
-        if (previous == null || previous.getRemoved()) {
+        if (previous == null || previous.removed()) {
           continue;
         }
-        next = ServiceView.newBuilder().setHost(host).setService(previous.getService())
-            .setNamespace(previous.getNamespace()).setRemoved(true).setVersion(0)
+        next = ServiceView.newBuilder().setHost(host).setService(previous.service())
+            .setNamespace(previous.namespace()).setRemoved(true).setVersion(0)
             .setGeneratedAt(Instant.ofEpochMilli(now)).build();
       } else {
         next = compiled.get();
       }
-      if (previous != null && sameContent(previous, next)) {
+      if (previous != null && previous.sameContent(next)) {
         continue;
       }
       ServiceView versioned = ServiceView.newBuilder(next)
-          .setVersion(previous == null ? 1 : previous.getVersion() + 1)
+          .setVersion(previous == null ? 1 : previous.version() + 1)
           .setGeneratedAt(Instant.ofEpochMilli(now))
           .setTriggeredBy(trigger)
           .build();
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
-      views.put(host, versioned);
+      // The store keeps the version and a hash of the content, not the view: the changelog
+      // record in every change's transaction is ~70 bytes instead of the whole view.
+      state.putView(host, ViewStamp.of(versioned));
     }
-  }
-
-  private static boolean sameContent(ServiceView a, ServiceView b) {
-    ServiceView bLikeA = ServiceView.newBuilder(b).setVersion(a.getVersion())
-        .setGeneratedAt(a.getGeneratedAt()).setTriggeredBy(a.getTriggeredBy()).build();
-    return a.equals(bLikeA);
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ import java.util.Objects;
 
 import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
-import dev.meshlog.events.config.ConfigEvent;
-import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
@@ -29,16 +27,24 @@ import org.apache.kafka.streams.state.Stores;
 public final class ControlPlaneTopology {
 
   /**
-   * Every accepted event per resource and revision, key {@code <resource id>@<revision, 19
-   * digits>}: the config state (a resource's current state is its latest revision, absent if
-   * that is a deletion). The only config store, so a change writes one changelog partition for
-   * it; before, a second store of the latest event per resource ({@code config-resources}) held
-   * nothing this one lacks, and its changelog topic is left unused after an upgrade.
+   * The control plane's one changelogged store of config and view state (bytes; read through
+   * {@link ControlPlaneState}): every accepted event per resource and revision, key {@code
+   * <resource id>@<revision, 19 digits>} (a resource's current state is its latest revision,
+   * absent if that is a deletion), and the {@link ViewStamp} of the last view published per
+   * host, key {@code ~view/<host>}. One store, so a change's transaction writes one changelog
+   * partition for its state: a store of the latest event per resource ({@code
+   * config-resources}) and then the views' own store ({@link #VIEWS_STORE}) each cost one more
+   * partition, one more produce and one more commit marker per change.
    */
   public static final String REVISIONS_STORE = "config-revisions";
   /** Latest registration per instance key (deregistered and lapsed instances are absent). */
   public static final String INSTANCES_STORE = "registry-instances";
-  /** The last published view per host. */
+  /**
+   * Where a control plane of an earlier release kept the last published view per host (whole
+   * views, then {@link ViewStamp}s): still restored, read until the first tick after a start
+   * moves its stamps into {@link #REVISIONS_STORE} and empties it; never written otherwise.
+   * Its serde reads both formats.
+   */
   public static final String VIEWS_STORE = "discovery-views";
 
   static final String COMMANDS_SOURCE = "config-commands-source";
@@ -90,13 +96,13 @@ public final class ControlPlaneTopology {
         COMMANDS_SOURCE, REGISTRY_SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(REVISIONS_STORE), Serdes.String(),
-        AvroSerde.of(ConfigEvent.class)), PROCESSOR);
+        Serdes.ByteArray()), PROCESSOR);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(INSTANCES_STORE), Serdes.String(),
         AvroSerde.of(InstanceRegistration.class)), PROCESSOR);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(VIEWS_STORE), Serdes.String(),
-        AvroSerde.of(ServiceView.class)), PROCESSOR);
+        ViewStamp.serde()), PROCESSOR);
     topology.addSink(EVENTS_SINK, Topics.CONFIG_EVENTS.name(), Serdes.String().serializer(),
         Topics.CONFIG_EVENTS.valueSerde().serializer(), PROCESSOR);
     topology.addSink(REJECTIONS_SINK, Topics.CONFIG_REJECTIONS.name(),

@@ -229,8 +229,9 @@ class ControlPlaneCommandsTest {
     send(Commands.apply(reviews(10)));
     send(Commands.apply(reviews(20)));
     List<Long> revisions = new ArrayList<>();
-    driver.<String, ConfigEvent>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE).all()
-        .forEachRemaining(kv -> revisions.add(kv.value.getRevision()));
+    driver.<String, byte[]>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE).all()
+        .forEachRemaining(kv -> revisions.add(Topics.CONFIG_EVENTS.deserializeValue(kv.value)
+            .getRevision()));
     assertThat(revisions).containsExactly(1L, 2L);
   }
 }

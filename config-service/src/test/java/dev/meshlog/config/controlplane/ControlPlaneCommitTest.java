@@ -40,9 +40,9 @@ class ControlPlaneCommitTest {
   @BeforeEach
   void start() {
     context = new MockProcessorContext<>();
-    addStore(ControlPlaneTopology.REVISIONS_STORE, AvroSerde.of(ConfigEvent.class));
+    addStore(ControlPlaneTopology.REVISIONS_STORE, Serdes.ByteArray());
     addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
-    addStore(ControlPlaneTopology.VIEWS_STORE, AvroSerde.of(ServiceView.class));
+    addStore(ControlPlaneTopology.VIEWS_STORE, ViewStamp.serde());
     context.setCurrentSystemTimeMs(NOW.toEpochMilli());
     processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
         SPACING);
@@ -136,6 +136,144 @@ class ControlPlaneCommitTest {
         .containsExactlyInAnyOrder("reviews@2", "ratings@1");
     assertThat(loaded).filteredOn(e -> e.getResource().getName().equals("reviews"))
         .singleElement().satisfies(e -> assertThat(Resource.fromJson(e.getDocument())).isEqualTo(reviews2));
+  }
+
+  @Test
+  void aRestartedProcessorSkipsTheViewStampsWhenItLoadsTheRevisions() {
+    Resource reviews = virtualService("reviews", 10);
+    command(reviews.id().key(), serialized(Commands.apply(reviews)));
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> store =
+        context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    store.put(ControlPlaneState.viewKey("reviews.default.svc.cluster.local"),
+        ViewStamp.serde().serializer().serialize("t", stamp(3)));
+    java.util.List<ConfigEvent> loaded = new java.util.ArrayList<>();
+    new ControlPlaneProcessor(Commands.WEIGHT_CHECK, new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(loaded::add);
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String host, Instant now) {
+        return java.util.Optional.empty();
+      }
+    }, Duration.ofSeconds(1), SPACING).init(context);
+
+    assertThat(loaded).extracting(e -> e.getResource().getName() + "@" + e.getRevision())
+        .containsExactly("reviews@1");
+  }
+
+  @Test
+  void theFirstTickMovesAnEarlierReleasesViewStampsIntoTheOneStoreAndVersionsContinue() {
+    org.apache.kafka.streams.state.KeyValueStore<String, ViewStamp> legacy =
+        context.getStateStore(ControlPlaneTopology.VIEWS_STORE);
+    legacy.put("ratings.default.svc.cluster.local", stamp(41));
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE,
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    context.resetForwards();
+
+    // The full sync: the host compiles to nothing now, so its removal is published, as the
+    // version after the one the earlier release published.
+    context.scheduledPunctuators().stream()
+        .filter(p -> !p.getInterval().equals(SPACING) && !p.cancelled())
+        .reduce((first, second) -> second).orElseThrow()
+        .getPunctuator().punctuate(NOW.toEpochMilli());
+
+    assertThat(context.forwarded()).singleElement().satisfies(f -> {
+      ServiceView removal = (ServiceView) f.record().value();
+      assertThat(removal.getRemoved()).isTrue();
+      assertThat(removal.getVersion()).isEqualTo(42);
+    });
+    assertThat(legacy.approximateNumEntries()).isZero();
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> store =
+        context.getStateStore(ControlPlaneTopology.REVISIONS_STORE);
+    assertThat(ViewStamp.serde().deserializer().deserialize("t",
+        store.get(ControlPlaneState.viewKey("ratings.default.svc.cluster.local"))).version())
+        .isEqualTo(42);
+  }
+
+  /** Compiles one host whose view names the latest revision of the config it has seen. */
+  private static Discovery oneHost(String host) {
+    long[] revision = {0};
+    return new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(e -> revision[0] = Math.max(revision[0], e.getRevision()));
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        revision[0] = event.getRevision();
+        return java.util.Set.of(host);
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of(host);
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String h, Instant now) {
+        return java.util.Optional.of(ServiceView.newBuilder().setHost(h).setService("reviews")
+            .setNamespace("default").setVersion(0).setGeneratedAt(now)
+            .setEgressHosts(java.util.List.of("revision-" + revision[0])).build());
+      }
+    };
+  }
+
+  private java.util.List<ServiceView> publishedViews() {
+    return context.forwarded().stream()
+        .filter(f -> f.childName().equals(java.util.Optional.of(ControlPlaneTopology.VIEWS_SINK)))
+        .map(f -> (ServiceView) f.record().value()).toList();
+  }
+
+  @Test
+  void aRestartedProcessorRepublishesNothingUnchangedAndContinuesTheVersionFromItsStamp() {
+    String host = "reviews.default.svc.cluster.local";
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, oneHost(host),
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    command(reviews(10).id().key(), serialized(Commands.apply(reviews(10))));
+    assertThat(publishedViews()).extracting(ServiceView::getVersion).containsExactly(1L);
+    context.resetForwards();
+
+    // The same stores, a new processor and model: what a restart restores from the changelogs.
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, oneHost(host),
+        Duration.ofSeconds(1), SPACING);
+    processor.init(context);
+    leaseTicks().get(leaseTicks().size() - 1).getPunctuator().punctuate(NOW.toEpochMilli());
+    assertThat(publishedViews()).as("the full sync finds the view unchanged").isEmpty();
+
+    command(reviews(20).id().key(), serialized(Commands.apply(reviews(20))));
+    assertThat(publishedViews()).singleElement().satisfies(v -> {
+      assertThat(v.getVersion()).isEqualTo(2);
+      assertThat(v.getEgressHosts()).containsExactly("revision-2");
+    });
+  }
+
+  private static ViewStamp stamp(long version) {
+    return new ViewStamp(version, false, "ratings", "default", new byte[32]);
   }
 
   @Test

@@ -252,14 +252,29 @@ class ControlPlaneViewsTest {
   }
 
   @Test
+  void aPublishedViewWritesItsStampToTheOneConfigStoresChangelog() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    latest(RATINGS);
+    assertThat(driver.producedTopicNames()).filteredOn(topic -> topic.endsWith("-changelog"))
+        .containsExactlyInAnyOrder(
+            "views-test-" + ControlPlaneTopology.REVISIONS_STORE + "-changelog",
+            "views-test-" + ControlPlaneTopology.INSTANCES_STORE + "-changelog");
+  }
+
+  @Test
   void versionsKeepGrowingAcrossRestarts() {
     register(instance("ratings", "ratings-1", "v1", T0));
     assertThat(latest(RATINGS).getVersion()).isEqualTo(1);
     register(instance("ratings", "ratings-2", "v2", T0));
-    assertThat(latest(RATINGS).getVersion()).isEqualTo(2);
-    // The stores are the state: the next change continues from the stored version.
-    ServiceView stored = driver.<String, ServiceView>getKeyValueStore(ControlPlaneTopology.VIEWS_STORE)
-        .get(RATINGS);
-    assertThat(stored.getVersion()).isEqualTo(2);
+    ServiceView second = latest(RATINGS);
+    assertThat(second.getVersion()).isEqualTo(2);
+    // The stores are the state: the next change continues from the stored version, and the
+    // store holds the version and a hash of the content, not the view.
+    ViewStamp stored = ViewStamp.serde().deserializer().deserialize("t",
+        driver.<String, byte[]>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE)
+            .get(ControlPlaneState.viewKey(RATINGS)));
+    assertThat(stored.version()).isEqualTo(2);
+    assertThat(stored.sameContent(second)).isTrue();
+    assertThat(ViewStamp.serde().serializer().serialize("t", stored)).hasSizeLessThan(100);
   }
 }

@@ -1,0 +1,169 @@
+package dev.meshlog.config.controlplane;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Objects;
+
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.schemas.AvroSerde;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * What the control plane keeps of the last view it published for a host: its version, whether it
+ * was a removal, the service and namespace (for a removal's record), and a SHA-256 of its content
+ * (everything but version, generation time and trigger) — enough to tell whether a newly compiled
+ * view differs and which version comes next, in ~70 bytes of changelog instead of the whole view.
+ *
+ * @param version the published version (versions only grow)
+ * @param removed the published record said the host is gone
+ * @param service the view's service
+ * @param namespace the view's namespace
+ * @param contentHash SHA-256 of {@link #content(ServiceView)}'s encoding (32 bytes)
+ */
+public record ViewStamp(long version, boolean removed, String service, String namespace,
+                        byte[] contentHash) {
+
+  private static final AvroSerde<ServiceView> VIEW_SERDE = AvroSerde.of(ServiceView.class);
+  private static final int HASH_BYTES = 32;
+  /** Marks the stamp encoding; a stored {@link ServiceView} (the old format) starts C3 01. */
+  private static final byte MAGIC_0 = 'M';
+  private static final byte MAGIC_1 = 'V';
+  private static final byte FORMAT = 1;
+
+  public ViewStamp {
+    Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(namespace, "namespace");
+    if (contentHash == null || contentHash.length != HASH_BYTES) {
+      throw new IllegalArgumentException("contentHash: "
+          + (contentHash == null ? "null" : contentHash.length + " bytes")
+          + " (expected: " + HASH_BYTES + " bytes, SHA-256)");
+    }
+    contentHash = contentHash.clone();
+  }
+
+  /** The stamp of a published (versioned) view. */
+  public static ViewStamp of(ServiceView published) {
+    return new ViewStamp(published.getVersion(), published.getRemoved(),
+        String.valueOf(published.getService()), String.valueOf(published.getNamespace()),
+        contentHash(published));
+  }
+
+  /** Whether {@code view} has the content this stamp was taken of (version etc. aside). */
+  public boolean sameContent(ServiceView view) {
+    return MessageDigest.isEqual(contentHash, contentHash(view));
+  }
+
+  /** The view with the fields that change on every publication set to fixed values. */
+  static ServiceView content(ServiceView view) {
+    return ServiceView.newBuilder(view).setVersion(0).setGeneratedAt(Instant.EPOCH)
+        .setTriggeredBy(null).build();
+  }
+
+  static byte[] contentHash(ServiceView view) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(VIEW_SERDE.encode(content(view)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  @Override
+  public byte[] contentHash() {
+    return contentHash.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ViewStamp s && version == s.version && removed == s.removed
+        && service.equals(s.service) && namespace.equals(s.namespace)
+        && Arrays.equals(contentHash, s.contentHash);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(version, removed, service, namespace, Arrays.hashCode(contentHash));
+  }
+
+  @Override
+  public String toString() {
+    return "ViewStamp[version=" + version + ", removed=" + removed + ", service=" + service
+        + ", namespace=" + namespace + "]";
+  }
+
+  /**
+   * The store's serde: writes stamps; reads stamps and, for state written before stamps, whole
+   * {@link ServiceView} records (Avro single-object encoding), which it turns into their stamps —
+   * so a control plane upgraded over an old {@code discovery-views} changelog keeps counting
+   * versions from where it was.
+   */
+  public static Serde<ViewStamp> serde() {
+    return Serdes.serdeFrom(SERIALIZER, DESERIALIZER);
+  }
+
+  private static final Serializer<ViewStamp> SERIALIZER = (topic, stamp) -> {
+    if (stamp == null) {
+      return null;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(MAGIC_0);
+      out.writeByte(MAGIC_1);
+      out.writeByte(FORMAT);
+      out.writeLong(stamp.version);
+      out.writeBoolean(stamp.removed);
+      out.writeUTF(stamp.service);
+      out.writeUTF(stamp.namespace);
+      out.write(stamp.contentHash);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  };
+
+  private static final Deserializer<ViewStamp> DESERIALIZER = (topic, data) -> {
+    if (data == null) {
+      return null;
+    }
+    String where = (topic == null ? "" : topic + ": ") + "view stamp";
+    if (data.length >= 2 && (data[0] & 0xff) == 0xC3 && (data[1] & 0xff) == 0x01) {
+      return of(VIEW_SERDE.decode(topic, data));
+    }
+    if (data.length < 3 || data[0] != MAGIC_0 || data[1] != MAGIC_1) {
+      throw new SerializationException(where + ": record of " + data.length
+          + " bytes starts with neither 'MV' (a stamp) nor C3 01 (a whole view)");
+    }
+    if (data[2] != FORMAT) {
+      throw new SerializationException(where + ": format " + data[2] + " (expected: " + FORMAT
+          + "; written by a newer Meshlog?)");
+    }
+    try (DataInputStream in = new DataInputStream(
+        new java.io.ByteArrayInputStream(data, 3, data.length - 3))) {
+      long version = in.readLong();
+      boolean removed = in.readBoolean();
+      String service = in.readUTF();
+      String namespace = in.readUTF();
+      byte[] hash = new byte[HASH_BYTES];
+      in.readFully(hash);
+      if (in.available() != 0) {
+        throw new SerializationException(where + ": " + in.available()
+            + " bytes after the content hash (expected: none)");
+      }
+      return new ViewStamp(version, removed, service, namespace, hash);
+    } catch (IOException e) {
+      throw new SerializationException(where + ": truncated record of " + data.length + " bytes ("
+          + new String(data, 0, Math.min(data.length, 2), StandardCharsets.ISO_8859_1) + "...)", e);
+    }
+  };
+}
