@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -36,6 +37,8 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
   private boolean interim;
   private boolean corked;
   private boolean headWaitsForBody;
+  /** Body bytes the request's Content-Length still expects; -1 when it has none (chunked). */
+  private long bodyLeft;
   private boolean closed;
   long idleSinceNanos;
   /** Already counted out of its endpoint's open connections by the pool. */
@@ -75,7 +78,9 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     // upstream may answer at once, before the caller's (empty) body has been seen to end, and
     // the connection must then be reusable. Its end is written now, with the head as one
     // message (one pass through the pipeline, not two); the body's is ignored.
-    requestEnded = !HttpUtil.isTransferEncodingChunked(head) && contentLengthZero(head);
+    boolean chunked = HttpUtil.isTransferEncodingChunked(head);
+    bodyLeft = chunked ? -1 : contentLength(head);
+    requestEnded = !chunked && bodyLeft == 0;
     channel.write(requestEnded ? new DefaultFullHttpRequest(head.protocolVersion(),
         head.method(), head.uri(), Unpooled.EMPTY_BUFFER, head.headers(),
         EmptyHttpHeaders.INSTANCE) : head, channel.voidPromise());
@@ -84,21 +89,51 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
     headWaitsForBody = !requestEnded;
   }
 
-  private static boolean contentLengthZero(HttpRequest head) {
+  /**
+   * The request's Content-Length, 0 without one; -1 when it is not a plain number (the caller's
+   * server has checked its framing already, so the body is then simply written until it ends).
+   */
+  private static long contentLength(HttpRequest head) {
     String cl = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-    return cl == null || cl.equals("0");
+    if (cl == null) {
+      return 0;
+    }
+    try {
+      long n = Long.parseLong(cl.trim());
+      return n < 0 ? -1 : n;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
-  /** Writes a piece of the request body; flushed at once unless {@link #cork corked}. */
+  /**
+   * Writes a piece of the request body; flushed at once unless {@link #cork corked}. The piece
+   * that completes a Content-Length body goes out as the request's last content: the request
+   * is then complete on the wire and the body's {@link #end} writes nothing more (a fixed-length
+   * POST is one message through the pipeline and one flush, not two of each).
+   */
   public void write(ByteBuf data) {
     if (closed || requestEnded) {
       ReferenceCountUtil.release(data);
       return;
     }
     headWaitsForBody = false;
-    channel.write(new DefaultHttpContent(data), channel.voidPromise());
+    boolean last = false;
+    if (bodyLeft > 0) {
+      bodyLeft -= data.readableBytes();
+      last = bodyLeft <= 0;
+    }
+    if (last) {
+      requestEnded = true;
+      channel.write(new DefaultLastHttpContent(data), channel.voidPromise());
+    } else {
+      channel.write(new DefaultHttpContent(data), channel.voidPromise());
+    }
     if (!corked) {
       channel.flush();
+    }
+    if (last && listener == null) {
+      recycle();
     }
   }
 

@@ -344,6 +344,46 @@ class Http1PoolIT {
   }
 
   @Test
+  void sendsAFixedLengthBodyThatArrivesInPiecesWholeAndKeepsTheConnection() throws IOException {
+    // The piece that completes Content-Length goes upstream as the request's end: every piece
+    // before it must still go out, and the connection must carry the next request.
+    Sidecar s = sidecarTo((c, i) -> {
+      List<String> req;
+      while ((req = c.readHead()) != null) {
+        String answer = new String(c.readBody(req), StandardCharsets.UTF_8);
+        c.write("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length() + "\r\n\r\n" + answer);
+      }
+    });
+
+    try (Socket client = new Socket(InetAddress.getLoopbackAddress(), s.outboundPort())) {
+      client.setTcpNoDelay(true);
+      client.setSoTimeout(10_000);
+      java.io.OutputStream out = client.getOutputStream();
+      RawUpstream.Conn reply = new RawUpstream.Conn(client);
+      for (int r = 0; r < 2; r++) {
+        String[] pieces = {"first-" + r + "-", "x".repeat(3000), "-last"};
+        int length = 0;
+        for (String p : pieces) {
+          length += p.length();
+        }
+        out.write(("POST / HTTP/1.1\r\nHost: books\r\nContent-Length: " + length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        for (String p : pieces) {
+          out.write(p.getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
+        List<String> head = reply.readHead();
+        assertThat(head.get(0)).startsWith("HTTP/1.1 200");
+        assertThat(new String(reply.readBody(head), StandardCharsets.UTF_8))
+            .isEqualTo(String.join("", pieces));
+      }
+    }
+
+    assertThat(upstream.accepted).hasValue(1);
+  }
+
+  @Test
   void closesTheUpstreamConnectionWhenTheCallerLeavesMidBody() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       upstream.nextRequest(c);
