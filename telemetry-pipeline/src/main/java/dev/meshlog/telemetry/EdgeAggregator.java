@@ -173,19 +173,31 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         // while the task is caught up (fresh answers), and leaves a task reading a backlog to
         // Kafka Streams' longer interval (each commit blocks the thread on the producer's flush
         // and the transaction's end).
-        // Caught up: stream time near the wall clock, or nothing read since the last
-        // punctuation (the end of a backlog of old events, or a quiet moment).
-        context.schedule(settings.caughtUpCommitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> {
-          boolean idle = aggregates.added == aggregates.addedAtPunctuation;
-          aggregates.addedAtPunctuation = aggregates.added;
-          if (aggregates.changed()
-              && (idle || now - aggregates.streamTime <= settings.caughtUpLagMillis())) {
-            context.commit();
-          }
-        });
+        // Caught up: stream time near the wall clock, or nothing read since the last check
+        // (the end of a backlog of old events, or a quiet moment). The check runs more often
+        // than the commits it asks for, so that a task that reaches the end of a backlog
+        // commits within a check interval or two, not one to two commit intervals later.
+        long interval = settings.caughtUpCommitInterval().toMillis();
+        context.schedule(checkInterval(settings.caughtUpCommitInterval()), PunctuationType.WALL_CLOCK_TIME,
+            now -> {
+              boolean idle = aggregates.added == aggregates.addedAtPunctuation;
+              aggregates.addedAtPunctuation = aggregates.added;
+              if (aggregates.changed() && now - aggregates.lastCommitMillis >= interval
+                  && (idle || now - aggregates.streamTime <= settings.caughtUpLagMillis())) {
+                context.commit();
+              }
+            });
       }
     }
   }
+
+  /** How often a task checks whether it is caught up: a quarter of a second, or the commit interval if shorter. */
+  static java.time.Duration checkInterval(java.time.Duration caughtUpCommitInterval) {
+    return caughtUpCommitInterval.compareTo(CATCH_UP_CHECK) < 0 ? caughtUpCommitInterval : CATCH_UP_CHECK;
+  }
+
+  /** The longest interval between two checks of whether a task is caught up. */
+  static final java.time.Duration CATCH_UP_CHECK = java.time.Duration.ofMillis(250);
 
   @Override
   public void process(Record<byte[], byte[]> record) {
@@ -233,6 +245,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
    * forwards behave as from one.
    */
   private void flushInCommit(ProcessorNode<?, ?, ?, ?> node) {
+    aggregates.lastCommitMillis = context.currentSystemTimeMs();
     if (!aggregates.changed()) {
       return;
     }
@@ -276,9 +289,11 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     private final List<Partial> partials = new ArrayList<>();
     private long streamTime = Long.MIN_VALUE;
     private long skippedLate;
-    /** Requests folded so far, and as of the latest commit punctuation. */
+    /** Requests folded so far, and as of the latest check whether the task is caught up. */
     private long added;
     private long addedAtPunctuation;
+    /** Wall-clock time of the latest commit (Kafka Streams' or asked for), from the flush before it. */
+    private long lastCommitMillis;
 
     @SuppressWarnings("unchecked")
     TaskAggregates(ProcessorContext<?, ?> context, Settings settings) {
