@@ -195,9 +195,32 @@ interface MeasuredPipeline extends AutoCloseable {
 
     @Override
     public Sample sample() {
-      return new Sample(recordsProcessed(app), streamThreadsCpuNanos(), processCpuNanos(),
-          aggregatedCalls());
+      // Sampled every 50 ms beside the stream threads on the same cores: the stream threads and
+      // their process-total metrics are looked up once (Thread.getAllStackTraces stops every
+      // thread at a safepoint, and KafkaStreams.metrics() copies thousands of metrics), again
+      // only when a stream thread has ended or none was found.
+      if (sampled.isEmpty() || sampled.stream().anyMatch(t -> !t.isAlive())) {
+        sampled = Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().contains("-StreamThread-")).toList();
+        processTotals = app.streams().metrics().entrySet().stream()
+            .filter(e -> e.getKey().name().equals("process-total")
+                && e.getKey().group().equals("stream-thread-metrics"))
+            .map(Map.Entry::getValue).toList();
+      }
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long cpu = 0;
+      for (Thread t : sampled) {
+        cpu += Math.max(0, mx.getThreadCpuTime(t.getId()));
+      }
+      long processed = processTotals.isEmpty() ? -1 : 0;
+      for (var m : processTotals) {
+        processed += m.metricValue() instanceof Number n ? n.longValue() : 0;
+      }
+      return new Sample(processed, cpu, processCpuNanos(), aggregatedCalls());
     }
+
+    private List<Thread> sampled = List.of();
+    private List<? extends org.apache.kafka.common.Metric> processTotals = List.of();
 
     private long aggregatedCalls() {
       try {
