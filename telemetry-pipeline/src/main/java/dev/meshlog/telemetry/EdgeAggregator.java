@@ -179,8 +179,8 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         // or two, not one to two commit intervals later. A task can also read nothing for a
         // check in the middle of a backlog (its thread starved of CPU, or its fetches slow on a
         // loaded machine): a commit asked for then is one more blocking commit, so each such
-        // one doubles the quiet time asked for next (up to the commit interval), until the task
-        // is quiet for a whole commit interval.
+        // one doubles the quiet time asked for next (up to the commit interval, the old rule),
+        // until the task reads fresh events again: at most two more commits per backlog.
         long interval = settings.caughtUpCommitInterval().toMillis();
         long check = checkInterval(settings.caughtUpCommitInterval()).toMillis();
         aggregates.quietNeededMillis = check;
@@ -192,11 +192,11 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
           if (folded) {
             if (a.quietCommitAsked && behind) {
               a.quietNeededMillis = Math.min(2 * a.quietNeededMillis, interval);
+            } else if (!behind) {
+              a.quietNeededMillis = check; // reading fresh events: the backlog is over
             }
             a.quietCommitAsked = false;
             a.lastFoldSeenMillis = now;
-          } else if (now - a.lastFoldSeenMillis >= interval) {
-            a.quietNeededMillis = check;
           }
           boolean quiet = !folded && now - a.lastFoldSeenMillis >= a.quietNeededMillis;
           if (a.changed() && now - a.lastCommitMillis >= interval && (quiet || !behind)) {
