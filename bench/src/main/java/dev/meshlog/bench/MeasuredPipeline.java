@@ -44,6 +44,49 @@ interface MeasuredPipeline extends AutoCloseable {
   /** The input partitions each stream thread runs. */
   Map<String, List<Integer>> tasks();
 
+  /** Where each stream thread's time went so far (cumulative), by thread name from {@code StreamThread-}. */
+  Map<String, ThreadTime> threadTimes();
+
+  /**
+   * One stream thread's time, cumulative: on a CPU and waiting for one (the run queue, from
+   * {@code /proc/self/task/<tid>/schedstat}: the machine's other load), and the parts Kafka's
+   * clients report as blocked — the consumer waiting in {@code poll} for fetched data
+   * ({@code io-wait-time-ns-total}), the producer's flush before each commit
+   * ({@code flush-time-ns-total}), the transaction's begin, offsets and end
+   * ({@code txn-*-time-ns-total}), and Kafka Streams' {@code blocked-time-ns-total} (all of
+   * those and the clients' other waits); the records it processed and its commits; and Kafka
+   * Streams' own ratios of its loop ({@code poll-ratio}, {@code process-ratio},
+   * {@code commit-ratio}, {@code punctuate-ratio}: rolling averages over its recent iterations,
+   * not cumulative).
+   */
+  record ThreadTime(long cpuNanos, long runQueueNanos, long pollWaitNanos, long flushNanos,
+                    long txnNanos, long blockedNanos, long processed, long commits,
+                    double pollRatio, double processRatio, double commitRatio, double punctuateRatio) {
+
+    String encode() {
+      return cpuNanos + "," + runQueueNanos + "," + pollWaitNanos + "," + flushNanos + "," + txnNanos
+          + "," + blockedNanos + "," + processed + "," + commits + "," + pollRatio + "," + processRatio
+          + "," + commitRatio + "," + punctuateRatio;
+    }
+
+    static ThreadTime decode(String s) {
+      String[] v = s.split(",");
+      return new ThreadTime(Long.parseLong(v[0]), Long.parseLong(v[1]), Long.parseLong(v[2]),
+          Long.parseLong(v[3]), Long.parseLong(v[4]), Long.parseLong(v[5]), Long.parseLong(v[6]),
+          Long.parseLong(v[7]), Double.parseDouble(v[8]), Double.parseDouble(v[9]),
+          Double.parseDouble(v[10]), Double.parseDouble(v[11]));
+    }
+
+    /** What happened since {@code earlier} (ratios: this one's). */
+    ThreadTime since(ThreadTime earlier) {
+      return earlier == null ? this : new ThreadTime(cpuNanos - earlier.cpuNanos,
+          runQueueNanos - earlier.runQueueNanos, pollWaitNanos - earlier.pollWaitNanos,
+          flushNanos - earlier.flushNanos, txnNanos - earlier.txnNanos,
+          blockedNanos - earlier.blockedNanos, processed - earlier.processed,
+          commits - earlier.commits, pollRatio, processRatio, commitRatio, punctuateRatio);
+    }
+  }
+
   /** The JVM the pipeline runs in: its options, heap and collectors. */
   String jvm();
 
@@ -152,9 +195,32 @@ interface MeasuredPipeline extends AutoCloseable {
 
     @Override
     public Sample sample() {
-      return new Sample(recordsProcessed(app), streamThreadsCpuNanos(), processCpuNanos(),
-          aggregatedCalls());
+      // Sampled every 50 ms beside the stream threads on the same cores: the stream threads and
+      // their process-total metrics are looked up once (Thread.getAllStackTraces stops every
+      // thread at a safepoint, and KafkaStreams.metrics() copies thousands of metrics), again
+      // only when a stream thread has ended or none was found.
+      if (sampled.isEmpty() || sampled.stream().anyMatch(t -> !t.isAlive())) {
+        sampled = Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().contains("-StreamThread-")).toList();
+        processTotals = app.streams().metrics().entrySet().stream()
+            .filter(e -> e.getKey().name().equals("process-total")
+                && e.getKey().group().equals("stream-thread-metrics"))
+            .map(Map.Entry::getValue).toList();
+      }
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long cpu = 0;
+      for (Thread t : sampled) {
+        cpu += Math.max(0, mx.getThreadCpuTime(t.getId()));
+      }
+      long processed = processTotals.isEmpty() ? -1 : 0;
+      for (var m : processTotals) {
+        processed += m.metricValue() instanceof Number n ? n.longValue() : 0;
+      }
+      return new Sample(processed, cpu, processCpuNanos(), aggregatedCalls());
     }
+
+    private List<Thread> sampled = List.of();
+    private List<? extends org.apache.kafka.common.Metric> processTotals = List.of();
 
     private long aggregatedCalls() {
       try {
@@ -199,6 +265,11 @@ interface MeasuredPipeline extends AutoCloseable {
     }
 
     @Override
+    public Map<String, ThreadTime> threadTimes() {
+      return threadTimesOf(app);
+    }
+
+    @Override
     public String jvm() {
       return thisJvm();
     }
@@ -236,6 +307,53 @@ interface MeasuredPipeline extends AutoCloseable {
       }
     }
     return found ? (long) sum : -1;
+  }
+
+  /** Each live stream thread's {@link ThreadTime} (see there), by name from {@code StreamThread-}. */
+  static Map<String, ThreadTime> threadTimesOf(TelemetryApp app) {
+    // Kafka's metrics of every client of the app, by owner (thread or client id) and name.
+    Map<String, Map<String, Double>> metrics = new java.util.HashMap<>();
+    for (var e : app.streams().metrics().entrySet()) {
+      var n = e.getKey();
+      String owner = n.tags().getOrDefault("thread-id", n.tags().get("client-id"));
+      if (owner != null && n.tags().size() <= 2 && e.getValue().metricValue() instanceof Number v) {
+        metrics.computeIfAbsent(n.group() + "|" + owner, k -> new java.util.HashMap<>())
+            .put(n.name(), v.doubleValue());
+      }
+    }
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    // The kernel knows threads by a 15-character name: a stream thread's task is the one of
+    // that name whose CPU time is nearest its own (read at the same moment).
+    List<Child.ThreadStat> tasks = new ArrayList<>(
+        Child.threadStats(Stream.of(ProcessHandle.current().pid())).values());
+    Map<String, ThreadTime> out = new TreeMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      String name = t.getName();
+      if (!name.contains("-StreamThread-") || name.startsWith("kafka-")) {
+        continue; // not a stream thread, or one of its clients' threads
+      }
+      long cpu = Math.max(0, mx.getThreadCpuTime(t.getId()));
+      String comm = name.length() > 15 ? name.substring(0, 15) : name;
+      long runQueue = tasks.stream().filter(s -> s.name().equals(comm))
+          .min(java.util.Comparator.comparingLong(s -> Math.abs(s.cpuNanos() - cpu)))
+          .map(Child.ThreadStat::waitNanos).orElse(0L);
+      Map<String, Double> thread = metrics.getOrDefault("stream-thread-metrics|" + name, Map.of());
+      Map<String, Double> producer = metrics.getOrDefault("producer-metrics|" + name + "-producer", Map.of());
+      Map<String, Double> consumer = metrics.getOrDefault("consumer-metrics|" + name + "-consumer", Map.of());
+      long txn = (long) (producer.getOrDefault("txn-begin-time-ns-total", 0.0)
+          + producer.getOrDefault("txn-send-offsets-time-ns-total", 0.0)
+          + producer.getOrDefault("txn-commit-time-ns-total", 0.0)
+          + producer.getOrDefault("txn-abort-time-ns-total", 0.0));
+      out.put(name.substring(name.indexOf("StreamThread")), new ThreadTime(cpu, runQueue,
+          consumer.getOrDefault("io-wait-time-ns-total", 0.0).longValue(),
+          producer.getOrDefault("flush-time-ns-total", 0.0).longValue(), txn,
+          thread.getOrDefault("blocked-time-ns-total", 0.0).longValue(),
+          thread.getOrDefault("process-total", 0.0).longValue(),
+          thread.getOrDefault("commit-total", 0.0).longValue(),
+          thread.getOrDefault("poll-ratio", Double.NaN), thread.getOrDefault("process-ratio", Double.NaN),
+          thread.getOrDefault("commit-ratio", Double.NaN), thread.getOrDefault("punctuate-ratio", Double.NaN)));
+    }
+    return out;
   }
 
   /**

@@ -235,6 +235,10 @@ public final class TelemetryPipelineBench {
         Map<String, Long> benchGroups0 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
         Progress committed = new Progress(events);
         Progress processed = new Progress(events);
+        Map<String, MeasuredPipeline.ThreadTime> threads0 = app.threadTimes();
+        // Each stream thread's records processed, every half second: when each one finished.
+        Map<String, long[]> finished = new java.util.TreeMap<>();
+        long nextThreads = c0;
         MeasuredPipeline.Sample first = app.sample();
         committed.sample(c0, 0, first.streamCpuNanos(), first.jvmCpuNanos());
         processed.sample(c0, 0, first.streamCpuNanos(), first.jvmCpuNanos());
@@ -251,6 +255,16 @@ public final class TelemetryPipelineBench {
           }
           long lag = lag(admin, application, topic);
           committed.sample(now, Math.max(0, events + probesAcked - lag), cpu, jvmCpu);
+          if (now >= nextThreads) {
+            app.threadTimes().forEach((thread, t) -> {
+              long[] f = finished.computeIfAbsent(thread, k -> new long[] {-1, 0});
+              if (t.processed() != f[0]) {
+                f[0] = t.processed();
+                f[1] = now;
+              }
+            });
+            nextThreads += TimeUnit.MILLISECONDS.toNanos(500);
+          }
           if (now >= nextLag) {
             lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (now - c0) / 1e9, lag));
             nextLag += TimeUnit.SECONDS.toNanos(1);
@@ -259,6 +273,7 @@ public final class TelemetryPipelineBench {
         }
         long c1 = System.nanoTime();
         Map<String, Long> cpuGroups1 = app.cpuGroups();
+        Map<String, MeasuredPipeline.ThreadTime> threads1 = app.threadTimes();
         Map<String, Long> benchGroups1 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
         MeasuredPipeline.Sample end = app.sample();
         committed.sample(c1, events, end.streamCpuNanos(), end.jvmCpuNanos());
@@ -336,6 +351,11 @@ public final class TelemetryPipelineBench {
           b.append("- CPU µs/event of this (benchmark) JVM's threads over the same span (broker; the "
               + "harness's sampling): ").append(perEvent(benchGroups0, benchGroups1)).append('\n');
         }
+        b.append(String.format(Locale.ROOT, "- records the stream threads had processed before RUNNING "
+            + "(a thread whose tasks are ready runs while another still starts; not in the "
+            + "end-to-end time): %,d%n", threads0.values().stream()
+            .mapToLong(MeasuredPipeline.ThreadTime::processed).sum()));
+        b.append(threadTimes(threads0, threads1, finished, c0, c1));
         b.append("- input partitions per stream thread (events of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
@@ -657,6 +677,40 @@ public final class TelemetryPipelineBench {
         "partitions %s: %,d events", parts, parts.stream()
             .mapToLong(p -> backlogPerPartition.getOrDefault(p, 0L)).sum())));
     return out;
+  }
+
+  /**
+   * Where each stream thread's wall time went from RUNNING to the last count: on a CPU, waiting
+   * for one, waiting in poll for fetched data, in the producer's flush and the transaction's
+   * calls (the exactly-once commit), Kafka's other blocking, and the rest; its commits, when it
+   * processed its last record, and Kafka Streams' own loop ratios at the end.
+   */
+  private static String threadTimes(Map<String, MeasuredPipeline.ThreadTime> before,
+                                    Map<String, MeasuredPipeline.ThreadTime> after,
+                                    Map<String, long[]> finished, long c0, long c1) {
+    double wall = c1 - c0;
+    StringBuilder b = new StringBuilder("- each stream thread's wall time from RUNNING to the last "
+        + "count (" + String.format(Locale.ROOT, "%.1f s", wall / 1e9) + "), in %: on a CPU / "
+        + "waiting for a CPU (run queue: the machine's load) / waiting in poll for fetched data / "
+        + "producer flush before a commit / transaction calls (begin, offsets, end) / other "
+        + "blocking in Kafka's clients / the rest (RocksDB I/O, locks, unaccounted); its commits; "
+        + "when it processed its last record; Kafka Streams' poll/process/commit/punctuate ratios "
+        + "at the end:\n");
+    after.forEach((thread, t1) -> {
+      MeasuredPipeline.ThreadTime t = t1.since(before.get(thread));
+      long pollFlushTxn = t.pollWaitNanos() + t.flushNanos() + t.txnNanos();
+      long otherBlocked = Math.max(0, t.blockedNanos() - pollFlushTxn);
+      long rest = (long) wall - t.cpuNanos() - t.runQueueNanos() - pollFlushTxn - otherBlocked;
+      long[] f = finished.get(thread);
+      b.append(String.format(Locale.ROOT, "  - %s: %.0f / %.0f / %.0f / %.0f / %.0f / %.0f / %.0f; "
+              + "%,d records, %d commits; last record by %s; ratios %.2f / %.2f / %.2f / %.2f%n",
+          thread, 100 * t.cpuNanos() / wall, 100 * t.runQueueNanos() / wall,
+          100 * t.pollWaitNanos() / wall, 100 * t.flushNanos() / wall, 100 * t.txnNanos() / wall,
+          100 * otherBlocked / wall, 100 * rest / wall, t.processed(), t.commits(),
+          f == null ? "n/a" : String.format(Locale.ROOT, "%.1f s", (f[1] - c0) / 1e9),
+          t1.pollRatio(), t1.processRatio(), t1.commitRatio(), t1.punctuateRatio()));
+    });
+    return b.toString();
   }
 
   /** CPU µs per event of each group between two snapshots. */

@@ -159,6 +159,18 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
   }
 
   @Override
+  public Map<String, ThreadTime> threadTimes() {
+    Map<String, ThreadTime> times = new TreeMap<>();
+    for (String thread : ask("threads").split(";")) {
+      String[] t = thread.split("=", 2);
+      if (t.length == 2) {
+        times.put(t[0], ThreadTime.decode(t[1]));
+      }
+    }
+    return times;
+  }
+
+  @Override
   public String jvm() {
     return jvm + " (pid " + process.pid() + ", log " + log + ")";
   }
@@ -227,6 +239,8 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
           case "cpu" -> String.join(" ", pipeline.cpuGroups().values().stream().map(String::valueOf).toList());
           case "tasks" -> String.join(";", pipeline.tasks().entrySet().stream().map(e -> e.getKey() + "="
               + String.join(",", e.getValue().stream().map(String::valueOf).toList())).toList());
+          case "threads" -> String.join(";", pipeline.threadTimes().entrySet().stream()
+              .map(e -> e.getKey() + "=" + e.getValue().encode()).toList());
           case "jvm" -> pipeline.jvm();
           case "warmup" -> pipeline.warmUp();
           case "close" -> "closing";

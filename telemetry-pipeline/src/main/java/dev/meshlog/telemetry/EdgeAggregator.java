@@ -173,19 +173,48 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         // while the task is caught up (fresh answers), and leaves a task reading a backlog to
         // Kafka Streams' longer interval (each commit blocks the thread on the producer's flush
         // and the transaction's end).
-        // Caught up: stream time near the wall clock, or nothing read since the last
-        // punctuation (the end of a backlog of old events, or a quiet moment).
-        context.schedule(settings.caughtUpCommitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> {
-          boolean idle = aggregates.added == aggregates.addedAtPunctuation;
-          aggregates.addedAtPunctuation = aggregates.added;
-          if (aggregates.changed()
-              && (idle || now - aggregates.streamTime <= settings.caughtUpLagMillis())) {
+        // Caught up: stream time near the wall clock, or nothing read for a while (the end of a
+        // backlog of old events, or a quiet moment). The check runs more often than the commits
+        // it asks for, so that a task that reaches the end of a backlog commits within a check
+        // or two, not one to two commit intervals later. A task can also read nothing for a
+        // check in the middle of a backlog (its thread starved of CPU, or its fetches slow on a
+        // loaded machine): a commit asked for then is one more blocking commit, so each such
+        // one doubles the quiet time asked for next (up to the commit interval, the old rule),
+        // until the task reads fresh events again: at most two more commits per backlog.
+        long interval = settings.caughtUpCommitInterval().toMillis();
+        long check = checkInterval(settings.caughtUpCommitInterval()).toMillis();
+        aggregates.quietNeededMillis = check;
+        context.schedule(java.time.Duration.ofMillis(check), PunctuationType.WALL_CLOCK_TIME, now -> {
+          TaskAggregates a = aggregates;
+          boolean folded = a.added != a.addedAtPunctuation;
+          a.addedAtPunctuation = a.added;
+          boolean behind = now - a.streamTime > settings.caughtUpLagMillis();
+          if (folded) {
+            if (a.quietCommitAsked && behind) {
+              a.quietNeededMillis = Math.min(2 * a.quietNeededMillis, interval);
+            } else if (!behind) {
+              a.quietNeededMillis = check; // reading fresh events: the backlog is over
+            }
+            a.quietCommitAsked = false;
+            a.lastFoldSeenMillis = now;
+          }
+          boolean quiet = !folded && now - a.lastFoldSeenMillis >= a.quietNeededMillis;
+          if (a.changed() && now - a.lastCommitMillis >= interval && (quiet || !behind)) {
             context.commit();
+            a.quietCommitAsked = quiet && behind;
           }
         });
       }
     }
   }
+
+  /** How often a task checks whether it is caught up: a quarter of a second, or the commit interval if shorter. */
+  static java.time.Duration checkInterval(java.time.Duration caughtUpCommitInterval) {
+    return caughtUpCommitInterval.compareTo(CATCH_UP_CHECK) < 0 ? caughtUpCommitInterval : CATCH_UP_CHECK;
+  }
+
+  /** The longest interval between two checks of whether a task is caught up. */
+  static final java.time.Duration CATCH_UP_CHECK = java.time.Duration.ofMillis(250);
 
   @Override
   public void process(Record<byte[], byte[]> record) {
@@ -234,8 +263,9 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
    */
   private void flushInCommit(ProcessorNode<?, ?, ?, ?> node) {
     if (!aggregates.changed()) {
-      return;
+      return; // a commit with nothing of this task's in it does not delay the next one asked for
     }
+    aggregates.lastCommitMillis = context.currentSystemTimeMs();
     if (!(context instanceof InternalProcessorContext<?, ?> internal) || node == null) {
       aggregates.flush(context);
       return;
@@ -276,9 +306,17 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     private final List<Partial> partials = new ArrayList<>();
     private long streamTime = Long.MIN_VALUE;
     private long skippedLate;
-    /** Requests folded so far, and as of the latest commit punctuation. */
+    /** Requests folded so far, and as of the latest check whether the task is caught up. */
     private long added;
     private long addedAtPunctuation;
+    /** Wall-clock time of the latest commit (Kafka Streams' or asked for) that wrote anything of this task's. */
+    private long lastCommitMillis;
+    /** Wall-clock time of the latest check that found requests folded since the one before. */
+    private long lastFoldSeenMillis;
+    /** How long the task must have folded nothing to count as caught up while behind. */
+    private long quietNeededMillis;
+    /** Whether the latest commit asked for was asked because the task was quiet while behind. */
+    private boolean quietCommitAsked;
 
     @SuppressWarnings("unchecked")
     TaskAggregates(ProcessorContext<?, ?> context, Settings settings) {

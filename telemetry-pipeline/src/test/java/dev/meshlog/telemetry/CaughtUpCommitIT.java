@@ -64,6 +64,33 @@ class CaughtUpCommitIT {
     }
   }
 
+  @Test
+  void taskThatReachesTheEndOfABacklogCommitsWithinChecksNotCommitIntervals(KafkaCluster kafka,
+                                                                           @TempDir Path state)
+      throws Exception {
+    String ns = KafkaCluster.uniqueName("ns");
+    // Commits asked for every 29 s while caught up, Kafka Streams' own every 30 s: the counts
+    // can show within the deadline only if the task notices the end of its backlog at a check
+    // (every 250 ms) rather than at a commit interval's punctuation (29 s, then 58 s).
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    TelemetryApp.Settings settings = new TelemetryApp.Settings(kafka.bootstrapServers(), state,
+        "127.0.0.1:1", Duration.ofSeconds(29),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry-end")), 1,
+        Duration.ofSeconds(30));
+    // A backlog waiting before the application starts: each task's first commit is the one
+    // asked for at the end of what it reads (no earlier commit of the task delays it).
+    sendTen(kafka, ns, Instant.now().minus(Duration.ofHours(2)), 1);
+    try (TelemetryApp app = new TelemetryApp(settings)) {
+      app.start();
+      assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
+      LocalStores stores = new LocalStores(app.streams());
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+          .until(() -> requests(stores, ns) == 10);
+    }
+  }
+
   /** Settings with a 200 ms commit interval and Kafka Streams' own (catch-up) one at 30 s. */
   private static TelemetryApp.Settings settings(KafkaCluster kafka, Path state, String app)
       throws Exception {
