@@ -103,32 +103,7 @@ class ControlPlaneCommitTest {
     command(ratings.id().key(), serialized(Commands.apply(ratings)));
 
     java.util.List<ConfigEvent> loaded = new java.util.ArrayList<>();
-    Discovery recording = new Discovery() {
-      @Override
-      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
-        resources.forEach(loaded::add);
-      }
-
-      @Override
-      public java.util.Set<String> applyConfig(ConfigEvent event) {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Set<String> hosts() {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Optional<ServiceView> compile(String host, Instant now) {
-        return java.util.Optional.empty();
-      }
-    };
+    Discovery recording = recordingLoads(loaded);
     new ControlPlaneProcessor(Commands.WEIGHT_CHECK, recording, Duration.ofSeconds(1), SPACING)
         .init(context);
 
@@ -147,32 +122,8 @@ class ControlPlaneCommitTest {
     store.put(ControlPlaneState.viewKey("reviews.default.svc.cluster.local"),
         ViewStamp.serde().serializer().serialize("t", stamp(3)));
     java.util.List<ConfigEvent> loaded = new java.util.ArrayList<>();
-    new ControlPlaneProcessor(Commands.WEIGHT_CHECK, new Discovery() {
-      @Override
-      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
-        resources.forEach(loaded::add);
-      }
-
-      @Override
-      public java.util.Set<String> applyConfig(ConfigEvent event) {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Set<String> hosts() {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public java.util.Optional<ServiceView> compile(String host, Instant now) {
-        return java.util.Optional.empty();
-      }
-    }, Duration.ofSeconds(1), SPACING).init(context);
+    new ControlPlaneProcessor(Commands.WEIGHT_CHECK, recordingLoads(loaded), Duration.ofSeconds(1),
+        SPACING).init(context);
 
     assertThat(loaded).extracting(e -> e.getResource().getName() + "@" + e.getRevision())
         .containsExactly("reviews@1");
@@ -420,5 +371,35 @@ class ControlPlaneCommitTest {
     assertThat(context.forwarded()).singleElement()
         .satisfies(f -> assertThat(f.childName()).hasValue(ControlPlaneTopology.DEAD_LETTER_SINK));
     assertThat(context.committed()).isFalse();
+  }
+
+  /** A discovery that records what a restarted processor loads and compiles nothing. */
+  private static Discovery recordingLoads(java.util.List<ConfigEvent> loaded) {
+    return new Discovery() {
+      @Override
+      public void load(Iterable<ConfigEvent> resources, Map<String, InstanceRegistration> instances) {
+        resources.forEach(loaded::add);
+      }
+
+      @Override
+      public java.util.Set<String> applyConfig(ConfigEvent event) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> applyInstance(String key, InstanceRegistration instance) {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Set<String> hosts() {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public java.util.Optional<ServiceView> compile(String host, Instant now) {
+        return java.util.Optional.empty();
+      }
+    };
   }
 }
