@@ -104,7 +104,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     this.instances = context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
     // Rebuild the in-memory model from the restored stores; the first tick republishes
     // whatever compiles differently from what was last published.
-    List<ConfigEvent> current = currentResources();
+    List<ConfigEvent> current = state.currentResources();
     java.util.Map<String, InstanceRegistration> records = new java.util.HashMap<>();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
       it.forEachRemaining(kv -> {
@@ -181,7 +181,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           "record key " + key + " does not match the command's resource " + id.key())), now);
       return;
     }
-    ConfigEvent latest = latestEvent(key);
+    ConfigEvent latest = state.latest(key);
     // A deleted resource keeps counting: its next revision follows the deletion's.
     long currentRevision = latest == null ? 0L : latest.getRevision();
     ConfigEvent current = latest == null || latest.getChangeType() == ChangeType.DELETED
@@ -272,16 +272,6 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       return;
     }
     apply(key, id, command, current, currentRevision, old.getDocument(), target, now);
-  }
-
-  /** The resource's latest event (its deletion, if it was deleted last), or null if it has none. */
-  private ConfigEvent latestEvent(String key) {
-    return state.latest(key);
-  }
-
-  /** The latest event of every resource that exists (not deleted last). */
-  private List<ConfigEvent> currentResources() {
-    return state.currentResources();
   }
 
   private static ConfigEvent event(ConfigCommand command, long revision, ChangeType type,
