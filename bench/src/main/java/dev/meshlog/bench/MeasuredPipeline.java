@@ -104,11 +104,13 @@ interface MeasuredPipeline extends AutoCloseable {
 
   /** The pipeline's settings, as the benchmark gives them to either kind. */
   record Config(String bootstrap, Path stateDir, String application, Duration commitInterval,
-                Duration catchUpCommitInterval, int threads, long warmupEvents) {
+                Duration catchUpCommitInterval, int threads, long warmupEvents,
+                Map<String, String> streamsConfig) {
 
     TelemetryApp.Settings settings(String applicationId, Path dir) {
       return new TelemetryApp.Settings(bootstrap, dir, "127.0.0.1:1", commitInterval,
-          TelemetryTopology.Settings.defaults(applicationId), threads, catchUpCommitInterval);
+          TelemetryTopology.Settings.defaults(applicationId), threads, catchUpCommitInterval,
+          streamsConfig);
     }
   }
 

@@ -19,6 +19,7 @@ import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
+import dev.meshlog.telemetry.StreamsOverrides;
 import dev.meshlog.telemetry.TelemetryApp;
 import dev.meshlog.testkit.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -60,6 +61,8 @@ public final class TelemetryPipelineBench {
                                                JVM with the production options)]
                                               [--pipeline-jvm-options "OPTS" (default: jib.container.jvmFlags
                                                of compose/images/meshlog-telemetry-pipeline.properties)]
+                                              [--pipeline-streams-config KEY=VALUE (repeatable: the
+                                               pipeline's --streams-config, e.g. group.protocol=streams)]
                                               [--warmup-events N (per warm-up round, until the JIT
                                                settles, at most 3 rounds; default: --events, at
                                                most 2,000,000; 0: none)]""";
@@ -72,6 +75,7 @@ public final class TelemetryPipelineBench {
   private final int events;
   private final int services;
   private final int rateOption;
+  private final Map<String, String> streamsConfig;
   private final Duration steady;
   private final Duration commitInterval;
   private final int threads;
@@ -100,8 +104,10 @@ public final class TelemetryPipelineBench {
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
                                  Duration commitInterval, int threads, Duration catchUpCommit,
-                                 List<String> pipelineJvm, long warmupEvents, String compression) {
+                                 List<String> pipelineJvm, long warmupEvents, String compression,
+                                 Map<String, String> streamsConfig) {
     this.compression = compression;
+    this.streamsConfig = streamsConfig;
     this.pipelineJvm = pipelineJvm;
     this.warmupEvents = warmupEvents;
     this.threads = threads;
@@ -142,6 +148,7 @@ public final class TelemetryPipelineBench {
     String pipelineJvm = null;
     long warmup = -1;
     String compression = "lz4";
+    List<String> streamsConfig = new ArrayList<>();
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -156,6 +163,7 @@ public final class TelemetryPipelineBench {
         case "--pipeline-jvm-options" -> pipelineJvm = v;
         case "--warmup-events" -> warmup = Long.parseLong(v);
         case "--compression" -> compression = v;
+        case "--pipeline-streams-config" -> streamsConfig.add(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
@@ -180,7 +188,7 @@ public final class TelemetryPipelineBench {
           ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
     }
     new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp, jvm, warmup,
-        compression).run();
+        compression, StreamsOverrides.parse(streamsConfig)).run();
   }
 
   private static Duration millis(String v) {
@@ -219,7 +227,7 @@ public final class TelemetryPipelineBench {
 
       String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
       MeasuredPipeline.Config config = new MeasuredPipeline.Config(kafka.bootstrapServers(), state,
-          application, commitInterval, catchUpCommit, threads, warmupEvents);
+          application, commitInterval, catchUpCommit, threads, warmupEvents, streamsConfig);
       List<String> lagLog = new ArrayList<>();
       MeasuredPipeline app = pipelineJvm == null ? MeasuredPipeline.InProcess.start(config)
           : TelemetryPipelineChild.start(config, pipelineJvm);
@@ -305,7 +313,8 @@ public final class TelemetryPipelineBench {
             events, calls - countSteadyCalls, edges.size(), produceSeconds, compression));
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
             + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
-            + "RUNNING after %.1f s (not counted)%n", commitInterval, catchUpCommit, threads, startup));
+            + "RUNNING after %.1f s (not counted)%s%n", commitInterval, catchUpCommit, threads, startup,
+            streamsConfig.isEmpty() ? "" : "; --streams-config " + new java.util.TreeMap<>(streamsConfig)));
         b.append(String.format(Locale.ROOT, "- pipeline JVM: %s: %s%n", pipelineJvm == null
             ? "this one (with the broker and the harness's clients)" : "its own", app.jvm()));
         b.append(String.format(Locale.ROOT, "- warm-up: %s%n", app.warmedUpWith() == 0

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import dev.meshlog.telemetry.StreamsOverrides;
+
 /**
  * The telemetry pipeline in a JVM of its own, as production runs it (its own heap, collector and
  * JIT; the broker and the benchmark's clients stay in the benchmark's JVM): this class's
@@ -74,6 +76,7 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
         config.application(), Long.toString(config.commitInterval().toMillis()),
         Long.toString(config.catchUpCommitInterval().toMillis()), Integer.toString(config.threads()),
         Long.toString(config.warmupEvents())));
+    config.streamsConfig().forEach((key, value) -> command.add(key + "=" + value));
     Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
     try {
       return new TelemetryPipelineChild(process, log);
@@ -210,7 +213,7 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
 
   /**
    * In the child JVM: {@code bootstrap stateDir application commitMs catchUpMs threads
-   * warmupEvents}; then one answer per line read on stdin, until {@code close} or the end of
+   * warmupEvents [KEY=VALUE ...]} (the last ones: {@code --pipeline-streams-config}); then one answer per line read on stdin, until {@code close} or the end of
    * stdin (the benchmark ended), either of which closes the pipeline.
    */
   public static void main(String[] args) throws Exception {
@@ -220,7 +223,8 @@ final class TelemetryPipelineChild implements MeasuredPipeline {
     System.setOut(System.err);
     Config config = new Config(args[0], Path.of(args[1]), args[2],
         Duration.ofMillis(Long.parseLong(args[3])), Duration.ofMillis(Long.parseLong(args[4])),
-        Integer.parseInt(args[5]), Long.parseLong(args[6]));
+        Integer.parseInt(args[5]), Long.parseLong(args[6]),
+        StreamsOverrides.parse(List.of(args).subList(7, args.length)));
     InProcess pipeline = InProcess.start(config);
     System.err.printf("# measured pipeline RUNNING at %d ms of uptime (warm-up: %,d events)%n",
         java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), pipeline.warmedUpWith());

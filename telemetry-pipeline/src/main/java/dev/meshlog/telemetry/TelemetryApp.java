@@ -2,6 +2,7 @@ package dev.meshlog.telemetry;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -36,10 +37,12 @@ public final class TelemetryApp implements AutoCloseable {
    * @param catchUpCommitInterval how often a task still reading a backlog commits (its stream
    *     time more than {@link TelemetryTopology.Settings#caughtUpLag} behind the wall clock);
    *     Kafka Streams' {@code commit.interval.ms}. At least {@code commitInterval}, at most 30 s
+   * @param streamsConfig Kafka Streams and client properties set over the pipeline's own
+   *     ({@link StreamsOverrides}: checked keys, none of the reserved ones)
    */
   public record Settings(String bootstrapServers, Path stateDir, String applicationServer,
                          Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads,
-                         Duration catchUpCommitInterval) {
+                         Duration catchUpCommitInterval, Map<String, String> streamsConfig) {
 
     /** Default stream threads: two (one per core of a small machine). */
     public static final int DEFAULT_STREAM_THREADS = 2;
@@ -56,12 +59,27 @@ public final class TelemetryApp implements AutoCloseable {
     public Settings(String bootstrapServers, Path stateDir, String applicationServer,
                     Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads) {
       this(bootstrapServers, stateDir, applicationServer, commitInterval, topology, streamThreads,
-          commitInterval == null || commitInterval.compareTo(DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
-              ? commitInterval : DEFAULT_CATCH_UP_COMMIT_INTERVAL);
+          catchUpFor(commitInterval));
+    }
+
+    /** The default catch-up commit interval for a commit interval: 5 s, or it if longer. */
+    public static Duration catchUpFor(Duration commitInterval) {
+      return commitInterval == null || commitInterval.compareTo(DEFAULT_CATCH_UP_COMMIT_INTERVAL) > 0
+          ? commitInterval : DEFAULT_CATCH_UP_COMMIT_INTERVAL;
+    }
+
+    /** Settings with no {@code streamsConfig} overrides. */
+    public Settings(String bootstrapServers, Path stateDir, String applicationServer,
+                    Duration commitInterval, TelemetryTopology.Settings topology, int streamThreads,
+                    Duration catchUpCommitInterval) {
+      this(bootstrapServers, stateDir, applicationServer, commitInterval, topology, streamThreads,
+          catchUpCommitInterval, Map.of());
     }
 
     public Settings {
       Objects.requireNonNull(catchUpCommitInterval, "catchUpCommitInterval");
+      streamsConfig.keySet().forEach(StreamsOverrides::check);
+      streamsConfig = Map.copyOf(streamsConfig);
       if (commitInterval != null && (catchUpCommitInterval.compareTo(commitInterval) < 0
           || catchUpCommitInterval.compareTo(Duration.ofSeconds(30)) > 0)) {
         throw new IllegalArgumentException("catchUpCommitInterval: " + catchUpCommitInterval
@@ -146,6 +164,8 @@ public final class TelemetryApp implements AutoCloseable {
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "20");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.toString(256 << 10));
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    // The operator's overrides (--streams-config) come last.
+    props.putAll(settings.streamsConfig());
     return props;
   }
 

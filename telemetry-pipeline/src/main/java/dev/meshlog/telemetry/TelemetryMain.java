@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -11,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.query.TimeRange;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,6 +23,9 @@ import picocli.CommandLine.Option;
     description = "Meshlog's telemetry pipeline: request events into per-edge metrics per window, "
         + "the service graph page, the query API and Prometheus metrics.")
 public final class TelemetryMain implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--bootstrap-server", description = "Kafka bootstrap servers "
       + "(default: $MESHLOG_BOOTSTRAP, else <data-dir>/bootstrap.servers)")
@@ -58,25 +64,46 @@ public final class TelemetryMain implements Callable<Integer> {
       description = "Kafka Streams threads, each running some of the input partitions (default: ${DEFAULT-VALUE})")
   int streamThreads;
 
+  @Option(names = "--streams-config", paramLabel = "KEY=VALUE",
+      description = "A Kafka Streams or Kafka client property over the pipeline's own, repeatable: "
+          + "e.g. security.protocol=SASL_SSL, consumer.fetch.max.wait.ms=50, group.protocol=streams. "
+          + "Unknown keys are refused; so are those set by the flags above and processing.guarantee")
+  List<String> streamsConfig = new ArrayList<>();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new TelemetryMain()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
+    Map<String, String> overrides;
+    try {
+      overrides = StreamsOverrides.parse(streamsConfig);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     String servers = resolveBootstrap();
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", servers))) {
+    Map<String, Object> adminConfig = new java.util.HashMap<>(StreamsOverrides.adminConfig(overrides));
+    adminConfig.put("bootstrap.servers", servers);
+    try (Admin admin = Admin.create(adminConfig)) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
     }
     TelemetryTopology.Settings defaults = TelemetryTopology.Settings.defaults(applicationId);
     TelemetryTopology.Settings topology = new TelemetryTopology.Settings(applicationId,
         TimeRange.duration("--grace", grace), defaults.retention10s(), defaults.retention1m(),
         defaults.relativeAccuracy());
-    TelemetryService service = TelemetryService.start(new TelemetryService.Settings(servers,
-        dataDir.resolve("telemetry-pipeline").toAbsolutePath(), httpHost, httpPort,
-        advertisedHost == null ? httpHost : advertisedHost,
-        TimeRange.duration("--commit-interval", commitInterval), topology, streamThreads),
-        Clock.systemUTC());
+    TelemetryService service;
+    try {
+      service = TelemetryService.start(new TelemetryService.Settings(servers,
+          dataDir.resolve("telemetry-pipeline").toAbsolutePath(), httpHost, httpPort,
+          advertisedHost == null ? httpHost : advertisedHost,
+          TimeRange.duration("--commit-interval", commitInterval), topology, streamThreads, overrides),
+          Clock.systemUTC());
+    } catch (ConfigException e) {
+      // a value Kafka refuses (e.g. from --streams-config): its message names the key and value
+      System.err.println("telemetry-pipeline: " + e.getMessage());
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();
@@ -104,7 +131,7 @@ public final class TelemetryMain implements Callable<Integer> {
     if (Files.exists(file)) {
       return Files.readString(file).strip();
     }
-    throw new CommandLine.ParameterException(new CommandLine(this),
+    throw new CommandLine.ParameterException(spec.commandLine(),
         "no Kafka to talk to: pass --bootstrap-server, set MESHLOG_BOOTSTRAP, or start ./meshlog kafka");
   }
 }

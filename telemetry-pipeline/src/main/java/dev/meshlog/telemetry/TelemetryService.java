@@ -3,6 +3,7 @@ package dev.meshlog.telemetry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -28,10 +29,21 @@ public final class TelemetryService implements AutoCloseable {
    * @param commitInterval how often results are committed
    * @param topology what the topology is built with
    * @param streamThreads Kafka Streams threads of this instance
+   * @param streamsConfig Kafka Streams and client properties set over the pipeline's own
+   *     ({@link StreamsOverrides})
    */
   public record Settings(String bootstrapServers, Path stateDir, String httpHost, int httpPort,
                          String advertisedHost, Duration commitInterval,
-                         TelemetryTopology.Settings topology, int streamThreads) {
+                         TelemetryTopology.Settings topology, int streamThreads,
+                         Map<String, String> streamsConfig) {
+
+    /** Settings with no {@code streamsConfig} overrides. */
+    public Settings(String bootstrapServers, Path stateDir, String httpHost, int httpPort,
+                    String advertisedHost, Duration commitInterval, TelemetryTopology.Settings topology,
+                    int streamThreads) {
+      this(bootstrapServers, stateDir, httpHost, httpPort, advertisedHost, commitInterval, topology,
+          streamThreads, Map.of());
+    }
 
     /** Settings with {@link TelemetryApp.Settings#DEFAULT_STREAM_THREADS}. */
     public Settings(String bootstrapServers, Path stateDir, String httpHost, int httpPort,
@@ -47,6 +59,7 @@ public final class TelemetryService implements AutoCloseable {
       Objects.requireNonNull(advertisedHost, "advertisedHost");
       Objects.requireNonNull(commitInterval, "commitInterval");
       Objects.requireNonNull(topology, "topology");
+      streamsConfig = Map.copyOf(streamsConfig);
     }
   }
 
@@ -70,7 +83,8 @@ public final class TelemetryService implements AutoCloseable {
       HostInfo self = new HostInfo(settings.advertisedHost(), api.port());
       TelemetryApp app = new TelemetryApp(new TelemetryApp.Settings(settings.bootstrapServers(),
           settings.stateDir(), self.host() + ":" + self.port(), settings.commitInterval(),
-          settings.topology(), settings.streamThreads()));
+          settings.topology(), settings.streamThreads(), TelemetryApp.Settings.catchUpFor(settings.commitInterval()),
+          settings.streamsConfig()));
       api.attach(new ClusterQueries(vertx, app.streams(), self, Duration.ofSeconds(10)));
       app.start();
       return new TelemetryService(vertx, api, app);
