@@ -53,12 +53,21 @@ public final class ControlPlaneApp implements AutoCloseable {
 
   private final KafkaStreams streams;
 
-  /** Creates (but does not start) the app. */
+  /**
+   * Creates (but does not start) the app; each command's stages are logged at DEBUG by
+   * {@link CommandStages}' logger if it is on.
+   */
   public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery) {
+    this(settings, check, discovery, CommandStages.system());
+  }
+
+  /** Creates (but does not start) the app, timing each command's stages with {@code stages}. */
+  public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery,
+                         CommandStages stages) {
     this.streams = new KafkaStreams(
         ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval(),
-            commandCommitSpacing(settings.commitInterval())),
-        streamsConfig(settings));
+            commandCommitSpacing(settings.commitInterval()), stages),
+        streamsConfig(settings), new StageTimingClients(stages));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("control-plane thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
