@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meshlog.config.ConfigService;
+import dev.meshlog.config.controlplane.CommandStages;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.events.config.ChangeSource;
@@ -73,6 +74,20 @@ public final class ConfigPropagationBench {
   private static final long SLOW_APPLY_MS = Long.getLong("meshlog.bench.slow.ms", 50);
   private static final java.time.format.DateTimeFormatter TIME_OF_DAY =
       java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
+
+  /**
+   * An async-profiler event ({@code itimer}, {@code wall}, {@code alloc}...) to profile the child
+   * control plane with during the applies only, or none; attached with {@code jcmd
+   * JVMTI.agent_load} to the library {@link #PROFILER_LIB} names.
+   */
+  private static final String PROFILE = System.getProperty("meshlog.bench.profile");
+  /** The profile's sampling interval (async-profiler's syntax: {@code 1ms}, {@code 100us}). */
+  private static final String PROFILE_INTERVAL = System.getProperty("meshlog.bench.profile.interval", "1ms");
+  /**
+   * async-profiler's native library ({@code libasyncProfiler.so}, e.g. unpacked from Maven
+   * Central's {@code tools.profiler:async-profiler:4.1:linux-x64} jar).
+   */
+  private static final String PROFILER_LIB = System.getProperty("meshlog.bench.profiler.lib");
 
   private ConfigPropagationBench() {}
 
@@ -190,13 +205,15 @@ public final class ConfigPropagationBench {
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
     ChildJvm child = null;
     ControlPlaneApp app = null;
+    Map<String, CommandStages.Timing> inProcessStages = new java.util.concurrent.ConcurrentHashMap<>();
     if (childJvmOptions != null) {
       child = ChildJvm.startControlPlane(servers, appId, stateDir.resolve("a"), childJvmOptions);
       System.out.printf("# control plane: its own JVM (%s), log %s%n", childJvmOptions, child.log);
     } else {
       app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
           stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
-          ConfigService.resourceCheck(), ConfigService.discovery());
+          ConfigService.resourceCheck(), ConfigService.discovery(),
+          CommandStages.withListener(t -> inProcessStages.put(t.commandId(), t)));
       app.start();
       if (!app.awaitRunning(Duration.ofMinutes(2))) {
         throw new IllegalStateException("control plane did not start");
@@ -256,6 +273,8 @@ public final class ConfigPropagationBench {
         List<String> slow = new ArrayList<>();
         List<long[]> slowWindows = new ArrayList<>();
         List<long[]> windows = new ArrayList<>();
+        List<String> commandIds = new ArrayList<>();
+        List<Long> sentMicros = new ArrayList<>();
         int[] appliesTo = new int[services];
         Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
@@ -263,6 +282,11 @@ public final class ConfigPropagationBench {
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
         double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
+        if (child != null && PROFILE != null) {
+          // threads: one stack root per thread, so the stream thread, the producer's sender
+          // and the JVM's own threads (JIT compilers, collector) are told apart.
+          child.profiler("start,threads,event=" + PROFILE + ",interval=" + PROFILE_INTERVAL);
+        }
         for (int n = 0; n < applies; n++) {
           // The floor, one round trip right before each apply: both see the same broker, the same
           // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
@@ -278,6 +302,8 @@ public final class ConfigPropagationBench {
           long gcBefore = CpuAndGc.collections();
           long sent = System.currentTimeMillis();
           long sentNanos = System.nanoTime();
+          commandIds.add(command.getCommandId());
+          sentMicros.add(epochMicros());
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
               Topics.CONFIG_COMMANDS.serializeValue(command)));
           producer.flush();
@@ -326,6 +352,14 @@ public final class ConfigPropagationBench {
           }
         }
         CpuAndGc spent = CpuAndGc.now().minus(before);
+        if (child != null && PROFILE != null) {
+          // Outside the child's data directory, which is deleted when it stops.
+          Path profile = Path.of(System.getProperty("meshlog.bench.profile.dir",
+              System.getProperty("java.io.tmpdir")),
+              "meshlog-control-plane-" + PROFILE + "-" + ProcessHandle.current().pid() + ".collapsed");
+          child.profiler("stop,collapsed,file=" + profile);
+          System.out.printf("# control-plane profile (%s, the applies only): %s%n", PROFILE, profile);
+        }
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
@@ -354,6 +388,8 @@ public final class ConfigPropagationBench {
           System.out.println(new Stats(toConsumerGc).row(
               "apply → subscribed consumer, applies with a GC of this JVM during them"));
         }
+        printStages(commandIds, sentMicros, toConsumer,
+            child != null ? child.stageLines() : inProcessStages);
         System.out.printf("%napplies that took %d ms or more to reach the subscribed consumer: %d%n",
             SLOW_APPLY_MS, slow.size());
         for (int i = 0; i < slow.size(); i++) {
@@ -539,6 +575,78 @@ public final class ConfigPropagationBench {
         "--control-plane-jvm-options"));
   }
 
+  private static long epochMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+  }
+
+  /**
+   * Where an apply's time goes inside the control plane: its stream thread's stages per command
+   * ({@link CommandStages}: the child's DEBUG log, or the in-process app's listener), matched to
+   * the applies by command id. The wall-clock rows (apply → poll, apply → EndTxn answered) compare
+   * this JVM's clock with the control plane's, the same machine's; the others are the control
+   * plane's own monotonic differences.
+   */
+  private static void printStages(List<String> commandIds, List<Long> sentMicros,
+                                  List<Double> toConsumer, Map<String, CommandStages.Timing> timings) {
+    List<Double> toPoll = new ArrayList<>();
+    List<Double> wait = new ArrayList<>();
+    List<Double> check = new ArrayList<>();
+    List<Double> views = new ArrayList<>();
+    List<Double> rest = new ArrayList<>();
+    List<Double> process = new ArrayList<>();
+    List<Double> toCommit = new ArrayList<>();
+    List<Double> flush = new ArrayList<>();
+    List<Double> offsets = new ArrayList<>();
+    List<Double> endTxn = new ArrayList<>();
+    List<Double> commit = new ArrayList<>();
+    List<Double> toEndTxn = new ArrayList<>();
+    List<Double> afterEndTxn = new ArrayList<>();
+    int missing = 0;
+    for (int i = 0; i < commandIds.size(); i++) {
+      CommandStages.Timing t = timings.get(commandIds.get(i));
+      if (t == null) {
+        missing++;
+        continue;
+      }
+      if (t.polledAtMicros() != 0) {
+        toPoll.add((t.polledAtMicros() - sentMicros.get(i)) / 1e3);
+        wait.add(t.waitMs());
+      }
+      check.add(t.checkMs());
+      views.add(t.viewsMs());
+      rest.add(t.processMs() - t.checkMs() - t.viewsMs());
+      process.add(t.processMs());
+      toCommit.add(t.toCommitMs());
+      flush.add(t.flushMs());
+      offsets.add(t.offsetsMs());
+      endTxn.add(t.endTxnMs());
+      commit.add(t.flushMs() + t.offsetsMs() + t.endTxnMs());
+      double ended = (t.committedAtMicros() - sentMicros.get(i)) / 1e3;
+      toEndTxn.add(ended);
+      afterEndTxn.add(toConsumer.get(i) - ended);
+    }
+    System.out.printf("%nthe control plane's stages per apply (its stream thread; %d of %d applies"
+        + " timed%s):%n", commandIds.size() - missing, commandIds.size(),
+        missing == 0 ? "" : ", the rest had no stages line");
+    System.out.println("| stage (ms) | n | p50 | p90 | p99 | max |");
+    System.out.println("| --- | --- | --- | --- | --- | --- |");
+    System.out.println(new Stats(toPoll).row("apply sent → the stream thread's poll returned it (wall clocks)"));
+    System.out.println(new Stats(wait).row("poll returned → processing started"));
+    System.out.println(new Stats(check).row("processing: validation (parse, checks, canonical JSON, SHA-256)"));
+    System.out.println(new Stats(views).row("processing: model update, compile, hash and send the views"));
+    System.out.println(new Stats(rest).row("processing: the rest (store reads and writes, the event)"));
+    System.out.println(new Stats(process).row("processing, all of it"));
+    System.out.println(new Stats(toCommit).row("processed → commit started"));
+    System.out.println(new Stats(flush).row("commit: producer flush (every send acknowledged)"));
+    System.out.println(new Stats(offsets).row("commit: sendOffsetsToTransaction (TxnOffsetCommit)"));
+    System.out.println(new Stats(endTxn).row("commit: commitTransaction (EndTxn answered)"));
+    System.out.println(new Stats(commit).row("commit, all of it"));
+    System.out.println(new Stats(toEndTxn).row("apply sent → EndTxn answered (wall clocks)"));
+    System.out.println(new Stats(afterEndTxn).row(
+        "EndTxn answered → view at the subscribed consumer (markers, fetch)"));
+  }
+
   private static void checkDeadline(long deadlineNanos, int apply, String host) {
     if (System.nanoTime() - deadlineNanos > 0) {
       throw new IllegalStateException("apply " + apply + ": no view of " + host
@@ -569,7 +677,10 @@ public final class ConfigPropagationBench {
 
     static ChildJvm startControlPlane(String servers, String appId, Path dataDir, String jvmOptions)
         throws Exception {
-      ChildJvm child = start("control-plane", dataDir, jvmOptions, List.of(
+      // Each command's stages on the stream thread, one DEBUG line each (CommandStages), read
+      // back after the applies for the stage table.
+      ChildJvm child = start("control-plane", dataDir,
+          jvmOptions + " -Dmeshlog.command.stages.level=DEBUG", List.of(
           "dev.meshlog.config.ConfigServiceMain", "--bootstrap-server", servers,
           "--data-dir", dataDir.toString(), "--application-id", appId,
           "--commit-interval", COMMIT.toMillis() + "ms", "--api-port", "-1"));
@@ -627,6 +738,32 @@ public final class ConfigPropagationBench {
     /** A broker's bootstrap servers, as it wrote them to its data directory. */
     String output() throws java.io.IOException {
       return Files.readString(dataDir.resolve("bootstrap.servers")).strip();
+    }
+
+    /** Runs an async-profiler command in this JVM (loads the agent the first time). */
+    void profiler(String command) throws Exception {
+      if (PROFILER_LIB == null) {
+        throw new IllegalStateException("-Dmeshlog.bench.profile needs -Dmeshlog.bench.profiler.lib="
+            + "PATH (libasyncProfiler.so)");
+      }
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          // Quoted: jcmd would take the "key=value" in the agent's options for its own arguments.
+          Long.toString(process.pid()), "JVMTI.agent_load", PROFILER_LIB, '"' + command + '"')
+          .redirectErrorStream(true).start();
+      String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (jcmd.waitFor() != 0 || !out.contains("return code: 0")) {
+        throw new IllegalStateException("async-profiler " + command + ": " + out.strip());
+      }
+    }
+
+    /** Every command's stages the child has logged so far (by command id). */
+    Map<String, CommandStages.Timing> stageLines() throws java.io.IOException {
+      Map<String, CommandStages.Timing> timings = new java.util.HashMap<>();
+      try (java.util.stream.Stream<String> lines = Files.lines(log)) {
+        lines.forEach(line -> CommandStages.Timing.parse(line)
+            .ifPresent(t -> timings.put(t.commandId(), t)));
+      }
+      return timings;
     }
 
     long cpuNanos() {
