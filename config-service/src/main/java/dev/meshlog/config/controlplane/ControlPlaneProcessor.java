@@ -566,7 +566,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       } else {
         next = compiled.get();
       }
-      if (previous != null && previous.sameContent(next)) {
+      byte[] hash = ViewStamp.contentHash(next); // once: to compare, then in the new stamp
+      if (previous != null && previous.sameContent(hash)) {
         continue;
       }
       ServiceView versioned = ServiceView.newBuilder(next)
@@ -577,7 +578,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
       // The store keeps the version and a hash of the content, not the view: the changelog
       // record in every change's transaction is ~70 bytes instead of the whole view.
-      state.putView(host, ViewStamp.of(versioned));
+      state.putView(host, ViewStamp.of(versioned, hash));
       published++;
     }
     return published;
