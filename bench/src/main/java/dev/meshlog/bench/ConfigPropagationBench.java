@@ -95,6 +95,7 @@ public final class ConfigPropagationBench {
     int services = 1000;
     int perService = 10;
     int applies = 3000;
+    int warmup = 0;
     String bootstrap = null;
     String controlPlane = "child";
     String controlPlaneJvm = null;
@@ -106,6 +107,7 @@ public final class ConfigPropagationBench {
         case "--services" -> services = Integer.parseInt(args[++i]);
         case "--instances-per-service" -> perService = Integer.parseInt(args[++i]);
         case "--applies" -> applies = Integer.parseInt(args[++i]);
+        case "--warmup-applies" -> warmup = Integer.parseInt(args[++i]);
         case "--bootstrap-server" -> bootstrap = args[++i];
         case "--control-plane" -> controlPlane = args[++i];
         case "--control-plane-jvm-options" -> controlPlaneJvm = args[++i];
@@ -160,7 +162,7 @@ public final class ConfigPropagationBench {
       } else {
         System.out.println("# broker: " + bootstrap + " (--bootstrap-server)");
       }
-      run(servers, services, perService, applies,
+      run(servers, services, perService, applies, warmup,
           controlPlane.equals("child") ? controlPlaneJvm : null, brokerJvmProcess);
     } finally {
       if (kafka != null) {
@@ -179,7 +181,7 @@ public final class ConfigPropagationBench {
    *     production (its own heap and collector: its pauses stall it alone, not the broker or the
    *     clients); {@code null}: in this JVM
    */
-  static void run(String servers, int services, int perService, int applies,
+  static void run(String servers, int services, int perService, int applies, int warmup,
                   String childJvmOptions, ChildJvm broker) throws Exception {
     Map<String, Object> client = Map.of("bootstrap.servers", servers);
     try (Admin admin = Admin.create(client)) {
@@ -258,6 +260,35 @@ public final class ConfigPropagationBench {
           }
         }
         System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+        int[] appliesTo = new int[services];
+        if (warmup > 0) {
+          // Not measured, and said so: applies (with their floor probes) before the measured
+          // ones, so that the control plane's JIT has compiled the one-command path (the load
+          // runs commands in bursts: other code) before the clock starts.
+          long warmStart = System.nanoTime();
+          for (int n = 0; n < warmup; n++) {
+            probe.once();
+            txnProbe.once();
+            int s = (n * 7919) % services;
+            Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
+            ConfigCommand command = command(vs);
+            producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
+                Topics.CONFIG_COMMANDS.serializeValue(command)));
+            producer.flush();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean seen = false;
+            while (!seen) {
+              checkDeadline(deadline, n, host(s));
+              for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
+                ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+                seen |= view.getTriggeredBy() != null
+                    && view.getTriggeredBy().getCommandId().equals(command.getCommandId());
+              }
+            }
+          }
+          System.out.printf("warm-up: %d applies, not measured, in %.1f s%n", warmup,
+              (System.nanoTime() - warmStart) / 1e9);
+        }
         uncommitted.seekToEnd(uncommitted.assignment());
         uncommitted.assignment().forEach(uncommitted::position);
 
@@ -275,10 +306,10 @@ public final class ConfigPropagationBench {
         List<long[]> windows = new ArrayList<>();
         List<String> commandIds = new ArrayList<>();
         List<Long> sentMicros = new ArrayList<>();
-        int[] appliesTo = new int[services];
         Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
+        Map<Long, long[]> childThreadsBefore = child == null ? Map.of() : child.threadTimes();
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
         double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
@@ -362,6 +393,7 @@ public final class ConfigPropagationBench {
         }
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
+        Map<Long, long[]> childThreadsAfter = child == null ? Map.of() : child.threadTimes();
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
         long brokerCpu = broker == null ? 0 : broker.cpuNanos() - brokerCpuBefore;
         double brokerUptimeAfter = broker == null ? 0 : broker.uptimeSeconds();
@@ -443,6 +475,7 @@ public final class ConfigPropagationBench {
         } else {
           System.out.printf("  control-plane JVM: %.2f ms; %s%n", childCpu / 1e6 / applies,
               child.pauses(childUptimeBefore, childUptimeAfter));
+          printThreadTimes(childThreadsBefore, childThreadsAfter, child.threadNames(), appId, applies);
         }
         if (broker != null) {
           System.out.printf("  broker JVM: %.2f ms; %s%n", brokerCpu / 1e6 / applies,
@@ -573,6 +606,36 @@ public final class ConfigPropagationBench {
   static String imageJvmOptions(Path settings) {
     return String.join(" ", ImageSettings.jvmOptions(settings, "control-plane JVM options",
         "--control-plane-jvm-options"));
+  }
+
+  /**
+   * The control plane's CPU per apply by thread group, and how long each group's threads waited
+   * for a core (ready to run, not running): {@code /proc/PID/task/TID/schedstat}, the scheduler's
+   * own ns counters. Threads that ended during the applies are not counted.
+   */
+  private static void printThreadTimes(Map<Long, long[]> before, Map<Long, long[]> after,
+                                       Map<Long, String> names, String appId, int applies) {
+    Map<String, long[]> groups = new java.util.TreeMap<>();
+    for (Map.Entry<Long, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      String name = names.getOrDefault(e.getKey(), "?");
+      // Linux keeps 15 characters of a thread's name.
+      String group = appId.startsWith(name) ? "stream thread (and Streams' other threads)"
+          : name.startsWith("kafka-producer") ? "producer's sender"
+          : name.contains("CompilerThre") ? "JIT compilers"
+          : name.startsWith("Z") || name.startsWith("GC ") || name.startsWith("G1 ") ? "collector"
+          : "other (" + name.replaceAll("[0-9]+", "N") + ")";
+      long[] g = groups.computeIfAbsent(group, k -> new long[2]);
+      g[0] += e.getValue()[0] - b[0];
+      g[1] += e.getValue()[1] - b[1];
+    }
+    System.out.print("  control-plane threads, CPU / waiting for a core per apply (ms):");
+    groups.entrySet().stream()
+        .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+        .filter(e -> e.getValue()[0] + e.getValue()[1] >= applies * 10_000L) // >= 0.01 ms
+        .forEach(e -> System.out.printf(" %s %.2f / %.2f;", e.getKey(),
+            e.getValue()[0] / 1e6 / applies, e.getValue()[1] / 1e6 / applies));
+    System.out.println();
   }
 
   private static long epochMicros() {
@@ -764,6 +827,45 @@ public final class ConfigPropagationBench {
             .ifPresent(t -> timings.put(t.commandId(), t)));
       }
       return timings;
+    }
+
+    /** Per thread id: ns on a core, ns waiting for one ({@code /proc/PID/task/TID/schedstat}). */
+    Map<Long, long[]> threadTimes() {
+      Map<Long, long[]> times = new java.util.HashMap<>();
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+        list.forEach(task -> {
+          try {
+            String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+            times.put(Long.parseLong(task.getFileName().toString()),
+                new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
+          } catch (java.io.IOException | RuntimeException e) {
+            // the thread ended meanwhile
+          }
+        });
+      } catch (java.io.IOException e) {
+        return Map.of(); // not Linux: no per-thread split
+      }
+      return times;
+    }
+
+    /** Per thread id: the thread's name as Linux keeps it (15 characters). */
+    Map<Long, String> threadNames() {
+      Map<Long, String> names = new java.util.HashMap<>();
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+        list.forEach(task -> {
+          try {
+            names.put(Long.parseLong(task.getFileName().toString()),
+                Files.readString(task.resolve("comm")).strip());
+          } catch (java.io.IOException | RuntimeException e) {
+            // the thread ended meanwhile
+          }
+        });
+      } catch (java.io.IOException e) {
+        return Map.of();
+      }
+      return names;
     }
 
     long cpuNanos() {
