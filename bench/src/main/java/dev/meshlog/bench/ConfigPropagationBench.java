@@ -68,6 +68,12 @@ public final class ConfigPropagationBench {
       Long.getLong("meshlog.bench.commit.ms", 5));
 
   /**
+   * The control plane's poll interval ({@code --poll-interval} of its main), or null for its
+   * default (half the commit interval): for A/B runs of the stream thread's idle loop.
+   */
+  private static final Long POLL_MS = Long.getLong("meshlog.bench.poll.ms");
+
+  /**
    * Applies at least this slow are listed with their wall-clock time, to be found in the
    * control plane's and the broker's logs.
    */
@@ -742,11 +748,15 @@ public final class ConfigPropagationBench {
         throws Exception {
       // Each command's stages on the stream thread, one DEBUG line each (CommandStages), read
       // back after the applies for the stage table.
-      ChildJvm child = start("control-plane", dataDir,
-          jvmOptions + " -Dmeshlog.command.stages.level=DEBUG", List.of(
+      List<String> main = new ArrayList<>(List.of(
           "dev.meshlog.config.ConfigServiceMain", "--bootstrap-server", servers,
           "--data-dir", dataDir.toString(), "--application-id", appId,
           "--commit-interval", COMMIT.toMillis() + "ms", "--api-port", "-1"));
+      if (POLL_MS != null) {
+        main.addAll(List.of("--poll-interval", POLL_MS + "ms"));
+      }
+      ChildJvm child = start("control-plane", dataDir,
+          jvmOptions + " -Dmeshlog.command.stages.level=DEBUG", main);
       child.await("config-service running", () -> true);
       return child;
     }
