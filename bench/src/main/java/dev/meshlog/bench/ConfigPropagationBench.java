@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meshlog.config.ConfigService;
+import dev.meshlog.config.controlplane.CommandStages;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.events.config.ChangeSource;
@@ -67,6 +68,12 @@ public final class ConfigPropagationBench {
       Long.getLong("meshlog.bench.commit.ms", 5));
 
   /**
+   * The control plane's poll interval ({@code --poll-interval} of its main), or null for its
+   * default (half the commit interval): for A/B runs of the stream thread's idle loop.
+   */
+  private static final Long POLL_MS = Long.getLong("meshlog.bench.poll.ms");
+
+  /**
    * Applies at least this slow are listed with their wall-clock time, to be found in the
    * control plane's and the broker's logs.
    */
@@ -74,12 +81,27 @@ public final class ConfigPropagationBench {
   private static final java.time.format.DateTimeFormatter TIME_OF_DAY =
       java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
 
+  /**
+   * An async-profiler event ({@code itimer}, {@code wall}, {@code alloc}...) to profile the child
+   * control plane with during the applies only, or none; attached with {@code jcmd
+   * JVMTI.agent_load} to the library {@link #PROFILER_LIB} names.
+   */
+  private static final String PROFILE = System.getProperty("meshlog.bench.profile");
+  /** The profile's sampling interval (async-profiler's syntax: {@code 1ms}, {@code 100us}). */
+  private static final String PROFILE_INTERVAL = System.getProperty("meshlog.bench.profile.interval", "1ms");
+  /**
+   * async-profiler's native library ({@code libasyncProfiler.so}, e.g. unpacked from Maven
+   * Central's {@code tools.profiler:async-profiler:4.1:linux-x64} jar).
+   */
+  private static final String PROFILER_LIB = System.getProperty("meshlog.bench.profiler.lib");
+
   private ConfigPropagationBench() {}
 
   public static void main(String[] args) throws Exception {
     int services = 1000;
     int perService = 10;
     int applies = 3000;
+    int warmup = 0;
     String bootstrap = null;
     String controlPlane = "child";
     String controlPlaneJvm = null;
@@ -91,6 +113,7 @@ public final class ConfigPropagationBench {
         case "--services" -> services = Integer.parseInt(args[++i]);
         case "--instances-per-service" -> perService = Integer.parseInt(args[++i]);
         case "--applies" -> applies = Integer.parseInt(args[++i]);
+        case "--warmup-applies" -> warmup = Integer.parseInt(args[++i]);
         case "--bootstrap-server" -> bootstrap = args[++i];
         case "--control-plane" -> controlPlane = args[++i];
         case "--control-plane-jvm-options" -> controlPlaneJvm = args[++i];
@@ -145,7 +168,7 @@ public final class ConfigPropagationBench {
       } else {
         System.out.println("# broker: " + bootstrap + " (--bootstrap-server)");
       }
-      run(servers, services, perService, applies,
+      run(servers, services, perService, applies, warmup,
           controlPlane.equals("child") ? controlPlaneJvm : null, brokerJvmProcess);
     } finally {
       if (kafka != null) {
@@ -164,7 +187,7 @@ public final class ConfigPropagationBench {
    *     production (its own heap and collector: its pauses stall it alone, not the broker or the
    *     clients); {@code null}: in this JVM
    */
-  static void run(String servers, int services, int perService, int applies,
+  static void run(String servers, int services, int perService, int applies, int warmup,
                   String childJvmOptions, ChildJvm broker) throws Exception {
     Map<String, Object> client = Map.of("bootstrap.servers", servers);
     try (Admin admin = Admin.create(client)) {
@@ -190,13 +213,15 @@ public final class ConfigPropagationBench {
     String appId = "bench-config-" + UUID.randomUUID().toString().substring(0, 8);
     ChildJvm child = null;
     ControlPlaneApp app = null;
+    Map<String, CommandStages.Timing> inProcessStages = new java.util.concurrent.ConcurrentHashMap<>();
     if (childJvmOptions != null) {
       child = ChildJvm.startControlPlane(servers, appId, stateDir.resolve("a"), childJvmOptions);
       System.out.printf("# control plane: its own JVM (%s), log %s%n", childJvmOptions, child.log);
     } else {
       app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, appId,
           stateDir.resolve("a"), COMMIT, Duration.ofSeconds(1)),
-          ConfigService.resourceCheck(), ConfigService.discovery());
+          ConfigService.resourceCheck(), ConfigService.discovery(),
+          CommandStages.withListener(t -> inProcessStages.put(t.commandId(), t)));
       app.start();
       if (!app.awaitRunning(Duration.ofMinutes(2))) {
         throw new IllegalStateException("control plane did not start");
@@ -241,6 +266,35 @@ public final class ConfigPropagationBench {
           }
         }
         System.out.printf("loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+        int[] appliesTo = new int[services];
+        if (warmup > 0) {
+          // Not measured, and said so: applies (with their floor probes) before the measured
+          // ones, so that the control plane's JIT has compiled the one-command path (the load
+          // runs commands in bursts: other code) before the clock starts.
+          long warmStart = System.nanoTime();
+          for (int n = 0; n < warmup; n++) {
+            probe.once();
+            txnProbe.once();
+            int s = (n * 7919) % services;
+            Resource vs = virtualService(s, 50 + (appliesTo[s]++ % 40));
+            ConfigCommand command = command(vs);
+            producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
+                Topics.CONFIG_COMMANDS.serializeValue(command)));
+            producer.flush();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean seen = false;
+            while (!seen) {
+              checkDeadline(deadline, n, host(s));
+              for (ConsumerRecord<String, byte[]> r : views.poll(Duration.ofMillis(100))) {
+                ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(r.value());
+                seen |= view.getTriggeredBy() != null
+                    && view.getTriggeredBy().getCommandId().equals(command.getCommandId());
+              }
+            }
+          }
+          System.out.printf("warm-up: %d applies, not measured, in %.1f s%n", warmup,
+              (System.nanoTime() - warmStart) / 1e9);
+        }
         uncommitted.seekToEnd(uncommitted.assignment());
         uncommitted.assignment().forEach(uncommitted::position);
 
@@ -256,13 +310,20 @@ public final class ConfigPropagationBench {
         List<String> slow = new ArrayList<>();
         List<long[]> slowWindows = new ArrayList<>();
         List<long[]> windows = new ArrayList<>();
-        int[] appliesTo = new int[services];
+        List<String> commandIds = new ArrayList<>();
+        List<Long> sentMicros = new ArrayList<>();
         Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
+        Map<Long, long[]> childThreadsBefore = child == null ? Map.of() : child.threadTimes();
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
         double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
+        if (child != null && PROFILE != null) {
+          // threads: one stack root per thread, so the stream thread, the producer's sender
+          // and the JVM's own threads (JIT compilers, collector) are told apart.
+          child.profiler("start,threads,event=" + PROFILE + ",interval=" + PROFILE_INTERVAL);
+        }
         for (int n = 0; n < applies; n++) {
           // The floor, one round trip right before each apply: both see the same broker, the same
           // heap (this JVM's GC pauses stop the broker, the control plane and the clients alike)
@@ -278,6 +339,8 @@ public final class ConfigPropagationBench {
           long gcBefore = CpuAndGc.collections();
           long sent = System.currentTimeMillis();
           long sentNanos = System.nanoTime();
+          commandIds.add(command.getCommandId());
+          sentMicros.add(epochMicros());
           producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), vs.id().key(),
               Topics.CONFIG_COMMANDS.serializeValue(command)));
           producer.flush();
@@ -326,8 +389,17 @@ public final class ConfigPropagationBench {
           }
         }
         CpuAndGc spent = CpuAndGc.now().minus(before);
+        if (child != null && PROFILE != null) {
+          // Outside the child's data directory, which is deleted when it stops.
+          Path profile = Path.of(System.getProperty("meshlog.bench.profile.dir",
+              System.getProperty("java.io.tmpdir")),
+              "meshlog-control-plane-" + PROFILE + "-" + ProcessHandle.current().pid() + ".collapsed");
+          child.profiler("stop,collapsed,file=" + profile);
+          System.out.printf("# control-plane profile (%s, the applies only): %s%n", PROFILE, profile);
+        }
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
+        Map<Long, long[]> childThreadsAfter = child == null ? Map.of() : child.threadTimes();
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
         long brokerCpu = broker == null ? 0 : broker.cpuNanos() - brokerCpuBefore;
         double brokerUptimeAfter = broker == null ? 0 : broker.uptimeSeconds();
@@ -354,6 +426,8 @@ public final class ConfigPropagationBench {
           System.out.println(new Stats(toConsumerGc).row(
               "apply → subscribed consumer, applies with a GC of this JVM during them"));
         }
+        printStages(commandIds, sentMicros, toConsumer,
+            child != null ? child.stageLines() : inProcessStages);
         System.out.printf("%napplies that took %d ms or more to reach the subscribed consumer: %d%n",
             SLOW_APPLY_MS, slow.size());
         for (int i = 0; i < slow.size(); i++) {
@@ -407,6 +481,7 @@ public final class ConfigPropagationBench {
         } else {
           System.out.printf("  control-plane JVM: %.2f ms; %s%n", childCpu / 1e6 / applies,
               child.pauses(childUptimeBefore, childUptimeAfter));
+          printThreadTimes(childThreadsBefore, childThreadsAfter, child.threadNames(), appId, applies);
         }
         if (broker != null) {
           System.out.printf("  broker JVM: %.2f ms; %s%n", brokerCpu / 1e6 / applies,
@@ -539,6 +614,108 @@ public final class ConfigPropagationBench {
         "--control-plane-jvm-options"));
   }
 
+  /**
+   * The control plane's CPU per apply by thread group, and how long each group's threads waited
+   * for a core (ready to run, not running): {@code /proc/PID/task/TID/schedstat}, the scheduler's
+   * own ns counters. Threads that ended during the applies are not counted.
+   */
+  private static void printThreadTimes(Map<Long, long[]> before, Map<Long, long[]> after,
+                                       Map<Long, String> names, String appId, int applies) {
+    Map<String, long[]> groups = new java.util.TreeMap<>();
+    for (Map.Entry<Long, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      String name = names.getOrDefault(e.getKey(), "?");
+      // Linux keeps 15 characters of a thread's name.
+      String group = appId.startsWith(name) ? "stream thread (and Streams' other threads)"
+          : name.startsWith("kafka-producer") ? "producer's sender"
+          : name.contains("CompilerThre") ? "JIT compilers"
+          : name.startsWith("Z") || name.startsWith("GC ") || name.startsWith("G1 ") ? "collector"
+          : "other (" + name.replaceAll("[0-9]+", "N") + ")";
+      long[] g = groups.computeIfAbsent(group, k -> new long[2]);
+      g[0] += e.getValue()[0] - b[0];
+      g[1] += e.getValue()[1] - b[1];
+    }
+    System.out.print("  control-plane threads, CPU / waiting for a core per apply (ms):");
+    groups.entrySet().stream()
+        .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+        .filter(e -> e.getValue()[0] + e.getValue()[1] >= applies * 10_000L) // >= 0.01 ms
+        .forEach(e -> System.out.printf(" %s %.2f / %.2f;", e.getKey(),
+            e.getValue()[0] / 1e6 / applies, e.getValue()[1] / 1e6 / applies));
+    System.out.println();
+  }
+
+  private static long epochMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+  }
+
+  /**
+   * Where an apply's time goes inside the control plane: its stream thread's stages per command
+   * ({@link CommandStages}: the child's DEBUG log, or the in-process app's listener), matched to
+   * the applies by command id. The wall-clock rows (apply → poll, apply → EndTxn answered) compare
+   * this JVM's clock with the control plane's, the same machine's; the others are the control
+   * plane's own monotonic differences.
+   */
+  private static void printStages(List<String> commandIds, List<Long> sentMicros,
+                                  List<Double> toConsumer, Map<String, CommandStages.Timing> timings) {
+    List<Double> toPoll = new ArrayList<>();
+    List<Double> wait = new ArrayList<>();
+    List<Double> check = new ArrayList<>();
+    List<Double> views = new ArrayList<>();
+    List<Double> rest = new ArrayList<>();
+    List<Double> process = new ArrayList<>();
+    List<Double> toCommit = new ArrayList<>();
+    List<Double> flush = new ArrayList<>();
+    List<Double> offsets = new ArrayList<>();
+    List<Double> endTxn = new ArrayList<>();
+    List<Double> commit = new ArrayList<>();
+    List<Double> toEndTxn = new ArrayList<>();
+    List<Double> afterEndTxn = new ArrayList<>();
+    int missing = 0;
+    for (int i = 0; i < commandIds.size(); i++) {
+      CommandStages.Timing t = timings.get(commandIds.get(i));
+      if (t == null) {
+        missing++;
+        continue;
+      }
+      if (t.polledAtMicros() != 0) {
+        toPoll.add((t.polledAtMicros() - sentMicros.get(i)) / 1e3);
+        wait.add(t.waitMs());
+      }
+      check.add(t.checkMs());
+      views.add(t.viewsMs());
+      rest.add(t.processMs() - t.checkMs() - t.viewsMs());
+      process.add(t.processMs());
+      toCommit.add(t.toCommitMs());
+      flush.add(t.flushMs());
+      offsets.add(t.offsetsMs());
+      endTxn.add(t.endTxnMs());
+      commit.add(t.flushMs() + t.offsetsMs() + t.endTxnMs());
+      double ended = (t.committedAtMicros() - sentMicros.get(i)) / 1e3;
+      toEndTxn.add(ended);
+      afterEndTxn.add(toConsumer.get(i) - ended);
+    }
+    System.out.printf("%nthe control plane's stages per apply (its stream thread; %d of %d applies"
+        + " timed%s):%n", commandIds.size() - missing, commandIds.size(),
+        missing == 0 ? "" : ", the rest had no stages line");
+    System.out.println("| stage (ms) | n | p50 | p90 | p99 | max |");
+    System.out.println("| --- | --- | --- | --- | --- | --- |");
+    System.out.println(new Stats(toPoll).row("apply sent → the stream thread's poll returned it (wall clocks)"));
+    System.out.println(new Stats(wait).row("poll returned → processing started"));
+    System.out.println(new Stats(check).row("processing: validation (parse, checks, canonical JSON, SHA-256)"));
+    System.out.println(new Stats(views).row("processing: model update, compile, hash and send the views"));
+    System.out.println(new Stats(rest).row("processing: the rest (store reads and writes, the event)"));
+    System.out.println(new Stats(process).row("processing, all of it"));
+    System.out.println(new Stats(toCommit).row("processed → commit started"));
+    System.out.println(new Stats(flush).row("commit: producer flush (every send acknowledged)"));
+    System.out.println(new Stats(offsets).row("commit: sendOffsetsToTransaction (TxnOffsetCommit)"));
+    System.out.println(new Stats(endTxn).row("commit: commitTransaction (EndTxn answered)"));
+    System.out.println(new Stats(commit).row("commit, all of it"));
+    System.out.println(new Stats(toEndTxn).row("apply sent → EndTxn answered (wall clocks)"));
+    System.out.println(new Stats(afterEndTxn).row(
+        "EndTxn answered → view at the subscribed consumer (markers, fetch)"));
+  }
+
   private static void checkDeadline(long deadlineNanos, int apply, String host) {
     if (System.nanoTime() - deadlineNanos > 0) {
       throw new IllegalStateException("apply " + apply + ": no view of " + host
@@ -569,10 +746,17 @@ public final class ConfigPropagationBench {
 
     static ChildJvm startControlPlane(String servers, String appId, Path dataDir, String jvmOptions)
         throws Exception {
-      ChildJvm child = start("control-plane", dataDir, jvmOptions, List.of(
+      // Each command's stages on the stream thread, one DEBUG line each (CommandStages), read
+      // back after the applies for the stage table.
+      List<String> main = new ArrayList<>(List.of(
           "dev.meshlog.config.ConfigServiceMain", "--bootstrap-server", servers,
           "--data-dir", dataDir.toString(), "--application-id", appId,
           "--commit-interval", COMMIT.toMillis() + "ms", "--api-port", "-1"));
+      if (POLL_MS != null) {
+        main.addAll(List.of("--poll-interval", POLL_MS + "ms"));
+      }
+      ChildJvm child = start("control-plane", dataDir,
+          jvmOptions + " -Dmeshlog.command.stages.level=DEBUG", main);
       child.await("config-service running", () -> true);
       return child;
     }
@@ -627,6 +811,71 @@ public final class ConfigPropagationBench {
     /** A broker's bootstrap servers, as it wrote them to its data directory. */
     String output() throws java.io.IOException {
       return Files.readString(dataDir.resolve("bootstrap.servers")).strip();
+    }
+
+    /** Runs an async-profiler command in this JVM (loads the agent the first time). */
+    void profiler(String command) throws Exception {
+      if (PROFILER_LIB == null) {
+        throw new IllegalStateException("-Dmeshlog.bench.profile needs -Dmeshlog.bench.profiler.lib="
+            + "PATH (libasyncProfiler.so)");
+      }
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          // Quoted: jcmd would take the "key=value" in the agent's options for its own arguments.
+          Long.toString(process.pid()), "JVMTI.agent_load", PROFILER_LIB, '"' + command + '"')
+          .redirectErrorStream(true).start();
+      String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (jcmd.waitFor() != 0 || !out.contains("return code: 0")) {
+        throw new IllegalStateException("async-profiler " + command + ": " + out.strip());
+      }
+    }
+
+    /** Every command's stages the child has logged so far (by command id). */
+    Map<String, CommandStages.Timing> stageLines() throws java.io.IOException {
+      Map<String, CommandStages.Timing> timings = new java.util.HashMap<>();
+      try (java.util.stream.Stream<String> lines = Files.lines(log)) {
+        lines.forEach(line -> CommandStages.Timing.parse(line)
+            .ifPresent(t -> timings.put(t.commandId(), t)));
+      }
+      return timings;
+    }
+
+    /** Per thread id: ns on a core, ns waiting for one ({@code /proc/PID/task/TID/schedstat}). */
+    Map<Long, long[]> threadTimes() {
+      Map<Long, long[]> times = new java.util.HashMap<>();
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+        list.forEach(task -> {
+          try {
+            String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+            times.put(Long.parseLong(task.getFileName().toString()),
+                new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
+          } catch (java.io.IOException | RuntimeException e) {
+            // the thread ended meanwhile
+          }
+        });
+      } catch (java.io.IOException e) {
+        return Map.of(); // not Linux: no per-thread split
+      }
+      return times;
+    }
+
+    /** Per thread id: the thread's name as Linux keeps it (15 characters). */
+    Map<Long, String> threadNames() {
+      Map<Long, String> names = new java.util.HashMap<>();
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+        list.forEach(task -> {
+          try {
+            names.put(Long.parseLong(task.getFileName().toString()),
+                Files.readString(task.resolve("comm")).strip());
+          } catch (java.io.IOException | RuntimeException e) {
+            // the thread ended meanwhile
+          }
+        });
+      } catch (java.io.IOException e) {
+        return Map.of();
+      }
+      return names;
     }
 
     long cpuNanos() {

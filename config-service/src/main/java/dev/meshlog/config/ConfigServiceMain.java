@@ -40,6 +40,12 @@ public final class ConfigServiceMain implements Callable<Integer> {
       description = "Exactly-once commit interval: each commit is a hop from command to view (default: ${DEFAULT-VALUE})")
   String commitInterval;
 
+  @Option(names = "--poll-interval",
+      description = "How long the control-plane thread blocks in a poll that finds no input; "
+          + "commands end a poll at once, registry traffic's commits and timers wait for it "
+          + "(default: half the commit interval, at most 100ms)")
+  String pollInterval;
+
   @Option(names = "--lease-scan-interval", defaultValue = "1s",
       description = "How late a lapsed instance lease may be noticed at most: the lease tick "
           + "fires when the earliest lease is due, never sooner than this apart (default: ${DEFAULT-VALUE})")
@@ -65,7 +71,8 @@ public final class ConfigServiceMain implements Callable<Integer> {
     }
     ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, applicationId,
         dataDir.resolve("config-service").toAbsolutePath(), Durations.parse(commitInterval),
-        Durations.parse(leaseScanInterval)), ConfigService.resourceCheck(), ConfigService.discovery());
+        Durations.parse(leaseScanInterval), pollInterval == null ? null : Durations.parse(pollInterval)),
+        ConfigService.resourceCheck(), ConfigService.discovery());
     CountDownLatch stopped = new CountDownLatch(1);
     Vertx vertx = apiPort >= 0 ? Vertx.vertx() : null;
     ConfigApi[] api = new ConfigApi[1];

@@ -25,15 +25,37 @@ public final class ControlPlaneApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneApp.class);
 
-  /** Settings of one control-plane instance. */
+  /**
+   * Settings of one control-plane instance.
+   *
+   * @param pollInterval how long the stream thread blocks in a poll that finds no input
+   *     (Streams' {@code poll.ms}): between polls it commits whatever is due, so it bounds how
+   *     late registry traffic's interval commit and a timer come; a command ends a poll at once
+   *     and requests its own commit. Null: half the commit interval, at most 100 ms
+   */
   public record Settings(String bootstrapServers, String applicationId, Path stateDir,
-                         Duration commitInterval, Duration leaseScanInterval) {
+                         Duration commitInterval, Duration leaseScanInterval, Duration pollInterval) {
     public Settings {
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(applicationId, "applicationId");
       Objects.requireNonNull(stateDir, "stateDir");
       Objects.requireNonNull(commitInterval, "commitInterval");
       Objects.requireNonNull(leaseScanInterval, "leaseScanInterval");
+      if (pollInterval != null && (pollInterval.isNegative() || pollInterval.isZero())) {
+        throw new IllegalArgumentException("pollInterval: " + pollInterval + " (expected: > 0)");
+      }
+    }
+
+    /** Settings with the poll interval derived from the commit interval. */
+    public Settings(String bootstrapServers, String applicationId, Path stateDir,
+                    Duration commitInterval, Duration leaseScanInterval) {
+      this(bootstrapServers, applicationId, stateDir, commitInterval, leaseScanInterval, null);
+    }
+
+    /** Streams' {@code poll.ms}: the poll interval, or half the commit interval, 1..100 ms. */
+    public Duration effectivePollInterval() {
+      return pollInterval != null ? pollInterval
+          : Duration.ofMillis(Math.max(1, Math.min(100, commitInterval.toMillis() / 2)));
     }
 
     /** Defaults: application id {@code meshlog-config-service}, 5 ms commits, 1 s lease scans. */
@@ -53,12 +75,21 @@ public final class ControlPlaneApp implements AutoCloseable {
 
   private final KafkaStreams streams;
 
-  /** Creates (but does not start) the app. */
+  /**
+   * Creates (but does not start) the app; each command's stages are logged at DEBUG by
+   * {@link CommandStages}' logger if it is on.
+   */
   public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery) {
+    this(settings, check, discovery, CommandStages.system());
+  }
+
+  /** Creates (but does not start) the app, timing each command's stages with {@code stages}. */
+  public ControlPlaneApp(Settings settings, ResourceCheck check, Discovery discovery,
+                         CommandStages stages) {
     this.streams = new KafkaStreams(
         ControlPlaneTopology.build(check, discovery, settings.leaseScanInterval(),
-            commandCommitSpacing(settings.commitInterval())),
-        streamsConfig(settings));
+            commandCommitSpacing(settings.commitInterval()), stages),
+        streamsConfig(settings), new StageTimingClients(stages));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("control-plane thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -86,8 +117,7 @@ public final class ControlPlaneApp implements AutoCloseable {
     // The thread commits between polls: a short poll keeps an idle control plane's interval
     // commit (registry traffic; user commands request theirs at once) within a few ms of
     // processing. Capped at Kafka's default, so a long interval never blocks the thread longer.
-    props.put(StreamsConfig.POLL_MS_CONFIG,
-        Long.toString(Math.max(1, Math.min(100, settings.commitInterval().toMillis() / 2))));
+    props.put(StreamsConfig.POLL_MS_CONFIG, Long.toString(settings.effectivePollInterval().toMillis()));
     props.put("processing.exception.handler.global.enabled", "true");
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
     // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).

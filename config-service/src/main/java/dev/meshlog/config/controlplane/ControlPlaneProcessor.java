@@ -49,6 +49,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
 
   private final ResourceCheck check;
+  /** Times each command's stages (off unless its logger is at DEBUG). */
+  private final CommandStages stages;
   private final Discovery discovery;
   private final Duration leaseScanInterval;
   private final Duration commandCommitSpacing;
@@ -90,6 +92,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                         Duration commandCommitSpacing) {
+    this(check, discovery, leaseScanInterval, commandCommitSpacing, CommandStages.OFF);
+  }
+
+  ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                        Duration commandCommitSpacing, CommandStages stages) {
+    this.stages = stages;
     this.check = check;
     this.discovery = discovery;
     this.leaseScanInterval = leaseScanInterval;
@@ -153,11 +161,14 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       if (command == null) {
         return; // a tombstone on the commands topic means nothing
       }
+      stages.started(command.getCommandId(),
+          context.recordMetadata().map(RecordMetadata::offset).orElse(-1L), record.timestamp());
       handleCommand(record.key(), command);
       // A user command is rare and someone is waiting for its views: commit now rather than at
       // the next interval. Registry traffic (heartbeats, lease ticks) keeps the interval, so an
       // idle or heartbeat-only control plane commits no more often than before.
       requestCommandCommit(now());
+      stages.processed();
     } else if (topic.equals(Topics.REGISTRY_INSTANCES.name())) {
       InstanceRegistration instance;
       try {
@@ -213,7 +224,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     }
     ResourceCheck.Result result;
     try {
+      stages.stageStarted();
       result = check.check(document);
+      stages.checked();
     } catch (RuntimeException e) {
       // A validator bug must cost one command, never the control plane.
       LOG.error("checking {} failed", key, e);
@@ -300,10 +313,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     }
     // The event, the views and the store's changelog record commit in one transaction, and the
     // producer holds them all for the commit's flush (ControlPlaneApp): one produce request.
+    stages.stageStarted();
     Set<String> hosts = discovery.applyConfig(event);
-    publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
+    int published = publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
         .setResource(key).setRevision(event.getRevision())
         .setRequestedAt(event.getRequestedAt()).build());
+    stages.viewsPublished(published);
     // The one store of config state: the latest revision of a resource is its current state
     // (a store of current resources beside it cost one more changelog partition, so one more
     // produce and one more commit marker, in every change's transaction). The views' stamps
@@ -522,10 +537,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   // ---- views ----------------------------------------------------------------------------------
 
-  private void publish(Set<String> hosts, ChangeTrigger trigger) {
+  /** Compiles the hosts' views and publishes those that changed; returns how many it published. */
+  private int publish(Set<String> hosts, ChangeTrigger trigger) {
     if (hosts.isEmpty()) {
-      return;
+      return 0;
     }
+    int published = 0;
     long now = now();
     for (String host : new TreeSet<>(hosts)) {
       ViewStamp previous = state.view(host);
@@ -549,7 +566,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       } else {
         next = compiled.get();
       }
-      if (previous != null && previous.sameContent(next)) {
+      byte[] hash = ViewStamp.contentHash(next); // once: to compare, then in the new stamp
+      if (previous != null && previous.sameContent(hash)) {
         continue;
       }
       ServiceView versioned = ServiceView.newBuilder(next)
@@ -560,8 +578,10 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
       // The store keeps the version and a hash of the content, not the view: the changelog
       // record in every change's transaction is ~70 bytes instead of the whole view.
-      state.putView(host, ViewStamp.of(versioned));
+      state.putView(host, ViewStamp.of(versioned, hash));
+      published++;
     }
+    return published;
   }
 
   // ---- helpers --------------------------------------------------------------------------------

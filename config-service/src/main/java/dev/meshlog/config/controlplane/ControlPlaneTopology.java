@@ -83,7 +83,17 @@ public final class ControlPlaneTopology {
    */
   public static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                                Duration commandCommitSpacing) {
+    return build(check, discovery, leaseScanInterval, commandCommitSpacing, CommandStages.OFF);
+  }
+
+  /**
+   * Builds the topology, its processor reporting each command's stages to {@code stages} (which
+   * only keeps time: the topology stays pure).
+   */
+  static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                        Duration commandCommitSpacing, CommandStages stages) {
     Objects.requireNonNull(check, "check");
+    Objects.requireNonNull(stages, "stages");
     Objects.requireNonNull(commandCommitSpacing, "commandCommitSpacing");
     Objects.requireNonNull(discovery, "discovery");
     Topology topology = new Topology();
@@ -92,7 +102,8 @@ public final class ControlPlaneTopology {
     topology.addSource(REGISTRY_SOURCE, Serdes.String().deserializer(),
         Serdes.ByteArray().deserializer(), Topics.REGISTRY_INSTANCES.name());
     topology.addProcessor(PROCESSOR,
-        () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval, commandCommitSpacing),
+        () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval, commandCommitSpacing,
+            stages),
         COMMANDS_SOURCE, REGISTRY_SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(REVISIONS_STORE), Serdes.String(),

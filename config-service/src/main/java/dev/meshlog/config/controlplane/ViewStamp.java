@@ -60,9 +60,25 @@ public record ViewStamp(long version, boolean removed, String service, String na
         contentHash(published));
   }
 
+  /**
+   * The stamp of a published view whose content hash is already known ({@link
+   * #contentHash(ServiceView)} of the view before versioning: the hash ignores version, time and
+   * trigger), so publishing hashes a view once, not once to compare and again to stamp.
+   */
+  static ViewStamp of(ServiceView published, byte[] contentHash) {
+    return new ViewStamp(published.getVersion(), published.getRemoved(),
+        String.valueOf(published.getService()), String.valueOf(published.getNamespace()),
+        contentHash);
+  }
+
   /** Whether {@code view} has the content this stamp was taken of (version etc. aside). */
   public boolean sameContent(ServiceView view) {
-    return MessageDigest.isEqual(contentHash, contentHash(view));
+    return sameContent(contentHash(view));
+  }
+
+  /** Whether a view with this {@link #contentHash(ServiceView) content hash} has this stamp's content. */
+  boolean sameContent(byte[] otherContentHash) {
+    return MessageDigest.isEqual(contentHash, otherContentHash);
   }
 
   /** The view with the fields that change on every publication set to fixed values. */

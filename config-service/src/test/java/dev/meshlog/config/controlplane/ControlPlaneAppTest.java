@@ -1,6 +1,7 @@
 package dev.meshlog.config.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,6 +59,17 @@ class ControlPlaneAppTest {
   }
 
   /** The producer config Streams builds for the stream thread, as the producer reads it. */
+  @Test
+  void pollsForHalfTheCommitIntervalUnlessAPollIntervalIsSet() {
+    assertThat(ControlPlaneApp.streamsConfig(SETTINGS).get(StreamsConfig.POLL_MS_CONFIG)).isEqualTo("2");
+    ControlPlaneApp.Settings polling = new ControlPlaneApp.Settings("127.0.0.1:9092", "app",
+        Path.of("state"), Duration.ofMillis(5), Duration.ofSeconds(1), Duration.ofMillis(20));
+    assertThat(ControlPlaneApp.streamsConfig(polling).get(StreamsConfig.POLL_MS_CONFIG)).isEqualTo("20");
+    assertThatThrownBy(() -> new ControlPlaneApp.Settings("127.0.0.1:9092", "app", Path.of("state"),
+        Duration.ofMillis(5), Duration.ofSeconds(1), Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pollInterval");
+  }
+
   private static ProducerConfig producerConfig(ControlPlaneApp.Settings settings) {
     Properties props = ControlPlaneApp.streamsConfig(settings);
     Map<String, Object> producer = new HashMap<>(

@@ -58,6 +58,9 @@ class ControlPlaneIT {
   private static KafkaConsumer<String, byte[]> outcomes;
   private static final Map<String, Object> seen = new HashMap<>();
   private static String namespace;
+  /** Each command's stages as the control plane's stream thread timed them. */
+  private static final java.util.Queue<CommandStages.Timing> timings =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   @BeforeAll
   static void start(KafkaCluster kafka, @TempDir Path stateDir) throws Exception {
@@ -67,7 +70,7 @@ class ControlPlaneIT {
     namespace = KafkaCluster.uniqueName("ns");
     app = new ControlPlaneApp(new ControlPlaneApp.Settings(kafka.bootstrapServers(),
         KafkaCluster.uniqueName("config"), stateDir, COMMIT_INTERVAL, Duration.ofSeconds(1)),
-        CHECK, Discovery.NONE);
+        CHECK, Discovery.NONE, CommandStages.withListener(timings::add));
     app.start();
     assertThat(app.awaitRunning(Duration.ofSeconds(60))).isTrue();
     producer = new KafkaProducer<>(kafka.clientConfig(), Topics.CONFIG_COMMANDS.keySerde().serializer(),
@@ -125,6 +128,32 @@ class ControlPlaneIT {
         Commands.rollback("VirtualService", namespace, "reviews", 1));
     assertThat(rolledBack.getRevision()).isEqualTo(3);
     assertThat(Resource.fromJson(rolledBack.getDocument())).isEqualTo(reviews(10));
+  }
+
+  @Test
+  void timesACommandsStagesFromItsPollToItsTransactionsCommit() throws Exception {
+    ConfigCommand command = Commands.apply(reviews(33));
+    String key = command.getResource().getKind() + "/" + command.getResource().getNamespace()
+        + "/" + command.getResource().getName();
+    var sent = producer.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(), key, command)).get();
+    assertThat(submitted(command)).isNotNull();
+
+    CommandStages.Timing t = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> timings.stream().filter(x -> x.commandId().equals(command.getCommandId()))
+            .findFirst().orElse(null), java.util.Objects::nonNull);
+    assertThat(t.offset()).isEqualTo(sent.offset());
+    assertThat(t.timestampMs()).isEqualTo(sent.timestamp());
+    // Its poll came after its append, its commit after its poll (one machine's clock).
+    assertThat(t.polledAtMicros()).isGreaterThanOrEqualTo(sent.timestamp() * 1_000);
+    assertThat(t.committedAtMicros()).isGreaterThan(t.polledAtMicros());
+    assertThat(t.processMs()).isPositive().isGreaterThanOrEqualTo(t.checkMs());
+    // The commit's three round trips were timed around the real producer's calls.
+    assertThat(t.flushMs()).isGreaterThanOrEqualTo(0);
+    assertThat(t.offsetsMs()).isPositive();
+    assertThat(t.endTxnMs()).isPositive();
+    assertThat((t.committedAtMicros() - t.polledAtMicros()) / 1e3).isGreaterThanOrEqualTo(
+        t.processMs() + t.offsetsMs() + t.endTxnMs() - 1);
+    assertThat(t.views()).isZero(); // Discovery.NONE compiles no views
   }
 
   @Test

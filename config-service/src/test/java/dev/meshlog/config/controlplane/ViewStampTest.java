@@ -48,6 +48,15 @@ class ViewStampTest {
   }
 
   @Test
+  void theHashOfTheUnversionedViewMakesTheSameStampAsTheVersionedView() {
+    ServiceView compiled = view(0, "ratings-1");
+    ServiceView published = ServiceView.newBuilder(compiled).setVersion(9)
+        .setGeneratedAt(Instant.parse("2026-11-25T13:00:00Z")).build();
+    assertThat(ViewStamp.of(published, ViewStamp.contentHash(compiled)))
+        .isEqualTo(ViewStamp.of(published));
+  }
+
+  @Test
   void anotherEndpointIsAnotherContent() {
     assertThat(ViewStamp.of(view(7, "ratings-1")).sameContent(view(7, "ratings-2"))).isFalse();
   }
