@@ -39,11 +39,13 @@ final class EmissionPairs {
    * One side of a pair, from its throughput phase: requests per second, the proxies' CPU µs per
    * request (all threads), per 1,000 requests the CPU ms of the event loops, of the C2
    * compiler threads, of the telemetry threads (the emitter and its producer's sender) and of the
-   * harness's embedded broker ({@link ProxyBench.ThreadCpu#brokerMs}), and the warm-up rounds it
-   * took (more than asked when C2 was still busy).
+   * harness's embedded broker ({@link ProxyBench.ThreadCpu#brokerMs}), the warm-up rounds it
+   * took (more than asked when C2 was still busy) and the context switches per 1,000 requests
+   * ({@link ProxyBench.Switches}).
    */
   record Side(double rps, double cpuMicrosPerRequest, double eventLoopMs, double c2Ms,
-              double telemetryMs, double brokerMs, int warmupRounds) {
+              double telemetryMs, double brokerMs, int warmupRounds,
+              ProxyBench.Switches switches) {
 
     boolean compiling() {
       return c2Ms > C2_BUSY_MS;
@@ -137,6 +139,17 @@ final class EmissionPairs {
     b.append("- telemetry threads' own CPU: ").append(summary(pairs, p -> p.on().telemetryMs()))
         .append(" ms per 1,000 requests; event loop with telemetry on / off: ")
         .append(summary(pairs, p -> p.on().eventLoopMs() / p.off().eventLoopMs()))
+        .append('\n');
+    b.append("- context switches per 1,000 requests: the telemetry threads' wake-ups ")
+        .append(summary(pairs, p -> p.on().switches().telemetryWakeups()))
+        .append(" and preemptions ")
+        .append(summary(pairs, p -> p.on().switches().telemetryPreempted()))
+        .append("; the event loop preempted on / off ")
+        .append(summary(pairs, p -> p.on().switches().eventLoopPreempted()))
+        .append(" / ").append(summary(pairs, p -> p.off().switches().eventLoopPreempted()))
+        .append("; the broker's wake-ups on / off ")
+        .append(summary(pairs, p -> p.on().switches().brokerWakeups()))
+        .append(" / ").append(summary(pairs, p -> p.off().switches().brokerWakeups()))
         .append('\n');
     b.append("- the broker's CPU for the events (on − off): ")
         .append(summary(pairs, p -> p.on().brokerMs() - p.off().brokerMs()))

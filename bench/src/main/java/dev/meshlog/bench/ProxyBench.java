@@ -90,7 +90,7 @@ public final class ProxyBench {
     EmissionPairs.Side side() {
       return new EmissionPairs.Side(throughput().rps(), cpuMicrosPerRequest(),
           wrkThreads().eventLoopMs(), wrkThreads().c2Ms(), wrkThreads().telemetryMs(),
-          wrkThreads().brokerMs(), warmupRounds());
+          wrkThreads().brokerMs(), warmupRounds(), wrkThreads().switches());
     }
   }
 
@@ -113,32 +113,42 @@ public final class ProxyBench {
    * JVM that receives the events ({@code brokerMs}: its network and request-handler threads,
    * {@code data-plane-kafka-*}, and its other {@code kafka-*} and {@code quorum-controller*}
    * threads; the broker runs beside the load generator on the same cores, so its CPU per event
-   * competes with the proxy too). Thread names as {@code /proc} gives them, cut to 15
-   * characters.
+   * competes with the proxy too); and their context switches ({@code switches}). Thread names
+   * as {@code /proc} gives them, cut to 15 characters.
    */
-  record ThreadCpu(double eventLoopMs, double c2Ms, double telemetryMs, double brokerMs) {
+  record ThreadCpu(double eventLoopMs, double c2Ms, double telemetryMs, double brokerMs,
+                   Switches switches) {
 
     static ThreadCpu of(List<ThreadRow> rows) {
       double loop = 0;
       double c2 = 0;
       double telemetry = 0;
       double broker = 0;
+      double loopPreempted = 0;
+      double telemetryWakeups = 0;
+      double telemetryPreempted = 0;
+      double brokerWakeups = 0;
       for (ThreadRow r : rows) {
         if (r.proc().equals(HARNESS)) {
           if (brokerThread(r.name())) {
             broker += r.cpuMs();
+            brokerWakeups += r.wakeups();
           }
           continue;
         }
         if (r.name().startsWith("vert.x-eventloo")) {
           loop += r.cpuMs();
+          loopPreempted += r.preempted();
         } else if (r.name().startsWith("C2 CompilerThre")) {
           c2 += r.cpuMs();
         } else if (r.name().startsWith("meshlog-telemet") || r.name().startsWith("kafka-producer")) {
           telemetry += r.cpuMs();
+          telemetryWakeups += r.wakeups();
+          telemetryPreempted += r.preempted();
         }
       }
-      return new ThreadCpu(loop, c2, telemetry, broker);
+      return new ThreadCpu(loop, c2, telemetry, broker, new Switches(loopPreempted,
+          telemetryWakeups, telemetryPreempted, brokerWakeups));
     }
 
     /**
@@ -150,6 +160,16 @@ public final class ProxyBench {
           || name.startsWith("kafka-") && !name.startsWith("kafka-producer");
     }
   }
+
+  /**
+   * Context switches per 1,000 requests over a phase (from {@code /proc/<pid>/task/*\/status}):
+   * how often the event loops were preempted (on a pinned sidecar, by its other threads), how
+   * often the telemetry threads woke up (voluntary switches: the emitter's drains, the sender's
+   * produce requests and responses) and were preempted, and how often the embedded broker's
+   * threads woke up (its network and request threads, per produce request).
+   */
+  record Switches(double eventLoopPreempted, double telemetryWakeups, double telemetryPreempted,
+                  double brokerWakeups) {}
 
   private static final String HARNESS = "harness";
 

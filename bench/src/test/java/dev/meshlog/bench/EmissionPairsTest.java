@@ -16,7 +16,8 @@ class EmissionPairsTest {
   private static final String[] NO_ENV = {"--meshlog-jvm-options", "", "--meshlog-env", ""};
 
   private static Side side(double rps, double cpuMicros, double c2Ms) {
-    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 0.8, 5);
+    return new Side(rps, cpuMicros, 25, c2Ms, 1.5, 0.8, 5,
+        new ProxyBench.Switches(c2Ms < 5 ? 1.5 : 2.5, 2, 0.5, c2Ms < 5 ? 0.25 : 1.25));
   }
 
   private static Pair pair(int n, double offRps, double onRps, double offCpu, double onCpu) {
@@ -96,6 +97,19 @@ class EmissionPairsTest {
         .contains("pairs at or above 0.95: 3 of 4")
         .contains("| 0.80 / 0.80 |")
         .contains("the broker's CPU for the events (on − off): 0.000");
+  }
+
+  @Test
+  void reportsTheContextSwitchesPerThousandRequestsOfTheTelemetryThreadsLoopAndBroker() {
+    // side(): the off sides (C2 4) were preempted 1.5 times and the broker woke 0.25 times per
+    // 1,000 requests, the on sides (C2 5) 2.5 and 1.25; the telemetry threads woke 2 times.
+    String report = EmissionPairs.report("meshlog", "meshlog-telemetry",
+        List.of(pair(1, 25_000, 24_000, 38, 39), pair(2, 25_000, 24_000, 38, 39)));
+
+    assertThat(report).contains("- context switches per 1,000 requests: the telemetry threads'"
+        + " wake-ups 2.000 [2.000–2.000] and preemptions 0.500 [0.500–0.500]; the event loop"
+        + " preempted on / off 2.500 [2.500–2.500] / 1.500 [1.500–1.500]; the broker's wake-ups"
+        + " on / off 1.250 [1.250–1.250] / 0.250 [0.250–0.250]");
   }
 
   @Test
@@ -185,20 +199,22 @@ class EmissionPairsTest {
   @Test
   void sumsTheProxiesEventLoopCompilerAndTelemetryThreadsAndTheHarnesssBroker() {
     ProxyBench.ThreadCpu cpu = ProxyBench.ThreadCpu.of(List.of(
-        new ProxyBench.ThreadRow("meshlog-telemetry", "vert.x-eventloo", 24, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "vert.x-eventloo", 24, 1, 3, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "C2 CompilerThre", 6, 1, 1, 1),
-        new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-telemet", 0.5, 1, 1, 1),
-        new ProxyBench.ThreadRow("meshlog-telemetry", "kafka-producer-", 0.75, 1, 1, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-telemet", 0.5, 0.5, 0.25, 1),
+        new ProxyBench.ThreadRow("meshlog-telemetry", "kafka-producer-", 0.75, 1.5, 0.5, 1),
         new ProxyBench.ThreadRow("meshlog-telemetry", "meshlog-access-", 1, 1, 1, 1),
         new ProxyBench.ThreadRow("harness", "C2 CompilerThre", 9, 1, 1, 1),
-        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.5, 1, 1, 1),
-        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.25, 1, 1, 1),
-        new ProxyBench.ThreadRow("harness", "kafka-1-raft-io", 0.125, 1, 1, 1),
-        new ProxyBench.ThreadRow("harness", "quorum-controll", 0.0625, 1, 1, 1),
+        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.5, 2, 1, 1),
+        new ProxyBench.ThreadRow("harness", "data-plane-kafk", 0.25, 0.5, 1, 1),
+        new ProxyBench.ThreadRow("harness", "kafka-1-raft-io", 0.125, 0.25, 1, 1),
+        new ProxyBench.ThreadRow("harness", "quorum-controll", 0.0625, 0.125, 1, 1),
         new ProxyBench.ThreadRow("harness", "rss-sampler", 3, 1, 1, 1)));
 
-    // the broker: the harness's Kafka threads, not its compiler, sampler or driver
-    assertThat(cpu).isEqualTo(new ProxyBench.ThreadCpu(24, 6, 1.25, 0.9375));
+    // the broker: the harness's Kafka threads, not its compiler, sampler or driver; the
+    // switches: the event loop's preemptions, the telemetry threads' and the broker's wake-ups
+    assertThat(cpu).isEqualTo(new ProxyBench.ThreadCpu(24, 6, 1.25, 0.9375,
+        new ProxyBench.Switches(3, 2, 0.75, 2.875)));
   }
 
   private static String[] concat(String[] a, String... b) {
