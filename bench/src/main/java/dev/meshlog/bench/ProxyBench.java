@@ -812,7 +812,7 @@ public final class ProxyBench {
     cmd.addAll(s.meshlogJvmOptions());
     if (!s.accessLog()) {
       cmd.add("-Dlog4j2.configurationFile="
-          + s.confDir().resolve("log4j2-no-access.xml").toAbsolutePath());
+          + s.confDir().resolve("log4j2-no-access.properties").toAbsolutePath());
     }
     cmd.addAll(List.of("-jar", s.meshlogJar().toString()));
     cmd.addAll(args);

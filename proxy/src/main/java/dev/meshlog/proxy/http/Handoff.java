@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A bounded hand-off from event loops to one thread of its own: a preallocated ring that its
- * thread drains every {@code interval}, sooner when a quarter of the capacity was queued since
- * the last drain (on a sidecar's one or two cores a wake-up per item would preempt the event
+ * thread drains every {@code interval}, sooner when a mark (by default a quarter of the
+ * capacity) was queued since the last drain (on a sidecar's one or two cores a wake-up per item would preempt the event
  * loop each time). The access log and request telemetry both ride on it.
  *
  * <p>Capacity counts items from {@link #offer} until their owner calls {@link #release}: at
@@ -76,12 +76,27 @@ public final class Handoff<T> {
    * {@link #start}) calls {@code drain} every {@code interval} and once more when stopped.
    */
   public Handoff(String threadName, int capacity, Duration interval, Runnable drain) {
+    this(threadName, capacity, Math.max(1, capacity / 4), interval, drain);
+  }
+
+  /**
+   * A ring for {@code capacity} items whose thread is woken before its {@code interval} once
+   * {@code wakeAfter} items were queued since the last drain. A small mark bounds how many
+   * items wait at once under load — what a young collection finds alive and has to copy (see
+   * the access log's).
+   */
+  public Handoff(String threadName, int capacity, int wakeAfter, Duration interval,
+                 Runnable drain) {
     if (capacity < 1 || capacity > 1 << 30) {
       throw new IllegalArgumentException(threadName + ": capacity " + capacity
           + " (expected: 1.." + (1 << 30) + ")");
     }
+    if (wakeAfter < 1 || wakeAfter > capacity) {
+      throw new IllegalArgumentException(threadName + ": wake after " + wakeAfter
+          + " items (expected: 1.." + capacity + ")");
+    }
     this.capacity = capacity;
-    this.wakeAfter = Math.max(1, capacity / 4);
+    this.wakeAfter = wakeAfter;
     this.intervalNanos = interval.toNanos();
     this.drain = drain;
     int size = Integer.highestOneBit(capacity);

@@ -89,6 +89,25 @@ class BatchingAccessLogTest {
   }
 
   @Test
+  void writesOnceMaxWaitingEntriesAreQueuedLongBeforeItsIntervalOrAQuarterOfItsCapacity() {
+    List<String> batches = new CopyOnWriteArrayList<>();
+    BatchingAccessLog log = new BatchingAccessLog(batches::add, () -> true,
+        Duration.ofHours(1), BatchingAccessLog.DEFAULT_CAPACITY);
+
+    for (int i = 0; i < BatchingAccessLog.MAX_WAITING - 1; i++) {
+      log.log(entry("/" + i));
+    }
+    assertThat(batches).isEmpty();
+    log.log(entry("/last"));
+
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> lines(batches).size() == BatchingAccessLog.MAX_WAITING);
+    assertThat(lines(batches).get(BatchingAccessLog.MAX_WAITING - 1))
+        .isEqualTo(entry("/last").line());
+    log.close();
+  }
+
+  @Test
   void writesNothingWhenTheLoggerIsOff() {
     List<String> batches = new CopyOnWriteArrayList<>();
     BatchingAccessLog log = new BatchingAccessLog(batches::add, () -> false,

@@ -99,6 +99,35 @@ class HandoffTest {
   }
 
   @Test
+  void wakesItsThreadAtItsOwnMarkLongBeforeAQuarterOfTheCapacity() {
+    Handoff<Integer>[] self = new Handoff[1];
+    ring = new Handoff<Integer>("ring-test", 1000, 5, NEVER, () -> {
+      Integer i;
+      while ((i = self[0].poll()) != null) {
+        taken.add(i);
+      }
+    });
+    self[0] = ring;
+    ring.start();
+    for (int i = 0; i < 4; i++) {
+      ring.offer(i);
+    }
+    assertThat(taken).isEmpty();
+    ring.offer(4);
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 5);
+  }
+
+  @Test
+  void rejectsAWakeMarkOutsideItsCapacity() {
+    assertThatThrownBy(() -> new Handoff<Integer>("ring-test", 8, 0, NEVER, () -> { }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("ring-test: wake after 0 items (expected: 1..8)");
+    assertThatThrownBy(() -> new Handoff<Integer>("ring-test", 8, 9, NEVER, () -> { }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("ring-test: wake after 9 items (expected: 1..8)");
+  }
+
+  @Test
   void aDrainThatThrowsLeavesTheThreadDrainingAtTheNextTurn() {
     AtomicBoolean failNext = new AtomicBoolean(true);
     Handoff<Integer>[] self = new Handoff[1];
