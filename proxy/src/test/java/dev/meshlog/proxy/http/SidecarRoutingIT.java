@@ -128,8 +128,11 @@ class SidecarRoutingIT {
     Map<String, java.util.Set<String>> servedBy = new java.util.TreeMap<>();
     for (int round = 0; round < 3; round++) {
       for (int user = 0; user < 20; user++) {
-        servedBy.computeIfAbsent("u" + user, u -> new java.util.TreeSet<>())
-            .add(mesh.get(client.outboundPort(), "reviews", "/", "x-user", "u" + user).body());
+        TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/", "x-user", "u" + user);
+        // a failed exchange would otherwise show only as an empty body among the instances
+        assertThat(r.status()).as("round %d, user u%d: %s %s", round, user, r.headers(), r.body())
+            .isEqualTo(200);
+        servedBy.computeIfAbsent("u" + user, u -> new java.util.TreeSet<>()).add(r.body());
       }
     }
 
