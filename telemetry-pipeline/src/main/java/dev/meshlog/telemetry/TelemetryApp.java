@@ -142,7 +142,8 @@ public final class TelemetryApp implements AutoCloseable {
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
     props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
     props.put("processing.exception.handler.global.enabled", "true");
-    // Classic rebalancing: RUNNING in ~2 s instead of ~6.5 s with the streams protocol (FACTS.md).
+    // Classic rebalancing: RUNNING in ~1 s instead of ~5.6 s with the streams protocol, and
+    // 30-45% faster end to end (BENCHMARKS.md, issue 5).
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
     // The aggregator keeps its aggregates decoded in memory and writes each once per commit:
     // Kafka Streams' record cache (bytes) would only add a copy, so it gets no memory.
