@@ -19,10 +19,10 @@ import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +56,7 @@ class CaughtUpCommitIT {
   void taskThatReadTheEndOfABacklogOfOldEventsCommitsOnceNothingMoreArrives(KafkaCluster kafka,
                                                                            @TempDir Path state)
       throws Exception {
-    String ns = namespaceOnAnEmptyPartition(kafka);
+    String ns = namespaceOnAnEmptiedTopic(kafka);
     TelemetryApp.Settings settings = settings(kafka, state, "telemetry-backlog");
     try (TelemetryApp app = new TelemetryApp(settings)) {
       app.start();
@@ -74,7 +74,7 @@ class CaughtUpCommitIT {
   void taskThatReachesTheEndOfABacklogCommitsWithinChecksNotCommitIntervals(KafkaCluster kafka,
                                                                            @TempDir Path state)
       throws Exception {
-    String ns = namespaceOnAnEmptyPartition(kafka);
+    String ns = namespaceOnAnEmptiedTopic(kafka);
     // Commits asked for every 29 s while caught up, Kafka Streams' own every 30 s: the counts
     // can show within the deadline only if the task notices the end of its backlog at a check
     // (every 250 ms) rather than at a commit interval's punctuation (29 s, then 58 s).
@@ -109,16 +109,15 @@ class CaughtUpCommitIT {
   }
 
   /**
-   * A namespace whose edge's events land on a partition of the requests topic that holds no
-   * events yet. Events two hours old are a backlog only where nothing fresher came before them:
-   * an application reading a partition from its start, where another test's current events
-   * sit before these, takes its stream time from those and drops these as later than the grace
-   * period (which made this class fail now and then, depending on where the random namespaces
-   * hashed).
+   * A fresh namespace, after the requests topic has been emptied of what other tests wrote
+   * (its records deleted up to the current end; the topic's cleanup policy is delete). Events
+   * two hours old are a backlog only where nothing fresher comes before them: an application
+   * reading a partition from its start, where another test's current events sit before these,
+   * takes its stream time from those and drops these as later than the grace period — which
+   * made this class fail whenever its random namespace hashed to such a partition.
    */
-  private static String namespaceOnAnEmptyPartition(KafkaCluster kafka) throws Exception {
+  private static String namespaceOnAnEmptiedTopic(KafkaCluster kafka) throws Exception {
     String topic = Topics.TELEMETRY_REQUESTS.name();
-    Map<Integer, Long> ends = new HashMap<>();
     try (Admin admin = kafka.admin()) {
       new TopicBootstrapper(admin).ensureAll();
       int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
@@ -127,20 +126,12 @@ class CaughtUpCommitIT {
       for (int p = 0; p < partitions; p++) {
         latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
       }
-      admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
+      Map<TopicPartition, RecordsToDelete> before = new HashMap<>();
+      admin.listOffsets(latest).all().get().forEach((tp, info) ->
+          before.put(tp, RecordsToDelete.beforeOffset(info.offset())));
+      admin.deleteRecords(before).all().get();
     }
-    for (int i = 0; i < 1_000; i++) {
-      String ns = KafkaCluster.uniqueName("ns");
-      RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5, Instant.EPOCH);
-      byte[] key = Topics.TELEMETRY_REQUESTS.keySerde().serializer().serialize(topic, Requests.key(e));
-      // the producer's partition for a keyed record
-      int partition = Utils.toPositive(Utils.murmur2(key)) % ends.size();
-      if (ends.get(partition) == 0) {
-        return ns;
-      }
-    }
-    throw new AssertionError("every partition of " + topic + " already holds events (" + ends
-        + "): this test needs one that no other test wrote to");
+    return KafkaCluster.uniqueName("ns");
   }
 
   /** Ten calls of one edge, the i-th at {@code start + i × stepMillis}. */
