@@ -315,7 +315,7 @@ public final class ConfigPropagationBench {
         Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
-        Map<Long, long[]> childThreadsBefore = child == null ? Map.of() : child.threadTimes();
+        Map<String, Child.ThreadStat> childThreadsBefore = child == null ? Map.of() : child.threadStats();
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
         double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
@@ -399,7 +399,7 @@ public final class ConfigPropagationBench {
         }
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
-        Map<Long, long[]> childThreadsAfter = child == null ? Map.of() : child.threadTimes();
+        Map<String, Child.ThreadStat> childThreadsAfter = child == null ? Map.of() : child.threadStats();
         double childUptimeAfter = child == null ? 0 : child.uptimeSeconds();
         long brokerCpu = broker == null ? 0 : broker.cpuNanos() - brokerCpuBefore;
         double brokerUptimeAfter = broker == null ? 0 : broker.uptimeSeconds();
@@ -481,7 +481,7 @@ public final class ConfigPropagationBench {
         } else {
           System.out.printf("  control-plane JVM: %.2f ms; %s%n", childCpu / 1e6 / applies,
               child.pauses(childUptimeBefore, childUptimeAfter));
-          printThreadTimes(childThreadsBefore, childThreadsAfter, child.threadNames(), appId, applies);
+          printThreadTimes(childThreadsBefore, childThreadsAfter, appId, applies);
         }
         if (broker != null) {
           System.out.printf("  broker JVM: %.2f ms; %s%n", brokerCpu / 1e6 / applies,
@@ -619,12 +619,12 @@ public final class ConfigPropagationBench {
    * for a core (ready to run, not running): {@code /proc/PID/task/TID/schedstat}, the scheduler's
    * own ns counters. Threads that ended during the applies are not counted.
    */
-  private static void printThreadTimes(Map<Long, long[]> before, Map<Long, long[]> after,
-                                       Map<Long, String> names, String appId, int applies) {
+  private static void printThreadTimes(Map<String, Child.ThreadStat> before,
+                                       Map<String, Child.ThreadStat> after, String appId, int applies) {
     Map<String, long[]> groups = new java.util.TreeMap<>();
-    for (Map.Entry<Long, long[]> e : after.entrySet()) {
-      long[] b = before.getOrDefault(e.getKey(), new long[2]);
-      String name = names.getOrDefault(e.getKey(), "?");
+    for (Child.ThreadStat t : after.values()) {
+      Child.ThreadStat b = before.get(t.key());
+      String name = t.name();
       // Linux keeps 15 characters of a thread's name.
       String group = appId.startsWith(name) ? "stream thread (and Streams' other threads)"
           : name.startsWith("kafka-producer") ? "producer's sender"
@@ -632,8 +632,8 @@ public final class ConfigPropagationBench {
           : name.startsWith("Z") || name.startsWith("GC ") || name.startsWith("G1 ") ? "collector"
           : "other (" + name.replaceAll("[0-9]+", "N") + ")";
       long[] g = groups.computeIfAbsent(group, k -> new long[2]);
-      g[0] += e.getValue()[0] - b[0];
-      g[1] += e.getValue()[1] - b[1];
+      g[0] += t.cpuNanos() - (b == null ? 0 : b.cpuNanos());
+      g[1] += t.waitNanos() - (b == null ? 0 : b.waitNanos());
     }
     System.out.print("  control-plane threads, CPU / waiting for a core per apply (ms):");
     groups.entrySet().stream()
@@ -839,43 +839,9 @@ public final class ConfigPropagationBench {
       return timings;
     }
 
-    /** Per thread id: ns on a core, ns waiting for one ({@code /proc/PID/task/TID/schedstat}). */
-    Map<Long, long[]> threadTimes() {
-      Map<Long, long[]> times = new java.util.HashMap<>();
-      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
-      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
-        list.forEach(task -> {
-          try {
-            String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
-            times.put(Long.parseLong(task.getFileName().toString()),
-                new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
-          } catch (java.io.IOException | RuntimeException e) {
-            // the thread ended meanwhile
-          }
-        });
-      } catch (java.io.IOException e) {
-        return Map.of(); // not Linux: no per-thread split
-      }
-      return times;
-    }
-
-    /** Per thread id: the thread's name as Linux keeps it (15 characters). */
-    Map<Long, String> threadNames() {
-      Map<Long, String> names = new java.util.HashMap<>();
-      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
-      try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
-        list.forEach(task -> {
-          try {
-            names.put(Long.parseLong(task.getFileName().toString()),
-                Files.readString(task.resolve("comm")).strip());
-          } catch (java.io.IOException | RuntimeException e) {
-            // the thread ended meanwhile
-          }
-        });
-      } catch (java.io.IOException e) {
-        return Map.of();
-      }
-      return names;
+    /** Its threads' CPU and run-queue time, by {@code pid/tid} ({@link Child#threadStats}). */
+    Map<String, Child.ThreadStat> threadStats() {
+      return Child.threadStats(java.util.stream.Stream.of(process.pid()));
     }
 
     long cpuNanos() {
