@@ -1,0 +1,267 @@
+package dev.meshlog.schemas;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
+
+/**
+ * Kafka client settings an operator gives a Meshlog process on top of its own — the security
+ * settings of their Kafka ({@code security.protocol}, {@code sasl.*}, {@code ssl.*}) and client
+ * tuning — read from a Java properties file ({@code --kafka-config FILE}, like Kafka's own tools'
+ * {@code --command-config}) and {@code KEY=VALUE} overrides, and applied to every client the
+ * process makes.
+ *
+ * <p>Every key must be a setting of Kafka's producer, consumer or admin client: a misspelled key
+ * is refused, with the key named, instead of being ignored with a warning in a log as Kafka does.
+ * Keys a process owns for correctness (its bootstrap flag, its serializers, its transactions,
+ * isolation and groups) are refused too, each with the flag to use or the reason; every process
+ * names its own ({@link #reserved}). Values are checked by Kafka when a client is made. Values of
+ * password settings ({@code sasl.jaas.config}, {@code ssl.*.password}, ...: Kafka's
+ * {@link ConfigDef.Type#PASSWORD}) never appear in {@link #toString()} or in an error.
+ */
+public final class KafkaClientSettings {
+
+  /** The flag every process takes for the file. */
+  public static final String FLAG = "--kafka-config";
+
+  /** The environment variable every process reads for the file when the flag is not given. */
+  public static final String ENV = "MESHLOG_KAFKA_CONFIG";
+
+  /**
+   * Keys no process takes from the file: the bootstrap servers have their own flag, and each
+   * client's serializers are part of the process, not of the cluster.
+   */
+  public static final Map<String, String> ALWAYS_RESERVED = Map.of(
+      CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "use --bootstrap-server",
+      ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "the process sets its own serializers",
+      ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "the process sets its own serializers",
+      ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, "the process sets its own deserializers",
+      ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, "the process sets its own deserializers");
+
+  private static final Set<String> CLIENT_KEYS = union(ProducerConfig.configNames(),
+      ConsumerConfig.configNames(), AdminClientConfig.configNames());
+
+  private static final Set<String> PASSWORD_KEYS = passwordKeys();
+
+  private static final KafkaClientSettings NONE = new KafkaClientSettings(Map.of(), "");
+
+  private final Map<String, String> settings;
+  private final String source;
+
+  private KafkaClientSettings(Map<String, String> settings, String source) {
+    this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+    this.source = source;
+  }
+
+  /** No settings: every client gets only what its process sets. */
+  public static KafkaClientSettings none() {
+    return NONE;
+  }
+
+  /**
+   * The reserved keys of a process: {@link #ALWAYS_RESERVED} and {@code own}, each key with the
+   * flag to use instead or why it cannot be set.
+   */
+  public static Map<String, String> reserved(Map<String, String> own) {
+    Map<String, String> all = new HashMap<>(ALWAYS_RESERVED);
+    all.putAll(own);
+    return Map.copyOf(all);
+  }
+
+  /**
+   * The file named by {@code flag} if given, else by {@code $MESHLOG_KAFKA_CONFIG} in
+   * {@code env}, else {@link #none()}.
+   *
+   * @throws IllegalArgumentException naming the file, for an unreadable file, or the key, for an
+   *     unknown or reserved one
+   */
+  public static KafkaClientSettings resolve(Path flag, Map<String, String> env,
+                                            Map<String, String> reserved) {
+    if (flag != null) {
+      return load(flag, reserved);
+    }
+    String fromEnv = env.get(ENV);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return load(Path.of(fromEnv.strip()), reserved);
+    }
+    return none();
+  }
+
+  /**
+   * Reads a Java properties file of Kafka client settings.
+   *
+   * @param reserved keys the process refuses, with what to use instead ({@link #reserved})
+   * @throws IllegalArgumentException naming the file, for an unreadable file, or the key, for an
+   *     unknown or reserved one
+   */
+  public static KafkaClientSettings load(Path file, Map<String, String> reserved) {
+    String source = FLAG + " " + file;
+    Properties props = new Properties();
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": cannot read it ("
+          + (e.getMessage() == null ? e.getClass().getSimpleName()
+              : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")", e);
+    }
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (String key : new TreeSet<>(props.stringPropertyNames())) {
+      String name = key.strip();
+      check(source, name, reserved);
+      settings.put(name, props.getProperty(key).strip());
+    }
+    return new KafkaClientSettings(settings, source);
+  }
+
+  /**
+   * These settings with {@code KEY=VALUE} entries over them (a later entry wins over the file).
+   *
+   * @param flag the flag the entries came from, for errors
+   * @throws IllegalArgumentException naming the entry, for a missing {@code =}, an unknown or
+   *     reserved key, or a key given twice
+   */
+  public KafkaClientSettings withOverrides(List<String> entries, String flag,
+                                           Map<String, String> reserved) {
+    if (entries.isEmpty()) {
+      return this;
+    }
+    Map<String, String> parsed = parseEntries(entries, flag);
+    parsed.keySet().forEach(key -> check(flag, key, reserved));
+    Map<String, String> merged = new LinkedHashMap<>(settings);
+    merged.putAll(parsed);
+    return new KafkaClientSettings(merged, source.isEmpty() ? flag : source + ", " + flag);
+  }
+
+  /**
+   * Parses {@code KEY=VALUE} entries, in order, checking only their form.
+   *
+   * @throws IllegalArgumentException naming the flag and the entry's key, for a missing
+   *     {@code =}, an empty key, or a key given twice
+   */
+  public static Map<String, String> parseEntries(List<String> entries, String flag) {
+    Map<String, String> parsed = new LinkedHashMap<>();
+    for (String entry : entries) {
+      int eq = entry.indexOf('=');
+      if (eq <= 0 || entry.substring(0, eq).isBlank()) {
+        // The entry is not echoed whole: it may hold a password.
+        throw new IllegalArgumentException(flag + " " + (eq < 0 ? entry : entry.substring(0, eq))
+            + ": expected KEY=VALUE");
+      }
+      String key = entry.substring(0, eq).strip();
+      if (parsed.putIfAbsent(key, entry.substring(eq + 1).strip()) != null) {
+        throw new IllegalArgumentException(flag + " " + key + ": given twice");
+      }
+    }
+    return parsed;
+  }
+
+  /**
+   * Checks one key: a Kafka producer, consumer or admin client setting, and not reserved.
+   *
+   * @param source where the key came from, for the error ({@code --kafka-config FILE})
+   * @throws IllegalArgumentException naming the source and the key
+   */
+  public static void check(String source, String key, Map<String, String> reserved) {
+    String reason = reserved.get(key);
+    if (reason != null) {
+      throw new IllegalArgumentException(source + ": " + key + " cannot be set here: " + reason);
+    }
+    if (!isClientSetting(key)) {
+      throw new IllegalArgumentException(source + ": " + key + " is not a Kafka client setting "
+          + "(expected: a producer, consumer or admin client setting such as security.protocol, "
+          + "sasl.mechanism, sasl.jaas.config, ssl.truststore.location)");
+    }
+  }
+
+  /** Whether {@code key} is a setting of Kafka's producer, consumer or admin client. */
+  public static boolean isClientSetting(String key) {
+    return CLIENT_KEYS.contains(key);
+  }
+
+  /** Whether Kafka treats {@code key}'s value as a password (never logged). */
+  public static boolean isPassword(String key) {
+    return PASSWORD_KEYS.contains(key);
+  }
+
+  /** Whether there are no settings. */
+  public boolean isEmpty() {
+    return settings.isEmpty();
+  }
+
+  /** The settings, in file order then override order; values of passwords included. */
+  public Map<String, String> asMap() {
+    return settings;
+  }
+
+  /** Where the settings came from ({@code --kafka-config FILE}), empty for none. */
+  public String source() {
+    return source;
+  }
+
+  /**
+   * A client config for the cluster at {@code bootstrapServers}: these settings and the bootstrap
+   * servers. Callers add their own settings over it (the reserved ones cannot clash).
+   */
+  public Map<String, Object> clientConfig(String bootstrapServers) {
+    Map<String, Object> config = new HashMap<>(settings);
+    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return config;
+  }
+
+  /**
+   * {@code config} with these settings over it: a process's defaults for a client, then the
+   * operator's settings, which win for every key they may set.
+   */
+  public Map<String, Object> over(Map<String, ?> config) {
+    Map<String, Object> merged = new HashMap<>(config);
+    merged.putAll(settings);
+    return merged;
+  }
+
+  /** The settings with every password's value hidden, for logs. */
+  @Override
+  public String toString() {
+    return settings.entrySet().stream()
+        .map(e -> e.getKey() + "=" + (isPassword(e.getKey()) ? "[hidden]" : e.getValue()))
+        .collect(Collectors.joining(", ", "{", "}"));
+  }
+
+  @SafeVarargs
+  private static Set<String> union(Set<String>... sets) {
+    Set<String> all = new TreeSet<>();
+    for (Set<String> s : sets) {
+      all.addAll(s);
+    }
+    return Set.copyOf(all);
+  }
+
+  private static Set<String> passwordKeys() {
+    Set<String> keys = new TreeSet<>();
+    for (ConfigDef def : List.of(ProducerConfig.configDef(), ConsumerConfig.configDef(),
+        AdminClientConfig.configDef())) {
+      def.configKeys().forEach((name, key) -> {
+        if (key.type == ConfigDef.Type.PASSWORD) {
+          keys.add(name);
+        }
+      });
+    }
+    return Set.copyOf(keys);
+  }
+}
