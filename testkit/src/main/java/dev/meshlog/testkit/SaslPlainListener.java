@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import javax.security.auth.callback.Callback;
@@ -31,6 +32,9 @@ public final class SaslPlainListener {
 
   /** Users of every embedded broker in this JVM (one per JVM, as {@link KafkaExtension} keeps). */
   private static final Map<String, String> USERS = new ConcurrentHashMap<>();
+
+  /** Users who authenticated at least once, so tests can tell which process came in how. */
+  private static final Set<String> AUTHENTICATED = ConcurrentHashMap.newKeySet();
 
   private final int port;
 
@@ -60,6 +64,11 @@ public final class SaslPlainListener {
   /** Lets {@code user} in with {@code password} from now on (replacing an earlier password). */
   public void addUser(String user, String password) {
     USERS.put(user, password);
+  }
+
+  /** Whether {@code user} has authenticated on this listener since the broker started. */
+  public boolean hasAuthenticated(String user) {
+    return AUTHENTICATED.contains(user);
   }
 
   /**
@@ -101,8 +110,11 @@ public final class SaslPlainListener {
           user = name.getDefaultName();
         } else if (callback instanceof PlainAuthenticateCallback plain) {
           String expected = user == null ? null : USERS.get(user);
-          plain.authenticated(expected != null
-              && Arrays.equals(expected.toCharArray(), plain.password()));
+          boolean ok = expected != null && Arrays.equals(expected.toCharArray(), plain.password());
+          plain.authenticated(ok);
+          if (ok) {
+            AUTHENTICATED.add(user);
+          }
         } else {
           throw new UnsupportedCallbackException(callback);
         }

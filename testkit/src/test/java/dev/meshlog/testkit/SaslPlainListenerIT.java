@@ -32,6 +32,7 @@ class SaslPlainListenerIT {
     try (Admin admin = Admin.create(config(sasl, "ana", "ana-secret"))) {
       assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).hasSize(1);
     }
+    assertThat(sasl.hasAuthenticated("ana")).isTrue();
   }
 
   @Test
@@ -44,6 +45,7 @@ class SaslPlainListenerIT {
           .isInstanceOf(ExecutionException.class)
           .hasCauseInstanceOf(SaslAuthenticationException.class);
     }
+    assertThat(sasl.hasAuthenticated("bob")).isFalse();
   }
 
   @Test
