@@ -159,10 +159,12 @@ public final class KafkaClientSettings {
     Map<String, String> parsed = new LinkedHashMap<>();
     for (String entry : entries) {
       int eq = entry.indexOf('=');
-      if (eq <= 0 || entry.substring(0, eq).isBlank()) {
-        // The entry is not echoed whole: it may hold a password.
-        throw new IllegalArgumentException(flag + " " + (eq < 0 ? entry : entry.substring(0, eq))
-            + ": expected KEY=VALUE");
+      if (eq < 0) {
+        throw new IllegalArgumentException(flag + " " + entry + ": expected KEY=VALUE");
+      }
+      if (entry.substring(0, eq).isBlank()) {
+        // The value is not echoed: it may be a password.
+        throw new IllegalArgumentException(flag + " =...: expected KEY=VALUE (the key is empty)");
       }
       String key = entry.substring(0, eq).strip();
       if (parsed.putIfAbsent(key, entry.substring(eq + 1).strip()) != null) {
