@@ -20,6 +20,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Kafka client settings an operator gives a Meshlog process on top of its own — the security
@@ -32,7 +33,8 @@ import org.apache.kafka.common.config.ConfigDef;
  * is refused, with the key named, instead of being ignored with a warning in a log as Kafka does.
  * Keys a process owns for correctness (its bootstrap flag, its serializers, its transactions,
  * isolation and groups) are refused too, each with the flag to use or the reason; every process
- * names its own ({@link #reserved}). Values are checked by Kafka when a client is made. Values of
+ * names its own ({@link #reserved}). Values are checked against Kafka's types and allowed values
+ * at once (the rest, e.g. a trust store that cannot be read, when a client is made). Values of
  * password settings ({@code sasl.jaas.config}, {@code ssl.*.password}, ...: Kafka's
  * {@link ConfigDef.Type#PASSWORD}) never appear in {@link #toString()} or in an error.
  */
@@ -57,6 +59,9 @@ public final class KafkaClientSettings {
 
   private static final Set<String> CLIENT_KEYS = union(ProducerConfig.configNames(),
       ConsumerConfig.configNames(), AdminClientConfig.configNames());
+
+  private static final List<ConfigDef> DEFS = List.of(ProducerConfig.configDef(),
+      ConsumerConfig.configDef(), AdminClientConfig.configDef());
 
   private static final Set<String> PASSWORD_KEYS = passwordKeys();
 
@@ -124,8 +129,10 @@ public final class KafkaClientSettings {
     Map<String, String> settings = new LinkedHashMap<>();
     for (String key : new TreeSet<>(props.stringPropertyNames())) {
       String name = key.strip();
+      String value = props.getProperty(key).strip();
       check(source, name, reserved);
-      settings.put(name, props.getProperty(key).strip());
+      checkValue(source, name, value);
+      settings.put(name, value);
     }
     return new KafkaClientSettings(settings, source);
   }
@@ -143,7 +150,10 @@ public final class KafkaClientSettings {
       return this;
     }
     Map<String, String> parsed = parseEntries(entries, flag);
-    parsed.keySet().forEach(key -> check(flag, key, reserved));
+    parsed.forEach((key, value) -> {
+      check(flag, key, reserved);
+      checkValue(flag, key, value);
+    });
     Map<String, String> merged = new LinkedHashMap<>(settings);
     merged.putAll(parsed);
     return new KafkaClientSettings(merged, source.isEmpty() ? flag : source + ", " + flag);
@@ -192,6 +202,30 @@ public final class KafkaClientSettings {
     }
   }
 
+  /**
+   * Checks a value the way Kafka will when a client is made (its type and allowed values), so a
+   * bad one stops the start with the file named instead of failing a client later.
+   *
+   * @throws IllegalArgumentException with Kafka's message (a password's value is never in it)
+   */
+  static void checkValue(String source, String key, String value) {
+    for (ConfigDef def : DEFS) {
+      ConfigDef.ConfigKey known = def.configKeys().get(key);
+      if (known != null) {
+        try {
+          Object parsed = ConfigDef.parseType(key, value, known.type);
+          if (known.validator != null) {
+            known.validator.ensureValid(key, parsed);
+          }
+        } catch (ConfigException e) {
+          throw new IllegalArgumentException(source + ": " + (isPassword(key)
+              ? key + ": not a valid value" : e.getMessage()), e);
+        }
+        return;
+      }
+    }
+  }
+
   /** Whether {@code key} is a setting of Kafka's producer, consumer or admin client. */
   public static boolean isClientSetting(String key) {
     return CLIENT_KEYS.contains(key);
@@ -207,7 +241,7 @@ public final class KafkaClientSettings {
     return settings.isEmpty();
   }
 
-  /** The settings, in file order then override order; values of passwords included. */
+  /** The settings, the file's in key order, then overrides; values of passwords included. */
   public Map<String, String> asMap() {
     return settings;
   }
@@ -256,8 +290,7 @@ public final class KafkaClientSettings {
 
   private static Set<String> passwordKeys() {
     Set<String> keys = new TreeSet<>();
-    for (ConfigDef def : List.of(ProducerConfig.configDef(), ConsumerConfig.configDef(),
-        AdminClientConfig.configDef())) {
+    for (ConfigDef def : DEFS) {
       def.configKeys().forEach((name, key) -> {
         if (key.type == ConfigDef.Type.PASSWORD) {
           keys.add(name);

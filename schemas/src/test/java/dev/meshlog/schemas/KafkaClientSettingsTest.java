@@ -79,6 +79,17 @@ class KafkaClientSettingsTest {
   }
 
   @Test
+  void refusesAValueKafkaWouldRefuseNamingTheKey() throws IOException {
+    Path f = file("security.protocol=SASL_TLS\n");
+
+    assertThatThrownBy(() -> KafkaClientSettings.load(f, RESERVED))
+        .hasMessageContaining("--kafka-config " + f)
+        .hasMessageContaining("security.protocol");
+    assertThatThrownBy(() -> KafkaClientSettings.load(file("request.timeout.ms=soon\n"),
+        RESERVED)).hasMessageContaining("request.timeout.ms");
+  }
+
+  @Test
   void namesAMissingFile() {
     Path missing = dir.resolve("nope.properties");
 
