@@ -49,6 +49,7 @@ import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -224,6 +225,16 @@ public final class ProxyMain implements Callable<Integer> {
       ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
       "request events are written idempotently, so counts stay exact",
       ProducerConfig.ACKS_CONFIG, "request events are written with acks=all"));
+
+  /**
+   * A usage error for a Kafka client the settings do not let Kafka make (e.g. a
+   * {@code sasl.jaas.config} it cannot parse): the proxy does not start, and says why.
+   */
+  private CommandLine.ParameterException refused(KafkaClientSettings client, KafkaException e) {
+    Throwable cause = e.getCause() != null ? e.getCause() : e;
+    return new CommandLine.ParameterException(new CommandLine(this), (client.isEmpty()
+        ? "Kafka client" : client.source()) + ": " + cause.getMessage());
+  }
 
   /** {@code --kafka-config} checked; a usage error (exit 2) naming the file and key if refused. */
   private KafkaClientSettings clientSettings() {
@@ -562,13 +573,19 @@ public final class ProxyMain implements Callable<Integer> {
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
-    TelemetryEmitter emitter = telemetryServers == null ? null
-        : new TelemetryEmitter(new RequestEvents(identity, domain),
-            new KafkaEventSink(KafkaClients.telemetryProducer(
-                client.clientConfig(telemetryServers), "meshlog-proxy-telemetry-" + id,
-                TelemetryEmitter.DEFAULT_INTERVAL), Topics.TELEMETRY_REQUESTS.name()),
-            telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
-            .bindTo(metrics.registry());
+    TelemetryEmitter emitter;
+    try {
+      emitter = telemetryServers == null ? null
+          : new TelemetryEmitter(new RequestEvents(identity, domain),
+              new KafkaEventSink(KafkaClients.telemetryProducer(
+                  client.clientConfig(telemetryServers), "meshlog-proxy-telemetry-" + id,
+                  TelemetryEmitter.DEFAULT_INTERVAL), Topics.TELEMETRY_REQUESTS.name()),
+              telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
+              .bindTo(metrics.registry());
+    } catch (KafkaException e) {
+      vertx.close();
+      throw refused(client, e);
+    }
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
         ThreadLocalRandom::current, AccessLog.all(emitter == null ? List.of(accessLog, metrics)
             : List.of(accessLog, metrics, emitter)), limits, domain);
@@ -595,8 +612,16 @@ public final class ProxyMain implements Callable<Integer> {
         LOG.info("Kafka client settings from {}: {}", client.source(), client);
       }
       Map<String, Object> kafka = client.clientConfig(servers);
-      producer = new KafkaProducer<>(KafkaClients.statusProducer(kafka, "meshlog-proxy-" + id),
-          new ByteArraySerializer(), new ByteArraySerializer());
+      try {
+        producer = new KafkaProducer<>(KafkaClients.statusProducer(kafka, "meshlog-proxy-" + id),
+            new ByteArraySerializer(), new ByteArraySerializer());
+      } catch (KafkaException e) {
+        if (emitter != null) {
+          emitter.close();
+        }
+        vertx.close();
+        throw refused(client, e);
+      }
       reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity,
           binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,

@@ -134,6 +134,19 @@ class ProxyKafkaConfigIT {
   }
 
   @Test
+  void refusesAJaasConfigKafkaCannotParseWithoutStarting() throws Exception {
+    Path file = Files.writeString(dir.resolve("client.properties"),
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=not a jaas config\n");
+
+    assertThatThrownBy(() -> proxy("--service", "productpage", "--app-port", "1",
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--bootstrap-server", kafka.bootstrapServers(), "--kafka-config", file.toString(),
+        "--snapshot-file", dir.resolve("p.views").toString()))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--kafka-config " + file);
+  }
+
+  @Test
   void refusesAnUnknownKeyWithExitTwo() throws Exception {
     Path file = Files.writeString(dir.resolve("client.properties"), "sasl.mechansim=PLAIN\n");
     // The error is printed where the process prints it: its standard error.
