@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import dev.meshlog.config.client.SubmitTimeoutException;
 import dev.meshlog.schemas.AvroLimits;
 import dev.meshlog.schemas.KafkaClientSettings;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine;
@@ -36,7 +37,12 @@ public final class MeshctlMain {
         cmd.getErr().println("error: " + pe.getMessage());
         return Meshctl.USAGE;
       }
-      AuthenticationException denied = authenticationFailure(e);
+      ConfigException badValue = cause(e, ConfigException.class);
+      if (badValue != null) {
+        cmd.getErr().println("error: Kafka client settings: " + badValue.getMessage());
+        return Meshctl.USAGE;
+      }
+      AuthenticationException denied = cause(e, AuthenticationException.class);
       if (denied != null) {
         cmd.getErr().println("error: Kafka at " + root.bootstrapServer() + " refused meshctl: "
             + denied.getMessage() + " (check the credentials in --kafka-config or $"
@@ -59,11 +65,11 @@ public final class MeshctlMain {
     return code;
   }
 
-  /** The authentication failure behind {@code e}, if there is one. */
-  private static AuthenticationException authenticationFailure(Throwable e) {
+  /** The exception of {@code type} behind {@code e}, if there is one. */
+  private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof AuthenticationException a) {
-        return a;
+      if (type.isInstance(t)) {
+        return type.cast(t);
       }
     }
     return null;

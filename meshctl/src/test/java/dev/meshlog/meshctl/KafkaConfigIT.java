@@ -148,6 +148,17 @@ class KafkaConfigIT {
   }
 
   @Test
+  void refusesAValueKafkaWouldRefuseWithAUsageError() throws Exception {
+    reviewsFile();
+    Files.writeString(dir.resolve("client.properties"), "security.protocol=SASL_TLS\n");
+
+    Run apply = meshctl("apply", "-f", "reviews.yaml", "--kafka-config", "client.properties");
+
+    assertThat(apply.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(apply.err()).contains("--kafka-config", "security.protocol");
+  }
+
+  @Test
   void gitopsSyncsOverSasl() throws Exception {
     clientProperties("ana-secret");
     Path repo = dir.resolve("repo");
