@@ -14,6 +14,7 @@ import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.TopicBootstrapper;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.clients.admin.Admin;
 import io.vertx.core.Vertx;
@@ -87,6 +88,11 @@ public final class ConfigServiceMain implements Callable<Integer> {
     }
     try (Admin admin = Admin.create(client.clientConfig(servers))) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    } catch (KafkaException e) {
+      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          (client.isEmpty() ? "Kafka client" : client.source()) + ": " + cause.getMessage());
     } catch (IllegalStateException e) {
       // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
       spec.commandLine().getErr().println("config-service: Kafka at " + servers + ": "

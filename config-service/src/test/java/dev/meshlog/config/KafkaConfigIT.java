@@ -113,6 +113,18 @@ class KafkaConfigIT {
   }
 
   @Test
+  void aJaasConfigKafkaCannotParseIsAUsageError(KafkaCluster kafka) throws Exception {
+    Path file = Files.writeString(dir.resolve("client.properties"), "security.protocol="
+        + "SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=not a jaas config\n");
+
+    Run run = configService("--kafka-config", file.toString(), "--bootstrap-server",
+        kafka.bootstrapServers(), "--data-dir", dir.toString(), "--api-port", "-1");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--kafka-config " + file);
+  }
+
+  @Test
   void aWrongPasswordEndsTheStartWithAnAuthenticationError(KafkaCluster kafka) throws Exception {
     SaslPlainListener sasl = KafkaExtension.saslPlain(kafka);
     sasl.addUser("carl", "carl-secret");
