@@ -14,6 +14,7 @@ import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.query.TimeRange;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -97,6 +98,11 @@ public final class TelemetryMain implements Callable<Integer> {
     adminConfig.put("bootstrap.servers", servers);
     try (Admin admin = Admin.create(adminConfig)) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    } catch (KafkaException e) {
+      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new CommandLine.ParameterException(spec.commandLine(), "Kafka client settings: "
+          + cause.getMessage());
     } catch (IllegalStateException e) {
       // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
       spec.commandLine().getErr().println("telemetry-pipeline: Kafka at " + servers + ": "
