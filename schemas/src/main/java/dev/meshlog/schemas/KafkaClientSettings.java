@@ -253,22 +253,13 @@ public final class KafkaClientSettings {
 
   /**
    * A client config for the cluster at {@code bootstrapServers}: these settings and the bootstrap
-   * servers. Callers add their own settings over it (the reserved ones cannot clash).
+   * servers. Callers put what they must own over it (the reserved keys, which the settings
+   * cannot hold) and their defaults under it ({@code putIfAbsent}), so the operator's win.
    */
   public Map<String, Object> clientConfig(String bootstrapServers) {
     Map<String, Object> config = new HashMap<>(settings);
     config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     return config;
-  }
-
-  /**
-   * {@code config} with these settings over it: a process's defaults for a client, then the
-   * operator's settings, which win for every key they may set.
-   */
-  public Map<String, Object> over(Map<String, ?> config) {
-    Map<String, Object> merged = new HashMap<>(config);
-    merged.putAll(settings);
-    return merged;
   }
 
   /** The settings with every password's value hidden, for logs. */

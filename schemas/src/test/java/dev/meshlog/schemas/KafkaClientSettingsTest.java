@@ -128,12 +128,4 @@ class KafkaClientSettingsTest {
     assertThatThrownBy(() -> KafkaClientSettings.parseEntries(List.of("sasl.jaas.config"),
         "--client-config")).hasMessageContaining("expected KEY=VALUE");
   }
-
-  @Test
-  void overLetsTheOperatorWinOverAProcessDefault() throws IOException {
-    KafkaClientSettings settings = KafkaClientSettings.load(file("linger.ms=7\n"), RESERVED);
-
-    assertThat(settings.over(Map.of("linger.ms", "0", "acks", "all")))
-        .containsEntry("linger.ms", "7").containsEntry("acks", "all");
-  }
 }

@@ -88,8 +88,12 @@ public final class TelemetryMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, String> overrides;
     try {
-      overrides = StreamsOverrides.merge(KafkaClientSettings.resolve(kafkaConfig, System.getenv(),
-          StreamsOverrides.RESERVED_CLIENT_KEYS), streamsConfig);
+      KafkaClientSettings client = KafkaClientSettings.resolve(kafkaConfig, System.getenv(),
+          StreamsOverrides.RESERVED_CLIENT_KEYS);
+      if (!client.isEmpty()) {
+        System.out.println("Kafka client settings from " + client.source() + ": " + client);
+      }
+      overrides = StreamsOverrides.merge(client, streamsConfig);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
