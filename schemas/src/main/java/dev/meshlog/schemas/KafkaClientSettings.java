@@ -104,7 +104,8 @@ public final class KafkaClientSettings {
     }
     String fromEnv = env.get(ENV);
     if (fromEnv != null && !fromEnv.isBlank()) {
-      return load(Path.of(fromEnv.strip()), reserved);
+      Path file = Path.of(fromEnv.strip());
+      return load(file, reserved, "$" + ENV + " " + file);
     }
     return none();
   }
@@ -117,7 +118,11 @@ public final class KafkaClientSettings {
    *     unknown or reserved one
    */
   public static KafkaClientSettings load(Path file, Map<String, String> reserved) {
-    String source = FLAG + " " + file;
+    return load(file, reserved, FLAG + " " + file);
+  }
+
+  private static KafkaClientSettings load(Path file, Map<String, String> reserved,
+                                          String source) {
     Properties props = new Properties();
     try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       props.load(in);
@@ -246,7 +251,10 @@ public final class KafkaClientSettings {
     return settings;
   }
 
-  /** Where the settings came from ({@code --kafka-config FILE}), empty for none. */
+  /**
+   * Where the settings came from ({@code --kafka-config FILE} or {@code $MESHLOG_KAFKA_CONFIG
+   * FILE}), empty for none.
+   */
   public String source() {
     return source;
   }

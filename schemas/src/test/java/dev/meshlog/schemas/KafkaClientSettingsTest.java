@@ -103,6 +103,10 @@ class KafkaClientSettingsTest {
 
     assertThat(KafkaClientSettings.resolve(null, Map.of(KafkaClientSettings.ENV, f.toString()),
         RESERVED).asMap()).containsEntry("security.protocol", "SSL");
+    Path bad = file("group.id=g\n");
+    assertThatThrownBy(() -> KafkaClientSettings.resolve(null,
+        Map.of(KafkaClientSettings.ENV, bad.toString()), RESERVED))
+        .hasMessageStartingWith("$MESHLOG_KAFKA_CONFIG " + bad + ": group.id");
     assertThat(KafkaClientSettings.resolve(null, Map.of(), RESERVED).isEmpty()).isTrue();
   }
 
