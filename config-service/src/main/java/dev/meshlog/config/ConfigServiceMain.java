@@ -5,18 +5,24 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.config.api.ConfigApi;
 import dev.meshlog.config.api.ParsedDocuments;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Durations;
+import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.TopicBootstrapper;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.clients.admin.Admin;
 import io.vertx.core.Vertx;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code config-service}: the control plane process (command log, registry, discovery views). */
 @Command(name = "config-service", mixinStandardHelpOptions = true,
@@ -27,6 +33,13 @@ public final class ConfigServiceMain implements Callable<Integer> {
   @Option(names = "--bootstrap-server", description = "Kafka bootstrap servers "
       + "(default: $MESHLOG_BOOTSTRAP, else <data-dir>/bootstrap.servers)")
   String bootstrapServers;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client settings (a properties file: security.protocol, sasl.*, ssl.*, "
+          + "client tuning) for every Kafka client of the process (default: $MESHLOG_KAFKA_CONFIG). "
+          + "Unknown keys are refused; so are bootstrap.servers, serializers, group.id and the "
+          + "settings exactly-once rests on")
+  Path kafkaConfig;
 
   @Option(names = "--data-dir", defaultValue = ".meshlog-data",
       description = "Where local state lives (default: ${DEFAULT-VALUE}); Streams state goes in <data-dir>/config-service")
@@ -63,16 +76,43 @@ public final class ConfigServiceMain implements Callable<Integer> {
     System.exit(new CommandLine(new ConfigServiceMain()).execute(args));
   }
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    KafkaClientSettings client = clientSettings(kafkaConfig, System.getenv());
     String servers = resolveBootstrap(bootstrapServers, dataDir);
-    try (Admin admin = Admin.create(java.util.Map.of("bootstrap.servers", servers))) {
-      System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    if (!client.isEmpty()) {
+      System.out.println("Kafka client settings from " + client.source() + ": " + client);
     }
-    ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, applicationId,
-        dataDir.resolve("config-service").toAbsolutePath(), Durations.parse(commitInterval),
-        Durations.parse(leaseScanInterval), pollInterval == null ? null : Durations.parse(pollInterval)),
-        ConfigService.resourceCheck(), ConfigService.discovery());
+    try (Admin admin = Admin.create(client.clientConfig(servers))) {
+      System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    } catch (KafkaException e) {
+      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          (client.isEmpty() ? "Kafka client" : client.source()) + ": " + cause.getMessage());
+    } catch (IllegalStateException e) {
+      // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
+      spec.commandLine().getErr().println("config-service: Kafka at " + servers + ": "
+          + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 1;
+    }
+    ControlPlaneApp app;
+    try {
+      app = new ControlPlaneApp(new ControlPlaneApp.Settings(servers, applicationId,
+          dataDir.resolve("config-service").toAbsolutePath(), Durations.parse(commitInterval),
+          Durations.parse(leaseScanInterval), pollInterval == null ? null : Durations.parse(pollInterval))
+          .withClientSettings(client.asMap()),
+          ConfigService.resourceCheck(), ConfigService.discovery());
+    } catch (ConfigException e) {
+      // a value Kafka refuses (e.g. from --kafka-config): its message names the key and value
+      spec.commandLine().getErr().println("config-service: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Vertx vertx = apiPort >= 0 ? Vertx.vertx() : null;
     ConfigApi[] api = new ConfigApi[1];
@@ -94,13 +134,25 @@ public final class ConfigServiceMain implements Callable<Integer> {
     String apiText = "";
     if (vertx != null) {
       api[0] = ConfigApi.start(vertx, new ConfigApi.Settings(servers, apiHost, apiPort,
-          Duration.ofSeconds(30)), new ParsedDocuments(), Clock.systemUTC());
+          Duration.ofSeconds(30), client.asMap()), new ParsedDocuments(), Clock.systemUTC());
       apiText = ", HTTP API http://" + apiHost + ":" + api[0].port() + "/api/v1/";
     }
     System.out.println("config-service running (Kafka " + servers + ", application " + applicationId
         + apiText + ")");
     stopped.await();
     return 0;
+  }
+
+  /**
+   * {@code --kafka-config}, else {@code $MESHLOG_KAFKA_CONFIG}, checked against the control
+   * plane's reserved keys; a usage error (exit 2) naming the file and the key otherwise.
+   */
+  KafkaClientSettings clientSettings(Path flag, Map<String, String> env) {
+    try {
+      return KafkaClientSettings.resolve(flag, env, ControlPlaneApp.RESERVED_CLIENT_KEYS);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 
   /** {@code --bootstrap-server}, else {@code $MESHLOG_BOOTSTRAP}, else the local run's file. */

@@ -1,12 +1,15 @@
 package dev.meshlog.meshctl;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
 import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.model.Durations;
-import org.apache.kafka.clients.CommonClientConfigs;
+import dev.meshlog.schemas.KafkaClientSettings;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,6 +44,28 @@ public final class Meshctl implements Runnable {
           + ".meshlog-data/bootstrap.servers in the current directory or $MESHLOG_HOME)")
   String bootstrapServer;
 
+  @Option(names = "--kafka-config", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Kafka client settings (a properties file, like Kafka tools' --command-config: "
+          + "security.protocol, sasl.*, ssl.*, client tuning) for every command's clients "
+          + "(default: $MESHLOG_KAFKA_CONFIG). Unknown keys are refused; so are bootstrap.servers "
+          + "and the settings meshctl's exactly-once writes and committed reads rest on")
+  Path kafkaConfigFile;
+
+  /**
+   * Kafka client keys {@code --kafka-config} may not set, with why: meshctl's writes are
+   * idempotent (GitOps: transactional) and its reads see only committed events.
+   */
+  static final Map<String, String> RESERVED_CLIENT_KEYS = KafkaClientSettings.reserved(Map.of(
+      ProducerConfig.TRANSACTIONAL_ID_CONFIG, "GitOps sync sets its own per repository and branch",
+      ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "commands are written idempotently",
+      ProducerConfig.ACKS_CONFIG, "commands are written with acks=all",
+      ConsumerConfig.ISOLATION_LEVEL_CONFIG, "meshctl reads only committed events (read_committed)",
+      ConsumerConfig.GROUP_ID_CONFIG, "meshctl reads without a consumer group",
+      ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "meshctl reads without a consumer group",
+      ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "meshctl reads each log from its start"));
+
+  private KafkaClientSettings clientSettings;
+
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "DURATION",
       defaultValue = "30s", converter = DurationConverter.class,
       description = "How long to wait for Kafka and the control plane (default: ${DEFAULT-VALUE})")
@@ -74,9 +99,29 @@ public final class Meshctl implements Runnable {
     return Bootstrap.resolve(bootstrapServer, environment).orElse("(none)");
   }
 
-  /** Kafka client config for the cluster. */
+  /**
+   * The operator's Kafka client settings: {@code --kafka-config}, else
+   * {@code $MESHLOG_KAFKA_CONFIG}; a usage error naming the file and the key if one is refused.
+   */
+  KafkaClientSettings clientSettings() {
+    if (clientSettings == null) {
+      try {
+        Path file = kafkaConfigFile == null ? null
+            : environment.workingDirectory().resolve(kafkaConfigFile);
+        String fromEnv = environment.get(KafkaClientSettings.ENV);
+        Map<String, String> env = fromEnv == null ? Map.of() : Map.of(KafkaClientSettings.ENV,
+            environment.workingDirectory().resolve(fromEnv).toString());
+        clientSettings = KafkaClientSettings.resolve(file, env, RESERVED_CLIENT_KEYS);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    return clientSettings;
+  }
+
+  /** Kafka client config for the cluster: the bootstrap servers and the operator's settings. */
   Map<String, Object> kafkaConfig() {
-    return Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return Map.copyOf(clientSettings().clientConfig(bootstrapServers()));
   }
 
   /** A new client of the cluster; the caller closes it. */

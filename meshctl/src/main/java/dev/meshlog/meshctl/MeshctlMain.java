@@ -4,6 +4,9 @@ import java.io.PrintWriter;
 
 import dev.meshlog.config.client.SubmitTimeoutException;
 import dev.meshlog.schemas.AvroLimits;
+import dev.meshlog.schemas.KafkaClientSettings;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine;
 
@@ -34,13 +37,23 @@ public final class MeshctlMain {
         cmd.getErr().println("error: " + pe.getMessage());
         return Meshctl.USAGE;
       }
-      if (e instanceof SubmitTimeoutException) {
-        cmd.getErr().println("error: " + e.getMessage());
+      ConfigException badValue = cause(e, ConfigException.class);
+      if (badValue != null) {
+        cmd.getErr().println("error: Kafka client settings: " + badValue.getMessage());
+        return Meshctl.USAGE;
+      }
+      AuthenticationException denied = cause(e, AuthenticationException.class);
+      if (denied != null) {
+        cmd.getErr().println("error: Kafka at " + root.bootstrapServer() + " refused meshctl: "
+            + denied.getMessage() + " (check the credentials in --kafka-config or $"
+            + KafkaClientSettings.ENV + ")");
         return Meshctl.UNREACHABLE;
       }
-      if (e instanceof TimeoutException) {
-        cmd.getErr().println("error: cannot reach Kafka at " + root.bootstrapServer() + " within "
-            + root.timeout.toSeconds() + "s: " + e.getMessage());
+      if (e instanceof TimeoutException || e instanceof SubmitTimeoutException) {
+        cmd.getErr().println("error: " + (e instanceof TimeoutException
+            ? "cannot reach Kafka at " + root.bootstrapServer() + " within "
+                + root.timeout.toSeconds() + "s: " + e.getMessage()
+            : e.getMessage()) + securityHint(root));
         return Meshctl.UNREACHABLE;
       }
       cmd.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
@@ -50,5 +63,29 @@ public final class MeshctlMain {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** The exception of {@code type} behind {@code e}, if there is one. */
+  private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A hint for a Kafka that does not answer: one that needs TLS or SASL drops a plaintext client
+   * without a word, so the client only times out.
+   */
+  private static String securityHint(Meshctl root) {
+    try {
+      return root.clientSettings().isEmpty()
+          ? " (if the cluster needs TLS or SASL, pass its client settings with --kafka-config FILE)"
+          : "";
+    } catch (CommandLine.ParameterException e) {
+      return "";
+    }
   }
 }

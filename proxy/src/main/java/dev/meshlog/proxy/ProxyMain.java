@@ -40,12 +40,16 @@ import dev.meshlog.proxy.tcp.TcpTarget;
 import dev.meshlog.proxy.telemetry.KafkaEventSink;
 import dev.meshlog.proxy.telemetry.RequestEvents;
 import dev.meshlog.proxy.telemetry.TelemetryEmitter;
+import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.Topics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -201,6 +205,47 @@ public final class ProxyMain implements Callable<Integer> {
     return meshWide == null || meshWide.isBlank() ? bootstrapServers : meshWide;
   }
 
+  @Option(names = "--kafka-config", defaultValue = "${env:MESHLOG_KAFKA_CONFIG}",
+      paramLabel = "FILE",
+      description = "Kafka client settings (a properties file: security.protocol, sasl.*, ssl.*, "
+          + "client tuning) for every Kafka client of the proxy: view consumer, status and "
+          + "registration producer, telemetry producer (env MESHLOG_KAFKA_CONFIG). Unknown keys "
+          + "are refused; so are bootstrap.servers and the settings exact views and counts rest on.")
+  Path kafkaConfig;
+
+  /**
+   * Kafka client keys {@code --kafka-config} may not set, with why: the proxy reads only
+   * committed views, from the start, without a group, and writes telemetry idempotently.
+   */
+  static final Map<String, String> RESERVED_CLIENT_KEYS = KafkaClientSettings.reserved(Map.of(
+      ConsumerConfig.ISOLATION_LEVEL_CONFIG, "the proxy applies only committed views (read_committed)",
+      ConsumerConfig.GROUP_ID_CONFIG, "the proxy reads its views without a consumer group",
+      ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "the proxy reads its views without a consumer group",
+      ProducerConfig.TRANSACTIONAL_ID_CONFIG, "the proxy's producers are not transactional",
+      ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+      "request events are written idempotently, so counts stay exact",
+      ProducerConfig.ACKS_CONFIG, "request events are written with acks=all"));
+
+  /**
+   * A usage error for a Kafka client the settings do not let Kafka make (e.g. a
+   * {@code sasl.jaas.config} it cannot parse): the proxy does not start, and says why.
+   */
+  private CommandLine.ParameterException refused(KafkaClientSettings client, KafkaException e) {
+    Throwable cause = e.getCause() != null ? e.getCause() : e;
+    return new CommandLine.ParameterException(new CommandLine(this), (client.isEmpty()
+        ? "Kafka client" : client.source()) + ": " + cause.getMessage());
+  }
+
+  /** {@code --kafka-config} checked; a usage error (exit 2) naming the file and key if refused. */
+  private KafkaClientSettings clientSettings() {
+    try {
+      return kafkaConfig == null ? KafkaClientSettings.none()
+          : KafkaClientSettings.load(kafkaConfig, RESERVED_CLIENT_KEYS);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
   @Option(names = "--snapshot-file", defaultValue = "${env:MESHLOG_SNAPSHOT_FILE}",
       description = "Where the last good views are kept (default: .meshlog-data/proxy/"
           + "<instance-id>.views; env MESHLOG_SNAPSHOT_FILE).")
@@ -330,8 +375,11 @@ public final class ProxyMain implements Callable<Integer> {
     }
   }
 
-  /** Runs the proxy until the JVM is asked to stop. */
-  public static void main(String[] args) {
+  /**
+   * The proxy's command line: a usage error found once running (a refused {@code --kafka-config}
+   * key, a bad {@code --telemetry}) is printed with the usage and exits 2, like a parse error.
+   */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new ProxyMain());
     cli.setExecutionExceptionHandler((e, command, parsed) -> {
       if (e instanceof CommandLine.ParameterException p) {
@@ -341,7 +389,12 @@ public final class ProxyMain implements Callable<Integer> {
       }
       throw e;
     });
-    int code = cli.execute(args);
+    return cli;
+  }
+
+  /** Runs the proxy until the JVM is asked to stop. */
+  public static void main(String[] args) {
+    int code = commandLine().execute(args);
     if (code != 0) {
       System.exit(code);
     }
@@ -498,6 +551,7 @@ public final class ProxyMain implements Callable<Integer> {
                 : Integer.toString(inboundPort));
     ProxyIdentity identity = new ProxyIdentity(id, name, namespace, version, region, zone,
         cluster, serviceAccount, labels);
+    KafkaClientSettings client = clientSettings();
     String telemetryServers = telemetryServers();
     Clock clock = Clock.systemUTC();
     // io_uring or NIO, with the hook that watches a clear-text connection's first request
@@ -519,11 +573,19 @@ public final class ProxyMain implements Callable<Integer> {
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
-    TelemetryEmitter emitter = telemetryServers == null ? null
-        : new TelemetryEmitter(new RequestEvents(identity, domain),
-            new KafkaEventSink(telemetryServers, "meshlog-proxy-telemetry-" + id),
-            telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
-            .bindTo(metrics.registry());
+    TelemetryEmitter emitter;
+    try {
+      emitter = telemetryServers == null ? null
+          : new TelemetryEmitter(new RequestEvents(identity, domain),
+              new KafkaEventSink(KafkaClients.telemetryProducer(
+                  client.clientConfig(telemetryServers), "meshlog-proxy-telemetry-" + id,
+                  TelemetryEmitter.DEFAULT_INTERVAL), Topics.TELEMETRY_REQUESTS.name()),
+              telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
+              .bindTo(metrics.registry());
+    } catch (KafkaException e) {
+      vertx.close();
+      throw refused(client, e);
+    }
     ProxyRuntime rt = new ProxyRuntime(vertx, Sidecar.newClient(vertx, 64), holder, clock,
         ThreadLocalRandom::current, AccessLog.all(emitter == null ? List.of(accessLog, metrics)
             : List.of(accessLog, metrics, emitter)), limits, domain);
@@ -546,10 +608,20 @@ public final class ProxyMain implements Callable<Integer> {
     KafkaProducer<byte[], byte[]> producer = null;
     String servers = kafkaServers();
     if (servers != null && !servers.isBlank()) {
-      Map<String, Object> kafka = new HashMap<>();
-      kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
-      producer = new KafkaProducer<>(KafkaClients.statusProducer(kafka, "meshlog-proxy-" + id),
-          new ByteArraySerializer(), new ByteArraySerializer());
+      if (!client.isEmpty()) {
+        LOG.info("Kafka client settings from {}: {}", client.source(), client);
+      }
+      Map<String, Object> kafka = client.clientConfig(servers);
+      try {
+        producer = new KafkaProducer<>(KafkaClients.statusProducer(kafka, "meshlog-proxy-" + id),
+            new ByteArraySerializer(), new ByteArraySerializer());
+      } catch (KafkaException e) {
+        if (emitter != null) {
+          emitter.close();
+        }
+        vertx.close();
+        throw refused(client, e);
+      }
       reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity,
           binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import dev.meshlog.schemas.KafkaClientSettings;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -25,8 +26,17 @@ import org.apache.kafka.streams.StreamsConfig;
  * pipeline sets from its own flags, or whose change would break what it promises (exactly-once
  * counts), are refused with the flag to use or the reason. Values are checked by Kafka when the
  * app is created ({@code ConfigException} names the key and the value).
+ *
+ * <p>The client settings of {@code --kafka-config} (the file every Meshlog process takes, read
+ * by {@link KafkaClientSettings}) come first; {@code --streams-config} entries go over them
+ * ({@link #merge}).
  */
 public final class StreamsOverrides {
+
+  private static final String FLAG = "--streams-config";
+
+  private static final String EXACTLY_ONCE =
+      "the pipeline's counts rely on exactly-once v2; Kafka Streams sets it";
 
   /** Keys an override may not set, with what to use instead or why not. */
   static final Map<String, String> RESERVED = Map.of(
@@ -53,26 +63,38 @@ public final class StreamsOverrides {
   }
 
   /**
+   * Kafka client keys neither {@code --kafka-config} nor {@code --streams-config} (bare or with
+   * a client prefix) may set, with why: Kafka Streams sets them for exactly-once, or a flag does.
+   */
+  public static final Map<String, String> RESERVED_CLIENT_KEYS = KafkaClientSettings.reserved(
+      Map.of(ConsumerConfig.GROUP_ID_CONFIG, "use --application-id",
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG, EXACTLY_ONCE,
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, EXACTLY_ONCE,
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG, EXACTLY_ONCE));
+
+  /**
    * Parses {@code KEY=VALUE} entries into overrides, in order.
    *
    * @throws IllegalArgumentException naming the entry, for a missing {@code =}, an empty key, an
    *     unknown or reserved key, or a key given twice
    */
   public static Map<String, String> parse(List<String> entries) {
-    Map<String, String> overrides = new LinkedHashMap<>();
-    for (String entry : entries) {
-      int eq = entry.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("--streams-config " + entry + ": expected KEY=VALUE");
-      }
-      String key = entry.substring(0, eq).strip();
-      String value = entry.substring(eq + 1).strip();
-      check(key);
-      if (overrides.putIfAbsent(key, value) != null) {
-        throw new IllegalArgumentException("--streams-config " + key + ": given twice");
-      }
-    }
+    Map<String, String> overrides = KafkaClientSettings.parseEntries(entries, FLAG);
+    overrides.keySet().forEach(StreamsOverrides::check);
     return Map.copyOf(overrides);
+  }
+
+  /**
+   * The pipeline's overrides: the client settings of {@code --kafka-config} (checked by
+   * {@link KafkaClientSettings} against {@link #RESERVED_CLIENT_KEYS}), with {@code
+   * --streams-config}'s entries over them.
+   *
+   * @throws IllegalArgumentException naming the flag and the key, as {@link #parse} does
+   */
+  public static Map<String, String> merge(KafkaClientSettings file, List<String> entries) {
+    Map<String, String> merged = new LinkedHashMap<>(file.asMap());
+    merged.putAll(parse(entries));
+    return Map.copyOf(merged);
   }
 
   /**
@@ -96,17 +118,17 @@ public final class StreamsOverrides {
 
   /** Checks one key: known to Kafka Streams or its clients, and not reserved. */
   static void check(String key) {
-    String reason = RESERVED.get(key);
+    String reason = RESERVED.getOrDefault(key, RESERVED_CLIENT_KEYS.get(key));
     if (reason == null) {
       for (Map.Entry<String, Set<String>> prefix : PREFIXES.entrySet()) {
         if (key.startsWith(prefix.getKey())) {
           String unprefixed = key.substring(prefix.getKey().length());
-          reason = RESERVED.get(unprefixed);
+          reason = RESERVED.getOrDefault(unprefixed, RESERVED_CLIENT_KEYS.get(unprefixed));
           if (reason == null && !prefix.getValue().contains(unprefixed)) {
             reason = "not a setting of Kafka's " + clientName(prefix.getKey());
           }
           if (reason != null) {
-            throw new IllegalArgumentException("--streams-config " + key + ": " + reason);
+            throw new IllegalArgumentException(FLAG + " " + key + ": " + reason);
           }
           return;
         }
@@ -117,7 +139,7 @@ public final class StreamsOverrides {
           + "consumer., producer., admin. or main.consumer. prefix; topic settings topic.)";
     }
     if (reason != null) {
-      throw new IllegalArgumentException("--streams-config " + key + ": " + reason);
+      throw new IllegalArgumentException(FLAG + " " + key + ": " + reason);
     }
   }
 

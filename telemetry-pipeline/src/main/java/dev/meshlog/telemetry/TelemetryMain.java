@@ -10,9 +10,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.query.TimeRange;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -64,6 +66,14 @@ public final class TelemetryMain implements Callable<Integer> {
       description = "Kafka Streams threads, each running some of the input partitions (default: ${DEFAULT-VALUE})")
   int streamThreads;
 
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client settings (a properties file: security.protocol, sasl.*, ssl.*, "
+          + "client tuning) for every Kafka client of the pipeline, Kafka Streams' own included "
+          + "(default: $MESHLOG_KAFKA_CONFIG); --streams-config entries go over them. Unknown keys "
+          + "are refused; so are bootstrap.servers, serializers, group.id and the settings "
+          + "exactly-once rests on")
+  Path kafkaConfig;
+
   @Option(names = "--streams-config", paramLabel = "KEY=VALUE",
       description = "A Kafka Streams or Kafka client property over the pipeline's own, repeatable: "
           + "e.g. security.protocol=SASL_SSL, consumer.fetch.max.wait.ms=50, group.protocol=streams. "
@@ -78,7 +88,12 @@ public final class TelemetryMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, String> overrides;
     try {
-      overrides = StreamsOverrides.parse(streamsConfig);
+      KafkaClientSettings client = KafkaClientSettings.resolve(kafkaConfig, System.getenv(),
+          StreamsOverrides.RESERVED_CLIENT_KEYS);
+      if (!client.isEmpty()) {
+        System.out.println("Kafka client settings from " + client.source() + ": " + client);
+      }
+      overrides = StreamsOverrides.merge(client, streamsConfig);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -87,6 +102,17 @@ public final class TelemetryMain implements Callable<Integer> {
     adminConfig.put("bootstrap.servers", servers);
     try (Admin admin = Admin.create(adminConfig)) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+    } catch (KafkaException e) {
+      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new CommandLine.ParameterException(spec.commandLine(), "Kafka client settings: "
+          + cause.getMessage());
+    } catch (IllegalStateException e) {
+      // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
+      spec.commandLine().getErr().println("telemetry-pipeline: Kafka at " + servers + ": "
+          + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 1;
     }
     TelemetryTopology.Settings defaults = TelemetryTopology.Settings.defaults(applicationId);
     TelemetryTopology.Settings topology = new TelemetryTopology.Settings(applicationId,

@@ -59,7 +59,7 @@ class StreamsOverridesTest {
     assertThatThrownBy(() -> StreamsOverrides.parse(List.of("group.protocol")))
         .hasMessage("--streams-config group.protocol: expected KEY=VALUE");
     assertThatThrownBy(() -> StreamsOverrides.parse(List.of("=streams")))
-        .hasMessage("--streams-config =streams: expected KEY=VALUE");
+        .hasMessage("--streams-config =...: expected KEY=VALUE (the key is empty)");
     assertThatThrownBy(() -> StreamsOverrides.parse(List.of("group.protocol=classic", "group.protocol=streams")))
         .hasMessage("--streams-config group.protocol: given twice");
   }
@@ -106,6 +106,51 @@ class StreamsOverridesTest {
     int code = cli.execute("--bootstrap-server", "127.0.0.1:9", "--streams-config", "fetch.max.wait=1");
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--streams-config fetch.max.wait: not a Kafka Streams or Kafka client setting");
+  }
+
+  @Test
+  void streamsConfigEntriesGoOverTheKafkaConfigFile(@TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("client.properties"),
+        "security.protocol=SSL\nrequest.timeout.ms=20000\n");
+    Map<String, String> merged = StreamsOverrides.merge(dev.meshlog.schemas.KafkaClientSettings
+        .load(file, StreamsOverrides.RESERVED_CLIENT_KEYS), List.of("request.timeout.ms=5000"));
+    assertThat(merged).isEqualTo(Map.of("security.protocol", "SSL", "request.timeout.ms", "5000"));
+    assertThat(StreamsOverrides.adminConfig(merged)).containsEntry("security.protocol", "SSL");
+  }
+
+  @Test
+  void refusesTheClientKeysExactlyOnceRestsOnBareOrPrefixed() {
+    assertThatThrownBy(() -> StreamsOverrides.parse(List.of("producer.transactional.id=x")))
+        .hasMessageStartingWith("--streams-config producer.transactional.id: the pipeline's counts");
+    assertThatThrownBy(() -> StreamsOverrides.parse(List.of("isolation.level=read_uncommitted")))
+        .hasMessageStartingWith("--streams-config isolation.level: the pipeline's counts");
+  }
+
+  @Test
+  void theCommandLineRefusesAnUnknownKeyInTheKafkaConfigFileWithExitTwo(@TempDir Path dir)
+      throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("client.properties"),
+        "sasl.mechanisms=PLAIN\n");
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cli = new picocli.CommandLine(new TelemetryMain());
+    cli.setErr(new java.io.PrintWriter(err));
+    int code = cli.execute("--bootstrap-server", "127.0.0.1:9", "--kafka-config", file.toString());
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("--kafka-config " + file + ": sasl.mechanisms is not a "
+        + "Kafka client setting");
+  }
+
+  @Test
+  void theCommandLineRefusesAReservedKeyInTheKafkaConfigFileWithExitTwo(@TempDir Path dir)
+      throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("client.properties"),
+        "group.id=mine\n");
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cli = new picocli.CommandLine(new TelemetryMain());
+    cli.setErr(new java.io.PrintWriter(err));
+    int code = cli.execute("--bootstrap-server", "127.0.0.1:9", "--kafka-config", file.toString());
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("group.id cannot be set here: use --application-id");
   }
 
   private static TelemetryApp.Settings settings(Map<String, String> overrides) {

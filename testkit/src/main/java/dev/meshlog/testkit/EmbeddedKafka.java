@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,19 +48,32 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
   private final boolean temporary;
   private final int brokerPort;
   private final KafkaRaftServer server;
+  private final SaslPlainListener saslPlain;
 
-  private EmbeddedKafka(Path dataDir, boolean temporary, int brokerPort, KafkaRaftServer server) {
+  private EmbeddedKafka(Path dataDir, boolean temporary, int brokerPort, KafkaRaftServer server,
+                        SaslPlainListener saslPlain) {
     this.dataDir = dataDir;
     this.temporary = temporary;
     this.brokerPort = brokerPort;
     this.server = server;
+    this.saslPlain = saslPlain;
   }
 
   /** Starts a broker on free ports with its data in a temporary directory. */
   public static EmbeddedKafka startTemporary() {
+    return startTemporary(false);
+  }
+
+  /**
+   * Starts a broker on free ports with its data in a temporary directory.
+   *
+   * @param saslPlain whether to add a {@code SASL_PLAINTEXT} listener ({@link SaslPlainListener},
+   *     {@code PLAIN} users added by the tests) beside the PLAINTEXT one
+   */
+  public static EmbeddedKafka startTemporary(boolean saslPlain) {
     try {
       Path dir = Files.createTempDirectory("meshlog-kafka-");
-      return start(dir, true, 0, Map.of());
+      return start(dir, true, 0, Map.of(), saslPlain);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -73,11 +87,11 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
    * @param overrides extra broker configs
    */
   public static EmbeddedKafka startPersistent(Path dataDir, int port, Map<String, String> overrides) {
-    return start(dataDir, false, port, overrides);
+    return start(dataDir, false, port, overrides, false);
   }
 
   private static EmbeddedKafka start(Path dataDir, boolean temporary, int requestedPort,
-                                     Map<String, String> overrides) {
+                                     Map<String, String> overrides, boolean saslPlain) {
     try {
       Files.createDirectories(dataDir);
       Path logDir = dataDir.resolve("kraft-logs");
@@ -137,6 +151,14 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
       props.put("num.recovery.threads.per.data.dir", "1");
       props.put("background.threads", "4");
       props.putAll(overrides);
+      int saslPort = 0;
+      if (saslPlain) {
+        saslPort = freePort();
+        while (saslPort == brokerPort || saslPort == controllerPort) {
+          saslPort = freePort();
+        }
+        SaslPlainListener.configure(props, saslPort);
+      }
 
       if (!Files.exists(logDir.resolve("meta.properties"))) {
         format(dataDir, clusterId, props);
@@ -150,7 +172,8 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
 
       KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
-      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, temporary, brokerPort, server);
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, temporary, brokerPort, server,
+          saslPlain ? new SaslPlainListener(saslPort) : null);
       kafka.awaitReady(Duration.ofSeconds(60));
       LOG.info("Kafka ready at {} (data in {})", kafka.bootstrapServers(), dataDir);
       return kafka;
@@ -228,6 +251,11 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
   @Override
   public String bootstrapServers() {
     return "127.0.0.1:" + brokerPort;
+  }
+
+  @Override
+  public Optional<SaslPlainListener> saslPlain() {
+    return Optional.ofNullable(saslPlain);
   }
 
   @Override

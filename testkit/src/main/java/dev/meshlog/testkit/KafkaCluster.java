@@ -2,6 +2,7 @@ package dev.meshlog.testkit;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -15,6 +16,14 @@ public interface KafkaCluster {
 
   /** Where the cluster comes from: {@code embedded} or {@code testcontainers}. */
   String kind();
+
+  /**
+   * The cluster's {@code SASL_PLAINTEXT} listener with the {@code PLAIN} mechanism, if it has
+   * one: {@link KafkaExtension}'s embedded broker has, a container has not.
+   */
+  default Optional<SaslPlainListener> saslPlain() {
+    return Optional.empty();
+  }
 
   /** Base client config: the bootstrap servers. */
   default Map<String, Object> clientConfig() {

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * it is {@link TestcontainersKafka} instead; on a machine without a Docker engine the tests that
  * need it are then skipped, not failed. Tests receive it as a {@link KafkaCluster} parameter
  * (constructor, lifecycle or test method).
+ *
+ * <p>The embedded broker also has a {@code SASL_PLAINTEXT} listener ({@link
+ * KafkaCluster#saslPlain()}) for tests of clients that authenticate; a test needing it skips
+ * itself on a cluster without one ({@link #saslPlain(KafkaCluster)}).
  */
 public final class KafkaExtension implements BeforeAllCallback, ParameterResolver {
 
@@ -39,6 +43,16 @@ public final class KafkaExtension implements BeforeAllCallback, ParameterResolve
     return cluster(context);
   }
 
+  /**
+   * {@code cluster}'s SASL listener; a test calling it is skipped (not failed) on a cluster
+   * without one (a container).
+   */
+  public static SaslPlainListener saslPlain(KafkaCluster cluster) {
+    Assumptions.assumeTrue(cluster.saslPlain().isPresent(),
+        cluster.kind() + " Kafka has no SASL_PLAINTEXT listener: skipped");
+    return cluster.saslPlain().get();
+  }
+
   /** The JVM's shared cluster, started on first call. */
   public static KafkaCluster cluster(ExtensionContext context) {
     String backend = System.getProperty(BACKEND_PROPERTY, "embedded");
@@ -54,6 +68,6 @@ public final class KafkaExtension implements BeforeAllCallback, ParameterResolve
           + " (expected: embedded or testcontainers)");
     }
     return context.getRoot().getStore(NAMESPACE)
-        .getOrComputeIfAbsent("embedded", k -> EmbeddedKafka.startTemporary(), EmbeddedKafka.class);
+        .getOrComputeIfAbsent("embedded", k -> EmbeddedKafka.startTemporary(true), EmbeddedKafka.class);
   }
 }

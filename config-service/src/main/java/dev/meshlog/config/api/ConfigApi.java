@@ -2,6 +2,7 @@ package dev.meshlog.config.api;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -25,12 +26,21 @@ public final class ConfigApi implements AutoCloseable {
    * @param host the address to listen on ({@code 127.0.0.1}, {@code 0.0.0.0})
    * @param port the port (0 = any free one)
    * @param timeout how long writes wait for the control plane's answer
+   * @param clientSettings the operator's Kafka client settings ({@code --kafka-config}) for the
+   *     API's producer and consumers
    */
-  public record Settings(String bootstrapServers, String host, int port, Duration timeout) {
+  public record Settings(String bootstrapServers, String host, int port, Duration timeout,
+                         Map<String, String> clientSettings) {
     public Settings {
+      clientSettings = Map.copyOf(clientSettings);
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** Settings without client settings of the operator's. */
+    public Settings(String bootstrapServers, String host, int port, Duration timeout) {
+      this(bootstrapServers, host, port, timeout, Map.of());
     }
   }
 
@@ -52,8 +62,8 @@ public final class ConfigApi implements AutoCloseable {
    */
   public static ConfigApi start(Vertx vertx, Settings settings, DocumentCheck check, Clock clock)
       throws InterruptedException, ExecutionException, TimeoutException {
-    Map<String, Object> kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
-        settings.bootstrapServers());
+    Map<String, Object> kafka = new HashMap<>(settings.clientSettings());
+    kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
     MeshClient client = new MeshClient(kafka, settings.timeout());
     ReadModel readModel = new ReadModel(kafka);
     readModel.start();

@@ -2,11 +2,13 @@ package dev.meshlog.config.controlplane;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.meshlog.schemas.KafkaClientSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
@@ -32,10 +34,15 @@ public final class ControlPlaneApp implements AutoCloseable {
    *     (Streams' {@code poll.ms}): between polls it commits whatever is due, so it bounds how
    *     late registry traffic's interval commit and a timer come; a command ends a poll at once
    *     and requests its own commit. Null: half the commit interval, at most 100 ms
+   * @param clientSettings the operator's Kafka client settings ({@code --kafka-config}: security,
+   *     tuning), over the app's own for every client Kafka Streams makes; checked by
+   *     {@link dev.meshlog.schemas.KafkaClientSettings} against {@link #RESERVED_CLIENT_KEYS}
    */
   public record Settings(String bootstrapServers, String applicationId, Path stateDir,
-                         Duration commitInterval, Duration leaseScanInterval, Duration pollInterval) {
+                         Duration commitInterval, Duration leaseScanInterval, Duration pollInterval,
+                         Map<String, String> clientSettings) {
     public Settings {
+      clientSettings = Map.copyOf(clientSettings);
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(applicationId, "applicationId");
       Objects.requireNonNull(stateDir, "stateDir");
@@ -44,6 +51,19 @@ public final class ControlPlaneApp implements AutoCloseable {
       if (pollInterval != null && (pollInterval.isNegative() || pollInterval.isZero())) {
         throw new IllegalArgumentException("pollInterval: " + pollInterval + " (expected: > 0)");
       }
+    }
+
+    /** Settings without client settings of the operator's. */
+    public Settings(String bootstrapServers, String applicationId, Path stateDir,
+                    Duration commitInterval, Duration leaseScanInterval, Duration pollInterval) {
+      this(bootstrapServers, applicationId, stateDir, commitInterval, leaseScanInterval,
+          pollInterval, Map.of());
+    }
+
+    /** These settings with the operator's Kafka client settings. */
+    public Settings withClientSettings(Map<String, String> settings) {
+      return new Settings(bootstrapServers, applicationId, stateDir, commitInterval,
+          leaseScanInterval, pollInterval, settings);
     }
 
     /** Settings with the poll interval derived from the commit interval. */
@@ -64,6 +84,22 @@ public final class ControlPlaneApp implements AutoCloseable {
           Duration.ofMillis(5), Duration.ofSeconds(1));
     }
   }
+
+  /**
+   * Kafka client keys the operator's settings may not set, with why: the control plane's
+   * guarantees (exactly-once from command to view) rest on them, or a flag sets them.
+   */
+  public static final Map<String, String> RESERVED_CLIENT_KEYS = KafkaClientSettings.reserved(
+      Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+          "the control plane's exactly-once transactions set it",
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+          "the control plane's exactly-once transactions need it",
+          ProducerConfig.ACKS_CONFIG, "the control plane's exactly-once transactions need acks=all",
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+          "the control plane reads only committed events (read_committed)",
+          ConsumerConfig.GROUP_ID_CONFIG, "use --application-id",
+          ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "offsets are committed with each transaction",
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "the control plane reads every log from the start"));
 
   /**
    * The control-plane producer's first retry backoff (Kafka: 100 ms); see {@link #streamsConfig}.
@@ -152,6 +188,14 @@ public final class ControlPlaneApp implements AutoCloseable {
     // exponentially to retry.backoff.max.ms (1 s) while a broker is really away.
     props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
         Long.toString(PRODUCER_RETRY_BACKOFF.toMillis()));
+    // The operator's client settings (security, tuning) come last: every embedded client gets
+    // them, and the keys the guarantees rest on cannot be among them (RESERVED_CLIENT_KEYS).
+    // Streams gives a client-prefixed setting above (producer.linger.ms, ...) precedence over an
+    // unprefixed one.
+    settings.clientSettings().forEach((key, value) -> {
+      KafkaClientSettings.check(KafkaClientSettings.FLAG, key, RESERVED_CLIENT_KEYS);
+      props.put(key, value);
+    });
     return props;
   }
 

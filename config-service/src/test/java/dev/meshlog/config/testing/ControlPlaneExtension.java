@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import dev.meshlog.config.ConfigService;
@@ -13,6 +15,7 @@ import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.KafkaExtension;
+import dev.meshlog.testkit.SaslPlainListener;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -21,12 +24,17 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Starts one real control plane ({@link ControlPlaneApp}, exactly-once, judging commands with the
  * real parser and validator and compiling views) per JVM on the shared broker, creating the mesh
  * topics first, and stops it when the run ends. One instance for every test class, so no two
- * control planes answer the same commands.
+ * control planes answer the same commands. Where the broker has a SASL listener the control plane
+ * uses it, authenticating as {@link #USER} with {@code --kafka-config}-style client settings.
  */
 public final class ControlPlaneExtension implements BeforeAllCallback {
 
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(ControlPlaneExtension.class);
+
+  /** The SASL user the shared control plane authenticates as, where the broker has SASL. */
+  public static final String USER = "control-plane";
+  private static final String PASSWORD = "control-plane-secret";
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -46,15 +54,30 @@ public final class ControlPlaneExtension implements BeforeAllCallback {
     }
 
     static Running start(KafkaCluster kafka) {
-      try (Admin admin = kafka.admin()) {
+      // Over the broker's SASL listener where it has one, as user USER: every test on this
+      // control plane then also shows it works on a Kafka that needs authentication.
+      String servers = kafka.bootstrapServers();
+      Map<String, String> client = Map.of();
+      if (kafka.saslPlain().isPresent()) {
+        SaslPlainListener sasl = kafka.saslPlain().get();
+        sasl.addUser(USER, PASSWORD);
+        servers = sasl.bootstrapServers();
+        Map<String, String> settings = new HashMap<>();
+        SaslPlainListener.clientProperties(USER, PASSWORD).forEach((k, v) ->
+            settings.put((String) k, (String) v));
+        client = Map.copyOf(settings);
+      }
+      Map<String, Object> adminConfig = new HashMap<>(client);
+      adminConfig.put("bootstrap.servers", servers);
+      try (Admin admin = Admin.create(adminConfig)) {
         new TopicBootstrapper(admin).ensureAll();
       }
       try {
         Path stateDir = Files.createTempDirectory("meshlog-control-plane");
         ControlPlaneApp app = new ControlPlaneApp(new ControlPlaneApp.Settings(
-            kafka.bootstrapServers(), KafkaCluster.uniqueName("config-service"), stateDir,
-            Duration.ofMillis(20), Duration.ofSeconds(1)), ConfigService.resourceCheck(),
-            ConfigService.discovery());
+            servers, KafkaCluster.uniqueName("config-service"), stateDir,
+            Duration.ofMillis(20), Duration.ofSeconds(1)).withClientSettings(client),
+            ConfigService.resourceCheck(), ConfigService.discovery());
         app.start();
         if (!app.awaitRunning(Duration.ofSeconds(60))) {
           app.close();
