@@ -165,10 +165,10 @@ public final class RequestEventEncoder {
     return n;
   }
 
-  // The writing steps, in schema order, for RequestEvents.encode: it writes an access-log
+  // The writing steps, in schema order, for RequestEvents.encodeBody: it writes an access-log
   // entry's event without building the RequestEvent (RequestEventsTest proves the same bytes).
 
-  /** Starts an event: the single-object header. */
+  /** Starts a single event (not a batch): the single-object header of {@code RequestEvent}. */
   void begin() {
     pos = 0;
     write(HEADER);

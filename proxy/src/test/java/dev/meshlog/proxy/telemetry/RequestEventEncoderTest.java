@@ -50,7 +50,7 @@ class RequestEventEncoderTest {
 
   @Test
   void aBatchOfManyEventsHasATwoByteBlockCount() {
-    // 500 events (the emitter's bound) need a longer varint than 63 or fewer
+    // the emitter's bound (128 events) needs a longer count varint than 63 or fewer
     RequestEvent e = events().get(0);
     List<RequestEvent> batch = java.util.Collections.nCopies(
         TelemetryEmitter.MAX_BATCH_EVENTS, e);

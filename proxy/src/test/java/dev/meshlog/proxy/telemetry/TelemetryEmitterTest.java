@@ -355,7 +355,7 @@ class TelemetryEmitterTest {
 
   @Test
   void anEdgesEventsAreSplitIntoRecordsOfAtMostMaxBatchBytes() {
-    String path = "/" + "p".repeat(2_000); // ~2.1 KB an event: ~120 fit in 256 KiB
+    String path = "/" + "p".repeat(2_000); // ~2.1 KB an event: ~15 fit in 32 KiB
     int n = 300;
     drainingOnClose(2_000);
     for (int i = 0; i < n; i++) {
