@@ -99,7 +99,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
-  /** Lost since the last event handed over; goes on that event's {@code droppedBefore}. */
+  /**
+   * Lost since the last record handed over; goes on the {@code droppedBefore} of the next
+   * record's first event.
+   */
   private final AtomicLong unreported = new AtomicLong();
   /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
   private volatile long closeDeadlineNanos;
@@ -122,7 +125,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    * Starts the emitting thread.
    *
    * @param events builds the events of this proxy
-   * @param sink where encoded events go
+   * @param sink where the records (each a batch of one edge's encoded events) go
    * @param capacity events that may wait, queued or unacknowledged
    * @param interval how often queued events are handed to the sink
    * @param closeTimeout how long {@link #close} waits for Kafka to acknowledge what is left
