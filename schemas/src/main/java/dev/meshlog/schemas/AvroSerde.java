@@ -5,6 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -48,8 +52,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
+  /** Another record type this serde also reads (see {@link #readingAlso}), or null. */
+  private final Alternative<?, T> alternative;
 
-  private AvroSerde(Class<T> type, Schema schema, List<Schema> olderVersions) {
+  private AvroSerde(Class<T> type, Schema schema, List<Schema> olderVersions,
+                    Alternative<?, T> alternative) {
     this.type = type;
     this.schema = schema;
     SpecificData model = SpecificData.getForClass(type);
@@ -57,6 +64,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     SchemaStore.Cache store = new SchemaStore.Cache();
     olderVersions.forEach(store::addSchema);
     this.decoder = new BinaryMessageDecoder<>(model, schema, store);
+    this.alternative = alternative;
+  }
+
+  /** A record of another type, recognised by its fingerprints and converted to {@code T}. */
+  private record Alternative<U extends SpecificRecord, T>(AvroSerde<U> serde, Set<Long> fingerprints,
+                                                          Function<U, T> convert) {
+    T decode(String topic, byte[] data) {
+      return convert.apply(serde.decode(topic, data));
+    }
   }
 
   /**
@@ -66,7 +82,27 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
    */
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
     Schema schema = SpecificData.get().getSchema(Objects.requireNonNull(type, "type"));
-    return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()));
+    return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()),
+        null);
+  }
+
+  /**
+   * This serde, also reading records of another type — the value a topic held before its value
+   * type changed — and converting them, e.g. a single {@code RequestEvent} into a batch of one.
+   * Which type wrote a record is told by its fingerprint (the current one of {@code older}'s
+   * schema or any released one); it always writes {@code T}.
+   *
+   * @param older the other generated record type
+   * @param convert turns one of its records into a {@code T}
+   */
+  public <U extends SpecificRecord> AvroSerde<T> readingAlso(Class<U> older,
+                                                             Function<U, T> convert) {
+    AvroSerde<U> serde = of(older);
+    Set<Long> fingerprints = Stream.concat(Stream.of(serde.schema),
+            SchemaHistory.releasedVersionsOf(serde.schema.getFullName()).stream())
+        .map(SchemaNormalization::parsingFingerprint64).collect(Collectors.toUnmodifiableSet());
+    return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()),
+        new Alternative<>(serde, fingerprints, Objects.requireNonNull(convert, "convert")));
   }
 
   /** The current (writer) schema. */
@@ -117,6 +153,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
           "%s: not Avro single-object encoding (expected marker C3 01, found %02X %02X)",
           where, data[0] & 0xff, data[1] & 0xff));
     }
+    if (alternative != null && alternative.fingerprints().contains(fingerprintOf(data))) {
+      return alternative.decode(topic, data);
+    }
     try {
       return decoder.decode(data);
     } catch (MissingSchemaException e) {
@@ -150,6 +189,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     for (Schema older : SchemaHistory.releasedVersionsOf(schema.getFullName())) {
       sb.append(", ").append(String.format("%016x",
           SchemaNormalization.parsingFingerprint64(older)));
+    }
+    if (alternative != null) {
+      alternative.fingerprints().stream().sorted()
+          .forEach(f -> sb.append(", ").append(String.format("%016x", f)));
+      sb.append(" (").append(alternative.serde().type.getSimpleName()).append(')');
     }
     return sb.toString();
   }

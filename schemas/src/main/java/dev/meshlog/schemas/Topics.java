@@ -18,6 +18,7 @@ import dev.meshlog.events.security.IssuedCertificate;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.schemas.Topic.Cleanup;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -68,10 +69,15 @@ public final class Topics {
       "mesh.proxy.status", KEY, AvroSerde.of(ProxyStatus.class), 6, Cleanup.COMPACT,
       Duration.ofDays(1), "Which view versions each proxy applied or rejected.");
 
-  /** One event per request, keyed by edge {@code srcNs/srcService->dstNs/dstService}. */
-  public static final Topic<String, RequestEvent> TELEMETRY_REQUESTS = new Topic<>(
-      "mesh.telemetry.requests", KEY, AvroSerde.of(RequestEvent.class), 12, Cleanup.DELETE,
-      Duration.ofDays(3), "One event per request seen by a proxy.");
+  /**
+   * Request events, keyed by edge {@code srcNs/srcService->dstNs/dstService}: a value is one
+   * proxy's {@link RequestEventBatch} of that edge; a single {@link RequestEvent} (as releases
+   * before batching wrote it) is read as a batch of one.
+   */
+  public static final Topic<String, RequestEventBatch> TELEMETRY_REQUESTS = new Topic<>(
+      "mesh.telemetry.requests", KEY, AvroSerde.of(RequestEventBatch.class)
+          .readingAlso(RequestEvent.class, Topics::batchOfOne), 12, Cleanup.DELETE,
+      Duration.ofDays(3), "One event per request seen by a proxy, batched per edge.");
 
   /** Windowed per-edge aggregates, keyed by {@code edge@windowStart/windowSize}. */
   public static final Topic<String, EdgeMetrics> TELEMETRY_EDGES = new Topic<>(
@@ -118,6 +124,11 @@ public final class Topics {
       SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE);
 
   private Topics() {}
+
+  /** A record of {@link #TELEMETRY_REQUESTS} as releases before batching wrote it: one event. */
+  private static RequestEventBatch batchOfOne(RequestEvent event) {
+    return RequestEventBatch.newBuilder().setEvents(List.of(event)).build();
+  }
 
   /** The topic named {@code name}, if it is one of the mesh's. */
   public static Optional<Topic<String, ?>> byName(String name) {

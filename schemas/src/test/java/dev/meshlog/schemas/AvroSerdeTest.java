@@ -9,6 +9,7 @@ import java.util.Map;
 import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,13 +33,52 @@ class AvroSerdeTest {
   @Test
   void writesSingleObjectHeaderWithTheSchemaFingerprint() {
     AvroSerde<RequestEvent> serde = AvroSerde.of(RequestEvent.class);
-    byte[] bytes = serde.encode((RequestEvent) SampleEvents.oneOfEach()
-        .get(Topics.TELEMETRY_REQUESTS).getValue());
+    byte[] bytes = serde.encode(sampleRequest());
     assertThat(bytes[0] & 0xff).isEqualTo(0xC3);
     assertThat(bytes[1] & 0xff).isEqualTo(0x01);
     long fingerprint = java.nio.ByteBuffer.wrap(bytes, 2, 8)
         .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat(fingerprint).isEqualTo(serde.fingerprint());
+  }
+
+  @Test
+  void readsASingleRequestEventOfAnEarlierReleaseAsABatchOfOne() {
+    // Releases before batching wrote one RequestEvent per record: readers of the topic take both.
+    RequestEvent event = sampleRequest();
+    byte[] single = AvroSerde.of(RequestEvent.class).encode(event);
+    assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(single).getEvents()).containsExactly(event);
+    // and it writes batches, whose fingerprint is the batch schema's
+    byte[] batch = Topics.TELEMETRY_REQUESTS.serializeValue(
+        RequestEventBatch.newBuilder().setEvents(java.util.List.of(event, event)).build());
+    long fingerprint = java.nio.ByteBuffer.wrap(batch, 2, 8)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    assertThat(fingerprint).isEqualTo(AvroSerde.of(RequestEventBatch.class).fingerprint());
+    assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(batch).getEvents())
+        .containsExactly(event, event);
+  }
+
+  @Test
+  void aCorruptSingleEventStillFailsWithTheSerdesMessage() {
+    byte[] single = AvroSerde.of(RequestEvent.class).encode(sampleRequest());
+    byte[] truncated = Arrays.copyOf(single, single.length - 3);
+    assertThatThrownBy(() -> Topics.TELEMETRY_REQUESTS.deserializeValue(truncated))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageStartingWith("mesh.telemetry.requests: RequestEvent: ");
+  }
+
+  @Test
+  void anUnknownFingerprintNamesBothTypesTheTopicReads() {
+    byte[] view = AvroSerde.of(ServiceView.class).encode((ServiceView) SampleEvents.oneOfEach()
+        .get(Topics.DISCOVERY_VIEWS).getValue());
+    assertThatThrownBy(() -> Topics.TELEMETRY_REQUESTS.deserializeValue(view))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("written with unknown schema fingerprint")
+        .hasMessageContaining("(RequestEvent)");
+  }
+
+  private static RequestEvent sampleRequest() {
+    return ((RequestEventBatch) SampleEvents.oneOfEach().get(Topics.TELEMETRY_REQUESTS).getValue())
+        .getEvents().get(0);
   }
 
   @Test
@@ -75,8 +115,7 @@ class AvroSerdeTest {
   @Test
   void rejectsARecordWrittenWithAnUnknownSchema() {
     AvroSerde<ServiceView> views = AvroSerde.of(ServiceView.class);
-    byte[] other = AvroSerde.of(RequestEvent.class).encode((RequestEvent) SampleEvents.oneOfEach()
-        .get(Topics.TELEMETRY_REQUESTS).getValue());
+    byte[] other = AvroSerde.of(RequestEvent.class).encode(sampleRequest());
     assertThatThrownBy(() -> views.decode("mesh.discovery.views", other))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("written with unknown schema fingerprint");

@@ -46,6 +46,7 @@ import dev.meshlog.events.telemetry.EdgeEnd;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 
 /** One realistic value for each mesh topic, keyed by topic, for tests in any module. */
@@ -120,11 +121,15 @@ public final class SampleEvents {
     Workload reviews = Workload.newBuilder().setWorkload("reviews-v2").setService("reviews")
         .setVersion("v2").setNamespace("default").setPrincipal(
             "spiffe://cluster.local/ns/default/sa/reviews").build();
+    RequestEvent request = RequestEvent.newBuilder().setRequestId("r-1")
+        .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
+        .setReporter(Reporter.SOURCE).setSource(productpage).setDestination(reviews)
+        .setMethod("GET").setPath("/reviews/0").setResponseCode(200).setDurationMicros(1234)
+        .setResponseFlags(List.of()).setStartTime(T0).build();
     samples.put(Topics.TELEMETRY_REQUESTS, Map.entry("default/productpage->default/reviews",
-        RequestEvent.newBuilder().setRequestId("r-1").setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
-            .setReporter(Reporter.SOURCE).setSource(productpage).setDestination(reviews)
-            .setMethod("GET").setPath("/reviews/0").setResponseCode(200).setDurationMicros(1234)
-            .setResponseFlags(List.of()).setStartTime(T0).build()));
+        RequestEventBatch.newBuilder().setEvents(List.of(request, RequestEvent.newBuilder(request)
+            .setRequestId("r-2").setPath("/reviews/1").setResponseCode(503)
+            .setResponseFlags(List.of("UO")).build())).build()));
     EdgeEnd from = EdgeEnd.newBuilder().setService("productpage").setNamespace("default").build();
     EdgeEnd to = EdgeEnd.newBuilder().setService("reviews").setNamespace("default")
         .setVersion("v2").build();

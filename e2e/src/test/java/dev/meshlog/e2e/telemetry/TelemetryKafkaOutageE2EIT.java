@@ -169,11 +169,14 @@ class TelemetryKafkaOutageE2EIT {
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          RequestEvent e = Topics.TELEMETRY_REQUESTS.deserializeValue(r.value());
-          if (e.getRequestId().startsWith(ns)) {
-            long[] seen = out.computeIfAbsent(e.getProxyId(), k -> new long[2]);
-            seen[0]++;
-            seen[1] += e.getDroppedBefore();
+          // a record is a batch of one edge's events from one proxy
+          for (RequestEvent e
+              : Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getEvents()) {
+            if (e.getRequestId().startsWith(ns)) {
+              long[] seen = out.computeIfAbsent(e.getProxyId(), k -> new long[2]);
+              seen[0]++;
+              seen[1] += e.getDroppedBefore();
+            }
           }
         }
       }

@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * loop each time). The access log and request telemetry both ride on it.
  *
  * <p>Capacity counts items from {@link #offer} until their owner calls {@link #release}: at
- * {@link #poll} time for a plain queue (the access log), or later — when Kafka acknowledges an
- * event — to bound what is in flight as well (telemetry).
+ * {@link #poll} time for a plain queue (the access log), or later — when Kafka acknowledges the
+ * record holding a batch of events, {@link #release(int)} — to bound what is in flight as well
+ * (telemetry).
  *
  * <p>Why a ring of our own and not a linked or library queue: on the request path an
  * {@link #offer} is one compare-and-set that claims a slot and a unit of capacity at once, and
@@ -171,6 +172,19 @@ public final class Handoff<T> {
   /** One taken item no longer counts against the capacity. */
   public void release() {
     counters.incrementAndGet(RELEASED);
+  }
+
+  /**
+   * {@code n} taken items no longer count against the capacity — e.g. the events of one Kafka
+   * record, acknowledged together — in one atomic add.
+   */
+  public void release(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("release: " + n + " items (expected: at least 0)");
+    }
+    if (n > 0) {
+      counters.addAndGet(RELEASED, n);
+    }
   }
 
   /** Items offered and not yet released. */

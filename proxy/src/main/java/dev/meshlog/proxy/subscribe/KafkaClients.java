@@ -54,7 +54,11 @@ public final class KafkaClients {
    * shrinks them to ~0.19) and cost the sender 0.54–0.63 µs per event; 128 KiB ones hold
    * ~1,450 (a whole drain of the emitter) and cost 0.43, 256 KiB 0.39, with the same bytes on
    * the wire. 128, not 256: an open batch takes a whole buffer, and 12 open 256 KiB batches
-   * would take 3 of {@link #TELEMETRY_BUFFER_MEMORY}'s 4 MiB.
+   * would take 3 of {@link #TELEMETRY_BUFFER_MEMORY}'s 4 MiB. Since the emitter batches per
+   * edge, a record is a {@code RequestEventBatch} of at most 32 KiB
+   * ({@code TelemetryEmitter.MAX_BATCH_BYTES}): the producer admits a record to an open batch
+   * only if its uncompressed size fits beside the compressed estimate, so records must stay
+   * well under this size for several to share a batch (and a sender wake-up).
    *
    * <p>Why lz4 (measured again with events of realistic variety — distinct request and trace
    * ids, times, sizes — 5,000 events/s, four interleaved rounds in one JVM, a busy machine, so

@@ -6,14 +6,14 @@ import java.util.Map;
 import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Request events to {@code mesh.telemetry.requests} through a producer of their own, tuned for
- * volume rather than latency: lz4-compressed batches of up to 128 KiB lingering as long as the
+ * Request events to {@code mesh.telemetry.requests}, one record per batch of an edge's events
+ * (see {@link TelemetryEmitter}), through a producer of their own, tuned for volume rather than
+ * latency: lz4-compressed batches of up to 128 KiB lingering as long as the
  * emitter's interval (200 ms; see {@link TelemetryEmitter#DEFAULT_INTERVAL} for why), idempotent
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
  * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 4 MiB,
@@ -25,14 +25,6 @@ public final class KafkaEventSink implements EventSink {
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
-  /**
-   * The Kafka callback made for the last outcome seen (the emitter's thread only): the emitter
-   * passes one shared outcome for nearly every event, so the callback is made once, not per
-   * event.
-   */
-  private EventSink.Outcome lastOutcome;
-  private Callback lastCallback;
-
   /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
   public KafkaEventSink(String bootstrapServers, String clientId) {
     this(config(bootstrapServers, clientId), Topics.TELEMETRY_REQUESTS.name());
@@ -54,11 +46,9 @@ public final class KafkaEventSink implements EventSink {
 
   @Override
   public void send(byte[] key, byte[] value, Outcome outcome) {
-    if (outcome != lastOutcome) {
-      lastCallback = (metadata, exception) -> outcome.completed(exception);
-      lastOutcome = outcome;
-    }
-    producer.send(new ProducerRecord<>(topic, key, value), lastCallback);
+    // one callback per record (a batch of events), not per event
+    producer.send(new ProducerRecord<>(topic, key, value),
+        (metadata, exception) -> outcome.completed(exception));
   }
 
   @Override

@@ -6,20 +6,23 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
+import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 
 /**
- * Encodes {@link RequestEvent}s exactly as {@code Topics.TELEMETRY_REQUESTS} does (Avro
- * single-object encoding: {@code C3 01}, the schema's CRC-64-AVRO fingerprint, the binary body),
- * writing the fields in schema order into one buffer it reuses, with no Avro writer, encoder,
+ * Encodes {@link RequestEventBatch}es (and single {@link RequestEvent}s) exactly as
+ * {@code Topics.TELEMETRY_REQUESTS} does (Avro single-object encoding: {@code C3 01}, the
+ * schema's CRC-64-AVRO fingerprint, the binary body — for a batch the array's block count, the
+ * events' bodies and a 0), writing the fields in schema order into one buffer it reuses, with no Avro writer, encoder,
  * {@code ByteBuffer} or per-string byte arrays in between. For the emitter's single thread (not
  * thread-safe).
  *
  * <p>Why by hand: on a sidecar pinned to one core the emitter's CPU is taken from the event loop;
  * Avro's generic path cost more per event than building the event. Written for this one schema:
  * {@code RequestEventEncoderTest} proves the bytes equal Avro's for every field and decode with
- * the schema, so a schema change that this class misses fails the build.
+ * the schema, for single events and batches, so a schema change that this class misses fails the build.
  *
  * <p>A {@link Workload} seen again (the same object: {@link RequestEvents} shares one per edge)
  * is copied from the bytes written the first time; a workload must not be changed once it has
@@ -27,7 +30,8 @@ import org.apache.avro.SchemaNormalization;
  */
 public final class RequestEventEncoder {
 
-  private static final byte[] HEADER = header();
+  private static final byte[] HEADER = header(RequestEvent.getClassSchema());
+  private static final byte[] BATCH_HEADER = header(RequestEventBatch.getClassSchema());
 
   /** Workloads whose bytes are kept, most recent first replaced round robin. */
   static final int WORKLOAD_SLOTS = 8;
@@ -38,9 +42,26 @@ public final class RequestEventEncoder {
   private final byte[][] workloadBytes = new byte[WORKLOAD_SLOTS][];
   private int nextSlot;
 
-  /** The event's bytes, as {@code Topics.TELEMETRY_REQUESTS.serializeValue} would write them. */
+  /** The event's bytes, as a single {@code RequestEvent} (releases before batching wrote it). */
   public byte[] encode(RequestEvent e) {
     begin();
+    body(e);
+    return bytes();
+  }
+
+  /**
+   * The batch of {@code events}' bytes, as {@code Topics.TELEMETRY_REQUESTS.serializeValue} of a
+   * {@link RequestEventBatch} holding them would write them (at least one event).
+   */
+  public byte[] encodeBatch(List<RequestEvent> events) {
+    beginBatch();
+    for (RequestEvent e : events) {
+      body(e);
+    }
+    return batch(events.size());
+  }
+
+  private void body(RequestEvent e) {
     string(e.getRequestId());
     string(e.getTraceId());
     varint(e.getReporter().ordinal());
@@ -70,13 +91,84 @@ public final class RequestEventEncoder {
     varint(e.getDurationMicros());
     startTime(e.getStartTime());
     varint(e.getDroppedBefore());
-    return bytes();
   }
 
-  // The writing steps, in schema order, for RequestEvents.encode: it writes an access-log
+  // A batch: beginBatch, then each event's body (RequestEvents.encodeBody), then batch(count).
+  // The bodies are written as they come, with no header; batch() puts the single-object header
+  // and the Avro array's one block count in front and its 0 terminator behind, in the one copy
+  // the record's byte[] needs anyway. An event that fails half way is undone with rewind.
+
+  /** Starts a batch: no bytes yet. */
+  void beginBatch() {
+    pos = 0;
+  }
+
+  /** How many bytes the bodies written since {@link #beginBatch} take. */
+  int position() {
+    return pos;
+  }
+
+  /** Forgets what was written after {@code position} (an event that could not be finished). */
+  void rewind(int position) {
+    pos = position;
+  }
+
+  /**
+   * The {@code RequestEventBatch} of the {@code count} (at least one) event bodies written since
+   * {@link #beginBatch}: header, block count, bodies, end of array.
+   */
+  byte[] batch(int count) {
+    return batch(count, pos);
+  }
+
+  /** As {@link #batch(int)}, of the first {@code count} bodies, which end at {@code end}. */
+  byte[] batch(int count, int end) {
+    if (count < 1) {
+      throw new IllegalArgumentException("batch of " + count + " events (expected: at least 1)");
+    }
+    int countBytes = varintSize(count);
+    byte[] out = new byte[BATCH_HEADER.length + countBytes + end + 1];
+    System.arraycopy(BATCH_HEADER, 0, out, 0, BATCH_HEADER.length);
+    long z = (long) count << 1; // zig-zag of a positive count
+    int p = BATCH_HEADER.length;
+    while ((z & ~0x7FL) != 0) {
+      out[p++] = (byte) ((z & 0x7F) | 0x80);
+      z >>>= 7;
+    }
+    out[p++] = (byte) z;
+    System.arraycopy(buf, 0, out, p, end);
+    out[out.length - 1] = 0; // a block count of 0 ends the array
+    return out;
+  }
+
+  /**
+   * Moves the bytes from {@code from} to the current position to the start (the first event of
+   * the next batch, written before the bound was known to be passed); they become the only body.
+   */
+  void keepFrom(int from) {
+    System.arraycopy(buf, from, buf, 0, pos - from);
+    pos -= from;
+  }
+
+  /** The bytes {@link #batch} adds around the bodies of {@code count} events. */
+  static int batchOverhead(int count) {
+    return BATCH_HEADER.length + varintSize(count) + 1;
+  }
+
+  private static int varintSize(int count) {
+    long z = (long) count << 1;
+    int n = 1;
+    while ((z & ~0x7FL) != 0) {
+      z >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  // The writing steps, in schema order, for RequestEvents.encodeBody: it writes an access-log
   // entry's event without building the RequestEvent (RequestEventsTest proves the same bytes).
 
-  /** Starts an event: the single-object header. */
+  /** Starts a single event (not a batch): the single-object header of {@code RequestEvent}. */
   void begin() {
     pos = 0;
     write(HEADER);
@@ -188,8 +280,8 @@ public final class RequestEventEncoder {
     }
   }
 
-  private static byte[] header() {
-    long fp = SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
+  private static byte[] header(Schema schema) {
+    long fp = SchemaNormalization.parsingFingerprint64(schema);
     byte[] h = new byte[10];
     h[0] = (byte) 0xC3;
     h[1] = (byte) 0x01;

@@ -47,8 +47,11 @@ public final class RequestEvents {
   /** Longer peer headers are decoded each time, not kept (they come from the caller). */
   static final int MAX_CACHED_PEER_CHARS = 256;
 
-  /** A workload of the other side and the key of the edge to or from it, with its bytes. */
-  private record Edge(String host, Workload workload, String key, byte[] keyBytes) {
+  /**
+   * A workload of the other side and the key of the edge to or from it, with its bytes. Several
+   * may have the same key (one per upstream endpoint of a service): group by {@link #key}.
+   */
+  record Edge(String host, Workload workload, String key, byte[] keyBytes) {
     Edge(String host, Workload workload, String key) {
       this(host, workload, key, key.getBytes(StandardCharsets.UTF_8));
     }
@@ -108,19 +111,20 @@ public final class RequestEvents {
     return new Keyed(edge.key(), edge.keyBytes(), event);
   }
 
-  /**
-   * Writes the event of {@code e}, carrying {@code droppedBefore}, into {@code out} (between its
-   * {@code begin} and {@code bytes}) exactly as {@link #of} and {@link RequestEventEncoder#encode}
-   * would, without making the event, its strings or its boxed numbers; returns the topic key's
-   * bytes (shared by the edge's events), or {@code null} for entries that are no HTTP request.
-   */
-  byte[] encode(AccessLogEntry e, long droppedBefore, RequestEventEncoder out) {
+  /** The edge of {@code e} (its key, shared by its edge's events), or null for TCP entries. */
+  Edge edgeOf(AccessLogEntry e) {
     if ("TCP".equals(e.protocol())) {
       return null;
     }
+    return edge(reporter(e), e);
+  }
+
+  /**
+   * Appends the Avro body (no header) of the event of {@code e}, whose {@link #edgeOf edge} is
+   * {@code edge}, carrying {@code droppedBefore}, to {@code out}: one item of a batch.
+   */
+  void encodeBody(AccessLogEntry e, Edge edge, long droppedBefore, RequestEventEncoder out) {
     Reporter reporter = reporter(e);
-    Edge edge = edge(reporter, e);
-    out.begin();
     out.string(nz(e.requestId()));
     String tp = e.traceparent();
     if (hasTraceId(tp)) {
@@ -163,7 +167,6 @@ public final class RequestEvents {
     out.varint(micros(e));
     out.startTime(e.start());
     out.varint(droppedBefore);
-    return edge.keyBytes();
   }
 
   private static final ResponseFlag[] FLAGS = ResponseFlag.values();

@@ -1,2 +1,5 @@
-/** Request telemetry: one {@code RequestEvent} per finished request, sent to Kafka off the event loop. */
+/**
+ * Request telemetry: one {@code RequestEvent} per finished request, sent to Kafka off the event
+ * loop in one {@code RequestEventBatch} record per edge per drain.
+ */
 package dev.meshlog.proxy.telemetry;

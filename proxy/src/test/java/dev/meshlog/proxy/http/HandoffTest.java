@@ -67,6 +67,34 @@ class HandoffTest {
   }
 
   @Test
+  void releasingABatchFreesAllItsItemsAtOnce() {
+    ring(8, Duration.ofMillis(1));
+    for (int i = 0; i < 8; i++) {
+      assertThat(ring.offer(i)).isTrue();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 8);
+    ring.release(0);
+    assertThat(ring.inUse()).isEqualTo(8);
+    assertThat(ring.offer(8)).isFalse();
+
+    ring.release(5); // e.g. one Kafka record holding five events, acknowledged
+    assertThat(ring.inUse()).isEqualTo(3);
+    for (int i = 8; i < 13; i++) {
+      assertThat(ring.offer(i)).isTrue();
+    }
+    assertThat(ring.offer(13)).isFalse();
+    await().atMost(Duration.ofSeconds(10)).until(() -> taken.size() == 13);
+    assertThat(taken).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+  }
+
+  @Test
+  void rejectsANegativeRelease() {
+    ring(8, NEVER);
+    assertThatThrownBy(() -> ring.release(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-1 items");
+  }
+
+  @Test
   void keepsItsBoundAcrossManyTurnsOfTheRing() {
     ring(5, Duration.ofMillis(1));
     List<Integer> expected = new ArrayList<>();

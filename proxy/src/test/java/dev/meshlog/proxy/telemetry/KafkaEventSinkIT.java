@@ -103,7 +103,8 @@ class KafkaEventSinkIT {
 
   private List<RequestEvent> events() {
     return TopicRecords.all(kafka.clientConfig(), topic).stream()
-        .map(r -> Topics.TELEMETRY_REQUESTS.deserializeValue(r.value())).toList();
+        .flatMap(r -> Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getEvents().stream())
+        .toList();
   }
 
   /**

@@ -11,11 +11,13 @@ import java.util.Set;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
@@ -27,13 +29,50 @@ class RequestEventEncoderTest {
   final ProxyIdentity reviews = new ProxyIdentity("rv-2", "reviews", "shop", "v2", "", "zone-b",
       "c1", "", Map.of());
   final RequestEventEncoder encoder = new RequestEventEncoder();
+  /** How releases before batching wrote an event (still read by the topic's serde). */
+  static final AvroSerde<RequestEvent> SINGLE = AvroSerde.of(RequestEvent.class);
+
+  @Test
+  void writesTheSameBytesAsTheTopicsAvroSerdeForBatchesOfEveryKindOfEvent() {
+    List<RequestEvent> all = events();
+    for (int n : new int[] {1, 2, 63, 64, 65, all.size()}) {
+      List<RequestEvent> batch = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        batch.add(all.get(i % all.size()));
+      }
+      byte[] ours = encoder.encodeBatch(batch);
+      RequestEventBatch expected = new RequestEventBatch(batch);
+      assertThat(ours).as("batch of %d", n)
+          .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(expected));
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours)).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void aBatchOfManyEventsHasATwoByteBlockCount() {
+    // the emitter's bound (128 events) needs a longer count varint than 63 or fewer
+    RequestEvent e = events().get(0);
+    List<RequestEvent> batch = java.util.Collections.nCopies(
+        TelemetryEmitter.MAX_BATCH_EVENTS, e);
+    byte[] ours = encoder.encodeBatch(batch);
+    assertThat(ours).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(
+        new RequestEventBatch(batch)));
+    assertThat(ours.length).isEqualTo(RequestEventEncoder.batchOverhead(batch.size())
+        + batch.size() * (encoder.encode(e).length - AvroSerde.HEADER_BYTES));
+  }
+
+  @Test
+  void refusesAnEmptyBatch() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> encoder.encodeBatch(List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batch of 0 events");
+  }
 
   @Test
   void writesTheSameBytesAsTheTopicsAvroSerdeForEveryKindOfEvent() {
     for (RequestEvent e : events()) {
       byte[] ours = encoder.encode(e);
-      assertThat(ours).as("%s", e).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
-      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours)).isEqualTo(e);
+      assertThat(ours).as("%s", e).isEqualTo(SINGLE.encode(e));
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours).getEvents()).containsExactly(e);
     }
   }
 
@@ -49,7 +88,7 @@ class RequestEventEncoderTest {
             "reviews.shop.svc.cluster.local", null, PeerMetadata.encode(caller), 1, null))
             .event();
         assertThat(encoder.encode(e)).as("caller %d, round %d", i, round)
-            .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+            .isEqualTo(SINGLE.encode(e));
       }
     }
   }
@@ -71,8 +110,8 @@ class RequestEventEncoderTest {
   void writesAnUnpairedSurrogateAsAvroDoes() {
     RequestEvent e = events().get(0);
     e.setPath("/half \uD800 a surrogate");
-    assertThat(encoder.encode(e)).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
-    assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(encoder.encode(e)).getPath())
+    assertThat(encoder.encode(e)).isEqualTo(SINGLE.encode(e));
+    assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(encoder.encode(e)).getEvents().get(0).getPath())
         .isEqualTo("/half ? a surrogate");
   }
 
@@ -83,7 +122,7 @@ class RequestEventEncoderTest {
         b.getPath().length())).orElseThrow();
     encoder.encode(big);
     for (RequestEvent e : all) {
-      assertThat(encoder.encode(e)).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(e));
+      assertThat(encoder.encode(e)).isEqualTo(SINGLE.encode(e));
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.Set;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.http.AccessLogEntry;
@@ -210,18 +211,30 @@ class RequestEventsTest {
     RequestEvents direct = new RequestEvents(reviews, "cluster.local");
     RequestEventEncoder encoder = new RequestEventEncoder();
     long dropped = 0;
+    List<RequestEvent> all = new ArrayList<>();
+    encoder.beginBatch();
     for (AccessLogEntry entry : entries) {
       RequestEvents.Keyed k = viaEvent.of(entry);
       k.event().setDroppedBefore(dropped);
-      byte[] key = direct.encode(entry, dropped, encoder);
-
-      assertThat(encoder.bytes()).as(entry.line())
-          .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(k.event()));
-      assertThat(key).isEqualTo(k.keyBytes());
+      RequestEvents.Edge edge = direct.edgeOf(entry);
+      // each alone, as a batch of one
+      RequestEventEncoder single = new RequestEventEncoder();
+      single.beginBatch();
+      direct.encodeBody(entry, edge, dropped, single);
+      assertThat(single.batch(1)).as(entry.line())
+          .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(
+              List.of(k.event()))));
+      assertThat(edge.keyBytes()).isEqualTo(k.keyBytes());
+      assertThat(edge.key()).isEqualTo(k.key());
+      // and all in one batch, appended one after the other
+      direct.encodeBody(entry, edge, dropped, encoder);
+      all.add(k.event());
       dropped = dropped * 3 + 1;
     }
+    assertThat(encoder.batch(all.size()))
+        .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(all)));
     AccessLogEntry tcp = new AccessLogEntry(START, "outbound", "-", "db:5432", "TCP", 0,
         Set.of(), 1, 2, 3, -1, null, null, null, null, null, null, 1, "x", "db", null);
-    assertThat(direct.encode(tcp, 0, encoder)).isNull();
+    assertThat(direct.edgeOf(tcp)).isNull();
   }
 }

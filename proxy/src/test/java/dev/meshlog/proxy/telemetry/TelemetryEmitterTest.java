@@ -23,16 +23,30 @@ class TelemetryEmitterTest {
   /** Holds what was sent; completes sends only when told to. */
   static final class HeldSink implements EventSink {
     record Sent(String key, byte[] value, Outcome outcome) {
-      RequestEvent event() {
-        return Topics.TELEMETRY_REQUESTS.deserializeValue(value);
+      /** The record's events, as a reader of the topic gets them. */
+      List<RequestEvent> events() {
+        return Topics.TELEMETRY_REQUESTS.deserializeValue(value).getEvents();
       }
+
+      List<String> ids() {
+        return events().stream().map(RequestEvent::getRequestId).toList();
+      }
+    }
+
+    /** The events of every record sent, in order. */
+    List<RequestEvent> events() {
+      return sent.stream().flatMap(s -> s.events().stream()).toList();
+    }
+
+    int eventCount() {
+      return events().size();
     }
 
     final List<Sent> sent = new CopyOnWriteArrayList<>();
     volatile boolean autoAck;
     volatile RuntimeException throwOnSend;
     volatile boolean closed;
-    int completedUpTo;
+    volatile int completedUpTo;
 
     @Override
     public void send(byte[] key, byte[] value, Outcome outcome) {
@@ -42,6 +56,7 @@ class TelemetryEmitterTest {
       sent.add(new Sent(new String(key, java.nio.charset.StandardCharsets.UTF_8), value, outcome));
       if (autoAck) {
         outcome.completed(null);
+        completedUpTo = sent.size(); // not completed again by completeAll
       }
     }
 
@@ -91,7 +106,7 @@ class TelemetryEmitterTest {
       emitter.log(request(i));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 250);
-    assertThat(sink.sent).extracting(s -> s.event().getRequestId())
+    assertThat(sink.events()).extracting(RequestEvent::getRequestId)
         .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 250)
             .mapToObj(i -> "req-" + i).toList());
     assertThat(sink.sent).allSatisfy(s ->
@@ -107,7 +122,7 @@ class TelemetryEmitterTest {
     for (int i = 0; i < 25; i++) {
       emitter.log(request(i));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 10);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 10);
     assertThat(emitter.dropped()).isEqualTo(15);
     assertThat(emitter.buffered()).isEqualTo(10);
 
@@ -115,10 +130,11 @@ class TelemetryEmitterTest {
     assertThat(emitter.sent()).isEqualTo(10);
     assertThat(emitter.buffered()).isZero();
     emitter.log(request(99));
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 11);
-    // the drops ride on the first event handed over after them (one of the first ten if the
-    // thread took it after the drops, else the eleventh): reported exactly once either way
-    assertThat(sink.sent.stream().mapToLong(s -> s.event().getDroppedBefore()).sum())
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 11);
+    // the drops ride on the first event of the first record handed over after them (one of the
+    // first records if the thread took it after the drops, else the last): reported exactly
+    // once either way
+    assertThat(sink.events().stream().mapToLong(RequestEvent::getDroppedBefore).sum())
         .isEqualTo(15);
     assertThat(emitter.unreported()).isZero();
   }
@@ -127,21 +143,23 @@ class TelemetryEmitterTest {
   void aFailedSendIsCountedAndItsReportMovesToTheNextEvent() {
     emitter(10);
     emitter.log(request(0));
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 1);
     for (int i = 1; i < 13; i++) { // 9 fit beside the first; 3 are dropped
       emitter.log(request(i));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 10);
-    // the 3 drops ride on the second event handed over; Kafka then times everything out
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 10);
+    // the 3 drops ride on the second record handed over; Kafka then times everything out
     sink.completeAll(new org.apache.kafka.common.errors.TimeoutException("expired"));
     assertThat(emitter.failed()).isEqualTo(10);
     assertThat(emitter.dropped()).isEqualTo(3);
     assertThat(emitter.unreported()).isEqualTo(13);
 
     emitter.log(request(50));
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 11);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 11);
     sink.completeAll(null);
-    assertThat(sink.sent.get(10).event().getDroppedBefore()).isEqualTo(13);
+    List<RequestEvent> last = sink.sent.get(sink.sent.size() - 1).events();
+    assertThat(last).extracting(RequestEvent::getRequestId).containsExactly("req-50");
+    assertThat(last.get(0).getDroppedBefore()).isEqualTo(13);
     assertThat(emitter.unreported()).isZero();
     assertThat(emitter.sent()).isEqualTo(1);
   }
@@ -157,7 +175,7 @@ class TelemetryEmitterTest {
     sink.autoAck = true;
     emitter.log(request(2));
     await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
-    assertThat(sink.sent.get(0).event().getDroppedBefore()).isEqualTo(1);
+    assertThat(sink.events().get(0).getDroppedBefore()).isEqualTo(1);
   }
 
   @Test
@@ -170,7 +188,8 @@ class TelemetryEmitterTest {
     emitter.close();
     assertThat(sink.closed).isTrue();
     assertThat(emitter.sent()).isEqualTo(100);
-    assertThat(sink.sent).hasSize(100);
+    assertThat(sink.eventCount()).isEqualTo(100);
+    assertThat(sink.sent).hasSize(1); // one edge, one drain: one record
     emitter = null;
   }
 
@@ -197,10 +216,11 @@ class TelemetryEmitterTest {
     };
     emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), blocking, 100,
         Duration.ofMillis(5), Duration.ofSeconds(1), nanos::get);
-    for (int i = 0; i < 20; i++) {
+    emitter.log(request(0));
+    assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    for (int i = 1; i < 20; i++) { // queued behind the blocked send
       emitter.log(request(i));
     }
-    assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     TelemetryEmitter e = emitter;
     Thread kafka = new Thread(() -> {
       await().atMost(Duration.ofSeconds(10)).until(e::closing);
@@ -210,7 +230,7 @@ class TelemetryEmitterTest {
     kafka.start();
     emitter.close();
     kafka.join();
-    assertThat(emitter.failed()).isEqualTo(1); // the send that was blocked
+    assertThat(emitter.failed()).isEqualTo(1); // the record (of one event) that was blocked
     assertThat(emitter.dropped()).isEqualTo(19); // the rest, left at the deadline
     assertThat(emitter.buffered()).isZero();
     emitter = null;
@@ -224,7 +244,7 @@ class TelemetryEmitterTest {
       EventSink acking = new EventSink() {
         @Override
         public void send(byte[] key, byte[] value, Outcome outcome) {
-          handed.incrementAndGet();
+          handed.addAndGet(Topics.TELEMETRY_REQUESTS.deserializeValue(value).getEvents().size());
           outcome.completed(null);
         }
 
@@ -261,6 +281,153 @@ class TelemetryEmitterTest {
       assertThat(handed.get()).isEqualTo(e.sent());
       assertThat(e.buffered()).isZero();
     }
+  }
+
+  static AccessLogEntry request(int i, String service, String path) {
+    return new AccessLogEntry(RequestEventsTest.START, "outbound", "GET", path, "HTTP/1.1", 200,
+        Set.of(), 0, 2, 1, 1, "req-" + i, service, null, null, null, null, 1,
+        "productpage-v1", service + ".default.svc.cluster.local", null, null, null, null, 1_000);
+  }
+
+  /** An emitter that drains only when closed: one drain takes everything logged before. */
+  TelemetryEmitter drainingOnClose(int capacity) {
+    sink.autoAck = true;
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, capacity,
+        Duration.ofHours(1), Duration.ofSeconds(5));
+    return emitter;
+  }
+
+  @Test
+  void aDrainWithTwoEdgesSendsOneRecordPerEdgeEachWithItsEventsInOrder() {
+    drainingOnClose(1_000);
+    for (int i = 0; i < 10; i++) {
+      emitter.log(request(i, i % 3 == 0 ? "ratings" : "reviews", "/"));
+    }
+    emitter.close();
+    emitter = null;
+    // in the order of each edge's first event
+    assertThat(sink.sent).extracting(HeldSink.Sent::key).containsExactly(
+        "default/productpage->default/ratings", "default/productpage->default/reviews");
+    assertThat(sink.sent.get(0).ids()).containsExactly("req-0", "req-3", "req-6", "req-9");
+    assertThat(sink.sent.get(1).ids())
+        .containsExactly("req-1", "req-2", "req-4", "req-5", "req-7", "req-8");
+    assertThat(sink.sent).allSatisfy(s -> assertThat(s.events()).allSatisfy(e ->
+        assertThat(RequestEvents.key(e.getSource(), e.getDestination())).isEqualTo(s.key())));
+  }
+
+  @Test
+  void eventsOfOneServiceOnDifferentEndpointsShareTheEdgesRecord() {
+    drainingOnClose(1_000);
+    dev.meshlog.proxy.config.EndpointConfig v1 = dev.meshlog.proxy.config.EndpointConfig.of(
+        "10.0.0.1", 9080, java.util.Map.of("version", "v1"), "", "");
+    dev.meshlog.proxy.config.EndpointConfig v2 = dev.meshlog.proxy.config.EndpointConfig.of(
+        "10.0.0.2", 9080, java.util.Map.of("version", "v2"), "", "");
+    for (int i = 0; i < 6; i++) {
+      AccessLogEntry r = request(i);
+      emitter.log(new AccessLogEntry(r.start(), "outbound", "GET", "/", "HTTP/1.1", 200,
+          Set.of(), 0, 2, 1, 1, "req-" + i, "reviews", null, null, null, null, 1,
+          "productpage-v1", "reviews.default.svc.cluster.local", null, null, null,
+          i % 2 == 0 ? v1 : v2, 1_000));
+    }
+    emitter.close();
+    emitter = null;
+    assertThat(sink.sent).hasSize(1);
+    assertThat(sink.sent.get(0).events()).extracting(e -> e.getDestination().getVersion())
+        .containsExactly("v1", "v2", "v1", "v2", "v1", "v2");
+  }
+
+  @Test
+  void anEdgesEventsAreSplitIntoRecordsOfAtMostMaxBatchEvents() {
+    int n = 2 * TelemetryEmitter.MAX_BATCH_EVENTS + 1;
+    drainingOnClose(8 * n); // woken early only after a quarter of it
+    for (int i = 0; i < n; i++) {
+      emitter.log(request(i));
+    }
+    emitter.close();
+    emitter = null;
+    assertThat(sink.sent).extracting(s -> s.events().size())
+        .containsExactly(TelemetryEmitter.MAX_BATCH_EVENTS, TelemetryEmitter.MAX_BATCH_EVENTS, 1);
+    assertThat(sink.sent).extracting(HeldSink.Sent::key).containsOnly(
+        "default/productpage->default/reviews");
+    assertThat(sink.events()).extracting(RequestEvent::getRequestId).containsExactlyElementsOf(
+        java.util.stream.IntStream.range(0, n).mapToObj(i -> "req-" + i).toList());
+  }
+
+  @Test
+  void anEdgesEventsAreSplitIntoRecordsOfAtMostMaxBatchBytes() {
+    String path = "/" + "p".repeat(2_000); // ~2.1 KB an event: ~15 fit in 32 KiB
+    int n = 300;
+    drainingOnClose(2_000);
+    for (int i = 0; i < n; i++) {
+      emitter.log(request(i, "reviews", path));
+    }
+    TelemetryEmitter e = emitter;
+    emitter.close();
+    emitter = null;
+    assertThat(e.sent()).isEqualTo(n);
+    assertThat(sink.sent).hasSizeGreaterThanOrEqualTo(3)
+        .allSatisfy(s -> assertThat(s.value().length)
+            .isLessThanOrEqualTo(TelemetryEmitter.MAX_BATCH_BYTES));
+    int oneEvent = sink.sent.get(sink.sent.size() - 1).value().length
+        / sink.sent.get(sink.sent.size() - 1).events().size();
+    // every record but the last is full: one more event would have passed the bound
+    for (HeldSink.Sent s : sink.sent.subList(0, sink.sent.size() - 1)) {
+      assertThat(s.value().length + oneEvent).isGreaterThan(TelemetryEmitter.MAX_BATCH_BYTES);
+    }
+    assertThat(sink.events()).extracting(RequestEvent::getRequestId).containsExactlyElementsOf(
+        java.util.stream.IntStream.range(0, n).mapToObj(i -> "req-" + i).toList());
+    assertThat(e.sent()).isEqualTo(n);
+  }
+
+  @Test
+  void anEventBiggerThanTheByteBoundGoesInARecordOfItsOwn() {
+    drainingOnClose(100);
+    emitter.log(request(0, "reviews", "/small"));
+    emitter.log(request(1, "reviews", "/" + "b".repeat(TelemetryEmitter.MAX_BATCH_BYTES)));
+    emitter.log(request(2, "reviews", "/small"));
+    TelemetryEmitter e = emitter;
+    emitter.close();
+    emitter = null;
+    assertThat(sink.sent).extracting(HeldSink.Sent::ids).containsExactly(
+        List.of("req-0"), List.of("req-1"), List.of("req-2"));
+    assertThat(sink.sent.get(1).value().length)
+        .isGreaterThan(TelemetryEmitter.MAX_BATCH_BYTES);
+    assertThat(e.sent()).isEqualTo(3);
+  }
+
+  @Test
+  void aFailedRecordCountsAllItsEventsAsFailedAndTheNextRecordReportsThem() {
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, 100,
+        Duration.ofHours(1), Duration.ofSeconds(5));
+    for (int i = 0; i < 7; i++) {
+      emitter.log(request(i, i < 5 ? "reviews" : "ratings", "/"));
+    }
+    // the thread drains a quarter of the buffer (25) after it was queued, or at close: wake it
+    for (int i = 7; i < 25; i++) {
+      emitter.log(request(i, "details", "/"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.sent.size() == 3);
+    assertThat(sink.sent).extracting(s -> s.events().size()).containsExactly(5, 2, 18);
+    assertThat(emitter.buffered()).isEqualTo(25);
+
+    sink.sent.get(0).outcome().completed(
+        new org.apache.kafka.common.errors.RecordTooLargeException("too large"));
+    sink.sent.get(1).outcome().completed(null);
+    sink.sent.get(2).outcome().completed(null);
+    sink.completedUpTo = 3;
+    assertThat(emitter.failed()).isEqualTo(5);
+    assertThat(emitter.sent()).isEqualTo(20);
+    assertThat(emitter.buffered()).isZero(); // every event of every record released
+    assertThat(emitter.unreported()).isEqualTo(5);
+
+    sink.autoAck = true;
+    emitter.log(request(100, "ratings", "/"));
+    emitter.log(request(101, "ratings", "/"));
+    emitter.close();
+    emitter = null;
+    List<RequestEvent> next = sink.sent.get(3).events();
+    assertThat(next).extracting(RequestEvent::getRequestId).containsExactly("req-100", "req-101");
+    assertThat(next).extracting(RequestEvent::getDroppedBefore).containsExactly(5L, 0L);
   }
 
   @Test
