@@ -392,7 +392,7 @@ public final class TelemetryPipelineBench {
                 + " end-to-end pipeline / end-to-end floor: %.2f; processing alone / floor: %.2f%n",
             sustained.rate() / floor.span(0.1, 0.9).rate(),
             sustained.rate() >= floor.span(0.1, 0.9).rate() / 2 ? "met" : "missed",
-            pipelineRate / (ackedEvents.get() / floor.endToEndSeconds()),
+            pipelineRate / (events / floor.endToEndSeconds()),
             processing.rate() / floor.span(0.1, 0.9).rate()));
         b.append(String.format(Locale.ROOT, "- sustained pipeline / decoding consumer: %.2f%n",
             sustained.rate() / decoding.span(0.1, 0.9).rate()));
@@ -407,7 +407,7 @@ public final class TelemetryPipelineBench {
             + "end-to-end time): %,d%n", threads0.values().stream()
             .mapToLong(MeasuredPipeline.ThreadTime::processed).sum()));
         b.append(threadTimes(threads0, threads1, finished, c0, c1));
-        b.append("- input partitions per stream thread (events of the backlog on them): ")
+        b.append("- input partitions per stream thread (records of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
         b.append("- catch-up lag samples: ").append(String.join("; ", lagLog)).append('\n');
@@ -861,7 +861,7 @@ public final class TelemetryPipelineBench {
   private Map<String, String> threadTasks(MeasuredPipeline app) {
     Map<String, String> out = new java.util.TreeMap<>();
     app.tasks().forEach((thread, parts) -> out.put(thread, String.format(Locale.ROOT,
-        "partitions %s: %,d events", parts, parts.stream()
+        "partitions %s: %,d records", parts, parts.stream()
             .mapToLong(p -> backlogPerPartition.getOrDefault(p, 0L)).sum())));
     return out;
   }
@@ -908,7 +908,7 @@ public final class TelemetryPipelineBench {
     return String.join("; ", groups);
   }
 
-  /** Events of the backlog on each input partition (its end offset after producing it). */
+  /** Records of the backlog on each input partition (its end offset after producing it). */
   private final Map<Integer, Long> backlogPerPartition = new HashMap<>();
 
   private static long currentThreadCpuNanos() {
