@@ -257,7 +257,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
 
   private DeadLetter deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
-    LOG.warn("undecodable request event on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
+    LOG.warn("undecodable request record on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
         meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset(), e.getMessage());
     return DeadLetter.newBuilder()
         .setApplication(application)

@@ -185,6 +185,14 @@ final class RequestReader {
   private int count;
   /** The record read last. */
   private byte[] record;
+  /**
+   * The workloads' bytes of the latest event of the record being read whose edge was looked up,
+   * and that edge: a batch's events are of one edge, mostly of the same versions, so the next
+   * event's edge is found by comparing bytes, without hashing them and probing the interned ones.
+   */
+  private int lastWorkloads = -1;
+  private int lastWorkloadsLength;
+  private EdgeRef lastEdge;
 
   // position in the record being read, and the six name fields' offsets and lengths
   private byte[] buf;
@@ -318,6 +326,8 @@ final class RequestReader {
     buf = bytes;
     pos = AvroSerde.HEADER_BYTES;
     count = 0;
+    lastWorkloads = -1;
+    lastEdge = null;
     if (fingerprint(bytes) == CURRENT_FINGERPRINT) {
       return readEvent(-1) && pos == buf.length;
     }
@@ -398,7 +408,8 @@ final class RequestReader {
     // limit in characters still go through the interning, whose check says what is wrong.
     call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
     try {
-      call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
+      call.edge = call.duplicate ? null : sameAsLast(workloads, workloadsEnd - workloads)
+          ? lastEdge : edge(workloads, workloadsEnd - workloads);
     } catch (IllegalArgumentException e) {
       throw index < 0 ? e : new IllegalArgumentException("events[" + index + "]: " + e.getMessage(), e);
     }
@@ -428,7 +439,16 @@ final class RequestReader {
     }
   }
 
+  /** Whether these workloads' bytes are those of the record's latest event looked up. */
+  private boolean sameAsLast(int offset, int length) {
+    return lastEdge != null && length == lastWorkloadsLength
+        && Arrays.equals(buf, offset, offset + length, buf, lastWorkloads, lastWorkloads + length);
+  }
+
   private EdgeRef edge(int offset, int length) {
+    lastWorkloads = offset;
+    lastWorkloadsLength = length;
+    lastEdge = null; // until the lookup below succeeds (it may throw)
     EdgeRef ref = edges.get(probe.set(buf, offset, length));
     if (ref == null) {
       ref = EdgeRef.of(string(0), string(2), string(4), string(6), string(8), string(10));
@@ -438,6 +458,7 @@ final class RequestReader {
       edges.put(probe.copy(), ref);
     }
     probe.bytes = null;
+    lastEdge = ref;
     return ref;
   }
 

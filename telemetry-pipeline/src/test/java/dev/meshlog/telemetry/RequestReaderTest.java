@@ -203,6 +203,26 @@ class RequestReaderTest {
   }
 
   @Test
+  void givesTheEventsOfABatchTheirOwnEdgesWhetherTheSameAsTheLastOrNot() {
+    RequestReader reader = new RequestReader();
+    RequestEvent v1 = request("default", "productpage", "v1", "reviews", "v1", 200, 5, T0);
+    RequestEvent v2 = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent duplicate = RequestEvent.newBuilder(v2).setReporter(Reporter.DESTINATION).build();
+    assertThat(reader.read("t", batchBytes(List.of(v1, v1, v2, duplicate, v2, v1)))).isEqualTo(6);
+    assertThat(reader.call(0).edge.edge()).isEqualTo(Edge.of(v1));
+    assertThat(reader.call(1).edge).isSameAs(reader.call(0).edge);
+    assertThat(reader.call(2).edge.edge()).isEqualTo(Edge.of(v2));
+    assertThat(reader.call(3).edge).isNull();
+    assertThat(reader.call(4).edge).isSameAs(reader.call(2).edge);
+    assertThat(reader.call(5).edge).isSameAs(reader.call(0).edge);
+    RequestReader.EdgeRef first = reader.call(0).edge;
+    // the next record starts afresh: a name over the limit is still refused in its first event
+    byte[] tooLong = batchBytes(List.of(request("default", "productpage", "v1", "r".repeat(1025), "v1", 200, 5, T0)));
+    assertThatThrownBy(() -> reader.read("t", tooLong)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(one(reader, single(v1)).edge).isSameAs(first); // still interned across records
+  }
+
+  @Test
   void readsEveryFlagRightBeyondTheFlagsItKeepsAndReusesTheKeptOnes() {
     RequestReader reader = new RequestReader();
     java.util.Map<String, String> first = new java.util.HashMap<>();
