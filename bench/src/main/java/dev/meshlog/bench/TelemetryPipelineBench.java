@@ -16,6 +16,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
@@ -37,10 +38,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Issue 5's pipeline benchmark: simulated proxies put {@code --events} request events (both
  * reports of each call, realistic edges, codes and latencies) on {@code
- * mesh.telemetry.requests} of an embedded broker; then, in the same run, a plain consumer reads
- * them all twice (the second, warm read is the floor) and the telemetry pipeline ({@link
- * TelemetryApp}, exactly-once, as in production) aggregates them all into edges, and the two
- * rates are compared: sustained (between 10% and 90% of the backlog; for the pipeline between
+ * mesh.telemetry.requests} of an embedded broker, batched as proxies' emitters batch them
+ * ({@link Emitters}: each proxy's events grouped per edge per drain, one record per edge per
+ * drain; {@code --events-per-record N} fixes the batch size instead, 1 being one event per
+ * record as before batching); then, in the same run, a plain consumer reads them all twice (the
+ * second, warm read is the floor) and the telemetry pipeline ({@link TelemetryApp},
+ * exactly-once, as in production) aggregates them all into edges, and the two rates are
+ * compared, in records/s and in events/s (the events of the records read, known from what was
+ * produced): sustained (between 10% and 90% of the backlog; for the pipeline between
  * two commits) and end-to-end (the pipeline's start and last commit included). Then the
  * proxies produce at a steady {@code --rate} for {@code --steady} while the pipeline runs, and
  * the lag (events produced, not yet committed by the pipeline) is sampled every second: is it
@@ -53,6 +58,12 @@ public final class TelemetryPipelineBench {
       usage: meshlog-bench telemetry-pipeline [--events 5000000] [--services 12]
                                               [--rate 0 (= half the pipeline's catch-up rate)]
                                               [--steady 30s] [--commit-interval 1s]
+                                              [--proxy-rate 1000 (each simulated proxy's events/s:
+                                               a drain of 200 ms holds rate/5 events, one record per
+                                               edge of them, at most 500 events each)]
+                                              [--events-per-record N (instead: records of N events
+                                               of one proxy and edge; 1 = one event per record,
+                                               the shape before batching)]
                                               [--threads 2 (stream threads)]
                                               [--compression lz4|zstd|none (the simulated proxies'
                                                producer compression; default lz4, as proxies)]
@@ -85,6 +96,10 @@ public final class TelemetryPipelineBench {
   private final long warmupEvents;
   /** The simulated proxies' producer compression ({@code compression.type}). */
   private final String compression;
+  /** Each simulated proxy's events per second (a drain holds a fifth of it). */
+  private final int proxyRate;
+  /** Fixed events per record (0: as the emitter batches, per edge per drain). */
+  private final int eventsPerRecord;
   private final SplittableRandom random = new SplittableRandom(42);
   private final List<SimEdge> edges = new ArrayList<>();
   /** Event time between two calls of the backlog. */
@@ -101,11 +116,18 @@ public final class TelemetryPipelineBench {
       new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong lost =
       new java.util.concurrent.atomic.AtomicLong();
+  /** Records acknowledged (each a batch of events). */
+  private final java.util.concurrent.atomic.AtomicLong ackedRecords =
+      new java.util.concurrent.atomic.AtomicLong();
+  /** Events per record of the backlog (acknowledged events / records): records/s to events/s. */
+  private double backlogEventsPerRecord = 1;
 
   private TelemetryPipelineBench(int events, int services, int rate, Duration steady,
                                  Duration commitInterval, int threads, Duration catchUpCommit,
                                  List<String> pipelineJvm, long warmupEvents, String compression,
-                                 Map<String, String> streamsConfig) {
+                                 Map<String, String> streamsConfig, int proxyRate, int eventsPerRecord) {
+    this.proxyRate = proxyRate;
+    this.eventsPerRecord = eventsPerRecord;
     this.compression = compression;
     this.streamsConfig = streamsConfig;
     this.pipelineJvm = pipelineJvm;
@@ -149,6 +171,8 @@ public final class TelemetryPipelineBench {
     long warmup = -1;
     String compression = "lz4";
     List<String> streamsConfig = new ArrayList<>();
+    int proxyRate = 1_000;
+    int eventsPerRecord = 0;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -164,10 +188,13 @@ public final class TelemetryPipelineBench {
         case "--warmup-events" -> warmup = Long.parseLong(v);
         case "--compression" -> compression = v;
         case "--pipeline-streams-config" -> streamsConfig.add(v);
+        case "--proxy-rate" -> proxyRate = Integer.parseInt(v);
+        case "--events-per-record" -> eventsPerRecord = Integer.parseInt(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
       }
     }
-    if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1) {
+    if (args.length % 2 != 0 || services < 2 || events < 2 || threads < 1 || proxyRate < 5
+        || eventsPerRecord < 0 || eventsPerRecord > Emitters.MAX_RECORD_EVENTS) {
       throw new IllegalArgumentException(USAGE);
     }
     if (!List.of("lz4", "zstd", "none", "gzip", "snappy").contains(compression)) {
@@ -188,7 +215,7 @@ public final class TelemetryPipelineBench {
           ? commit : TelemetryApp.Settings.DEFAULT_CATCH_UP_COMMIT_INTERVAL;
     }
     new TelemetryPipelineBench(events, services, rate, steady, commit, threads, catchUp, jvm, warmup,
-        compression, StreamsOverrides.parse(streamsConfig)).run();
+        compression, StreamsOverrides.parse(streamsConfig), proxyRate, eventsPerRecord).run();
   }
 
   private static Duration millis(String v) {
@@ -204,14 +231,18 @@ public final class TelemetryPipelineBench {
       String topic = Topics.TELEMETRY_REQUESTS.name();
       awaitLeaders(admin, topic);
       probe(kafka.bootstrapServers(), admin, topic);
-      System.err.printf(Locale.ROOT, "# telemetry-pipeline: %,d events over %d edges, load %s%n",
-          events, edges.size(), Files.readString(Path.of("/proc/loadavg")).trim());
+      System.err.printf(Locale.ROOT, "# telemetry-pipeline: %,d events over %d edges, %s, load %s%n",
+          events, edges.size(), batching(), Files.readString(Path.of("/proc/loadavg")).trim());
 
       long p0 = System.nanoTime();
       try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
         produce(producer, events, 0);
       }
       double produceSeconds = (System.nanoTime() - p0) / 1e9;
+      long backlogRecords = ackedRecords.get();
+      backlogEventsPerRecord = ackedEvents.get() / (double) Math.max(1, backlogRecords);
+      System.err.printf(Locale.ROOT, "# backlog: %,d events in %,d records (%.1f events/record)%n",
+          ackedEvents.get(), backlogRecords, backlogEventsPerRecord);
       Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
       for (int p = 0; p < Topics.TELEMETRY_REQUESTS.partitions(); p++) {
         ends.put(new TopicPartition(topic, p), OffsetSpec.latest());
@@ -226,8 +257,11 @@ public final class TelemetryPipelineBench {
       Progress decoding = plainConsumer(kafka, topic, true);
 
       String application = "bench-telemetry-" + Long.toHexString(random.nextLong());
+      // the warm-up is counted in records (process-total): as many as hold warmupEvents events
+      long warmupRecords = warmupEvents == 0 ? 0
+          : Math.max(1, Math.round(warmupEvents / backlogEventsPerRecord));
       MeasuredPipeline.Config config = new MeasuredPipeline.Config(kafka.bootstrapServers(), state,
-          application, commitInterval, catchUpCommit, threads, warmupEvents, streamsConfig);
+          application, commitInterval, catchUpCommit, threads, warmupRecords, streamsConfig);
       List<String> lagLog = new ArrayList<>();
       MeasuredPipeline app = pipelineJvm == null ? MeasuredPipeline.InProcess.start(config)
           : TelemetryPipelineChild.start(config, pipelineJvm);
@@ -241,8 +275,9 @@ public final class TelemetryPipelineBench {
         // the catch-up, so the start, the first fetches and the final commit wait are out.
         Map<String, Long> cpuGroups0 = app.cpuGroups();
         Map<String, Long> benchGroups0 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
-        Progress committed = new Progress(events);
-        Progress processed = new Progress(events);
+        // in records (offsets, process-total), like the consumers'
+        Progress committed = new Progress(backlogRecords);
+        Progress processed = new Progress(backlogRecords);
         Map<String, MeasuredPipeline.ThreadTime> threads0 = app.threadTimes();
         // Each stream thread's records processed, every half second: when each one finished.
         Map<String, long[]> finished = new java.util.TreeMap<>();
@@ -258,11 +293,11 @@ public final class TelemetryPipelineBench {
           long cpu = now0.streamCpuNanos();
           long jvmCpu = now0.jvmCpuNanos();
           processed.sample(now, done, cpu, jvmCpu);
-          if (processedAt == 0 && done >= events) {
+          if (processedAt == 0 && done >= backlogRecords) {
             processedAt = now;
           }
           long lag = lag(admin, application, topic);
-          committed.sample(now, Math.max(0, events + probesAcked - lag), cpu, jvmCpu);
+          committed.sample(now, Math.max(0, backlogRecords + probesAcked - lag), cpu, jvmCpu);
           if (now >= nextThreads) {
             app.threadTimes().forEach((thread, t) -> {
               long[] f = finished.computeIfAbsent(thread, k -> new long[] {-1, 0});
@@ -274,7 +309,7 @@ public final class TelemetryPipelineBench {
             nextThreads += TimeUnit.MILLISECONDS.toNanos(500);
           }
           if (now >= nextLag) {
-            lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d", (now - c0) / 1e9, lag));
+            lagLog.add(String.format(Locale.ROOT, "%.1f s: lag %,d records", (now - c0) / 1e9, lag));
             nextLag += TimeUnit.SECONDS.toNanos(1);
           }
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
@@ -284,17 +319,17 @@ public final class TelemetryPipelineBench {
         Map<String, MeasuredPipeline.ThreadTime> threads1 = app.threadTimes();
         Map<String, Long> benchGroups1 = pipelineJvm == null ? Map.of() : MeasuredPipeline.cpuByThreadGroup();
         MeasuredPipeline.Sample end = app.sample();
-        committed.sample(c1, events, end.streamCpuNanos(), end.jvmCpuNanos());
+        committed.sample(c1, backlogRecords, end.streamCpuNanos(), end.jvmCpuNanos());
         double pipelineSeconds = (c1 - c0) / 1e9;
         double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
-        double pipelineCpuMicros = committed.cpuMicrosPerEvent(0, events);
+        double pipelineCpuMicros = committed.cpuMicrosPer(events);
         double pipelineRate = events / pipelineSeconds;
         Progress.Span sustained = committed.commitSpan(0.1, 0.9);
         Progress.Span processing = processed.span(0.1, 0.9);
         Map<String, String> tasks = threadTasks(app);
 
         int rate = rateOption > 0 ? rateOption : (int) Math.max(1_000,
-            (Double.isNaN(sustained.rate()) ? pipelineRate : sustained.rate()) / 2);
+            (Double.isNaN(sustained.rate()) ? pipelineRate : sustained.rate() * backlogEventsPerRecord) / 2);
         List<long[]> steadyLag = steadyPhase(kafka, admin, application, topic, rate);
         long target = sourceEventsOnTopic(kafka, topic);
         long w0 = System.nanoTime();
@@ -309,8 +344,10 @@ public final class TelemetryPipelineBench {
         StringBuilder b = new StringBuilder();
         b.append("## Telemetry pipeline benchmark ").append(Instant.now()).append("\n\n");
         b.append(String.format(Locale.ROOT, "- %,d events (%,d calls, both reports of each; "
-                + "%d versioned edges), produced in %.1f s by one idempotent %s producer\n",
-            events, calls - countSteadyCalls, edges.size(), produceSeconds, compression));
+                + "%d versioned edges) in %,d records (%.1f events/record; %s), produced in %.1f s "
+                + "by one idempotent %s producer\n",
+            events, calls - countSteadyCalls, edges.size(), backlogRecords, backlogEventsPerRecord,
+            batching(), produceSeconds, compression));
         b.append(String.format(Locale.ROOT, "- pipeline: TelemetryApp, exactly-once v2, commit "
             + "interval %s while caught up, %s while reading a backlog, %d stream thread(s); "
             + "RUNNING after %.1f s (not counted)%s%n", commitInterval, catchUpCommit, threads, startup,
@@ -319,26 +356,31 @@ public final class TelemetryPipelineBench {
             ? "this one (with the broker and the harness's clients)" : "its own", app.jvm()));
         b.append(String.format(Locale.ROOT, "- warm-up: %s%n", app.warmedUpWith() == 0
             ? "none (the measured pipeline starts on a cold JIT)"
-            : String.format(Locale.ROOT, "applications of other ids read %,d events of the "
-                + "backlog in the pipeline's JVM first, then left (not measured; %s)",
-                app.warmedUpWith(), app.warmUp())));
+            : String.format(Locale.ROOT, "applications of other ids read %,d records (≈ %,.0f "
+                + "events) of the backlog in the pipeline's JVM first, then left (not measured; %s)",
+                app.warmedUpWith(), app.warmedUpWith() * backlogEventsPerRecord, app.warmUp())));
         if (pipelineJvm != null) {
           b.append("- this (benchmark) JVM: ").append(MeasuredPipeline.thisJvm()).append('\n');
         }
-        b.append("\n| reader | sustained events/s (10–90% of the backlog) | CPU µs/event, reading "
-            + "threads (sustained) | CPU µs/event, the reader's whole JVM (sustained; the broker's too when it shares it) | end-to-end "
-            + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- |\n");
+        b.append("\n| reader | sustained records/s (10–90% of the backlog) | sustained events/s | "
+            + "CPU µs/event, reading threads (sustained) | CPU µs/event, the reader's whole JVM "
+            + "(sustained; the broker's too when it shares it) | end-to-end records/s | end-to-end "
+            + "events/s | end-to-end seconds |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         b.append(row("plain consumer, first read (cold JVM; not the floor)", floorCold.span(0.1, 0.9),
             floorCold.endToEndSeconds()));
         b.append(row("plain consumer, second read (the floor)", floor.span(0.1, 0.9),
             floor.endToEndSeconds()));
-        b.append(row("consumer decoding each event (Avro RequestEvent)", decoding.span(0.1, 0.9),
+        b.append(row("consumer decoding each record (Avro RequestEventBatch)", decoding.span(0.1, 0.9),
             decoding.endToEndSeconds()));
         b.append(row("telemetry pipeline: committed progress (events → aggregated edges)",
             sustained, pipelineSeconds));
         b.append(row("… its stream threads' processing (process-total)", processing,
             processedSeconds));
-        b.append(String.format(Locale.ROOT, "%n- sustained: the rate between the sample at which "
+        b.append(String.format(Locale.ROOT, "%n- events/s are records/s × %.2f, the backlog's "
+            + "events per record (every reader reads the same records: the floor's rate counts "
+            + "the same events, known from what was produced); CPU µs/event likewise.%n",
+            backlogEventsPerRecord));
+        b.append(String.format(Locale.ROOT, "- sustained: the rate between the sample at which "
             + "10%% of the backlog had been read (for the pipeline: the first commit past 10%%, "
             + "seen by polling the group's committed offsets every 50 ms) and the one at which "
             + "90%% had (the last commit before 90%%); CPU per event over the same span. "
@@ -365,7 +407,7 @@ public final class TelemetryPipelineBench {
             + "end-to-end time): %,d%n", threads0.values().stream()
             .mapToLong(MeasuredPipeline.ThreadTime::processed).sum()));
         b.append(threadTimes(threads0, threads1, finished, c0, c1));
-        b.append("- input partitions per stream thread (events of the backlog on them): ")
+        b.append("- input partitions per stream thread (records of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).toList())).append('\n');
         b.append("- catch-up lag samples: ").append(String.join("; ", lagLog)).append('\n');
@@ -381,11 +423,14 @@ public final class TelemetryPipelineBench {
           }
           series.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,d", lag));
         }
+        // lag is in records; the absolute allowance (a commit interval and 2 s of production)
+        // in records too, at the steady phase's events per record
+        double steadyEventsPerRecord = Math.max(1, steadyEvents / (double) Math.max(1, steadyRecords));
         boolean bounded = secondHalfMax <= Math.max(firstHalfMax * 3 / 2,
-            rate * (commitInterval.toMillis() + 2_000) / 1_000);
-        b.append(String.format(Locale.ROOT, "- steady phase: %,d events/s for %d s; lag each "
-                + "second: %s; max first half %,d, second half %,d → %s%n", rate,
-            steady.toSeconds(), series, firstHalfMax, secondHalfMax,
+            (long) (rate * (commitInterval.toMillis() + 2_000) / 1_000 / steadyEventsPerRecord));
+        b.append(String.format(Locale.ROOT, "- steady phase: %,d events/s for %d s (%.1f events/record);"
+                + " lag in records each second: %s; max first half %,d, second half %,d → %s%n", rate,
+            steady.toSeconds(), steadyEventsPerRecord, series, firstHalfMax, secondHalfMax,
             bounded ? "bounded" : "growing"));
         b.append(String.format(Locale.ROOT, "- exactly-once check: %,d calls on the topic "
             + "(SOURCE events; %,d acknowledged, %,d sends reported failed by the producer), "
@@ -407,6 +452,18 @@ public final class TelemetryPipelineBench {
   }
 
   private long countSteadyCalls;
+  /** Events and records the steady phase produced (acknowledged). */
+  private long steadyEvents;
+  private long steadyRecords;
+
+  /** How the simulated proxies batch, for the report. */
+  private String batching() {
+    return eventsPerRecord > 0
+        ? String.format(Locale.ROOT, "records of %d event(s) of one proxy and edge", eventsPerRecord)
+        : String.format(Locale.ROOT, "as proxies' emitters batch: per proxy per edge per %d ms drain, "
+            + "proxies at %,d events/s (%d events a drain), at most %d events a record",
+            Emitters.DRAIN.toMillis(), proxyRate, Emitters.perDrain(proxyRate), Emitters.MAX_RECORD_EVENTS);
+  }
 
   private KafkaProducer<String, byte[]> producer(String bootstrap) {
     Map<String, Object> c = new HashMap<>();
@@ -419,8 +476,14 @@ public final class TelemetryPipelineBench {
     return new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer());
   }
 
-  /** Produces {@code n} events (n/2 calls, both reports), at {@code rate}/s or as fast as possible (0). */
+  /**
+   * Produces {@code n} events (n/2 calls, both reports), at {@code rate}/s or as fast as possible
+   * (0), each report through its proxy's {@link Emitters emitter}: the source's proxy is the
+   * caller's workload's, the destination's the callee's.
+   */
   private void produce(KafkaProducer<String, byte[]> producer, int n, int rate) {
+    Emitters emitters = new Emitters(proxyRate, eventsPerRecord, rate > 0,
+        (key, batch) -> send(producer, key, batch));
     long start = System.nanoTime();
     for (int i = 0; i + 1 < n; i += 2) {
       if (rate > 0) {
@@ -428,6 +491,9 @@ public final class TelemetryPipelineBench {
         long wait = due - System.nanoTime();
         if (wait > 0) {
           LockSupport.parkNanos(wait);
+        }
+        if ((i & 63) == 0) {
+          emitters.tick(System.nanoTime());
         }
       }
       SimEdge e = edges.get(pick());
@@ -443,9 +509,10 @@ public final class TelemetryPipelineBench {
           + gaussian() * 0.8));
       String key = NS + "/" + e.src() + "->" + NS + "/" + e.dst();
       for (Reporter r : List.of(Reporter.SOURCE, Reporter.DESTINATION)) {
+        String proxy = r == Reporter.SOURCE ? e.src() + "-" + e.srcVersion() : e.dst() + "-" + e.dstVersion();
         RequestEvent event = RequestEvent.newBuilder()
             .setRequestId(Long.toHexString(calls)).setTraceId("")
-            .setReporter(r).setProxyId((r == Reporter.SOURCE ? e.src() : e.dst()) + "-1")
+            .setReporter(r).setProxyId(proxy + "-1")
             .setSource(workload(e.src(), e.srcVersion()))
             .setDestination(workload(e.dst(), e.dstVersion()))
             .setProtocol("HTTP/1.1").setMethod("GET").setAuthority(e.dst() + ":9080")
@@ -455,21 +522,125 @@ public final class TelemetryPipelineBench {
             .setDurationMicros(r == Reporter.SOURCE ? micros : Math.max(1, micros - 300))
             .setStartTime(Instant.ofEpochSecond(0, startMicros * 1_000))
             .build();
-        boolean source = r == Reporter.SOURCE;
-        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), key,
-            Topics.TELEMETRY_REQUESTS.serializeValue(event)), (meta, failure) -> {
-              if (failure != null) {
-                lost.incrementAndGet();
-                return;
-              }
-              ackedEvents.incrementAndGet();
-              if (source) {
-                acked.incrementAndGet();
-              }
-            });
+        emitters.add(proxy, key, event, rate > 0 ? System.nanoTime() : 0);
       }
     }
+    emitters.flushAll();
     producer.flush();
+  }
+
+  /** Sends one record: a batch of one proxy's events of one edge. */
+  private void send(KafkaProducer<String, byte[]> producer, String key, List<RequestEvent> batch) {
+    int events = batch.size();
+    long sources = batch.stream().filter(ev -> ev.getReporter() == Reporter.SOURCE).count();
+    producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), key,
+        Topics.TELEMETRY_REQUESTS.serializeValue(RequestEventBatch.newBuilder().setEvents(batch).build())),
+        (meta, failure) -> {
+          if (failure != null) {
+            lost.addAndGet(events);
+            return;
+          }
+          ackedRecords.incrementAndGet();
+          ackedEvents.addAndGet(events);
+          acked.addAndGet(sources);
+        });
+  }
+
+  /**
+   * The simulated proxies' telemetry emitters, batching as the proxy's does: each proxy's events
+   * are grouped per edge key, and every drain sends one record per edge of what the proxy
+   * emitted since the previous drain (at most {@link #MAX_RECORD_EVENTS} events a record; a
+   * longer run of one edge is split). A drain is every {@link #DRAIN} of the proxy's time: at
+   * {@code proxyRate} events/s that is {@link #perDrain} events of the proxy, which is when a
+   * drain happens while producing as fast as possible (the backlog); producing at a rate, a
+   * proxy that emitted fewer is also drained once {@link #DRAIN} of wall time has passed. With
+   * {@code eventsPerRecord} set, records are instead sent as soon as one proxy's edge has that
+   * many events (and, at a rate, at each drain): 1 is one event per record, as before batching.
+   */
+  static final class Emitters {
+    /** The emitter's drain interval (the proxy's {@code TelemetryEmitter.DEFAULT_INTERVAL}). */
+    static final Duration DRAIN = Duration.ofMillis(200);
+    /** At most this many events a record (the proxy's {@code TelemetryEmitter.MAX_BATCH_EVENTS}). */
+    static final int MAX_RECORD_EVENTS = 500;
+
+    /** Where a record goes: its key and its events (oldest first). */
+    interface Sink {
+      void send(String key, List<RequestEvent> events);
+    }
+
+    private static final class Proxy {
+      final Map<String, List<RequestEvent>> pending = new java.util.LinkedHashMap<>();
+      int count;
+      long lastDrainNanos;
+    }
+
+    private final int perDrain;
+    private final int eventsPerRecord;
+    private final boolean timed;
+    private final Sink sink;
+    private final Map<String, Proxy> proxies = new HashMap<>();
+
+    /**
+     * @param proxyRate each proxy's events per second
+     * @param eventsPerRecord fixed events per record, or 0 to batch per drain
+     * @param timed whether drains also follow the wall clock ({@link #tick}; producing at a rate)
+     */
+    Emitters(int proxyRate, int eventsPerRecord, boolean timed, Sink sink) {
+      this.perDrain = perDrain(proxyRate);
+      this.eventsPerRecord = eventsPerRecord;
+      this.timed = timed;
+      this.sink = sink;
+    }
+
+    /** Events one proxy emits per drain at {@code proxyRate} events/s. */
+    static int perDrain(int proxyRate) {
+      return (int) Math.max(1, proxyRate * DRAIN.toMillis() / 1000);
+    }
+
+    /** One event {@code proxy} emitted, of the edge {@code key}, at {@code nowNanos}. */
+    void add(String proxy, String key, RequestEvent event, long nowNanos) {
+      Proxy p = proxies.computeIfAbsent(proxy, k -> {
+        Proxy created = new Proxy();
+        created.lastDrainNanos = nowNanos;
+        return created;
+      });
+      List<RequestEvent> edge = p.pending.computeIfAbsent(key, k -> new ArrayList<>());
+      edge.add(event);
+      p.count++;
+      int max = eventsPerRecord > 0 ? eventsPerRecord : MAX_RECORD_EVENTS;
+      if (edge.size() == max) {
+        sink.send(key, List.copyOf(edge));
+        p.count -= edge.size();
+        p.pending.remove(key);
+      }
+      if (eventsPerRecord == 0 && p.count >= perDrain) {
+        drain(p, nowNanos);
+      }
+    }
+
+    /** Drains every proxy whose drain interval has passed (producing at a rate). */
+    void tick(long nowNanos) {
+      if (!timed) {
+        return;
+      }
+      for (Proxy p : proxies.values()) {
+        if (nowNanos - p.lastDrainNanos >= DRAIN.toNanos()) {
+          drain(p, nowNanos);
+        }
+      }
+    }
+
+    /** Sends what every proxy still holds. */
+    void flushAll() {
+      proxies.values().forEach(p -> drain(p, 0));
+    }
+
+    private void drain(Proxy p, long nowNanos) {
+      p.pending.forEach((key, events) -> sink.send(key, List.copyOf(events)));
+      p.pending.clear();
+      p.count = 0;
+      p.lastDrainNanos = nowNanos;
+    }
   }
 
   private int probesAcked;
@@ -508,9 +679,12 @@ public final class TelemetryPipelineBench {
       long sources = 0;
       while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (var r : c.poll(Duration.ofMillis(200))) {
-          if (r.value() != null && Topics.TELEMETRY_REQUESTS.deserializeValue(r.value())
-              .getReporter() == Reporter.SOURCE) {
-            sources++;
+          if (r.value() != null) {
+            for (RequestEvent e : Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getEvents()) {
+              if (e.getReporter() == Reporter.SOURCE) {
+                sources++;
+              }
+            }
           }
         }
       }
@@ -558,14 +732,14 @@ public final class TelemetryPipelineBench {
    * progress, sampled after each poll. (Until every acknowledged one is read, not up to end
    * offsets taken once: right after a broker starts, those have been seen to trail the
    * acknowledgements.) Raw bytes are the floor issue 5 names; with {@code decode} each value is
-   * also decoded as a {@code RequestEvent}, the least any reader of the events does, so the gap
-   * is understood.
+   * also decoded as a {@code RequestEventBatch} (every event), the least any reader of the
+   * events does, so the gap is understood. Progress is in records.
    */
   private Progress plainConsumer(EmbeddedKafka kafka, String topic, boolean decode) {
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.clientConfig(),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       assignFromStart(c, topic);
-      long expected = ackedEvents.get() + probesAcked;
+      long expected = ackedRecords.get() + probesAcked;
       Progress progress = new Progress(expected);
       long t0 = System.nanoTime();
       progress.sample(t0, 0, currentThreadCpuNanos(), MeasuredPipeline.processCpuNanos());
@@ -581,7 +755,7 @@ public final class TelemetryPipelineBench {
               continue; // the readiness probes
             }
             try {
-              decoded += Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getResponseCode() >= 0 ? 1 : 0;
+              decoded += Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getEvents().size();
             } catch (RuntimeException e) {
               // anything foreign: counted as read, not as decoded
             }
@@ -589,7 +763,7 @@ public final class TelemetryPipelineBench {
         }
         progress.sample(System.nanoTime(), read, currentThreadCpuNanos(), MeasuredPipeline.processCpuNanos());
       }
-      System.err.printf(Locale.ROOT, "# %s consumer: %,d records (%,d decoded) in %.1f s%n",
+      System.err.printf(Locale.ROOT, "# %s consumer: %,d records (%,d events decoded) in %.1f s%n",
           decode ? "decoding" : "plain", read, decoded, progress.endToEndSeconds());
       return progress;
     }
@@ -622,11 +796,11 @@ public final class TelemetryPipelineBench {
       return (last[0] - samples.get(0)[0]) / 1e9;
     }
 
-    /** CPU µs of the reading threads per record between records {@code from} and {@code to}. */
-    double cpuMicrosPerEvent(long from, long to) {
+    /** CPU µs of the reading threads over the whole progress, per one of {@code n} (e.g. events). */
+    double cpuMicrosPer(long n) {
       long[] first = samples.get(0);
       long[] last = samples.get(samples.size() - 1);
-      return (last[2] - first[2]) / 1e3 / Math.max(1, to - from);
+      return (last[2] - first[2]) / 1e3 / Math.max(1, n);
     }
 
     /** Between the first sample at or past {@code lo} of the total and the last at or before {@code hi}. */
@@ -670,10 +844,14 @@ public final class TelemetryPipelineBench {
     }
   }
 
+  /** A reader's row: its rates in records (as measured) and events (× events per record). */
   private String row(String reader, Progress.Span sustained, double endToEndSeconds) {
-    return String.format(Locale.ROOT, "| %s | %,.0f (over %.1f s) | %.2f | %.2f | %,.0f | %.1f |%n",
-        reader, sustained.rate(), sustained.seconds(), sustained.cpuMicros(),
-        sustained.jvmCpuMicros(), events / endToEndSeconds, endToEndSeconds);
+    double epr = backlogEventsPerRecord;
+    long records = ackedRecords.get() - steadyRecords;
+    return String.format(Locale.ROOT, "| %s | %,.0f (over %.1f s) | %,.0f | %.2f | %.2f | %,.0f | %,.0f | %.1f |%n",
+        reader, sustained.rate(), sustained.seconds(), sustained.rate() * epr,
+        sustained.cpuMicros() / epr, sustained.jvmCpuMicros() / epr, records / endToEndSeconds,
+        records * epr / endToEndSeconds, endToEndSeconds);
   }
 
   /**
@@ -683,7 +861,7 @@ public final class TelemetryPipelineBench {
   private Map<String, String> threadTasks(MeasuredPipeline app) {
     Map<String, String> out = new java.util.TreeMap<>();
     app.tasks().forEach((thread, parts) -> out.put(thread, String.format(Locale.ROOT,
-        "partitions %s: %,d events", parts, parts.stream()
+        "partitions %s: %,d records", parts, parts.stream()
             .mapToLong(p -> backlogPerPartition.getOrDefault(p, 0L)).sum())));
     return out;
   }
@@ -730,7 +908,7 @@ public final class TelemetryPipelineBench {
     return String.join("; ", groups);
   }
 
-  /** Events of the backlog on each input partition (its end offset after producing it). */
+  /** Records of the backlog on each input partition (its end offset after producing it). */
   private final Map<Integer, Long> backlogPerPartition = new HashMap<>();
 
   private static long currentThreadCpuNanos() {
@@ -760,6 +938,8 @@ public final class TelemetryPipelineBench {
                                    String topic, int rate) throws Exception {
     int n = (int) Math.min(Integer.MAX_VALUE - 1, (long) rate * steady.toSeconds());
     long before = calls;
+    long eventsBefore = ackedEvents.get();
+    long recordsBefore = ackedRecords.get();
     realTime = true;
     List<long[]> samples = new ArrayList<>();
     Thread producing = new Thread(() -> {
@@ -778,6 +958,8 @@ public final class TelemetryPipelineBench {
     }
     producing.join();
     countSteadyCalls = calls - before;
+    steadyEvents = ackedEvents.get() - eventsBefore;
+    steadyRecords = ackedRecords.get() - recordsBefore;
     return samples;
   }
 }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -32,7 +33,8 @@ final class TelemetryCommand extends MeshctlCommand {
 
   /**
    * {@code meshctl telemetry tail [--service S]}: request events as proxies report them, one line
-   * each, read straight from {@code mesh.telemetry.requests} (no consumer group is joined).
+   * each, read straight from {@code mesh.telemetry.requests} (no consumer group is joined): every
+   * event of a record's batch, and single events as releases before batching wrote them.
    */
   @Command(name = "tail", description = "Print request events as they arrive on mesh.telemetry.requests.")
   static final class Tail extends MeshctlCommand {
@@ -76,22 +78,30 @@ final class TelemetryCommand extends MeshctlCommand {
           });
         }
         while (limit <= 0 || printed < limit) {
+          records:
           for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-            RequestEvent event;
+            // a record is a batch of one edge's events (a single event, as releases before
+            // batching wrote it, reads as a batch of one): one line per event, as before
+            RequestEventBatch batch;
             try {
-              event = Topics.TELEMETRY_REQUESTS.deserializeValue(record.value());
+              batch = Topics.TELEMETRY_REQUESTS.deserializeValue(record.value());
             } catch (RuntimeException e) {
               err().println("warning: " + record.topic() + "-" + record.partition() + "@" + record.offset()
                   + ": " + e.getMessage());
               continue;
             }
-            if (event == null || !matches(event, service)) {
+            if (batch == null) {
               continue;
             }
-            out().println(line(event));
-            out().flush();
-            if (limit > 0 && ++printed >= limit) {
-              break;
+            for (RequestEvent event : batch.getEvents()) {
+              if (!matches(event, service)) {
+                continue;
+              }
+              out().println(line(event));
+              out().flush();
+              if (limit > 0 && ++printed >= limit) {
+                break records;
+              }
             }
           }
         }

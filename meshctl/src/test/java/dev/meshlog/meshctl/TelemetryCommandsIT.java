@@ -6,11 +6,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.testkit.KafkaCluster;
@@ -18,6 +21,7 @@ import dev.meshlog.testkit.WithKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,22 +38,37 @@ class TelemetryCommandsIT {
       new TopicBootstrapper(admin).ensureAll();
     }
     String ns = KafkaCluster.uniqueName("ns");
-    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
-        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
-      for (String dst : new String[] {"reviews", "details", "reviews"}) {
-        RequestEvent e = RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
-            .setSource(Workload.newBuilder().setNamespace(ns).setService("productpage").setVersion("v1").build())
-            .setDestination(Workload.newBuilder().setNamespace(ns).setService(dst).setVersion("v1").build())
-            .setMethod("GET").setPath("/" + dst).setResponseCode(200).setDurationMicros(1000)
-            .setStartTime(Instant.now()).build();
-        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), ns + "/productpage->" + ns + "/" + dst, e));
-      }
+    // A mixed topic: a batch of one edge's events (what proxies write) and single events (what
+    // releases before batching wrote), each read as one line per event.
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), new ByteArraySerializer())) {
+      String reviews = ns + "/productpage->" + ns + "/reviews";
+      producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), reviews,
+          Topics.TELEMETRY_REQUESTS.serializeValue(RequestEventBatch.newBuilder()
+              .setEvents(List.of(event(ns, "reviews", "/reviews/1"), event(ns, "reviews", "/reviews/2"))).build())));
+      producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), ns + "/productpage->" + ns + "/details",
+          SINGLE.encode(event(ns, "details", "/details/1"))));
+      producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), reviews,
+          SINGLE.encode(event(ns, "reviews", "/reviews/3"))));
     }
     Environment env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers()), dir,
         java.time.Clock.systemUTC(), "ana");
-    Run run = Run.meshctl(env, "telemetry", "tail", "--since", "5m", "--service", ns + "/reviews", "-n", "2");
+    Run run = Run.meshctl(env, "telemetry", "tail", "--since", "5m", "--service", ns + "/reviews", "-n", "3");
     assertThat(run.code()).as(run.err()).isZero();
-    assertThat(run.out().lines()).hasSize(2).allMatch(l -> l.contains(ns + "/reviews v1 GET /reviews 200 1.0ms"));
+    assertThat(run.out().lines()).hasSize(3).allMatch(l -> l.contains(ns + "/reviews v1 GET /reviews/"))
+        .allMatch(l -> l.endsWith(" 200 1.0ms"));
+    assertThat(run.out().lines().map(l -> l.substring(l.indexOf(" GET ") + 5, l.indexOf(" 200"))))
+        .containsExactly("/reviews/1", "/reviews/2", "/reviews/3");
+  }
+
+  private static final AvroSerde<RequestEvent> SINGLE = AvroSerde.of(RequestEvent.class);
+
+  private static RequestEvent event(String ns, String dst, String path) {
+    return RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
+        .setSource(Workload.newBuilder().setNamespace(ns).setService("productpage").setVersion("v1").build())
+        .setDestination(Workload.newBuilder().setNamespace(ns).setService(dst).setVersion("v1").build())
+        .setMethod("GET").setPath(path).setResponseCode(200).setDurationMicros(1000)
+        .setStartTime(Instant.now()).build();
   }
 
   @Test

@@ -27,27 +27,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the raw request events of one input partition and folds each counted request once, in
+ * Reads the raw request records of one input partition (batches of one edge's events, or single
+ * events as releases before batching wrote them) and folds each counted request once, in
  * memory, into a partial aggregate of the finest window it is in time for; before each commit
  * the partials are rolled up into every aggregate of their edge — that window, the coarser
  * windows holding it, and the totals.
  *
  * <p>One processor does the reading and the folding so that a well-keyed event crosses one
  * Kafka Streams node after its source, not a chain of decode, split and merge nodes (Kafka
- * Streams' own per-record work is most of what an event costs). What it reads
- * ({@link RequestReader}: only what aggregation needs):
+ * Streams' own per-record work is most of what an event costs; a batch spreads it over its
+ * events). What it reads of each event ({@link RequestReader}: only what aggregation needs):
  * <ul>
  *   <li>a counted report whose record key is its edge's key ({@code srcNs/src->dstNs/dst}, what
  *       proxies write) is folded here;</li>
  *   <li>a counted report with another key (a null key, or any other producer's scheme) is
- *       forwarded as its raw bytes keyed by its edge's key, to be re-partitioned: its edge's
+ *       forwarded on its own (the record's bytes for a record of one event, else a single
+ *       {@code RequestEvent} with the event's bytes as they were in the batch) keyed by its
+ *       edge's key, to be re-partitioned: its edge's
  *       aggregates live on the partition that key hashes to, and counting it here would split
  *       them. After the re-partitioning a second instance of this processor ({@code reroute}
  *       false), in the same task, folds it into the same aggregates;</li>
  *   <li>the destination's report of a call the source also reported is dropped (one report per
  *       call, see {@link TelemetryTopology#countsOnce});</li>
- *   <li>a record that cannot be read is forwarded as a {@link DeadLetter} keyed by the
- *       application, with the bytes and the reason, and the app goes on.</li>
+ *   <li>a record that cannot be read whole is forwarded as a {@link DeadLetter} keyed by the
+ *       application, with its bytes intact and the reason, and the app goes on: a corrupt batch
+ *       dead-letters all of its events together, none of them counted.</li>
  * </ul>
  *
  * <p>Folding once and rolling up gives the same aggregates as folding each request into each
@@ -221,27 +225,39 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     if (record.value() == null) {
       return; // a tombstone on a delete-only topic means nothing
     }
-    RequestReader.Call call;
+    int events;
     try {
-      call = reader.read(Topics.TELEMETRY_REQUESTS.name(), record.value());
+      // all of the record's events or none: a record that cannot be read whole is dead-lettered
+      // whole, with nothing of it counted
+      events = reader.read(Topics.TELEMETRY_REQUESTS.name(), record.value());
     } catch (RuntimeException e) {
       context.forward(new Record<String, Object>(application, deadLetter(record, e), record.timestamp()));
       return;
     }
-    if (!call.countsOnce()) {
-      return;
+    RequestReader.EdgeRef keyed = null; // the edge last found to be the record key's (interned)
+    for (int i = 0; i < events; i++) {
+      RequestReader.Call call = reader.call(i);
+      if (!call.countsOnce()) {
+        continue;
+      }
+      // Keys stay bytes: compared with the interned edge's, never decoded to a String; a batch's
+      // events are all of one edge, so the comparison runs once per record, not per event.
+      if (reroute && call.edge != keyed) {
+        if (!Arrays.equals(call.edge.topicKeyBytes(), record.key())) {
+          // each such event on its own (a batch may mix edges its key does not name)
+          context.forward(new Record<String, Object>(call.edge.topicKey(), reader.eventBytes(i),
+              record.timestamp()));
+          continue;
+        }
+        keyed = call.edge;
+      }
+      aggregates.add(call);
     }
-    // Keys stay bytes: compared with the interned edge's, never decoded to a String.
-    if (reroute && !Arrays.equals(call.edge.topicKeyBytes(), record.key())) {
-      context.forward(new Record<String, Object>(call.edge.topicKey(), record.value(), record.timestamp()));
-      return;
-    }
-    aggregates.add(call);
   }
 
   private DeadLetter deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
-    LOG.warn("undecodable request event on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
+    LOG.warn("undecodable request record on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
         meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset(), e.getMessage());
     return DeadLetter.newBuilder()
         .setApplication(application)

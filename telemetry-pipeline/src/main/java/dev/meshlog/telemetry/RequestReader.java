@@ -9,23 +9,32 @@ import java.util.Map;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
 import org.apache.avro.SchemaNormalization;
 
 /**
- * Reads, from a {@code mesh.telemetry.requests} value, only what aggregation needs, into one
- * reused {@link Call}: no {@link RequestEvent}, no strings for the fields it skips, and no
- * strings at all for an edge already seen (edges are interned by the bytes of the two
+ * Reads, from a {@code mesh.telemetry.requests} value, only what aggregation needs, into reused
+ * {@link Call}s, one per event: no {@link RequestEvent}, no strings for the fields it skips, and
+ * no strings at all for an edge already seen (edges are interned by the bytes of the two
  * workloads).
  *
- * <p>The fast path walks the Avro binary body of the schema it was written for (checked by its
- * fingerprint, {@link #LAYOUT_FINGERPRINT}); records of any other schema version, and any record
- * the fast path cannot read, go through the full {@link AvroSerde} decoding instead, so that
- * older releases' events still count and a bad record fails with the serde's own message. A
- * change of {@code RequestEvent}'s schema turns the fast path off (everything is still read,
- * slower) until this reader is updated: {@code RequestReaderTest} fails to say so.
+ * <p>A value is a {@link RequestEventBatch} (one edge's events, as proxies write it) or, as
+ * releases before batching wrote it, a single {@link RequestEvent}; both are read, the second as
+ * a batch of one. A record is read whole or not at all: {@link #read} fails, and nothing of it is
+ * returned, if any of its events cannot be read.
+ *
+ * <p>The fast path walks the Avro binary body of the schemas it was written for (checked by
+ * their fingerprints, {@link #LAYOUT_FINGERPRINT} and {@link #BATCH_LAYOUT_FINGERPRINT}): a
+ * batch's array (blocks of a count, negative when followed by the block's size in bytes, the
+ * items, and a 0 count to end) with the per-event walker on each item. Records of any other
+ * schema version, and any record the fast path cannot read, go through the full
+ * {@link AvroSerde} decoding instead, so that older releases' events still count and a bad
+ * record fails with the serde's own message. A change of {@code RequestEvent}'s schema turns the
+ * fast path off (everything is still read, slower) until this reader is updated:
+ * {@code RequestReaderTest} fails to say so.
  */
 final class RequestReader {
 
@@ -37,21 +46,42 @@ final class RequestReader {
    */
   static final long LAYOUT_FINGERPRINT = 0xc85d4e79bf00a46cL;
 
+  /**
+   * The CRC-64-AVRO fingerprint of the {@code RequestEventBatch} schema whose layout {@link #read}
+   * walks: one field, {@code events}, an array of the {@code RequestEvent} above.
+   */
+  static final long BATCH_LAYOUT_FINGERPRINT = 0x88a2e767ccb67fbeL;
+
   /** Longest namespace, service or version taken; longer ones cannot be a workload's. */
   static final int MAX_NAME_CHARS = 1024;
 
   /** Interned edges kept per reader before the cache starts over (bounds memory). */
   static final int MAX_CACHED_EDGES = 10_000;
 
-  private static final AvroSerde<RequestEvent> SERDE = (AvroSerde<RequestEvent>) Topics.TELEMETRY_REQUESTS.valueSerde();
+  private static final AvroSerde<RequestEventBatch> SERDE =
+      (AvroSerde<RequestEventBatch>) Topics.TELEMETRY_REQUESTS.valueSerde();
+  private static final AvroSerde<RequestEvent> EVENT_SERDE = AvroSerde.of(RequestEvent.class);
   private static final long CURRENT_FINGERPRINT = SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
-  /** Whether the generated schema is the one this reader's fast path was written for. */
-  static final boolean FAST_PATH = CURRENT_FINGERPRINT == LAYOUT_FINGERPRINT;
+  private static final long CURRENT_BATCH_FINGERPRINT =
+      SchemaNormalization.parsingFingerprint64(RequestEventBatch.getClassSchema());
+  /** Whether the generated schemas are the ones this reader's fast path was written for. */
+  static final boolean FAST_PATH = CURRENT_FINGERPRINT == LAYOUT_FINGERPRINT
+      && CURRENT_BATCH_FINGERPRINT == BATCH_LAYOUT_FINGERPRINT;
+  /** The single-object header of a {@code RequestEvent} of the current schema. */
+  private static final byte[] EVENT_HEADER = java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES)
+      .order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0xC3).put((byte) 0x01)
+      .putLong(EVENT_SERDE.fingerprint()).array();
 
   /**
    * One request as aggregation sees it, reused for every record a reader reads.
    */
   static final class Call {
+    /** Where the event's Avro body is in the record (fast path), to re-send it on its own. */
+    int offset;
+    int length;
+    /** The event as the full decoding read it (slow path), else null. */
+    RequestEvent decoded;
+
     /** The edge, interned: the same object for every event of the same two workloads. */
     EdgeRef edge;
     Reporter reporter;
@@ -150,7 +180,19 @@ final class RequestReader {
 
   private final Map<Span, EdgeRef> edges = new HashMap<>();
   private final Span probe = new Span();
-  private final Call call = new Call();
+  /** The calls of the record read last: the first {@link #count}. */
+  private Call[] calls = {new Call()};
+  private int count;
+  /** The record read last. */
+  private byte[] record;
+  /**
+   * The workloads' bytes of the latest event of the record being read whose edge was looked up,
+   * and that edge: a batch's events are of one edge, mostly of the same versions, so the next
+   * event's edge is found by comparing bytes, without hashing them and probing the interned ones.
+   */
+  private int lastWorkloads = -1;
+  private int lastWorkloadsLength;
+  private EdgeRef lastEdge;
 
   // position in the record being read, and the six name fields' offsets and lengths
   private byte[] buf;
@@ -165,34 +207,96 @@ final class RequestReader {
   private int cachedFlags;
 
   /**
-   * Reads one record. The returned {@link Call} is this reader's and is overwritten by the next
-   * call.
+   * Reads one record, all of its events or none: afterwards {@link #call}{@code (0..n-1)} are
+   * its events in order, this reader's and overwritten by the next record read.
    *
+   * @return the number of events, {@code n} (0 for a batch with none)
    * @throws RuntimeException with a message saying what is wrong if the bytes are not a
-   *     readable {@code RequestEvent} (the serde's {@code SerializationException}) or a name is
-   *     longer than {@value #MAX_NAME_CHARS} characters ({@code IllegalArgumentException})
+   *     readable {@code RequestEventBatch} or {@code RequestEvent} (the serde's
+   *     {@code SerializationException}) or a name is longer than {@value #MAX_NAME_CHARS}
+   *     characters ({@code IllegalArgumentException}; in a batch, prefixed by the event's index
+   *     {@code events[i]: })
    */
-  Call read(String topic, byte[] bytes) {
-    if (FAST_PATH && bytes.length > AvroSerde.HEADER_BYTES && (bytes[0] & 0xff) == 0xC3 && bytes[1] == 0x01
-        && fingerprint(bytes) == CURRENT_FINGERPRINT) {
-      try {
-        if (readFast(bytes)) {
-          return call;
+  int read(String topic, byte[] bytes) {
+    record = bytes;
+    count = 0;
+    if (FAST_PATH && bytes.length > AvroSerde.HEADER_BYTES && (bytes[0] & 0xff) == 0xC3 && bytes[1] == 0x01) {
+      long fingerprint = fingerprint(bytes);
+      if (fingerprint == CURRENT_BATCH_FINGERPRINT || fingerprint == CURRENT_FINGERPRINT) {
+        try {
+          if (readFast(bytes)) {
+            return count;
+          }
+        } catch (IndexOutOfBoundsException | IllegalStateException e) {
+          // not readable here: the full decoding below says what is wrong
         }
-      } catch (IndexOutOfBoundsException | IllegalStateException e) {
-        // not readable here: the full decoding below says what is wrong
       }
     }
+    count = 0;
     return readSlow(topic, bytes);
   }
 
-  private Call readSlow(String topic, byte[] bytes) {
-    RequestEvent event = SERDE.decode(topic, bytes);
+  /** The {@code i}-th event of the record read last ({@code i < } what {@link #read} returned). */
+  Call call(int i) {
+    if (i >= count) {
+      throw new IndexOutOfBoundsException("event " + i + " of " + count);
+    }
+    return calls[i];
+  }
+
+  /**
+   * The {@code i}-th event of the record read last as a record of its own, for a topic of this
+   * value type: the record itself when it holds one event, else that event alone as a single
+   * {@code RequestEvent} (its bytes as they were in the batch, behind the event's header).
+   */
+  byte[] eventBytes(int i) {
+    Call c = call(i);
+    if (count == 1) {
+      return record;
+    }
+    if (c.decoded != null) {
+      return EVENT_SERDE.encode(c.decoded);
+    }
+    byte[] single = Arrays.copyOf(EVENT_HEADER, AvroSerde.HEADER_BYTES + c.length);
+    System.arraycopy(record, c.offset, single, AvroSerde.HEADER_BYTES, c.length);
+    return single;
+  }
+
+  /** The next call to fill, reused from earlier records. */
+  private Call next() {
+    if (count == calls.length) {
+      calls = Arrays.copyOf(calls, count * 2);
+      for (int i = count; i < calls.length; i++) {
+        calls[i] = new Call();
+      }
+    }
+    return calls[count++];
+  }
+
+  private int readSlow(String topic, byte[] bytes) {
+    List<RequestEvent> events = SERDE.decode(topic, bytes).getEvents();
+    boolean batch = events.size() != 1 || fingerprint(bytes) == CURRENT_BATCH_FINGERPRINT;
+    for (int i = 0; i < events.size(); i++) {
+      try {
+        readSlow(events.get(i));
+      } catch (IllegalArgumentException e) {
+        throw batch ? new IllegalArgumentException("events[" + i + "]: " + e.getMessage(), e) : e;
+      }
+    }
+    return count;
+  }
+
+  private void readSlow(RequestEvent event) {
+    if (event == null) {
+      throw new IllegalArgumentException("event: missing");
+    }
     if (event.getStartTime() == null) {
       throw new IllegalArgumentException("startTime: missing");
     }
     Workload s = event.getSource();
     Workload d = event.getDestination();
+    Call call = next();
+    call.decoded = event;
     call.duplicate = false;
     call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
         str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
@@ -208,17 +312,53 @@ final class RequestReader {
     call.responseBytes = event.getResponseBytes();
     call.durationMicros = event.getDurationMicros();
     call.startMillis = event.getStartTime().toEpochMilli();
-    return call;
   }
 
   private static String str(CharSequence s) {
     return s == null ? null : s.toString();
   }
 
-  /** The fast path; false (or an exception) when the bytes do not fit the layout. */
+  /**
+   * The fast path over a batch or a single event of the current schemas; false (or an
+   * exception) when the bytes do not fit the layout.
+   */
   boolean readFast(byte[] bytes) {
     buf = bytes;
     pos = AvroSerde.HEADER_BYTES;
+    count = 0;
+    lastWorkloads = -1;
+    lastEdge = null;
+    if (fingerprint(bytes) == CURRENT_FINGERPRINT) {
+      return readEvent(-1) && pos == buf.length;
+    }
+    int index = 0;
+    for (long n = readLong(); n != 0; n = readLong()) {
+      if (n < 0) {
+        n = -n;
+        readLong(); // block size in bytes
+      }
+      if (n > buf.length - pos) { // every event takes more than a byte
+        return false;
+      }
+      for (long i = 0; i < n; i++) {
+        if (!readEvent(index++)) {
+          return false;
+        }
+      }
+    }
+    return pos == buf.length;
+  }
+
+  /**
+   * Reads the event at the current position into the next call; false when it does not fit the
+   * layout.
+   *
+   * @param index its index in its batch, or -1 for a single event (names the event in errors)
+   */
+  private boolean readEvent(int index) {
+    Call call = next();
+    call.decoded = null;
+    call.offset = pos;
     skipString(); // requestId
     skipString(); // traceId
     int reporter = readInt();
@@ -261,15 +401,18 @@ final class RequestReader {
     long duration = readLong();
     long startMicros = readLong();
     readLong(); // droppedBefore
-    if (pos != buf.length) {
-      return false;
-    }
+    call.length = pos - call.offset;
     call.reporter = REPORTERS[reporter];
     // Half of all events are destinations' duplicate reports, dropped once read: their edge is
     // not interned (hashing and comparing the workloads' bytes). Names longer in bytes than the
     // limit in characters still go through the interning, whose check says what is wrong.
     call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
-    call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
+    try {
+      call.edge = call.duplicate ? null : sameAsLast(workloads, workloadsEnd - workloads)
+          ? lastEdge : edge(workloads, workloadsEnd - workloads);
+    } catch (IllegalArgumentException e) {
+      throw index < 0 ? e : new IllegalArgumentException("events[" + index + "]: " + e.getMessage(), e);
+    }
     call.responseCode = code;
     call.requestBytes = requestBytes;
     call.responseBytes = responseBytes;
@@ -296,7 +439,16 @@ final class RequestReader {
     }
   }
 
+  /** Whether these workloads' bytes are those of the record's latest event looked up. */
+  private boolean sameAsLast(int offset, int length) {
+    return lastEdge != null && length == lastWorkloadsLength
+        && Arrays.equals(buf, offset, offset + length, buf, lastWorkloads, lastWorkloads + length);
+  }
+
   private EdgeRef edge(int offset, int length) {
+    lastWorkloads = offset;
+    lastWorkloadsLength = length;
+    lastEdge = null; // until the lookup below succeeds (it may throw)
     EdgeRef ref = edges.get(probe.set(buf, offset, length));
     if (ref == null) {
       ref = EdgeRef.of(string(0), string(2), string(4), string(6), string(8), string(10));
@@ -306,6 +458,7 @@ final class RequestReader {
       edges.put(probe.copy(), ref);
     }
     probe.bytes = null;
+    lastEdge = ref;
     return ref;
   }
 

@@ -28,20 +28,22 @@ import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.TimestampedWindowStore;
 
 /**
- * The telemetry topology: request events in, per-edge metrics per time window out.
+ * The telemetry topology: request events in (batches of one edge's events per record, or single
+ * events of releases before batching), per-edge metrics per time window out.
  *
  * <pre>
- * mesh.telemetry.requests --> aggregate-edges (reads only the fields aggregated; folds a counted call in memory)
- *     aggregate-edges --(unreadable)--> mesh.deadletter
+ * mesh.telemetry.requests --> aggregate-edges (reads only the fields aggregated; folds each counted call in memory)
+ *     aggregate-edges --(record unreadable, any event of it)--> mesh.deadletter (the whole record)
  *                     --(destination's duplicate report)--> dropped
- *                     --(key is not the edge's)--> repartition "requests-by-edge-key" --> aggregate-rerouted
+ *                     --(event's edge is not the key's)--> that event alone to
+ *                            repartition "requests-by-edge-key" --> aggregate-rerouted
  *                            (same task, same stores, same aggregates in memory; unreadable --> mesh.deadletter)
  *     before each commit every changed aggregate is written once to
  *       store edges-10s (10 s windows), edges-1m (1 min windows), edges-total (since start),
  *       and aggregate-edges sends every changed window once to mesh.telemetry.edges
  * </pre>
  *
- * <p>Proxies key events by edge ({@code srcNs/src->dstNs/dst}), so every versioned edge of one
+ * <p>Proxies key batches by edge ({@code srcNs/src->dstNs/dst}), so every versioned edge of one
  * edge arrives on one input partition and is aggregated where it arrives: no repartition topic
  * on the way, and the stores' changelogs are co-partitioned with the input. Only events keyed
  * otherwise go through the small {@code requests-by-edge-key} repartition topic first.

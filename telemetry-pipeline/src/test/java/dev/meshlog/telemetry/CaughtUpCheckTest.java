@@ -132,8 +132,7 @@ class CaughtUpCheckTest {
   private void call(Instant start) {
     calls++;
     RequestEvent e = Requests.request("ns", "frontend", "v1", "backend", "v1", 200, 5, start);
-    byte[] value = Topics.TELEMETRY_REQUESTS.valueSerde().serializer()
-        .serialize(Topics.TELEMETRY_REQUESTS.name(), e);
+    byte[] value = Requests.batchBytes(java.util.List.of(e));
     aggregator.process(new Record<>(Requests.key(e).getBytes(StandardCharsets.UTF_8), value,
         start.toEpochMilli()));
   }

@@ -134,10 +134,13 @@ class CaughtUpCommitIT {
     return KafkaCluster.uniqueName("ns");
   }
 
-  /** Ten calls of one edge, the i-th at {@code start + i × stepMillis}. */
+  /**
+   * Ten calls of one edge, the i-th at {@code start + i × stepMillis}, one per record as releases
+   * before batching wrote them (the other ITs write batches).
+   */
   private static void sendTen(KafkaCluster kafka, String ns, Instant start, long stepMillis) {
     try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
-        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Requests.SINGLE.serializer())) {
       for (int i = 0; i < 10; i++) {
         RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", 200, 5,
             start.plusMillis(i * stepMillis));

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.schemas.TopicBootstrapper;
@@ -59,9 +60,24 @@ class GraphPageIT {
       events.add(Requests.request(ns, "frontend", "v1", "reviews", "v2", i % 5 == 0 ? 503 : 200, 30 + i, now));
       events.add(Requests.request(ns, "reviews", "v2", "ratings", "v1", 200, 4, now));
     }
-    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
-        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
-      events.forEach(e -> producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e)));
+    // A mixed topic, as while proxies are upgraded: each edge's first half in batches (up to
+    // five events, as an emitter's drain writes them), the rest one event per record, as
+    // releases before batching wrote them.
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      Map<String, List<RequestEvent>> byEdge = new java.util.LinkedHashMap<>();
+      events.forEach(e -> byEdge.computeIfAbsent(e.getDestination().getService() + "/"
+          + e.getDestination().getVersion() + "<-" + e.getSource().getService(), k -> new ArrayList<>()).add(e));
+      for (List<RequestEvent> edge : byEdge.values()) {
+        int half = edge.size() / 2;
+        for (int from = 0; from < half; from += 5) {
+          List<RequestEvent> batch = edge.subList(from, Math.min(from + 5, half));
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(batch.get(0)),
+              Requests.batchBytes(batch)));
+        }
+        edge.subList(half, edge.size()).forEach(e -> producer.send(new ProducerRecord<>(
+            Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), Requests.single(e))));
+      }
     }
     HttpClient http = HttpClient.newHttpClient();
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {

@@ -1,16 +1,22 @@
 package dev.meshlog.telemetry;
 
+import static dev.meshlog.telemetry.Requests.batchBytes;
 import static dev.meshlog.telemetry.Requests.request;
+import static dev.meshlog.telemetry.Requests.single;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
+import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.Topics;
 import org.apache.avro.SchemaNormalization;
@@ -28,6 +34,9 @@ class RequestReaderTest {
     assertThat(RequestReader.LAYOUT_FINGERPRINT)
         .as("RequestReader.LAYOUT_FINGERPRINT vs RequestEvent's schema")
         .isEqualTo(SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema()));
+    assertThat(RequestReader.BATCH_LAYOUT_FINGERPRINT)
+        .as("RequestReader.BATCH_LAYOUT_FINGERPRINT vs RequestEventBatch's schema")
+        .isEqualTo(SchemaNormalization.parsingFingerprint64(RequestEventBatch.getClassSchema()));
     assertThat(RequestReader.FAST_PATH).isTrue();
   }
 
@@ -37,35 +46,180 @@ class RequestReaderTest {
     RequestReader reader = new RequestReader();
     for (int i = 0; i < 2_000; i++) {
       RequestEvent e = randomEvent(random, i);
-      byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(e);
+      byte[] bytes = single(e);
       assertThat(reader.readFast(bytes)).as("fast path for event %d: %s", i, e).isTrue();
-      RequestReader.Call call = reader.read(Topics.TELEMETRY_REQUESTS.name(), bytes);
-      assertThat(call.countsOnce()).as("counts event %d: %s", i, e).isEqualTo(TelemetryTopology.countsOnce(e));
-      if (call.duplicate) {
-        assertThat(call.edge).isNull();
-      } else {
-        assertThat(call.edge.edge()).isEqualTo(Edge.of(e));
-        assertThat(call.edge.topicKey()).isEqualTo(Requests.key(e));
-      }
-      assertThat(call.reporter).isEqualTo(e.getReporter());
-      assertThat(call.responseCode).isEqualTo(e.getResponseCode());
-      assertThat(call.responseFlags).containsExactlyElementsOf(
-          e.getResponseFlags().stream().map(CharSequence::toString).toList());
-      assertThat(call.requestBytes).isEqualTo(e.getRequestBytes());
-      assertThat(call.responseBytes).isEqualTo(e.getResponseBytes());
-      assertThat(call.durationMicros).isEqualTo(e.getDurationMicros());
-      assertThat(call.startMillis).isEqualTo(e.getStartTime().toEpochMilli());
+      assertThat(reader.read(Topics.TELEMETRY_REQUESTS.name(), bytes)).isEqualTo(1);
+      assertSameAsAvro(reader.call(0), e, "event " + i);
+      assertThat(reader.eventBytes(0)).isSameAs(bytes);
     }
+  }
+
+  @Test
+  void readsEveryEventOfABatchLikeTheFullAvroDecodingOnTheFastPath() {
+    SplittableRandom random = new SplittableRandom(11);
+    RequestReader reader = new RequestReader();
+    for (int b = 0; b < 300; b++) {
+      List<RequestEvent> events = new ArrayList<>();
+      int n = b == 0 ? 0 : 1 + random.nextInt(b % 10 == 0 ? 300 : 20);
+      for (int i = 0; i < n; i++) {
+        events.add(randomEvent(random, i));
+      }
+      byte[] bytes = batchBytes(events);
+      assertThat(reader.readFast(bytes)).as("fast path for batch %d", b).isTrue();
+      assertReadsAsAvroDoes(reader, bytes, "batch " + b);
+    }
+  }
+
+  @Test
+  void readsABatchWrittenInSeveralBlocksWithAndWithoutTheirByteSizes() {
+    SplittableRandom random = new SplittableRandom(13);
+    RequestReader reader = new RequestReader();
+    List<RequestEvent> events = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      events.add(randomEvent(random, i));
+    }
+    for (boolean sized : new boolean[] {false, true}) {
+      byte[] bytes = inBlocks(events, new int[] {2, 1, 4}, sized);
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(bytes).getEvents())
+          .as("Avro reads the hand-made blocks").containsExactlyElementsOf(events);
+      assertThat(reader.readFast(bytes)).as("fast path, sized %s", sized).isTrue();
+      assertReadsAsAvroDoes(reader, bytes, "blocks, sized " + sized);
+    }
+  }
+
+  @Test
+  void givesEachEventOfABatchAsASingleEventWithItsOwnBytes() {
+    SplittableRandom random = new SplittableRandom(17);
+    RequestReader reader = new RequestReader();
+    List<RequestEvent> events = List.of(randomEvent(random, 0), randomEvent(random, 1), randomEvent(random, 2));
+    assertThat(reader.read("t", batchBytes(events))).isEqualTo(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(Requests.SINGLE.decode("t", reader.eventBytes(i))).isEqualTo(events.get(i));
+      assertThat(reader.eventBytes(i)).isEqualTo(single(events.get(i)));
+    }
+  }
+
+  @Test
+  void refusesATruncatedOrCorruptBatchWholeWithTheSerdesMessage() {
+    RequestReader reader = new RequestReader();
+    byte[] bytes = batchBytes(List.of(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0, "UH"),
+        request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0)));
+    for (int cut = 11; cut < bytes.length; cut++) {
+      byte[] truncated = Arrays.copyOf(bytes, cut);
+      assertThatThrownBy(() -> reader.read("t", truncated)).as("cut at %d", cut)
+          .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEventBatch");
+    }
+    byte[] trailing = Arrays.copyOf(bytes, bytes.length + 1);
+    assertThat(reader.readFast(trailing)).isFalse();
+    byte[] hugeCount = bytes.clone();
+    hugeCount[AvroSerde.HEADER_BYTES] = 0x7e; // 63 events claimed, 2 there
+    assertThatThrownBy(() -> reader.read("t", hugeCount))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEventBatch");
+  }
+
+  @Test
+  void refusesABatchWithANameLongerThanTheLimitNamingTheEvent() {
+    RequestReader reader = new RequestReader();
+    byte[] bytes = batchBytes(List.of(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0),
+        request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0)));
+    assertThatThrownBy(() -> reader.read("t", bytes))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("events[1]: destination.service: 1025 characters (expected: at most 1024)");
+  }
+
+  /** What {@code reader} reads of {@code bytes}, event by event, against Avro's own decoding. */
+  private static void assertReadsAsAvroDoes(RequestReader reader, byte[] bytes, String what) {
+    List<RequestEvent> decoded = Topics.TELEMETRY_REQUESTS.deserializeValue(bytes).getEvents();
+    assertThat(reader.read(Topics.TELEMETRY_REQUESTS.name(), bytes)).as(what).isEqualTo(decoded.size());
+    for (int i = 0; i < decoded.size(); i++) {
+      assertSameAsAvro(reader.call(i), decoded.get(i), what + ", event " + i);
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(reader.eventBytes(i)).getEvents())
+          .as(what + ", event " + i + " alone").containsExactly(decoded.get(i));
+    }
+  }
+
+  private static void assertSameAsAvro(RequestReader.Call call, RequestEvent e, String what) {
+    assertThat(call.countsOnce()).as("counts %s: %s", what, e).isEqualTo(TelemetryTopology.countsOnce(e));
+    if (call.duplicate) {
+      assertThat(call.edge).isNull();
+    } else {
+      assertThat(call.edge.edge()).as(what).isEqualTo(Edge.of(e));
+      assertThat(call.edge.topicKey()).as(what).isEqualTo(Requests.key(e));
+    }
+    assertThat(call.reporter).as(what).isEqualTo(e.getReporter());
+    assertThat(call.responseCode).as(what).isEqualTo(e.getResponseCode());
+    assertThat(call.responseFlags).as(what).containsExactlyElementsOf(
+        e.getResponseFlags().stream().map(CharSequence::toString).toList());
+    assertThat(call.requestBytes).as(what).isEqualTo(e.getRequestBytes());
+    assertThat(call.responseBytes).as(what).isEqualTo(e.getResponseBytes());
+    assertThat(call.durationMicros).as(what).isEqualTo(e.getDurationMicros());
+    assertThat(call.startMillis).as(what).isEqualTo(e.getStartTime().toEpochMilli());
+  }
+
+  /**
+   * A batch of {@code events} in Avro blocks of the given sizes, each with its byte size (a
+   * negative count) or without, as other Avro writers may write arrays.
+   */
+  private static byte[] inBlocks(List<RequestEvent> events, int[] blocks, boolean sized) {
+    byte[] header = Arrays.copyOf(batchBytes(events), AvroSerde.HEADER_BYTES);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(header);
+    int next = 0;
+    for (int n : blocks) {
+      ByteArrayOutputStream items = new ByteArrayOutputStream();
+      for (int i = 0; i < n; i++) {
+        byte[] one = single(events.get(next++));
+        items.write(one, AvroSerde.HEADER_BYTES, one.length - AvroSerde.HEADER_BYTES);
+      }
+      writeLong(out, sized ? -n : n);
+      if (sized) {
+        writeLong(out, items.size());
+      }
+      out.writeBytes(items.toByteArray());
+    }
+    writeLong(out, 0);
+    return out.toByteArray();
+  }
+
+  private static void writeLong(ByteArrayOutputStream out, long v) {
+    long z = (v << 1) ^ (v >> 63);
+    while ((z & ~0x7fL) != 0) {
+      out.write((int) ((z & 0x7f) | 0x80));
+      z >>>= 7;
+    }
+    out.write((int) z);
   }
 
   @Test
   void internsTheEdgeOfTheSameWorkloads() {
     RequestReader reader = new RequestReader();
     RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
-    RequestReader.EdgeRef first = reader.read(null, Topics.TELEMETRY_REQUESTS.serializeValue(e)).edge;
-    RequestReader.EdgeRef second = reader.read(null, Topics.TELEMETRY_REQUESTS.serializeValue(
-        RequestEvent.newBuilder(e).setResponseCode(503).setRequestId("other").build())).edge;
+    RequestReader.EdgeRef first = one(reader, single(e)).edge;
+    RequestReader.EdgeRef second = one(reader, batchBytes(List.of(
+        RequestEvent.newBuilder(e).setResponseCode(503).setRequestId("other").build()))).edge;
     assertThat(second).isSameAs(first);
+  }
+
+  @Test
+  void givesTheEventsOfABatchTheirOwnEdgesWhetherTheSameAsTheLastOrNot() {
+    RequestReader reader = new RequestReader();
+    RequestEvent v1 = request("default", "productpage", "v1", "reviews", "v1", 200, 5, T0);
+    RequestEvent v2 = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent duplicate = RequestEvent.newBuilder(v2).setReporter(Reporter.DESTINATION).build();
+    assertThat(reader.read("t", batchBytes(List.of(v1, v1, v2, duplicate, v2, v1)))).isEqualTo(6);
+    assertThat(reader.call(0).edge.edge()).isEqualTo(Edge.of(v1));
+    assertThat(reader.call(1).edge).isSameAs(reader.call(0).edge);
+    assertThat(reader.call(2).edge.edge()).isEqualTo(Edge.of(v2));
+    assertThat(reader.call(3).edge).isNull();
+    assertThat(reader.call(4).edge).isSameAs(reader.call(2).edge);
+    assertThat(reader.call(5).edge).isSameAs(reader.call(0).edge);
+    RequestReader.EdgeRef first = reader.call(0).edge;
+    // the next record starts afresh: a name over the limit is still refused in its first event
+    byte[] tooLong = batchBytes(List.of(request("default", "productpage", "v1", "r".repeat(1025), "v1", 200, 5, T0)));
+    assertThatThrownBy(() -> reader.read("t", tooLong)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(one(reader, single(v1)).edge).isSameAs(first); // still interned across records
   }
 
   @Test
@@ -76,7 +230,7 @@ class RequestReaderTest {
       for (int i = 0; i < RequestReader.MAX_CACHED_FLAGS + 40; i++) {
         String flag = i % 7 == 0 ? "ü" + i : i % 11 == 0 ? "X".repeat(40 + i) : "F" + i;
         RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0, flag, "UH");
-        RequestReader.Call call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(e));
+        RequestReader.Call call = one(reader, single(e));
         assertThat(call.responseFlags).containsExactly(flag, "UH");
         String read = call.responseFlags.get(0);
         if (round == 0) {
@@ -91,7 +245,7 @@ class RequestReaderTest {
   @Test
   void refusesTruncatedAndForeignBytesWithTheSerdesMessage() {
     RequestReader reader = new RequestReader();
-    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(
+    byte[] bytes = single(
         request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0, "UH"));
     for (int cut = 11; cut < bytes.length; cut++) {
       byte[] truncated = Arrays.copyOf(bytes, cut);
@@ -107,17 +261,17 @@ class RequestReaderTest {
     RequestReader reader = new RequestReader();
     RequestEvent sourceReport = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
     RequestEvent duplicate = RequestEvent.newBuilder(sourceReport).setReporter(Reporter.DESTINATION).build();
-    RequestReader.Call call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(duplicate));
+    RequestReader.Call call = one(reader, single(duplicate));
     assertThat(call.countsOnce()).isFalse();
     assertThat(call.edge).isNull();
     for (String caller : new String[] {"", "unknown"}) {
       RequestEvent outside = RequestEvent.newBuilder(duplicate)
           .setSource(Requests.workload("default", caller, "v1")).build();
-      call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(outside));
+      call = one(reader, single(outside));
       assertThat(call.countsOnce()).as("caller '%s'", caller).isTrue();
       assertThat(call.edge.edge()).isEqualTo(Edge.of(outside));
     }
-    call = reader.read("t", Topics.TELEMETRY_REQUESTS.serializeValue(sourceReport));
+    call = one(reader, single(sourceReport));
     assertThat(call.countsOnce()).isTrue();
     assertThat(call.edge.edge()).isEqualTo(Edge.of(sourceReport));
   }
@@ -125,7 +279,7 @@ class RequestReaderTest {
   @Test
   void refusesADestinationsDuplicateReportWithANameLongerThanTheLimit() {
     RequestReader reader = new RequestReader();
-    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(RequestEvent.newBuilder(
+    byte[] bytes = single(RequestEvent.newBuilder(
         request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0))
         .setReporter(Reporter.DESTINATION).build());
     assertThatThrownBy(() -> reader.read("t", bytes))
@@ -136,11 +290,17 @@ class RequestReaderTest {
   @Test
   void refusesANameLongerThanTheLimit() {
     RequestReader reader = new RequestReader();
-    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(
+    byte[] bytes = single(
         request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0));
     assertThatThrownBy(() -> reader.read("t", bytes))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("destination.service: 1025 characters (expected: at most 1024)");
+  }
+
+  /** Reads a record of one event and returns it. */
+  private static RequestReader.Call one(RequestReader reader, byte[] bytes) {
+    assertThat(reader.read("t", bytes)).isEqualTo(1);
+    return reader.call(0);
   }
 
   private static RequestEvent randomEvent(SplittableRandom random, int i) {

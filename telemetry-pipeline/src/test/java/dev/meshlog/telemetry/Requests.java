@@ -5,7 +5,10 @@ import java.util.List;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
+import dev.meshlog.schemas.AvroSerde;
+import dev.meshlog.schemas.Topics;
 
 /** Request events for tests. */
 final class Requests {
@@ -31,6 +34,24 @@ final class Requests {
         .setDurationMicros(Math.round(latencyMillis * 1000))
         .setStartTime(start)
         .build();
+  }
+
+  /** The serde of one event, as releases before batching wrote {@code mesh.telemetry.requests}. */
+  static final AvroSerde<RequestEvent> SINGLE = AvroSerde.of(RequestEvent.class);
+
+  /** {@code e} as releases before batching wrote it: a single {@code RequestEvent}. */
+  static byte[] single(RequestEvent e) {
+    return SINGLE.encode(e);
+  }
+
+  /** A batch of {@code events}, as proxies write them. */
+  static RequestEventBatch batch(List<RequestEvent> events) {
+    return RequestEventBatch.newBuilder().setEvents(events).build();
+  }
+
+  /** A batch of {@code events} as on the topic. */
+  static byte[] batchBytes(List<RequestEvent> events) {
+    return Topics.TELEMETRY_REQUESTS.serializeValue(batch(events));
   }
 
   /** The topic key proxies use: {@code srcNs/src->dstNs/dst}. */

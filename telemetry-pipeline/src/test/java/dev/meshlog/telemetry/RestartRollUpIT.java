@@ -11,6 +11,7 @@ import java.util.List;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.telemetry.query.EdgeFilter;
@@ -69,14 +70,22 @@ class RestartRollUpIT {
         Duration.ofMillis(200), topology, 1);
   }
 
-  /** Calls {@code from} to {@code from + n - 1} of one edge, the i-th at {@code start + 100 ms × i}. */
+  /**
+   * Calls {@code from} to {@code from + n - 1} of one edge, the i-th at {@code start + 100 ms × i},
+   * in batches of up to seven, as proxies write them.
+   */
   private static void send(KafkaCluster kafka, String ns, Instant start, int from, int n) {
-    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+    try (KafkaProducer<String, RequestEventBatch> producer = new KafkaProducer<>(kafka.clientConfig(),
         Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+      java.util.List<RequestEvent> batch = new java.util.ArrayList<>();
       for (int i = from; i < from + n; i++) {
-        RequestEvent e = Requests.request(ns, "frontend", "v1", "backend", "v1", i % 10 == 0 ? 503 : 200,
-            1 + i % 50, start.plusMillis(100L * i));
-        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+        batch.add(Requests.request(ns, "frontend", "v1", "backend", "v1", i % 10 == 0 ? 503 : 200,
+            1 + i % 50, start.plusMillis(100L * i)));
+        if (batch.size() == 7 || i == from + n - 1) {
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(batch.get(0)),
+              Requests.batch(java.util.List.copyOf(batch))));
+          batch.clear();
+        }
       }
       producer.flush();
     }

@@ -12,11 +12,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.query.EdgeFilter;
 import dev.meshlog.telemetry.query.LocalStores;
@@ -62,14 +64,17 @@ class TelemetryClusterIT {
     assertThat(second.app().awaitRunning(Duration.ofSeconds(90))).isTrue();
 
     Instant now = Instant.now();
-    try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(kafka.clientConfig(),
+    // one batch per edge, as a proxy's emitter writes them
+    try (KafkaProducer<String, RequestEventBatch> producer = new KafkaProducer<>(kafka.clientConfig(),
         Topics.TELEMETRY_REQUESTS.keySerde().serializer(), Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
       for (int i = 0; i < EDGES; i++) {
+        List<RequestEvent> batch = new java.util.ArrayList<>();
         for (int n = 0; n <= i; n++) {
-          RequestEvent e = Requests.request(ns, "frontend", "v1", "backend-" + i, "v1",
-              n == 0 ? 503 : 200, 10 + n, now.minusSeconds(5));
-          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+          batch.add(Requests.request(ns, "frontend", "v1", "backend-" + i, "v1",
+              n == 0 ? 503 : 200, 10 + n, now.minusSeconds(5)));
         }
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(batch.get(0)),
+            Requests.batch(batch)));
       }
       producer.flush();
     }

@@ -1,5 +1,6 @@
 package dev.meshlog.telemetry;
 
+import static dev.meshlog.telemetry.Requests.batch;
 import static dev.meshlog.telemetry.Requests.key;
 import static dev.meshlog.telemetry.Requests.request;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
@@ -19,6 +21,7 @@ import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -38,7 +41,9 @@ class TelemetryTopologyTest {
   private static final String PRODUCTPAGE_TO_REVIEWS_V2 = "default/productpage/v1->default/reviews/v2";
 
   private TopologyTestDriver driver;
-  private TestInputTopic<String, RequestEvent> requests;
+  private TestInputTopic<String, RequestEventBatch> requests;
+  /** The topic as releases before batching wrote it: one RequestEvent per record. */
+  private TestInputTopic<String, RequestEvent> singles;
   private TestInputTopic<String, byte[]> rawRequests;
   private TestOutputTopic<String, EdgeMetrics> edges;
   private TestOutputTopic<String, DeadLetter> deadLetters;
@@ -59,6 +64,8 @@ class TelemetryTopologyTest {
         props, T0);
     requests = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(), Serdes.String().serializer(),
         Topics.TELEMETRY_REQUESTS.valueSerde().serializer());
+    singles = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(), Serdes.String().serializer(),
+        Requests.SINGLE.serializer());
     rawRequests = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(),
         Serdes.String().serializer(), Serdes.ByteArray().serializer());
     edges = driver.createOutputTopic(Topics.TELEMETRY_EDGES.name(), Serdes.String().deserializer(),
@@ -72,8 +79,9 @@ class TelemetryTopologyTest {
     driver.close();
   }
 
+  /** Sends {@code e} as a proxy does: a batch (of one) keyed by its edge. */
   private void send(RequestEvent e) {
-    requests.pipeInput(key(e), e, e.getStartTime());
+    requests.pipeInput(key(e), batch(List.of(e)), e.getStartTime());
   }
 
   /** The latest value per key on the edges topic (what compaction keeps). */
@@ -267,7 +275,7 @@ class TelemetryTopologyTest {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     var letters = deadLetters.readValuesToList();
     assertThat(letters).hasSize(1);
-    assertThat(letters.get(0).getReason()).isEqualTo("source.service: 70000 characters (expected: at most 1024)");
+    assertThat(letters.get(0).getReason()).isEqualTo("events[0]: source.service: 70000 characters (expected: at most 1024)");
     assertThat(latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests())
         .isEqualTo(1);
   }
@@ -276,7 +284,7 @@ class TelemetryTopologyTest {
   void deadLettersACorruptEventAndKeepsCounting() {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     rawRequests.pipeInput("default/productpage->default/reviews", new byte[] {1, 2, 3, 4}, T0);
-    byte[] truncated = Topics.TELEMETRY_REQUESTS.serializeValue(
+    byte[] truncated = Requests.single(
         request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     rawRequests.pipeInput("default/productpage->default/reviews",
         Arrays.copyOf(truncated, truncated.length - 5), T0);
@@ -343,8 +351,8 @@ class TelemetryTopologyTest {
   void countsEventsWhoseRecordKeyIsNotTheirEdgeOnceThroughTheRepartitionTopic() {
     RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
     send(e);
-    requests.pipeInput(null, e, T0); // another producer, no key
-    requests.pipeInput("productpage", e, T0); // another producer's key scheme
+    requests.pipeInput(null, batch(List.of(e)), T0); // another producer, no key
+    singles.pipeInput("productpage", e, T0); // another producer's key scheme
     TestOutputTopic<String, byte[]> rerouted = driver.createOutputTopic(
         "telemetry-test-" + TelemetryTopology.BY_EDGE_KEY + "-repartition",
         Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
@@ -352,6 +360,87 @@ class TelemetryTopologyTest {
         .containsExactly(key(e), key(e));
     EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
     assertThat(m.getRequests()).isEqualTo(3);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void countsEveryEventOfABatchAndSingleEventsOfEarlierReleasesOnTheSameTopic() {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    requests.pipeInput(key(e), batch(List.of(e,
+        request("default", "productpage", "v1", "reviews", "v2", 503, 7, T0.plusSeconds(1)),
+        request("default", "productpage", "v1", "reviews", "v3", 200, 5, T0.plusSeconds(2)))), T0);
+    singles.pipeInput(key(e), e, T0);
+    requests.pipeInput(key(e), batch(List.of()), T0); // holds nothing: counts nothing, no error
+    singles.pipeInput(key(e), request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(3)), T0);
+    Map<String, EdgeMetrics> out = latestEdges();
+    EdgeMetrics v2 = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(v2.getRequests()).isEqualTo(4);
+    assertThat(v2.getResponses5xx()).isEqualTo(1);
+    assertThat(v2.getUpdatedAt()).isEqualTo(T0.plusSeconds(3));
+    assertThat(out.get("default/productpage/v1->default/reviews/v3@" + T0.toEpochMilli() + "/10000").getRequests())
+        .isEqualTo(1);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void countsACallOnceWhenBothReportsComeInBatches() {
+    RequestEvent bySource = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent byDestination = RequestEvent.newBuilder(bySource).setReporter(Reporter.DESTINATION).build();
+    RequestEvent outside = RequestEvent.newBuilder(request("default", "", "", "reviews", "v2", 200, 5, T0))
+        .setReporter(Reporter.DESTINATION).build();
+    requests.pipeInput(key(bySource), batch(List.of(bySource, bySource)), T0);
+    requests.pipeInput(key(bySource), batch(List.of(byDestination, byDestination)), T0);
+    requests.pipeInput(key(outside), batch(List.of(outside, outside, outside)), T0);
+    Map<String, EdgeMetrics> out = latestEdges();
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(2);
+    assertThat(out.get("default/unknown/->default/reviews/v2@" + T0.toEpochMilli() + "/10000").getRequests())
+        .isEqualTo(3);
+  }
+
+  @Test
+  void deadLettersACorruptBatchWholeWithItsBytesIntactAndCountsNoneOfIt() {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    byte[] whole = Requests.batchBytes(List.of(e, e, e));
+    byte[] corrupt = Arrays.copyOf(whole, whole.length - 3);
+    rawRequests.pipeInput(key(e), corrupt, T0);
+    byte[] tooLong = Requests.batchBytes(List.of(e,
+        request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0), e));
+    rawRequests.pipeInput(key(e), tooLong, T0);
+    send(e);
+
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).hasSize(2);
+    assertThat(letters.get(0).getReason()).contains("RequestEventBatch");
+    assertThat(letters.get(0).getValue()).isEqualTo(java.nio.ByteBuffer.wrap(corrupt));
+    assertThat(letters.get(0).getKey()).isEqualTo(java.nio.ByteBuffer.wrap(
+        key(e).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(letters.get(1).getReason())
+        .isEqualTo("events[1]: destination.service: 1025 characters (expected: at most 1024)");
+    assertThat(letters.get(1).getValue()).isEqualTo(java.nio.ByteBuffer.wrap(tooLong));
+    // only the event sent after them counts: none of either batch's good events
+    assertThat(latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void countsEachEventOfABatchWhoseEdgeIsNotTheRecordKeysOnceThroughTheRepartitionTopic() {
+    RequestEvent reviews = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent details = request("default", "productpage", "v1", "details", "v1", 503, 5, T0);
+    RequestEvent duplicate = RequestEvent.newBuilder(details).setReporter(Reporter.DESTINATION).build();
+    // keyed by reviews' edge, holding two events of details' edge among reviews' (and a
+    // duplicate report of details, dropped before any re-partitioning)
+    requests.pipeInput(key(reviews), batch(List.of(reviews, details, duplicate, reviews, details)), T0);
+    TestOutputTopic<String, byte[]> rerouted = driver.createOutputTopic(
+        "telemetry-test-" + TelemetryTopology.BY_EDGE_KEY + "-repartition",
+        Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+    var sent = rerouted.readKeyValuesToList();
+    assertThat(sent).extracting(kv -> kv.key).containsExactly(key(details), key(details));
+    assertThat(sent).extracting(kv -> Requests.SINGLE.decode("t", kv.value)).containsExactly(details, details);
+    Map<String, EdgeMetrics> out = latestEdges();
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(2);
+    EdgeMetrics d = out.get("default/productpage/v1->default/details/v1@" + T0.toEpochMilli() + "/10000");
+    assertThat(d.getRequests()).isEqualTo(2);
+    assertThat(d.getResponses5xx()).isEqualTo(2);
     assertThat(deadLetters.isEmpty()).isTrue();
   }
 
