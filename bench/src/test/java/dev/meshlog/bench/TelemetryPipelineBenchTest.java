@@ -34,7 +34,9 @@ class TelemetryPipelineBenchTest {
     var emitters = emitters(1_000, 0, false); // 200 events a drain
     for (int i = 0; i < 199; i++) {
       emitters.add("a", i % 2 == 0 ? "k1" : "k2", event(i), 0);
-      emitters.add("b", "k3", event(i), 0);
+      if (i < 100) {
+        emitters.add("b", "k3", event(i), 0);
+      }
     }
     assertThat(sent).isEmpty();
     emitters.add("a", "k2", event(199), 0);
@@ -44,7 +46,7 @@ class TelemetryPipelineBenchTest {
     emitters.flushAll();
     assertThat(sent).hasSize(3);
     assertThat(sent.get(2).getKey()).isEqualTo("k3");
-    assertThat(sent.get(2).getValue()).extracting(RequestEvent::getRequestId).startsWith("0", "1", "2").hasSize(199);
+    assertThat(sent.get(2).getValue()).extracting(RequestEvent::getRequestId).startsWith("0", "1", "2").hasSize(100);
   }
 
   @Test
@@ -53,7 +55,8 @@ class TelemetryPipelineBenchTest {
     for (int i = 0; i < 2_000; i++) {
       emitters.add("a", "k", event(i), 0);
     }
-    assertThat(sent).extracting(e -> e.getValue().size()).containsExactly(500, 500, 500, 500);
+    assertThat(sent).extracting(e -> e.getValue().size()).hasSize(16).startsWith(128, 128)
+        .endsWith(128, 80);
   }
 
   @Test

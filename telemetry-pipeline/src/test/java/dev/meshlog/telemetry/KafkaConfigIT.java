@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
@@ -61,13 +62,15 @@ class KafkaConfigIT {
       Instant now = Instant.now().minusSeconds(5);
       Map<String, Object> producerConfig = new HashMap<>(client.clientConfig(
           sasl.bootstrapServers()));
-      try (KafkaProducer<String, RequestEvent> producer = new KafkaProducer<>(producerConfig,
-          Topics.TELEMETRY_REQUESTS.keySerde().serializer(),
+      try (KafkaProducer<String, RequestEventBatch> producer = new KafkaProducer<>(
+          producerConfig, Topics.TELEMETRY_REQUESTS.keySerde().serializer(),
           Topics.TELEMETRY_REQUESTS.valueSerde().serializer())) {
+        List<RequestEvent> events = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
-          RequestEvent e = Requests.request(ns, "frontend", "v1", "reviews", "v1", 200, 10, now);
-          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(e), e));
+          events.add(Requests.request(ns, "frontend", "v1", "reviews", "v1", 200, 10, now));
         }
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(),
+            Requests.key(events.get(0)), RequestEventBatch.newBuilder().setEvents(events).build()));
       }
       HttpClient http = HttpClient.newHttpClient();
       URI graph = URI.create("http://127.0.0.1:" + service.httpPort() + "/api/v1/graph?window=5m");
