@@ -186,10 +186,12 @@ class SidecarResilienceIT {
   @Test
   void answers503WithUfWhenTheEndpointRefusesConnections() {
     Sidecar gone = mesh.serverSidecar("reviews", "v1", "zone-a", 1);
-    gone.close().await();
     Sidecar client = mesh.clientSidecar(view("reviews")
         .setEndpoints(List.of(endpoint(gone, "gone", "v1", "zone-a")))
         .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(toV1().build())).build());
+    // closed only now: a listener bound after it (the client sidecar's own, on port 0) could
+    // otherwise be given its freed port and answer in its place
+    gone.close().await();
 
     TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/", "x-request-id", "uf");
 
