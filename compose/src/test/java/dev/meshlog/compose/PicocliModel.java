@@ -73,6 +73,19 @@ final class PicocliModel implements ProcessModel {
 
   /** A fresh command line of the main. */
   CommandLine commandLine() {
+    // As when the image runs it: Kafka's config classes (loaded by the main's static set-up)
+    // resolve their default classes through the thread's context class loader.
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(loader);
+    try {
+      return newCommandLine();
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
+  }
+
+  private CommandLine newCommandLine() {
     try {
       Class<?> main = loader.loadClass(mainClass);
       if (main.isAnnotationPresent(CommandLine.Command.class)) {
