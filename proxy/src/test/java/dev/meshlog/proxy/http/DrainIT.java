@@ -88,9 +88,8 @@ class DrainIT {
           HttpConnection c = r.connection();
           c.goAwayHandler(g -> goneAway.set(true));
           r.authority(HostAndPort.create("books", 80));
-          return r.send();
+          return r.send().compose(resp -> resp.body().map(b -> resp.statusCode()));
         })
-        .compose(r -> r.body().map(b -> r.statusCode()))
         .await();
 
     assertThat(status).isEqualTo(200);

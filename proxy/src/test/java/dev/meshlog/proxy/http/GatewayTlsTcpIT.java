@@ -142,9 +142,8 @@ class GatewayTlsTcpIT {
     return client.request(new RequestOptions().setMethod(HttpMethod.GET)
             .setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1"))
             .setHost(SITE).setPort(443).setURI(path).putHeader("x-request-id", requestId))
-        .compose(r -> r.send())
-        .compose(r -> r.body().map(b -> new TestMesh.Response(r.statusCode(), r.headers(),
-            b.toString())))
+        .compose(r -> r.send().compose(resp -> resp.body().map(b -> TestMesh.framed(
+            HttpMethod.GET, resp.statusCode(), resp.headers(), b))))
         .await();
   }
 

@@ -129,9 +129,12 @@ class SidecarRoutingIT {
     for (int round = 0; round < 3; round++) {
       for (int user = 0; user < 20; user++) {
         TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/", "x-user", "u" + user);
-        // a failed exchange would otherwise show only as an empty body among the instances
+        // a failed exchange, or a body lost on the way, would otherwise show only as an odd body
+        // among the instances
         assertThat(r.status()).as("round %d, user u%d: %s %s", round, user, r.headers(), r.body())
             .isEqualTo(200);
+        assertThat(r.body()).as("round %d, user u%d: %s", round, user, r.headers().entries())
+            .isIn("reviews-v1", "reviews-v2");
         servedBy.computeIfAbsent("u" + user, u -> new java.util.TreeSet<>()).add(r.body());
       }
     }

@@ -154,10 +154,30 @@ final class TestMesh implements AutoCloseable {
     }
     RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(proxyPort)
         .setMethod(method).setURI(path).setHeaders(h);
+    // body() is asked for inside send()'s own callback. Chained one level up instead
+    // (request().compose(send).compose(body)), as built from this non-Vert.x thread, that
+    // callback can run as a later task, and a body that came in the same read as the head is
+    // dropped before body() sets its handler: a 200 with an empty body, once in a few thousand
+    // exchanges (eclipse-vertx/vert.x#4705).
     return app.request(o)
-        .compose(r -> body == null ? r.send() : r.send(body))
-        .compose(r -> r.body().map(b -> new Response(r.statusCode(), r.headers(), b.toString())))
+        .compose(r -> (body == null ? r.send() : r.send(body)).compose(resp -> resp.body()
+            .map(b -> framed(method, resp.statusCode(), resp.headers(), b))))
         .await();
+  }
+
+  /**
+   * The response to a {@code method} request, checked against its own Content-Length: a body of
+   * another length is the test client's loss (or a proxy's), never an answer to assert on.
+   */
+  static Response framed(HttpMethod method, int status, MultiMap headers, Buffer body) {
+    String length = headers.get("content-length");
+    boolean noBody = method == HttpMethod.HEAD || status < 200 || status == 204 || status == 304;
+    if (length != null && !noBody && Long.parseLong(length.trim()) != body.length()) {
+      throw new AssertionError("response body of " + body.length() + " bytes but Content-Length "
+          + length + ": status " + status + ", headers " + headers.entries() + ", body ["
+          + body + "]");
+    }
+    return new Response(status, headers, body.toString());
   }
 
   /** A GET through {@code proxyPort}. */
