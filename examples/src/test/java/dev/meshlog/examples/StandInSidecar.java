@@ -44,11 +44,10 @@ final class StandInSidecar implements AutoCloseable {
       client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
               .setPort(port).setURI(request.uri()).setHeaders(
                   MultiMap.caseInsensitiveMultiMap().addAll(request.headers())))
-          .compose(r -> r.send())
-          .compose(r -> r.body().map(b -> {
-            request.response().setStatusCode(r.statusCode()).end(b);
+          .compose(r -> r.send().compose(resp -> resp.body().map(b -> {
+            request.response().setStatusCode(resp.statusCode()).end(b);
             return null;
-          }))
+          })))
           .onFailure(e -> request.response().setStatusCode(502).end(e.toString()));
     }).listen(0, "127.0.0.1").await();
   }
