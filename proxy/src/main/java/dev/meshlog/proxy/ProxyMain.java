@@ -577,9 +577,8 @@ public final class ProxyMain implements Callable<Integer> {
     try {
       emitter = telemetryServers == null ? null
           : new TelemetryEmitter(new RequestEvents(identity, domain),
-              new KafkaEventSink(KafkaClients.telemetryProducer(
-                  client.clientConfig(telemetryServers), "meshlog-proxy-telemetry-" + id,
-                  TelemetryEmitter.DEFAULT_INTERVAL), Topics.TELEMETRY_REQUESTS.name()),
+              KafkaEventSink.toRequestsTopic(client.clientConfig(telemetryServers),
+                  "meshlog-proxy-telemetry-" + id),
               telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
               .bindTo(metrics.registry());
     } catch (KafkaException e) {
@@ -710,7 +709,7 @@ public final class ProxyMain implements Callable<Integer> {
           "--telemetry-buffer-events: " + telemetryBufferEvents + " (expected: at least 1)");
     }
     LOG.info("telemetry on: request events to {} on {}, buffer {} events",
-        dev.meshlog.schemas.Topics.TELEMETRY_REQUESTS.name(), servers, telemetryBufferEvents);
+        Topics.TELEMETRY_REQUESTS.name(), servers, telemetryBufferEvents);
     return servers;
   }
   /** What {@code /listeners} shows: the proxy's ports and each TCP destination's local port. */

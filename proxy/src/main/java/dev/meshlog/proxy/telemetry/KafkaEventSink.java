@@ -5,7 +5,6 @@ import java.util.Map;
 
 import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.schemas.Topics;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -25,9 +24,13 @@ public final class KafkaEventSink implements EventSink {
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
-  /** A sink producing to {@code bootstrapServers} as client {@code clientId}. */
-  public KafkaEventSink(String bootstrapServers, String clientId) {
-    this(config(bootstrapServers, clientId), Topics.TELEMETRY_REQUESTS.name());
+  /**
+   * A sink to {@code mesh.telemetry.requests} with the default producer settings ({@link
+   * #config}) over {@code clientConfig} (bootstrap servers and any operator settings, e.g.
+   * {@code KafkaClientSettings.clientConfig}), as client {@code clientId}.
+   */
+  public static KafkaEventSink toRequestsTopic(Map<String, Object> clientConfig, String clientId) {
+    return new KafkaEventSink(config(clientConfig, clientId), Topics.TELEMETRY_REQUESTS.name());
   }
 
   /** A sink with this producer {@code config} (e.g. from {@link #config}), to {@code topic}. */
@@ -37,11 +40,9 @@ public final class KafkaEventSink implements EventSink {
     this.topic = topic;
   }
 
-  /** The producer settings used by default: {@link KafkaClients#telemetryProducer}. */
-  public static Map<String, Object> config(String bootstrapServers, String clientId) {
-    return KafkaClients.telemetryProducer(
-        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), clientId,
-        TelemetryEmitter.DEFAULT_INTERVAL);
+  /** The producer settings used by default, {@link KafkaClients#telemetryProducer}, over {@code clientConfig}. */
+  public static Map<String, Object> config(Map<String, Object> clientConfig, String clientId) {
+    return KafkaClients.telemetryProducer(clientConfig, clientId, TelemetryEmitter.DEFAULT_INTERVAL);
   }
 
   @Override
