@@ -94,8 +94,9 @@ public record ViewStamp(long version, boolean removed, String service, String na
   /**
    * {@link #contentHash(ServiceView)} of a view its caller owns, without copying it: sets the
    * fields that change on every publication to {@link #content}'s fixed values in place, then
-   * hashes. For the publisher, whose freshly compiled view is hashed once and then versioned (a
-   * copy of the whole view for each was ~5% of the stream thread's CPU per apply).
+   * hashes. For the publisher, whose freshly compiled view is hashed once and then versioned
+   * (Avro's deep copy of the whole view for each was ~5% of the stream thread's profile samples
+   * during the benchmark's applies).
    */
   static byte[] contentHashInPlace(ServiceView owned) {
     owned.setVersion(0);
