@@ -566,15 +566,16 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       } else {
         next = compiled.get();
       }
-      byte[] hash = ViewStamp.contentHash(next); // once: to compare, then in the new stamp
+      // `next` is this call's own: hashed once (to compare, then in the new stamp) and versioned
+      // in place rather than copied twice.
+      byte[] hash = ViewStamp.contentHashInPlace(next);
       if (previous != null && previous.sameContent(hash)) {
         continue;
       }
-      ServiceView versioned = ServiceView.newBuilder(next)
-          .setVersion(previous == null ? 1 : previous.version() + 1)
-          .setGeneratedAt(Instant.ofEpochMilli(now))
-          .setTriggeredBy(trigger)
-          .build();
+      ServiceView versioned = next;
+      versioned.setVersion(previous == null ? 1 : previous.version() + 1);
+      versioned.setGeneratedAt(Instant.ofEpochMilli(now));
+      versioned.setTriggeredBy(trigger);
       context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
       // The store keeps the version and a hash of the content, not the view: the changelog
       // record in every change's transaction is ~70 bytes instead of the whole view.

@@ -57,6 +57,18 @@ class ViewStampTest {
   }
 
   @Test
+  void hashingAnOwnedViewInPlaceGivesTheHashOfItsCopy() {
+    ServiceView owned = ServiceView.newBuilder(view(8, "ratings-1"))
+        .setTriggeredBy(ChangeTrigger.newBuilder().setCommandId("c-1")
+            .setResource("VirtualService/default/ratings").setRevision(3)
+            .setRequestedAt(Instant.parse("2026-11-25T12:00:00Z")).build()).build();
+    byte[] copied = ViewStamp.contentHash(owned);
+    assertThat(ViewStamp.contentHashInPlace(owned)).isEqualTo(copied);
+    assertThat(owned.getVersion()).isZero();
+    assertThat(owned.getTriggeredBy()).isNull();
+  }
+
+  @Test
   void anotherEndpointIsAnotherContent() {
     assertThat(ViewStamp.of(view(7, "ratings-1")).sameContent(view(7, "ratings-2"))).isFalse();
   }
