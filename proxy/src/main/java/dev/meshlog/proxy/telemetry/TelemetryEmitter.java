@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <p>The event loop only puts the (immutable) access-log entry in a preallocated ring
  * ({@link Handoff}): one compare-and-set and one store, no allocation, no lock, no thread
  * wake-up, no Avro, no Kafka. A thread of its own drains the ring every {@code interval} (sooner
- * when {@link #MAX_WAITING} events were queued since the last time), groups what it took by edge
+ * when a quarter of the buffer was queued since the last time), groups what it took by edge
  * (the topic key), encodes each edge's events into one {@code RequestEventBatch} — oldest
  * first, split at {@link #MAX_BATCH_EVENTS} events or {@link #MAX_BATCH_BYTES} bytes — and hands
  * the sink one record per batch: Kafka's per-record cost (producer, compression, the broker's
@@ -53,7 +53,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** Events that may wait (queued or unacknowledged by Kafka) before new ones are dropped. */
   public static final int DEFAULT_CAPACITY = 10_000;
   /**
-   * How often queued events are handed to Kafka (sooner when {@link #MAX_WAITING} events were
+   * How often queued events are handed to Kafka (sooner when a quarter of the buffer was
    * queued since the last time). Every drain wakes this thread and, a few times, the
    * producer's sender thread, each costing a fixed few hundred microseconds that a pinned
    * sidecar takes from its event loop: at 1,000
@@ -82,19 +82,6 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    * before batching).
    */
   public static final int MAX_BATCH_BYTES = 32 * 1024;
-  /**
-   * The emitting thread is woken once this many events were queued since its last drain (or
-   * the capacity's quarter, if less), not only every {@code interval}. Under load the queued
-   * entries are what a young collection finds alive: each holds its request's strings, and the
-   * serial collector copies them to a survivor space while the event loop stands still. The
-   * access log drains at the same mark ({@code BatchingAccessLog.MAX_WAITING}), so an entry is
-   * now garbage about as soon as both have read it; with a quarter of the default buffer
-   * (2,500) it lived until the emitter's drain, ≈50 ms at saturation. At 1,000 req/s a drain
-   * still comes every {@code interval}; at saturation ≈200 a second (session emit10 in the
-   * proxy's README: the telemetry threads' CPU and the collector's fell, the wake-ups cost less
-   * than that).
-   */
-  static final int MAX_WAITING = 256;
   /** Entries one pass of a drain takes before it sends them (then it takes the rest). */
   static final int MAX_DRAIN_EVENTS = 8_192;
 
@@ -163,8 +150,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     this.edges = new RequestEvents.Edge[chunk];
     this.next = new int[chunk];
     this.closeTimeout = closeTimeout;
-    this.ring = new Handoff<AccessLogEntry>("meshlog-telemetry", capacity,
-        Math.min(MAX_WAITING, Math.max(1, capacity / 4)), interval, this::drain).start();
+    this.ring = new Handoff<AccessLogEntry>("meshlog-telemetry", capacity, interval,
+        this::drain).start();
   }
 
   /** Registers the counters (Prometheus: {@code meshlog_telemetry_events_*}) in {@code registry}. */

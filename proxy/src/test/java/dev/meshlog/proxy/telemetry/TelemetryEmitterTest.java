@@ -117,20 +117,6 @@ class TelemetryEmitterTest {
   }
 
   @Test
-  void drainsAsSoonAsMaxWaitingEventsAreQueuedWithoutWaitingForItsInterval() {
-    sink.autoAck = true;
-    // an interval no test waits for: only the mark can wake the thread
-    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, 10_000,
-        Duration.ofHours(1), Duration.ofSeconds(1));
-    for (int i = 0; i < TelemetryEmitter.MAX_WAITING; i++) {
-      emitter.log(request(i));
-    }
-    await().atMost(Duration.ofSeconds(10))
-        .until(() -> emitter.sent() == TelemetryEmitter.MAX_WAITING);
-    assertThat(emitter.dropped()).isZero();
-  }
-
-  @Test
   void aFullBufferDropsAndCountsAndTheNextDeliveredEventReportsTheLoss() {
     emitter(10);
     for (int i = 0; i < 25; i++) {
