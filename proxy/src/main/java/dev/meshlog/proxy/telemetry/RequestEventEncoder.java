@@ -35,12 +35,17 @@ public final class RequestEventEncoder {
 
   /** Workloads whose bytes are kept, most recent first replaced round robin. */
   static final int WORKLOAD_SLOTS = 8;
+  /** Slots of {@link #repeatedString}: one per field that uses it. */
+  static final int STRING_SLOTS = 8;
 
   private byte[] buf = new byte[512];
   private int pos;
   private final Workload[] workloads = new Workload[WORKLOAD_SLOTS];
   private final byte[][] workloadBytes = new byte[WORKLOAD_SLOTS][];
   private int nextSlot;
+  /** {@link #repeatedString}'s last value per slot, and its bytes (length included). */
+  private final String[] lastStrings = new String[STRING_SLOTS];
+  private final byte[][] lastStringBytes = new byte[STRING_SLOTS][];
 
   /** The event's bytes, as a single {@code RequestEvent} (releases before batching wrote it). */
   public byte[] encode(RequestEvent e) {
@@ -239,6 +244,7 @@ public final class RequestEventEncoder {
   }
 
   /** The Avro string {@code s.substring(from, to)}, without making it. */
+  @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the ASCII copy
   void string(String s, int from, int to) {
     int n = to - from;
     for (int i = from; i < to; i++) {
@@ -252,9 +258,29 @@ public final class RequestEventEncoder {
     }
     varint(n);
     ensure(n);
-    for (int i = from; i < to; i++) {
-      buf[pos++] = (byte) s.charAt(i);
+    // every char is ASCII, so the chars' low bytes are the UTF-8 bytes; for a Latin-1 string (as
+    // an ASCII one nearly always is) this is one array copy, not a loop of charAt
+    s.getBytes(from, to, buf, pos);
+    pos += n;
+  }
+
+  /**
+   * As {@link #string(String)}, for a field whose value is mostly the same as its last one in
+   * {@code slot} (the proxy id; an edge's method, protocol, authority, route, written one after
+   * the other since the emitter writes an edge's events together): then its bytes are copied
+   * from the last time, with no per-char check. The cache is one value per slot, replaced when
+   * the value changes.
+   */
+  void repeatedString(int slot, String s) {
+    String last = lastStrings[slot];
+    if (s == last || s.equals(last)) {
+      write(lastStringBytes[slot]);
+      return;
     }
+    int start = pos;
+    string(s);
+    lastStrings[slot] = s;
+    lastStringBytes[slot] = Arrays.copyOfRange(buf, start, pos);
   }
 
   /** An Avro int or long: zig-zag, then 7 bits a byte, low first. */

@@ -133,12 +133,13 @@ public final class RequestEvents {
       out.string("");
     }
     out.varint(reporter.ordinal());
-    out.string(identity.proxyId());
+    // fields an edge's events (written one after the other) nearly always share
+    out.repeatedString(PROXY_ID_SLOT, identity.proxyId());
     out.workload(reporter == Reporter.DESTINATION ? edge.workload() : self);
     out.workload(reporter == Reporter.DESTINATION ? self : edge.workload());
-    out.string(protocol(e));
-    out.string(nz(e.method()));
-    out.string(nz(e.authority()));
+    out.repeatedString(PROTOCOL_SLOT, protocol(e));
+    out.repeatedString(METHOD_SLOT, nz(e.method()));
+    out.repeatedString(AUTHORITY_SLOT, nz(e.authority()));
     String path = nz(e.path());
     int pathEnd = pathEnd(path);
     int pathStart = pathStart(path, pathEnd);
@@ -147,7 +148,7 @@ public final class RequestEvents {
     } else {
       out.string(path, pathStart, pathEnd);
     }
-    out.string(nz(e.route()));
+    out.repeatedString(ROUTE_SLOT, nz(e.route()));
     out.varint(e.status());
     int grpc = grpcStatus(e.grpcStatus());
     out.optionalInt(grpc != NO_GRPC, grpc);
@@ -170,6 +171,12 @@ public final class RequestEvents {
   }
 
   private static final ResponseFlag[] FLAGS = ResponseFlag.values();
+  /** The encoder's {@link RequestEventEncoder#repeatedString} slots of this event's fields. */
+  private static final int PROXY_ID_SLOT = 0;
+  private static final int PROTOCOL_SLOT = 1;
+  private static final int METHOD_SLOT = 2;
+  private static final int AUTHORITY_SLOT = 3;
+  private static final int ROUTE_SLOT = 4;
   /** {@link #grpcStatus}: none, or not a number. */
   private static final int NO_GRPC = Integer.MIN_VALUE;
 
