@@ -89,10 +89,7 @@ public final class ConfigServiceMain implements Callable<Integer> {
     try (Admin admin = Admin.create(client.clientConfig(servers))) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
     } catch (KafkaException e) {
-      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          (client.isEmpty() ? "Kafka client" : client.source()) + ": " + cause.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), client.refusal(e));
     } catch (IllegalStateException e) {
       // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
       spec.commandLine().getErr().println("config-service: Kafka at " + servers + ": "

@@ -231,9 +231,7 @@ public final class ProxyMain implements Callable<Integer> {
    * {@code sasl.jaas.config} it cannot parse): the proxy does not start, and says why.
    */
   private CommandLine.ParameterException refused(KafkaClientSettings client, KafkaException e) {
-    Throwable cause = e.getCause() != null ? e.getCause() : e;
-    return new CommandLine.ParameterException(new CommandLine(this), (client.isEmpty()
-        ? "Kafka client" : client.source()) + ": " + cause.getMessage());
+    return new CommandLine.ParameterException(new CommandLine(this), client.refusal(e));
   }
 
   /** {@code --kafka-config} checked; a usage error (exit 2) naming the file and key if refused. */

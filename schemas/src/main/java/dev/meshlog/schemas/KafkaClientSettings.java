@@ -19,6 +19,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 
@@ -257,6 +258,16 @@ public final class KafkaClientSettings {
    */
   public String source() {
     return source;
+  }
+
+  /**
+   * The message of a usage error for a Kafka client that could not be made from these settings
+   * (Kafka throws at construction, e.g. for a {@code sasl.jaas.config} it cannot parse): the
+   * settings' source, or "Kafka client" when there are none, then Kafka's reason.
+   */
+  public String refusal(KafkaException e) {
+    Throwable cause = e.getCause() != null ? e.getCause() : e;
+    return (isEmpty() ? "Kafka client" : source) + ": " + cause.getMessage();
   }
 
   /**

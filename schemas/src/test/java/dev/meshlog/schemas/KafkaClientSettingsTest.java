@@ -132,4 +132,20 @@ class KafkaClientSettingsTest {
     assertThatThrownBy(() -> KafkaClientSettings.parseEntries(List.of("sasl.jaas.config"),
         "--client-config")).hasMessageContaining("expected KEY=VALUE");
   }
+
+  @Test
+  void aClientKafkaRefusesIsAUsageErrorNamingTheSettingsSource() throws IOException {
+    Path f = file("sasl.jaas.config=not a login module\n");
+    KafkaClientSettings settings = KafkaClientSettings.load(f, RESERVED);
+
+    // Kafka refuses the client at construction, with the reason as the cause
+    org.apache.kafka.common.KafkaException refused = new org.apache.kafka.common.KafkaException(
+        "Failed to create new KafkaAdminClient",
+        new IllegalArgumentException("Login module not specified in JAAS config"));
+    assertThat(settings.refusal(refused))
+        .isEqualTo(settings.source() + ": Login module not specified in JAAS config");
+    assertThat(KafkaClientSettings.none().refusal(
+        new org.apache.kafka.common.KafkaException("no cause")))
+        .isEqualTo("Kafka client: no cause");
+  }
 }

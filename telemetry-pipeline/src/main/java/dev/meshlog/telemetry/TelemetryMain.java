@@ -87,8 +87,9 @@ public final class TelemetryMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Map<String, String> overrides;
+    KafkaClientSettings client;
     try {
-      KafkaClientSettings client = KafkaClientSettings.resolve(kafkaConfig, System.getenv(),
+      client = KafkaClientSettings.resolve(kafkaConfig, System.getenv(),
           StreamsOverrides.RESERVED_CLIENT_KEYS);
       if (!client.isEmpty()) {
         System.out.println("Kafka client settings from " + client.source() + ": " + client);
@@ -103,10 +104,7 @@ public final class TelemetryMain implements Callable<Integer> {
     try (Admin admin = Admin.create(adminConfig)) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
     } catch (KafkaException e) {
-      // a client Kafka cannot make from the settings, e.g. a sasl.jaas.config it cannot parse
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new CommandLine.ParameterException(spec.commandLine(), "Kafka client settings: "
-          + cause.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), client.refusal(e));
     } catch (IllegalStateException e) {
       // e.g. a wrong password: Kafka's message says so ("Authentication failed: ...")
       spec.commandLine().getErr().println("telemetry-pipeline: Kafka at " + servers + ": "
