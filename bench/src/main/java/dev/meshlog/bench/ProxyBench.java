@@ -504,7 +504,7 @@ public final class ProxyBench {
    * broker's own threads). The events are like the sidecars' — about 250 bytes each with an
    * edge's key, through a producer with the telemetry producer's settings (copied from the
    * proxy's {@code KafkaClients.telemetryProducer}, which the bench does not depend on: keep
-   * them in step) — so the broker compiles the same path: lz4 batches of 128 KiB, idempotent,
+   * them in step) — so the broker compiles the same path: lz4 batches of 256 KiB, idempotent,
    * {@code acks=all}. Prints the broker's and the harness's JIT CPU it took.
    */
   private void warmBroker() throws Exception {
@@ -514,7 +514,7 @@ public final class ProxyBench {
     c.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
     c.put(org.apache.kafka.clients.producer.ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     c.put(org.apache.kafka.clients.producer.ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    c.put(org.apache.kafka.clients.producer.ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+    c.put(org.apache.kafka.clients.producer.ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     c.put(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG, 200);
     c.put(org.apache.kafka.clients.producer.ProducerConfig.BUFFER_MEMORY_CONFIG,
         16 * 1024 * 1024);

@@ -38,14 +38,16 @@ public final class KafkaClients {
 
   /**
    * Unsent request-event batches the telemetry producer may hold (Kafka: 32 MiB; this proxy had
-   * 16 MiB): 32 batches of {@link #TELEMETRY_BATCH_BYTES}, room for an open batch on each of
-   * {@code mesh.telemetry.requests}' 12 partitions and as many again. What may wait is bounded
+   * 16 MiB, then 4): 32 batches of {@link #TELEMETRY_BATCH_BYTES}, room for an open batch on each
+   * of {@code mesh.telemetry.requests}' 12 partitions and as many again. What may wait is bounded
    * first by events ({@code --telemetry-buffer-events}, 10,000 by default, ~3.5 MB before lz4
    * even if none compressed); this bound only keeps a burst of large events from taking the
-   * heap. When it is full a send waits up to {@code max.block.ms} on the emitter's thread (never
-   * an event loop) and then fails, and the event is counted as lost like any other.
+   * heap. The producer pools freed batch buffers up to this size, so a sidecar that was busy
+   * keeps up to 8 MiB of its 64 MiB heap for them. When it is full a send waits up to
+   * {@code max.block.ms} on the emitter's thread (never an event loop) and then fails, and the
+   * event is counted as lost like any other.
    */
-  public static final long TELEMETRY_BUFFER_MEMORY = 4L * 1024 * 1024;
+  public static final long TELEMETRY_BUFFER_MEMORY = 8L * 1024 * 1024;
 
   /**
    * Bytes per telemetry batch and partition after lz4 (Kafka: 16 KiB; this proxy had 64 KiB).
@@ -53,8 +55,13 @@ public final class KafkaClients {
    * byte: at 30,000 events/s on one edge (one partition), 64 KiB batches held ~850 events (lz4
    * shrinks them to ~0.19) and cost the sender 0.54–0.63 µs per event; 128 KiB ones hold
    * ~1,450 (a whole drain of the emitter) and cost 0.43, 256 KiB 0.39, with the same bytes on
-   * the wire. 128, not 256: an open batch takes a whole buffer, and 12 open 256 KiB batches
-   * would take 3 of {@link #TELEMETRY_BUFFER_MEMORY}'s 4 MiB. Since the emitter batches per
+   * the wire. 256 KiB since emitter batches per edge: on the quiet machine (BENCHMARKS.md, "Cost
+   * of emission", 256 KiB batches), four telemetry-on sidecars at saturation spent 0.90 ms of the
+   * telemetry threads' CPU per 1,000 requests against 1.07 with 128 KiB, woke them 1.36 times per
+   * 1,000 requests against 1.96, and the broker's CPU for the events fell from 0.56 to 0.44 ms
+   * (lz4 allocates its block buffers per batch, on the producer and on the broker alike). An open
+   * batch takes a whole buffer: 12 open 256 KiB batches take 3 of
+   * {@link #TELEMETRY_BUFFER_MEMORY}'s 8 MiB, which is why that grew with it. Since the emitter batches per
    * edge, a record is a {@code RequestEventBatch} of at most 32 KiB
    * ({@code TelemetryEmitter.MAX_BATCH_BYTES}): the producer admits a record to an open batch
    * only if its uncompressed size fits beside the compressed estimate, so records must stay
@@ -75,7 +82,7 @@ public final class KafkaClients {
    * not switched. lz4's level stays the default: Kafka's {@code Lz4BlockOutputStream} uses lz4's
    * fast compressor only at the default level and lz4-HC at any other, slower on the emitter.
    */
-  public static final int TELEMETRY_BATCH_BYTES = 128 * 1024;
+  public static final int TELEMETRY_BATCH_BYTES = 256 * 1024;
 
   private KafkaClients() {
   }

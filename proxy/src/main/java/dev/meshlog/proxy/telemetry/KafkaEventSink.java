@@ -12,11 +12,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Request events to {@code mesh.telemetry.requests}, one record per batch of an edge's events
  * (see {@link TelemetryEmitter}), through a producer of their own, tuned for volume rather than
- * latency: lz4-compressed batches of up to 128 KiB lingering as long as the
+ * latency: lz4-compressed batches of up to 256 KiB lingering as long as the
  * emitter's interval (200 ms; see {@link TelemetryEmitter#DEFAULT_INTERVAL} for why), idempotent
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
- * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 4 MiB,
- * like the proxy's other producer). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
+ * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 8 MiB:
+ * room for an open batch on every partition). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
  * for metadata), and events not acknowledged within {@code delivery.timeout.ms} fail and are
  * counted as lost.
  */

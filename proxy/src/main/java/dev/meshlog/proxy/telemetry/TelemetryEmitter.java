@@ -66,8 +66,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /**
    * At most this many events go in one record ({@code RequestEventBatch}): with ~230-byte
    * events about 29 KiB. Enough to spread Kafka's per-record cost (≈0.9 µs) to under 0.01 µs an
-   * event; small enough that a dozen records share one lz4 producer batch
-   * ({@code KafkaClients.TELEMETRY_BATCH_BYTES}, 128 KiB). The producer lets a record into an
+   * event; small enough that a couple of dozen records share one lz4 producer batch
+   * ({@code KafkaClients.TELEMETRY_BATCH_BYTES}, 256 KiB). The producer lets a record into an
    * open batch only if its uncompressed size fits beside the compressed estimate of what is
    * there, so 500-event (~115 KiB) records each took a producer batch of their own: a sender
    * wake-up and a batch on the broker per record — 1.6 times the telemetry threads' wake-ups and

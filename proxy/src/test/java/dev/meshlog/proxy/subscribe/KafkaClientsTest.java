@@ -30,13 +30,12 @@ class KafkaClientsTest {
   }
 
   @Test
-  void boundsTheTelemetryProducersBufferLikeTheStatusProducersAndKeepsCountsExact() {
+  void boundsTheTelemetryProducersBufferAndKeepsCountsExact() {
     Map<String, Object> p = KafkaClients.telemetryProducer(Map.of("bootstrap.servers", "k:9092"),
         "meshlog-proxy-telemetry-r1", java.time.Duration.ofMillis(200));
 
-    assertThat(p).containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG,
-            KafkaClients.STATUS_BUFFER_MEMORY)
-        .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024)
+    assertThat(p).containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG, 8L * 1024 * 1024)
+        .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024)
         .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
         .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 200)
         .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
