@@ -83,8 +83,16 @@ public record ViewStamp(long version, boolean removed, String service, String na
 
   /** The view with the fields that change on every publication set to fixed values. */
   static ServiceView content(ServiceView view) {
-    return ServiceView.newBuilder(view).setVersion(0).setGeneratedAt(Instant.EPOCH)
-        .setTriggeredBy(null).build();
+    ServiceView copy = ServiceView.newBuilder(view).build();
+    clearPublication(copy);
+    return copy;
+  }
+
+  /** Sets the fields that change on every publication (version, time, trigger) to fixed values. */
+  private static void clearPublication(ServiceView view) {
+    view.setVersion(0);
+    view.setGeneratedAt(Instant.EPOCH);
+    view.setTriggeredBy(null);
   }
 
   static byte[] contentHash(ServiceView view) {
@@ -99,9 +107,7 @@ public record ViewStamp(long version, boolean removed, String service, String na
    * during the benchmark's applies).
    */
   static byte[] contentHashInPlace(ServiceView owned) {
-    owned.setVersion(0);
-    owned.setGeneratedAt(Instant.EPOCH);
-    owned.setTriggeredBy(null);
+    clearPublication(owned);
     return hashOfContent(owned);
   }
 
