@@ -1,7 +1,9 @@
 package dev.meshlog.config.controlplane;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -33,6 +35,13 @@ final class ControlPlaneState {
   private final KeyValueStore<String, byte[]> store;
   private final KeyValueStore<String, ViewStamp> legacyViews;
   private final String storeName;
+  /**
+   * Each resource's latest revision number (deletions included), filled by
+   * {@link #currentResources()} and kept in step by {@link #putRevision}: {@link #latest} then
+   * reads one key instead of opening a reverse range per command. Rebuilt with this object
+   * whenever the task (re)starts, so it never outlives the store it mirrors.
+   */
+  private Map<String, Long> latestRevisions;
 
   ControlPlaneState(KeyValueStore<String, byte[]> store, KeyValueStore<String, ViewStamp> legacyViews) {
     this.store = store;
@@ -52,6 +61,10 @@ final class ControlPlaneState {
 
   /** The resource's latest event (its deletion, if it was deleted last), or null if none. */
   ConfigEvent latest(String resourceKey) {
+    if (latestRevisions != null) {
+      Long revision = latestRevisions.get(resourceKey);
+      return revision == null ? null : revision(resourceKey, revision);
+    }
     String from = ControlPlaneTopology.revisionKey(resourceKey, 0);
     String to = ControlPlaneTopology.revisionKey(resourceKey, Long.MAX_VALUE);
     try (KeyValueIterator<String, byte[]> it = store.reverseRange(from, to)) {
@@ -61,13 +74,18 @@ final class ControlPlaneState {
 
   void putRevision(String resourceKey, ConfigEvent event) {
     store.put(ControlPlaneTopology.revisionKey(resourceKey, event.getRevision()), EVENTS.encode(event));
+    if (latestRevisions != null) {
+      latestRevisions.merge(resourceKey, event.getRevision(), Math::max);
+    }
   }
 
   /**
    * The latest event of every resource that exists (not deleted last): revisions sort by
-   * resource id, then revision, so each resource's last entry is its latest.
+   * resource id, then revision, so each resource's last entry is its latest. Also (re)builds the
+   * index of latest revisions {@link #latest} reads through.
    */
   List<ConfigEvent> currentResources() {
+    Map<String, Long> revisions = new HashMap<>();
     List<ConfigEvent> current = new ArrayList<>();
     ConfigEvent last = null;
     String lastResource = null;
@@ -83,11 +101,13 @@ final class ControlPlaneState {
         }
         last = event(kv.value);
         lastResource = resource;
+        revisions.put(resource, last.getRevision());
       }
     }
     if (last != null && last.getChangeType() != ChangeType.DELETED) {
       current.add(last);
     }
+    latestRevisions = revisions;
     return current;
   }
 

@@ -127,6 +127,18 @@ public final class ControlPlaneTopology {
 
   /** Key of one revision in {@link #REVISIONS_STORE}; sorts by revision within a resource. */
   public static String revisionKey(String resourceKey, long revision) {
-    return resourceKey + "@" + String.format("%019d", revision);
+    if (revision < 0) {
+      // No such revision is ever stored (a rollback's target comes from the user): a key that
+      // finds nothing, as before.
+      return resourceKey + "@" + String.format("%019d", revision);
+    }
+    // Zero-padded to 19 digits (Long.MAX_VALUE's), so keys sort by revision; by hand because
+    // String.format parses its pattern on every call, and every command reads and writes keys.
+    String digits = Long.toString(revision);
+    StringBuilder key = new StringBuilder(resourceKey.length() + 20).append(resourceKey).append('@');
+    for (int i = digits.length(); i < 19; i++) {
+      key.append('0');
+    }
+    return key.append(digits).toString();
   }
 }

@@ -114,6 +114,37 @@ class ControlPlaneCommitTest {
   }
 
   @Test
+  void aRestartedProcessorContinuesEachResourcesRevisionsDeletedOnesIncluded() {
+    Resource details = virtualService("details", 10);
+    command(details.id().key(), serialized(Commands.apply(details)));
+    command(details.id().key(), serialized(Commands.delete("VirtualService", "default", "details")));
+    Resource reviews = virtualService("reviews", 10);
+    command(reviews.id().key(), serialized(Commands.apply(reviews)));
+    // The same stores, a new processor: its index of latest revisions comes from the store.
+    processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
+        SPACING);
+    processor.init(context);
+    context.resetForwards();
+
+    command(details.id().key(), serialized(Commands.apply(virtualService("details", 20))));
+    command(reviews.id().key(), serialized(Commands.apply(virtualService("reviews", 20))));
+    command(reviews.id().key(), serialized(Commands.apply(virtualService("reviews", 20))));
+
+    assertThat(context.forwarded()).extracting(f -> (ConfigEvent) f.record().value())
+        .extracting(e -> e.getResource().getName() + "@" + e.getRevision() + " " + e.getChangeType())
+        .containsExactly("details@3 CREATED", "reviews@2 UPDATED", "reviews@2 UNCHANGED");
+  }
+
+  @Test
+  void revisionKeysAreZeroPaddedToNineteenDigitsSoTheySortByRevision() {
+    for (long revision : new long[] {0, 1, 9, 10, 123_456_789, Long.MAX_VALUE, -5}) {
+      assertThat(ControlPlaneTopology.revisionKey("VirtualService/default/reviews", revision))
+          .isEqualTo("VirtualService/default/reviews@" + String.format("%019d", revision));
+    }
+    assertThat(ControlPlaneTopology.revisionKey("a", 9)).isLessThan(ControlPlaneTopology.revisionKey("a", 10));
+  }
+
+  @Test
   void aRestartedProcessorSkipsTheViewStampsWhenItLoadsTheRevisions() {
     Resource reviews = virtualService("reviews", 10);
     command(reviews.id().key(), serialized(Commands.apply(reviews)));
