@@ -57,7 +57,14 @@ final class Applicability {
     if (!own && !(root && rootSelectorSpansNamespaces)) {
       return null;
     }
-    long selected = live.stream().filter(i -> selects(selector, i)).count();
+    // Plain loops here and in selects: every policy of the namespace is matched against every
+    // live instance of the service for each view compiled.
+    int selected = 0;
+    for (InstanceRegistration instance : live) {
+      if (selects(selector, instance)) {
+        selected++;
+      }
+    }
     if (selected == 0) {
       return null;
     }
@@ -70,6 +77,11 @@ final class Applicability {
 
   static boolean selects(Map<String, String> selector, InstanceRegistration instance) {
     Map<String, String> labels = instance.getLabels();
-    return selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+    for (Map.Entry<String, String> e : selector.entrySet()) {
+      if (!e.getValue().equals(labels.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 }

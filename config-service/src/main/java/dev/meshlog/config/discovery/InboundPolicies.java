@@ -58,7 +58,13 @@ final class InboundPolicies {
 
   /** Resources of {@code kind} that apply to the service, by namespace and name. */
   private List<Resource> applying(Kind kind) {
-    return mesh.scoped(kind, mesh.namespaceOf(host)).stream().filter(r -> levelOf(r) != null).toList();
+    List<Resource> applying = new ArrayList<>();
+    for (Resource resource : mesh.scoped(kind, mesh.namespaceOf(host))) {
+      if (levelOf(resource) != null) {
+        applying.add(resource);
+      }
+    }
+    return applying;
   }
 
   private Applicability.Level levelOf(Resource resource) {
