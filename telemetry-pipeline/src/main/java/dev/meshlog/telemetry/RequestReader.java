@@ -186,13 +186,17 @@ final class RequestReader {
   /** The record read last. */
   private byte[] record;
   /**
-   * The workloads' bytes of the latest event of the record being read whose edge was looked up,
-   * and that edge: a batch's events are of one edge, mostly of the same versions, so the next
-   * event's edge is found by comparing bytes, without hashing them and probing the interned ones.
+   * The workloads' bytes (offset and length in the record being read) of the distinct edges its
+   * events have named so far, most recent first, and those edges: a batch's events are of one
+   * edge, in a few versions (a canary split), so an event's edge is mostly found by comparing its
+   * bytes with a handful of earlier events' — without hashing them and probing the interned
+   * edges, which cost more than reading the rest of the event. At most {@value #RECENT_EDGES}.
    */
-  private int lastWorkloads = -1;
-  private int lastWorkloadsLength;
-  private EdgeRef lastEdge;
+  static final int RECENT_EDGES = 8;
+  private final int[] recentOffsets = new int[RECENT_EDGES];
+  private final int[] recentLengths = new int[RECENT_EDGES];
+  private final EdgeRef[] recentEdges = new EdgeRef[RECENT_EDGES];
+  private int recent;
 
   // position in the record being read, and the six name fields' offsets and lengths
   private byte[] buf;
@@ -326,8 +330,7 @@ final class RequestReader {
     buf = bytes;
     pos = AvroSerde.HEADER_BYTES;
     count = 0;
-    lastWorkloads = -1;
-    lastEdge = null;
+    recent = 0;
     if (fingerprint(bytes) == CURRENT_FINGERPRINT) {
       return readEvent(-1) && pos == buf.length;
     }
@@ -408,8 +411,7 @@ final class RequestReader {
     // limit in characters still go through the interning, whose check says what is wrong.
     call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
     try {
-      call.edge = call.duplicate ? null : sameAsLast(workloads, workloadsEnd - workloads)
-          ? lastEdge : edge(workloads, workloadsEnd - workloads);
+      call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
     } catch (IllegalArgumentException e) {
       throw index < 0 ? e : new IllegalArgumentException("events[" + index + "]: " + e.getMessage(), e);
     }
@@ -439,16 +441,23 @@ final class RequestReader {
     }
   }
 
-  /** Whether these workloads' bytes are those of the record's latest event looked up. */
-  private boolean sameAsLast(int offset, int length) {
-    return lastEdge != null && length == lastWorkloadsLength
-        && Arrays.equals(buf, offset, offset + length, buf, lastWorkloads, lastWorkloads + length);
-  }
-
+  /** The edge of the workloads whose bytes are at {@code offset}: one of the record's recent ones, else interned. */
   private EdgeRef edge(int offset, int length) {
-    lastWorkloads = offset;
-    lastWorkloadsLength = length;
-    lastEdge = null; // until the lookup below succeeds (it may throw)
+    for (int i = 0; i < recent; i++) {
+      int o = recentOffsets[i];
+      if (recentLengths[i] == length && Arrays.equals(buf, offset, offset + length, buf, o, o + length)) {
+        EdgeRef ref = recentEdges[i];
+        if (i > 0) { // most recent first: the next event most likely names it again
+          System.arraycopy(recentOffsets, 0, recentOffsets, 1, i);
+          System.arraycopy(recentLengths, 0, recentLengths, 1, i);
+          System.arraycopy(recentEdges, 0, recentEdges, 1, i);
+          recentOffsets[0] = o;
+          recentLengths[0] = length;
+          recentEdges[0] = ref;
+        }
+        return ref;
+      }
+    }
     EdgeRef ref = edges.get(probe.set(buf, offset, length));
     if (ref == null) {
       ref = EdgeRef.of(string(0), string(2), string(4), string(6), string(8), string(10));
@@ -458,7 +467,14 @@ final class RequestReader {
       edges.put(probe.copy(), ref);
     }
     probe.bytes = null;
-    lastEdge = ref;
+    int keep = Math.min(recent, RECENT_EDGES - 1);
+    System.arraycopy(recentOffsets, 0, recentOffsets, 1, keep);
+    System.arraycopy(recentLengths, 0, recentLengths, 1, keep);
+    System.arraycopy(recentEdges, 0, recentEdges, 1, keep);
+    recentOffsets[0] = offset;
+    recentLengths[0] = length;
+    recentEdges[0] = ref;
+    recent = keep + 1;
     return ref;
   }
 
@@ -534,13 +550,22 @@ final class RequestReader {
     return (int) v;
   }
 
-  /** An Avro long: zig-zag varint. */
+  /**
+   * An Avro long: zig-zag varint. One byte (most lengths, counts, enums and codes) here; longer
+   * ones in {@link #readLongSlow}, kept apart so that this stays small enough to be inlined at
+   * each of an event's ~30 reads (unrolling the two- and three-byte cases here measured no faster).
+   */
   private long readLong() {
     byte first = buf[pos];
-    if (first >= 0) { // one byte: most lengths, counts, enums and codes
+    if (first >= 0) {
       pos++;
       return (first >>> 1) ^ -(first & 1);
     }
+    return readLongSlow();
+  }
+
+  /** A varint of more than one byte; see {@link #readLong}. */
+  private long readLongSlow() {
     long raw = 0;
     int shift = 0;
     byte b;

@@ -223,6 +223,28 @@ class RequestReaderTest {
   }
 
   @Test
+  void findsEachEventsEdgeInABatchOfMoreVersionsThanItKeepsAtHand() {
+    // more distinct edges than the reader compares an event with before it looks the edge up,
+    // in an order that moves them to the front, pushes the oldest out and brings them back
+    RequestReader reader = new RequestReader();
+    int versions = RequestReader.RECENT_EDGES + 3;
+    SplittableRandom random = new SplittableRandom(17);
+    List<RequestEvent> events = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      int v = i < 2 * versions ? i % versions : random.nextInt(versions);
+      events.add(request("default", "productpage", "v1", "reviews", "v" + v, 200, 5, T0));
+    }
+    assertThat(reader.read("t", batchBytes(events))).isEqualTo(events.size());
+    java.util.Map<Edge, RequestReader.EdgeRef> seen = new java.util.HashMap<>();
+    for (int i = 0; i < events.size(); i++) {
+      RequestReader.EdgeRef ref = reader.call(i).edge;
+      assertThat(ref.edge()).as("event %d", i).isEqualTo(Edge.of(events.get(i)));
+      assertThat(seen.computeIfAbsent(ref.edge(), e -> ref)).as("event %d interned", i).isSameAs(ref);
+    }
+    assertThat(seen).hasSize(versions);
+  }
+
+  @Test
   void readsEveryFlagRightBeyondTheFlagsItKeepsAndReusesTheKeptOnes() {
     RequestReader reader = new RequestReader();
     java.util.Map<String, String> first = new java.util.HashMap<>();
