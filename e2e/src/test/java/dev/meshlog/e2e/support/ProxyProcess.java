@@ -1,6 +1,7 @@
 package dev.meshlog.e2e.support;
 
 import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -25,6 +26,7 @@ import java.util.regex.Pattern;
  * proxy/target/meshlog-proxy.jar}, or the path in system property {@code meshlog.proxy.jar}),
  * as a user runs it. Start it with port 0 everywhere: the ports it chose are read from the first
  * line it prints ({@code meshlog-proxy <id> outbound=… inbound=… admin=…}). Its output is kept
+ * whole in {@code target/proxy-logs/<name>-<pid>.log}, its last lines in memory
  * (for failure messages) and echoed with a prefix. {@link #close()} sends SIGTERM (the proxy
  * drains and flushes its telemetry), then kills it if it has not exited in time.
  */
@@ -83,12 +85,17 @@ public final class ProxyProcess implements AutoCloseable {
     }
     ConcurrentLinkedQueue<String> out = new ConcurrentLinkedQueue<>();
     CompletableFuture<Matcher> ports = new CompletableFuture<>();
+    Path logFile = logFile(name, p.pid());
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-          StandardCharsets.UTF_8))) {
+          StandardCharsets.UTF_8));
+           BufferedWriter log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
         String line;
         while ((line = r.readLine()) != null) {
           out.add(line);
+          log.write(line);
+          log.newLine();
+          log.flush();
           if (out.size() > 2_000) {
             out.poll();
           }
@@ -118,6 +125,22 @@ public final class ProxyProcess implements AutoCloseable {
     }
     return new ProxyProcess(p, name, out, m.group(1), Integer.parseInt(m.group(2)),
         Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)));
+  }
+
+  /**
+   * Where the whole output of the proxy {@code name} with process id {@code pid} is written:
+   * {@code target/proxy-logs/<name>-<pid>.log} (or under system property
+   * {@code meshlog.proxy.logs}), kept after the run so that a failure on CI can be read in full.
+   */
+  private static Path logFile(String name, long pid) {
+    String given = System.getProperty("meshlog.proxy.logs");
+    Path dir = given != null ? Path.of(given) : Path.of("target", "proxy-logs");
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("proxy logs: cannot create " + dir, e);
+    }
+    return dir.resolve(name + "-" + pid + ".log").toAbsolutePath();
   }
 
   /** The proxy's id. */
