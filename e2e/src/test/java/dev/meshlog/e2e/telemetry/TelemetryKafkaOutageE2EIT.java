@@ -62,6 +62,15 @@ class TelemetryKafkaOutageE2EIT {
     return p.metric("meshlog_telemetry_events_" + name);
   }
 
+  /**
+   * The events of one Prometheus {@code page} whose outcome is known: acknowledged, failed or
+   * dropped (not those still queued or awaiting Kafka).
+   */
+  private static double accounted(String page) {
+    return metric(page, "sent_total") + metric(page, "failed_total")
+        + metric(page, "dropped_total");
+  }
+
   /** The telemetry metric {@code name} on one Prometheus {@code page}, or -1. */
   private static double metric(String page, String name) {
     String metric = "meshlog_telemetry_events_" + name + " ";
@@ -96,8 +105,17 @@ class TelemetryKafkaOutageE2EIT {
     String url = "http://reviews." + ns + ":9080/";
 
     assertThat(app.getMany(url, ns + "-before", BEFORE, 5)).containsOnly(200);
+    // Every event of these requests acknowledged or counted lost before Kafka goes: a new
+    // producer's first send waits up to max.block.ms (2 s) for the topic's metadata, and on a
+    // busy machine that wait can run out — a loss the proxy counts and reports like any other.
+    Map<ProxyProcess, Double> sentBefore = new HashMap<>();
     for (ProxyProcess p : proxies) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> metric(p, "sent_total") == BEFORE);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        String page = p.admin("/stats/prometheus");
+        assertThat(accounted(page)).as(p + ": every request accounted for").isEqualTo(BEFORE);
+        assertThat(metric(page, "buffered")).as(p + " buffered").isZero();
+      });
+      sentBefore.put(p, metric(p, "sent_total"));
     }
 
     kafka.close();
@@ -113,24 +131,53 @@ class TelemetryKafkaOutageE2EIT {
       // may be logged just after the client had its response.
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         String page = p.admin("/stats/prometheus");
-        assertThat(metric(page, "sent_total") + metric(page, "failed_total")
-            + metric(page, "dropped_total") + metric(page, "buffered"))
+        assertThat(accounted(page) + metric(page, "buffered"))
             .as(p + ": every request accounted for").isEqualTo(BEFORE + DURING);
+        assertThat(metric(page, "sent_total")).as(p + ": acknowledged with Kafka down")
+            .isEqualTo(sentBefore.get(p));
       });
       assertThat(metric(p, "buffered")).as(p.toString()).isLessThanOrEqualTo(BUFFER);
-      assertThat(metric(p, "unreported")).as(p.toString()).isPositive();
+      // Not asserted here: unreported > 0. While Kafka is down the producer has no metadata for
+      // the topic, so each record the emitter hands over fails after max.block.ms (2 s); in
+      // those 2 s the loss rides on that record (unreported reads 0) and comes back when it
+      // fails. CI read 0 there (session flake12: 2 of the first 4 runs).
     }
 
     kafka = EmbeddedKafka.startPersistent(data, port, Map.of());
+    // What the proxies held is delivered now, or failed while Kafka was away: either way
+    // nothing waits.
     for (ProxyProcess p : proxies) {
       await().atMost(Duration.ofSeconds(120)).until(() -> metric(p, "buffered") == 0);
     }
-    // The loss rides on the next events handed to Kafka.
+    // The loss rides on the next record each proxy hands to Kafka. If that record fails too
+    // (the producer may not have the topic's metadata back yet), the loss moves on to the next
+    // one, and with no request after it nothing would ever carry it: so after the first AFTER
+    // requests one more is made whenever a proxy holds a loss and no event that could carry it.
     assertThat(app.getMany(url, ns + "-after", AFTER, 1)).containsOnly(200);
-    for (ProxyProcess p : proxies) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> metric(p, "buffered") == 0
-          && metric(p, "unreported") == 0);
-    }
+    int[] made = {BEFORE + DURING + AFTER};
+    int[] settledLooks = {0};
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      boolean settled = true;
+      boolean stranded = false;
+      for (ProxyProcess p : proxies) {
+        String page = p.admin("/stats/prometheus");
+        boolean quiet = accounted(page) == made[0] && metric(page, "buffered") == 0;
+        settled &= quiet && metric(page, "unreported") == 0;
+        stranded |= quiet && metric(page, "unreported") > 0;
+      }
+      if (stranded) {
+        assertThat(app.get(url, ns + "-after-" + made[0])).isEqualTo(200);
+        made[0]++;
+      }
+      // Twice in a row: a page renders its meters one after another, and a record failing
+      // meanwhile (released, then counted failed, then its loss back in unreported) could
+      // look settled on one page.
+      settledLooks[0] = settled && !stranded ? settledLooks[0] + 1 : 0;
+      return settledLooks[0] == 2;
+    });
+    // Settled: nothing queued or in flight and no request left to come, so the counters and
+    // the topic stay as they are from here on.
+    int requests = made[0];
 
     Map<String, long[]> byProxy = deliveredAndReported(ns);
     for (ProxyProcess p : proxies) {
@@ -138,7 +185,7 @@ class TelemetryKafkaOutageE2EIT {
       assertThat(seen).as(p.toString()).isNotNull();
       assertThat(seen[0]).as(p + " delivered").isEqualTo((long) metric(p, "sent_total"));
       assertThat(seen[0] + seen[1]).as(p + " delivered + reported lost")
-          .isEqualTo(BEFORE + DURING + AFTER);
+          .isEqualTo(requests);
       assertThat(seen[1]).as(p + " reported lost").isEqualTo(
           (long) (metric(p, "dropped_total") + metric(p, "failed_total")));
     }
