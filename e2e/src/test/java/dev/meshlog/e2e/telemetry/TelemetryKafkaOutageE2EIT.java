@@ -30,16 +30,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kafka goes away under traffic: the proxies keep answering every request, fill their bounded
- * telemetry buffers, then drop and count; once Kafka is back they deliver what they held and
- * report the loss on the topic, so events delivered plus losses reported equal the requests
- * made, per proxy. Uses a broker of its own (stopped and restarted on the same port and data),
- * not the shared one.
+ * telemetry buffers, then drop and count (and fail what they handed to a producer that lost the
+ * topic's metadata); once Kafka is back they deliver what they still hold and report the loss on
+ * the topic, so events delivered plus losses reported equal the requests made, per proxy. Uses
+ * a broker of its own (stopped and restarted on the same port and data), not the shared one.
  */
 class TelemetryKafkaOutageE2EIT {
 
   static final int BUFFER = 20;
   static final int BEFORE = 20;
   static final int DURING = 200;
+  /** Requests after the outage: at least these, more if a loss is left with nothing to carry it. */
   static final int AFTER = 5;
 
   @TempDir
