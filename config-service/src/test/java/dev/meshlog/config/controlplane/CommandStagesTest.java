@@ -120,4 +120,37 @@ class CommandStagesTest {
     assertThatThrownBy(() -> CommandStages.Timing.parse("stages command=x offset=1"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no timestamp=");
   }
+
+  @Test
+  void theLineFormatsEveryDurationAsPercentDotThreeFWould() {
+    java.util.Random random = new java.util.Random(42);
+    List<Double> values = new ArrayList<>(List.of(0.0, -0.0, 0.0005, 0.5005, 0.0015, 1.0005,
+        -0.0004, -0.5115, 2.9995, 999.9995, 123_456.789_5, Double.NaN));
+    for (long micros = -2_000; micros <= 3_000; micros++) {
+      values.add(micros / 1e3); // every µs, ties at the ns included below
+    }
+    for (int i = 0; i < 20_000; i++) {
+      values.add(random.nextLong(60_000_000_000L) / 1e6); // ns differences, as the stages are
+      values.add(random.nextDouble() * 200 - 100);
+    }
+    for (double v : values) {
+      StringBuilder line = new StringBuilder();
+      CommandStages.Timing.millis(line, v);
+      assertThat(line.toString()).as("%s", v)
+          .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", v));
+    }
+  }
+
+  @Test
+  void theLineIsWhatTheFormatPatternPrinted() {
+    CommandStages.Timing t = new CommandStages.Timing("id-1", 5, 1000, 2_000_000, 2_004_000,
+        Double.NaN, 0.1, 0.2004, 0.3005, 0.9, -0.05, 1.5, 0.7, 12_345.6789, 3);
+    assertThat(t.line()).isEqualTo(String.format(java.util.Locale.ROOT,
+        "stages command=%s offset=%d timestamp=%d polledAt=%d committedAt=%d queued=%.3f"
+            + " wait=%.3f check=%.3f views=%.3f process=%.3f toCommit=%.3f flush=%.3f"
+            + " offsets=%.3f endTxn=%.3f viewCount=%d",
+        "id-1", 5L, 1000L, 2_000_000L, 2_004_000L, Double.NaN, 0.1, 0.2004, 0.3005, 0.9, -0.05,
+        1.5, 0.7, 12_345.6789, 3));
+    assertThat(CommandStages.Timing.parse(t.line()).orElseThrow().checkMs()).isEqualTo(0.2);
+  }
 }
