@@ -72,8 +72,14 @@ final class ControlPlaneState {
     }
   }
 
-  void putRevision(String resourceKey, ConfigEvent event) {
-    store.put(ControlPlaneTopology.revisionKey(resourceKey, event.getRevision()), EVENTS.encode(event));
+  /**
+   * Stores an accepted event as its resource's revision {@code event.getRevision()}.
+   *
+   * @param encoded the event's bytes as {@code mesh.config.events} carries them (the same
+   *     single-object Avro encoding the store has always held), encoded once for both
+   */
+  void putRevision(String resourceKey, ConfigEvent event, byte[] encoded) {
+    store.put(ControlPlaneTopology.revisionKey(resourceKey, event.getRevision()), encoded);
     if (latestRevisions != null) {
       latestRevisions.merge(resourceKey, event.getRevision(), Math::max);
     }

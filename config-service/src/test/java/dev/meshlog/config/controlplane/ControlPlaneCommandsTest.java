@@ -234,4 +234,26 @@ class ControlPlaneCommandsTest {
             .getRevision()));
     assertThat(revisions).containsExactly(1L, 2L);
   }
+
+  @Test
+  void theEventOnTheTopicIsByteForByteTheRevisionInTheStoreAndTheSerdesEncoding() {
+    TestOutputTopic<String, byte[]> rawEvents = driver.createOutputTopic(
+        Topics.CONFIG_EVENTS.name(), Serdes.String().deserializer(),
+        Serdes.ByteArray().deserializer());
+    commands.pipeInput(KEY, Commands.apply(reviews(10)));
+    commands.pipeInput(KEY, Commands.apply(reviews(10))); // unchanged: on the topic, not stored
+    commands.pipeInput(KEY, Commands.delete("VirtualService", "default", "reviews"));
+    List<byte[]> onTopic = rawEvents.readValuesToList();
+    assertThat(onTopic).hasSize(3);
+    var store = driver.<String, byte[]>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE);
+    for (byte[] bytes : onTopic) {
+      ConfigEvent event = Topics.CONFIG_EVENTS.deserializeValue(bytes);
+      // What the topic carried when the sink encoded the event itself.
+      assertThat(bytes).isEqualTo(Topics.CONFIG_EVENTS.serializeValue(event));
+      if (event.getChangeType() != ChangeType.UNCHANGED) {
+        assertThat(store.get(ControlPlaneTopology.revisionKey(KEY, event.getRevision())))
+            .isEqualTo(bytes);
+      }
+    }
+  }
 }
