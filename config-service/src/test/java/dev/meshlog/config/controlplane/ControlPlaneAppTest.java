@@ -58,6 +58,12 @@ class ControlPlaneAppTest {
         .isEqualTo(40_000);
   }
 
+  @Test
+  void processesAnInputWithoutWaitingForTheOtherTopicsPartition() {
+    assertThat(ControlPlaneApp.streamsConfig(SETTINGS).get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG))
+        .isEqualTo("-1");
+  }
+
   /** The producer config Streams builds for the stream thread, as the producer reads it. */
   @Test
   void pollsForHalfTheCommitIntervalUnlessAPollIntervalIsSet() {

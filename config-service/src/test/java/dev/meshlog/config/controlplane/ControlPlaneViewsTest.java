@@ -277,4 +277,37 @@ class ControlPlaneViewsTest {
     assertThat(stored.sameContent(second)).isTrue();
     assertThat(ViewStamp.serde().serializer().serialize("t", stored)).hasSizeLessThan(100);
   }
+
+  /**
+   * The control plane runs with {@code max.task.idle.ms=-1}: a command and a registration that
+   * arrive together may be processed in either order. Either way the view ends the same.
+   */
+  @Test
+  void aViewEndsTheSameWhicheverOfACommandAndARegistrationIsProcessedFirst() throws Exception {
+    String destinationRule = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          subsets:
+          - {name: v1, labels: {version: v1}}
+          - {name: v2, labels: {version: v2}}
+        """;
+    register(instance("reviews", "reviews-v1", "v1", T0));
+    apply(destinationRule);
+    register(instance("reviews", "reviews-v2", "v2", T0));
+    ServiceView commandFirst = latest(REVIEWS);
+
+    stop();
+    start();
+    register(instance("reviews", "reviews-v1", "v1", T0));
+    register(instance("reviews", "reviews-v2", "v2", T0));
+    apply(destinationRule);
+    ServiceView registrationFirst = latest(REVIEWS);
+
+    assertThat(endpointIds(registrationFirst)).containsExactly("reviews-v1", "reviews-v2");
+    assertThat(registrationFirst.getSubsets()).hasSize(2);
+    assertThat(ViewStamp.of(commandFirst).sameContent(registrationFirst)).isTrue();
+  }
 }
