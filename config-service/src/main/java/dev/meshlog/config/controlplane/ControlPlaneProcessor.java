@@ -306,10 +306,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   }
 
   private void emitEvent(String key, ConfigEvent event, boolean changed) {
-    // Encoded once, here: the sink passes these bytes through and the store keeps the same ones
-    // (they were encoded once for each).
-    byte[] encoded = Topics.CONFIG_EVENTS.serializeValue(event);
-    context.forward(new Record<>(key, (Object) encoded, event.getAcceptedAt().toEpochMilli()),
+    context.forward(new Record<>(key, (Object) event, event.getAcceptedAt().toEpochMilli()),
         ControlPlaneTopology.EVENTS_SINK);
     if (!changed) {
       return;
@@ -326,7 +323,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     // (a store of current resources beside it cost one more changelog partition, so one more
     // produce and one more commit marker, in every change's transaction). The views' stamps
     // are in it too, for the same reason.
-    state.putRevision(key, event, encoded);
+    state.putRevision(key, event);
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,

@@ -72,14 +72,8 @@ final class ControlPlaneState {
     }
   }
 
-  /**
-   * Stores an accepted event as its resource's revision {@code event.getRevision()}.
-   *
-   * @param encoded the event's bytes as {@code mesh.config.events} carries them (the same
-   *     single-object Avro encoding the store has always held), encoded once for both
-   */
-  void putRevision(String resourceKey, ConfigEvent event, byte[] encoded) {
-    store.put(ControlPlaneTopology.revisionKey(resourceKey, event.getRevision()), encoded);
+  void putRevision(String resourceKey, ConfigEvent event) {
+    store.put(ControlPlaneTopology.revisionKey(resourceKey, event.getRevision()), EVENTS.encode(event));
     if (latestRevisions != null) {
       latestRevisions.merge(resourceKey, event.getRevision(), Math::max);
     }

@@ -114,10 +114,8 @@ public final class ControlPlaneTopology {
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(VIEWS_STORE), Serdes.String(),
         ViewStamp.serde()), PROCESSOR);
-    // The processor forwards each event already encoded with CONFIG_EVENTS' value serde (it
-    // stores the same bytes in REVISIONS_STORE), so this sink passes the bytes through.
     topology.addSink(EVENTS_SINK, Topics.CONFIG_EVENTS.name(), Serdes.String().serializer(),
-        Serdes.ByteArray().serializer(), PROCESSOR);
+        Topics.CONFIG_EVENTS.valueSerde().serializer(), PROCESSOR);
     topology.addSink(REJECTIONS_SINK, Topics.CONFIG_REJECTIONS.name(),
         Serdes.String().serializer(), Topics.CONFIG_REJECTIONS.valueSerde().serializer(), PROCESSOR);
     topology.addSink(VIEWS_SINK, Topics.DISCOVERY_VIEWS.name(), Serdes.String().serializer(),

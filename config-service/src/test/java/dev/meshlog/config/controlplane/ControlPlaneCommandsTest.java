@@ -248,7 +248,8 @@ class ControlPlaneCommandsTest {
     var store = driver.<String, byte[]>getKeyValueStore(ControlPlaneTopology.REVISIONS_STORE);
     for (byte[] bytes : onTopic) {
       ConfigEvent event = Topics.CONFIG_EVENTS.deserializeValue(bytes);
-      // What the topic carried when the sink encoded the event itself.
+      // The topic and the store hold the same bytes, the serde's encoding of the event (what
+      // encoding it once for both must keep: config-service/README.md, "tried, not kept").
       assertThat(bytes).isEqualTo(Topics.CONFIG_EVENTS.serializeValue(event));
       if (event.getChangeType() != ChangeType.UNCHANGED) {
         assertThat(store.get(ControlPlaneTopology.revisionKey(KEY, event.getRevision())))
