@@ -158,7 +158,7 @@ public final class ControlPlaneApp implements AutoCloseable {
     // partition is empty (and vice versa) without first checking whether that partition has
     // more to fetch. Nothing here depends on the order of records across the two topics
     // (config-service/README.md, "Input order across the two topics"), and the check formatted
-    // log strings for the empty partition on every loop of the stream thread (≈2.5% of its CPU).
+    // log strings for the empty partition on every loop of the stream thread (≈2% of its CPU).
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG,
         Long.toString(StreamsConfig.MAX_TASK_IDLE_MS_DISABLED));
     props.put("processing.exception.handler.global.enabled", "true");
