@@ -448,12 +448,7 @@ final class RequestReader {
       if (recentLengths[i] == length && Arrays.equals(buf, offset, offset + length, buf, o, o + length)) {
         EdgeRef ref = recentEdges[i];
         if (i > 0) { // most recent first: the next event most likely names it again
-          System.arraycopy(recentOffsets, 0, recentOffsets, 1, i);
-          System.arraycopy(recentLengths, 0, recentLengths, 1, i);
-          System.arraycopy(recentEdges, 0, recentEdges, 1, i);
-          recentOffsets[0] = o;
-          recentLengths[0] = length;
-          recentEdges[0] = ref;
+          toFront(i, o, length, ref);
         }
         return ref;
       }
@@ -467,15 +462,20 @@ final class RequestReader {
       edges.put(probe.copy(), ref);
     }
     probe.bytes = null;
-    int keep = Math.min(recent, RECENT_EDGES - 1);
-    System.arraycopy(recentOffsets, 0, recentOffsets, 1, keep);
-    System.arraycopy(recentLengths, 0, recentLengths, 1, keep);
-    System.arraycopy(recentEdges, 0, recentEdges, 1, keep);
+    int keep = Math.min(recent, RECENT_EDGES - 1); // the oldest goes when all are taken
+    toFront(keep, offset, length, ref);
+    recent = keep + 1;
+    return ref;
+  }
+
+  /** Moves the first {@code n} recent edges one place back and puts this one first. */
+  private void toFront(int n, int offset, int length, EdgeRef ref) {
+    System.arraycopy(recentOffsets, 0, recentOffsets, 1, n);
+    System.arraycopy(recentLengths, 0, recentLengths, 1, n);
+    System.arraycopy(recentEdges, 0, recentEdges, 1, n);
     recentOffsets[0] = offset;
     recentLengths[0] = length;
     recentEdges[0] = ref;
-    recent = keep + 1;
-    return ref;
   }
 
   /**

@@ -195,20 +195,23 @@ class ControlPlaneViewsTest {
     return keys;
   }
 
+  /** A DestinationRule with subsets v1 and v2 of reviews. */
+  private static final String REVIEWS_SUBSETS = """
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: reviews, namespace: default}
+      spec:
+        host: reviews
+        subsets:
+        - {name: v1, labels: {version: v1}}
+        - {name: v2, labels: {version: v2}}
+      """;
+
   @Test
   void aVirtualServicePublishesItsRoutesWithTheCommandThatChangedThem() throws Exception {
     register(instance("reviews", "reviews-v1", "v1", T0));
     register(instance("reviews", "reviews-v2", "v2", T0));
-    apply("""
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: reviews, namespace: default}
-        spec:
-          host: reviews
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        """);
+    apply(REVIEWS_SUBSETS);
     apply("""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -284,18 +287,8 @@ class ControlPlaneViewsTest {
    */
   @Test
   void aViewEndsTheSameWhicheverOfACommandAndARegistrationIsProcessedFirst() throws Exception {
-    String destinationRule = """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: reviews, namespace: default}
-        spec:
-          host: reviews
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        """;
     register(instance("reviews", "reviews-v1", "v1", T0));
-    apply(destinationRule);
+    apply(REVIEWS_SUBSETS);
     register(instance("reviews", "reviews-v2", "v2", T0));
     ServiceView commandFirst = latest(REVIEWS);
 
@@ -303,7 +296,7 @@ class ControlPlaneViewsTest {
     start();
     register(instance("reviews", "reviews-v1", "v1", T0));
     register(instance("reviews", "reviews-v2", "v2", T0));
-    apply(destinationRule);
+    apply(REVIEWS_SUBSETS);
     ServiceView registrationFirst = latest(REVIEWS);
 
     assertThat(endpointIds(registrationFirst)).containsExactly("reviews-v1", "reviews-v2");
