@@ -44,8 +44,8 @@ public final class KafkaClients {
    * even if none compressed); this bound only keeps a burst of large events from taking the
    * heap. The producer pools freed batch buffers up to this size, so a sidecar that was busy
    * keeps up to 8 MiB of its 64 MiB heap for them. When it is full a send waits up to
-   * {@code max.block.ms} on the emitter's thread (never an event loop) and then fails, and the
-   * event is counted as lost like any other.
+   * {@code max.block.ms} on the emitter's thread (never an event loop) and then hands the record
+   * back; the emitter holds it (within the event bound) and offers it again.
    */
   public static final long TELEMETRY_BUFFER_MEMORY = 8L * 1024 * 1024;
 

@@ -15,12 +15,24 @@ public interface EventSink extends AutoCloseable {
   }
 
   /**
+   * The sink could not take a record now and kept nothing of it, for a reason that may pass
+   * (Kafka unreachable: no metadata for the topic, or the producer's buffer full), so the
+   * record can be offered again later without any risk of writing it twice.
+   */
+  final class NotTakenException extends RuntimeException {
+    /** Not taken because of {@code cause}. */
+    public NotTakenException(Exception cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
+  }
+
+  /**
    * Hands one record over: its topic key's UTF-8 bytes and its encoded value, a
    * {@code RequestEventBatch} of that edge's events (neither changed afterwards; the key's bytes
-   * are shared by every record of an edge). Either {@code outcome} is told exactly once, when the
-   * record is acknowledged or failed, or — when the record cannot
-   * even be queued — the call throws and {@code outcome} is never told (as Kafka's
-   * {@code KafkaProducer.send} does with its callback). May block the calling (emitter) thread
+   * are shared by every record of an edge). Once it returns, {@code outcome} is told exactly
+   * once, when the record is acknowledged or failed. When it throws, {@code outcome} is never
+   * told: {@link NotTakenException} if the record may be offered again later, any other
+   * exception if it never can be (refused for good). May block the calling (emitter) thread
    * briefly.
    */
   void send(byte[] key, byte[] value, Outcome outcome);

@@ -5,8 +5,11 @@ import java.util.Map;
 
 import dev.meshlog.proxy.subscribe.KafkaClients;
 import dev.meshlog.schemas.Topics;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -17,8 +20,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * with {@code acks=all} (a retry after a broker failover never duplicates an event, so counts
  * stay exact), its unsent batches bounded ({@link KafkaClients#TELEMETRY_BUFFER_MEMORY}, 8 MiB:
  * room for an open batch on every partition). {@code max.block.ms} is short (the emitter's thread, never an event loop, waits
- * for metadata), and events not acknowledged within {@code delivery.timeout.ms} fail and are
- * counted as lost.
+ * for metadata or buffer space); a record the producer could not take in that time is handed
+ * back ({@link EventSink.NotTakenException}) for the emitter to hold and offer again, and events
+ * Kafka took but did not acknowledge within {@code delivery.timeout.ms} fail and are counted as
+ * lost.
  */
 public final class KafkaEventSink implements EventSink {
 
@@ -48,8 +53,46 @@ public final class KafkaEventSink implements EventSink {
   @Override
   public void send(byte[] key, byte[] value, Outcome outcome) {
     // one callback per record (a batch of events), not per event
-    producer.send(new ProducerRecord<>(topic, key, value),
-        (metadata, exception) -> outcome.completed(exception));
+    Delivery delivery = new Delivery(outcome);
+    producer.send(new ProducerRecord<>(topic, key, value), delivery);
+    delivery.sent();
+  }
+
+  /**
+   * One record's callback. {@code KafkaProducer.send} reports a record it could not even append
+   * (no metadata within {@code max.block.ms}, its buffer full that long, too large) by calling
+   * the callback on the sending thread before it returns; only the producer's sender thread
+   * calls it for a record it took. Such a refusal with a retriable error (a
+   * {@code TimeoutException}) is handed back to the emitter instead of failing the events:
+   * nothing of the record was written, so offering it again cannot duplicate it.
+   */
+  private static final class Delivery implements Callback {
+    private final Outcome outcome;
+    /** The thread inside {@code producer.send}, until it returns. */
+    private volatile Thread sending = Thread.currentThread();
+    private RetriableException notTaken;
+
+    Delivery(Outcome outcome) {
+      this.outcome = outcome;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception instanceof RetriableException retriable
+          && Thread.currentThread() == sending) {
+        notTaken = retriable;
+        return;
+      }
+      outcome.completed(exception);
+    }
+
+    /** After {@code producer.send} returned: throws if it did not take the record. */
+    void sent() {
+      sending = null;
+      if (notTaken != null) {
+        throw new NotTakenException(notTaken);
+      }
+    }
   }
 
   @Override

@@ -1,12 +1,14 @@
 package dev.meshlog.proxy.telemetry;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import dev.meshlog.events.telemetry.RequestEvent;
@@ -33,8 +35,11 @@ import org.slf4j.LoggerFactory;
  * validation, consumers) is paid per edge and drain, not per request. The buffer is bounded by
  * events, not bytes: at most {@code capacity} events may be queued or handed to Kafka and not
  * yet acknowledged (a record's events are released together when it is acknowledged or
- * failed). When Kafka is unreachable that fills up, and from then on new events are <b>dropped
- * and counted</b> at once; the requests do not notice.
+ * failed). A record the sink cannot take now (Kafka unreachable: no metadata for the topic, or
+ * the producer's own buffer full) is <b>held</b>, with every record after it, and offered again
+ * at the next drain, oldest first, so a short outage loses nothing; held events use the same
+ * capacity. When Kafka stays away that fills up, and from then on new events are <b>dropped and
+ * counted</b> at once; the requests do not notice.
  *
  * <p>Counts are exact when nothing is lost: no sampling, an idempotent producer, and
  * {@link #close} sends what is queued before it returns. A loss (dropped at the buffer, or
@@ -87,6 +92,11 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TelemetryEmitter.class);
   private static final long LOSS_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
+  /**
+   * While closing, how long to wait before offering a record the sink did not take again (a
+   * Kafka sink has already waited {@code max.block.ms} before it gave the record back).
+   */
+  private static final long CLOSING_RETRY_NANOS = Duration.ofMillis(10).toNanos();
 
   private final RequestEvents events;
   private final LongSupplier nanoTime;
@@ -99,6 +109,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  /** Offers of a record the sink did not take (it stayed held). */
+  private final AtomicLong notTaken = new AtomicLong();
   /**
    * Lost since the last record handed over; goes on the {@code droppedBefore} of the next
    * record's first event.
@@ -118,6 +130,14 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final List<Group> groups = new ArrayList<>();
   private final Map<String, Group> groupsByKey = new HashMap<>();
   private final List<Group> spareGroups = new ArrayList<>();
+  /**
+   * Encoded records not handed over yet, oldest first: those the sink could not take, and every
+   * record after them (so an edge's records reach Kafka in order). Bounded by the capacity, as
+   * their events are not released.
+   */
+  private final ArrayDeque<Batch> held = new ArrayDeque<>();
+  /** When the sink last began refusing records ({@link #nanoTime}), or 0 while it takes them. */
+  private long refusedSinceNanos;
   private long lossLogged;
   private long lossLoggedAtNanos;
 
@@ -166,6 +186,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     FunctionCounter.builder("meshlog.telemetry.events.failed", failed, AtomicLong::get)
         .description("Request events Kafka refused or did not acknowledge in time")
         .register(registry);
+    FunctionCounter.builder("meshlog.telemetry.records.not.taken", notTaken, AtomicLong::get)
+        .description("Offers of a record Kafka could not take then (no metadata for the topic,"
+            + " or the producer's buffer full); the record stays held and is offered again")
+        .register(registry);
     Gauge.builder("meshlog.telemetry.events.buffered", ring, Handoff::inUse)
         .description("Request events queued or awaiting Kafka's acknowledgement")
         .register(registry);
@@ -202,7 +226,12 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     return failed.get();
   }
 
-  /** Events queued or awaiting acknowledgement. */
+  /** Offers of a record the sink could not take then (the record stayed held). */
+  public long recordsNotTaken() {
+    return notTaken.get();
+  }
+
+  /** Events queued, held or awaiting acknowledgement. */
   public int buffered() {
     return ring.inUse();
   }
@@ -226,8 +255,9 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     do {
       n = take();
       for (int g = 0; g < groups.size(); g++) {
-        send(groups.get(g));
+        encode(groups.get(g));
       }
+      handOver();
       // no entry outlives its drain here (they are garbage once sent)
       Arrays.fill(drained, 0, n, null);
       Arrays.fill(edges, 0, n, null);
@@ -284,10 +314,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /**
    * Encodes one edge's entries into records of at most {@link #MAX_BATCH_EVENTS} events and
-   * {@link #MAX_BATCH_BYTES} bytes and hands them to the sink. The loss carried since the last
-   * record goes on each record's first event.
+   * {@link #MAX_BATCH_BYTES} bytes, queued in {@link #held} for {@link #handOver}. The loss
+   * carried since the last record goes on each record's first event.
    */
-  private void send(Group g) {
+  private void encode(Group g) {
     encoder.beginBatch();
     int count = 0;
     long carried = 0;
@@ -338,15 +368,69 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     }
   }
 
-  /** Hands the first {@code count} encoded events, ending at {@code end}, over as one record. */
+  /** Makes the first {@code count} encoded events, ending at {@code end}, one record. */
   private void flush(byte[] key, int count, int end, long carried) {
-    byte[] value = encoder.batch(count, end);
-    try {
-      // a sink that throws has not told the outcome (EventSink's contract, Kafka's send's too)
-      sink.send(key, value, new Batch(count, carried));
-    } catch (RuntimeException ex) {
-      completed(count, carried, ex);
+    held.addLast(new Batch(key, encoder.batch(count, end), count, carried));
+  }
+
+  /**
+   * Hands the held records to the sink, oldest first, until it takes none: what it does not
+   * take stays held for the next drain (while closing, it is offered again until the close
+   * deadline, then dropped and counted).
+   */
+  private void handOver() {
+    Batch b;
+    while ((b = held.peekFirst()) != null) {
+      if (pastCloseDeadline()) {
+        held.removeFirst();
+        drop(b.count);
+        lose(b.carried);
+        continue;
+      }
+      try {
+        // a sink that throws has not told the outcome (EventSink's contract)
+        sink.send(b.key, b.value, b);
+      } catch (EventSink.NotTakenException ex) {
+        notTaken.incrementAndGet();
+        logNotTaken(ex);
+        if (!closing) {
+          return;
+        }
+        LockSupport.parkNanos(this, CLOSING_RETRY_NANOS);
+        continue;
+      } catch (RuntimeException ex) {
+        held.removeFirst();
+        completed(b.count, b.carried, ex);
+        continue;
+      }
+      if (refusedSinceNanos != 0) {
+        LOG.info("telemetry: Kafka takes request events again after {} s; handing over the {} "
+            + "events held", (nanoTime.getAsLong() - refusedSinceNanos) / 1_000_000_000,
+            heldEvents());
+        refusedSinceNanos = 0;
+      }
+      held.removeFirst();
+      b.handedOver();
     }
+  }
+
+  /** The sink did not take the oldest held record: said once, when it begins. */
+  private void logNotTaken(EventSink.NotTakenException ex) {
+    if (refusedSinceNanos != 0) {
+      return;
+    }
+    refusedSinceNanos = nanoTime.getAsLong() | 1; // never 0
+    LOG.warn("telemetry: Kafka does not take request events now ({}); holding them, up to the "
+        + "buffer of {} events, and offering them again every drain", ex.getMessage(),
+        ring.capacity());
+  }
+
+  private int heldEvents() {
+    int n = 0;
+    for (Batch b : held) {
+      n += b.count;
+    }
+    return n;
   }
 
   private boolean pastCloseDeadline() {
@@ -368,16 +452,27 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   }
 
   /**
-   * The outcome of one record: its {@code count} events, the first carrying {@code carried}
+   * One record and its outcome: its {@code count} events, the first carrying {@code carried}
    * earlier losses, which are lost again (and move on) if it fails.
    */
   private final class Batch implements EventSink.Outcome {
     private final int count;
     private final long carried;
+    /** The topic key and the encoded value, until the sink took them. */
+    private byte[] key;
+    private byte[] value;
 
-    Batch(int count, long carried) {
+    Batch(byte[] key, byte[] value, int count, long carried) {
+      this.key = key;
+      this.value = value;
       this.count = count;
       this.carried = carried;
+    }
+
+    /** The sink took the record (and holds its bytes while it needs them). */
+    void handedOver() {
+      key = null;
+      value = null;
     }
 
     @Override

@@ -45,6 +45,10 @@ class TelemetryEmitterTest {
     final List<Sent> sent = new CopyOnWriteArrayList<>();
     volatile boolean autoAck;
     volatile RuntimeException throwOnSend;
+    /** Whether it takes no record now (like Kafka without the topic's metadata). */
+    volatile boolean refuse;
+    final java.util.concurrent.atomic.AtomicInteger refusals =
+        new java.util.concurrent.atomic.AtomicInteger();
     volatile boolean closed;
     volatile int completedUpTo;
 
@@ -52,6 +56,11 @@ class TelemetryEmitterTest {
     public void send(byte[] key, byte[] value, Outcome outcome) {
       if (throwOnSend != null) {
         throw throwOnSend;
+      }
+      if (refuse) {
+        refusals.incrementAndGet();
+        throw new NotTakenException(new org.apache.kafka.common.errors.TimeoutException(
+            "Topic mesh.telemetry.requests not present in metadata after 2000 ms."));
       }
       sent.add(new Sent(new String(key, java.nio.charset.StandardCharsets.UTF_8), value, outcome));
       if (autoAck) {
@@ -176,6 +185,66 @@ class TelemetryEmitterTest {
     emitter.log(request(2));
     await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
     assertThat(sink.events().get(0).getDroppedBefore()).isEqualTo(1);
+  }
+
+  @Test
+  void recordsTheSinkCannotTakeAreHeldAndDeliveredInOrderOnceItCan() {
+    sink.refuse = true;
+    sink.autoAck = true;
+    emitter(10);
+    for (int i = 0; i < 25; i++) {
+      emitter.log(request(i));
+    }
+    // the 10 that fit are held (offered again each drain), the other 15 dropped and counted
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.refusals.get() >= 3);
+    assertThat(emitter.recordsNotTaken()).isPositive();
+    assertThat(emitter.buffered()).isEqualTo(10);
+    assertThat(emitter.dropped()).isEqualTo(15);
+    assertThat(emitter.failed()).isZero();
+    assertThat(sink.sent).isEmpty();
+
+    sink.refuse = false; // Kafka is back
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 10);
+    assertThat(sink.events()).extracting(RequestEvent::getRequestId)
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 10)
+            .mapToObj(i -> "req-" + i).toList());
+    emitter.log(request(99));
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 11);
+    // the drops ride on the held records if they came before those were encoded, else on the
+    // next one: reported exactly once either way
+    assertThat(sink.events().stream().mapToLong(RequestEvent::getDroppedBefore).sum())
+        .isEqualTo(15);
+    assertThat(emitter.unreported()).isZero();
+    assertThat(emitter.failed()).isZero();
+    assertThat(emitter.buffered()).isZero();
+  }
+
+  @Test
+  void recordsStillHeldAtTheCloseDeadlineAreDroppedAndCounted() throws Exception {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    sink.refuse = true;
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, 100,
+        Duration.ofMillis(5), Duration.ofSeconds(1), nanos::get);
+    for (int i = 0; i < 30; i++) {
+      emitter.log(request(i));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.refusals.get() >= 1
+        && emitter.buffered() == 30);
+    TelemetryEmitter e = emitter;
+    Thread clock = new Thread(() -> {
+      await().atMost(Duration.ofSeconds(10)).until(e::closing);
+      nanos.addAndGet(Duration.ofSeconds(2).toNanos()); // the close deadline passes
+    });
+    clock.start();
+    emitter.close();
+    clock.join();
+    assertThat(emitter.dropped()).isEqualTo(30);
+    assertThat(emitter.failed()).isZero();
+    assertThat(emitter.sent()).isZero();
+    assertThat(emitter.buffered()).isZero();
+    assertThat(emitter.unreported()).isEqualTo(30);
+    assertThat(sink.sent).isEmpty();
+    emitter = null;
   }
 
   @Test
@@ -439,6 +508,7 @@ class TelemetryEmitterTest {
     String page = registry.scrape();
     assertThat(page).contains("meshlog_telemetry_events_dropped_total 1.0",
         "meshlog_telemetry_events_sent_total", "meshlog_telemetry_events_failed_total",
-        "meshlog_telemetry_events_buffered", "meshlog_telemetry_events_unreported");
+        "meshlog_telemetry_events_buffered", "meshlog_telemetry_events_unreported",
+        "meshlog_telemetry_records_not_taken_total");
   }
 }
