@@ -219,6 +219,23 @@ class TelemetryEmitterTest {
     assertThat(emitter.buffered()).isZero();
   }
 
+  /**
+   * Closes {@link #emitter} (1 s close timeout, time read from {@code nanos}); once the close
+   * began, time passes its deadline and {@code then} runs.
+   */
+  void closePastTheDeadline(java.util.concurrent.atomic.AtomicLong nanos, Runnable then)
+      throws InterruptedException {
+    TelemetryEmitter e = emitter;
+    Thread clock = new Thread(() -> {
+      await().atMost(Duration.ofSeconds(10)).until(e::closing);
+      nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+      then.run();
+    });
+    clock.start();
+    emitter.close();
+    clock.join();
+  }
+
   @Test
   void recordsStillHeldAtTheCloseDeadlineAreDroppedAndCounted() throws Exception {
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
@@ -230,14 +247,7 @@ class TelemetryEmitterTest {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.refusals.get() >= 1
         && emitter.buffered() == 30);
-    TelemetryEmitter e = emitter;
-    Thread clock = new Thread(() -> {
-      await().atMost(Duration.ofSeconds(10)).until(e::closing);
-      nanos.addAndGet(Duration.ofSeconds(2).toNanos()); // the close deadline passes
-    });
-    clock.start();
-    emitter.close();
-    clock.join();
+    closePastTheDeadline(nanos, () -> { });
     assertThat(emitter.dropped()).isEqualTo(30);
     assertThat(emitter.failed()).isZero();
     assertThat(emitter.sent()).isZero();
@@ -290,15 +300,7 @@ class TelemetryEmitterTest {
     for (int i = 1; i < 20; i++) { // queued behind the blocked send
       emitter.log(request(i));
     }
-    TelemetryEmitter e = emitter;
-    Thread kafka = new Thread(() -> {
-      await().atMost(Duration.ofSeconds(10)).until(e::closing);
-      nanos.addAndGet(Duration.ofSeconds(2).toNanos()); // the close deadline passes
-      release.countDown();
-    });
-    kafka.start();
-    emitter.close();
-    kafka.join();
+    closePastTheDeadline(nanos, release::countDown);
     assertThat(emitter.failed()).isEqualTo(1); // the record (of one event) that was blocked
     assertThat(emitter.dropped()).isEqualTo(19); // the rest, left at the deadline
     assertThat(emitter.buffered()).isZero();
