@@ -765,9 +765,11 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     }
   }
 
-  /** The caller's response head from the upstream's status and headers. */
+  /**
+   * The caller's response head from the upstream's status and headers. The route timeout (or
+   * the caller's gRPC deadline) stays armed: it covers the whole response, as Envoy's does.
+   */
   private HttpServerResponse respondHead(int status, String message, MultiMap headers) {
-    cancelTimers();
     responding = true;
     HttpServerResponse resp = req.response();
     resp.setStatusCode(status);
@@ -882,7 +884,23 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   }
 
   private void onRouteTimeout() {
-    if (finished || responding) {
+    if (finished) {
+      return;
+    }
+    if (responding) {
+      if (req.response().ended()) {
+        return; // all of it is written; finish() follows
+      }
+      // The upstream's response began but did not end in time: as Envoy, the caller's stream is
+      // reset (HTTP/1.x: the connection closed), so it sees a truncated response, not a
+      // complete one, and the upstream's is given up (its connection closed).
+      flags.add(ResponseFlag.UT);
+      Attempt a = current;
+      if (a != null) {
+        a.cancelUpstream();
+      }
+      req.response().reset();
+      finish();
       return;
     }
     abandonUpstream();

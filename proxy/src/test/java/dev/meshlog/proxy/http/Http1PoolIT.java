@@ -62,13 +62,9 @@ class Http1PoolIT {
     return s;
   }
 
-  @Test
-  void closesTheConnectionOfATryThatTimedOutBeforeItsResponse() throws IOException {
-    upstream = new RawUpstream((c, i) -> {
-      upstream.nextRequest(c);
-      // No answer: the route's timeout must give the connection up (HTTP/1.1 cannot cancel).
-      c.awaitEof();
-    });
+  /** A client sidecar whose one route to the raw upstream has a 200 ms timeout. */
+  private Sidecar sidecarWithRouteTimeoutTo(RawUpstream.Script script) throws IOException {
+    upstream = new RawUpstream(script);
     ServiceView books = view("books").setEndpoints(List.of(Endpoint.newBuilder()
             .setInstanceId("books-1").setAddress("127.0.0.1").setPort(upstream.port())
             .setHealth(EndpointHealth.HEALTHY).build()))
@@ -78,12 +74,43 @@ class Http1PoolIT {
                 .setWeight(100).setDestination(dev.meshlog.events.discovery.Destination
                     .newBuilder().setHost(dev.meshlog.proxy.support.Views.host("books"))
                     .build()).build())).build())).build();
-    Sidecar s = mesh.clientSidecar(books);
+    return mesh.clientSidecar(books);
+  }
+
+  @Test
+  void closesTheConnectionOfATryThatTimedOutBeforeItsResponse() throws IOException {
+    Sidecar s = sidecarWithRouteTimeoutTo((c, i) -> {
+      upstream.nextRequest(c);
+      // No answer: the route's timeout must give the connection up (HTTP/1.1 cannot cancel).
+      c.awaitEof();
+    });
 
     TestMesh.Response r = get(s, "stalled");
 
     assertThat(r.status()).isEqualTo(504);
     assertThat(mesh.log.await("outbound", "stalled").flags()).containsExactly(ResponseFlag.UT);
+    eventually(() -> assertThat(upstream.connections.get(0).sawEof).isTrue());
+  }
+
+  @Test
+  void theRouteTimeoutCutsAResponseWhoseBodyDoesNotEndInTime() throws IOException {
+    Sidecar s = sidecarWithRouteTimeoutTo((c, i) -> {
+      upstream.nextRequest(c);
+      // The head and a tenth of the body, then nothing: the route's timeout covers the whole
+      // response (Envoy's), so the proxy must not wait for the rest.
+      c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+      c.awaitEof();
+    });
+
+    java.util.concurrent.CompletableFuture<TestMesh.Response> call =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> get(s, "trickle"));
+
+    // the caller sees its connection closed before the body's end: not a complete response
+    await().atMost(Duration.ofSeconds(10)).until(call::isDone);
+    assertThat(call).isCompletedExceptionally();
+    AccessLogEntry e = mesh.log.await("outbound", "trickle");
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.flags()).containsExactly(ResponseFlag.UT);
     eventually(() -> assertThat(upstream.connections.get(0).sawEof).isTrue());
   }
 

@@ -222,7 +222,12 @@ class Http2GrpcIT {
 
   /** A client sidecar whose reviews endpoint is an app that never answers. */
   private Sidecar clientOfAnAppThatNeverAnswers(Long routeTimeoutMillis) {
-    Sidecar silent = mesh.serverSidecar("reviews", "v1", "zone-a", mesh.backend(req -> { }));
+    return clientOf(req -> { }, routeTimeoutMillis);
+  }
+
+  /** A client sidecar whose reviews endpoint (a gRPC port) is {@code app} behind its sidecar. */
+  private Sidecar clientOf(Handler<HttpServerRequest> app, Long routeTimeoutMillis) {
+    Sidecar silent = mesh.serverSidecar("reviews", "v1", "zone-a", mesh.backend(app));
     return mesh.clientSidecar(view("reviews").setEndpoints(List.of(endpoint(silent, "v1")))
         .setPorts(List.of(ServicePort.newBuilder().setName("grpc").setNumber(9080)
             .setProtocol(Protocol.GRPC).build()))
@@ -255,6 +260,21 @@ class Http2GrpcIT {
     AccessLogEntry e = mesh.log.await("outbound", "dl-2");
     assertThat(e.flags()).containsExactly(ResponseFlag.UT);
     assertThat(e.grpcStatus()).isEqualTo("4");
+  }
+
+  @Test
+  void theRouteTimeoutResetsAStreamedResponseThatDoesNotEndInTime() {
+    // A server-streaming call whose first message comes at once and the rest never: the
+    // route's timeout covers the whole response, so the client's sidecar resets the stream.
+    Sidecar client = clientOf(req -> req.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc").write(frame("first")), 150L);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> guardedCall(client.outboundPort(), "x-request-id", "st-1"))
+        .isInstanceOf(io.vertx.core.http.StreamResetException.class);
+    AccessLogEntry e = mesh.log.await("outbound", "st-1");
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.flags()).containsExactly(ResponseFlag.UT);
   }
 
   @Test
