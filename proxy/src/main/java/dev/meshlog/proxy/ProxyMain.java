@@ -566,7 +566,7 @@ public final class ProxyMain implements Callable<Integer> {
             .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS),
         ProxyTransport.choose(transportKind), headerTimeout);
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
-    MeshMetrics metrics = new MeshMetrics();
+    MeshMetrics metrics = new MeshMetrics(identity, domain);
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);

@@ -1,9 +1,14 @@
 package dev.meshlog.proxy.admin;
 
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.config.ServiceName;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
+import dev.meshlog.proxy.telemetry.PeerMetadata;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Tags;
@@ -11,60 +16,85 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * Request metrics under Istio's standard names, fed from the access log:
- * {@code istio_requests_total} and {@code istio_request_duration_milliseconds} (with Istio's
- * buckets), labelled reporter, source_workload, destination_service, response_code,
- * grpc_response_status (empty unless the request was a gRPC call) and response_flags. Relayed
- * TCP connections count in {@code istio_tcp_connections_closed_total},
- * {@code istio_tcp_sent_bytes_total} and {@code istio_tcp_received_bytes_total} instead.
+ * Istio's standard metrics, fed from the access log, under Istio's names, buckets and labels
+ * so that its Grafana dashboards and Kiali read them: {@code istio_requests_total},
+ * {@code istio_request_duration_milliseconds}, {@code istio_request_bytes} and
+ * {@code istio_response_bytes} (histograms with Envoy's default buckets, as Istio's), and for
+ * relayed TCP connections {@code istio_tcp_connections_closed_total},
+ * {@code istio_tcp_sent_bytes_total} and {@code istio_tcp_received_bytes_total}. Every series
+ * carries Istio's label set (reporter; source and destination workload, namespace, app,
+ * version, cluster, canonical service and revision, principal; destination service, its name
+ * and namespace; request protocol, response code, gRPC status, response flags, connection
+ * security policy); what the proxy cannot know is {@code unknown}, as in Istio.
  */
 public final class MeshMetrics implements AccessLog {
 
-  /** Istio's default duration buckets, in milliseconds. */
-  static final double[] BUCKETS_MS = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+  /** Envoy's default histogram buckets (milliseconds, or bytes), which Istio's metrics use. */
+  static final double[] BUCKETS = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
       10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 
+  private static final String UNKNOWN = "unknown";
+
   private final PrometheusMeterRegistry registry;
+  private final ProxyIdentity self;
+  private final String hostSuffix;
   /**
    * The meters of each label set seen, so a request costs one hash lookup rather than building
    * and sorting tags and having the registry compare them (about 3% of the event loop's time
-   * under load, by JFR).
+   * under load, by JFR). The key holds only what varies per request; the other labels follow
+   * from it and this proxy's identity.
    */
   private final ConcurrentHashMap<Labels, Meters> meters = new ConcurrentHashMap<>();
 
-  private record Labels(String reporter, String sourceWorkload, String destinationService,
-                        int status, String grpcStatus, String flags) {
+  /**
+   * What tells one series from another: the reporting side; the source workload and the
+   * caller's peer header (inbound); the destination service, and the version and cluster of the
+   * endpoint the request went to ({@code endpoint} false when none: the proxy answered itself);
+   * the outcome.
+   */
+  private record Labels(boolean inbound, String sourceWorkload, String sourcePeer,
+                        String destinationService, boolean endpoint, String destinationVersion,
+                        String destinationCluster, int status, String grpcStatus,
+                        String flags) {
 
     // Written out: every request looks its meters up, and the generated equals and hashCode go
     // through an indy bootstrap that showed in profiles.
     @Override
     public boolean equals(Object o) {
-      return this == o || (o instanceof Labels l && status == l.status
-          && reporter.equals(l.reporter) && sourceWorkload.equals(l.sourceWorkload)
-          && destinationService.equals(l.destinationService) && grpcStatus.equals(l.grpcStatus)
+      return this == o || (o instanceof Labels l && status == l.status && inbound == l.inbound
+          && endpoint == l.endpoint && sourceWorkload.equals(l.sourceWorkload)
+          && sourcePeer.equals(l.sourcePeer) && destinationService.equals(l.destinationService)
+          && destinationVersion.equals(l.destinationVersion)
+          && destinationCluster.equals(l.destinationCluster) && grpcStatus.equals(l.grpcStatus)
           && flags.equals(l.flags));
     }
 
     @Override
     public int hashCode() {
-      int h = reporter.hashCode();
-      h = 31 * h + sourceWorkload.hashCode();
+      int h = sourceWorkload.hashCode();
+      h = 31 * h + sourcePeer.hashCode();
       h = 31 * h + destinationService.hashCode();
+      h = 31 * h + destinationVersion.hashCode();
+      h = 31 * h + destinationCluster.hashCode();
       h = 31 * h + status;
       h = 31 * h + grpcStatus.hashCode();
-      return 31 * h + flags.hashCode();
+      h = 31 * h + flags.hashCode();
+      return 2 * h + (inbound ? 1 : 0) + (endpoint ? 2 : 0);
     }
   }
 
-  private record Meters(Counter requests, DistributionSummary duration) {}
+  private record Meters(Counter requests, DistributionSummary duration,
+                        DistributionSummary requestBytes, DistributionSummary responseBytes) {}
 
-  /** Metrics in a new Prometheus registry. */
-  public MeshMetrics() {
-    this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  /** Metrics of the proxy {@code self} in the cluster DNS {@code domain}, in a new registry. */
+  public MeshMetrics(ProxyIdentity self, String domain) {
+    this(self, domain, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
-  /** Metrics in {@code registry}. */
-  public MeshMetrics(PrometheusMeterRegistry registry) {
+  /** Metrics of the proxy {@code self} in the cluster DNS {@code domain}, in {@code registry}. */
+  public MeshMetrics(ProxyIdentity self, String domain, PrometheusMeterRegistry registry) {
+    this.self = Objects.requireNonNull(self, "self");
+    this.hostSuffix = ServiceName.hostSuffix(domain);
     this.registry = registry;
   }
 
@@ -75,13 +105,9 @@ public final class MeshMetrics implements AccessLog {
 
   @Override
   public void log(AccessLogEntry e) {
+    Labels labels = labels(e);
     if ("TCP".equals(e.protocol())) {
-      Tags tcp = Tags.of(
-          "reporter", "inbound".equals(e.direction()) ? "destination" : "source",
-          "source_workload", e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
-          "destination_service", e.destinationService() == null ? "unknown"
-              : e.destinationService(),
-          "response_flags", e.flagString());
+      Tags tcp = tags(labels, "tcp", false);
       Counter.builder("istio.tcp.connections.closed").tags(tcp).register(registry).increment();
       // Istio's names take the destination's view: sent = towards it, received = from it.
       Counter.builder("istio.tcp.sent.bytes").tags(tcp).register(registry)
@@ -90,29 +116,101 @@ public final class MeshMetrics implements AccessLog {
           .increment(e.bytesSent());
       return;
     }
-    Labels labels = new Labels("inbound".equals(e.direction()) ? "destination" : "source",
-        e.sourceWorkload() == null ? "unknown" : e.sourceWorkload(),
-        e.destinationService() == null ? "unknown" : e.destinationService(), e.status(),
-        e.grpcStatus() == null ? "" : e.grpcStatus(), e.flagString());
     Meters m = meters.get(labels);
     if (m == null) {
       m = meters.computeIfAbsent(labels, this::register);
     }
     m.requests().increment();
     m.duration().record(e.durationMillis());
+    m.requestBytes().record(e.bytesReceived());
+    m.responseBytes().record(e.bytesSent());
+  }
+
+  private static Labels labels(AccessLogEntry e) {
+    boolean inbound = "inbound".equals(e.direction());
+    EndpointConfig ep = inbound ? null : e.upstream();
+    return new Labels(inbound, e.sourceWorkload() == null ? UNKNOWN : e.sourceWorkload(),
+        inbound && e.sourcePeer() != null ? e.sourcePeer() : "",
+        e.destinationService() == null ? UNKNOWN : e.destinationService(), ep != null,
+        ep == null ? "" : ep.labels().getOrDefault("version", ""),
+        ep == null || ep.cluster() == null ? "" : ep.cluster(), e.status(),
+        e.grpcStatus() == null ? "" : e.grpcStatus(), e.flagString());
   }
 
   private Meters register(Labels l) {
-    Tags tags = Tags.of(
-        "reporter", l.reporter(),
-        "source_workload", l.sourceWorkload(),
-        "destination_service", l.destinationService(),
-        "response_code", Integer.toString(l.status()),
-        "grpc_response_status", l.grpcStatus(),
-        "response_flags", l.flags());
+    Tags tags = tags(l, l.grpcStatus().isEmpty() ? "http" : "grpc", true);
     return new Meters(Counter.builder("istio.requests").tags(tags).register(registry),
-        DistributionSummary.builder("istio.request.duration.milliseconds").tags(tags)
-            .serviceLevelObjectives(BUCKETS_MS).register(registry));
+        histogram("istio.request.duration.milliseconds", tags),
+        histogram("istio.request.bytes", tags), histogram("istio.response.bytes", tags));
+  }
+
+  private DistributionSummary histogram(String name, Tags tags) {
+    return DistributionSummary.builder(name).tags(tags).serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+
+  /**
+   * Istio's labels of a series: this proxy is the source of outbound requests and the
+   * destination of inbound ones; the other side is the caller's peer header (inbound) or the
+   * routed service and the endpoint it went to (outbound).
+   */
+  private Tags tags(Labels l, String protocol, boolean withResponse) {
+    String[] source;
+    String[] destination;
+    ServiceName service = ServiceName.of(l.destinationService(), hostSuffix);
+    String serviceNamespace = orUnknown(service.namespace());
+    if (l.inbound()) {
+      PeerMetadata peer = PeerMetadata.decode(l.sourcePeer());
+      source = peer == null
+          ? workload(l.sourceWorkload(), UNKNOWN, UNKNOWN, "", "")
+          : workload(peer.workload(), peer.namespace(), peer.service(), peer.version(),
+              peer.cluster());
+      destination = workload(self.workload(), self.namespace(), self.service(), self.version(),
+          self.cluster());
+    } else {
+      source = workload(l.sourceWorkload(), self.namespace(), self.service(), self.version(),
+          self.cluster());
+      destination = l.endpoint()
+          ? workload(l.destinationVersion().isEmpty() ? service.name()
+                  : service.name() + "-" + l.destinationVersion(), serviceNamespace,
+              service.name(), l.destinationVersion(), l.destinationCluster())
+          : workload(UNKNOWN, UNKNOWN, UNKNOWN, "", "");
+    }
+    Tags tags = Tags.of(
+        "reporter", l.inbound() ? "destination" : "source",
+        "source_workload", source[0], "source_workload_namespace", source[1],
+        "source_app", source[2], "source_canonical_service", source[2],
+        "source_version", source[3], "source_canonical_revision", source[4],
+        "source_cluster", source[5], "source_principal", UNKNOWN,
+        "destination_workload", destination[0],
+        "destination_workload_namespace", destination[1],
+        "destination_app", destination[2], "destination_canonical_service", destination[2],
+        "destination_version", destination[3], "destination_canonical_revision", destination[4],
+        "destination_cluster", destination[5], "destination_principal", UNKNOWN,
+        "destination_service", l.destinationService(),
+        "destination_service_name", service.name(),
+        "destination_service_namespace", serviceNamespace,
+        "request_protocol", protocol,
+        // no mTLS between proxies yet: plain text as the destination sees it
+        "connection_security_policy", l.inbound() ? "none" : UNKNOWN,
+        "response_flags", l.flags());
+    return withResponse ? tags.and("response_code", Integer.toString(l.status()),
+        "grpc_response_status", l.grpcStatus()) : tags;
+  }
+
+  /**
+   * A workload's labels: name, namespace, app (= canonical service), version, canonical
+   * revision ({@code latest} without a version, as Istio), cluster.
+   */
+  private static String[] workload(String name, String namespace, String app, String version,
+                                   String cluster) {
+    return new String[] {orUnknown(name), orUnknown(namespace), orUnknown(app),
+        orUnknown(version), version == null || version.isEmpty() ? "latest" : version,
+        orUnknown(cluster)};
+  }
+
+  private static String orUnknown(String s) {
+    return s == null || s.isEmpty() ? UNKNOWN : s;
   }
 
   /** The Prometheus text exposition of every meter. */

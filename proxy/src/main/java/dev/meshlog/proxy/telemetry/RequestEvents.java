@@ -12,6 +12,7 @@ import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.config.ServiceName;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ResponseFlag;
 
@@ -72,7 +73,7 @@ public final class RequestEvents {
   /** Events reported by the proxy {@code identity} in the cluster DNS domain {@code domain}. */
   public RequestEvents(ProxyIdentity identity, String domain) {
     this.identity = identity;
-    this.hostSuffix = ".svc." + (domain == null || domain.isEmpty() ? "cluster.local" : domain);
+    this.hostSuffix = ServiceName.hostSuffix(domain);
     this.self = new Workload(nz(identity.workload()), nz(identity.service()),
         nz(identity.version()), nz(identity.namespace()), nz(identity.cluster()),
         nz(identity.zone()), null);
@@ -291,16 +292,9 @@ public final class RequestEvents {
    * other host — a ServiceEntry's — as the service with no namespace), on {@code endpoint}.
    */
   private Workload destinationWorkload(String host, EndpointConfig endpoint) {
-    String service = host == null || host.isEmpty() ? "unknown" : host;
-    String namespace = "";
-    if (service.endsWith(hostSuffix)) {
-      String name = service.substring(0, service.length() - hostSuffix.length());
-      int dot = name.lastIndexOf('.');
-      if (dot > 0) {
-        service = name.substring(0, dot);
-        namespace = name.substring(dot + 1);
-      }
-    }
+    ServiceName name = ServiceName.of(host, hostSuffix);
+    String service = name.name();
+    String namespace = name.namespace();
     if (endpoint == null) {
       return new Workload(service, service, "", namespace, "", "", null);
     }

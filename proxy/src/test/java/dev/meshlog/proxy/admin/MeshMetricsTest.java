@@ -3,70 +3,134 @@ package dev.meshlog.proxy.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Set;
 
+import dev.meshlog.proxy.config.EndpointConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.proxy.telemetry.PeerMetadata;
 import org.junit.jupiter.api.Test;
 
 class MeshMetricsTest {
 
+  static final String REVIEWS = "reviews.default.svc.cluster.local";
+  static final EndpointConfig REVIEWS_V2 = EndpointConfig.of("10.0.0.7", 9080,
+      Map.of("app", "reviews", "version", "v2"), "zone-a", "c1");
+
+  /** Metrics of a productpage v1 sidecar. */
+  final MeshMetrics productpage = new MeshMetrics(
+      ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1"), "cluster.local");
+  /** Metrics of a reviews v2 sidecar. */
+  final MeshMetrics reviews = new MeshMetrics(
+      ProxyIdentity.of("reviews", "default", "v2", "zone-a", "c1"), "cluster.local");
+
   private static AccessLogEntry entry(String direction, int status, Set<ResponseFlag> flags,
-                                      long millis) {
+                                      long millis, String grpcStatus, String peer,
+                                      EndpointConfig upstream) {
     return new AccessLogEntry(Instant.EPOCH, direction, "GET", "/", "HTTP/1.1", status, flags,
-        0, 0, millis, -1, "id", "reviews", null, null, null, null, 1, "productpage-v1",
-        "reviews.default.svc.cluster.local");
+        120, 2_000, millis, -1, "id", "reviews", null, null, null, null, 1, "productpage-v1",
+        REVIEWS, grpcStatus, null, peer, upstream, millis * 1_000);
+  }
+
+  private static AccessLogEntry outbound(int status, Set<ResponseFlag> flags, long millis) {
+    return entry("outbound", status, flags, millis, null, null, REVIEWS_V2);
   }
 
   @Test
-  void exposesIstiosRequestCounterWithItsLabels() {
-    MeshMetrics m = new MeshMetrics();
+  void exposesIstiosRequestCounterWithIstiosLabels() {
+    productpage.log(outbound(503, Set.of(ResponseFlag.UO), 3));
+    productpage.log(outbound(503, Set.of(ResponseFlag.UO), 4));
 
-    m.log(entry("outbound", 503, Set.of(ResponseFlag.UO), 3));
-    m.log(entry("outbound", 503, Set.of(ResponseFlag.UO), 4));
+    assertThat(productpage.scrape()).contains("istio_requests_total{"
+        + "connection_security_policy=\"unknown\","
+        + "destination_app=\"reviews\",destination_canonical_revision=\"v2\","
+        + "destination_canonical_service=\"reviews\",destination_cluster=\"c1\","
+        + "destination_principal=\"unknown\",destination_service=\"" + REVIEWS + "\","
+        + "destination_service_name=\"reviews\",destination_service_namespace=\"default\","
+        + "destination_version=\"v2\",destination_workload=\"reviews-v2\","
+        + "destination_workload_namespace=\"default\",grpc_response_status=\"\","
+        + "reporter=\"source\",request_protocol=\"http\",response_code=\"503\","
+        + "response_flags=\"UO\",source_app=\"productpage\","
+        + "source_canonical_revision=\"v1\",source_canonical_service=\"productpage\","
+        + "source_cluster=\"c1\",source_principal=\"unknown\",source_version=\"v1\","
+        + "source_workload=\"productpage-v1\",source_workload_namespace=\"default\"} 2");
+  }
 
-    assertThat(m.scrape()).contains("istio_requests_total{destination_service="
-        + "\"reviews.default.svc.cluster.local\",grpc_response_status=\"\",reporter=\"source\","
-        + "response_code=\"503\","
-        + "response_flags=\"UO\",source_workload=\"productpage-v1\"} 2");
+  @Test
+  void theDestinationNamesTheCallerFromItsPeerHeaderAndItselfAsTheDestination() {
+    String peer = PeerMetadata.encode(ProxyIdentity.of("productpage", "shop", "v1", "", "c9"));
+
+    reviews.log(entry("inbound", 200, Set.of(), 2, null, peer, null));
+
+    assertThat(reviews.scrape())
+        .containsPattern("istio_requests_total\\{[^}]*connection_security_policy=\"none\""
+            + "[^}]*destination_version=\"v2\",destination_workload=\"reviews-v2\""
+            + "[^}]*reporter=\"destination\"[^}]*source_cluster=\"c9\""
+            + "[^}]*source_workload=\"productpage-v1\",source_workload_namespace=\"shop\"} 1");
+  }
+
+  @Test
+  void aCallerOutsideTheMeshIsUnknown() {
+    reviews.log(entry("inbound", 200, Set.of(), 2, null, null, null));
+
+    assertThat(reviews.scrape()).containsPattern("istio_requests_total\\{[^}]*"
+        + "source_app=\"unknown\",source_canonical_revision=\"latest\"[^}]*"
+        + "source_workload_namespace=\"unknown\"} 1");
+  }
+
+  @Test
+  void aRequestTheProxyAnsweredItselfHasNoDestinationWorkload() {
+    productpage.log(entry("outbound", 503, Set.of(ResponseFlag.UH), 0, null, null, null));
+
+    assertThat(productpage.scrape()).containsPattern("istio_requests_total\\{[^}]*"
+        + "destination_service_name=\"reviews\",destination_service_namespace=\"default\","
+        + "destination_version=\"unknown\",destination_workload=\"unknown\"[^}]*} 1");
   }
 
   @Test
   void exposesIstiosDurationHistogramInMillisecondsWithItsBuckets() {
-    MeshMetrics m = new MeshMetrics();
+    reviews.log(entry("inbound", 200, Set.of(), 7, null, null, null));
 
-    m.log(entry("inbound", 200, Set.of(), 7));
-
-    assertThat(m.scrape())
+    assertThat(reviews.scrape())
         .contains("istio_request_duration_milliseconds_bucket{")
-        .containsPattern("le=\"5\\.0\"[^\\n]*} 0")
-        .containsPattern("le=\"10\\.0\"[^\\n]*} 1")
-        .contains("reporter=\"destination\"")
+        .containsPattern("istio_request_duration_milliseconds_bucket\\{[^}]*le=\"5\\.0\"[^}]*} 0")
+        .containsPattern("istio_request_duration_milliseconds_bucket\\{[^}]*le=\"10\\.0\"[^}]*} 1")
         .contains("istio_request_duration_milliseconds_sum{");
   }
 
   @Test
-  void labelsGrpcCallsWithTheirGrpcStatus() {
-    MeshMetrics m = new MeshMetrics();
+  void exposesIstiosRequestAndResponseSizeHistograms() {
+    productpage.log(outbound(200, Set.of(), 1));
 
-    m.log(new AccessLogEntry(Instant.EPOCH, "inbound", "POST", "/reviews.Reviews/Get", "HTTP/2",
-        200, Set.of(), 0, 0, 2, 1, "id", "reviews", null, null, null, null, 1, "productpage-v1",
-        "reviews.default.svc.cluster.local", "14"));
+    assertThat(productpage.scrape())
+        .containsPattern("istio_request_bytes_bucket\\{[^}]*le=\"100\\.0\"[^}]*} 0")
+        .containsPattern("istio_request_bytes_bucket\\{[^}]*le=\"250\\.0\"[^}]*} 1")
+        .containsPattern("istio_request_bytes_sum\\{[^}]*} 120")
+        .containsPattern("istio_response_bytes_bucket\\{[^}]*le=\"1000\\.0\"[^}]*} 0")
+        .containsPattern("istio_response_bytes_bucket\\{[^}]*le=\"2500\\.0\"[^}]*} 1")
+        .containsPattern("istio_response_bytes_count\\{[^}]*} 1");
+  }
 
-    assertThat(m.scrape()).containsPattern(
-        "istio_requests_total\\{[^}]*grpc_response_status=\"14\"[^}]*response_code=\"200\"[^}]*} 1");
+  @Test
+  void labelsGrpcCallsWithTheirGrpcStatusAndProtocol() {
+    reviews.log(entry("inbound", 200, Set.of(), 2, "14", null, null));
+
+    assertThat(reviews.scrape()).containsPattern("istio_requests_total\\{[^}]*"
+        + "grpc_response_status=\"14\"[^}]*request_protocol=\"grpc\",response_code=\"200\""
+        + "[^}]*} 1");
   }
 
   @Test
   void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNames() {
-    MeshMetrics m = new MeshMetrics();
-
-    m.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(), 8, 14, 3,
-        -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
+    productpage.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(),
+        8, 14, 3, -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
         "productpage-v1", "db.default.svc.cluster.local"));
 
-    assertThat(m.scrape())
-        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*reporter=\"source\"[^}]*} 1")
+    assertThat(productpage.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*destination_service_name="
+            + "\"db\"[^}]*reporter=\"source\",request_protocol=\"tcp\"[^}]*} 1")
         .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
         .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
         .doesNotContain("istio_requests_total{");
