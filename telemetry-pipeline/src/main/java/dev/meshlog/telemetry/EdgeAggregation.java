@@ -140,15 +140,43 @@ public final class EdgeAggregation {
   }
 
   /**
+   * {@code aggregate} plus the loss a proxy reported on one event of its edge
+   * ({@code RequestEvent.droppedBefore}; nothing when it is not above 0), counted in
+   * {@code lostReported} (and {@code lostReportedByDestination} when the destination's proxy
+   * reported it), whether or not the event itself is counted (a destination's duplicate report
+   * is not, its loss is). {@code updatedAt} becomes the event's time if later.
+   */
+  public EdgeMetrics addLost(EdgeMetrics aggregate, long droppedBefore, boolean byDestination, Edge edge,
+                             long startMillis) {
+    if (droppedBefore <= 0) {
+      return aggregate;
+    }
+    EdgeMetrics m = EdgeMetrics.newBuilder(aggregate).build();
+    if (m.getRequests() == 0 && m.getLostReported() == 0) {
+      m.setSource(edge.source().toAvro());
+      m.setDestination(edge.destination().toAvro());
+    }
+    m.setLostReported(m.getLostReported() + droppedBefore);
+    if (byDestination) {
+      m.setLostReportedByDestination(m.getLostReportedByDestination() + droppedBefore);
+    }
+    Instant time = Instant.ofEpochMilli(startMillis);
+    if (time.isAfter(m.getUpdatedAt())) {
+      m.setUpdatedAt(time);
+    }
+    return published(m);
+  }
+
+  /**
    * The two aggregates of one edge as one: for windows of an edge over a time range, or for the
    * same window read from two instances. The window is the union of both; the sketch is in
    * the published format whatever the inputs' formats.
    */
   public EdgeMetrics merge(EdgeMetrics a, EdgeMetrics b) {
-    if (a.getRequests() == 0 && a.getSource().getService().isEmpty()) {
+    if (a.getRequests() == 0 && a.getLostReported() == 0 && a.getSource().getService().isEmpty()) {
       return published(b);
     }
-    if (b.getRequests() == 0 && b.getSource().getService().isEmpty()) {
+    if (b.getRequests() == 0 && b.getLostReported() == 0 && b.getSource().getService().isEmpty()) {
       return published(a);
     }
     Map<String, Long> flags = new HashMap<>(a.getResponseFlags());
@@ -170,7 +198,9 @@ public final class EdgeAggregation {
         .setRequestBytes(a.getRequestBytes() + b.getRequestBytes())
         .setResponseBytes(a.getResponseBytes() + b.getResponseBytes())
         .setLatencyMaxMillis(Math.max(a.getLatencyMaxMillis(), b.getLatencyMaxMillis()))
-        .setUpdatedAt(max(a.getUpdatedAt(), b.getUpdatedAt()));
+        .setUpdatedAt(max(a.getUpdatedAt(), b.getUpdatedAt()))
+        .setLostReported(a.getLostReported() + b.getLostReported())
+        .setLostReportedByDestination(a.getLostReportedByDestination() + b.getLostReportedByDestination());
     return withSketch(m, sketch,
         Math.max(a.getLatencyRelativeAccuracy(), b.getLatencyRelativeAccuracy())).build();
   }

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -48,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *       them. After the re-partitioning a second instance of this processor ({@code reroute}
  *       false), in the same task, folds it into the same aggregates;</li>
  *   <li>the destination's report of a call the source also reported is dropped (one report per
- *       call, see {@link TelemetryTopology#countsOnce});</li>
+ *       call, see {@link TelemetryTopology#countsOnce}), unless it reports its proxy's loss
+ *       ({@code droppedBefore} above 0): then that loss alone is folded (and re-partitioned
+ *       first if its key is not its edge's), as every report's loss is;</li>
  *   <li>a record that cannot be read whole is forwarded as a {@link DeadLetter} keyed by the
  *       application, with its bytes intact and the reason, and the app goes on: a corrupt batch
  *       dead-letters all of its events together, none of them counted.</li>
@@ -237,8 +240,9 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     RequestReader.EdgeRef keyed = null; // the edge last found to be the record key's (interned)
     for (int i = 0; i < events; i++) {
       RequestReader.Call call = reader.call(i);
-      if (!call.countsOnce()) {
-        continue;
+      boolean counts = call.countsOnce();
+      if (!counts && !call.reportsLoss()) {
+        continue; // a destination's duplicate report, and no loss on it
       }
       // Keys stay bytes: compared with the interned edge's, never decoded to a String; a batch's
       // events are all of one edge, so the comparison runs once per record, not per event.
@@ -251,7 +255,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         }
         keyed = call.edge;
       }
-      aggregates.add(call);
+      aggregates.add(call, counts);
     }
   }
 
@@ -353,9 +357,14 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     /**
      * Folds a counted request into one partial: that of the finest window it is in time for
      * (the coarser windows holding that one, and the totals, get it from there at the flush).
-     * One fold and one sketch insertion per request, however many aggregates it counts in.
+     * One fold and one sketch insertion per request, however many aggregates it counts in. The
+     * loss its proxy reports on it ({@code droppedBefore}, 0 almost always: one comparison) goes
+     * into the same partial.
+     *
+     * @param counts false for a destination's duplicate report that reports a loss: only the
+     *     loss is folded
      */
-    void add(RequestReader.Call call) {
+    void add(RequestReader.Call call, boolean counts) {
       added++;
       long t = call.startMillis;
       if (t > streamTime) {
@@ -390,8 +399,13 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         p = partial(state, level, start);
         state.last = p;
       }
-      p.requests.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
-          call.durationMicros, call.startMillis);
+      if (counts) {
+        p.requests.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
+            call.durationMicros, call.startMillis);
+      }
+      if (call.droppedBefore > 0) {
+        p.requests.addLost(call.droppedBefore, call.reporter == Reporter.DESTINATION, call.startMillis);
+      }
     }
 
     private Partial partial(EdgeState state, int level, long start) {

@@ -38,6 +38,9 @@ final class MutableAggregate {
   private long responseBytes;
   private double maxMillis;
   private long updatedAtMillis;
+  /** Losses reported on its events (all reporters), and the destination proxies' part of them. */
+  private long lost;
+  private long lostByDestination;
   /** Whether it changed since it was last written. */
   boolean dirty;
 
@@ -72,6 +75,8 @@ final class MutableAggregate {
     m.responseBytes = stored.getResponseBytes();
     m.maxMillis = stored.getLatencyMaxMillis();
     m.updatedAtMillis = stored.getUpdatedAt().toEpochMilli();
+    m.lost = stored.getLostReported();
+    m.lostByDestination = stored.getLostReportedByDestination();
     return m;
   }
 
@@ -112,6 +117,19 @@ final class MutableAggregate {
   }
 
   /**
+   * Folds in the loss a proxy reported on one event ({@code droppedBefore}, above 0; the same
+   * arithmetic as {@link EdgeAggregation#addLost}). The event's time counts for
+   * {@code updatedAt} as a request's does, so a window with only a loss in it has one.
+   */
+  void addLost(long droppedBefore, boolean byDestination, long startMillis) {
+    lost += droppedBefore;
+    if (byDestination) {
+      lostByDestination += droppedBefore;
+    }
+    updatedAtMillis = Math.max(updatedAtMillis, startMillis);
+  }
+
+  /**
    * Folds in everything {@code other} holds, as if its requests had been folded in one by one:
    * counters and bytes add, flags add per flag, the maximum and {@code updatedAt} are the larger,
    * and the sketches merge bin by bin (exact: both have the same index mapping, so the merged
@@ -144,6 +162,8 @@ final class MutableAggregate {
     }
     maxMillis = Math.max(maxMillis, other.maxMillis);
     updatedAtMillis = Math.max(updatedAtMillis, other.updatedAtMillis);
+    lost += other.lost;
+    lostByDestination += other.lostByDestination;
   }
 
   /** How many requests it holds. */
@@ -194,6 +214,8 @@ final class MutableAggregate {
         .setLatencyP50Millis(q[0]).setLatencyP90Millis(q[1]).setLatencyP99Millis(q[2])
         .setLatencyMaxMillis(maxMillis)
         .setUpdatedAt(Instant.ofEpochMilli(updatedAtMillis))
+        .setLostReported(lost)
+        .setLostReportedByDestination(lostByDestination)
         .build();
   }
 }

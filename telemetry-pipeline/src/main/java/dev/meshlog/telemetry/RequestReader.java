@@ -92,16 +92,27 @@ final class RequestReader {
     long responseBytes;
     long durationMicros;
     long startMillis;
+    /**
+     * Events the reporting proxy said it lost before this one ({@code droppedBefore}); 0 almost
+     * always. Aggregation folds only a positive value.
+     */
+    long droppedBefore;
 
     /**
      * A destination's report of a call whose source is in the mesh (and so reports it too): read
-     * and checked like any other, but its edge is not looked up ({@link #edge} is null).
+     * and checked like any other, but not counted; its edge is looked up only when it reports a
+     * loss ({@link #edge} is null otherwise), which is counted like any other proxy's.
      */
     boolean duplicate;
 
     /** Whether this report is the one that counts (see {@link TelemetryTopology#countsOnce}). */
     boolean countsOnce() {
       return !duplicate && (reporter != Reporter.DESTINATION || edge.sourceOutsideMesh());
+    }
+
+    /** Whether it reports a loss of its proxy that aggregation folds ({@link #droppedBefore} above 0). */
+    boolean reportsLoss() {
+      return droppedBefore > 0;
     }
   }
 
@@ -316,6 +327,7 @@ final class RequestReader {
     call.responseBytes = event.getResponseBytes();
     call.durationMicros = event.getDurationMicros();
     call.startMillis = event.getStartTime().toEpochMilli();
+    call.droppedBefore = event.getDroppedBefore();
   }
 
   private static String str(CharSequence s) {
@@ -403,15 +415,16 @@ final class RequestReader {
     long responseBytes = readLong();
     long duration = readLong();
     long startMicros = readLong();
-    readLong(); // droppedBefore
+    long dropped = readLong(); // droppedBefore
     call.length = pos - call.offset;
     call.reporter = REPORTERS[reporter];
     // Half of all events are destinations' duplicate reports, dropped once read: their edge is
-    // not interned (hashing and comparing the workloads' bytes). Names longer in bytes than the
-    // limit in characters still go through the interning, whose check says what is wrong.
+    // not interned (hashing and comparing the workloads' bytes), unless one reports its proxy's
+    // loss (rare), which counts. Names longer in bytes than the limit in characters still go
+    // through the interning, whose check says what is wrong.
     call.duplicate = call.reporter == Reporter.DESTINATION && !sourceOutsideMesh() && namesWithinLimit();
     try {
-      call.edge = call.duplicate ? null : edge(workloads, workloadsEnd - workloads);
+      call.edge = call.duplicate && dropped <= 0 ? null : edge(workloads, workloadsEnd - workloads);
     } catch (IllegalArgumentException e) {
       throw index < 0 ? e : new IllegalArgumentException("events[" + index + "]: " + e.getMessage(), e);
     }
@@ -420,6 +433,7 @@ final class RequestReader {
     call.responseBytes = responseBytes;
     call.durationMicros = duration;
     call.startMillis = Math.floorDiv(startMicros, 1000);
+    call.droppedBefore = dropped;
     return true;
   }
 

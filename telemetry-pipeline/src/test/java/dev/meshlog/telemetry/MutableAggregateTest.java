@@ -64,6 +64,11 @@ class MutableAggregateTest {
       into.add(e.getResponseCode(), e.getResponseFlags().stream().map(CharSequence::toString).toList(),
           e.getRequestBytes(), e.getResponseBytes(), e.getDurationMicros(), e.getStartTime().toEpochMilli());
       reference = aggregation.add(reference, e);
+      if (i % 31 == 0) { // a reported loss, now and then the callee's
+        boolean byDestination = i % 2 == 0;
+        into.addLost(i + 1, byDestination, e.getStartTime().toEpochMilli());
+        reference = aggregation.addLost(reference, i + 1, byDestination, edge, e.getStartTime().toEpochMilli());
+      }
     }
     MutableAggregate rolledUp = MutableAggregate.of(edge, 0, 0, earlier.toMetrics(LatencySketch.STORE_FORMAT), 0.01);
     for (MutableAggregate p : partials) {
@@ -71,6 +76,8 @@ class MutableAggregateTest {
     }
     assertThat(rolledUp.toMetrics(LatencySketch.FORMAT)).isEqualTo(reference);
     assertThat(rolledUp.requests()).isEqualTo(2_000);
+    assertThat(reference.getLostReported()).isPositive();
+    assertThat(reference.getLostReportedByDestination()).isPositive().isLessThan(reference.getLostReported());
     // The partials are left alone.
     assertThat(java.util.Arrays.stream(partials).mapToLong(MutableAggregate::requests).sum()).isEqualTo(1_700);
   }

@@ -142,9 +142,9 @@ class RequestReaderTest {
 
   private static void assertSameAsAvro(RequestReader.Call call, RequestEvent e, String what) {
     assertThat(call.countsOnce()).as("counts %s: %s", what, e).isEqualTo(TelemetryTopology.countsOnce(e));
-    if (call.duplicate) {
+    if (call.duplicate && e.getDroppedBefore() <= 0) {
       assertThat(call.edge).isNull();
-    } else {
+    } else { // a duplicate report that reports a loss has its edge: the loss counts
       assertThat(call.edge.edge()).as(what).isEqualTo(Edge.of(e));
       assertThat(call.edge.topicKey()).as(what).isEqualTo(Requests.key(e));
     }
@@ -156,6 +156,7 @@ class RequestReaderTest {
     assertThat(call.responseBytes).as(what).isEqualTo(e.getResponseBytes());
     assertThat(call.durationMicros).as(what).isEqualTo(e.getDurationMicros());
     assertThat(call.startMillis).as(what).isEqualTo(e.getStartTime().toEpochMilli());
+    assertThat(call.droppedBefore).as(what).isEqualTo(e.getDroppedBefore());
   }
 
   /**
@@ -296,6 +297,49 @@ class RequestReaderTest {
     call = one(reader, single(sourceReport));
     assertThat(call.countsOnce()).isTrue();
     assertThat(call.edge.edge()).isEqualTo(Edge.of(sourceReport));
+  }
+
+  @Test
+  void readsTheLossOnTheFirstEventOfABatchAndZeroOnTheRest() {
+    RequestReader reader = new RequestReader();
+    RequestEvent first = RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0)).setDroppedBefore(1_234).build();
+    RequestEvent next = request("default", "productpage", "v1", "reviews", "v3", 200, 5, T0.plusMillis(1));
+    assertThat(reader.read("t", batchBytes(List.of(first, next, next)))).isEqualTo(3);
+    assertThat(reader.call(0).droppedBefore).isEqualTo(1_234);
+    assertThat(reader.call(0).reportsLoss()).isTrue();
+    assertThat(reader.call(1).droppedBefore).isZero();
+    assertThat(reader.call(1).reportsLoss()).isFalse();
+    assertThat(reader.call(2).reportsLoss()).isFalse();
+  }
+
+  @Test
+  void looksUpTheEdgeOfADestinationsDuplicateReportOnlyWhenItReportsALoss() {
+    RequestReader reader = new RequestReader();
+    RequestEvent duplicate = RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0)).setReporter(Reporter.DESTINATION).build();
+    assertThat(one(reader, single(duplicate)).edge).isNull();
+    RequestReader.Call lossy = one(reader, single(RequestEvent.newBuilder(duplicate).setDroppedBefore(7).build()));
+    assertThat(lossy.countsOnce()).isFalse();
+    assertThat(lossy.reportsLoss()).isTrue();
+    assertThat(lossy.edge.edge()).isEqualTo(Edge.of(duplicate));
+    // a negative count (no proxy writes one) is no loss
+    RequestReader.Call negative = one(reader, single(RequestEvent.newBuilder(duplicate).setDroppedBefore(-5).build()));
+    assertThat(negative.reportsLoss()).isFalse();
+    assertThat(negative.edge).isNull();
+  }
+
+  @Test
+  void readsAnEventOfRelease010WhichHasNoLossFieldAsNoLoss() throws Exception {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0);
+    byte[] old = Requests.asRelease010(e);
+    assertThat(Arrays.copyOfRange(old, 2, 10)).as("another fingerprint than the current schema's")
+        .isNotEqualTo(Arrays.copyOfRange(single(e), 2, 10));
+    RequestReader reader = new RequestReader();
+    RequestReader.Call call = one(reader, old);
+    assertThat(call.droppedBefore).isZero();
+    assertThat(call.responseCode).isEqualTo(503);
+    assertThat(call.edge.edge()).isEqualTo(Edge.of(e));
   }
 
   @Test

@@ -54,6 +54,27 @@ final class Requests {
     return Topics.TELEMETRY_REQUESTS.serializeValue(batch(events));
   }
 
+  /**
+   * {@code e} as release 0.1.0 wrote a single event: its schema (no {@code droppedBefore}) and
+   * that schema's fingerprint in the header.
+   */
+  static byte[] asRelease010(RequestEvent e) throws java.io.IOException {
+    org.apache.avro.Schema released;
+    try (java.io.InputStream in = Requests.class.getResourceAsStream(
+        "/meshlog/schemas/releases/0.1.0/dev.meshlog.events.telemetry.RequestEvent.avsc")) {
+      released = new org.apache.avro.Schema.Parser().parse(in);
+    }
+    byte[] current = single(e);
+    org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(
+        RequestEvent.getClassSchema(), released).read(null, org.apache.avro.io.DecoderFactory.get()
+        .binaryDecoder(current, AvroSerde.HEADER_BYTES, current.length - AvroSerde.HEADER_BYTES, null));
+    java.nio.ByteBuffer buffer = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+        org.apache.avro.generic.GenericData.get(), released).encode(old);
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+
   /** The topic key proxies use: {@code srcNs/src->dstNs/dst}. */
   static String key(RequestEvent e) {
     return e.getSource().getNamespace() + "/" + e.getSource().getService() + "->"

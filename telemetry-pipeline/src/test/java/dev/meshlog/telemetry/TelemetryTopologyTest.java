@@ -201,16 +201,27 @@ class TelemetryTopologyTest {
       RequestEvent e = request("default", "productpage", "v" + (1 + random.nextInt(2)), dst, "v1",
           codes[random.nextInt(codes.length)], Math.exp(random.nextGaussian() + 2), Instant.ofEpochMilli(t),
           random.nextInt(10) == 0 ? new String[] {"URX"} : new String[0]);
+      // Now and then a proxy reports a loss: the caller's on a counted report, or the callee's on
+      // its duplicate report, which counts for the loss only.
+      int loss = random.nextInt(25);
+      boolean duplicate = loss == 0;
+      if (loss <= 1) {
+        e = RequestEvent.newBuilder(e).setDroppedBefore(1 + random.nextInt(1_000))
+            .setReporter(duplicate ? Reporter.DESTINATION : Reporter.SOURCE).build();
+      }
       send(e);
 
       String id = "default/productpage/" + e.getSource().getVersion() + "->default/" + dst + "/v1";
       streamTime = Math.max(streamTime, t);
-      expectedTotals.put(id, aggregation.add(expectedTotals.getOrDefault(id, aggregation.empty()), e));
+      RequestEvent event = e;
+      java.util.function.UnaryOperator<EdgeMetrics> fold = m -> aggregation.addLost(
+          duplicate ? m : aggregation.add(m, event), event.getDroppedBefore(), duplicate, Edge.of(event), t);
+      expectedTotals.put(id, fold.apply(expectedTotals.getOrDefault(id, aggregation.empty())));
       for (long size : new long[] {10_000, 60_000}) {
         long start = t - t % size;
         if (start + size > streamTime - grace) {
           String key = id + "@" + start + "/" + size;
-          expected.put(key, aggregation.add(expected.getOrDefault(key, aggregation.empty()), e));
+          expected.put(key, fold.apply(expected.getOrDefault(key, aggregation.empty())));
         }
       }
     }
@@ -222,6 +233,61 @@ class TelemetryTopologyTest {
         driver.getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE);
     expectedTotals.forEach((id, metrics) ->
         assertThat(EdgeAggregation.published(totals.get(id).value())).as(id).isEqualTo(metrics));
+  }
+
+  @Test
+  void foldsTheLossABatchsFirstEventReportsIntoItsWindowsAndTotalsWithoutCountingARequestMore() {
+    RequestEvent first = RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0)).setDroppedBefore(40).build();
+    RequestEvent next = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(1));
+    requests.pipeInput(key(first), batch(List.of(first, next)), T0);
+    // The callee's proxy lost events too: it reports them on its (not counted) duplicate report.
+    RequestEvent calleeReport = RequestEvent.newBuilder(next).setReporter(Reporter.DESTINATION)
+        .setDroppedBefore(5).build();
+    requests.pipeInput(key(next), batch(List.of(calleeReport, RequestEvent.newBuilder(next)
+        .setReporter(Reporter.DESTINATION).build())), T0);
+    Map<String, EdgeMetrics> out = latestEdges();
+    for (String window : new String[] {"/10000", "/60000"}) {
+      EdgeMetrics m = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + window);
+      assertThat(m.getRequests()).as(window).isEqualTo(2);
+      assertThat(m.getLostReported()).as(window).isEqualTo(45);
+      assertThat(m.getLostReportedByDestination()).as(window).isEqualTo(5);
+    }
+    EdgeMetrics total = driver.<String, EdgeMetrics>getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE)
+        .get(PRODUCTPAGE_TO_REVIEWS_V2).value();
+    assertThat(total.getRequests()).isEqualTo(2);
+    assertThat(total.getLostReported()).isEqualTo(45);
+    assertThat(total.getLostReportedByDestination()).isEqualTo(5);
+  }
+
+  @Test
+  void aLossOfZeroAndAnEventOfRelease010FoldNothingButTheirRequests() throws Exception {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    rawRequests.pipeInput(key(e), Requests.asRelease010(e), T0); // one event per record, no loss field
+    send(e); // droppedBefore 0
+    // A callee's duplicate report with no loss makes no aggregate of its own edge.
+    RequestEvent duplicate = RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "ratings", "v1", 200, 5, T0)).setReporter(Reporter.DESTINATION).build();
+    send(duplicate);
+    Map<String, EdgeMetrics> out = latestEdges();
+    EdgeMetrics m = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(2);
+    assertThat(m.getLostReported()).isZero();
+    assertThat(m.getLostReportedByDestination()).isZero();
+    assertThat(out.keySet()).noneMatch(k -> k.contains("ratings"));
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void countsALossOnAnEventWhoseRecordKeyIsNotItsEdgeOnceThroughTheRepartitionTopic() {
+    RequestEvent e = RequestEvent.newBuilder(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0))
+        .setReporter(Reporter.DESTINATION).setDroppedBefore(9).build();
+    requests.pipeInput("someone-elses-key", batch(List.of(e,
+        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0))), T0);
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(1);
+    assertThat(m.getLostReported()).isEqualTo(9);
+    assertThat(m.getLostReportedByDestination()).isEqualTo(9);
   }
 
   @Test
