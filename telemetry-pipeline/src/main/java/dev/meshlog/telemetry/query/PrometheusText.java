@@ -15,6 +15,15 @@ import dev.meshlog.telemetry.LatencySketch;
  * destination_namespace, destination_service, destination_version, response_code_class}} and
  * friends. Counters count since the pipeline's state began (they survive restarts: the totals
  * live in a changelogged store).
+ *
+ * <p>Besides the edges' series, {@code meshlog_telemetry_events_lost_reported_total{reporter_namespace,
+ * reporter_service, reporter_version}}: the request events a service's proxies reported lost
+ * ({@code droppedBefore}), which none of the edge counters include. It is per reporting service
+ * and version, not per edge (a proxy's loss rides on whichever edge's event came next), with a
+ * sample (0 until a loss) for every service version at either end of an edge, so that
+ * {@code increase()} sees the first loss. Its labels are prefixed ({@code reporter_}) so they
+ * cannot clash with the {@code namespace} and {@code service} labels service discovery puts on
+ * the pipeline's own target.
  */
 public final class PrometheusText {
 
@@ -60,7 +69,29 @@ public final class PrometheusText {
       sample(out, "meshlog_edge_request_duration_milliseconds_sum", labels, sum);
       sample(out, "meshlog_edge_request_duration_milliseconds_count", labels, m.getRequests());
     }
+    header(out, LOST, "counter", "Request events the proxies of a service version reported lost "
+        + "(dropped or refused while Kafka was away; RequestEvent.droppedBefore), not counted in the edges' series.");
+    lostByReporter(sorted).forEach((labels, n) -> sample(out, LOST, labels, n));
     return out.toString();
+  }
+
+  private static final String LOST = "meshlog_telemetry_events_lost_reported_total";
+
+  /** Reported losses per reporting service version (its labels), 0 for every other end of an edge. */
+  private static Map<String, Long> lostByReporter(List<EdgeMetrics> totals) {
+    Map<String, Long> lost = new TreeMap<>();
+    for (EdgeMetrics m : totals) {
+      Edge edge = Edge.of(m);
+      long byDestination = m.getLostReportedByDestination();
+      lost.merge(reporter(edge.source()), m.getLostReported() - byDestination, Long::sum);
+      lost.merge(reporter(edge.destination()), byDestination, Long::sum);
+    }
+    return lost;
+  }
+
+  private static String reporter(Edge.End end) {
+    return "reporter_namespace=\"" + escape(end.namespace()) + "\",reporter_service=\"" + escape(end.service())
+        + "\",reporter_version=\"" + escape(end.version()) + "\"";
   }
 
   private static void header(StringBuilder out, String name, String type, String help) {

@@ -58,6 +58,64 @@ class QueryModelTest {
     assertThat(graph.edgesOf("default/reviews").outbound()).isEmpty();
   }
 
+  /** {@code m} plus losses reported by the source's and by the destination's proxies. */
+  private static EdgeMetrics lost(EdgeMetrics m, long bySource, long byDestination) {
+    dev.meshlog.telemetry.Edge edge = dev.meshlog.telemetry.Edge.of(m);
+    EdgeMetrics out = AGG.addLost(m, bySource, false, edge, T0.toEpochMilli());
+    out = AGG.addLost(out, byDestination, true, edge, T0.toEpochMilli());
+    return TelemetryTopology.withWindow(out, m.getWindowStart().toEpochMilli(), m.getWindowEnd().toEpochMilli());
+  }
+
+  /** A window of an edge with no counted request in it, only a loss its destination's proxy reported. */
+  private static EdgeMetrics lossOnly(String src, String srcVersion, String dst, String dstVersion, long byDestination) {
+    dev.meshlog.telemetry.Edge edge = new dev.meshlog.telemetry.Edge(
+        new dev.meshlog.telemetry.Edge.End("default", src, srcVersion), new dev.meshlog.telemetry.Edge.End("default", dst, dstVersion));
+    EdgeMetrics m = AGG.addLost(AGG.empty(), byDestination, true, edge, T0.toEpochMilli());
+    return TelemetryTopology.withWindow(m, T0.toEpochMilli(), T0.toEpochMilli() + 10_000);
+  }
+
+  @Test
+  void graphCountsReportedLossesForTheReportingServiceAndVersionAndInTotal() throws Exception {
+    List<EdgeMetrics> windows = List.of(
+        lost(window(0, request("productpage", "v1", "reviews", "v1", 200, 10)), 30, 4),
+        lost(window(10, request("productpage", "v1", "reviews", "v1", 200, 10)), 10, 0),
+        lost(window(0, request("productpage", "v1", "details", "v1", 200, 10)), 5, 0),
+        window(0, request("productpage", "v2", "details", "v1", 200, 10)),
+        lossOnly("reviews", "v2", "ratings", "v1", 7));
+    ServiceGraph graph = ServiceGraph.of(windows, T0, T0.plusSeconds(60), AGG, List.of());
+    assertThat(graph.lostReported()).isEqualTo(30 + 4 + 10 + 5 + 7);
+    assertThat(graph.nodes()).extracting(ServiceGraph.Node::id, ServiceGraph.Node::lostReported).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("default/details", 0L),
+        org.assertj.core.groups.Tuple.tuple("default/productpage", 45L),
+        org.assertj.core.groups.Tuple.tuple("default/ratings", 7L),
+        org.assertj.core.groups.Tuple.tuple("default/reviews", 4L));
+    assertThat(graph.nodes().get(1).lostReportedByVersion()).containsExactly(java.util.Map.entry("v1", 45L));
+    assertThat(graph.nodes().get(1).versions()).containsExactly("v1", "v2");
+    assertThat(graph.nodes().get(0).lostReportedByVersion()).isEmpty();
+    // an edge with a loss and no request is not an edge of the graph; its reporter is a node
+    assertThat(graph.edges()).extracting(EdgeStats::id).noneMatch(id -> id.contains("ratings"));
+    assertThat(graph.nodes().get(3).versions()).containsExactly("v1");
+    assertThat(graph.edgesOf("default/productpage").lostReported()).isEqualTo(45);
+    assertThat(graph.edgesOf("default/ratings").lostReported()).isEqualTo(7);
+
+    com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+        .valueToTree(graph);
+    assertThat(json.path("lostReported").asLong()).isEqualTo(56);
+    assertThat(json.path("nodes").get(1).path("lostReportedByVersion").path("v1").asLong()).isEqualTo(45);
+  }
+
+  @Test
+  void aGraphWithoutLossesReportsZero() {
+    ServiceGraph graph = ServiceGraph.of(List.of(window(0, request("productpage", "v1", "reviews", "v1", 200, 10))),
+        T0, T0.plusSeconds(60), AGG, List.of());
+    assertThat(graph.lostReported()).isZero();
+    assertThat(graph.nodes()).allSatisfy(n -> {
+      assertThat(n.lostReported()).isZero();
+      assertThat(n.lostReportedByVersion()).isEmpty();
+    });
+  }
+
   @Test
   void seriesHasOnePointPerWindowWithVersionsMerged() {
     List<EdgeMetrics> windows = List.of(
@@ -84,6 +142,22 @@ class QueryModelTest {
     assertThat(text).contains("meshlog_edge_response_flags_total{" + labels + ",response_flags=\"UH\"} 1\n");
     assertThat(text).contains("meshlog_edge_request_duration_milliseconds_count{" + labels + "} 2\n");
     assertThat(text).contains("meshlog_edge_request_duration_milliseconds{" + labels + ",quantile=\"1\"} 10\n");
+  }
+
+  @Test
+  void prometheusTextCountsReportedLossesPerReportingServiceVersionWithZeroForTheRest() {
+    String text = PrometheusText.of(List.of(
+        lost(window(0, request("productpage", "v1", "reviews", "v2", 200, 10)), 30, 4),
+        lost(window(0, request("productpage", "v1", "details", "v1", 200, 10)), 5, 0)));
+    String name = "meshlog_telemetry_events_lost_reported_total";
+    assertThat(text).contains("# TYPE " + name + " counter\n");
+    assertThat(text).contains(name + "{reporter_namespace=\"default\",reporter_service=\"productpage\","
+        + "reporter_version=\"v1\"} 35\n");
+    assertThat(text).contains(name + "{reporter_namespace=\"default\",reporter_service=\"reviews\","
+        + "reporter_version=\"v2\"} 4\n");
+    assertThat(text).contains(name + "{reporter_namespace=\"default\",reporter_service=\"details\","
+        + "reporter_version=\"v1\"} 0\n");
+    assertThat(text.lines().filter(l -> l.startsWith(name + "{"))).hasSize(3);
   }
 
   @Test
