@@ -80,6 +80,36 @@
     });
   }
 
+  // Events proxies reported lost (dropped while Kafka was away) are in no count on this page:
+  // say so, how many, and whose proxies lost them (the reporting service and version).
+  function losses(graph) {
+    var box = document.getElementById('losses');
+    var lost = graph.lostReported || 0;
+    box.dataset.lost = lost;
+    box.innerHTML = '';
+    if (!lost) {
+      box.hidden = true;
+      return;
+    }
+    box.appendChild(document.createTextNode('\u26a0 ' + lost + (lost === 1
+      ? ' request event lost by proxies\u2019 telemetry is not counted'
+      : ' request events lost by proxies\u2019 telemetry are not counted')
+      + ' in this window (the counts below are short by that much). Reported by: '));
+    var first = true;
+    graph.nodes.forEach(function (n) {
+      Object.keys(n.lostReportedByVersion || {}).forEach(function (v) {
+        if (!first) { box.appendChild(document.createTextNode(', ')); }
+        first = false;
+        var span = document.createElement('span');
+        span.dataset.reporter = n.id + '/' + v;
+        span.dataset.lost = n.lostReportedByVersion[v];
+        span.textContent = n.service + (v ? ' ' + v : '') + ' (' + n.namespace + ') ' + n.lostReportedByVersion[v];
+        box.appendChild(span);
+      });
+    });
+    box.hidden = false;
+  }
+
   function render(graph) {
     var els = elements(graph);
     var ids = els.map(function (e) { return e.data.id; }).sort().join('|');
@@ -96,6 +126,7 @@
     window.meshlogGraph.nodes = graph.nodes;
     window.meshlogGraph.edges = graph.edges;
     table(graph);
+    losses(graph);
   }
 
   function refresh() {

@@ -60,6 +60,11 @@ class GraphPageIT {
       events.add(Requests.request(ns, "frontend", "v1", "reviews", "v2", i % 5 == 0 ? 503 : 200, 30 + i, now));
       events.add(Requests.request(ns, "reviews", "v2", "ratings", "v1", 200, 4, now));
     }
+    // After an outage frontend's proxy reports 25 lost events on its first batch's first event,
+    // and reviews v2's proxy 3 on its (not counted) inbound report of a call.
+    events.set(0, RequestEvent.newBuilder(events.get(0)).setDroppedBefore(25).build());
+    events.add(RequestEvent.newBuilder(Requests.request(ns, "frontend", "v1", "reviews", "v2", 200, 30, now))
+        .setReporter(dev.meshlog.events.telemetry.Reporter.DESTINATION).setDroppedBefore(3).build());
     // A mixed topic, as while proxies are upgraded: each edge's first half in batches (up to
     // five events, as an emitter's drain writes them), the rest one event per record, as
     // releases before batching wrote them.
@@ -84,7 +89,7 @@ class GraphPageIT {
       String body = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/graph?window=5m")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       return body.split("\"namespace\":\"" + ns + "\"", -1).length > 1 && body.contains("ratings")
-          && body.contains("\"requests\":40");
+          && body.contains("\"requests\":40") && body.contains("\"lostReported\":28");
     });
   }
 
@@ -112,6 +117,11 @@ class GraphPageIT {
     // reviews v2 fails one call in five: its row is marked bad (> 5% errors).
     assertThat(dom).containsPattern("<tr data-edge=\"" + ns + "/frontend/v1-&gt;" + ns
         + "/reviews/v2\" class=\"bad\"><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>40</td><td>8 \\(20\\.0%\\)</td>");
+    // The losses proxies reported are not in the counts: the page says so, and whose they are.
+    assertThat(dom).containsPattern("<div id=\"losses\" role=\"alert\" data-lost=\"28\">[^<]*"
+        + "28 request events lost by proxies\u2019 telemetry are not counted");
+    assertThat(dom).contains("<span data-reporter=\"" + ns + "/frontend/v1\" data-lost=\"25\">frontend v1 (" + ns + ") 25</span>");
+    assertThat(dom).contains("<span data-reporter=\"" + ns + "/reviews/v2\" data-lost=\"3\">reviews v2 (" + ns + ") 3</span>");
     // Cytoscape drew the canvas.
     assertThat(dom).contains("<canvas");
   }
