@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code meshctl graph [--window 1m] [-o table|json|dot]}: the service dependency graph from the
  * telemetry pipeline's query API (any instance answers for all), as a table of calls, the API's
- * JSON, or Graphviz dot.
+ * JSON, or Graphviz dot. When proxies reported lost request events in the range (the answer's
+ * {@code lostReported}), the table is followed by a line saying how many and whose, and the dot
+ * graph carries them as a comment and a graph label: the counts are short by that much.
  */
 @Command(name = "graph",
     description = "Show who calls whom, with request rate, error rate and latency, from the "
@@ -97,7 +99,8 @@ final class GraphCommand extends MeshctlCommand {
 
   static String table(JsonNode graph) {
     if (graph.path("edges").isEmpty()) {
-      return "No traffic between " + graph.path("from").asText() + " and " + graph.path("to").asText() + ".\n";
+      return "No traffic between " + graph.path("from").asText() + " and " + graph.path("to").asText() + ".\n"
+          + losses(graph, "\n");
     }
     List<List<String>> rows = new ArrayList<>();
     for (JsonNode e : graph.path("edges")) {
@@ -106,7 +109,28 @@ final class GraphCommand extends MeshctlCommand {
           fmt("%.1f%%", 100 * e.path("errorRate").asDouble()),
           fmt("%.1fms", e.path("p50Millis").asDouble()), fmt("%.1fms", e.path("p99Millis").asDouble())));
     }
-    return Output.table(List.of("SOURCE", "DESTINATION", "RPS", "REQUESTS", "ERRORS", "P50", "P99"), rows);
+    return Output.table(List.of("SOURCE", "DESTINATION", "RPS", "REQUESTS", "ERRORS", "P50", "P99"), rows)
+        + losses(graph, "\n");
+  }
+
+  /**
+   * The request events proxies reported lost in the range and whose they were, as one line
+   * ending in {@code end}; empty when none were (or the pipeline predates the field).
+   */
+  static String losses(JsonNode graph, String end) {
+    long lost = graph.path("lostReported").asLong(0);
+    if (lost <= 0) {
+      return "";
+    }
+    List<String> reporters = new ArrayList<>();
+    for (JsonNode n : graph.path("nodes")) {
+      n.path("lostReportedByVersion").fields().forEachRemaining(v -> reporters.add(
+          n.path("service").asText() + "." + n.path("namespace").asText()
+              + (v.getKey().isEmpty() ? "" : " " + v.getKey()) + ": " + v.getValue().asLong()));
+    }
+    return "LOST: " + lost + (lost == 1 ? " request event" : " request events")
+        + " lost by proxies' telemetry " + (lost == 1 ? "is" : "are") + " not counted"
+        + (reporters.isEmpty() ? "" : " (reported by " + String.join(", ", reporters) + ")") + end;
   }
 
   static String dot(JsonNode graph) {
@@ -129,6 +153,11 @@ final class GraphCommand extends MeshctlCommand {
           .append("\" [label=\"").append(fmt("%.2f rps, %.1f%% err, p99 %.1fms", e.path("requestsPerSecond").asDouble(),
               100 * errorRate, e.path("p99Millis").asDouble()))
           .append("\", color=").append(color).append("];\n");
+    }
+    String lost = losses(graph, "");
+    if (!lost.isEmpty()) {
+      out.append("  // ").append(lost).append('\n')
+          .append("  label=\"").append(lost.replace("\"", "\\\"")).append("\";\n  labelloc=b;\n");
     }
     return out.append("}\n").toString();
   }

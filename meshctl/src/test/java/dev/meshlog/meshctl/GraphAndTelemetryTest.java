@@ -49,6 +49,46 @@ class GraphAndTelemetryTest {
         + "[label=\"2.00 rps, 10.0% err, p99 180.3ms\", color=red];");
   }
 
+  static final String LOSSY_GRAPH = GRAPH
+      .replace("\"versions\":[\"v1\"]}", "\"versions\":[\"v1\"],\"lostReported\":25,\"lostReportedByVersion\":{\"v1\":25}}")
+      .replace("\"versions\":[\"v1\",\"v2\"]}",
+          "\"versions\":[\"v1\",\"v2\"],\"lostReported\":3,\"lostReportedByVersion\":{\"v2\":3}}")
+      .replace("\"unreachable\":[]", "\"unreachable\":[],\"lostReported\":28");
+
+  @Test
+  void graphTableEndsWithALineSayingHowManyEventsProxiesLostAndWhose() throws Exception {
+    String table = GraphCommand.render(new ObjectMapper().readTree(LOSSY_GRAPH), GraphCommand.GraphFormat.table);
+    assertThat(table.lines()).hasSize(3);
+    assertThat(table.lines().skip(2).findFirst().orElseThrow()).isEqualTo("LOST: 28 request events lost by proxies' "
+        + "telemetry are not counted (reported by productpage.default v1: 25, reviews.default v2: 3)");
+    // without losses (or from a pipeline that predates the field) there is no such line
+    assertThat(GraphCommand.render(graph(), GraphCommand.GraphFormat.table)).doesNotContain("LOST");
+  }
+
+  @Test
+  void graphTableOfNoTrafficStillSaysWhatWasLost() throws Exception {
+    String empty = """
+        {"from":"2026-11-24T11:59:00Z","to":"2026-11-24T12:00:00Z","edges":[],"unreachable":[],"lostReported":1,
+         "nodes":[{"id":"default/reviews","namespace":"default","service":"reviews","versions":["v2"],
+                   "lostReported":1,"lostReportedByVersion":{"v2":1}}]}
+        """;
+    assertThat(GraphCommand.render(new ObjectMapper().readTree(empty), GraphCommand.GraphFormat.table))
+        .isEqualTo("No traffic between 2026-11-24T11:59:00Z and 2026-11-24T12:00:00Z.\n"
+            + "LOST: 1 request event lost by proxies' telemetry is not counted (reported by reviews.default v2: 1)\n");
+  }
+
+  @Test
+  void graphJsonAndDotCarryTheReportedLosses() throws Exception {
+    JsonNode lossy = new ObjectMapper().readTree(LOSSY_GRAPH);
+    assertThat(new ObjectMapper().readTree(GraphCommand.render(lossy, GraphCommand.GraphFormat.json))
+        .path("lostReported").asLong()).isEqualTo(28);
+    String dot = GraphCommand.render(lossy, GraphCommand.GraphFormat.dot);
+    assertThat(dot).contains("  // LOST: 28 request events lost by proxies' telemetry are not counted");
+    assertThat(dot).contains("  label=\"LOST: 28 request events lost by proxies' telemetry are not counted "
+        + "(reported by productpage.default v1: 25, reviews.default v2: 3)\";\n  labelloc=b;\n}\n");
+    assertThat(GraphCommand.render(graph(), GraphCommand.GraphFormat.dot)).doesNotContain("LOST");
+  }
+
   @Test
   void tailPrintsOneLinePerRequest() {
     RequestEvent e = RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
