@@ -46,7 +46,11 @@ public record EdgeSeries(String source, String destination, Duration step, List<
     }
     List<Point> points = new ArrayList<>();
     double seconds = step.toMillis() / 1000.0;
-    byStart.forEach((start, merged) -> points.add(new Point(start, EdgeStats.of(merged, seconds))));
+    byStart.forEach((start, merged) -> {
+      if (merged.getRequests() > 0) { // a window may hold only a reported loss: no traffic
+        points.add(new Point(start, EdgeStats.of(merged, seconds)));
+      }
+    });
     return new EdgeSeries(source, destination, step, points, List.copyOf(unreachable));
   }
 }

@@ -130,6 +130,15 @@ class QueryModelTest {
   }
 
   @Test
+  void seriesLeavesOutAWindowThatHoldsOnlyAReportedLoss() {
+    EdgeMetrics lossOnly = lossOnly("productpage", "v1", "reviews", "v1", 7);
+    EdgeMetrics later = window(10, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeSeries series = EdgeSeries.of("default/productpage", "default/reviews", Duration.ofSeconds(10),
+        List.of(lossOnly, later), AGG, List.of());
+    assertThat(series.points()).extracting(EdgeSeries.Point::start).containsExactly(T0.plusSeconds(10));
+  }
+
+  @Test
   void prometheusTextHasIstioLikeNamesAndLabels() {
     String text = PrometheusText.of(List.of(window(0,
         request("productpage", "v1", "reviews", "v2", 200, 10), request("productpage", "v1", "reviews", "v2", 503, 10))));
