@@ -73,6 +73,9 @@ class TelemetryClusterIT {
           batch.add(Requests.request(ns, "frontend", "v1", "backend-" + i, "v1",
               n == 0 ? 503 : 200, 10 + n, now.minusSeconds(5)));
         }
+        // frontend's proxy lost i + 1 events before each batch: its losses are spread over edges
+        // held by both instances
+        batch.set(0, RequestEvent.newBuilder(batch.get(0)).setDroppedBefore(i + 1).build());
         producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(batch.get(0)),
             Requests.batch(batch)));
       }
@@ -158,6 +161,22 @@ class TelemetryClusterIT {
     JsonNode edges = JSON.readTree(get(first, "/api/v1/services/" + ns + "/frontend/edges?window=5m"));
     assertThat(edges.path("outbound")).hasSize(EDGES);
     assertThat(edges.path("inbound")).isEmpty();
+    long lost = (long) EDGES * (EDGES + 1) / 2; // 1 + 2 + ... + EDGES
+    assertThat(edges.path("lostReported").asLong()).isEqualTo(lost);
+    // the frontend's losses sit on edges of both instances: either answers the whole of them
+    for (TelemetryService instance : List.of(first, second)) {
+      JsonNode frontend = null;
+      for (JsonNode node : JSON.readTree(get(instance, "/api/v1/graph?window=5m")).path("nodes")) {
+        if (node.path("id").asText().equals(ns + "/frontend")) {
+          frontend = node;
+        }
+      }
+      assertThat(frontend).isNotNull();
+      assertThat(frontend.path("lostReported").asLong()).isEqualTo(lost);
+      assertThat(frontend.path("lostReportedByVersion").path("v1").asLong()).isEqualTo(lost);
+    }
+    assertThat(get(second, "/metrics?scope=cluster")).contains("meshlog_telemetry_events_lost_reported_total{"
+        + "reporter_namespace=\"" + ns + "\",reporter_service=\"frontend\",reporter_version=\"v1\"} " + lost + "\n");
     JsonNode series = JSON.readTree(get(second, "/api/v1/edges/frontend." + ns + "/backend-5." + ns + "/series?window=5m"));
     long total = 0;
     for (JsonNode point : series.path("points")) {
