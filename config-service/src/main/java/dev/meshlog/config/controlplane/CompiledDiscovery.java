@@ -75,7 +75,9 @@ public final class CompiledDiscovery implements Discovery {
 
   @Override
   public Optional<ServiceView> compile(String host, Instant now) {
-    CompiledView compiled = model.compile(host, now);
+    // The processor judges leases (RegistryFlow): a registered record is an endpoint until its
+    // lease scan stores it deregistered, even when its lease ended by the wall clock meanwhile.
+    CompiledView compiled = model.compileJudgedLeases(host, now);
     return compiled.removed() ? Optional.empty() : Optional.of(compiled.view());
   }
 }

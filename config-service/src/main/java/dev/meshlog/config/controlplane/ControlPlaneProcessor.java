@@ -81,8 +81,20 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private Cancellable leaseTick;
   /** When {@link #leaseTick} fires (processing time), or never. */
   private long leaseTickAt = Long.MAX_VALUE;
-  /** When each instance record is next due for the lease scan; rebuilt from the store at init. */
+  /**
+   * When each live instance record is next due for the lease scan (its lease end, or the end of
+   * its grace after the registry resumed), and which of them are expected to heartbeat; rebuilt
+   * from the store at init.
+   */
   private final LeaseIndex leases = new LeaseIndex();
+  /** When each deregistered record's retention ends; rebuilt from the store at init. */
+  private final LeaseIndex retention = new LeaseIndex();
+  /**
+   * Whether the registry delivers: while it is silent nothing lapses, and after it resumes every
+   * instance gets a whole lease to heartbeat again. Starts silent: a restarted or rebalanced task
+   * resumes at its first registry record, whatever its restored leases say.
+   */
+  private final RegistryFlow flow = new RegistryFlow();
   /**
    * Deregistered records kept past their retention because they are the last record of their
    * service (key prefix {@code namespace/service/} → instance key); another record of the service
@@ -114,10 +126,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     // whatever compiles differently from what was last published.
     List<ConfigEvent> current = state.currentResources();
     java.util.Map<String, InstanceRegistration> records = new java.util.HashMap<>();
+    long now = now();
     try (KeyValueIterator<String, InstanceRegistration> it = instances.all()) {
       it.forEachRemaining(kv -> {
         records.put(kv.key, kv.value);
-        leases.schedule(kv.key, dueAt(kv.value));
+        schedule(kv.key, kv.value, now);
       });
     }
     discovery.load(current, records);
@@ -127,11 +140,13 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   /**
    * Makes the lease tick fire when the earliest record is due, but no sooner than a scan interval
    * from now (a lapse is noticed at most one interval late, as with a tick every interval), and
-   * keeps a tick that fires sooner.
+   * keeps a tick that fires sooner. While the registry is silent no lease can lapse, so only a
+   * retention is waited for; the record that ends the silence arms the tick again.
    */
   private void armLeaseTick() {
     long now = now();
-    long next = fullSyncPending ? now : leases.nextDue();
+    long next = fullSyncPending ? now
+        : Math.min(retention.nextDue(), flow.silent(now) ? Long.MAX_VALUE : leases.nextDue());
     if (next == Long.MAX_VALUE) {
       return; // nothing will ever be due; a registration arms it
     }
@@ -170,14 +185,21 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       requestCommandCommit(now());
       stages.processed();
     } else if (topic.equals(Topics.REGISTRY_INSTANCES.name())) {
-      InstanceRegistration instance;
+      // Any record shows the registry delivers, an undecodable one too.
+      registryRecordArrived(now());
       try {
-        instance = Topics.REGISTRY_INSTANCES.deserializeValue(record.value());
-      } catch (RuntimeException e) {
-        deadLetter(record, e);
-        return;
+        InstanceRegistration instance;
+        try {
+          instance = Topics.REGISTRY_INSTANCES.deserializeValue(record.value());
+        } catch (RuntimeException e) {
+          deadLetter(record, e);
+          return;
+        }
+        handleInstance(record.key(), instance);
+      } finally {
+        flow.expectHeartbeatsWithin(leases.shortestExpectedLease());
+        armLeaseTick();
       }
-      handleInstance(record.key(), instance);
     }
   }
 
@@ -393,6 +415,29 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   // ---- registry -------------------------------------------------------------------------------
 
+  /**
+   * Notes a registry record; when it ends a silence (or is the first since the task started),
+   * every instance whose lease ended meanwhile gets a whole lease from now to heartbeat again.
+   * Costs what is overdue, once per silence.
+   */
+  private void registryRecordArrived(long now) {
+    if (!flow.recordArrived(now)) {
+      return;
+    }
+    int held = 0;
+    for (String key : leases.takeDue(now)) {
+      InstanceRegistration record = instances.get(key);
+      if (record != null && record.getState() != RegistrationState.DEREGISTERED) {
+        schedule(key, record, now);
+        held++;
+      }
+    }
+    if (held > 0) {
+      LOG.info("the registry delivers again; {} instances whose lease ended while it was silent"
+          + " keep their endpoints for one more lease", held);
+    }
+  }
+
   private void handleInstance(String key, InstanceRegistration instance) {
     long now = now();
     InstanceRegistration previous = instances.get(key);
@@ -404,7 +449,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       return;
     }
-    if (instance.getState() == RegistrationState.DEREGISTERED || lapsed(instance, now)) {
+    if (instance.getState() == RegistrationState.DEREGISTERED || lapses(instance, now)) {
       // Kept, marked DEREGISTERED: it leaves every view's endpoints, but the service's host
       // stays (a service scaled to zero still exists; callers then see 503 UH, not a new config).
       InstanceRegistration gone = deregistered(instance);
@@ -418,16 +463,16 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     publish(discovery.applyInstance(key, instance), null);
   }
 
-  /** Writes an instance record and keeps the lease index in step with the store. */
+  /** Writes an instance record and keeps the lease indexes in step with the store. */
   private void storeInstance(String key, InstanceRegistration record) {
     instances.put(key, record);
-    leases.schedule(key, dueAt(record));
+    schedule(key, record, now());
     String prefix = servicePrefix(key);
     String ghost = loneGhosts.get(prefix);
     if (ghost != null) {
       loneGhosts.remove(prefix);
       if (!ghost.equals(key)) {
-        leases.schedule(ghost, Long.MIN_VALUE); // no longer the last record of its service
+        retention.schedule(ghost, Long.MIN_VALUE); // no longer the last record of its service
       }
     }
     armLeaseTick();
@@ -436,15 +481,31 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private void forgetInstance(String key) {
     instances.delete(key);
     leases.remove(key);
+    retention.remove(key);
     loneGhosts.remove(servicePrefix(key), key);
   }
 
-  /** A live record is due when its lease lapses; a deregistered one when its retention ends. */
-  private static long dueAt(InstanceRegistration record) {
+  /**
+   * Indexes a record by when it is next due: a deregistered one when its retention ends; a live one
+   * when its lease ends, counted among the instances expected to heartbeat, or, if its lease
+   * already ended, when its grace after the registry resumed ends (before the first registry
+   * record since the start: its lease end, so that record finds it overdue).
+   */
+  private void schedule(String key, InstanceRegistration record, long now) {
     long heartbeat = record.getHeartbeatAt().toEpochMilli();
-    return record.getState() == RegistrationState.DEREGISTERED
-        ? heartbeat + GHOST_RETENTION.toMillis() + 1
-        : heartbeat + record.getLeaseDurationMillis();
+    if (record.getState() == RegistrationState.DEREGISTERED) {
+      leases.remove(key);
+      retention.schedule(key, heartbeat + GHOST_RETENTION.toMillis() + 1);
+      return;
+    }
+    retention.remove(key);
+    long lease = record.getLeaseDurationMillis();
+    long leaseEnd = heartbeat + lease;
+    if (leaseEnd > now) {
+      leases.schedule(key, leaseEnd, lease);
+    } else {
+      leases.schedule(key, Math.max(leaseEnd, flow.graceEnd(lease)));
+    }
   }
 
   private static String servicePrefix(String key) {
@@ -456,8 +517,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         : InstanceRegistration.newBuilder(instance).setState(RegistrationState.DEREGISTERED).build();
   }
 
-  private static boolean lapsed(InstanceRegistration instance, long now) {
-    return instance.getHeartbeatAt().toEpochMilli() + instance.getLeaseDurationMillis() <= now;
+  private boolean lapses(InstanceRegistration instance, long now) {
+    return flow.lapses(instance.getHeartbeatAt().toEpochMilli(),
+        instance.getLeaseDurationMillis(), now);
   }
 
   private void onTick(long timestamp) {
@@ -483,24 +545,32 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       all.addAll(state.viewHosts());
       publish(all, null);
     }
-    // Only the records the index says are due: a tick costs what expires, not the registry's size.
+    // Only the records the indexes say are due: a tick costs what expires, not the registry's size.
     List<KeyValue<String, InstanceRegistration>> lapsed = new ArrayList<>();
     List<KeyValue<String, InstanceRegistration>> forgotten = new ArrayList<>();
-    for (String key : leases.takeDue(timestamp)) {
-      InstanceRegistration record = instances.get(key);
-      if (record == null) {
-        continue;
-      }
-      if (record.getState() != RegistrationState.DEREGISTERED) {
-        if (lapsed(record, timestamp)) {
+    if (!flow.silent(timestamp)) {
+      // While the registry is silent, leases stay due: the record that ends the silence finds them.
+      for (String key : leases.takeDue(timestamp)) {
+        InstanceRegistration record = instances.get(key);
+        if (record == null || record.getState() == RegistrationState.DEREGISTERED) {
+          continue;
+        }
+        if (lapses(record, timestamp)) {
           lapsed.add(KeyValue.pair(key, record));
         } else {
-          leases.schedule(key, dueAt(record));
+          schedule(key, record, timestamp); // renewed, or in its grace after the registry resumed
         }
-      } else if (record.getHeartbeatAt().toEpochMilli() + GHOST_RETENTION.toMillis() < timestamp) {
+      }
+    }
+    for (String key : retention.takeDue(timestamp)) {
+      InstanceRegistration record = instances.get(key);
+      if (record == null || record.getState() != RegistrationState.DEREGISTERED) {
+        continue;
+      }
+      if (record.getHeartbeatAt().toEpochMilli() + GHOST_RETENTION.toMillis() < timestamp) {
         forgotten.add(KeyValue.pair(key, record));
       } else {
-        leases.schedule(key, dueAt(record));
+        schedule(key, record, timestamp);
       }
     }
     Set<String> hosts = new TreeSet<>();

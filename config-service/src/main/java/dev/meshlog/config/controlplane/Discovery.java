@@ -70,7 +70,8 @@ public interface Discovery {
   /**
    * The view of {@code host} now ({@code version}, {@code generatedAt} and {@code triggeredBy} are
    * the caller's to set), or empty when the host no longer exists. A new view on every call: the
-   * caller owns it and sets those fields in place.
+   * caller owns it and sets those fields in place. Every registered instance is an endpoint: the
+   * caller judges leases, and applies a lapsed one as a deregistration.
    */
   Optional<ServiceView> compile(String host, Instant now);
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -11,6 +12,11 @@ import java.util.TreeSet;
  * lapses, or a deregistered record whose retention ends. The lease scan asks only for what is due,
  * so a tick costs what expires, not the size of the registry (a full store scan per tick held the
  * single control-plane thread for tens of ms at 10,000 instances, delaying any command behind it).
+ *
+ * <p>A key may also be scheduled with the lease of an instance that is <em>expected to
+ * heartbeat</em> (its lease has not ended); the index keeps the shortest such lease, from which
+ * {@link RegistryFlow} tells a registry that went silent from a healthy one's pauses. A key stops
+ * counting when it is due, removed or scheduled again without a lease.
  *
  * <p>Only an index: the instances store stays the truth, and whoever acts on a due key reads the
  * record again. One key has at most one due time; scheduling it again replaces it. Not thread-safe
@@ -28,14 +34,31 @@ final class LeaseIndex {
 
   private final TreeSet<Due> byTime = new TreeSet<>();
   private final Map<String, Long> dueAt = new HashMap<>();
+  /** The lease of each key expected to heartbeat, and how many keys have each such lease. */
+  private final Map<String, Long> expectedLease = new HashMap<>();
+  private final TreeMap<Long, Integer> expectedLeases = new TreeMap<>();
 
-  /** Makes {@code key} due at {@code atMillis}, replacing its previous due time. */
+  /** Makes {@code key} due at {@code atMillis}, replacing its previous due time and lease. */
   void schedule(String key, long atMillis) {
+    schedule(key, atMillis, 0);
+  }
+
+  /**
+   * Makes {@code key} due at {@code atMillis}, replacing its previous due time, and counts it as
+   * an instance expected to heartbeat within {@code leaseMillis} (not counted when that is not
+   * positive).
+   */
+  void schedule(String key, long atMillis, long leaseMillis) {
     Long previous = dueAt.put(key, atMillis);
     if (previous != null) {
       byTime.remove(new Due(previous, key));
     }
     byTime.add(new Due(atMillis, key));
+    unexpect(key);
+    if (leaseMillis > 0) {
+      expectedLease.put(key, leaseMillis);
+      expectedLeases.merge(leaseMillis, 1, Integer::sum);
+    }
   }
 
   /** Forgets {@code key} (its record was deleted). */
@@ -43,6 +66,14 @@ final class LeaseIndex {
     Long previous = dueAt.remove(key);
     if (previous != null) {
       byTime.remove(new Due(previous, key));
+    }
+    unexpect(key);
+  }
+
+  private void unexpect(String key) {
+    Long lease = expectedLease.remove(key);
+    if (lease != null) {
+      expectedLeases.computeIfPresent(lease, (l, n) -> n == 1 ? null : n - 1);
     }
   }
 
@@ -52,6 +83,7 @@ final class LeaseIndex {
     while (!byTime.isEmpty() && byTime.first().at() <= nowMillis) {
       Due first = byTime.pollFirst();
       dueAt.remove(first.key());
+      unexpect(first.key());
       due.add(first.key());
     }
     return due;
@@ -60,6 +92,13 @@ final class LeaseIndex {
   /** The earliest due time, or {@link Long#MAX_VALUE} when nothing is due ever. */
   long nextDue() {
     return byTime.isEmpty() ? Long.MAX_VALUE : byTime.first().at();
+  }
+
+  /**
+   * The shortest lease of the keys expected to heartbeat, or {@link Long#MAX_VALUE} when none is.
+   */
+  long shortestExpectedLease() {
+    return expectedLeases.isEmpty() ? Long.MAX_VALUE : expectedLeases.firstKey();
   }
 
   /** How many keys have a due time. */

@@ -368,7 +368,10 @@ final class Mesh {
     return Collections.unmodifiableCollection(instancesByKey.values());
   }
 
-  /** The instances of the service of {@code host} that receive traffic at {@code now}, by instance id. */
+  /**
+   * The instances of the service of {@code host} that receive traffic at {@code now}, by instance
+   * id ({@code now == null}: every registered one, see {@link #alive}).
+   */
   List<InstanceRegistration> live(String host, Instant now) {
     return instances(host).stream().filter(i -> alive(i, now)).toList();
   }
@@ -385,10 +388,15 @@ final class Mesh {
         .filter(i -> alive(i, now)).toList();
   }
 
-  /** Registered and with a lease that has not lapsed. */
+  /**
+   * Registered and with a lease that has not lapsed at {@code now}; with {@code now == null},
+   * registered: the caller judges leases itself (the control plane stores a lapsed lease as a
+   * deregistration, and holds leases while the registry is silent).
+   */
   static boolean alive(InstanceRegistration instance, Instant now) {
     return instance.getState() == RegistrationState.REGISTERED
-        && instance.getHeartbeatAt().plusMillis(instance.getLeaseDurationMillis()).isAfter(now);
+        && (now == null
+            || instance.getHeartbeatAt().plusMillis(instance.getLeaseDurationMillis()).isAfter(now));
   }
 
   // ---- resources --------------------------------------------------------------------------------

@@ -98,6 +98,16 @@ public final class MeshModel {
     return compiler.compile(host, mesh, now);
   }
 
+  /**
+   * The view of {@code host} generated at {@code now} with every registered instance alive, for a
+   * caller that judges leases itself: the control plane, whose lease scan stores a lapsed lease as
+   * a deregistration and holds leases while the registry is silent (a lease that ended by the
+   * wall clock is not enough there).
+   */
+  public CompiledView compileJudgedLeases(String host, Instant now) {
+    return compiler.compile(host, mesh, now, null);
+  }
+
   /** The number of resources and registrations held (for logs and benchmarks). */
   public Map<String, Integer> sizes() {
     return Map.of("resources", mesh.resourceCount(), "instances", mesh.allInstances().size(),

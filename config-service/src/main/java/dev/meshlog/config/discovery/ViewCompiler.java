@@ -215,6 +215,14 @@ public final class ViewCompiler {
   }
 
   CompiledView compile(String host, Mesh mesh, Instant now) {
+    return compile(host, mesh, now, now);
+  }
+
+  /**
+   * The view of {@code host} generated at {@code now}, with the leases alive at {@code leasesAt}
+   * ({@code null}: every registered instance is alive, its lease judged by the caller).
+   */
+  CompiledView compile(String host, Mesh mesh, Instant now, Instant leasesAt) {
     Instant at = now.truncatedTo(ChronoUnit.MILLIS);
     ServiceView.Builder view = ServiceView.newBuilder().setHost(host).setVersion(0).setGeneratedAt(at);
     Mesh.HostInfo info = mesh.host(host);
@@ -226,7 +234,8 @@ public final class ViewCompiler {
     if (info.gateway != null) {
       gatewayView(info.gateway, mesh, view, notes);
     } else {
-      serviceView(info, mesh, at, view, notes);
+      serviceView(info, mesh, leasesAt == null ? null : leasesAt.truncatedTo(ChronoUnit.MILLIS),
+          view, notes);
     }
     return new CompiledView(view
         .setSourceRevisions(notes.revisions(mesh::revision))
@@ -234,6 +243,7 @@ public final class ViewCompiler {
         .build());
   }
 
+  /** {@code now} decides which leases are alive ({@code null}: every registered instance). */
   private void serviceView(Mesh.HostInfo info, Mesh mesh, Instant now, ServiceView.Builder view, ViewNotes notes) {
     String host = info.host;
     List<InstanceRegistration> live = mesh.live(host, now);

@@ -358,10 +358,27 @@ class ControlPlaneCommitTest {
     assertThat(leaseTicks()).as("one tick, when the lease lapses").singleElement()
         .satisfies(p -> assertThat(p.getInterval()).isEqualTo(Duration.ofSeconds(29)));
 
-    later(Duration.ofSeconds(29));
+    // Another instance heartbeats every 10 s and keeps the registry flowing (a registry quiet
+    // for half a lease is silent, and a silent registry holds leases).
+    for (int s = 11; s <= 21; s += 10) {
+      later(Duration.ofSeconds(10));
+      registration("default/reviews/reviews-2", Topics.REGISTRY_INSTANCES.serializeValue(
+          InstanceRegistration.newBuilder(reviewsInstance(NOW.plusSeconds(s), 30_000))
+              .setInstanceId("reviews-2").build()));
+    }
+    later(Duration.ofSeconds(9));
     leaseTicks().get(0).getPunctuator().punctuate(context.currentSystemTimeMs());
     org.apache.kafka.streams.state.KeyValueStore<String, InstanceRegistration> instances =
         context.getStateStore(ControlPlaneTopology.INSTANCES_STORE);
+    // reviews-1's record was the first since the start, 1 s after its heartbeat: the registry
+    // resumed then, and every lease gets a whole lease from there.
+    assertThat(instances.get("default/reviews/reviews-1").getState())
+        .as("a lease from the first registry record since the start").isEqualTo(RegistrationState.REGISTERED);
+    assertThat(leaseTicks()).as("one tick, when that lease ends").singleElement()
+        .satisfies(p -> assertThat(p.getInterval()).isEqualTo(Duration.ofSeconds(1)));
+
+    later(Duration.ofSeconds(1));
+    leaseTicks().get(0).getPunctuator().punctuate(context.currentSystemTimeMs());
     assertThat(instances.get("default/reviews/reviews-1").getState()).as("the lease lapsed")
         .isEqualTo(RegistrationState.DEREGISTERED);
   }

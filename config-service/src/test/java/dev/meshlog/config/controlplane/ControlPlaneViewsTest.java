@@ -65,11 +65,20 @@ class ControlPlaneViewsTest {
 
   private static InstanceRegistration instance(String service, String id, String version,
                                                Instant heartbeat) {
+    return instance(service, id, version, heartbeat, 30_000);
+  }
+
+  private static InstanceRegistration instance(String service, String id, String version,
+                                               Instant heartbeat, long leaseMillis) {
     return InstanceRegistration.newBuilder().setInstanceId(id).setService(service)
         .setAddress("127.0.0.1").setPort(15006)
         .setLabels(Map.of("app", service, "version", version))
-        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(30_000)
+        .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(leaseMillis)
         .setRegisteredAt(T0).setHeartbeatAt(heartbeat).build();
+  }
+
+  private static InstanceRegistration deregistration(InstanceRegistration instance) {
+    return InstanceRegistration.newBuilder(instance).setState(RegistrationState.DEREGISTERED).build();
   }
 
   private void register(InstanceRegistration instance) {
@@ -90,6 +99,11 @@ class ControlPlaneViewsTest {
     }
     assertThat(last).as("a new view of %s", host).isNotNull();
     return last;
+  }
+
+  private List<ServiceView> newViewsOf(String host) {
+    return views.readRecordsToList().stream().filter(r -> r.key().equals(host))
+        .map(TestRecord::value).toList();
   }
 
   private static List<String> endpointIds(ServiceView view) {
@@ -118,11 +132,13 @@ class ControlPlaneViewsTest {
     register(instance("ratings", "ratings-2", "v1", T0));
     assertThat(endpointIds(latest(RATINGS))).containsExactly("ratings-1", "ratings-2");
 
-    driver.advanceWallClockTime(Duration.ofSeconds(20));
-    register(instance("ratings", "ratings-2", "v1", T0.plusSeconds(20)));
-    assertThat(views.isEmpty()).isTrue();
-
-    driver.advanceWallClockTime(Duration.ofSeconds(15)); // ratings-1 last heard of 35 s ago
+    // ratings-2 heartbeats every third of its lease, as proxies do (a registry quiet for half a
+    // lease would count as silent, and a silence holds every lease).
+    for (int s = 10; s <= 30; s += 10) {
+      driver.advanceWallClockTime(Duration.ofSeconds(10));
+      register(instance("ratings", "ratings-2", "v1", T0.plusSeconds(s)));
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(5)); // ratings-1 last heard of 35 s ago
     ServiceView view = latest(RATINGS);
     assertThat(endpointIds(view)).containsExactly("ratings-2");
     assertThat(view.getRemoved()).isFalse();
@@ -152,10 +168,141 @@ class ControlPlaneViewsTest {
     ServiceView view = latest(RATINGS); // ratings-1 lapsed at 30 s; ratings-2 renewed up to 60 s
     assertThat(endpointIds(view)).containsExactly("ratings-2");
 
-    driver.advanceWallClockTime(Duration.ofSeconds(29));
-    assertThat(views.isEmpty()).as("ratings-2 heard of 29 s ago is still live").isTrue();
+    // details-1 keeps the registry flowing: with no registry record at all, ratings-2's lease
+    // would be held while the registry is silent (aRegistryThatStopsDeliveringLapsesNoLease).
+    driver.advanceWallClockTime(Duration.ofSeconds(5));
+    register(instance("details", "details-1", "v1", T0.plusSeconds(65)));
+    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    register(instance("details", "details-1", "v1", T0.plusSeconds(75)));
+    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    register(instance("details", "details-1", "v1", T0.plusSeconds(85)));
+    driver.advanceWallClockTime(Duration.ofSeconds(4));
+    assertThat(newViewsOf(RATINGS)).as("ratings-2 heard of 29 s ago is still live").isEmpty();
     driver.advanceWallClockTime(Duration.ofSeconds(1));
     assertThat(latest(RATINGS).getEndpoints()).isEmpty();
+  }
+
+  // ---- a registry that stops delivering (Kafka unreachable, a partition) --------------------
+
+  @Test
+  void noLeaseLapsesWhileTheRegistryDeliversNothingAndEachGetsALeaseOnceItResumes() {
+    register(instance("ratings", "ratings-a", "v1", T0));
+    register(instance("ratings", "ratings-b", "v1", T0));
+    assertThat(endpointIds(latest(RATINGS))).containsExactly("ratings-a", "ratings-b");
+
+    driver.advanceWallClockTime(Duration.ofSeconds(150)); // five leases, no registry record at all
+    assertThat(newViewsOf(RATINGS)).as("nothing lapses while the registry is silent").isEmpty();
+
+    register(instance("ratings", "ratings-a", "v1", T0.plusSeconds(150)));
+    assertThat(newViewsOf(RATINGS)).as("ratings-b gets a lease from the registry's return")
+        .isEmpty();
+    for (int s = 160; s <= 170; s += 10) {
+      driver.advanceWallClockTime(Duration.ofSeconds(10));
+      register(instance("ratings", "ratings-a", "v1", T0.plusSeconds(s)));
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(9));
+    assertThat(newViewsOf(RATINGS)).as("ratings-b, 29 s after the registry resumed").isEmpty();
+
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    ServiceView view = latest(RATINGS);
+    assertThat(endpointIds(view)).as("ratings-b silent for a whole lease since").containsExactly("ratings-a");
+  }
+
+  /**
+   * Heartbeats every third of a lease, staggered; the registry stops for 27 s, less than a lease.
+   * ratings-a's lease ends 25 s into it: a silence is quiet for half the shortest lease (15 s),
+   * not a whole one, or that lease would lapse by the wall clock mid-outage.
+   */
+  @Test
+  void anOutageShorterThanALeaseLapsesNoLeaseThatEndsDuringIt() {
+    register(instance("ratings", "ratings-a", "v1", T0));
+    register(instance("ratings", "ratings-b", "v1", T0));
+    latest(RATINGS);
+    for (int s = 5; s <= 25; s += 5) {
+      driver.advanceWallClockTime(Duration.ofSeconds(5));
+      register(instance("ratings", s % 10 == 0 ? "ratings-a" : "ratings-b", "v1", T0.plusSeconds(s)));
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(25)); // ratings-a's lease ends (heard at 20 s)
+    driver.advanceWallClockTime(Duration.ofSeconds(2));
+    register(instance("ratings", "ratings-a", "v1", T0.plusSeconds(52)));
+    driver.advanceWallClockTime(Duration.ofSeconds(3)); // ratings-b's lease ends (heard at 25 s)
+    register(instance("ratings", "ratings-b", "v1", T0.plusSeconds(55)));
+    driver.advanceWallClockTime(Duration.ofSeconds(60));
+
+    assertThat(newViewsOf(RATINGS)).isEmpty();
+    assertThat(driver.<String, InstanceRegistration>getKeyValueStore(ControlPlaneTopology.INSTANCES_STORE)
+        .get("default/ratings/ratings-b").getState()).isEqualTo(RegistrationState.REGISTERED);
+  }
+
+  @Test
+  void anInstanceThatStopsHeartbeatingLeavesOnTimeWhileOthersHeartbeat() {
+    register(instance("ratings", "ratings-a", "v1", T0));
+    register(instance("ratings", "ratings-b", "v1", T0));
+    latest(RATINGS);
+    for (int s = 10; s <= 20; s += 10) {
+      driver.advanceWallClockTime(Duration.ofSeconds(10));
+      register(instance("ratings", "ratings-a", "v1", T0.plusSeconds(s)));
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(9));
+    assertThat(newViewsOf(RATINGS)).as("ratings-b heard of 29 s ago").isEmpty();
+
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertThat(endpointIds(latest(RATINGS))).containsExactly("ratings-a");
+  }
+
+  @Test
+  void aDeregistrationLeavesAtOnceAlsoRightAfterASilence() {
+    register(instance("ratings", "ratings-a", "v1", T0));
+    register(instance("ratings", "ratings-b", "v1", T0));
+    latest(RATINGS);
+    driver.advanceWallClockTime(Duration.ofSeconds(150));
+    register(instance("ratings", "ratings-a", "v1", T0.plusSeconds(150)));
+
+    register(deregistration(instance("ratings", "ratings-b", "v1", T0.plusSeconds(150))));
+
+    assertThat(endpointIds(latest(RATINGS))).containsExactly("ratings-a");
+  }
+
+  /** The trade-off: with no registry record at all, even a real death waits for the next one. */
+  @Test
+  void theDeathOfTheOnlyInstanceIsNoticedALeaseAfterTheNextRegistryRecord() {
+    register(instance("ratings", "ratings-1", "v1", T0));
+    latest(RATINGS);
+    driver.advanceWallClockTime(Duration.ofSeconds(100));
+    assertThat(newViewsOf(RATINGS)).isEmpty();
+
+    for (int s = 100; s <= 120; s += 10) {
+      register(instance("details", "details-1", "v1", T0.plusSeconds(s)));
+      driver.advanceWallClockTime(Duration.ofSeconds(s < 120 ? 10 : 9));
+    }
+    assertThat(newViewsOf(RATINGS)).as("29 s after the next record").isEmpty();
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertThat(latest(RATINGS).getEndpoints()).isEmpty();
+  }
+
+  /**
+   * An instance with the shortest lease (6 s, heartbeats every 2 s) dies; the other heartbeats
+   * every 10 s, longer than half that lease. The dead one stops counting among the instances the
+   * registry's silence is measured by, so it still lapses, a lease after the next record.
+   */
+  @Test
+  void anInstanceWithTheShortestLeaseStillLapsesWhenOthersHeartbeatLessOften() {
+    for (int s = 0; s <= 30; s++) {
+      if (s > 0) {
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+      }
+      if (s <= 4 && s % 2 == 0) {
+        register(instance("ratings", "ratings-fast", "v1", T0.plusSeconds(s), 6_000));
+      }
+      if (s % 10 == 0) {
+        register(instance("ratings", "ratings-slow", "v1", T0.plusSeconds(s)));
+      }
+      if (s == 16) {
+        assertThat(endpointIds(latest(RATINGS))).as("a lease after ratings-slow's record at 10 s")
+            .containsExactly("ratings-slow");
+      }
+    }
+    assertThat(newViewsOf(RATINGS)).as("ratings-slow stays").isEmpty();
   }
 
   @Test

@@ -58,4 +58,23 @@ class LeaseIndexTest {
     index.takeDue(10);
     assertThat(index.nextDue()).isEqualTo(20);
   }
+
+  @Test
+  void keepsTheShortestLeaseOfTheKeysExpectedToHeartbeatUntilTheyAreDue() {
+    LeaseIndex index = new LeaseIndex();
+    assertThat(index.shortestExpectedLease()).isEqualTo(Long.MAX_VALUE);
+    index.schedule("fast", 6, 6);
+    index.schedule("slow", 30, 30);
+    index.schedule("held", 40); // a lease that ended: not expected to heartbeat
+    assertThat(index.shortestExpectedLease()).isEqualTo(6);
+
+    assertThat(index.takeDue(6)).containsExactly("fast");
+    assertThat(index.shortestExpectedLease()).isEqualTo(30);
+    index.schedule("slow", 50); // scheduled again without a lease
+    assertThat(index.shortestExpectedLease()).isEqualTo(Long.MAX_VALUE);
+    index.schedule("a", 60, 30);
+    index.schedule("b", 60, 30);
+    index.remove("a");
+    assertThat(index.shortestExpectedLease()).isEqualTo(30);
+  }
 }
