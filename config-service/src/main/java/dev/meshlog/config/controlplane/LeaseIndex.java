@@ -32,10 +32,13 @@ final class LeaseIndex {
     }
   }
 
+  /** A key's due time and, if it is expected to heartbeat, its lease (else 0). */
+  private record Entry(long at, long lease) {
+  }
+
   private final TreeSet<Due> byTime = new TreeSet<>();
-  private final Map<String, Long> dueAt = new HashMap<>();
-  /** The lease of each key expected to heartbeat, and how many keys have each such lease. */
-  private final Map<String, Long> expectedLease = new HashMap<>();
+  private final Map<String, Entry> entries = new HashMap<>();
+  /** How many keys expected to heartbeat have each lease. */
   private final TreeMap<Long, Integer> expectedLeases = new TreeMap<>();
 
   /** Makes {@code key} due at {@code atMillis}, replacing its previous due time and lease. */
@@ -49,30 +52,37 @@ final class LeaseIndex {
    * positive).
    */
   void schedule(String key, long atMillis, long leaseMillis) {
-    Long previous = dueAt.put(key, atMillis);
+    long lease = Math.max(0, leaseMillis);
+    Entry previous = entries.put(key, new Entry(atMillis, lease));
     if (previous != null) {
-      byTime.remove(new Due(previous, key));
+      byTime.remove(new Due(previous.at(), key));
     }
     byTime.add(new Due(atMillis, key));
-    unexpect(key);
-    if (leaseMillis > 0) {
-      expectedLease.put(key, leaseMillis);
-      expectedLeases.merge(leaseMillis, 1, Integer::sum);
+    // A heartbeat keeps its lease: the counts only change when the lease or the expectation does.
+    long before = previous == null ? 0 : previous.lease();
+    if (before != lease) {
+      uncount(before);
+      count(lease);
     }
   }
 
   /** Forgets {@code key} (its record was deleted). */
   void remove(String key) {
-    Long previous = dueAt.remove(key);
+    Entry previous = entries.remove(key);
     if (previous != null) {
-      byTime.remove(new Due(previous, key));
+      byTime.remove(new Due(previous.at(), key));
+      uncount(previous.lease());
     }
-    unexpect(key);
   }
 
-  private void unexpect(String key) {
-    Long lease = expectedLease.remove(key);
-    if (lease != null) {
+  private void count(long lease) {
+    if (lease > 0) {
+      expectedLeases.merge(lease, 1, Integer::sum);
+    }
+  }
+
+  private void uncount(long lease) {
+    if (lease > 0) {
       expectedLeases.computeIfPresent(lease, (l, n) -> n == 1 ? null : n - 1);
     }
   }
@@ -82,8 +92,7 @@ final class LeaseIndex {
     List<String> due = new ArrayList<>();
     while (!byTime.isEmpty() && byTime.first().at() <= nowMillis) {
       Due first = byTime.pollFirst();
-      dueAt.remove(first.key());
-      unexpect(first.key());
+      uncount(entries.remove(first.key()).lease());
       due.add(first.key());
     }
     return due;
@@ -103,6 +112,6 @@ final class LeaseIndex {
 
   /** How many keys have a due time. */
   int size() {
-    return dueAt.size();
+    return entries.size();
   }
 }
