@@ -169,7 +169,7 @@ class ControlPlaneViewsTest {
     assertThat(endpointIds(view)).containsExactly("ratings-2");
 
     // details-1 keeps the registry flowing: with no registry record at all, ratings-2's lease
-    // would be held while the registry is silent (aRegistryThatStopsDeliveringLapsesNoLease).
+    // would be held while the registry is silent (theDeathOfTheOnlyInstanceIsNoticed... below).
     driver.advanceWallClockTime(Duration.ofSeconds(5));
     register(instance("details", "details-1", "v1", T0.plusSeconds(65)));
     driver.advanceWallClockTime(Duration.ofSeconds(10));
