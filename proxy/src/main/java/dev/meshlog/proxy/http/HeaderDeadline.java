@@ -13,6 +13,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectDecoder;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -38,7 +40,18 @@ import org.slf4j.LoggerFactory;
  * HTTP/1 and added its decoder, then installs the watch and steps aside. On a TLS listener the
  * connection exists before any request, and {@link #watch} (from the server's connection
  * handler) installs it. HTTP/2 connections are not watched (their headers are frames, bounded by
- * the idle timeout); after an {@code Upgrade: h2c} the watch removes itself.
+ * the idle timeout).
+ *
+ * <p>The same first-bytes handler also <b>refuses HTTP/1.1 → h2c upgrades</b> on clear-text
+ * listeners, as Envoy does: the first request's {@code Upgrade: h2c} (and its
+ * {@code HTTP2-Settings}) is taken out before Vert.x's upgrade handler sees it, so the request
+ * is answered in HTTP/1.1 and the client stays on HTTP/1.1 (RFC 9113 3.2 lets a server ignore
+ * the upgrade; h2c with prior knowledge is unaffected). Vert.x's upgrade path corrupts large
+ * responses: after its {@code 101}, part of the body went out unframed (a JDK
+ * {@code HttpClient}, which asks for h2c on every {@code http://} connection by default, failed
+ * 28 of 300 reads of a 52 KB admin page, and 3 of 200 of a plain Vert.x server's 52 KB answer);
+ * Vert.x's maintainers advise against the upgrade in production
+ * (quarkusio/quarkus#35180).
  */
 final class HeaderDeadline {
 
@@ -50,6 +63,7 @@ final class HeaderDeadline {
   private static final String H1_OR_H2C = "Http1xOrH2CHandler";
   /** Vert.x's handler that holds a clear-text HTTP/1 connection until its first request. */
   private static final String UPGRADE_TO_H2C = "Http1xUpgradeToH2CHandler";
+  private static final String NO_H2C_UPGRADE = "meshlog-no-h2c-upgrade";
 
   private final long deadlineMillis;
   private final ChannelHandler decoder;
@@ -113,11 +127,13 @@ final class HeaderDeadline {
   /**
    * The handler {@link HeaderDeadlineTransport} puts first in an accepted channel: on a
    * clear-text HTTP listener it passes the first bytes on one at a time until Vert.x has set up
-   * HTTP/1 (then it installs the watch, which starts the clock) or HTTP/2; on anything else
-   * (TLS, plain TCP) it steps aside at once.
+   * HTTP/1 (then it installs the refusal of an h2c upgrade and, unless {@code deadline} is zero,
+   * the watch, which starts the clock) or HTTP/2; on anything else (TLS, plain TCP) it steps
+   * aside at once.
    */
   static ChannelHandler detector(Duration deadline) {
-    return new Detect(Math.max(1, deadline.toMillis()));
+    return new Detect(deadline.isZero() || deadline.isNegative() ? 0
+        : Math.max(1, deadline.toMillis()));
   }
 
   /** The name of the detector in a pipeline. */
@@ -214,12 +230,84 @@ final class HeaderDeadline {
         return;
       }
       pipeline.remove(this);
-      install(pipeline, deadlineMillis, false);
+      refuseH2cUpgrade(pipeline);
+      if (deadlineMillis > 0) {
+        install(pipeline, deadlineMillis, false);
+      }
       if (bytes.isReadable()) {
         // From the head, so the rest passes the watch just installed and the new decoder.
         pipeline.fireChannelRead(bytes);
       } else {
         bytes.release();
+      }
+    }
+  }
+
+  /** Puts {@link NoH2cUpgrade} right after the pipeline's HTTP/1 decoder, if it has one. */
+  private static void refuseH2cUpgrade(ChannelPipeline pipeline) {
+    for (Map.Entry<String, ChannelHandler> e : pipeline) {
+      if (e.getValue() instanceof HttpObjectDecoder || e.getValue() instanceof HttpServerCodec) {
+        pipeline.addAfter(e.getKey(), NO_H2C_UPGRADE, new NoH2cUpgrade());
+        return;
+      }
+    }
+  }
+
+  /**
+   * After the decoder, for a connection's first request (the only one Vert.x would upgrade):
+   * takes {@code h2c} out of its {@code Upgrade} header, with {@code HTTP2-Settings}, so it is
+   * served as HTTP/1.1; then steps aside.
+   */
+  private static final class NoH2cUpgrade extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest request) {
+        ctx.pipeline().remove(this);
+        withoutH2cUpgrade(request.headers());
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /** Takes an h2c upgrade out of {@code headers} (other upgrades, e.g. WebSocket, stay). */
+  static void withoutH2cUpgrade(HttpHeaders headers) {
+    String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+    if (upgrade == null) {
+      return;
+    }
+    StringBuilder others = new StringBuilder();
+    boolean h2c = false;
+    for (String token : upgrade.split(",")) {
+      String t = token.trim();
+      if (t.equalsIgnoreCase("h2c")) {
+        h2c = true;
+      } else if (!t.isEmpty()) {
+        others.append(others.isEmpty() ? "" : ", ").append(t);
+      }
+    }
+    if (!h2c) {
+      return;
+    }
+    headers.remove("HTTP2-Settings");
+    if (others.isEmpty()) {
+      headers.remove(HttpHeaderNames.UPGRADE);
+    } else {
+      headers.set(HttpHeaderNames.UPGRADE, others.toString());
+    }
+    String connection = headers.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      StringBuilder kept = new StringBuilder();
+      for (String token : connection.split(",")) {
+        String t = token.trim();
+        if (!t.isEmpty() && !t.equalsIgnoreCase("http2-settings")
+            && !(others.isEmpty() && t.equalsIgnoreCase("upgrade"))) {
+          kept.append(kept.isEmpty() ? "" : ", ").append(t);
+        }
+      }
+      if (kept.isEmpty()) {
+        headers.remove(HttpHeaderNames.CONNECTION);
+      } else {
+        headers.set(HttpHeaderNames.CONNECTION, kept.toString());
       }
     }
   }

@@ -22,7 +22,8 @@ import io.vertx.core.transport.Transport;
 /**
  * A Vert.x transport (NIO, or a native one such as io_uring) except that every accepted connection
  * starts with the handler that puts {@link HeaderDeadline}'s watch on a clear-text HTTP/1
- * connection before its first request is decoded (Vert.x offers no earlier hook). Build the
+ * connection before its first request is decoded (Vert.x offers no earlier hook), and refuses
+ * an HTTP/1.1 → h2c upgrade there (with a zero deadline too; see {@link HeaderDeadline}). Build the
  * proxy's Vert.x with it:
  * {@code Vertx.builder().withTransport(new HeaderDeadlineTransport(Transport.IO_URING, deadline))}
  * (see {@code ProxyTransport}, which picks the base).
@@ -33,13 +34,13 @@ public final class HeaderDeadlineTransport implements Transport {
   private final Transport base;
   private final io.vertx.core.spi.transport.Transport baseImpl;
 
-  /** NIO, with {@code deadline} for request headers (zero: plain NIO). */
+  /** NIO, with {@code deadline} for request headers (zero: none). */
   public HeaderDeadlineTransport(Duration deadline) {
     this(Transport.NIO, deadline);
   }
 
   /**
-   * {@code base}, with {@code deadline} for request headers (zero: plain {@code base}); check
+   * {@code base}, with {@code deadline} for request headers (zero: none); check
    * {@link #available()} before building a Vert.x with a native one.
    */
   public HeaderDeadlineTransport(Transport base, Duration deadline) {
@@ -142,7 +143,7 @@ public final class HeaderDeadlineTransport implements Transport {
 
     @Override
     public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
-      if (domainSocket || deadline.isZero() || deadline.isNegative()) {
+      if (domainSocket) {
         return baseImpl.serverChannelFactory(domainSocket);
       }
       ChannelFactory<? extends ServerChannel> channels = baseImpl.serverChannelFactory(false);

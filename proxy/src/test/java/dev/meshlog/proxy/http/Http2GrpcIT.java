@@ -320,7 +320,7 @@ class Http2GrpcIT {
   }
 
   @Test
-  void acceptsAnHttp11UpgradeToH2c() {
+  void answersAnHttp11UpgradeToH2cInHttp11() {
     int app = mesh.namedBackend("plain");
     Sidecar server = mesh.serverSidecar("ratings", "v1", "zone-a", app);
     Sidecar client = mesh.clientSidecar(view("ratings").setEndpoints(List.of(
@@ -338,9 +338,10 @@ class Http2GrpcIT {
         .compose(r -> r.body().map(b -> r.version()))
         .await();
 
-    assertThat(seen).isEqualTo(HttpVersion.HTTP_2);
+    // refused, as Envoy refuses it (Vert.x's upgrade corrupted large bodies: H2cUpgradeIT)
+    assertThat(seen).isEqualTo(HttpVersion.HTTP_1_1);
     AccessLogEntry outbound = mesh.log.await("outbound", "up-1");
-    assertThat(outbound.protocol()).isEqualTo("HTTP/2");
+    assertThat(outbound.protocol()).isEqualTo("HTTP/1.1");
     assertThat(outbound.status()).isEqualTo(200);
     assertThat(outbound.destinationService()).isEqualTo(host("ratings"));
   }
