@@ -254,4 +254,15 @@ public final class MeshMetrics implements AccessLog {
   public String scrape() {
     return registry.scrape();
   }
+
+  /** {@link #scrape()} as UTF-8 bytes, without the string in between. */
+  public byte[] scrapeBytes() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64 * 1024);
+    try {
+      registry.scrape(out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // not from a byte array
+    }
+    return out.toByteArray();
+  }
 }

@@ -123,6 +123,14 @@ class MeshMetricsTest {
   }
 
   @Test
+  void theBytesOfThePageAreThePageInUtf8() {
+    productpage.log(outbound(200, Set.of(), 1));
+
+    assertThat(new String(productpage.scrapeBytes(), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo(productpage.scrape());
+  }
+
+  @Test
   void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNames() {
     productpage.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(),
         8, 14, 3, -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
