@@ -12,14 +12,9 @@ import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
-import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,22 +34,11 @@ class ControlPlaneCommitTest {
 
   @BeforeEach
   void start() {
-    context = new MockProcessorContext<>();
-    addStore(ControlPlaneTopology.REVISIONS_STORE, Serdes.ByteArray());
-    addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
-    addStore(ControlPlaneTopology.VIEWS_STORE, ViewStamp.serde());
-    context.setCurrentSystemTimeMs(NOW.toEpochMilli());
+    context = ControlPlaneContexts.withStores(NOW);
     processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK, Discovery.NONE, Duration.ofSeconds(1),
         SPACING);
     processor.init(context);
     context.resetCommit();
-  }
-
-  private <V> void addStore(String name, Serde<V> values) {
-    StateStore store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
-        Serdes.String(), values).withLoggingDisabled().build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
   }
 
   private void later(Duration duration) {

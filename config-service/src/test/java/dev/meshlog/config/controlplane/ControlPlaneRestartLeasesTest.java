@@ -12,15 +12,10 @@ import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
-import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,18 +37,7 @@ class ControlPlaneRestartLeasesTest {
 
   @BeforeEach
   void start() {
-    context = new MockProcessorContext<>();
-    addStore(ControlPlaneTopology.REVISIONS_STORE, Serdes.ByteArray());
-    addStore(ControlPlaneTopology.INSTANCES_STORE, AvroSerde.of(InstanceRegistration.class));
-    addStore(ControlPlaneTopology.VIEWS_STORE, ViewStamp.serde());
-    context.setCurrentSystemTimeMs(T0.toEpochMilli());
-  }
-
-  private <V> void addStore(String name, Serde<V> values) {
-    StateStore store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
-        Serdes.String(), values).withLoggingDisabled().build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
+    context = ControlPlaneContexts.withStores(T0);
   }
 
   /** A new processor on the stores as they are: what a restart restores from the changelogs. */
