@@ -241,7 +241,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     return closing;
   }
 
-  /** Lost events not yet carried by an event handed to Kafka. */
+  /** Lost events not yet carried by an encoded record (held, in flight or delivered). */
   public long unreported() {
     return unreported.get();
   }
