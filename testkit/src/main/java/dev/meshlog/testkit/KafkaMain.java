@@ -56,7 +56,11 @@ public final class KafkaMain {
       System.out.println(report.summary());
     }
     Path bootstrapFile = dataDir.resolve("bootstrap.servers");
-    Files.writeString(bootstrapFile, kafka.bootstrapServers() + "\n");
+    // Written beside it and renamed, so a reader polling for the file never reads it empty.
+    Path written = dataDir.resolve("bootstrap.servers.tmp");
+    Files.writeString(written, kafka.bootstrapServers() + "\n");
+    Files.move(written, bootstrapFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("stopping Kafka ...");
