@@ -8,6 +8,8 @@ import dev.meshlog.proxy.config.ClusterKey;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.RetryConfig;
+import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.route.HostResolver;
 import dev.meshlog.proxy.tcp.InboundTunnel;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -27,6 +29,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
   private final Cluster app;
   private final InboundTunnel tunnel;
   private final String host;
+  private final int appPort;
 
   /** A handler forwarding to the app listening on {@code appHost:appPort}. */
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
@@ -41,9 +44,33 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     this.rt = rt;
     this.tunnel = new InboundTunnel(rt, appHost, tcpPorts);
     this.host = rt.identity().host(rt.domain());
+    this.appPort = appPort;
     this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
         EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
             rt.identity().cluster()), rt.clock());
+  }
+
+  /**
+   * The protocol the app's port declares in this instance's own view: the service port the
+   * caller addressed ({@code authority}'s), else the one served on the app's port; UNSPECIFIED
+   * without a view or a declaration.
+   */
+  private PortConfig.Protocol appProtocol(String authority) {
+    ServiceConfig own = rt.holder().snapshot().service(host).orElse(null);
+    if (own == null) {
+      return PortConfig.Protocol.UNSPECIFIED;
+    }
+    int addressed = authority == null ? -1 : HostResolver.portOf(authority, -1);
+    PortConfig.Protocol fallback = PortConfig.Protocol.UNSPECIFIED;
+    for (PortConfig p : own.ports()) {
+      if (p.number() == addressed) {
+        return p.protocol();
+      }
+      if (p.workloadPort() == appPort && fallback == PortConfig.Protocol.UNSPECIFIED) {
+        fallback = p.protocol();
+      }
+    }
+    return fallback;
   }
 
   @Override
@@ -75,10 +102,10 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     if (ex.http2() && ex.authority != null) {
       headers.set(HttpHeaders.HOST, ex.authority);
     }
-    // The app hears the protocol the caller spoke: h2c in, h2c out (gRPC needs it).
+    // The app hears its port's declared protocol, else the one the caller spoke.
     ProxyExchange.Plan plan = new ProxyExchange.Plan(app, uri, headers, RetryConfig.NONE,
         Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req),
-        ex.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1);
+        ProxyExchange.upstreamProtocol(ex, appProtocol(ex.authority)));
     ex.forward(plan, 0, null);
   }
 }

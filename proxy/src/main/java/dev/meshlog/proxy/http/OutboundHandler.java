@@ -9,6 +9,7 @@ import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.config.FaultConfig;
 import dev.meshlog.proxy.config.GatewayServerConfig;
 import dev.meshlog.proxy.config.LbConfig;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.RouteConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.route.HostResolver;
@@ -235,18 +236,15 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   }
 
   /**
-   * HTTP/2 (h2c) upstream when the caller spoke HTTP/2 or the destination port is declared
-   * HTTP2 or GRPC; HTTP/1.1 otherwise (Envoy's "use downstream protocol", plus the port's word).
+   * The upstream's HTTP version for the destination's port: as it declares, else as the caller
+   * spoke (Istio's protocol selection; {@link ProxyExchange#upstreamProtocol}).
    */
   private static HttpVersion upstreamProtocol(ProxyExchange ex, Dataplane dp,
                                               DestinationConfig dest, String authority) {
-    if (ex.http2()) {
-      return HttpVersion.HTTP_2;
-    }
     ServiceConfig target = dp.snapshot().service(dest.host()).orElse(null);
     int port = dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80);
-    return target != null && target.protocolOf(port).http2() ? HttpVersion.HTTP_2
-        : HttpVersion.HTTP_1_1;
+    return ProxyExchange.upstreamProtocol(ex,
+        target == null ? PortConfig.Protocol.UNSPECIFIED : target.protocolOf(port));
   }
 
   private static boolean roll(RandomGenerator random, double percent) {

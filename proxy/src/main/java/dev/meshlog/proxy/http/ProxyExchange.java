@@ -12,6 +12,7 @@ import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.HeaderOps;
 import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PoolLimits;
+import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.RetryConfig;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
@@ -72,6 +73,12 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
          List<HeaderOps> responseOps, String hashKey, String setCookie, boolean chunked) {
       this(cluster, uri, headers, retries, timeout, responseOps, hashKey, setCookie, chunked,
           HttpVersion.HTTP_1_1);
+    }
+
+    /** The same plan with a chunked body. */
+    Plan chunkedBody() {
+      return new Plan(cluster, uri, headers, retries, timeout, responseOps, hashKey, setCookie,
+          true, protocol);
     }
   }
 
@@ -406,6 +413,21 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     return req.version() == HttpVersion.HTTP_2;
   }
 
+  /**
+   * The HTTP version a request of {@code ex} goes upstream in, to a port declaring
+   * {@code declared}: HTTP/2 for HTTP2 and GRPC ports, HTTP/1.1 for HTTP ones, the caller's own
+   * for an undeclared port; a gRPC call always in HTTP/2 (HTTP/1.1 cannot carry its trailers).
+   */
+  static HttpVersion upstreamProtocol(ProxyExchange ex, PortConfig.Protocol declared) {
+    if (declared.http2() || ex.grpc()) {
+      return HttpVersion.HTTP_2;
+    }
+    if (declared == PortConfig.Protocol.HTTP) {
+      return HttpVersion.HTTP_1_1;
+    }
+    return ex.http2() ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1;
+  }
+
   /** Whether the request is a gRPC call. */
   boolean grpc() {
     return grpc;
@@ -528,6 +550,25 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     if (!timeout.isZero() || grpcTimeout != null) {
       deadlines().arm(this, timeoutNanos(timeout));
     }
+    if (plan.protocol() == HttpVersion.HTTP_1_1 && http2() && !plan.chunked()
+        && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      // HTTP/2 to HTTP/1.1 without a length: the body's framing is chunked if it has bytes and
+      // none if the caller ended the stream with its headers (Envoy's codec decides the same).
+      body.whenKnown(hasBytes -> {
+        if (hasBytes) {
+          this.plan = plan.chunkedBody();
+        }
+        if (!finished) {
+          admit();
+        }
+      });
+      return;
+    }
+    admit();
+  }
+
+  /** Asks the circuit breaker for the exchange's slot, then starts the first try. */
+  private void admit() {
     CircuitBreaker breaker = plan.cluster().breaker();
     // The exchange is its own waiter: no object per request for the rare queued case.
     askedBreaker = true;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +32,8 @@ final class ReplayableBody {
   private boolean failed;
   private Buffer held;
   private WriteStream<Buffer> sink;
+  /** Told once whether the body has any bytes, when {@link #whenKnown} asked. */
+  private Handler<Boolean> probe;
 
   /**
    * Starts reading {@code source}, which must be paused.
@@ -45,6 +48,7 @@ final class ReplayableBody {
     source.exceptionHandler(t -> {
       failed = true;
       fail(t);
+      answerProbe(true);
     });
   }
 
@@ -110,6 +114,32 @@ final class ReplayableBody {
     return true;
   }
 
+  /**
+   * Tells {@code then} whether the body has any bytes, as soon as its first bytes or its end
+   * arrived: what an HTTP/1.1 request made from an HTTP/2 one without a content length needs
+   * to know to choose its framing (none, or chunked), as HTTP/2 says it only by ending the stream
+   * with the headers. Reads at most the first buffer beyond what is kept for replays; a failed
+   * body answers true (the try that follows sees the failure).
+   */
+  void whenKnown(Handler<Boolean> then) {
+    if (bytes > 0 || failed) {
+      then.handle(true);
+    } else if (ended) {
+      then.handle(false);
+    } else {
+      probe = then;
+      source.resume();
+    }
+  }
+
+  private void answerProbe(boolean hasBytes) {
+    Handler<Boolean> then = probe;
+    if (then != null) {
+      probe = null;
+      then.handle(hasBytes);
+    }
+  }
+
   /** Stops sending to the current try (it failed); the body keeps being kept up to the limit. */
   void detach() {
     sink = null;
@@ -122,12 +152,16 @@ final class ReplayableBody {
       keptBytes += b.length();
       if (sink != null) {
         write(b);
+      } else if (probe != null) {
+        source.pause();
+        answerProbe(true);
       }
       return;
     }
     if (sink == null) {
       held = b;
       source.pause();
+      answerProbe(true);
       return;
     }
     overflow();
@@ -169,6 +203,7 @@ final class ReplayableBody {
 
   private void onEnd() {
     ended = true;
+    answerProbe(bytes > 0);
     if (!overflowed && complete != null) {
       complete.tryComplete(concat());
     }

@@ -120,8 +120,23 @@ final class TestMesh implements AutoCloseable {
 
   /** A sidecar of {@code service} {@code version} in front of the app on {@code appPort}. */
   Sidecar serverSidecar(String service, String version, String zone, int appPort) {
+    return serverSidecar(service, version, zone, appPort, ProxySnapshot.empty());
+  }
+
+  /**
+   * A sidecar of {@code service} {@code version} in front of the app on {@code appPort},
+   * running {@code views} (its own service's among them, for what its inbound side reads).
+   */
+  Sidecar serverSidecar(String service, String version, String zone, int appPort,
+                        ServiceView... views) {
+    return serverSidecar(service, version, zone, appPort, ProxySnapshot.of(
+        java.util.Arrays.stream(views).map(ViewTranslator::translate).toList()));
+  }
+
+  private Sidecar serverSidecar(String service, String version, String zone, int appPort,
+                                ProxySnapshot snapshot) {
     ProxyIdentity id = ProxyIdentity.of(service, "default", version, zone, "c1");
-    Sidecar s = Sidecar.start(runtime(id, ProxySnapshot.empty(), Clock.systemUTC(),
+    Sidecar s = Sidecar.start(runtime(id, snapshot, Clock.systemUTC(),
             java.util.concurrent.ThreadLocalRandom::current, ListenerLimits.DEFAULT),
         Sidecar.Ports.loopback(0, 0, appPort)).await();
     sidecars.add(s);
