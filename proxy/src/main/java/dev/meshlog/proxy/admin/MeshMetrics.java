@@ -22,8 +22,10 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  * so that its Grafana dashboards and Kiali read them: {@code istio_requests_total},
  * {@code istio_request_duration_milliseconds}, {@code istio_request_bytes} and
  * {@code istio_response_bytes} (histograms with Envoy's default buckets, as Istio's), and for
- * relayed TCP connections {@code istio_tcp_connections_closed_total},
- * {@code istio_tcp_sent_bytes_total} and {@code istio_tcp_received_bytes_total}. Every series
+ * relayed TCP connections {@code istio_tcp_connections_opened_total},
+ * {@code istio_tcp_connections_closed_total}, {@code istio_tcp_sent_bytes_total} and
+ * {@code istio_tcp_received_bytes_total} (bytes counted as they pass, so a long-lived
+ * connection's traffic shows while it is open). Every series
  * carries Istio's label set (reporter; source and destination workload, namespace, app,
  * version, cluster, canonical service and revision, principal; destination service, its name
  * and namespace; request protocol, response code, gRPC status, response flags, connection
@@ -62,6 +64,7 @@ public final class MeshMetrics implements AccessLog {
   private final Histogram duration;
   private final Histogram requestBytes;
   private final Histogram responseBytes;
+  private final Counter tcpOpened;
   private final Counter tcpClosed;
   private final Counter tcpSent;
   private final Counter tcpReceived;
@@ -128,6 +131,8 @@ public final class MeshMetrics implements AccessLog {
     duration = histogram("istio_request_duration_milliseconds", "Request duration, ms", r);
     requestBytes = histogram("istio_request_bytes", "Request body size, bytes", r);
     responseBytes = histogram("istio_response_bytes", "Response body size, bytes", r);
+    tcpOpened = counter("istio_tcp_connections_opened", "Relayed TCP connections opened",
+        LABELS, r);
     tcpClosed = counter("istio_tcp_connections_closed", "Relayed TCP connections closed",
         LABELS, r);
     tcpSent = counter("istio_tcp_sent_bytes", "Bytes relayed towards the destination", LABELS,
@@ -157,11 +162,9 @@ public final class MeshMetrics implements AccessLog {
   public void log(AccessLogEntry e) {
     Labels labels = labels(e);
     if ("TCP".equals(e.protocol())) {
-      String[] tcp = labelValues(labels, "tcp", false);
-      tcpClosed.labelValues(tcp).inc();
-      // Istio's names take the destination's view: sent = towards it, received = from it.
-      tcpSent.labelValues(tcp).inc(e.bytesReceived());
-      tcpReceived.labelValues(tcp).inc(e.bytesSent());
+      // Its bytes were counted as they passed (tcpOpened); a connection that never opened has
+      // none.
+      tcpClosed.labelValues(labelValues(labels, "tcp", false)).inc();
       return;
     }
     Meters m = meters.get(labels);
@@ -172,6 +175,26 @@ public final class MeshMetrics implements AccessLog {
     m.duration().observe(e.durationMillis());
     m.requestBytes().observe(e.bytesReceived());
     m.responseBytes().observe(e.bytesSent());
+  }
+
+  @Override
+  public TcpBytes tcpOpened(AccessLogEntry opening) {
+    String[] tcp = labelValues(labels(opening), "tcp", false);
+    tcpOpened.labelValues(tcp).inc();
+    // Istio's names take the destination's view: sent = towards it, received = from it.
+    CounterDataPoint sent = tcpSent.labelValues(tcp);
+    CounterDataPoint received = tcpReceived.labelValues(tcp);
+    return new TcpBytes() {
+      @Override
+      public void towardsDestination(long bytes) {
+        sent.inc(bytes);
+      }
+
+      @Override
+      public void fromDestination(long bytes) {
+        received.inc(bytes);
+      }
+    };
   }
 
   private static Labels labels(AccessLogEntry e) {

@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.tcp;
 
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 import io.vertx.core.Future;
@@ -7,11 +8,15 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.WriteStream;
 
-/** A write stream that counts the bytes written through it, for the access log and metrics. */
+/**
+ * A write stream that counts the bytes written through it, for the access log, and tells the
+ * metrics of each write as it passes.
+ */
 final class CountingStream implements WriteStream<Buffer> {
 
   private final WriteStream<Buffer> delegate;
   private final Supplier<Future<Void>> end;
+  private final LongConsumer live;
   private long bytes;
 
   /**
@@ -19,10 +24,12 @@ final class CountingStream implements WriteStream<Buffer> {
    *
    * @param end what ending the stream does instead of ending {@code delegate} (e.g. a half
    *     close), or {@code null}
+   * @param live told the length of each write
    */
-  CountingStream(WriteStream<Buffer> delegate, Supplier<Future<Void>> end) {
+  CountingStream(WriteStream<Buffer> delegate, Supplier<Future<Void>> end, LongConsumer live) {
     this.delegate = delegate;
     this.end = end;
+    this.live = live;
   }
 
   /** Bytes written so far. */
@@ -39,6 +46,7 @@ final class CountingStream implements WriteStream<Buffer> {
   @Override
   public Future<Void> write(Buffer data) {
     bytes += data.length();
+    live.accept(data.length());
     return delegate.write(data);
   }
 

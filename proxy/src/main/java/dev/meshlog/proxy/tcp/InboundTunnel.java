@@ -8,6 +8,7 @@ import java.util.Set;
 
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
+import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.HeaderRules;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -98,7 +99,15 @@ public final class InboundTunnel {
           return;
         }
         NetSocket downstream = ns.result();
-        new Relay(downstream, upstream, r -> log(startMillis, startNanos, target,
+        AccessLog.TcpBytes live;
+        try {
+          live = rt.accessLog().tcpOpened(entry(startMillis, startNanos, target, sourceWorkload,
+              app, EnumSet.noneOf(ResponseFlag.class), null));
+        } catch (RuntimeException e) {
+          LOG.warn("access log failed", e);
+          live = AccessLog.TcpBytes.NONE;
+        }
+        new Relay(downstream, upstream, live, r -> log(startMillis, startNanos, target,
             sourceWorkload, app, EnumSet.noneOf(ResponseFlag.class), r));
       });
     });
@@ -107,14 +116,21 @@ public final class InboundTunnel {
   private void log(long startMillis, long startNanos, String target, String sourceWorkload,
                    String app, Set<ResponseFlag> flags, Relay relay) {
     try {
-      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), "inbound", "-",
-          "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
-          relay == null ? 0 : relay.bytesFromUpstream(),
-          (System.nanoTime() - startNanos) / 1_000_000, -1, null, target, null, app,
-          "inbound|" + HostResolver.portOf(target, 0) + "|" + rt.identity().host(rt.domain()),
-          null, 1, sourceWorkload, rt.identity().host(rt.domain())));
+      rt.accessLog().log(entry(startMillis, startNanos, target, sourceWorkload, app, flags,
+          relay));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
     }
+  }
+
+  private AccessLogEntry entry(long startMillis, long startNanos, String target,
+                               String sourceWorkload, String app, Set<ResponseFlag> flags,
+                               Relay relay) {
+    return new AccessLogEntry(Instant.ofEpochMilli(startMillis), "inbound", "-",
+        "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
+        relay == null ? 0 : relay.bytesFromUpstream(),
+        (System.nanoTime() - startNanos) / 1_000_000, -1, null, target, null, app,
+        "inbound|" + HostResolver.portOf(target, 0) + "|" + rt.identity().host(rt.domain()),
+        null, 1, sourceWorkload, rt.identity().host(rt.domain()));
   }
 }

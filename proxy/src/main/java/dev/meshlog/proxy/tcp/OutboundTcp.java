@@ -12,6 +12,7 @@ import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.config.TcpRouteConfig;
+import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.HeaderRules;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -175,7 +176,7 @@ final class OutboundTcp {
         return;
       }
       cluster.record(u, AttemptOutcome.response(200));
-      relay = new Relay(downstream, up, r -> {
+      relay = new Relay(downstream, up, opened(), r -> {
         u.stats().end(false);
         finish();
       });
@@ -250,15 +251,30 @@ final class OutboundTcp {
       cluster.breaker().release();
     }
     try {
-      rt.accessLog().log(new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
-          "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
-          relay == null ? 0 : relay.bytesFromUpstream(),
-          (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,
-          upstream == null ? null : upstream.endpoint().hostPort(),
-          cluster == null ? null : cluster.key().toString(), null, attempts,
-          rt.identity().workload(), destination == null ? target.host() : destination.host()));
+      rt.accessLog().log(entry());
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
+    }
+  }
+
+  /** The connection's access log entry as it stands. */
+  private AccessLogEntry entry() {
+    return new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
+        "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
+        relay == null ? 0 : relay.bytesFromUpstream(),
+        (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,
+        upstream == null ? null : upstream.endpoint().hostPort(),
+        cluster == null ? null : cluster.key().toString(), null, attempts,
+        rt.identity().workload(), destination == null ? target.host() : destination.host());
+  }
+
+  /** Where the connection's bytes are counted while it is open (nothing if metrics fail). */
+  private AccessLog.TcpBytes opened() {
+    try {
+      return rt.accessLog().tcpOpened(entry());
+    } catch (RuntimeException e) {
+      LOG.warn("access log failed", e);
+      return AccessLog.TcpBytes.NONE;
     }
   }
 }

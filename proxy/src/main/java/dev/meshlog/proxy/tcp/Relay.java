@@ -2,6 +2,7 @@ package dev.meshlog.proxy.tcp;
 
 import java.util.function.Supplier;
 
+import dev.meshlog.proxy.http.AccessLog;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.net.NetSocket;
@@ -12,7 +13,8 @@ import io.vertx.core.net.NetSocket;
  * one side shuts down its output (a FIN), the other side's output is shut down after the bytes
  * before it, and the other direction keeps flowing until it ends too (TCP half-close, see
  * {@link HalfClose}); then both are closed. When either side closes or fails, both are closed.
- * {@code onClose} runs once.
+ * {@code onClose} runs once. The upstream is the destination: what goes to it and comes from it
+ * is counted on the connection's {@link AccessLog.TcpBytes} as it passes.
  */
 final class Relay {
 
@@ -25,13 +27,16 @@ final class Relay {
   private boolean closed;
 
   /** Starts relaying; both sockets may be paused. */
-  Relay(NetSocket downstream, NetSocket upstream, Handler<Relay> onClose) {
+  Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
+        Handler<Relay> onClose) {
     this.downstream = downstream;
     this.upstream = upstream;
     this.onClose = onClose;
     boolean halfClose = HalfClose.enable(downstream) & HalfClose.enable(upstream);
-    this.toUpstream = new CountingStream(upstream, halfClose ? endOneWay(upstream) : null);
-    this.toDownstream = new CountingStream(downstream, halfClose ? endOneWay(downstream) : null);
+    this.toUpstream = new CountingStream(upstream, halfClose ? endOneWay(upstream) : null,
+        live::towardsDestination);
+    this.toDownstream = new CountingStream(downstream, halfClose ? endOneWay(downstream) : null,
+        live::fromDestination);
     Handler<Void> close = v -> close();
     downstream.closeHandler(close);
     upstream.closeHandler(close);

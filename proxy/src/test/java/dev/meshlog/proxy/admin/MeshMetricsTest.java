@@ -8,6 +8,7 @@ import java.util.Set;
 
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ResponseFlag;
 import dev.meshlog.proxy.telemetry.PeerMetadata;
@@ -130,17 +131,34 @@ class MeshMetricsTest {
         .isEqualTo(productpage.scrape());
   }
 
-  @Test
-  void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNames() {
-    productpage.log(new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(),
-        8, 14, 3, -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
-        "productpage-v1", "db.default.svc.cluster.local"));
+  private static AccessLogEntry tcp(long sent, long received) {
+    return new AccessLogEntry(Instant.EPOCH, "outbound", "-", "-", "TCP", 0, Set.of(),
+        sent, received, 3, -1, null, "db.default.svc.cluster.local:5432", null, null, null, null,
+        1, "productpage-v1", "db.default.svc.cluster.local");
+  }
 
+  @Test
+  void countsRelayedTcpConnectionsAndTheirBytesUnderIstiosTcpNamesWhileTheyAreOpen() {
+    AccessLog.TcpBytes live = productpage.tcpOpened(tcp(0, 0));
+    live.towardsDestination(5);
+    live.fromDestination(14);
+    live.towardsDestination(3);
+
+    // Open: opened and its bytes so far, not closed yet.
     assertThat(productpage.scrape())
-        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*destination_service_name="
+        .containsPattern("istio_tcp_connections_opened_total\\{[^}]*destination_service_name="
             + "\"db\"[^}]*reporter=\"source\",request_protocol=\"tcp\"[^}]*} 1")
         .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
         .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .doesNotContainPattern("istio_tcp_connections_closed_total\\{")
         .doesNotContain("istio_requests_total{");
+
+    productpage.log(tcp(8, 14));
+
+    // Closed: counted once, and its bytes not again.
+    assertThat(productpage.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14");
   }
 }

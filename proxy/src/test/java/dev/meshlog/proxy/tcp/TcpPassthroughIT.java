@@ -24,6 +24,7 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.TcpRoute;
 import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.admin.MeshMetrics;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
@@ -92,10 +93,14 @@ class TcpPassthroughIT {
   }
 
   private ProxyRuntime runtime(ProxyIdentity id, ProxySnapshot snapshot) {
+    return runtime(id, snapshot, entry -> { });
+  }
+
+  private ProxyRuntime runtime(ProxyIdentity id, ProxySnapshot snapshot, AccessLog more) {
     SnapshotHolder holder = new SnapshotHolder(snapshot, id, Clock.systemUTC());
     return new ProxyRuntime(vertx, Sidecar.newClient(vertx, 8), holder, Clock.systemUTC(),
-        ThreadLocalRandom::current, AccessLog.all(List.of(log::add)), ListenerLimits.DEFAULT,
-        "cluster.local");
+        ThreadLocalRandom::current, AccessLog.all(List.of(log::add, more)),
+        ListenerLimits.DEFAULT, "cluster.local");
   }
 
   /** The sidecar of a db instance whose database listens on {@code dbPort}. */
@@ -120,11 +125,18 @@ class TcpPassthroughIT {
             .setProtocol(Protocol.TCP).build()));
   }
 
+  private static final ProxyIdentity PRODUCTPAGE =
+      ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
+
   /** The client's sidecar running {@code views}, with its TCP listeners on any free ports. */
   private TcpListeners clientListeners(ServiceView... views) {
-    ProxyIdentity id = ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
-    ProxyRuntime rt = runtime(id, ProxySnapshot.of(java.util.Arrays.stream(views)
-        .map(ViewTranslator::translate).toList()));
+    return clientListeners(entry -> { }, views);
+  }
+
+  /** The same, also logging to {@code more}. */
+  private TcpListeners clientListeners(AccessLog more, ServiceView... views) {
+    ProxyRuntime rt = runtime(PRODUCTPAGE, ProxySnapshot.of(java.util.Arrays.stream(views)
+        .map(ViewTranslator::translate).toList()), more);
     TcpListeners listeners = new TcpListeners(rt, "127.0.0.1", TcpListeners.ANY_PORT,
         announced::add);
     closeables.add(listeners);
@@ -169,6 +181,34 @@ class TcpPassthroughIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> log.stream()
         .anyMatch(e -> e.direction().equals("inbound") && e.sourceWorkload()
             .equals("productpage-v1")));
+  }
+
+  @Test
+  void countsAnOpenConnectionAndItsBytesInIstiosMetricsBeforeItCloses() {
+    Sidecar v1 = dbSidecar("v1", database("db-v1"));
+    MeshMetrics metrics = new MeshMetrics(PRODUCTPAGE, "cluster.local");
+    TcpListeners listeners = clientListeners(metrics,
+        db(endpoint("db-v1", v1.inboundPort(), "v1")).build());
+    Promise<String> answer = Promise.promise();
+    NetSocket s = app.connect(localPort(listeners), "127.0.0.1").onSuccess(socket -> {
+      socket.handler(b -> answer.tryComplete(b.toString()));
+      socket.write("SELECT 1");
+    }).await();
+
+    assertThat(answer.future().await()).isEqualTo("db-v1:SELECT 1");
+    // Still open: Istio's dashboards see it and its bytes now, not when it closes.
+    assertThat(metrics.scrape())
+        .containsPattern("istio_tcp_connections_opened_total\\{[^}]*destination_service_name="
+            + "\"db\"[^}]*reporter=\"source\"[^}]*} 1")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .doesNotContainPattern("istio_tcp_connections_closed_total\\{");
+
+    s.close().await();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14"));
   }
 
   /**
