@@ -278,14 +278,8 @@ public final class MeshMetrics implements AccessLog {
     return registry.scrape();
   }
 
-  /** {@link #scrape()} as UTF-8 bytes, without the string in between. */
-  public byte[] scrapeBytes() {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64 * 1024);
-    try {
-      registry.scrape(out);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e); // not from a byte array
-    }
-    return out.toByteArray();
+  /** Writes {@link #scrape()} to {@code out} as UTF-8, without the page in memory. */
+  public void scrape(java.io.OutputStream out) throws java.io.IOException {
+    registry.scrape(out);
   }
 }

@@ -127,7 +127,13 @@ class MeshMetricsTest {
   void theBytesOfThePageAreThePageInUtf8() {
     productpage.log(outbound(200, Set.of(), 1));
 
-    assertThat(new String(productpage.scrapeBytes(), java.nio.charset.StandardCharsets.UTF_8))
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      productpage.scrape(out);
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8))
         .isEqualTo(productpage.scrape());
   }
 
