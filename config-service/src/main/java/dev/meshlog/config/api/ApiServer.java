@@ -56,6 +56,10 @@ import org.slf4j.LoggerFactory;
  * GET    /healthz                                                   200 once the read model is loaded
  * </pre>
  *
+ * <p>With a bearer token configured ({@code --api-token-file}), every endpoint but
+ * {@code /healthz} answers 401 unless the request carries {@code Authorization: Bearer TOKEN}
+ * (compared in constant time); without one the API is open, as before, for a local run.
+ *
  * <p>Reads are served on the event loop from the {@link ReadModel}; parsing, validation and Kafka
  * work run on worker threads. Bodies over {@link #MAX_BODY_BYTES} get 413; bad input gets 400 or
  * 422 with {@code {"errors":[{"resource","path","value","message"}]}} (400: a document that is
@@ -79,6 +83,8 @@ public final class ApiServer {
   private final ReadModel readModel;
   private final DocumentCheck check;
   private final Clock clock;
+  /** {@code "Bearer " + token} as bytes, or {@code null}: no token asked for. */
+  private final byte[] expectedAuthorization;
   private HttpServer server;
 
   /**
@@ -90,11 +96,39 @@ public final class ApiServer {
    */
   public ApiServer(Vertx vertx, MeshClient client, ReadModel readModel, DocumentCheck check,
                    Clock clock) {
+    this(vertx, client, readModel, check, clock, null);
+  }
+
+  /**
+   * An API that asks every request but {@code /healthz} for {@code Authorization: Bearer
+   * apiToken}; {@code null} asks for nothing.
+   */
+  public ApiServer(Vertx vertx, MeshClient client, ReadModel readModel, DocumentCheck check,
+                   Clock clock, String apiToken) {
     this.vertx = vertx;
     this.client = client;
     this.readModel = readModel;
     this.check = check;
     this.clock = clock;
+    this.expectedAuthorization = apiToken == null ? null
+        : ("Bearer " + apiToken).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Whether the request may go on; answers 401 when it may not. */
+  private boolean authorized(HttpServerRequest request) {
+    if (expectedAuthorization == null) {
+      return true;
+    }
+    String given = request.getHeader("Authorization");
+    if (given != null && java.security.MessageDigest.isEqual(expectedAuthorization,
+        given.trim().getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+      return true;
+    }
+    request.response().putHeader("WWW-Authenticate", "Bearer realm=\"meshlog\"");
+    error(request, 401, "", "Authorization", (given == null ? "no" : "a wrong")
+        + " bearer token (expected: Authorization: Bearer <the token in the config service's"
+        + " --api-token-file>)");
+    return false;
   }
 
   /** Starts listening; completes with the bound port ({@code port} 0 picks a free one). */
@@ -118,6 +152,9 @@ public final class ApiServer {
       if (path.equals("/healthz")) {
         request.response().setStatusCode(readModel.isReady() ? 200 : 503)
             .end(readModel.isReady() ? "ok\n" : "loading\n");
+        return;
+      }
+      if (!authorized(request)) {
         return;
       }
       if (!path.startsWith(PREFIX)) {

@@ -28,14 +28,31 @@ public final class ConfigApi implements AutoCloseable {
    * @param timeout how long writes wait for the control plane's answer
    * @param clientSettings the operator's Kafka client settings ({@code --kafka-config}) for the
    *     API's producer and consumers
+   * @param apiToken the bearer token every request but {@code /healthz} must carry, or
+   *     {@code null} for an open API
    */
   public record Settings(String bootstrapServers, String host, int port, Duration timeout,
-                         Map<String, String> clientSettings) {
+                         Map<String, String> clientSettings, String apiToken) {
     public Settings {
       clientSettings = Map.copyOf(clientSettings);
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(timeout, "timeout");
+      if (apiToken != null && apiToken.isBlank()) {
+        throw new IllegalArgumentException("the API token is empty (expected: a secret of at"
+            + " least 16 characters)");
+      }
+      if (apiToken != null && apiToken.strip().length() < 16) {
+        throw new IllegalArgumentException("the API token has " + apiToken.strip().length()
+            + " characters (expected: at least 16)");
+      }
+      apiToken = apiToken == null ? null : apiToken.strip();
+    }
+
+    /** Settings of an open API. */
+    public Settings(String bootstrapServers, String host, int port, Duration timeout,
+                    Map<String, String> clientSettings) {
+      this(bootstrapServers, host, port, timeout, clientSettings, null);
     }
 
     /** Settings without client settings of the operator's. */
@@ -67,7 +84,8 @@ public final class ConfigApi implements AutoCloseable {
     MeshClient client = new MeshClient(kafka, settings.timeout());
     ReadModel readModel = new ReadModel(kafka);
     readModel.start();
-    ApiServer server = new ApiServer(vertx, client, readModel, check, clock);
+    ApiServer server = new ApiServer(vertx, client, readModel, check, clock,
+        settings.apiToken());
     try {
       int port = server.listen(settings.host(), settings.port()).toCompletionStage()
           .toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package dev.meshlog.config.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.meshlog.config.client.ConfigCommands;
 import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.model.Resource;
+import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.config.testing.WithControlPlane;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.ViewProblem;
@@ -117,6 +119,57 @@ class ApiIT {
 
   private String resourcePath() {
     return "/api/v1/resources/virtualservices/" + namespace + "/reviews";
+  }
+
+  @Test
+  void withATokenEveryEndpointButHealthAsksForItAndAppliesWithIt(KafkaCluster kafka)
+      throws Exception {
+    String token = "s3cret-token-of-the-operator";
+    try (ConfigApi guarded = ConfigApi.start(vertx, new ConfigApi.Settings(
+        kafka.bootstrapServers(), "127.0.0.1", 0, Duration.ofSeconds(30), Map.of(), token),
+        new ParsedDocuments(), Clock.systemUTC())) {
+      String base = "http://127.0.0.1:" + guarded.port();
+      java.util.function.BiFunction<String, String, HttpRequest.Builder> request =
+          (path, authorization) -> {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60));
+            return authorization == null ? b : b.header("Authorization", authorization);
+          };
+
+      HttpResponse<String> anonymous = HTTP.send(request.apply("/api/v1/apply", null)
+          .POST(HttpRequest.BodyPublishers.ofString(yaml(100))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> wrong = HTTP.send(request.apply("/api/v1/resources",
+          "Bearer s3cret-token-of-the-operatoR").GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> health = HTTP.send(request.apply("/healthz", null).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(anonymous.statusCode()).isEqualTo(401);
+      assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+          .contains("Bearer realm=\"meshlog\"");
+      assertThat(json(anonymous).at("/errors/0/message").asText())
+          .startsWith("no bearer token");
+      assertThat(wrong.statusCode()).isEqualTo(401);
+      assertThat(json(wrong).at("/errors/0/message").asText()).startsWith("a wrong bearer");
+      assertThat(health.statusCode()).isIn(200, 503);
+      // Nothing of the refused apply reached the log.
+      assertThat(api.readModel().resource(new ResourceId("VirtualService", namespace,
+          "reviews"))).isEmpty();
+
+      HttpResponse<String> applied = HTTP.send(request.apply("/api/v1/apply", "Bearer " + token)
+          .POST(HttpRequest.BodyPublishers.ofString(yaml(100))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void refusesATokenTooShortToBeASecret() {
+    assertThatThrownBy(() -> new ConfigApi.Settings("k:9092", "127.0.0.1", 0,
+        Duration.ofSeconds(1), Map.of(), "short"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("the API token has 5 characters (expected: at least 16)");
   }
 
   @Test
