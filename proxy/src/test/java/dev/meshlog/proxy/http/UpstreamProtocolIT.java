@@ -167,6 +167,36 @@ class UpstreamProtocolIT {
   }
 
   @Test
+  void aRetriedStreamedBodyGoesWholeAndChunkedOnEachTry() {
+    java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+    int external = mesh.backend(req -> req.body().onSuccess(b -> {
+      if (tries.incrementAndGet() == 1) {
+        req.response().setStatusCode(503).end("warming up");
+      } else {
+        req.response().putHeader("x-app-version", req.version().name())
+            .putHeader("x-seen-content-length", String.valueOf(req.getHeader("content-length")))
+            .putHeader("x-seen-transfer-encoding",
+                String.valueOf(req.getHeader("transfer-encoding")))
+            .putHeader("x-seen-host", String.valueOf(req.getHeader("host")))
+            .end("got " + b.length() + ": " + b);
+      }
+    }));
+    Sidecar client = mesh.clientSidecar(reviews(Protocol.HTTP, endpoint(external, "v1",
+        "zone-a")).setHttpRoutes(List.of(dev.meshlog.proxy.support.Views.route("r", List.of(),
+            dev.meshlog.proxy.support.Views.to("reviews", null, 100))
+        .setRetries(dev.meshlog.events.discovery.RetryPolicy.newBuilder().setAttempts(2)
+            .setRetryOn(List.of("5xx")).setBackoffBaseMillis(1).setBackoffMaxMillis(2).build())
+        .build())).build());
+
+    Seen posted = call(h2c, client.outboundPort(), HttpMethod.POST, "twice sent", false,
+        "x-request-id", "retry-h2");
+
+    assertThat(posted).isEqualTo(new Seen(200, HttpVersion.HTTP_2, "HTTP_1_1", "null",
+        "chunked", "reviews:9080", "got 10: twice sent"));
+    assertThat(mesh.log.await("outbound", "retry-h2").attempts()).isEqualTo(2);
+  }
+
+  @Test
   void http2PortsGetHttp2AndUndeclaredPortsTheCallersProtocol() {
     Sidecar declaredH2 = meshOf(Protocol.HTTP2);
     Sidecar undeclared = meshOf(null);
