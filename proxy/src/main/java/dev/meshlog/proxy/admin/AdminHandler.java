@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.admin;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -74,9 +75,11 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     HttpServerResponse response = req.response().setChunked(true)
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8");
     Context context = Vertx.currentContext();
+    StreamedPage page = new StreamedPage(context, response, PAGE_CHUNK_BYTES, PAGE_CHUNKS,
+        PAGE_STALL);
+    // A scraper that hangs up stops the writer at once (or a proxy shutting down).
+    response.closeHandler(v -> page.abort(new IOException("the connection closed")));
     context.executeBlocking(() -> {
-      StreamedPage page = new StreamedPage(context, response, PAGE_CHUNK_BYTES, PAGE_CHUNKS,
-          PAGE_STALL);
       metrics.scrape(page);
       page.close();
       return null;

@@ -24,6 +24,7 @@ final class StreamedPage extends OutputStream {
   private final Context context;
   private final HttpServerResponse response;
   private final Semaphore inFlight;
+  private final int maxChunksInFlight;
   private final Duration stall;
   private final byte[] chunk;
   private int filled;
@@ -35,6 +36,7 @@ final class StreamedPage extends OutputStream {
     this.context = context;
     this.response = response;
     this.inFlight = new Semaphore(maxChunksInFlight);
+    this.maxChunksInFlight = maxChunksInFlight;
     this.stall = stall;
     this.chunk = new byte[chunkBytes];
   }
@@ -83,6 +85,17 @@ final class StreamedPage extends OutputStream {
     }));
   }
 
+  /**
+   * Fails the page from outside the writer (the connection closed): a writer waiting for room
+   * wakes at once and fails instead of waiting out the stall.
+   */
+  void abort(Throwable cause) {
+    if (failure == null) {
+      failure = cause;
+    }
+    inFlight.release(maxChunksInFlight);
+  }
+
   private void checkFailure() throws IOException {
     Throwable t = failure;
     if (t != null) {
@@ -104,8 +117,4 @@ final class StreamedPage extends OutputStream {
     context.runOnContext(v -> response.end());
   }
 
-  /** Chunks handed to the event loop and not written yet (for tests). */
-  int chunksInFlight(int maxChunksInFlight) {
-    return maxChunksInFlight - inFlight.availablePermits();
-  }
 }

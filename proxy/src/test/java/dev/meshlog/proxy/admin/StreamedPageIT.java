@@ -45,8 +45,9 @@ class StreamedPageIT {
     server = vertx.createHttpServer().requestHandler(req -> {
       HttpServerResponse response = req.response().setChunked(true);
       Context context = Vertx.currentContext();
+      StreamedPage page = new StreamedPage(context, response, CHUNK, CHUNKS, stall);
+      response.closeHandler(v -> page.abort(new IOException("the connection closed")));
       context.executeBlocking(() -> {
-        StreamedPage page = new StreamedPage(context, response, CHUNK, CHUNKS, stall);
         try {
           writePage(page);
           page.close();
@@ -148,6 +149,21 @@ class StreamedPageIT {
       assertThat(body[1]).isEqualTo(crc(pageBytes));
     }
     assertThat(writerEnded.get(30, TimeUnit.SECONDS)).isNull();
+  }
+
+  @Test
+  void aClientThatHangsUpStopsTheWriterWithoutWaitingOutTheStall() throws Exception {
+    pageBytes = 400L * 1024 * 1024;
+    stall = Duration.ofMinutes(10);
+
+    try (Socket s = get()) {
+      s.getInputStream().readNBytes(1024);
+    }
+
+    // Long before the stall: the close wakes the writer.
+    Throwable ended = writerEnded.get(60, TimeUnit.SECONDS);
+    assertThat(ended).isInstanceOf(IOException.class).hasMessageContaining("response failed");
+    assertThat(handedOver.get()).isLessThan(pageBytes);
   }
 
   @Test
