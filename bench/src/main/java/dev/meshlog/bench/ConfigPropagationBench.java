@@ -94,6 +94,15 @@ public final class ConfigPropagationBench {
    * Central's {@code tools.profiler:async-profiler:4.1:linux-x64} jar).
    */
   private static final String PROFILER_LIB = System.getProperty("meshlog.bench.profiler.lib");
+  /** Which child JVM {@link #PROFILE} profiles: {@code control-plane} (default) or {@code broker}. */
+  private static final String PROFILE_TARGET =
+      System.getProperty("meshlog.bench.profile.target", "control-plane");
+  /**
+   * A quiet window after loading and before the applies, nothing sent by the bench, in which
+   * the broker's and the control plane's background cost is taken (CPU and requests per second):
+   * what of the per-apply figures is time passing, not the applies.
+   */
+  private static final long IDLE_MS = Long.getLong("meshlog.bench.idle.ms", 3000);
 
   private ConfigPropagationBench() {}
 
@@ -319,10 +328,20 @@ public final class ConfigPropagationBench {
         double childUptimeBefore = child == null ? 0 : child.uptimeSeconds();
         long brokerCpuBefore = broker == null ? 0 : broker.cpuNanos();
         double brokerUptimeBefore = broker == null ? 0 : broker.uptimeSeconds();
-        if (child != null && PROFILE != null) {
+        ChildJvm profiled = PROFILE == null ? null
+            : PROFILE_TARGET.equals("broker") ? broker : child;
+        if (PROFILE != null && profiled == null) {
+          throw new IllegalArgumentException("-Dmeshlog.bench.profile.target=" + PROFILE_TARGET
+              + ": no such child JVM in this run (expected: control-plane or broker, run as a child)");
+        }
+        // Background first: the same counters over a window with nothing sent.
+        Requests requests = new Requests(broker, child, appId);
+        requests.idleWindow(IDLE_MS);
+        requests.start();
+        if (profiled != null) {
           // threads: one stack root per thread, so the stream thread, the producer's sender
           // and the JVM's own threads (JIT compilers, collector) are told apart.
-          child.profiler("start,threads,event=" + PROFILE + ",interval=" + PROFILE_INTERVAL);
+          profiled.profiler("start,threads,event=" + PROFILE + ",interval=" + PROFILE_INTERVAL);
         }
         for (int n = 0; n < applies; n++) {
           // The floor, one round trip right before each apply: both see the same broker, the same
@@ -389,14 +408,15 @@ public final class ConfigPropagationBench {
           }
         }
         CpuAndGc spent = CpuAndGc.now().minus(before);
-        if (child != null && PROFILE != null) {
+        if (profiled != null) {
           // Outside the child's data directory, which is deleted when it stops.
           Path profile = Path.of(System.getProperty("meshlog.bench.profile.dir",
               System.getProperty("java.io.tmpdir")),
-              "meshlog-control-plane-" + PROFILE + "-" + ProcessHandle.current().pid() + ".collapsed");
-          child.profiler("stop,collapsed,file=" + profile);
-          System.out.printf("# control-plane profile (%s, the applies only): %s%n", PROFILE, profile);
+              "meshlog-" + profiled.name + "-" + PROFILE + "-" + ProcessHandle.current().pid() + ".collapsed");
+          profiled.profiler("stop,collapsed,file=" + profile);
+          System.out.printf("# %s profile (%s, the applies only): %s%n", profiled.name, PROFILE, profile);
         }
+        requests.stop(applies);
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
         Map<String, Child.ThreadStat> childThreadsAfter = child == null ? Map.of() : child.threadStats();
@@ -487,6 +507,7 @@ public final class ConfigPropagationBench {
           System.out.printf("  broker JVM: %.2f ms; %s%n", brokerCpu / 1e6 / applies,
               broker.pauses(brokerUptimeBefore, brokerUptimeAfter));
         }
+        requests.print(applies);
         System.out.printf("  bench JVM (clients%s%s): %.2f ms; %d GC pauses, %d ms in all%n",
             broker == null ? ", the broker" : "", child == null ? ", the control plane" : "",
             spent.processCpuNanos() / 1e6 / applies, spent.gcCount(), spent.gcMillis());
@@ -621,21 +642,27 @@ public final class ConfigPropagationBench {
    */
   private static void printThreadTimes(Map<String, Child.ThreadStat> before,
                                        Map<String, Child.ThreadStat> after, String appId, int applies) {
+    printThreadTimes("control-plane", before, after, name ->
+        // Linux keeps 15 characters of a thread's name.
+        appId.startsWith(name) ? "stream thread (and Streams' other threads)"
+            : name.startsWith("kafka-producer") ? "producer's sender"
+            : name.contains("CompilerThre") ? "JIT compilers"
+            : name.startsWith("Z") || name.startsWith("GC ") || name.startsWith("G1 ") ? "collector"
+            : "other (" + name.replaceAll("[0-9]+", "N") + ")", applies);
+  }
+
+  /** {@link #printThreadTimes(Map, Map, String, int)} for any child, threads grouped by {@code group}. */
+  static void printThreadTimes(String who, Map<String, Child.ThreadStat> before,
+                               Map<String, Child.ThreadStat> after,
+                               java.util.function.Function<String, String> group, int applies) {
     Map<String, long[]> groups = new java.util.TreeMap<>();
     for (Child.ThreadStat t : after.values()) {
       Child.ThreadStat b = before.get(t.key());
-      String name = t.name();
-      // Linux keeps 15 characters of a thread's name.
-      String group = appId.startsWith(name) ? "stream thread (and Streams' other threads)"
-          : name.startsWith("kafka-producer") ? "producer's sender"
-          : name.contains("CompilerThre") ? "JIT compilers"
-          : name.startsWith("Z") || name.startsWith("GC ") || name.startsWith("G1 ") ? "collector"
-          : "other (" + name.replaceAll("[0-9]+", "N") + ")";
-      long[] g = groups.computeIfAbsent(group, k -> new long[2]);
+      long[] g = groups.computeIfAbsent(group.apply(t.name()), k -> new long[2]);
       g[0] += t.cpuNanos() - (b == null ? 0 : b.cpuNanos());
       g[1] += t.waitNanos() - (b == null ? 0 : b.waitNanos());
     }
-    System.out.print("  control-plane threads, CPU / waiting for a core per apply (ms):");
+    System.out.print("  " + who + " threads, CPU / waiting for a core per apply (ms):");
     groups.entrySet().stream()
         .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
         .filter(e -> e.getValue()[0] + e.getValue()[1] >= applies * 10_000L) // >= 0.01 ms
@@ -808,6 +835,10 @@ public final class ConfigPropagationBench {
       }
     }
 
+    long pid() {
+      return process.pid();
+    }
+
     /** A broker's bootstrap servers, as it wrote them to its data directory. */
     String output() throws java.io.IOException {
       return Files.readString(dataDir.resolve("bootstrap.servers")).strip();
@@ -938,6 +969,157 @@ public final class ConfigPropagationBench {
       if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor();
       }
+    }
+  }
+
+  /**
+   * What the broker does per apply, and for whom: its requests by API key with the handlers'
+   * local time in them, its CPU by thread, and the requests each client sent (the control
+   * plane's over its JVM's JMX, the bench's own in this JVM) — during the applies and, for the
+   * background, over a quiet window before them. Read over JMX through the attach API; off
+   * (nothing printed) when the broker is not a child JVM of this run.
+   */
+  private static final class Requests {
+    private final ChildJvm broker;
+    private final ChildJvm controlPlane;
+    private final String appId;
+    private final JvmRequestCounts brokerJmx;
+    private final JvmRequestCounts controlPlaneJmx;
+    private final JvmRequestCounts local = JvmRequestCounts.local();
+    private Snapshot idleBefore;
+    private Snapshot idleAfter;
+    private double idleSeconds;
+    private Snapshot before;
+    private Snapshot after;
+    private double seconds;
+    private long startNanos;
+
+    /** Counters at one moment; CPU in ns. */
+    private record Snapshot(Map<String, Double> brokerRequests, Map<String, Double> brokerThreads,
+                            double brokerCpu, Map<String, Double> controlPlaneClients,
+                            double controlPlaneCpu, Map<String, Double> benchClients) {}
+
+    Requests(ChildJvm broker, ChildJvm controlPlane, String appId) throws Exception {
+      this.broker = broker;
+      this.controlPlane = controlPlane;
+      this.appId = appId;
+      this.brokerJmx = broker == null ? null : JvmRequestCounts.attach(broker.pid());
+      this.controlPlaneJmx = controlPlane == null ? null : JvmRequestCounts.attach(controlPlane.pid());
+    }
+
+    private Snapshot snapshot() throws Exception {
+      return new Snapshot(
+          brokerJmx == null ? Map.of() : brokerJmx.brokerRequests(),
+          brokerJmx == null ? Map.of() : brokerJmx.threadCpu(),
+          broker == null ? 0 : broker.cpuNanos(),
+          controlPlaneJmx == null ? Map.of() : controlPlaneJmx.clientRequests(),
+          controlPlane == null ? 0 : controlPlane.cpuNanos(),
+          local.clientRequests());
+    }
+
+    /** The background: the same counters over {@code millis} in which the bench sends nothing. */
+    void idleWindow(long millis) throws Exception {
+      if (millis <= 0) {
+        return;
+      }
+      idleBefore = snapshot();
+      long start = System.nanoTime();
+      Thread.sleep(millis); // a window of time passing is what is measured
+      idleAfter = snapshot();
+      idleSeconds = (System.nanoTime() - start) / 1e9;
+    }
+
+    void start() throws Exception {
+      before = snapshot();
+      startNanos = System.nanoTime();
+    }
+
+    void stop(int applies) throws Exception {
+      seconds = (System.nanoTime() - startNanos) / 1e9;
+      after = snapshot();
+    }
+
+    private String shortId(String clientId) {
+      return clientId.replace(appId, "<app>")
+          .replaceAll("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>");
+    }
+
+    /**
+     * Per apply, with the quiet window's rate beside each figure as per apply at this run's
+     * pace (background per second × seconds per apply): what time passing alone would cost.
+     */
+    void print(int applies) {
+      double secondsPerApply = seconds / applies;
+      boolean idle = idleAfter != null;
+      System.out.printf("what the broker did per apply (%.1f applies/s; in brackets: the same over"
+              + " a %.1f s quiet window before the applies, nothing sent by the bench, at that pace)%n",
+          applies / seconds, idleSeconds);
+      if (broker != null) {
+        double cpu = (after.brokerCpu() - before.brokerCpu()) / 1e6 / applies;
+        double idleCpu = idle ? (idleAfter.brokerCpu() - idleBefore.brokerCpu()) / 1e6 / idleSeconds
+            * secondsPerApply : 0;
+        System.out.printf("  broker CPU: %.2f ms [%.2f]%n", cpu, idleCpu);
+      }
+      if (brokerJmx != null) {
+        Map<String, Double> req = JvmRequestCounts.per(before.brokerRequests(), after.brokerRequests(), applies);
+        Map<String, Double> idleReq = idle ? JvmRequestCounts.per(idleBefore.brokerRequests(),
+            idleAfter.brokerRequests(), idleSeconds / secondsPerApply) : Map.of();
+        System.out.print("  broker requests (count, handlers' local ms):");
+        req.forEach((k, v) -> {
+          if (!k.endsWith(" local ms")) {
+            System.out.printf(" %s %.2f [%.2f], %.3f ms;", k, v, idleReq.getOrDefault(k, 0.0),
+                req.getOrDefault(k + " local ms", 0.0));
+          }
+        });
+        System.out.println();
+        printCpu("broker threads' CPU (ms)", before.brokerThreads(), after.brokerThreads(),
+            idle ? idleBefore.brokerThreads() : null, idle ? idleAfter.brokerThreads() : null,
+            (after.brokerCpu() - before.brokerCpu()), idle ? idleAfter.brokerCpu() - idleBefore.brokerCpu() : 0,
+            applies, secondsPerApply);
+      }
+      if (controlPlaneJmx != null) {
+        printCounts("control plane's clients' requests", before.controlPlaneClients(),
+            after.controlPlaneClients(), idle ? idleBefore.controlPlaneClients() : null,
+            idle ? idleAfter.controlPlaneClients() : null, applies, secondsPerApply);
+        double idleCpu = idle ? (idleAfter.controlPlaneCpu() - idleBefore.controlPlaneCpu()) / 1e6
+            / idleSeconds * secondsPerApply : 0;
+        System.out.printf("  control-plane JVM CPU: %.2f ms [%.2f]%n",
+            (after.controlPlaneCpu() - before.controlPlaneCpu()) / 1e6 / applies, idleCpu);
+      }
+      printCounts("bench's clients' requests", before.benchClients(), after.benchClients(),
+          idle ? idleBefore.benchClients() : null, idle ? idleAfter.benchClients() : null,
+          applies, secondsPerApply);
+    }
+
+    private void printCounts(String what, Map<String, Double> b, Map<String, Double> a,
+                             Map<String, Double> ib, Map<String, Double> ia, int applies,
+                             double secondsPerApply) {
+      Map<String, Double> per = JvmRequestCounts.per(b, a, applies);
+      Map<String, Double> idlePer = ib == null ? Map.of()
+          : JvmRequestCounts.per(ib, ia, idleSeconds / secondsPerApply);
+      System.out.print("  " + what + ":");
+      per.forEach((k, v) -> System.out.printf(" %s %.2f [%.2f];", shortId(k), v,
+          idlePer.getOrDefault(k, 0.0)));
+      System.out.println();
+    }
+
+    private void printCpu(String what, Map<String, Double> b, Map<String, Double> a,
+                          Map<String, Double> ib, Map<String, Double> ia, double jvmCpu,
+                          double idleJvmCpu, int applies, double secondsPerApply) {
+      Map<String, Double> per = JvmRequestCounts.per(b, a, applies * 1e6);
+      Map<String, Double> idlePer = ib == null ? Map.of()
+          : JvmRequestCounts.per(ib, ia, idleSeconds / secondsPerApply * 1e6);
+      double javaThreads = per.values().stream().mapToDouble(Double::doubleValue).sum();
+      double idleJavaThreads = idlePer.values().stream().mapToDouble(Double::doubleValue).sum();
+      System.out.print("  " + what + ":");
+      per.entrySet().stream()
+          .sorted((x, y) -> Double.compare(y.getValue(), x.getValue()))
+          .filter(e -> e.getValue() >= 0.01)
+          .forEach(e -> System.out.printf(" %s %.2f [%.2f];", e.getKey(), e.getValue(),
+              idlePer.getOrDefault(e.getKey(), 0.0)));
+      System.out.printf(" not Java threads (GC, JIT, VM) %.2f [%.2f]%n",
+          jvmCpu / 1e6 / applies - javaThreads,
+          idleSeconds == 0 ? 0 : idleJvmCpu / 1e6 / (idleSeconds / secondsPerApply) - idleJavaThreads);
     }
   }
 
