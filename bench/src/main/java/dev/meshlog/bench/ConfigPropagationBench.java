@@ -321,6 +321,10 @@ public final class ConfigPropagationBench {
         List<long[]> windows = new ArrayList<>();
         List<String> commandIds = new ArrayList<>();
         List<Long> sentMicros = new ArrayList<>();
+        // Background first: the same counters over a window with nothing sent, before any of the
+        // per-apply figures' starting points, which it would otherwise inflate.
+        Requests requests = new Requests(broker, child, appId);
+        requests.idleWindow(IDLE_MS);
         Map<String, Long> logBytesBefore = logBytesByTopic(servers);
         CpuAndGc before = CpuAndGc.now();
         long childCpuBefore = child == null ? 0 : child.cpuNanos();
@@ -334,9 +338,6 @@ public final class ConfigPropagationBench {
           throw new IllegalArgumentException("-Dmeshlog.bench.profile.target=" + PROFILE_TARGET
               + ": no such child JVM in this run (expected: control-plane or broker, run as a child)");
         }
-        // Background first: the same counters over a window with nothing sent.
-        Requests requests = new Requests(broker, child, appId);
-        requests.idleWindow(IDLE_MS);
         requests.start();
         if (profiled != null) {
           // threads: one stack root per thread, so the stream thread, the producer's sender
@@ -416,7 +417,7 @@ public final class ConfigPropagationBench {
           profiled.profiler("stop,collapsed,file=" + profile);
           System.out.printf("# %s profile (%s, the applies only): %s%n", profiled.name, PROFILE, profile);
         }
-        requests.stop(applies);
+        requests.stop();
         Map<String, Long> logBytesAfter = logBytesByTopic(servers);
         long childCpu = child == null ? 0 : child.cpuNanos() - childCpuBefore;
         Map<String, Child.ThreadStat> childThreadsAfter = child == null ? Map.of() : child.threadStats();
@@ -1034,7 +1035,7 @@ public final class ConfigPropagationBench {
       startNanos = System.nanoTime();
     }
 
-    void stop(int applies) throws Exception {
+    void stop() throws Exception {
       seconds = (System.nanoTime() - startNanos) / 1e9;
       after = snapshot();
     }
