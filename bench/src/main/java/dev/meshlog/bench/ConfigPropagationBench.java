@@ -1004,8 +1004,18 @@ public final class ConfigPropagationBench {
       this.broker = broker;
       this.controlPlane = controlPlane;
       this.appId = appId;
-      this.brokerJmx = broker == null ? null : JvmRequestCounts.attach(broker.pid());
-      this.controlPlaneJmx = controlPlane == null ? null : JvmRequestCounts.attach(controlPlane.pid());
+      this.brokerJmx = broker == null ? null : attach(broker);
+      this.controlPlaneJmx = controlPlane == null ? null : attach(controlPlane);
+    }
+
+    /** The child's JMX, or null (said so) where the attach API is off: the rest still runs. */
+    private static JvmRequestCounts attach(ChildJvm child) {
+      try {
+        return JvmRequestCounts.attach(child.pid());
+      } catch (Exception | LinkageError e) {
+        System.out.printf("# %s: no request counts (attach API: %s)%n", child.name, e);
+        return null;
+      }
     }
 
     private Snapshot snapshot() throws Exception {
