@@ -4,8 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.config.api.ConfigApi;
@@ -72,6 +72,13 @@ public final class ConfigServiceMain implements Callable<Integer> {
       description = "Port of the config HTTP API; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
   int apiPort;
 
+  @Option(names = "--api-token-file",
+      description = "A file holding the bearer token the HTTP API asks every request but "
+          + "/healthz for (Authorization: Bearer TOKEN; at least 16 characters; surrounding "
+          + "whitespace ignored). Default: $MESHLOG_API_TOKEN_FILE, else none: an open API, as "
+          + "for a local run")
+  Path apiTokenFile;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ConfigServiceMain()).execute(args));
   }
@@ -81,6 +88,7 @@ public final class ConfigServiceMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String apiToken = apiToken(apiTokenFile, System.getenv());
     KafkaClientSettings client = clientSettings(kafkaConfig, System.getenv());
     String servers = resolveBootstrap(bootstrapServers, dataDir);
     if (!client.isEmpty()) {
@@ -131,8 +139,10 @@ public final class ConfigServiceMain implements Callable<Integer> {
     String apiText = "";
     if (vertx != null) {
       api[0] = ConfigApi.start(vertx, new ConfigApi.Settings(servers, apiHost, apiPort,
-          Duration.ofSeconds(30), client.asMap()), new ParsedDocuments(), Clock.systemUTC());
-      apiText = ", HTTP API http://" + apiHost + ":" + api[0].port() + "/api/v1/";
+          Duration.ofSeconds(30), client.asMap(), apiToken), new ParsedDocuments(),
+          Clock.systemUTC());
+      apiText = ", HTTP API http://" + apiHost + ":" + api[0].port() + "/api/v1/"
+          + (apiToken == null ? " (open: no --api-token-file)" : " (bearer token asked)");
     }
     System.out.println("config-service running (Kafka " + servers + ", application " + applicationId
         + apiText + ")");
@@ -153,6 +163,36 @@ public final class ConfigServiceMain implements Callable<Integer> {
   }
 
   /** {@code --bootstrap-server}, else {@code $MESHLOG_BOOTSTRAP}, else the local run's file. */
+  /**
+   * The API's bearer token: from {@code --api-token-file}, else the file
+   * {@code MESHLOG_API_TOKEN_FILE} names, else none ({@code null}). A file that cannot be read,
+   * or holds fewer than 16 characters, stops the start with the reason.
+   */
+  String apiToken(Path flag, Map<String, String> env) {
+    Path file = flag;
+    String name = "--api-token-file";
+    if (file == null && env.get("MESHLOG_API_TOKEN_FILE") != null
+        && !env.get("MESHLOG_API_TOKEN_FILE").isBlank()) {
+      file = Path.of(env.get("MESHLOG_API_TOKEN_FILE").strip());
+      name = "MESHLOG_API_TOKEN_FILE";
+    }
+    if (file == null) {
+      return null;
+    }
+    String token;
+    try {
+      token = Files.readString(file).strip();
+    } catch (java.io.IOException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), name + " " + file
+          + ": cannot read it (" + e + ")");
+    }
+    if (token.length() < 16) {
+      throw new CommandLine.ParameterException(spec.commandLine(), name + " " + file
+          + ": the token has " + token.length() + " characters (expected: at least 16)");
+    }
+    return token;
+  }
+
   static String resolveBootstrap(String flag, Path dataDir) throws java.io.IOException {
     if (flag != null && !flag.isBlank()) {
       return flag;

@@ -89,6 +89,19 @@ class KafkaConfigIT {
   }
 
   @Test
+  void refusesAnApiTokenFileWithTooShortATokenAtStartNamingIt(KafkaCluster kafka)
+      throws Exception {
+    Path file = Files.writeString(dir.resolve("api-token"), "  short\n");
+
+    Run run = configService("--api-token-file", file.toString(), "--bootstrap-server",
+        kafka.bootstrapServers(), "--data-dir", dir.toString());
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--api-token-file " + file,
+        "the token has 5 characters (expected: at least 16)");
+  }
+
+  @Test
   void refusesAnUnknownKeyAtStartWithExitTwoNamingIt(KafkaCluster kafka) throws Exception {
     Path file = Files.writeString(dir.resolve("client.properties"), "sasl.mechanisms=PLAIN\n");
 
