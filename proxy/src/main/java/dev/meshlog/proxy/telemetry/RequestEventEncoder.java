@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
@@ -15,7 +16,8 @@ import org.apache.avro.SchemaNormalization;
  * Encodes {@link RequestEventBatch}es (and single {@link RequestEvent}s) exactly as
  * {@code Topics.TELEMETRY_REQUESTS} does (Avro single-object encoding: {@code C3 01}, the
  * schema's CRC-64-AVRO fingerprint, the binary body — for a batch the array's block count, the
- * events' bodies and a 0), writing the fields in schema order into one buffer it reuses, with no Avro writer, encoder,
+ * events' bodies and a 0, then the null {@code lossReport}; for a loss-only record an empty
+ * array and the {@link LossReport}), writing the fields in schema order into one buffer it reuses, with no Avro writer, encoder,
  * {@code ByteBuffer} or per-string byte arrays in between. For the emitter's single thread (not
  * thread-safe).
  *
@@ -64,6 +66,21 @@ public final class RequestEventEncoder {
       body(e);
     }
     return batch(events.size());
+  }
+
+  /**
+   * The loss-only record of {@code report}, as {@code Topics.TELEMETRY_REQUESTS.serializeValue}
+   * of a {@link RequestEventBatch} with no events and {@code report} would write it.
+   */
+  public byte[] encodeLossOnly(LossReport report) {
+    beginLossReport();
+    string(report.getProxyId());
+    varint(report.getReporter().ordinal());
+    workload(report.getSource());
+    workload(report.getDestination());
+    varint(report.getLost());
+    startTime(report.getReportedAt());
+    return lossOnly();
   }
 
   private void body(RequestEvent e) {
@@ -120,7 +137,7 @@ public final class RequestEventEncoder {
 
   /**
    * The {@code RequestEventBatch} of the {@code count} (at least one) event bodies written since
-   * {@link #beginBatch}: header, block count, bodies, end of array.
+   * {@link #beginBatch}: header, block count, bodies, end of array, no loss report.
    */
   byte[] batch(int count) {
     return batch(count, pos);
@@ -132,7 +149,7 @@ public final class RequestEventEncoder {
       throw new IllegalArgumentException("batch of " + count + " events (expected: at least 1)");
     }
     int countBytes = varintSize(count);
-    byte[] out = new byte[BATCH_HEADER.length + countBytes + end + 1];
+    byte[] out = new byte[BATCH_HEADER.length + countBytes + end + 2];
     System.arraycopy(BATCH_HEADER, 0, out, 0, BATCH_HEADER.length);
     long z = (long) count << 1; // zig-zag of a positive count
     int p = BATCH_HEADER.length;
@@ -142,7 +159,29 @@ public final class RequestEventEncoder {
     }
     out[p++] = (byte) z;
     System.arraycopy(buf, 0, out, p, end);
-    out[out.length - 1] = 0; // a block count of 0 ends the array
+    out[out.length - 2] = 0; // a block count of 0 ends the array
+    out[out.length - 1] = 0; // lossReport: the union's null branch
+    return out;
+  }
+
+  // A loss-only record: beginLossReport, then the LossReport's fields in schema order
+  // (RequestEvents.encodeLossReport), then lossOnly().
+
+  /** Starts the {@code LossReport} body of a loss-only record: no bytes yet. */
+  void beginLossReport() {
+    pos = 0;
+  }
+
+  /**
+   * The loss-only {@code RequestEventBatch} of the {@code LossReport} body written since
+   * {@link #beginLossReport}: header, an empty array, the union's record branch, the body.
+   */
+  byte[] lossOnly() {
+    byte[] out = new byte[BATCH_HEADER.length + 2 + pos];
+    System.arraycopy(BATCH_HEADER, 0, out, 0, BATCH_HEADER.length);
+    out[BATCH_HEADER.length] = 0; // events: no block, the array ends at once
+    out[BATCH_HEADER.length + 1] = 2; // lossReport: the union's branch 1 (zig-zag), the record
+    System.arraycopy(buf, 0, out, BATCH_HEADER.length + 2, pos);
     return out;
   }
 
@@ -157,7 +196,7 @@ public final class RequestEventEncoder {
 
   /** The bytes {@link #batch} adds around the bodies of {@code count} events. */
   static int batchOverhead(int count) {
-    return BATCH_HEADER.length + varintSize(count) + 1;
+    return BATCH_HEADER.length + varintSize(count) + 2;
   }
 
   private static int varintSize(int count) {

@@ -171,6 +171,23 @@ public final class RequestEvents {
     out.varint(droppedBefore);
   }
 
+  /**
+   * Writes the {@code LossReport} body of a loss-only record to {@code out} (after
+   * {@link RequestEventEncoder#beginLossReport}): this proxy reporting {@code lost} events at
+   * {@code at}, on the edge of {@code e} (an entry whose event it encoded; {@code edge} its
+   * {@link #edgeOf edge}), with that event's reporter, so that the record has that edge's key.
+   */
+  void encodeLossReport(AccessLogEntry e, Edge edge, long lost, java.time.Instant at,
+                        RequestEventEncoder out) {
+    Reporter reporter = reporter(e);
+    out.string(identity.proxyId());
+    out.varint(reporter.ordinal());
+    out.workload(reporter == Reporter.DESTINATION ? edge.workload() : self);
+    out.workload(reporter == Reporter.DESTINATION ? self : edge.workload());
+    out.varint(lost);
+    out.startTime(at);
+  }
+
   private static final ResponseFlag[] FLAGS = ResponseFlag.values();
   /** The encoder's {@link RequestEventEncoder#repeatedString} slots of this event's fields. */
   private static final int PROXY_ID_SLOT = 0;

@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.telemetry;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,7 +48,12 @@ import org.slf4j.LoggerFactory;
  * carried on the first event of the next record handed over as
  * {@code RequestEvent.droppedBefore}; if that record fails too, the loss moves on to the next,
  * so the sum of {@code droppedBefore} over a proxy's delivered events is what it lost, reported
- * once Kafka is back.
+ * once Kafka is back. When a drain has no event to carry a loss (it took none and holds none:
+ * the proxy's traffic stopped), the loss goes on a <b>loss-only record</b> of its own, a
+ * {@code RequestEventBatch} with no events and a {@code LossReport} (see
+ * {@link #reportLossAlone}), which moves on the same way if it fails: the loss reaches the topic
+ * within about a drain interval of Kafka taking records again, with or without traffic, and is
+ * reported once.
  *
  * <p>Delivery latency: an event waits up to {@code interval} in the ring and then up to the
  * producer's linger (the same interval by default) — about 0.4 s with the defaults, as before
@@ -100,6 +106,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   private final RequestEvents events;
   private final LongSupplier nanoTime;
+  /** The wall clock of loss-only records' {@code reportedAt}. */
+  private final Clock clock;
   private final EventSink sink;
   /** Used by the emitting thread only. */
   private final RequestEventEncoder encoder = new RequestEventEncoder();
@@ -113,7 +121,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final AtomicLong notTaken = new AtomicLong();
   /**
    * Lost since the last record handed over; goes on the {@code droppedBefore} of the next
-   * record's first event.
+   * record's first event, or on a loss-only record when no event comes.
    */
   private final AtomicLong unreported = new AtomicLong();
   /** When closing, the {@link System#nanoTime()} after which what is still queued is dropped. */
@@ -136,6 +144,12 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    * their events are not released.
    */
   private final ArrayDeque<Batch> held = new ArrayDeque<>();
+  /**
+   * The entry of the latest event encoded and its edge: a loss-only record names that edge (and
+   * has its key). Null until an event was encoded.
+   */
+  private AccessLogEntry lastEntry;
+  private RequestEvents.Edge lastEdge;
   /** When the sink last began refusing records ({@link #nanoTime}), or 0 while it takes them. */
   private long refusedSinceNanos;
   private long lossLogged;
@@ -158,7 +172,14 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** As above, reading time (for the close deadline and log pacing) from {@code nanoTime}. */
   TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
                    Duration closeTimeout, LongSupplier nanoTime) {
+    this(events, sink, capacity, interval, closeTimeout, nanoTime, Clock.systemUTC());
+  }
+
+  /** As above, with loss-only records' {@code reportedAt} read from {@code clock}. */
+  TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                   Duration closeTimeout, LongSupplier nanoTime, Clock clock) {
     this.nanoTime = nanoTime;
+    this.clock = clock;
     if (capacity < 1) {
       throw new IllegalArgumentException("telemetry buffer: " + capacity
           + " events (expected: at least 1)");
@@ -194,7 +215,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
         .description("Request events queued or awaiting Kafka's acknowledgement")
         .register(registry);
     Gauge.builder("meshlog.telemetry.events.unreported", unreported, AtomicLong::get)
-        .description("Lost request events not yet reported on the topic (droppedBefore)")
+        .description("Lost request events not yet reported on the topic (droppedBefore, or a"
+            + " loss-only record)")
         .register(registry);
     return this;
   }
@@ -252,8 +274,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   private void drain() {
     int n;
+    boolean took = false;
     do {
       n = take();
+      took |= n > 0;
       for (int g = 0; g < groups.size(); g++) {
         encode(groups.get(g));
       }
@@ -265,7 +289,39 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       groups.clear();
       groupsByKey.clear();
     } while (n == drained.length); // more may be queued: take them too
+    if (!took) {
+      reportLossAlone();
+    }
     logLoss();
+  }
+
+  /**
+   * A drain that took no event and holds no record has nothing to carry a pending loss: the
+   * proxy's traffic stopped (or every event since the loss was lost too). The loss then goes
+   * alone, on a loss-only record — no events, a {@code LossReport} of this proxy with the count —
+   * keyed and named by the edge of the latest event encoded: its events' partition, where the
+   * pipeline aggregates that edge (a key of another scheme would cross the pipeline's
+   * repartition topic), after that edge's records of this proxy. Like any record it is held
+   * while the sink cannot take it (then no other is made: one at a time), and if it fails, its
+   * count is lost again and goes on the next event or loss-only record, so it is reported once.
+   * With no event ever encoded (every one lost before), there is no edge to name: the loss
+   * stays unreported, on the metrics.
+   */
+  private void reportLossAlone() {
+    if (!held.isEmpty() || lastEntry == null || unreported.get() <= 0 || pastCloseDeadline()) {
+      return;
+    }
+    long lost = unreported.getAndSet(0);
+    encoder.beginLossReport();
+    try {
+      events.encodeLossReport(lastEntry, lastEdge, lost, clock.instant(), encoder);
+    } catch (RuntimeException ex) {
+      lose(lost);
+      LOG.warn("telemetry: a loss report could not be built: {}", ex.toString());
+      return;
+    }
+    held.addLast(new Batch(lastEdge.keyBytes(), encoder.lossOnly(), 0, lost));
+    handOver();
   }
 
   /**
@@ -353,6 +409,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       if (count == 0) {
         carried = droppedBefore;
       }
+      lastEntry = drained[i];
+      lastEdge = edges[i];
       count++;
       if (count > 1
           && RequestEventEncoder.batchOverhead(count) + encoder.position() > MAX_BATCH_BYTES) {
@@ -453,7 +511,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
 
   /**
    * One record and its outcome: its {@code count} events, the first carrying {@code carried}
-   * earlier losses, which are lost again (and move on) if it fails.
+   * earlier losses, which are lost again (and move on) if it fails (a loss-only record: no
+   * events, {@code carried} in its loss report).
    */
   private final class Batch implements EventSink.Outcome {
     private final int count;
@@ -503,7 +562,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     }
     LOG.warn("telemetry: {} request events lost since the proxy started ({} dropped with the "
         + "buffer of {} full, {} refused or timed out by Kafka); {} sent; the loss is reported "
-        + "on the topic as droppedBefore once Kafka takes events again", lost, dropped.get(),
+        + "on the topic (droppedBefore, or a loss-only record) once Kafka takes records again", lost, dropped.get(),
         ring.capacity(), failed.get(), sent.get());
     lossLogged = lost;
     lossLoggedAtNanos = now;

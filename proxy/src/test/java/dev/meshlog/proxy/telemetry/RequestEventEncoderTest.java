@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
@@ -41,7 +42,7 @@ class RequestEventEncoderTest {
         batch.add(all.get(i % all.size()));
       }
       byte[] ours = encoder.encodeBatch(batch);
-      RequestEventBatch expected = new RequestEventBatch(batch);
+      RequestEventBatch expected = new RequestEventBatch(batch, null);
       assertThat(ours).as("batch of %d", n)
           .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(expected));
       assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours)).isEqualTo(expected);
@@ -56,9 +57,23 @@ class RequestEventEncoderTest {
         TelemetryEmitter.MAX_BATCH_EVENTS, e);
     byte[] ours = encoder.encodeBatch(batch);
     assertThat(ours).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(
-        new RequestEventBatch(batch)));
+        new RequestEventBatch(batch, null)));
     assertThat(ours.length).isEqualTo(RequestEventEncoder.batchOverhead(batch.size())
         + batch.size() * (encoder.encode(e).length - AvroSerde.HEADER_BYTES));
+  }
+
+  @Test
+  void writesALossOnlyRecordAsTheTopicsAvroSerdeDoes() {
+    for (RequestEvent e : events()) {
+      for (long lost : new long[] {1, 63, 64, 1L << 40}) {
+        LossReport report = new LossReport(e.getProxyId(), e.getReporter(), e.getSource(),
+            e.getDestination(), lost, e.getStartTime());
+        RequestEventBatch expected = new RequestEventBatch(List.of(), report);
+        byte[] ours = encoder.encodeLossOnly(report);
+        assertThat(ours).isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(expected));
+        assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(ours)).isEqualTo(expected);
+      }
+    }
   }
 
   @Test

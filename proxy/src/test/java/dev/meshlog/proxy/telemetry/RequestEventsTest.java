@@ -226,16 +226,26 @@ class RequestEventsTest {
       direct.encodeBody(entry, edge, dropped, single);
       assertThat(single.batch(1)).as(entry.line())
           .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(
-              List.of(k.event()))));
+              List.of(k.event()), null)));
       assertThat(edge.keyBytes()).isEqualTo(k.keyBytes());
       assertThat(edge.key()).isEqualTo(k.key());
+      // a loss-only record on this entry's edge names the proxy and the edge as its event does
+      RequestEventEncoder loss = new RequestEventEncoder();
+      loss.beginLossReport();
+      java.time.Instant at = START.plusMillis(entries.indexOf(entry));
+      direct.encodeLossReport(entry, edge, dropped + 1, at, loss);
+      RequestEvent ev = k.event();
+      assertThat(loss.lossOnly()).as(entry.line())
+          .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(List.of(),
+              new dev.meshlog.events.telemetry.LossReport(ev.getProxyId(), ev.getReporter(),
+                  ev.getSource(), ev.getDestination(), dropped + 1, at))));
       // and all in one batch, appended one after the other
       direct.encodeBody(entry, edge, dropped, encoder);
       all.add(k.event());
       dropped = dropped * 3 + 1;
     }
     assertThat(encoder.batch(all.size()))
-        .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(all)));
+        .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(all, null)));
     AccessLogEntry tcp = new AccessLogEntry(START, "outbound", "-", "db:5432", "TCP", 0,
         Set.of(), 1, 2, 3, -1, null, null, null, null, null, null, 1, "x", "db", null);
     assertThat(direct.edgeOf(tcp)).isNull();

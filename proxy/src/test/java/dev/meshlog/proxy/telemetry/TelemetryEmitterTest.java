@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.meshlog.events.telemetry.LossReport;
+import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.http.AccessLogEntry;
@@ -31,6 +33,25 @@ class TelemetryEmitterTest {
       List<String> ids() {
         return events().stream().map(RequestEvent::getRequestId).toList();
       }
+
+      /** The loss report of a loss-only record, else null. */
+      LossReport lossReport() {
+        return Topics.TELEMETRY_REQUESTS.deserializeValue(value).getLossReport();
+      }
+    }
+
+    /** The loss-only records sent, in order. */
+    List<Sent> lossOnly() {
+      return sent.stream().filter(s -> s.lossReport() != null).toList();
+    }
+
+    /**
+     * The loss reported by the records sent: {@code droppedBefore} of their events and
+     * {@code lost} of their loss reports (what a reader of the topic sums per proxy).
+     */
+    long reportedLoss() {
+      return events().stream().mapToLong(RequestEvent::getDroppedBefore).sum()
+          + lossOnly().stream().mapToLong(s -> s.lossReport().getLost()).sum();
     }
 
     /** The events of every record sent, in order. */
@@ -143,13 +164,12 @@ class TelemetryEmitterTest {
     // the drops ride on the first event of the first record handed over after them (one of the
     // first records if the thread took it after the drops, else the last): reported exactly
     // once either way
-    assertThat(sink.events().stream().mapToLong(RequestEvent::getDroppedBefore).sum())
-        .isEqualTo(15);
-    assertThat(emitter.unreported()).isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.unreported() == 0);
+    assertThat(sink.reportedLoss()).isEqualTo(15);
   }
 
   @Test
-  void aFailedSendIsCountedAndItsReportMovesToTheNextEvent() {
+  void aFailedSendIsCountedAndReportedOnceOnTheTopic() {
     emitter(10);
     emitter.log(request(0));
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 1);
@@ -166,9 +186,12 @@ class TelemetryEmitterTest {
     emitter.log(request(50));
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 11);
     sink.completeAll(null);
-    List<RequestEvent> last = sink.sent.get(sink.sent.size() - 1).events();
+    List<RequestEvent> last = sink.events().subList(10, 11);
     assertThat(last).extracting(RequestEvent::getRequestId).containsExactly("req-50");
-    assertThat(last.get(0).getDroppedBefore()).isEqualTo(13);
+    // on req-50's event, or on a loss-only record if a drain came between the failure and it
+    long before = sink.events().subList(0, 10).stream()
+        .mapToLong(RequestEvent::getDroppedBefore).sum(); // the 3 drops, on a failed record
+    assertThat(sink.reportedLoss() - before).isEqualTo(13);
     assertThat(emitter.unreported()).isZero();
     assertThat(emitter.sent()).isEqualTo(1);
   }
@@ -183,8 +206,10 @@ class TelemetryEmitterTest {
     sink.throwOnSend = null;
     sink.autoAck = true;
     emitter.log(request(2));
-    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
-    assertThat(sink.events().get(0).getDroppedBefore()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1
+        && emitter.unreported() == 0);
+    // on request 2's event, or on a loss-only record if a drain came before it
+    assertThat(sink.reportedLoss()).isEqualTo(1);
   }
 
   @Test
@@ -210,11 +235,10 @@ class TelemetryEmitterTest {
             .mapToObj(i -> "req-" + i).toList());
     emitter.log(request(99));
     await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 11);
-    // the drops ride on the held records if they came before those were encoded, else on the
-    // next one: reported exactly once either way
-    assertThat(sink.events().stream().mapToLong(RequestEvent::getDroppedBefore).sum())
-        .isEqualTo(15);
-    assertThat(emitter.unreported()).isZero();
+    // the drops ride on the held records if they came before those were encoded, else on a
+    // loss-only record or the next event: reported exactly once either way
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.unreported() == 0);
+    assertThat(sink.reportedLoss()).isEqualTo(15);
     assertThat(emitter.failed()).isZero();
     assertThat(emitter.buffered()).isZero();
   }
@@ -499,6 +523,114 @@ class TelemetryEmitterTest {
     List<RequestEvent> next = sink.sent.get(3).events();
     assertThat(next).extracting(RequestEvent::getRequestId).containsExactly("req-100", "req-101");
     assertThat(next).extracting(RequestEvent::getDroppedBefore).containsExactly(5L, 0L);
+  }
+
+  /** An emitter draining every 5 ms, its loss reports dated by {@link #CLOCK}. */
+  TelemetryEmitter clockedEmitter(int capacity) {
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, capacity,
+        Duration.ofMillis(5), Duration.ofSeconds(1), System::nanoTime, CLOCK);
+    return emitter;
+  }
+
+  static final java.time.Clock CLOCK = java.time.Clock.fixed(
+      java.time.Instant.parse("2026-11-26T10:15:30.123456Z"), java.time.ZoneOffset.UTC);
+
+  /** Four events sent, then failed by Kafka (it timed them out): four lost, none reported yet. */
+  void fourEventsFail() {
+    for (int i = 0; i < 4; i++) {
+      emitter.log(request(i));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 4);
+    assertThat(sink.lossOnly()).isEmpty();
+    sink.completeAll(new org.apache.kafka.common.errors.TimeoutException("expired"));
+    assertThat(emitter.failed()).isEqualTo(4);
+  }
+
+  @Test
+  void aLossFollowedBySilenceIsReportedByOneLossOnlyRecordWithTheExactCount() {
+    clockedEmitter(10);
+    fourEventsFail();
+
+    // no further request: the next drain has no event to carry the loss and sends it alone
+    await().atMost(Duration.ofSeconds(10)).until(() -> !sink.lossOnly().isEmpty());
+    HeldSink.Sent record = sink.lossOnly().get(0);
+    assertThat(record.events()).isEmpty();
+    assertThat(record.key()).isEqualTo("default/productpage->default/reviews"); // its edge's
+    LossReport report = record.lossReport();
+    assertThat(report.getLost()).isEqualTo(4);
+    assertThat(report.getProxyId()).isEqualTo(identity.proxyId());
+    assertThat(report.getReporter()).isEqualTo(Reporter.SOURCE);
+    assertThat(report.getSource().getService()).isEqualTo("productpage");
+    assertThat(report.getSource().getVersion()).isEqualTo("v1");
+    assertThat(report.getDestination().getService()).isEqualTo("reviews");
+    assertThat(report.getReportedAt()).isEqualTo(CLOCK.instant());
+    assertThat(emitter.unreported()).isZero();
+    sink.completeAll(null); // Kafka acknowledges it
+    assertThat(emitter.failed()).isEqualTo(4); // a loss-only record holds no event
+    assertThat(emitter.sent()).isZero();
+    assertThat(emitter.buffered()).isZero();
+
+    // traffic again: its records do not report the loss a second time
+    sink.autoAck = true;
+    emitter.log(request(50));
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
+    assertThat(sink.events().get(4).getDroppedBefore()).isZero();
+    assertThat(sink.lossOnly()).hasSize(1);
+    assertThat(sink.reportedLoss()).isEqualTo(4);
+  }
+
+  @Test
+  void aLossOnlyRecordThatFailsPutsItsCountBackAndTheNextOneReportsIt() {
+    clockedEmitter(10);
+    fourEventsFail();
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.lossOnly().size() == 1);
+    sink.completeAll(new org.apache.kafka.common.errors.TimeoutException("expired"));
+
+    // its count is lost again, and goes on the next loss-only record (traffic is still quiet)
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.lossOnly().size() == 2);
+    assertThat(sink.lossOnly().get(1).lossReport().getLost()).isEqualTo(4);
+    sink.completeAll(null);
+    assertThat(emitter.unreported()).isZero();
+    assertThat(emitter.failed()).isEqualTo(4); // the loss-only record's failure lost no event
+    assertThat(emitter.dropped()).isZero();
+    assertThat(emitter.buffered()).isZero();
+    // only one record is in flight at a time: acknowledged, nothing more is made
+    sink.autoAck = true;
+    emitter.log(request(50));
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
+    assertThat(sink.lossOnly()).hasSize(2);
+    assertThat(sink.events().get(4).getDroppedBefore()).isZero();
+  }
+
+  @Test
+  void aLossOnlyRecordTheSinkCannotTakeIsHeldAloneUntilItCan() {
+    clockedEmitter(10);
+    fourEventsFail();
+    sink.refuse = true;
+    sink.autoAck = true;
+    int refusedBefore = sink.refusals.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.refusals.get() >= refusedBefore + 3);
+    assertThat(emitter.unreported()).isZero(); // carried by the held record
+    sink.refuse = false;
+    await().atMost(Duration.ofSeconds(10)).until(() -> !sink.lossOnly().isEmpty());
+    emitter.log(request(50));
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.sent() == 1);
+    assertThat(sink.lossOnly()).hasSize(1); // offered again and again, made once
+    assertThat(sink.reportedLoss()).isEqualTo(4);
+  }
+
+  @Test
+  void closeReportsAPendingLossAlone() {
+    // no periodic drain: the four requests (a quarter of the buffer) wake one, then only close
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, 16,
+        Duration.ofHours(1), Duration.ofSeconds(1), System::nanoTime, CLOCK);
+    fourEventsFail();
+    assertThat(emitter.unreported()).isEqualTo(4);
+    sink.autoAck = true;
+    emitter.close();
+    emitter = null;
+    assertThat(sink.lossOnly()).hasSize(1);
+    assertThat(sink.reportedLoss()).isEqualTo(4);
   }
 
   @Test
