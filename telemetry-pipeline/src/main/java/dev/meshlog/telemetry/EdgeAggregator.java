@@ -52,6 +52,10 @@ import org.slf4j.LoggerFactory;
  *       call, see {@link TelemetryTopology#countsOnce}), unless it reports its proxy's loss
  *       ({@code droppedBefore} above 0): then that loss alone is folded (and re-partitioned
  *       first if its key is not its edge's), as every report's loss is;</li>
+ *   <li>a loss-only record (no events, a {@code LossReport}: a proxy whose traffic stopped
+ *       after a loss) is read as one call that is not a request, like such a duplicate report:
+ *       its loss is folded into its edge's window of its {@code reportedAt} (re-partitioned
+ *       first if its key is not its edge's; proxies key it by that edge);</li>
  *   <li>a record that cannot be read whole is forwarded as a {@link DeadLetter} keyed by the
  *       application, with its bytes intact and the reason, and the app goes on: a corrupt batch
  *       dead-letters all of its events together, none of them counted.</li>

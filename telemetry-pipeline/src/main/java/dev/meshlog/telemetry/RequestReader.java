@@ -7,13 +7,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
+import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.specific.SpecificData;
 
 /**
  * Reads, from a {@code mesh.telemetry.requests} value, only what aggregation needs, into reused
@@ -24,7 +28,11 @@ import org.apache.avro.SchemaNormalization;
  * <p>A value is a {@link RequestEventBatch} (one edge's events, as proxies write it) or, as
  * releases before batching wrote it, a single {@link RequestEvent}; both are read, the second as
  * a batch of one. A record is read whole or not at all: {@link #read} fails, and nothing of it is
- * returned, if any of its events cannot be read.
+ * returned, if any of its events cannot be read. A loss-only record (a batch with a
+ * {@link LossReport}, which proxies write with no events when their traffic stopped after a
+ * loss) is read as one more call after its events: not a request (never counted), reporting its
+ * proxy's loss on its edge like an event's {@code droppedBefore}. Batches written before the
+ * loss report existed (no such field) are read as before, on the fast path too.
  *
  * <p>The fast path walks the Avro binary body of the schemas it was written for (checked by
  * their fingerprints, {@link #LAYOUT_FINGERPRINT} and {@link #BATCH_LAYOUT_FINGERPRINT}): a
@@ -48,9 +56,22 @@ final class RequestReader {
 
   /**
    * The CRC-64-AVRO fingerprint of the {@code RequestEventBatch} schema whose layout {@link #read}
-   * walks: one field, {@code events}, an array of the {@code RequestEvent} above.
+   * walks: {@code events}, an array of the {@code RequestEvent} above, then {@code lossReport},
+   * a union of null and a {@code LossReport} (proxyId, reporter, source, destination, lost,
+   * reportedAt).
    */
-  static final long BATCH_LAYOUT_FINGERPRINT = 0x88a2e767ccb67fbeL;
+  static final long BATCH_LAYOUT_FINGERPRINT = 0x41bbeda5b4b7b91dL;
+
+  /**
+   * The fingerprint of {@code RequestEventBatch} before {@code lossReport}: {@code events}
+   * alone (what proxies wrote until then, never released). Read on the fast path like the
+   * current one, with no union after the array; the slow path decodes it with
+   * {@link #PREVIOUS_BATCH_SCHEMA}.
+   */
+  static final long PREVIOUS_BATCH_LAYOUT_FINGERPRINT = 0x88a2e767ccb67fbeL;
+
+  /** {@code RequestEventBatch} before {@code lossReport}: the current one's {@code events} alone. */
+  static final Schema PREVIOUS_BATCH_SCHEMA = previousBatchSchema();
 
   /** Longest namespace, service or version taken; longer ones cannot be a workload's. */
   static final int MAX_NAME_CHARS = 1024;
@@ -67,6 +88,12 @@ final class RequestReader {
   /** Whether the generated schemas are the ones this reader's fast path was written for. */
   static final boolean FAST_PATH = CURRENT_FINGERPRINT == LAYOUT_FINGERPRINT
       && CURRENT_BATCH_FINGERPRINT == BATCH_LAYOUT_FINGERPRINT;
+  /** Decodes batches of {@link #PREVIOUS_BATCH_SCHEMA} (the slow path's; the topic's serde knows only released ones). */
+  private static final BinaryMessageDecoder<RequestEventBatch> PREVIOUS_BATCH_DECODER = previousBatchDecoder();
+  /** The single-object header of a {@code RequestEventBatch} of the current schema. */
+  private static final byte[] BATCH_HEADER = java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES)
+      .order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0xC3).put((byte) 0x01)
+      .putLong(CURRENT_BATCH_FINGERPRINT).array();
   /** The single-object header of a {@code RequestEvent} of the current schema. */
   private static final byte[] EVENT_HEADER = java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES)
       .order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0xC3).put((byte) 0x01)
@@ -81,6 +108,14 @@ final class RequestReader {
     int length;
     /** The event as the full decoding read it (slow path), else null. */
     RequestEvent decoded;
+    /**
+     * A loss-only record's {@code LossReport}, not a request: {@link #duplicate} too (never
+     * counted), its loss ({@link #droppedBefore}) folded on its edge like an event's. Its
+     * {@link #offset} and {@link #length} span the union from its branch index to the end.
+     */
+    boolean lossReport;
+    /** The loss report as the full decoding read it (slow path), else null. */
+    LossReport decodedLoss;
 
     /** The edge, interned: the same object for every event of the same two workloads. */
     EdgeRef edge;
@@ -101,7 +136,8 @@ final class RequestReader {
     /**
      * A destination's report of a call whose source is in the mesh (and so reports it too): read
      * and checked like any other, but not counted; its edge is looked up only when it reports a
-     * loss ({@link #edge} is null otherwise), which is counted like any other proxy's.
+     * loss ({@link #edge} is null otherwise), which is counted like any other proxy's. A loss
+     * report ({@link #lossReport}) is not counted either.
      */
     boolean duplicate;
 
@@ -237,7 +273,8 @@ final class RequestReader {
     count = 0;
     if (FAST_PATH && bytes.length > AvroSerde.HEADER_BYTES && (bytes[0] & 0xff) == 0xC3 && bytes[1] == 0x01) {
       long fingerprint = fingerprint(bytes);
-      if (fingerprint == CURRENT_BATCH_FINGERPRINT || fingerprint == CURRENT_FINGERPRINT) {
+      if (fingerprint == CURRENT_BATCH_FINGERPRINT || fingerprint == CURRENT_FINGERPRINT
+          || fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT) {
         try {
           if (readFast(bytes)) {
             return count;
@@ -269,6 +306,15 @@ final class RequestReader {
     if (count == 1) {
       return record;
     }
+    if (c.lossReport) { // a loss-only record of it (a proxy never writes events beside one)
+      if (c.decodedLoss != null) {
+        return SERDE.encode(new RequestEventBatch(List.of(), c.decodedLoss));
+      }
+      byte[] lossOnly = Arrays.copyOf(BATCH_HEADER, AvroSerde.HEADER_BYTES + 1 + c.length);
+      lossOnly[AvroSerde.HEADER_BYTES] = 0; // no events
+      System.arraycopy(record, c.offset, lossOnly, AvroSerde.HEADER_BYTES + 1, c.length);
+      return lossOnly;
+    }
     if (c.decoded != null) {
       return EVENT_SERDE.encode(c.decoded);
     }
@@ -288,9 +334,15 @@ final class RequestReader {
     return calls[count++];
   }
 
-  private int readSlow(String topic, byte[] bytes) {
-    List<RequestEvent> events = SERDE.decode(topic, bytes).getEvents();
-    boolean batch = events.size() != 1 || fingerprint(bytes) == CURRENT_BATCH_FINGERPRINT;
+  /** The full Avro decoding of a record ({@link #read} when its fast path cannot read it). */
+  int readSlow(String topic, byte[] bytes) {
+    record = bytes;
+    count = 0;
+    long fingerprint = bytes.length >= AvroSerde.HEADER_BYTES ? fingerprint(bytes) : 0;
+    RequestEventBatch decoded = fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT
+        ? decodePrevious(topic, bytes) : SERDE.decode(topic, bytes);
+    List<RequestEvent> events = decoded.getEvents();
+    boolean batch = events.size() != 1 || fingerprint != CURRENT_FINGERPRINT;
     for (int i = 0; i < events.size(); i++) {
       try {
         readSlow(events.get(i));
@@ -298,7 +350,56 @@ final class RequestReader {
         throw batch ? new IllegalArgumentException("events[" + i + "]: " + e.getMessage(), e) : e;
       }
     }
+    if (decoded.getLossReport() != null) {
+      readSlow(decoded.getLossReport());
+    }
     return count;
+  }
+
+  private static RequestEventBatch decodePrevious(String topic, byte[] bytes) {
+    try {
+      return PREVIOUS_BATCH_DECODER.decode(bytes);
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new org.apache.kafka.common.errors.SerializationException("cannot decode a "
+          + RequestEventBatch.getClassSchema().getFullName() + " (before lossReport) from " + topic
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void readSlow(LossReport report) {
+    Workload s = report.getSource();
+    Workload d = report.getDestination();
+    if (s == null || d == null || report.getReportedAt() == null) {
+      throw new IllegalArgumentException("lossReport: source, destination and reportedAt required");
+    }
+    Call call = next();
+    call.decoded = null;
+    call.lossReport = true;
+    call.decodedLoss = report;
+    call.duplicate = true;
+    try {
+      call.edge = report.getLost() <= 0 ? null : EdgeRef.of(str(s.getNamespace()), str(s.getService()),
+          str(s.getVersion()), str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("lossReport: " + e.getMessage(), e);
+    }
+    call.reporter = report.getReporter();
+    call.startMillis = report.getReportedAt().toEpochMilli();
+    call.droppedBefore = report.getLost();
+  }
+
+  private static Schema previousBatchSchema() {
+    Schema current = RequestEventBatch.getClassSchema();
+    Schema.Field events = current.getField("events");
+    return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false,
+        List.of(new Schema.Field(events.name(), events.schema(), events.doc(), (Object) null)));
+  }
+
+  private static BinaryMessageDecoder<RequestEventBatch> previousBatchDecoder() {
+    BinaryMessageDecoder<RequestEventBatch> d = new BinaryMessageDecoder<>(
+        SpecificData.getForClass(RequestEventBatch.class), RequestEventBatch.getClassSchema());
+    d.addSchema(PREVIOUS_BATCH_SCHEMA);
+    return d;
   }
 
   private void readSlow(RequestEvent event) {
@@ -312,6 +413,7 @@ final class RequestReader {
     Workload d = event.getDestination();
     Call call = next();
     call.decoded = event;
+    call.lossReport = false;
     call.duplicate = false;
     call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
         str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
@@ -343,7 +445,8 @@ final class RequestReader {
     pos = AvroSerde.HEADER_BYTES;
     count = 0;
     recent = 0;
-    if (fingerprint(bytes) == CURRENT_FINGERPRINT) {
+    long fingerprint = fingerprint(bytes);
+    if (fingerprint == CURRENT_FINGERPRINT) {
       return readEvent(-1) && pos == buf.length;
     }
     int index = 0;
@@ -361,7 +464,50 @@ final class RequestReader {
         }
       }
     }
-    return pos == buf.length;
+    if (fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT) {
+      return pos == buf.length; // no lossReport
+    }
+    int union = pos;
+    long lossReport = readLong();
+    if (lossReport == 0) { // null: every batch of events
+      return pos == buf.length;
+    }
+    return lossReport == 1 && readLossReport(union) && pos == buf.length;
+  }
+
+  /**
+   * Reads the {@code LossReport} after the union's branch index at {@code union} into the next
+   * call; false when it does not fit the layout.
+   */
+  private boolean readLossReport(int union) {
+    Call call = next();
+    call.decoded = null;
+    call.decodedLoss = null;
+    call.lossReport = true;
+    call.duplicate = true; // not a request
+    call.offset = union;
+    skipString(); // proxyId
+    int reporter = readInt();
+    if (reporter < 0 || reporter >= REPORTERS.length) {
+      return false;
+    }
+    int workloads = pos;
+    readWorkload(0);
+    readWorkload(6);
+    int workloadsEnd = pos;
+    long lost = readLong();
+    long reportedAtMicros = readLong();
+    call.length = pos - union;
+    call.reporter = REPORTERS[reporter];
+    try {
+      // a report of no loss folds nothing: its edge is not needed
+      call.edge = lost <= 0 ? null : edge(workloads, workloadsEnd - workloads);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("lossReport: " + e.getMessage(), e);
+    }
+    call.startMillis = Math.floorDiv(reportedAtMicros, 1000);
+    call.droppedBefore = lost;
+    return true;
   }
 
   /**
@@ -373,6 +519,7 @@ final class RequestReader {
   private boolean readEvent(int index) {
     Call call = next();
     call.decoded = null;
+    call.lossReport = false;
     call.offset = pos;
     skipString(); // requestId
     skipString(); // traceId

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
@@ -85,6 +86,105 @@ class RequestReaderTest {
       assertThat(reader.readFast(bytes)).as("fast path, sized %s", sized).isTrue();
       assertReadsAsAvroDoes(reader, bytes, "blocks, sized " + sized);
     }
+  }
+
+  @Test
+  void readsALossOnlyRecordAsOneUncountedCallReportingItsLossOnItsEdge() {
+    LossReport report = Requests.lossReport("shop", "productpage", "v1", "reviews", "v2",
+        Reporter.DESTINATION, 25, T0.plusMillis(1500));
+    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(report));
+    RequestReader reader = new RequestReader();
+    assertThat(reader.readFast(bytes)).isTrue();
+    for (boolean fast : new boolean[] {true, false}) {
+      int n = fast ? reader.read("t", bytes) : reader.readSlow("t", bytes);
+      assertThat(n).isEqualTo(1);
+      RequestReader.Call call = reader.call(0);
+      assertThat(call.lossReport).as("fast %s", fast).isTrue();
+      assertThat(call.countsOnce()).isFalse();
+      assertThat(call.reportsLoss()).isTrue();
+      assertThat(call.droppedBefore).isEqualTo(25);
+      assertThat(call.reporter).isEqualTo(Reporter.DESTINATION);
+      assertThat(call.startMillis).isEqualTo(T0.toEpochMilli() + 1500);
+      assertThat(call.edge.edge()).isEqualTo(new Edge(new Edge.End("shop", "productpage", "v1"),
+          new Edge.End("shop", "reviews", "v2")));
+      assertThat(call.edge.topicKey()).isEqualTo(Requests.key(report)); // the record's key
+      assertThat(reader.eventBytes(0)).isSameAs(bytes);
+    }
+  }
+
+  @Test
+  void givesALossReportBesideEventsBackAsALossOnlyRecordOfItsOwn() {
+    // proxies never write both in one record; another producer might
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    LossReport report = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.SOURCE, 3, T0);
+    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(
+        RequestEventBatch.newBuilder().setEvents(List.of(e)).setLossReport(report).build());
+    RequestReader reader = new RequestReader();
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", bytes) : reader.readSlow("t", bytes)).isEqualTo(2);
+      assertThat(reader.call(0).countsOnce()).isTrue();
+      assertThat(reader.call(1).droppedBefore).isEqualTo(3);
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(reader.eventBytes(1)))
+          .as("fast %s", fast).isEqualTo(Requests.lossOnly(report));
+      assertThat(Topics.TELEMETRY_REQUESTS.deserializeValue(reader.eventBytes(0)).getEvents())
+          .containsExactly(e);
+    }
+  }
+
+  @Test
+  void aLossOnlyRecordOfNoLossNeedsNoEdge() {
+    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(Requests.lossReport(
+        "default", "productpage", "v1", "reviews", "v2", Reporter.SOURCE, 0, T0)));
+    RequestReader reader = new RequestReader();
+    assertThat(reader.read("t", bytes)).isEqualTo(1);
+    assertThat(reader.call(0).reportsLoss()).isFalse();
+    assertThat(reader.call(0).edge).isNull();
+  }
+
+  @Test
+  void refusesATruncatedLossOnlyRecordAndATooLongNameInIt() {
+    RequestReader reader = new RequestReader();
+    byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(Requests.lossReport(
+        "default", "productpage", "v1", "reviews", "v2", Reporter.SOURCE, 7, T0)));
+    for (int cut = 11; cut < bytes.length; cut++) {
+      byte[] truncated = Arrays.copyOf(bytes, cut);
+      assertThatThrownBy(() -> reader.read("t", truncated)).as("cut at %d", cut)
+          .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEventBatch");
+    }
+    byte[] badBranch = bytes.clone();
+    badBranch[AvroSerde.HEADER_BYTES + 1] = 4; // a union branch the schema has not
+    assertThatThrownBy(() -> reader.read("t", badBranch))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEventBatch");
+    byte[] tooLong = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(Requests.lossReport(
+        "default", "productpage", "v1", "r".repeat(1025), "v2", Reporter.SOURCE, 7, T0)));
+    assertThatThrownBy(() -> reader.read("t", tooLong))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("lossReport: destination.service: 1025 characters (expected: at most 1024)");
+  }
+
+  @Test
+  void readsABatchWrittenBeforeTheLossReportAsBeforeOnBothPaths() {
+    SplittableRandom random = new SplittableRandom(19);
+    List<RequestEvent> events = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      events.add(randomEvent(random, i));
+    }
+    events.set(0, RequestEvent.newBuilder(events.get(0)).setDroppedBefore(12).build());
+    byte[] old = Requests.asBatchBeforeLossReport(events);
+    assertThat(org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestReader.PREVIOUS_BATCH_SCHEMA))
+        .isEqualTo(RequestReader.PREVIOUS_BATCH_LAYOUT_FINGERPRINT);
+    RequestReader reader = new RequestReader();
+    assertThat(reader.readFast(old)).isTrue();
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", old) : reader.readSlow("t", old)).isEqualTo(9);
+      for (int i = 0; i < 9; i++) {
+        assertSameAsAvro(reader.call(i), events.get(i), "fast " + fast + ", event " + i);
+        assertThat(reader.eventBytes(i)).isEqualTo(single(events.get(i)));
+      }
+    }
+    assertThatThrownBy(() -> reader.read("t", Arrays.copyOf(old, old.length - 2)))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("before lossReport");
   }
 
   @Test
@@ -181,6 +281,7 @@ class RequestReaderTest {
       out.writeBytes(items.toByteArray());
     }
     writeLong(out, 0);
+    writeLong(out, 0); // lossReport: null
     return out.toByteArray();
   }
 

@@ -3,6 +3,7 @@ package dev.meshlog.telemetry;
 import java.time.Instant;
 import java.util.List;
 
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
@@ -73,6 +74,42 @@ final class Requests {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.get(bytes);
     return bytes;
+  }
+
+  /**
+   * A loss report of the proxy on {@code reporter}'s side of {@code src -> dst} (both in
+   * {@code ns}): {@code lost} events, reported at {@code at}.
+   */
+  static LossReport lossReport(String ns, String src, String srcVersion, String dst, String dstVersion,
+                               Reporter reporter, long lost, Instant at) {
+    return LossReport.newBuilder().setProxyId(reporter == Reporter.DESTINATION ? dst : src)
+        .setReporter(reporter).setSource(workload(ns, src, srcVersion))
+        .setDestination(workload(ns, dst, dstVersion)).setLost(lost).setReportedAt(at).build();
+  }
+
+  /** A loss-only record of {@code report}, as proxies write it: no events. */
+  static RequestEventBatch lossOnly(LossReport report) {
+    return RequestEventBatch.newBuilder().setEvents(List.of()).setLossReport(report).build();
+  }
+
+  /** The key proxies give a loss-only record: its edge's. */
+  static String key(LossReport r) {
+    return r.getSource().getNamespace() + "/" + r.getSource().getService() + "->"
+        + r.getDestination().getNamespace() + "/" + r.getDestination().getService();
+  }
+
+  /**
+   * A batch of {@code events} as proxies wrote it before the loss report: the schema with
+   * {@code events} alone (its fingerprint in the header), so no union after the array.
+   */
+  static byte[] asBatchBeforeLossReport(List<RequestEvent> events) {
+    byte[] current = batchBytes(events);
+    byte[] old = java.util.Arrays.copyOf(current, current.length - 1); // the null lossReport
+    long fp = org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestReader.PREVIOUS_BATCH_SCHEMA);
+    for (int i = 0; i < 8; i++) {
+      old[2 + i] = (byte) (fp >>> (8 * i));
+    }
+    return old;
   }
 
   /** The topic key proxies use: {@code srcNs/src->dstNs/dst}. */

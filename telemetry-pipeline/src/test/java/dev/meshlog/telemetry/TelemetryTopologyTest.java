@@ -19,6 +19,7 @@ import java.util.Random;
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
@@ -288,6 +289,91 @@ class TelemetryTopologyTest {
     assertThat(m.getRequests()).isEqualTo(1);
     assertThat(m.getLostReported()).isEqualTo(9);
     assertThat(m.getLostReportedByDestination()).isEqualTo(9);
+  }
+
+  @Test
+  void foldsALossOnlyRecordIntoItsEdgesWindowsAndTotalsAsAReportedLossAndNoRequest() {
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    send(e);
+    // both proxies' traffic stopped after a loss: each reports it alone, keyed by its edge
+    LossReport caller = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.SOURCE, 40, T0.plusSeconds(2));
+    LossReport callee = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.DESTINATION, 5, T0.plusSeconds(3));
+    requests.pipeInput(Requests.key(caller), Requests.lossOnly(caller), T0.plusSeconds(2));
+    requests.pipeInput(Requests.key(callee), Requests.lossOnly(callee), T0.plusSeconds(3));
+    // a loss reported in a window with no request of the edge: a window of the loss alone
+    LossReport later = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.SOURCE, 2, T0.plusSeconds(15));
+    requests.pipeInput(Requests.key(later), Requests.lossOnly(later), T0.plusSeconds(15));
+
+    Map<String, EdgeMetrics> out = latestEdges();
+    EdgeMetrics first = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(first.getRequests()).isEqualTo(1);
+    assertThat(first.getLostReported()).isEqualTo(45);
+    assertThat(first.getLostReportedByDestination()).isEqualTo(5);
+    EdgeMetrics second = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + (T0.toEpochMilli() + 10_000) + "/10000");
+    assertThat(second.getRequests()).isZero();
+    assertThat(second.getLostReported()).isEqualTo(2);
+    assertThat(second.getUpdatedAt()).isEqualTo(T0.plusSeconds(15));
+    EdgeMetrics minute = out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/60000");
+    assertThat(minute.getRequests()).isEqualTo(1);
+    assertThat(minute.getLostReported()).isEqualTo(47);
+    EdgeMetrics total = driver.<String, EdgeMetrics>getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE)
+        .get(PRODUCTPAGE_TO_REVIEWS_V2).value();
+    assertThat(total.getRequests()).isEqualTo(1);
+    assertThat(total.getLostReported()).isEqualTo(47);
+    assertThat(total.getLostReportedByDestination()).isEqualTo(5);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void countsABatchWrittenBeforeTheLossReportAsBefore() {
+    RequestEvent first = RequestEvent.newBuilder(
+        request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0)).setDroppedBefore(6).build();
+    RequestEvent next = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    rawRequests.pipeInput(key(first), Requests.asBatchBeforeLossReport(List.of(first, next)), T0);
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(2);
+    assertThat(m.getErrors()).isEqualTo(1);
+    assertThat(m.getLostReported()).isEqualTo(6);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void deadLettersACorruptLossOnlyRecordWithTheReasonAndKeepsCounting() {
+    LossReport report = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.SOURCE, 40, T0);
+    byte[] whole = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(report));
+    byte[] corrupt = Arrays.copyOf(whole, whole.length - 2);
+    rawRequests.pipeInput(Requests.key(report), corrupt, T0);
+    LossReport tooLong = Requests.lossReport("default", "productpage", "v1", "r".repeat(1025), "v2",
+        Reporter.SOURCE, 40, T0);
+    rawRequests.pipeInput(Requests.key(report),
+        Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(tooLong)), T0);
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).hasSize(2);
+    assertThat(letters.get(0).getReason()).contains("RequestEventBatch");
+    assertThat(letters.get(0).getValue()).isEqualTo(java.nio.ByteBuffer.wrap(corrupt));
+    assertThat(letters.get(1).getReason())
+        .isEqualTo("lossReport: destination.service: 1025 characters (expected: at most 1024)");
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(1);
+    assertThat(m.getLostReported()).isZero(); // neither loss counted
+  }
+
+  @Test
+  void countsALossOnlyRecordWhoseKeyIsNotItsEdgeOnceThroughTheRepartitionTopic() {
+    LossReport report = Requests.lossReport("default", "productpage", "v1", "reviews", "v2",
+        Reporter.DESTINATION, 11, T0);
+    requests.pipeInput("someone-elses-key", Requests.lossOnly(report), T0);
+    requests.pipeInput(null, Requests.lossOnly(report), T0);
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isZero();
+    assertThat(m.getLostReported()).isEqualTo(22);
+    assertThat(m.getLostReportedByDestination()).isEqualTo(22);
   }
 
   @Test
