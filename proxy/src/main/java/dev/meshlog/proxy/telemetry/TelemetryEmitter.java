@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * so the sum of {@code droppedBefore} over a proxy's delivered events is what it lost, reported
  * once Kafka is back. When a drain has no event to carry a loss (it took none and holds none:
  * the proxy's traffic stopped), the loss goes on a <b>loss-only record</b> of its own, a
- * {@code RequestEventBatch} with no events and a {@code LossReport} (see
- * {@link #reportLossAlone}), which moves on the same way if it fails: the loss reaches the topic
+ * {@code RequestEventBatch} with no events and a {@code LossReport}, keyed by the edge of the
+ * latest event encoded, which moves on the same way if it fails: the loss reaches the topic
  * within about a drain interval of Kafka taking records again, with or without traffic, and is
  * reported once.
  *
