@@ -226,6 +226,11 @@ final class RequestReader {
   }
 
   private final Map<Span, EdgeRef> edges = new HashMap<>();
+  /**
+   * The call of the record read last that is its loss report, or -1: reset once per record
+   * (calls are reused, and an event's call is not cleared of the flag per event).
+   */
+  private int lossCall = -1;
   private final Span probe = new Span();
   /** The calls of the record read last: the first {@link #count}. */
   private Call[] calls = {new Call()};
@@ -338,6 +343,7 @@ final class RequestReader {
   int readSlow(String topic, byte[] bytes) {
     record = bytes;
     count = 0;
+    clearLossCall();
     long fingerprint = bytes.length >= AvroSerde.HEADER_BYTES ? fingerprint(bytes) : 0;
     RequestEventBatch decoded = fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT
         ? decodePrevious(topic, bytes) : SERDE.decode(topic, bytes);
@@ -354,6 +360,13 @@ final class RequestReader {
       readSlow(decoded.getLossReport());
     }
     return count;
+  }
+
+  private void clearLossCall() {
+    if (lossCall >= 0) {
+      calls[lossCall].lossReport = false;
+      lossCall = -1;
+    }
   }
 
   private static RequestEventBatch decodePrevious(String topic, byte[] bytes) {
@@ -375,6 +388,7 @@ final class RequestReader {
     Call call = next();
     call.decoded = null;
     call.lossReport = true;
+    lossCall = count - 1;
     call.decodedLoss = report;
     call.duplicate = true;
     try {
@@ -413,7 +427,6 @@ final class RequestReader {
     Workload d = event.getDestination();
     Call call = next();
     call.decoded = event;
-    call.lossReport = false;
     call.duplicate = false;
     call.edge = EdgeRef.of(str(s.getNamespace()), str(s.getService()), str(s.getVersion()),
         str(d.getNamespace()), str(d.getService()), str(d.getVersion()));
@@ -444,6 +457,7 @@ final class RequestReader {
     buf = bytes;
     pos = AvroSerde.HEADER_BYTES;
     count = 0;
+    clearLossCall();
     recent = 0;
     long fingerprint = fingerprint(bytes);
     if (fingerprint == CURRENT_FINGERPRINT) {
@@ -484,6 +498,7 @@ final class RequestReader {
     call.decoded = null;
     call.decodedLoss = null;
     call.lossReport = true;
+    lossCall = count - 1;
     call.duplicate = true; // not a request
     call.offset = union;
     skipString(); // proxyId
@@ -519,7 +534,6 @@ final class RequestReader {
   private boolean readEvent(int index) {
     Call call = next();
     call.decoded = null;
-    call.lossReport = false;
     call.offset = pos;
     skipString(); // requestId
     skipString(); // traceId

@@ -133,6 +133,23 @@ class RequestReaderTest {
   }
 
   @Test
+  void anEventReadAfterALossOnlyRecordInItsReusedCallIsNoLossReport() {
+    RequestReader reader = new RequestReader();
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent f = request("default", "productpage", "v1", "reviews", "v1", 503, 5, T0);
+    byte[] loss = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(Requests.lossReport(
+        "default", "productpage", "v1", "reviews", "v2", Reporter.SOURCE, 7, T0)));
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(reader.read("t", loss)).isEqualTo(1);
+      byte[] batch = batchBytes(List.of(e, f));
+      assertThat(fast ? reader.read("t", batch) : reader.readSlow("t", batch)).isEqualTo(2);
+      assertThat(reader.call(0).lossReport).isFalse();
+      assertThat(reader.call(0).countsOnce()).isTrue();
+      assertThat(reader.eventBytes(0)).isEqualTo(single(e));
+    }
+  }
+
+  @Test
   void aLossOnlyRecordOfNoLossNeedsNoEdge() {
     byte[] bytes = Topics.TELEMETRY_REQUESTS.serializeValue(Requests.lossOnly(Requests.lossReport(
         "default", "productpage", "v1", "reviews", "v2", Reporter.SOURCE, 0, T0)));
