@@ -416,10 +416,11 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   /**
    * The HTTP version a request of {@code ex} goes upstream in, to a port declaring
    * {@code declared}: HTTP/2 for HTTP2 and GRPC ports, HTTP/1.1 for HTTP ones, the caller's own
-   * for an undeclared port; a gRPC call always in HTTP/2 (HTTP/1.1 cannot carry its trailers).
+   * for an undeclared port; a gRPC call that came in HTTP/2 stays HTTP/2 (HTTP/1.1 cannot carry
+   * its trailers), while one in HTTP/1.1 (gRPC-Web, say) is left as the port says.
    */
   static HttpVersion upstreamProtocol(ProxyExchange ex, PortConfig.Protocol declared) {
-    if (declared.http2() || ex.grpc()) {
+    if (declared.http2() || (ex.http2() && ex.grpc())) {
       return HttpVersion.HTTP_2;
     }
     if (declared == PortConfig.Protocol.HTTP) {

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Which HTTP version a request goes upstream in, through real proxies: a port declared HTTP is
  * spoken in HTTP/1.1 even to an h2c caller (with its body framed as HTTP/1.1 needs), HTTP2 and
- * GRPC ports in HTTP/2, an undeclared port as the caller spoke; a gRPC call stays HTTP/2.
+ * GRPC ports in HTTP/2, an undeclared port as the caller spoke; an HTTP/2 gRPC call stays HTTP/2.
  */
 class UpstreamProtocolIT {
 
@@ -210,12 +210,16 @@ class UpstreamProtocolIT {
   }
 
   @Test
-  void aGrpcCallStaysHttp2EvenToAPortDeclaredHttp() {
+  void anHttp2GrpcCallStaysHttp2EvenToAPortDeclaredHttp() {
     Sidecar client = meshOf(Protocol.HTTP);
 
     Seen grpc = call(h2c, client.outboundPort(), HttpMethod.POST, "msg", false,
         "content-type", "application/grpc", "te", "trailers");
+    // gRPC-Web comes in HTTP/1.1 and stays so: the port's word stands.
+    Seen grpcWeb = call(mesh.app, client.outboundPort(), HttpMethod.POST, "msg", true,
+        "content-type", "application/grpc-web+proto");
 
     assertThat(grpc.appVersion()).isEqualTo("HTTP_2");
+    assertThat(grpcWeb.appVersion()).isEqualTo("HTTP_1_1");
   }
 }
