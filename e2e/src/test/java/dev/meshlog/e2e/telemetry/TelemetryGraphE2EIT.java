@@ -3,10 +3,6 @@ package dev.meshlog.e2e.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,6 +23,7 @@ import dev.meshlog.config.client.Outcome;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.e2e.support.AppClient;
+import dev.meshlog.e2e.support.PipelineApi;
 import dev.meshlog.e2e.support.ProxyProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.config.SourceType;
@@ -350,12 +347,7 @@ class TelemetryGraphE2EIT {
         && l.contains("source_namespace=\"" + ns + "\"")).count();
   }
 
-  /** The body of a 200 answer to {@code path} from one pipeline instance's HTTP API. */
   private static String get(TelemetryService instance, String path) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + instance.httpPort() + path))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-    return r.body();
+    return PipelineApi.get(instance, path);
   }
 }

@@ -3,10 +3,6 @@ package dev.meshlog.e2e.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,6 +16,7 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meshlog.e2e.support.AppClient;
+import dev.meshlog.e2e.support.PipelineApi;
 import dev.meshlog.e2e.support.ProxyProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.telemetry.LossReport;
@@ -225,13 +222,8 @@ class TelemetryKafkaOutageE2EIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The body of a 200 answer to {@code path} from the pipeline's HTTP API. */
   private static String get(TelemetryService instance, String path) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + instance.httpPort() + path))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-    return r.body();
+    return PipelineApi.get(instance, path);
   }
 
   private ProxyProcess proxy(String service, String ns, int appPort, Path views,
