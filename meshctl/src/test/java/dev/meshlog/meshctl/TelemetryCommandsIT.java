@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.meshlog.events.telemetry.RequestEvent;
@@ -23,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code meshctl telemetry tail} on a real broker; {@code meshctl graph} against an HTTP API on loopback. */
@@ -33,23 +35,29 @@ class TelemetryCommandsIT {
   Path dir;
 
   @Test
+  // tail -n 3 waits for its three events: fail, do not hang the build, if they never come
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void tailPrintsTheRequestsOfOneService(KafkaCluster kafka) throws Exception {
     try (Admin admin = kafka.admin()) {
       new TopicBootstrapper(admin).ensureAll();
     }
     String ns = KafkaCluster.uniqueName("ns");
     // A mixed topic: a batch of one edge's events (what proxies write) and single events (what
-    // releases before batching wrote), each read as one line per event.
+    // releases before batching wrote), each read as one line per event. Sent one at a time: on
+    // partitions created a moment ago, the broker can refuse a first batch (not yet leader) and
+    // take the second one in flight behind it, after which the idempotent producer's retry of the
+    // first is out of sequence for good and that record never lands (seen once in CI).
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
         Topics.TELEMETRY_REQUESTS.keySerde().serializer(), new ByteArraySerializer())) {
       String reviews = ns + "/productpage->" + ns + "/reviews";
       producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), reviews,
           Topics.TELEMETRY_REQUESTS.serializeValue(RequestEventBatch.newBuilder()
-              .setEvents(List.of(event(ns, "reviews", "/reviews/1"), event(ns, "reviews", "/reviews/2"))).build())));
+              .setEvents(List.of(event(ns, "reviews", "/reviews/1"), event(ns, "reviews", "/reviews/2"))).build())))
+          .get(60, TimeUnit.SECONDS);
       producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), ns + "/productpage->" + ns + "/details",
-          SINGLE.encode(event(ns, "details", "/details/1"))));
+          SINGLE.encode(event(ns, "details", "/details/1")))).get(60, TimeUnit.SECONDS);
       producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), reviews,
-          SINGLE.encode(event(ns, "reviews", "/reviews/3"))));
+          SINGLE.encode(event(ns, "reviews", "/reviews/3")))).get(60, TimeUnit.SECONDS);
     }
     Environment env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers()), dir,
         java.time.Clock.systemUTC(), "ana");
