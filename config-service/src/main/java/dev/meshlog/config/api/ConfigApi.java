@@ -38,10 +38,6 @@ public final class ConfigApi implements AutoCloseable {
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(timeout, "timeout");
-      if (apiToken != null && apiToken.isBlank()) {
-        throw new IllegalArgumentException("the API token is empty (expected: a secret of at"
-            + " least 16 characters)");
-      }
       if (apiToken != null && apiToken.strip().length() < 16) {
         throw new IllegalArgumentException("the API token has " + apiToken.strip().length()
             + " characters (expected: at least 16)");

@@ -99,14 +99,8 @@ public final class InboundTunnel {
           return;
         }
         NetSocket downstream = ns.result();
-        AccessLog.TcpBytes live;
-        try {
-          live = rt.accessLog().tcpOpened(entry(startMillis, startNanos, target, sourceWorkload,
-              app, EnumSet.noneOf(ResponseFlag.class), null));
-        } catch (RuntimeException e) {
-          LOG.warn("access log failed", e);
-          live = AccessLog.TcpBytes.NONE;
-        }
+        AccessLog.TcpBytes live = Relay.opened(rt.accessLog(), entry(startMillis, startNanos,
+            target, sourceWorkload, app, EnumSet.noneOf(ResponseFlag.class), null));
         new Relay(downstream, upstream, live, r -> log(startMillis, startNanos, target,
             sourceWorkload, app, EnumSet.noneOf(ResponseFlag.class), r));
       });

@@ -12,7 +12,6 @@ import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.config.TcpRouteConfig;
-import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.HeaderRules;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -176,7 +175,7 @@ final class OutboundTcp {
         return;
       }
       cluster.record(u, AttemptOutcome.response(200));
-      relay = new Relay(downstream, up, opened(), r -> {
+      relay = new Relay(downstream, up, Relay.opened(rt.accessLog(), entry()), r -> {
         u.stats().end(false);
         finish();
       });
@@ -268,13 +267,4 @@ final class OutboundTcp {
         rt.identity().workload(), destination == null ? target.host() : destination.host());
   }
 
-  /** Where the connection's bytes are counted while it is open (nothing if metrics fail). */
-  private AccessLog.TcpBytes opened() {
-    try {
-      return rt.accessLog().tcpOpened(entry());
-    } catch (RuntimeException e) {
-      LOG.warn("access log failed", e);
-      return AccessLog.TcpBytes.NONE;
-    }
-  }
 }

@@ -3,9 +3,12 @@ package dev.meshlog.proxy.tcp;
 import java.util.function.Supplier;
 
 import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.AccessLogEntry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bytes between two sockets in both directions, with backpressure: each side is piped to the
@@ -18,6 +21,8 @@ import io.vertx.core.net.NetSocket;
  */
 final class Relay {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+
   private final NetSocket downstream;
   private final NetSocket upstream;
   private final Handler<Relay> onClose;
@@ -25,6 +30,19 @@ final class Relay {
   private final CountingStream toDownstream;
   private int directionsEnded;
   private boolean closed;
+
+  /**
+   * Where a connection opening as {@code opening} counts its bytes: {@code log}'s answer, or
+   * nothing if it fails (metrics never stop a relay).
+   */
+  static AccessLog.TcpBytes opened(AccessLog log, AccessLogEntry opening) {
+    try {
+      return log.tcpOpened(opening);
+    } catch (RuntimeException e) {
+      LOG.warn("access log failed", e);
+      return AccessLog.TcpBytes.NONE;
+    }
+  }
 
   /** Starts relaying; both sockets may be paused. */
   Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
