@@ -15,8 +15,11 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -24,6 +27,14 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * their partitions and configs; existing topics get missing partitions added and their
  * {@code cleanup.policy} and retention brought in line. Running it twice changes nothing the
  * second time.
+ *
+ * <p>It returns once every partition it created is <em>writable</em>: its leader answers for it.
+ * A KRaft broker shows a new partition in its metadata a moment before its replica manager leads
+ * it, and a produce request in that moment is refused as {@code NOT_LEADER_OR_FOLLOWER}. An
+ * idempotent producer whose first batch to the partition is refused that way while its second
+ * is taken retries the first forever as out of order, and loses it when its delivery timeout
+ * ends (KAFKA-15591; CI met it with our 4.3.1 broker): so a mesh component that produces right
+ * after start-up must not meet a partition in that state.
  */
 public final class TopicBootstrapper {
 
@@ -78,6 +89,11 @@ public final class TopicBootstrapper {
         }
       }
 
+      Map<String, Integer> fresh = new HashMap<>();
+      toCreate.stream().filter(t -> created.contains(t.name()))
+          .forEach(t -> fresh.put(t.name(), t.numPartitions()));
+      awaitWritable(fresh);
+
       List<Topic<?, ?>> present = topics.stream().filter(t -> existing.contains(t.name()))
           .collect(Collectors.toList());
       if (!present.isEmpty()) {
@@ -112,6 +128,9 @@ public final class TopicBootstrapper {
         if (!grow.isEmpty()) {
           admin.createPartitions(grow).all().get();
         }
+        Map<String, Integer> grown = new HashMap<>();
+        grow.forEach((name, increase) -> grown.put(name, increase.totalCount()));
+        awaitWritable(grown);
         if (!alter.isEmpty()) {
           admin.incrementalAlterConfigs(alter).all().get();
         }
@@ -123,6 +142,33 @@ public final class TopicBootstrapper {
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot create the mesh topics: " + e.getCause().getMessage(),
           e.getCause());
+    }
+  }
+
+  /**
+   * Returns once the leader of every partition of {@code partitionsByTopic} answers a
+   * {@code ListOffsets} for it — the same check of the replica manager a produce request meets.
+   * The admin client retries a partition whose leader is unknown or not yet leading within its
+   * {@code default.api.timeout.ms}; a retriable failure past that is retried here once more.
+   */
+  private void awaitWritable(Map<String, Integer> partitionsByTopic)
+      throws InterruptedException, ExecutionException {
+    if (partitionsByTopic.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    partitionsByTopic.forEach((name, count) -> {
+      for (int p = 0; p < count; p++) {
+        partitions.put(new TopicPartition(name, p), OffsetSpec.latest());
+      }
+    });
+    try {
+      admin.listOffsets(partitions).all().get();
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof RetriableException)) {
+        throw e;
+      }
+      admin.listOffsets(partitions).all().get();
     }
   }
 }

@@ -22,7 +22,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.Serdes;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,6 +117,39 @@ class EmbeddedKafkaIT {
       TopicBootstrapper.Report report = bootstrapper.ensure(Set.of(topic), (short) 1);
       assertThat(report.reconfigured()).containsExactly(topic.name());
       awaitRetention(admin, resource, Long.toString(Duration.ofHours(6).toMillis()));
+    }
+  }
+
+  /**
+   * A partition the bootstrapper created takes a write at once: a producer that does not retry
+   * writes to every partition of five new topics right after {@code ensure} returns. Without the
+   * wait, some of those writes met the moment in which the broker knew a partition but did not
+   * lead it yet and were refused as {@code NOT_LEADER_OR_FOLLOWER} (the KAFKA-15591 window).
+   */
+  @Test
+  void aCreatedPartitionTakesAWriteAtOnce(KafkaCluster kafka) throws Exception {
+    List<Topic<String, String>> topics = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      topics.add(new Topic<>(KafkaCluster.uniqueName("fresh"), Serdes.String(), Serdes.String(),
+          12, Topic.Cleanup.DELETE, Duration.ofHours(6), "test"));
+    }
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ProducerConfig.RETRIES_CONFIG, 0);
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (Admin admin = kafka.admin();
+        KafkaProducer<String, String> producer = new KafkaProducer<>(config,
+            Serdes.String().serializer(), Serdes.String().serializer())) {
+      assertThat(new TopicBootstrapper(admin).ensure(topics, (short) 1).created()).hasSize(5);
+      List<java.util.concurrent.Future<RecordMetadata>> sends = new ArrayList<>();
+      for (Topic<String, String> topic : topics) {
+        for (int p = 0; p < topic.partitions(); p++) {
+          sends.add(producer.send(new ProducerRecord<>(topic.name(), p, "k", "v")));
+        }
+      }
+      for (java.util.concurrent.Future<RecordMetadata> send : sends) {
+        assertThat(send.get().offset()).isZero();
+      }
     }
   }
 
