@@ -224,6 +224,25 @@ class ComposeFileTest {
     assertThat(mounts.values()).contains("../examples/walkthrough");
   }
 
+  @Test
+  void everyMeshlogProcessReadsKafkaClientSettingsFromTheMountedSecrets() {
+    Path secrets = DIR.resolve("secrets");
+    assertThat(secrets.resolve("README.md")).as("the default secrets directory").exists();
+    for (String service : ours()) {
+      if (MESH.image(service).startsWith("meshlog/examples:")) {
+        continue;
+      }
+      assertThat(BASE.environment(service, false)).as(service)
+          .containsEntry("MESHLOG_KAFKA_CONFIG", "${MESHLOG_KAFKA_CONFIG:-}");
+      List<String> volumes = new ArrayList<>();
+      BASE.service(service).path("volumes").forEach(v -> volumes.add(v.asText()));
+      assertThat(volumes).as(service)
+          .contains("${MESHLOG_SECRETS:-./secrets}:/etc/meshlog/secrets:ro");
+    }
+    assertThat(BASE.environment("config-service", false))
+        .containsEntry("MESHLOG_API_TOKEN_FILE", "${MESHLOG_API_TOKEN_FILE:-}");
+  }
+
   /** Our services (images the build produces), in file order. */
   private static List<String> ours() {
     return MESH.services().keySet().stream().filter(s -> MESH.image(s).startsWith("meshlog/")).toList();
