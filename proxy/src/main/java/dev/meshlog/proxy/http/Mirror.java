@@ -12,11 +12,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
 
 /**
  * Sends a copy of a request to a mirror destination, fire-and-forget: its Host gets Envoy's
  * {@code -shadow} suffix, its response is read and dropped, and nothing about it can change the
- * original request's response.
+ * original request's response. It goes in the protocol the mirror destination's port asks for,
+ * chosen as for the primary ({@link ProxyExchange#upstreamProtocol}): a gRPC call's copy stays
+ * HTTP/2, a port declared HTTP2 or GRPC gets h2c, one declared HTTP gets HTTP/1.1.
  */
 final class Mirror {
 
@@ -25,8 +28,9 @@ final class Mirror {
 
   private Mirror() {}
 
-  static void send(ProxyRuntime rt, Dataplane dp, DestinationConfig mirror, HttpMethod method,
-                   String uri, MultiMap headers, Buffer body, String authority) {
+  static void send(ProxyRuntime rt, Dataplane dp, DestinationConfig mirror, HttpVersion protocol,
+                   HttpMethod method, String uri, MultiMap headers, Buffer body,
+                   String authority) {
     Cluster cluster = dp.cluster(mirror.cluster());
     if (cluster == null) {
       return;
@@ -37,15 +41,26 @@ final class Mirror {
     }
     String host = HostResolver.hostOf(authority) + "-shadow";
     int port = HostResolver.portOf(authority, -1);
-    headers.set(HttpHeaders.HOST, port < 0 ? host : host + ":" + port);
     headers.remove(HttpHeaders.CONTENT_LENGTH);
+    // HTTP/2 carries the Host as :authority; a host header there would be a protocol error.
+    boolean h2 = protocol == HttpVersion.HTTP_2;
+    if (h2) {
+      headers.remove(HttpHeaders.HOST);
+    } else {
+      headers.set(HttpHeaders.HOST, port < 0 ? host : host + ":" + port);
+    }
     RequestOptions options = new RequestOptions().setHost(u.endpoint().address())
-        .setPort(u.endpoint().port()).setProtocolVersion(HttpVersion.HTTP_1_1).setMethod(method)
+        .setPort(u.endpoint().port()).setProtocolVersion(protocol).setMethod(method)
         .setURI(uri).setHeaders(headers)
         .setIdleTimeout(IDLE_TIMEOUT_MILLIS)
         .setConnectTimeout(cluster.policy().limits().connectTimeout().toMillis());
     rt.upstreams().client(cluster.policy().limits()).request(options)
-        .compose(r -> r.send(body))
+        .compose(r -> {
+          if (h2) {
+            r.authority(HostAndPort.create(host, port));
+          }
+          return r.send(body);
+        })
         .onSuccess(resp -> {
           resp.exceptionHandler(t -> { });
           resp.handler(b -> { });

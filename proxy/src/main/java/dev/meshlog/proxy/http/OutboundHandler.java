@@ -205,7 +205,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.forward(plan, buffer, facts);
     if (mirror) {
       MultiMap copy = HttpHeaders.headers().addAll(headers);
-      ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(),
+      HttpVersion mirrorProtocol = upstreamProtocol(ex, dp, route.mirror(), authority);
+      ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(), mirrorProtocol,
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
   }

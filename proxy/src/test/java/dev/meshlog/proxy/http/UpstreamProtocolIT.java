@@ -1,11 +1,19 @@
 package dev.meshlog.proxy.http;
 
+import static dev.meshlog.proxy.http.TestMesh.eventually;
 import static dev.meshlog.proxy.support.Views.endpoint;
+import static dev.meshlog.proxy.support.Views.host;
+import static dev.meshlog.proxy.support.Views.route;
+import static dev.meshlog.proxy.support.Views.subset;
+import static dev.meshlog.proxy.support.Views.to;
 import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
+import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.Protocol;
@@ -221,5 +229,59 @@ class UpstreamProtocolIT {
 
     assertThat(grpc.appVersion()).isEqualTo("HTTP_2");
     assertThat(grpcWeb.appVersion()).isEqualTo("HTTP_1_1");
+  }
+
+  /**
+   * A client sidecar whose route to reviews (an HTTP port, the reporting app behind no sidecar)
+   * mirrors everything to ratings, whose port 9080 declares {@code mirrorProtocol} and whose
+   * endpoint records what it got.
+   */
+  private Sidecar mirroringTo(Protocol mirrorProtocol, Queue<HttpServerRequest> mirrored) {
+    int app = mesh.backend(reportingApp());
+    int shadow = mesh.backend(req -> req.body().onSuccess(b -> {
+      mirrored.add(req);
+      req.response().end();
+    }));
+    ServiceView.Builder reviews = reviews(Protocol.HTTP, endpoint(app, "v1", "zone-a"))
+        .setSubsets(List.of(subset("v1")))
+        .setHttpRoutes(List.of(route("mirrored", List.of(), to("reviews", "v1", 100))
+            .setMirror(Destination.newBuilder().setHost(host("ratings")).build())
+            .setMirrorPercentage(100.0).build()));
+    ServiceView ratings = view("ratings").setEndpoints(List.of(endpoint(shadow, "v1", "zone-a")))
+        .setPorts(List.of(ServicePort.newBuilder().setName("web").setNumber(9080)
+            .setProtocol(mirrorProtocol).build())).build();
+    return mesh.clientSidecar(reviews.build(), ratings);
+  }
+
+  @Test
+  void aMirrorGoesInTheProtocolItsDestinationsPortDeclares() {
+    Queue<HttpServerRequest> toGrpc = new ConcurrentLinkedQueue<>();
+    Queue<HttpServerRequest> toHttp = new ConcurrentLinkedQueue<>();
+    Sidecar grpcMirror = mirroringTo(Protocol.GRPC, toGrpc);
+    Sidecar httpMirror = mirroringTo(Protocol.HTTP, toHttp);
+
+    // An HTTP/1.1 caller; the mirror's port is GRPC: the copy goes as h2c.
+    assertThat(call(mesh.app, grpcMirror.outboundPort(), HttpMethod.POST, "one", true).status())
+        .isEqualTo(200);
+    eventually(() -> assertThat(toGrpc).hasSize(1));
+    // A gRPC call over h2c: its copy stays HTTP/2, trailers and all.
+    assertThat(call(h2c, grpcMirror.outboundPort(), HttpMethod.POST, "two", false,
+        "content-type", "application/grpc", "te", "trailers").status()).isEqualTo(200);
+    eventually(() -> assertThat(toGrpc).hasSize(2));
+    // An h2c caller; the mirror's port is HTTP: the copy goes as HTTP/1.1.
+    assertThat(call(h2c, httpMirror.outboundPort(), HttpMethod.POST, "three", false).status())
+        .isEqualTo(200);
+    eventually(() -> assertThat(toHttp).hasSize(1));
+
+    HttpServerRequest one = toGrpc.poll();
+    HttpServerRequest two = toGrpc.poll();
+    HttpServerRequest three = toHttp.poll();
+    assertThat(one.version()).isEqualTo(HttpVersion.HTTP_2);
+    assertThat(one.authority().toString()).isEqualTo("reviews-shadow:9080");
+    assertThat(one.getHeader("host")).isNull();
+    assertThat(two.version()).isEqualTo(HttpVersion.HTTP_2);
+    assertThat(two.getHeader("content-type")).isEqualTo("application/grpc");
+    assertThat(three.version()).isEqualTo(HttpVersion.HTTP_1_1);
+    assertThat(three.getHeader("host")).isEqualTo("reviews-shadow:9080");
   }
 }
