@@ -8,6 +8,7 @@ import java.util.List;
 import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
+import dev.meshlog.events.telemetry.TcpReport;
 import dev.meshlog.events.telemetry.Workload;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -113,6 +114,12 @@ public final class RequestEventEncoder {
     varint(e.getDurationMicros());
     startTime(e.getStartTime());
     varint(e.getDroppedBefore());
+    TcpReport tcp = e.getTcp();
+    if (tcp == null) {
+      varint(0);
+    } else {
+      tcpReport(tcp.getOpened(), tcp.getClosed());
+    }
   }
 
   // A batch: beginBatch, then each event's body (RequestEvents.encodeBody), then batch(count).
@@ -231,6 +238,14 @@ public final class RequestEventEncoder {
     } else {
       varint(0);
     }
+  }
+
+  /** The {@code tcp} field's {@code TcpReport} branch (the union's 1) and its two fields. */
+  void tcpReport(boolean opened, boolean closed) {
+    ensure(3);
+    buf[pos++] = 2; // zig-zag of branch 1
+    buf[pos++] = (byte) (opened ? 1 : 0);
+    buf[pos++] = (byte) (closed ? 1 : 0);
   }
 
   /** A boolean. */

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.TcpReport;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
@@ -81,7 +82,10 @@ public final class RequestEvents {
     this.outside = new Edge("", unknown, key(unknown, self));
   }
 
-  /** The event of {@code e}, or {@code null} for entries that are no HTTP request (TCP). */
+  /**
+   * The event of {@code e}, or {@code null} for entries that are no HTTP request (a TCP
+   * connection's reports are {@link TcpEvent}s, {@link #of(TcpEvent)}).
+   */
   public Keyed of(AccessLogEntry e) {
     if ("TCP".equals(e.protocol())) {
       return null;
@@ -108,8 +112,65 @@ public final class RequestEvents {
         reporter == Reporter.DESTINATION ? self : edge.workload(), protocol(e), nz(e.method()),
         nz(e.authority()), path, nz(e.route()), e.status(), grpc == NO_GRPC ? null : grpc,
         flags, false, Math.max(0, e.attempts() - 1), Math.max(0, e.bytesReceived()),
-        Math.max(0, e.bytesSent()), micros(e), e.start(), 0L);
+        Math.max(0, e.bytesSent()), micros(e), e.start(), 0L, null);
     return new Keyed(edge.key(), edge.keyBytes(), event);
+  }
+
+  /** The event of a TCP connection's report {@code t}. */
+  public Keyed of(TcpEvent t) {
+    AccessLogEntry e = t.entry();
+    Reporter reporter = reporter(e);
+    Edge edge = edge(reporter, e);
+    List<String> flags = new ArrayList<>(e.flags().size());
+    for (ResponseFlag f : FLAGS) {
+      if (e.flags().contains(f)) {
+        flags.add(f.name());
+      }
+    }
+    RequestEvent event = new RequestEvent("", "", reporter, identity.proxyId(),
+        reporter == Reporter.DESTINATION ? edge.workload() : self,
+        reporter == Reporter.DESTINATION ? self : edge.workload(), TCP, "", nz(e.authority()),
+        "", "", 0, null, flags, false, t.retries(), t.requestBytes(), t.responseBytes(),
+        t.durationMicros(), e.start(), 0L, new TcpReport(t.opened(), t.closed()));
+    return new Keyed(edge.key(), edge.keyBytes(), event);
+  }
+
+  /** The edge of TCP report {@code t} (its key, shared by its edge's events). */
+  Edge edgeOf(TcpEvent t) {
+    AccessLogEntry e = t.entry();
+    return edge(reporter(e), e);
+  }
+
+  /**
+   * Appends the Avro body (no header) of the event of TCP report {@code t}, whose
+   * {@link #edgeOf(TcpEvent) edge} is {@code edge}, carrying {@code droppedBefore}, to
+   * {@code out}: one item of a batch, as {@link #of(TcpEvent)} would build it.
+   */
+  void encodeBody(TcpEvent t, Edge edge, long droppedBefore, RequestEventEncoder out) {
+    AccessLogEntry e = t.entry();
+    Reporter reporter = reporter(e);
+    out.string("");
+    out.string("");
+    out.varint(reporter.ordinal());
+    out.repeatedString(PROXY_ID_SLOT, identity.proxyId());
+    out.workload(reporter == Reporter.DESTINATION ? edge.workload() : self);
+    out.workload(reporter == Reporter.DESTINATION ? self : edge.workload());
+    out.repeatedString(PROTOCOL_SLOT, TCP);
+    out.repeatedString(METHOD_SLOT, "");
+    out.repeatedString(AUTHORITY_SLOT, nz(e.authority()));
+    out.string("");
+    out.repeatedString(ROUTE_SLOT, "");
+    out.varint(0);
+    out.optionalInt(false, 0);
+    flags(e, out);
+    out.bool(false);
+    out.varint(t.retries());
+    out.varint(t.requestBytes());
+    out.varint(t.responseBytes());
+    out.varint(t.durationMicros());
+    out.startTime(e.start());
+    out.varint(droppedBefore);
+    out.tcpReport(t.opened(), t.closed());
   }
 
   /** The edge of {@code e} (its key, shared by its edge's events), or null for TCP entries. */
@@ -153,6 +214,19 @@ public final class RequestEvents {
     out.varint(e.status());
     int grpc = grpcStatus(e.grpcStatus());
     out.optionalInt(grpc != NO_GRPC, grpc);
+    flags(e, out);
+    out.bool(false);
+    out.varint(Math.max(0, e.attempts() - 1));
+    out.varint(Math.max(0, e.bytesReceived()));
+    out.varint(Math.max(0, e.bytesSent()));
+    out.varint(micros(e));
+    out.startTime(e.start());
+    out.varint(droppedBefore);
+    out.varint(0); // tcp: the union's null branch, no TCP report
+  }
+
+  /** Writes the response flags of {@code e}, an Avro array of strings, in a fixed order. */
+  private static void flags(AccessLogEntry e, RequestEventEncoder out) {
     if (!e.flags().isEmpty()) {
       out.varint(e.flags().size());
       for (ResponseFlag f : FLAGS) {
@@ -162,13 +236,6 @@ public final class RequestEvents {
       }
     }
     out.varint(0);
-    out.bool(false);
-    out.varint(Math.max(0, e.attempts() - 1));
-    out.varint(Math.max(0, e.bytesReceived()));
-    out.varint(Math.max(0, e.bytesSent()));
-    out.varint(micros(e));
-    out.startTime(e.start());
-    out.varint(droppedBefore);
   }
 
   /**
@@ -189,6 +256,8 @@ public final class RequestEvents {
   }
 
   private static final ResponseFlag[] FLAGS = ResponseFlag.values();
+  /** The protocol of TCP connections' reports. */
+  static final String TCP = "tcp";
   /** The encoder's {@link RequestEventEncoder#repeatedString} slots of this event's fields. */
   private static final int PROXY_ID_SLOT = 0;
   private static final int PROTOCOL_SLOT = 1;

@@ -122,6 +122,65 @@ class RequestEventEncoderTest {
   }
 
   @Test
+  void everyFieldOfHttpAndTcpEventsDecodesWithAvrosGenericReaderAgainstTheSchema()
+      throws Exception {
+    org.apache.avro.Schema schema = RequestEvent.getClassSchema();
+    assertThat(java.util.Arrays.copyOfRange(encoder.encode(events().get(0)), 2, 10))
+        .as("the header's fingerprint is the current schema's")
+        .isEqualTo(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putLong(org.apache.avro.SchemaNormalization.parsingFingerprint64(schema)).array());
+    int tcp = 0;
+    for (RequestEvent e : events()) {
+      byte[] bytes = encoder.encode(e);
+      GenericRecord r = new GenericDatumReader<GenericRecord>(schema)
+          .read(null, DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, null));
+      assertThat(r.get("requestId").toString()).isEqualTo(e.getRequestId());
+      assertThat(r.get("traceId").toString()).isEqualTo(e.getTraceId());
+      assertThat(r.get("reporter").toString()).isEqualTo(e.getReporter().name());
+      assertThat(r.get("proxyId").toString()).isEqualTo(e.getProxyId());
+      for (String side : List.of("source", "destination")) {
+        GenericRecord w = (GenericRecord) r.get(side);
+        Workload expected = side.equals("source") ? e.getSource() : e.getDestination();
+        for (String f : List.of("workload", "service", "version", "namespace", "cluster",
+            "zone")) {
+          assertThat(w.get(f).toString()).as("%s.%s", side, f).isEqualTo(expected.get(f));
+        }
+        assertThat(w.get("principal") == null ? null : w.get("principal").toString())
+            .isEqualTo(expected.getPrincipal());
+      }
+      assertThat(r.get("protocol").toString()).isEqualTo(e.getProtocol());
+      assertThat(r.get("method").toString()).isEqualTo(e.getMethod());
+      assertThat(r.get("authority").toString()).isEqualTo(e.getAuthority());
+      assertThat(r.get("path").toString()).isEqualTo(e.getPath().replace("\uD800", "?"));
+      assertThat(r.get("route").toString()).isEqualTo(e.getRoute());
+      assertThat(r.get("responseCode")).isEqualTo(e.getResponseCode());
+      assertThat(r.get("grpcStatus")).isEqualTo(e.getGrpcStatus());
+      assertThat(((List<?>) r.get("responseFlags")).stream().map(Object::toString).toList())
+          .isEqualTo(e.getResponseFlags());
+      assertThat(r.get("mtls")).isEqualTo(e.getMtls());
+      assertThat(r.get("retries")).isEqualTo(e.getRetries());
+      assertThat(r.get("requestBytes")).isEqualTo(e.getRequestBytes());
+      assertThat(r.get("responseBytes")).isEqualTo(e.getResponseBytes());
+      assertThat(r.get("durationMicros")).isEqualTo(e.getDurationMicros());
+      assertThat(r.get("startTime")).isEqualTo(e.getStartTime().getEpochSecond() * 1_000_000L
+          + e.getStartTime().getNano() / 1_000);
+      assertThat(r.get("droppedBefore")).isEqualTo(e.getDroppedBefore());
+      GenericRecord report = (GenericRecord) r.get("tcp");
+      if (e.getTcp() == null) {
+        assertThat(report).as("an HTTP event's tcp: the null branch").isNull();
+        assertThat(e.getProtocol()).isNotEqualTo("tcp");
+      } else {
+        tcp++;
+        assertThat(e.getProtocol()).isEqualTo("tcp");
+        assertThat(report.get("opened")).isEqualTo(e.getTcp().getOpened());
+        assertThat(report.get("closed")).isEqualTo(e.getTcp().getClosed());
+      }
+      assertThat(r.getSchema().getFields()).hasSize(schema.getFields().size());
+    }
+    assertThat(tcp).isEqualTo(4);
+  }
+
+  @Test
   void writesAnUnpairedSurrogateAsAvroDoes() {
     RequestEvent e = events().get(0);
     e.setPath("/half \uD800 a surrogate");
@@ -172,6 +231,16 @@ class RequestEventEncoderTest {
     odd.setReporter(Reporter.UNSPECIFIED);
     odd.setRequestId("r\u00e9q-\uD83D\uDE80");
     all.add(odd);
+    // TCP connections' reports: an interim one, a last one, a failed connection's only one
+    all.add(events.of(new TcpEvent(RequestEventsTest.tcpEntry("outbound", Set.of(), endpoint,
+        null, 2), 1_000, 1L << 33, 15_000_000, 1, true, false)).event());
+    all.add(events.of(new TcpEvent(RequestEventsTest.tcpEntry("inbound", Set.of(), null,
+        PeerMetadata.encode(reviews), 1), 0, 7, 15_000_001, 0, false, true)).event());
+    all.add(events.of(TcpEvent.alone(RequestEventsTest.tcpEntry("outbound",
+        EnumSet.of(ResponseFlag.UF), endpoint, null, 3))).event());
+    RequestEvent neither = events.of(new TcpEvent(RequestEventsTest.tcpEntry("gateway",
+        Set.of(), null, null, 1), 1, 1, 1, 0, false, false)).event();
+    all.add(neither);
     return all;
   }
 }

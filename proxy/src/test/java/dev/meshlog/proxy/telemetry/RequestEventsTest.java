@@ -250,4 +250,92 @@ class RequestEventsTest {
         Set.of(), 1, 2, 3, -1, null, null, null, null, null, null, 1, "x", "db", null);
     assertThat(direct.edgeOf(tcp)).isNull();
   }
+
+  /** A TCP connection's entry as the relays make it. */
+  static AccessLogEntry tcpEntry(String direction, Set<ResponseFlag> flags,
+                                 EndpointConfig upstream, String peer, int attempts) {
+    return new AccessLogEntry(START, direction, "-", "-", "TCP", 0, flags, 8, 14, 2, -1, null,
+        "db.shop.svc.cluster.local:5432", null, upstream == null ? null : upstream.hostPort(),
+        "outbound|||db.shop.svc.cluster.local", null, attempts, "productpage-v1",
+        "db.shop.svc.cluster.local", null, null, peer, upstream, 2_345);
+  }
+
+  @Test
+  void tcpReportsAreEventsOfProtocolTcpFromBothSidesWithTheirReport() {
+    EndpointConfig endpoint = EndpointConfig.of("10.0.0.9", 15006,
+        Map.of("app", "db", "version", "v3"), "zone-b", "c2");
+    RequestEvents.Keyed out = new RequestEvents(productpage, "cluster.local").of(new TcpEvent(
+        tcpEntry("outbound", Set.of(), endpoint, null, 2), 100, 2_000, 15_000_000, 1, true,
+        false));
+    assertThat(out.key()).isEqualTo("shop/productpage->shop/db");
+    RequestEvent e = out.event();
+    assertThat(e.getReporter()).isEqualTo(Reporter.SOURCE);
+    assertThat(e.getProtocol()).isEqualTo("tcp");
+    assertThat(e.getDestination().getWorkload()).isEqualTo("db-v3");
+    assertThat(e.getDestination().getZone()).isEqualTo("zone-b");
+    assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
+    assertThat(e.getAuthority()).isEqualTo("db.shop.svc.cluster.local:5432");
+    assertThat(e.getMethod()).isEmpty();
+    assertThat(e.getPath()).isEmpty();
+    assertThat(e.getResponseCode()).isZero();
+    assertThat(e.getRetries()).isEqualTo(1);
+    assertThat(e.getRequestBytes()).isEqualTo(100);
+    assertThat(e.getResponseBytes()).isEqualTo(2_000);
+    assertThat(e.getDurationMicros()).isEqualTo(15_000_000);
+    assertThat(e.getStartTime()).isEqualTo(START);
+    assertThat(e.getTcp().getOpened()).isTrue();
+    assertThat(e.getTcp().getClosed()).isFalse();
+
+    RequestEvents.Keyed in = new RequestEvents(reviews, "cluster.local").of(TcpEvent.alone(
+        tcpEntry("inbound", EnumSet.of(ResponseFlag.UF), null,
+            PeerMetadata.encode(productpage), 1)));
+    assertThat(in.key()).isEqualTo("shop/productpage->shop/reviews");
+    assertThat(in.event().getReporter()).isEqualTo(Reporter.DESTINATION);
+    assertThat(in.event().getSource().getWorkload()).isEqualTo("productpage-v1");
+    assertThat(in.event().getSource().getZone()).isEqualTo("zone-a");
+    assertThat(in.event().getResponseFlags()).containsExactly("UF");
+    assertThat(in.event().getRequestBytes()).isEqualTo(8);
+    assertThat(in.event().getResponseBytes()).isEqualTo(14);
+    assertThat(in.event().getDurationMicros()).isEqualTo(2_345);
+    assertThat(in.event().getTcp().getOpened()).isTrue();
+    assertThat(in.event().getTcp().getClosed()).isTrue();
+  }
+
+  @Test
+  void aTcpReportEncodedFromItsEntryIsTheTopicsBytesOfItsEvent() {
+    EndpointConfig endpoint = EndpointConfig.of("10.0.0.9", 15006,
+        Map.of("app", "db", "version", "v3"), "zone-b", "c2");
+    List<TcpEvent> reports = List.of(
+        new TcpEvent(tcpEntry("outbound", Set.of(), endpoint, null, 3), 0, 0, 0, 2, true, false),
+        new TcpEvent(tcpEntry("outbound", Set.of(), endpoint, null, 3), 1L << 40, 64, 1, 0,
+            false, false),
+        new TcpEvent(tcpEntry("gateway", EnumSet.of(ResponseFlag.DC), endpoint, null, 1), 5, 6,
+            7, 0, false, true),
+        TcpEvent.alone(tcpEntry("outbound", EnumSet.of(ResponseFlag.UH), null, null, 1)),
+        TcpEvent.alone(tcpEntry("inbound", EnumSet.of(ResponseFlag.NR), null, "bad", 1)),
+        TcpEvent.alone(tcpEntry("inbound", Set.of(), null, PeerMetadata.encode(productpage),
+            1)));
+    RequestEvents viaEvent = new RequestEvents(reviews, "cluster.local");
+    RequestEvents direct = new RequestEvents(reviews, "cluster.local");
+    RequestEventEncoder encoder = new RequestEventEncoder();
+    encoder.beginBatch();
+    List<RequestEvent> all = new ArrayList<>();
+    long dropped = 0;
+    for (TcpEvent t : reports) {
+      RequestEvents.Keyed k = viaEvent.of(t);
+      k.event().setDroppedBefore(dropped);
+      RequestEvents.Edge edge = direct.edgeOf(t);
+      assertThat(edge.key()).isEqualTo(k.key());
+      direct.encodeBody(t, edge, dropped, encoder);
+      // an HTTP request between TCP reports: its null tcp union follows a TCP one's record
+      AccessLogEntry http = entry("inbound", 200, Set.of(), "reviews.shop.svc.cluster.local",
+          null, null, 1, null);
+      direct.encodeBody(http, direct.edgeOf(http), 0, encoder);
+      all.add(k.event());
+      all.add(viaEvent.of(http).event());
+      dropped = dropped * 5 + 1;
+    }
+    assertThat(encoder.batch(all.size()))
+        .isEqualTo(Topics.TELEMETRY_REQUESTS.serializeValue(new RequestEventBatch(all, null)));
+  }
 }
