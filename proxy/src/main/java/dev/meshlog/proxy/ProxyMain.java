@@ -315,6 +315,13 @@ public final class ProxyMain implements Callable<Integer> {
           + "that new ones are dropped and counted (env MESHLOG_TELEMETRY_BUFFER_EVENTS).")
   int telemetryBufferEvents;
 
+  @Option(names = "--tcp-report-interval",
+      defaultValue = "${env:MESHLOG_TCP_REPORT_INTERVAL:-15s}", converter = DurationConverter.class,
+      description = "With telemetry on, report each open TCP connection this often (bytes since "
+          + "the last report), besides when it closes, as Istio's tcp reporting duration; 0s = "
+          + "only when it closes (env MESHLOG_TCP_REPORT_INTERVAL).")
+  Duration tcpReportInterval;
+
   /** Threads of each of Vert.x's blocking pools (worker and internal). */
   static final int BLOCKING_THREADS = 2;
 
@@ -577,7 +584,8 @@ public final class ProxyMain implements Callable<Integer> {
           : new TelemetryEmitter(new RequestEvents(identity, domain),
               KafkaEventSink.toRequestsTopic(client.clientConfig(telemetryServers),
                   "meshlog-proxy-telemetry-" + id),
-              telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5))
+              telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5),
+              tcpReportInterval, clock)
               .bindTo(metrics.registry());
     } catch (KafkaException e) {
       vertx.close();
@@ -705,6 +713,10 @@ public final class ProxyMain implements Callable<Integer> {
     if (telemetryBufferEvents < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--telemetry-buffer-events: " + telemetryBufferEvents + " (expected: at least 1)");
+    }
+    if (tcpReportInterval.isNegative()) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--tcp-report-interval: " + tcpReportInterval + " (expected: 0s or more)");
     }
     LOG.info("telemetry on: request events to {} on {}, buffer {} events",
         Topics.TELEMETRY_REQUESTS.name(), servers, telemetryBufferEvents);

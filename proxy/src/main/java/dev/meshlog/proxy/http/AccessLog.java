@@ -23,6 +23,16 @@ public interface AccessLog {
     return TcpBytes.NONE;
   }
 
+  /**
+   * A relayed TCP connection ended: {@code closing} is its final entry, {@code live} what
+   * {@link #tcpOpened} returned for it, or {@link TcpBytes#NONE} when it never opened (no
+   * route, no healthy upstream, the connect failed, the client left first). The relays call
+   * this, not {@link #log}, for a TCP connection; by default it is {@link #log}.
+   */
+  default void tcpClosed(AccessLogEntry closing, TcpBytes live) {
+    log(closing);
+  }
+
   /** Where an open TCP connection's bytes are counted as they pass; called on its event loop. */
   interface TcpBytes {
     /** Counts nothing. */
@@ -53,7 +63,7 @@ public interface AccessLog {
     };
   }
 
-  /** Passes each entry, and each opened connection, to every one of {@code logs}. */
+  /** Passes each entry, and each opened and closed connection, to every one of {@code logs}. */
   static AccessLog all(List<AccessLog> logs) {
     // An array and a plain loop: no iterator and no capturing lambda per request.
     AccessLog[] copy = logs.toArray(new AccessLog[0]);
@@ -70,36 +80,59 @@ public interface AccessLog {
 
       @Override
       public TcpBytes tcpOpened(AccessLogEntry opening) {
+        TcpBytes[] answers = new TcpBytes[copy.length];
         TcpBytes one = TcpBytes.NONE;
-        List<TcpBytes> more = null;
-        for (AccessLog l : copy) {
-          TcpBytes b = l.tcpOpened(opening);
-          if (b == TcpBytes.NONE) {
-            continue;
-          }
-          if (one == TcpBytes.NONE) {
-            one = b;
-          } else {
-            more = more == null ? new java.util.ArrayList<>(List.of(one)) : more;
-            more.add(b);
+        int counting = 0;
+        for (int i = 0; i < copy.length; i++) {
+          answers[i] = copy[i].tcpOpened(opening);
+          if (answers[i] != TcpBytes.NONE) {
+            one = answers[i];
+            counting++;
           }
         }
-        if (more == null) {
-          return one;
-        }
-        List<TcpBytes> each = List.copyOf(more);
-        return new TcpBytes() {
-          @Override
-          public void towardsDestination(long bytes) {
-            each.forEach(b -> b.towardsDestination(bytes));
-          }
+        // one log counting: its own answer, with no indirection per write
+        return counting <= 1 ? one : new Each(this, answers);
+      }
 
-          @Override
-          public void fromDestination(long bytes) {
-            each.forEach(b -> b.fromDestination(bytes));
+      @Override
+      public void tcpClosed(AccessLogEntry closing, TcpBytes live) {
+        if (live instanceof Each each && each.owner == this) {
+          // each log is told of the connection with what it answered itself
+          for (int i = 0; i < copy.length; i++) {
+            copy[i].tcpClosed(closing, each.answers[i]);
           }
-        };
+          return;
+        }
+        // at most one log answered, with live: it knows its own answer, the others ignore it
+        for (AccessLog l : copy) {
+          l.tcpClosed(closing, live);
+        }
       }
     };
+  }
+
+  /** The answers to {@link #tcpOpened} of several logs ({@link #all}), one per log. */
+  final class Each implements TcpBytes {
+    private final AccessLog owner;
+    private final TcpBytes[] answers;
+
+    private Each(AccessLog owner, TcpBytes[] answers) {
+      this.owner = owner;
+      this.answers = answers;
+    }
+
+    @Override
+    public void towardsDestination(long bytes) {
+      for (TcpBytes b : answers) {
+        b.towardsDestination(bytes);
+      }
+    }
+
+    @Override
+    public void fromDestination(long bytes) {
+      for (TcpBytes b : answers) {
+        b.fromDestination(bytes);
+      }
+    }
   }
 }

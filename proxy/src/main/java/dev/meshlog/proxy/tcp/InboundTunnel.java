@@ -71,13 +71,15 @@ public final class InboundTunnel {
     int port = HostResolver.portOf(target, -1);
     String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
     String sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
+    // the caller's sidecar names itself on the CONNECT, as on its HTTP requests
+    String peer = req.getHeader(HeaderRules.SOURCE_PEER);
     Optional<PortConfig> tcp = tcpPort(port);
     if (tcp.isEmpty()) {
       req.response().setStatusCode(403).putHeader("content-type", "text/plain")
           .end("CONNECT " + target + ": not a TCP port of " + rt.identity().host(rt.domain())
               + " (expected one of its TCP ports)");
-      log(startMillis, startNanos, target, sourceWorkload, null, EnumSet.of(ResponseFlag.NR),
-          null);
+      log(startMillis, startNanos, target, sourceWorkload, peer, null,
+          EnumSet.of(ResponseFlag.NR), null);
       return;
     }
     int appPort = tcp.get().workloadPort();
@@ -85,8 +87,8 @@ public final class InboundTunnel {
     net.connect(new ConnectOptions().setHost(appHost).setPort(appPort)).onComplete(ar -> {
       if (ar.failed()) {
         req.response().setStatusCode(503).end("app not reachable on " + app);
-        log(startMillis, startNanos, target, sourceWorkload, app, EnumSet.of(ResponseFlag.UF),
-            null);
+        log(startMillis, startNanos, target, sourceWorkload, peer, app,
+            EnumSet.of(ResponseFlag.UF), null);
         return;
       }
       NetSocket upstream = ar.result();
@@ -100,31 +102,31 @@ public final class InboundTunnel {
         }
         NetSocket downstream = ns.result();
         AccessLog.TcpBytes live = Relay.opened(rt.accessLog(), entry(startMillis, startNanos,
-            target, sourceWorkload, app, EnumSet.noneOf(ResponseFlag.class), null));
-        new Relay(downstream, upstream, live, r -> log(startMillis, startNanos, target,
-            sourceWorkload, app, EnumSet.noneOf(ResponseFlag.class), r));
+            target, sourceWorkload, peer, app, EnumSet.noneOf(ResponseFlag.class), null));
+        new Relay(downstream, upstream, live, r -> Relay.closed(rt.accessLog(),
+            entry(startMillis, startNanos, target, sourceWorkload, peer, app,
+                EnumSet.noneOf(ResponseFlag.class), r), live));
       });
     });
   }
 
+  /** A connection that never opened: one entry, with its flags. */
   private void log(long startMillis, long startNanos, String target, String sourceWorkload,
-                   String app, Set<ResponseFlag> flags, Relay relay) {
-    try {
-      rt.accessLog().log(entry(startMillis, startNanos, target, sourceWorkload, app, flags,
-          relay));
-    } catch (RuntimeException e) {
-      LOG.warn("access log failed", e);
-    }
+                   String peer, String app, Set<ResponseFlag> flags, Relay relay) {
+    Relay.closed(rt.accessLog(), entry(startMillis, startNanos, target, sourceWorkload, peer,
+        app, flags, relay), AccessLog.TcpBytes.NONE);
   }
 
+  /** The connection's entry; {@code peer} the caller's {@code x-meshlog-peer}, or null. */
   private AccessLogEntry entry(long startMillis, long startNanos, String target,
-                               String sourceWorkload, String app, Set<ResponseFlag> flags,
-                               Relay relay) {
+                               String sourceWorkload, String peer, String app,
+                               Set<ResponseFlag> flags, Relay relay) {
+    long micros = (System.nanoTime() - startNanos) / 1_000;
     return new AccessLogEntry(Instant.ofEpochMilli(startMillis), "inbound", "-",
         "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
-        relay == null ? 0 : relay.bytesFromUpstream(),
-        (System.nanoTime() - startNanos) / 1_000_000, -1, null, target, null, app,
-        "inbound|" + HostResolver.portOf(target, 0) + "|" + rt.identity().host(rt.domain()),
-        null, 1, sourceWorkload, rt.identity().host(rt.domain()));
+        relay == null ? 0 : relay.bytesFromUpstream(), micros / 1_000, -1, null, target, null,
+        app, "inbound|" + HostResolver.portOf(target, 0) + "|" + rt.identity().host(rt.domain()),
+        null, 1, sourceWorkload, rt.identity().host(rt.domain()), null, null, peer, null,
+        micros);
   }
 }

@@ -12,6 +12,7 @@ import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.config.TcpRouteConfig;
+import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.HeaderRules;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -20,6 +21,7 @@ import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
 import dev.meshlog.proxy.resilience.AttemptOutcome;
 import dev.meshlog.proxy.resilience.CircuitBreaker;
+import dev.meshlog.proxy.telemetry.PeerMetadata;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,6 +55,8 @@ final class OutboundTcp {
   private final String direction;
   private final Context context;
   private final long startMillis;
+  /** This proxy's {@code x-meshlog-peer}, which names the caller at the tunnel's other end. */
+  private final String peer;
   private final long startNanos = System.nanoTime();
   private final Set<ResponseFlag> flags = EnumSet.noneOf(ResponseFlag.class);
   private Cluster cluster;
@@ -65,6 +69,8 @@ final class OutboundTcp {
   private boolean finished;
   private CircuitBreaker.Waiter waiter;
   private Relay relay;
+  /** Where the open connection's bytes are counted (metrics, telemetry); NONE until it opens. */
+  private AccessLog.TcpBytes live = AccessLog.TcpBytes.NONE;
 
   private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
                       String direction) {
@@ -75,6 +81,7 @@ final class OutboundTcp {
     this.target = target;
     this.context = Vertx.currentContext();
     this.startMillis = rt.clock().millis();
+    this.peer = PeerMetadata.encode(rt.identity());
   }
 
   /** Relays a connection the app opened to {@code target}; runs on its event loop. */
@@ -175,7 +182,8 @@ final class OutboundTcp {
         return;
       }
       cluster.record(u, AttemptOutcome.response(200));
-      relay = new Relay(downstream, up, Relay.opened(rt.accessLog(), entry()), r -> {
+      live = Relay.opened(rt.accessLog(), entry());
+      relay = new Relay(downstream, up, live, r -> {
         u.stats().end(false);
         finish();
       });
@@ -205,7 +213,8 @@ final class OutboundTcp {
     // socket, not the HTTP client, so that the tunnel can be half-closed.
     return ConnectTunnel.open(net, e.address(), e.port(), timeout,
             destination.host() + ":" + destinationPort,
-            HeaderRules.SOURCE_WORKLOAD + ": " + rt.identity().workload())
+            HeaderRules.SOURCE_WORKLOAD + ": " + rt.identity().workload(),
+            HeaderRules.SOURCE_PEER + ": " + peer)
         .map(opened -> {
           if (opened.early().length() > 0) {
             // What the destination said at once goes first; the relay then takes over.
@@ -249,22 +258,23 @@ final class OutboundTcp {
       holdsSlot = false;
       cluster.breaker().release();
     }
-    try {
-      rt.accessLog().log(entry());
-    } catch (RuntimeException e) {
-      LOG.warn("access log failed", e);
-    }
+    Relay.closed(rt.accessLog(), entry(), live);
   }
 
-  /** The connection's access log entry as it stands. */
+  /**
+   * The connection's access log entry as it stands; with the endpoint of the last connect (it
+   * names the destination's version, zone and cluster in metrics and telemetry), as HTTP's.
+   */
   private AccessLogEntry entry() {
+    long micros = (System.nanoTime() - startNanos) / 1_000;
+    EndpointConfig endpoint = upstream == null ? null : upstream.endpoint();
     return new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
         "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
-        relay == null ? 0 : relay.bytesFromUpstream(),
-        (System.nanoTime() - startNanos) / 1_000_000, -1, null, target.toString(), null,
-        upstream == null ? null : upstream.endpoint().hostPort(),
+        relay == null ? 0 : relay.bytesFromUpstream(), micros / 1_000, -1, null,
+        target.toString(), null, upstream == null ? null : upstream.endpoint().hostPort(),
         cluster == null ? null : cluster.key().toString(), null, attempts,
-        rt.identity().workload(), destination == null ? target.host() : destination.host());
+        rt.identity().workload(), destination == null ? target.host() : destination.host(),
+        null, null, null, endpoint, micros);
   }
 
 }

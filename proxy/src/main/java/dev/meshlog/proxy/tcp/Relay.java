@@ -44,6 +44,19 @@ final class Relay {
     }
   }
 
+  /**
+   * Tells {@code log} that a connection ended as {@code closing}; {@code live} is what
+   * {@link #opened} returned for it, or {@link AccessLog.TcpBytes#NONE} if it never opened.
+   * A failing log never stops the proxy.
+   */
+  static void closed(AccessLog log, AccessLogEntry closing, AccessLog.TcpBytes live) {
+    try {
+      log.tcpClosed(closing, live);
+    } catch (RuntimeException e) {
+      LOG.warn("access log failed", e);
+    }
+  }
+
   /** Starts relaying; both sockets may be paused. */
   Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
         Handler<Relay> onClose) {

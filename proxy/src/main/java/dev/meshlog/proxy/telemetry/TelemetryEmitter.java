@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -93,6 +94,11 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    * before batching).
    */
   public static final int MAX_BATCH_BYTES = 32 * 1024;
+  /**
+   * How often an open TCP connection is reported by default (Istio's
+   * {@code tcp_reporting_duration}): every 15 s from its opening, and once more when it closes.
+   */
+  public static final Duration DEFAULT_TCP_REPORT_INTERVAL = Duration.ofSeconds(15);
   /** Entries one pass of a drain takes before it sends them (then it takes the rest). */
   static final int MAX_DRAIN_EVENTS = 8_192;
 
@@ -112,8 +118,21 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** Used by the emitting thread only. */
   private final RequestEventEncoder encoder = new RequestEventEncoder();
   private final Duration closeTimeout;
-  /** Capacity in use: queued plus handed over and not completed. */
-  private final Handoff<AccessLogEntry> ring;
+  /**
+   * Capacity in use: queued plus handed over and not completed. Holds finished HTTP requests'
+   * {@link AccessLogEntry}s and TCP connections' reports: {@link TcpEvent}s of connections that
+   * never opened, {@link Closed} connections, and {@link TcpConnection}s whose interim report is
+   * due (the report is made when it is taken, so that a connection's reports are in order).
+   */
+  private final Handoff<Object> ring;
+  /** How often an open TCP connection is reported, in ms; 0 = only when it closes. */
+  private final long tcpIntervalMillis;
+  /** TCP connections opened since the last sweep (any event loop adds, this thread takes). */
+  private final ConcurrentLinkedQueue<TcpConnection> opened = new ConcurrentLinkedQueue<>();
+  /** The open TCP connections the sweep follows (this thread's). */
+  private final ArrayList<TcpConnection> open = new ArrayList<>();
+  /** When ({@link #clock} ms) the next open connection's interim report is due. */
+  private long nextSweepMillis = Long.MAX_VALUE;
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -129,8 +148,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private volatile boolean closing;
   // The drain's state (the emitting thread's only), kept from drain to drain so that a drain
   // allocates per record, not per event.
-  /** The entries taken by this drain, and each one's edge. */
-  private final AccessLogEntry[] drained;
+  /** The items taken by this drain ({@link AccessLogEntry}s and {@link TcpEvent}s), and each one's edge. */
+  private final Object[] drained;
   private final RequestEvents.Edge[] edges;
   /** The index of the next entry of the same edge, or -1. */
   private final int[] next;
@@ -166,7 +185,19 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
    */
   public TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
                           Duration closeTimeout) {
-    this(events, sink, capacity, interval, closeTimeout, System::nanoTime);
+    this(events, sink, capacity, interval, closeTimeout, DEFAULT_TCP_REPORT_INTERVAL,
+        Clock.systemUTC());
+  }
+
+  /**
+   * As above, reporting each open TCP connection every {@code tcpReportInterval} ({@code 0} =
+   * only when it closes), its due times and durations read from {@code clock} (the clock the
+   * relays read a connection's start from).
+   */
+  public TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                          Duration closeTimeout, Duration tcpReportInterval, Clock clock) {
+    this(events, sink, capacity, interval, closeTimeout, System::nanoTime, clock,
+        tcpReportInterval);
   }
 
   /** As above, reading time (for the close deadline and log pacing) from {@code nanoTime}. */
@@ -178,22 +209,35 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /** As above, with loss-only records' {@code reportedAt} read from {@code clock}. */
   TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
                    Duration closeTimeout, LongSupplier nanoTime, Clock clock) {
+    this(events, sink, capacity, interval, closeTimeout, nanoTime, clock,
+        DEFAULT_TCP_REPORT_INTERVAL);
+  }
+
+  /** As above, reporting open TCP connections every {@code tcpReportInterval} (0 = never). */
+  TelemetryEmitter(RequestEvents events, EventSink sink, int capacity, Duration interval,
+                   Duration closeTimeout, LongSupplier nanoTime, Clock clock,
+                   Duration tcpReportInterval) {
     this.nanoTime = nanoTime;
     this.clock = clock;
     if (capacity < 1) {
       throw new IllegalArgumentException("telemetry buffer: " + capacity
           + " events (expected: at least 1)");
     }
+    if (tcpReportInterval.isNegative()) {
+      throw new IllegalArgumentException("tcp report interval: " + tcpReportInterval
+          + " (expected: 0 or more)");
+    }
+    this.tcpIntervalMillis = tcpReportInterval.toMillis();
     this.events = events;
     this.sink = sink;
     int chunk = Math.min(capacity, MAX_DRAIN_EVENTS);
-    this.drained = new AccessLogEntry[chunk];
+    this.drained = new Object[chunk];
     this.edges = new RequestEvents.Edge[chunk];
     this.next = new int[chunk];
     this.closeTimeout = closeTimeout;
     // woken at a quarter of the buffer: a mark of 256, as the access log's, saved the collector
     // less than the extra drains cost (proxy/README.md, telemetry, session emit10)
-    this.ring = new Handoff<AccessLogEntry>("meshlog-telemetry", capacity, interval,
+    this.ring = new Handoff<Object>("meshlog-telemetry", capacity, interval,
         this::drain).start();
   }
 
@@ -224,14 +268,47 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   @Override
   public void log(AccessLogEntry entry) {
     if ("TCP".equals(entry.protocol())) {
-      return;
+      return; // a TCP connection is reported through tcpOpened and tcpClosed
     }
-    if (!ring.offer(entry)) {
+    offer(entry);
+  }
+
+  /**
+   * Follows a TCP connection that opened: its relay counts its bytes on the answer, which the
+   * interim reports read. With interim reports off, nothing is followed (the report at close
+   * has the entry's bytes, the same counts).
+   */
+  @Override
+  public TcpBytes tcpOpened(AccessLogEntry opening) {
+    if (tcpIntervalMillis == 0) {
+      return TcpBytes.NONE;
+    }
+    TcpConnection c = new TcpConnection(this, opening);
+    opened.add(c);
+    return c;
+  }
+
+  /** Queues the last report of a TCP connection (its only one if it never opened). */
+  @Override
+  public void tcpClosed(AccessLogEntry closing, TcpBytes live) {
+    if (live instanceof TcpConnection c && c.owner == this) {
+      c.closing = true;
+      offer(new Closed(c, closing));
+    } else {
+      offer(TcpEvent.alone(closing));
+    }
+  }
+
+  private void offer(Object item) {
+    if (!ring.offer(item)) {
       // The buffer is full (Kafka slow or gone) or the proxy is closing: dropped, counted.
       dropped.incrementAndGet();
       lose(1);
     }
   }
+
+  /** A connection that closed, with its final entry; its last report is made when taken. */
+  private record Closed(TcpConnection connection, AccessLogEntry entry) {}
 
   /** Events Kafka acknowledged. */
   public long sent() {
@@ -273,6 +350,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   }
 
   private void drain() {
+    sweep();
     int n;
     boolean took = false;
     do {
@@ -325,13 +403,72 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   }
 
   /**
+   * The one periodic sweep over the open TCP connections (each drain; cheap until one is due):
+   * queues each connection whose interim report is due, every {@link #tcpIntervalMillis} from
+   * its opening, and forgets those that closed. A due report that finds the buffer full is not
+   * queued and nothing is lost: the connection's next report carries its bytes.
+   */
+  private void sweep() {
+    TcpConnection c;
+    while ((c = opened.poll()) != null) {
+      if (!c.finished && !c.closing) {
+        c.nextReportMillis = c.opening.start().toEpochMilli() + tcpIntervalMillis;
+        nextSweepMillis = Math.min(nextSweepMillis, c.nextReportMillis);
+        open.add(c);
+      }
+    }
+    if (open.isEmpty() || closing) {
+      return;
+    }
+    long now = clock.millis();
+    if (now < nextSweepMillis) {
+      return;
+    }
+    long earliest = Long.MAX_VALUE;
+    int kept = 0;
+    for (int i = 0; i < open.size(); i++) {
+      c = open.get(i);
+      if (c.finished || c.closing) {
+        continue; // its last report comes (or came, or was lost) as it closed
+      }
+      if (now >= c.nextReportMillis) {
+        ring.offer(c);
+        c.nextReportMillis = now + tcpIntervalMillis;
+      }
+      earliest = Math.min(earliest, c.nextReportMillis);
+      open.set(kept++, c);
+    }
+    open.subList(kept, open.size()).clear();
+    nextSweepMillis = earliest;
+  }
+
+  /**
+   * The report an item taken from the ring stands for: a TCP connection's report is made now,
+   * in ring order, so that each carries the bytes since the one before; {@code null} when there
+   * is none (an interim report of a connection already reported closed).
+   */
+  private TcpEvent tcpEvent(Object item) {
+    if (item instanceof TcpEvent t) {
+      return t;
+    }
+    if (item instanceof Closed closed) {
+      TcpConnection c = closed.connection();
+      return c.finished ? null
+          : c.report(closed.entry(), TcpEvent.micros(closed.entry()), true);
+    }
+    TcpConnection c = (TcpConnection) item;
+    return c.finished ? null : c.report(c.opening, Math.max(0,
+        clock.millis() - c.opening.start().toEpochMilli()) * 1_000, false);
+  }
+
+  /**
    * Takes what is queued (up to {@link #drained}'s length) and groups it by edge key, in the
    * order the entries came; returns how many were taken.
    */
   private int take() {
     int n = 0;
-    AccessLogEntry e;
-    while (n < drained.length && (e = ring.poll()) != null) {
+    Object item;
+    while (n < drained.length && (item = ring.poll()) != null) {
       if (pastCloseDeadline()) {
         // Closing and Kafka is too slow (e.g. each send waits for metadata): stop, counted.
         drop(1);
@@ -339,9 +476,19 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       }
       RequestEvents.Edge edge;
       try {
-        edge = events.edgeOf(e);
+        if (item instanceof AccessLogEntry e) {
+          edge = events.edgeOf(e);
+        } else {
+          TcpEvent t = tcpEvent(item);
+          if (t == null) {
+            ring.release();
+            continue;
+          }
+          item = t;
+          edge = events.edgeOf(t);
+        }
       } catch (RuntimeException ex) {
-        LOG.warn("telemetry: an event could not be built from {}: {}", e.line(), ex.toString());
+        LOG.warn("telemetry: an event could not be built from {}: {}", item, ex.toString());
         completed(1, 0, ex);
         continue;
       }
@@ -349,7 +496,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
         ring.release();
         continue;
       }
-      drained[n] = e;
+      drained[n] = item;
       edges[n] = edge;
       next[n] = -1;
       Group g = groupsByKey.get(edge.key());
@@ -397,11 +544,15 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       long droppedBefore = count == 0 ? unreported.getAndSet(0) : 0;
       try {
         // straight from the entry into the encoder's buffer: no RequestEvent, no boxed numbers
-        events.encodeBody(drained[i], edges[i], droppedBefore, encoder);
+        if (drained[i] instanceof AccessLogEntry e) {
+          events.encodeBody(e, edges[i], droppedBefore, encoder);
+        } else {
+          events.encodeBody((TcpEvent) drained[i], edges[i], droppedBefore, encoder);
+        }
       } catch (RuntimeException ex) {
         encoder.rewind(start);
         lose(droppedBefore);
-        LOG.warn("telemetry: an event could not be built from {}: {}", drained[i].line(),
+        LOG.warn("telemetry: an event could not be built from {}: {}", drained[i],
             ex.toString());
         completed(1, 0, ex);
         continue;
@@ -409,7 +560,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       if (count == 0) {
         carried = droppedBefore;
       }
-      lastEntry = drained[i];
+      lastEntry = drained[i] instanceof AccessLogEntry e ? e : ((TcpEvent) drained[i]).entry();
       lastEdge = edges[i];
       count++;
       if (count > 1

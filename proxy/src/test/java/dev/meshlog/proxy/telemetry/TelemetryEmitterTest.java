@@ -645,4 +645,130 @@ class TelemetryEmitterTest {
         "meshlog_telemetry_events_buffered", "meshlog_telemetry_events_unreported",
         "meshlog_telemetry_records_not_taken_total");
   }
+
+  // TCP connections
+
+  final dev.meshlog.proxy.support.MutableClock clock = new dev.meshlog.proxy.support.MutableClock(
+      RequestEventsTest.START);
+
+  TelemetryEmitter tcpEmitter(Duration reportEvery) {
+    emitter = new TelemetryEmitter(new RequestEvents(identity, "cluster.local"), sink, 1_000,
+        Duration.ofMillis(5), Duration.ofSeconds(1), System::nanoTime, clock, reportEvery);
+    return emitter;
+  }
+
+  static AccessLogEntry tcp(Set<dev.meshlog.proxy.http.ResponseFlag> flags, long in, long out) {
+    return new AccessLogEntry(RequestEventsTest.START, "outbound", "-", "-", "TCP", 0, flags, in,
+        out, 2, -1, null, "db.default.svc.cluster.local:5432", null, null, null, null, 1,
+        "productpage-v1", "db.default.svc.cluster.local", null, null, null, null, 2_000);
+  }
+
+  List<RequestEvent> tcpEvents() {
+    return sink.events().stream().filter(e -> e.getTcp() != null).toList();
+  }
+
+  @Test
+  void aLongConnectionIsReportedEveryIntervalWithDeltasThatSumToItsTotalsOpenedAndClosedOnce() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ofSeconds(15));
+    AccessLogEntry opening = tcp(Set.of(), 0, 0);
+    dev.meshlog.proxy.http.AccessLog.TcpBytes live = emitter.tcpOpened(opening);
+    live.towardsDestination(10);
+    live.fromDestination(100);
+    clock.advance(Duration.ofSeconds(15));
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 1);
+    live.towardsDestination(5);
+    clock.advance(Duration.ofSeconds(14)); // not due yet: 15 s after the last report
+    live.fromDestination(1);
+    clock.advance(Duration.ofSeconds(1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 2);
+    live.towardsDestination(7);
+    emitter.tcpClosed(tcp(Set.of(), 22, 101), live);
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 3);
+
+    List<RequestEvent> reports = tcpEvents();
+    assertThat(reports).extracting(RequestEvent::getRequestBytes).containsExactly(10L, 5L, 7L);
+    assertThat(reports).extracting(RequestEvent::getResponseBytes).containsExactly(100L, 1L, 0L);
+    assertThat(reports).extracting(e -> e.getTcp().getOpened()).containsExactly(true, false,
+        false);
+    assertThat(reports).extracting(e -> e.getTcp().getClosed()).containsExactly(false, false,
+        true);
+    assertThat(reports).extracting(RequestEvent::getDurationMicros)
+        .containsExactly(15_000_000L, 30_000_000L, 30_000_000L);
+    assertThat(reports).allSatisfy(e -> {
+      assertThat(e.getProtocol()).isEqualTo("tcp");
+      assertThat(e.getStartTime()).isEqualTo(RequestEventsTest.START);
+      assertThat(e.getReporter()).isEqualTo(Reporter.SOURCE);
+      assertThat(e.getResponseCode()).isZero();
+    });
+    // nothing more once it closed
+    clock.advance(Duration.ofSeconds(60));
+    emitter.log(request(1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 4);
+    assertThat(tcpEvents()).hasSize(3);
+  }
+
+  @Test
+  void aConnectionClosedWithinItsFirstIntervalHasOneReportBothOpenedAndClosed() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ofSeconds(15));
+    dev.meshlog.proxy.http.AccessLog.TcpBytes live = emitter.tcpOpened(tcp(Set.of(), 0, 0));
+    live.towardsDestination(8);
+    live.fromDestination(14);
+    clock.advance(Duration.ofSeconds(14));
+    emitter.tcpClosed(tcp(Set.of(), 8, 14), live);
+    clock.advance(Duration.ofSeconds(60));
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 1);
+    emitter.close();
+
+    RequestEvent only = tcpEvents().get(0);
+    assertThat(only.getTcp().getOpened()).isTrue();
+    assertThat(only.getTcp().getClosed()).isTrue();
+    assertThat(only.getRequestBytes()).isEqualTo(8);
+    assertThat(only.getResponseBytes()).isEqualTo(14);
+    assertThat(only.getDurationMicros()).isEqualTo(2_000);
+    assertThat(tcpEvents()).hasSize(1);
+  }
+
+  @Test
+  void aFailedConnectionHasOneReportWithItsFlags() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ofSeconds(15));
+    emitter.tcpClosed(tcp(Set.of(dev.meshlog.proxy.http.ResponseFlag.UF), 0, 0),
+        dev.meshlog.proxy.http.AccessLog.TcpBytes.NONE);
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 1);
+
+    RequestEvent e = tcpEvents().get(0);
+    assertThat(e.getResponseFlags()).containsExactly("UF");
+    assertThat(e.getTcp().getOpened()).isTrue();
+    assertThat(e.getTcp().getClosed()).isTrue();
+    assertThat(e.getRequestBytes()).isZero();
+  }
+
+  @Test
+  void withTheIntervalZeroAConnectionIsReportedOnlyWhenItClosesWithTheEntrysBytes() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ZERO);
+    dev.meshlog.proxy.http.AccessLog.TcpBytes live = emitter.tcpOpened(tcp(Set.of(), 0, 0));
+    assertThat(live).isSameAs(dev.meshlog.proxy.http.AccessLog.TcpBytes.NONE);
+    clock.advance(Duration.ofHours(1));
+    emitter.log(request(1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.eventCount() == 1);
+    emitter.tcpClosed(tcp(Set.of(), 3, 4), live);
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 1);
+
+    assertThat(tcpEvents().get(0).getRequestBytes()).isEqualTo(3);
+    assertThat(tcpEvents().get(0).getResponseBytes()).isEqualTo(4);
+    assertThat(tcpEvents().get(0).getTcp().getOpened()).isTrue();
+    assertThat(tcpEvents().get(0).getTcp().getClosed()).isTrue();
+  }
+
+  @Test
+  void aClosingReportLostToAFullBufferIsCountedAndReportedAsLoss() {
+    tcpEmitter(Duration.ofSeconds(15));
+    emitter.close();
+    emitter.tcpClosed(tcp(Set.of(), 1, 1), dev.meshlog.proxy.http.AccessLog.TcpBytes.NONE);
+    assertThat(emitter.dropped()).isEqualTo(1);
+    assertThat(emitter.unreported()).isEqualTo(1);
+  }
 }

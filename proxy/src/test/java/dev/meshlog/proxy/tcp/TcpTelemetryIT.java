@@ -1,0 +1,290 @@
+package dev.meshlog.proxy.tcp;
+
+import static dev.meshlog.proxy.support.Views.host;
+import static dev.meshlog.proxy.support.Views.view;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.Protocol;
+import dev.meshlog.events.discovery.ServicePort;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.telemetry.Reporter;
+import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.ProxyTransport;
+import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.admin.MeshMetrics;
+import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.PortConfig;
+import dev.meshlog.proxy.config.ProxyIdentity;
+import dev.meshlog.proxy.config.ProxySnapshot;
+import dev.meshlog.proxy.config.ViewTranslator;
+import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.ListenerLimits;
+import dev.meshlog.proxy.http.ProxyRuntime;
+import dev.meshlog.proxy.support.MutableClock;
+import dev.meshlog.proxy.telemetry.EventSink;
+import dev.meshlog.proxy.telemetry.RequestEvents;
+import dev.meshlog.proxy.telemetry.TelemetryEmitter;
+import dev.meshlog.schemas.Topics;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * TCP connections as telemetry events, through two real proxies on loopback: the client's
+ * sidecar reports each connection as its SOURCE, the database's sidecar (the tunnel's end) as
+ * its DESTINATION, each to an in-memory sink through the proxy's own emitter, on a clock the
+ * test moves.
+ */
+class TcpTelemetryIT {
+
+  private static final int DB_PORT = 5432;
+  private static final Duration REPORT_EVERY = Duration.ofSeconds(15);
+  private static final ProxyIdentity PRODUCTPAGE =
+      ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
+
+  private final Vertx vertx = ProxyTransport.vertx(new VertxOptions().setEventLoopPoolSize(2),
+      ProxyTransport.choose(ProxyTransport.Kind.parse(
+          System.getProperty("meshlog.test.transport", "auto"))), Duration.ZERO);
+  private final MutableClock clock = new MutableClock();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  /** What the client's sidecar emitted, and the database's. */
+  private final Sink client = new Sink();
+  private final Sink server = new Sink();
+  private final MeshMetrics clientMetrics = new MeshMetrics(PRODUCTPAGE, "cluster.local");
+  private NetClient app;
+
+  /** Keeps the events of every record, acknowledged at once. */
+  static final class Sink implements EventSink {
+    final List<RequestEvent> events = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void send(byte[] key, byte[] value, Outcome outcome) {
+      events.addAll(Topics.TELEMETRY_REQUESTS.deserializeValue(value).getEvents());
+      outcome.completed(null);
+    }
+
+    @Override
+    public void close(Duration timeout) {
+    }
+
+    /** Waits until there are {@code n} TCP reports; returns them. */
+    List<RequestEvent> await(int n) {
+      return org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+          () -> events.stream().filter(e -> e.getTcp() != null).toList(), l -> l.size() >= n);
+    }
+  }
+
+  @BeforeEach
+  void start() {
+    app = vertx.createNetClient();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+    vertx.close().await();
+  }
+
+  private ProxyRuntime runtime(ProxyIdentity id, ProxySnapshot snapshot, Sink sink,
+                               AccessLog... more) {
+    TelemetryEmitter emitter = new TelemetryEmitter(new RequestEvents(id, "cluster.local"), sink,
+        1_000, Duration.ofMillis(20), Duration.ofSeconds(2), REPORT_EVERY, clock);
+    closeables.add(emitter);
+    List<AccessLog> logs = new ArrayList<>(List.of(more));
+    logs.add(emitter);
+    return new ProxyRuntime(vertx, Sidecar.newClient(vertx, 8),
+        new SnapshotHolder(snapshot, id, clock), clock, ThreadLocalRandom::current,
+        AccessLog.all(logs), ListenerLimits.DEFAULT, "cluster.local");
+  }
+
+  /** A database that answers every chunk with {@code name:} and the chunk. */
+  private int database(String name) {
+    return vertx.createNetServer().connectHandler(s -> s.handler(b ->
+            s.write(Buffer.buffer(name + ":").appendBuffer(b))))
+        .listen(0, "127.0.0.1").await().actualPort();
+  }
+
+  private int closedPort() {
+    var s = vertx.createNetServer().connectHandler(NetSocket::close).listen(0, "127.0.0.1")
+        .await();
+    int port = s.actualPort();
+    s.close().await();
+    return port;
+  }
+
+  /** The sidecar of db v1 whose database listens on {@code dbPort}. */
+  private Sidecar dbSidecar(int dbPort) {
+    ProxyIdentity id = ProxyIdentity.of("db", "default", "v1", "zone-b", "c1");
+    Sidecar s = Sidecar.start(runtime(id, ProxySnapshot.empty(), server),
+        new Sidecar.Ports("127.0.0.1", 0, "127.0.0.1", 0, "127.0.0.1", 1, List.of(
+            new PortConfig("tcp-postgres", DB_PORT, PortConfig.Protocol.TCP, dbPort)))).await();
+    closeables.add(() -> s.close().await());
+    return s;
+  }
+
+  private static ServiceView db(int... ports) {
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (int p : ports) {
+      endpoints.add(Endpoint.newBuilder().setInstanceId("db-" + p).setAddress("127.0.0.1")
+          .setPort(p).setLabels(Map.of("version", "v1")).setZone("zone-b").setCluster("c1")
+          .setHealth(EndpointHealth.HEALTHY).build());
+    }
+    return view("db").setEndpoints(endpoints).setPorts(List.of(ServicePort.newBuilder()
+        .setName("tcp-postgres").setNumber(DB_PORT).setProtocol(Protocol.TCP).build())).build();
+  }
+
+  /** The client's local port for db:5432. */
+  private int clientPort(ServiceView db) {
+    ProxyRuntime rt = runtime(PRODUCTPAGE, ProxySnapshot.of(List.of(
+        ViewTranslator.translate(db))), client, clientMetrics);
+    TcpListeners listeners = new TcpListeners(rt, "127.0.0.1", TcpListeners.ANY_PORT, l -> { });
+    closeables.add(listeners);
+    listeners.start().await();
+    return listeners.ports().get(new TcpTarget(host("db"), DB_PORT));
+  }
+
+  /** An open connection of the app, with what it has read so far. */
+  private final class Connection {
+    final StringBuffer read = new StringBuffer();
+    final Promise<Void> closed = Promise.promise();
+    final NetSocket socket;
+
+    Connection(int port) {
+      socket = app.connect(port, "127.0.0.1").onSuccess(s -> {
+        s.handler(b -> read.append(b.toString()));
+        s.closeHandler(v -> closed.tryComplete());
+      }).await();
+    }
+
+    /** Sends {@code message}, waits until the answer's {@code answer} has been read. */
+    void exchange(String message, String answer) {
+      int before = read.length();
+      socket.write(message).await();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> read.length() - before >= answer.length());
+      assertThat(read.substring(before)).isEqualTo(answer);
+    }
+  }
+
+  @Test
+  void aConnectionThroughTwoSidecarsIsReportedBySourceAndDestinationWithTheBytesOfEachWay() {
+    Sidecar db = dbSidecar(database("db-v1"));
+    Connection c = new Connection(clientPort(db(db.inboundPort())));
+    c.exchange("SELECT 1", "db-v1:SELECT 1");
+    c.socket.close().await();
+
+    RequestEvent source = client.await(1).get(0);
+    RequestEvent destination = server.await(1).get(0);
+    assertThat(source.getReporter()).isEqualTo(Reporter.SOURCE);
+    assertThat(destination.getReporter()).isEqualTo(Reporter.DESTINATION);
+    for (RequestEvent e : List.of(source, destination)) {
+      assertThat(e.getProtocol()).isEqualTo("tcp");
+      assertThat(e.getRequestBytes()).as("bytes from the client").isEqualTo(8);
+      assertThat(e.getResponseBytes()).as("bytes back to it").isEqualTo(14);
+      assertThat(e.getResponseCode()).isZero();
+      assertThat(e.getResponseFlags()).isEmpty();
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+      assertThat(e.getStartTime()).isEqualTo(clock.instant());
+      // both sides name the same edge, with its workloads complete
+      assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
+      assertThat(e.getSource().getService()).isEqualTo("productpage");
+      assertThat(e.getSource().getNamespace()).isEqualTo("default");
+      assertThat(e.getSource().getZone()).isEqualTo("zone-a");
+      assertThat(e.getDestination().getWorkload()).isEqualTo("db-v1");
+      assertThat(e.getDestination().getService()).isEqualTo("db");
+      assertThat(e.getDestination().getVersion()).isEqualTo("v1");
+      assertThat(e.getDestination().getZone()).isEqualTo("zone-b");
+      assertThat(e.getAuthority()).isEqualTo(host("db") + ":" + DB_PORT);
+    }
+    // the same bytes as the istio_tcp_* counters of the same side
+    assertThat(clientMetrics.scrape())
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14");
+  }
+
+  @Test
+  void aLongConnectionIsReportedEveryIntervalWithDeltasThatSumToWhatPassed() {
+    Sidecar db = dbSidecar(database("db"));
+    Connection c = new Connection(clientPort(db(db.inboundPort())));
+    c.exchange("a", "db:a");
+    clock.advance(REPORT_EVERY);
+    client.await(1);
+    server.await(1);
+    c.exchange("bbbb", "db:bbbb");
+    c.exchange("cc", "db:cc");
+    clock.advance(REPORT_EVERY);
+    client.await(2);
+    server.await(2);
+    c.exchange("ddddddd", "db:ddddddd");
+    c.socket.close().await();
+
+    for (Sink side : List.of(client, server)) {
+      List<RequestEvent> reports = side.await(3);
+      assertThat(reports).hasSize(3);
+      assertThat(reports).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 6L, 7L);
+      assertThat(reports).extracting(RequestEvent::getResponseBytes)
+          .containsExactly(4L, 12L, 10L);
+      assertThat(reports).extracting(e -> e.getTcp().getOpened())
+          .containsExactly(true, false, false);
+      assertThat(reports).extracting(e -> e.getTcp().getClosed())
+          .containsExactly(false, false, true);
+      assertThat(reports).extracting(RequestEvent::getDurationMicros)
+          .startsWith(15_000_000L, 30_000_000L);
+      assertThat(reports.get(2).getDurationMicros()).isGreaterThanOrEqualTo(30_000_000L);
+      assertThat(reports).extracting(RequestEvent::getStartTime)
+          .containsOnly(reports.get(0).getStartTime());
+    }
+  }
+
+  @Test
+  void aRefusedConnectIsOneReportWithUf() {
+    Connection c = new Connection(clientPort(db(closedPort())));
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+
+    RequestEvent e = client.await(1).get(0);
+    assertThat(e.getResponseFlags()).containsExactly("UF");
+    assertThat(e.getTcp().getOpened()).isTrue();
+    assertThat(e.getTcp().getClosed()).isTrue();
+    assertThat(e.getRetries()).isEqualTo(OutboundTcp.MAX_CONNECT_ATTEMPTS - 1);
+    assertThat(e.getRequestBytes()).isZero();
+    assertThat(e.getDestination().getService()).isEqualTo("db");
+  }
+
+  @Test
+  void aDatabaseThatRefusesIsReportedWithUfByBothSidecars() {
+    Sidecar db = dbSidecar(closedPort());
+    Connection c = new Connection(clientPort(db(db.inboundPort())));
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+
+    // the client's sidecar tried the tunnel three times, each refused by the database's sidecar
+    RequestEvent source = client.await(1).get(0);
+    assertThat(source.getResponseFlags()).containsExactly("UF");
+    List<RequestEvent> destination = server.await(OutboundTcp.MAX_CONNECT_ATTEMPTS);
+    assertThat(destination).allSatisfy(e -> {
+      assertThat(e.getReporter()).isEqualTo(Reporter.DESTINATION);
+      assertThat(e.getResponseFlags()).containsExactly("UF");
+      assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+    });
+  }
+}
