@@ -84,7 +84,14 @@ public interface AccessLog {
         TcpBytes one = TcpBytes.NONE;
         int counting = 0;
         for (int i = 0; i < copy.length; i++) {
-          answers[i] = copy[i].tcpOpened(opening);
+          try {
+            answers[i] = copy[i].tcpOpened(opening);
+          } catch (RuntimeException e) {
+            // one failing log must not lose the others' answers (they follow the connection
+            // until told it closed)
+            LoggerFactory.getLogger(AccessLog.class).warn("access log failed", e);
+            answers[i] = TcpBytes.NONE;
+          }
           if (answers[i] != TcpBytes.NONE) {
             one = answers[i];
             counting++;

@@ -24,8 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emits one {@link RequestEvent} per finished HTTP request, batched per edge, without ever
- * making a request wait.
+ * Emits one {@link RequestEvent} per finished HTTP request, and a relayed TCP connection's
+ * reports (when it closes and every TCP report interval while it is open, each with the bytes
+ * since the previous one: see {@link #tcpOpened} and the sweep), batched per edge, without
+ * ever making a request wait.
  *
  * <p>The event loop only puts the (immutable) access-log entry in a preallocated ring
  * ({@link Handoff}): one compare-and-set and one store, no allocation, no lock, no thread
@@ -133,6 +135,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final ArrayList<TcpConnection> open = new ArrayList<>();
   /** When ({@link #clock} ms) the next open connection's interim report is due. */
   private long nextSweepMillis = Long.MAX_VALUE;
+  /** How many connections {@link #open} kept at the last pass over it. */
+  private int keptAtLastPass;
+  /** {@link #open}'s size after the last sweep, for tests. */
+  private volatile int followed;
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -335,6 +341,11 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
     return ring.inUse();
   }
 
+  /** The TCP connections the sweep follows (some may have closed since), as of the last one. */
+  int followedConnections() {
+    return followed;
+  }
+
   /** Whether {@link #close} has begun. */
   boolean closing() {
     return closing;
@@ -405,7 +416,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /**
    * The one periodic sweep over the open TCP connections (each drain; cheap until one is due):
    * queues each connection whose interim report is due, every {@link #tcpIntervalMillis} from
-   * its opening, and forgets those that closed. A due report that finds the buffer full is not
+   * its opening, and forgets those that closed (also when nothing is due, once they are as
+   * many as the open ones: short connections do not pile up for an interval). A due report that finds the buffer full is not
    * queued and nothing is lost: the connection's next report carries its bytes.
    */
   private void sweep() {
@@ -417,11 +429,13 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
         open.add(c);
       }
     }
+    followed = open.size();
     if (open.isEmpty() || closing) {
       return;
     }
     long now = clock.millis();
-    if (now < nextSweepMillis) {
+    if (now < nextSweepMillis && open.size() < 2 * keptAtLastPass + 64) {
+      // nothing due, and the closed connections not yet forgotten are few
       return;
     }
     long earliest = Long.MAX_VALUE;
@@ -439,6 +453,8 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       open.set(kept++, c);
     }
     open.subList(kept, open.size()).clear();
+    keptAtLastPass = kept;
+    followed = kept;
     nextSweepMillis = earliest;
   }
 

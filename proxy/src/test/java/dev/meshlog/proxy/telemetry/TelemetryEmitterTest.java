@@ -764,11 +764,31 @@ class TelemetryEmitterTest {
   }
 
   @Test
-  void aClosingReportLostToAFullBufferIsCountedAndReportedAsLoss() {
+  void aConnectionsLastReportOfferedAfterCloseIsDroppedAndCounted() {
     tcpEmitter(Duration.ofSeconds(15));
     emitter.close();
     emitter.tcpClosed(tcp(Set.of(), 1, 1), dev.meshlog.proxy.http.AccessLog.TcpBytes.NONE);
     assertThat(emitter.dropped()).isEqualTo(1);
     assertThat(emitter.unreported()).isEqualTo(1);
+  }
+
+  @Test
+  void shortConnectionsAreForgottenWithoutWaitingForAnInterval() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ofHours(1));
+    dev.meshlog.proxy.http.AccessLog.TcpBytes longLived = emitter.tcpOpened(tcp(Set.of(), 0, 0));
+    for (int i = 0; i < 500; i++) {
+      dev.meshlog.proxy.http.AccessLog.TcpBytes live = emitter.tcpOpened(tcp(Set.of(), 0, 0));
+      live.towardsDestination(1);
+      emitter.tcpClosed(tcp(Set.of(), 1, 0), live);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 500);
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.followedConnections() == 1);
+    assertThat(tcpEvents()).allSatisfy(e -> {
+      assertThat(e.getRequestBytes()).isEqualTo(1);
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+    });
+    assertThat(longLived).isNotNull();
   }
 }
