@@ -89,6 +89,24 @@ public final class EdgeAggregation {
       m.setSource(edge.source().toAvro());
       m.setDestination(edge.destination().toAvro());
     }
+    double accuracy = m.getLatencyRelativeAccuracy() > 0 ? m.getLatencyRelativeAccuracy() : relativeAccuracy;
+    DDSketch sketch = LatencySketch.decode(m.getLatencySketch(), m.getLatencySketchFormat(), accuracy);
+    if (event.tcp() != null) {
+      addTcp(m, event);
+    } else {
+      addRequest(m, event, sketch);
+    }
+    double[] quantiles = LatencySketch.quantiles(sketch, QUANTILES);
+    m.setLatencySketch(ByteBuffer.wrap(LatencySketch.encodeCompact(sketch)));
+    m.setLatencySketchFormat(LatencySketch.STORE_FORMAT);
+    m.setLatencyRelativeAccuracy(accuracy);
+    m.setLatencyP50Millis(quantiles[0]);
+    m.setLatencyP90Millis(quantiles[1]);
+    m.setLatencyP99Millis(quantiles[2]);
+    return m;
+  }
+
+  private static void addRequest(EdgeMetrics m, EdgeCall event, DDSketch sketch) {
     m.setRequests(m.getRequests() + 1);
     int code = event.responseCode();
     if (code <= 0) {
@@ -121,22 +139,57 @@ public final class EdgeAggregation {
     m.setRequestBytes(m.getRequestBytes() + Math.max(0, event.requestBytes()));
     m.setResponseBytes(m.getResponseBytes() + Math.max(0, event.responseBytes()));
     double millis = Math.max(0, event.durationMicros()) / 1000.0;
-    double accuracy = m.getLatencyRelativeAccuracy() > 0 ? m.getLatencyRelativeAccuracy() : relativeAccuracy;
-    DDSketch sketch = LatencySketch.decode(m.getLatencySketch(), m.getLatencySketchFormat(), accuracy);
     sketch.accept(millis);
     m.setLatencyMaxMillis(Math.max(m.getLatencyMaxMillis(), millis));
     Instant time = Instant.ofEpochMilli(event.startMillis());
     if (time.isAfter(m.getUpdatedAt())) {
       m.setUpdatedAt(time);
     }
-    double[] quantiles = LatencySketch.quantiles(sketch, QUANTILES);
-    m.setLatencySketch(ByteBuffer.wrap(LatencySketch.encodeCompact(sketch)));
-    m.setLatencySketchFormat(LatencySketch.STORE_FORMAT);
-    m.setLatencyRelativeAccuracy(accuracy);
-    m.setLatencyP50Millis(quantiles[0]);
-    m.setLatencyP90Millis(quantiles[1]);
-    m.setLatencyP99Millis(quantiles[2]);
-    return m;
+  }
+
+  /**
+   * A TCP connection report folded into {@code m}: its TCP fields only (opened, closed, bytes
+   * each way; a closing report with response flags is a failed connection, its flags counted in
+   * {@code responseFlags}), and {@code updatedAt}.
+   */
+  private static void addTcp(EdgeMetrics m, EdgeCall event) {
+    EdgeCall.Tcp tcp = event.tcp();
+    if (tcp.opened()) {
+      m.setTcpConnectionsOpened(m.getTcpConnectionsOpened() + 1);
+    }
+    if (tcp.closed()) {
+      m.setTcpConnectionsClosed(m.getTcpConnectionsClosed() + 1);
+      Map<String, Long> flags = null;
+      for (String flag : event.responseFlags()) {
+        if (flag != null && !flag.isBlank() && !flag.equals("-")) {
+          if (flags == null) {
+            flags = new HashMap<>(m.getResponseFlags());
+          }
+          flags.merge(flag, 1L, Long::sum);
+        }
+      }
+      if (flags != null) {
+        m.setResponseFlags(flags);
+        m.setTcpFailedConnections(m.getTcpFailedConnections() + 1);
+      }
+    }
+    m.setTcpReceivedBytes(m.getTcpReceivedBytes() + Math.max(0, event.requestBytes()));
+    m.setTcpSentBytes(m.getTcpSentBytes() + Math.max(0, event.responseBytes()));
+    Instant time = Instant.ofEpochMilli(event.startMillis());
+    if (time.isAfter(m.getUpdatedAt())) {
+      m.setUpdatedAt(time);
+    }
+  }
+
+  /** Whether {@code m} holds nothing yet: no request, TCP report or loss, and no edge. */
+  private static boolean isEmpty(EdgeMetrics m) {
+    return m.getRequests() == 0 && m.getLostReported() == 0 && !hasTcp(m) && m.getSource().getService().isEmpty();
+  }
+
+  /** Whether {@code m} holds any TCP report (a connection opened, closed, or bytes relayed). */
+  public static boolean hasTcp(EdgeMetrics m) {
+    return m.getTcpConnectionsOpened() > 0 || m.getTcpConnectionsClosed() > 0 || m.getTcpReceivedBytes() > 0
+        || m.getTcpSentBytes() > 0 || m.getTcpFailedConnections() > 0;
   }
 
   /**
@@ -152,7 +205,7 @@ public final class EdgeAggregation {
       return aggregate;
     }
     EdgeMetrics m = EdgeMetrics.newBuilder(aggregate).build();
-    if (m.getRequests() == 0 && m.getLostReported() == 0) {
+    if (m.getRequests() == 0 && m.getLostReported() == 0 && !hasTcp(m)) {
       m.setSource(edge.source().toAvro());
       m.setDestination(edge.destination().toAvro());
     }
@@ -173,10 +226,10 @@ public final class EdgeAggregation {
    * the published format whatever the inputs' formats.
    */
   public EdgeMetrics merge(EdgeMetrics a, EdgeMetrics b) {
-    if (a.getRequests() == 0 && a.getLostReported() == 0 && a.getSource().getService().isEmpty()) {
+    if (isEmpty(a)) {
       return published(b);
     }
-    if (b.getRequests() == 0 && b.getLostReported() == 0 && b.getSource().getService().isEmpty()) {
+    if (isEmpty(b)) {
       return published(a);
     }
     Map<String, Long> flags = new HashMap<>(a.getResponseFlags());
@@ -200,7 +253,12 @@ public final class EdgeAggregation {
         .setLatencyMaxMillis(Math.max(a.getLatencyMaxMillis(), b.getLatencyMaxMillis()))
         .setUpdatedAt(max(a.getUpdatedAt(), b.getUpdatedAt()))
         .setLostReported(a.getLostReported() + b.getLostReported())
-        .setLostReportedByDestination(a.getLostReportedByDestination() + b.getLostReportedByDestination());
+        .setLostReportedByDestination(a.getLostReportedByDestination() + b.getLostReportedByDestination())
+        .setTcpConnectionsOpened(a.getTcpConnectionsOpened() + b.getTcpConnectionsOpened())
+        .setTcpConnectionsClosed(a.getTcpConnectionsClosed() + b.getTcpConnectionsClosed())
+        .setTcpReceivedBytes(a.getTcpReceivedBytes() + b.getTcpReceivedBytes())
+        .setTcpSentBytes(a.getTcpSentBytes() + b.getTcpSentBytes())
+        .setTcpFailedConnections(a.getTcpFailedConnections() + b.getTcpFailedConnections());
     return withSketch(m, sketch,
         Math.max(a.getLatencyRelativeAccuracy(), b.getLatencyRelativeAccuracy())).build();
   }
@@ -219,9 +277,15 @@ public final class EdgeAggregation {
         .setLatencyP99Millis(quantiles[2]);
   }
 
-  /** When a request started, in milliseconds: the time its windows are chosen by. */
+  /**
+   * The time an event's windows are chosen by: when a request started; a TCP connection report's
+   * own time, its connection's start plus how long it had been open ({@code durationMicros}), so
+   * that a long connection's bytes count in the windows they were relayed in (its start's
+   * windows have long closed by its later reports).
+   */
   public static Instant eventTime(RequestEvent event) {
-    return event.getStartTime();
+    return event.getTcp() == null ? event.getStartTime()
+        : event.getStartTime().plus(event.getDurationMicros(), java.time.temporal.ChronoUnit.MICROS);
   }
 
   private static Instant min(Instant a, Instant b) {

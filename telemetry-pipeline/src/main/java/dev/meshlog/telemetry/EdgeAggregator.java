@@ -404,8 +404,13 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         state.last = p;
       }
       if (counts) {
-        p.requests.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
-            call.durationMicros, call.startMillis);
+        if (!call.tcp) {
+          p.requests.add(call.responseCode, call.responseFlags, call.requestBytes, call.responseBytes,
+              call.durationMicros, call.startMillis);
+        } else {
+          p.requests.addTcp(call.tcpOpened, call.tcpClosed, call.responseFlags, call.requestBytes,
+              call.responseBytes, call.startMillis);
+        }
       }
       if (call.droppedBefore > 0) {
         p.requests.addLost(call.droppedBefore, call.reporter == Reporter.DESTINATION, call.startMillis);

@@ -17,14 +17,32 @@ import dev.meshlog.events.telemetry.RequestEvent;
  * @param requestBytes request body bytes
  * @param responseBytes response body bytes
  * @param durationMicros how long the request took
- * @param startMillis when it started (event time), epoch milliseconds
+ * @param startMillis when it started (event time), epoch milliseconds; a TCP report's own time
+ *     (its connection's start plus {@code durationMicros})
+ * @param tcp null for a request; for a TCP connection report, where it falls in its
+ *     connection's life (then {@code requestBytes} are the bytes received from the client since
+ *     the previous report, {@code responseBytes} those sent back)
  */
 public record EdgeCall(Edge edge, int responseCode, List<String> responseFlags, long requestBytes,
-                       long responseBytes, long durationMicros, long startMillis) {
+                       long responseBytes, long durationMicros, long startMillis, Tcp tcp) {
+
+  /**
+   * Where a TCP report falls in its connection's life.
+   *
+   * @param opened the connection's first report
+   * @param closed the connection's last report
+   */
+  public record Tcp(boolean opened, boolean closed) {}
 
   public EdgeCall {
     Objects.requireNonNull(edge, "edge");
     responseFlags = responseFlags == null ? List.of() : List.copyOf(responseFlags);
+  }
+
+  /** A request (not a TCP report). */
+  public EdgeCall(Edge edge, int responseCode, List<String> responseFlags, long requestBytes,
+                  long responseBytes, long durationMicros, long startMillis) {
+    this(edge, responseCode, responseFlags, requestBytes, responseBytes, durationMicros, startMillis, null);
   }
 
   /** The part of {@code event} aggregation reads. */
@@ -37,6 +55,7 @@ public record EdgeCall(Edge edge, int responseCode, List<String> responseFlags, 
     }
     return new EdgeCall(Edge.of(event), event.getResponseCode(), flags, event.getRequestBytes(),
         event.getResponseBytes(), event.getDurationMicros(),
-        EdgeAggregation.eventTime(event).toEpochMilli());
+        EdgeAggregation.eventTime(event).toEpochMilli(),
+        event.getTcp() == null ? null : new Tcp(event.getTcp().getOpened(), event.getTcp().getClosed()));
   }
 }

@@ -41,6 +41,12 @@ final class MutableAggregate {
   /** Losses reported on its events (all reporters), and the destination proxies' part of them. */
   private long lost;
   private long lostByDestination;
+  /** TCP connection reports: connections opened, closed and failed; bytes received from the client and sent back. */
+  private long tcpOpened;
+  private long tcpClosed;
+  private long tcpFailed;
+  private long tcpReceived;
+  private long tcpSent;
   /** Whether it changed since it was last written. */
   boolean dirty;
 
@@ -77,6 +83,11 @@ final class MutableAggregate {
     m.updatedAtMillis = stored.getUpdatedAt().toEpochMilli();
     m.lost = stored.getLostReported();
     m.lostByDestination = stored.getLostReportedByDestination();
+    m.tcpOpened = stored.getTcpConnectionsOpened();
+    m.tcpClosed = stored.getTcpConnectionsClosed();
+    m.tcpFailed = stored.getTcpFailedConnections();
+    m.tcpReceived = stored.getTcpReceivedBytes();
+    m.tcpSent = stored.getTcpSentBytes();
     return m;
   }
 
@@ -114,6 +125,38 @@ final class MutableAggregate {
     sketch.accept(millis);
     maxMillis = Math.max(maxMillis, millis);
     updatedAtMillis = Math.max(updatedAtMillis, startMillis);
+  }
+
+  /**
+   * Folds in one TCP connection report (the same arithmetic as {@link EdgeAggregation#add} of a
+   * call with {@code tcp}): its TCP fields only, not a request. A closing report with response
+   * flags is a failed connection, and its flags count in the response flags.
+   */
+  void addTcp(boolean opened, boolean closed, List<String> responseFlags, long receivedBytes, long sentBytes,
+              long reportMillis) {
+    if (opened) {
+      tcpOpened++;
+    }
+    if (closed) {
+      tcpClosed++;
+      boolean failed = false;
+      for (int i = 0, n = responseFlags.size(); i < n; i++) {
+        String flag = responseFlags.get(i);
+        if (flag != null && !flag.isBlank() && !flag.equals("-")) {
+          if (flags == null) {
+            flags = new HashMap<>();
+          }
+          flags.merge(flag, 1L, Long::sum);
+          failed = true;
+        }
+      }
+      if (failed) {
+        tcpFailed++;
+      }
+    }
+    tcpReceived += Math.max(0, receivedBytes);
+    tcpSent += Math.max(0, sentBytes);
+    updatedAtMillis = Math.max(updatedAtMillis, reportMillis);
   }
 
   /**
@@ -164,6 +207,11 @@ final class MutableAggregate {
     updatedAtMillis = Math.max(updatedAtMillis, other.updatedAtMillis);
     lost += other.lost;
     lostByDestination += other.lostByDestination;
+    tcpOpened += other.tcpOpened;
+    tcpClosed += other.tcpClosed;
+    tcpFailed += other.tcpFailed;
+    tcpReceived += other.tcpReceived;
+    tcpSent += other.tcpSent;
   }
 
   /** How many requests it holds. */
@@ -216,6 +264,9 @@ final class MutableAggregate {
         .setUpdatedAt(Instant.ofEpochMilli(updatedAtMillis))
         .setLostReported(lost)
         .setLostReportedByDestination(lostByDestination)
+        .setTcpConnectionsOpened(tcpOpened).setTcpConnectionsClosed(tcpClosed)
+        .setTcpReceivedBytes(tcpReceived).setTcpSentBytes(tcpSent)
+        .setTcpFailedConnections(tcpFailed)
         .build();
   }
 }

@@ -11,6 +11,7 @@ import dev.meshlog.events.telemetry.LossReport;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
+import dev.meshlog.events.telemetry.TcpReport;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.AvroSerde;
 import dev.meshlog.schemas.Topics;
@@ -31,8 +32,10 @@ import org.apache.avro.specific.SpecificData;
  * returned, if any of its events cannot be read. A loss-only record (a batch with a
  * {@link LossReport}, which proxies write with no events when their traffic stopped after a
  * loss) is read as one more call after its events: not a request (never counted), reporting its
- * proxy's loss on its edge like an event's {@code droppedBefore}. Batches written before the
- * loss report existed (no such field) are read as before, on the fast path too.
+ * proxy's loss on its edge like an event's {@code droppedBefore}. A TCP connection report (an
+ * event whose {@code tcp} is set) is read as a call with {@link Call#tcp} set. Records of the
+ * schemas before those fields (events without {@code tcp}; batches without {@code lossReport})
+ * are read as before, on the fast path too.
  *
  * <p>The fast path walks the Avro binary body of the schemas it was written for (checked by
  * their fingerprints, {@link #LAYOUT_FINGERPRINT} and {@link #BATCH_LAYOUT_FINGERPRINT}): a
@@ -50,9 +53,10 @@ final class RequestReader {
    * The CRC-64-AVRO fingerprint of the {@code RequestEvent} schema whose layout {@link #read}
    * walks. Field order: requestId, traceId, reporter, proxyId, source, destination, protocol,
    * method, authority, path, route, responseCode, grpcStatus, responseFlags, mtls, retries,
-   * requestBytes, responseBytes, durationMicros, startTime, droppedBefore.
+   * requestBytes, responseBytes, durationMicros, startTime, droppedBefore, tcp (a union of null
+   * and a {@code TcpReport}: opened, closed).
    */
-  static final long LAYOUT_FINGERPRINT = 0xc85d4e79bf00a46cL;
+  static final long LAYOUT_FINGERPRINT = 0x92b8fbfc12eaa306L;
 
   /**
    * The CRC-64-AVRO fingerprint of the {@code RequestEventBatch} schema whose layout {@link #read}
@@ -60,18 +64,40 @@ final class RequestReader {
    * a union of null and a {@code LossReport} (proxyId, reporter, source, destination, lost,
    * reportedAt).
    */
-  static final long BATCH_LAYOUT_FINGERPRINT = 0x41bbeda5b4b7b91dL;
+  static final long BATCH_LAYOUT_FINGERPRINT = 0x138f7abf28788a61L;
 
   /**
-   * The fingerprint of {@code RequestEventBatch} before {@code lossReport}: {@code events}
-   * alone (what proxies wrote until then, never released). Read on the fast path like the
-   * current one, with no union after the array; the slow path decodes it with
-   * {@link #PREVIOUS_BATCH_SCHEMA}.
+   * The fingerprint of {@code RequestEvent} before {@code tcp} (what proxies wrote until then,
+   * never released: release 0.1.0's has no {@code droppedBefore} either, and is read by the
+   * serde). Read on the fast path like the current one, with no union at the end; the slow path
+   * decodes it with {@link #BEFORE_TCP_EVENT_SCHEMA}.
+   */
+  static final long BEFORE_TCP_LAYOUT_FINGERPRINT = 0xc85d4e79bf00a46cL;
+
+  /**
+   * The fingerprint of {@code RequestEventBatch} of events before {@code tcp}, with
+   * {@code lossReport} (what proxies wrote until then, never released).
+   */
+  static final long BEFORE_TCP_BATCH_LAYOUT_FINGERPRINT = 0x41bbeda5b4b7b91dL;
+
+  /**
+   * The fingerprint of {@code RequestEventBatch} before {@code lossReport}: {@code events} (of
+   * events before {@code tcp}) alone (what proxies wrote until then, never released). Read on
+   * the fast path like the current one, with no union after the array; the slow path decodes it
+   * with {@link #PREVIOUS_BATCH_SCHEMA}.
    */
   static final long PREVIOUS_BATCH_LAYOUT_FINGERPRINT = 0x88a2e767ccb67fbeL;
 
-  /** {@code RequestEventBatch} before {@code lossReport}: the current one's {@code events} alone. */
-  static final Schema PREVIOUS_BATCH_SCHEMA = previousBatchSchema();
+  /** {@code RequestEvent} before {@code tcp}: the current one without it. */
+  static final Schema BEFORE_TCP_EVENT_SCHEMA = without(RequestEvent.getClassSchema(), "tcp", null);
+
+  /** {@code RequestEventBatch} of {@link #BEFORE_TCP_EVENT_SCHEMA} events, with {@code lossReport}. */
+  static final Schema BEFORE_TCP_BATCH_SCHEMA =
+      without(RequestEventBatch.getClassSchema(), null, Schema.createArray(BEFORE_TCP_EVENT_SCHEMA));
+
+  /** {@code RequestEventBatch} before {@code lossReport}: {@link #BEFORE_TCP_BATCH_SCHEMA}'s {@code events} alone. */
+  static final Schema PREVIOUS_BATCH_SCHEMA =
+      without(BEFORE_TCP_BATCH_SCHEMA, "lossReport", Schema.createArray(BEFORE_TCP_EVENT_SCHEMA));
 
   /** Longest namespace, service or version taken; longer ones cannot be a workload's. */
   static final int MAX_NAME_CHARS = 1024;
@@ -88,16 +114,21 @@ final class RequestReader {
   /** Whether the generated schemas are the ones this reader's fast path was written for. */
   static final boolean FAST_PATH = CURRENT_FINGERPRINT == LAYOUT_FINGERPRINT
       && CURRENT_BATCH_FINGERPRINT == BATCH_LAYOUT_FINGERPRINT;
-  /** Decodes batches of {@link #PREVIOUS_BATCH_SCHEMA} (the slow path's; the topic's serde knows only released ones). */
+  /**
+   * Decodes batches of {@link #BEFORE_TCP_BATCH_SCHEMA} and {@link #PREVIOUS_BATCH_SCHEMA} (the
+   * slow path's; the topic's serde knows only released ones).
+   */
   private static final BinaryMessageDecoder<RequestEventBatch> PREVIOUS_BATCH_DECODER = previousBatchDecoder();
+  /** Decodes single events of {@link #BEFORE_TCP_EVENT_SCHEMA}. */
+  private static final BinaryMessageDecoder<RequestEvent> BEFORE_TCP_EVENT_DECODER = beforeTcpEventDecoder();
   /** The single-object header of a {@code RequestEventBatch} of the current schema. */
   private static final byte[] BATCH_HEADER = java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES)
       .order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0xC3).put((byte) 0x01)
       .putLong(CURRENT_BATCH_FINGERPRINT).array();
   /** The single-object header of a {@code RequestEvent} of the current schema. */
-  private static final byte[] EVENT_HEADER = java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES)
-      .order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0xC3).put((byte) 0x01)
-      .putLong(EVENT_SERDE.fingerprint()).array();
+  private static final byte[] EVENT_HEADER = header(EVENT_SERDE.fingerprint());
+  /** The single-object header of a {@code RequestEvent} before {@code tcp}. */
+  private static final byte[] BEFORE_TCP_EVENT_HEADER = header(BEFORE_TCP_LAYOUT_FINGERPRINT);
 
   /**
    * One request as aggregation sees it, reused for every record a reader reads.
@@ -132,6 +163,17 @@ final class RequestReader {
      * always. Aggregation folds only a positive value.
      */
     long droppedBefore;
+    /**
+     * A TCP connection report ({@code RequestEvent.tcp} set), not a request: aggregation counts
+     * it in the TCP fields only. Its {@link #startMillis} is the report's time (the connection's
+     * start plus {@link #durationMicros}, how long it had been open), not the connection's start:
+     * its bytes count in the windows they were relayed in.
+     */
+    boolean tcp;
+    /** A TCP report that is its connection's first ({@code tcp.opened}). */
+    boolean tcpOpened;
+    /** A TCP report that is its connection's last ({@code tcp.closed}). */
+    boolean tcpClosed;
 
     /**
      * A destination's report of a call whose source is in the mesh (and so reports it too): read
@@ -252,6 +294,8 @@ final class RequestReader {
 
   // position in the record being read, and the six name fields' offsets and lengths
   private byte[] buf;
+  /** Whether the events of the record read last (fast path) have {@code tcp} (the current schema). */
+  private boolean withTcp = true;
   private int pos;
   private final int[] names = new int[12];
 
@@ -279,6 +323,7 @@ final class RequestReader {
     if (FAST_PATH && bytes.length > AvroSerde.HEADER_BYTES && (bytes[0] & 0xff) == 0xC3 && bytes[1] == 0x01) {
       long fingerprint = fingerprint(bytes);
       if (fingerprint == CURRENT_BATCH_FINGERPRINT || fingerprint == CURRENT_FINGERPRINT
+          || fingerprint == BEFORE_TCP_BATCH_LAYOUT_FINGERPRINT || fingerprint == BEFORE_TCP_LAYOUT_FINGERPRINT
           || fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT) {
         try {
           if (readFast(bytes)) {
@@ -323,7 +368,7 @@ final class RequestReader {
     if (c.decoded != null) {
       return EVENT_SERDE.encode(c.decoded);
     }
-    byte[] single = Arrays.copyOf(EVENT_HEADER, AvroSerde.HEADER_BYTES + c.length);
+    byte[] single = Arrays.copyOf(withTcp ? EVENT_HEADER : BEFORE_TCP_EVENT_HEADER, AvroSerde.HEADER_BYTES + c.length);
     System.arraycopy(record, c.offset, single, AvroSerde.HEADER_BYTES, c.length);
     return single;
   }
@@ -346,9 +391,12 @@ final class RequestReader {
     clearLossCall();
     long fingerprint = bytes.length >= AvroSerde.HEADER_BYTES ? fingerprint(bytes) : 0;
     RequestEventBatch decoded = fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT
-        ? decodePrevious(topic, bytes) : SERDE.decode(topic, bytes);
+        || fingerprint == BEFORE_TCP_BATCH_LAYOUT_FINGERPRINT ? decodePrevious(topic, bytes, PREVIOUS_BATCH_DECODER)
+        : fingerprint == BEFORE_TCP_LAYOUT_FINGERPRINT ? batchOfOne(decodePrevious(topic, bytes, BEFORE_TCP_EVENT_DECODER))
+        : SERDE.decode(topic, bytes);
     List<RequestEvent> events = decoded.getEvents();
-    boolean batch = events.size() != 1 || fingerprint != CURRENT_FINGERPRINT;
+    boolean batch = events.size() != 1
+        || (fingerprint != CURRENT_FINGERPRINT && fingerprint != BEFORE_TCP_LAYOUT_FINGERPRINT);
     for (int i = 0; i < events.size(); i++) {
       try {
         readSlow(events.get(i));
@@ -369,14 +417,23 @@ final class RequestReader {
     }
   }
 
-  private static RequestEventBatch decodePrevious(String topic, byte[] bytes) {
+  private static <T> T decodePrevious(String topic, byte[] bytes, BinaryMessageDecoder<T> decoder) {
     try {
-      return PREVIOUS_BATCH_DECODER.decode(bytes);
+      return decoder.decode(bytes);
     } catch (java.io.IOException | RuntimeException e) {
-      throw new org.apache.kafka.common.errors.SerializationException("cannot decode a "
-          + RequestEventBatch.getClassSchema().getFullName() + " (before lossReport) from " + topic
-          + ": " + e.getMessage(), e);
+      long fingerprint = fingerprint(bytes);
+      String what = fingerprint == PREVIOUS_BATCH_LAYOUT_FINGERPRINT
+          ? RequestEventBatch.getClassSchema().getFullName() + " (before lossReport)"
+          : fingerprint == BEFORE_TCP_BATCH_LAYOUT_FINGERPRINT
+          ? RequestEventBatch.getClassSchema().getFullName() + " (before tcp)"
+          : RequestEvent.getClassSchema().getFullName() + " (before tcp)";
+      throw new org.apache.kafka.common.errors.SerializationException("cannot decode a " + what + " from "
+          + topic + ": " + e.getMessage(), e);
     }
+  }
+
+  private static RequestEventBatch batchOfOne(RequestEvent event) {
+    return RequestEventBatch.newBuilder().setEvents(List.of(event)).build();
   }
 
   private void readSlow(LossReport report) {
@@ -402,18 +459,38 @@ final class RequestReader {
     call.droppedBefore = report.getLost();
   }
 
-  private static Schema previousBatchSchema() {
-    Schema current = RequestEventBatch.getClassSchema();
-    Schema.Field events = current.getField("events");
-    return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false,
-        List.of(new Schema.Field(events.name(), events.schema(), events.doc(), (Object) null)));
+  /**
+   * {@code record} without its field {@code drop} (none if null) and, if {@code events} is not
+   * null, with that as the schema of its {@code events} field: an earlier version of it.
+   */
+  private static Schema without(Schema record, String drop, Schema events) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : record.getFields()) {
+      if (!f.name().equals(drop)) {
+        fields.add(new Schema.Field(f, events != null && f.name().equals("events") ? events : f.schema()));
+      }
+    }
+    return Schema.createRecord(record.getName(), record.getDoc(), record.getNamespace(), false, fields);
   }
 
   private static BinaryMessageDecoder<RequestEventBatch> previousBatchDecoder() {
     BinaryMessageDecoder<RequestEventBatch> d = new BinaryMessageDecoder<>(
         SpecificData.getForClass(RequestEventBatch.class), RequestEventBatch.getClassSchema());
+    d.addSchema(BEFORE_TCP_BATCH_SCHEMA);
     d.addSchema(PREVIOUS_BATCH_SCHEMA);
     return d;
+  }
+
+  private static BinaryMessageDecoder<RequestEvent> beforeTcpEventDecoder() {
+    BinaryMessageDecoder<RequestEvent> d = new BinaryMessageDecoder<>(
+        SpecificData.getForClass(RequestEvent.class), RequestEvent.getClassSchema());
+    d.addSchema(BEFORE_TCP_EVENT_SCHEMA);
+    return d;
+  }
+
+  private static byte[] header(long fingerprint) {
+    return java.nio.ByteBuffer.allocate(AvroSerde.HEADER_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put((byte) 0xC3).put((byte) 0x01).putLong(fingerprint).array();
   }
 
   private void readSlow(RequestEvent event) {
@@ -441,8 +518,12 @@ final class RequestReader {
     call.requestBytes = event.getRequestBytes();
     call.responseBytes = event.getResponseBytes();
     call.durationMicros = event.getDurationMicros();
-    call.startMillis = event.getStartTime().toEpochMilli();
+    call.startMillis = EdgeAggregation.eventTime(event).toEpochMilli();
     call.droppedBefore = event.getDroppedBefore();
+    TcpReport tcp = event.getTcp();
+    call.tcp = tcp != null;
+    call.tcpOpened = tcp != null && tcp.getOpened();
+    call.tcpClosed = tcp != null && tcp.getClosed();
   }
 
   private static String str(CharSequence s) {
@@ -460,7 +541,8 @@ final class RequestReader {
     clearLossCall();
     recent = 0;
     long fingerprint = fingerprint(bytes);
-    if (fingerprint == CURRENT_FINGERPRINT) {
+    withTcp = fingerprint == CURRENT_FINGERPRINT || fingerprint == CURRENT_BATCH_FINGERPRINT;
+    if (fingerprint == CURRENT_FINGERPRINT || fingerprint == BEFORE_TCP_LAYOUT_FINGERPRINT) {
       return readEvent(-1) && pos == buf.length;
     }
     int index = 0;
@@ -577,6 +659,24 @@ final class RequestReader {
     long duration = readLong();
     long startMicros = readLong();
     long dropped = readLong(); // droppedBefore
+    boolean tcp = false;
+    if (withTcp) {
+      long branch = readLong(); // tcp: null (every HTTP event: one byte) or a TcpReport
+      if (branch == 1) {
+        tcp = true;
+        byte opened = buf[pos++];
+        byte closed = buf[pos++];
+        if ((opened | closed) > 1 || (opened | closed) < 0) {
+          return false;
+        }
+        call.tcpOpened = opened == 1;
+        call.tcpClosed = closed == 1;
+        startMicros += duration; // a report counts at its own time, not its connection's start
+      } else if (branch != 0) {
+        return false;
+      }
+    }
+    call.tcp = tcp;
     call.length = pos - call.offset;
     call.reporter = REPORTERS[reporter];
     // Half of all events are destinations' duplicate reports, dropped once read: their edge is

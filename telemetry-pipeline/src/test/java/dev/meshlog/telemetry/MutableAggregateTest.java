@@ -61,8 +61,17 @@ class MutableAggregateTest {
           i % 97 == 0 ? 0 : Math.exp(3 * random.nextGaussian() + 2), T0.plusMillis(random.nextInt(60_000)),
           flags[random.nextInt(flags.length)]);
       MutableAggregate into = i < 300 ? earlier : partials[random.nextInt(partials.length)];
-      into.add(e.getResponseCode(), e.getResponseFlags().stream().map(CharSequence::toString).toList(),
-          e.getRequestBytes(), e.getResponseBytes(), e.getDurationMicros(), e.getStartTime().toEpochMilli());
+      if (i % 7 == 3) { // a TCP connection report now and then, on the same edge: a connection's figures only
+        e = Requests.tcp("prod", "a", "v1", "b", "v2", T0.plusMillis(random.nextInt(60_000)),
+            random.nextInt(100_000), random.nextBoolean(), random.nextBoolean(), random.nextInt(10_000),
+            random.nextInt(100_000), flags[random.nextInt(flags.length)]);
+        into.addTcp(e.getTcp().getOpened(), e.getTcp().getClosed(),
+            e.getResponseFlags().stream().map(CharSequence::toString).toList(), e.getRequestBytes(),
+            e.getResponseBytes(), EdgeAggregation.eventTime(e).toEpochMilli());
+      } else {
+        into.add(e.getResponseCode(), e.getResponseFlags().stream().map(CharSequence::toString).toList(),
+            e.getRequestBytes(), e.getResponseBytes(), e.getDurationMicros(), e.getStartTime().toEpochMilli());
+      }
       reference = aggregation.add(reference, e);
       if (i % 31 == 0) { // a reported loss, now and then the callee's
         boolean byDestination = i % 2 == 0;
@@ -75,11 +84,49 @@ class MutableAggregateTest {
       rolledUp.merge(p);
     }
     assertThat(rolledUp.toMetrics(LatencySketch.FORMAT)).isEqualTo(reference);
-    assertThat(rolledUp.requests()).isEqualTo(2_000);
+    assertThat(rolledUp.requests()).isEqualTo(2_000 - 286);
+    assertThat(reference.getTcpConnectionsOpened()).isPositive();
+    assertThat(reference.getTcpFailedConnections()).isPositive().isLessThan(reference.getTcpConnectionsClosed());
+    assertThat(reference.getTcpReceivedBytes()).isPositive();
     assertThat(reference.getLostReported()).isPositive();
     assertThat(reference.getLostReportedByDestination()).isPositive().isLessThan(reference.getLostReported());
     // The partials are left alone.
-    assertThat(java.util.Arrays.stream(partials).mapToLong(MutableAggregate::requests).sum()).isEqualTo(1_700);
+    assertThat(java.util.Arrays.stream(partials).mapToLong(MutableAggregate::requests).sum())
+        .isEqualTo(2_000 - 286 - earlier.requests());
+  }
+
+  @Test
+  void foldsATcpReportIntoTheTcpFieldsOnlyAndAClosingOneWithFlagsAsAFailedConnection() {
+    EdgeAggregation aggregation = new EdgeAggregation(0.01);
+    Edge edge = new Edge(new Edge.End("prod", "a", "v1"), new Edge.End("prod", "db", "v1"));
+    MutableAggregate mutable = MutableAggregate.empty(edge, 0, 0, 0.01);
+    EdgeMetrics reference = aggregation.empty();
+    List<RequestEvent> reports = List.of(
+        Requests.tcp("prod", "a", "v1", "db", "v1", T0, 5_000, true, false, 100, 2_000),
+        Requests.tcp("prod", "a", "v1", "db", "v1", T0, 10_000, false, false, 50, 1_000, "-"),
+        Requests.tcp("prod", "a", "v1", "db", "v1", T0, 12_000, false, true, 10, 20),
+        Requests.tcp("prod", "a", "v1", "db", "v1", T0.plusSeconds(1), 3, true, true, 0, 0, "UF"));
+    for (RequestEvent e : reports) {
+      mutable.addTcp(e.getTcp().getOpened(), e.getTcp().getClosed(),
+          e.getResponseFlags().stream().map(CharSequence::toString).toList(), e.getRequestBytes(),
+          e.getResponseBytes(), EdgeAggregation.eventTime(e).toEpochMilli());
+      reference = aggregation.add(reference, e);
+    }
+    EdgeMetrics m = mutable.toMetrics(LatencySketch.FORMAT);
+    assertThat(m).isEqualTo(reference);
+    assertThat(m.getRequests()).isZero();
+    assertThat(m.getErrors()).isZero();
+    assertThat(m.getNoResponse()).isZero();
+    assertThat(m.getLatencyMaxMillis()).isZero();
+    assertThat(LatencySketch.decode(m).getCount()).isZero();
+    assertThat(m.getTcpConnectionsOpened()).isEqualTo(2);
+    assertThat(m.getTcpConnectionsClosed()).isEqualTo(2);
+    assertThat(m.getTcpFailedConnections()).isEqualTo(1);
+    assertThat(m.getResponseFlags()).containsExactly(java.util.Map.entry("UF", 1L));
+    assertThat(m.getTcpReceivedBytes()).isEqualTo(160);
+    assertThat(m.getTcpSentBytes()).isEqualTo(3_020);
+    assertThat(m.getUpdatedAt()).isEqualTo(T0.plusSeconds(12));
+    assertThat(m.getSource().getService()).isEqualTo("a");
   }
 
   @Test

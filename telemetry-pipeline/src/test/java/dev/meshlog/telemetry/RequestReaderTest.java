@@ -185,7 +185,7 @@ class RequestReaderTest {
     SplittableRandom random = new SplittableRandom(19);
     List<RequestEvent> events = new ArrayList<>();
     for (int i = 0; i < 9; i++) {
-      events.add(randomEvent(random, i));
+      events.add(RequestEvent.newBuilder(randomEvent(random, i)).setTcp(null).build()); // no tcp then
     }
     events.set(0, RequestEvent.newBuilder(events.get(0)).setDroppedBefore(12).build());
     byte[] old = Requests.asBatchBeforeLossReport(events);
@@ -197,11 +197,112 @@ class RequestReaderTest {
       assertThat(fast ? reader.read("t", old) : reader.readSlow("t", old)).isEqualTo(9);
       for (int i = 0; i < 9; i++) {
         assertSameAsAvro(reader.call(i), events.get(i), "fast " + fast + ", event " + i);
-        assertThat(reader.eventBytes(i)).isEqualTo(single(events.get(i)));
+        assertThat(reader.eventBytes(i)).isEqualTo(fast ? Requests.asEventBeforeTcp(events.get(i)) : single(events.get(i)));
       }
     }
     assertThatThrownBy(() -> reader.read("t", Arrays.copyOf(old, old.length - 2)))
         .isInstanceOf(SerializationException.class).hasMessageContaining("before lossReport");
+  }
+
+  @Test
+  void readsATcpReportAtItsOwnTimeWithWhereItFallsInItsConnection() {
+    RequestReader reader = new RequestReader();
+    RequestEvent open = Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 10_000, true, false, 300, 4_000);
+    RequestEvent close = Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 12_500, false, true, 20, 50, "UF");
+    RequestEvent http = request("default", "productpage", "v1", "reviews", "v1", 200, 5, T0);
+    byte[] bytes = batchBytes(List.of(open, http, close));
+    assertThat(reader.readFast(bytes)).isTrue();
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", bytes) : reader.readSlow("t", bytes)).isEqualTo(3);
+      RequestReader.Call first = reader.call(0);
+      assertThat(first.tcp).isTrue();
+      assertThat(first.tcpOpened).isTrue();
+      assertThat(first.tcpClosed).isFalse();
+      assertThat(first.startMillis).as("opened + 10 s").isEqualTo(T0.toEpochMilli() + 10_000);
+      assertThat(first.requestBytes).isEqualTo(300);
+      assertThat(first.responseBytes).isEqualTo(4_000);
+      assertThat(reader.call(1).tcp).isFalse();
+      assertThat(reader.call(1).startMillis).isEqualTo(T0.toEpochMilli());
+      RequestReader.Call last = reader.call(2);
+      assertThat(last.tcp).isTrue();
+      assertThat(last.tcpOpened).isFalse();
+      assertThat(last.tcpClosed).isTrue();
+      assertThat(last.startMillis).isEqualTo(T0.toEpochMilli() + 12_500);
+      assertThat(last.responseFlags).containsExactly("UF");
+      assertThat(Requests.SINGLE.decode("t", reader.eventBytes(2))).isEqualTo(close);
+    }
+    // a destination's report of it is the duplicate, as for HTTP
+    RequestEvent inbound = RequestEvent.newBuilder(open).setReporter(Reporter.DESTINATION).build();
+    assertThat(one(reader, single(inbound)).countsOnce()).isFalse();
+  }
+
+  @Test
+  void refusesATcpReportWithABadUnionBranchOrBoolean() {
+    RequestReader reader = new RequestReader();
+    byte[] bytes = single(Requests.tcp("default", "a", "v1", "b", "v1", T0, 1, true, true, 1, 1));
+    byte[] branch = bytes.clone();
+    branch[bytes.length - 3] = 4; // union branch 2
+    assertThat(reader.readFast(branch)).isFalse();
+    assertThatThrownBy(() -> reader.read("t", branch)).isInstanceOf(SerializationException.class);
+    byte[] bool = bytes.clone();
+    bool[bytes.length - 1] = 2;
+    assertThat(reader.readFast(bool)).as("not a boolean: the full decoding's").isFalse();
+    for (int cut = 11; cut < bytes.length; cut++) {
+      byte[] truncated = Arrays.copyOf(bytes, cut);
+      assertThatThrownBy(() -> reader.read("t", truncated)).as("cut at %d", cut)
+          .isInstanceOf(SerializationException.class);
+    }
+  }
+
+  @Test
+  void readsEventsAndBatchesWrittenBeforeTcpAsBeforeOnBothPaths() {
+    SplittableRandom random = new SplittableRandom(23);
+    List<RequestEvent> events = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      events.add(RequestEvent.newBuilder(randomEvent(random, i)).setTcp(null).build());
+    }
+    assertThat(org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestReader.BEFORE_TCP_EVENT_SCHEMA))
+        .isEqualTo(RequestReader.BEFORE_TCP_LAYOUT_FINGERPRINT);
+    assertThat(org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestReader.BEFORE_TCP_BATCH_SCHEMA))
+        .isEqualTo(RequestReader.BEFORE_TCP_BATCH_LAYOUT_FINGERPRINT);
+    RequestReader reader = new RequestReader();
+    byte[] batch = Requests.asBatchBeforeTcp(Requests.batch(events));
+    assertThat(Arrays.copyOfRange(batch, 2, 10)).isNotEqualTo(Arrays.copyOfRange(batchBytes(events), 2, 10));
+    assertThat(reader.readFast(batch)).isTrue();
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", batch) : reader.readSlow("t", batch)).isEqualTo(9);
+      for (int i = 0; i < 9; i++) {
+        assertSameAsAvro(reader.call(i), events.get(i), "fast " + fast + ", event " + i);
+        // rerouted alone: a record the reader reads again as the same event
+        byte[] alone = reader.eventBytes(i);
+        RequestReader again = new RequestReader();
+        assertThat(again.read("t", alone)).isEqualTo(1);
+        assertSameAsAvro(again.call(0), events.get(i), "alone " + i);
+      }
+    }
+    for (RequestEvent e : events) {
+      byte[] one = Requests.asEventBeforeTcp(e);
+      assertThat(reader.readFast(one)).isTrue();
+      for (boolean fast : new boolean[] {true, false}) {
+        assertThat(fast ? reader.read("t", one) : reader.readSlow("t", one)).isEqualTo(1);
+        assertSameAsAvro(reader.call(0), e, "single, fast " + fast);
+        assertThat(reader.eventBytes(0)).isSameAs(one);
+      }
+    }
+    // a loss-only record before tcp: the loss report is the same
+    LossReport report = Requests.lossReport("default", "a", "v1", "b", "v1", Reporter.SOURCE, 7, T0);
+    byte[] lossOnly = Requests.asBatchBeforeTcp(Requests.lossOnly(report));
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", lossOnly) : reader.readSlow("t", lossOnly)).isEqualTo(1);
+      assertThat(reader.call(0).lossReport).isTrue();
+      assertThat(reader.call(0).droppedBefore).isEqualTo(7);
+    }
+    byte[] truncatedBatch = Arrays.copyOf(batch, batch.length - 3);
+    assertThatThrownBy(() -> reader.read("t", truncatedBatch))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEventBatch (before tcp)");
+    byte[] truncatedEvent = Arrays.copyOf(Requests.asEventBeforeTcp(events.get(0)), 30);
+    assertThatThrownBy(() -> reader.read("t", truncatedEvent))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("RequestEvent (before tcp)");
   }
 
   @Test
@@ -272,8 +373,13 @@ class RequestReaderTest {
     assertThat(call.requestBytes).as(what).isEqualTo(e.getRequestBytes());
     assertThat(call.responseBytes).as(what).isEqualTo(e.getResponseBytes());
     assertThat(call.durationMicros).as(what).isEqualTo(e.getDurationMicros());
-    assertThat(call.startMillis).as(what).isEqualTo(e.getStartTime().toEpochMilli());
+    assertThat(call.startMillis).as(what).isEqualTo(EdgeAggregation.eventTime(e).toEpochMilli());
     assertThat(call.droppedBefore).as(what).isEqualTo(e.getDroppedBefore());
+    assertThat(call.tcp).as(what).isEqualTo(e.getTcp() != null);
+    if (e.getTcp() != null) {
+      assertThat(call.tcpOpened).as(what).isEqualTo(e.getTcp().getOpened());
+      assertThat(call.tcpClosed).as(what).isEqualTo(e.getTcp().getClosed());
+    }
   }
 
   /**
@@ -513,6 +619,8 @@ class RequestReaderTest {
         .setDurationMicros(random.nextLong(0, 1L << 35))
         .setStartTime(T0.plusNanos(1000 * random.nextLong(-1L << 40, 1L << 40)))
         .setDroppedBefore(random.nextLong(0, 100))
+        .setTcp(random.nextInt(3) != 0 ? null : dev.meshlog.events.telemetry.TcpReport.newBuilder()
+            .setOpened(random.nextBoolean()).setClosed(random.nextBoolean()).build())
         .build();
   }
 

@@ -100,16 +100,52 @@ final class Requests {
 
   /**
    * A batch of {@code events} as proxies wrote it before the loss report: the schema with
-   * {@code events} alone (its fingerprint in the header), so no union after the array.
+   * {@code events} (of events before {@code tcp}) alone (its fingerprint in the header), so no
+   * union after the array.
    */
   static byte[] asBatchBeforeLossReport(List<RequestEvent> events) {
-    byte[] current = batchBytes(events);
-    byte[] old = java.util.Arrays.copyOf(current, current.length - 1); // the null lossReport
-    long fp = org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestReader.PREVIOUS_BATCH_SCHEMA);
-    for (int i = 0; i < 8; i++) {
-      old[2 + i] = (byte) (fp >>> (8 * i));
+    return reencode(batchBytes(events), RequestEventBatch.getClassSchema(), RequestReader.PREVIOUS_BATCH_SCHEMA);
+  }
+
+  /** A batch of {@code events} as proxies wrote it before {@code tcp}: with {@code lossReport}, events without {@code tcp}. */
+  static byte[] asBatchBeforeTcp(RequestEventBatch batch) {
+    return reencode(Topics.TELEMETRY_REQUESTS.serializeValue(batch), RequestEventBatch.getClassSchema(),
+        RequestReader.BEFORE_TCP_BATCH_SCHEMA);
+  }
+
+  /** {@code e} as proxies wrote a single event before {@code tcp} (with {@code droppedBefore}). */
+  static byte[] asEventBeforeTcp(RequestEvent e) {
+    return reencode(single(e), RequestEvent.getClassSchema(), RequestReader.BEFORE_TCP_EVENT_SCHEMA);
+  }
+
+  /** {@code current} (single-object bytes of {@code writer}) written with the older schema {@code older}. */
+  private static byte[] reencode(byte[] current, org.apache.avro.Schema writer, org.apache.avro.Schema older) {
+    try {
+      org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(
+          writer, older).read(null, org.apache.avro.io.DecoderFactory.get()
+          .binaryDecoder(current, AvroSerde.HEADER_BYTES, current.length - AvroSerde.HEADER_BYTES, null));
+      java.nio.ByteBuffer buffer = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+          org.apache.avro.generic.GenericData.get(), older).encode(old);
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.get(bytes);
+      return bytes;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    return old;
+  }
+
+  /**
+   * A TCP connection report from {@code src} to {@code dst} (both in {@code ns}) by the source's
+   * proxy: the connection opened at {@code opened} and had been open {@code openMillis} at this
+   * report, {@code received} bytes from the client and {@code sent} back since the previous one.
+   */
+  static RequestEvent tcp(String ns, String src, String srcVersion, String dst, String dstVersion, Instant opened,
+                          long openMillis, boolean first, boolean last, long received, long sent, String... flags) {
+    return RequestEvent.newBuilder(request(ns, src, srcVersion, dst, dstVersion, 0, openMillis, opened, flags))
+        .setProtocol("tcp").setMethod("").setPath("")
+        .setRequestBytes(received).setResponseBytes(sent)
+        .setTcp(dev.meshlog.events.telemetry.TcpReport.newBuilder().setOpened(first).setClosed(last).build())
+        .build();
   }
 
   /** The topic key proxies use: {@code srcNs/src->dstNs/dst}. */

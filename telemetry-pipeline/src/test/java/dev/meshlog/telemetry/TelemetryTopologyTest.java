@@ -202,6 +202,12 @@ class TelemetryTopologyTest {
       RequestEvent e = request("default", "productpage", "v" + (1 + random.nextInt(2)), dst, "v1",
           codes[random.nextInt(codes.length)], Math.exp(random.nextGaussian() + 2), Instant.ofEpochMilli(t),
           random.nextInt(10) == 0 ? new String[] {"URX"} : new String[0]);
+      if (random.nextInt(8) == 0) { // a TCP connection report on the same edge, reported at t
+        long open = random.nextInt(600_000);
+        e = Requests.tcp("default", "productpage", e.getSource().getVersion(), dst, "v1",
+            Instant.ofEpochMilli(t - open), open, random.nextBoolean(), random.nextBoolean(),
+            random.nextInt(100_000), random.nextInt(1_000_000), random.nextInt(5) == 0 ? "UF" : "-");
+      }
       // Now and then a proxy reports a loss: the caller's on a counted report, or the callee's on
       // its duplicate report, which counts for the loss only.
       int loss = random.nextInt(25);
@@ -234,6 +240,92 @@ class TelemetryTopologyTest {
         driver.getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE);
     expectedTotals.forEach((id, metrics) ->
         assertThat(EdgeAggregation.published(totals.get(id).value())).as(id).isEqualTo(metrics));
+  }
+
+  @Test
+  void countsATcpConnectionsReportsOnceInTheTcpFieldsOfTheWindowsOfTheirOwnTimes() {
+    // A connection opened at T0 + 5 s, reported by both proxies after 10 s open and at its close
+    // 25 s after opening: each report's bytes in the window it was sent in, opened and closed once.
+    Instant opened = T0.plusSeconds(5);
+    List<RequestEvent> outbound = List.of(
+        Requests.tcp("default", "reviews", "v1", "mysql", "v1", opened, 10_000, true, false, 300, 4_000),
+        Requests.tcp("default", "reviews", "v1", "mysql", "v1", opened, 25_000, false, true, 20, 500));
+    for (RequestEvent e : outbound) {
+      RequestEvent inbound = RequestEvent.newBuilder(e).setReporter(Reporter.DESTINATION).build();
+      requests.pipeInput(key(e), batch(List.of(e)), e.getStartTime());
+      requests.pipeInput(key(inbound), batch(List.of(inbound)), e.getStartTime());
+    }
+    send(request("default", "reviews", "v1", "mysql", "v1", 200, 3, T0.plusSeconds(16))); // HTTP too, same edge
+
+    Map<String, EdgeMetrics> out = latestEdges();
+    String edge = "default/reviews/v1->default/mysql/v1@";
+    long start = T0.toEpochMilli();
+    EdgeMetrics first = out.get(edge + (start + 10_000) + "/10000");
+    assertThat(first.getTcpConnectionsOpened()).isEqualTo(1);
+    assertThat(first.getTcpConnectionsClosed()).isZero();
+    assertThat(first.getTcpReceivedBytes()).isEqualTo(300);
+    assertThat(first.getTcpSentBytes()).isEqualTo(4_000);
+    assertThat(first.getRequests()).as("the HTTP request only").isEqualTo(1);
+    assertThat(first.getResponses2xx()).isEqualTo(1);
+    assertThat(first.getRequestBytes()).isEqualTo(100);
+    assertThat(first.getLatencyMaxMillis()).isEqualTo(3);
+    EdgeMetrics last = out.get(edge + (start + 30_000) + "/10000");
+    assertThat(last.getTcpConnectionsOpened()).isZero();
+    assertThat(last.getTcpConnectionsClosed()).isEqualTo(1);
+    assertThat(last.getTcpReceivedBytes()).isEqualTo(20);
+    assertThat(last.getTcpSentBytes()).isEqualTo(500);
+    assertThat(last.getRequests()).isZero();
+    assertThat(last.getErrors()).isZero();
+    assertThat(last.getNoResponse()).isZero();
+    assertThat(last.getUpdatedAt()).isEqualTo(T0.plusSeconds(30));
+    assertThat(out.get(edge + (start + 0) + "/10000")).as("nothing when it opened: reported later").isNull();
+    EdgeMetrics minute = out.get(edge + start + "/60000");
+    assertThat(minute.getTcpConnectionsOpened()).isEqualTo(1);
+    assertThat(minute.getTcpConnectionsClosed()).isEqualTo(1);
+    assertThat(minute.getTcpReceivedBytes()).isEqualTo(320);
+    assertThat(minute.getTcpSentBytes()).isEqualTo(4_500);
+    assertThat(minute.getTcpFailedConnections()).isZero();
+    assertThat(minute.getRequests()).isEqualTo(1);
+    KeyValueStore<String, ValueAndTimestamp<EdgeMetrics>> totals =
+        driver.getTimestampedKeyValueStore(TelemetryTopology.TOTALS_STORE);
+    EdgeMetrics total = totals.get("default/reviews/v1->default/mysql/v1").value();
+    assertThat(total.getTcpConnectionsOpened()).isEqualTo(1);
+    assertThat(total.getTcpConnectionsClosed()).isEqualTo(1);
+    assertThat(total.getTcpReceivedBytes()).isEqualTo(320);
+    assertThat(total.getRequests()).isEqualTo(1);
+  }
+
+  @Test
+  void countsAClosingTcpReportWithFlagsAsAFailedConnectionAndItsFlagsButNoError() {
+    send(Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 2, true, true, 0, 0, "UF"));
+    send(Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 4, true, true, 10, 10, "-"));
+    send(Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 6, true, true, 0, 0, "UH"));
+    EdgeMetrics m = latestEdges().get("default/reviews/v1->default/mysql/v1@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getTcpConnectionsOpened()).isEqualTo(3);
+    assertThat(m.getTcpConnectionsClosed()).isEqualTo(3);
+    assertThat(m.getTcpFailedConnections()).isEqualTo(2);
+    assertThat(m.getResponseFlags()).containsOnly(Map.entry("UF", 1L), Map.entry("UH", 1L));
+    assertThat(m.getRequests()).isZero();
+    assertThat(m.getErrors()).isZero();
+    assertThat(m.getNoResponse()).isZero();
+    assertThat(m.getLatencyMaxMillis()).isZero();
+  }
+
+  @Test
+  void foldsTheLossATcpReportCarriesAndCountsATcpReportOfABatchBeforeTcpNoMore() {
+    RequestEvent e = RequestEvent.newBuilder(
+        Requests.tcp("default", "reviews", "v1", "mysql", "v1", T0, 1_000, true, false, 7, 8))
+        .setDroppedBefore(9).build();
+    send(e);
+    RequestEvent old = request("default", "reviews", "v1", "mysql", "v1", 200, 1, T0);
+    rawRequests.pipeInput(key(old), Requests.asBatchBeforeTcp(batch(List.of(old))), T0);
+    rawRequests.pipeInput(key(old), Requests.asEventBeforeTcp(old), T0);
+    EdgeMetrics m = latestEdges().get("default/reviews/v1->default/mysql/v1@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getLostReported()).isEqualTo(9);
+    assertThat(m.getTcpConnectionsOpened()).isEqualTo(1);
+    assertThat(m.getTcpReceivedBytes()).isEqualTo(7);
+    assertThat(m.getRequests()).isEqualTo(2);
+    assertThat(deadLetters.isEmpty()).isTrue();
   }
 
   @Test
