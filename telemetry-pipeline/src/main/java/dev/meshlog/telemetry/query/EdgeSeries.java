@@ -17,7 +17,7 @@ import dev.meshlog.telemetry.EdgeAggregation;
  * @param source {@code namespace/service} of the caller
  * @param destination {@code namespace/service} of the callee
  * @param step the window size
- * @param points one per window with traffic, in time order
+ * @param points one per window with traffic (requests or TCP connections), in time order
  * @param unreachable instances that did not answer
  */
 public record EdgeSeries(String source, String destination, Duration step, List<Point> points,
@@ -47,7 +47,7 @@ public record EdgeSeries(String source, String destination, Duration step, List<
     List<Point> points = new ArrayList<>();
     double seconds = step.toMillis() / 1000.0;
     byStart.forEach((start, merged) -> {
-      if (merged.getRequests() > 0) { // a window may hold only a reported loss: no traffic
+      if (merged.getRequests() > 0 || EdgeAggregation.hasTcp(merged)) { // a window may hold only a reported loss: no traffic
         points.add(new Point(start, EdgeStats.of(merged, seconds)));
       }
     });

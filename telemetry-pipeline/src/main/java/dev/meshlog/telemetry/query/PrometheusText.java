@@ -7,6 +7,7 @@ import java.util.TreeMap;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.telemetry.Edge;
+import dev.meshlog.telemetry.EdgeAggregation;
 import dev.meshlog.telemetry.LatencySketch;
 
 /**
@@ -24,6 +25,15 @@ import dev.meshlog.telemetry.LatencySketch;
  * {@code increase()} sees the first loss. Its labels are prefixed ({@code reporter_}) so they
  * cannot clash with the {@code namespace} and {@code service} labels service discovery puts on
  * the pipeline's own target.
+ *
+ * <p>Edges with relayed TCP connections have Istio's TCP series under the same prefix:
+ * {@code meshlog_edge_tcp_connections_opened_total}, {@code _closed_total}, {@code
+ * meshlog_edge_tcp_received_bytes_total}, {@code meshlog_edge_tcp_sent_bytes_total} (Istio's
+ * {@code istio_tcp_connections_opened_total} ... {@code istio_tcp_sent_bytes_total}), and
+ * {@code meshlog_edge_tcp_failed_connections_total} (Istio has none; its flags are in {@code
+ * meshlog_edge_response_flags_total}) and the gauge {@code meshlog_edge_tcp_connections_open}
+ * (opened minus closed since the pipeline's state began). An edge with TCP connections and no
+ * request has no request series (no zero request counts, no empty latency summary).
  */
 public final class PrometheusText {
 
@@ -34,8 +44,11 @@ public final class PrometheusText {
 
   /** The exposition of {@code totals} (one aggregate per edge). */
   public static String of(List<EdgeMetrics> totals) {
-    List<EdgeMetrics> sorted = totals.stream()
+    List<EdgeMetrics> all = totals.stream()
         .sorted(Comparator.comparing(m -> Edge.of(m).id())).toList();
+    // the request series of every edge but those of TCP connections alone
+    List<EdgeMetrics> sorted = all.stream().filter(m -> m.getRequests() > 0 || !EdgeAggregation.hasTcp(m)).toList();
+    List<EdgeMetrics> tcp = all.stream().filter(EdgeAggregation::hasTcp).toList();
     StringBuilder out = new StringBuilder();
     header(out, "meshlog_edge_requests_total", "counter",
         "Requests on an edge, by response code class (none: no response was sent).");
@@ -48,8 +61,8 @@ public final class PrometheusText {
     header(out, "meshlog_edge_errors_total", "counter", "Requests answered 5xx or not at all.");
     sorted.forEach(m -> sample(out, "meshlog_edge_errors_total", labels(m), m.getErrors()));
     header(out, "meshlog_edge_response_flags_total", "counter",
-        "Requests with an Envoy response flag (UH, UF, UO, UT, URX, NR, DI, FI, RL, ...).");
-    for (EdgeMetrics m : sorted) {
+        "Requests (and failed TCP connections) with an Envoy response flag (UH, UF, UO, UT, URX, NR, DI, FI, RL, ...).");
+    for (EdgeMetrics m : all) {
       new TreeMap<>(m.getResponseFlags()).forEach((flag, n) -> sample(out,
           "meshlog_edge_response_flags_total", labels(m) + ",response_flags=\"" + escape(flag) + "\"", n));
     }
@@ -69,13 +82,37 @@ public final class PrometheusText {
       sample(out, "meshlog_edge_request_duration_milliseconds_sum", labels, sum);
       sample(out, "meshlog_edge_request_duration_milliseconds_count", labels, m.getRequests());
     }
+    tcpSeries(out, tcp);
     header(out, LOST, "counter", "Request events the proxies of a service version reported lost "
         + "(dropped or refused while Kafka was away; RequestEvent.droppedBefore), not counted in the edges' series.");
-    lostByReporter(sorted).forEach((labels, n) -> sample(out, LOST, labels, n));
+    lostByReporter(all).forEach((labels, n) -> sample(out, LOST, labels, n));
     return out.toString();
   }
 
   private static final String LOST = "meshlog_telemetry_events_lost_reported_total";
+
+  /** The TCP series (Istio's istio_tcp_* names under meshlog_edge_) of the edges with TCP connections. */
+  private static void tcpSeries(StringBuilder out, List<EdgeMetrics> tcp) {
+    header(out, "meshlog_edge_tcp_connections_opened_total", "counter",
+        "Relayed TCP connections opened on an edge (istio_tcp_connections_opened_total).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_opened_total", labels(m), m.getTcpConnectionsOpened()));
+    header(out, "meshlog_edge_tcp_connections_closed_total", "counter",
+        "Relayed TCP connections closed on an edge (istio_tcp_connections_closed_total).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_closed_total", labels(m), m.getTcpConnectionsClosed()));
+    header(out, "meshlog_edge_tcp_connections_open", "gauge",
+        "Relayed TCP connections open on an edge as far as the reports show (opened minus closed).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_open", labels(m),
+        Math.max(0, m.getTcpConnectionsOpened() - m.getTcpConnectionsClosed())));
+    header(out, "meshlog_edge_tcp_failed_connections_total", "counter",
+        "Relayed TCP connections that failed (closed with a response flag: UF, UH, NR, ...).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_failed_connections_total", labels(m), m.getTcpFailedConnections()));
+    header(out, "meshlog_edge_tcp_received_bytes_total", "counter",
+        "Bytes the destination received from the source over TCP connections (istio_tcp_received_bytes_total).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_received_bytes_total", labels(m), m.getTcpReceivedBytes()));
+    header(out, "meshlog_edge_tcp_sent_bytes_total", "counter",
+        "Bytes sent back to the source over TCP connections (istio_tcp_sent_bytes_total).");
+    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_sent_bytes_total", labels(m), m.getTcpSentBytes()));
+  }
 
   /** Reported losses per reporting service version (its labels), 0 for every other end of an edge. */
   private static Map<String, Long> lostByReporter(List<EdgeMetrics> totals) {

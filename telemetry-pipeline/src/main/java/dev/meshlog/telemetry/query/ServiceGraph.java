@@ -16,13 +16,14 @@ import dev.meshlog.telemetry.EdgeAggregation;
 
 /**
  * The service dependency graph over a time range: services (with the versions seen) as nodes,
- * calls between service versions as edges with their rate, errors and latency, and the request
+ * calls between service versions as edges with their rate, errors and latency (and relayed TCP
+ * connections as edges with their connections and bytes, {@link EdgeStats#tcp}), and the request
  * events proxies reported lost, which no count here includes.
  *
  * @param from start of the range (inclusive)
  * @param to end of the range
  * @param nodes every service that called or was called, sorted by id
- * @param edges every edge with traffic, sorted by id
+ * @param edges every edge with traffic (requests, TCP connections or both), sorted by id
  * @param unreachable instances that did not answer, so the graph lacks their partitions
  *     (empty when the graph is whole)
  * @param lostReported request events the proxies reported lost in the range (their
@@ -65,7 +66,7 @@ public record ServiceGraph(Instant from, Instant to, List<Node> nodes, List<Edge
       long bySource = merged.getLostReported() - byDestination;
       lostTotal += merged.getLostReported();
       List<Edge.End> ends = new ArrayList<>(2);
-      if (merged.getRequests() > 0) {
+      if (merged.getRequests() > 0 || EdgeAggregation.hasTcp(merged)) { // requests or TCP connections
         edges.add(stats);
         ends.add(stats.source());
         ends.add(stats.destination());

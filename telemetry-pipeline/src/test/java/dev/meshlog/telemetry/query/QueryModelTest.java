@@ -172,7 +172,93 @@ class QueryModelTest {
   @Test
   void aggregatesSurviveTheInternalWireFormat() {
     EdgeMetrics m = window(0, request("a", "v1", "b", "v1", 200, 7));
-    assertThat(HttpUtil.decodeAll(HttpUtil.encodeAll(List.of(m, m)))).containsExactly(m, m);
+    EdgeMetrics t = window(0, request("a", "v1", "b", "v1", 200, 7), tcp("a", "b", true, true, 5, 6, "UF"));
+    assertThat(HttpUtil.decodeAll(HttpUtil.encodeAll(List.of(m, t)))).containsExactly(m, t);
+  }
+
+  /** A TCP connection report of {@code src -> dst} (versions v1), at T0. */
+  private static RequestEvent tcp(String src, String dst, boolean opened, boolean closed, long received, long sent,
+                                  String... flags) {
+    return RequestEvent.newBuilder(request(src, "v1", dst, "v1", 0, 1_000)).setProtocol("tcp")
+        .setStartTime(T0.minusSeconds(1)).setResponseFlags(List.of(flags))
+        .setRequestBytes(received).setResponseBytes(sent)
+        .setTcp(dev.meshlog.events.telemetry.TcpReport.newBuilder().setOpened(opened).setClosed(closed).build())
+        .build();
+  }
+
+  @Test
+  void graphShowsATcpEdgeWithItsConnectionsAndBytesAndNoErrorsAndLeavesHttpEdgesAlone() throws Exception {
+    List<EdgeMetrics> windows = List.of(
+        window(0, tcp("reviews", "mysql", true, false, 6_000, 60_000), tcp("reviews", "mysql", true, true, 0, 0, "UF")),
+        window(10, tcp("reviews", "mysql", false, true, 1_200, 600), tcp("reviews", "mysql", true, false, 0, 0)),
+        window(0, request("productpage", "v1", "reviews", "v1", 200, 10), tcp("productpage", "reviews", true, true, 10, 20)),
+        window(0, request("productpage", "v1", "details", "v1", 200, 10)));
+    ServiceGraph graph = ServiceGraph.of(windows, T0, T0.plusSeconds(60), AGG, List.of());
+    assertThat(graph.edges()).extracting(EdgeStats::id).containsExactly(
+        "default/productpage/v1->default/details/v1", "default/productpage/v1->default/reviews/v1",
+        "default/reviews/v1->default/mysql/v1");
+    EdgeStats http = graph.edges().get(0);
+    assertThat(http.protocols()).containsExactly("http");
+    assertThat(http.tcp()).isNull();
+    assertThat(http.requests()).isEqualTo(1);
+    EdgeStats both = graph.edges().get(1);
+    assertThat(both.protocols()).containsExactly("http", "tcp");
+    assertThat(both.requests()).isEqualTo(1);
+    assertThat(both.errorRate()).isZero();
+    assertThat(both.tcp().receivedBytes()).isEqualTo(10);
+    EdgeStats db = graph.edges().get(2);
+    assertThat(db.protocols()).containsExactly("tcp");
+    assertThat(db.requests()).isZero();
+    assertThat(db.errors()).isZero();
+    assertThat(db.errorRate()).isZero();
+    assertThat(db.responseFlags()).containsExactly(java.util.Map.entry("UF", 1L));
+    assertThat(db.tcp()).isEqualTo(new EdgeStats.Tcp(3, 2, 1, 1, 7_200, 60_600, 120, 1_010, 0.5));
+    assertThat(graph.nodes()).extracting(ServiceGraph.Node::id).contains("default/mysql");
+    assertThat(graph.edgesOf("default/mysql").inbound()).extracting(EdgeStats::id)
+        .containsExactly("default/reviews/v1->default/mysql/v1");
+
+    com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+        .valueToTree(graph);
+    assertThat(json.path("edges").get(0).has("tcp")).as("an HTTP edge has no tcp").isFalse();
+    assertThat(json.path("edges").get(0).path("protocols").toString()).isEqualTo("[\"http\"]");
+    com.fasterxml.jackson.databind.JsonNode tcp = json.path("edges").get(2).path("tcp");
+    assertThat(tcp.path("connectionsOpened").asLong()).isEqualTo(3);
+    assertThat(tcp.path("receivedBytesPerSecond").asDouble()).isEqualTo(120);
+    assertThat(tcp.path("sentBytesPerSecond").asDouble()).isEqualTo(1_010);
+    assertThat(tcp.path("failedConnections").asLong()).isEqualTo(1);
+  }
+
+  @Test
+  void seriesHasAPointForAWindowOfTcpConnectionsAlone() {
+    EdgeSeries series = EdgeSeries.of("default/reviews", "default/mysql", Duration.ofSeconds(10),
+        List.of(window(0, tcp("reviews", "mysql", true, false, 100, 1_000))), AGG, List.of());
+    assertThat(series.points()).hasSize(1);
+    assertThat(series.points().get(0).stats().tcp().receivedBytesPerSecond()).isEqualTo(10);
+    assertThat(series.points().get(0).stats().requests()).isZero();
+  }
+
+  @Test
+  void prometheusTextHasIstiosTcpSeriesForEdgesWithConnectionsAndNoRequestSeriesForTcpAlone() {
+    String text = PrometheusText.of(List.of(
+        window(0, tcp("reviews", "mysql", true, false, 6_000, 60_000), tcp("reviews", "mysql", true, true, 0, 0, "UF")),
+        window(0, request("productpage", "v1", "reviews", "v1", 200, 10))));
+    String db = "source_namespace=\"default\",source_service=\"reviews\",source_version=\"v1\","
+        + "destination_namespace=\"default\",destination_service=\"mysql\",destination_version=\"v1\"";
+    assertThat(text).contains("# TYPE meshlog_edge_tcp_connections_opened_total counter\n");
+    assertThat(text).contains("meshlog_edge_tcp_connections_opened_total{" + db + "} 2\n");
+    assertThat(text).contains("meshlog_edge_tcp_connections_closed_total{" + db + "} 1\n");
+    assertThat(text).contains("meshlog_edge_tcp_connections_open{" + db + "} 1\n");
+    assertThat(text).contains("meshlog_edge_tcp_failed_connections_total{" + db + "} 1\n");
+    assertThat(text).contains("meshlog_edge_tcp_received_bytes_total{" + db + "} 6000\n");
+    assertThat(text).contains("meshlog_edge_tcp_sent_bytes_total{" + db + "} 60000\n");
+    assertThat(text).contains("meshlog_edge_response_flags_total{" + db + ",response_flags=\"UF\"} 1\n");
+    assertThat(text.lines().filter(l -> l.contains("service=\"mysql\"") && l.startsWith("meshlog_edge_request")))
+        .as("no request series for TCP alone").isEmpty();
+    assertThat(text).doesNotContain("meshlog_edge_errors_total{" + db);
+    assertThat(text.lines().filter(l -> l.startsWith("meshlog_edge_tcp_") && l.contains("service=\"productpage\"")))
+        .as("no TCP series for HTTP alone").isEmpty();
+    assertThat(text).contains("meshlog_edge_requests_total{source_namespace=\"default\",source_service=\"productpage\"");
   }
 
   @Test
