@@ -1,5 +1,7 @@
 // The graph page: services as compound nodes holding their versions, calls as edges labelled
-// rate, error % and p99, coloured by health; refreshes itself every few seconds.
+// rate, error % and p99, coloured by health; relayed TCP connections as dashed edges of their
+// own (as Kiali draws them) labelled bytes/s and connections, coloured by failed connections;
+// refreshes itself every few seconds.
 (function () {
   'use strict';
   var REFRESH_MS = 5000;
@@ -23,7 +25,8 @@
       { selector: 'edge', style: { 'curve-style': 'bezier', 'target-arrow-shape': 'triangle',
         'width': 2, 'line-color': 'data(color)', 'target-arrow-color': 'data(color)',
         'label': 'data(label)', 'font-size': 10, 'text-rotation': 'autorotate',
-        'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': 2 } }
+        'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': 2 } },
+      { selector: 'edge.tcp', style: { 'line-style': 'dashed', 'target-arrow-shape': 'triangle-tee' } }
     ]
   });
   window.meshlogGraph = { cy: cy, nodes: [], edges: [] };
@@ -31,7 +34,23 @@
   function health(errorRate) {
     return errorRate > 0.05 ? '#d63b2f' : errorRate > 0.01 ? '#e69a00' : '#2e9d57';
   }
+  // TCP edges: blue when no connection failed, as HTTP's colours when some did
+  function tcpHealth(failureRate) {
+    return failureRate > 0.01 ? health(failureRate) : '#3b6fd6';
+  }
   function num(x, digits) { return Number(x).toFixed(digits); }
+  function bytesPerSecond(x) {
+    var units = ['B/s', 'KB/s', 'MB/s', 'GB/s'];
+    var i = 0;
+    while (x >= 1000 && i < units.length - 1) { x /= 1000; i++; }
+    return num(x, x < 10 && i > 0 ? 1 : 0) + ' ' + units[i];
+  }
+  function hasHttp(e) { return !e.protocols || e.protocols.indexOf('http') >= 0; }
+  function tcpLabel(t) {
+    return 'tcp · ' + bytesPerSecond(t.receivedBytesPerSecond + t.sentBytesPerSecond) + ' · '
+      + t.connectionsOpened + (t.connectionsOpened === 1 ? ' conn' : ' conns')
+      + (t.failedConnections ? ' · ' + t.failedConnections + ' failed' : '');
+  }
   function versionId(end) { return end.namespace + '/' + end.service + '/' + end.version; }
 
   function elements(graph) {
@@ -45,9 +64,16 @@
       });
     });
     graph.edges.forEach(function (e) {
-      els.push({ group: 'edges', data: { id: e.id, source: versionId(e.source), target: versionId(e.destination),
-        color: health(e.errorRate),
-        label: num(e.requestsPerSecond, 2) + ' rps · ' + num(e.errorRate * 100, 1) + '% · p99 ' + num(e.p99Millis, 1) + ' ms' } });
+      if (hasHttp(e)) {
+        els.push({ group: 'edges', data: { id: e.id, source: versionId(e.source), target: versionId(e.destination),
+          color: health(e.errorRate), protocol: 'http',
+          label: num(e.requestsPerSecond, 2) + ' rps · ' + num(e.errorRate * 100, 1) + '% · p99 ' + num(e.p99Millis, 1) + ' ms' } });
+      }
+      if (e.tcp) { // an edge of its own, beside the HTTP one when the edge carries both
+        els.push({ group: 'edges', classes: 'tcp', data: { id: e.id + '#tcp', source: versionId(e.source),
+          target: versionId(e.destination), color: tcpHealth(e.tcp.failureRate), protocol: 'tcp',
+          label: tcpLabel(e.tcp) } });
+      }
     });
     return els;
   }
@@ -58,11 +84,21 @@
     graph.edges.forEach(function (e) {
       var tr = document.createElement('tr');
       tr.dataset.edge = e.id;
-      tr.className = e.errorRate > 0.05 ? 'bad' : e.errorRate > 0.01 ? 'warn' : '';
+      var http = hasHttp(e);
+      var bad = Math.max(e.errorRate, e.tcp ? e.tcp.failureRate : 0);
+      tr.className = bad > 0.05 ? 'bad' : bad > 0.01 ? 'warn' : '';
+      tr.dataset.protocols = (e.protocols || ['http']).join(',');
+      // an edge of TCP connections alone has no requests: its HTTP cells are empty, not 0 rps
+      var none = '\u2013';
       [e.source.service + ' ' + e.source.version + ' (' + e.source.namespace + ')',
        e.destination.service + ' ' + e.destination.version + ' (' + e.destination.namespace + ')',
-       num(e.requestsPerSecond, 2), e.requests, e.errors + ' (' + num(e.errorRate * 100, 1) + '%)',
-       num(e.p50Millis, 1), num(e.p99Millis, 1)].forEach(function (text) {
+       http ? num(e.requestsPerSecond, 2) : none, http ? e.requests : none,
+       http ? e.errors + ' (' + num(e.errorRate * 100, 1) + '%)' : none,
+       http ? num(e.p50Millis, 1) : none, http ? num(e.p99Millis, 1) : none,
+       (e.protocols || ['http']).join(' + '),
+       e.tcp ? e.tcp.connectionsOpened + ' / ' + e.tcp.connectionsClosed + ' / ' + e.tcp.failedConnections : none,
+       e.tcp ? bytesPerSecond(e.tcp.receivedBytesPerSecond) + ' / ' + bytesPerSecond(e.tcp.sentBytesPerSecond) : none
+      ].forEach(function (text) {
         var td = document.createElement('td');
         td.textContent = text;
         tr.appendChild(td);
@@ -110,6 +146,21 @@
     box.hidden = false;
   }
 
+  // What the canvas holds, in the DOM (hidden): each drawn edge with its protocol, line style and
+  // label as Cytoscape styled it, for tests and for screen readers.
+  function drawn() {
+    var list = document.getElementById('drawn');
+    list.innerHTML = '';
+    cy.edges().forEach(function (edge) {
+      var li = document.createElement('li');
+      li.dataset.edge = edge.id();
+      li.dataset.protocol = edge.data('protocol');
+      li.dataset.lineStyle = edge.style('line-style');
+      li.textContent = edge.data('label');
+      list.appendChild(li);
+    });
+  }
+
   function render(graph) {
     var els = elements(graph);
     var ids = els.map(function (e) { return e.data.id; }).sort().join('|');
@@ -125,6 +176,7 @@
     }
     window.meshlogGraph.nodes = graph.nodes;
     window.meshlogGraph.edges = graph.edges;
+    drawn();
     table(graph);
     losses(graph);
   }

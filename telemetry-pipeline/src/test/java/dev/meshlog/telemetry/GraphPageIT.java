@@ -65,6 +65,18 @@ class GraphPageIT {
     events.set(0, RequestEvent.newBuilder(events.get(0)).setDroppedBefore(25).build());
     events.add(RequestEvent.newBuilder(Requests.request(ns, "frontend", "v1", "reviews", "v2", 200, 30, now))
         .setReporter(dev.meshlog.events.telemetry.Reporter.DESTINATION).setDroppedBefore(3).build());
+    // reviews v1 talks to a database over TCP: 4 connections, each opened, reported once open
+    // and at its close (the second report's bytes only), by both proxies (the inbound ones are
+    // not counted)
+    for (int c = 0; c < 4; c++) {
+      Instant opened = now.minusSeconds(20);
+      for (RequestEvent e : List.of(
+          Requests.tcp(ns, "reviews", "v1", "mysql", "v1", opened, 10_000, true, false, 30_000, 300_000),
+          Requests.tcp(ns, "reviews", "v1", "mysql", "v1", opened, 19_000, false, true, 1_000, 10_000))) {
+        events.add(e);
+        events.add(RequestEvent.newBuilder(e).setReporter(dev.meshlog.events.telemetry.Reporter.DESTINATION).build());
+      }
+    }
     // A mixed topic, as while proxies are upgraded: each edge's first half in batches (up to
     // five events, as an emitter's drain writes them), the rest one event per record, as
     // releases before batching wrote them.
@@ -89,7 +101,7 @@ class GraphPageIT {
       String body = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/graph?window=5m")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       return body.split("\"namespace\":\"" + ns + "\"", -1).length > 1 && body.contains("ratings")
-          && body.contains("\"requests\":40")
+          && body.contains("\"requests\":40") && body.contains("\"connectionsClosed\":4")
           && body.contains("\"id\":\"" + ns + "/frontend\"") && lostBy(body, "frontend") == 25
           && lostBy(body, "reviews") == 3;
     });
@@ -135,12 +147,24 @@ class GraphPageIT {
     assertThat(dom).contains("data-edge=\"" + ns + "/reviews/v2-&gt;" + ns + "/ratings/v1\"");
     // reviews v2 fails one call in five: its row is marked bad (> 5% errors).
     assertThat(dom).containsPattern("<tr data-edge=\"" + ns + "/frontend/v1-&gt;" + ns
-        + "/reviews/v2\" class=\"bad\"><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>40</td><td>8 \\(20\\.0%\\)</td>");
+        + "/reviews/v2\" class=\"bad\"[^>]*><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>40</td><td>8 \\(20\\.0%\\)</td>");
     // The losses proxies reported are not in the counts: the page says so, and whose they are.
     assertThat(dom).containsPattern("<div id=\"losses\" role=\"alert\" data-lost=\"" + total + "\">[^<]*"
         + total + " request events lost by proxies\u2019 telemetry are not counted");
     assertThat(dom).contains("<span data-reporter=\"" + ns + "/frontend/v1\" data-lost=\"25\">frontend v1 (" + ns + ") 25</span>");
     assertThat(dom).contains("<span data-reporter=\"" + ns + "/reviews/v2\" data-lost=\"3\">reviews v2 (" + ns + ") 3</span>");
+    // The database edge: TCP alone, drawn dashed with its bytes/s and connections; its row has no
+    // request figures (not 0 rps, not failing) and its connections and bytes per second both ways.
+    String db = ns + "/reviews/v1-&gt;" + ns + "/mysql/v1";
+    assertThat(dom).contains("data-service=\"" + ns + "/mysql\"");
+    assertThat(dom).containsPattern("<tr data-edge=\"" + db + "\" class=\"\" data-protocols=\"tcp\">"
+        + "<td>[^<]*</td><td>[^<]*</td>(<td>\u2013</td>){5}<td>tcp</td><td>4 / 4 / 0</td><td>[0-9.]+ [KM]?B/s / [0-9.]+ [KM]?B/s</td>");
+    assertThat(dom).containsPattern("<li data-edge=\"" + db + "#tcp\" data-protocol=\"tcp\" data-line-style=\"dashed\">"
+        + "tcp · [0-9.]+ [KM]?B/s · 4 conns</li>");
+    assertThat(dom).doesNotContain("<li data-edge=\"" + db + "\"");
+    // an HTTP edge is drawn solid, as before
+    assertThat(dom).containsPattern("<li data-edge=\"" + ns + "/reviews/v2-&gt;" + ns
+        + "/ratings/v1\" data-protocol=\"http\" data-line-style=\"solid\">[0-9.]+ rps");
     // Cytoscape drew the canvas.
     assertThat(dom).contains("<canvas");
   }
