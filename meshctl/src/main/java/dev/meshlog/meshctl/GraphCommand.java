@@ -17,13 +17,16 @@ import picocli.CommandLine.Option;
 /**
  * {@code meshctl graph [--window 1m] [-o table|json|dot]}: the service dependency graph from the
  * telemetry pipeline's query API (any instance answers for all), as a table of calls, the API's
- * JSON, or Graphviz dot. When proxies reported lost request events in the range (the answer's
+ * JSON, or Graphviz dot. Edges that relayed TCP connections (the answer's {@code protocols}
+ * holding {@code tcp}, their figures in {@code tcp}) are a second table, of connections and
+ * bytes per second, and dashed edges of their own in dot; an edge of TCP alone is in no HTTP
+ * row. When proxies reported lost request events in the range (the answer's
  * {@code lostReported}), the table is followed by a line saying how many and whose, and the dot
  * graph carries them as a comment and a graph label: the counts are short by that much.
  */
 @Command(name = "graph",
-    description = "Show who calls whom, with request rate, error rate and latency, from the "
-        + "telemetry pipeline.")
+    description = "Show who calls whom, with request rate, error rate and latency (TCP: "
+        + "connections and bytes per second), from the telemetry pipeline.")
 final class GraphCommand extends MeshctlCommand {
 
   /** Environment variable naming the telemetry pipeline's HTTP address. */
@@ -103,14 +106,56 @@ final class GraphCommand extends MeshctlCommand {
           + losses(graph, "\n");
     }
     List<List<String>> rows = new ArrayList<>();
+    List<List<String>> tcpRows = new ArrayList<>();
     for (JsonNode e : graph.path("edges")) {
-      rows.add(List.of(end(e.path("source")), end(e.path("destination")),
-          fmt("%.2f", e.path("requestsPerSecond").asDouble()), e.path("requests").asText(),
-          fmt("%.1f%%", 100 * e.path("errorRate").asDouble()),
-          fmt("%.1fms", e.path("p50Millis").asDouble()), fmt("%.1fms", e.path("p99Millis").asDouble())));
+      if (hasHttp(e)) {
+        rows.add(List.of(end(e.path("source")), end(e.path("destination")),
+            fmt("%.2f", e.path("requestsPerSecond").asDouble()), e.path("requests").asText(),
+            fmt("%.1f%%", 100 * e.path("errorRate").asDouble()),
+            fmt("%.1fms", e.path("p50Millis").asDouble()), fmt("%.1fms", e.path("p99Millis").asDouble())));
+      }
+      JsonNode tcp = e.path("tcp");
+      if (tcp.isObject()) {
+        tcpRows.add(List.of(end(e.path("source")), end(e.path("destination")), "tcp",
+            tcp.path("connectionsOpened").asText(), tcp.path("connectionsClosed").asText(),
+            tcp.path("failedConnections").asText(), bytesPerSecond(tcp.path("receivedBytesPerSecond").asDouble()),
+            bytesPerSecond(tcp.path("sentBytesPerSecond").asDouble())));
+      }
     }
-    return Output.table(List.of("SOURCE", "DESTINATION", "RPS", "REQUESTS", "ERRORS", "P50", "P99"), rows)
-        + losses(graph, "\n");
+    StringBuilder out = new StringBuilder();
+    if (!rows.isEmpty()) {
+      out.append(Output.table(List.of("SOURCE", "DESTINATION", "RPS", "REQUESTS", "ERRORS", "P50", "P99"), rows));
+    }
+    if (!tcpRows.isEmpty()) {
+      out.append(rows.isEmpty() ? "" : "\n").append(Output.table(List.of("SOURCE", "DESTINATION", "PROTOCOL",
+          "OPENED", "CLOSED", "FAILED", "RECEIVED/S", "SENT/S"), tcpRows));
+    }
+    return out + losses(graph, "\n");
+  }
+
+  /** Whether an edge of the answer carried requests: {@code protocols} has http (absent from pipelines before TCP: yes). */
+  private static boolean hasHttp(JsonNode edge) {
+    JsonNode protocols = edge.path("protocols");
+    if (!protocols.isArray()) {
+      return true;
+    }
+    for (JsonNode p : protocols) {
+      if (p.asText().equals("http")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Bytes per second in decimal units: {@code 950B/s}, {@code 1.2KB/s}, {@code 34MB/s}. */
+  static String bytesPerSecond(double bytes) {
+    String[] units = {"B/s", "KB/s", "MB/s", "GB/s"};
+    int i = 0;
+    while (bytes >= 1000 && i < units.length - 1) {
+      bytes /= 1000;
+      i++;
+    }
+    return (i > 0 && bytes < 10 ? fmt("%.1f", bytes) : fmt("%.0f", bytes)) + units[i];
   }
 
   /**
@@ -147,12 +192,26 @@ final class GraphCommand extends MeshctlCommand {
       out.append("  }\n");
     }
     for (JsonNode e : graph.path("edges")) {
-      double errorRate = e.path("errorRate").asDouble();
-      String color = errorRate > 0.05 ? "red" : errorRate > 0.01 ? "orange" : "darkgreen";
-      out.append("  \"").append(id(e.path("source"))).append("\" -> \"").append(id(e.path("destination")))
-          .append("\" [label=\"").append(fmt("%.2f rps, %.1f%% err, p99 %.1fms", e.path("requestsPerSecond").asDouble(),
-              100 * errorRate, e.path("p99Millis").asDouble()))
-          .append("\", color=").append(color).append("];\n");
+      if (hasHttp(e)) {
+        double errorRate = e.path("errorRate").asDouble();
+        String color = errorRate > 0.05 ? "red" : errorRate > 0.01 ? "orange" : "darkgreen";
+        out.append("  \"").append(id(e.path("source"))).append("\" -> \"").append(id(e.path("destination")))
+            .append("\" [label=\"").append(fmt("%.2f rps, %.1f%% err, p99 %.1fms", e.path("requestsPerSecond").asDouble(),
+                100 * errorRate, e.path("p99Millis").asDouble()))
+            .append("\", color=").append(color).append("];\n");
+      }
+      JsonNode tcp = e.path("tcp");
+      if (tcp.isObject()) { // an edge of its own, dashed, as Kiali draws TCP
+        double failureRate = tcp.path("failureRate").asDouble();
+        String color = failureRate > 0.05 ? "red" : failureRate > 0.01 ? "orange" : "blue";
+        long failed = tcp.path("failedConnections").asLong();
+        out.append("  \"").append(id(e.path("source"))).append("\" -> \"").append(id(e.path("destination")))
+            .append("\" [label=\"tcp ").append(bytesPerSecond(tcp.path("receivedBytesPerSecond").asDouble()
+                + tcp.path("sentBytesPerSecond").asDouble()))
+            .append(", ").append(tcp.path("connectionsOpened").asLong()).append(" conns")
+            .append(failed > 0 ? ", " + failed + " failed" : "")
+            .append("\", style=dashed, color=").append(color).append("];\n");
+      }
     }
     String lost = losses(graph, "");
     if (!lost.isEmpty()) {

@@ -49,6 +49,54 @@ class GraphAndTelemetryTest {
         + "[label=\"2.00 rps, 10.0% err, p99 180.3ms\", color=red];");
   }
 
+  static final String TCP_GRAPH = GRAPH
+      .replace("\"p99Millis\":180.25}]", "\"p99Millis\":180.25,\"protocols\":[\"http\"]},"
+          + "{\"id\":\"default/reviews/v1->default/mysql/v1\",\"protocols\":[\"tcp\"],"
+          + "\"source\":{\"namespace\":\"default\",\"service\":\"reviews\",\"version\":\"v1\"},"
+          + "\"destination\":{\"namespace\":\"default\",\"service\":\"mysql\",\"version\":\"v1\"},"
+          + "\"requests\":0,\"requestsPerSecond\":0.0,\"errors\":0,\"errorRate\":0.0,\"p50Millis\":0,\"p99Millis\":0,"
+          + "\"tcp\":{\"connectionsOpened\":12,\"connectionsClosed\":10,\"connectionsOpen\":2,\"failedConnections\":1,"
+          + "\"receivedBytes\":72000,\"sentBytes\":3000000,\"receivedBytesPerSecond\":1200.0,"
+          + "\"sentBytesPerSecond\":50000.0,\"failureRate\":0.1}}]");
+
+  @Test
+  void graphTablePrintsTcpEdgesInATableOfTheirOwnWithConnectionsAndBytesPerSecond() throws Exception {
+    String table = GraphCommand.render(new ObjectMapper().readTree(TCP_GRAPH), GraphCommand.GraphFormat.table);
+    List<String> lines = table.lines().toList();
+    assertThat(lines).hasSize(5);
+    assertThat(lines.get(1)).matches("productpage.default v1 +reviews.default v2 +2.00 +120 +10.0% +20.5ms +180.3ms *");
+    assertThat(lines.get(2)).isEmpty();
+    assertThat(lines.get(3)).matches("SOURCE +DESTINATION +PROTOCOL +OPENED +CLOSED +FAILED +RECEIVED/S +SENT/S *");
+    assertThat(lines.get(4)).matches("reviews.default v1 +mysql.default v1 +tcp +12 +10 +1 +1.2KB/s +50KB/s *");
+    assertThat(table).as("a TCP edge is no HTTP row").doesNotContain("0.00");
+  }
+
+  @Test
+  void graphTableOfTcpEdgesAloneHasTheTcpTableOnly() throws Exception {
+    JsonNode graph = new ObjectMapper().readTree(TCP_GRAPH);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) graph.path("edges")).remove(0);
+    String table = GraphCommand.render(graph, GraphCommand.GraphFormat.table);
+    assertThat(table.lines()).hasSize(2);
+    assertThat(table).startsWith("SOURCE").contains("mysql.default v1").doesNotContain("RPS");
+  }
+
+  @Test
+  void graphDotDrawsATcpEdgeDashedWithItsBytesPerSecond() throws Exception {
+    String dot = GraphCommand.render(new ObjectMapper().readTree(TCP_GRAPH), GraphCommand.GraphFormat.dot);
+    assertThat(dot).contains("\"default/reviews/v1\" -> \"default/mysql/v1\" "
+        + "[label=\"tcp 51KB/s, 12 conns, 1 failed\", style=dashed, color=red];");
+    assertThat(dot).doesNotContain("\"default/reviews/v1\" -> \"default/mysql/v1\" [label=\"0.00 rps");
+    assertThat(dot).contains("\"default/productpage/v1\" -> \"default/reviews/v2\" [label=\"2.00 rps");
+  }
+
+  @Test
+  void bytesPerSecondAreInDecimalUnits() {
+    assertThat(GraphCommand.bytesPerSecond(0)).isEqualTo("0B/s");
+    assertThat(GraphCommand.bytesPerSecond(999)).isEqualTo("999B/s");
+    assertThat(GraphCommand.bytesPerSecond(1_250)).isEqualTo("1.3KB/s");
+    assertThat(GraphCommand.bytesPerSecond(34_000_000)).isEqualTo("34MB/s");
+  }
+
   static final String LOSSY_GRAPH = GRAPH
       .replace("\"versions\":[\"v1\"]}", "\"versions\":[\"v1\"],\"lostReported\":25,\"lostReportedByVersion\":{\"v1\":25}}")
       .replace("\"versions\":[\"v1\",\"v2\"]}",
