@@ -76,6 +76,9 @@ class TelemetryClusterIT {
         // frontend's proxy lost i + 1 events before each batch: its losses are spread over edges
         // held by both instances
         batch.set(0, RequestEvent.newBuilder(batch.get(0)).setDroppedBefore(i + 1).build());
+        // and it relayed one TCP connection on each edge, opened and closed in one report
+        batch.add(Requests.tcp(ns, "frontend", "v1", "backend-" + i, "v1", now.minusSeconds(6), 1_000, true, true,
+            100L * (i + 1), 1_000L * (i + 1)));
         producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), Requests.key(batch.get(0)),
             Requests.batch(batch)));
       }
@@ -183,6 +186,40 @@ class TelemetryClusterIT {
       total += point.path("stats").path("requests").asLong();
     }
     assertThat(total).isEqualTo(6);
+  }
+
+  @Test
+  void eitherInstanceAnswersTheSameTcpFigures() throws Exception {
+    long bytes = (long) EDGES * (EDGES + 1) / 2; // (1 + 2 + ... + EDGES) hundreds received, thousands sent
+    for (TelemetryService instance : List.of(first, second)) {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+        long opened = 0;
+        long closed = 0;
+        long received = 0;
+        long sent = 0;
+        for (JsonNode edge : JSON.readTree(get(instance, "/api/v1/graph?window=5m")).path("edges")) {
+          if (edge.path("source").path("namespace").asText().equals(ns)) {
+            assertThat(edge.path("protocols").toString()).isEqualTo("[\"http\",\"tcp\"]");
+            opened += edge.path("tcp").path("connectionsOpened").asLong();
+            closed += edge.path("tcp").path("connectionsClosed").asLong();
+            received += edge.path("tcp").path("receivedBytes").asLong();
+            sent += edge.path("tcp").path("sentBytes").asLong();
+          }
+        }
+        assertThat(List.of(opened, closed, received, sent)).containsExactly(
+            (long) EDGES, (long) EDGES, 100 * bytes, 1_000 * bytes);
+      });
+      long metricsReceived = get(instance, "/metrics?scope=cluster").lines()
+          .filter(l -> l.startsWith("meshlog_edge_tcp_received_bytes_total{") && l.contains("source_namespace=\"" + ns + "\""))
+          .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+      assertThat(metricsReceived).isEqualTo(100 * bytes);
+    }
+    JsonNode series = JSON.readTree(get(first, "/api/v1/edges/frontend." + ns + "/backend-5." + ns + "/series?window=5m"));
+    long sent = 0;
+    for (JsonNode point : series.path("points")) {
+      sent += point.path("stats").path("tcp").path("sentBytes").asLong();
+    }
+    assertThat(sent).isEqualTo(6_000);
   }
 
   @Test
