@@ -56,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *       after a loss) is read as one call that is not a request, like such a duplicate report:
  *       its loss is folded into its edge's window of its {@code reportedAt} (re-partitioned
  *       first if its key is not its edge's; proxies key it by that edge);</li>
+ *   <li>a TCP connection report (an event with {@code tcp}) counts, once, like a request, but
+ *       into its edge's TCP fields only (connections opened, closed and failed, bytes each way),
+ *       in the windows of the report's own time;</li>
  *   <li>a record that cannot be read whole is forwarded as a {@link DeadLetter} keyed by the
  *       application, with its bytes intact and the reason, and the app goes on: a corrupt batch
  *       dead-letters all of its events together, none of them counted.</li>
