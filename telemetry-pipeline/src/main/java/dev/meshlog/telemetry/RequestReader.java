@@ -659,22 +659,13 @@ final class RequestReader {
     long duration = readLong();
     long startMicros = readLong();
     long dropped = readLong(); // droppedBefore
-    boolean tcp = false;
-    if (withTcp) {
-      long branch = readLong(); // tcp: null (every HTTP event: one byte) or a TcpReport
-      if (branch == 1) {
-        tcp = true;
-        byte opened = buf[pos++];
-        byte closed = buf[pos++];
-        if ((opened | closed) > 1 || (opened | closed) < 0) {
-          return false;
-        }
-        call.tcpOpened = opened == 1;
-        call.tcpClosed = closed == 1;
-        startMicros += duration; // a report counts at its own time, not its connection's start
-      } else if (branch != 0) {
+    // tcp: the union's index, 0 (null) for every request: one byte read and compared
+    boolean tcp = withTcp && buf[pos++] != 0;
+    if (tcp) {
+      if (!readTcp(call)) {
         return false;
       }
+      startMicros += duration; // a report counts at its own time, not its connection's start
     }
     call.tcp = tcp;
     call.length = pos - call.offset;
@@ -699,6 +690,25 @@ final class RequestReader {
   }
 
   private static final Reporter[] REPORTERS = Reporter.values();
+
+  /**
+   * The {@code TcpReport} of the union whose index byte is just behind the current position
+   * into {@code call}; false when the index is not 1 (the record) or a boolean not 0 or 1.
+   * Apart from {@link #readEvent} so that its HTTP path stays small.
+   */
+  private boolean readTcp(Call call) {
+    if (buf[pos - 1] != 2) { // zig-zag 1
+      return false;
+    }
+    byte opened = buf[pos++];
+    byte closed = buf[pos++];
+    if ((opened & ~1) != 0 || (closed & ~1) != 0) {
+      return false;
+    }
+    call.tcpOpened = opened == 1;
+    call.tcpClosed = closed == 1;
+    return true;
+  }
 
   /** workload, service, version, namespace, cluster, zone, principal (union null/string). */
   private void readWorkload(int slot) {
