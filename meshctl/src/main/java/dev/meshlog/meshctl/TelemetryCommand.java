@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import dev.meshlog.events.telemetry.RequestEventBatch;
+import dev.meshlog.events.telemetry.TcpReport;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -125,15 +126,33 @@ final class TelemetryCommand extends MeshctlCommand {
 
   /**
    * One event as a line: {@code 2026-11-24T12:00:00.123Z default/productpage v1 -> default/reviews v2
-   * GET /reviews/1 200 12.3ms [UH]}.
+   * GET /reviews/1 200 12.3ms [UH]}; a TCP report as {@link #tcpLine}.
    */
   static String line(RequestEvent e) {
     Instant start = e.getStartTime();
     String flags = e.getResponseFlags().isEmpty() ? "" : " [" + String.join(",", e.getResponseFlags()) + "]";
+    if (e.getTcp() != null) {
+      return start + " " + workload(e.getSource()) + " -> " + workload(e.getDestination()) + " "
+          + tcpLine(e) + flags;
+    }
     return start + " " + workload(e.getSource()) + " -> " + workload(e.getDestination()) + " "
         + e.getMethod() + " " + (e.getPath().isEmpty() ? "/" : e.getPath()) + " "
         + (e.getResponseCode() == 0 ? "-" : Integer.toString(e.getResponseCode())) + " "
         + String.format(Locale.ROOT, "%.1fms", e.getDurationMicros() / 1000.0) + flags;
+  }
+
+  /**
+   * A TCP connection's report: {@code TCP db:5432 open+closed 8B in 14B out 3.2s} — its place in
+   * the connection's life, the bytes since its previous report each way (in: from the client
+   * towards the destination) and how long the connection had been open.
+   */
+  private static String tcpLine(RequestEvent e) {
+    TcpReport r = e.getTcp();
+    String state = r.getOpened() && r.getClosed() ? "open+closed"
+        : r.getOpened() ? "opened" : r.getClosed() ? "closed" : "open";
+    return "TCP " + (e.getAuthority().isEmpty() ? "-" : e.getAuthority()) + " " + state + " "
+        + e.getRequestBytes() + "B in " + e.getResponseBytes() + "B out "
+        + String.format(Locale.ROOT, "%.1fs", e.getDurationMicros() / 1_000_000.0);
   }
 
   private static String workload(Workload w) {

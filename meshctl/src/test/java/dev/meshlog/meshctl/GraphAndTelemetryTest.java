@@ -150,4 +150,25 @@ class GraphAndTelemetryTest {
     assertThat(TelemetryCommand.matches(e, "default/productpage")).isTrue();
     assertThat(TelemetryCommand.matches(e, "ratings")).isFalse();
   }
+
+  @Test
+  void tailPrintsATcpReportWithItsBytesAndPlaceInTheConnection() {
+    RequestEvent.Builder b = RequestEvent.newBuilder()
+        .setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE).setProtocol("tcp")
+        .setSource(Workload.newBuilder().setNamespace("default").setService("reviews").setVersion("v1").build())
+        .setDestination(Workload.newBuilder().setNamespace("default").setService("db").setVersion("v1").build())
+        .setAuthority("db.default.svc.cluster.local:5432").setResponseCode(0)
+        .setRequestBytes(8).setResponseBytes(14).setDurationMicros(3_200_000)
+        .setStartTime(Instant.parse("2026-11-24T12:00:00.123Z"));
+    RequestEvent interim = b.setTcp(dev.meshlog.events.telemetry.TcpReport.newBuilder()
+        .setOpened(true).setClosed(false).build()).build();
+    RequestEvent failed = b.setRequestBytes(0).setResponseBytes(0).setDurationMicros(1_000)
+        .setResponseFlags(List.of("UF")).setTcp(dev.meshlog.events.telemetry.TcpReport.newBuilder()
+            .setOpened(true).setClosed(true).build()).build();
+
+    assertThat(TelemetryCommand.line(interim)).isEqualTo("2026-11-24T12:00:00.123Z default/reviews v1"
+        + " -> default/db v1 TCP db.default.svc.cluster.local:5432 opened 8B in 14B out 3.2s");
+    assertThat(TelemetryCommand.line(failed)).isEqualTo("2026-11-24T12:00:00.123Z default/reviews v1"
+        + " -> default/db v1 TCP db.default.svc.cluster.local:5432 open+closed 0B in 0B out 0.0s [UF]");
+  }
 }

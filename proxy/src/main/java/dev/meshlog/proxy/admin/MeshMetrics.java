@@ -135,10 +135,12 @@ public final class MeshMetrics implements AccessLog {
         LABELS, r);
     tcpClosed = counter("istio_tcp_connections_closed", "Relayed TCP connections closed",
         LABELS, r);
-    tcpSent = counter("istio_tcp_sent_bytes", "Bytes relayed towards the destination", LABELS,
-        r);
-    tcpReceived = counter("istio_tcp_received_bytes", "Bytes relayed from the destination",
-        LABELS, r);
+    // Istio's definitions: received = bytes of the request (towards the destination), sent =
+    // bytes of the response (from it), whichever side reports.
+    tcpSent = counter("istio_tcp_sent_bytes",
+        "Bytes relayed from the destination back to the source (the response's)", LABELS, r);
+    tcpReceived = counter("istio_tcp_received_bytes",
+        "Bytes relayed from the source towards the destination (the request's)", LABELS, r);
   }
 
   private static Counter counter(String name, String help, String[] labels,
@@ -177,22 +179,36 @@ public final class MeshMetrics implements AccessLog {
     m.responseBytes().observe(e.bytesSent());
   }
 
+  /**
+   * A connection that never opened (no route, no healthy upstream, a failed connect) is counted
+   * opened as well as closed, as Istio counts the downstream connection it accepted: opened and
+   * closed totals agree once every connection has ended.
+   */
+  @Override
+  public void tcpClosed(AccessLogEntry closing, TcpBytes live) {
+    if (live == TcpBytes.NONE) {
+      tcpOpened.labelValues(labelValues(labels(closing), "tcp", false)).inc();
+    }
+    log(closing);
+  }
+
   @Override
   public TcpBytes tcpOpened(AccessLogEntry opening) {
     String[] tcp = labelValues(labels(opening), "tcp", false);
     tcpOpened.labelValues(tcp).inc();
-    // Istio's names take the destination's view: sent = towards it, received = from it.
-    CounterDataPoint sent = tcpSent.labelValues(tcp);
+    // Istio's names: received = the request's bytes (towards the destination), sent = the
+    // response's (from it).
     CounterDataPoint received = tcpReceived.labelValues(tcp);
+    CounterDataPoint sent = tcpSent.labelValues(tcp);
     return new TcpBytes() {
       @Override
       public void towardsDestination(long bytes) {
-        sent.inc(bytes);
+        received.inc(bytes);
       }
 
       @Override
       public void fromDestination(long bytes) {
-        received.inc(bytes);
+        sent.inc(bytes);
       }
     };
   }

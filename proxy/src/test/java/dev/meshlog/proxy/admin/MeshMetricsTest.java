@@ -154,8 +154,8 @@ class MeshMetricsTest {
     assertThat(productpage.scrape())
         .containsPattern("istio_tcp_connections_opened_total\\{[^}]*destination_service_name="
             + "\"db\"[^}]*reporter=\"source\",request_protocol=\"tcp\"[^}]*} 1")
-        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
-        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 14")
         .doesNotContainPattern("istio_tcp_connections_closed_total\\{")
         .doesNotContain("istio_requests_total{");
 
@@ -164,7 +164,16 @@ class MeshMetricsTest {
     // Closed: counted once, and its bytes not again.
     assertThat(productpage.scrape())
         .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1")
-        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
-        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14");
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 14");
+  }
+
+  @Test
+  void aConnectionThatNeverOpenedIsCountedOpenedAndClosedAsIstioDoes() {
+    productpage.tcpClosed(tcp(0, 0), AccessLog.TcpBytes.NONE);
+
+    assertThat(productpage.scrape())
+        .containsPattern("istio_tcp_connections_opened_total\\{[^}]*} 1")
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1");
   }
 }

@@ -200,15 +200,15 @@ class TcpPassthroughIT {
     assertThat(metrics.scrape())
         .containsPattern("istio_tcp_connections_opened_total\\{[^}]*destination_service_name="
             + "\"db\"[^}]*reporter=\"source\"[^}]*} 1")
-        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
-        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14")
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 14")
         .doesNotContainPattern("istio_tcp_connections_closed_total\\{");
 
     s.close().await();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.scrape())
         .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1")
-        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
-        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14"));
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 14"));
   }
 
   /**

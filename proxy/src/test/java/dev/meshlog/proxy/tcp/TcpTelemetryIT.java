@@ -217,8 +217,8 @@ class TcpTelemetryIT {
     }
     // the same bytes as the istio_tcp_* counters of the same side
     assertThat(clientMetrics.scrape())
-        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 8")
-        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 14");
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 8")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 14");
   }
 
   @Test
