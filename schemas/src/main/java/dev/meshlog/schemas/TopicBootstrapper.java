@@ -1,5 +1,6 @@
 package dev.meshlog.schemas;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -47,6 +48,9 @@ public final class TopicBootstrapper {
           + unchanged.size() + " unchanged";
     }
   }
+
+  /** How long {@link #ensure} waits for the partitions it created to be led. */
+  static final Duration WRITABLE_TIMEOUT = Duration.ofSeconds(60);
 
   private final Admin admin;
 
@@ -148,8 +152,9 @@ public final class TopicBootstrapper {
   /**
    * Returns once the leader of every partition of {@code partitionsByTopic} answers a
    * {@code ListOffsets} for it — the same check of the replica manager a produce request meets.
-   * The admin client retries a partition whose leader is unknown or not yet leading within its
-   * {@code default.api.timeout.ms}; a retriable failure past that is retried here once more.
+   * A topic the broker does not know yet, or a partition it does not lead yet, fails the call
+   * with a retriable error (the admin client retries some of them itself, not an unknown
+   * topic's metadata): asked again every 50 ms for up to {@link #WRITABLE_TIMEOUT}.
    */
   private void awaitWritable(Map<String, Integer> partitionsByTopic)
       throws InterruptedException, ExecutionException {
@@ -162,13 +167,17 @@ public final class TopicBootstrapper {
         partitions.put(new TopicPartition(name, p), OffsetSpec.latest());
       }
     });
-    try {
-      admin.listOffsets(partitions).all().get();
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof RetriableException)) {
-        throw e;
+    long deadline = System.nanoTime() + WRITABLE_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        admin.listOffsets(partitions).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
       }
-      admin.listOffsets(partitions).all().get();
     }
   }
 }
