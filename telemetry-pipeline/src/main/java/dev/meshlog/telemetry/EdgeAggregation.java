@@ -3,6 +3,7 @@ package dev.meshlog.telemetry;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
@@ -124,18 +125,7 @@ public final class EdgeAggregation {
       m.setResponses5xx(m.getResponses5xx() + 1);
       m.setErrors(m.getErrors() + 1);
     }
-    Map<String, Long> flags = null;
-    for (String flag : event.responseFlags()) {
-      if (flag != null && !flag.isBlank() && !flag.equals("-")) {
-        if (flags == null) {
-          flags = new HashMap<>(m.getResponseFlags());
-        }
-        flags.merge(flag, 1L, Long::sum);
-      }
-    }
-    if (flags != null) {
-      m.setResponseFlags(flags);
-    }
+    countFlags(m, event.responseFlags());
     m.setRequestBytes(m.getRequestBytes() + Math.max(0, event.requestBytes()));
     m.setResponseBytes(m.getResponseBytes() + Math.max(0, event.responseBytes()));
     double millis = Math.max(0, event.durationMicros()) / 1000.0;
@@ -159,17 +149,7 @@ public final class EdgeAggregation {
     }
     if (tcp.closed()) {
       m.setTcpConnectionsClosed(m.getTcpConnectionsClosed() + 1);
-      Map<String, Long> flags = null;
-      for (String flag : event.responseFlags()) {
-        if (flag != null && !flag.isBlank() && !flag.equals("-")) {
-          if (flags == null) {
-            flags = new HashMap<>(m.getResponseFlags());
-          }
-          flags.merge(flag, 1L, Long::sum);
-        }
-      }
-      if (flags != null) {
-        m.setResponseFlags(flags);
+      if (countFlags(m, event.responseFlags())) {
         m.setTcpFailedConnections(m.getTcpFailedConnections() + 1);
       }
     }
@@ -179,6 +159,26 @@ public final class EdgeAggregation {
     if (time.isAfter(m.getUpdatedAt())) {
       m.setUpdatedAt(time);
     }
+  }
+
+  /**
+   * Counts each of {@code responseFlags} in {@code m}'s (blank and {@code -} are no flag);
+   * whether there was one.
+   */
+  private static boolean countFlags(EdgeMetrics m, List<String> responseFlags) {
+    Map<String, Long> flags = null;
+    for (String flag : responseFlags) {
+      if (MutableAggregate.isFlag(flag)) {
+        if (flags == null) {
+          flags = new HashMap<>(m.getResponseFlags());
+        }
+        flags.merge(flag, 1L, Long::sum);
+      }
+    }
+    if (flags != null) {
+      m.setResponseFlags(flags);
+    }
+    return flags != null;
   }
 
   /** Whether {@code m} holds nothing yet: no request, TCP report or loss, and no edge. */

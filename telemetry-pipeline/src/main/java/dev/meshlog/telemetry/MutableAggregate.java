@@ -110,15 +110,7 @@ final class MutableAggregate {
       r5xx++;
       errors++;
     }
-    for (int i = 0, n = responseFlags.size(); i < n; i++) {
-      String flag = responseFlags.get(i);
-      if (flag != null && !flag.isBlank() && !flag.equals("-")) {
-        if (flags == null) {
-          flags = new HashMap<>();
-        }
-        flags.merge(flag, 1L, Long::sum);
-      }
-    }
+    countFlags(responseFlags);
     requestBytes += Math.max(0, reqBytes);
     responseBytes += Math.max(0, respBytes);
     double millis = Math.max(0, durationMicros) / 1000.0;
@@ -139,24 +131,34 @@ final class MutableAggregate {
     }
     if (closed) {
       tcpClosed++;
-      boolean failed = false;
-      for (int i = 0, n = responseFlags.size(); i < n; i++) {
-        String flag = responseFlags.get(i);
-        if (flag != null && !flag.isBlank() && !flag.equals("-")) {
-          if (flags == null) {
-            flags = new HashMap<>();
-          }
-          flags.merge(flag, 1L, Long::sum);
-          failed = true;
-        }
-      }
-      if (failed) {
+      if (countFlags(responseFlags)) {
         tcpFailed++;
       }
     }
     tcpReceived += Math.max(0, receivedBytes);
     tcpSent += Math.max(0, sentBytes);
     updatedAtMillis = Math.max(updatedAtMillis, reportMillis);
+  }
+
+  /** Counts each of {@code responseFlags} ({@link #isFlag}); whether there was one. */
+  private boolean countFlags(List<String> responseFlags) {
+    boolean any = false;
+    for (int i = 0, n = responseFlags.size(); i < n; i++) {
+      String flag = responseFlags.get(i);
+      if (isFlag(flag)) {
+        if (flags == null) {
+          flags = new HashMap<>();
+        }
+        flags.merge(flag, 1L, Long::sum);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /** Whether {@code flag} names a response flag: not null, blank or {@code -} (none). */
+  static boolean isFlag(String flag) {
+    return flag != null && !flag.isBlank() && !flag.equals("-");
   }
 
   /**

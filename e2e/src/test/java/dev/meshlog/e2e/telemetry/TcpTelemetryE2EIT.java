@@ -11,7 +11,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,16 +19,13 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.meshlog.config.ConfigService;
-import dev.meshlog.config.controlplane.ControlPlaneApp;
+import dev.meshlog.e2e.support.InProcessMesh;
 import dev.meshlog.e2e.support.PipelineApi;
 import dev.meshlog.e2e.support.ProxyProcess;
-import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.TelemetryService;
 import dev.meshlog.telemetry.TelemetryTopology;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,24 +65,10 @@ class TcpTelemetryE2EIT {
   @BeforeAll
   void startTheMeshAndOpenConnections() throws Exception {
     dir = Files.createTempDirectory("meshlog-e2e-tcp");
-    try (Admin admin = kafka.admin()) {
-      new TopicBootstrapper(admin).ensureAll();
-    }
-    ControlPlaneApp controlPlane = new ControlPlaneApp(new ControlPlaneApp.Settings(
-        kafka.bootstrapServers(), KafkaCluster.uniqueName("config-service"),
-        dir.resolve("control-plane"), Duration.ofMillis(20), Duration.ofSeconds(1)),
-        ConfigService.resourceCheck(), ConfigService.discovery());
-    running.add(controlPlane);
-    controlPlane.start();
-    assertThat(controlPlane.awaitRunning(Duration.ofSeconds(60))).as("control plane running")
-        .isTrue();
-    pipeline = TelemetryService.start(new TelemetryService.Settings(kafka.bootstrapServers(),
-        dir.resolve("telemetry"), "127.0.0.1", 0, "127.0.0.1", Duration.ofMillis(100),
-        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry"))),
-        Clock.systemUTC());
+    running.add(InProcessMesh.controlPlane(kafka, dir));
+    pipeline = InProcessMesh.pipeline(kafka, dir.resolve("telemetry"),
+        TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry")));
     running.add(pipeline);
-    assertThat(pipeline.app().awaitRunning(Duration.ofSeconds(60))).as("pipeline running")
-        .isTrue();
 
     db = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
     dbThread = new Thread(this::serveDb, "db-app");

@@ -16,24 +16,21 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.meshlog.config.ConfigService;
 import dev.meshlog.config.client.ConfigCommands;
 import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.client.Outcome;
-import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.e2e.support.AppClient;
+import dev.meshlog.e2e.support.InProcessMesh;
 import dev.meshlog.e2e.support.PipelineApi;
 import dev.meshlog.e2e.support.ProxyProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.config.SourceType;
-import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.TelemetryService;
 import dev.meshlog.telemetry.TelemetryTopology;
 import dev.meshlog.testkit.HeadlessChromium;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,33 +73,15 @@ class TelemetryGraphE2EIT {
   @BeforeAll
   void startTheMeshAndSendTraffic() throws Exception {
     dir = Files.createTempDirectory("meshlog-e2e-telemetry");
-    try (Admin admin = kafka.admin()) {
-      new TopicBootstrapper(admin).ensureAll();
-    }
-    ControlPlaneApp controlPlane = new ControlPlaneApp(new ControlPlaneApp.Settings(
-        kafka.bootstrapServers(), KafkaCluster.uniqueName("config-service"),
-        dir.resolve("control-plane"), Duration.ofMillis(20), Duration.ofSeconds(1)),
-        ConfigService.resourceCheck(), ConfigService.discovery());
-    running.add(controlPlane);
-    controlPlane.start();
-    assertThat(controlPlane.awaitRunning(Duration.ofSeconds(60))).as("control plane running")
-        .isTrue();
+    running.add(InProcessMesh.controlPlane(kafka, dir));
     // Two instances of the pipeline (one application id): they share the input partitions, and
     // a query to either must answer the whole graph.
     TelemetryTopology.Settings topology =
         TelemetryTopology.Settings.defaults(KafkaCluster.uniqueName("telemetry"));
-    pipeline = TelemetryService.start(new TelemetryService.Settings(kafka.bootstrapServers(),
-        dir.resolve("telemetry"), "127.0.0.1", 0, "127.0.0.1", Duration.ofMillis(100),
-        topology), Clock.systemUTC());
+    pipeline = InProcessMesh.pipeline(kafka, dir.resolve("telemetry"), topology);
     running.add(pipeline);
-    secondPipeline = TelemetryService.start(new TelemetryService.Settings(
-        kafka.bootstrapServers(), dir.resolve("telemetry-2"), "127.0.0.1", 0, "127.0.0.1",
-        Duration.ofMillis(100), topology), Clock.systemUTC());
+    secondPipeline = InProcessMesh.pipeline(kafka, dir.resolve("telemetry-2"), topology);
     running.add(secondPipeline);
-    assertThat(pipeline.app().awaitRunning(Duration.ofSeconds(60))).as("pipeline running")
-        .isTrue();
-    assertThat(secondPipeline.app().awaitRunning(Duration.ofSeconds(60)))
-        .as("second pipeline running").isTrue();
 
     try (MeshClient mesh = MeshClient.connect(kafka.bootstrapServers())) {
       ConfigCommands commands = ConfigCommands.of("e2e", SourceType.CLI, Clock.systemUTC());
