@@ -83,9 +83,13 @@ public final class Gateway {
     return runtime;
   }
 
-  /** Stops listening. */
+  /**
+   * Stops listening, then closes the TCP connections its TCP servers still relay (each reported
+   * closed, see {@link dev.meshlog.proxy.tcp.TcpConnections#endAll}).
+   */
   public Future<Void> close() {
     servers.close();
-    return listener.close();
+    return listener.close()
+        .eventually(() -> runtime.tcpConnections().endAll());
   }
 }

@@ -478,8 +478,9 @@ public final class ProxyMain implements Callable<Integer> {
 
     /**
      * Drains for {@code drain} ({@code /ready} answers 503, responses ask callers to reconnect
-     * elsewhere and the registry says DRAINING while requests keep being served), then
-     * deregisters and stops everything.
+     * elsewhere and the registry says DRAINING while requests and TCP connections keep being
+     * served), then stops the listeners, closes the TCP connections still open (each reported
+     * closed before the telemetry's last flush), deregisters and stops everything.
      */
     public void stop(Duration drain) {
       draining.set(true);

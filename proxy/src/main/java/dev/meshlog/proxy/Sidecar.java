@@ -113,9 +113,14 @@ public final class Sidecar {
     return runtime;
   }
 
-  /** Stops both listeners, then closes the upstream pools (busy connections after their response). */
+  /**
+   * Stops both listeners, then closes the TCP connections its runtime still relays (each
+   * reported closed, see {@link dev.meshlog.proxy.tcp.TcpConnections#endAll}), then the upstream
+   * pools (busy connections after their response).
+   */
   public Future<Void> close() {
     return Future.all(outbound.close(), inbound.close()).<Void>mapEmpty()
+        .eventually(() -> runtime.tcpConnections().endAll())
         .onComplete(ar -> runtime.upstreams().close());
   }
 }

@@ -10,6 +10,7 @@ import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.route.HostResolver;
 import dev.meshlog.proxy.route.Router;
+import dev.meshlog.proxy.tcp.TcpConnections;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 
@@ -27,18 +28,19 @@ import io.vertx.core.http.HttpClient;
  * @param domain the cluster's DNS domain, e.g. {@code cluster.local}
  * @param drain set when the proxy drains: responses then ask callers to reconnect elsewhere
  * @param upstreams the pools per idle timeout, around {@code client}
+ * @param tcpConnections the TCP connections it relays, which a stopping proxy closes
  */
 public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
                            Supplier<RandomGenerator> random, AccessLog accessLog,
                            ListenerLimits limits, String domain, AtomicBoolean drain,
-                           UpstreamClients upstreams) {
+                           UpstreamClients upstreams, TcpConnections tcpConnections) {
 
   /** A runtime that is not draining, with pools of 64 connections per endpoint around {@code client}. */
   public ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder, Clock clock,
                       Supplier<RandomGenerator> random, AccessLog accessLog,
                       ListenerLimits limits, String domain) {
     this(vertx, client, holder, clock, random, accessLog, limits, domain, new AtomicBoolean(),
-        new UpstreamClients(vertx, client, 64));
+        new UpstreamClients(vertx, client, 64), new TcpConnections());
   }
 
   public ProxyRuntime {
@@ -52,6 +54,7 @@ public record ProxyRuntime(Vertx vertx, HttpClient client, SnapshotHolder holder
     domain = domain == null || domain.isEmpty() ? "cluster.local" : domain;
     Objects.requireNonNull(drain, "drain");
     Objects.requireNonNull(upstreams, "upstreams");
+    Objects.requireNonNull(tcpConnections, "tcpConnections");
   }
 
   /** Whether the proxy is draining (shutting down after its grace period). */

@@ -103,8 +103,8 @@ public final class InboundTunnel {
         NetSocket downstream = ns.result();
         AccessLog.TcpBytes live = Relay.opened(rt.accessLog(), entry(startMillis, startNanos,
             target, sourceWorkload, peer, app, EnumSet.noneOf(ResponseFlag.class), null));
-        new Relay(downstream, upstream, live, r -> Relay.closed(rt.accessLog(),
-            entry(startMillis, startNanos, target, sourceWorkload, peer, app,
+        new Relay(downstream, upstream, live, rt.tcpConnections(), r -> Relay.closed(
+            rt.accessLog(), entry(startMillis, startNanos, target, sourceWorkload, peer, app,
                 EnumSet.noneOf(ResponseFlag.class), r), live));
       });
     });

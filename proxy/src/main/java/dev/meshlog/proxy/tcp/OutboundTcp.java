@@ -183,7 +183,7 @@ final class OutboundTcp {
       }
       cluster.record(u, AttemptOutcome.response(200));
       live = Relay.opened(rt.accessLog(), entry());
-      relay = new Relay(downstream, up, live, r -> {
+      relay = new Relay(downstream, up, live, rt.tcpConnections(), r -> {
         u.stats().end(false);
         finish();
       });

@@ -4,8 +4,11 @@ import java.util.function.Supplier;
 
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * before it, and the other direction keeps flowing until it ends too (TCP half-close, see
  * {@link HalfClose}); then both are closed. When either side closes or fails, both are closed.
  * {@code onClose} runs once. The upstream is the destination: what goes to it and comes from it
- * is counted on the connection's {@link AccessLog.TcpBytes} as it passes.
+ * is counted on the connection's {@link AccessLog.TcpBytes} as it passes. While it relays it is
+ * one of the proxy's {@link TcpConnections}, which a stopping proxy closes.
  */
 final class Relay {
 
@@ -28,6 +32,9 @@ final class Relay {
   private final Handler<Relay> onClose;
   private final CountingStream toUpstream;
   private final CountingStream toDownstream;
+  private final TcpConnections connections;
+  /** The event loop it runs on: everything but {@link #closeOnItsLoop} happens there. */
+  private final Context context;
   private int directionsEnded;
   private boolean closed;
 
@@ -57,9 +64,11 @@ final class Relay {
     }
   }
 
-  /** Starts relaying; both sockets may be paused. */
+  /** Starts relaying, one of {@code connections}; both sockets may be paused. On its event loop. */
   Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
-        Handler<Relay> onClose) {
+        TcpConnections connections, Handler<Relay> onClose) {
+    this.connections = connections;
+    this.context = Vertx.currentContext();
     this.downstream = downstream;
     this.upstream = upstream;
     this.onClose = onClose;
@@ -75,6 +84,27 @@ final class Relay {
     upstream.exceptionHandler(t -> close());
     downstream.pipeTo(toUpstream);
     upstream.pipeTo(toDownstream);
+    if (!closed) {
+      connections.started(this);
+    }
+  }
+
+  /**
+   * Closes the relay on its event loop (from any thread), as if a side had closed: both
+   * sockets, then {@code onClose}; completes {@code done}, if given, once that has run.
+   */
+  void closeOnItsLoop(Promise<Void> done) {
+    Handler<Void> task = v -> {
+      close();
+      if (done != null) {
+        done.tryComplete();
+      }
+    };
+    if (context == null) {
+      task.handle(null);
+    } else {
+      context.runOnContext(task);
+    }
   }
 
   /** Ends one direction by shutting down {@code target}'s output; both ended closes the relay. */
@@ -91,7 +121,12 @@ final class Relay {
       closed = true;
       downstream.close();
       upstream.close();
-      onClose.handle(this);
+      try {
+        onClose.handle(this);
+      } finally {
+        // after its report: a stopping proxy that no longer sees it may flush at once
+        connections.closed(this);
+      }
     }
   }
 

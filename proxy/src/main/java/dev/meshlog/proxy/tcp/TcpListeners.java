@@ -157,7 +157,10 @@ public final class TcpListeners implements AutoCloseable {
     return socket -> OutboundTcp.accept(rt, net, socket, target, "gateway");
   }
 
-  /** Closes every listener; connections in flight finish. */
+  /**
+   * Closes every listener and the client its connections' upstream sockets came from; a stopping
+   * sidecar then ends whatever it still relays, in order ({@link TcpConnections#endAll}).
+   */
   @Override
   public synchronized void close() {
     closed = true;

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.meshlog.events.discovery.Endpoint;
@@ -68,6 +70,10 @@ class TcpTelemetryIT {
   private final Sink server = new Sink();
   private final MeshMetrics clientMetrics = new MeshMetrics(PRODUCTPAGE, "cluster.local");
   private NetClient app;
+  /** The emitter {@link #runtime} made last. */
+  private TelemetryEmitter lastEmitter;
+  /** The database's sidecar's emitter, as {@link #dbSidecar} made it. */
+  private TelemetryEmitter serverEmitter;
 
   /** Keeps the events of every record, acknowledged at once. */
   static final class Sink implements EventSink {
@@ -108,6 +114,7 @@ class TcpTelemetryIT {
     TelemetryEmitter emitter = new TelemetryEmitter(new RequestEvents(id, "cluster.local"), sink,
         1_000, Duration.ofMillis(20), Duration.ofSeconds(2), REPORT_EVERY, clock);
     closeables.add(emitter);
+    lastEmitter = emitter;
     List<AccessLog> logs = new ArrayList<>(List.of(more));
     logs.add(emitter);
     return new ProxyRuntime(vertx, Sidecar.newClient(vertx, 8),
@@ -136,6 +143,7 @@ class TcpTelemetryIT {
     Sidecar s = Sidecar.start(runtime(id, ProxySnapshot.empty(), server),
         new Sidecar.Ports("127.0.0.1", 0, "127.0.0.1", 0, "127.0.0.1", 1, List.of(
             new PortConfig("tcp-postgres", DB_PORT, PortConfig.Protocol.TCP, dbPort)))).await();
+    serverEmitter = lastEmitter;
     closeables.add(() -> s.close().await());
     return s;
   }
@@ -153,12 +161,38 @@ class TcpTelemetryIT {
 
   /** The client's local port for db:5432. */
   private int clientPort(ServiceView db) {
+    return clientSidecar(db).port();
+  }
+
+  /**
+   * The client's sidecar as {@code ProxyMain} runs one: its HTTP listeners and its TCP
+   * listeners on one runtime, with its emitter.
+   */
+  private record ClientSidecar(Sidecar sidecar, TcpListeners listeners,
+                               TelemetryEmitter emitter) {
+
+    int port() {
+      return listeners.ports().get(new TcpTarget(host("db"), DB_PORT));
+    }
+
+    /** Stops it as {@code ProxyMain} does once its drain time is over. */
+    void stop() {
+      listeners.close();
+      sidecar.close().await();
+      emitter.close();
+    }
+  }
+
+  private ClientSidecar clientSidecar(ServiceView db) {
     ProxyRuntime rt = runtime(PRODUCTPAGE, ProxySnapshot.of(List.of(
         ViewTranslator.translate(db))), client, clientMetrics);
+    TelemetryEmitter emitter = lastEmitter;
+    Sidecar sidecar = Sidecar.start(rt, Sidecar.Ports.loopback(0, 0, 1)).await();
+    closeables.add(() -> sidecar.close().await());
     TcpListeners listeners = new TcpListeners(rt, "127.0.0.1", TcpListeners.ANY_PORT, l -> { });
     closeables.add(listeners);
     listeners.start().await();
-    return listeners.ports().get(new TcpTarget(host("db"), DB_PORT));
+    return new ClientSidecar(sidecar, listeners, emitter);
   }
 
   /** An open connection of the app, with what it has read so far. */
@@ -285,6 +319,115 @@ class TcpTelemetryIT {
       assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
       assertThat(e.getTcp().getOpened()).isTrue();
       assertThat(e.getTcp().getClosed()).isTrue();
+    });
+  }
+
+  @Test
+  void aConnectionOpenWhenTheClientSidecarStopsIsReportedClosedWithTheBytesSinceItsLastReport() {
+    Sidecar db = dbSidecar(database("db"));
+    ClientSidecar sidecar = clientSidecar(db(db.inboundPort()));
+    Connection c = new Connection(sidecar.port());
+    c.exchange("a", "db:a");
+    clock.advance(REPORT_EVERY);
+    client.await(1);
+    server.await(1);
+    c.exchange("bbbb", "db:bbbb");
+
+    sidecar.stop();
+
+    // delivered by the stopping emitter's last flush: already in the sink
+    List<RequestEvent> reports = client.events.stream().filter(e -> e.getTcp() != null).toList();
+    assertThat(reports).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 4L);
+    assertThat(reports).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 7L);
+    assertThat(reports).extracting(e -> e.getTcp().getOpened()).containsExactly(true, false);
+    assertThat(reports).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+    assertThat(reports.get(1).getResponseFlags()).isEmpty();
+    assertThat(reports.get(1).getReporter()).isEqualTo(Reporter.SOURCE);
+    assertThat(reports.get(1).getDroppedBefore()).isZero();
+    assertThat(sidecar.emitter().dropped()).isZero();
+    assertThat(clientMetrics.scrape())
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1");
+    // the app saw its connection end, and the database's sidecar the tunnel
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+    List<RequestEvent> destination = server.await(2);
+    assertThat(destination).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 4L);
+    assertThat(destination).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 7L);
+    assertThat(destination).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+  }
+
+  @Test
+  void aConnectionOpenWhenTheDatabaseSidecarStopsIsReportedClosedByBothSidecars() {
+    Sidecar db = dbSidecar(database("db"));
+    TelemetryEmitter dbEmitter = serverEmitter;
+    Connection c = new Connection(clientPort(db(db.inboundPort())));
+    c.exchange("a", "db:a");
+    clock.advance(REPORT_EVERY);
+    client.await(1);
+    server.await(1);
+    c.exchange("cc", "db:cc");
+
+    db.close().await();
+    dbEmitter.close();
+
+    List<RequestEvent> reports = server.events.stream().filter(e -> e.getTcp() != null).toList();
+    assertThat(reports).extracting(RequestEvent::getReporter).containsOnly(Reporter.DESTINATION);
+    assertThat(reports).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 2L);
+    assertThat(reports).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 5L);
+    assertThat(reports).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+    assertThat(reports.get(1).getSource().getWorkload()).isEqualTo("productpage-v1");
+    assertThat(dbEmitter.dropped()).isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+    List<RequestEvent> source = client.await(2);
+    assertThat(source).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 2L);
+    assertThat(source).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 5L);
+    assertThat(source).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+  }
+
+  @Test
+  void aStoppedSidecarWithNoOpenConnectionStopsAtOnce() {
+    ClientSidecar sidecar = clientSidecar(db(closedPort()));
+
+    sidecar.stop();
+
+    assertThat(client.events).isEmpty();
+    assertThat(sidecar.emitter().dropped()).isZero();
+  }
+
+  @Test
+  void endingTheConnectionsGivesUpAfterItsBoundWhenTheEventLoopsAreStuck() throws Exception {
+    Sidecar db = dbSidecar(database("db"));
+    ClientSidecar sidecar = clientSidecar(db(db.inboundPort()));
+    Connection c = new Connection(sidecar.port());
+    c.exchange("a", "db:a");
+    TcpConnections connections = sidecar.sidecar().runtime().tcpConnections();
+    assertThat(connections.open()).isEqualTo(1);
+    List<io.netty.util.concurrent.EventExecutor> loops = new ArrayList<>();
+    ((io.vertx.core.internal.VertxInternal) vertx).nettyEventLoopGroup().forEach(loops::add);
+    CountDownLatch stuck = new CountDownLatch(1);
+    CountDownLatch allStuck = new CountDownLatch(loops.size());
+    loops.forEach(loop -> loop.execute(() -> {
+      allStuck.countDown();
+      try {
+        stuck.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    try {
+      assertThat(allStuck.await(10, TimeUnit.SECONDS)).isTrue();
+
+      // completes although no event loop could close anything
+      connections.endAll(Duration.ofMillis(200)).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      assertThat(connections.open()).isEqualTo(1);
+    } finally {
+      stuck.countDown();
+    }
+    // the close it asked for runs once the loop is free
+    await().atMost(Duration.ofSeconds(10)).until(() -> connections.open() == 0);
+    assertThat(client.await(1)).singleElement().satisfies(e -> {
+      assertThat(e.getTcp().getClosed()).isTrue();
+      assertThat(e.getRequestBytes()).isEqualTo(1);
     });
   }
 }

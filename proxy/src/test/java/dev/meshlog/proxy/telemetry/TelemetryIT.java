@@ -188,6 +188,119 @@ class TelemetryIT {
         .containsExactlyInAnyOrder("reviews", "unknown");
   }
 
+  /** A database and its sidecar, and a client sidecar with a TCP listener for it. */
+  private record TcpMesh(String ns, ProxyMain.Running db, ProxyMain.Running client,
+                         int clientPort) {}
+
+  private TcpMesh tcpMesh() throws Exception {
+    String ns = "tcp" + UUID.randomUUID().toString().substring(0, 8);
+    int database = vertx.createNetServer().connectHandler(s -> s.handler(b ->
+            s.write(io.vertx.core.buffer.Buffer.buffer("db:").appendBuffer(b))))
+        .listen(0, "127.0.0.1").await().actualPort();
+    ProxyMain.Running db = proxy("--service", "db", "--version", "v1", "--namespace", ns,
+        "--zone", "zone-b", "--cluster", "c1", "--app-port", "1",
+        "--service-port", "tcp-db:" + database + ":TCP",
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--views-file", views("db" + ns, "[]").toString(),
+        "--snapshot-file", dir.resolve("db" + ns + ".views").toString(),
+        "--telemetry-bootstrap-server", kafka.bootstrapServers());
+    String dbView = """
+        [{"host": "db.%s.svc.cluster.local", "service": "db", "namespace": "%s",
+          "version": 1, "generatedAt": 0,
+          "ports": [{"name": "tcp-db", "number": %d, "protocol": "TCP"}],
+          "endpoints": [{"instanceId": "db-v1", "address": "127.0.0.1", "port": %d,
+            "labels": {"app": "db", "version": "v1"}, "zone": "zone-b", "cluster": "c1",
+            "health": "HEALTHY"}]}]
+        """.formatted(ns, ns, database, db.sidecar().inboundPort());
+    ProxyMain.Running client = proxy("--service", "productpage", "--version", "v1",
+        "--namespace", ns, "--zone", "zone-a", "--cluster", "c1", "--app-port", "1",
+        "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0",
+        "--inbound-bind", "127.0.0.1", "--tcp-listener", "db:" + database + "=0",
+        "--views-file", views("pp" + ns, dbView).toString(),
+        "--snapshot-file", dir.resolve("pp" + ns + ".views").toString(),
+        "--telemetry-bootstrap-server", kafka.bootstrapServers());
+    assertThat(client.tcpPorts()).hasSize(1);
+    return new TcpMesh(ns, db, client, client.tcpPorts().values().iterator().next());
+  }
+
+  /** Writes {@code message} and reads the database's answer to it. */
+  private static void exchange(java.net.Socket s, String message) throws Exception {
+    s.getOutputStream().write(message.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] answer = s.getInputStream().readNBytes(("db:" + message).length());
+    assertThat(new String(answer, java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("db:" + message);
+  }
+
+  /** The TCP reports on the topic now of connections from namespace {@code ns}. */
+  private List<RequestEvent> tcpReports(String ns) {
+    List<RequestEvent> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r
+        : TopicRecords.all(kafka.clientConfig(), Topics.TELEMETRY_REQUESTS.name())) {
+      for (RequestEvent e : Topics.TELEMETRY_REQUESTS.deserializeValue(r.value()).getEvents()) {
+        if (e.getTcp() != null && ns.equals(e.getSource().getNamespace())) {
+          assertThat(r.key()).isEqualTo(RequestEvents.key(e.getSource(), e.getDestination()));
+          out.add(e);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Each side reported the connection once, closed, with every byte and nothing lost. */
+  private static void reportedClosedByBothSides(List<RequestEvent> reports) {
+    assertThat(reports).extracting(RequestEvent::getReporter)
+        .containsExactlyInAnyOrder(Reporter.SOURCE, Reporter.DESTINATION);
+    assertThat(reports).allSatisfy(e -> {
+      assertThat(e.getProtocol()).isEqualTo("tcp");
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+      assertThat(e.getRequestBytes()).isEqualTo("SELECT 1".length() + "SELECT 22".length());
+      assertThat(e.getResponseBytes())
+          .isEqualTo("db:SELECT 1".length() + "db:SELECT 22".length());
+      assertThat(e.getResponseFlags()).isEmpty();
+      assertThat(e.getDroppedBefore()).isZero();
+      assertThat(e.getSource().getWorkload()).isEqualTo("productpage-v1");
+      assertThat(e.getDestination().getWorkload()).isEqualTo("db-v1");
+    });
+  }
+
+  @Test
+  void aTcpConnectionOpenWhenTheClientsSidecarStopsIsReportedClosedByBothSides()
+      throws Exception {
+    TcpMesh mesh = tcpMesh();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.clientPort())) {
+      s.setSoTimeout(10_000);
+      exchange(s, "SELECT 1");
+      exchange(s, "SELECT 22");
+
+      // as on SIGTERM: the client's sidecar ends the connection, reports it and flushes
+      mesh.client().stop(Duration.ZERO);
+      proxies.remove(mesh.client());
+      assertThat(s.getInputStream().read()).as("the app's connection ended").isEqualTo(-1);
+      mesh.db().stop(Duration.ZERO);
+      proxies.remove(mesh.db());
+    }
+    reportedClosedByBothSides(tcpReports(mesh.ns()));
+  }
+
+  @Test
+  void aTcpConnectionOpenWhenTheDatabasesSidecarStopsIsReportedClosedByBothSides()
+      throws Exception {
+    TcpMesh mesh = tcpMesh();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.clientPort())) {
+      s.setSoTimeout(10_000);
+      exchange(s, "SELECT 1");
+      exchange(s, "SELECT 22");
+
+      mesh.db().stop(Duration.ZERO);
+      proxies.remove(mesh.db());
+      assertThat(s.getInputStream().read()).as("the app's connection ended").isEqualTo(-1);
+      mesh.client().stop(Duration.ZERO);
+      proxies.remove(mesh.client());
+    }
+    reportedClosedByBothSides(tcpReports(mesh.ns()));
+  }
+
   @Test
   void telemetryOffSendsNothingAndShowsNoTelemetryMetrics() throws Exception {
     String ns = "off" + UUID.randomUUID().toString().substring(0, 8);
