@@ -5,22 +5,28 @@ import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.GatewayServer;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.TcpRoute;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.proxy.Gateway;
 import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.admin.MeshMetrics;
@@ -30,9 +36,11 @@ import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.ViewTranslator;
 import dev.meshlog.proxy.http.AccessLog;
+import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import dev.meshlog.proxy.support.MutableClock;
+import dev.meshlog.proxy.support.Views;
 import dev.meshlog.proxy.telemetry.EventSink;
 import dev.meshlog.proxy.telemetry.RequestEvents;
 import dev.meshlog.proxy.telemetry.TelemetryEmitter;
@@ -59,6 +67,8 @@ class TcpTelemetryIT {
   private static final Duration REPORT_EVERY = Duration.ofSeconds(15);
   private static final ProxyIdentity PRODUCTPAGE =
       ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
+  private static final ProxyIdentity GATEWAY =
+      ProxyIdentity.of("bookinfo-gateway", "default", "", "zone-a", "c1");
 
   private final Vertx vertx = ProxyTransport.vertx(new VertxOptions().setEventLoopPoolSize(2),
       ProxyTransport.choose(ProxyTransport.Kind.parse(
@@ -78,9 +88,11 @@ class TcpTelemetryIT {
   /** Keeps the events of every record, acknowledged at once. */
   static final class Sink implements EventSink {
     final List<RequestEvent> events = new CopyOnWriteArrayList<>();
+    final Set<String> keys = new CopyOnWriteArraySet<>();
 
     @Override
     public void send(byte[] key, byte[] value, Outcome outcome) {
+      keys.add(new String(key, StandardCharsets.UTF_8));
       events.addAll(Topics.TELEMETRY_REQUESTS.deserializeValue(value).getEvents());
       outcome.completed(null);
     }
@@ -429,5 +441,103 @@ class TcpTelemetryIT {
       assertThat(e.getTcp().getClosed()).isTrue();
       assertThat(e.getRequestBytes()).isEqualTo(1);
     });
+  }
+
+  /** The ingress gateway {@code default/bookinfo-gateway} with a TCP server on 31400 to db. */
+  private Gateway gateway(ServiceView db, Sink sink, MeshMetrics metrics) {
+    ServiceView gatewayView = ServiceView.newBuilder()
+        .setHost("gateway.bookinfo-gateway.default").setService("bookinfo-gateway")
+        .setNamespace("default").setVersion(1).setGeneratedAt(Views.T0)
+        .setGatewayServers(List.of(GatewayServer.newBuilder().setName("tcp").setPort(31400)
+            .setProtocol(Protocol.TCP).setHosts(List.of("*")).build()))
+        .setTcpRoutes(List.of(TcpRoute.newBuilder().setPorts(List.of(31400))
+            .setDestinations(List.of(Views.to("db", null, 100))).build()))
+        .build();
+    ProxyRuntime rt = runtime(GATEWAY, ProxySnapshot.of(List.of(ViewTranslator.translate(db),
+        ViewTranslator.translate(gatewayView))), sink, metrics);
+    Gateway gw = Gateway.start(rt, new GatewayBinding("bookinfo-gateway", "default"),
+        "127.0.0.1", 0).await();
+    closeables.add(() -> gw.close().await());
+    return gw;
+  }
+
+  @Test
+  void aConnectionThroughAGatewaysTcpServerIsReportedByTheGatewayAndTheDestinationsSidecar() {
+    Sidecar db = dbSidecar(database("db-v1"));
+    Sink gatewaySink = new Sink();
+    MeshMetrics gatewayMetrics = new MeshMetrics(GATEWAY, "cluster.local");
+    Gateway gw = gateway(db(db.inboundPort()), gatewaySink, gatewayMetrics);
+    Connection c = new Connection(gw.serverPorts().get(31400));
+    c.exchange("SELECT 1", "db-v1:SELECT 1");
+    clock.advance(REPORT_EVERY);
+    gatewaySink.await(1);
+    server.await(1);
+    c.exchange("SELECT 22", "db-v1:SELECT 22");
+    c.socket.close().await();
+
+    List<RequestEvent> atGateway = gatewaySink.await(2);
+    List<RequestEvent> atDestination = server.await(2);
+    assertThat(atGateway).extracting(RequestEvent::getReporter).containsOnly(Reporter.GATEWAY);
+    assertThat(atDestination).extracting(RequestEvent::getReporter)
+        .containsOnly(Reporter.DESTINATION);
+    // the connection's authority: the gateway's own host and server port, then the tunnel's
+    assertThat(atGateway).extracting(RequestEvent::getAuthority)
+        .containsOnly("gateway.bookinfo-gateway.default:31400");
+    assertThat(atDestination).extracting(RequestEvent::getAuthority)
+        .containsOnly(host("db") + ":" + DB_PORT);
+    for (List<RequestEvent> side : List.of(atGateway, atDestination)) {
+      assertThat(side).hasSize(2);
+      assertThat(side).extracting(RequestEvent::getRequestBytes).containsExactly(8L, 9L);
+      assertThat(side).extracting(RequestEvent::getResponseBytes).containsExactly(14L, 15L);
+      assertThat(side).extracting(e -> e.getTcp().getOpened()).containsExactly(true, false);
+      assertThat(side).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+      assertThat(side).allSatisfy(e -> {
+        assertThat(e.getProtocol()).isEqualTo("tcp");
+        assertThat(e.getResponseFlags()).isEmpty();
+        assertThat(e.getResponseCode()).isZero();
+        // both sides name the same edge: from the gateway's workload to the database's
+        assertThat(e.getSource().getWorkload()).isEqualTo("bookinfo-gateway");
+        assertThat(e.getSource().getService()).isEqualTo("bookinfo-gateway");
+        assertThat(e.getSource().getNamespace()).isEqualTo("default");
+        assertThat(e.getSource().getZone()).isEqualTo("zone-a");
+        assertThat(e.getDestination().getWorkload()).isEqualTo("db-v1");
+        assertThat(e.getDestination().getService()).isEqualTo("db");
+        assertThat(e.getDestination().getVersion()).isEqualTo("v1");
+        assertThat(e.getDestination().getZone()).isEqualTo("zone-b");
+      });
+    }
+    assertThat(gatewaySink.keys).containsExactly("default/bookinfo-gateway->default/db");
+    assertThat(server.keys).containsExactly("default/bookinfo-gateway->default/db");
+    assertThat(gatewayMetrics.scrape())
+        .containsPattern("istio_tcp_received_bytes_total\\{[^}]*} 17")
+        .containsPattern("istio_tcp_sent_bytes_total\\{[^}]*} 29")
+        .containsPattern("istio_tcp_connections_closed_total\\{[^}]*} 1");
+  }
+
+  @Test
+  void aConnectionOpenWhenTheGatewayStopsIsReportedClosedByTheGateway() {
+    Sidecar db = dbSidecar(database("db"));
+    Sink gatewaySink = new Sink();
+    Gateway gw = gateway(db(db.inboundPort()), gatewaySink,
+        new MeshMetrics(GATEWAY, "cluster.local"));
+    TelemetryEmitter gatewayEmitter = lastEmitter;
+    Connection c = new Connection(gw.serverPorts().get(31400));
+    c.exchange("a", "db:a");
+
+    gw.close().await();
+    gatewayEmitter.close();
+
+    List<RequestEvent> reports = gatewaySink.events.stream().filter(e -> e.getTcp() != null)
+        .toList();
+    assertThat(reports).singleElement().satisfies(e -> {
+      assertThat(e.getReporter()).isEqualTo(Reporter.GATEWAY);
+      assertThat(e.getRequestBytes()).isEqualTo(1);
+      assertThat(e.getResponseBytes()).isEqualTo(4);
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+    });
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+    assertThat(server.await(1)).singleElement()
+        .satisfies(e -> assertThat(e.getTcp().getClosed()).isTrue());
   }
 }
