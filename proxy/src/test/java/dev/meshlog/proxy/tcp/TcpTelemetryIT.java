@@ -443,6 +443,30 @@ class TcpTelemetryIT {
     });
   }
 
+  @Test
+  void aConnectionThatOpensAfterItsSidecarBeganClosingIsClosedAndReportedAsItStarts() {
+    // an endpoint that holds the tunnel's CONNECT unanswered until the test answers it
+    Promise<NetSocket> held = Promise.promise();
+    int endpoint = vertx.createNetServer().connectHandler(s -> s.handler(b -> held.tryComplete(s)))
+        .listen(0, "127.0.0.1").await().actualPort();
+    ClientSidecar sidecar = clientSidecar(db(endpoint));
+    Connection c = new Connection(sidecar.port());
+    NetSocket tunnel = held.future().await();
+    TcpConnections connections = sidecar.sidecar().runtime().tcpConnections();
+    connections.endAll().await();
+
+    tunnel.write("HTTP/1.1 200 OK\r\n\r\n").await();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
+    assertThat(client.await(1)).singleElement().satisfies(e -> {
+      assertThat(e.getTcp().getOpened()).isTrue();
+      assertThat(e.getTcp().getClosed()).isTrue();
+      assertThat(e.getResponseFlags()).isEmpty();
+      assertThat(e.getRequestBytes()).isZero();
+    });
+    assertThat(connections.open()).isZero();
+  }
+
   /** The ingress gateway {@code default/bookinfo-gateway} with a TCP server on 31400 to db. */
   private Gateway gateway(ServiceView db, Sink sink, MeshMetrics metrics) {
     ServiceView gatewayView = ServiceView.newBuilder()
