@@ -322,8 +322,14 @@ public final class TelemetryPipelineBench {
         committed.sample(c1, backlogRecords, end.streamCpuNanos(), end.jvmCpuNanos());
         double pipelineSeconds = (c1 - c0) / 1e9;
         double processedSeconds = processedAt == 0 ? Double.NaN : (processedAt - c0) / 1e9;
-        double pipelineCpuMicros = committed.cpuMicrosPer(events);
-        double pipelineRate = events / pipelineSeconds;
+        // Records a stream thread processed before the app was RUNNING (its tasks were ready
+        // while another thread still started) are outside the end-to-end time, so they are left
+        // out of its count too: counted in, they flattered the rate by up to a third.
+        long beforeRunning = threads0.values().stream()
+            .mapToLong(MeasuredPipeline.ThreadTime::processed).sum();
+        long eventsAfterRunning = Math.round(events - beforeRunning * backlogEventsPerRecord);
+        double pipelineCpuMicros = committed.cpuMicrosPer(eventsAfterRunning);
+        double pipelineRate = eventsAfterRunning / pipelineSeconds;
         Progress.Span sustained = committed.commitSpan(0.1, 0.9);
         Progress.Span processing = processed.span(0.1, 0.9);
         Map<String, String> tasks = threadTasks(app);
@@ -373,9 +379,9 @@ public final class TelemetryPipelineBench {
         b.append(row("consumer decoding each record (Avro RequestEventBatch)", decoding.span(0.1, 0.9),
             decoding.endToEndSeconds()));
         b.append(row("telemetry pipeline: committed progress (events → aggregated edges)",
-            sustained, pipelineSeconds));
+            sustained, pipelineSeconds, beforeRunning));
         b.append(row("… its stream threads' processing (process-total)", processing,
-            processedSeconds));
+            processedSeconds, beforeRunning));
         b.append(String.format(Locale.ROOT, "%n- events/s are records/s × %.2f, the backlog's "
             + "events per record (every reader reads the same records: the floor's rate counts "
             + "the same events, known from what was produced); CPU µs/event likewise.%n",
@@ -386,8 +392,10 @@ public final class TelemetryPipelineBench {
             + "90%% had (the last commit before 90%%); CPU per event over the same span. "
             + "End-to-end: the consumers from assignment to the last record, the pipeline from "
             + "RUNNING (after %.1f s, not counted) until its totals store counts every call "
-            + "(the last commit included); the pipeline's stream threads used %.2f CPU µs/event "
-            + "over the whole of it.%n", startup, pipelineCpuMicros));
+            + "(the last commit included), over the records processed in that time (the %,d "
+            + "processed before RUNNING are left out of the time and the count); the pipeline's "
+            + "stream threads used %.2f CPU µs/event over the whole of it.%n", startup,
+            beforeRunning, pipelineCpuMicros));
         b.append(String.format(Locale.ROOT, "- sustained pipeline / floor: %.2f (target ≥ 0.50: %s);"
                 + " end-to-end pipeline / end-to-end floor: %.2f; processing alone / floor: %.2f%n",
             sustained.rate() / floor.span(0.1, 0.9).rate(),
@@ -397,15 +405,14 @@ public final class TelemetryPipelineBench {
         b.append(String.format(Locale.ROOT, "- sustained pipeline / decoding consumer: %.2f%n",
             sustained.rate() / decoding.span(0.1, 0.9).rate()));
         b.append("- CPU µs/event of the pipeline's JVM's threads from RUNNING to the last count, by group: ")
-            .append(perEvent(cpuGroups0, cpuGroups1)).append('\n');
+            .append(perEvent(cpuGroups0, cpuGroups1, eventsAfterRunning)).append('\n');
         if (pipelineJvm != null) {
           b.append("- CPU µs/event of this (benchmark) JVM's threads over the same span (broker; the "
-              + "harness's sampling): ").append(perEvent(benchGroups0, benchGroups1)).append('\n');
+              + "harness's sampling): ").append(perEvent(benchGroups0, benchGroups1, eventsAfterRunning)).append('\n');
         }
         b.append(String.format(Locale.ROOT, "- records the stream threads had processed before RUNNING "
             + "(a thread whose tasks are ready runs while another still starts; not in the "
-            + "end-to-end time): %,d%n", threads0.values().stream()
-            .mapToLong(MeasuredPipeline.ThreadTime::processed).sum()));
+            + "end-to-end time or count): %,d%n", beforeRunning));
         b.append(threadTimes(threads0, threads1, finished, c0, c1));
         b.append("- input partitions per stream thread (records of the backlog on them): ")
             .append(tasks.isEmpty() ? "n/a" : String.join("; ", tasks.entrySet().stream()
@@ -848,8 +855,16 @@ public final class TelemetryPipelineBench {
 
   /** A reader's row: its rates in records (as measured) and events (× events per record). */
   private String row(String reader, Progress.Span sustained, double endToEndSeconds) {
+    return row(reader, sustained, endToEndSeconds, 0);
+  }
+
+  /**
+   * A reader's row, its end-to-end rate over the backlog but the {@code before} records it read
+   * before its end-to-end time began.
+   */
+  private String row(String reader, Progress.Span sustained, double endToEndSeconds, long before) {
     double epr = backlogEventsPerRecord;
-    long records = ackedRecords.get() - steadyRecords;
+    long records = ackedRecords.get() - steadyRecords - before;
     return String.format(Locale.ROOT, "| %s | %,.0f (over %.1f s) | %,.0f | %.2f | %.2f | %,.0f | %,.0f | %.1f |%n",
         reader, sustained.rate(), sustained.seconds(), sustained.rate() * epr,
         sustained.cpuMicros() / epr, sustained.jvmCpuMicros() / epr, records / endToEndSeconds,
@@ -902,11 +917,11 @@ public final class TelemetryPipelineBench {
     return b.toString();
   }
 
-  /** CPU µs per event of each group between two snapshots. */
-  private String perEvent(Map<String, Long> before, Map<String, Long> after) {
+  /** CPU µs per event of each group between two snapshots, over {@code n} events. */
+  private static String perEvent(Map<String, Long> before, Map<String, Long> after, long n) {
     List<String> groups = new ArrayList<>();
     after.forEach((group, nanos) -> groups.add(String.format(Locale.ROOT, "%s %.2f", group,
-        (nanos - before.getOrDefault(group, 0L)) / 1e3 / events)));
+        (nanos - before.getOrDefault(group, 0L)) / 1e3 / n)));
     return String.join("; ", groups);
   }
 
