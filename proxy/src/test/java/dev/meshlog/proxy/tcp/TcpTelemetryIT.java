@@ -362,9 +362,7 @@ class TcpTelemetryIT {
     // the app saw its connection end, and the database's sidecar the tunnel
     await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
     List<RequestEvent> destination = server.await(2);
-    assertThat(destination).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 4L);
-    assertThat(destination).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 7L);
-    assertThat(destination).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+    closedAfter(destination, List.of(1L, 4L), List.of(4L, 7L));
   }
 
   @Test
@@ -383,16 +381,12 @@ class TcpTelemetryIT {
 
     List<RequestEvent> reports = server.events.stream().filter(e -> e.getTcp() != null).toList();
     assertThat(reports).extracting(RequestEvent::getReporter).containsOnly(Reporter.DESTINATION);
-    assertThat(reports).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 2L);
-    assertThat(reports).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 5L);
-    assertThat(reports).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+    closedAfter(reports, List.of(1L, 2L), List.of(4L, 5L));
     assertThat(reports.get(1).getSource().getWorkload()).isEqualTo("productpage-v1");
     assertThat(dbEmitter.dropped()).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
     List<RequestEvent> source = client.await(2);
-    assertThat(source).extracting(RequestEvent::getRequestBytes).containsExactly(1L, 2L);
-    assertThat(source).extracting(RequestEvent::getResponseBytes).containsExactly(4L, 5L);
-    assertThat(source).extracting(e -> e.getTcp().getClosed()).containsExactly(false, true);
+    closedAfter(source, List.of(1L, 2L), List.of(4L, 5L));
   }
 
   @Test
@@ -563,5 +557,20 @@ class TcpTelemetryIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> c.closed.future().isComplete());
     assertThat(server.await(1)).singleElement()
         .satisfies(e -> assertThat(e.getTcp().getClosed()).isTrue());
+  }
+
+  /**
+   * {@code reports} are one connection's, in order: their bytes each way since the previous
+   * report, the last one closing it and no other.
+   */
+  private static void closedAfter(List<RequestEvent> reports, List<Long> requestBytes,
+                                  List<Long> responseBytes) {
+    assertThat(reports).extracting(RequestEvent::getRequestBytes)
+        .containsExactlyElementsOf(requestBytes);
+    assertThat(reports).extracting(RequestEvent::getResponseBytes)
+        .containsExactlyElementsOf(responseBytes);
+    assertThat(reports).extracting(e -> e.getTcp().getClosed())
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, reports.size())
+            .mapToObj(i -> i == reports.size() - 1).toList());
   }
 }

@@ -267,36 +267,36 @@ class TelemetryIT {
   @Test
   void aTcpConnectionOpenWhenTheClientsSidecarStopsIsReportedClosedByBothSides()
       throws Exception {
-    TcpMesh mesh = tcpMesh();
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.clientPort())) {
-      s.setSoTimeout(10_000);
-      exchange(s, "SELECT 1");
-      exchange(s, "SELECT 22");
-
-      // as on SIGTERM: the client's sidecar ends the connection, reports it and flushes
-      mesh.client().stop(Duration.ZERO);
-      proxies.remove(mesh.client());
-      assertThat(s.getInputStream().read()).as("the app's connection ended").isEqualTo(-1);
-      mesh.db().stop(Duration.ZERO);
-      proxies.remove(mesh.db());
-    }
-    reportedClosedByBothSides(tcpReports(mesh.ns()));
+    // as on SIGTERM: the client's sidecar ends the connection, reports it and flushes
+    stopOneSideWithAConnectionOpen(true);
   }
 
   @Test
   void aTcpConnectionOpenWhenTheDatabasesSidecarStopsIsReportedClosedByBothSides()
       throws Exception {
+    stopOneSideWithAConnectionOpen(false);
+  }
+
+  /**
+   * Opens a connection through the client's and the database's sidecars, exchanges two queries,
+   * stops one sidecar ({@code clientFirst}: the client's) the way {@code ProxyMain} stops, sees
+   * the app's connection end, stops the other, and checks that each side reported the
+   * connection once, closed, with every byte.
+   */
+  private void stopOneSideWithAConnectionOpen(boolean clientFirst) throws Exception {
     TcpMesh mesh = tcpMesh();
+    ProxyMain.Running first = clientFirst ? mesh.client() : mesh.db();
+    ProxyMain.Running second = clientFirst ? mesh.db() : mesh.client();
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.clientPort())) {
       s.setSoTimeout(10_000);
       exchange(s, "SELECT 1");
       exchange(s, "SELECT 22");
 
-      mesh.db().stop(Duration.ZERO);
-      proxies.remove(mesh.db());
+      first.stop(Duration.ZERO);
+      proxies.remove(first);
       assertThat(s.getInputStream().read()).as("the app's connection ended").isEqualTo(-1);
-      mesh.client().stop(Duration.ZERO);
-      proxies.remove(mesh.client());
+      second.stop(Duration.ZERO);
+      proxies.remove(second);
     }
     reportedClosedByBothSides(tcpReports(mesh.ns()));
   }
