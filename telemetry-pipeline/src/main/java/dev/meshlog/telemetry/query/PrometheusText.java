@@ -4,6 +4,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.telemetry.Edge;
@@ -58,18 +59,18 @@ public final class PrometheusText {
       classes.forEach((cls, n) -> sample(out, "meshlog_edge_requests_total",
           labels + ",response_code_class=\"" + cls + "\"", n));
     }
-    header(out, "meshlog_edge_errors_total", "counter", "Requests answered 5xx or not at all.");
-    sorted.forEach(m -> sample(out, "meshlog_edge_errors_total", labels(m), m.getErrors()));
+    series(out, "meshlog_edge_errors_total", "counter", "Requests answered 5xx or not at all.",
+        sorted, EdgeMetrics::getErrors);
     header(out, "meshlog_edge_response_flags_total", "counter",
         "Requests (and failed TCP connections) with an Envoy response flag (UH, UF, UO, UT, URX, NR, DI, FI, RL, ...).");
     for (EdgeMetrics m : all) {
       new TreeMap<>(m.getResponseFlags()).forEach((flag, n) -> sample(out,
           "meshlog_edge_response_flags_total", labels(m) + ",response_flags=\"" + escape(flag) + "\"", n));
     }
-    header(out, "meshlog_edge_request_bytes_total", "counter", "Request body bytes on an edge.");
-    sorted.forEach(m -> sample(out, "meshlog_edge_request_bytes_total", labels(m), m.getRequestBytes()));
-    header(out, "meshlog_edge_response_bytes_total", "counter", "Response body bytes on an edge.");
-    sorted.forEach(m -> sample(out, "meshlog_edge_response_bytes_total", labels(m), m.getResponseBytes()));
+    series(out, "meshlog_edge_request_bytes_total", "counter", "Request body bytes on an edge.",
+        sorted, EdgeMetrics::getRequestBytes);
+    series(out, "meshlog_edge_response_bytes_total", "counter", "Response body bytes on an edge.",
+        sorted, EdgeMetrics::getResponseBytes);
     header(out, "meshlog_edge_request_duration_milliseconds", "summary",
         "Request duration quantiles (DDSketch, within the stated relative accuracy); _sum is the sketch's estimate.");
     for (EdgeMetrics m : sorted) {
@@ -93,25 +94,31 @@ public final class PrometheusText {
 
   /** The TCP series (Istio's istio_tcp_* names under meshlog_edge_) of the edges with TCP connections. */
   private static void tcpSeries(StringBuilder out, List<EdgeMetrics> tcp) {
-    header(out, "meshlog_edge_tcp_connections_opened_total", "counter",
-        "Relayed TCP connections opened on an edge (istio_tcp_connections_opened_total).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_opened_total", labels(m), m.getTcpConnectionsOpened()));
-    header(out, "meshlog_edge_tcp_connections_closed_total", "counter",
-        "Relayed TCP connections closed on an edge (istio_tcp_connections_closed_total).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_closed_total", labels(m), m.getTcpConnectionsClosed()));
-    header(out, "meshlog_edge_tcp_connections_open", "gauge",
-        "Relayed TCP connections open on an edge as far as the reports show (opened minus closed).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_connections_open", labels(m),
-        Math.max(0, m.getTcpConnectionsOpened() - m.getTcpConnectionsClosed())));
-    header(out, "meshlog_edge_tcp_failed_connections_total", "counter",
-        "Relayed TCP connections that failed (closed with a response flag: UF, UH, NR, ...).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_failed_connections_total", labels(m), m.getTcpFailedConnections()));
-    header(out, "meshlog_edge_tcp_received_bytes_total", "counter",
-        "Bytes the destination received from the source over TCP connections (istio_tcp_received_bytes_total).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_received_bytes_total", labels(m), m.getTcpReceivedBytes()));
-    header(out, "meshlog_edge_tcp_sent_bytes_total", "counter",
-        "Bytes sent back to the source over TCP connections (istio_tcp_sent_bytes_total).");
-    tcp.forEach(m -> sample(out, "meshlog_edge_tcp_sent_bytes_total", labels(m), m.getTcpSentBytes()));
+    series(out, "meshlog_edge_tcp_connections_opened_total", "counter",
+        "Relayed TCP connections opened on an edge (istio_tcp_connections_opened_total).",
+        tcp, EdgeMetrics::getTcpConnectionsOpened);
+    series(out, "meshlog_edge_tcp_connections_closed_total", "counter",
+        "Relayed TCP connections closed on an edge (istio_tcp_connections_closed_total).",
+        tcp, EdgeMetrics::getTcpConnectionsClosed);
+    series(out, "meshlog_edge_tcp_connections_open", "gauge",
+        "Relayed TCP connections open on an edge as far as the reports show (opened minus closed).",
+        tcp, m -> Math.max(0, m.getTcpConnectionsOpened() - m.getTcpConnectionsClosed()));
+    series(out, "meshlog_edge_tcp_failed_connections_total", "counter",
+        "Relayed TCP connections that failed (closed with a response flag: UF, UH, NR, ...).",
+        tcp, EdgeMetrics::getTcpFailedConnections);
+    series(out, "meshlog_edge_tcp_received_bytes_total", "counter",
+        "Bytes the destination received from the source over TCP connections (istio_tcp_received_bytes_total).",
+        tcp, EdgeMetrics::getTcpReceivedBytes);
+    series(out, "meshlog_edge_tcp_sent_bytes_total", "counter",
+        "Bytes sent back to the source over TCP connections (istio_tcp_sent_bytes_total).",
+        tcp, EdgeMetrics::getTcpSentBytes);
+  }
+
+  /** One series: its header, then one sample per edge of {@code edges}, valued by {@code value}. */
+  private static void series(StringBuilder out, String name, String type, String help,
+                             List<EdgeMetrics> edges, ToDoubleFunction<EdgeMetrics> value) {
+    header(out, name, type, help);
+    edges.forEach(m -> sample(out, name, labels(m), value.applyAsDouble(m)));
   }
 
   /** Reported losses per reporting service version (its labels), 0 for every other end of an edge. */
