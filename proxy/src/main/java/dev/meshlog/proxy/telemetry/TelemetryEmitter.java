@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -135,8 +136,11 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   private final ArrayList<TcpConnection> open = new ArrayList<>();
   /** When ({@link #clock} ms) the next open connection's interim report is due. */
   private long nextSweepMillis = Long.MAX_VALUE;
-  /** How many connections {@link #open} kept at the last pass over it. */
-  private int keptAtLastPass;
+  /**
+   * Connections of this emitter that closed since the last pass over {@link #open} (any event
+   * loop adds; some were never in it): a pass runs once they may be half of it.
+   */
+  private final AtomicInteger closedSincePass = new AtomicInteger();
   /** {@link #open}'s size after the last sweep, for tests. */
   private volatile int followed;
   private final AtomicLong dropped = new AtomicLong();
@@ -299,6 +303,7 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   public void tcpClosed(AccessLogEntry closing, TcpBytes live) {
     if (live instanceof TcpConnection c && c.owner == this) {
       c.closing = true;
+      closedSincePass.incrementAndGet();
       offer(new Closed(c, closing));
     } else {
       offer(TcpEvent.alone(closing));
@@ -416,9 +421,10 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
   /**
    * The one periodic sweep over the open TCP connections (each drain; cheap until one is due):
    * queues each connection whose interim report is due, every {@link #tcpIntervalMillis} from
-   * its opening, and forgets those that closed (also when nothing is due, once they are as
-   * many as the open ones: short connections do not pile up for an interval). A due report that finds the buffer full is not
-   * queued and nothing is lost: the connection's next report carries its bytes.
+   * its opening, and forgets those that closed — also when nothing is due, once the closes
+   * since the last pass may be half of the list, so closed connections do not wait an interval
+   * to be forgotten and a pass costs O(1) per close. A due report that finds the buffer full is
+   * not queued and nothing is lost: the connection's next report carries its bytes.
    */
   private void sweep() {
     TcpConnection c;
@@ -430,14 +436,20 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       }
     }
     followed = open.size();
-    if (open.isEmpty() || closing) {
+    if (open.isEmpty()) {
+      closedSincePass.set(0); // closes of connections no longer (or never) followed
+      return;
+    }
+    if (closing) {
       return;
     }
     long now = clock.millis();
-    if (now < nextSweepMillis && open.size() < 2 * keptAtLastPass + 64) {
-      // nothing due, and the closed connections not yet forgotten are few
+    int closedNow = closedSincePass.get();
+    if (now < nextSweepMillis && 2L * closedNow < open.size()) {
+      // nothing due, and most followed connections are still open
       return;
     }
+    closedSincePass.addAndGet(-closedNow);
     long earliest = Long.MAX_VALUE;
     int kept = 0;
     for (int i = 0; i < open.size(); i++) {
@@ -453,7 +465,6 @@ public final class TelemetryEmitter implements AccessLog, AutoCloseable {
       open.set(kept++, c);
     }
     open.subList(kept, open.size()).clear();
-    keptAtLastPass = kept;
     followed = kept;
     nextSweepMillis = earliest;
   }

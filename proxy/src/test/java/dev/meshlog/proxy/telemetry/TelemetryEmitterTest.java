@@ -791,4 +791,21 @@ class TelemetryEmitterTest {
     });
     assertThat(longLived).isNotNull();
   }
+
+  @Test
+  void connectionsTheSweepFollowedAreForgottenOnceTheyCloseWithoutWaitingForAnInterval() {
+    sink.autoAck = true;
+    tcpEmitter(Duration.ofHours(1));
+    emitter.tcpOpened(tcp(Set.of(), 0, 0)); // stays open
+    List<dev.meshlog.proxy.http.AccessLog.TcpBytes> live = new java.util.ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      live.add(emitter.tcpOpened(tcp(Set.of(), 0, 0)));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.followedConnections() == 501);
+    for (dev.meshlog.proxy.http.AccessLog.TcpBytes c : live) {
+      emitter.tcpClosed(tcp(Set.of(), 0, 0), c);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tcpEvents().size() == 500);
+    await().atMost(Duration.ofSeconds(10)).until(() -> emitter.followedConnections() == 1);
+  }
 }
