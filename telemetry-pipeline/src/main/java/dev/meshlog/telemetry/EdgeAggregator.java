@@ -135,7 +135,8 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
 
   /** Settings of the aggregation, the same for every task. */
   record Settings(List<WindowSize> sizes, long graceMillis, double relativeAccuracy, String totalsStore,
-                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis) {
+                  String hookStore, java.time.Duration caughtUpCommitInterval, long caughtUpLagMillis,
+                  long maxAheadMillis) {
     Settings {
       // Requests are folded into the finest window they are in time for and rolled up from
       // there: each window must lie inside one window of every coarser size.
@@ -241,15 +242,22 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
       // whole, with nothing of it counted
       events = reader.read(Topics.TELEMETRY_REQUESTS.name(), record.value());
     } catch (RuntimeException e) {
-      context.forward(new Record<String, Object>(application, deadLetter(record, e), record.timestamp()));
+      context.forward(deadLetter(record, e));
       return;
     }
     RequestReader.EdgeRef keyed = null; // the edge last found to be the record key's (interned)
+    long latest = context.currentSystemTimeMs() + settings.maxAheadMillis();
     for (int i = 0; i < events; i++) {
       RequestReader.Call call = reader.call(i);
       boolean counts = call.countsOnce();
       if (!counts && !call.reportsLoss()) {
         continue; // a destination's duplicate report, and no loss on it
+      }
+      if (call.startMillis > latest) {
+        // a proxy's clock far ahead: this event alone, before it moves stream time (see Settings)
+        context.forward(deadLetter(record, reader.eventBytes(i), aheadOfClock(i, call),
+            IllegalArgumentException.class.getName()));
+        continue;
       }
       // Keys stay bytes: compared with the interned edge's, never decoded to a String; a batch's
       // events are all of one edge, so the comparison runs once per record, not per event.
@@ -266,21 +274,63 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     }
   }
 
-  private DeadLetter deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
+  /** Why event {@code i} of the record just read is too far ahead of the clock. */
+  private String aheadOfClock(int i, RequestReader.Call call) {
+    String field = call.lossReport ? "lossReport.reportedAt"
+        : call.tcp ? "startTime + durationMicros" : "startTime";
+    String ahead = human(settings.maxAheadMillis());
+    return (call.lossReport ? "" : "events[" + i + "]: ") + field + ": " + Instant.ofEpochMilli(call.startMillis)
+        + " is more than " + ahead + " ahead of the pipeline's clock ("
+        + Instant.ofEpochMilli(context.currentSystemTimeMs()) + "; expected: at most " + ahead
+        + " ahead, a proxy's clock is wrong)";
+  }
+
+  private static String human(long millis) {
+    return millis % 60_000 == 0 ? millis / 60_000 + "m" : millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+  }
+
+  /** Header names of a dead letter's context, as Kafka Connect's {@code __connect.errors.*}. */
+  static final String HEADER_PREFIX = "meshlog.errors.";
+
+  private Record<String, Object> deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
+    return deadLetter(record, record.value(), String.valueOf(e.getMessage()), e.getClass().getName());
+  }
+
+  /**
+   * A dead letter of {@code value} (the record's bytes, or one event of it), with its context
+   * both in the value and in headers, so that an operator sees what was wrong and where it came
+   * from with any console consumer ({@code print.headers=true}), without decoding Avro.
+   */
+  private Record<String, Object> deadLetter(Record<byte[], byte[]> record, byte[] value, String reason,
+                                            String exceptionClass) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
-    LOG.warn("undecodable request record on {}-{}@{}: {}", meta == null ? "?" : meta.topic(),
-        meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset(), e.getMessage());
-    return DeadLetter.newBuilder()
+    String topic = meta == null || meta.topic() == null ? Topics.TELEMETRY_REQUESTS.name() : meta.topic();
+    int partition = meta == null ? -1 : meta.partition();
+    long offset = meta == null ? -1 : meta.offset();
+    LOG.warn("dead-lettered request record on {}-{}@{}: {}", topic, partition, offset, reason);
+    DeadLetter letter = DeadLetter.newBuilder()
         .setApplication(application)
-        .setSourceTopic(meta == null || meta.topic() == null ? Topics.TELEMETRY_REQUESTS.name() : meta.topic())
-        .setPartition(meta == null ? -1 : meta.partition())
-        .setOffset(meta == null ? -1 : meta.offset())
+        .setSourceTopic(topic)
+        .setPartition(partition)
+        .setOffset(offset)
         .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-        .setValue(ByteBuffer.wrap(record.value()))
-        .setReason(String.valueOf(e.getMessage()))
-        .setExceptionClass(e.getClass().getName())
+        .setValue(ByteBuffer.wrap(value))
+        .setReason(reason)
+        .setExceptionClass(exceptionClass)
         .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
         .build();
+    RecordHeaders headers = new RecordHeaders();
+    header(headers, "topic", topic);
+    header(headers, "partition", String.valueOf(partition));
+    header(headers, "offset", String.valueOf(offset));
+    header(headers, "application", application);
+    header(headers, "exception.class.name", exceptionClass);
+    header(headers, "reason", reason);
+    return new Record<>(application, letter, record.timestamp(), headers);
+  }
+
+  private static void header(RecordHeaders headers, String name, String value) {
+    headers.add(HEADER_PREFIX + name, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /**

@@ -62,6 +62,12 @@ public final class TelemetryMain implements Callable<Integer> {
           + "while reading a backlog, every 5 s or this, whichever is longer (default: ${DEFAULT-VALUE})")
   String commitInterval;
 
+  @Option(names = "--max-ahead", defaultValue = "1m",
+      description = "How far ahead of this pipeline's clock an event's time may be; an event further "
+          + "ahead (a proxy whose clock is wrong) goes to mesh.deadletter alone, the rest of its batch "
+          + "counted (at most 1h; default: ${DEFAULT-VALUE})")
+  String maxAhead;
+
   @Option(names = "--stream-threads", defaultValue = "2",
       description = "Kafka Streams threads, each running some of the input partitions (default: ${DEFAULT-VALUE})")
   int streamThreads;
@@ -116,6 +122,11 @@ public final class TelemetryMain implements Callable<Integer> {
     TelemetryTopology.Settings topology = new TelemetryTopology.Settings(applicationId,
         TimeRange.duration("--grace", grace), defaults.retention10s(), defaults.retention1m(),
         defaults.relativeAccuracy());
+    try {
+      topology = topology.withMaxAhead(TimeRange.duration("--max-ahead", maxAhead));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--max-ahead: " + e.getMessage());
+    }
     TelemetryService service;
     try {
       service = TelemetryService.start(new TelemetryService.Settings(servers,

@@ -88,12 +88,19 @@ public final class TelemetryTopology {
    *     events); a task still reading a backlog commits at Kafka Streams' interval only, which
    *     {@link TelemetryApp} sets longer
    * @param caughtUpLag how far behind the wall clock stream time may be for a task to be caught up
+   * @param maxAhead how far ahead of the pipeline's wall clock an event's time may be: an event
+   *     further ahead (a proxy whose clock is wrong) is dead-lettered on its own, the rest of its
+   *     batch counted; counted, it would move stream time so far that every later event were
+   *     late, and its window's records would be refused by the broker (Kafka refuses timestamps
+   *     over {@code log.message.timestamp.after.max.ms} ahead, 1 h by default), stopping the app
    */
   public record Settings(String application, Duration grace, Duration retention10s,
                          Duration retention1m, double relativeAccuracy,
-                         Duration caughtUpCommitInterval, Duration caughtUpLag) {
+                         Duration caughtUpCommitInterval, Duration caughtUpLag, Duration maxAhead) {
     /** Default {@code caughtUpLag}: events this much older than now mean a backlog is being read. */
     public static final Duration DEFAULT_CAUGHT_UP_LAG = Duration.ofSeconds(30);
+    /** Default {@code maxAhead}: a proxy's clock may be this much ahead of the pipeline's. */
+    public static final Duration DEFAULT_MAX_AHEAD = Duration.ofMinutes(1);
 
     public Settings {
       Objects.requireNonNull(application, "application");
@@ -102,6 +109,11 @@ public final class TelemetryTopology {
       Objects.requireNonNull(retention1m, "retention1m");
       Objects.requireNonNull(caughtUpCommitInterval, "caughtUpCommitInterval");
       Objects.requireNonNull(caughtUpLag, "caughtUpLag");
+      Objects.requireNonNull(maxAhead, "maxAhead");
+      if (maxAhead.isNegative() || maxAhead.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("maxAhead: " + maxAhead
+            + " (expected: 0 to 1h; the broker refuses records further ahead by default)");
+      }
       if (retention10s.compareTo(Duration.ofSeconds(10).plus(grace)) < 0
           || retention1m.compareTo(Duration.ofMinutes(1).plus(grace)) < 0) {
         throw new IllegalArgumentException("retention: " + retention10s + "/" + retention1m
@@ -117,7 +129,7 @@ public final class TelemetryTopology {
     public Settings(String application, Duration grace, Duration retention10s, Duration retention1m,
                     double relativeAccuracy) {
       this(application, grace, retention10s, retention1m, relativeAccuracy, Duration.ZERO,
-          DEFAULT_CAUGHT_UP_LAG);
+          DEFAULT_CAUGHT_UP_LAG, DEFAULT_MAX_AHEAD);
     }
 
     /** Defaults: 30 s grace, 10 s windows kept 1 h, 1 min windows kept 24 h, 1% accuracy. */
@@ -129,7 +141,13 @@ public final class TelemetryTopology {
     /** These settings with tasks asking for a commit every {@code interval} while caught up. */
     public Settings withCaughtUpCommits(Duration interval) {
       return new Settings(application, grace, retention10s, retention1m, relativeAccuracy, interval,
-          caughtUpLag);
+          caughtUpLag, maxAhead);
+    }
+
+    /** These settings with events up to {@code maxAhead} ahead of the wall clock counted. */
+    public Settings withMaxAhead(Duration maxAhead) {
+      return new Settings(application, grace, retention10s, retention1m, relativeAccuracy,
+          caughtUpCommitInterval, caughtUpLag, maxAhead);
     }
   }
 
@@ -155,7 +173,7 @@ public final class TelemetryTopology {
             new EdgeAggregator.WindowSize(Duration.ofSeconds(10).toMillis(), STORE_10S),
             new EdgeAggregator.WindowSize(Duration.ofMinutes(1).toMillis(), STORE_1M)),
         settings.grace().toMillis(), settings.relativeAccuracy(), TOTALS_STORE, FLUSH_STORE,
-        settings.caughtUpCommitInterval(), settings.caughtUpLag().toMillis());
+        settings.caughtUpCommitInterval(), settings.caughtUpLag().toMillis(), settings.maxAhead().toMillis());
     String[] stores = {STORE_10S, STORE_1M, TOTALS_STORE, FLUSH_STORE};
 
     // A well-keyed event crosses one node after its source: the aggregator reads and folds it.

@@ -61,7 +61,8 @@ class CaughtUpCheckTest {
             new EdgeAggregator.WindowSize(10_000, TelemetryTopology.STORE_10S),
             new EdgeAggregator.WindowSize(60_000, TelemetryTopology.STORE_1M)),
         30_000, 0.01, TelemetryTopology.TOTALS_STORE, TelemetryTopology.FLUSH_STORE,
-        Duration.ofSeconds(1), 30_000));
+        Duration.ofSeconds(1), 30_000, 60_000));
+    context.setCurrentSystemTimeMs(T0); // read per record: events more than 60 s ahead are dead letters
     aggregator.init(context);
     List<MockProcessorContext.CapturedPunctuator> punctuators = context.scheduledPunctuators();
     assertThat(punctuators).hasSize(1);

@@ -39,6 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
 class TelemetryTopologyTest {
 
   private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  /**
+   * The driver's wall clock: after every event of these tests (a proxy's event may be only
+   * {@code maxAhead}, 1 min, ahead of the pipeline's clock).
+   */
+  private static final Instant WALL = T0.plus(Duration.ofHours(1));
   private static final String PRODUCTPAGE_TO_REVIEWS_V2 = "default/productpage/v1->default/reviews/v2";
 
   private TopologyTestDriver driver;
@@ -62,7 +67,7 @@ class TelemetryTopologyTest {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(TelemetryTopology.build(new TelemetryTopology.Settings(
         "telemetry-test", Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofHours(24), 0.01)),
-        props, T0);
+        props, WALL);
     requests = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(), Serdes.String().serializer(),
         Topics.TELEMETRY_REQUESTS.valueSerde().serializer());
     singles = driver.createInputTopic(Topics.TELEMETRY_REQUESTS.name(), Serdes.String().serializer(),
@@ -545,6 +550,52 @@ class TelemetryTopologyTest {
     assertThat(letters.get(1).value.getReason()).contains("corrupt");
     EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
     assertThat(m.getRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void deadLettersAnEventFarAheadOfTheClockAloneAndKeepsCountingTheRestOfItsBatch() {
+    // A proxy with a clock decades fast (or a bug): its event must neither reach a window (the
+    // broker refuses records over an hour ahead, which would stop the app) nor move stream time
+    // (which would close every window and skip every later event as late).
+    RequestEvent future = request("default", "productpage", "v1", "reviews", "v2", 200, 5,
+        Instant.parse("2100-01-01T00:00:00Z"));
+    RequestEvent now = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0.plusSeconds(1));
+    requests.pipeInput(key(now), batch(List.of(now, future, now)), T0);
+    send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0.plusSeconds(2)));
+
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).getReason()).isEqualTo("events[1]: startTime: 2100-01-01T00:00:00Z is "
+        + "more than 1m ahead of the pipeline's clock (" + WALL + "; expected: at most 1m ahead, a proxy's clock is wrong)");
+    assertThat(Requests.SINGLE.decode("t", letters.get(0).getValue().array())).isEqualTo(future);
+    EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
+    assertThat(m.getRequests()).isEqualTo(3);
+    assertThat(m.getResponses5xx()).isEqualTo(1);
+  }
+
+  @Test
+  void countsAnEventSlightlyAheadOfTheClock() {
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, WALL.plusSeconds(50)));
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + WALL.plusSeconds(50).toEpochMilli() + "/10000")
+        .getRequests()).isEqualTo(1);
+  }
+
+  @Test
+  void putsTheReasonAndTheRecordsOriginInTheDeadLettersHeaders() {
+    // An operator reading mesh.deadletter with kafka-console-consumer (print.headers=true) sees
+    // what was wrong without decoding the value, as with Kafka Connect's context headers.
+    rawRequests.pipeInput("default/productpage->default/reviews", new byte[0], T0);
+    var letter = deadLetters.readRecord();
+    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+    letter.headers().forEach(h -> headers.put(h.key(), new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(headers).containsEntry("meshlog.errors.topic", "mesh.telemetry.requests")
+        .containsEntry("meshlog.errors.partition", "0")
+        .containsEntry("meshlog.errors.offset", "0")
+        .containsEntry("meshlog.errors.application", "telemetry-test")
+        .containsEntry("meshlog.errors.exception.class.name", letter.value().getExceptionClass())
+        .containsEntry("meshlog.errors.reason", letter.value().getReason());
+    assertThat(letter.value().getReason()).contains("record of 0 bytes");
   }
 
   @Test
