@@ -71,17 +71,20 @@ public final class PrometheusText {
         sorted, EdgeMetrics::getRequestBytes);
     series(out, "meshlog_edge_response_bytes_total", "counter", "Response body bytes on an edge.",
         sorted, EdgeMetrics::getResponseBytes);
-    header(out, "meshlog_edge_request_duration_milliseconds", "summary",
-        "Request duration quantiles (DDSketch, within the stated relative accuracy); _sum is the sketch's estimate.");
+    // Prometheus' base unit is the second (promtool: 'use base unit "seconds" instead of
+    // "milliseconds"'); the sketch holds milliseconds.
+    header(out, DURATION, "summary",
+        "Request duration quantiles in seconds (DDSketch, within the stated relative accuracy; 1: the maximum, exact); "
+        + "_sum is the sketch's estimate.");
     for (EdgeMetrics m : sorted) {
       String labels = labels(m);
-      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.5\"", m.getLatencyP50Millis());
-      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.9\"", m.getLatencyP90Millis());
-      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"0.99\"", m.getLatencyP99Millis());
-      sample(out, "meshlog_edge_request_duration_milliseconds", labels + ",quantile=\"1\"", m.getLatencyMaxMillis());
+      sample(out, DURATION, labels + ",quantile=\"0.5\"", m.getLatencyP50Millis() / 1000);
+      sample(out, DURATION, labels + ",quantile=\"0.9\"", m.getLatencyP90Millis() / 1000);
+      sample(out, DURATION, labels + ",quantile=\"0.99\"", m.getLatencyP99Millis() / 1000);
+      sample(out, DURATION, labels + ",quantile=\"1\"", m.getLatencyMaxMillis() / 1000);
       double sum = LatencySketch.decode(m).getSum();
-      sample(out, "meshlog_edge_request_duration_milliseconds_sum", labels, sum);
-      sample(out, "meshlog_edge_request_duration_milliseconds_count", labels, m.getRequests());
+      sample(out, DURATION + "_sum", labels, sum / 1000);
+      sample(out, DURATION + "_count", labels, m.getRequests());
     }
     tcpSeries(out, tcp);
     header(out, LOST, "counter", "Request events the proxies of a service version reported lost "
@@ -91,6 +94,7 @@ public final class PrometheusText {
   }
 
   private static final String LOST = "meshlog_telemetry_events_lost_reported_total";
+  private static final String DURATION = "meshlog_edge_request_duration_seconds";
 
   /** The TCP series (Istio's istio_tcp_* names under meshlog_edge_) of the edges with TCP connections. */
   private static void tcpSeries(StringBuilder out, List<EdgeMetrics> tcp) {

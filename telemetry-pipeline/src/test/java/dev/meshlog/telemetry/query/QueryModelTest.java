@@ -149,8 +149,26 @@ class QueryModelTest {
     assertThat(text).contains("meshlog_edge_requests_total{" + labels + ",response_code_class=\"5xx\"} 1\n");
     assertThat(text).contains("meshlog_edge_errors_total{" + labels + "} 1\n");
     assertThat(text).contains("meshlog_edge_response_flags_total{" + labels + ",response_flags=\"UH\"} 1\n");
-    assertThat(text).contains("meshlog_edge_request_duration_milliseconds_count{" + labels + "} 2\n");
-    assertThat(text).contains("meshlog_edge_request_duration_milliseconds{" + labels + ",quantile=\"1\"} 10\n");
+    assertThat(text).contains("meshlog_edge_request_duration_seconds_count{" + labels + "} 2\n");
+    assertThat(text).contains("meshlog_edge_request_duration_seconds{" + labels + ",quantile=\"1\"} 0.01\n");
+  }
+
+  @Test
+  void prometheusTextNamesDurationsInSecondsAsPrometheusBaseUnits() {
+    // promtool check metrics: 'use base unit "seconds" instead of "milliseconds"'
+    String text = PrometheusText.of(List.of(window(0,
+        request("productpage", "v1", "reviews", "v2", 200, 250), request("productpage", "v1", "reviews", "v2", 200, 250))));
+    assertThat(text).doesNotContain("milliseconds");
+    assertThat(text).contains("# TYPE meshlog_edge_request_duration_seconds summary\n");
+    assertThat(text).containsPattern("meshlog_edge_request_duration_seconds\\{[^}]*,quantile=\"0.99\"} 0\\.2[45][0-9]*\n");
+    assertThat(text).containsPattern("meshlog_edge_request_duration_seconds_sum\\{[^}]*} 0\\.(49|50)[0-9]*\n");
+    assertThat(text).contains("meshlog_edge_request_duration_seconds_count{");
+    // every family's samples carry its name, counters end in _total
+    for (String line : text.split("\n")) {
+      if (line.startsWith("# TYPE ") && line.endsWith(" counter")) {
+        assertThat(line.split(" ")[2]).endsWith("_total");
+      }
+    }
   }
 
   @Test
