@@ -151,13 +151,13 @@ public final class TelemetryApi {
     }
     if (path.equals("/api/v1/graph")) {
       TimeRange range = range(req);
-      json(req, q.windows(range.windowSize(), range.from(), range.to(), EdgeFilter.ALL)
+      json(req, q.windows(range.windowSize(clock.instant()), range.from(), range.to(), EdgeFilter.ALL)
           .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
               range.to(), aggregation, g.unreachable()), false)));
     } else if (parts.length == 6 && path.startsWith("/api/v1/services/") && parts[5].equals("edges")) {
       String service = parts[3] + "/" + parts[4];
       TimeRange range = range(req);
-      json(req, q.windows(range.windowSize(), range.from(), range.to(), new EdgeFilter(null, null, service))
+      json(req, q.windows(range.windowSize(clock.instant()), range.from(), range.to(), new EdgeFilter(null, null, service))
           .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
               range.to(), aggregation, g.unreachable()).edgesOf(service), false)));
     } else if (parts.length == 6 && path.startsWith("/api/v1/edges/") && parts[5].equals("series")) {
@@ -165,10 +165,11 @@ public final class TelemetryApi {
       String destination = serviceId("dst", parts[4]);
       TimeRange range = range(req);
       String step = req.getParam("step");
-      Duration size = step == null ? range.windowSize() : TimeRange.duration("step", step);
+      Duration size = step == null ? range.windowSize(clock.instant()) : TimeRange.duration("step", step);
       if (!dev.meshlog.telemetry.TelemetryTopology.WINDOW_STORES.containsKey(size)) {
         throw new IllegalArgumentException("step: " + step + " (expected: 10s or 1m)");
       }
+      range.checkStep(size, clock.instant());
       json(req, q.windows(size, range.from(), range.to(), new EdgeFilter(source, destination, null))
           .compose(g -> vertx.executeBlocking(() -> EdgeSeries.of(source, destination, size,
               g.metrics(), aggregation, g.unreachable()), false)));

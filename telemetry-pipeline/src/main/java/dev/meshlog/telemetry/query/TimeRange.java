@@ -18,6 +18,13 @@ public record TimeRange(Instant from, Instant to) {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   /** Ranges up to this long are answered from the 10-second windows, longer ones from the 1-minute windows. */
   static final Duration FINE_UP_TO = Duration.ofMinutes(15);
+  /**
+   * How long the 10-second and the 1-minute windows are kept (the pipeline's retention, {@code
+   * TelemetryTopology.Settings.defaults}): a range reaching further back would be answered
+   * from nothing, and rates divided by its length would be wrong, not missing.
+   */
+  static final Duration KEPT_10S = Duration.ofHours(1);
+  static final Duration KEPT_1M = Duration.ofHours(24);
 
   public TimeRange {
     if (!from.isBefore(to)) {
@@ -29,10 +36,39 @@ public record TimeRange(Instant from, Instant to) {
   public static TimeRange parse(String window, String from, String to, Instant now) {
     if (from != null) {
       Instant end = to == null ? now : instant("to", to);
-      return new TimeRange(instant("from", from), end);
+      Instant start = instant("from", from);
+      if (start.isBefore(now.minus(KEPT_1M))) {
+        throw new IllegalArgumentException("from: " + from + " (expected: at most " + human(KEPT_1M)
+            + " before now, " + now + ", how long the 1-minute windows are kept)");
+      }
+      return new TimeRange(start, end);
     }
     Duration length = window == null ? Duration.ofMinutes(1) : duration("window", window);
+    if (length.compareTo(KEPT_1M) > 0) {
+      throw new IllegalArgumentException("window: " + window + " (expected: at most " + human(KEPT_1M)
+          + ", how long the 1-minute windows are kept)");
+    }
     return new TimeRange(now.minus(length), now);
+  }
+
+  /**
+   * The window size to read at {@code now}: 10 s for ranges up to 15 min that start within the
+   * hour the 10-second windows are kept, else 1 min.
+   */
+  public Duration windowSize(Instant now) {
+    return from.isBefore(now.minus(KEPT_10S)) ? Duration.ofMinutes(1) : windowSize();
+  }
+
+  /** Refuses a series' {@code step} of 10 s for a range the 10-second windows no longer hold. */
+  public void checkStep(Duration step, Instant now) {
+    if (step.equals(Duration.ofSeconds(10)) && from.isBefore(now.minus(KEPT_10S))) {
+      throw new IllegalArgumentException("step: 10s (expected: 1m for a range starting more than "
+          + human(KEPT_10S) + " ago, how long the 10-second windows are kept)");
+    }
+  }
+
+  private static String human(Duration d) {
+    return d.toHours() + "h";
   }
 
   /** The length of the range. */
@@ -48,17 +84,23 @@ public record TimeRange(Instant from, Instant to) {
   /** {@code 10s}, {@code 1m}, {@code 500ms}, {@code 2h}, {@code 1d}. */
   public static Duration duration(String name, String text) {
     Matcher m = DURATION.matcher(text.strip());
+    String expected = name + ": " + text + " (expected: a number and ms, s, m, h or d, e.g. 1m)";
     if (!m.matches()) {
-      throw new IllegalArgumentException(name + ": " + text + " (expected: a number and ms, s, m, h or d, e.g. 1m)");
+      throw new IllegalArgumentException(expected);
     }
-    long n = Long.parseLong(m.group(1));
-    Duration d = switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    Duration d;
+    try {
+      long n = Long.parseLong(m.group(1));
+      d = switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } catch (ArithmeticException | NumberFormatException e) { // too large for a long or a Duration
+      throw new IllegalArgumentException(expected, e);
+    }
     if (d.isZero()) {
       throw new IllegalArgumentException(name + ": " + text + " (expected: more than 0)");
     }

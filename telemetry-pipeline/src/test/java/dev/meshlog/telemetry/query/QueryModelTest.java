@@ -295,6 +295,29 @@ class QueryModelTest {
   }
 
   @Test
+  void refusesRangesTheStoresDoNotHoldWithAClearMessage() {
+    Instant now = T0;
+    // a number too large for a long, or for a Duration: a 400 that says what was expected
+    assertThatThrownBy(() -> TimeRange.parse("99999999999999999999d", null, null, now)).hasMessage(
+        "window: 99999999999999999999d (expected: a number and ms, s, m, h or d, e.g. 1m)");
+    assertThatThrownBy(() -> TimeRange.parse("100000000d", null, null, now))
+        .hasMessageStartingWith("window: 100000000d (expected: at most 24h");
+    // longer than the 1-minute windows are kept: rates over 30 days of 24 hours' data would be wrong
+    assertThatThrownBy(() -> TimeRange.parse("30d", null, null, now)).hasMessage(
+        "window: 30d (expected: at most 24h, how long the 1-minute windows are kept)");
+    assertThat(TimeRange.parse("24h", null, null, now).windowSize(now)).isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(() -> TimeRange.parse(null, "2026-11-20T00:00:00Z", "2026-11-20T00:05:00Z", now))
+        .hasMessage("from: 2026-11-20T00:00:00Z (expected: at most 24h before now, " + T0
+            + ", how long the 1-minute windows are kept)");
+    // a short range of two hours ago: the 10-second windows are gone (kept 1 h), the 1-minute ones hold it
+    TimeRange twoHoursAgo = TimeRange.parse(null, "2026-11-24T10:00:00Z", "2026-11-24T10:05:00Z", now);
+    assertThat(twoHoursAgo.windowSize(now)).isEqualTo(Duration.ofMinutes(1));
+    assertThat(TimeRange.parse("5m", null, null, now).windowSize(now)).isEqualTo(Duration.ofSeconds(10));
+    assertThatThrownBy(() -> twoHoursAgo.checkStep(Duration.ofSeconds(10), now)).hasMessage(
+        "step: 10s (expected: 1m for a range starting more than 1h ago, how long the 10-second windows are kept)");
+  }
+
+  @Test
   void edgeEndsAreServiceDotNamespaceOrNamespaceSlashService() {
     assertThat(TelemetryApi.serviceId("src", "reviews.default")).isEqualTo("default/reviews");
     assertThat(TelemetryApi.serviceId("src", "default/reviews")).isEqualTo("default/reviews");
