@@ -182,7 +182,9 @@
   }
 
   function refresh() {
-    fetch('/api/v1/graph?window=' + encodeURIComponent(select.value))
+    // the page's namespace filter (?namespace=a,b), passed on as it is
+    fetch('/api/v1/graph?window=' + encodeURIComponent(select.value)
+        + (params.get('namespace') !== null ? '&namespace=' + encodeURIComponent(params.get('namespace')) : ''))
       .then(function (r) { return r.ok ? r.json() : r.json().then(function (b) { throw new Error(b.error || r.status); }); })
       .then(function (graph) {
         render(graph);

@@ -41,6 +41,7 @@ class GraphPageIT {
 
   private static TelemetryService service;
   private static String ns;
+  private static String ns200;
 
   @BeforeAll
   static void start(KafkaCluster kafka, @TempDir Path state) throws Exception {
@@ -77,6 +78,15 @@ class GraphPageIT {
         events.add(RequestEvent.newBuilder(e).setReporter(dev.meshlog.events.telemetry.Reporter.DESTINATION).build());
       }
     }
+    // Awkward names (markup, quotes; the page must show them as text) and, in a namespace of
+    // their own, 200 services calling one hub.
+    for (int i = 0; i < 3; i++) {
+      events.add(Requests.request(ns, "<img src=x onerror=window.pwned=1>", "v1", "evil\"'", "v<script>1", 200, 5, now));
+    }
+    ns200 = KafkaCluster.uniqueName("wide");
+    for (int i = 0; i < 200; i++) {
+      events.add(Requests.request(ns200, "svc-" + i, "v1", "hub", "v1", 200, 5, now));
+    }
     // A mixed topic, as while proxies are upgraded: each edge's first half in batches (up to
     // five events, as an emitter's drain writes them), the rest one event per record, as
     // releases before batching wrote them.
@@ -103,7 +113,7 @@ class GraphPageIT {
       return body.split("\"namespace\":\"" + ns + "\"", -1).length > 1 && body.contains("ratings")
           && body.contains("\"requests\":40") && body.contains("\"connectionsClosed\":4")
           && body.contains("\"id\":\"" + ns + "/frontend\"") && lostBy(body, "frontend") == 25
-          && lostBy(body, "reviews") == 3;
+          && lostBy(body, "reviews") == 3 && body.contains("onerror") && body.split("\"" + ns200 + "/svc-", -1).length > 200;
     });
   }
 
@@ -167,6 +177,41 @@ class GraphPageIT {
         + "/ratings/v1\" data-protocol=\"http\" data-line-style=\"solid\">[0-9.]+ rps");
     // Cytoscape drew the canvas.
     assertThat(dom).contains("<canvas");
+  }
+
+  @Test
+  void showsMarkupInServiceAndVersionNamesAsText(@TempDir Path profile) throws Exception {
+    String dom = new HeadlessChromium(profile).dumpDom(base() + "/?window=5m&namespace=" + ns, 4000);
+    assertThat(dom).contains("data-state=\"loaded\"");
+    assertThat(dom).contains("&lt;img src=x onerror=window.pwned=1&gt;").contains("v&lt;script&gt;1");
+    assertThat(dom).doesNotContain("<img src=\"x\"").doesNotContain("<img src=x").doesNotContain("<script>1");
+    // the namespace filter: this test's services only (the broker is shared with other ITs)
+    assertThat(java.util.regex.Pattern.compile("data-service=\"([^\"]*)\"").matcher(dom).results()
+        .map(r -> r.group(1))).isNotEmpty().allMatch(id -> id.startsWith(ns + "/"));
+  }
+
+  @Test
+  void drawsTwoHundredServices(@TempDir Path profile) throws Exception {
+    String dom = new HeadlessChromium(profile).dumpDom(base() + "/?window=5m&namespace=" + ns200, 8000);
+    assertThat(dom).contains("data-state=\"loaded\"").contains("201 services, 200 edges");
+    assertThat(dom).contains("data-edge=\"" + ns200 + "/svc-199/v1-&gt;" + ns200 + "/hub/v1\"");
+    assertThat(dom).contains("<canvas");
+  }
+
+  @Test
+  void showsAnEmptyGraphForANamespaceWithoutTraffic(@TempDir Path profile) throws Exception {
+    String dom = new HeadlessChromium(profile).dumpDom(base() + "/?window=5m&namespace=nothing-here", 4000);
+    assertThat(dom).contains("data-state=\"loaded\"").contains("0 services, 0 edges");
+  }
+
+  @Test
+  void refusesABadNamespaceFilterWithAClearMessageOnTheApiAndThePage(@TempDir Path profile) throws Exception {
+    HttpResponse<String> bad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(base() + "/api/v1/graph?namespace=shop,,default")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("namespace: 'shop,,default' (expected: namespace names separated by commas");
+    String dom = new HeadlessChromium(profile).dumpDom(base() + "/?window=5m&namespace=shop,,default", 4000);
+    assertThat(dom).contains("data-state=\"error\"").contains("cannot load the graph: namespace: ");
   }
 
   @Test

@@ -151,9 +151,10 @@ public final class TelemetryApi {
     }
     if (path.equals("/api/v1/graph")) {
       TimeRange range = range(req);
+      java.util.Set<String> namespaces = namespaces(req);
       json(req, q.windows(range.windowSize(clock.instant()), range.from(), range.to(), EdgeFilter.ALL)
-          .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
-              range.to(), aggregation, g.unreachable()), false)));
+          .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(inNamespaces(g.metrics(), namespaces),
+              range.from(), range.to(), aggregation, g.unreachable()), false)));
     } else if (parts.length == 6 && path.startsWith("/api/v1/services/") && parts[5].equals("edges")) {
       String service = parts[3] + "/" + parts[4];
       TimeRange range = range(req);
@@ -201,6 +202,34 @@ public final class TelemetryApi {
 
   private static EdgeFilter filter(HttpServerRequest req) {
     return new EdgeFilter(req.getParam("source"), req.getParam("destination"), req.getParam("service"));
+  }
+
+  /**
+   * The graph's {@code namespace} filter, as Kiali's: {@code ?namespace=a,b} (or repeated) keeps
+   * the edges with either end in one of them; none given, every edge.
+   */
+  static java.util.Set<String> namespaces(HttpServerRequest req) {
+    java.util.Set<String> namespaces = new java.util.TreeSet<>();
+    for (String value : req.params().getAll("namespace")) {
+      for (String ns : value.split(",", -1)) {
+        if (ns.isBlank() || ns.length() > 1024) {
+          throw new IllegalArgumentException("namespace: '" + value
+              + "' (expected: namespace names separated by commas, e.g. default,shop)");
+        }
+        namespaces.add(ns.strip());
+      }
+    }
+    return namespaces;
+  }
+
+  /** The edges of {@code metrics} with either end in one of {@code namespaces} (all when empty). */
+  static List<dev.meshlog.events.telemetry.EdgeMetrics> inNamespaces(
+      List<dev.meshlog.events.telemetry.EdgeMetrics> metrics, java.util.Set<String> namespaces) {
+    if (namespaces.isEmpty()) {
+      return metrics;
+    }
+    return metrics.stream().filter(m -> namespaces.contains(m.getSource().getNamespace().toString())
+        || namespaces.contains(m.getDestination().getNamespace().toString())).toList();
   }
 
   /** {@code reviews.default} (Istio's short host) or {@code default/reviews} to {@code default/reviews}. */
