@@ -249,6 +249,11 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     long latest = context.currentSystemTimeMs() + settings.maxAheadMillis();
     for (int i = 0; i < events; i++) {
       RequestReader.Call call = reader.call(i);
+      if (call.invalid != null) {
+        context.forward(deadLetter(record, reader.eventBytes(i), call.invalid,
+            IllegalArgumentException.class.getName()));
+        continue;
+      }
       boolean counts = call.countsOnce();
       if (!counts && !call.reportsLoss()) {
         continue; // a destination's duplicate report, and no loss on it

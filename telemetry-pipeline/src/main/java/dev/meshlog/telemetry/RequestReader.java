@@ -148,6 +148,12 @@ final class RequestReader {
     /** The loss report as the full decoding read it (slow path), else null. */
     LossReport decodedLoss;
 
+    /**
+     * Why this event of a batch cannot be counted (a name over the limit: read, but refused),
+     * else null; its edge is then null. The rest of the batch is read and counted: only such an
+     * event is dead-lettered ({@link #eventBytes}), not the batch.
+     */
+    String invalid;
     /** The edge, interned: the same object for every event of the same two workloads. */
     EdgeRef edge;
     Reporter reporter;
@@ -313,9 +319,10 @@ final class RequestReader {
    * @return the number of events, {@code n} (0 for a batch with none)
    * @throws RuntimeException with a message saying what is wrong if the bytes are not a
    *     readable {@code RequestEventBatch} or {@code RequestEvent} (the serde's
-   *     {@code SerializationException}) or a name is longer than {@value #MAX_NAME_CHARS}
-   *     characters ({@code IllegalArgumentException}; in a batch, prefixed by the event's index
-   *     {@code events[i]: })
+   *     {@code SerializationException}) or a name of a single event or of a loss report is
+   *     longer than {@value #MAX_NAME_CHARS} characters ({@code IllegalArgumentException}); an
+   *     event of a batch with such a name is read and marked instead ({@link Call#invalid},
+   *     {@code events[i]: ...}), the batch's other events counted
    */
   int read(String topic, byte[] bytes) {
     record = bytes;
@@ -381,7 +388,9 @@ final class RequestReader {
         calls[i] = new Call();
       }
     }
-    return calls[count++];
+    Call call = calls[count++];
+    call.invalid = null;
+    return call;
   }
 
   /** The full Avro decoding of a record ({@link #read} when its fast path cannot read it). */
@@ -398,10 +407,16 @@ final class RequestReader {
     boolean batch = events.size() != 1
         || (fingerprint != CURRENT_FINGERPRINT && fingerprint != BEFORE_TCP_LAYOUT_FINGERPRINT);
     for (int i = 0; i < events.size(); i++) {
+      int before = count;
       try {
         readSlow(events.get(i));
       } catch (IllegalArgumentException e) {
-        throw batch ? new IllegalArgumentException("events[" + i + "]: " + e.getMessage(), e) : e;
+        if (!batch || count == before) { // a single event, or one without a call (no start time)
+          throw batch ? new IllegalArgumentException("events[" + i + "]: " + e.getMessage(), e) : e;
+        }
+        Call bad = calls[before]; // read, but refused: this event alone is a dead letter
+        bad.invalid = "events[" + i + "]: " + e.getMessage();
+        bad.edge = null;
       }
     }
     if (decoded.getLossReport() != null) {
@@ -678,7 +693,12 @@ final class RequestReader {
     try {
       call.edge = call.duplicate && dropped <= 0 ? null : edge(workloads, workloadsEnd - workloads);
     } catch (IllegalArgumentException e) {
-      throw index < 0 ? e : new IllegalArgumentException("events[" + index + "]: " + e.getMessage(), e);
+      if (index < 0) {
+        throw e;
+      }
+      // read whole, but refused: this event alone is a dead letter, the batch's others count
+      call.invalid = "events[" + index + "]: " + e.getMessage();
+      call.edge = null;
     }
     call.responseCode = code;
     call.requestBytes = requestBytes;

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Poison pills on a real broker: truncated Avro, a wrong fingerprint, an empty value, JSON, a
- * name over the limit, an event decades ahead of the clock in a batch of good ones, events far
+ * name over the limit beside a good event, an event decades ahead of the clock in a batch of good ones, events far
  * in the past, a negative duration, a null key. The app keeps running, each bad record (or
  * event) is on {@code mesh.deadletter} with its reason and origin in headers, and every good
  * event is counted. (An event far ahead used to stop the app: the broker refused its windows'
@@ -74,8 +74,8 @@ class PoisonPillIT {
       records.add(new ProducerRecord<>(topic, key, Arrays.copyOf(single, single.length / 2)));         // truncated
       records.add(new ProducerRecord<>(topic, key, otherFingerprint));                                 // unknown schema
       records.add(new ProducerRecord<>(topic, key, "{\"json\":true}".getBytes(StandardCharsets.UTF_8))); // not Avro
-      records.add(new ProducerRecord<>(topic, key, Requests.batchBytes(List.of(                        // name over the limit
-          Requests.request(ns, "a".repeat(1025), "v1", "b", "v1", 200, 5, now)))));
+      records.add(new ProducerRecord<>(topic, key, Requests.batchBytes(List.of(good,                   // name over the limit:
+          Requests.request(ns, "a".repeat(1025), "v1", "b", "v1", 200, 5, now)))));                   // that one alone
       // a batch of two good events around one from a proxy whose clock is in 2100: that one alone
       records.add(new ProducerRecord<>(topic, key, Requests.batchBytes(List.of(good,
           Requests.request(ns, "a", "v1", "b", "v1", 200, 5, Instant.parse("2100-01-01T00:00:00Z")), good))));
@@ -91,10 +91,10 @@ class PoisonPillIT {
         records.forEach(producer::send);
       }
 
-      // good events: 2 in the batch, 2 far past, 1 negative duration, 1 null key = 6
+      // good events: 1 beside the long name, 2 in the batch, 2 far past, 1 negative duration, 1 null key = 7
       HttpClient http = HttpClient.newHttpClient();
       String counted = "meshlog_edge_requests_total{source_namespace=\"" + ns + "\",source_service=\"a\",source_version=\"v1\","
-          + "destination_namespace=\"" + ns + "\",destination_service=\"b\",destination_version=\"v1\",response_code_class=\"2xx\"} 6\n";
+          + "destination_namespace=\"" + ns + "\",destination_service=\"b\",destination_version=\"v1\",response_code_class=\"2xx\"} 7\n";
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> http.send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + "/metrics?scope=cluster")).build(),
           HttpResponse.BodyHandlers.ofString()).body().contains(counted));
@@ -128,7 +128,7 @@ class PoisonPillIT {
           .anyMatch(r -> r.contains("corrupt record of"))
           .anyMatch(r -> r.contains("written with unknown schema fingerprint"))
           .anyMatch(r -> r.contains("not Avro single-object encoding (expected marker C3 01, found 7B 22)"))
-          .anyMatch(r -> r.equals("events[0]: source.service: 1025 characters (expected: at most 1024)"))
+          .anyMatch(r -> r.equals("events[1]: source.service: 1025 characters (expected: at most 1024)"))
           .anyMatch(r -> r.startsWith("events[1]: startTime: 2100-01-01T00:00:00Z is more than 1m ahead"));
       letters.values().forEach(h -> {
         assertThat(h).containsEntry("meshlog.errors.topic", topic).containsEntry("meshlog.errors.application", app)

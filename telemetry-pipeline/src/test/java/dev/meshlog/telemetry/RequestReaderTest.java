@@ -337,14 +337,26 @@ class RequestReaderTest {
   }
 
   @Test
-  void refusesABatchWithANameLongerThanTheLimitNamingTheEvent() {
+  void marksTheEventOfABatchWithANameLongerThanTheLimitAndReadsTheRestOnBothPaths() {
+    RequestEvent bad = request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0);
+    RequestEvent good = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0);
+    byte[] bytes = batchBytes(List.of(good, bad, good));
     RequestReader reader = new RequestReader();
-    byte[] bytes = batchBytes(List.of(
-        request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0),
-        request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0)));
-    assertThatThrownBy(() -> reader.read("t", bytes))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("events[1]: destination.service: 1025 characters (expected: at most 1024)");
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", bytes) : reader.readSlow("t", bytes)).isEqualTo(3);
+      assertThat(reader.call(1).invalid)
+          .isEqualTo("events[1]: destination.service: 1025 characters (expected: at most 1024)");
+      assertThat(reader.call(1).edge).isNull();
+      assertThat(Requests.SINGLE.decode("t", reader.eventBytes(1))).isEqualTo(bad); // it alone, as it was
+      for (int i : new int[] {0, 2}) {
+        assertThat(reader.call(i).invalid).isNull();
+        assertThat(reader.call(i).edge.edge()).isEqualTo(Edge.of(good));
+        assertThat(reader.call(i).responseCode).isEqualTo(503);
+      }
+    }
+    // the next record's calls start clean
+    assertThat(reader.read("t", batchBytes(List.of(good, good)))).isEqualTo(2);
+    assertThat(reader.call(1).invalid).isNull();
   }
 
   /** What {@code reader} reads of {@code bytes}, event by event, against Avro's own decoding. */
@@ -443,7 +455,8 @@ class RequestReaderTest {
     RequestReader.EdgeRef first = reader.call(0).edge;
     // the next record starts afresh: a name over the limit is still refused in its first event
     byte[] tooLong = batchBytes(List.of(request("default", "productpage", "v1", "r".repeat(1025), "v1", 200, 5, T0)));
-    assertThatThrownBy(() -> reader.read("t", tooLong)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(reader.read("t", tooLong)).isEqualTo(1);
+    assertThat(reader.call(0).invalid).startsWith("events[0]: destination.service: 1025 characters");
     assertThat(one(reader, single(v1)).edge).isSameAs(first); // still interned across records
   }
 
