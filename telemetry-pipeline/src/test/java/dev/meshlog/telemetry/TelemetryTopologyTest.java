@@ -599,6 +599,23 @@ class TelemetryTopologyTest {
   }
 
   @Test
+  void deadLettersAnEventWithAnUnknownReporterSymbolAndKeepsCounting() {
+    // An enum index this schema does not have (a writer that added a symbol but kept the
+    // fingerprint, or a bad producer): refused by the fast path and by Avro, not misread.
+    RequestEvent e = request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    byte[] bytes = Requests.single(e);
+    assertThat(Arrays.copyOfRange(bytes, 10, 13)).containsExactly(0, 0, 2); // requestId "", traceId "", SOURCE (index 1)
+    bytes[12] = 14; // Reporter index 7 (zig-zag): no such symbol
+    rawRequests.pipeInput(key(e), bytes, T0);
+    send(e);
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).getReason()).contains("RequestEvent").contains("corrupt record");
+    assertThat(latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests())
+        .isEqualTo(1);
+  }
+
+  @Test
   void keepsTotalsPerEdgeAcrossWindows() {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     send(request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0.plus(Duration.ofMinutes(5))));
