@@ -145,6 +145,40 @@ public final class HeaderRules {
     return AsciiString.contentEqualsIgnoreCase(a, b);
   }
 
+  /**
+   * Removes the headers a client outside the mesh must not set: {@code x-envoy-*} (Envoy strips
+   * them from external requests) and the mesh's own {@code x-meshlog-*}, so an outside caller
+   * can neither steer the proxies nor pass for a workload of the mesh.
+   */
+  public static void removeControlHeaders(MultiMap headers) {
+    List<String> names = null;
+    for (String name : headers.names()) {
+      if (startsWithIgnoreCase(name, "x-envoy-") || startsWithIgnoreCase(name, "x-meshlog-")) {
+        if (names == null) {
+          names = new ArrayList<>(2);
+        }
+        names.add(name);
+      }
+    }
+    if (names != null) {
+      names.forEach(headers::remove);
+    }
+  }
+
+  /** Whether the comma-separated list {@code value} has {@code token}, in any case. */
+  static boolean hasToken(String value, String token) {
+    for (String t : value.split(",")) {
+      if (t.trim().equalsIgnoreCase(token)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean startsWithIgnoreCase(String s, String prefix) {
+    return s.regionMatches(true, 0, prefix, 0, prefix.length());
+  }
+
   /** Applies {@code ops} to {@code headers}: remove, then set, then add. */
   public static void apply(HeaderOps ops, MultiMap headers) {
     if (ops.isEmpty()) {

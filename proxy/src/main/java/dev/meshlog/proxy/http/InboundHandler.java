@@ -89,6 +89,9 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     ex.sourcePeer = req.getHeader(HeaderRules.SOURCE_PEER);
     String source = req.getHeader(HeaderRules.SOURCE_WORKLOAD);
     ex.sourceWorkload = source == null || source.isBlank() ? "unknown" : source;
+    // The mesh's own headers stop here, as Istio's peer metadata does: the app gets none.
+    headers.remove(HeaderRules.SOURCE_PEER);
+    headers.remove(HeaderRules.SOURCE_WORKLOAD);
     ex.authority = ProxyExchange.authorityOf(req);
     if (!RequestGuard.admit(req, ex, rt.limits())) {
       return;

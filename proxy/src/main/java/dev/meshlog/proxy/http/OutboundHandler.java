@@ -104,6 +104,9 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
         pathAndQuery = "/" + pathAndQuery;
       }
     }
+    if (!RequestGuard.plainAuthority(authority, ex)) {
+      return;
+    }
     ex.authority = authority;
     String target = authority;
     Dataplane dp = rt.holder().current();
@@ -120,6 +123,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       if (server == null) {
         service = null;
       }
+      HeaderRules.removeControlHeaders(headers);
       String client = req.remoteAddress() == null ? null : req.remoteAddress().hostAddress();
       if (client != null) {
         String xff = headers.get("x-forwarded-for");

@@ -468,6 +468,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     HttpServerResponse resp = req.response();
     if (extraHeaders != null) {
       resp.headers().addAll(extraHeaders);
+      // Vert.x keeps the connection open despite the header (see drainConnection).
+      closeAfterResponse |= !http2() && "close".equals(extraHeaders.get(HttpHeaders.CONNECTION));
     }
     if (http2()) {
       resp.headers().remove(HttpHeaders.CONNECTION);
@@ -504,6 +506,9 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
    */
   private void drainConnection(HttpServerResponse resp) {
     if (!rt.draining()) {
+      if (closeAfterResponse && !http2()) {
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+      }
       return;
     }
     if (http2()) {
@@ -513,6 +518,14 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       resp.putHeader(HttpHeaders.CONNECTION, "close");
       closeAfterResponse = true;
     }
+  }
+
+  /**
+   * Closes the caller's HTTP/1 connection once this response is out, with
+   * {@code Connection: close} on it: the caller asked for that in a way Vert.x does not see.
+   */
+  void closeWhenDone() {
+    closeAfterResponse = true;
   }
 
   private void discardRequestBody() {

@@ -2,12 +2,13 @@ package dev.meshlog.proxy.http;
 
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * Refuses requests whose framing is ambiguous or whose headers exceed the listener's limits,
@@ -25,9 +26,20 @@ final class RequestGuard {
       ex.localReply(400, "malformed request", close(), ResponseFlag.DPE);
       return false;
     }
-    if (moreThan(h, limits.maxHeaders()) && h.size() > limits.maxHeaders()) {
-      ex.localReply(431, "too many headers: " + h.size() + " (expected: <= "
-          + limits.maxHeaders() + ")", close(), ResponseFlag.DPE);
+    int lines = headerLines(h, limits.maxHeaders());
+    if (lines > limits.maxHeaders()) {
+      // Lines, not names: 150 lines of one name are as many for the app as 150 names.
+      ex.localReply(431, "too many headers: more than " + limits.maxHeaders()
+          + " lines (expected: <= " + limits.maxHeaders() + ")", close(), ResponseFlag.DPE);
+      return false;
+    }
+    if (req.version() != HttpVersion.HTTP_2 && !oneHost(req, ex)) {
+      return false;
+    }
+    if (req.uri().indexOf('#') >= 0) {
+      // Envoy refuses fragments too: a route or policy matched on the path must see all of it.
+      ex.localReply(400, "request target " + req.uri() + " has a #fragment (expected: none; "
+          + "a fragment is never sent)", close(), ResponseFlag.DPE);
       return false;
     }
     // Every request passes here: look for framing headers before listing them.
@@ -45,36 +57,97 @@ final class RequestGuard {
           close(), ResponseFlag.DPE);
       return false;
     }
-    if (!te.isEmpty()) {
-      String last = te.get(te.size() - 1);
-      String[] codings = last.split(",");
-      if (te.size() > 1 || !codings[codings.length - 1].trim().toLowerCase(Locale.ROOT)
-          .equals("chunked")) {
-        ex.localReply(400, "Transfer-Encoding: " + te + " (expected: chunked last)", close(),
-            ResponseFlag.DPE);
-        return false;
+    if (!te.isEmpty() && (te.size() > 1 || !te.get(0).trim().equalsIgnoreCase("chunked"))) {
+      // Only chunked is understood (as Envoy, which answers 501 too): another coding would
+      // reach the app with its chunks taken off but still coded, and no header saying so.
+      ex.localReply(501, "Transfer-Encoding: " + te + " (expected: chunked)", close(),
+          ResponseFlag.DPE);
+      return false;
+    }
+    if (req.version() != HttpVersion.HTTP_2) {
+      // Vert.x closes after the response only for a Connection that is exactly "close";
+      // RFC 9110 7.6.1 makes it a list ("x-trace, close"). Almost every request has none.
+      String connection = h.get(HttpHeaders.CONNECTION);
+      if (connection != null && connection.length() > 5 && HeaderRules.hasToken(connection,
+          "close")) {
+        ex.closeWhenDone();
       }
     }
     return true;
   }
 
   /**
-   * Whether {@code h} has more than {@code max} entries, counted without building anything:
-   * Vert.x's {@code size()} of an HTTP/1 header map counts distinct names in a new TreeSet, so
-   * it is only asked when the entries alone are too many.
+   * The number of header lines of {@code h}, counted up to one past {@code max} without
+   * building anything (Vert.x's {@code size()} of an HTTP/1 header map counts distinct names,
+   * in a new TreeSet).
    */
-  private static boolean moreThan(MultiMap h, int max) {
-    if (!(h instanceof io.netty.handler.codec.http.HttpHeaders netty)) {
-      return true;
-    }
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
+  private static int headerLines(MultiMap h, int max) {
     int n = 0;
-    while (it.hasNext()) {
+    if (h instanceof io.netty.handler.codec.http.HttpHeaders netty) {
+      Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
+      while (it.hasNext() && n <= max) {
+        it.next();
+        n++;
+      }
+      return n;
+    }
+    for (Iterator<Map.Entry<String, String>> it = h.iterator(); it.hasNext() && n <= max; ) {
       it.next();
-      if (++n > max) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Whether the HTTP/1.x request {@code req} names one plain authority: exactly one Host on
+   * HTTP/1.1 (RFC 9112 3.2: none or several is a 400), without userinfo; when not,
+   * {@code ex} has answered it.
+   */
+  private static boolean oneHost(HttpServerRequest req, ProxyExchange ex) {
+    MultiMap h = req.headers();
+    String host = h.get(HttpHeaders.HOST);
+    if (host == null) {
+      if (req.version() == HttpVersion.HTTP_1_0) {
         return true;
       }
+      ex.localReply(400, "no Host header (expected: one, HTTP/1.1 requires it)", close(),
+          ResponseFlag.DPE);
+      return false;
     }
+    if (hosts(h) > 1) {
+      ex.localReply(400, "Host: " + h.getAll(HttpHeaders.HOST) + " (expected: one Host header)",
+          close(), ResponseFlag.DPE);
+      return false;
+    }
+    return plainAuthority(host, ex);
+  }
+
+  /** How many Host lines {@code h} has, counted without a list per request. */
+  private static int hosts(MultiMap h) {
+    if (!(h instanceof io.netty.handler.codec.http.HttpHeaders netty)) {
+      return h.getAll(HttpHeaders.HOST).size();
+    }
+    int n = 0;
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence name = it.next().getKey();
+      if (name.length() == 4 && AsciiString.contentEqualsIgnoreCase(name, HttpHeaders.HOST)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Whether {@code authority} has no userinfo ({@code user@host}, which RFC 9110 4.2.4 forbids
+   * and which would route on the user name); when it has, {@code ex} has answered 400.
+   */
+  static boolean plainAuthority(String authority, ProxyExchange ex) {
+    if (authority == null || authority.indexOf('@') < 0) {
+      return true;
+    }
+    ex.localReply(400, "authority " + authority + " has userinfo (expected: host[:port])",
+        close(), ResponseFlag.DPE);
     return false;
   }
 

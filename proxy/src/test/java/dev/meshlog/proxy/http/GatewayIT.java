@@ -124,6 +124,34 @@ class GatewayIT {
   }
 
   @Test
+  void stripsEnvoyAndMeshHeadersAnOutsideClientSends() {
+    java.util.concurrent.ConcurrentLinkedQueue<io.vertx.core.MultiMap> seen =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    Sidecar v3 = mesh.serverSidecar("productpage", "v3", "zone-a", mesh.backend(req -> {
+      seen.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      req.response().end("productpage-v3");
+    }));
+    Gateway gw = gateway(view("productpage").setEndpoints(List.of(endpoint(v3, "v3")))
+        .setSubsets(List.of(subset("v3"))).build(), gatewayView(
+        bound(route("all", List.of(), to("productpage", "v3", 100)), "bookinfo.example.com")
+            .build()));
+
+    TestMesh.Response r = mesh.get(gw.port(), "bookinfo.example.com", "/", "x-request-id",
+        "gw-spoof", "x-meshlog-peer", "prod/payments/v1/c1/zone-a/payments-v1",
+        "x-meshlog-source-workload", "payments-v1", "x-envoy-retry-on", "5xx",
+        "x-envoy-upstream-rq-timeout-ms", "1", "x-kept", "k");
+
+    assertThat(r.body()).isEqualTo("productpage-v3");
+    assertThat(seen.remove().names()).map(String::toLowerCase)
+        .noneMatch(n -> n.startsWith("x-envoy-") && !n.equals("x-envoy-external-address")
+            && !n.equals("x-envoy-attempt-count") || n.startsWith("x-meshlog-"))
+        .contains("x-kept");
+    AccessLogEntry inbound = mesh.log.await("inbound", "gw-spoof");
+    assertThat(inbound.sourceWorkload()).isEqualTo("bookinfo-gateway");
+    assertThat(inbound.sourcePeer()).contains("bookinfo-gateway").doesNotContain("payments");
+  }
+
+  @Test
   void matchesTheHostAgainstTheRoutesVirtualServiceHostsIncludingWildcards() {
     Gateway gw = gateway(productpage(), gatewayView(
         bound(route("test", List.of(), to("productpage", "v2", 100)), "*.bookinfo.test").build(),

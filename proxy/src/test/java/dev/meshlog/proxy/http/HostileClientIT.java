@@ -1,0 +1,177 @@
+package dev.meshlog.proxy.http;
+
+import static dev.meshlog.proxy.support.Views.route;
+import static dev.meshlog.proxy.support.Views.subset;
+import static dev.meshlog.proxy.support.Views.to;
+import static dev.meshlog.proxy.support.Views.view;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.proxy.Sidecar;
+import io.vertx.core.MultiMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a hostile or careless HTTP/1.1 client writes on a raw socket to the app's sidecar, through
+ * two proxies (the client's sidecar, then reviews' sidecar, then its app): framing the proxy does
+ * not understand, authorities that are not one plain host, fragments, and headers that belong to
+ * the mesh. Each is refused before anything is forwarded, or reaches the app cleaned, as Envoy
+ * does it.
+ */
+class HostileClientIT {
+
+  private TestMesh mesh;
+  private Sidecar client;
+  /** The headers of every request the app saw. */
+  private final ConcurrentLinkedQueue<MultiMap> seen = new ConcurrentLinkedQueue<>();
+
+  @BeforeEach
+  void start() {
+    mesh = new TestMesh();
+    int app = mesh.backend(req -> {
+      seen.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      req.body().onSuccess(b -> req.response().end("app saw " + req.uri() + " body=" + b));
+    });
+    Sidecar server = mesh.serverSidecar("reviews", "v1", "zone-a", app);
+    Endpoint ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
+        .setPort(server.inboundPort()).setLabels(Map.of("app", "reviews", "version", "v1"))
+        .setZone("zone-a").setCluster("c1").setHealth(EndpointHealth.HEALTHY).build();
+    client = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
+        .setSubsets(List.of(subset("v1")))
+        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", "v1", 100)).build())).build());
+  }
+
+  @AfterEach
+  void stop() {
+    mesh.close();
+  }
+
+  /** Writes {@code request} on a new connection; returns all that comes back until it closes. */
+  static String raw(int port, String request) throws IOException {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[4096];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        got.write(buf, 0, n);
+      }
+      return got.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  private String send(String request) throws IOException {
+    return raw(client.outboundPort(), request);
+  }
+
+  @Test
+  void refusesMoreHeaderLinesThanTheLimitWith431EvenWhenTheyShareOneName() throws Exception {
+    String answer = send("GET / HTTP/1.1\r\nHost: reviews\r\n" + "x-a: 1\r\n".repeat(150)
+        + "Connection: close\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.1 431").contains("too many headers");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void refusesATransferCodingOtherThanChunkedWith501() throws Exception {
+    // A gzip-coded body would reach the app decoded of its chunks but still gzipped, with no
+    // Transfer-Encoding left to say so.
+    String answer = send("POST / HTTP/1.1\r\nHost: reviews\r\nTransfer-Encoding: gzip, chunked"
+        + "\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.1 501").contains("Transfer-Encoding: [gzip, chunked]");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void refusesARequestWithoutHostWith400() throws Exception {
+    assertThat(send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400").contains("Host");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void refusesTwoHostHeadersWith400() throws Exception {
+    assertThat(send("GET / HTTP/1.1\r\nHost: reviews\r\nHost: ratings\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400").contains("Host");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void refusesAnAuthorityWithUserinfoWith400() throws Exception {
+    assertThat(send("GET / HTTP/1.1\r\nHost: user:pw@reviews\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400").contains("userinfo");
+    assertThat(send("GET http://user@reviews/ HTTP/1.1\r\nHost: reviews\r\n"
+        + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 400").contains("userinfo");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void refusesAPathWithAFragmentWith400() throws Exception {
+    assertThat(send("GET /a#frag HTTP/1.1\r\nHost: reviews\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400").contains("fragment");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void keepsTheMeshHeadersFromTheAppAndTheCallersOwnOutOfThem() throws Exception {
+    String answer = send("GET / HTTP/1.1\r\nHost: reviews\r\nx-meshlog-peer: prod/admin/v1/c1/z/"
+        + "admin-v1\r\nx-meshlog-source-workload: admin-v1\r\nConnection: close\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.1 200");
+    MultiMap h = seen.remove();
+    assertThat(h.names()).noneMatch(n -> n.toLowerCase().startsWith("x-meshlog-"));
+    // the destination's proxy still named the real caller
+    AccessLogEntry inbound = mesh.log.await(e -> "inbound".equals(e.direction()));
+    assertThat(inbound.sourceWorkload()).isEqualTo("productpage-v1");
+    assertThat(inbound.sourcePeer()).startsWith("default/productpage/v1/");
+  }
+
+  @Test
+  void dropsHopByHopHeadersAndThoseConnectionNames() throws Exception {
+    String answer = send("GET / HTTP/1.1\r\nHost: reviews\r\nConnection: x-secret\r\n"
+        + "x-secret: s\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: gzip\r\n"
+        + "Upgrade: foo\r\nx-kept: k\r\n\r\nGET / HTTP/1.1\r\nHost: reviews\r\n"
+        + "Connection: close\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.1 200");
+    MultiMap h = seen.remove();
+    assertThat(h.names()).map(String::toLowerCase).doesNotContain("x-secret", "keep-alive",
+        "proxy-connection", "te", "upgrade").contains("x-kept");
+  }
+
+  @Test
+  void closesTheConnectionWhenConnectionListsCloseAmongOtherTokens() throws Exception {
+    // raw() reads until the proxy closes: a connection kept open fails on the read timeout.
+    assertThat(send("GET / HTTP/1.1\r\nHost: reviews\r\nConnection: x-trace, close\r\n"
+        + "x-trace: 1\r\n\r\n")).startsWith("HTTP/1.1 200").endsWith("body=");
+  }
+
+  @Test
+  void answersPipelinedRequestsInOrderAndExpectContinueWithA100() throws Exception {
+    String pipelined = send("GET /1 HTTP/1.1\r\nHost: reviews\r\n\r\nGET /2 HTTP/1.1\r\n"
+        + "Host: REVIEWS.Default\r\nConnection: close\r\n\r\n");
+    String expect = send("POST / HTTP/1.1\r\nHost: reviews\r\nExpect: 100-continue\r\n"
+        + "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+
+    assertThat(pipelined).containsSubsequence("app saw /1", "HTTP/1.1 200", "app saw /2");
+    assertThat(expect).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200")
+        .endsWith("body=abc");
+  }
+}
