@@ -17,6 +17,8 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 
 /**
  * The inbound listener's request handler: what callers' proxies send to this instance is
@@ -30,6 +32,8 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
   private final InboundTunnel tunnel;
   private final String host;
   private final int appPort;
+  /** Carries WebSocket upgrades to the app ({@link WebSocketTunnel}). */
+  private final NetClient net;
 
   /** A handler forwarding to the app listening on {@code appHost:appPort}. */
   public InboundHandler(ProxyRuntime rt, String appHost, int appPort) {
@@ -45,6 +49,9 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     this.tunnel = new InboundTunnel(rt, appHost, tcpPorts);
     this.host = rt.identity().host(rt.domain());
     this.appPort = appPort;
+    this.net = rt.vertx().createNetClient(new NetClientOptions().setTcpNoDelay(true)
+        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, rt.limits().idleTimeout().toMillis())));
     this.app = Cluster.fixed(new ClusterKey("inbound|" + appPort + "|" + host, null),
         EndpointConfig.of(appHost, appPort, rt.identity().labels(), rt.identity().zone(),
             rt.identity().cluster()), rt.clock());
@@ -109,6 +116,10 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
     ProxyExchange.Plan plan = new ProxyExchange.Plan(app, uri, headers, RetryConfig.NONE,
         Duration.ZERO, List.of(), null, null, RequestGuard.chunked(req),
         ProxyExchange.upstreamProtocol(ex, appProtocol(ex.authority)));
+    if (WebSocketTunnel.requested(req)) {
+      WebSocketTunnel.open(ex, plan, net);
+      return;
+    }
     ex.forward(plan, 0, null);
   }
 }

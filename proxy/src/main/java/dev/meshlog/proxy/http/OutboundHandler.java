@@ -22,6 +22,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 
 /**
  * The outbound listener's request handler: what the local app sends (plain HTTP with the
@@ -40,6 +42,8 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final String workload;
   private final int serverPort;
   private final String peer;
+  /** Carries WebSocket upgrades ({@link WebSocketTunnel}). */
+  private final NetClient net;
 
   /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
   public OutboundHandler(ProxyRuntime rt) {
@@ -70,6 +74,9 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     this.direction = gateway == null ? "outbound" : "gateway";
     this.workload = rt.identity().workload();
     this.peer = PeerMetadata.encode(rt.identity());
+    this.net = rt.vertx().createNetClient(new NetClientOptions().setTcpNoDelay(true)
+        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, rt.limits().idleTimeout().toMillis())));
   }
 
   @Override
@@ -204,6 +211,10 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
         cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()),
         upstreamProtocol(ex, dp, dest, authority));
+    if (WebSocketTunnel.requested(ex.request())) {
+      WebSocketTunnel.open(ex, plan, net);
+      return;
+    }
     boolean mirror = route.mirror() != null && roll(random, route.mirrorPercent());
     long buffer = route.retries().attempts() > 0 || mirror ? rt.limits().retryBufferBytes() : 0;
     ex.forward(plan, buffer, facts);

@@ -35,6 +35,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.NetUtil;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -598,6 +599,32 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
             + " overflow", h, ResponseFlag.UO);
       }
     }
+  }
+
+  /** This event loop's random generator, for picking an endpoint. */
+  java.util.random.RandomGenerator random() {
+    return rt.random().get();
+  }
+
+  /** A WebSocket tunnel ({@link WebSocketTunnel}) under {@code plan} goes to {@code u}. */
+  void tunnelTo(Plan plan, Upstream u) {
+    this.plan = plan;
+    attempts = 1;
+    lastUpstream = u;
+    responding = true;
+  }
+
+  /** The endpoint refused the tunnel's upgrade with {@code status}: that is the response. */
+  void upstreamAnswered(int status, Buffer body) {
+    HttpServerResponse resp = req.response();
+    resp.setStatusCode(status);
+    drainConnection(resp);
+    resp.end(body).onComplete(ar -> finish());
+  }
+
+  /** The tunnel (or the switch to it) ended: the exchange is logged. */
+  void tunnelClosed() {
+    finish();
   }
 
   /** The body, for mirroring; only after {@link #forward}. */

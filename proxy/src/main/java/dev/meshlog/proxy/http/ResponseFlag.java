@@ -23,5 +23,7 @@ public enum ResponseFlag {
   /** The downstream (the caller) went away before the response. */
   DC,
   /** The request was refused as malformed or too large. */
-  DPE
+  DPE,
+  /** The upstream's response could not be read as HTTP (a WebSocket upgrade's answer). */
+  UPE
 }
