@@ -109,6 +109,7 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
       int slash = uri.indexOf('/', scheme + 3);
       uri = slash < 0 ? "/" : uri.substring(slash);
     }
+    uri = RequestGuard.normalizeTarget(uri);
     if (ex.http2() && ex.authority != null) {
       headers.set(HttpHeaders.HOST, ex.authority);
     }

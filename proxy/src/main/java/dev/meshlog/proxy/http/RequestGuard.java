@@ -168,6 +168,46 @@ final class RequestGuard {
     return true;
   }
 
+  /**
+   * {@code path} with its {@code .} and {@code ..} segments resolved (RFC 3986 5.2.4), as
+   * Istio's default path normalization ({@code BASE}, Envoy's {@code normalize_path}) does
+   * before routes are matched: {@code /public/../admin} is {@code /admin}, for the routes and
+   * for the app. The same string when it has none (almost every request: one scan).
+   */
+  static String normalizePath(String path) {
+    if (!path.startsWith("/") || path.indexOf("/.") < 0) {
+      return path;
+    }
+    String[] parts = path.split("/", -1);
+    java.util.ArrayDeque<String> out = new java.util.ArrayDeque<>(parts.length);
+    for (int i = 1; i < parts.length; i++) {
+      String segment = parts[i];
+      boolean last = i == parts.length - 1;
+      if (segment.equals(".") || segment.equals("..")) {
+        if (segment.equals("..") && !out.isEmpty()) {
+          out.removeLast();
+        }
+        if (last) {
+          out.addLast("");
+        }
+      } else {
+        out.addLast(segment);
+      }
+    }
+    return "/" + String.join("/", out);
+  }
+
+  /** {@link #normalizePath} of a request target's path, its query kept as it is. */
+  static String normalizeTarget(String target) {
+    int q = target.indexOf('?');
+    if (q < 0) {
+      return normalizePath(target);
+    }
+    String path = target.substring(0, q);
+    String normal = normalizePath(path);
+    return normal == path ? target : normal + target.substring(q);
+  }
+
   /** Whether the request body is chunked. */
   static boolean chunked(HttpServerRequest req) {
     return req.headers().contains(HttpHeaders.TRANSFER_ENCODING);

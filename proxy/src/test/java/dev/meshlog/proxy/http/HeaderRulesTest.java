@@ -112,4 +112,21 @@ class HeaderRulesTest {
 
     assertThat(out.names()).containsExactly("X-Three");
   }
+
+  @Test
+  void removesEnvoyAndMeshControlHeadersInAnyCaseAndKeepsTheRest() {
+    MultiMap h = HttpHeaders.headers().add("X-Envoy-Retry-On", "5xx").add("x-meshlog-peer", "p")
+        .add("X-MESHLOG-Source-Workload", "w").add("x-envoyish", "kept").add("x-kept", "k");
+
+    HeaderRules.removeControlHeaders(h);
+
+    assertThat(h.names()).containsExactlyInAnyOrder("x-envoyish", "x-kept");
+  }
+
+  @Test
+  void findsATokenInACommaSeparatedListInAnyCase() {
+    assertThat(HeaderRules.hasToken("x-trace, Close", "close")).isTrue();
+    assertThat(HeaderRules.hasToken("keep-alive,,upgrade", "upgrade")).isTrue();
+    assertThat(HeaderRules.hasToken("closed, x-close", "close")).isFalse();
+  }
 }

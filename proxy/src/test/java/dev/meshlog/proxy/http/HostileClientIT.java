@@ -1,5 +1,6 @@
 package dev.meshlog.proxy.http;
 
+import static dev.meshlog.proxy.support.Views.match;
 import static dev.meshlog.proxy.support.Views.route;
 import static dev.meshlog.proxy.support.Views.subset;
 import static dev.meshlog.proxy.support.Views.to;
@@ -16,8 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
+import dev.meshlog.events.discovery.DirectResponse;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.HttpMatch;
+import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.MatchType;
 import dev.meshlog.proxy.Sidecar;
 import io.vertx.core.MultiMap;
 import org.junit.jupiter.api.AfterEach;
@@ -35,6 +40,8 @@ class HostileClientIT {
 
   private TestMesh mesh;
   private Sidecar client;
+  private Sidecar server;
+  private Endpoint ep;
   /** The headers of every request the app saw. */
   private final ConcurrentLinkedQueue<MultiMap> seen = new ConcurrentLinkedQueue<>();
 
@@ -45,8 +52,8 @@ class HostileClientIT {
       seen.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
       req.body().onSuccess(b -> req.response().end("app saw " + req.uri() + " body=" + b));
     });
-    Sidecar server = mesh.serverSidecar("reviews", "v1", "zone-a", app);
-    Endpoint ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
+    server = mesh.serverSidecar("reviews", "v1", "zone-a", app);
+    ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
         .setPort(server.inboundPort()).setLabels(Map.of("app", "reviews", "version", "v1"))
         .setZone("zone-a").setCluster("c1").setHealth(EndpointHealth.HEALTHY).build();
     client = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
@@ -173,5 +180,27 @@ class HostileClientIT {
     assertThat(pipelined).containsSubsequence("app saw /1", "HTTP/1.1 200", "app saw /2");
     assertThat(expect).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200")
         .endsWith("body=abc");
+  }
+
+  @Test
+  void matchesRoutesOnThePathWithItsDotSegmentsResolved() throws Exception {
+    Sidecar guarded = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
+        .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(
+            route("public", List.of(HttpMatch.newBuilder()
+                .setUri(match(MatchType.PREFIX, "/public/")).build()), to("reviews", "v1", 100))
+                .build(),
+            HttpRoute.newBuilder().setName("deny").setDirectResponse(DirectResponse.newBuilder()
+                .setStatus(403).setBody("denied").build()).build())).build());
+
+    String sneaky = raw(guarded.outboundPort(), "GET /public/../admin?x=1 HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String plain = raw(guarded.outboundPort(), "GET /public/./a/b/../c?x=1 HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String inbound = raw(server.inboundPort(), "GET /a/../../b/. HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+
+    assertThat(sneaky).startsWith("HTTP/1.1 403").endsWith("denied");
+    assertThat(plain).startsWith("HTTP/1.1 200").endsWith("app saw /public/a/c?x=1 body=");
+    assertThat(inbound).startsWith("HTTP/1.1 200").endsWith("app saw /b/ body=");
   }
 }
