@@ -7,6 +7,7 @@ import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.http.InboundHandler;
 import dev.meshlog.proxy.http.Listener;
+import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.OutboundHandler;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
@@ -78,7 +79,11 @@ public final class Sidecar {
                                           int idleSeconds) {
     return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
             .setKeepAliveTimeout(idleSeconds).setProtocolVersion(HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(idleSeconds),
+            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(idleSeconds)
+            // An app's response headers may be as large as a caller's request headers.
+            .setMaxHeaderSize(ListenerLimits.ENVOY_HEADER_BYTES)
+            .setInitialSettings(new io.vertx.core.http.Http2Settings()
+                .setMaxHeaderListSize(ListenerLimits.ENVOY_HEADER_BYTES)),
         new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
   }
 

@@ -17,12 +17,16 @@ import java.time.Duration;
 public record ListenerLimits(int maxHeaderBytes, int maxHeaders, int maxInitialLineBytes,
                              Duration idleTimeout, int retryBufferBytes, Duration headerTimeout) {
 
+  /** Envoy's default limit of a header block ({@code max_request_headers_kb}: 60 KiB). */
+  public static final int ENVOY_HEADER_BYTES = 60 * 1024;
+
   /**
-   * 8 KiB of headers, 100 headers, 4 KiB request line, 5 min idle, 64 KiB retry buffer, 10 s
-   * for request headers.
+   * 60 KiB of headers and 100 header lines (Envoy's defaults, which Istio keeps: requests with
+   * large cookies or tokens that pass Istio pass here), 16 KiB request line, 5 min idle, 64 KiB
+   * retry buffer, 10 s for request headers.
    */
-  public static final ListenerLimits DEFAULT = new ListenerLimits(8192, 100, 4096,
-      Duration.ofMinutes(5), 64 * 1024, Duration.ofSeconds(10));
+  public static final ListenerLimits DEFAULT = new ListenerLimits(ENVOY_HEADER_BYTES, 100,
+      16 * 1024, Duration.ofMinutes(5), 64 * 1024, Duration.ofSeconds(10));
 
   /** Limits with the default header deadline (10 s). */
   public ListenerLimits(int maxHeaderBytes, int maxHeaders, int maxInitialLineBytes,

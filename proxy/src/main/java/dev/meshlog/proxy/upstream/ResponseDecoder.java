@@ -32,7 +32,8 @@ final class ResponseDecoder extends HttpResponseDecoder {
   private boolean conflictingFraming;
 
   ResponseDecoder() {
-    super(new HttpDecoderConfig().setMaxInitialLineLength(4096).setMaxHeaderSize(8192)
+    super(new HttpDecoderConfig().setMaxInitialLineLength(4096)
+        .setMaxHeaderSize(dev.meshlog.proxy.http.ListenerLimits.ENVOY_HEADER_BYTES)
         .setMaxChunkSize(16384).setHeadersFactory(VERTX_HEADERS)
         .setTrailersFactory(VERTX_HEADERS).setAllowDuplicateContentLengths(false));
   }

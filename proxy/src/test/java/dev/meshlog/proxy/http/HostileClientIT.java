@@ -48,10 +48,17 @@ class HostileClientIT {
   @BeforeEach
   void start() {
     mesh = new TestMesh();
-    int app = mesh.backend(req -> {
+    // The app takes headers as large as the proxy does (Vert.x's own default is 8 KiB).
+    io.vertx.core.http.HttpServer appServer = mesh.vertx.createHttpServer(
+        new io.vertx.core.http.HttpServerOptions().setMaxHeaderSize(64 * 1024));
+    appServer.requestHandler(req -> {
       seen.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      if (req.uri().equals("/big-answer")) {
+        req.response().putHeader("x-big", "b".repeat(20_000));
+      }
       req.body().onSuccess(b -> req.response().end("app saw " + req.uri() + " body=" + b));
     });
+    int app = appServer.listen(0, "127.0.0.1").await().actualPort();
     server = mesh.serverSidecar("reviews", "v1", "zone-a", app);
     ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
         .setPort(server.inboundPort()).setLabels(Map.of("app", "reviews", "version", "v1"))
@@ -202,5 +209,21 @@ class HostileClientIT {
     assertThat(sneaky).startsWith("HTTP/1.1 403").endsWith("denied");
     assertThat(plain).startsWith("HTTP/1.1 200").endsWith("app saw /public/a/c?x=1 body=");
     assertThat(inbound).startsWith("HTTP/1.1 200").endsWith("app saw /b/ body=");
+  }
+
+  @Test
+  void carriesHeadersAsLargeAsEnvoyAcceptsAndRefusesLargerOnesWith431() throws Exception {
+    // Envoy's (and so Istio's) limit is 60 KiB: a 20 KB cookie or token passes there.
+    String cookie = "c".repeat(20_000);
+
+    String big = send("GET /big-answer HTTP/1.1\r\nHost: reviews\r\nCookie: s=" + cookie
+        + "\r\nConnection: close\r\n\r\n");
+    String tooBig = send("GET / HTTP/1.1\r\nHost: reviews\r\nCookie: s=" + "c".repeat(70_000)
+        + "\r\nConnection: close\r\n\r\n");
+
+    assertThat(big).startsWith("HTTP/1.1 200").contains("x-big: " + "b".repeat(20_000));
+    assertThat(seen.remove().get("cookie")).isEqualTo("s=" + cookie);
+    assertThat(tooBig).startsWith("HTTP/1.1 431");
+    assertThat(seen).isEmpty();
   }
 }
