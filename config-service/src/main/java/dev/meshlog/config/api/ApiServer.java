@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * The config HTTP API on a Vert.x core {@link HttpServer}, with hand-written routing:
  *
  * <pre>
- * POST   /api/v1/apply[?dryRun=true]                                YAML body, several documents
+ * POST   /api/v1/apply[?dryRun=true|All][&expectedRevision=N]       YAML body, several documents
  * GET    /api/v1/resources[/{kind}[/{namespace}/{name}]]            current resources (JSON)
  * DELETE /api/v1/resources/{kind}/{namespace}/{name}
  * GET    /api/v1/resources/{kind}/{namespace}/{name}/history
@@ -306,7 +306,6 @@ public final class ApiServer {
   // ---- writes ---------------------------------------------------------------------------------
 
   private void apply(HttpServerRequest request) {
-    boolean dryRun = "true".equalsIgnoreCase(request.getParam("dryRun"));
     String length = request.getHeader("Content-Length");
     if (length != null && parseLong(length) > MAX_BODY_BYTES) {
       tooLarge(request);
@@ -329,14 +328,77 @@ public final class ApiServer {
       if (overflow[0]) {
         return;
       }
-      String text = body.toString(StandardCharsets.UTF_8);
+      ApplyRequest apply = ApplyRequest.of(request, body);
+      if (apply.error() != null) {
+        json(request, apply.error().status(), apply.error().body());
+        return;
+      }
       ConfigCommands commands = commands(request);
-      blocking(request, () -> applyBlocking(text, dryRun, commands));
+      blocking(request, () -> applyBlocking(apply.text(), apply.dryRun(), apply.expectedRevision(),
+          commands));
     });
   }
 
-  private Reply applyBlocking(String text, boolean dryRun, ConfigCommands commands)
-      throws InterruptedException {
+  /**
+   * What a {@code POST /apply} asks for, checked before anything is parsed: its query (only
+   * {@code dryRun} and {@code expectedRevision}: a misspelt {@code dryrun} must not turn a dry
+   * run into a real apply), its content type (YAML, JSON or plain text, else 415) and a body
+   * that is UTF-8 (a lenient decoding would store U+FFFD in place of each bad byte).
+   */
+  private record ApplyRequest(String text, boolean dryRun, Long expectedRevision, Reply error) {
+
+    private static final List<String> PARAMETERS = List.of("dryRun", "expectedRevision");
+    private static final List<String> MEDIA_TYPES = List.of("application/yaml",
+        "application/x-yaml", "text/yaml", "text/x-yaml", "application/json", "text/plain",
+        "application/apply-patch+yaml");
+
+    static ApplyRequest of(HttpServerRequest request, Buffer body) {
+      for (String name : request.params().names()) {
+        if (!PARAMETERS.contains(name)) {
+          return failed(400, name, "unknown query parameter " + name + " (expected: "
+              + String.join(", ", PARAMETERS) + ")");
+        }
+      }
+      String dryRunValue = request.getParam("dryRun");
+      if (dryRunValue != null && !List.of("true", "false", "All").contains(dryRunValue)) {
+        return failed(400, "dryRun", "dryRun: " + dryRunValue + " (expected: true, false or All)");
+      }
+      boolean dryRun = dryRunValue != null && !dryRunValue.equals("false");
+      Long expectedRevision = null;
+      String revisionValue = request.getParam("expectedRevision");
+      if (revisionValue != null) {
+        expectedRevision = parseLong(revisionValue);
+        if (expectedRevision < 0 || !revisionValue.strip().equals(revisionValue)) {
+          return failed(400, "expectedRevision", "expectedRevision: " + revisionValue
+              + " (expected: the resource's current revision, or 0 if it must not exist)");
+        }
+      }
+      String contentType = request.getHeader("Content-Type");
+      if (contentType != null) {
+        String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (!mediaType.isEmpty() && !MEDIA_TYPES.contains(mediaType)) {
+          return new ApplyRequest(null, false, null, new Reply(415, ApiJson.errors(List.of(
+              ApiJson.error("", "Content-Type", null, "Content-Type: " + contentType
+                  + " (expected one of: " + String.join(", ", MEDIA_TYPES) + ")")))));
+        }
+      }
+      try {
+        String text = StandardCharsets.UTF_8.newDecoder()
+            .decode(java.nio.ByteBuffer.wrap(body.getBytes())).toString();
+        return new ApplyRequest(text, dryRun, expectedRevision, null);
+      } catch (java.nio.charset.CharacterCodingException e) {
+        return failed(400, "body", "not UTF-8 text (expected: a UTF-8 body)");
+      }
+    }
+
+    private static ApplyRequest failed(int status, String path, String message) {
+      return new ApplyRequest(null, false, null,
+          new Reply(status, ApiJson.errors(List.of(ApiJson.error("", path, null, message)))));
+    }
+  }
+
+  private Reply applyBlocking(String text, boolean dryRun, Long expectedRevision,
+                              ConfigCommands commands) throws InterruptedException {
     DocumentCheck.Checked checked = check.check(text, "request");
     if (!checked.malformed().isEmpty()) {
       List<JsonNode> all = new ArrayList<>(checked.malformed());
@@ -364,7 +426,7 @@ public final class ApiServer {
       return new Reply(200, node);
     }
     List<ConfigCommand> batch = new ArrayList<>();
-    checked.resources().forEach(r -> batch.add(commands.apply(r)));
+    checked.resources().forEach(r -> batch.add(commands.apply(r, expectedRevision)));
     return outcomes(client.submit(batch));
   }
 

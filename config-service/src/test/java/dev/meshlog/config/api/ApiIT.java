@@ -226,6 +226,88 @@ class ApiIT {
     assertThat(json(response).at("/errors/0/message").asText()).contains("at most 1 MiB");
   }
 
+  private static HttpResponse<String> post(String path, String contentType, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + api.port() + path)).timeout(Duration.ofSeconds(60))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aBodyThatIsNotUtf8Is400AndNothingIsApplied() throws Exception {
+    // "café" in ISO-8859-1: decoded leniently, the é became U+FFFD and was stored so.
+    byte[] latin1 = yaml(100).replace("    weight: 100",
+        "    weight: 100\n    headers: {request: {set: {x-who: \"caf\u00e9\"}}}")
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    HttpResponse<String> response = post("/api/v1/apply", "application/yaml", latin1);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(json(response).at("/errors/0/message").asText()).contains("not UTF-8");
+    assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aContentTypeThatIsNeitherYamlNorJsonIs415() throws Exception {
+    HttpResponse<String> response = post("/api/v1/apply", "application/x-www-form-urlencoded",
+        yaml(100).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(415);
+    assertThat(json(response).at("/errors/0/message").asText())
+        .contains("application/x-www-form-urlencoded").contains("application/yaml");
+    for (String accepted : new String[] {"application/yaml", "application/x-yaml", "text/yaml",
+        "application/json; charset=utf-8", "text/plain"}) {
+      HttpResponse<String> ok = post("/api/v1/apply?dryRun=true", accepted,
+          yaml(100).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(ok.statusCode()).as(accepted + ": " + ok.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void anUnknownQueryParameterIs400AndNothingIsApplied() throws Exception {
+    // A misspelt dryRun must not turn a dry run into a real apply.
+    HttpResponse<String> response = send("POST", "/api/v1/apply?dryrun=true", yaml(100));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(json(response).at("/errors/0/path").asText()).isEqualTo("dryrun");
+    assertThat(json(response).at("/errors/0/message").asText()).contains("dryRun, expectedRevision");
+    HttpResponse<String> badValue = send("POST", "/api/v1/apply?dryRun=yes", yaml(100));
+    assertThat(badValue.statusCode()).as(badValue.body()).isEqualTo(400);
+    assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void kubectlsDryRunAllIsADryRun() throws Exception {
+    HttpResponse<String> response = send("POST", "/api/v1/apply?dryRun=All", yaml(100));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(json(response).path("dryRun").asBoolean()).isTrue();
+    assertThat(send("GET", resourcePath(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void concurrentAppliesAtTheSameExpectedRevisionOneWinsTheOtherIs409() throws Exception {
+    assertThat(send("POST", "/api/v1/apply?expectedRevision=0", yaml(100)).statusCode())
+        .isEqualTo(200);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      var first = pool.submit(() -> send("POST", "/api/v1/apply?expectedRevision=1", yaml(99)
+          .replace("weight: 99", "weight: 100\n    timeout: 1s")));
+      var second = pool.submit(() -> send("POST", "/api/v1/apply?expectedRevision=1", yaml(99)
+          .replace("weight: 99", "weight: 100\n    timeout: 2s")));
+      List<Integer> statuses = new ArrayList<>(List.of(first.get().statusCode(),
+          second.get().statusCode()));
+      assertThat(statuses).as(first.get().body() + second.get().body())
+          .containsExactlyInAnyOrder(200, 409);
+      HttpResponse<String> conflict = first.get().statusCode() == 409 ? first.get() : second.get();
+      assertThat(json(conflict).at("/errors/0/path").asText()).isEqualTo("expectedRevision");
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(json(send("GET", resourcePath(), null)).path("revision").asLong()).isEqualTo(2);
+    HttpResponse<String> bad = send("POST", "/api/v1/apply?expectedRevision=-1", yaml(100));
+    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+  }
+
   @Test
   void historyAndRollbackOverHttp() throws Exception {
     ConfigCommands commands = ConfigCommands.of("ana", SourceType.CLI, Clock.systemUTC());
