@@ -173,6 +173,25 @@ class MeshctlIT {
   }
 
   @Test
+  void whatGetPrintsAsYamlOrJsonAppliesBackWithNoNewRevision() throws IOException {
+    String ratings = reviews(90, 10).replace("name: reviews", "name: ratings");
+    file("vs.yaml", reviews(90, 10), ratings);
+    assertThat(meshctl("apply", "-f", "vs.yaml").code()).isZero();
+
+    for (String output : List.of("yaml", "json")) {
+      // Several resources: YAML as --- documents, JSON as a kind: List, as kubectl prints them.
+      Run got = meshctl("get", "vs", "-n", ns, "-o", output);
+      assertThat(got.code()).as(got.err()).isZero();
+      Files.writeString(dir.resolve("got." + output), got.out());
+      Run again = meshctl("apply", "-f", "got." + output);
+      assertThat(again.code()).as(output + ": " + again.err()).isZero();
+      assertThat(again.out()).isEqualTo(
+          "virtualservice.networking.istio.io/ratings unchanged (revision 1)\n"
+              + "virtualservice.networking.istio.io/reviews unchanged (revision 1)\n");
+    }
+  }
+
+  @Test
   void getListsResourcesAsATableYamlOrJson() throws IOException {
     file("vs.yaml", reviews(90, 10));
     meshctl("apply", "-f", "vs.yaml");

@@ -51,7 +51,9 @@ import dev.meshlog.config.model.Resource;
  * problems that kept it from being one. This checks the document's structure only: well-formed
  * YAML without duplicate keys or aliases, within the size limit, an object with {@code apiVersion},
  * a known {@code kind}, {@code metadata.name} and an object {@code spec}. The spec's fields are
- * checked by {@link ResourceValidator}.
+ * checked by {@link ResourceValidator}. A Kubernetes {@code kind: List} (what {@code kubectl get -o
+ * yaml} and {@code meshctl get -o json} print for several resources) is read as one document per
+ * item, each item's problems under {@code items[i]}.
  *
  * <p>Metadata: {@code name}, {@code namespace} (defaults to the namespace the caller gives) and
  * {@code labels} are kept. {@code annotations} are accepted and ignored: they do not become part
@@ -68,6 +70,8 @@ public final class ResourceParser {
   public static final int DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
 
   private static final List<String> TOP_LEVEL_FIELDS = List.of("apiVersion", "kind", "metadata", "spec");
+  private static final String LIST_KIND = "List";
+  private static final List<String> LIST_FIELDS = List.of("apiVersion", "kind", "metadata", "items");
   private static final List<String> METADATA_FIELDS = List.of("name", "namespace", "labels", "annotations");
   private static final Set<String> SERVER_MANAGED_METADATA = Set.of("uid", "resourceVersion", "generation",
       "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink");
@@ -131,6 +135,10 @@ public final class ResourceParser {
       if (problems.size() == 0 && (tree.isMissingNode() || tree.isNull())) {
         continue;
       }
+      if (problems.size() == 0 && isList(tree)) {
+        readList(tree, sourceName, line, defaultNamespace, documents);
+        continue;
+      }
       Resource resource = problems.size() == 0 ? toResource(tree, defaultNamespace, problems) : null;
       documents.add(resource != null
           ? ParsedDocument.of(sourceName, documents.size(), line, resource)
@@ -139,9 +147,62 @@ public final class ResourceParser {
     return documents;
   }
 
+  /** Kubernetes' {@code kind: List} (any apiVersion), as {@code kubectl get -o yaml} prints several objects. */
+  private static boolean isList(JsonNode tree) {
+    return tree.isObject() && LIST_KIND.equals(tree.path("kind").textValue());
+  }
+
+  /**
+   * Adds one document per item of a {@code List}, each at the List's line, its problems' paths
+   * under {@code items[i]}; a List that is not well-formed is one document with its problems.
+   */
+  private static void readList(JsonNode list, String sourceName, int line, String defaultNamespace,
+                               List<ParsedDocument> documents) {
+    Problems problems = new Problems();
+    list.fieldNames().forEachRemaining(field -> {
+      if (!LIST_FIELDS.contains(field)) {
+        problems.add(Problems.field("", field), Problems.text(list.get(field)),
+            "unknown field (expected one of: " + String.join(", ", LIST_FIELDS) + ")");
+      }
+    });
+    JsonNode items = list.path("items");
+    if (!items.isArray()) {
+      if (items.isMissingNode() || items.isNull()) {
+        problems.required("items");
+      } else {
+        problems.invalid("items", items, "a list of resources");
+      }
+    }
+    if (problems.size() > 0) {
+      documents.add(ParsedDocument.withProblems(sourceName, documents.size(), line, problems.toList()));
+      return;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode item = items.get(i);
+      Problems itemProblems = new Problems();
+      Resource resource = null;
+      if (isList(item)) {
+        itemProblems.add("kind", LIST_KIND, LIST_KIND + " (expected: a resource; a List cannot hold a List)");
+      } else {
+        resource = toResource(item, defaultNamespace, itemProblems);
+      }
+      String prefix = Problems.index("items", i);
+      documents.add(resource != null
+          ? ParsedDocument.of(sourceName, documents.size(), line, resource)
+          : ParsedDocument.withProblems(sourceName, documents.size(), line, itemProblems.toList().stream()
+              .map(p -> new FieldProblem(p.path().isEmpty() || p.path().equals("document") ? prefix
+                  : prefix + "." + p.path(), p.value(), p.message()))
+              .toList()));
+    }
+  }
+
   /** Reads every document of a UTF-8 file; its path is the source name. */
   public List<ParsedDocument> parseFile(Path file, String defaultNamespace) throws IOException {
     String source = file.toString();
+    if (Files.isSymbolicLink(file) && !Files.exists(file)) {
+      return List.of(ParsedDocument.withProblems(source, 0, 1, List.of(FieldProblem.of("document",
+          "cannot read: a symbolic link to " + Files.readSymbolicLink(file) + ", which does not exist"))));
+    }
     String text;
     try {
       text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
@@ -155,7 +216,8 @@ public final class ResourceParser {
   /**
    * Reads every {@code .yaml}, {@code .yml} and {@code .json} file under {@code directory},
    * recursively, in order of path, skipping hidden files and directories (names starting with
-   * {@code .}, such as {@code .git}).
+   * {@code .}, such as {@code .git}). Symbolic links to files are read; one whose target does not
+   * exist is a document with that problem; links to directories are not followed.
    */
   public List<ParsedDocument> parseDirectory(Path directory, String defaultNamespace) throws IOException {
     if (!Files.isDirectory(directory)) {
@@ -170,7 +232,10 @@ public final class ResourceParser {
 
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-        if (!isHidden(file) && isResourceFile(file) && Files.isRegularFile(file)) {
+        // A link whose target is gone is read (and reported), not skipped: a file left out of
+        // a directory without a word is a resource silently missing from the batch.
+        boolean brokenLink = attributes.isSymbolicLink() && !Files.exists(file);
+        if (!isHidden(file) && isResourceFile(file) && (Files.isRegularFile(file) || brokenLink)) {
           files.add(file);
         }
         return FileVisitResult.CONTINUE;

@@ -441,6 +441,72 @@ class ResourceParserTest {
   }
 
   @Test
+  void readsEachItemOfAKubernetesListAsADocument() {
+    // What kubectl get -o yaml and meshctl get -o json print for several resources.
+    List<ParsedDocument> documents = PARSER.parse("""
+        apiVersion: v1
+        kind: List
+        metadata: {resourceVersion: ""}
+        items:
+        - apiVersion: networking.istio.io/v1
+          kind: Sidecar
+          metadata: {name: first}
+        - apiVersion: networking.istio.io/v1
+          kind: Sidecar
+          metadata: {name: second, namespace: prod}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: third}
+        """, "list.yaml", "default");
+
+    assertThat(documents).extracting(d -> d.resource().id().key())
+        .containsExactly("Sidecar/default/first", "Sidecar/prod/second", "Sidecar/default/third");
+    assertThat(documents).extracting(ParsedDocument::index).containsExactly(0, 1, 2);
+    assertThat(documents).extracting(ParsedDocument::line).containsExactly(1, 1, 12);
+  }
+
+  @Test
+  void reportsABadItemOfAListByItsIndexAndKeepsTheOthers() {
+    List<ParsedDocument> documents = PARSER.parse("""
+        {"apiVersion": "v1", "kind": "List", "items": [
+          {"apiVersion": "networking.istio.io/v1", "kind": "Sidecar", "metadata": {"name": "good"}},
+          {"apiVersion": "networking.istio.io/v1", "kind": "Sidecar"},
+          {"apiVersion": "v1", "kind": "List", "items": []}
+        ]}
+        """, "list.json", "default");
+
+    assertThat(documents).hasSize(3);
+    assertThat(documents.get(0).resource().name()).isEqualTo("good");
+    assertThat(lines(documents.get(1).problems())).containsExactly("items[1].metadata.name: required");
+    assertThat(lines(documents.get(2).problems())).containsExactly(
+        "items[2].kind: List (expected: a resource; a List cannot hold a List)");
+  }
+
+  @Test
+  void rejectsAListWithoutItemsOrWithOtherFields() {
+    assertThat(parseProblems("apiVersion: v1\nkind: List\nitems: {a: 1}\n"))
+        .containsExactly("items: {\"a\":1} (expected: a list of resources)");
+    assertThat(parseProblems("apiVersion: v1\nkind: List\nitems: []\nspec: {}\n"))
+        .containsExactly("spec: unknown field (expected one of: apiVersion, kind, metadata, items)");
+  }
+
+  @Test
+  void reportsABrokenSymbolicLinkInADirectoryInsteadOfSkippingIt(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("a.yaml"), sidecar("a"));
+    Files.createSymbolicLink(dir.resolve("b.yaml"), dir.resolve("gone.yaml"));
+    Files.writeString(dir.resolve("c.yaml"), sidecar("c"));
+
+    List<ParsedDocument> documents = PARSER.parseDirectory(dir, "default");
+
+    assertThat(documents).hasSize(3);
+    assertThat(documents.get(1).source()).isEqualTo(dir.resolve("b.yaml").toString());
+    assertThat(lines(documents.get(1).problems())).containsExactly(
+        "document: cannot read: a symbolic link to " + dir.resolve("gone.yaml") + ", which does not exist");
+    assertThat(documents.get(2).resource().name()).isEqualTo("c");
+  }
+
+  @Test
   void refusesToReadAFileAsADirectory(@TempDir Path dir) throws IOException {
     Path file = Files.writeString(dir.resolve("a.yaml"), sidecar("a"));
 
