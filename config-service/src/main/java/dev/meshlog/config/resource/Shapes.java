@@ -119,20 +119,74 @@ final class Shapes {
     };
   }
 
-  /** A regular expression that compiles (java.util.regex). */
+  /**
+   * A regular expression that means the same to RE2, as Istio reads it, and to java.util.regex,
+   * as the proxy runs it: it compiles in both, and uses none of the constructs both accept but
+   * read differently (POSIX classes such as {@code [[:alpha:]]}, which Java reads as a set of
+   * characters; the {@code U} flag: ungreedy in RE2, Unicode classes in Java; {@code \v}: a
+   * vertical tab in RE2, any vertical whitespace in Java).
+   */
   static Shape regex() {
     return (value, path, problems) -> {
       if (!value.isTextual()) {
         problems.invalid(path, value, "a regular expression");
         return;
       }
+      String regex = value.textValue();
       try {
-        Pattern.compile(value.textValue());
+        Pattern.compile(regex);
       } catch (PatternSyntaxException e) {
         problems.invalid(path, value,
             "a valid regular expression; " + e.getDescription() + " at index " + e.getIndex());
+        return;
+      }
+      try {
+        com.google.re2j.Pattern.compile(regex);
+      } catch (com.google.re2j.PatternSyntaxException e) {
+        problems.invalid(path, value, "RE2 syntax, as Istio takes it; " + e.getDescription()
+            + (e.getPattern().isEmpty() ? "" : ": `" + e.getPattern() + "`"));
+        return;
+      }
+      String differs = readDifferently(regex);
+      if (differs != null) {
+        problems.invalid(path, value, differs);
       }
     };
+  }
+
+  private static final Pattern POSIX_CLASS = Pattern.compile("\\[:\\^?[a-z]+:\\]");
+  private static final Pattern U_FLAG = Pattern.compile("\\(\\?[a-zA-Z]*U[a-zA-Z-]*[:)]");
+
+  /** What to write instead of a construct RE2 and Java both accept and read differently, or null. */
+  private static String readDifferently(String regex) {
+    // Escaped characters (\[, \( or \v) are skipped: only what is left can be such a construct.
+    StringBuilder unescaped = new StringBuilder();
+    boolean vertical = false;
+    for (int i = 0; i < regex.length(); i++) {
+      char c = regex.charAt(i);
+      if (c == '\\' && i + 1 < regex.length()) {
+        vertical |= regex.charAt(i + 1) == 'v';
+        unescaped.append("__");
+        i++;
+      } else {
+        unescaped.append(c);
+      }
+    }
+    java.util.regex.Matcher posix = POSIX_CLASS.matcher(unescaped);
+    if (posix.find()) {
+      String name = posix.group().replaceAll("[\\[\\]:^]", "");
+      String javaName = name.equals("xdigit") ? "XDigit"
+          : Character.toUpperCase(name.charAt(0)) + name.substring(1);
+      return "no POSIX class such as " + posix.group() + ", which RE2 and Java read differently; write \\p{"
+          + javaName + "}";
+    }
+    if (U_FLAG.matcher(unescaped).find()) {
+      return "no U flag, which RE2 reads as ungreedy and Java as Unicode classes";
+    }
+    if (vertical) {
+      return "no \\v, which RE2 reads as a vertical tab and Java as any vertical whitespace; write \\x0B";
+    }
+    return null;
   }
 
   /** A DNS-1123 label: a Kubernetes name or namespace. */

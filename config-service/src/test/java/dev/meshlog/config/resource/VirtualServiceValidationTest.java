@@ -280,6 +280,48 @@ class VirtualServiceValidationTest {
   }
 
   @Test
+  void acceptsRegexesThatMeanTheSameInRe2AndJava() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {regex: "(?i)^/api/v[0-9]+/.*"}
+            headers:
+              x-user: {regex: '\\p{L}+(\\s\\w+)?\\z'}
+              x-flags: {regex: '(?s:a.b)|[^\\d]{2,3}?'}
+          route:
+          - destination: {host: reviews}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsRegexesThatRe2RejectsOrReadsDifferently() {
+    // Istio (Envoy) takes RE2; java.util.regex accepts these, or reads them otherwise.
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {regex: '^/(a)\\1$'}
+          - uri: {regex: "^/a*+b$"}
+          - uri: {regex: "^(?!admin).*"}
+          - uri: {regex: "^/[[:alpha:]]+$"}
+          - uri: {regex: "(?U)a+"}
+          route:
+          - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.http[0].match[0].uri.regex: ^/(a)\\1$ (expected: RE2 syntax, as Istio takes it; "
+            + "invalid escape sequence: `\\1`)",
+        "spec.http[0].match[1].uri.regex: ^/a*+b$ (expected: RE2 syntax, as Istio takes it; "
+            + "invalid nested repetition operator: `*+`)",
+        "spec.http[0].match[2].uri.regex: ^(?!admin).* (expected: RE2 syntax, as Istio takes it; "
+            + "invalid or unsupported Perl syntax: `(?!`)",
+        "spec.http[0].match[3].uri.regex: ^/[[:alpha:]]+$ (expected: no POSIX class such as "
+            + "[:alpha:], which RE2 and Java read differently; write \\p{Alpha})",
+        "spec.http[0].match[4].uri.regex: (?U)a+ (expected: no U flag, which RE2 reads as ungreedy "
+            + "and Java as Unicode classes)");
+  }
+
+  @Test
   void checksRetries() {
     assertThat(problems("""
         hosts: [reviews]
