@@ -125,6 +125,20 @@ public final class GitOpsBridge implements AutoCloseable {
     List<CommitReport> reports = new ArrayList<>();
     Repository repo = mirror.repository();
     try {
+      if (!source.path().isEmpty() && !pathExists(repo, head)) {
+        if (lastCommit == null) {
+          // A first sync of a path that is not there is a mistake (a typo, the wrong branch), as
+          // Argo CD holds it: "up to date" would record the head as synced and so skip the commit
+          // that later creates the path.
+          throw new IllegalStateException("path " + source.path() + " does not exist in "
+              + source.branch() + " at " + shortId(head.name())
+              + " (expected: a directory or file of the repository); nothing was submitted");
+        }
+        if (!head.name().equals(lastCommit)) {
+          notes.add("path " + source.path() + " does not exist at " + shortId(head.name())
+              + " any more: its resources are deleted");
+        }
+      }
       List<Step> steps = steps(repo, head, notes);
       String written = lastCommit;
       for (Step step : steps) {
@@ -155,6 +169,14 @@ public final class GitOpsBridge implements AutoCloseable {
       throw e;
     }
     return new SyncReport(source, from, lastCommit, reports, notes);
+  }
+
+  private boolean pathExists(Repository repo, ObjectId head) throws IOException {
+    try (RevWalk walk = new RevWalk(repo);
+         org.eclipse.jgit.treewalk.TreeWalk found = org.eclipse.jgit.treewalk.TreeWalk.forPath(
+             repo, source.path(), walk.parseCommit(head).getTree())) {
+      return found != null;
+    }
   }
 
   /** One commit to submit and the tree it is compared with (null = empty). */

@@ -281,6 +281,27 @@ class GitOpsBridgeIT {
   }
 
   @Test
+  void aPathThatMatchesNothingOnTheFirstSyncIsAnErrorAndSkipsNoLaterCommit() throws Exception {
+    write("mesh/reviews.yaml", virtualService("reviews", 90));
+    RevCommit first = commit("add reviews", "ana");
+    GitOpsBridge typo = new GitOpsBridge(new GitSource(repoDir.toString(), "main", "mehs"),
+        kafka.clientConfig(), cacheDir, "default", Duration.ofSeconds(30), Clock.systemUTC());
+    bridges.add(typo);
+
+    // Argo CD refuses an application path that does not exist; a silent "up to date" would
+    // also have recorded the head as synced, so the commit that creates the path was skipped.
+    assertThatThrownBy(typo::sync).isInstanceOf(IllegalStateException.class)
+        .hasMessage("path mehs does not exist in main at " + first.name().substring(0, 7)
+            + " (expected: a directory or file of the repository); nothing was submitted");
+
+    write("mehs/ratings.yaml", virtualService("ratings", 100));
+    commit("add ratings under mehs", "ana");
+    SyncReport report = typo.sync();
+    assertThat(report.commits()).hasSize(1);
+    assertThat(meshState().keySet()).extracting(ResourceId::name).containsExactly("ratings");
+  }
+
+  @Test
   void watchPicksUpNewCommitsUntilStopped() throws Exception {
     write("mesh/reviews.yaml", virtualService("reviews", 90));
     commit("reviews", "ana");
