@@ -128,8 +128,7 @@ public final class GitOpsBridge implements AutoCloseable {
       if (!source.path().isEmpty() && !pathExists(repo, head)) {
         if (lastCommit == null) {
           // A first sync of a path that is not there is a mistake (a typo, the wrong branch), as
-          // Argo CD holds it: "up to date" would record the head as synced and so skip the commit
-          // that later creates the path.
+          // Argo CD holds it; "up to date" let a CI pipeline pass while it deployed nothing.
           throw new IllegalStateException("path " + source.path() + " does not exist in "
               + source.branch() + " at " + shortId(head.name())
               + " (expected: a directory or file of the repository); nothing was submitted");

@@ -281,15 +281,15 @@ class GitOpsBridgeIT {
   }
 
   @Test
-  void aPathThatMatchesNothingOnTheFirstSyncIsAnErrorAndSkipsNoLaterCommit() throws Exception {
+  void aPathThatDoesNotExistOnTheFirstSyncIsAnErrorAndTheCommitCreatingItApplies() throws Exception {
     write("mesh/reviews.yaml", virtualService("reviews", 90));
     RevCommit first = commit("add reviews", "ana");
     GitOpsBridge typo = new GitOpsBridge(new GitSource(repoDir.toString(), "main", "mehs"),
         kafka.clientConfig(), cacheDir, "default", Duration.ofSeconds(30), Clock.systemUTC());
     bridges.add(typo);
 
-    // Argo CD refuses an application path that does not exist; a silent "up to date" would
-    // also have recorded the head as synced, so the commit that creates the path was skipped.
+    // Argo CD refuses an application path that does not exist; "up to date" (exit 0) let a CI
+    // pipeline with a misspelt --path pass while it deployed nothing.
     assertThatThrownBy(typo::sync).isInstanceOf(IllegalStateException.class)
         .hasMessage("path mehs does not exist in main at " + first.name().substring(0, 7)
             + " (expected: a directory or file of the repository); nothing was submitted");
