@@ -1,6 +1,7 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.exportToEveryNamespace;
 import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.bool;
 import static dev.meshlog.config.resource.Shapes.dnsLabel;
@@ -33,7 +34,8 @@ final class DestinationRuleSchema {
           .required("labels", nonEmptyLabels())
           .field("trafficPolicy", trafficPolicy())
           .build()))
-      .notSupported("exportTo", "workloadSelector")
+      .field("exportTo", exportToEveryNamespace())
+      .notSupported("workloadSelector")
       .rule(DestinationRuleSchema::subsetNamesAreUnique)
       .build();
 

@@ -1,6 +1,7 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.exportToEveryNamespace;
 import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.dnsLabel;
 import static dev.meshlog.config.resource.Shapes.labels;
@@ -45,7 +46,8 @@ final class ServiceEntrySchema {
           .field("serviceAccount", string())
           .notSupported("network")
           .build()))
-      .notSupported("addresses", "workloadSelector", "exportTo", "subjectAltNames")
+      .field("exportTo", exportToEveryNamespace())
+      .notSupported("addresses", "workloadSelector", "subjectAltNames")
       .rule(ServiceEntrySchema::staticResolutionNeedsIpEndpoints)
       .rule(ServiceEntrySchema::endpointPortsNameServicePorts)
       .build();

@@ -196,12 +196,46 @@ final class Shapes {
 
   /** A service host without wildcard: {@code reviews}, {@code reviews.prod.svc.cluster.local}. */
   static Shape serviceHost() {
-    return text(HOST_EXPECTED, s -> isHost(s, false));
+    return lowerCase(text(HOST_EXPECTED, s -> isHost(s, false)));
   }
 
   /** A host that may start with a wildcard: {@code *.example.com}, or {@code *} alone. */
   static Shape wildcardHost() {
-    return text(WILDCARD_HOST_EXPECTED, s -> isHost(s, true));
+    return lowerCase(text(WILDCARD_HOST_EXPECTED, s -> isHost(s, true)));
+  }
+
+  /**
+   * {@code host}, and in lower case: hosts are matched as written (a service's host is its
+   * lower-case name), so {@code Reviews} would be a host no service has, and route nothing.
+   */
+  private static Shape lowerCase(Shape host) {
+    return (value, path, problems) -> {
+      int before = problems.size();
+      host.check(value, path, problems);
+      if (problems.size() == before && value.isTextual()
+          && !value.textValue().equals(value.textValue().toLowerCase(java.util.Locale.ROOT))) {
+        problems.invalid(path, value, "lower case, " + value.textValue().toLowerCase(java.util.Locale.ROOT)
+            + " (hosts are matched as written, and services' hosts are lower case)");
+      }
+    };
+  }
+
+  /**
+   * Istio's {@code exportTo}, as far as Meshlog has it: {@code ["*"]}, every namespace, which is
+   * Istio's default and what Meshlog does with every resource (it has no per-namespace
+   * visibility); any other list is not supported.
+   */
+  static Shape exportToEveryNamespace() {
+    return (value, path, problems) -> {
+      boolean everyNamespace = value.isArray() && !value.isEmpty();
+      for (JsonNode item : value) {
+        everyNamespace &= item.isTextual() && item.textValue().equals("*");
+      }
+      if (!everyNamespace) {
+        problems.add(path, Problems.text(value), "not supported (except [\"*\"], every namespace, "
+            + "Istio's default: Meshlog has no per-namespace visibility)");
+      }
+    };
   }
 
   /** An IPv4 or IPv6 address. */
@@ -237,7 +271,7 @@ final class Shapes {
   static Shape namespacedHost(boolean namespaceRequired) {
     String expected = (namespaceRequired ? "namespace/host" : "host or namespace/host")
         + ", where namespace is a name, . or * and host is a DNS name, *.suffix or *";
-    return text(expected, s -> {
+    return lowerCase(text(expected, s -> {
       int slash = s.indexOf('/');
       if (slash < 0) {
         return !namespaceRequired && isHost(s, true);
@@ -245,7 +279,7 @@ final class Shapes {
       String namespace = s.substring(0, slash);
       boolean namespaceOk = namespace.equals("*") || namespace.equals(".") || isDnsLabel(namespace);
       return namespaceOk && isHost(s.substring(slash + 1), true);
-    });
+    }));
   }
 
   /** Kubernetes labels: a map of label names to label values, all strings. */

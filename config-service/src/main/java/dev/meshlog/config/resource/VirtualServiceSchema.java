@@ -1,6 +1,7 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.exportToEveryNamespace;
 import static dev.meshlog.config.resource.Shapes.atLeast;
 import static dev.meshlog.config.resource.Shapes.bool;
 import static dev.meshlog.config.resource.Shapes.commaSeparated;
@@ -34,7 +35,8 @@ final class VirtualServiceSchema {
       .field("gateways", list(string()))
       .field("http", list(httpRoute()))
       .field("tcp", list(tcpRoute()))
-      .notSupported("tls", "exportTo")
+      .field("exportTo", exportToEveryNamespace())
+      .notSupported("tls")
       .atLeastOne("http", "tcp")
       .build();
 

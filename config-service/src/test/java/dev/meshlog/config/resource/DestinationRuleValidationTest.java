@@ -157,15 +157,16 @@ class DestinationRuleValidationTest {
   void rejectsUnsupportedAndUnknownTopLevelFields() {
     assertThat(problems("""
         host: reviews
-        exportTo: ["*"]
+        exportTo: ["*", "."]
         trafficPolicy:
           portLevelSettings:
           - port: {number: 80}
         subset:
         - name: v1
         """)).containsExactly(
-        "spec.exportTo: not supported",
+        "spec.exportTo: not supported (except [\"*\"], every namespace, Istio's default: "
+            + "Meshlog has no per-namespace visibility)",
         "spec.trafficPolicy.portLevelSettings: not supported",
-        "spec.subset: unknown field (expected one of: host, trafficPolicy, subsets)");
+        "spec.subset: unknown field (expected one of: host, trafficPolicy, subsets, exportTo)");
   }
 }

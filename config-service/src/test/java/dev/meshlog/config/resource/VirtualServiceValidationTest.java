@@ -88,7 +88,8 @@ class VirtualServiceValidationTest {
             allowOrigins: [{exact: "https://example.com"}]
           mirrorPercent: 10
         """)).containsExactly(
-        "spec.exportTo: not supported",
+        "spec.exportTo: not supported (except [\"*\"], every namespace, Istio's default: "
+            + "Meshlog has no per-namespace visibility)",
         "spec.tls: not supported",
         "spec.http[0].corsPolicy: not supported",
         "spec.http[0].mirrorPercent: not supported (use mirrorPercentage)");
@@ -277,6 +278,35 @@ class VirtualServiceValidationTest {
         "spec.http[0].match[0].headers[x-version].regex: v(1|2 (expected: a valid regular expression; "
             + "Unclosed group at index 5)",
         "spec.http[0].match[0].sourceNamespace: not supported");
+  }
+
+  @Test
+  void acceptsExportToEveryNamespaceWhichIsIstiosDefault() {
+    assertThat(problems("""
+        hosts: [reviews]
+        exportTo: ["*"]
+        http:
+        - route:
+          - destination: {host: reviews}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsHostsNotInLowerCaseWhichWouldMatchNoService() {
+    assertThat(problems("""
+        hosts: [Reviews, "*.Example.com"]
+        gateways: [istio-system/Ingress]
+        http:
+        - route:
+          - destination: {host: Ratings.prod.svc.cluster.local}
+        """)).containsExactly(
+        "spec.hosts[0]: Reviews (expected: lower case, reviews (hosts are matched as written, and "
+            + "services' hosts are lower case))",
+        "spec.hosts[1]: *.Example.com (expected: lower case, *.example.com (hosts are matched as "
+            + "written, and services' hosts are lower case))",
+        "spec.http[0].route[0].destination.host: Ratings.prod.svc.cluster.local (expected: lower "
+            + "case, ratings.prod.svc.cluster.local (hosts are matched as written, and services' "
+            + "hosts are lower case))");
   }
 
   @Test
