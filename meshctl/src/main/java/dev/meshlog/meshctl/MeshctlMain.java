@@ -38,8 +38,20 @@ public final class MeshctlMain {
         return Meshctl.USAGE;
       }
       ConfigException badValue = cause(e, ConfigException.class);
+      String message = badValue == null ? null : String.valueOf(badValue.getMessage());
+      if (badValue != null && message.startsWith("No resolvable bootstrap urls")) {
+        // A typo in the host, or DNS down: the cluster cannot be reached, the settings are fine.
+        cmd.getErr().println("error: cannot resolve the host of --bootstrap-server "
+            + root.bootstrapServer() + " (check the name and DNS)");
+        return Meshctl.UNREACHABLE;
+      }
+      if (badValue != null && message.startsWith("Invalid url in bootstrap.servers")) {
+        cmd.getErr().println("error: --bootstrap-server " + root.bootstrapServer()
+            + " (expected: HOST:PORT, several separated by commas)");
+        return Meshctl.USAGE;
+      }
       if (badValue != null) {
-        cmd.getErr().println("error: Kafka client settings: " + badValue.getMessage());
+        cmd.getErr().println("error: Kafka client settings: " + message);
         return Meshctl.USAGE;
       }
       AuthenticationException denied = cause(e, AuthenticationException.class);

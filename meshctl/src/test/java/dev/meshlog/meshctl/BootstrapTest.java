@@ -57,4 +57,24 @@ class BootstrapTest {
     assertThat(Bootstrap.resolve(" ", Run.environment(cwd, Map.of("MESHLOG_BOOTSTRAP", ""))))
         .isEmpty();
   }
+
+  @Test
+  void aBootstrapServerWhoseHostDoesNotResolveIsUnreachableNamingIt() {
+    // Was "error: Kafka client settings: No resolvable bootstrap urls ...", exit 2: as if
+    // --kafka-config were wrong, for a typo in the host name or a DNS outage.
+    Run run = Run.meshctl(Run.environment(cwd, Map.of()), "get", "vs",
+        "--bootstrap-server", "kafka.no-such-host.invalid:9092", "--timeout", "5s");
+    assertThat(run.code()).as(run.err()).isEqualTo(Meshctl.UNREACHABLE);
+    assertThat(run.err()).isEqualTo("error: cannot resolve the host of --bootstrap-server "
+        + "kafka.no-such-host.invalid:9092 (check the name and DNS)\n");
+  }
+
+  @Test
+  void aBootstrapServerThatIsNotHostAndPortIsAUsageErrorNamingTheOption() {
+    Run run = Run.meshctl(Run.environment(cwd, Map.of()), "get", "vs",
+        "--bootstrap-server", "no port here", "--timeout", "5s");
+    assertThat(run.code()).as(run.err()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).isEqualTo("error: --bootstrap-server no port here (expected: "
+        + "HOST:PORT, several separated by commas)\n");
+  }
 }
