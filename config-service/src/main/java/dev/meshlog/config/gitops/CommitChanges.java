@@ -32,7 +32,9 @@ import org.eclipse.jgit.treewalk.filter.TreeFilter;
 /**
  * What one commit changes in the config under a path: the resources added or changed (to
  * apply) and the resources that disappeared, whether their file was removed or only their
- * document (to delete). Only files the commit touched are read.
+ * document (to delete). Only files the commit touched are read, and, when something would be
+ * deleted, the other files under the path, so that a resource still defined in one of them is
+ * not deleted.
  *
  * @param applies resources to apply, each with the file it is in
  * @param deletes resources to delete, each with the file it was in
@@ -124,7 +126,41 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
       }
       deletes.add(new Located<>(id, located.file()));
     });
+    if (!deletes.isEmpty()) {
+      // A resource gone from the files this commit touched may still be defined in one it did
+      // not touch (moved in two commits: added to the new file, then removed from the old one).
+      Set<ResourceId> elsewhere = definedInUntouchedFiles(repo, after, path, diffs, parser,
+          defaultNamespace);
+      deletes.removeIf(delete -> elsewhere.contains(delete.value()));
+    }
     return new CommitChanges(applies, deletes, problems);
+  }
+
+  /** The ids of the resources in {@code tree}'s config files under {@code path} that no diff names. */
+  private static Set<ResourceId> definedInUntouchedFiles(Repository repo, RevTree tree, String path,
+                                                         List<DiffEntry> diffs, ResourceParser parser,
+                                                         String defaultNamespace) throws IOException {
+    Set<String> touched = new HashSet<>();
+    diffs.forEach(d -> touched.add(d.getNewPath()));
+    Set<ResourceId> ids = new HashSet<>();
+    try (TreeWalk walk = new TreeWalk(repo)) {
+      walk.setRecursive(true);
+      walk.addTree(tree);
+      if (!path.isEmpty()) {
+        walk.setFilter(PathFilter.create(path));
+      }
+      while (walk.next()) {
+        String file = walk.getPathString();
+        if (!touched.contains(file) && isConfig(file, path)) {
+          for (ParsedDocument doc : read(repo, walk.getObjectId(0), file, parser, defaultNamespace)) {
+            if (!doc.hasProblems()) {
+              ids.add(doc.resource().id());
+            }
+          }
+        }
+      }
+    }
+    return ids;
   }
 
   /** YAML and JSON files under {@code path}, skipping hidden files and directories. */

@@ -69,6 +69,21 @@ class CommitChangesTest {
   }
 
   @Test
+  void aResourceRemovedFromOneFileButStillInAnotherIsNotDeleted() throws Exception {
+    // Moving a resource in two commits: added to the new file first, then removed from the old.
+    commit("mesh/old.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+    RevCommit copied = commit("mesh/new.yaml", vs("a", "a"));
+    RevCommit removed = commit("mesh/old.yaml", vs("b", "b"));
+
+    // Only old.yaml was touched; reading it alone, a was gone, and deleted from the mesh while
+    // new.yaml at the same commit still defined it.
+    CommitChanges changes = changes(copied, removed);
+    assertThat(changes.deletes()).isEmpty();
+    assertThat(changes.applies()).isEmpty();
+    assertThat(changes.problems()).isEmpty();
+  }
+
+  @Test
   void onlyChangedResourcesAreApplied() throws Exception {
     RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
     RevCommit second = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "c"));
