@@ -142,7 +142,10 @@ final class GitopsCommand implements Runnable {
         if (outcome.accepted()) {
           out.println("  " + Output.resultLine(outcome));
         } else if (commit.rejections().contains(outcome)) {
-          Output.errorLines(outcome).forEach(line -> out.println("  error: " + line));
+          String file = outcome.command().getSource() == null ? null
+              : outcome.command().getSource().getPath();
+          String where = file == null ? "" : file + ": ";
+          Output.errorLines(outcome).forEach(line -> out.println("  error: " + where + line));
         } else {
           out.println("  " + Output.kubectlName(outcome.resource()) + " already deleted");
         }

@@ -286,6 +286,19 @@ class MeshctlIT {
       Run history = meshctl("history", "vs", "reviews", "-n", ns);
       assertThat(history.out()).contains("ana@example.com")
           .contains("git " + first.name().substring(0, 7) + " mesh/reviews.yaml");
+
+      // A rejection names the file it came from: in a repository of many files the resource
+      // alone does not say where to fix it.
+      Files.createDirectories(repo.resolve("mesh/team-a"));
+      Files.writeString(repo.resolve("mesh/team-a/ratings.yaml"),
+          reviews(0, 120).replace("name: reviews", "name: ratings"));
+      git.add().addFilepattern(".").call();
+      git.commit().setMessage("add ratings").setSign(false)
+          .setAuthor("ana", "ana@example.com").setCommitter("ana", "ana@example.com").call();
+      Run rejected = meshctl("gitops", "sync", "--repo", "repo", "--path", "mesh");
+      assertThat(rejected.code()).isEqualTo(Meshctl.FAILED);
+      assertThat(rejected.out()).contains("  error: mesh/team-a/ratings.yaml: VirtualService/" + ns
+          + "/ratings: spec.http[0].route[1].weight: 120 (expected: 0..100)");
     }
   }
 }
