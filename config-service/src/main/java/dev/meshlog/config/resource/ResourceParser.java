@@ -70,6 +70,8 @@ public final class ResourceParser {
   public static final int DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
 
   private static final List<String> TOP_LEVEL_FIELDS = List.of("apiVersion", "kind", "metadata", "spec");
+  /** Jackson's limit on nesting (StreamReadConstraints' default), far beyond any real resource. */
+  private static final int MAX_NESTING = com.fasterxml.jackson.core.StreamReadConstraints.DEFAULT_MAX_DEPTH;
   private static final String LIST_KIND = "List";
   private static final List<String> LIST_FIELDS = List.of("apiVersion", "kind", "metadata", "items");
   private static final List<String> METADATA_FIELDS = List.of("name", "namespace", "labels", "annotations");
@@ -271,6 +273,12 @@ public final class ResourceParser {
       }
       JsonNode tree = mapper.readTree(chunk.text());
       return tree == null ? MissingNode.getInstance() : tree;
+    } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+      // Jackson's own words name its configuration method; say what the user can change.
+      problems.add("document", null, e.getMessage() != null && e.getMessage().contains("nesting depth")
+          ? "nested more than " + MAX_NESTING + " levels deep (expected: at most " + MAX_NESTING + ")"
+          : syntaxError(e, chunk.firstLine()));
+      return null;
     } catch (JsonProcessingException e) {
       problems.add("document", null, syntaxError(e, chunk.firstLine()));
       return null;

@@ -441,6 +441,20 @@ class ResourceParserTest {
   }
 
   @Test
+  void reportsNestingTooDeepInWordsAUserCanActOnAndReadsTheNextDocument() {
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    List<ParsedDocument> documents = PARSER.parse("apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+        + "metadata: {name: deep}\nspec: {egress: " + deep + "}\n---\n" + sidecar("next"), "deep.yaml",
+        "default");
+
+    // Was Jackson's "Document nesting depth (1001) exceeds the maximum allowed (1000, from
+    // `StreamReadConstraints.getMaxNestingDepth()`)".
+    assertThat(lines(documents.get(0).problems())).containsExactly(
+        "document: nested more than 1000 levels deep (expected: at most 1000)");
+    assertThat(documents.get(1).resource().name()).isEqualTo("next");
+  }
+
+  @Test
   void readsEachItemOfAKubernetesListAsADocument() {
     // What kubectl get -o yaml and meshctl get -o json print for several resources.
     List<ParsedDocument> documents = PARSER.parse("""
