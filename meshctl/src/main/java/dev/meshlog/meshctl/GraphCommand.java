@@ -5,6 +5,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +35,8 @@ final class GraphCommand extends MeshctlCommand {
   static final String ENV_TELEMETRY_URL = "MESHLOG_TELEMETRY_URL";
   /** Where the telemetry pipeline listens by default. */
   static final String DEFAULT_URL = "http://127.0.0.1:8486";
+  /** The local run's list of its addresses, beside {@link Bootstrap#FILE}. */
+  static final String ENDPOINTS_FILE = "endpoints.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -49,21 +53,60 @@ final class GraphCommand extends MeshctlCommand {
 
   @Option(names = "--telemetry-url", paramLabel = "URL",
       description = "The telemetry pipeline's HTTP address (default: $" + ENV_TELEMETRY_URL
-          + ", else " + DEFAULT_URL + ")")
+          + ", else the local run's, from .meshlog-data/endpoints.json, else " + DEFAULT_URL + ")")
   String telemetryUrl;
+
+  /**
+   * The pipeline's address: the option, else {@code MESHLOG_TELEMETRY_URL}, else the
+   * {@code telemetry} entry of the {@code endpoints.json} that {@code ./meshlog up} writes beside
+   * {@code bootstrap.servers} (so a local run on other ports is found as its Kafka is), else
+   * {@link #DEFAULT_URL}.
+   */
+  static String telemetryUrl(String option, Environment env) {
+    if (option != null && !option.isBlank()) {
+      return option.strip();
+    }
+    String fromEnv = env.get(ENV_TELEMETRY_URL);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv.strip();
+    }
+    for (Path file : Bootstrap.candidates(env)) {
+      Path endpoints = file.resolveSibling(ENDPOINTS_FILE);
+      try {
+        if (Files.isRegularFile(endpoints)) {
+          JsonNode url = JSON.readTree(endpoints.toFile()).path("telemetry");
+          if (url.isTextual() && !url.asText().isBlank()) {
+            return url.asText();
+          }
+        }
+      } catch (IOException e) {
+        // unreadable or half-written: try the next place
+      }
+    }
+    return DEFAULT_URL;
+  }
+
+  /** Why a request failed, in words (the JDK's connection errors carry no message). */
+  private static String reason(IOException e) {
+    if (e instanceof java.net.ConnectException) {
+      return "connection refused";
+    }
+    if (e instanceof java.net.http.HttpTimeoutException) {
+      return "no answer in time";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
 
   @Override
   public Integer call() throws InterruptedException {
-    String base = telemetryUrl != null ? telemetryUrl
-        : root().environment().get(ENV_TELEMETRY_URL) != null ? root().environment().get(ENV_TELEMETRY_URL)
-        : DEFAULT_URL;
+    String base = telemetryUrl(telemetryUrl, root().environment());
     URI uri = URI.create(base.replaceAll("/+$", "") + "/api/v1/graph?window=" + window);
     HttpResponse<String> response;
     try {
       response = HttpClient.newBuilder().connectTimeout(root().timeout).build().send(
           HttpRequest.newBuilder(uri).timeout(root().timeout).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      err().println("error: cannot reach the telemetry pipeline at " + base + " (" + e.getMessage()
+      err().println("error: cannot reach the telemetry pipeline at " + base + " (" + reason(e)
           + "); pass --telemetry-url or set " + ENV_TELEMETRY_URL);
       return Meshctl.UNREACHABLE;
     }

@@ -18,7 +18,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /** The {@code meshctl} command: options every subcommand shares, and how it reaches the cluster. */
-@Command(name = "meshctl", mixinStandardHelpOptions = true, version = "meshctl 0.1.0",
+@Command(name = "meshctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
+    version = "meshctl 0.1.0",
     description = "Controls a Meshlog mesh: config (apply, get, delete, history, rollback), "
         + "GitOps, analysis, proxy status and the service graph, all through the mesh's Kafka topics.",
     subcommands = {ApplyCommand.class, DeleteCommand.class, GetCommand.class,

@@ -26,6 +26,39 @@ class MeshctlArgumentsTest {
   }
 
   @Test
+  void everySubcommandTakesHelpAndNeedsNothingElseForIt() {
+    for (String[] args : new String[][] {{"apply", "--help"}, {"get", "-h"},
+        {"gitops", "sync", "--help"}, {"telemetry", "tail", "--help"}, {"proxy-status", "--help"}}) {
+      Run run = meshctl(args);
+      assertThat(run.code()).as(String.join(" ", args)).isZero();
+      assertThat(run.out()).as(String.join(" ", args))
+          .contains("Usage: meshctl " + args[0]).contains("--help");
+      assertThat(run.err()).as(String.join(" ", args)).isEmpty();
+    }
+  }
+
+  @Test
+  void graphFindsTheLocalRunsPipelineAndSaysInWordsWhyItCannotReachIt() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    java.nio.file.Files.createDirectories(dir.resolve(".meshlog-data"));
+    java.nio.file.Files.writeString(dir.resolve(".meshlog-data/endpoints.json"),
+        "{\"kafka\": {\"bootstrapServers\": \"127.0.0.1:1\"},\n"
+            + " \"telemetry\": \"http://127.0.0.1:" + closedPort + "/\"}\n");
+
+    Run run = meshctl("graph", "--timeout", "5s");
+    assertThat(run.code()).isEqualTo(Meshctl.UNREACHABLE);
+    assertThat(run.err()).contains("cannot reach the telemetry pipeline at http://127.0.0.1:"
+        + closedPort + "/ (connection refused)");
+
+    Run fromEnv = Run.meshctl(Run.environment(dir,
+        Map.of("MESHLOG_TELEMETRY_URL", "http://127.0.0.1:" + closedPort + "/env")), "graph");
+    assertThat(fromEnv.err()).contains("at http://127.0.0.1:" + closedPort + "/env (");
+  }
+
+  @Test
   void anUnknownKindIsAUsageErrorListingTheKinds() {
     Run run = meshctl("get", "virtualservise", "--bootstrap-server", "127.0.0.1:1");
     assertThat(run.code()).isEqualTo(Meshctl.USAGE);
