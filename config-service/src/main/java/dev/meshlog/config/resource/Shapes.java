@@ -154,11 +154,22 @@ final class Shapes {
     };
   }
 
+  /** What each ASCII POSIX class holds, as a bracket's contents both RE2 and Java read alike. */
+  static final java.util.Map<String, String> POSIX_SPELLED = java.util.Map.ofEntries(
+      java.util.Map.entry("alpha", "A-Za-z"), java.util.Map.entry("digit", "0-9"),
+      java.util.Map.entry("alnum", "0-9A-Za-z"), java.util.Map.entry("upper", "A-Z"),
+      java.util.Map.entry("lower", "a-z"), java.util.Map.entry("xdigit", "0-9A-Fa-f"),
+      java.util.Map.entry("word", "0-9A-Za-z_"), java.util.Map.entry("blank", "\\t "),
+      java.util.Map.entry("space", "\\t\\n\\x0B\\f\\r "),
+      java.util.Map.entry("cntrl", "\\x00-\\x1F\\x7F"), java.util.Map.entry("print", "\\x20-\\x7E"),
+      java.util.Map.entry("graph", "\\x21-\\x7E"), java.util.Map.entry("ascii", "\\x00-\\x7F"),
+      java.util.Map.entry("punct", "!-/:-@\\[-`{-~"));
+
   private static final Pattern POSIX_CLASS = Pattern.compile("\\[:\\^?[a-z]+:\\]");
   private static final Pattern U_FLAG = Pattern.compile("\\(\\?[a-zA-Z]*U[a-zA-Z-]*[:)]");
 
   /** What to write instead of a construct RE2 and Java both accept and read differently, or null. */
-  private static String readDifferently(String regex) {
+  static String readDifferently(String regex) {
     // Escaped characters (\[, \( or \v) are skipped: only what is left can be such a construct.
     StringBuilder unescaped = new StringBuilder();
     boolean vertical = false;
@@ -175,10 +186,11 @@ final class Shapes {
     java.util.regex.Matcher posix = POSIX_CLASS.matcher(unescaped);
     if (posix.find()) {
       String name = posix.group().replaceAll("[\\[\\]:^]", "");
-      String javaName = name.equals("xdigit") ? "XDigit"
-          : Character.toUpperCase(name.charAt(0)) + name.substring(1);
-      return "no POSIX class such as " + posix.group() + ", which RE2 and Java read differently; write \\p{"
-          + javaName + "}";
+      String spelled = POSIX_SPELLED.get(name);
+      // Java's \p{Alpha} is no help: RE2 refuses it. The characters, spelled out, read the same.
+      return "no POSIX class such as " + posix.group() + ", which RE2 and Java read differently; "
+          + (spelled == null ? "spell its characters out in the brackets"
+              : "write " + spelled + " in its place");
     }
     if (U_FLAG.matcher(unescaped).find()) {
       return "no U flag, which RE2 reads as ungreedy and Java as Unicode classes";

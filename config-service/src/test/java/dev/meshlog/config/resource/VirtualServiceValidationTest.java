@@ -346,7 +346,7 @@ class VirtualServiceValidationTest {
         "spec.http[0].match[2].uri.regex: ^(?!admin).* (expected: RE2 syntax, as Istio takes it; "
             + "invalid or unsupported Perl syntax: `(?!`)",
         "spec.http[0].match[3].uri.regex: ^/[[:alpha:]]+$ (expected: no POSIX class such as "
-            + "[:alpha:], which RE2 and Java read differently; write \\p{Alpha})",
+            + "[:alpha:], which RE2 and Java read differently; write A-Za-z in its place)",
         "spec.http[0].match[4].uri.regex: (?U)a+ (expected: no U flag, which RE2 reads as ungreedy "
             + "and Java as Unicode classes)");
   }
@@ -458,5 +458,35 @@ class VirtualServiceValidationTest {
           timeout: ~
           corsPolicy: ~
         """)).containsExactly("spec.http[0].corsPolicy: not supported");
+  }
+
+  @Test
+  void whatThePosixClassErrorSaysToWriteInsteadIsTakenByRe2AndJavaAlike() {
+    Shapes.POSIX_SPELLED.forEach((name, spelled) -> {
+      String regex = "^/[" + spelled + "]+$";
+      com.google.re2j.Pattern re2 = com.google.re2j.Pattern.compile(regex);
+      java.util.regex.Pattern jdk = java.util.regex.Pattern.compile(regex);
+      assertThat(Shapes.readDifferently(regex)).as(name).isNull();
+      for (int c = 0; c < 128; c++) {
+        String path = "/" + (char) c;
+        assertThat(re2.matcher(path).matches()).as(name + " " + c)
+            .isEqualTo(jdk.matcher(path).matches());
+      }
+      // and it holds what the POSIX class holds (Java's \p{...} is the ASCII POSIX class)
+      String javaName = switch (name) {
+        case "xdigit" -> "XDigit";
+        case "ascii" -> "ASCII";
+        case "word" -> null;
+        default -> Character.toUpperCase(name.charAt(0)) + name.substring(1);
+      };
+      if (javaName != null) {
+        java.util.regex.Pattern posix = java.util.regex.Pattern.compile("^/\\p{" + javaName + "}+$");
+        for (int c = 0; c < 128; c++) {
+          String path = "/" + (char) c;
+          assertThat(jdk.matcher(path).matches()).as(name + " " + c)
+              .isEqualTo(posix.matcher(path).matches());
+        }
+      }
+    });
   }
 }
