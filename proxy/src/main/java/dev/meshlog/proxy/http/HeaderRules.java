@@ -152,7 +152,9 @@ public final class HeaderRules {
    */
   public static void removeControlHeaders(MultiMap headers) {
     List<String> names = null;
-    for (String name : headers.names()) {
+    // The entries, not names(): Vert.x builds a sorted set of the names for that, per request.
+    for (Map.Entry<String, String> header : headers) {
+      String name = header.getKey();
       if (startsWithIgnoreCase(name, "x-envoy-") || startsWithIgnoreCase(name, "x-meshlog-")) {
         if (names == null) {
           names = new ArrayList<>(2);
