@@ -1,10 +1,10 @@
 package dev.meshlog.proxy.http;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.tcp.ResponseHeads;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -29,7 +29,6 @@ final class WebSocketTunnel {
 
   /** The longest response head accepted from the endpoint. */
   private static final int MAX_RESPONSE_HEAD = 16 * 1024;
-  private static final byte[] END_OF_HEAD = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
 
   private WebSocketTunnel() {}
@@ -73,7 +72,7 @@ final class WebSocketTunnel {
           Buffer received = Buffer.buffer();
           up.handler(b -> {
             received.appendBuffer(b);
-            int end = indexOf(received, END_OF_HEAD);
+            int end = ResponseHeads.end(received);
             if (end < 0) {
               if (received.length() > MAX_RESPONSE_HEAD) {
                 up.close();
@@ -118,7 +117,7 @@ final class WebSocketTunnel {
       ex.localReply(502, "upstream answered the upgrade with " + lines[0], ResponseFlag.UPE);
       return;
     }
-    Buffer early = received.getBuffer(end + END_OF_HEAD.length, received.length());
+    Buffer early = received.getBuffer(end + ResponseHeads.END_LENGTH, received.length());
     HttpServerResponse resp = req.response();
     if (code != 101) {
       // Refused (a 400, 403, 426...): its answer goes back as a response; its body as far as it
@@ -176,18 +175,5 @@ final class WebSocketTunnel {
     } catch (NumberFormatException e) {
       return 0;
     }
-  }
-
-  private static int indexOf(Buffer b, byte[] what) {
-    outer:
-    for (int i = 0; i + what.length <= b.length(); i++) {
-      for (int j = 0; j < what.length; j++) {
-        if (b.getByte(i + j) != what[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -1,7 +1,5 @@
 package dev.meshlog.proxy.tcp;
 
-import java.nio.charset.StandardCharsets;
-
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -20,7 +18,6 @@ final class ConnectTunnel {
   /** The longest response head accepted from the other proxy. */
   static final int MAX_RESPONSE_HEAD = 8192;
 
-  private static final byte[] END_OF_HEAD = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /**
    * An opened tunnel.
@@ -54,7 +51,7 @@ final class ConnectTunnel {
           Buffer received = Buffer.buffer();
           socket.handler(b -> {
             received.appendBuffer(b);
-            int end = indexOf(received, END_OF_HEAD);
+            int end = ResponseHeads.end(received);
             if (end < 0) {
               if (received.length() > MAX_RESPONSE_HEAD) {
                 fail(socket, opened, "tunnel to " + host + ":" + port + ": response head over "
@@ -72,7 +69,7 @@ final class ConnectTunnel {
             }
             socket.closeHandler(null);
             socket.exceptionHandler(null);
-            opened.tryComplete(new Opened(socket, received.getBuffer(end + END_OF_HEAD.length,
+            opened.tryComplete(new Opened(socket, received.getBuffer(end + ResponseHeads.END_LENGTH,
                 received.length())));
           });
           socket.closeHandler(v -> opened.tryFail("tunnel to " + host + ":" + port
@@ -87,18 +84,5 @@ final class ConnectTunnel {
     socket.handler(null);
     socket.close();
     opened.tryFail(why);
-  }
-
-  private static int indexOf(Buffer b, byte[] what) {
-    outer:
-    for (int i = 0; i + what.length <= b.length(); i++) {
-      for (int j = 0; j < what.length; j++) {
-        if (b.getByte(i + j) != what[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -1,7 +1,9 @@
 package dev.meshlog.proxy.http;
 
+import static dev.meshlog.proxy.support.Views.allTo;
 import static dev.meshlog.proxy.support.Views.match;
 import static dev.meshlog.proxy.support.Views.route;
+import static dev.meshlog.proxy.support.Views.sidecarEndpoint;
 import static dev.meshlog.proxy.support.Views.subset;
 import static dev.meshlog.proxy.support.Views.to;
 import static dev.meshlog.proxy.support.Views.view;
@@ -14,12 +16,10 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import dev.meshlog.events.discovery.DirectResponse;
 import dev.meshlog.events.discovery.Endpoint;
-import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.MatchType;
@@ -60,12 +60,8 @@ class HostileClientIT {
     });
     int app = appServer.listen(0, "127.0.0.1").await().actualPort();
     server = mesh.serverSidecar("reviews", "v1", "zone-a", app);
-    ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
-        .setPort(server.inboundPort()).setLabels(Map.of("app", "reviews", "version", "v1"))
-        .setZone("zone-a").setCluster("c1").setHealth(EndpointHealth.HEALTHY).build();
-    client = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
-        .setSubsets(List.of(subset("v1")))
-        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", "v1", 100)).build())).build());
+    ep = sidecarEndpoint("reviews", "v1", server.inboundPort());
+    client = mesh.clientSidecar(allTo("reviews", "v1", ep));
   }
 
   @AfterEach

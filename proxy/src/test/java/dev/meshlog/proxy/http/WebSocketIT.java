@@ -1,17 +1,11 @@
 package dev.meshlog.proxy.http;
 
-import static dev.meshlog.proxy.support.Views.route;
-import static dev.meshlog.proxy.support.Views.subset;
-import static dev.meshlog.proxy.support.Views.to;
-import static dev.meshlog.proxy.support.Views.view;
+import static dev.meshlog.proxy.support.Views.allTo;
+import static dev.meshlog.proxy.support.Views.sidecarEndpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import dev.meshlog.events.discovery.Endpoint;
-import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.proxy.Sidecar;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -49,12 +43,8 @@ class WebSocketIT {
             + " on " + ws.path() + " from " + ws.headers().get("x-meshlog-peer"))));
     int appPort = app.listen(0, "127.0.0.1").await().actualPort();
     Sidecar server = mesh.serverSidecar("reviews", "v1", "zone-a", appPort);
-    Endpoint ep = Endpoint.newBuilder().setInstanceId("reviews-v1").setAddress("127.0.0.1")
-        .setPort(server.inboundPort()).setLabels(Map.of("app", "reviews", "version", "v1"))
-        .setZone("zone-a").setCluster("c1").setHealth(EndpointHealth.HEALTHY).build();
-    client = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
-        .setSubsets(List.of(subset("v1")))
-        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", "v1", 100)).build())).build());
+    client = mesh.clientSidecar(allTo("reviews", "v1",
+        sidecarEndpoint("reviews", "v1", server.inboundPort())));
   }
 
   @AfterEach

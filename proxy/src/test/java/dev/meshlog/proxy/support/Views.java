@@ -41,6 +41,22 @@ public final class Views {
         .setHealth(EndpointHealth.HEALTHY).build();
   }
 
+  /**
+   * The endpoint of a sidecar'd instance of {@code service} {@code version} whose inbound port
+   * is {@code inboundPort}: labels app and version, zone-a, cluster c1, healthy.
+   */
+  public static Endpoint sidecarEndpoint(String service, String version, int inboundPort) {
+    return Endpoint.newBuilder().setInstanceId(service + "-" + version).setAddress("127.0.0.1")
+        .setPort(inboundPort).setLabels(Map.of("app", service, "version", version))
+        .setZone("zone-a").setCluster("c1").setHealth(EndpointHealth.HEALTHY).build();
+  }
+
+  /** {@code service}'s view with the one {@code endpoint} and one route, "r", to its {@code version}. */
+  public static ServiceView allTo(String service, String version, Endpoint endpoint) {
+    return view(service).setEndpoints(List.of(endpoint)).setSubsets(List.of(subset(version)))
+        .setHttpRoutes(List.of(route("r", List.of(), to(service, version, 100)).build())).build();
+  }
+
   /** A subset {@code name} selecting label version={@code name}. */
   public static Subset subset(String name) {
     return Subset.newBuilder().setName(name).setLabels(Map.of("version", name)).build();
