@@ -69,22 +69,13 @@ final class WebSocketTunnel {
         .onFailure(e -> ex.localReply(503, "upstream connect error or disconnect/reset before "
             + "headers. reset reason: connection failure", ResponseFlag.UF))
         .onSuccess(up -> {
-          Buffer received = Buffer.buffer();
-          up.handler(b -> {
-            received.appendBuffer(b);
-            int end = ResponseHeads.end(received);
-            if (end < 0) {
-              if (received.length() > MAX_RESPONSE_HEAD) {
-                up.close();
-                ex.localReply(502, "upstream response head over " + MAX_RESPONSE_HEAD
-                    + " bytes", ResponseFlag.UPE);
-              }
-              return;
-            }
-            up.pause();
-            up.handler(null);
+          ResponseHeads.read(up, MAX_RESPONSE_HEAD, (received, end) -> {
             up.closeHandler(null);
             answered(ex, req, up, received, end);
+          }, () -> {
+            up.close();
+            ex.localReply(502, "upstream response head over " + MAX_RESPONSE_HEAD + " bytes",
+                ResponseFlag.UPE);
           });
           up.closeHandler(v -> ex.localReply(503, "upstream connect error or disconnect/reset "
               + "before headers. reset reason: connection termination", ResponseFlag.UC));

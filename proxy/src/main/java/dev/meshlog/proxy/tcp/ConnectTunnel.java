@@ -48,19 +48,7 @@ final class ConnectTunnel {
           }
           head.append("\r\n");
           Promise<Opened> opened = Promise.promise();
-          Buffer received = Buffer.buffer();
-          socket.handler(b -> {
-            received.appendBuffer(b);
-            int end = ResponseHeads.end(received);
-            if (end < 0) {
-              if (received.length() > MAX_RESPONSE_HEAD) {
-                fail(socket, opened, "tunnel to " + host + ":" + port + ": response head over "
-                    + MAX_RESPONSE_HEAD + " bytes");
-              }
-              return;
-            }
-            socket.pause();
-            socket.handler(null);
+          ResponseHeads.read(socket, MAX_RESPONSE_HEAD, (received, end) -> {
             String status = received.getString(0, end, "ISO-8859-1").split("\r\n", 2)[0];
             String[] parts = status.split(" ", 3);
             if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].equals("200")) {
@@ -71,7 +59,8 @@ final class ConnectTunnel {
             socket.exceptionHandler(null);
             opened.tryComplete(new Opened(socket, received.getBuffer(end + ResponseHeads.END_LENGTH,
                 received.length())));
-          });
+          }, () -> fail(socket, opened, "tunnel to " + host + ":" + port + ": response head over "
+              + MAX_RESPONSE_HEAD + " bytes"));
           socket.closeHandler(v -> opened.tryFail("tunnel to " + host + ":" + port
               + " closed before its response"));
           socket.exceptionHandler(opened::tryFail);
