@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
 import dev.meshlog.config.model.Durations;
+import dev.meshlog.schemas.Re2Regex;
 
 /** The shapes of single values (strings, numbers, hosts, labels, lists, maps) shared by every kind. */
 final class Shapes {
@@ -121,8 +122,8 @@ final class Shapes {
 
   /**
    * A regular expression that means the same to RE2, as Istio reads it, and to java.util.regex,
-   * as the proxy runs it: it compiles in both, and uses none of the constructs both accept but
-   * read differently (POSIX classes such as {@code [[:alpha:]]}, which Java reads as a set of
+   * as the proxy runs it (through {@link Re2Regex}): it compiles in both, and uses none of the
+   * constructs both accept but read differently (POSIX classes such as {@code [[:alpha:]]}, which Java reads as a set of
    * characters; the {@code U} flag: ungreedy in RE2, Unicode classes in Java; {@code \v}: a
    * vertical tab in RE2, any vertical whitespace in Java).
    */
@@ -133,18 +134,19 @@ final class Shapes {
         return;
       }
       String regex = value.textValue();
-      try {
-        Pattern.compile(regex);
-      } catch (PatternSyntaxException e) {
-        problems.invalid(path, value,
-            "a valid regular expression; " + e.getDescription() + " at index " + e.getIndex());
-        return;
-      }
+      // RE2 is the contract (re2j judges it); then Java must compile it as the proxy does.
       try {
         com.google.re2j.Pattern.compile(regex);
       } catch (com.google.re2j.PatternSyntaxException e) {
         problems.invalid(path, value, "RE2 syntax, as Istio takes it; " + e.getDescription()
             + (e.getPattern().isEmpty() ? "" : ": `" + e.getPattern() + "`"));
+        return;
+      }
+      try {
+        Re2Regex.compile(regex);
+      } catch (PatternSyntaxException e) {
+        problems.invalid(path, value,
+            "a valid regular expression; " + e.getDescription() + " at index " + e.getIndex());
         return;
       }
       String differs = readDifferently(regex);

@@ -275,8 +275,8 @@ class VirtualServiceValidationTest {
         """)).containsExactly(
         "spec.http[0].match[0].uri: exact and prefix set (expected: exactly one of exact, prefix, regex)",
         "spec.http[0].match[0].method: none set (expected: exactly one of exact, prefix, regex)",
-        "spec.http[0].match[0].headers[x-version].regex: v(1|2 (expected: a valid regular expression; "
-            + "Unclosed group at index 5)",
+        "spec.http[0].match[0].headers[x-version].regex: v(1|2 (expected: RE2 syntax, as Istio takes "
+            + "it; missing closing ): `v(1|2`)",
         "spec.http[0].match[0].sourceNamespace: not supported");
   }
 
@@ -322,6 +322,38 @@ class VirtualServiceValidationTest {
           route:
           - destination: {host: reviews}
         """)).isEmpty();
+  }
+
+  @Test
+  void acceptsRe2NamedGroupsAsEnvoyDoes() {
+    // (?P<name>…) is RE2's spelling (Envoy takes it); the proxy compiles it through Re2Regex.
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {regex: '^/v(?P<v>\\d+)/(?P<rest_of_path>.*)$'}
+          rewrite:
+            uriRegexRewrite: {match: '^/v(?P<v>\\d+)/(.*)$', rewrite: '/\\2'}
+          route:
+          - destination: {host: reviews}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsANamedGroupRe2RefusesNamingRe2AsTheJudge() {
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {regex: '(?P<v>a)(?P<v>b)'}
+          - uri: {regex: '(?P=v)'}
+          route:
+          - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.http[0].match[0].uri.regex: (?P<v>a)(?P<v>b) (expected: RE2 syntax, as Istio takes it; "
+            + "duplicate capture group name: `v`)",
+        "spec.http[0].match[1].uri.regex: (?P=v) (expected: RE2 syntax, as Istio takes it; "
+            + "invalid or unsupported Perl syntax: `(?P`)");
   }
 
   @Test
@@ -421,8 +453,8 @@ class VirtualServiceValidationTest {
         """)).containsExactly(
         "spec.http[0].route[0].headers.request.set[x-a]: 1 (expected: a string)",
         "spec.http[0].route[0].headers.request.append: unknown field (expected one of: set, add, remove)",
-        "spec.http[0].rewrite.uriRegexRewrite.match: ^/(.* (expected: a valid regular expression; "
-            + "Unclosed group at index 5)",
+        "spec.http[0].rewrite.uriRegexRewrite.match: ^/(.* (expected: RE2 syntax, as Istio takes it; "
+            + "missing closing ): `^/(.*`)",
         "spec.http[0].rewrite: uri and uriRegexRewrite set (expected: at most one of uri, uriRegexRewrite)",
         "spec.http[0].mirror.host: *.reviews (expected: a DNS name such as reviews or "
             + "reviews.prod.svc.cluster.local)",

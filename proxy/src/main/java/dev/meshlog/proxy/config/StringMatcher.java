@@ -4,6 +4,8 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
+import dev.meshlog.schemas.Re2Regex;
+
 /**
  * One string condition of a route match: exact, prefix, full-string regex, or mere presence.
  *
@@ -49,12 +51,12 @@ public record StringMatcher(Kind kind, String value, Pattern pattern) {
   }
 
   /**
-   * Matches a string the regex matches entirely.
+   * Matches a string the regex (RE2 syntax, as views carry it) matches entirely.
    *
    * @throws java.util.regex.PatternSyntaxException if {@code regex} is not a valid regex
    */
   public static StringMatcher regex(String regex) {
-    return new StringMatcher(Kind.REGEX, regex, Pattern.compile(regex));
+    return new StringMatcher(Kind.REGEX, regex, Re2Regex.compile(regex));
   }
 
   /** Whether {@code s} satisfies this condition; {@code null} (absent) never does. */

@@ -36,6 +36,7 @@ import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TcpRoute;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.config.RetryConfig.RetryOn;
+import dev.meshlog.schemas.Re2Regex;
 
 /**
  * Translates a discovery view (Avro) into the proxy's own {@link ServiceConfig}, refusing what
@@ -284,7 +285,7 @@ public final class ViewTranslator {
       return null;
     }
     try {
-      return Pattern.compile(regex);
+      return Re2Regex.compile(regex);
     } catch (PatternSyntaxException e) {
       problems.add(at + ": " + regex + " is not a valid regex (" + e.getDescription() + " near "
           + "index " + e.getIndex() + ")");
