@@ -125,7 +125,8 @@ final class Shapes {
    * as the proxy runs it (through {@link Re2Regex}): it compiles in both, and uses none of the
    * constructs both accept but read differently (POSIX classes such as {@code [[:alpha:]]}, which Java reads as a set of
    * characters; the {@code U} flag: ungreedy in RE2, Unicode classes in Java; {@code \v}: a
-   * vertical tab in RE2, any vertical whitespace in Java).
+   * vertical tab in RE2, any vertical whitespace in Java; {@code &&} and {@code [} inside a class:
+   * characters in RE2, intersection and nested class in Java).
    */
   static Shape regex() {
     return (value, path, problems) -> {
@@ -134,7 +135,8 @@ final class Shapes {
         return;
       }
       String regex = value.textValue();
-      // RE2 is the contract (re2j judges it); then Java must compile it as the proxy does.
+      // RE2 is the contract (re2j judges it); then it must mean the same in Java and compile
+      // there as the proxy compiles it.
       try {
         com.google.re2j.Pattern.compile(regex);
       } catch (com.google.re2j.PatternSyntaxException e) {
@@ -142,16 +144,16 @@ final class Shapes {
             + (e.getPattern().isEmpty() ? "" : ": `" + e.getPattern() + "`"));
         return;
       }
+      String differs = readDifferently(regex);
+      if (differs != null) {
+        problems.invalid(path, value, differs);
+        return;
+      }
       try {
         Re2Regex.compile(regex);
       } catch (PatternSyntaxException e) {
         problems.invalid(path, value,
             "a valid regular expression; " + e.getDescription() + " at index " + e.getIndex());
-        return;
-      }
-      String differs = readDifferently(regex);
-      if (differs != null) {
-        problems.invalid(path, value, differs);
       }
     };
   }
@@ -194,11 +196,47 @@ final class Shapes {
           + (spelled == null ? "spell its characters out in the brackets"
               : "write " + spelled + " in its place");
     }
+    String inClass = classSyntaxJavaReadsOtherwise(unescaped);
+    if (inClass != null) {
+      return "no " + inClass + " inside a character class, which Java reads as "
+          + (inClass.equals("&&") ? "an intersection" : "a nested class")
+          + " and RE2 as characters; escape it (" + (inClass.equals("&&") ? "\\&\\&" : "\\[") + ")";
+    }
     if (U_FLAG.matcher(unescaped).find()) {
       return "no U flag, which RE2 reads as ungreedy and Java as Unicode classes";
     }
     if (vertical) {
       return "no \\v, which RE2 reads as a vertical tab and Java as any vertical whitespace; write \\x0B";
+    }
+    return null;
+  }
+
+  /**
+   * {@code &&} or {@code [} inside a character class of {@code unescaped} (escapes already
+   * blanked), which Java reads as an intersection or a nested class and RE2 as characters; or null.
+   */
+  private static String classSyntaxJavaReadsOtherwise(CharSequence unescaped) {
+    boolean inClass = false;
+    for (int i = 0; i < unescaped.length(); i++) {
+      char c = unescaped.charAt(i);
+      if (!inClass) {
+        if (c == '[') {
+          inClass = true;
+          // A ']' first in a class (after an optional '^') is one of its characters.
+          if (i + 1 < unescaped.length() && unescaped.charAt(i + 1) == '^') {
+            i++;
+          }
+          if (i + 1 < unescaped.length() && unescaped.charAt(i + 1) == ']') {
+            i++;
+          }
+        }
+      } else if (c == ']') {
+        inClass = false;
+      } else if (c == '[') {
+        return "[";
+      } else if (c == '&' && i + 1 < unescaped.length() && unescaped.charAt(i + 1) == '&') {
+        return "&&";
+      }
     }
     return null;
   }

@@ -325,6 +325,26 @@ class VirtualServiceValidationTest {
   }
 
   @Test
+  void rejectsAnIntersectionOrANestedClassWhichOnlyJavaReadsAsSuch() {
+    // RE2: [a-z&&[^aeiou]] is the characters a-z, &, [, ^, a, e, i, o, u then a literal ]. Java:
+    // consonants. Escaped, both read the characters alike.
+    assertThat(problems("""
+        hosts: [reviews]
+        http:
+        - match:
+          - uri: {regex: '/[a-z&&[^aeiou]]+'}
+          - uri: {regex: '/[a[b]'}
+          - uri: {regex: '/[\\&\\&\\[]+[]&]&&'}
+          route:
+          - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.http[0].match[0].uri.regex: /[a-z&&[^aeiou]]+ (expected: no && inside a character "
+            + "class, which Java reads as an intersection and RE2 as characters; escape it (\\&\\&))",
+        "spec.http[0].match[1].uri.regex: /[a[b] (expected: no [ inside a character class, which "
+            + "Java reads as a nested class and RE2 as characters; escape it (\\[))");
+  }
+
+  @Test
   void acceptsRe2NamedGroupsAsEnvoyDoes() {
     // (?P<name>…) is RE2's spelling (Envoy takes it); the proxy compiles it through Re2Regex.
     assertThat(problems("""
