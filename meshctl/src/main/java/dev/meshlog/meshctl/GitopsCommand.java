@@ -87,7 +87,7 @@ final class GitopsCommand implements Runnable {
 
   /** {@code meshctl gitops sync}: submits every new commit once, then exits. */
   @Command(name = "sync", description = "Submit every commit since the last one synced, then exit "
-      + "(1 if a resource was rejected or unreadable; the sync still moves past it).")
+      + "(1 if a resource was rejected, unreadable or defined differently in two files; the sync still moves past it).")
   static final class Sync extends BridgeCommand {
     @Override
     public Integer call() {
@@ -151,6 +151,7 @@ final class GitopsCommand implements Runnable {
         }
       }
       commit.problems().forEach(problem -> out.println("  error: " + problem));
+      commit.warnings().forEach(warning -> out.println("  warning: " + warning));
       for (ConfigCommand command : commit.unanswered()) {
         out.println("  pending: " + command.getResource().getKind() + "/"
             + command.getResource().getNamespace() + "/" + command.getResource().getName()
@@ -158,7 +159,7 @@ final class GitopsCommand implements Runnable {
       }
       if (!commit.clean()) {
         out.println("  commit " + commit.shortId() + ": " + commit.rejections().size()
-            + " rejected, " + commit.problems().size() + " unreadable, "
+            + " rejected, " + commit.problems().size() + " not read or not applied, "
             + commit.unanswered().size() + " unanswered; its other changes applied and the sync"
             + " moved past it");
       }

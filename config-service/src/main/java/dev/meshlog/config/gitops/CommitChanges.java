@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,16 +33,18 @@ import org.eclipse.jgit.treewalk.filter.TreeFilter;
 /**
  * What one commit changes in the config under a path: the resources added or changed (to
  * apply) and the resources that disappeared, whether their file was removed or only their
- * document (to delete). Only files the commit touched are read, and, when something would be
- * deleted, the other files under the path, so that a resource still defined in one of them is
- * not deleted.
+ * document (to delete). The files the commit touched are read, and, when they define or
+ * defined a resource, the other files under the path: a resource still defined in one of them
+ * is not deleted, and a resource defined in two places differently is an error, not applied.
  *
  * @param applies resources to apply, each with the file it is in
  * @param deletes resources to delete, each with the file it was in
- * @param problems documents that could not be read, as {@code file:line: path: message}
+ * @param problems documents that could not be read, as {@code file:line: path: message}, and
+ *     resources defined differently in two places (neither applied)
+ * @param warnings resources defined more than once, identically (applied once)
  */
 record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> deletes,
-                     List<String> problems) {
+                     List<String> problems, List<String> warnings) {
 
   /** The largest file read: bigger files are reported, not parsed. */
   static final int MAX_FILE_BYTES = 16 << 20;
@@ -56,7 +59,7 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
 
   /** Whether the commit changes nothing under the path. */
   boolean isEmpty() {
-    return applies.isEmpty() && deletes.isEmpty() && problems.isEmpty();
+    return applies.isEmpty() && deletes.isEmpty() && problems.isEmpty() && warnings.isEmpty();
   }
 
   /**
@@ -80,9 +83,12 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
       diffs = DiffEntry.scan(walk);
     }
     Map<ResourceId, Located<Resource>> old = new LinkedHashMap<>();
-    Map<ResourceId, Located<Resource>> now = new LinkedHashMap<>();
+    // Every definition in the files the commit touched, in file order: one resource may be
+    // defined in two of them, or twice in one.
+    Map<ResourceId, List<Located<Resource>>> now = new LinkedHashMap<>();
     Set<String> unreadable = new HashSet<>();
     List<String> problems = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
     for (DiffEntry diff : diffs) {
       if (diff.getChangeType() != DiffEntry.ChangeType.ADD && isConfig(diff.getOldPath(), path)) {
         for (ParsedDocument doc : read(repo, diff.getOldId().toObjectId(), diff.getOldPath(), parser,
@@ -101,13 +107,32 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
               problems.add(doc.location() + ": " + p);
             }
           } else {
-            now.put(doc.resource().id(), new Located<>(doc.resource(), diff.getNewPath()));
+            now.computeIfAbsent(doc.resource().id(), id -> new ArrayList<>())
+                .add(new Located<>(doc.resource(), diff.getNewPath()));
           }
         }
       }
     }
+    // The files the commit did not touch are read when they matter: a resource of the touched
+    // files may be defined there too, and one gone from the touched files may still be.
+    Map<ResourceId, List<Located<Resource>>> elsewhere = now.isEmpty() && old.isEmpty() ? Map.of()
+        : definedInUntouchedFiles(repo, after, path, diffs, parser, defaultNamespace);
     List<Located<Resource>> applies = new ArrayList<>();
-    now.forEach((id, located) -> {
+    now.forEach((id, definitions) -> {
+      List<Located<Resource>> all = new ArrayList<>(elsewhere.getOrDefault(id, List.of()));
+      all.addAll(definitions);
+      Located<Resource> located = definitions.get(definitions.size() - 1);
+      if (all.size() > 1) {
+        // Argo CD takes the last and warns (RepeatedResourceWarning); which file is "last" says
+        // nothing a user chose, so two different definitions apply neither.
+        String files = files(all);
+        if (all.stream().anyMatch(l -> !l.value().equals(located.value()))) {
+          problems.add(id + " is defined differently " + files + ": not applied (expected: one"
+              + " definition of a resource under the path)");
+          return;
+        }
+        warnings.add(id + " is defined " + files + ", identically (keep one)");
+      }
       Located<Resource> previous = old.get(id);
       if (previous == null || !previous.value().equals(located.value())) {
         applies.add(located);
@@ -124,25 +149,36 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
             + " cannot be read (fix them and the next commit settles it)");
         return;
       }
-      deletes.add(new Located<>(id, located.file()));
+      List<Located<Resource>> left = elsewhere.getOrDefault(id, List.of());
+      if (left.isEmpty()) {
+        deletes.add(new Located<>(id, located.file()));
+      } else if (left.size() == 1 && !left.get(0).value().equals(located.value())) {
+        // Still defined in a file the commit did not touch (a move in two commits keeps it), but
+        // not as the copy removed: the one left is the definition now (a conflict resolved).
+        applies.add(left.get(0));
+      }
     });
-    if (!deletes.isEmpty()) {
-      // A resource gone from the files this commit touched may still be defined in one it did
-      // not touch (moved in two commits: added to the new file, then removed from the old one).
-      Set<ResourceId> elsewhere = definedInUntouchedFiles(repo, after, path, diffs, parser,
-          defaultNamespace);
-      deletes.removeIf(delete -> elsewhere.contains(delete.value()));
-    }
-    return new CommitChanges(applies, deletes, problems);
+    return new CommitChanges(applies, deletes, problems, warnings);
   }
 
-  /** The ids of the resources in {@code tree}'s config files under {@code path} that no diff names. */
-  private static Set<ResourceId> definedInUntouchedFiles(Repository repo, RevTree tree, String path,
-                                                         List<DiffEntry> diffs, ResourceParser parser,
-                                                         String defaultNamespace) throws IOException {
+  /** "in a and b" for definitions in two files, "twice in a" for two in one. */
+  private static String files(List<Located<Resource>> definitions) {
+    List<String> files = definitions.stream().map(Located::file).distinct().sorted().toList();
+    if (files.size() == 1) {
+      return (definitions.size() == 2 ? "twice" : definitions.size() + " times") + " in "
+          + files.get(0);
+    }
+    return "in " + String.join(", ", files.subList(0, files.size() - 1)) + " and "
+        + files.get(files.size() - 1);
+  }
+
+  /** The resources in {@code tree}'s config files under {@code path} that no diff names. */
+  private static Map<ResourceId, List<Located<Resource>>> definedInUntouchedFiles(
+      Repository repo, RevTree tree, String path, List<DiffEntry> diffs, ResourceParser parser,
+      String defaultNamespace) throws IOException {
     Set<String> touched = new HashSet<>();
     diffs.forEach(d -> touched.add(d.getNewPath()));
-    Set<ResourceId> ids = new HashSet<>();
+    Map<ResourceId, List<Located<Resource>>> found = new HashMap<>();
     try (TreeWalk walk = new TreeWalk(repo)) {
       walk.setRecursive(true);
       walk.addTree(tree);
@@ -154,13 +190,14 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
         if (!touched.contains(file) && isConfig(file, path)) {
           for (ParsedDocument doc : read(repo, walk.getObjectId(0), file, parser, defaultNamespace)) {
             if (!doc.hasProblems()) {
-              ids.add(doc.resource().id());
+              found.computeIfAbsent(doc.resource().id(), id -> new ArrayList<>())
+                  .add(new Located<>(doc.resource(), file));
             }
           }
         }
       }
     }
-    return ids;
+    return found;
   }
 
   /** YAML and JSON files under {@code path}, skipping hidden files and directories. */

@@ -18,15 +18,17 @@ import dev.meshlog.events.config.RejectionReason;
  * @param committedAt the commit time
  * @param outcomes one per answered command, in command order
  * @param problems documents that could not be read or resources left alone, one line each
+ * @param warnings what applied but deserves a look (a resource defined twice, identically)
  * @param unanswered commands submitted but not judged in time (they will be)
  */
 public record CommitReport(String commitId, String author, String message, Instant committedAt,
-                           List<Outcome> outcomes, List<String> problems,
+                           List<Outcome> outcomes, List<String> problems, List<String> warnings,
                            List<ConfigCommand> unanswered) {
 
   public CommitReport {
     outcomes = List.copyOf(outcomes);
     problems = List.copyOf(problems);
+    warnings = List.copyOf(warnings);
     unanswered = List.copyOf(unanswered);
   }
 

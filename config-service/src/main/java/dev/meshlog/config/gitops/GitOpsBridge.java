@@ -247,9 +247,9 @@ public final class GitOpsBridge implements AutoCloseable {
       unanswered = e.unanswered();
     }
     CommitReport report = new CommitReport(commit.name(), authorText, commit.getShortMessage(),
-        author.getWhenAsInstant(), outcomes, changes.problems(), unanswered);
+        author.getWhenAsInstant(), outcomes, changes.problems(), changes.warnings(), unanswered);
     if (!report.clean()) {
-      LOG.warn("commit {} of {}: {} rejected, {} unreadable, {} unanswered", report.shortId(),
+      LOG.warn("commit {} of {}: {} rejected, {} not read or not applied, {} unanswered", report.shortId(),
           source, report.rejections().size(), report.problems().size(), unanswered.size());
     }
     return report;

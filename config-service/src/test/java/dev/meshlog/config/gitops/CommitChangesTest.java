@@ -84,6 +84,66 @@ class CommitChangesTest {
   }
 
   @Test
+  void aResourceDefinedDifferentlyInAnotherFileIsAnErrorNamingBothAndTheRestApplies()
+      throws Exception {
+    RevCommit first = commit("mesh/a.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+    RevCommit second = commit("mesh/z.yaml", vs("a", "other") + "---\n" + vs("c", "c"));
+
+    // z.yaml alone, the file the commit touched, used to win without a word.
+    CommitChanges changes = changes(first, second);
+    assertThat(changes.applies()).extracting(l -> l.value().name()).containsExactly("c");
+    assertThat(changes.deletes()).isEmpty();
+    assertThat(changes.problems()).containsExactly("VirtualService/default/a is defined "
+        + "differently in mesh/a.yaml and mesh/z.yaml: not applied (expected: one definition of "
+        + "a resource under the path)");
+    assertThat(changes.warnings()).isEmpty();
+  }
+
+  @Test
+  void twoDifferentDefinitionsInOneCommitOrOneFileAreErrorsToo() throws Exception {
+    commit("mesh/a.yaml", vs("a", "a"));
+    RevCommit both = commit("mesh/b.yaml", vs("a", "b"));
+    assertThat(changes(null, both).applies()).isEmpty();
+    assertThat(changes(null, both).problems()).containsExactly("VirtualService/default/a is "
+        + "defined differently in mesh/a.yaml and mesh/b.yaml: not applied (expected: one "
+        + "definition of a resource under the path)");
+
+    RevCommit twice = commit("mesh/c.yaml", vs("c", "c") + "---\n" + vs("c", "d"));
+    assertThat(changes(both, twice).applies()).isEmpty();
+    assertThat(changes(both, twice).problems()).containsExactly("VirtualService/default/c is "
+        + "defined differently twice in mesh/c.yaml: not applied (expected: one definition of a "
+        + "resource under the path)");
+  }
+
+  @Test
+  void anIdenticalDefinitionInAnotherFileIsAWarningAndAppliesOnce() throws Exception {
+    RevCommit first = commit("mesh/a.yaml", vs("b", "b"));
+    RevCommit second = commit("mesh/z.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+
+    // One command for b (the control plane answers UNCHANGED when it is already so), not two.
+    CommitChanges changes = changes(first, second);
+    assertThat(changes.applies()).extracting(l -> l.value().name()).containsExactly("a", "b");
+    assertThat(changes.problems()).isEmpty();
+    assertThat(changes.warnings()).containsExactly("VirtualService/default/b is defined in "
+        + "mesh/a.yaml and mesh/z.yaml, identically (keep one)");
+  }
+
+  @Test
+  void removingTheConflictingCopyAppliesTheOneLeft() throws Exception {
+    RevCommit first = commit("mesh/a.yaml", vs("a", "a"));
+    RevCommit conflict = commit("mesh/z.yaml", vs("a", "other"));
+    RevCommit changed = commit("mesh/a.yaml", vs("a", "changed"));
+    RevCommit resolved = commit("mesh/z.yaml", null);
+
+    assertThat(changes(conflict, changed).applies()).isEmpty(); // still two definitions
+    CommitChanges changes = changes(changed, resolved);
+    assertThat(changes.deletes()).isEmpty();
+    assertThat(changes.problems()).isEmpty();
+    assertThat(changes.applies()).extracting(l -> l.value().name() + " " + l.file())
+        .containsExactly("a mesh/a.yaml");
+  }
+
+  @Test
   void onlyChangedResourcesAreApplied() throws Exception {
     RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
     RevCommit second = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "c"));

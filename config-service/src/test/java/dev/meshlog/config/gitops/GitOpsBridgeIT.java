@@ -267,6 +267,28 @@ class GitOpsBridgeIT {
   }
 
   @Test
+  void aResourceDefinedDifferentlyInTwoFilesIsAnErrorForItAndTheRestOfTheCommitApplies()
+      throws Exception {
+    write("mesh/a.yaml", virtualService("reviews", 90));
+    commit("reviews", "ana");
+    write("mesh/z.yaml", virtualService("reviews", 50), virtualService("details", 100));
+    RevCommit copy = commit("a second reviews, and details", "bob");
+
+    SyncReport report = bridge().sync();
+    CommitReport copyReport = report.commits().get(1);
+    assertThat(copyReport.commitId()).isEqualTo(copy.name());
+    assertThat(copyReport.clean()).isFalse();
+    assertThat(copyReport.problems()).containsExactly("VirtualService/" + namespace + "/reviews is "
+        + "defined differently in mesh/a.yaml and mesh/z.yaml: not applied (expected: one "
+        + "definition of a resource under the path)");
+    assertThat(copyReport.outcomes()).extracting(o -> o.resource().name()).containsExactly("details");
+    CurrentResource reviews = meshState().get(new ResourceId("VirtualService", namespace, "reviews"));
+    assertThat(reviews.revision()).as("z.yaml, the file the commit touched, no longer wins")
+        .isEqualTo(1);
+    assertThat(meshState()).containsKey(new ResourceId("VirtualService", namespace, "details"));
+  }
+
+  @Test
   void aResourceMovedBetweenFilesIsNeitherDeletedNorChanged() throws Exception {
     write("mesh/a.yaml", virtualService("reviews", 90), virtualService("ratings", 100));
     commit("two in one file", "ana");
