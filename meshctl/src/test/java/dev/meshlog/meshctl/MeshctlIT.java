@@ -114,6 +114,19 @@ class MeshctlIT {
   }
 
   @Test
+  void applyReadsAStreamOfJsonObjectsAndNamesTheIndexOfABadOne() throws IOException {
+    String sidecar = "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\", "
+        + "\"metadata\": {\"name\": \"%s\", \"namespace\": \"" + ns + "\"}, \"spec\": {}}";
+    file("stream.json", sidecar.formatted("a") + "\n" + sidecar.formatted("b") + "\n"
+        + "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\", \"spec\": {}}\n");
+    Run run = meshctl("apply", "-f", "stream.json");
+    assertThat(run.code()).isEqualTo(Meshctl.FAILED);
+    assertThat(run.out()).isEqualTo("sidecar.networking.istio.io/a created (revision 1)\n"
+        + "sidecar.networking.istio.io/b created (revision 1)\n");
+    assertThat(run.err()).startsWith("stream.json:3: objects[2].metadata.name: ");
+  }
+
+  @Test
   void applyingAtAStaleRevisionIsAConflict() throws IOException {
     file("vs.yaml", reviews(90, 10));
     meshctl("apply", "-f", "vs.yaml");

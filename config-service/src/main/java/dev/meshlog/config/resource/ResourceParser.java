@@ -124,10 +124,18 @@ public final class ResourceParser {
     Objects.requireNonNull(defaultNamespace, "defaultNamespace");
     String content = text.startsWith("\uFEFF") ? text.substring(1) : text;
     boolean isJson = sourceName.toLowerCase(Locale.ROOT).endsWith(".json");
-    List<Chunk> chunks = isJson ? List.of(new Chunk(content, 1)) : Chunk.split(content);
-    ObjectMapper mapper = isJson ? json : yaml;
+    // Several JSON objects one after another ({...}{...}, or one per line) are read as
+    // kubectl reads them, each on its own; in a .json file, or in text whose first object is
+    // JSON with more after it and no --- (a YAML stream of flow mappings is not JSON's).
+    List<Chunk> stream = isJson || (content.stripLeading().startsWith("{") && !hasSeparator(content))
+        ? jsonStream(content) : List.of();
+    boolean isStream = stream.size() > 1;
+    List<Chunk> chunks = isStream ? stream
+        : isJson ? List.of(new Chunk(content, 1)) : Chunk.split(content);
+    ObjectMapper mapper = isJson || isStream ? json : yaml;
     List<ParsedDocument> documents = new ArrayList<>();
-    for (Chunk chunk : chunks) {
+    for (int index = 0; index < chunks.size(); index++) {
+      Chunk chunk = chunks.get(index);
       int line = chunk.firstContentLine();
       if (line < 0) {
         continue;
@@ -144,9 +152,64 @@ public final class ResourceParser {
       Resource resource = problems.size() == 0 ? toResource(tree, defaultNamespace, problems) : null;
       documents.add(resource != null
           ? ParsedDocument.of(sourceName, documents.size(), line, resource)
-          : ParsedDocument.withProblems(sourceName, documents.size(), line, problems.toList()));
+          : ParsedDocument.withProblems(sourceName, documents.size(), line,
+              isStream ? under(Problems.index("objects", index), problems.toList())
+                  : problems.toList()));
     }
     return documents;
+  }
+
+  /** {@code problems} with their paths under {@code prefix} ({@code items[2]}, {@code objects[1]}). */
+  private static List<FieldProblem> under(String prefix, List<FieldProblem> problems) {
+    return problems.stream()
+        .map(p -> new FieldProblem(p.path().isEmpty() || p.path().equals("document") ? prefix
+            : prefix + "." + p.path(), p.value(), p.message()))
+        .toList();
+  }
+
+  private static boolean hasSeparator(String text) {
+    return text.startsWith("---") || text.contains("\n---");
+  }
+
+  /**
+   * The top-level JSON values of {@code text}, each with the line it starts on; from a value
+   * that is not well-formed JSON on, the rest of the text is one last chunk, which reading then
+   * reports. Empty when the first value is not JSON (YAML, then) and for an empty text.
+   */
+  private List<Chunk> jsonStream(String text) {
+    List<Chunk> values = new ArrayList<>();
+    int start = -1;
+    int line = 1;
+    int counted = 0;
+    try (JsonParser parser = json.getFactory().createParser(text)) {
+      while (parser.nextToken() != null) {
+        start = (int) parser.currentTokenLocation().getCharOffset();
+        parser.skipChildren();
+        int end = (int) parser.currentLocation().getCharOffset();
+        for (; counted < start; counted++) {
+          if (text.charAt(counted) == '\n') {
+            line++;
+          }
+        }
+        values.add(new Chunk(text.substring(start, end), line));
+        start = -1;
+      }
+    } catch (JsonProcessingException e) {
+      if (values.isEmpty()) {
+        return List.of();
+      }
+      int from = start >= 0 ? start : (int) e.getLocation().getCharOffset();
+      from = Math.max(0, Math.min(from, text.length()));
+      for (; counted < from; counted++) {
+        if (text.charAt(counted) == '\n') {
+          line++;
+        }
+      }
+      values.add(new Chunk(text.substring(from), line));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading from a string cannot fail", e);
+    }
+    return values;
   }
 
   /** Kubernetes' {@code kind: List} (any apiVersion), as {@code kubectl get -o yaml} prints several objects. */
@@ -188,13 +251,10 @@ public final class ResourceParser {
       } else {
         resource = toResource(item, defaultNamespace, itemProblems);
       }
-      String prefix = Problems.index("items", i);
       documents.add(resource != null
           ? ParsedDocument.of(sourceName, documents.size(), line, resource)
-          : ParsedDocument.withProblems(sourceName, documents.size(), line, itemProblems.toList().stream()
-              .map(p -> new FieldProblem(p.path().isEmpty() || p.path().equals("document") ? prefix
-                  : prefix + "." + p.path(), p.value(), p.message()))
-              .toList()));
+          : ParsedDocument.withProblems(sourceName, documents.size(), line,
+              under(Problems.index("items", i), itemProblems.toList())));
     }
   }
 

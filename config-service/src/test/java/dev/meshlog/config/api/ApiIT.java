@@ -218,6 +218,30 @@ class ApiIT {
     assertThat(json(response).path("errors")).isNotEmpty();
   }
 
+  private String sidecarJson(String name, boolean named) {
+    return "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\", \"metadata\": {"
+        + (named ? "\"name\": \"" + name + "\", " : "") + "\"namespace\": \"" + namespace
+        + "\"}, \"spec\": {}}";
+  }
+
+  @Test
+  void appliesAStreamOfJsonObjectsAndNamesTheIndexOfOneThatIsNoResource() throws Exception {
+    byte[] stream = (sidecarJson("a", true) + "\n" + sidecarJson("b", true) + "\n")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    HttpResponse<String> applied = post("/api/v1/apply", "application/json", stream);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    assertThat(json(applied).path("results")).extracting(r -> r.path("resource").asText())
+        .containsExactly("Sidecar/" + namespace + "/a", "Sidecar/" + namespace + "/b");
+
+    byte[] bad = (sidecarJson("c", true) + sidecarJson("d", false))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    HttpResponse<String> refused = post("/api/v1/apply", "application/json", bad);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(json(refused).at("/errors/0/path").asText()).isEqualTo("objects[1].metadata.name");
+    assertThat(send("GET", "/api/v1/resources/sidecar/" + namespace + "/c", null).statusCode())
+        .as("nothing of a body with an error is applied").isEqualTo(404);
+  }
+
   @Test
   void aBodyOverOneMebibyteIs413() throws Exception {
     String big = "#".repeat(ApiServer.MAX_BODY_BYTES + 1);

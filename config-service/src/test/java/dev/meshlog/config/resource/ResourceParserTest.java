@@ -392,6 +392,57 @@ class ResourceParserTest {
     assertThat(documents).singleElement().extracting(d -> d.resource().name()).isEqualTo("from-json");
   }
 
+  private static String sidecarJson(String name) {
+    return "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\", "
+        + "\"metadata\": {\"name\": \"" + name + "\"}, \"spec\": {}}";
+  }
+
+  @Test
+  void readsAStreamOfJsonObjectsAsKubectlDoes() {
+    // Back to back, and one per line (what `kubectl get -o json | jq -c '.items[]'` prints).
+    String backToBack = sidecarJson("a") + sidecarJson("b");
+    String perLine = sidecarJson("a") + "\n" + sidecarJson("b") + "\n\n" + sidecarJson("c") + "\n";
+
+    assertThat(PARSER.parse(backToBack, "s.json", "default"))
+        .extracting(d -> d.resource().name()).containsExactly("a", "b");
+    assertThat(PARSER.parse(perLine, "s.json", "default"))
+        .extracting(d -> d.resource().name() + "@" + d.line()).containsExactly("a@1", "b@2", "c@4");
+    // The HTTP API's body and YAML files are read as YAML, in which such a stream is no document.
+    assertThat(PARSER.parse(perLine, "request", "default"))
+        .extracting(d -> d.resource().name()).containsExactly("a", "b", "c");
+  }
+
+  @Test
+  void anErrorInAJsonStreamNamesTheObjectAndTheOthersAreRead() {
+    String text = sidecarJson("a") + "\n"
+        + "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\", \"spec\": {}}\n"
+        + sidecarJson("c") + "\n"
+        + "{\"kind\": \"Sidecar\",}\n";
+
+    List<ParsedDocument> documents = PARSER.parse(text, "request", "default");
+    assertThat(documents).hasSize(4);
+    assertThat(documents.get(0).resource().name()).isEqualTo("a");
+    assertThat(lines(documents.get(1).problems())).singleElement().asString()
+        .startsWith("objects[1].metadata.name: ");
+    assertThat(documents.get(1).line()).isEqualTo(2);
+    assertThat(documents.get(2).resource().name()).isEqualTo("c");
+    assertThat(lines(documents.get(3).problems())).singleElement().asString()
+        .startsWith("objects[3]: line 4, column 20: Unexpected character ('}' (code 125))");
+  }
+
+  @Test
+  void aSingleJsonObjectAndYamlFlowMappingsReadAsBefore() {
+    assertThat(PARSER.parse(sidecarJson("a"), "request", "default"))
+        .extracting(d -> d.resource().name()).containsExactly("a");
+    assertThat(PARSER.parse("{apiVersion: networking.istio.io/v1, kind: Sidecar, metadata: {name: a},"
+        + " spec: {}}\n---\n{apiVersion: networking.istio.io/v1, kind: Sidecar, metadata: {name: b},"
+        + " spec: {}}\n", "request", "default"))
+        .extracting(d -> d.resource().name()).containsExactly("a", "b");
+    assertThat(PARSER.parse("{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Sidecar\","
+        + " \"metadata\": {\"name\": \"a\"}, \"spec\": {}}\n---\n" + sidecarJson("b"), "request",
+        "default")).extracting(d -> d.resource().name()).containsExactly("a", "b");
+  }
+
   @Test
   void reportsMalformedJsonWithLineAndColumn() {
     List<ParsedDocument> documents = PARSER.parse("{\n  \"kind\": \"Sidecar\",\n}\n", "bad.json", "default");
