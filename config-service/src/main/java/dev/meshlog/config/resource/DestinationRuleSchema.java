@@ -69,7 +69,9 @@ final class DestinationRuleSchema {
                 .build())
             .field("useSourceIp", bool())
             .field("minimumRingSize", atLeast(0))
-            .notSupported("maglev", "ringHash", "httpQueryParameterName")
+            .notSupported("maglev", "ringHash")
+            .notSupportedInPlaceOf("httpQueryParameterName", "not supported",
+                "httpHeaderName", "httpCookie", "useSourceIp")
             .exactlyOne("httpHeaderName", "httpCookie", "useSourceIp")
             .build())
         .field("localityLbSetting", object()

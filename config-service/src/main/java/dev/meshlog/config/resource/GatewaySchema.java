@@ -38,7 +38,9 @@ final class GatewaySchema {
               .field("serverCertificate", nonEmptyString())
               .field("privateKey", nonEmptyString())
               .field("caCertificates", nonEmptyString())
-              .notSupported("httpsRedirect", "credentialName", "credentialNames", "subjectAltNames",
+              .notSupportedInPlaceOf("httpsRedirect", "not supported (a VirtualService bound to the"
+                  + " gateway redirects: redirect: {scheme: https})", "mode")
+              .notSupported("credentialName", "credentialNames", "subjectAltNames",
                   "verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion",
                   "maxProtocolVersion", "cipherSuites", "caCrl", "tlsCertificates")
               .rule(GatewaySchema::filesOfMode)
@@ -48,11 +50,18 @@ final class GatewaySchema {
           .build()))
       .build();
 
+  /** Istio's other ways to give a server its certificates, which Meshlog does not support. */
+  private static final List<String> CREDENTIALS = List.of("credentialName", "credentialNames",
+      "tlsCertificates");
+
   /** SIMPLE needs a certificate and its key; MUTUAL also the CAs client certificates chain to. */
   private static void filesOfMode(ObjectNode tls, String path, Problems problems) {
     String mode = tls.path("mode").asText("");
     if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) {
       return;
+    }
+    if (CREDENTIALS.stream().anyMatch(tls::has)) {
+      return; // its own "not supported" says it: the files are what Meshlog takes instead
     }
     List<String> needed = mode.equals("MUTUAL")
         ? List.of("serverCertificate", "privateKey", "caCertificates")
@@ -70,7 +79,8 @@ final class GatewaySchema {
     boolean https = protocol.equals("HTTPS");
     if (https && !server.has("tls")) {
       problems.add(Problems.field(path, "tls"), null, "required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)");
-    } else if (!https && !protocol.equals("TLS") && server.has("tls") && !protocol.isEmpty()) {
+    } else if (!https && !protocol.equals("TLS") && server.has("tls") && !protocol.isEmpty()
+        && !server.get("tls").has("httpsRedirect")) { // HTTP's own tls field, reported as such
       problems.add(Problems.field(path, "tls"), Problems.text(server.get("tls")),
           "only for HTTPS servers (port.protocol is " + protocol + ")");
     }

@@ -25,10 +25,15 @@ final class ObjectShape implements Shape {
     void check(ObjectNode object, String path, Problems problems);
   }
 
+  /** A rule and the fields it is about: it is skipped when an unsupported field stands for one. */
+  private record FieldRule(Set<String> about, Rule rule) {}
+
   private final Map<String, Shape> fields;
   private final List<String> required;
   private final Map<String, String> notSupported;
-  private final List<Rule> rules;
+  /** Unsupported fields that Istio takes in place of supported ones, and those fields. */
+  private final Map<String, Set<String>> standsFor;
+  private final List<FieldRule> rules;
   /** The supported fields, in declaration order, as listed in "unknown field" messages. */
   private final String fieldList;
 
@@ -36,6 +41,7 @@ final class ObjectShape implements Shape {
     this.fields = Map.copyOf(builder.fields);
     this.required = builder.fields.keySet().stream().filter(builder.required::contains).toList();
     this.notSupported = Map.copyOf(builder.notSupported);
+    this.standsFor = Map.copyOf(builder.standsFor);
     this.rules = List.copyOf(builder.rules);
     this.fieldList = String.join(", ", builder.fields.keySet());
   }
@@ -50,8 +56,12 @@ final class ObjectShape implements Shape {
       problems.invalid(path, value, "an object with fields " + fieldList);
       return;
     }
+    // What an unsupported field stands in for is not missing: "grpcStatus: not supported" is the
+    // problem, "httpStatus: required" only its echo.
+    Set<String> replaced = new java.util.HashSet<>();
     for (Map.Entry<String, JsonNode> entry : value.properties()) {
       String name = entry.getKey();
+      replaced.addAll(standsFor.getOrDefault(name, Set.of()));
       JsonNode fieldValue = entry.getValue();
       String at = Problems.field(path, name);
       Shape shape = fields.get(name);
@@ -66,12 +76,14 @@ final class ObjectShape implements Shape {
       }
     }
     for (String name : required) {
-      if (!isSet(value, name)) {
+      if (!isSet(value, name) && !replaced.contains(name)) {
         problems.required(Problems.field(path, name));
       }
     }
-    for (Rule rule : rules) {
-      rule.check((ObjectNode) value, path, problems);
+    for (FieldRule rule : rules) {
+      if (java.util.Collections.disjoint(rule.about(), replaced)) {
+        rule.rule().check((ObjectNode) value, path, problems);
+      }
     }
   }
 
@@ -86,7 +98,8 @@ final class ObjectShape implements Shape {
     private final Map<String, Shape> fields = new LinkedHashMap<>();
     private final Set<String> required = new LinkedHashSet<>();
     private final Map<String, String> notSupported = new LinkedHashMap<>();
-    private final List<Rule> rules = new ArrayList<>();
+    private final Map<String, Set<String>> standsFor = new LinkedHashMap<>();
+    private final List<FieldRule> rules = new ArrayList<>();
 
     /** An optional supported field. */
     Builder field(String name, Shape shape) {
@@ -108,6 +121,17 @@ final class ObjectShape implements Shape {
       return this;
     }
 
+    /**
+     * A field Istio has that Meshlog does not support, which Istio takes in place of {@code
+     * fields} (a {@code delegate} instead of a {@code route}): when it is set, those fields are
+     * not reported missing, nor the rules about them broken — its "not supported" is the one error.
+     */
+    Builder notSupportedInPlaceOf(String name, String message, String... fields) {
+      notSupported.put(name, message);
+      standsFor.put(name, Set.of(fields));
+      return this;
+    }
+
     /** A field Istio has that Meshlog does not support, and the supported field that replaces it. */
     Builder notSupportedUseInstead(String name, String replacement) {
       notSupported.put(name, "not supported (use " + replacement + ")");
@@ -116,7 +140,7 @@ final class ObjectShape implements Shape {
 
     /** Exactly one of {@code names} must be set. */
     Builder exactlyOne(String... names) {
-      return rule((object, path, problems) -> {
+      return rule(names, (object, path, problems) -> {
         List<String> set = setAmong(object, names);
         if (set.size() != 1) {
           problems.add(path, String.join(", ", set),
@@ -127,7 +151,7 @@ final class ObjectShape implements Shape {
 
     /** At most one of {@code names} may be set. */
     Builder atMostOne(String... names) {
-      return rule((object, path, problems) -> {
+      return rule(names, (object, path, problems) -> {
         List<String> set = setAmong(object, names);
         if (set.size() > 1) {
           problems.add(path, String.join(", ", set),
@@ -138,7 +162,7 @@ final class ObjectShape implements Shape {
 
     /** At least one of {@code names} must be set. */
     Builder atLeastOne(String... names) {
-      return rule((object, path, problems) -> {
+      return rule(names, (object, path, problems) -> {
         if (setAmong(object, names).isEmpty()) {
           problems.add(path, null, "none set (expected: at least one of " + String.join(", ", names) + ")");
         }
@@ -147,7 +171,7 @@ final class ObjectShape implements Shape {
 
     /** {@code name} may not be set together with {@code other}. */
     Builder notWith(String name, String other) {
-      return rule((object, path, problems) -> {
+      return rule(new String[] {name, other}, (object, path, problems) -> {
         if (isSet(object, name) && isSet(object, other)) {
           problems.add(Problems.field(path, name), Problems.text(object.get(name)), "not allowed with " + other);
         }
@@ -156,7 +180,11 @@ final class ObjectShape implements Shape {
 
     /** A check across fields, run after the fields themselves are checked. */
     Builder rule(Rule rule) {
-      rules.add(rule);
+      return rule(new String[0], rule);
+    }
+
+    private Builder rule(String[] about, Rule rule) {
+      rules.add(new FieldRule(Set.of(about), rule));
       return this;
     }
 

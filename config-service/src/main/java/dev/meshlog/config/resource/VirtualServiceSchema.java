@@ -31,12 +31,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class VirtualServiceSchema {
 
   static final Shape SPEC = object()
-      .required("hosts", nonEmptyList(wildcardHost()))
+      .field("hosts", nonEmptyList(wildcardHost()))
+      .rule((spec, path, problems) -> {
+        if (!ObjectShape.isSet(spec, "hosts")) {
+          problems.add(Problems.field(path, "hosts"), null, "required (Istio leaves hosts out only"
+              + " in a delegate VirtualService, and Meshlog does not support delegation)");
+        }
+      })
       .field("gateways", list(string()))
       .field("http", list(httpRoute()))
       .field("tcp", list(tcpRoute()))
       .field("exportTo", exportToEveryNamespace())
-      .notSupported("tls")
+      .notSupportedInPlaceOf("tls", "not supported (TLS routes by SNI; route TLS as tcp by port)",
+          "http", "tcp")
       .atLeastOne("http", "tcp")
       .build();
 
@@ -63,7 +70,9 @@ final class VirtualServiceSchema {
         .field("mirror", destination())
         .field("mirrorPercentage", percent())
         .field("headers", headers())
-        .notSupported("corsPolicy", "delegate", "mirrors")
+        .notSupported("corsPolicy", "mirrors")
+        .notSupportedInPlaceOf("delegate", "not supported (write the delegate's routes here)",
+            "route", "redirect", "directResponse")
         .notSupportedUseInstead("mirrorPercent", "mirrorPercentage")
         .notSupportedUseInstead("mirror_percent", "mirrorPercentage")
         .exactlyOne("route", "redirect", "directResponse")
@@ -132,7 +141,8 @@ final class VirtualServiceSchema {
         .field("port", port())
         .field("scheme", string())
         .field("redirectCode", Shapes.oneOfNumbers(301, 302, 303, 307, 308))
-        .notSupported("derivePort", "prefixRewrite")
+        .notSupported("prefixRewrite")
+        .notSupportedInPlaceOf("derivePort", "not supported (set port)", "port")
         .atLeastOne("uri", "authority", "port", "scheme")
         .build();
   }
@@ -171,13 +181,14 @@ final class VirtualServiceSchema {
         .field("delay", object()
             .required("fixedDelay", duration())
             .field("percentage", percent())
-            .notSupported("exponentialDelay")
+            .notSupportedInPlaceOf("exponentialDelay", "not supported (use fixedDelay)", "fixedDelay")
             .notSupportedUseInstead("percent", "percentage")
             .build())
         .field("abort", object()
             .required("httpStatus", integer(200, 599))
             .field("percentage", percent())
-            .notSupported("grpcStatus", "http2Error")
+            .notSupportedInPlaceOf("grpcStatus", "not supported (use httpStatus)", "httpStatus")
+            .notSupportedInPlaceOf("http2Error", "not supported (use httpStatus)", "httpStatus")
             .build())
         .atLeastOne("delay", "abort")
         .build();

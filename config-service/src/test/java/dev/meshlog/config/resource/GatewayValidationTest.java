@@ -77,8 +77,6 @@ class GatewayValidationTest {
           tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
         """)).containsExactly(
         "spec.servers[0].tls.credentialName: not supported",
-        "spec.servers[0].tls.serverCertificate: required (a file path on the gateway) when mode is SIMPLE",
-        "spec.servers[0].tls.privateKey: required (a file path on the gateway) when mode is SIMPLE",
         "spec.servers[1].port.protocol: TLS not supported (expected one of: HTTP, HTTP2, GRPC, TCP, HTTPS)",
         "spec.servers[1].tls.mode: PASSTHROUGH not supported (expected one of: SIMPLE, MUTUAL)",
         "spec.servers[2].tls: required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)",

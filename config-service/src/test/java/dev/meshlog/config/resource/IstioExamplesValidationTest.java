@@ -1,0 +1,136 @@
+package dev.meshlog.config.resource;
+
+import static dev.meshlog.config.resource.Fixtures.problems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Istio's documented examples of what Meshlog does not support (istio.io, networking reference:
+ * Gateway {@code httpsRedirect}, VirtualService {@code delegate}, fault {@code grpcStatus}): each
+ * is one error, the field that is not supported, not that error and what its absence implies.
+ */
+class IstioExamplesValidationTest {
+
+  @Test
+  void httpsRedirectOnAnHttpServerIsOneError() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: my-gateway}
+        spec:
+          selector: {app: my-gateway-controller}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: [uk.bookinfo.com, eu.bookinfo.com]
+            tls:
+              httpsRedirect: true
+        """)).containsExactly("spec.servers[0].tls.httpsRedirect: not supported (a VirtualService "
+        + "bound to the gateway redirects: redirect: {scheme: https})");
+  }
+
+  @Test
+  void aCredentialNameIsOneErrorNotAlsoTheFilesItReplaces() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: my-gateway}
+        spec:
+          selector: {app: gw}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: [b.example.com]
+            tls: {mode: SIMPLE, credentialName: b-cred}
+        """)).containsExactly("spec.servers[0].tls.credentialName: not supported");
+  }
+
+  @Test
+  void aDelegateIsOneErrorAndItsDelegateSaysWhyHostsAreRequired() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: bookinfo}
+        spec:
+          hosts: ["*.bookinfo.com"]
+          gateways: [mygateway]
+          http:
+          - match:
+            - uri: {prefix: "/productpage"}
+            delegate:
+              name: productpage
+              namespace: nsa
+          - match:
+            - uri: {prefix: "/reviews"}
+            route:
+            - destination: {host: reviews}
+        """)).containsExactly(
+        "spec.http[0].delegate: not supported (write the delegate's routes here)");
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: productpage, namespace: nsa}
+        spec:
+          http:
+          - match:
+            - uri: {prefix: "/productpage/v1/"}
+            route:
+            - destination: {host: productpage-v1.nsa.svc.cluster.local}
+        """)).containsExactly("spec.hosts: required (Istio leaves hosts out only in a delegate "
+        + "VirtualService, and Meshlog does not support delegation)");
+  }
+
+  @Test
+  void aGrpcStatusOrHttp2ErrorAbortIsOneError() {
+    for (String field : new String[] {"grpcStatus: \"UNAVAILABLE\"", "http2Error: REFUSED_STREAM"}) {
+      assertThat(problems("""
+          apiVersion: networking.istio.io/v1
+          kind: VirtualService
+          metadata: {name: ratings-route}
+          spec:
+            hosts: [ratings.prod.svc.cluster.local]
+            http:
+            - route:
+              - destination: {host: ratings.prod.svc.cluster.local, subset: v1}
+              fault:
+                abort:
+                  %s
+                  percentage: {value: 0.1}
+          """.formatted(field))).singleElement().asString()
+          .endsWith(": not supported (use httpStatus)");
+    }
+  }
+
+  @Test
+  void tlsRoutesAloneAreOneError() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: bookinfo-sni}
+        spec:
+          hosts: ["*.bookinfo.com"]
+          gateways: [mygateway]
+          tls:
+          - match:
+            - port: 443
+              sniHosts: [login.bookinfo.com]
+            route:
+            - destination: {host: login.prod.svc.cluster.local}
+        """)).containsExactly("spec.tls: not supported (TLS routes by SNI; route TLS as tcp by port)");
+  }
+
+  @Test
+  void aHashOnAQueryParameterIsOneError() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: bookinfo-ratings}
+        spec:
+          host: ratings.prod.svc.cluster.local
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpQueryParameterName: user
+        """)).containsExactly("spec.trafficPolicy.loadBalancer.consistentHash"
+        + ".httpQueryParameterName: not supported");
+  }
+}
