@@ -248,12 +248,31 @@ final class Shapes {
 
   /** A service host without wildcard: {@code reviews}, {@code reviews.prod.svc.cluster.local}. */
   static Shape serviceHost() {
-    return lowerCase(text(HOST_EXPECTED, s -> isHost(s, false)));
+    return notAnIpAddress(HOST_EXPECTED, "it names no service; give it a ServiceEntry"
+        + " (endpoints: [{address: ...}]) and use that entry's host",
+        lowerCase(text(HOST_EXPECTED, s -> isHost(s, false))));
   }
 
   /** A host that may start with a wildcard: {@code *.example.com}, or {@code *} alone. */
   static Shape wildcardHost() {
-    return lowerCase(text(WILDCARD_HOST_EXPECTED, s -> isHost(s, true)));
+    return notAnIpAddress(WILDCARD_HOST_EXPECTED, "Meshlog's proxies route by the name a client"
+        + " asks for, and Istio takes an IP address as a host only for a Gateway's traffic, which"
+        + " Meshlog routes by name too",
+        lowerCase(text(WILDCARD_HOST_EXPECTED, s -> isHost(s, true))));
+  }
+
+  /**
+   * {@code host}, with its own error for an IP address, which would otherwise read as a DNS name
+   * gone wrong: {@code 10.0.0.5 (expected: a DNS name ...; not an IP address: <why>)}.
+   */
+  private static Shape notAnIpAddress(String expected, String why, Shape host) {
+    return (value, path, problems) -> {
+      if (value.isTextual() && isIpAddress(value.textValue())) {
+        problems.invalid(path, value, expected + "; not an IP address: " + why);
+      } else {
+        host.check(value, path, problems);
+      }
+    };
   }
 
   /**

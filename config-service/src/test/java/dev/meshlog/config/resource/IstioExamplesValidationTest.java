@@ -133,4 +133,31 @@ class IstioExamplesValidationTest {
         """)).containsExactly("spec.trafficPolicy.loadBalancer.consistentHash"
         + ".httpQueryParameterName: not supported");
   }
+
+  @Test
+  void anIpAddressAsAHostSaysThatIpAddressesAreNotSupportedAndWhy() {
+    // Istio: "IP addresses are allowed only for services defined via the Gateway"; Meshlog's
+    // proxies find a VirtualService by the name a client asks for.
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ip}
+        spec:
+          hosts: [10.0.0.5, "2001:db8::1"]
+          http:
+          - route:
+            - destination: {host: 10.0.0.5}
+        """)).containsExactly(
+        "spec.hosts[0]: 10.0.0.5 (expected: a DNS name such as reviews or reviews.prod.svc.cluster"
+            + ".local, or one starting with *.; not an IP address: Meshlog's proxies route by the "
+            + "name a client asks for, and Istio takes an IP address as a host only for a "
+            + "Gateway's traffic, which Meshlog routes by name too)",
+        "spec.hosts[1]: 2001:db8::1 (expected: a DNS name such as reviews or reviews.prod.svc"
+            + ".cluster.local, or one starting with *.; not an IP address: Meshlog's proxies route "
+            + "by the name a client asks for, and Istio takes an IP address as a host only for a "
+            + "Gateway's traffic, which Meshlog routes by name too)",
+        "spec.http[0].route[0].destination.host: 10.0.0.5 (expected: a DNS name such as reviews or"
+            + " reviews.prod.svc.cluster.local; not an IP address: it names no service; "
+            + "give it a ServiceEntry (endpoints: [{address: ...}]) and use that entry's host)");
+  }
 }
