@@ -16,6 +16,8 @@ import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.config.FieldError;
+import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.schemas.Topics;
@@ -57,6 +59,14 @@ public final class MeshClient implements AutoCloseable {
 
   /** Default time to wait for outcomes and reads. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * The largest command sent, serialized: 1,000,000 bytes. One resource is one record on
+   * {@code mesh.config.commands} and, once accepted, on {@code mesh.config.events}, a little
+   * larger there; Kafka's producer and broker take 1 MiB (1,048,576 bytes) per record by default,
+   * and the margin is for what the event adds. A larger command is answered INVALID, not sent.
+   */
+  public static final int MAX_COMMAND_BYTES = 1_000_000;
 
   private final Map<String, Object> config;
   private final Duration timeout;
@@ -129,11 +139,26 @@ public final class MeshClient implements AutoCloseable {
     if (!alongside.isEmpty() && !transactional) {
       throw new IllegalArgumentException("records alongside commands need a transactional client");
     }
-    if (commands.isEmpty()) {
-      if (!alongside.isEmpty()) {
-        produce(commands, alongside);
+    // A command over one record's size is answered here, not sent: the producer would refuse it
+    // with a RecordTooLargeException that failed the whole batch (or the whole transaction of a
+    // GitOps commit, retried forever), while the batch's other commands had been sent.
+    Map<String, byte[]> values = new LinkedHashMap<>();
+    Map<String, Outcome> tooLarge = new HashMap<>();
+    List<ConfigCommand> toSend = new ArrayList<>();
+    for (ConfigCommand command : commands) {
+      byte[] value = Topics.CONFIG_COMMANDS.serializeValue(command);
+      if (value.length > MAX_COMMAND_BYTES) {
+        tooLarge.put(command.getCommandId(), tooLarge(command, value.length));
+      } else {
+        values.put(command.getCommandId(), value);
+        toSend.add(command);
       }
-      return List.of();
+    }
+    if (toSend.isEmpty()) {
+      if (!alongside.isEmpty()) {
+        produce(toSend, values, alongside);
+      }
+      return commands.stream().map(c -> tooLarge.get(c.getCommandId())).toList();
     }
     KafkaConsumer<String, byte[]> consumer = borrowConsumer();
     boolean healthy = false;
@@ -142,10 +167,16 @@ public final class MeshClient implements AutoCloseable {
       List<TopicPartition> partitions = new ArrayList<>(consumer.assignment());
       consumer.seekToEnd(partitions);
       partitions.forEach(tp -> consumer.position(tp, timeout));
-      produce(commands, alongside);
-      List<Outcome> outcomes = await(consumer, commands);
+      produce(toSend, values, alongside);
+      List<Outcome> outcomes;
+      try {
+        outcomes = await(consumer, toSend);
+      } catch (SubmitTimeoutException e) {
+        throw tooLarge.isEmpty() ? e : new SubmitTimeoutException(timeout,
+            inCommandOrder(commands, e.answered(), tooLarge), e.unanswered());
+      }
       healthy = true;
-      return outcomes;
+      return tooLarge.isEmpty() ? outcomes : inCommandOrder(commands, outcomes, tooLarge);
     } finally {
       if (healthy && !closed) {
         idleConsumers.push(consumer);
@@ -155,7 +186,42 @@ public final class MeshClient implements AutoCloseable {
     }
   }
 
-  private void produce(List<ConfigCommand> commands, List<ProducerRecord<String, byte[]>> alongside) {
+  /** {@code answered} and {@code tooLarge} merged in the order of {@code commands}. */
+  private static List<Outcome> inCommandOrder(List<ConfigCommand> commands, List<Outcome> answered,
+                                              Map<String, Outcome> tooLarge) {
+    Map<String, Outcome> all = new HashMap<>(tooLarge);
+    answered.forEach(o -> all.put(o.command().getCommandId(), o));
+    List<Outcome> ordered = new ArrayList<>();
+    for (ConfigCommand command : commands) {
+      Outcome outcome = all.get(command.getCommandId());
+      if (outcome != null) {
+        ordered.add(outcome);
+      }
+    }
+    return ordered;
+  }
+
+  /** The rejection of a command too large to send, as the control plane would word it. */
+  private static Outcome tooLarge(ConfigCommand command, int bytes) {
+    long now = System.currentTimeMillis();
+    ConfigRejection rejection = ConfigRejection.newBuilder()
+        .setCommandId(command.getCommandId())
+        .setResource(command.getResource())
+        .setReason(RejectionReason.INVALID)
+        .setErrors(List.of(FieldError.newBuilder().setPath("document").setValue(null)
+            .setMessage(bytes + " bytes as a command (expected: at most " + MAX_COMMAND_BYTES
+                + " bytes: one resource travels as one Kafka record, and Kafka takes 1 MiB)")
+            .build()))
+        .setActor(command.getActor())
+        .setCommitId(command.getSource() == null ? null : command.getSource().getCommitId())
+        .setRequestedAt(command.getRequestedAt())
+        .setRejectedAt(java.time.Instant.ofEpochMilli(now))
+        .build();
+    return new Outcome(command, null, rejection, -1, -1);
+  }
+
+  private void produce(List<ConfigCommand> commands, Map<String, byte[]> values,
+                       List<ProducerRecord<String, byte[]>> alongside) {
     synchronized (producerLock) {
       KafkaProducer<String, byte[]> p = producer();
       List<Future<RecordMetadata>> sent = new ArrayList<>();
@@ -165,8 +231,7 @@ public final class MeshClient implements AutoCloseable {
         }
         for (ConfigCommand command : commands) {
           sent.add(p.send(new ProducerRecord<>(Topics.CONFIG_COMMANDS.name(),
-              ConfigCommands.id(command.getResource()).key(),
-              Topics.CONFIG_COMMANDS.serializeValue(command))));
+              ConfigCommands.id(command.getResource()).key(), values.get(command.getCommandId()))));
         }
         for (ProducerRecord<String, byte[]> record : alongside) {
           sent.add(p.send(record));

@@ -324,7 +324,9 @@ public final class ResourceParser {
   private JsonNode read(Chunk chunk, ObjectMapper mapper, Problems problems) {
     int bytes = chunk.text().getBytes(StandardCharsets.UTF_8).length;
     if (bytes > maxDocumentBytes) {
-      problems.invalid("document", bytes + " bytes", "at most " + maxDocumentBytes + " bytes");
+      String name = nameOf(chunk, mapper);
+      problems.invalid("document", (name == null ? "" : name + ": ") + bytes + " bytes",
+          "at most " + maxDocumentBytes + " bytes");
       return null;
     }
     try {
@@ -345,6 +347,43 @@ public final class ResourceParser {
     } catch (IOException e) {
       throw new UncheckedIOException("reading from a string cannot fail", e);
     }
+  }
+
+  /**
+   * {@code Kind name} of a document too large to read, from its first fields (streamed: reading
+   * stops once both are found, as they usually are before the spec), or null.
+   */
+  private static String nameOf(Chunk chunk, ObjectMapper mapper) {
+    String kind = null;
+    String name = null;
+    try (JsonParser parser = mapper.getFactory().createParser(chunk.text())) {
+      if (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return null;
+      }
+      while ((kind == null || name == null)
+          && parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        com.fasterxml.jackson.core.JsonToken value = parser.nextToken();
+        if (field.equals("kind") && value == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+          kind = parser.getText();
+        } else if (field.equals("metadata") && value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            String metadataField = parser.currentName();
+            if (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING
+                && metadataField.equals("name")) {
+              name = parser.getText();
+            } else {
+              parser.skipChildren();
+            }
+          }
+        } else {
+          parser.skipChildren();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Whatever was found before the document stopped being readable is still its name.
+    }
+    return name == null ? null : (kind == null ? "" : kind + " ") + name;
   }
 
   /**

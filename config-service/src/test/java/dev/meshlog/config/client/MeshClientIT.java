@@ -60,6 +60,33 @@ class MeshClientIT {
   }
 
   @Test
+  void aCommandTooLargeForOneRecordIsRejectedByNameAndTheRestOfTheBatchIsAnswered() {
+    // 1.1 MB: over what the producer and the broker take in one record (1 MiB).
+    ObjectNode bigSpec = reviews(namespace, 10).spec().deepCopy();
+    bigSpec.putArray("gateways").add("x".repeat(1_100_000));
+    Resource big = new Resource("networking.istio.io/v1", "VirtualService", namespace, "reviews",
+        Map.of(), bigSpec);
+    Resource details = new Resource("networking.istio.io/v1", "VirtualService", namespace,
+        "details", Map.of(), reviews(namespace, 0).spec());
+    Resource ratings = new Resource("networking.istio.io/v1", "VirtualService", namespace,
+        "ratings", Map.of(), reviews(namespace, 0).spec());
+
+    List<Outcome> outcomes = client.submit(List.of(commands.apply(details), commands.apply(big),
+        commands.apply(ratings)));
+
+    assertThat(outcomes).extracting(o -> o.resource().name() + " " + o.accepted())
+        .containsExactly("details true", "reviews false", "ratings true");
+    Outcome refused = outcomes.get(1);
+    assertThat(refused.reason()).isEqualTo(RejectionReason.INVALID);
+    assertThat(refused.errors()).singleElement().satisfies(e -> {
+      assertThat(e.getPath()).isEqualTo("document");
+      assertThat(e.getMessage()).matches("1\\d{6} bytes as a command \\(expected: at most 1000000 "
+          + "bytes: one resource travels as one Kafka record, and Kafka takes 1 MiB\\)");
+    });
+    assertThat(client.resources()).doesNotContainKey(big.id());
+  }
+
+  @Test
   void anApplyIsAcceptedAsRevisionOne() {
     Outcome outcome = submit(commands.apply(reviews(namespace, 10)));
 

@@ -289,6 +289,29 @@ class GitOpsBridgeIT {
   }
 
   @Test
+  void aResourceTooLargeForOneRecordIsRejectedByNameAndTheRestOfTheCommitApplies()
+      throws Exception {
+    // Under the parser's 1 MiB of YAML, over 1 MiB as JSON ("a", four bytes against three):
+    // the producer refused it, the commit's transaction failed, and every sync retried it.
+    String gateways = String.join(", ", java.util.Collections.nCopies(340_000, "a"));
+    write("mesh/big.yaml", virtualService("reviews", 90).replace("http:",
+        "gateways: [" + gateways + "]\n  http:"));
+    write("mesh/details.yaml", virtualService("details", 100));
+    RevCommit commit = commit("a huge reviews, and details", "ana");
+
+    SyncReport report = bridge().sync();
+    assertThat(report.toCommit()).isEqualTo(commit.name());
+    CommitReport only = report.commits().get(0);
+    assertThat(only.rejections()).singleElement().satisfies(o -> {
+      assertThat(o.resource().name()).isEqualTo("reviews");
+      assertThat(o.command().getSource().getPath()).isEqualTo("mesh/big.yaml");
+      assertThat(o.errors().get(0).getMessage()).contains("bytes as a command (expected: at most "
+          + "1000000 bytes");
+    });
+    assertThat(meshState()).containsOnlyKeys(new ResourceId("VirtualService", namespace, "details"));
+  }
+
+  @Test
   void aResourceMovedBetweenFilesIsNeitherDeletedNorChanged() throws Exception {
     write("mesh/a.yaml", virtualService("reviews", 90), virtualService("ratings", 100));
     commit("two in one file", "ana");

@@ -215,7 +215,8 @@ class ResourceParserTest {
 
     assertThat(documents.get(0).hasProblems()).isFalse();
     assertThat(lines(documents.get(1).problems()))
-        .containsExactly("document: " + (large.length() + 4) + " bytes (expected: at most 200 bytes)");
+        .containsExactly("document: Sidecar large: " + (large.length() + 4)
+            + " bytes (expected: at most 200 bytes)");
   }
 
   @Test
@@ -227,6 +228,20 @@ class ResourceParserTest {
 
     assertThat(lines(PARSER.parse(text + padding.repeat(100), "big.yaml", "default").get(0).problems()))
         .singleElement().asString().endsWith("bytes (expected: at most 1048576 bytes)");
+  }
+
+  @Test
+  void aDocumentOfTwentyMegabytesIsNamedAndTheNextDocumentIsRead() {
+    String huge = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: huge\n"
+        + "  namespace: prod\nspec:\n  hosts: [reviews]\n  gateways: [\"" + "x".repeat(20_000_000)
+        + "\"]\n";
+    String next = "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: next\n";
+
+    List<ParsedDocument> documents = PARSER.parse(huge + "---\n" + next, "huge.yaml", "default");
+    assertThat(lines(documents.get(0).problems())).singleElement().asString()
+        .startsWith("document: VirtualService huge: 20000").endsWith(" bytes (expected: at most "
+            + "1048576 bytes)");
+    assertThat(documents.get(1).resource().name()).isEqualTo("next");
   }
 
   @Test
