@@ -243,6 +243,33 @@ class ApiIT {
   }
 
   @Test
+  void aResourceOverOneRecordIsRejectedByNameAndTheRestOfTheBodyApplies() throws Exception {
+    // 790 KB of YAML (under the body's 1 MiB), 1.05 MB as a command: "a", four bytes, where
+    // YAML wrote a, in three.
+    String gateways = String.join(", ", java.util.Collections.nCopies(262_000, "a"));
+    String big = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: big, namespace: %s}
+        spec:
+          hosts: [big]
+          gateways: [%s]
+          http:
+          - route:
+            - destination: {host: big}
+        ---
+        """.formatted(namespace, gateways);
+    HttpResponse<String> response = send("POST", "/api/v1/apply", big + yaml(100));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+    JsonNode error = json(response).at("/errors/0");
+    assertThat(error.path("resource").asText()).isEqualTo("VirtualService/" + namespace + "/big");
+    assertThat(error.path("message").asText()).contains("bytes as a command (expected: at most "
+        + "1000000 bytes");
+    assertThat(send("GET", resourcePath(), null).statusCode()).as("the other resource applied")
+        .isEqualTo(200);
+  }
+
+  @Test
   void aBodyOverOneMebibyteIs413() throws Exception {
     String big = "#".repeat(ApiServer.MAX_BODY_BYTES + 1);
     HttpResponse<String> response = send("POST", "/api/v1/apply", big);
