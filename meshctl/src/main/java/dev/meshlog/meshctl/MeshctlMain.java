@@ -61,11 +61,14 @@ public final class MeshctlMain {
             + KafkaClientSettings.ENV + ")");
         return Meshctl.UNREACHABLE;
       }
-      if (e instanceof TimeoutException || e instanceof SubmitTimeoutException) {
-        cmd.getErr().println("error: " + (e instanceof TimeoutException
-            ? "cannot reach Kafka at " + root.bootstrapServer() + " within "
-                + root.timeout.toSeconds() + "s: " + e.getMessage()
-            : e.getMessage()) + securityHint(root));
+      if (e instanceof TimeoutException) {
+        cmd.getErr().println("error: cannot reach Kafka at " + root.bootstrapServer() + " within "
+            + root.timeout.toSeconds() + "s: " + e.getMessage() + securityHint(root));
+        return Meshctl.UNREACHABLE;
+      }
+      if (e instanceof SubmitTimeoutException) {
+        // Kafka took the commands (so no TLS or SASL hint); the answer did not come in time.
+        cmd.getErr().println("error: " + e.getMessage());
         return Meshctl.UNREACHABLE;
       }
       cmd.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
