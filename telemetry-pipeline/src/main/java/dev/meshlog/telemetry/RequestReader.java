@@ -225,10 +225,24 @@ final class RequestReader {
       return new EdgeRef(edge, edge.id(), key, key.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Refuses a name over the limit, and one holding a separator of edge ids and keys ({@code /}
+     * between namespace, service and version, {@code ->} between the ends, {@code @} before a
+     * window): with one, two different edges could have the same id and be counted as one
+     * (issue 5, qatel17). Run once per edge interned, not per event.
+     */
     private static void check(String field, String value) {
-      if (value != null && value.length() > MAX_NAME_CHARS) {
+      if (value == null) {
+        return;
+      }
+      if (value.length() > MAX_NAME_CHARS) {
         throw new IllegalArgumentException(field + ": " + value.length() + " characters (expected: at most "
             + MAX_NAME_CHARS + ")");
+      }
+      if (value.indexOf('/') >= 0 || value.indexOf('@') >= 0 || value.contains("->")) {
+        throw new IllegalArgumentException(field + ": '" + (value.length() <= 100 ? value
+            : value.substring(0, 100) + "…") + "' (expected: no '/', '@' or '->' in a name: they separate"
+            + " the parts of edge keys; Kubernetes names never hold them)");
       }
     }
   }

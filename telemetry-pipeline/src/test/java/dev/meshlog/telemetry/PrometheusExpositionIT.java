@@ -69,7 +69,7 @@ class PrometheusExpositionIT {
     List<RequestEvent> events = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       events.add(Requests.request(ns, "front\"end", "v1", "re\\views", "v1\nrc", 200, 12, now));
-      events.add(Requests.request(ns, "<script>alert(1)</script>", "v1", "ünïcødé-名前", "v'2", i % 2 == 0 ? 503 : 200,
+      events.add(Requests.request(ns, "<script>alert(1)<\\script>", "v1", "ünïcødé-名前", "v'2", i % 2 == 0 ? 503 : 200,
           40, now, "UF"));
     }
     events.add(RequestEvent.newBuilder(Requests.request(ns, "front\"end", "v1", "re\\views", "v1\nrc", 200, 12, now))
@@ -142,7 +142,7 @@ class PrometheusExpositionIT {
       });
       JsonNode result = query(port, "sum by (source_service, destination_service, destination_version) "
           + "(meshlog_edge_requests_total{source_namespace=\"" + ns + "\"})");
-      assertThat(result.findValuesAsText("source_service")).contains("front\"end", "<script>alert(1)</script>");
+      assertThat(result.findValuesAsText("source_service")).contains("front\"end", "<script>alert(1)<\\script>");
       assertThat(result.findValuesAsText("destination_service")).contains("re\\views", "ünïcødé-名前");
       assertThat(result.findValuesAsText("destination_version")).contains("v1\nrc", "v'2");
       JsonNode lost = query(port, "meshlog_telemetry_events_lost_reported_total{reporter_namespace=\"" + ns

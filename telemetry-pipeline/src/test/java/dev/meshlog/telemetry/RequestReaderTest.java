@@ -337,6 +337,26 @@ class RequestReaderTest {
   }
 
   @Test
+  void marksTheEventOfABatchWithAnEdgeKeySeparatorInANameAndReadsTheRestOnBothPaths() {
+    RequestEvent arrow = request("default", "productpage", "v1", "reviews", "v2->x", 200, 5, T0);
+    RequestEvent slash = request("default", "product/page", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent at = request("default@east", "productpage", "v1", "reviews", "v2", 200, 5, T0);
+    RequestEvent good = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0);
+    byte[] bytes = batchBytes(List.of(good, arrow, slash, at, good));
+    RequestReader reader = new RequestReader();
+    for (boolean fast : new boolean[] {true, false}) {
+      assertThat(fast ? reader.read("t", bytes) : reader.readSlow("t", bytes)).isEqualTo(5);
+      assertThat(reader.call(1).invalid).startsWith("events[1]: destination.version: 'v2->x' (expected: no '/', '@' or '->'");
+      assertThat(reader.call(2).invalid).startsWith("events[2]: source.service: 'product/page' (expected: no '/'");
+      assertThat(reader.call(3).invalid).startsWith("events[3]: source.namespace: 'default@east' (expected: no '/'");
+      for (int i : new int[] {0, 4}) {
+        assertThat(reader.call(i).invalid).isNull();
+        assertThat(reader.call(i).edge.edge()).isEqualTo(Edge.of(good));
+      }
+    }
+  }
+
+  @Test
   void marksTheEventOfABatchWithANameLongerThanTheLimitAndReadsTheRestOnBothPaths() {
     RequestEvent bad = request("default", "productpage", "v1", "r".repeat(1025), "v2", 200, 5, T0);
     RequestEvent good = request("default", "productpage", "v1", "reviews", "v2", 503, 5, T0);

@@ -530,6 +530,27 @@ class TelemetryTopologyTest {
   }
 
   @Test
+  void deadLettersEventsWhoseNamesHoldAnEdgeKeySeparatorInsteadOfMergingTwoEdges() {
+    // Two different edges whose ids would be the same string, default/a/v1->default/b/v1->default/c/v1:
+    // a's version names b, or b's version names c. Counted, they were one aggregate of both.
+    send(request("default", "a", "v1->default/b/v1", "c", "v1", 200, 5, T0));
+    send(request("default", "a", "v1", "b", "v1->default/c/v1", 200, 5, T0));
+    send(request("default", "productpage@x", "v1", "reviews", "v2", 200, 5, T0));
+    send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
+    var letters = deadLetters.readValuesToList();
+    assertThat(letters).extracting(l -> l.getReason().toString()).containsExactly(
+        "events[0]: source.version: 'v1->default/b/v1' (expected: no '/', '@' or '->' in a name: they separate"
+            + " the parts of edge keys; Kubernetes names never hold them)",
+        "events[0]: destination.version: 'v1->default/c/v1' (expected: no '/', '@' or '->' in a name: they separate"
+            + " the parts of edge keys; Kubernetes names never hold them)",
+        "events[0]: source.service: 'productpage@x' (expected: no '/', '@' or '->' in a name: they separate"
+            + " the parts of edge keys; Kubernetes names never hold them)");
+    Map<String, EdgeMetrics> out = latestEdges();
+    assertThat(out).doesNotContainKey("default/a/v1->default/b/v1->default/c/v1@" + T0.toEpochMilli() + "/10000");
+    assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
+  }
+
+  @Test
   void deadLettersACorruptEventAndKeepsCounting() {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     rawRequests.pipeInput("default/productpage->default/reviews", new byte[] {1, 2, 3, 4}, T0);
