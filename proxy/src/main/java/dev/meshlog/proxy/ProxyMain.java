@@ -541,6 +541,16 @@ public final class ProxyMain implements Callable<Integer> {
 
   /** Starts everything and prints the ports chosen; blocks only while binding. */
   public Running start() {
+    // Telemetry's edge keys are ns/service/version->ns/service/version: a name holding one of
+    // their separators would make two edges one (the pipeline dead-letters such events).
+    for (String[] flag : new String[][] {{"--service", service}, {"--gateway", gateway},
+        {"--namespace", namespace}, {"--version", version}}) {
+      if (flag[1] != null && (flag[1].indexOf('/') >= 0 || flag[1].indexOf('@') >= 0 || flag[1].contains("->"))) {
+        throw new CommandLine.ParameterException(new CommandLine(this), flag[0] + ": '" + flag[1]
+            + "' (expected: no '/', '@' or '->', which separate the parts of telemetry's edge keys;"
+            + " Kubernetes names never hold them)");
+      }
+    }
     GatewayBinding binding = gateway == null || gateway.isBlank() ? null
         : new GatewayBinding(gateway, namespace);
     if (binding == null && (service == null || service.isBlank() || appPort <= 0)) {
