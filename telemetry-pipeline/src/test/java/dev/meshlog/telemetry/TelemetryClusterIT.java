@@ -109,6 +109,25 @@ class TelemetryClusterIT {
     return response.body();
   }
 
+  @Test
+  void answersEachBadQueryParameterWithA400NamingItAndWhatIsExpected() throws Exception {
+    Map<String, String> expected = Map.of(
+        "/internal/v1/windows?size=abc&from=0&to=1", "size: abc (expected: a window size in milliseconds, one of 10000, 60000)",
+        "/internal/v1/windows?size=10000&from=x&to=1", "from: x (expected: epoch milliseconds, e.g. 1764000000000)",
+        "/internal/v1/windows?size=10000&from=0", "to: missing (expected: epoch milliseconds, e.g. 1764000000000)",
+        "/internal/v1/totals?service=a/b/c", "service: a/b/c (expected: namespace/service or service.namespace, e.g. default/reviews)",
+        "/metrics?scope=everything", "scope: everything (expected: cluster, or no scope for this instance's own edges)",
+        "/api/v1/edges/reviews.default/ratings.default/series?window=5m&step=abc",
+        "step: abc (expected: a number and ms, s, m, h or d, e.g. 1m)",
+        "/api/v1/graph?to=5", "to: 5 (expected: with from; or window alone)");
+    for (var e : expected.entrySet()) {
+      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + first.httpPort() + e.getKey())).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(e.getKey()).isEqualTo(400);
+      assertThat(JSON.readTree(response.body()).path("error").asText()).as(e.getKey()).isEqualTo(e.getValue());
+    }
+  }
+
   /** Requests per edge id of this test's namespace in a graph answer. */
   private static Map<String, Long> requestsByEdge(String graphJson) throws Exception {
     Map<String, Long> out = new HashMap<>();

@@ -156,7 +156,7 @@ public final class TelemetryApi {
           .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(inNamespaces(g.metrics(), namespaces),
               range.from(), range.to(), aggregation, g.unreachable()), false)));
     } else if (parts.length == 6 && path.startsWith("/api/v1/services/") && parts[5].equals("edges")) {
-      String service = parts[3] + "/" + parts[4];
+      String service = serviceId("service", parts[3] + "/" + parts[4]);
       TimeRange range = range(req);
       json(req, q.windows(range.windowSize(clock.instant()), range.from(), range.to(), new EdgeFilter(null, null, service))
           .compose(g -> vertx.executeBlocking(() -> ServiceGraph.of(g.metrics(), range.from(),
@@ -175,7 +175,7 @@ public final class TelemetryApi {
           .compose(g -> vertx.executeBlocking(() -> EdgeSeries.of(source, destination, size,
               g.metrics(), aggregation, g.unreachable()), false)));
     } else if (path.equals("/metrics")) {
-      boolean cluster = "cluster".equals(req.getParam("scope"));
+      boolean cluster = clusterScope(req.getParam("scope"));
       Future<List<dev.meshlog.events.telemetry.EdgeMetrics>> totals = cluster
           ? q.totals(EdgeFilter.ALL).map(ClusterQueries.Gathered::metrics)
           : vertx.executeBlocking(() -> q.local().totals(EdgeFilter.ALL), false);
@@ -183,9 +183,13 @@ public final class TelemetryApi {
           .onSuccess(text -> req.response().putHeader("content-type", PrometheusText.CONTENT_TYPE).end(text))
           .onFailure(e -> fail(req, e));
     } else if (path.equals("/internal/v1/windows")) {
-      Duration size = Duration.ofMillis(Long.parseLong(param(req, "size")));
-      Instant from = Instant.ofEpochMilli(Long.parseLong(param(req, "from")));
-      Instant to = Instant.ofEpochMilli(Long.parseLong(param(req, "to")));
+      Duration size = windowSizeMillis(req.getParam("size"));
+      Instant from = epochMillis("from", req.getParam("from"));
+      Instant to = epochMillis("to", req.getParam("to"));
+      if (from.isAfter(to)) {
+        throw new IllegalArgumentException("from: " + from.toEpochMilli() + " (expected: at most to, "
+            + to.toEpochMilli() + ")");
+      }
       EdgeFilter filter = filter(req);
       binary(req, vertx.executeBlocking(() -> HttpUtil.encodeAll(q.local().windows(size, from, to, filter)), false));
     } else if (path.equals("/internal/v1/totals")) {
@@ -201,7 +205,70 @@ public final class TelemetryApi {
   }
 
   private static EdgeFilter filter(HttpServerRequest req) {
-    return new EdgeFilter(req.getParam("source"), req.getParam("destination"), req.getParam("service"));
+    return new EdgeFilter(serviceIdOrNull("source", req.getParam("source")),
+        serviceIdOrNull("destination", req.getParam("destination")),
+        serviceIdOrNull("service", req.getParam("service")));
+  }
+
+  /** {@code /metrics}' {@code scope}: none for this instance's own edges, {@code cluster} for all. */
+  static boolean clusterScope(String scope) {
+    if (scope == null) {
+      return false;
+    }
+    if (!scope.equals("cluster")) {
+      throw new IllegalArgumentException("scope: " + shown(scope)
+          + " (expected: cluster, or no scope for this instance's own edges)");
+    }
+    return true;
+  }
+
+  /** The internal API's {@code size}: a window size of one of the stores, in milliseconds. */
+  static Duration windowSizeMillis(String text) {
+    String expected = "size: " + shown(text) + " (expected: a window size in milliseconds, one of "
+        + dev.meshlog.telemetry.TelemetryTopology.WINDOW_STORES.keySet().stream().map(Duration::toMillis)
+            .sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + ")";
+    if (text == null) {
+      throw new IllegalArgumentException(expected);
+    }
+    try {
+      Duration size = Duration.ofMillis(Long.parseLong(text));
+      if (dev.meshlog.telemetry.TelemetryTopology.WINDOW_STORES.containsKey(size)) {
+        return size;
+      }
+    } catch (NumberFormatException e) {
+      // below: the same message
+    }
+    throw new IllegalArgumentException(expected);
+  }
+
+  /** The internal API's {@code from} and {@code to}: epoch milliseconds, at least 0. */
+  static Instant epochMillis(String name, String text) {
+    String expected = name + ": " + shown(text) + " (expected: epoch milliseconds, e.g. 1764000000000)";
+    if (text == null) {
+      throw new IllegalArgumentException(expected);
+    }
+    try {
+      long millis = Long.parseLong(text);
+      if (millis >= 0) {
+        return Instant.ofEpochMilli(millis);
+      }
+    } catch (NumberFormatException e) {
+      // below: the same message
+    }
+    throw new IllegalArgumentException(expected);
+  }
+
+  /** A filter's service ({@code namespace/service}), or null when not given. */
+  static String serviceIdOrNull(String name, String text) {
+    return text == null ? null : serviceId(name, text);
+  }
+
+  /** A parameter's value as an error message shows it: "missing", or at most 100 characters. */
+  static String shown(String value) {
+    if (value == null) {
+      return "missing";
+    }
+    return value.length() <= 100 ? value : value.substring(0, 100) + "… (" + value.length() + " characters)";
   }
 
   /**
@@ -234,22 +301,19 @@ public final class TelemetryApi {
 
   /** {@code reviews.default} (Istio's short host) or {@code default/reviews} to {@code default/reviews}. */
   static String serviceId(String name, String text) {
-    if (text.contains("/")) {
+    int slash = text.indexOf('/');
+    if (slash >= 0) {
+      if (slash == 0 || slash == text.length() - 1 || text.indexOf('/', slash + 1) >= 0) {
+        throw new IllegalArgumentException(name + ": " + shown(text)
+            + " (expected: namespace/service or service.namespace, e.g. default/reviews)");
+      }
       return text;
     }
     int dot = text.lastIndexOf('.');
     if (dot <= 0 || dot == text.length() - 1) {
-      throw new IllegalArgumentException(name + ": " + text + " (expected: service.namespace, e.g. reviews.default)");
+      throw new IllegalArgumentException(name + ": " + shown(text) + " (expected: service.namespace, e.g. reviews.default)");
     }
     return text.substring(dot + 1) + "/" + text.substring(0, dot);
-  }
-
-  private static String param(HttpServerRequest req, String name) {
-    String value = req.getParam(name);
-    if (value == null) {
-      throw new IllegalArgumentException(name + ": missing");
-    }
-    return value;
   }
 
   private void json(HttpServerRequest req, Future<?> result) {

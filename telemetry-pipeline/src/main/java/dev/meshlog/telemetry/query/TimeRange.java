@@ -34,6 +34,12 @@ public record TimeRange(Instant from, Instant to) {
 
   /** Reads {@code window}, {@code from} and {@code to} (any may be null); the default is the last minute. */
   public static TimeRange parse(String window, String from, String to, Instant now) {
+    if (from != null && window != null) {
+      throw new IllegalArgumentException("window: " + window + " (expected: either window or from/to, not both)");
+    }
+    if (from == null && to != null) {
+      throw new IllegalArgumentException("to: " + to + " (expected: with from; or window alone)");
+    }
     if (from != null) {
       Instant end = to == null ? now : instant("to", to);
       Instant start = instant("from", from);

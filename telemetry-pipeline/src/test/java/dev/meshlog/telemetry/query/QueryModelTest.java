@@ -318,6 +318,48 @@ class QueryModelTest {
   }
 
   @Test
+  void refusesEachBadParameterOfEachEndpointNamingItsValueAndWhatIsExpected() {
+    // the internal API's numbers: a clear 400, not Java's "For input string"
+    assertThatThrownBy(() -> TelemetryApi.windowSizeMillis("abc"))
+        .hasMessage("size: abc (expected: a window size in milliseconds, one of 10000, 60000)");
+    assertThatThrownBy(() -> TelemetryApi.windowSizeMillis("5000"))
+        .hasMessage("size: 5000 (expected: a window size in milliseconds, one of 10000, 60000)");
+    assertThatThrownBy(() -> TelemetryApi.windowSizeMillis(null))
+        .hasMessage("size: missing (expected: a window size in milliseconds, one of 10000, 60000)");
+    assertThat(TelemetryApi.windowSizeMillis("60000")).isEqualTo(Duration.ofMinutes(1));
+    for (String bad : new String[] {"abc", "-1", "1.5", "99999999999999999999", ""}) {
+      assertThatThrownBy(() -> TelemetryApi.epochMillis("from", bad))
+          .hasMessage("from: " + bad + " (expected: epoch milliseconds, e.g. 1764000000000)");
+    }
+    assertThatThrownBy(() -> TelemetryApi.epochMillis("to", null))
+        .hasMessage("to: missing (expected: epoch milliseconds, e.g. 1764000000000)");
+    assertThat(TelemetryApi.epochMillis("to", "1764000000000")).isEqualTo(Instant.ofEpochMilli(1764000000000L));
+    assertThatThrownBy(() -> TelemetryApi.epochMillis("to", "x".repeat(500)))
+        .hasMessage("to: " + "x".repeat(100) + "… (500 characters) (expected: epoch milliseconds, e.g. 1764000000000)");
+    // /metrics' scope: cluster or none, not silently this instance's for a typo
+    assertThat(TelemetryApi.clusterScope(null)).isFalse();
+    assertThat(TelemetryApi.clusterScope("cluster")).isTrue();
+    assertThatThrownBy(() -> TelemetryApi.clusterScope("clsuter"))
+        .hasMessage("scope: clsuter (expected: cluster, or no scope for this instance's own edges)");
+    // the internal filters and a service's path: namespace/service
+    assertThatThrownBy(() -> TelemetryApi.serviceIdOrNull("source", "a/b/c")).hasMessage(
+        "source: a/b/c (expected: namespace/service or service.namespace, e.g. default/reviews)");
+    assertThatThrownBy(() -> TelemetryApi.serviceId("service", "/reviews")).hasMessage(
+        "service: /reviews (expected: namespace/service or service.namespace, e.g. default/reviews)");
+    assertThat(TelemetryApi.serviceIdOrNull("source", null)).isNull();
+    // a range is a window or from/to, never both, and to only with from
+    Instant now = T0;
+    assertThatThrownBy(() -> TimeRange.parse("5m", "2026-11-24T11:00:00Z", null, now))
+        .hasMessage("window: 5m (expected: either window or from/to, not both)");
+    assertThatThrownBy(() -> TimeRange.parse(null, null, "2026-11-24T11:00:00Z", now))
+        .hasMessage("to: 2026-11-24T11:00:00Z (expected: with from; or window alone)");
+    assertThatThrownBy(() -> TimeRange.parse(null, "yesterday", null, now)).hasMessage(
+        "from: yesterday (expected: an ISO-8601 instant like 2026-11-24T12:00:00Z or epoch milliseconds)");
+    assertThatThrownBy(() -> TimeRange.duration("step", "abc"))
+        .hasMessage("step: abc (expected: a number and ms, s, m, h or d, e.g. 1m)");
+  }
+
+  @Test
   void edgeEndsAreServiceDotNamespaceOrNamespaceSlashService() {
     assertThat(TelemetryApi.serviceId("src", "reviews.default")).isEqualTo("default/reviews");
     assertThat(TelemetryApi.serviceId("src", "default/reviews")).isEqualTo("default/reviews");
