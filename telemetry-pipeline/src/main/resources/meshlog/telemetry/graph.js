@@ -5,6 +5,7 @@
 (function () {
   'use strict';
   var REFRESH_MS = 5000;
+  var TIMEOUT_MS = 15000; // longer than the API's own 10 s wait for other instances
   var params = new URLSearchParams(location.search);
   var select = document.getElementById('window');
   if (params.get('window')) {
@@ -181,24 +182,45 @@
     losses(graph);
   }
 
+  // When the last graph was drawn; while the API is away (a restart) the page keeps that graph,
+  // greyed and said to be stale, and keeps asking: it draws the live graph again by itself.
+  var loadedAt = null;
+
   function refresh() {
+    // an API that accepts and never answers (a host gone, a stopped process) would leave the
+    // page waiting forever, showing its last graph as if live: give up after a while, and retry
+    var abort = new AbortController();
+    var giveUp = setTimeout(function () { abort.abort(); }, TIMEOUT_MS);
     // the page's namespace filter (?namespace=a,b), passed on as it is
     fetch('/api/v1/graph?window=' + encodeURIComponent(select.value)
-        + (params.get('namespace') !== null ? '&namespace=' + encodeURIComponent(params.get('namespace')) : ''))
-      .then(function (r) { return r.ok ? r.json() : r.json().then(function (b) { throw new Error(b.error || r.status); }); })
+        + (params.get('namespace') !== null ? '&namespace=' + encodeURIComponent(params.get('namespace')) : ''),
+        { signal: abort.signal, cache: 'no-store' })
+      .then(function (r) {
+        if (r.ok) { return r.json(); }
+        // an error of the API says what was wrong; anything else in between (a proxy's HTML page) its status
+        return r.json().then(function (b) { throw new Error(b.error || 'HTTP ' + r.status); },
+          function () { throw new Error('HTTP ' + r.status + ' ' + r.statusText); });
+      }, function (err) {
+        throw new Error('the pipeline does not answer (' + (err.name === 'AbortError'
+          ? 'no answer within ' + TIMEOUT_MS / 1000 + ' s' : err.message) + ')');
+      })
       .then(function (graph) {
         render(graph);
+        loadedAt = new Date();
         var status = document.getElementById('status');
         status.textContent = graph.nodes.length + ' services, ' + graph.edges.length + ' edges · updated '
-          + new Date().toLocaleTimeString() + (graph.unreachable.length ? ' · partial: ' + graph.unreachable.join(', ') : '');
+          + loadedAt.toLocaleTimeString() + (graph.unreachable.length ? ' · partial: ' + graph.unreachable.join(', ') : '');
         status.dataset.state = 'loaded';
+        delete document.body.dataset.stale;
       })
       .catch(function (err) {
         var status = document.getElementById('status');
-        status.textContent = 'cannot load the graph: ' + err.message;
+        status.textContent = 'cannot load the graph: ' + err.message + ' · retrying every ' + REFRESH_MS / 1000 + ' s'
+          + (loadedAt ? ' · showing the graph of ' + loadedAt.toLocaleTimeString() + ', not live' : '');
         status.dataset.state = 'error';
+        if (loadedAt) { document.body.dataset.stale = 'true'; }
       })
-      .finally(function () { clearTimeout(timer); timer = setTimeout(refresh, REFRESH_MS); });
+      .finally(function () { clearTimeout(giveUp); clearTimeout(timer); timer = setTimeout(refresh, REFRESH_MS); });
   }
   var timer;
   select.addEventListener('change', function () { window.meshlogGraph.ids = null; clearTimeout(timer); refresh(); });
