@@ -12,6 +12,7 @@ import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.telemetry.EdgeMetrics;
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -270,7 +271,7 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
         if (!Arrays.equals(call.edge.topicKeyBytes(), record.key())) {
           // each such event on its own (a batch may mix edges its key does not name)
           context.forward(new Record<String, Object>(call.edge.topicKey(), reader.eventBytes(i),
-              record.timestamp()));
+              record.timestamp(), origin()));
           continue;
         }
         keyed = call.edge;
@@ -297,6 +298,45 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
   /** Header names of a dead letter's context, as Kafka Connect's {@code __connect.errors.*}. */
   static final String HEADER_PREFIX = "meshlog.errors.";
 
+  /**
+   * Header names on a rerouted event: where its record was on {@code mesh.telemetry.requests}
+   * (topic, partition, offset, UTF-8 decimal), so that a dead letter of it after the
+   * repartition topic names the record an operator can find, not the repartition topic's.
+   */
+  static final String ORIGIN_PREFIX = "meshlog.origin.";
+
+  /** The current record's place on its topic, as headers of what is rerouted from it. */
+  private RecordHeaders origin() {
+    RecordHeaders headers = new RecordHeaders();
+    RecordMetadata meta = context.recordMetadata().orElse(null);
+    if (meta != null && meta.topic() != null) {
+      utf8(headers, ORIGIN_PREFIX + "topic", meta.topic());
+      utf8(headers, ORIGIN_PREFIX + "partition", String.valueOf(meta.partition()));
+      utf8(headers, ORIGIN_PREFIX + "offset", String.valueOf(meta.offset()));
+    }
+    return headers;
+  }
+
+  /** The origin headers of a rerouted record: {topic, partition, offset}, or null when absent or unreadable. */
+  private static String[] originOf(Record<byte[], byte[]> record) {
+    String[] origin = new String[3];
+    String[] names = {"topic", "partition", "offset"};
+    for (int i = 0; i < 3; i++) {
+      Header h = record.headers() == null ? null : record.headers().lastHeader(ORIGIN_PREFIX + names[i]);
+      if (h == null || h.value() == null) {
+        return null;
+      }
+      origin[i] = new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    try {
+      Integer.parseInt(origin[1]);
+      Long.parseLong(origin[2]);
+    } catch (NumberFormatException e) {
+      return null; // not ours: name the repartition topic's place, which is at least true
+    }
+    return origin;
+  }
+
   private Record<String, Object> deadLetter(Record<byte[], byte[]> record, RuntimeException e) {
     return deadLetter(record, record.value(), String.valueOf(e.getMessage()), e.getClass().getName());
   }
@@ -312,7 +352,18 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     String topic = meta == null || meta.topic() == null ? Topics.TELEMETRY_REQUESTS.name() : meta.topic();
     int partition = meta == null ? -1 : meta.partition();
     long offset = meta == null ? -1 : meta.offset();
-    LOG.warn("dead-lettered request record on {}-{}@{}: {}", topic, partition, offset, reason);
+    // after the repartition topic: the original record's place (the header the first pass set),
+    // the repartition topic's in the via headers
+    String[] origin = reroute ? null : originOf(record);
+    String via = null;
+    if (origin != null) {
+      via = topic + "-" + partition + "@" + offset;
+      topic = origin[0];
+      partition = Integer.parseInt(origin[1]);
+      offset = Long.parseLong(origin[2]);
+    }
+    LOG.warn("dead-lettered request record on {}-{}@{}{}: {}", topic, partition, offset,
+        via == null ? "" : " (rerouted through " + via + ")", reason);
     DeadLetter letter = DeadLetter.newBuilder()
         .setApplication(application)
         .setSourceTopic(topic)
@@ -331,11 +382,20 @@ final class EdgeAggregator implements Processor<byte[], byte[], String, Object> 
     header(headers, "application", application);
     header(headers, "exception.class.name", exceptionClass);
     header(headers, "reason", reason);
+    if (origin != null && meta != null) {
+      header(headers, "via.topic", String.valueOf(meta.topic()));
+      header(headers, "via.partition", String.valueOf(meta.partition()));
+      header(headers, "via.offset", String.valueOf(meta.offset()));
+    }
     return new Record<>(application, letter, record.timestamp(), headers);
   }
 
   private static void header(RecordHeaders headers, String name, String value) {
-    headers.add(HEADER_PREFIX + name, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    utf8(headers, HEADER_PREFIX + name, value);
+  }
+
+  private static void utf8(RecordHeaders headers, String name, String value) {
+    headers.add(name, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -689,8 +690,17 @@ class TelemetryTopologyTest {
     TestOutputTopic<String, byte[]> rerouted = driver.createOutputTopic(
         "telemetry-test-" + TelemetryTopology.BY_EDGE_KEY + "-repartition",
         Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
-    assertThat(rerouted.readKeyValuesToList()).extracting(kv -> kv.key)
-        .containsExactly(key(e), key(e));
+    var sent = rerouted.readRecordsToList();
+    assertThat(sent).extracting(r -> r.key()).containsExactly(key(e), key(e));
+    // each carries where its record was on the input topic (the 2nd and 3rd record), for a dead letter after it
+    for (int i = 0; i < 2; i++) {
+      var headers = sent.get(i).headers();
+      assertThat(new String(headers.lastHeader("meshlog.origin.topic").value(), StandardCharsets.UTF_8))
+          .isEqualTo(Topics.TELEMETRY_REQUESTS.name());
+      assertThat(new String(headers.lastHeader("meshlog.origin.partition").value(), StandardCharsets.UTF_8)).isEqualTo("0");
+      assertThat(new String(headers.lastHeader("meshlog.origin.offset").value(), StandardCharsets.UTF_8))
+          .isEqualTo(String.valueOf(i + 1));
+    }
     EdgeMetrics m = latestEdges().get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000");
     assertThat(m.getRequests()).isEqualTo(3);
     assertThat(deadLetters.isEmpty()).isTrue();
