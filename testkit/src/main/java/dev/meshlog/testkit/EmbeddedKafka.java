@@ -90,8 +90,53 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
     return start(dataDir, false, port, overrides, false);
   }
 
+  /** How many times a start is tried when a port picked as free was taken before Kafka bound it. */
+  private static final int START_ATTEMPTS = 5;
+
+  /**
+   * Starts a broker, again on other ports when one it picked was taken before it bound it: a port
+   * is picked free by binding and closing a socket, and Kafka binds it a moment later, so another
+   * process on the machine (parallel builds, other test JVMs) can take it in between. Only
+   * ports picked here are picked again; a requested client port is kept (its bind failure is the
+   * caller's).
+   */
   private static EmbeddedKafka start(Path dataDir, boolean temporary, int requestedPort,
                                      Map<String, String> overrides, boolean saslPlain) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(dataDir, temporary, requestedPort, overrides, saslPlain);
+      } catch (RuntimeException e) {
+        if (attempt >= START_ATTEMPTS || !isBindFailure(e)
+            || (requestedPort > 0 && mentions(e, ":" + requestedPort))) {
+          throw e;
+        }
+        LOG.warn("Kafka could not bind a port picked as free (attempt {} of {}): {}; picking others",
+            attempt, START_ATTEMPTS, e.getMessage());
+      }
+    }
+  }
+
+  /** Whether {@code e} (or a cause) says a socket could not bind because its address was in use. */
+  static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return mentions(e, "Address already in use");
+  }
+
+  private static boolean mentions(Throwable e, String text) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains(text)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static EmbeddedKafka startOnce(Path dataDir, boolean temporary, int requestedPort,
+                                         Map<String, String> overrides, boolean saslPlain) {
     try {
       Files.createDirectories(dataDir);
       Path logDir = dataDir.resolve("kraft-logs");
@@ -171,7 +216,19 @@ public final class EmbeddedKafka implements KafkaCluster, AutoCloseable {
       }
 
       KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-      server.startup();
+      try {
+        server.startup();
+      } catch (RuntimeException e) {
+        // Kafka shuts a failed start down itself; this makes sure nothing of it is left bound
+        // before the caller tries again.
+        try {
+          server.shutdown();
+          server.awaitShutdown();
+        } catch (RuntimeException ignored) {
+          // already down
+        }
+        throw e;
+      }
       EmbeddedKafka kafka = new EmbeddedKafka(dataDir, temporary, brokerPort, server,
           saslPlain ? new SaslPlainListener(saslPort) : null);
       kafka.awaitReady(Duration.ofSeconds(60));

@@ -1,7 +1,10 @@
 package dev.meshlog.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,5 +54,37 @@ class PersistentKafkaIT {
         assertThat(values).containsExactly("survives a restart");
       }
     }
+  }
+
+  /**
+   * A port taken between being picked free and bound is how parallel builds made brokers fail
+   * to start ("Address already in use"): the start recognises Kafka's own bind failure, and picks
+   * again only ports it picked itself — a requested port taken is the caller's failure, at once.
+   */
+  @Test
+  void aRequestedPortThatIsTakenFailsAsABindFailure(@TempDir Path dataDir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Throwable failure = catchThrowable(() ->
+          EmbeddedKafka.startPersistent(dataDir, taken.getLocalPort(), Map.of()).close());
+
+      assertThat(failure).isNotNull();
+      assertThat(EmbeddedKafka.isBindFailure(failure)).as("bind failure: %s", failure).isTrue();
+    }
+    // Nothing of the failed start is left bound: the same directory starts on a free port.
+    try (EmbeddedKafka kafka = EmbeddedKafka.startPersistent(dataDir, 0, Map.of());
+         Admin admin = kafka.admin()) {
+      assertThat(admin.describeCluster().nodes().get()).hasSize(1);
+    }
+  }
+
+  @Test
+  void onlyAnAddressInUseIsABindFailure() {
+    assertThat(EmbeddedKafka.isBindFailure(new org.apache.kafka.common.KafkaException(
+        "Socket server failed to bind to 127.0.0.1:4242: Address already in use.",
+        new java.net.BindException("Address already in use")))).isTrue();
+    assertThat(EmbeddedKafka.isBindFailure(new IllegalStateException("wrapped",
+        new java.net.BindException("Address already in use")))).isTrue();
+    assertThat(EmbeddedKafka.isBindFailure(new IllegalStateException("log dir is locked")))
+        .isFalse();
   }
 }
