@@ -24,6 +24,7 @@ import dev.meshlog.proxy.upstream.Http1Connection;
 import dev.meshlog.proxy.upstream.Http1Listener;
 import dev.meshlog.proxy.upstream.Http1Pool;
 import dev.meshlog.proxy.upstream.RequestBody;
+import dev.meshlog.proxy.upstream.UpstreamResetException;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -335,7 +336,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       if (streaming) {
         if (!finished) {
           HttpServerResponse resp = req.response();
-          flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
+          flags.add(resp.closed() ? ResponseFlag.DC
+              : UpstreamResetException.isProtocolError(cause) ? ResponseFlag.UPE : ResponseFlag.UC);
           resp.reset();
           finish();
         }
@@ -344,7 +346,9 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       if (done) {
         return;
       }
-      if (!responseStarted && c != null && c.reused() && !staleRetried && idempotent()
+      boolean protocolError = UpstreamResetException.isProtocolError(cause);
+      if (!responseStarted && !protocolError && c != null && c.reused() && !staleRetried
+          && idempotent()
           && body.canReplay()) {
         // A reused connection the upstream closed as the request went out (the keep-alive
         // race): nothing of a response came, so the request is sent again on a new connection,
@@ -356,7 +360,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
         return;
       }
       LOG.debug("upstream {} reset: {}", upstream, cause.getMessage());
-      conclude(this, AttemptOutcome.reset());
+      conclude(this, protocolError ? AttemptOutcome.protocolError() : AttemptOutcome.reset());
     }
 
     @Override
@@ -842,6 +846,9 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       case CONNECT_FAILURE -> localReply(503, "upstream connect error or disconnect/reset before "
           + "headers. reset reason: connection failure", ResponseFlag.UF);
       case TIMEOUT -> localReply(504, "upstream request timeout", ResponseFlag.UT);
+      // Envoy's router answers a protocol error 502, any other reset 503.
+      case PROTOCOL_ERROR -> localReply(502, "upstream connect error or disconnect/reset before "
+          + "headers. reset reason: protocol error", ResponseFlag.UPE);
       default -> localReply(503, "upstream connect error or disconnect/reset before headers. "
           + "reset reason: connection termination", ResponseFlag.UC);
     }

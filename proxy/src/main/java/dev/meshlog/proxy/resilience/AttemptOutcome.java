@@ -23,6 +23,12 @@ public record AttemptOutcome(Kind kind, int status, int grpcStatus) {
     CONNECT_FAILURE,
     /** The connection was closed or reset before a response. */
     RESET,
+    /**
+     * The upstream's answer was not valid HTTP (Envoy's reset reason {@code protocol error}):
+     * a reset to retries ({@code reset}, {@code 5xx}, {@code gateway-error}) and to outlier
+     * detection, answered 502 with flag UPE.
+     */
+    PROTOCOL_ERROR,
     /** The per-try timeout fired before a response. */
     TIMEOUT
   }
@@ -45,6 +51,11 @@ public record AttemptOutcome(Kind kind, int status, int grpcStatus) {
   /** A reset before the response. */
   public static AttemptOutcome reset() {
     return new AttemptOutcome(Kind.RESET, 0);
+  }
+
+  /** An answer that was not valid HTTP. */
+  public static AttemptOutcome protocolError() {
+    return new AttemptOutcome(Kind.PROTOCOL_ERROR, 0);
   }
 
   /** A per-try timeout. */

@@ -242,13 +242,13 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       if (head.decoderResult().isFailure()) {
         ReferenceCountUtil.release(msg);
         fail(new UpstreamResetException("malformed response from upstream: "
-            + head.decoderResult().cause().getMessage()));
+            + head.decoderResult().cause().getMessage(), true));
         return;
       }
       if (decoder.takeConflictingFraming()) {
         ReferenceCountUtil.release(msg);
         fail(new UpstreamResetException("response with both Content-Length and "
-            + "Transfer-Encoding from upstream (expected: one of them)"));
+            + "Transfer-Encoding from upstream (expected: one of them)", true));
         return;
       }
       int code = head.status().code();
@@ -271,7 +271,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter {
       if (content.decoderResult().isFailure()) {
         content.release();
         fail(new UpstreamResetException("malformed response body from upstream: "
-            + content.decoderResult().cause().getMessage()));
+            + content.decoderResult().cause().getMessage(), true));
         return;
       }
       if (interim) {

@@ -239,9 +239,9 @@ class Http1PoolIT {
 
     TestMesh.Response r = get(s, "smuggle");
 
-    assertThat(r.status()).isEqualTo(503);
-    assertThat(r.body()).doesNotContain("hello");
-    assertThat(mesh.log.await("outbound", "smuggle").flags()).containsExactly(ResponseFlag.UC);
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(r.body()).doesNotContain("hello").contains("protocol error");
+    assertThat(mesh.log.await("outbound", "smuggle").flags()).containsExactly(ResponseFlag.UPE);
     eventually(() -> assertThat(upstream.connections.get(0).sawEof).isTrue());
   }
 
@@ -253,9 +253,68 @@ class Http1PoolIT {
       c.awaitEof();
     });
 
-    assertThat(get(s, "two-lengths").status()).isEqualTo(503);
+    assertThat(get(s, "two-lengths").status()).isEqualTo(502);
     assertThat(mesh.log.await("outbound", "two-lengths").flags())
-        .containsExactly(ResponseFlag.UC);
+        .containsExactly(ResponseFlag.UPE);
+  }
+
+  @Test
+  void anAnswerThatIsNotHttpIs502UpeAndAGatewayErrorToOutlierDetection() throws IOException {
+    upstream = new RawUpstream((c, i) -> {
+      upstream.nextRequest(c);
+      c.write("SSH-2.0-OpenSSH_9.6\r\n");
+      c.awaitEof();
+    });
+    // Two gateway errors eject the only endpoint: the third request finds no healthy one.
+    Sidecar s = mesh.clientSidecar(view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(upstream.port())
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setTrafficPolicy(dev.meshlog.events.discovery.TrafficPolicy.newBuilder()
+            .setOutlierDetection(dev.meshlog.events.discovery.OutlierDetection.newBuilder()
+                .setConsecutiveGatewayErrors(2).setConsecutive5xxErrors(0)
+                .setBaseEjectionTimeMillis(30_000).setMaxEjectionPercent(100).build())
+            .build())
+        .build());
+
+    TestMesh.Response first = get(s, "ssh-1");
+    assertThat(first.status()).isEqualTo(502);
+    assertThat(first.body()).contains("reset reason: protocol error");
+    assertThat(mesh.log.await("outbound", "ssh-1").flags()).containsExactly(ResponseFlag.UPE);
+    assertThat(get(s, "ssh-2").status()).isEqualTo(502);
+
+    assertThat(get(s, "ssh-3").status()).isEqualTo(503);
+    assertThat(mesh.log.await("outbound", "ssh-3").flags()).containsExactly(ResponseFlag.UH);
+    assertThat(upstream.accepted).hasValue(2);
+  }
+
+  @Test
+  void retriesAProtocolErrorWhenTheRouteRetriesResets() throws IOException {
+    upstream = new RawUpstream((c, i) -> {
+      upstream.nextRequest(c);
+      c.write(i == 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhello"
+          : OK);
+      c.awaitEof();
+    });
+    Sidecar s = mesh.clientSidecar(view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(upstream.port())
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setHttpRoutes(List.of(dev.meshlog.events.discovery.HttpRoute.newBuilder()
+            .setName("retry").setRetries(dev.meshlog.events.discovery.RetryPolicy.newBuilder()
+                .setAttempts(1).setRetryOn(List.of("reset")).setBackoffBaseMillis(1)
+                .setBackoffMaxMillis(2).build())
+            .setDestinations(List.of(dev.meshlog.events.discovery.RouteDestination.newBuilder()
+                .setWeight(100).setDestination(dev.meshlog.events.discovery.Destination
+                    .newBuilder().setHost(dev.meshlog.proxy.support.Views.host("books"))
+                    .build()).build())).build()))
+        .build());
+
+    TestMesh.Response r = get(s, "retried");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("ok");
+    AccessLogEntry e = mesh.log.await("outbound", "retried");
+    assertThat(e.attempts()).isEqualTo(2);
+    assertThat(e.flags()).isEmpty();
   }
 
   @Test
