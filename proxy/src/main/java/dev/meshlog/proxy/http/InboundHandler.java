@@ -109,7 +109,12 @@ public final class InboundHandler implements Handler<HttpServerRequest> {
       int slash = uri.indexOf('/', scheme + 3);
       uri = slash < 0 ? "/" : uri.substring(slash);
     }
+    String target = uri;
     uri = RequestGuard.normalizeTarget(uri);
+    if (uri == null) {
+      RequestGuard.refusePath(target, ex);
+      return;
+    }
     if (ex.http2() && ex.authority != null) {
       headers.set(HttpHeaders.HOST, ex.authority);
     }

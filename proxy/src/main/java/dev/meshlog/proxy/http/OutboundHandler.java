@@ -145,6 +145,10 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.destinationService = service.host();
     int q = pathAndQuery.indexOf('?');
     String path = RequestGuard.normalizePath(q < 0 ? pathAndQuery : pathAndQuery.substring(0, q));
+    if (path == null) {
+      RequestGuard.refusePath(pathAndQuery, ex);
+      return;
+    }
     String query = q < 0 ? null : pathAndQuery.substring(q + 1);
     VertxRequestFacts facts = new VertxRequestFacts(req, path, query, authority);
     RouteMatch match = router.route(service, facts, port).orElse(null);

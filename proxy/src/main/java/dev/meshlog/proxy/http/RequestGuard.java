@@ -169,15 +169,85 @@ final class RequestGuard {
   }
 
   /**
-   * {@code path} with its {@code .} and {@code ..} segments resolved (RFC 3986 5.2.4), as
-   * Istio's default path normalization ({@code BASE}, Envoy's {@code normalize_path}) does
-   * before routes are matched: {@code /public/../admin} is {@code /admin}, for the routes and
-   * for the app. The same string when it has none (almost every request: one scan).
+   * {@code path} normalized as Istio's default path normalization ({@code BASE}, Envoy's
+   * {@code normalize_path}, which is Chromium's URL path canonicalization) does before routes
+   * are matched, for the routes and for the app: percent-encoded unreserved characters decoded
+   * ({@code %2E} is a dot, {@code %7E} a tilde; other escapes such as {@code %2F} kept as they
+   * are), a backslash taken as a slash, then the {@code .} and {@code ..} segments resolved
+   * (RFC 3986 5.2.4): {@code /public/%2E%2E/admin} is {@code /admin}. Slashes are not merged
+   * ({@code MERGE_SLASHES} is not Istio's default). The same string when there is nothing to do
+   * (almost every request: one scan); {@code null} when the path holds an encoded NUL
+   * ({@code %00}), which Envoy refuses with 400.
    */
   static String normalizePath(String path) {
-    if (!path.startsWith("/") || path.indexOf("/.") < 0) {
+    if (!path.startsWith("/") || plain(path)) {
       return path;
     }
+    String decoded = decodeUnreserved(path);
+    if (decoded == null) {
+      return null;
+    }
+    return decoded.indexOf("/.") < 0 ? decoded : removeDotSegments(decoded);
+  }
+
+  /**
+   * Whether {@code path} has no escape, no backslash and no segment starting with a dot. The
+   * characters that need a look are all below {@code '/'} but the backslash, so most of a
+   * path's characters take one comparison.
+   */
+  private static boolean plain(String path) {
+    for (int i = 1, n = path.length(); i < n; i++) {
+      char c = path.charAt(i);
+      if (c < '/') {
+        if (c == '%' || (c == '.' && path.charAt(i - 1) == '/')) {
+          return false;
+        }
+      } else if (c == '\\') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code path} with {@code %XX} of unreserved characters (RFC 3986 2.3) decoded and
+   * backslashes turned into slashes; {@code null} for {@code %00}.
+   */
+  private static String decodeUnreserved(String path) {
+    StringBuilder out = new StringBuilder(path.length());
+    for (int i = 0, n = path.length(); i < n; i++) {
+      char c = path.charAt(i);
+      if (c == '\\') {
+        out.append('/');
+        continue;
+      }
+      if (c == '%' && i + 2 < n) {
+        int hi = Character.digit(path.charAt(i + 1), 16);
+        int lo = Character.digit(path.charAt(i + 2), 16);
+        if (hi >= 0 && lo >= 0) {
+          char d = (char) (hi * 16 + lo);
+          if (d == 0) {
+            return null;
+          }
+          if (unreserved(d)) {
+            out.append(d);
+            i += 2;
+            continue;
+          }
+        }
+      }
+      out.append(c);
+    }
+    return out.toString();
+  }
+
+  private static boolean unreserved(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || c == '-' || c == '.' || c == '_' || c == '~';
+  }
+
+  /** {@code path} (starting with a slash) with its dot segments resolved (RFC 3986 5.2.4). */
+  private static String removeDotSegments(String path) {
     String[] parts = path.split("/", -1);
     java.util.ArrayDeque<String> out = new java.util.ArrayDeque<>(parts.length);
     for (int i = 1; i < parts.length; i++) {
@@ -197,7 +267,10 @@ final class RequestGuard {
     return "/" + String.join("/", out);
   }
 
-  /** {@link #normalizePath} of a request target's path, its query kept as it is. */
+  /**
+   * {@link #normalizePath} of a request target's path, its query kept as it is; {@code null}
+   * when the path is refused.
+   */
   static String normalizeTarget(String target) {
     int q = target.indexOf('?');
     if (q < 0) {
@@ -205,7 +278,13 @@ final class RequestGuard {
     }
     String path = target.substring(0, q);
     String normal = normalizePath(path);
-    return normal == path ? target : normal + target.substring(q);
+    return normal == null ? null : normal == path ? target : normal + target.substring(q);
+  }
+
+  /** Answers 400 to a request whose path {@link #normalizePath} refused. */
+  static void refusePath(String target, ProxyExchange ex) {
+    ex.localReply(400, "path of " + target + " has an encoded NUL (%00) (expected: none)",
+        close(), ResponseFlag.DPE);
   }
 
   /** Whether the request body is chunked. */

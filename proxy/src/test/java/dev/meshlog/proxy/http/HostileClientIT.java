@@ -208,6 +208,37 @@ class HostileClientIT {
   }
 
   @Test
+  void resolvesPercentEncodedDotSegmentsBeforeRoutingAndForwarding() throws Exception {
+    Sidecar guarded = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
+        .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(
+            route("public", List.of(HttpMatch.newBuilder()
+                .setUri(match(MatchType.PREFIX, "/public/")).build()), to("reviews", "v1", 100))
+                .build(),
+            HttpRoute.newBuilder().setName("deny").setDirectResponse(DirectResponse.newBuilder()
+                .setStatus(403).setBody("denied").build()).build())).build());
+
+    String sneaky = raw(guarded.outboundPort(), "GET /public/%2E%2E/admin HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String backslash = raw(guarded.outboundPort(), "GET /public/..\\admin HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String kept = raw(guarded.outboundPort(), "GET /public//%7Ea/%2e/b%2F HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String inbound = raw(server.inboundPort(), "GET /a/%2e%2E/b HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+    String nul = raw(guarded.outboundPort(), "GET /public/%00 HTTP/1.1\r\n"
+        + "Host: reviews\r\nConnection: close\r\n\r\n");
+
+    assertThat(sneaky).startsWith("HTTP/1.1 403").endsWith("denied");
+    assertThat(backslash).startsWith("HTTP/1.1 403").endsWith("denied");
+    // no slashes merged (Istio's default), unreserved escapes decoded, %2F kept
+    assertThat(kept).startsWith("HTTP/1.1 200").endsWith("app saw /public//~a/b%2F body=");
+    assertThat(inbound).startsWith("HTTP/1.1 200").endsWith("app saw /b body=");
+    assertThat(nul).startsWith("HTTP/1.1 400");
+    assertThat(mesh.log.await(e -> e.status() == 400).flags())
+        .containsExactly(ResponseFlag.DPE);
+  }
+
+  @Test
   void carriesHeadersAsLargeAsEnvoyAcceptsAndRefusesLargerOnesWith431() throws Exception {
     // Envoy's (and so Istio's) limit is 60 KiB: a 20 KB cookie or token passes there.
     String cookie = "c".repeat(20_000);
