@@ -6,39 +6,87 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * A page written on a worker thread and sent as it is written: the bytes go to the response in
  * chunks of {@code chunkBytes}, at most {@code maxChunksInFlight} of them handed to the event
  * loop and not yet written to the socket, so a page of any size takes a bounded amount of memory
- * (a sidecar's heap is 64 MB; Istio's metrics page grows by ≈53 KB per label set). The writer
- * waits while the client is slow, up to {@code stall} per chunk, then fails with an
- * {@link IOException}, as it does once the response failed (the client went away). Only the
- * response's event loop touches the response.
+ * (a sidecar's heap is 64 MB; Istio's metrics page grows by ≈53 KB per label set). A page that
+ * fits in those chunks leaves the worker as soon as it is rendered, whatever the client does;
+ * a larger one holds the worker while the client is slow. The whole page, its end written to the
+ * socket included, must go within {@code deadline} of the page's start: then a timer on the
+ * event loop fails the writer (which wakes at once) and resets the response, so a client that
+ * stops reading, or reads a byte now and then, holds a worker and the page's memory for no
+ * longer than that. The writer fails with an {@link IOException} too once the response failed
+ * (the client went away). Only the response's event loop touches the response.
  */
 final class StreamedPage extends OutputStream {
 
   private final Context context;
+  private final HttpServerRequest request;
   private final HttpServerResponse response;
   private final Semaphore inFlight;
   private final int maxChunksInFlight;
-  private final Duration stall;
+  private final Duration deadline;
+  private final long deadlineNanos;
+  private final long timer;
   private final byte[] chunk;
   private int filled;
   private volatile Throwable failure;
   private boolean closed;
+  /** Loop only: the end reached the socket. */
+  private boolean sent;
+  private final Promise<Void> outcome = Promise.promise();
 
-  StreamedPage(Context context, HttpServerResponse response, int chunkBytes,
-               int maxChunksInFlight, Duration stall) {
+  /** A page answering {@code request}; made on {@code context}'s event loop. */
+  StreamedPage(Context context, HttpServerRequest request, int chunkBytes,
+               int maxChunksInFlight, Duration deadline) {
     this.context = context;
-    this.response = response;
+    this.request = request;
+    this.response = request.response();
     this.inFlight = new Semaphore(maxChunksInFlight);
     this.maxChunksInFlight = maxChunksInFlight;
-    this.stall = stall;
+    this.deadline = deadline;
+    this.deadlineNanos = System.nanoTime() + deadline.toNanos();
     this.chunk = new byte[chunkBytes];
+    this.timer = context.owner().setTimer(Math.max(1, deadline.toMillis()), id -> expire());
+  }
+
+  /** The deadline passed (on the loop): the page is given up, its connection reset. */
+  private void expire() {
+    if (sent) {
+      return;
+    }
+    IOException late = new IOException("the page was not sent within " + deadline.toMillis()
+        + " ms");
+    abort(late);
+    outcome.tryFail(late);
+    if (!response.ended()) {
+      response.reset();
+    }
+    // A reset of an HTTP/1.x response, and Vert.x's close of its connection, still let what was
+    // written drain to the client first: the channel itself is closed, with a TCP reset
+    // (SO_LINGER 0), so the page's memory goes at once and the scraper sees it partial.
+    if (request.connection() instanceof ConnectionBase c) {
+      Channel channel = c.channel();
+      try {
+        channel.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException e) {
+        // a transport without the option: an orderly close then
+      }
+      channel.close();
+    } else {
+      request.connection().close();
+    }
   }
 
   @Override
@@ -67,8 +115,10 @@ final class StreamedPage extends OutputStream {
   private void send() throws IOException {
     checkFailure();
     try {
-      if (!inFlight.tryAcquire(stall.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw new IOException("the client read nothing for " + stall.toMillis() + " ms");
+      // The loop's timer fails the page at the deadline; this bound is the writer's own.
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0 || !inFlight.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+        throw new IOException("the page was not sent within " + deadline.toMillis() + " ms");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -87,7 +137,7 @@ final class StreamedPage extends OutputStream {
 
   /**
    * Fails the page from outside the writer (the connection closed): a writer waiting for room
-   * wakes at once and fails instead of waiting out the stall.
+   * wakes at once and fails instead of waiting out the deadline.
    */
   void abort(Throwable cause) {
     if (failure == null) {
@@ -114,7 +164,23 @@ final class StreamedPage extends OutputStream {
       send();
     }
     checkFailure();
-    context.runOnContext(v -> response.end());
+    context.runOnContext(v -> response.end().onComplete(ar -> {
+      sent = true;
+      context.owner().cancelTimer(timer);
+      if (ar.succeeded()) {
+        outcome.tryComplete();
+      } else {
+        outcome.tryFail(ar.cause());
+      }
+    }));
+  }
+
+  /**
+   * Completes once the page's end reached the socket; fails when the page was given up at its
+   * deadline or the end could not be written.
+   */
+  Future<Void> sent() {
+    return outcome.future();
   }
 
 }

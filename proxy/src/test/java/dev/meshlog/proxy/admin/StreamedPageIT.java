@@ -31,22 +31,24 @@ import org.junit.jupiter.api.Test;
 class StreamedPageIT {
 
   private static final int CHUNK = 64 * 1024;
-  private static final int CHUNKS = 4;
+  private int chunks = 4;
 
   private final Vertx vertx = Vertx.vertx();
   private final AtomicLong handedOver = new AtomicLong();
   private final CompletableFuture<Throwable> writerEnded = new CompletableFuture<>();
+  private final CompletableFuture<Throwable> pageSent = new CompletableFuture<>();
   private HttpServer server;
   private long pageBytes;
-  private Duration stall;
+  private Duration deadline;
 
   @BeforeEach
   void start() {
     server = vertx.createHttpServer().requestHandler(req -> {
       HttpServerResponse response = req.response().setChunked(true);
       Context context = Vertx.currentContext();
-      StreamedPage page = new StreamedPage(context, response, CHUNK, CHUNKS, stall);
+      StreamedPage page = new StreamedPage(context, req, CHUNK, chunks, deadline);
       response.closeHandler(v -> page.abort(new IOException("the connection closed")));
+      page.sent().onComplete(ar -> pageSent.complete(ar.cause()));
       context.executeBlocking(() -> {
         try {
           writePage(page);
@@ -140,7 +142,7 @@ class StreamedPageIT {
   @Test
   void aPageLargerThanAnyHeapWeGiveItArrivesWholeInChunks() throws Exception {
     pageBytes = 40L * 1024 * 1024 + 17;
-    stall = Duration.ofSeconds(30);
+    deadline = Duration.ofSeconds(60);
 
     try (Socket s = get()) {
       long[] body = readChunkedBody(s.getInputStream());
@@ -154,7 +156,7 @@ class StreamedPageIT {
   @Test
   void aClientThatHangsUpStopsTheWriterWithoutWaitingOutTheStall() throws Exception {
     pageBytes = 400L * 1024 * 1024;
-    stall = Duration.ofMinutes(10);
+    deadline = Duration.ofMinutes(10);
 
     try (Socket s = get()) {
       s.getInputStream().readNBytes(1024);
@@ -169,7 +171,7 @@ class StreamedPageIT {
   @Test
   void aClientThatStopsReadingHoldsTheWriterBackUntilItIsGivenUp() throws Exception {
     pageBytes = 400L * 1024 * 1024;
-    stall = Duration.ofMillis(500);
+    deadline = Duration.ofMillis(500);
 
     try (Socket s = get()) {
       s.setReceiveBufferSize(64 * 1024);
@@ -178,11 +180,36 @@ class StreamedPageIT {
       Throwable ended = writerEnded.get(60, TimeUnit.SECONDS);
 
       assertThat(ended).isInstanceOf(IOException.class)
-          .hasMessageContaining("the client read nothing for 500 ms");
+          .hasMessageContaining("the page was not sent within 500 ms");
       assertThat(handedOver.get()).isLessThan(64L * 1024 * 1024);
     }
     assertThatThrownBy(() -> {
       throw writerEnded.get();
     }).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void aPageThatFitsInFlightFreesTheWriterAndIsCutAtTheDeadlineIfNotRead() throws Exception {
+    // More than the sockets' buffers hold (4 MB each way at most here), all of it in flight.
+    chunks = 512;
+    pageBytes = 24L * 1024 * 1024;
+    deadline = Duration.ofSeconds(1);
+
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(16 * 1024);
+      s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(),
+          server.actualPort()));
+      s.getOutputStream().write("GET /stats/prometheus HTTP/1.1\r\nHost: admin\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      // Reads nothing: the whole page is handed over, so the writer (a worker) is free at once.
+      assertThat(writerEnded.get(30, TimeUnit.SECONDS)).isNull();
+      assertThat(handedOver.get()).isEqualTo(pageBytes);
+
+      // The deadline then resets the connection: what is read after it is not the whole page.
+      assertThat(pageSent.get(30, TimeUnit.SECONDS)).isInstanceOf(IOException.class)
+          .hasMessageContaining("the page was not sent within 1000 ms");
+      assertThatThrownBy(() -> readChunkedBody(s.getInputStream()))
+          .isInstanceOf(IOException.class);
+    }
   }
 }
