@@ -118,6 +118,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   /** Whether the exchange asked its cluster's breaker for a slot (it is its own waiter). */
   private boolean askedBreaker;
   private long backoffTimer = -1;
+  /** While a WebSocket tunnel waits for its endpoint's answer: drops that attempt. */
+  private Runnable tunnelGiveUp;
   private Attempt current;
   private Upstream lastUpstream;
   private int attempts;
@@ -610,16 +612,39 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     return rt.random().get();
   }
 
-  /** A WebSocket tunnel ({@link WebSocketTunnel}) under {@code plan} goes to {@code u}. */
-  void tunnelTo(Plan plan, Upstream u) {
+  /**
+   * A WebSocket tunnel ({@link WebSocketTunnel}) under {@code plan} goes to {@code u}; until the
+   * endpoint answers, the route's timeout bounds the wait (Envoy applies it to the upgrade's
+   * response, not after it), and {@code giveUp} drops the attempt when the timeout passes or the
+   * caller goes away.
+   */
+  void tunnelTo(Plan plan, Upstream u, Runnable giveUp) {
     this.plan = plan;
     attempts = 1;
     lastUpstream = u;
-    responding = true;
+    tunnelGiveUp = giveUp;
+    if (!plan.timeout().isZero()) {
+      deadlines().arm(this, timeoutNanos(plan.timeout()));
+    }
+  }
+
+  /** The tunnel's endpoint answered: no timeout from here on. */
+  void tunnelAnswered() {
+    tunnelGiveUp = null;
+    cancelTimers();
+  }
+
+  private void giveUpTunnel() {
+    Runnable giveUp = tunnelGiveUp;
+    if (giveUp != null) {
+      tunnelGiveUp = null;
+      giveUp.run();
+    }
   }
 
   /** The endpoint refused the tunnel's upgrade with {@code status}: that is the response. */
   void upstreamAnswered(int status, Buffer body) {
+    responding = true;
     HttpServerResponse resp = req.response();
     resp.setStatusCode(status);
     drainConnection(resp);
@@ -993,6 +1018,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       return;
     }
     abandonUpstream();
+    giveUpTunnel();
     localReply(504, "upstream request timeout", ResponseFlag.UT);
   }
 
@@ -1002,6 +1028,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     }
     flags.add(ResponseFlag.DC);
     abandonUpstream();
+    giveUpTunnel();
     cancelTimers();
     finish();
   }

@@ -22,8 +22,10 @@ import io.vertx.core.net.NetSocket;
  * own, with the upgrade headers Envoy keeps for it; when the endpoint answers {@code 101}, that
  * answer (its {@code Sec-WebSocket-*} headers) goes back to the caller and the two sockets are
  * piped to each other, with backpressure, until either side closes. Any other answer is passed
- * back as the response. No retries, no timeouts after the switch (a WebSocket lives as long as
- * it is used; the listeners' idle timeout still closes a silent one).
+ * back as the response. The route's timeout bounds the wait for the endpoint's answer, as
+ * Envoy's does, and a caller that leaves before it closes the attempt; no retries, no timeouts
+ * after the switch (a WebSocket lives as long as it is used; the listeners' idle timeout still
+ * closes a silent one).
  */
 final class WebSocketTunnel {
 
@@ -54,7 +56,8 @@ final class WebSocketTunnel {
       ex.localReply(503, "no healthy upstream", ResponseFlag.UH);
       return;
     }
-    ex.tunnelTo(plan, upstream);
+    Pending pending = new Pending();
+    ex.tunnelTo(plan, upstream, pending::giveUp);
     StringBuilder head = new StringBuilder(256).append("GET ").append(plan.uri())
         .append(" HTTP/1.1\r\n");
     for (Map.Entry<String, String> h : plan.headers()) {
@@ -69,8 +72,15 @@ final class WebSocketTunnel {
         .onFailure(e -> ex.localReply(503, "upstream connect error or disconnect/reset before "
             + "headers. reset reason: connection failure", ResponseFlag.UF))
         .onSuccess(up -> {
+          if (pending.gone) {
+            up.close();
+            return;
+          }
+          pending.up = up;
           ResponseHeads.read(up, MAX_RESPONSE_HEAD, (received, end) -> {
             up.closeHandler(null);
+            pending.up = null;
+            ex.tunnelAnswered();
             answered(ex, req, up, received, end);
           }, () -> {
             up.close();
@@ -82,6 +92,26 @@ final class WebSocketTunnel {
           up.exceptionHandler(e -> up.close());
           up.write(Buffer.buffer(head.toString()));
         });
+  }
+
+  /**
+   * The attempt at the endpoint while its answer is awaited: given up (its socket closed, or
+   * closed as it connects) when the caller leaves or the route's timeout passes, rather than
+   * left to the idle timeout.
+   */
+  private static final class Pending {
+    NetSocket up;
+    boolean gone;
+
+    void giveUp() {
+      gone = true;
+      NetSocket s = up;
+      up = null;
+      if (s != null) {
+        s.closeHandler(null);
+        s.close();
+      }
+    }
   }
 
   /** The endpoint's response head ends at {@code end} of {@code received}. */
