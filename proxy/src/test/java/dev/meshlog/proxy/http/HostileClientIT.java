@@ -53,6 +53,11 @@ class HostileClientIT {
         new io.vertx.core.http.HttpServerOptions().setMaxHeaderSize(64 * 1024));
     appServer.requestHandler(req -> {
       seen.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      if (req.uri().equals("/fail")) {
+        // Answers before reading the body, as an app refusing an upload does.
+        req.response().setStatusCode(500).end("app failed");
+        return;
+      }
       if (req.uri().equals("/big-answer")) {
         req.response().putHeader("x-big", "b".repeat(20_000));
       }
@@ -205,6 +210,19 @@ class HostileClientIT {
     assertThat(sneaky).startsWith("HTTP/1.1 403").endsWith("denied");
     assertThat(plain).startsWith("HTTP/1.1 200").endsWith("app saw /public/a/c?x=1 body=");
     assertThat(inbound).startsWith("HTTP/1.1 200").endsWith("app saw /b/ body=");
+  }
+
+  @Test
+  void passesAnAppsFailureAfter100ContinueAndKeepsServing() throws Exception {
+    String failed = send("POST /fail HTTP/1.1\r\nHost: reviews\r\nExpect: 100-continue\r\n"
+        + "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+    String after = send("POST / HTTP/1.1\r\nHost: reviews\r\nExpect: 100-continue\r\n"
+        + "Content-Length: 3\r\nConnection: close\r\n\r\nxyz");
+
+    assertThat(failed).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 500")
+        .endsWith("app failed");
+    assertThat(after).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200")
+        .endsWith("body=xyz");
   }
 
   @Test
