@@ -92,6 +92,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
       return null;
     }, false).onFailure(e -> {
       if (!response.headWritten()) {
+        page.answeredOtherwise();
         response.setChunked(false).setStatusCode(500).putHeader("content-type", "text/plain")
             .end("metrics: " + e + "\n");
       } else {

@@ -176,6 +176,15 @@ final class StreamedPage extends OutputStream {
   }
 
   /**
+   * The page is answered otherwise (a 500 before any of it was written, on the loop): its
+   * deadline no longer applies, and the connection stays.
+   */
+  void answeredOtherwise() {
+    sent = true;
+    context.owner().cancelTimer(timer);
+  }
+
+  /**
    * Completes once the page's end reached the socket; fails when the page was given up at its
    * deadline or the end could not be written.
    */
