@@ -338,8 +338,13 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       if (streaming) {
         if (!finished) {
           HttpServerResponse resp = req.response();
+          boolean protocolError = UpstreamResetException.isProtocolError(cause);
+          if (protocolError ? answerInstead(502, "protocol error", ResponseFlag.UPE)
+              : answerInstead(503, "connection termination", ResponseFlag.UC)) {
+            return;
+          }
           flags.add(resp.closed() ? ResponseFlag.DC
-              : UpstreamResetException.isProtocolError(cause) ? ResponseFlag.UPE : ResponseFlag.UC);
+              : protocolError ? ResponseFlag.UPE : ResponseFlag.UC);
           resp.reset();
           finish();
         }
@@ -932,6 +937,10 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
     // The pipe leaves the end to us: trailers (gRPC's status) go out with it.
     cresp.pipe().endOnSuccess(false).endOnFailure(false).to(resp).onComplete(ar -> {
       if (ar.failed()) {
+        if (!finished && answerInstead(503, "connection termination", ResponseFlag.UC)) {
+          cresp.request().reset();
+          return;
+        }
         if (!finished) {
           flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
           resp.reset();
@@ -952,6 +961,28 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
         finish();
       });
     });
+  }
+
+  /**
+   * The upstream's response failed after its head came but before any of it was written to the
+   * caller (the head goes out with the first body bytes): the caller gets a local answer, as
+   * if nothing had come, rather than a connection closed with no response at all. Whether it
+   * did.
+   */
+  private boolean answerInstead(int status, String reason, ResponseFlag flag) {
+    HttpServerResponse resp = req.response();
+    if (finished || resp.headWritten() || resp.closed()) {
+      return false;
+    }
+    // The app's head is dropped: its Content-Length or framing would not fit the local answer.
+    resp.headers().clear();
+    if (!http2()) {
+      resp.setChunked(false).setStatusMessage(HttpResponseStatus.valueOf(status).reasonPhrase());
+    }
+    responding = false;
+    localReply(status, "upstream connect error or disconnect/reset before headers. reset "
+        + "reason: " + reason, flag);
+    return true;
   }
 
   private static void discard(HttpClientResponse response) {

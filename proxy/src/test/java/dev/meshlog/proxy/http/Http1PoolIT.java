@@ -259,6 +259,22 @@ class Http1PoolIT {
   }
 
   @Test
+  void aResponseHeadWhoseConnectionClosesBeforeAnyBodyIs503NotASilentClose() throws IOException {
+    Sidecar s = sidecarTo((c, i) -> {
+      upstream.nextRequest(c);
+      c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nx-app: yes\r\n\r\n");
+      c.close();
+    });
+
+    TestMesh.Response r = get(s, "head-only");
+
+    // The head goes to the caller with the first body bytes: none came, so nothing was sent.
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(r.header("x-app")).isNull();
+    assertThat(mesh.log.await("outbound", "head-only").flags()).containsExactly(ResponseFlag.UC);
+  }
+
+  @Test
   void anAnswerThatIsNotHttpIs502UpeAndAGatewayErrorToOutlierDetection() throws IOException {
     upstream = new RawUpstream((c, i) -> {
       upstream.nextRequest(c);

@@ -114,4 +114,23 @@ class Http2GoAwayIT {
     assertThat(e.status()).isEqualTo(200);
     assertThat(e.flags()).containsExactly(ResponseFlag.UC);
   }
+
+  @Test
+  void aGoAwayAfterTheHeadButBeforeAnyBodyReachedTheCallerIs503() throws Exception {
+    int app = mesh.backend((HttpServerRequest req) -> {
+      req.response().setChunked(true).write("part");
+      req.connection().goAway(2, (int) req.streamId());
+      req.connection().close();
+    });
+    Sidecar s = sidecarTo(app, null);
+
+    String got = HostileClientIT.raw(s.outboundPort(), "GET / HTTP/1.1\r\nHost: books:9080\r\n"
+        + "x-request-id: g4\r\nConnection: close\r\n\r\n");
+
+    // Nothing had been written to the caller: a 503, not a connection closed without a word.
+    assertThat(got).startsWith("HTTP/1.1 503").endsWith("connection termination");
+    AccessLogEntry e = mesh.log.await("outbound", "g4");
+    assertThat(e.status()).isEqualTo(503);
+    assertThat(e.flags()).containsExactly(ResponseFlag.UC);
+  }
 }
