@@ -44,6 +44,13 @@ import org.slf4j.LoggerFactory;
 final class ControlPlaneProcessor implements Processor<String, byte[], String, Object> {
 
   static final String APPLICATION = "meshlog-config-service";
+  /**
+   * The largest view content (encoded bytes) published: a view's record must fit Kafka's default
+   * {@code max.request.size} and {@code max.message.bytes} (1 MiB) with its key, version, time,
+   * trigger and the batch's overhead; a larger one would fail the transaction's send, the stream
+   * thread with it, and every retry of the same command after it.
+   */
+  static final int MAX_VIEW_BYTES = 1_000_000;
   /** How long a deregistered instance record is kept when its service has others. */
   static final Duration GHOST_RETENTION = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
@@ -270,12 +277,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     String hash = resource.sha256();
     if (current != null && hash.equals(current.getDocumentHash())) {
       emitEvent(key, event(command, current.getRevision(), ChangeType.UNCHANGED,
-          current.getDocument(), hash, rolledBackTo, now), false);
+          current.getDocument(), hash, rolledBackTo, now), null, null, false);
       return;
     }
     ChangeType type = current == null ? ChangeType.CREATED : ChangeType.UPDATED;
     emitEvent(key, event(command, currentRevision + 1, type, resource.canonicalJson(), hash,
-        rolledBackTo, now), true);
+        rolledBackTo, now), command, current, true);
   }
 
   private void delete(String key, ConfigCommand command, ConfigEvent current, long currentRevision,
@@ -285,7 +292,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
           List.of(FieldProblem.of("metadata.name", key + " does not exist")), now);
       return;
     }
-    emitEvent(key, event(command, currentRevision + 1, ChangeType.DELETED, null, "", null, now), true);
+    emitEvent(key, event(command, currentRevision + 1, ChangeType.DELETED, null, "", null, now),
+        command, current, true);
   }
 
   private void rollback(String key, ResourceId id, ConfigCommand command, ConfigEvent current,
@@ -327,28 +335,59 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .build();
   }
 
-  private void emitEvent(String key, ConfigEvent event, boolean changed) {
-    context.forward(new Record<>(key, (Object) event, event.getAcceptedAt().toEpochMilli()),
-        ControlPlaneTopology.EVENTS_SINK);
+  /**
+   * Publishes an accepted command's event and, for a change, the views it alters — or, when one
+   * of those views would be too large for a Kafka record, rejects the command and leaves the
+   * model as it was.
+   *
+   * @param command the command (for a rejection), null when unchanged
+   * @param current the resource's current event before the change (to restore the model), or null
+   */
+  private void emitEvent(String key, ConfigEvent event, ConfigCommand command, ConfigEvent current,
+                         boolean changed) {
     if (!changed) {
+      forwardEvent(key, event);
       return;
     }
     // The event, the views and the store's changelog records commit in one transaction. The
-    // producer does not linger (ControlPlaneApp), so the event leaves now and its partition joins
-    // the transaction while the views compile; sent after the views instead, it saved ≈0.3
-    // produce requests per apply and no broker CPU that showed (config-service/README.md, "What
-    // the broker does per apply").
+    // views are compiled before anything is forwarded, so that a change whose view would not fit
+    // in a record can still be refused (sending the event first, while the views compiled, made
+    // no difference that showed: config-service/README.md, "What the broker does per apply").
     stages.stageStarted();
     Set<String> hosts = discovery.applyConfig(event);
-    int published = publish(hosts, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
+    long now = now();
+    List<Compiled> views = compileChanged(hosts, now);
+    Compiled tooLarge = firstTooLarge(views);
+    if (tooLarge != null) {
+      discovery.applyConfig(current != null ? current : deletion(event));
+      reject(key, command, RejectionReason.INVALID, event.getRevision() - 1, List.of(new FieldProblem(
+          "spec", tooLarge.host(), "with this change the view of " + tooLarge.host() + " would be "
+              + tooLarge.bytes() + " bytes (expected: at most " + MAX_VIEW_BYTES
+              + " bytes, what one Kafka record carries); split its routes or endpoints over more hosts")),
+          now);
+      return;
+    }
+    forwardEvent(key, event);
+    int published = forwardViews(views, ChangeTrigger.newBuilder().setCommandId(event.getCommandId())
         .setResource(key).setRevision(event.getRevision())
-        .setRequestedAt(event.getRequestedAt()).build());
+        .setRequestedAt(event.getRequestedAt()).build(), now);
     stages.viewsPublished(published);
     // The one store of config state: the latest revision of a resource is its current state
     // (a store of current resources beside it cost one more changelog partition, so one more
     // produce and one more commit marker, in every change's transaction). The views' stamps
     // are in it too, for the same reason.
     state.putRevision(key, event);
+  }
+
+  private void forwardEvent(String key, ConfigEvent event) {
+    context.forward(new Record<>(key, (Object) event, event.getAcceptedAt().toEpochMilli()),
+        ControlPlaneTopology.EVENTS_SINK);
+  }
+
+  /** A deletion of {@code event}'s resource: what undoes its creation in the model. */
+  private static ConfigEvent deletion(ConfigEvent event) {
+    return ConfigEvent.newBuilder(event).setChangeType(ChangeType.DELETED).setDocument(null)
+        .setDocumentHash("").build();
   }
 
   private void reject(String key, ConfigCommand command, RejectionReason reason, Long revision,
@@ -611,12 +650,51 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   // ---- views ----------------------------------------------------------------------------------
 
   /** Compiles the hosts' views and publishes those that changed; returns how many it published. */
+  /**
+   * Compiles and publishes the views of {@code hosts} that changed, for registry changes and
+   * ticks. A view too large for a record is not published (proxies keep its last version) and is
+   * logged; the others are.
+   */
   private int publish(Set<String> hosts, ChangeTrigger trigger) {
     if (hosts.isEmpty()) {
       return 0;
     }
-    int published = 0;
     long now = now();
+    List<Compiled> views = compileChanged(hosts, now);
+    Compiled tooLarge = firstTooLarge(views);
+    if (tooLarge != null) {
+      List<Compiled> fitting = new ArrayList<>(views.size());
+      for (Compiled view : views) {
+        if (view.bytes() > MAX_VIEW_BYTES) {
+          LOG.error("the view of {} would be {} bytes (at most {} fit in a record); keeping version {}",
+              view.host(), view.bytes(), MAX_VIEW_BYTES,
+              view.previous() == null ? "none" : view.previous().version());
+        } else {
+          fitting.add(view);
+        }
+      }
+      views = fitting;
+    }
+    return forwardViews(views, trigger, now);
+  }
+
+  /**
+   * A compiled view that differs from the last published one, with its content hash and size.
+   *
+   * @param previous the stamp of the host's last published view, or null
+   */
+  private record Compiled(String host, ServiceView view, byte[] hash, int bytes, ViewStamp previous) {
+  }
+
+  /**
+   * Compiles the views of {@code hosts} (in host order) and keeps those whose content differs from
+   * their last publication: a host now gone becomes a removal, unless its removal was published.
+   */
+  private List<Compiled> compileChanged(Set<String> hosts, long now) {
+    if (hosts.isEmpty()) {
+      return List.of();
+    }
+    List<Compiled> changed = new ArrayList<>();
     for (String host : new TreeSet<>(hosts)) {
       ViewStamp previous = state.view(host);
       Optional<ServiceView> compiled;
@@ -641,21 +719,38 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       // `next` is this call's own: hashed once (to compare, then in the new stamp) and versioned
       // in place rather than copied twice.
-      byte[] hash = ViewStamp.contentHashInPlace(next);
-      if (previous != null && previous.sameContent(hash)) {
+      ViewStamp.Content content = ViewStamp.contentInPlace(next);
+      if (previous != null && previous.sameContent(content.hash())) {
         continue;
       }
-      ServiceView versioned = next;
-      versioned.setVersion(previous == null ? 1 : previous.version() + 1);
+      changed.add(new Compiled(host, next, content.hash(), content.bytes(), previous));
+    }
+    return changed;
+  }
+
+  private static Compiled firstTooLarge(List<Compiled> views) {
+    for (Compiled view : views) {
+      if (view.bytes() > MAX_VIEW_BYTES) {
+        return view;
+      }
+    }
+    return null;
+  }
+
+  /** Versions and forwards {@code views}, and stores their stamps; how many. */
+  private int forwardViews(List<Compiled> views, ChangeTrigger trigger, long now) {
+    for (Compiled compiled : views) {
+      ServiceView versioned = compiled.view();
+      versioned.setVersion(compiled.previous() == null ? 1 : compiled.previous().version() + 1);
       versioned.setGeneratedAt(Instant.ofEpochMilli(now));
       versioned.setTriggeredBy(trigger);
-      context.forward(new Record<>(host, (Object) versioned, now), ControlPlaneTopology.VIEWS_SINK);
+      context.forward(new Record<>(compiled.host(), (Object) versioned, now),
+          ControlPlaneTopology.VIEWS_SINK);
       // The store keeps the version and a hash of the content, not the view: the changelog
       // record in every change's transaction is ~70 bytes instead of the whole view.
-      state.putView(host, ViewStamp.of(versioned, hash));
-      published++;
+      state.putView(compiled.host(), ViewStamp.of(versioned, compiled.hash()));
     }
-    return published;
+    return views.size();
   }
 
   // ---- helpers --------------------------------------------------------------------------------

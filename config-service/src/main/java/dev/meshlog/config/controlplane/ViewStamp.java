@@ -107,13 +107,35 @@ public record ViewStamp(long version, boolean removed, String service, String na
    * during the benchmark's applies).
    */
   static byte[] contentHashInPlace(ServiceView owned) {
+    return contentInPlace(owned).hash();
+  }
+
+  /**
+   * {@link #contentHashInPlace} with the size of the encoding it hashed: what the view's record
+   * will weigh, but for the few bytes of its version, time and trigger.
+   */
+  static Content contentInPlace(ServiceView owned) {
     clearPublication(owned);
-    return hashOfContent(owned);
+    byte[] encoded = VIEW_SERDE.encode(owned);
+    return new Content(sha256(encoded), encoded.length);
+  }
+
+  /**
+   * A view's content hash and encoded size.
+   *
+   * @param hash SHA-256 of the content's encoding
+   * @param bytes the encoding's length
+   */
+  record Content(byte[] hash, int bytes) {
   }
 
   private static byte[] hashOfContent(ServiceView content) {
+    return sha256(VIEW_SERDE.encode(content));
+  }
+
+  private static byte[] sha256(byte[] bytes) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(VIEW_SERDE.encode(content));
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
