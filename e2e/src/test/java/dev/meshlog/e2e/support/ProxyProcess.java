@@ -205,6 +205,44 @@ public final class ProxyProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The process id. */
+  public long pid() {
+    return process.pid();
+  }
+
+  /**
+   * The status of {@code GET path} on the admin API (e.g. 503 from {@code /ready} while the
+   * proxy has no config), or -1 when the admin API does not answer.
+   */
+  public int adminStatus(String path) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Kills the proxy with SIGKILL, as the kernel's OOM killer or a node's loss does: no drain, no
+   * deregistration, no telemetry flush. Returns once the process is gone.
+   */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(name + " still alive 30 s after SIGKILL");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Stops the proxy: SIGTERM, then a kill after 20 s. */
   @Override
   public void close() {
