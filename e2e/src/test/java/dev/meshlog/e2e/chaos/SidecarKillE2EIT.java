@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +15,15 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshlog.config.client.ConfigCommands;
+import dev.meshlog.config.client.MeshClient;
+import dev.meshlog.config.model.Resource;
 import dev.meshlog.e2e.support.AppClient;
 import dev.meshlog.e2e.support.InProcessMesh;
 import dev.meshlog.e2e.support.ProxyProcess;
 import dev.meshlog.e2e.support.TestApp;
+import dev.meshlog.events.config.SourceType;
 import dev.meshlog.testkit.KafkaCluster;
 import dev.meshlog.testkit.WithKafka;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +66,37 @@ class SidecarKillE2EIT {
   @Test
   void aKilledSidecarLeavesTheCallersViewWhenItsLeaseLapsesAndNoCallFailsAfterThat()
       throws Exception {
+    Map<Integer, Integer> meanwhile = killOneOfTwoReviews(false);
+    // The proxy's defaults neither retry nor eject: what the caller saw is printed, not judged.
+    assertThat(meanwhile).as("every call meanwhile answered (by the proxy, if not the app)")
+        .doesNotContainKey(-1);
+  }
+
+  @Test
+  void withRetriesAndOutlierDetectionTheCallerSeesNoErrorWhileTheLeaseRuns() throws Exception {
+    Map<Integer, Integer> meanwhile = killOneOfTwoReviews(true);
+    assertThat(meanwhile).as("calls between the kill and the lease's end, by status")
+        .containsOnlyKeys(200);
+  }
+
+  /**
+   * Starts the control plane, two reviews instances and productpage (the caller); with
+   * {@code resilient}, first applies a VirtualService retrying connect failures and a
+   * DestinationRule ejecting an endpoint after one gateway error, as an operator would. Kills one
+   * reviews sidecar with SIGKILL, calls through productpage until the dead endpoint leaves its
+   * view, checks every call after that succeeds, and returns the statuses of the calls made
+   * meanwhile.
+   */
+  private Map<Integer, Integer> killOneOfTwoReviews(boolean resilient) throws Exception {
     running.add(InProcessMesh.controlPlane(kafka, dir));
+    if (resilient) {
+      try (MeshClient mesh = MeshClient.connect(kafka.bootstrapServers())) {
+        ConfigCommands commands = ConfigCommands.of("e2e", SourceType.CLI, Clock.systemUTC());
+        assertThat(mesh.submit(List.of(commands.apply(retries()),
+            commands.apply(outlierDetection())))).allSatisfy(o -> assertThat(o.accepted())
+            .as("%s: %s", o.resource(), o.errors()).isTrue());
+      }
+    }
     TestApp appA = new TestApp("reviews-a");
     running.add(appA);
     TestApp appB = new TestApp("reviews-b");
@@ -71,7 +107,10 @@ class SidecarKillE2EIT {
     String a = "127.0.0.1:" + reviewsA.inboundPort();
     String b = "127.0.0.1:" + reviewsB.inboundPort();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-        .until(() -> endpoints(productpage).equals(sorted(a, b)));
+        .until(() -> endpoints(productpage).equals(sorted(a, b))
+            // (the policies were accepted before any instance registered, so a view with
+            // both endpoints has them; the route's retries show in the dump, the rule does not)
+            && (!resilient || productpage.admin("/config_dump").contains("\"retries\"")));
 
     AppClient app = new AppClient(productpage.outboundPort());
     String url = "http://reviews:9080/reviews/1";
@@ -91,17 +130,40 @@ class SidecarKillE2EIT {
       }
     }
     long goneAfterMillis = (System.nanoTime() - killedAt) / 1_000_000;
-    System.out.printf("SidecarKillE2EIT: lease %s; the dead endpoint left the caller's view "
-        + "%d ms after SIGKILL; %d calls meanwhile, by status (-1: no answer): %s%n", LEASE,
-        goneAfterMillis, calls, meanwhile);
+    System.out.printf("SidecarKillE2EIT: lease %s, %s; the dead endpoint left the caller's "
+        + "view %d ms after SIGKILL; %d calls meanwhile, by status (-1: no answer): %s%n", LEASE,
+        resilient ? "retries and outlier detection" : "the proxy's defaults", goneAfterMillis,
+        calls, meanwhile);
     assertThat(endpoints(productpage)).as("the living instance stays").containsExactly(a);
-    assertThat(meanwhile).as("every call meanwhile answered (by the proxy, if not the app)")
-        .doesNotContainKey(-1);
 
     // From now on, nothing reaches the dead instance.
     assertThat(app.getMany(url, ns + "-after", 100, 4)).as("calls after the lease lapsed")
         .containsOnly(200);
     assertThat(productpage.alive()).isTrue();
+    return meanwhile;
+  }
+
+  /** Retries a call whose connection failed, on another endpoint. */
+  private Resource retries() {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.putArray("hosts").add("reviews");
+    ObjectNode http = spec.putArray("http").addObject();
+    http.put("name", "reviews");
+    http.putObject("retries").put("attempts", 2).put("retryOn", "connect-failure,reset");
+    http.putArray("route").addObject().putObject("destination").put("host", "reviews");
+    return new Resource("networking.istio.io/v1", "VirtualService", ns, "reviews", Map.of(),
+        spec);
+  }
+
+  /** Ejects an endpoint after one gateway error (a refused connection is one), for 30 s. */
+  private Resource outlierDetection() {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.put("host", "reviews");
+    spec.putObject("trafficPolicy").putObject("outlierDetection")
+        .put("consecutiveGatewayErrors", 1).put("interval", "1s")
+        .put("baseEjectionTime", "30s").put("maxEjectionPercent", 50);
+    return new Resource("networking.istio.io/v1", "DestinationRule", ns, "reviews", Map.of(),
+        spec);
   }
 
   private static List<String> sorted(String... addresses) {
