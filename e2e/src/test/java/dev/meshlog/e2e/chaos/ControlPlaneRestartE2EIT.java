@@ -23,8 +23,8 @@ import dev.meshlog.config.client.SubmitTimeoutException;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.e2e.support.AppClient;
-import dev.meshlog.e2e.support.ControlPlaneProcess;
 import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.ServiceProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.config.SourceType;
 import dev.meshlog.testkit.KafkaCluster;
@@ -68,7 +68,7 @@ class ControlPlaneRestartE2EIT {
       throws Exception {
     String applicationId = KafkaCluster.uniqueName("config-service");
     Path data = dir.resolve("control-plane");
-    ControlPlaneProcess controlPlane = ControlPlaneProcess.start(kafka.bootstrapServers(),
+    ServiceProcess controlPlane = ServiceProcess.controlPlane(kafka.bootstrapServers(),
         applicationId, data, Duration.ofSeconds(120));
     running.add(controlPlane);
     ConfigCommands commands = ConfigCommands.of("e2e", SourceType.CLI, Clock.systemUTC());
@@ -103,7 +103,7 @@ class ControlPlaneRestartE2EIT {
         .as("calls with the apply waiting for the control plane").containsOnly(200);
     assertThat(productpage.alive()).isTrue();
 
-    ControlPlaneProcess again = ControlPlaneProcess.start(kafka.bootstrapServers(),
+    ServiceProcess again = ServiceProcess.controlPlane(kafka.bootstrapServers(),
         applicationId, data, Duration.ofSeconds(120));
     running.add(again);
     // The waiting apply is processed: productpage gets the fault (the calls meanwhile still
