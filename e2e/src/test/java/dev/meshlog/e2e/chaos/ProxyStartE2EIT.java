@@ -121,6 +121,7 @@ class ProxyStartE2EIT {
       await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
           .untilAsserted(() -> assertThat(p.adminStatus("/ready")).as(p + " /ready")
               .isEqualTo(200));
+      awaitTheView(p, url);
       assertThat(new AppClient(p.outboundPort()).getMany(url, ns + "-" + p.id(), 10, 2))
           .as(p + " calls once Kafka is back").containsOnly(200);
       assertThat(p.output()).as(p + " output").doesNotContain("Exception in thread");
@@ -154,6 +155,7 @@ class ProxyStartE2EIT {
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
           .untilAsserted(() -> assertThat(p.adminStatus("/ready")).as(p + " /ready")
               .isEqualTo(200));
+      awaitTheView(p, url);
       assertThat(new AppClient(p.outboundPort()).getMany(url, ns + "-up-" + kind, 10, 2))
           .as(p + " calls").containsOnly(200);
       assertIgnoredClearly(p, dir.resolve(kind + "-up.views"), reasons.get(kind));
@@ -170,6 +172,17 @@ class ProxyStartE2EIT {
     int status = new AppClient(p.outboundPort()).get("http://reviews." + ns + ":9080/",
         ns + "-noconfig");
     assertThat(status).isEqualTo(503);
+  }
+
+  /**
+   * Waits for reviews' view to be in force in {@code p}: a proxy that found the topic just
+   * created, before the test wrote the view, is ready (it read to the end) with no view yet, and
+   * gets it from its next poll.
+   */
+  private void awaitTheView(ProxyProcess p, String url) {
+    AppClient app = new AppClient(p.outboundPort());
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> app.get(url, ns + "-view-" + UUID.randomUUID()) == 200);
   }
 
   /** The proxy's warning names the file and what was wrong with it, without a stack trace. */
