@@ -269,6 +269,9 @@ public final class ProxyMain implements Callable<Integer> {
           + "load falls back to NIO (env MESHLOG_TRANSPORT).")
   String transport;
 
+  /** The shortest registration lease taken. */
+  static final Duration MIN_LEASE = Duration.ofSeconds(1);
+
   @Option(names = "--lease", defaultValue = "${env:MESHLOG_LEASE:-30s}",
       converter = DurationConverter.class,
       description = "Registration lease, e.g. 30s (env MESHLOG_LEASE).")
@@ -551,6 +554,12 @@ public final class ProxyMain implements Callable<Integer> {
             + " Kubernetes names never hold them)");
       }
     }
+    if (lease == null || lease.compareTo(MIN_LEASE) < 0) {
+      // The registrar heartbeats every third of the lease: 0s or less meant every millisecond.
+      throw new CommandLine.ParameterException(new CommandLine(this), "--lease: " + lease
+          + " (expected: at least " + MIN_LEASE.toSeconds() + "s; the proxy heartbeats every"
+          + " third of it, and the control plane scans leases every second)");
+    }
     GatewayBinding binding = gateway == null || gateway.isBlank() ? null
         : new GatewayBinding(gateway, namespace);
     if (binding == null && (service == null || service.isBlank() || appPort <= 0)) {
@@ -642,6 +651,10 @@ public final class ProxyMain implements Callable<Integer> {
           binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,
           reporter);
+      ViewSubscriber views = subscriber;
+      // Ready, and sure that a host it does not know is not in the mesh, once it has read the
+      // views to their end or restored its last good snapshot.
+      holder.configuredWhen(() -> views.caughtUp() || views.loadedFromDisk());
       subscriber.start();
     } else {
       ViewSubscriber offline = new ViewSubscriber(Map.of(), MeshTopics.DEFAULT.views(), applier,
@@ -667,15 +680,13 @@ public final class ProxyMain implements Callable<Integer> {
       });
       tcp.start().await();
     }
-    ViewSubscriber sub = subscriber;
     TcpListeners tcpListenersStarted = tcp;
     // Set at shutdown: /ready answers 503 and responses ask callers to reconnect elsewhere.
     AtomicBoolean draining = rt.drain();
     Sidecar sc = sidecar;
     Gateway g = gw;
     Listener admin = Listener.start(rt, "admin", adminBind, adminPort, new AdminHandler(holder,
-        metrics, () -> !draining.get()
-            && (sub == null || sub.caughtUp() || sub.loadedFromDisk()), clock,
+        metrics, () -> !draining.get() && holder.configured(), clock,
         () -> listeners(sc, g, tcpListenersStarted))).await();
     Registrar registrar = null;
     if (producer != null && binding == null) {

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The proxy refuses names that would make telemetry's edge keys ambiguous, before it starts anything. */
+/**
+ * The proxy refuses flags it cannot run with before it starts anything: names that would make
+ * telemetry's edge keys ambiguous, a lease too short to heartbeat.
+ */
 class ProxyMainNamesTest {
 
   @TempDir
@@ -35,5 +38,18 @@ class ProxyMainNamesTest {
     assertRefused("--service", "shop/reviews");
     assertRefused("--namespace", "default@east");
     assertRefused("--version", "v1->default/c/v1");
+  }
+
+  @Test
+  void refusesALeaseShorterThanASecond() {
+    for (String lease : new String[] {"0s", "500ms", "PT-5S"}) {
+      ProxyMain main = new ProxyMain();
+      new CommandLine(main).parseArgs("--service", "s", "--app-port", "1", "--inbound-port", "0",
+          "--outbound-port", "0", "--admin-port", "0",
+          "--snapshot-file", dir.resolve("lease.views").toString(), "--lease", lease);
+      assertThatThrownBy(main::start).as(lease).isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageStartingWith("--lease: ")
+          .hasMessageContaining("(expected: at least 1s;");
+    }
   }
 }

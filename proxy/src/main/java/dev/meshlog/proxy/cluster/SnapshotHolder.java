@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import dev.meshlog.proxy.config.ProxyIdentity;
@@ -19,6 +20,8 @@ public final class SnapshotHolder {
   private final Clock clock;
   private final AtomicReference<Dataplane> current;
   private final List<Consumer<Dataplane>> listeners = new CopyOnWriteArrayList<>();
+  /** Whether the snapshot in force is the proxy's config, not the empty one it starts with. */
+  private volatile BooleanSupplier configured = () -> true;
 
   /** A holder starting with {@code initial}. */
   public SnapshotHolder(ProxySnapshot initial, ProxyIdentity identity, Clock clock) {
@@ -53,6 +56,20 @@ public final class SnapshotHolder {
     current.set(next);
     listeners.forEach(l -> l.accept(next));
     return next;
+  }
+
+  /**
+   * Whether the proxy has its config: a snapshot read from the views topic up to its end, from
+   * the last good snapshot on disk, or given at start. Until then a host missing from the
+   * snapshot is not known to be missing from the mesh.
+   */
+  public boolean configured() {
+    return configured.getAsBoolean();
+  }
+
+  /** Makes {@link #configured()} ask {@code check} (the views' subscriber); true by default. */
+  public void configuredWhen(BooleanSupplier check) {
+    this.configured = check;
   }
 
   /** Calls {@code listener} after every swap. */

@@ -139,7 +139,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       }
     }
     if (service == null) {
-      ex.localReply(404, "no route to " + HostResolver.hostOf(authority), ResponseFlag.NR);
+      if (!rt.holder().configured()) {
+        ex.localReply(503, "no config yet for " + HostResolver.hostOf(authority)
+            + ": the proxy has not read the mesh's views", ResponseFlag.NC);
+      } else {
+        ex.localReply(404, "no route to " + HostResolver.hostOf(authority), ResponseFlag.NR);
+      }
       return;
     }
     ex.destinationService = service.host();

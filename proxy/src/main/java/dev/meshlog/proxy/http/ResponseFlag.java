@@ -14,6 +14,12 @@ public enum ResponseFlag {
   URX,
   /** No route for the request. */
   NR,
+  /**
+   * No cluster: the proxy has no config yet (it has not read the views to their end, and had no
+   * snapshot on disk), so it cannot tell where the destination is — answered 503, retriable,
+   * where {@link #NR} (a host the mesh does not know) is 404.
+   */
+  NC,
   /** A fault delay was injected. */
   DI,
   /** A fault abort was injected. */
