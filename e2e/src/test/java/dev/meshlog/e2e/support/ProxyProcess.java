@@ -1,23 +1,15 @@
 package dev.meshlog.e2e.support;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,18 +29,16 @@ public final class ProxyProcess implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  private final Process process;
+  private final JarProcess process;
   private final String name;
-  private final ConcurrentLinkedQueue<String> output;
   private final String id;
   private final int outboundPort;
   private final int inboundPort;
   private final int adminPort;
 
-  private ProxyProcess(Process process, String name, ConcurrentLinkedQueue<String> output,
-                       String id, int outbound, int inbound, int admin) {
+  private ProxyProcess(JarProcess process, String name, String id, int outbound, int inbound,
+                       int admin) {
     this.process = process;
-    this.output = output;
     this.name = name;
     this.id = id;
     this.outboundPort = outbound;
@@ -73,74 +63,12 @@ public final class ProxyProcess implements AutoCloseable {
    * it to print its ports.
    */
   public static ProxyProcess start(String name, Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
-    command.addAll(List.of(args));
-    Process p;
-    try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("starting " + name + ": " + command, e);
-    }
-    ConcurrentLinkedQueue<String> out = new ConcurrentLinkedQueue<>();
-    CompletableFuture<Matcher> ports = new CompletableFuture<>();
-    Path logFile = logFile(name, p.pid());
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-          StandardCharsets.UTF_8));
-           BufferedWriter log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          out.add(line);
-          log.write(line);
-          log.newLine();
-          log.flush();
-          if (out.size() > 2_000) {
-            out.poll();
-          }
-          Matcher m = PORTS.matcher(line);
-          if (!ports.isDone() && m.matches()) {
-            ports.complete(m);
-          }
-          if (line.contains("WARN") || line.contains("ERROR") || line.startsWith("meshlog-")) {
-            System.out.println("[" + name + "] " + line);
-          }
-        }
-      } catch (IOException e) {
-        // the process went away
-      }
-      ports.completeExceptionally(new IllegalStateException(name + " exited with "
-          + (p.isAlive() ? "?" : p.exitValue()) + " before printing its ports"));
-    }, "proxy-output-" + name);
-    reader.setDaemon(true);
-    reader.start();
-    Matcher m;
-    try {
-      m = ports.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      p.destroyForcibly();
-      throw new IllegalStateException(name + " did not print its ports in " + timeout
-          + "; its output:\n" + String.join("\n", out), e);
-    }
-    return new ProxyProcess(p, name, out, m.group(1), Integer.parseInt(m.group(2)),
+    JarProcess p = JarProcess.start(name, jar(), "-Xmx128m", List.of(args), PORTS,
+        line -> line.contains("WARN") || line.contains("ERROR") || line.startsWith("meshlog-"),
+        "printing its ports", timeout);
+    Matcher m = p.started();
+    return new ProxyProcess(p, name, m.group(1), Integer.parseInt(m.group(2)),
         Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)));
-  }
-
-  /**
-   * Where the whole output of the proxy {@code name} with process id {@code pid} is written:
-   * {@code target/proxy-logs/<name>-<pid>.log} (or under system property
-   * {@code meshlog.proxy.logs}), kept after the run so that a failure on CI can be read in full.
-   */
-  private static Path logFile(String name, long pid) {
-    String given = System.getProperty("meshlog.proxy.logs");
-    Path dir = given != null ? Path.of(given) : Path.of("target", "proxy-logs");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("proxy logs: cannot create " + dir, e);
-    }
-    return dir.resolve(name + "-" + pid + ".log").toAbsolutePath();
   }
 
   /** The proxy's id. */
@@ -197,12 +125,12 @@ public final class ProxyProcess implements AutoCloseable {
 
   /** The last lines the proxy printed (up to 2,000), for failure messages. */
   public String output() {
-    return String.join("\n", output);
+    return process.output();
   }
 
   /** Whether the process is still running. */
   public boolean alive() {
-    return process.isAlive();
+    return process.alive();
   }
 
   /** The process id. */
@@ -232,29 +160,13 @@ public final class ProxyProcess implements AutoCloseable {
    * deregistration, no telemetry flush. Returns once the process is gone.
    */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException(name + " still alive 30 s after SIGKILL");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    process.kill();
   }
 
   /** Stops the proxy: SIGTERM, then a kill after 20 s. */
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    process.close(Duration.ofSeconds(20));
   }
 
   @Override

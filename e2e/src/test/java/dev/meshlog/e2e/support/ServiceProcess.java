@@ -1,19 +1,9 @@
 package dev.meshlog.e2e.support;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,16 +20,11 @@ public final class ServiceProcess implements AutoCloseable {
 
   private static final Pattern HTTP_PORT = Pattern.compile("http://[^:/ ]+:(\\d+)/");
 
-  private final String name;
-  private final Process process;
-  private final ConcurrentLinkedQueue<String> output;
+  private final JarProcess process;
   private final int httpPort;
 
-  private ServiceProcess(String name, Process process, ConcurrentLinkedQueue<String> output,
-                         int httpPort) {
-    this.name = name;
+  private ServiceProcess(JarProcess process, int httpPort) {
     this.process = process;
-    this.output = output;
     this.httpPort = httpPort;
   }
 
@@ -83,65 +68,12 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   private static ServiceProcess start(String module, Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar",
-        jar(module).toString()));
-    command.addAll(List.of(args));
-    Process p;
-    try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("starting " + module + ": " + command, e);
-    }
-    ConcurrentLinkedQueue<String> out = new ConcurrentLinkedQueue<>();
-    CompletableFuture<String> running = new CompletableFuture<>();
-    Path logFile = Path.of(System.getProperty("meshlog.proxy.logs", "target/proxy-logs"))
-        .resolve(module + "-" + p.pid() + ".log").toAbsolutePath();
-    Thread reader = new Thread(() -> {
-      try {
-        Files.createDirectories(logFile.getParent());
-      } catch (IOException e) {
-        running.completeExceptionally(e);
-        return;
-      }
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-          StandardCharsets.UTF_8));
-           BufferedWriter log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          out.add(line);
-          log.write(line);
-          log.newLine();
-          log.flush();
-          if (out.size() > 2_000) {
-            out.poll();
-          }
-          if (line.startsWith(module + " running")) {
-            running.complete(line);
-          }
-          if (line.contains("ERROR") || line.startsWith(module)) {
-            System.out.println("[" + module + "] " + line);
-          }
-        }
-      } catch (IOException e) {
-        // the process went away
-      }
-      running.completeExceptionally(new IllegalStateException(module + " exited with "
-          + (p.isAlive() ? "?" : p.exitValue()) + " before it ran"));
-    }, module + "-output");
-    reader.setDaemon(true);
-    reader.start();
-    String line;
-    try {
-      line = running.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      p.destroyForcibly();
-      throw new IllegalStateException(module + " did not run in " + timeout
-          + "; its output:\n" + String.join("\n", out), e);
-    }
-    Matcher port = HTTP_PORT.matcher(line);
-    return new ServiceProcess(module, p, out, port.find() ? Integer.parseInt(port.group(1)) : -1);
+    JarProcess p = JarProcess.start(module, jar(module), "-Xmx192m", List.of(args),
+        Pattern.compile("^" + Pattern.quote(module + " running") + ".*"),
+        line -> line.contains("ERROR") || line.startsWith(module), "it ran", timeout);
+    // The line saying it runs names its HTTP API, when it has one.
+    Matcher port = HTTP_PORT.matcher(p.started().group());
+    return new ServiceProcess(p, port.find() ? Integer.parseInt(port.group(1)) : -1);
   }
 
   /** The port of its HTTP API (the pipeline's graph and API), or -1 when it has none. */
@@ -154,25 +86,17 @@ public final class ServiceProcess implements AutoCloseable {
    * process is gone.
    */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException(name + " still alive 30 s after SIGKILL");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    process.kill();
   }
 
   /** The last lines it printed (up to 2,000), for failure messages. */
   public String output() {
-    return String.join("\n", output);
+    return process.output();
   }
 
   /** Whether the process is still running. */
   public boolean alive() {
-    return process.isAlive();
+    return process.alive();
   }
 
   /**
@@ -180,33 +104,11 @@ public final class ServiceProcess implements AutoCloseable {
    * commits) and returns its exit status; kills it if it has not exited in 60 s.
    */
   public int stop() {
-    process.destroy();
-    try {
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new IllegalStateException(name + " did not stop in 60 s after SIGTERM; "
-            + "killed; its output:\n" + output());
-      }
-      return process.exitValue();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      throw new IllegalStateException(e);
-    }
+    return process.stop(Duration.ofSeconds(60));
   }
 
   @Override
   public void close() {
-    if (process.isAlive()) {
-      process.destroy();
-      try {
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        process.destroyForcibly();
-      }
-    }
+    process.close(Duration.ofSeconds(30));
   }
 }
