@@ -2,16 +2,13 @@ package dev.meshlog.config.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.meshlog.config.model.FieldProblem;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.config.ChangeType;
@@ -21,7 +18,6 @@ import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -36,6 +32,7 @@ class ControlPlaneCommandsTest {
 
   private static final ResourceCheck CHECK = Commands.WEIGHT_CHECK;
 
+  private ControlPlaneDriver cp;
   private TopologyTestDriver driver;
   private TestInputTopic<String, ConfigCommand> commands;
   private TestInputTopic<String, byte[]> rawCommands;
@@ -45,27 +42,18 @@ class ControlPlaneCommandsTest {
 
   @BeforeEach
   void start() {
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "config-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    driver = new TopologyTestDriver(
-        ControlPlaneTopology.build(CHECK, Discovery.NONE, Duration.ofSeconds(1)), props,
-        Instant.parse("2026-11-24T12:00:00Z"));
-    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
-        Topics.CONFIG_COMMANDS.valueSerde().serializer());
-    rawCommands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(),
-        Serdes.String().serializer(), Serdes.ByteArray().serializer());
-    events = driver.createOutputTopic(Topics.CONFIG_EVENTS.name(), Serdes.String().deserializer(),
-        Topics.CONFIG_EVENTS.valueSerde().deserializer());
-    rejections = driver.createOutputTopic(Topics.CONFIG_REJECTIONS.name(),
-        Serdes.String().deserializer(), Topics.CONFIG_REJECTIONS.valueSerde().deserializer());
-    deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
-        Serdes.String().deserializer(), Topics.DEAD_LETTERS.valueSerde().deserializer());
+    cp = new ControlPlaneDriver("config-test", CHECK, Discovery.NONE);
+    driver = cp.driver;
+    commands = cp.commands;
+    rawCommands = cp.rawCommands;
+    events = cp.events;
+    rejections = cp.rejections;
+    deadLetters = cp.deadLetters;
   }
 
   @AfterEach
   void stop() {
-    driver.close();
+    cp.close();
   }
 
   private static Resource reviews(int weight) {

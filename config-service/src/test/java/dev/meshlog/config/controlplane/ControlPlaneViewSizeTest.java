@@ -2,30 +2,20 @@ package dev.meshlog.config.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.meshlog.config.discovery.ViewCompiler;
 import dev.meshlog.config.model.Resource;
-import dev.meshlog.events.config.ConfigCommand;
-import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
-import dev.meshlog.schemas.Topics;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,49 +29,31 @@ import org.junit.jupiter.api.Test;
  */
 class ControlPlaneViewSizeTest {
 
-  private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  private static final Instant T0 = ControlPlaneDriver.T0;
   private static final String REVIEWS = "reviews.default.svc.cluster.local";
   private static final ObjectMapper YAML = new YAMLMapper();
   /** Header values of ≈9 KB: 120 routes carrying one each make a view of ≈1.1 MB. */
   private static final String PAD = "x".repeat(9_000);
 
-  private TopologyTestDriver driver;
-  private TestInputTopic<String, ConfigCommand> commands;
-  private TestInputTopic<String, InstanceRegistration> registry;
-  private TestOutputTopic<String, ConfigEvent> events;
-  private TestOutputTopic<String, ConfigRejection> rejections;
-  private TestOutputTopic<String, ServiceView> views;
+  private ControlPlaneDriver cp;
 
   @BeforeEach
   void start() {
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "view-size-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    ResourceCheck trusting = json -> ResourceCheck.Result.valid(Resource.fromJson(json));
-    driver = new TopologyTestDriver(ControlPlaneTopology.build(trusting,
-        new CompiledDiscovery(new ViewCompiler()), Duration.ofSeconds(1)), props, T0);
-    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
-        Topics.CONFIG_COMMANDS.valueSerde().serializer());
-    registry = driver.createInputTopic(Topics.REGISTRY_INSTANCES.name(),
-        Serdes.String().serializer(), Topics.REGISTRY_INSTANCES.valueSerde().serializer());
-    events = driver.createOutputTopic(Topics.CONFIG_EVENTS.name(), Serdes.String().deserializer(),
-        Topics.CONFIG_EVENTS.valueSerde().deserializer());
-    rejections = driver.createOutputTopic(Topics.CONFIG_REJECTIONS.name(),
-        Serdes.String().deserializer(), Topics.CONFIG_REJECTIONS.valueSerde().deserializer());
-    views = driver.createOutputTopic(Topics.DISCOVERY_VIEWS.name(), Serdes.String().deserializer(),
-        Topics.DISCOVERY_VIEWS.valueSerde().deserializer());
+    cp = new ControlPlaneDriver("view-size-test",
+        json -> ResourceCheck.Result.valid(Resource.fromJson(json)),
+        new CompiledDiscovery(new ViewCompiler()));
   }
 
   @AfterEach
   void stop() {
-    driver.close();
+    cp.close();
   }
 
   private void register(String id, Map<String, String> extraLabels) {
     Map<String, String> labels = new java.util.HashMap<>(extraLabels);
     labels.put("app", "reviews");
     labels.put("version", "v1");
-    registry.pipeInput("default/reviews/" + id, InstanceRegistration.newBuilder().setInstanceId(id)
+    cp.registry.pipeInput("default/reviews/" + id, InstanceRegistration.newBuilder().setInstanceId(id)
         .setService("reviews").setAddress("127.0.0.1").setPort(15006).setLabels(labels)
         .setState(RegistrationState.REGISTERED).setLeaseDurationMillis(30_000)
         .setRegisteredAt(T0).setHeartbeatAt(T0).build());
@@ -102,11 +74,11 @@ class ControlPlaneViewSizeTest {
           .append("    route: [{destination: {host: reviews}}]\n");
     }
     Resource resource = Resource.fromDocument(YAML.readTree(yaml.toString()));
-    commands.pipeInput(resource.id().key(), Commands.apply(resource));
+    cp.commands.pipeInput(resource.id().key(), Commands.apply(resource));
   }
 
   private List<ServiceView> newViews() {
-    return views.readRecordsToList().stream().filter(r -> r.key().equals(REVIEWS))
+    return cp.views.readRecordsToList().stream().filter(r -> r.key().equals(REVIEWS))
         .map(TestRecord::value).toList();
   }
 
@@ -116,15 +88,15 @@ class ControlPlaneViewSizeTest {
     register("reviews-1", Map.of());
     newViews();
     apply(1, "small");
-    assertThat(events.readValue().getRevision()).isEqualTo(1);
+    assertThat(cp.events.readValue().getRevision()).isEqualTo(1);
     ServiceView before = newViews().get(0);
     assertThat(before.getHttpRoutes()).hasSize(1);
 
     apply(120, PAD);
 
-    assertThat(events.isEmpty()).as("no event for the rejected change").isTrue();
+    assertThat(cp.events.isEmpty()).as("no event for the rejected change").isTrue();
     assertThat(newViews()).as("no view published").isEmpty();
-    ConfigRejection rejection = rejections.readValue();
+    ConfigRejection rejection = cp.rejections.readValue();
     assertThat(rejection.getReason()).isEqualTo(RejectionReason.INVALID);
     assertThat(rejection.getCurrentRevision()).isEqualTo(1L);
     assertThat(rejection.getErrors()).singleElement().satisfies(e -> {
@@ -146,7 +118,7 @@ class ControlPlaneViewSizeTest {
 
     // A change that fits is accepted as the next revision.
     apply(2, "small");
-    assertThat(events.readValue().getRevision()).isEqualTo(2);
+    assertThat(cp.events.readValue().getRevision()).isEqualTo(2);
     assertThat(newViews()).singleElement().satisfies(view ->
         assertThat(view.getHttpRoutes()).hasSize(2));
   }
@@ -158,8 +130,8 @@ class ControlPlaneViewSizeTest {
 
     apply(120, PAD);
 
-    assertThat(rejections.readValue().getCurrentRevision()).isEqualTo(0L);
-    assertThat(events.isEmpty()).isTrue();
+    assertThat(cp.rejections.readValue().getCurrentRevision()).isEqualTo(0L);
+    assertThat(cp.events.isEmpty()).isTrue();
     register("reviews-2", Map.of());
     assertThat(newViews()).singleElement().satisfies(view ->
         assertThat(view.getHttpRoutes()).isEmpty());
@@ -182,7 +154,7 @@ class ControlPlaneViewSizeTest {
 
     // The control plane goes on: an instance leaving makes a view that fits again, and it is
     // published (the eleventh instance in it now).
-    registry.pipeInput("default/reviews/reviews-2", InstanceRegistration.newBuilder()
+    cp.registry.pipeInput("default/reviews/reviews-2", InstanceRegistration.newBuilder()
         .setInstanceId("reviews-2").setService("reviews").setAddress("127.0.0.1").setPort(15006)
         .setLabels(Map.of("app", "reviews")).setState(RegistrationState.DEREGISTERED)
         .setLeaseDurationMillis(30_000).setRegisteredAt(T0).setHeartbeatAt(T0).build());

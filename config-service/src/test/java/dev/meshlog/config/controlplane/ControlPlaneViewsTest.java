@@ -6,10 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.meshlog.config.discovery.ViewCompiler;
 import dev.meshlog.config.model.Resource;
@@ -18,9 +16,6 @@ import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
-import dev.meshlog.schemas.Topics;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -37,6 +32,7 @@ class ControlPlaneViewsTest {
   private static final String REVIEWS = "reviews.default.svc.cluster.local";
   private static final ObjectMapper YAML = new YAMLMapper();
 
+  private ControlPlaneDriver cp;
   private TopologyTestDriver driver;
   private TestInputTopic<String, ConfigCommand> commands;
   private TestInputTopic<String, InstanceRegistration> registry;
@@ -44,23 +40,18 @@ class ControlPlaneViewsTest {
 
   @BeforeEach
   void start() {
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "views-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    ResourceCheck trusting = json -> ResourceCheck.Result.valid(Resource.fromJson(json));
-    driver = new TopologyTestDriver(ControlPlaneTopology.build(trusting,
-        new CompiledDiscovery(new ViewCompiler()), Duration.ofSeconds(1)), props, T0);
-    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
-        Topics.CONFIG_COMMANDS.valueSerde().serializer());
-    registry = driver.createInputTopic(Topics.REGISTRY_INSTANCES.name(),
-        Serdes.String().serializer(), Topics.REGISTRY_INSTANCES.valueSerde().serializer());
-    views = driver.createOutputTopic(Topics.DISCOVERY_VIEWS.name(), Serdes.String().deserializer(),
-        Topics.DISCOVERY_VIEWS.valueSerde().deserializer());
+    cp = new ControlPlaneDriver("views-test",
+        json -> ResourceCheck.Result.valid(Resource.fromJson(json)),
+        new CompiledDiscovery(new ViewCompiler()));
+    driver = cp.driver;
+    commands = cp.commands;
+    registry = cp.registry;
+    views = cp.views;
   }
 
   @AfterEach
   void stop() {
-    driver.close();
+    cp.close();
   }
 
   private static InstanceRegistration instance(String service, String id, String version,

@@ -1,0 +1,64 @@
+package dev.meshlog.config.controlplane;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Properties;
+
+import dev.meshlog.events.common.DeadLetter;
+import dev.meshlog.events.config.ConfigCommand;
+import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.config.ConfigRejection;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.schemas.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * The control plane's topology in a {@link TopologyTestDriver} at wall-clock {@link #T0} (a
+ * 1 s lease scan), with its input and output topics: what the topology tests drive.
+ */
+final class ControlPlaneDriver implements AutoCloseable {
+
+  static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+
+  final TopologyTestDriver driver;
+  final TestInputTopic<String, ConfigCommand> commands;
+  /** The commands topic with the bytes as given: poison pills. */
+  final TestInputTopic<String, byte[]> rawCommands;
+  final TestInputTopic<String, InstanceRegistration> registry;
+  final TestOutputTopic<String, ConfigEvent> events;
+  final TestOutputTopic<String, ConfigRejection> rejections;
+  final TestOutputTopic<String, ServiceView> views;
+  final TestOutputTopic<String, DeadLetter> deadLetters;
+
+  ControlPlaneDriver(String applicationId, ResourceCheck check, Discovery discovery) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(ControlPlaneTopology.build(check, discovery,
+        Duration.ofSeconds(1)), props, T0);
+    commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
+        Topics.CONFIG_COMMANDS.valueSerde().serializer());
+    rawCommands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(),
+        Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    registry = driver.createInputTopic(Topics.REGISTRY_INSTANCES.name(),
+        Serdes.String().serializer(), Topics.REGISTRY_INSTANCES.valueSerde().serializer());
+    events = driver.createOutputTopic(Topics.CONFIG_EVENTS.name(), Serdes.String().deserializer(),
+        Topics.CONFIG_EVENTS.valueSerde().deserializer());
+    rejections = driver.createOutputTopic(Topics.CONFIG_REJECTIONS.name(),
+        Serdes.String().deserializer(), Topics.CONFIG_REJECTIONS.valueSerde().deserializer());
+    views = driver.createOutputTopic(Topics.DISCOVERY_VIEWS.name(), Serdes.String().deserializer(),
+        Topics.DISCOVERY_VIEWS.valueSerde().deserializer());
+    deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
+        Serdes.String().deserializer(), Topics.DEAD_LETTERS.valueSerde().deserializer());
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}
