@@ -190,15 +190,23 @@ class HostileClientIT {
         .endsWith("body=abc");
   }
 
-  @Test
-  void matchesRoutesOnThePathWithItsDotSegmentsResolved() throws Exception {
-    Sidecar guarded = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
+  /**
+   * A client sidecar whose routes let {@code /public/} through to reviews and answer everything
+   * else 403 "denied": what a path must not sneak past.
+   */
+  private Sidecar guardedSidecar() throws Exception {
+    return mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
         .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(
             route("public", List.of(HttpMatch.newBuilder()
                 .setUri(match(MatchType.PREFIX, "/public/")).build()), to("reviews", "v1", 100))
                 .build(),
             HttpRoute.newBuilder().setName("deny").setDirectResponse(DirectResponse.newBuilder()
                 .setStatus(403).setBody("denied").build()).build())).build());
+  }
+
+  @Test
+  void matchesRoutesOnThePathWithItsDotSegmentsResolved() throws Exception {
+    Sidecar guarded = guardedSidecar();
 
     String sneaky = raw(guarded.outboundPort(), "GET /public/../admin?x=1 HTTP/1.1\r\n"
         + "Host: reviews\r\nConnection: close\r\n\r\n");
@@ -227,13 +235,7 @@ class HostileClientIT {
 
   @Test
   void resolvesPercentEncodedDotSegmentsBeforeRoutingAndForwarding() throws Exception {
-    Sidecar guarded = mesh.clientSidecar(view("reviews").setEndpoints(List.of(ep))
-        .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(
-            route("public", List.of(HttpMatch.newBuilder()
-                .setUri(match(MatchType.PREFIX, "/public/")).build()), to("reviews", "v1", 100))
-                .build(),
-            HttpRoute.newBuilder().setName("deny").setDirectResponse(DirectResponse.newBuilder()
-                .setStatus(403).setBody("denied").build()).build())).build());
+    Sidecar guarded = guardedSidecar();
 
     String sneaky = raw(guarded.outboundPort(), "GET /public/%2E%2E/admin HTTP/1.1\r\n"
         + "Host: reviews\r\nConnection: close\r\n\r\n");
