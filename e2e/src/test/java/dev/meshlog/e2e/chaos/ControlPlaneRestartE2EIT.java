@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -24,6 +23,7 @@ import dev.meshlog.config.model.Resource;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.e2e.support.AppClient;
 import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.Running;
 import dev.meshlog.e2e.support.ServiceProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.config.SourceType;
@@ -47,7 +47,7 @@ class ControlPlaneRestartE2EIT {
 
   private final KafkaCluster kafka;
   private final String ns = "cprestart" + UUID.randomUUID().toString().substring(0, 8);
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private final Running running = new Running();
 
   @TempDir
   Path dir;
@@ -58,9 +58,7 @@ class ControlPlaneRestartE2EIT {
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
+    running.close();
   }
 
   @Test

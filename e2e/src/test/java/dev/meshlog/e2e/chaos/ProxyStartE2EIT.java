@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import dev.meshlog.e2e.support.AppClient;
 import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.Running;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
@@ -70,7 +71,7 @@ class ProxyStartE2EIT {
   private EmbeddedKafka kafka;
   private TestApp reviewsApp;
   private final String ns = "start" + UUID.randomUUID().toString().substring(0, 8);
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private final Running running = new Running();
 
   @BeforeAll
   void reserve() throws IOException {
@@ -81,10 +82,7 @@ class ProxyStartE2EIT {
 
   @AfterEach
   void stopProxies() throws Exception {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
-    running.clear();
+    running.close();
   }
 
   @AfterAll

@@ -22,6 +22,7 @@ import dev.meshlog.config.model.Resource;
 import dev.meshlog.e2e.support.AppClient;
 import dev.meshlog.e2e.support.InProcessMesh;
 import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.Running;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.events.config.SourceType;
 import dev.meshlog.testkit.KafkaCluster;
@@ -47,7 +48,7 @@ class SidecarKillE2EIT {
 
   private final KafkaCluster kafka;
   private final String ns = "kill" + UUID.randomUUID().toString().substring(0, 8);
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private final Running running = new Running();
 
   @TempDir
   Path dir;
@@ -58,9 +59,7 @@ class SidecarKillE2EIT {
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
+    running.close();
   }
 
   @Test

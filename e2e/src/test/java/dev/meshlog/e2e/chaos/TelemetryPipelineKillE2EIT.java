@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meshlog.e2e.support.AppClient;
 import dev.meshlog.e2e.support.ProxyProcess;
+import dev.meshlog.e2e.support.Running;
 import dev.meshlog.e2e.support.ServiceProcess;
 import dev.meshlog.e2e.support.TestApp;
 import dev.meshlog.testkit.KafkaCluster;
@@ -44,7 +45,7 @@ class TelemetryPipelineKillE2EIT {
 
   private final KafkaCluster kafka;
   private final String ns = "pipekill" + UUID.randomUUID().toString().substring(0, 8);
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private final Running running = new Running();
 
   @TempDir
   Path dir;
@@ -55,9 +56,7 @@ class TelemetryPipelineKillE2EIT {
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
+    running.close();
   }
 
   @Test
