@@ -93,6 +93,9 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
    */
   private final ContextInternal dispatchContext;
   private static final String ATTEMPT_COUNT = "x-envoy-attempt-count";
+  /** The start of Envoy's text for an attempt that ended before a response head. */
+  static final String RESET_BEFORE_HEADERS =
+      "upstream connect error or disconnect/reset before headers. reset reason: ";
 
   private final String direction;
   private final long startMillis;
@@ -464,6 +467,15 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   // ---- local answers ----
 
   /** Answers the request from the proxy itself, with a plain-text body. */
+  /**
+   * Envoy's local answer when an upstream attempt ended before a response head: its text is
+   * {@link #RESET_BEFORE_HEADERS} and the reset reason ({@code connection failure},
+   * {@code connection termination}, {@code protocol error}, {@code overflow}).
+   */
+  void resetReply(int status, String reason, ResponseFlag flag) {
+    localReply(status, RESET_BEFORE_HEADERS + reason, flag);
+  }
+
   void localReply(int status, String text, ResponseFlag... why) {
     localReply(status, text, null, why);
   }
@@ -606,8 +618,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       case QUEUED -> { }
       case OVERFLOW -> {
         MultiMap h = HttpHeaders.headers().add("x-envoy-overloaded", "true");
-        localReply(503, "upstream connect error or disconnect/reset before headers. reset reason:"
-            + " overflow", h, ResponseFlag.UO);
+        localReply(503, RESET_BEFORE_HEADERS + "overflow", h, ResponseFlag.UO);
       }
     }
   }
@@ -873,14 +884,11 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       return;
     }
     switch (outcome.kind()) {
-      case CONNECT_FAILURE -> localReply(503, "upstream connect error or disconnect/reset before "
-          + "headers. reset reason: connection failure", ResponseFlag.UF);
+      case CONNECT_FAILURE -> resetReply(503, "connection failure", ResponseFlag.UF);
       case TIMEOUT -> localReply(504, "upstream request timeout", ResponseFlag.UT);
       // Envoy's router answers a protocol error 502, any other reset 503.
-      case PROTOCOL_ERROR -> localReply(502, "upstream connect error or disconnect/reset before "
-          + "headers. reset reason: protocol error", ResponseFlag.UPE);
-      default -> localReply(503, "upstream connect error or disconnect/reset before headers. "
-          + "reset reason: connection termination", ResponseFlag.UC);
+      case PROTOCOL_ERROR -> resetReply(502, "protocol error", ResponseFlag.UPE);
+      default -> resetReply(503, "connection termination", ResponseFlag.UC);
     }
   }
 
@@ -980,8 +988,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       resp.setChunked(false).setStatusMessage(HttpResponseStatus.valueOf(status).reasonPhrase());
     }
     responding = false;
-    localReply(status, "upstream connect error or disconnect/reset before headers. reset "
-        + "reason: " + reason, flag);
+    resetReply(status, reason, flag);
     return true;
   }
 

@@ -69,8 +69,7 @@ final class WebSocketTunnel {
     // waits (paused) until the switch.
     net.connect(new ConnectOptions().setHost(upstream.endpoint().address())
             .setPort(upstream.endpoint().port()).setTimeout(CONNECT_TIMEOUT_MILLIS))
-        .onFailure(e -> ex.localReply(503, "upstream connect error or disconnect/reset before "
-            + "headers. reset reason: connection failure", ResponseFlag.UF))
+        .onFailure(e -> ex.resetReply(503, "connection failure", ResponseFlag.UF))
         .onSuccess(up -> {
           if (pending.gone) {
             up.close();
@@ -87,8 +86,7 @@ final class WebSocketTunnel {
             ex.localReply(502, "upstream response head over " + MAX_RESPONSE_HEAD + " bytes",
                 ResponseFlag.UPE);
           });
-          up.closeHandler(v -> ex.localReply(503, "upstream connect error or disconnect/reset "
-              + "before headers. reset reason: connection termination", ResponseFlag.UC));
+          up.closeHandler(v -> ex.resetReply(503, "connection termination", ResponseFlag.UC));
           up.exceptionHandler(e -> up.close());
           up.write(Buffer.buffer(head.toString()));
         });
