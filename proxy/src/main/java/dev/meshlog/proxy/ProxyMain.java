@@ -40,6 +40,7 @@ import dev.meshlog.proxy.tcp.TcpTarget;
 import dev.meshlog.proxy.telemetry.KafkaEventSink;
 import dev.meshlog.proxy.telemetry.RequestEvents;
 import dev.meshlog.proxy.telemetry.TelemetryEmitter;
+import dev.meshlog.schemas.EdgeKeys;
 import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.Topics;
 import io.vertx.core.Vertx;
@@ -548,10 +549,9 @@ public final class ProxyMain implements Callable<Integer> {
     // their separators would make two edges one (the pipeline dead-letters such events).
     for (String[] flag : new String[][] {{"--service", service}, {"--gateway", gateway},
         {"--namespace", namespace}, {"--version", version}}) {
-      if (flag[1] != null && (flag[1].indexOf('/') >= 0 || flag[1].indexOf('@') >= 0 || flag[1].contains("->"))) {
+      if (flag[1] != null && EdgeKeys.holdsSeparator(flag[1])) {
         throw new CommandLine.ParameterException(new CommandLine(this), flag[0] + ": '" + flag[1]
-            + "' (expected: no '/', '@' or '->', which separate the parts of telemetry's edge keys;"
-            + " Kubernetes names never hold them)");
+            + "' (expected: " + EdgeKeys.EXPECTED_NAME + ")");
       }
     }
     if (lease == null || lease.compareTo(MIN_LEASE) < 0) {

@@ -14,6 +14,7 @@ import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.events.telemetry.TcpReport;
 import dev.meshlog.events.telemetry.Workload;
 import dev.meshlog.schemas.AvroSerde;
+import dev.meshlog.schemas.EdgeKeys;
 import dev.meshlog.schemas.Topics;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -239,10 +240,9 @@ final class RequestReader {
         throw new IllegalArgumentException(field + ": " + value.length() + " characters (expected: at most "
             + MAX_NAME_CHARS + ")");
       }
-      if (value.indexOf('/') >= 0 || value.indexOf('@') >= 0 || value.contains("->")) {
+      if (EdgeKeys.holdsSeparator(value)) {
         throw new IllegalArgumentException(field + ": '" + (value.length() <= 100 ? value
-            : value.substring(0, 100) + "…") + "' (expected: no '/', '@' or '->' in a name: they separate"
-            + " the parts of edge keys; Kubernetes names never hold them)");
+            : value.substring(0, 100) + "…") + "' (expected: " + EdgeKeys.EXPECTED_NAME + ")");
       }
     }
   }

@@ -540,12 +540,12 @@ class TelemetryTopologyTest {
     send(request("default", "productpage", "v1", "reviews", "v2", 200, 5, T0));
     var letters = deadLetters.readValuesToList();
     assertThat(letters).extracting(l -> l.getReason().toString()).containsExactly(
-        "events[0]: source.version: 'v1->default/b/v1' (expected: no '/', '@' or '->' in a name: they separate"
-            + " the parts of edge keys; Kubernetes names never hold them)",
-        "events[0]: destination.version: 'v1->default/c/v1' (expected: no '/', '@' or '->' in a name: they separate"
-            + " the parts of edge keys; Kubernetes names never hold them)",
-        "events[0]: source.service: 'productpage@x' (expected: no '/', '@' or '->' in a name: they separate"
-            + " the parts of edge keys; Kubernetes names never hold them)");
+        "events[0]: source.version: 'v1->default/b/v1' (expected: no '/', '@' or '->', which separate"
+            + " the parts of telemetry's edge keys; Kubernetes names never hold them)",
+        "events[0]: destination.version: 'v1->default/c/v1' (expected: no '/', '@' or '->', which separate"
+            + " the parts of telemetry's edge keys; Kubernetes names never hold them)",
+        "events[0]: source.service: 'productpage@x' (expected: no '/', '@' or '->', which separate"
+            + " the parts of telemetry's edge keys; Kubernetes names never hold them)");
     Map<String, EdgeMetrics> out = latestEdges();
     assertThat(out).doesNotContainKey("default/a/v1->default/b/v1->default/c/v1@" + T0.toEpochMilli() + "/10000");
     assertThat(out.get(PRODUCTPAGE_TO_REVIEWS_V2 + "@" + T0.toEpochMilli() + "/10000").getRequests()).isEqualTo(1);
