@@ -32,6 +32,15 @@ public final class Topics {
   private static final Serde<String> KEY = Serdes.String();
 
   /**
+   * The largest record value Meshlog's own writers send on the control plane's topics:
+   * 1,000,000 bytes. Kafka's producer ({@code max.request.size}) and broker
+   * ({@code max.message.bytes}) take 1 MiB (1,048,576 bytes) per record by default; the margin is
+   * for the key, the headers, the batch's framing and what an accepted command's event adds. A
+   * command or a view over it is refused before it is sent, not failed by Kafka.
+   */
+  public static final int MAX_VALUE_BYTES = 1_000_000;
+
+  /**
    * Apply/delete/rollback requests, keyed by resource id {@code Kind/namespace/name}. One
    * partition: config-service judges every command and recompiles views in one task, so a
    * command's event and the views it changes commit in one transaction.

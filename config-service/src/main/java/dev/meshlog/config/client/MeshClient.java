@@ -61,12 +61,11 @@ public final class MeshClient implements AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   /**
-   * The largest command sent, serialized: 1,000,000 bytes. One resource is one record on
-   * {@code mesh.config.commands} and, once accepted, on {@code mesh.config.events}, a little
-   * larger there; Kafka's producer and broker take 1 MiB (1,048,576 bytes) per record by default,
-   * and the margin is for what the event adds. A larger command is answered INVALID, not sent.
+   * The largest command sent, serialized ({@link Topics#MAX_VALUE_BYTES}): one resource is one
+   * record on {@code mesh.config.commands} and, once accepted, on {@code mesh.config.events}. A
+   * larger command is answered INVALID, not sent.
    */
-  public static final int MAX_COMMAND_BYTES = 1_000_000;
+  public static final int MAX_COMMAND_BYTES = Topics.MAX_VALUE_BYTES;
 
   private final Map<String, Object> config;
   private final Duration timeout;

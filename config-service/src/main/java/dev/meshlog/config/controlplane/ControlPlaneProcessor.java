@@ -45,12 +45,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   static final String APPLICATION = "meshlog-config-service";
   /**
-   * The largest view content (encoded bytes) published: a view's record must fit Kafka's default
-   * {@code max.request.size} and {@code max.message.bytes} (1 MiB) with its key, version, time,
-   * trigger and the batch's overhead; a larger one would fail the transaction's send, the stream
-   * thread with it, and every retry of the same command after it.
+   * The largest view content (encoded bytes) published ({@link Topics#MAX_VALUE_BYTES}, which
+   * leaves room for its key, version, time and trigger): a larger one would fail the
+   * transaction's send, the stream thread with it, and every retry of the same command after it.
    */
-  static final int MAX_VIEW_BYTES = 1_000_000;
+  static final int MAX_VIEW_BYTES = Topics.MAX_VALUE_BYTES;
   /** How long a deregistered instance record is kept when its service has others. */
   static final Duration GHOST_RETENTION = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);

@@ -156,6 +156,10 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
         // Still defined in a file the commit did not touch (a move in two commits keeps it), but
         // not as the copy removed: the one left is the definition now (a conflict resolved).
         applies.add(left.get(0));
+      } else if (left.size() > 1 && left.stream().anyMatch(l -> !l.value().equals(left.get(0).value()))) {
+        // Still defined in two untouched files, differently: the same error as two in the commit.
+        problems.add(id + " is defined differently " + files(left) + ": not applied (expected: one"
+            + " definition of a resource under the path)");
       }
     });
     return new CommitChanges(applies, deletes, problems, warnings);

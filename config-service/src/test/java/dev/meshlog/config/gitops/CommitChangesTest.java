@@ -144,6 +144,23 @@ class CommitChangesTest {
   }
 
   @Test
+  void aResourceRemovedFromTheCommitButDefinedDifferentlyInTwoOtherFilesIsAnError()
+      throws Exception {
+    commit("mesh/a.yaml", vs("a", "a"));
+    commit("mesh/b.yaml", vs("a", "b"));
+    RevCommit third = commit("mesh/c.yaml", vs("a", "c"));
+    RevCommit removed = commit("mesh/c.yaml", null);
+
+    // Not deleted (two files still define it), not applied (which one?), and said so.
+    CommitChanges changes = changes(third, removed);
+    assertThat(changes.deletes()).isEmpty();
+    assertThat(changes.applies()).isEmpty();
+    assertThat(changes.problems()).containsExactly("VirtualService/default/a is defined "
+        + "differently in mesh/a.yaml and mesh/b.yaml: not applied (expected: one definition of "
+        + "a resource under the path)");
+  }
+
+  @Test
   void onlyChangedResourcesAreApplied() throws Exception {
     RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
     RevCommit second = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "c"));
