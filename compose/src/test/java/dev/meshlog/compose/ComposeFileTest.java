@@ -2,7 +2,10 @@ package dev.meshlog.compose;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,8 +16,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +38,7 @@ class ComposeFileTest {
   private static final ComposeFile MESH = ComposeFile.read(DIR.resolve("docker-compose.yml"),
       DIR.resolve("docker-compose.override.yml"));
   private static final Pattern KAFKA_LISTENER = Pattern.compile("(\\w+)://([^:,]*):(\\d+)");
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   @Test
   void everyImageIsOneTheBuildProducesOrTheOfficialKafkaOfTheBuildsVersion() {
@@ -225,6 +233,33 @@ class ComposeFileTest {
   }
 
   @Test
+  void everyGatewayFollowsAGatewayResourceThatTheConfigJobAppliesWithARouteBoundToIt() {
+    List<JsonNode> applied = appliedConfig();
+    List<String> gateways = ours().stream().filter(s -> MESH.image(s).startsWith("meshlog/proxy:")
+        && parsed(s).value("--gateway") != null).toList();
+    assertThat(gateways).as("gateway services").isNotEmpty();
+    for (String service : gateways) {
+      String name = parsed(service).value("--gateway");
+      String namespace =
+          Optional.ofNullable(parsed(service).value("--namespace")).orElse("default");
+      assertThat(applied).as(service + " follows Gateway " + namespace + "/" + name
+              + ": the config job must apply it, else the gateway serves nothing")
+          .anySatisfy(r -> {
+            assertThat(r.path("kind").asText()).isEqualTo("Gateway");
+            assertThat(r.path("metadata").path("name").asText()).isEqualTo(name);
+            assertThat(r.path("metadata").path("namespace").asText("default")).isEqualTo(namespace);
+          });
+      assertThat(applied).as("a VirtualService bound to Gateway " + name + " (" + service + ")")
+          .anySatisfy(r -> {
+            assertThat(r.path("kind").asText()).isEqualTo("VirtualService");
+            List<String> bound = new ArrayList<>();
+            r.path("spec").path("gateways").forEach(g -> bound.add(g.asText()));
+            assertThat(bound).containsAnyOf(name, namespace + "/" + name);
+          });
+    }
+  }
+
+  @Test
   void everyMeshlogProcessReadsKafkaClientSettingsFromTheMountedSecrets() {
     Path secrets = DIR.resolve("secrets");
     assertThat(secrets.resolve("README.md")).as("the default secrets directory").exists();
@@ -241,6 +276,30 @@ class ComposeFileTest {
     }
     assertThat(BASE.environment("config-service", false))
         .containsEntry("MESHLOG_API_TOKEN_FILE", "${MESHLOG_API_TOKEN_FILE:-}");
+  }
+
+  /** Every resource in the YAML files of the directory the config job applies. */
+  private static List<JsonNode> appliedConfig() {
+    String applied = MESH.command("mesh-config").get(2);
+    Path dir = MESH.strings("mesh-config", "volumes").stream().map(v -> v.split(":"))
+        .filter(parts -> parts[1].equals(applied)).map(parts -> DIR.resolve(parts[0]).normalize())
+        .findFirst().orElseThrow(() -> new AssertionError("mesh-config mounts no " + applied));
+    List<JsonNode> resources = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().matches(".*\\.ya?ml")).sorted().toList()) {
+        try (MappingIterator<JsonNode> documents =
+                 YAML.readerFor(JsonNode.class).readValues(file.toFile())) {
+          documents.forEachRemaining(d -> {
+            if (d != null && !d.isMissingNode() && !d.isNull()) {
+              resources.add(d);
+            }
+          });
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+    }
+    return resources;
   }
 
   /** Our services (images the build produces), in file order. */
