@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.schemas.TopicBootstrapper;
+import kafka.server.KafkaConfig;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * {@code ./meshlog kafka}: runs the embedded broker in the foreground on a persistent data
@@ -85,7 +87,22 @@ public final class KafkaMain {
       throw new IllegalArgumentException("--config " + text
           + " (expected: KEY=VALUE, a broker setting such as num.io.threads=2)");
     }
-    return Map.entry(text.substring(0, eq).trim(), text.substring(eq + 1).trim());
+    String key = text.substring(0, eq).trim();
+    if (!isBrokerSetting(key)) {
+      throw new IllegalArgumentException("--config " + text + ": " + key
+          + " is not a setting of this Kafka broker (" + AppInfoParser.getVersion()
+          + "); a misspelt setting would be ignored, so it is refused (expected: a broker"
+          + " setting such as num.io.threads=2, or listener.name.<listener>.<setting>)");
+    }
+    return Map.entry(key, text.substring(eq + 1).trim());
+  }
+
+  /**
+   * Whether the broker knows {@code key}: one of its documented settings, or a per-listener
+   * override ({@code listener.name.<listener>.<setting>}), which the broker reads by prefix.
+   */
+  static boolean isBrokerSetting(String key) {
+    return KafkaConfig.configDef().names().contains(key) || key.startsWith("listener.name.");
   }
 
   private static String value(String[] args, int i, String flag) {

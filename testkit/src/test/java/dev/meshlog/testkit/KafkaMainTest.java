@@ -25,4 +25,15 @@ class KafkaMainTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("expected: KEY=VALUE");
   }
+
+  @Test
+  void refusesASettingTheBrokerDoesNotKnow() {
+    assertThatThrownBy(() -> KafkaMain.setting("num.io.thread=2"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--config num.io.thread=2: num.io.thread is not a setting of"
+            + " this Kafka broker (")
+        .hasMessageContaining("refused");
+    assertThat(KafkaMain.setting("log.segment.bytes=1048576"))
+        .isEqualTo(Map.entry("log.segment.bytes", "1048576"));
+  }
 }
