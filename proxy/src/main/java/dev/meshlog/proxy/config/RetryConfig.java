@@ -37,8 +37,17 @@ public record RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> ret
     GATEWAY_ERROR("gateway-error"),
     /** The connection to the endpoint could not be made. */
     CONNECT_FAILURE("connect-failure"),
-    /** The endpoint closed or reset the stream before responding, or timed out a try. */
+    /**
+     * The endpoint closed or reset the stream before responding, or timed out a try: the app may
+     * have acted on the request already.
+     */
     RESET("reset"),
+    /**
+     * The endpoint said it did not process the stream: HTTP/2 RST_STREAM REFUSED_STREAM, or a
+     * stream above the last stream id of the GOAWAY that closed it (Envoy's
+     * {@code refused-stream}; safe to retry whatever the method).
+     */
+    REFUSED_STREAM("refused-stream"),
     /** A 409 response. */
     RETRIABLE_4XX("retriable-4xx"),
     /** A status listed in {@code retriableStatusCodes}. */

@@ -333,10 +333,6 @@ public final class ViewTranslator {
         if (t.isEmpty()) {
           continue;
         }
-        if (t.equals("refused-stream")) {
-          on.add(RetryOn.RESET);
-          continue;
-        }
         if (t.chars().allMatch(Character::isDigit)) {
           codes.add(Integer.parseInt(t));
           on.add(RetryOn.RETRIABLE_STATUS_CODES);
@@ -354,7 +350,7 @@ public final class ViewTranslator {
     }
     if (on.isEmpty() && r.getRetryOn().isEmpty()) {
       // Istio's default retry conditions.
-      on.addAll(EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET,
+      on.addAll(EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM,
           RetryOn.RETRIABLE_STATUS_CODES, RetryOn.GRPC_CANCELLED, RetryOn.GRPC_UNAVAILABLE));
       codes.add(503);
     }

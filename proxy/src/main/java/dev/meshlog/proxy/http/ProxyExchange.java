@@ -33,6 +33,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.NetUtil;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
@@ -40,12 +41,14 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -749,7 +752,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       if (a.number > 1) {
         creq.headers().set(ATTEMPT_COUNT, Integer.toString(a.number));
       }
-      creq.exceptionHandler(t -> conclude(a, AttemptOutcome.reset()));
+      creq.exceptionHandler(t -> conclude(a, resetOutcome(creq, t)));
       if (plan.chunked()) {
         creq.setChunked(true);
       }
@@ -758,13 +761,32 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
           a.vertxResponse = r.result();
           conclude(a, outcomeOf(r.result().statusCode(), r.result().headers()));
         } else {
-          conclude(a, AttemptOutcome.reset());
+          conclude(a, resetOutcome(creq, r.cause()));
         }
       });
       if (!body.attach(creq)) {
         conclude(a, AttemptOutcome.reset());
       }
     });
+  }
+
+  /**
+   * How a try on Vert.x's client ended without a response, from the failure {@code cause} of
+   * {@code creq}: an HTTP/2 RST_STREAM is the upstream's reset, and with REFUSED_STREAM, or when
+   * a GOAWAY closed the stream above its last stream id, the upstream did not process the
+   * request (RFC 9113 sections 6.8 and 8.7); anything else is the connection's termination.
+   */
+  static AttemptOutcome resetOutcome(HttpClientRequest creq, Throwable cause) {
+    if (cause instanceof StreamResetException reset) {
+      return reset.getCode() == Http2Error.REFUSED_STREAM.code() ? AttemptOutcome.refusedStream()
+          : AttemptOutcome.remoteReset();
+    }
+    if (cause instanceof HttpClosedException closed && closed.goAway() != null
+        && creq.version() == HttpVersion.HTTP_2
+        && creq.streamId() > closed.goAway().getLastStreamId()) {
+      return AttemptOutcome.refusedStream();
+    }
+    return AttemptOutcome.reset();
   }
 
   /**
@@ -888,6 +910,8 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       case TIMEOUT -> localReply(504, "upstream request timeout", ResponseFlag.UT);
       // Envoy's router answers a protocol error 502, any other reset 503.
       case PROTOCOL_ERROR -> resetReply(502, "protocol error", ResponseFlag.UPE);
+      case REMOTE_RESET -> resetReply(503, "remote reset", ResponseFlag.UR);
+      case REFUSED_STREAM -> resetReply(503, "remote refused stream reset", ResponseFlag.UR);
       default -> resetReply(503, "connection termination", ResponseFlag.UC);
     }
   }

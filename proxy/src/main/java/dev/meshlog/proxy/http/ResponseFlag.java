@@ -31,5 +31,10 @@ public enum ResponseFlag {
   /** The request was refused as malformed or too large. */
   DPE,
   /** The upstream's response could not be read as HTTP (a WebSocket upgrade's answer). */
-  UPE
+  UPE,
+  /**
+   * The upstream reset the stream (HTTP/2 RST_STREAM, including REFUSED_STREAM) before its
+   * response: Envoy's "upstream remote reset", answered 503.
+   */
+  UR
 }

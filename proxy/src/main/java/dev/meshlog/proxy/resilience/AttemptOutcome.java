@@ -21,8 +21,19 @@ public record AttemptOutcome(Kind kind, int status, int grpcStatus) {
     RESPONSE,
     /** No connection could be made. */
     CONNECT_FAILURE,
-    /** The connection was closed or reset before a response. */
+    /** The connection was closed or reset before a response (Envoy's connection termination). */
     RESET,
+    /**
+     * The endpoint reset the stream (HTTP/2 RST_STREAM) before a response: Envoy's remote
+     * reset, answered 503 with flag UR.
+     */
+    REMOTE_RESET,
+    /**
+     * The endpoint refused the stream without processing it (RST_STREAM REFUSED_STREAM, or a
+     * stream above a GOAWAY's last stream id): retried under {@code refused-stream} as well as
+     * {@code reset}; answered 503 with flag UR.
+     */
+    REFUSED_STREAM,
     /**
      * The upstream's answer was not valid HTTP (Envoy's reset reason {@code protocol error}):
      * a reset to retries ({@code reset}, {@code 5xx}, {@code gateway-error}) and to outlier
@@ -51,6 +62,16 @@ public record AttemptOutcome(Kind kind, int status, int grpcStatus) {
   /** A reset before the response. */
   public static AttemptOutcome reset() {
     return new AttemptOutcome(Kind.RESET, 0);
+  }
+
+  /** A stream reset by the endpoint before the response. */
+  public static AttemptOutcome remoteReset() {
+    return new AttemptOutcome(Kind.REMOTE_RESET, 0);
+  }
+
+  /** A stream the endpoint refused without processing it. */
+  public static AttemptOutcome refusedStream() {
+    return new AttemptOutcome(Kind.REFUSED_STREAM, 0);
   }
 
   /** An answer that was not valid HTTP. */

@@ -19,8 +19,12 @@ public final class RetryPlan {
           || on.contains(RetryOn.RESET)) {
         return true;
       }
-      return outcome.kind() == AttemptOutcome.Kind.CONNECT_FAILURE
-          && on.contains(RetryOn.CONNECT_FAILURE);
+      return switch (outcome.kind()) {
+        case CONNECT_FAILURE -> on.contains(RetryOn.CONNECT_FAILURE);
+        // Envoy's refused-stream: the upstream said it did not process the request.
+        case REFUSED_STREAM -> on.contains(RetryOn.REFUSED_STREAM);
+        default -> false;
+      };
     }
     int s = outcome.status();
     if (outcome.grpcStatus() > 0) {

@@ -24,6 +24,7 @@ import dev.meshlog.events.discovery.RetryPolicy;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.proxy.config.RetryConfig.RetryOn;
 import dev.meshlog.schemas.SampleEvents;
 import dev.meshlog.schemas.Topics;
 import org.junit.jupiter.api.Test;
@@ -126,6 +127,33 @@ class ProxySnapshotTest {
 
     assertThatThrownBy(() -> ViewTranslator.translate(bad))
         .hasMessageContaining("retries.retryOn: on-a-full-moon (expected: 5xx");
+  }
+
+  @Test
+  void istiosDefaultRetriesRefusedStreamsNotEveryReset() {
+    ServiceView v = view("reviews")
+        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", null, 100))
+            .setRetries(RetryPolicy.newBuilder().setAttempts(2).build()).build()))
+        .build();
+
+    RetryConfig r = ViewTranslator.translate(v).routes().get(0).retries();
+
+    assertThat(r.retryOn()).containsExactlyInAnyOrder(RetryOn.CONNECT_FAILURE,
+        RetryOn.REFUSED_STREAM, RetryOn.RETRIABLE_STATUS_CODES, RetryOn.GRPC_CANCELLED,
+        RetryOn.GRPC_UNAVAILABLE);
+    assertThat(r.retriableStatusCodes()).containsExactly(503);
+  }
+
+  @Test
+  void refusedStreamIsItsOwnConditionNotReset() {
+    ServiceView v = view("reviews")
+        .setHttpRoutes(List.of(route("r", List.of(), to("reviews", null, 100))
+            .setRetries(RetryPolicy.newBuilder().setAttempts(2)
+                .setRetryOn(List.of("refused-stream")).build()).build()))
+        .build();
+
+    assertThat(ViewTranslator.translate(v).routes().get(0).retries().retryOn())
+        .containsExactly(RetryOn.REFUSED_STREAM);
   }
 
   @Test

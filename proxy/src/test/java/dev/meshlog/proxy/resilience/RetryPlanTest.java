@@ -66,6 +66,26 @@ class RetryPlanTest {
   }
 
   @Test
+  void resetRetriesRemoteResetsAndRefusedStreamsToo() {
+    RetryConfig c = on(RetryOn.RESET);
+
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.remoteReset())).isTrue();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.refusedStream())).isTrue();
+  }
+
+  @Test
+  void refusedStreamRetriesOnlyStreamsTheUpstreamDidNotProcess() {
+    RetryConfig c = on(RetryOn.REFUSED_STREAM);
+
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.refusedStream())).isTrue();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.remoteReset())).isFalse();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.reset())).isFalse();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.timeout())).isFalse();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.protocolError())).isFalse();
+    assertThat(RetryPlan.retriable(c, AttemptOutcome.connectFailure())).isFalse();
+  }
+
+  @Test
   void retriable4xxRetriesConflictsOnly() {
     RetryConfig c = on(RetryOn.RETRIABLE_4XX);
 
