@@ -2,7 +2,6 @@ package dev.meshlog.proxy.subscribe;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -64,35 +63,69 @@ public final class SnapshotStore {
     }
   }
 
-  /** The stored views; empty when there is no file. */
+  /**
+   * The stored views; empty when there is no file. A file that ends early (cut short by a full
+   * disk or a copy) is refused as {@code truncated at byte N}, one whose bytes are all there but
+   * do not read as views as {@code corrupt}; either way the message names the file, the view and
+   * the byte offset.
+   */
   public List<ServiceView> load() throws IOException {
     if (!Files.exists(file)) {
       return List.of();
     }
     try (InputStream raw = Files.newInputStream(file);
          DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw))) {
+      long at = 0;
       byte[] magic = in.readNBytes(MAGIC.length);
       if (!java.util.Arrays.equals(magic, MAGIC)) {
+        if (magic.length < MAGIC.length
+            && java.util.Arrays.equals(magic, java.util.Arrays.copyOf(MAGIC, magic.length))) {
+          throw truncated(magic.length, "in the header");
+        }
         throw new IOException(file + ": not a Meshlog views file (bad header)");
       }
-      int count = in.readInt();
-      if (count < 0) {
-        throw new IOException(file + ": view count " + count + " (expected: >= 0)");
+      at += MAGIC.length;
+      byte[] word = new byte[4];
+      int counted = in.readNBytes(word, 0, 4);
+      if (counted < 4) {
+        throw truncated(at + counted, "in the view count");
       }
+      int count = java.nio.ByteBuffer.wrap(word).getInt();
+      if (count < 0) {
+        throw new IOException(file + ": corrupt at byte " + at + ": view count " + count
+            + " (expected: >= 0)");
+      }
+      at += 4;
       List<ServiceView> views = new ArrayList<>();
       for (int i = 0; i < count; i++) {
-        int len = in.readInt();
-        if (len < 0 || len > MAX_VIEW_BYTES) {
-          throw new IOException(file + ": view " + i + " length " + len + " (expected: 0.."
-              + MAX_VIEW_BYTES + ")");
+        String which = "view " + (i + 1) + " of " + count;
+        int got = in.readNBytes(word, 0, 4);
+        if (got < 4) {
+          throw truncated(at + got, "before " + which);
         }
-        views.add(Topics.DISCOVERY_VIEWS.deserializeValue(in.readNBytes(len)));
+        int len = java.nio.ByteBuffer.wrap(word).getInt();
+        if (len < 0 || len > MAX_VIEW_BYTES) {
+          throw new IOException(file + ": corrupt " + which + " at byte " + at + ": length "
+              + len + " (expected: 0.." + MAX_VIEW_BYTES + ")");
+        }
+        byte[] bytes = in.readNBytes(len);
+        if (bytes.length < len) {
+          throw truncated(at + 4 + bytes.length, "inside " + which + " (" + len
+              + " bytes from byte " + (at + 4) + ", " + bytes.length + " present)");
+        }
+        try {
+          views.add(Topics.DISCOVERY_VIEWS.deserializeValue(bytes));
+        } catch (RuntimeException e) {
+          throw new IOException(file + ": corrupt " + which + " at byte " + at + " ("
+              + e.getMessage() + ")", e);
+        }
+        at += 4 + len;
       }
       return views;
-    } catch (EOFException e) {
-      throw new IOException(file + ": truncated", e);
-    } catch (RuntimeException e) {
-      throw new IOException(file + ": unreadable view (" + e.getMessage() + ")", e);
     }
+  }
+
+  private IOException truncated(long at, String where) {
+    return new IOException(file + ": truncated at byte " + at + ", " + where);
   }
 }
