@@ -29,6 +29,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -278,5 +279,73 @@ class ProxyMainIT {
     assertThat(get(productpage.adminPort(), "localhost", "/ready")).startsWith("200");
     assertThat(new dev.meshlog.proxy.subscribe.SnapshotStore(dir.resolve("pp.views")).load())
         .extracting(ServiceView::getVersion).containsExactly(7L);
+  }
+
+  @Test
+  void configDumpShowsEachClustersTrafficPolicyAsTheProxyRunsIt() throws Exception {
+    Path views = dir.resolve("views.json");
+    java.nio.file.Files.writeString(views, """
+        [{"host": "reviews.default.svc.cluster.local", "version": 3, "generatedAt": 0,
+          "endpoints": [{"instanceId": "r1", "address": "127.0.0.1", "port": 1,
+                         "health": "HEALTHY", "labels": {"version": "v2"}}],
+          "trafficPolicy": {
+            "loadBalancer": {"simple": "LEAST_REQUEST",
+                             "failoverPriorities": ["topology.istio.io/network"]},
+            "connectionPool": {"maxConnections": 7, "connectTimeoutMillis": 250,
+                               "maxRequestsPerConnection": 100},
+            "outlierDetection": {"consecutive5xxErrors": 3, "baseEjectionTimeMillis": 15000,
+                                 "maxEjectionPercent": 50},
+            "tlsMode": "ISTIO_MUTUAL"},
+          "subsets": [{"name": "v2", "labels": {"version": "v2"},
+            "trafficPolicy": {"loadBalancer": {"simple": "UNSPECIFIED",
+                "consistentHash": {"httpHeaderName": "X-User"}, "localityEnabled": false},
+              "connectionPool": {"idleTimeoutMillis": 2500}}}]}]
+        """);
+    productpage = proxy("--service", "productpage", "--app-port", "1", "--inbound-port", "0",
+        "--outbound-port", "0", "--admin-port", "0", "--inbound-bind", "127.0.0.1",
+        "--views-file", views.toString(), "--snapshot-file", dir.resolve("pp.views").toString());
+
+    String got = get(productpage.adminPort(), "localhost", "/config_dump");
+    assertThat(got).startsWith("200 ");
+    JsonObject dump = new JsonObject(got.substring(4));
+    Map<String, JsonObject> clusters = new java.util.HashMap<>();
+    dump.getJsonArray("clusters").forEach(c -> clusters.put(((JsonObject) c).getString("name"),
+        (JsonObject) c));
+    JsonObject host = clusters.get("outbound|||reviews.default.svc.cluster.local");
+    JsonObject v2 = clusters.get("outbound||v2|reviews.default.svc.cluster.local");
+
+    assertThat(host.getString("host")).isEqualTo("reviews.default.svc.cluster.local");
+    assertThat(host.getValue("subset")).isNull();
+    JsonObject lb = host.getJsonObject("loadBalancer");
+    assertThat(lb.getString("policy")).isEqualTo("LEAST_REQUEST");
+    assertThat(lb.getJsonObject("locality")).isEqualTo(new JsonObject().put("enabled", true)
+        .put("failoverPriorities", new JsonArray().add("topology.istio.io/network")));
+    JsonObject pool = host.getJsonObject("connectionPool");
+    assertThat(pool.getInteger("maxConnections")).isEqualTo(7);
+    assertThat(pool.getValue("maxPendingRequests")).isNull(); // no limit
+    assertThat(pool.getLong("connectTimeoutMillis")).isEqualTo(250L);
+    assertThat(pool.getLong("idleTimeoutMillis")).isEqualTo(60_000L); // the proxy's default
+    assertThat(pool.getInteger("maxRequestsPerConnection")).isEqualTo(100);
+    assertThat(host.getJsonObject("outlierDetection")).isEqualTo(new JsonObject()
+        .put("enabled", true).put("consecutive5xxErrors", 3).put("consecutiveGatewayErrors", 0)
+        .put("intervalMillis", 10_000L).put("baseEjectionTimeMillis", 15_000L)
+        .put("maxEjectionPercent", 50).put("minHealthPercent", 0));
+    assertThat(host.getJsonObject("tls")).isEqualTo(new JsonObject()
+        .put("configuredMode", "ISTIO_MUTUAL").put("mode", "DISABLE"));
+
+    assertThat(v2.getString("subset")).isEqualTo("v2");
+    assertThat(v2.getJsonObject("labels")).isEqualTo(new JsonObject().put("version", "v2"));
+    assertThat(v2.getJsonObject("loadBalancer")).isEqualTo(new JsonObject()
+        .put("policy", "RING_HASH").put("hashKey", new JsonObject().put("httpHeaderName", "x-user"))
+        .put("minimumRingSize", 1024L)
+        .put("locality", new JsonObject().put("enabled", false)
+            .put("failoverPriorities", new JsonArray())));
+    // the subset's own pool, not merged field by field: Istio's subset policy replaces each
+    // setting (connectionPool) whole
+    assertThat(v2.getJsonObject("connectionPool").getValue("maxConnections")).isNull();
+    assertThat(v2.getJsonObject("connectionPool").getLong("idleTimeoutMillis")).isEqualTo(2500L);
+    assertThat(v2.getJsonObject("outlierDetection").getBoolean("enabled")).isTrue();
+    assertThat(v2.getJsonObject("tls").getString("configuredMode")).isEqualTo("ISTIO_MUTUAL");
+    assertThat(v2.getInteger("endpoints")).isEqualTo(1);
   }
 }

@@ -34,6 +34,7 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.config.RetryConfig.RetryOn;
 import dev.meshlog.schemas.Re2Regex;
@@ -132,8 +133,10 @@ public final class ViewTranslator {
     LoadBalancer lb = pick(own, inherited, TrafficPolicy::getLoadBalancer);
     ConnectionPool pool = pick(own, inherited, TrafficPolicy::getConnectionPool);
     OutlierDetection od = pick(own, inherited, TrafficPolicy::getOutlierDetection);
+    TlsMode tls = own == null || own.getTlsMode() == TlsMode.UNSPECIFIED
+        ? (inherited == null ? TlsMode.UNSPECIFIED : inherited.getTlsMode()) : own.getTlsMode();
     return new TrafficPolicyConfig(loadBalancer(at + ".loadBalancer", lb), limits(pool),
-        outlier(od));
+        outlier(od), TrafficPolicyConfig.TlsMode.valueOf(tls.name()));
   }
 
   private static <T> T pick(TrafficPolicy own, TrafficPolicy inherited,

@@ -60,7 +60,7 @@ public final class UpstreamClients {
   }
 
   /** How long an idle pooled connection is kept when the cluster sets no idle timeout. */
-  static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
 
   private final Vertx vertx;
   private final Kind kind;
