@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * accounting, and the response streamed back with backpressure. All of it runs on the request's
  * event loop; nothing blocks.
  */
-final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Waiter {
+final class ProxyExchange extends Deadlines.Entry
+    implements CircuitBreaker.Waiter, ReplayableBody.FailureListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
 
@@ -572,7 +573,7 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
   /** Forwards the request under {@code plan}: admission, tries, retries, the response. */
   void forward(Plan plan, long bodyBufferBytes, RequestFacts facts) {
     this.plan = plan;
-    this.body = new ReplayableBody(req, bodyBufferBytes);
+    this.body = new ReplayableBody(req, bodyBufferBytes, this);
     Duration timeout = plan.timeout();
     String grpcTimeout = grpc ? req.getHeader(Grpc.TIMEOUT) : null;
     if (grpcTimeout != null) {
@@ -606,6 +607,35 @@ final class ProxyExchange extends Deadlines.Entry implements CircuitBreaker.Wait
       return;
     }
     admit();
+  }
+
+  /**
+   * The caller's HTTP/1 request body stopped decoding (a malformed chunk) after its head was
+   * forwarded: Envoy's downstream protocol error. Before the response started, the caller gets
+   * a local 400 (flag DPE) and its connection is closed after it (Vert.x closes it anyway); once
+   * the upstream's response is under way, the caller's response is cut (DPE). Either way the
+   * upstream try is given up — its HTTP/1.1 connection closed, its HTTP/2 stream reset — so the
+   * app never takes a truncated body for a whole one. A caller that went away is left to
+   * {@link #onDownstreamClosed}.
+   */
+  @Override
+  public void bodyFailed(Throwable cause) {
+    if (finished || cause instanceof HttpClosedException || http2()) {
+      return;
+    }
+    Attempt a = current;
+    abandonUpstream();
+    if (responding) {
+      if (a != null) {
+        a.cancelUpstream();
+      }
+      flags.add(ResponseFlag.DPE);
+      req.response().reset();
+      finish();
+      return;
+    }
+    closeAfterResponse = true;
+    localReply(400, "malformed request body: " + cause.getMessage(), ResponseFlag.DPE);
   }
 
   /** Asks the circuit breaker for the exchange's slot, then starts the first try. */

@@ -19,7 +19,14 @@ import io.vertx.core.streams.WriteStream;
  */
 final class ReplayableBody {
 
+  /** Told when the body fails: a chunk that does not decode, or the caller gone. */
+  interface FailureListener {
+    /** The body failed with {@code cause}; the body is no longer replayable. */
+    void bodyFailed(Throwable cause);
+  }
+
   private final ReadStream<Buffer> source;
+  private final FailureListener listener;
   private final long limit;
   private final List<Buffer> kept = new ArrayList<>();
   /** Created when someone asks for the whole body (a mirror): most requests never do. */
@@ -41,13 +48,26 @@ final class ReplayableBody {
    * @param limit bytes to keep for replays; 0 keeps none
    */
   ReplayableBody(ReadStream<Buffer> source, long limit) {
+    this(source, limit, null);
+  }
+
+  /**
+   * Starts reading {@code source}, which must be paused, telling {@code listener} (when not
+   * {@code null}) if it fails. The listener rides on the handler a failure reaches anyway: it
+   * costs the body's reads nothing.
+   */
+  ReplayableBody(ReadStream<Buffer> source, long limit, FailureListener listener) {
     this.source = source;
     this.limit = limit;
+    this.listener = listener;
     source.handler(this::onData);
     source.endHandler(v -> onEnd());
     source.exceptionHandler(t -> {
       failed = true;
       fail(t);
+      if (listener != null) {
+        listener.bodyFailed(t);
+      }
       answerProbe(true);
     });
   }

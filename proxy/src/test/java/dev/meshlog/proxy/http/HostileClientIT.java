@@ -8,13 +8,16 @@ import static dev.meshlog.proxy.support.Views.subset;
 import static dev.meshlog.proxy.support.Views.to;
 import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -92,6 +95,35 @@ class HostileClientIT {
 
   private String send(String request) throws IOException {
     return raw(client.outboundPort(), request);
+  }
+
+  @Test
+  void aChunkedBodyThatTurnsMalformedAfterItsHeadWasForwardedIs400WithDpe() throws Exception {
+    String answer;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), client.outboundPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /upload HTTP/1.1\r\nHost: reviews\r\nx-request-id: bad-body\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      // The head went through both sidecars to the app before the body broke.
+      await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+      out.write("zz\r\nworld\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    // Envoy: a downstream protocol error before the response started is a local 400 (DPE),
+    // the connection closed after it, the upstream request reset.
+    assertThat(answer).startsWith("HTTP/1.1 400").containsIgnoringCase("connection: close")
+        .contains("malformed request body");
+    AccessLogEntry e = mesh.log.await("outbound", "bad-body");
+    assertThat(e.status()).isEqualTo(400);
+    assertThat(e.flags()).containsExactly(ResponseFlag.DPE);
+    // The upstream try was given up: the destination's sidecar saw its caller go (DC), so the
+    // app never got the body's end.
+    assertThat(mesh.log.await("inbound", "bad-body").flags()).contains(ResponseFlag.DC);
   }
 
   @Test

@@ -246,6 +246,24 @@ class Http1PoolIT {
   }
 
   @Test
+  void aMalformedChunkAfterTheResponseHeadIs502WithUpe() throws IOException {
+    Sidecar s = sidecarTo((c, i) -> {
+      upstream.nextRequest(c);
+      c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      c.write("zz\r\nhello\r\n0\r\n\r\n");
+      c.awaitEof();
+    });
+
+    TestMesh.Response r = get(s, "bad-chunk");
+
+    // Nothing of the body reached the caller: Envoy's local 502, not a cut 200.
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(r.body()).isEqualTo(ProxyExchange.RESET_BEFORE_HEADERS + "protocol error");
+    assertThat(mesh.log.await("outbound", "bad-chunk").flags()).containsExactly(ResponseFlag.UPE);
+    eventually(() -> assertThat(upstream.connections.get(0).sawEof).isTrue());
+  }
+
+  @Test
   void resetsAResponseWithTwoContentLengths() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       upstream.nextRequest(c);
