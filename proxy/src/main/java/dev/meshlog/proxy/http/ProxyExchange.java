@@ -26,6 +26,7 @@ import dev.meshlog.proxy.upstream.Http1Pool;
 import dev.meshlog.proxy.upstream.RequestBody;
 import dev.meshlog.proxy.upstream.UpstreamResetException;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -39,6 +40,7 @@ import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
@@ -816,7 +818,28 @@ final class ProxyExchange extends Deadlines.Entry
         && creq.streamId() > closed.goAway().getLastStreamId()) {
       return AttemptOutcome.refusedStream();
     }
+    if (creq.version() != HttpVersion.HTTP_2 && httpCodecFailure(cause)) {
+      return AttemptOutcome.protocolError();
+    }
     return AttemptOutcome.reset();
+  }
+
+  /**
+   * Whether Vert.x's HTTP/1 client failed because the upstream's bytes were not HTTP (the
+   * codec's failure, Envoy's protocol error: 502 UPE) rather than because the connection closed
+   * or broke. Vert.x passes on the cause Netty's decoder put in the failed message — an
+   * {@link IllegalArgumentException} for a bad status line, version, header or chunk size or two
+   * lengths, a {@link DecoderException} for a line or header too long — or raises its own for
+   * an HTTP version it does not speak ({@link IllegalStateException}) and a response nobody asked
+   * for ("Received ..."); a closed connection is an {@link HttpClosedException}, an I/O error an
+   * {@link java.io.IOException}.
+   */
+  static boolean httpCodecFailure(Throwable cause) {
+    return cause instanceof IllegalArgumentException || cause instanceof DecoderException
+        || cause instanceof IllegalStateException
+        || (cause instanceof VertxException && !(cause instanceof HttpClosedException)
+            && !(cause instanceof StreamResetException) && cause.getMessage() != null
+            && cause.getMessage().startsWith("Received "));
   }
 
   /**
@@ -999,12 +1022,16 @@ final class ProxyExchange extends Deadlines.Entry
     // The pipe leaves the end to us: trailers (gRPC's status) go out with it.
     cresp.pipe().endOnSuccess(false).endOnFailure(false).to(resp).onComplete(ar -> {
       if (ar.failed()) {
-        if (!finished && answerInstead(503, "connection termination", ResponseFlag.UC)) {
+        boolean protocolError = cresp.version() != HttpVersion.HTTP_2
+            && httpCodecFailure(ar.cause());
+        if (!finished && (protocolError ? answerInstead(502, "protocol error", ResponseFlag.UPE)
+            : answerInstead(503, "connection termination", ResponseFlag.UC))) {
           cresp.request().reset();
           return;
         }
         if (!finished) {
-          flags.add(resp.closed() ? ResponseFlag.DC : ResponseFlag.UC);
+          flags.add(resp.closed() ? ResponseFlag.DC
+              : protocolError ? ResponseFlag.UPE : ResponseFlag.UC);
           resp.reset();
           cresp.request().reset();
         }
