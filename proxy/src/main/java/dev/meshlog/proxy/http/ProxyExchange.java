@@ -628,16 +628,19 @@ final class ProxyExchange extends Deadlines.Entry
     Attempt a = current;
     abandonUpstream();
     if (responding) {
+      // Logged first: cutting the response and the upstream's stream calls back into the
+      // exchange (Vert.x's pipe fails at once), which must find it finished, not flag UC or DC.
+      flags.add(ResponseFlag.DPE);
+      finish();
+      req.response().reset();
       if (a != null) {
         a.cancelUpstream();
       }
-      flags.add(ResponseFlag.DPE);
-      req.response().reset();
-      finish();
       return;
     }
     closeAfterResponse = true;
-    localReply(400, "malformed request body: " + cause.getMessage(), ResponseFlag.DPE);
+    localReply(400, "malformed request body: " + (cause.getMessage() == null
+        ? cause.getClass().getSimpleName() : cause.getMessage()), ResponseFlag.DPE);
   }
 
   /** Asks the circuit breaker for the exchange's slot, then starts the first try. */

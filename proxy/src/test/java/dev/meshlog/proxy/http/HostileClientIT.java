@@ -61,6 +61,11 @@ class HostileClientIT {
         req.response().setStatusCode(500).end("app failed");
         return;
       }
+      if (req.uri().equals("/answers-early")) {
+        // Starts streaming its answer before it read the body, and never ends it.
+        req.response().setChunked(true).write("part");
+        return;
+      }
       if (req.uri().equals("/big-answer")) {
         req.response().putHeader("x-big", "b".repeat(20_000));
       }
@@ -124,6 +129,38 @@ class HostileClientIT {
     // The upstream try was given up: the destination's sidecar saw its caller go (DC), so the
     // app never got the body's end.
     assertThat(mesh.log.await("inbound", "bad-body").flags()).contains(ResponseFlag.DC);
+  }
+
+  @Test
+  void aChunkedBodyThatTurnsMalformedAfterTheResponseStartedCutsTheResponseWithDpe()
+      throws Exception {
+    String answer;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), client.outboundPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /answers-early HTTP/1.1\r\nHost: reviews\r\nx-request-id: bad-late\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      byte[] buf = new byte[4096];
+      while (!got.toString(StandardCharsets.ISO_8859_1).contains("part")) {
+        int n = in.read(buf);
+        assertThat(n).as("the app's first piece before the connection ends").isPositive();
+        got.write(buf, 0, n);
+      }
+      out.write("zz\r\nworld\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      got.write(in.readAllBytes());
+      answer = got.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    // The caller's response had started: it is cut (no last chunk), as Envoy resets the stream.
+    assertThat(answer).startsWith("HTTP/1.1 200").doesNotEndWith("0\r\n\r\n");
+    AccessLogEntry e = mesh.log.await("outbound", "bad-late");
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.flags()).containsExactly(ResponseFlag.DPE);
   }
 
   @Test

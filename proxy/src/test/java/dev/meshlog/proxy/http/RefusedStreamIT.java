@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
@@ -38,6 +39,8 @@ class RefusedStreamIT {
 
   private TestMesh mesh;
   private final AtomicInteger calls = new AtomicInteger();
+  /** The attempt count the app saw on the try it answered. */
+  private final AtomicReference<String> attemptCount = new AtomicReference<>();
 
   @BeforeEach
   void start() {
@@ -83,6 +86,7 @@ class RefusedStreamIT {
         req.response().reset(code);
         return;
       }
+      attemptCount.set(req.getHeader("x-envoy-attempt-count"));
       req.body().onSuccess(b -> req.response().end("ok " + b));
     });
   }
@@ -104,6 +108,7 @@ class RefusedStreamIT {
     assertThat(e.attempts()).isEqualTo(2);
     assertThat(e.flags()).isEmpty();
     assertThat(calls).hasValue(2);
+    assertThat(attemptCount).hasValue("2");
   }
 
   @Test
