@@ -24,7 +24,7 @@ public enum ResponseFlag {
   DI,
   /** A fault abort was injected. */
   FI,
-  /** The upstream connection was terminated or reset. */
+  /** The upstream connection was closed or reset (an HTTP/2 stream reset alone is {@link #UR}). */
   UC,
   /** The downstream (the caller) went away before the response. */
   DC,
