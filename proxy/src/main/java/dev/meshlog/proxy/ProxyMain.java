@@ -24,6 +24,7 @@ import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.BatchingAccessLog;
 import dev.meshlog.proxy.http.GatewayBinding;
+import dev.meshlog.proxy.http.ListenerBindException;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
@@ -396,9 +397,36 @@ public final class ProxyMain implements Callable<Integer> {
         command.usage(command.getErr());
         return 2;
       }
+      ListenerBindException bind = bindFailure(e);
+      if (bind != null) {
+        command.getErr().println("meshlog-proxy: " + bind.getMessage()
+            + flagHint(bind.listener()));
+        return 1;
+      }
       throw e;
     });
     return cli;
+  }
+
+  /** The listener that could not bind, if that is what stopped the start. */
+  private static ListenerBindException bindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ListenerBindException b) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  /** Which flag moves {@code listener}'s port. */
+  private static String flagHint(String listener) {
+    return switch (listener) {
+      case "outbound" -> "; choose another with --outbound-port (0: any free port)";
+      case "inbound" -> "; choose another with --inbound-port (0: any free port)";
+      case "admin" -> "; choose another with --admin-port (0: any free port)";
+      case "gateway" -> "; choose another with --port";
+      default -> "";
+    };
   }
 
   /** Runs the proxy until the JVM is asked to stop. */
@@ -662,6 +690,32 @@ public final class ProxyMain implements Callable<Integer> {
       // Without Kafka only the disk snapshot is served; the thread is never started.
       offline.restore();
     }
+    try {
+      return listen(rt, vertx, binding, identity, id, holder, metrics, clock, applier, subscriber,
+          reporter, producer, accessLog, emitter);
+    } catch (RuntimeException e) {
+      // A listener that cannot bind stops the start: release what already runs, so that a
+      // process exits at once and a caller in the same JVM keeps no thread or socket of it.
+      if (subscriber != null) {
+        subscriber.close();
+      }
+      if (emitter != null) {
+        emitter.close();
+      }
+      if (producer != null) {
+        producer.close(Duration.ZERO);
+      }
+      vertx.close().await();
+      throw e;
+    }
+  }
+
+  private Running listen(ProxyRuntime rt, Vertx vertx, GatewayBinding binding,
+                         ProxyIdentity identity, String id, SnapshotHolder holder,
+                         MeshMetrics metrics, Clock clock, ViewApplier applier,
+                         ViewSubscriber subscriber, StatusReporter reporter,
+                         KafkaProducer<byte[], byte[]> producer, BatchingAccessLog accessLog,
+                         TelemetryEmitter emitter) {
     Sidecar sidecar = null;
     Gateway gw = null;
     TcpListeners tcp = null;

@@ -36,7 +36,9 @@ public final class Listener {
     HttpServer server = rt.vertx().createHttpServer(options(rt, host, port))
         .requestHandler(handler);
     watchHeaders(rt, server);
-    return server.listen().map(s -> new Listener(name, s));
+    return server.listen()
+        .recover(e -> Future.failedFuture(new ListenerBindException(name, host, port, e)))
+        .map(s -> new Listener(name, s));
   }
 
   /** Puts {@code rt}'s deadline for request headers on {@code server}'s HTTP/1 connections. */
