@@ -166,6 +166,31 @@ public final class Cluster {
         : Optional.of(balancer.choose(candidates, context));
   }
 
+  /**
+   * A retry's endpoint: as {@link #pick}, among the candidates no earlier try of the request
+   * went to while any is left (Istio's retry policy carries Envoy's {@code previous_hosts}
+   * predicate; choosing among the others outright, instead of re-picking a few times, never
+   * lands on a tried endpoint by chance). A hash key keeps its endpoint.
+   */
+  public Optional<Upstream> pickAvoiding(PickContext context, List<Upstream> tried) {
+    List<Upstream> candidates = candidates();
+    if (candidates.isEmpty()) {
+      return Optional.empty();
+    }
+    if (context.hashKey() == null) {
+      List<Upstream> untried = new ArrayList<>(candidates.size());
+      for (Upstream u : candidates) {
+        if (!tried.contains(u)) {
+          untried.add(u);
+        }
+      }
+      if (!untried.isEmpty()) {
+        candidates = untried;
+      }
+    }
+    return Optional.of(balancer.choose(candidates, context));
+  }
+
   /** Records how a try at {@code u} ended; returns true when that ejected it. */
   public boolean record(Upstream u, AttemptOutcome outcome) {
     return outlier.record(u.stats().outlier(), outcome, outlierStates);

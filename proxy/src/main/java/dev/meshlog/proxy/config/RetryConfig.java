@@ -24,6 +24,18 @@ public record RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> ret
   public static final RetryConfig NONE = new RetryConfig(0, Duration.ZERO, Set.of(), Set.of(),
       Duration.ofMillis(25), Duration.ofMillis(250));
 
+  /**
+   * Istio's retry policy for a route that sets no {@code retries} (its {@code DefaultPolicy}):
+   * two retries on a failed connect, a refused stream, a 503, or gRPC CANCELLED / UNAVAILABLE —
+   * answers where the app did not act on the request or said to try elsewhere — each to an
+   * endpoint no earlier try went to when there is one. {@code retries: {attempts: 0}} turns it
+   * off.
+   */
+  public static final RetryConfig ISTIO_DEFAULT = new RetryConfig(2, Duration.ZERO,
+      EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.RETRIABLE_STATUS_CODES,
+          RetryOn.GRPC_CANCELLED, RetryOn.GRPC_UNAVAILABLE),
+      Set.of(503), Duration.ofMillis(25), Duration.ofMillis(250));
+
   public RetryConfig {
     retryOn = retryOn.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(retryOn));
     retriableStatusCodes = Set.copyOf(retriableStatusCodes);

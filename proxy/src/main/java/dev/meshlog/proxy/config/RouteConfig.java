@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param directResponse a fixed answer, or {@code null}
  * @param rewrite changes to path and authority before forwarding, or {@code null}
  * @param timeout the whole request's timeout; zero = none
- * @param retries the retry policy
+ * @param retries the retry policy; {@code null} = none here (a view's route without retries
+ *     gets {@link RetryConfig#ISTIO_DEFAULT} from the {@code ViewTranslator})
  * @param fault faults to inject
  * @param mirror where a copy of requests goes, or {@code null}
  * @param mirrorPercent share of requests copied to the mirror, 0..100
@@ -60,6 +61,12 @@ public record RouteConfig(String name, List<MatchConfig> matches,
   /** Whether a request for {@code host} (lower case, without port) may take this route at a gateway. */
   public boolean servesHost(String host) {
     return hosts.isEmpty() || hosts.stream().anyMatch(p -> HostPattern.matches(p, host));
+  }
+
+  /** This route with {@code retries} instead of its own. */
+  public RouteConfig withRetries(RetryConfig retries) {
+    return new RouteConfig(name, matches, destinations, split, redirect, directResponse, rewrite,
+        timeout, retries, fault, mirror, mirrorPercent, requestHeaders, responseHeaders, hosts);
   }
 
   /** A route taking every request to the given destination, with nothing else set. */

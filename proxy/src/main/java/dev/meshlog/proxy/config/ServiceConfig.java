@@ -63,7 +63,8 @@ public record ServiceConfig(String host, String service, String namespace, long 
     tcpRoutes = List.copyOf(tcpRoutes);
     gatewayServers = List.copyOf(gatewayServers);
     effectiveRoutes = routes.isEmpty()
-        ? List.of(RouteConfig.forwardAll("default", DestinationConfig.to(host, null))) : routes;
+        ? List.of(RouteConfig.forwardAll("default", DestinationConfig.to(host, null))
+            .withRetries(RetryConfig.ISTIO_DEFAULT)) : routes;
   }
 
   /** The port numbered {@code number}, if the service declares it. */

@@ -326,7 +326,8 @@ public final class ViewTranslator {
 
   private RetryConfig retries(String at, RetryPolicy r) {
     if (r == null) {
-      return RetryConfig.NONE;
+      // No retries on the route: Istio gives it its default policy, not none.
+      return RetryConfig.ISTIO_DEFAULT;
     }
     Set<RetryOn> on = EnumSet.noneOf(RetryOn.class);
     Set<Integer> codes = new HashSet<>(r.getRetriableStatusCodes());

@@ -131,6 +131,8 @@ final class ProxyExchange extends Deadlines.Entry
   private Runnable tunnelGiveUp;
   private Attempt current;
   private Upstream lastUpstream;
+  /** The endpoints of this request's earlier tries, once it retries; else null. */
+  private List<Upstream> tried;
   private int attempts;
   private long upstreamServiceMillis = -1;
 
@@ -715,6 +717,15 @@ final class ProxyExchange extends Deadlines.Entry
     return body;
   }
 
+  /** The endpoints of this request's tries so far, the last one included. */
+  private List<Upstream> triedSoFar() {
+    if (tried == null) {
+      tried = new ArrayList<>(2);
+    }
+    tried.add(lastUpstream);
+    return tried;
+  }
+
   private void startAttempt(boolean retry) {
     if (finished || responding) {
       if (retry) {
@@ -723,7 +734,9 @@ final class ProxyExchange extends Deadlines.Entry
       return;
     }
     PickContext pick = new PickContext(plan.hashKey(), rt.random().get());
-    Upstream upstream = plan.cluster().pick(pick).orElse(null);
+    Upstream upstream = (retry && lastUpstream != null
+        ? plan.cluster().pickAvoiding(pick, triedSoFar()) : plan.cluster().pick(pick))
+        .orElse(null);
     if (upstream == null) {
       if (retry) {
         plan.cluster().breaker().releaseRetry();

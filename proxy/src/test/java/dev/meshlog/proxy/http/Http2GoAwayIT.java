@@ -83,8 +83,8 @@ class Http2GoAwayIT {
   }
 
   @Test
-  void aStreamRefusedByGoAwayWithoutRetriesIs503() {
-    Sidecar s = sidecarTo(refusingFirst(), null);
+  void aStreamRefusedByGoAwayWithRetriesOffIs503() {
+    Sidecar s = sidecarTo(refusingFirst(), RetryPolicy.newBuilder().setAttempts(0).build());
 
     TestMesh.Response r = mesh.get(s.outboundPort(), "books:9080", "/", "x-request-id", "g2");
 

@@ -58,6 +58,11 @@ class RefusedStreamIT {
         .setBackoffMaxMillis(2).build();
   }
 
+  /** {@code retries: {attempts: 0}}: Istio's way to turn its default policy off. */
+  private static RetryPolicy none() {
+    return RetryPolicy.newBuilder().setAttempts(0).build();
+  }
+
   private static RetryPolicy on(String... conditions) {
     return RetryPolicy.newBuilder().setAttempts(2).setRetryOn(List.of(conditions))
         .setBackoffBaseMillis(1).setBackoffMaxMillis(2).build();
@@ -112,6 +117,17 @@ class RefusedStreamIT {
   }
 
   @Test
+  void aRouteWithoutRetriesGetsIstiosDefaultPolicy() {
+    Sidecar s = sidecarTo(resettingFirst(REFUSED_STREAM), Protocol.HTTP2, null);
+
+    TestMesh.Response r = post(s, "rs0");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(mesh.log.await("outbound", "rs0").attempts()).isEqualTo(2);
+    assertThat(calls).hasValue(2);
+  }
+
+  @Test
   void aStreamAboveAGoAwaysLastStreamIdIsRetriedUnderIstiosDefaultPolicy() {
     int app = mesh.backend((HttpServerRequest req) -> {
       if (calls.incrementAndGet() == 1) {
@@ -129,8 +145,8 @@ class RefusedStreamIT {
   }
 
   @Test
-  void aRefusedStreamWithoutRetriesIs503WithTheRemoteResetFlag() {
-    Sidecar s = sidecarTo(resettingFirst(REFUSED_STREAM), Protocol.HTTP2, null);
+  void aRefusedStreamWithRetriesOffIs503WithTheRemoteResetFlag() {
+    Sidecar s = sidecarTo(resettingFirst(REFUSED_STREAM), Protocol.HTTP2, none());
 
     TestMesh.Response r = post(s, "rs3");
 

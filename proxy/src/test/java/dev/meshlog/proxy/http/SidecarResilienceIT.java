@@ -26,6 +26,8 @@ import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.FaultInjection;
 import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.LbPolicy;
+import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.OutlierDetection;
 import dev.meshlog.events.discovery.RetryPolicy;
 import dev.meshlog.events.discovery.ServiceView;
@@ -138,6 +140,43 @@ class SidecarResilienceIT {
   }
 
   @Test
+  void aRouteWithoutRetriesRetriesA503OnAnotherInstance() {
+    // Istio's default policy: a 503 is retried, and a retry goes to an instance no earlier try
+    // of the request went to. With a random balancer and no such rule, a request whose three
+    // tries all met the failing instance would come back 503 (1 in 8 of those that met it).
+    AtomicInteger failing = new AtomicInteger();
+    Sidecar down = mesh.serverSidecar("reviews", "v1", "zone-a",
+        mesh.backend(req -> {
+          failing.incrementAndGet();
+          req.response().setStatusCode(503).end("down");
+        }));
+    Sidecar up = mesh.serverSidecar("reviews", "v1", "zone-a",
+        mesh.backend(req -> req.response().end("up")));
+    TrafficPolicy random = TrafficPolicy.newBuilder().setLoadBalancer(
+        LoadBalancer.newBuilder().setSimple(LbPolicy.RANDOM).build()).build();
+    Sidecar client = mesh.clientSidecar(view("reviews").setTrafficPolicy(random)
+        .setEndpoints(List.of(endpoint(down, "reviews-down", "v1", "zone-a"),
+            endpoint(up, "reviews-up", "v1", "zone-a")))
+        .setSubsets(List.of(subset("v1"))).setHttpRoutes(List.of(toV1().build())).build());
+
+    for (int i = 0; i < 40; i++) {
+      TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/",
+          "x-request-id", "ph-" + i);
+      assertThat(r.status()).as("request %d", i).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("up");
+    }
+    // Some tries did meet the failing instance, each then retried once, elsewhere.
+    assertThat(failing.get()).isPositive();
+    int retried = 0;
+    for (int i = 0; i < 40; i++) {
+      int attempts = mesh.log.await("outbound", "ph-" + i).attempts();
+      assertThat(attempts).isBetween(1, 2);
+      retried += attempts - 1;
+    }
+    assertThat(retried).isEqualTo(failing.get());
+  }
+
+  @Test
   void givesUpWithUrxWhenRetriesAreExhausted() {
     int app = mesh.backend(req -> req.response().setStatusCode(503).end("down"));
     Sidecar client = mesh.clientSidecar(reviews(app,
@@ -196,7 +235,11 @@ class SidecarResilienceIT {
     TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/", "x-request-id", "uf");
 
     assertThat(r.status()).isEqualTo(503);
-    assertThat(mesh.log.await("outbound", "uf").flags()).containsExactly(ResponseFlag.UF);
+    // The route sets no retries, so Istio's default policy retries the failed connect twice
+    // (connect-failure) before giving up, as Envoy logs it: UF,URX.
+    AccessLogEntry e = mesh.log.await("outbound", "uf");
+    assertThat(e.flags()).containsExactlyInAnyOrder(ResponseFlag.UF, ResponseFlag.URX);
+    assertThat(e.attempts()).isEqualTo(3);
   }
 
   @Test
