@@ -208,8 +208,11 @@ public final class TelemetryTopology {
 
   private static StoreBuilder<TimestampedWindowStore<String, EdgeMetrics>> windowStore(
       String name, Duration size, Duration retention, Serde<String> keys, Serde<EdgeMetrics> metrics) {
-    return Stores.timestampedWindowStoreBuilder(
-            Stores.persistentTimestampedWindowStore(name, retention, size, false), keys, metrics)
+    // Kafka's RocksDB window store, keeping its changelog offset across a clean close even with
+    // no segment (an idle partition's): without, Kafka 4.3 wipes and restores such a task on
+    // every restart (OffsetKeepingWindowStore).
+    return Stores.timestampedWindowStoreBuilder(OffsetKeepingWindowStore.supplier(
+            Stores.persistentTimestampedWindowStore(name, retention, size, false)), keys, metrics)
         .withCachingDisabled();
   }
 
