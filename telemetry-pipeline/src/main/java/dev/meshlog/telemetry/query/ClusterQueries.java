@@ -5,13 +5,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.schemas.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.state.HostInfo;
@@ -26,8 +32,15 @@ import org.apache.kafka.streams.state.HostInfo;
  */
 public final class ClusterQueries {
 
-  /** What the instances answered. */
+  /**
+   * What the instances answered. {@code unreachable} names each instance that did not answer and,
+   * when no instance answered for some input partitions (their tasks moving in a rebalance, or
+   * their instance unreachable), those partitions: the answer is whole only when it is empty.
+   */
   public record Gathered(List<EdgeMetrics> metrics, List<String> unreachable) {}
+
+  /** Response header of the internal endpoints: the input partitions the answer covers ({@code 0,3,7}). */
+  public static final String PARTITIONS_HEADER = "meshlog-partitions";
 
   private final Vertx vertx;
   private final KafkaStreams streams;
@@ -58,13 +71,13 @@ public final class ClusterQueries {
   public Future<Gathered> windows(Duration size, Instant from, Instant to, EdgeFilter filter) {
     String uri = "/internal/v1/windows?size=" + size.toMillis() + "&from=" + from.toEpochMilli()
         + "&to=" + to.toEpochMilli() + filter.queryString();
-    return gather(vertx.executeBlocking(() -> local.windows(size, from, to, filter), false), uri);
+    return gather(vertx.executeBlocking(() -> local.windowsByPartition(size, from, to, filter), false), uri);
   }
 
   /** Every edge's totals from every instance. */
   public Future<Gathered> totals(EdgeFilter filter) {
     String uri = "/internal/v1/totals?" + filter.queryString();
-    return gather(vertx.executeBlocking(() -> local.totals(filter), false), uri);
+    return gather(vertx.executeBlocking(() -> local.totalsByPartition(filter), false), uri);
   }
 
   /** The other instances, as their {@code application.server} says. */
@@ -78,32 +91,103 @@ public final class ClusterQueries {
     return peers;
   }
 
-  private Future<Gathered> gather(Future<List<EdgeMetrics>> mine, String uri) {
+  private Future<Gathered> gather(Future<LocalStores.Share> mine, String uri) {
     List<HostInfo> peers = peers();
-    List<Future<List<EdgeMetrics>>> theirs = new ArrayList<>();
+    List<Future<LocalStores.Share>> theirs = new ArrayList<>();
     List<String> unreachable = new ArrayList<>();
     for (HostInfo peer : peers) {
       theirs.add(fetch(peer, uri).recover(e -> {
         synchronized (unreachable) {
           unreachable.add(peer.host() + ":" + peer.port() + " (" + e.getMessage() + ")");
         }
-        return Future.succeededFuture(List.of());
+        return Future.succeededFuture(new LocalStores.Share(List.of(), Set.of()));
       }));
     }
     List<Future<?>> all = new ArrayList<>(theirs);
     all.add(mine);
     return Future.all(all).map(done -> {
-      List<EdgeMetrics> metrics = new ArrayList<>(mine.result());
-      theirs.forEach(f -> metrics.addAll(f.result()));
+      List<EdgeMetrics> metrics = new ArrayList<>(mine.result().metrics());
+      Set<Integer> answered = new TreeSet<>(mine.result().partitions());
+      theirs.forEach(f -> {
+        metrics.addAll(f.result().metrics());
+        answered.addAll(f.result().partitions());
+      });
       List<String> missing;
       synchronized (unreachable) {
-        missing = List.copyOf(unreachable);
+        missing = new ArrayList<>(unreachable);
       }
-      return new Gathered(metrics, missing);
+      missingPartitions(partitionCount(answered), answered).ifPresent(missing::add);
+      return new Gathered(metrics, List.copyOf(missing));
     });
   }
 
-  private Future<List<EdgeMetrics>> fetch(HostInfo peer, String uri) {
+  /**
+   * How many input partitions there are: the registry's count, or more if an instance has or
+   * answered a partition beyond it (the topic was grown).
+   */
+  private int partitionCount(Set<Integer> answered) {
+    int max = Topics.TELEMETRY_REQUESTS.partitions() - 1;
+    for (StreamsMetadata m : streams.metadataForAllStreamsClients()) {
+      for (TopicPartition tp : m.topicPartitions()) {
+        if (tp.topic().equals(Topics.TELEMETRY_REQUESTS.name())) {
+          max = Math.max(max, tp.partition());
+        }
+      }
+    }
+    for (int p : answered) {
+      max = Math.max(max, p);
+    }
+    return max + 1;
+  }
+
+  /**
+   * The entry of {@link Gathered#unreachable} naming the input partitions among {@code 0..count-1}
+   * that no instance answered for, if any.
+   */
+  static Optional<String> missingPartitions(int count, Set<Integer> answered) {
+    List<Integer> missing = new ArrayList<>();
+    for (int p = 0; p < count; p++) {
+      if (!answered.contains(p)) {
+        missing.add(p);
+      }
+    }
+    if (missing.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("partitions " + missing.stream().map(String::valueOf).collect(Collectors.joining(","))
+        + " of " + count + " of " + Topics.TELEMETRY_REQUESTS.name()
+        + " (no instance answered for them: moving in a rebalance, or on an instance that did not answer)");
+  }
+
+  /** {@code header}'s partitions ({@code 0,3,7}); empty for an empty header. */
+  static Set<Integer> partitionsOf(String header) {
+    Set<Integer> partitions = new TreeSet<>();
+    for (String p : header.split(",")) {
+      if (!p.isBlank()) {
+        partitions.add(Integer.parseInt(p.strip()));
+      }
+    }
+    return partitions;
+  }
+
+  /** {@code partitions} as {@link #PARTITIONS_HEADER} carries them. */
+  public static String partitionsHeader(Set<Integer> partitions) {
+    return new TreeSet<>(partitions).stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  /** What the metadata says {@code peer} holds, for a peer of a release without {@link #PARTITIONS_HEADER}. */
+  private Set<Integer> metadataPartitions(HostInfo peer) {
+    Set<Integer> partitions = new TreeSet<>();
+    for (StreamsMetadata m : streams.metadataForAllStreamsClients()) {
+      if (m.hostInfo().equals(peer)) {
+        m.topicPartitions().stream().filter(tp -> tp.topic().equals(Topics.TELEMETRY_REQUESTS.name()))
+            .forEach(tp -> partitions.add(tp.partition()));
+      }
+    }
+    return partitions;
+  }
+
+  private Future<LocalStores.Share> fetch(HostInfo peer, String uri) {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(peer.host())
         .setPort(peer.port()).setURI(uri).setConnectTimeout(timeout.toMillis())
         .setIdleTimeout(timeout.toMillis());
@@ -111,11 +195,19 @@ public final class ClusterQueries {
     // callback may run as a later task and a body that came with the head is lost (an empty 200;
     // eclipse-vertx/vert.x#4705, proxy/README.md "Tests")
     return client.request(options)
-        .compose(req -> req.send().compose(resp -> resp.body().compose(body ->
-            resp.statusCode() == 200
-                ? Future.succeededFuture(body.getBytes())
-                : Future.failedFuture("HTTP " + resp.statusCode() + ": " + body.toString().strip()))))
-        .compose(bytes -> vertx.executeBlocking(() -> HttpUtil.decodeAll(bytes), false));
+        .compose(req -> req.send().compose(resp -> resp.body().compose(body -> {
+          if (resp.statusCode() != 200) {
+            return Future.failedFuture("HTTP " + resp.statusCode() + ": " + body.toString().strip());
+          }
+          String header = resp.getHeader(PARTITIONS_HEADER);
+          Set<Integer> partitions;
+          try {
+            partitions = header == null ? metadataPartitions(peer) : partitionsOf(header);
+          } catch (NumberFormatException e) {
+            return Future.failedFuture(PARTITIONS_HEADER + ": '" + header + "' (expected: partitions, e.g. 0,3,7)");
+          }
+          return vertx.executeBlocking(() -> new LocalStores.Share(HttpUtil.decodeAll(body.getBytes()), partitions), false);
+        })));
   }
 
   /** Closes the HTTP client. */

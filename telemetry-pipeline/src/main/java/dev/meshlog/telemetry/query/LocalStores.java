@@ -4,15 +4,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
 
 import dev.meshlog.events.telemetry.EdgeMetrics;
+import dev.meshlog.schemas.Topics;
 import dev.meshlog.telemetry.EdgeAggregation;
 import dev.meshlog.telemetry.TelemetryTopology;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreType;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
@@ -54,6 +63,96 @@ public final class LocalStores {
       }
     }
     return out;
+  }
+
+  /**
+   * What this instance answered and for which input partitions of {@code mesh.telemetry.requests}
+   * (a store's partition is its task's, the input partition's).
+   */
+  public record Share(List<EdgeMetrics> metrics, Set<Integer> partitions) {
+    public Share {
+      metrics = List.copyOf(metrics);
+      partitions = Set.copyOf(partitions);
+    }
+  }
+
+  /**
+   * {@link #windows} read partition by partition: a partition whose store cannot be read (its
+   * task moving in a rebalance) is left out of {@link Share#partitions} instead of failing the
+   * read.
+   *
+   * @throws org.apache.kafka.streams.errors.InvalidStateStoreException if no partition could be read
+   */
+  public Share windowsByPartition(Duration size, Instant from, Instant to, EdgeFilter filter) {
+    String name = TelemetryTopology.WINDOW_STORES.get(size);
+    if (name == null) {
+      throw new IllegalArgumentException("window size: " + size + " (expected: one of "
+          + TelemetryTopology.WINDOW_STORES.keySet() + ")");
+    }
+    return byPartition(name, QueryableStoreTypes.<String, EdgeMetrics>windowStore(), store -> {
+      List<EdgeMetrics> out = new ArrayList<>();
+      try (KeyValueIterator<Windowed<String>, EdgeMetrics> it = store.fetchAll(from, to)) {
+        while (it.hasNext()) {
+          KeyValue<Windowed<String>, EdgeMetrics> kv = it.next();
+          if (kv.value != null && filter.test(kv.value)) {
+            out.add(TelemetryTopology.withWindow(kv.value, kv.key.window().start(), kv.key.window().end()));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** {@link #totals} read partition by partition, as {@link #windowsByPartition}. */
+  public Share totalsByPartition(EdgeFilter filter) {
+    return byPartition(TelemetryTopology.TOTALS_STORE, QueryableStoreTypes.<String, EdgeMetrics>keyValueStore(),
+        store -> {
+          List<EdgeMetrics> out = new ArrayList<>();
+          try (KeyValueIterator<String, EdgeMetrics> it = store.all()) {
+            it.forEachRemaining(kv -> {
+              if (kv.value != null && filter.test(kv.value)) {
+                out.add(EdgeAggregation.published(kv.value));
+              }
+            });
+          }
+          return out;
+        });
+  }
+
+  /** The input partitions whose tasks are active on this instance, as its threads say now. */
+  public Set<Integer> activePartitions() {
+    Set<Integer> partitions = new TreeSet<>();
+    for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+      for (TaskMetadata task : thread.activeTasks()) {
+        for (TopicPartition tp : task.topicPartitions()) {
+          if (tp.topic().equals(Topics.TELEMETRY_REQUESTS.name())) {
+            partitions.add(tp.partition());
+          }
+        }
+      }
+    }
+    return partitions;
+  }
+
+  private <T> Share byPartition(String storeName, QueryableStoreType<T> type, Function<T, List<EdgeMetrics>> read) {
+    List<EdgeMetrics> out = new ArrayList<>();
+    Set<Integer> answered = new TreeSet<>();
+    InvalidStateStoreException first = null;
+    for (int partition : activePartitions()) {
+      try {
+        // read whole or not at all: a store closed half-way through is a partition not answered
+        List<EdgeMetrics> part = read.apply(
+            streams.store(StoreQueryParameters.fromNameAndType(storeName, type).withPartition(partition)));
+        out.addAll(part);
+        answered.add(partition);
+      } catch (InvalidStateStoreException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (answered.isEmpty() && first != null) {
+      throw first;
+    }
+    return new Share(out, answered);
   }
 
   /** Every edge's totals since the state began (sketches in the published format). */

@@ -191,10 +191,10 @@ public final class TelemetryApi {
             + to.toEpochMilli() + ")");
       }
       EdgeFilter filter = filter(req);
-      binary(req, vertx.executeBlocking(() -> HttpUtil.encodeAll(q.local().windows(size, from, to, filter)), false));
+      share(req, vertx.executeBlocking(() -> q.local().windowsByPartition(size, from, to, filter), false));
     } else if (path.equals("/internal/v1/totals")) {
       EdgeFilter filter = filter(req);
-      binary(req, vertx.executeBlocking(() -> HttpUtil.encodeAll(q.local().totals(filter)), false));
+      share(req, vertx.executeBlocking(() -> q.local().totalsByPartition(filter), false));
     } else {
       error(req, 404, "no such resource: " + path);
     }
@@ -322,9 +322,12 @@ public final class TelemetryApi {
         .onFailure(e -> fail(req, e));
   }
 
-  private static void binary(HttpServerRequest req, Future<byte[]> result) {
-    result.onSuccess(bytes -> req.response().putHeader("content-type", "application/octet-stream")
-            .end(Buffer.buffer(bytes)))
+  /** This instance's share for another instance: the aggregates, and the partitions they cover in a header. */
+  private void share(HttpServerRequest req, Future<LocalStores.Share> result) {
+    result.compose(share -> vertx.executeBlocking(() -> HttpUtil.encodeAll(share.metrics()), false)
+            .onSuccess(bytes -> req.response().putHeader("content-type", "application/octet-stream")
+                .putHeader(ClusterQueries.PARTITIONS_HEADER, ClusterQueries.partitionsHeader(share.partitions()))
+                .end(Buffer.buffer(bytes))))
         .onFailure(e -> fail(req, e));
   }
 

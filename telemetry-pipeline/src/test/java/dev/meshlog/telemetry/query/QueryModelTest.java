@@ -366,4 +366,27 @@ class QueryModelTest {
     assertThatThrownBy(() -> TelemetryApi.serviceId("src", "reviews"))
         .hasMessage("src: reviews (expected: service.namespace, e.g. reviews.default)");
   }
+
+  @Test
+  void namesTheInputPartitionsNoInstanceAnsweredFor() {
+    java.util.Set<Integer> answered = new java.util.TreeSet<>();
+    for (int p = 0; p < 12; p++) {
+      answered.add(p);
+    }
+    assertThat(ClusterQueries.missingPartitions(12, answered)).isEmpty();
+    answered.remove(3);
+    answered.remove(7);
+    assertThat(ClusterQueries.missingPartitions(12, answered)).hasValueSatisfying(m ->
+        assertThat(m).startsWith("partitions 3,7 of 12 of mesh.telemetry.requests (no instance answered"));
+    assertThat(ClusterQueries.missingPartitions(12, java.util.Set.of())).hasValueSatisfying(m ->
+        assertThat(m).startsWith("partitions 0,1,2,3,4,5,6,7,8,9,10,11 of 12 "));
+  }
+
+  @Test
+  void carriesTheAnsweredPartitionsInAHeader() {
+    assertThat(ClusterQueries.partitionsHeader(java.util.Set.of(7, 0, 3))).isEqualTo("0,3,7");
+    assertThat(ClusterQueries.partitionsOf("0,3,7")).containsExactly(0, 3, 7);
+    assertThat(ClusterQueries.partitionsOf("")).isEmpty();
+    assertThatThrownBy(() -> ClusterQueries.partitionsOf("0,x")).isInstanceOf(NumberFormatException.class);
+  }
 }
