@@ -1,17 +1,23 @@
 package dev.meshlog.meshctl;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.config.client.Outcome;
 import dev.meshlog.config.gitops.CommitReport;
+import dev.meshlog.config.gitops.GitCredentials;
 import dev.meshlog.config.gitops.GitOpsBridge;
 import dev.meshlog.config.gitops.GitSource;
+import dev.meshlog.config.gitops.GitUrls;
 import dev.meshlog.config.gitops.SyncReport;
 import dev.meshlog.events.config.ConfigCommand;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,6 +28,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "gitops", description = "Apply a git repository's config, commit by commit.",
     subcommands = {GitopsCommand.Sync.class, GitopsCommand.Watch.class})
 final class GitopsCommand implements Runnable {
+
+  /** The environment variable naming the file of the git password or access token. */
+  static final String PASSWORD_FILE_ENV = "MESHLOG_GIT_PASSWORD_FILE";
+  /** The environment variable holding the git user name. */
+  static final String USERNAME_ENV = "MESHLOG_GIT_USERNAME";
 
   @Spec
   CommandSpec spec;
@@ -49,6 +60,16 @@ final class GitopsCommand implements Runnable {
         description = "Namespace of resources that name none (default: ${DEFAULT-VALUE})")
     String namespace;
 
+    @Option(names = "--git-username", paramLabel = "USER",
+        description = "The user for an HTTPS repository that needs credentials (default: "
+            + "$MESHLOG_GIT_USERNAME, else git when a password is given)")
+    String gitUsername;
+
+    @Option(names = "--git-password-file", paramLabel = "FILE",
+        description = "A file holding the password or access token for --git-username (default: "
+            + "$MESHLOG_GIT_PASSWORD_FILE); never on the command line")
+    Path gitPasswordFile;
+
     @Option(names = "--cache-dir", paramLabel = "DIR",
         description = "Where repositories are mirrored (default: $XDG_CACHE_HOME/meshlog/gitops "
             + "or ~/.cache/meshlog/gitops)")
@@ -67,10 +88,67 @@ final class GitopsCommand implements Runnable {
       if (!repository.contains("://") && Files.isDirectory(local)) {
         repository = local.toAbsolutePath().normalize().toString();
       }
+      GitCredentials credentials = credentials(env, repository);
       String branch = options.branch != null ? options.branch
-          : GitOpsBridge.defaultBranch(repository);
-      return new GitOpsBridge(new GitSource(repository, branch, options.path), root().kafkaConfig(),
-          cacheDir(env), options.namespace, root().timeout, env.clock());
+          : GitOpsBridge.defaultBranch(repository, credentials);
+      return new GitOpsBridge(new GitSource(repository, branch, options.path), credentials,
+          root().kafkaConfig(), cacheDir(env), options.namespace, root().timeout, env.clock());
+    }
+
+    /**
+     * The credentials for {@code repository}: {@code --git-password-file} (or
+     * {@code $MESHLOG_GIT_PASSWORD_FILE}) with {@code --git-username} (or
+     * {@code $MESHLOG_GIT_USERNAME}, else {@code git}); else those written in the URL, used with a
+     * warning (a command line is seen by every user of the machine and kept in shell history);
+     * both at once is a usage error, as is a user name without a password.
+     */
+    private GitCredentials credentials(Environment env, String repository) {
+      Path file = options.gitPasswordFile;
+      String fileSource = "--git-password-file";
+      if (file == null && env.get(PASSWORD_FILE_ENV) != null) {
+        file = Path.of(env.get(PASSWORD_FILE_ENV));
+        fileSource = "$" + PASSWORD_FILE_ENV;
+      }
+      String user = options.gitUsername != null ? options.gitUsername : env.get(USERNAME_ENV);
+      Optional<GitCredentials> inUrl = GitUrls.credentials(repository);
+      String shown = GitUrls.withoutCredentials(repository);
+      if (file == null) {
+        if (options.gitUsername != null) {
+          throw usage("--git-username " + user + " without a password (expected: "
+              + "--git-password-file FILE or $" + PASSWORD_FILE_ENV + ")");
+        }
+        if (inUrl.isPresent()) {
+          err().println("warning: --repo " + shown + " carries credentials in its URL: they are"
+              + " used, and recorded nowhere (the repository is recorded without them), but a"
+              + " command line is visible to the machine's other users and kept in shell history"
+              + " (expected: --git-username and --git-password-file, or $" + PASSWORD_FILE_ENV
+              + ")");
+          err().flush();
+          return inUrl.get();
+        }
+        return GitCredentials.none();
+      }
+      if (inUrl.isPresent()) {
+        throw usage("--repo " + shown + " carries credentials in its URL and " + fileSource
+            + " gives a password too (expected: one of them, the file)");
+      }
+      Path resolved = env.workingDirectory().resolve(file);
+      String password;
+      try {
+        password = Files.readString(resolved).strip();
+      } catch (IOException | UncheckedIOException e) {
+        throw usage(fileSource + " " + resolved + ": cannot be read (" + e.getClass().getSimpleName()
+            + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+      }
+      if (password.isEmpty() || password.lines().count() > 1) {
+        throw usage(fileSource + " " + resolved + ": " + (password.isEmpty() ? "empty" : "several lines")
+            + " (expected: the password or access token, on one line)");
+      }
+      return new GitCredentials(user == null || user.isBlank() ? "git" : user.strip(), password);
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+      return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     private Path cacheDir(Environment env) {

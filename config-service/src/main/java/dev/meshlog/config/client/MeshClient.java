@@ -108,6 +108,25 @@ public final class MeshClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Fences the producers that write with {@code transactionalId} (Kafka aborts their open
+   * transaction, and their next one fails), by taking that id once with a producer of this
+   * client's settings; for a writer whose id changed between releases.
+   */
+  public void fence(String transactionalId) {
+    Map<String, Object> producerConfig = new HashMap<>(config);
+    producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
+    try (KafkaProducer<String, byte[]> fencer = new KafkaProducer<>(producerConfig,
+        new StringSerializer(), new ByteArraySerializer())) {
+      fencer.initTransactions();
+    } catch (KafkaException e) {
+      throw new IllegalStateException("cannot fence the writers of " + transactionalId + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   /** How long submits and reads wait. */
   public Duration timeout() {
     return timeout;

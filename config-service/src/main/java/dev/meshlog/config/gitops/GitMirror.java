@@ -28,16 +28,20 @@ final class GitMirror implements AutoCloseable {
 
   private final String repository;
   private final String uri;
+  private final GitCredentials credentials;
   private final Repository mirror;
 
   /**
    * Opens (or creates) the mirror of {@code repository} under {@code cacheRoot}.
    *
+   * @param repository a path or URL without credentials (the cache directory is named by it)
+   * @param credentials what to authenticate with over HTTP(S)
    * @throws UncheckedIOException if the cache directory cannot be used
    */
-  GitMirror(String repository, Path cacheRoot) {
+  GitMirror(String repository, GitCredentials credentials, Path cacheRoot) {
     this.repository = repository;
     this.uri = uriOf(repository);
+    this.credentials = credentials;
     Path dir = cacheRoot.resolve(hash(repository) + ".git");
     try {
       if (!Files.isDirectory(dir.resolve("objects"))) {
@@ -80,10 +84,10 @@ final class GitMirror implements AutoCloseable {
    *
    * @throws IllegalStateException if the repository cannot be reached
    */
-  static String defaultBranch(String repository) {
+  static String defaultBranch(String repository, GitCredentials credentials) {
     try {
       Map<String, Ref> refs = Git.lsRemoteRepository().setRemote(uriOf(repository)).setHeads(false)
-          .callAsMap();
+          .setCredentialsProvider(credentials.provider()).callAsMap();
       Ref head = refs.get(Constants.HEAD);
       if (head != null && head.isSymbolic()) {
         return Repository.shortenRefName(head.getTarget().getName());
@@ -104,7 +108,7 @@ final class GitMirror implements AutoCloseable {
       }
       return "main";
     } catch (GitAPIException e) {
-      throw new IllegalStateException("cannot read " + repository + ": " + e.getMessage(), e);
+      throw failure("cannot read " + repository, repository, credentials, e);
     }
   }
 
@@ -117,18 +121,41 @@ final class GitMirror implements AutoCloseable {
     String ref = Constants.R_HEADS + branch;
     try (Git git = new Git(mirror)) {
       git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
-          .setRemoveDeletedRefs(false).call();
+          .setCredentialsProvider(credentials.provider()).setRemoveDeletedRefs(false).call();
       Ref fetched = mirror.exactRef(ref);
       if (fetched == null || fetched.getObjectId() == null) {
         throw new IllegalStateException(repository + " has no branch " + branch);
       }
       return fetched.getObjectId();
     } catch (GitAPIException e) {
-      throw new IllegalStateException("cannot fetch " + branch + " of " + repository + ": "
-          + e.getMessage(), e);
+      throw failure("cannot fetch " + branch + " of " + repository, repository, credentials, e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The error for a failed fetch or listing: a refused authentication says so and what to pass,
+   * instead of JGit's "not authorized"; anything else keeps JGit's message. Neither holds the
+   * password (JGit is only ever given the URL without credentials).
+   */
+  static IllegalStateException failure(String what, String repository, GitCredentials credentials,
+                                       GitAPIException e) {
+    String message = String.valueOf(e.getMessage());
+    String lower = message.toLowerCase(java.util.Locale.ROOT);
+    // JGit's texts (JGitText notAuthorized, noCredentialsProvider, authenticationNotSupported).
+    boolean refused = lower.contains("not authorized") || lower.contains("authentication is required")
+        || lower.contains("authentication not supported");
+    if (refused) {
+      return new GitAuthenticationException(credentials.isNone()
+          ? what + ": the server asks for credentials (expected: --git-username and"
+              + " --git-password-file, or $MESHLOG_GIT_PASSWORD_FILE, with a password or access"
+              + " token that may read the repository)"
+          : what + ": the server refused user " + credentials.username() + " (expected: a password or access"
+              + " token that may read " + repository + "; check the token, its expiry and its"
+              + " scopes)", e);
+    }
+    return new IllegalStateException(what + ": " + message, e);
   }
 
   /** The mirror's repository, for reading commits and trees. */

@@ -69,6 +69,8 @@ public final class GitOpsBridge implements AutoCloseable {
   private final Clock clock;
   private boolean loaded;
   private String lastCommit;
+  /** Progress keys with credentials an earlier release wrote: tombstoned with the next record. */
+  private List<String> keysWithCredentials = List.of();
   private volatile boolean fenced;
 
   /**
@@ -82,12 +84,27 @@ public final class GitOpsBridge implements AutoCloseable {
    */
   public GitOpsBridge(GitSource source, Map<String, Object> kafkaConfig, Path cacheDir,
                       String defaultNamespace, Duration timeout, Clock clock) {
+    this(source, GitCredentials.none(), kafkaConfig, cacheDir, defaultNamespace, timeout, clock);
+  }
+
+  /**
+   * A bridge for {@code source} that authenticates with {@code credentials} (HTTP(S) basic: a
+   * user name and a password or access token).
+   *
+   * @param kafkaConfig Kafka client config (at least {@code bootstrap.servers})
+   * @param cacheDir where repositories are mirrored
+   * @param defaultNamespace the namespace of resources that name none
+   * @param timeout how long to wait for the control plane's answers to one commit
+   * @param clock gives commands their {@code requestedAt}
+   */
+  public GitOpsBridge(GitSource source, GitCredentials credentials, Map<String, Object> kafkaConfig,
+                      Path cacheDir, String defaultNamespace, Duration timeout, Clock clock) {
     this.source = source;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.timeout = timeout;
     this.defaultNamespace = defaultNamespace;
     this.clock = clock;
-    this.mirror = new GitMirror(source.repository(), cacheDir);
+    this.mirror = new GitMirror(source.repository(), credentials, cacheDir);
     Map<String, Object> transactional = new HashMap<>(kafkaConfig);
     transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, source.transactionalId());
     this.client = new MeshClient(transactional, timeout);
@@ -96,7 +113,17 @@ public final class GitOpsBridge implements AutoCloseable {
 
   /** The branch {@code repository}'s HEAD names, for when the user names none. */
   public static String defaultBranch(String repository) {
-    return GitMirror.defaultBranch(repository);
+    return defaultBranch(repository, GitCredentials.none());
+  }
+
+  /**
+   * The branch {@code repository}'s HEAD names, authenticating with {@code credentials}.
+   *
+   * @param repository a path or URL; credentials in the URL are not used (pass them)
+   * @throws GitAuthenticationException if the server refuses the credentials or wants some
+   */
+  public static String defaultBranch(String repository, GitCredentials credentials) {
+    return GitMirror.defaultBranch(GitUrls.withoutCredentials(repository), credentials);
   }
 
   /** What this bridge follows. */
@@ -115,8 +142,19 @@ public final class GitOpsBridge implements AutoCloseable {
     ObjectId head = mirror.fetch(source.branch());
     if (!loaded) {
       client.claim(); // fence an older bridge before reading the progress it wrote
+      GitSyncStates.Found found;
       try (LogReader reader = new LogReader(kafkaConfig, timeout)) {
-        lastCommit = GitSyncStates.read(reader, source).map(GitSyncState::getCommitId).orElse(null);
+        found = GitSyncStates.read(reader, source);
+      }
+      lastCommit = found.state() == null ? null : found.state().getCommitId();
+      keysWithCredentials = found.keysWithCredentials();
+      if (!keysWithCredentials.isEmpty()) {
+        // A bridge of an earlier release, still running with the URL's credentials, writes under
+        // another transactional id: fence it too, as a bridge of this source would be.
+        keysWithCredentials.forEach(key -> client.fence(GitSource.transactionalIdOf(key)));
+        LOG.warn("{}: progress found under {} key(s) with credentials in the URL, written by an"
+            + " earlier release; going on from {} and deleting those keys", source,
+            keysWithCredentials.size(), lastCommit == null ? "the start" : shortId(lastCommit));
       }
       loaded = true;
     }
@@ -158,8 +196,9 @@ public final class GitOpsBridge implements AutoCloseable {
           break;
         }
       }
-      if (lastCommit != null && !lastCommit.equals(written)) {
-        client.submit(List.of(), List.of(GitSyncStates.record(source, lastCommit, clock.instant())));
+      if (lastCommit != null && (!lastCommit.equals(written) || !keysWithCredentials.isEmpty())) {
+        client.submit(List.of(), progress(lastCommit));
+        keysWithCredentials = List.of();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
@@ -236,16 +275,15 @@ public final class GitOpsBridge implements AutoCloseable {
       batch.add(byAuthor.withSource(changeSource(commit, authorText, delete.file()))
           .delete(delete.value()));
     }
-    ProducerRecord<String, byte[]> progress =
-        GitSyncStates.record(source, commit.name(), clock.instant());
     List<Outcome> outcomes;
     List<ConfigCommand> unanswered = List.of();
     try {
-      outcomes = client.submit(batch, List.of(progress));
+      outcomes = client.submit(batch, progress(commit.name()));
     } catch (SubmitTimeoutException e) {
       outcomes = e.answered();
       unanswered = e.unanswered();
     }
+    keysWithCredentials = List.of(); // committed with the commands, or the submit threw
     CommitReport report = new CommitReport(commit.name(), authorText, commit.getShortMessage(),
         author.getWhenAsInstant(), outcomes, changes.problems(), changes.warnings(), unanswered);
     if (!report.clean()) {
@@ -253,6 +291,18 @@ public final class GitOpsBridge implements AutoCloseable {
           source, report.rejections().size(), report.problems().size(), unanswered.size());
     }
     return report;
+  }
+
+  /**
+   * The progress record for {@code commitId}, and tombstones for the keys with credentials an
+   * earlier release wrote (in the same transaction: the old key goes only when the new one is
+   * there); after the first write there are none left to delete.
+   */
+  private List<ProducerRecord<String, byte[]>> progress(String commitId) {
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+    records.add(GitSyncStates.record(source, commitId, clock.instant()));
+    keysWithCredentials.forEach(key -> records.add(GitSyncStates.tombstone(key)));
+    return records;
   }
 
   private ChangeSource changeSource(RevCommit commit, String author, String file) {
