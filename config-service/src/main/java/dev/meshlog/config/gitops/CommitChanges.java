@@ -36,6 +36,8 @@ import org.eclipse.jgit.treewalk.filter.TreeFilter;
  * document (to delete). The files the commit touched are read, and, when they define or
  * defined a resource, the other files under the path: a resource still defined in one of them
  * is not deleted, and a resource defined in two places differently is an error, not applied.
+ * Blobs are parsed through a {@link ParsedBlobs}: reading the other files costs a walk of the
+ * tree, not their parse, when an earlier commit parsed them.
  *
  * @param applies resources to apply, each with the file it is in
  * @param deletes resources to delete, each with the file it was in
@@ -69,6 +71,22 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
    */
   static CommitChanges between(Repository repo, RevTree before, RevTree after, String path,
                                ResourceParser parser, String defaultNamespace) throws IOException {
+    return between(repo, before, after, path, new Reader(repo, parser, defaultNamespace,
+        ParsedBlobs.none()));
+  }
+
+  /**
+   * The changes from {@code before} to {@code after}, parsing each blob through
+   * {@code parsed}: a file that a previous commit's reading parsed is not parsed again.
+   */
+  static CommitChanges between(Repository repo, RevTree before, RevTree after, String path,
+                               ResourceParser parser, String defaultNamespace, ParsedBlobs parsed)
+      throws IOException {
+    return between(repo, before, after, path, new Reader(repo, parser, defaultNamespace, parsed));
+  }
+
+  private static CommitChanges between(Repository repo, RevTree before, RevTree after, String path,
+                                       Reader reader) throws IOException {
     List<DiffEntry> diffs;
     try (TreeWalk walk = new TreeWalk(repo)) {
       walk.setRecursive(true);
@@ -91,16 +109,14 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
     List<String> warnings = new ArrayList<>();
     for (DiffEntry diff : diffs) {
       if (diff.getChangeType() != DiffEntry.ChangeType.ADD && isConfig(diff.getOldPath(), path)) {
-        for (ParsedDocument doc : read(repo, diff.getOldId().toObjectId(), diff.getOldPath(), parser,
-            defaultNamespace)) {
+        for (ParsedDocument doc : reader.read(diff.getOldId().toObjectId(), diff.getOldPath())) {
           if (!doc.hasProblems()) {
             old.put(doc.resource().id(), new Located<>(doc.resource(), diff.getOldPath()));
           }
         }
       }
       if (diff.getChangeType() != DiffEntry.ChangeType.DELETE && isConfig(diff.getNewPath(), path)) {
-        for (ParsedDocument doc : read(repo, diff.getNewId().toObjectId(), diff.getNewPath(), parser,
-            defaultNamespace)) {
+        for (ParsedDocument doc : reader.read(diff.getNewId().toObjectId(), diff.getNewPath())) {
           if (doc.hasProblems()) {
             unreadable.add(diff.getNewPath());
             for (FieldProblem p : doc.problems()) {
@@ -116,7 +132,7 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
     // The files the commit did not touch are read when they matter: a resource of the touched
     // files may be defined there too, and one gone from the touched files may still be.
     Map<ResourceId, List<Located<Resource>>> elsewhere = now.isEmpty() && old.isEmpty() ? Map.of()
-        : definedInUntouchedFiles(repo, after, path, diffs, parser, defaultNamespace);
+        : definedInUntouchedFiles(repo, after, path, diffs, reader);
     List<Located<Resource>> applies = new ArrayList<>();
     now.forEach((id, definitions) -> {
       List<Located<Resource>> all = new ArrayList<>(elsewhere.getOrDefault(id, List.of()));
@@ -178,8 +194,8 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
 
   /** The resources in {@code tree}'s config files under {@code path} that no diff names. */
   private static Map<ResourceId, List<Located<Resource>>> definedInUntouchedFiles(
-      Repository repo, RevTree tree, String path, List<DiffEntry> diffs, ResourceParser parser,
-      String defaultNamespace) throws IOException {
+      Repository repo, RevTree tree, String path, List<DiffEntry> diffs, Reader reader)
+      throws IOException {
     Set<String> touched = new HashSet<>();
     diffs.forEach(d -> touched.add(d.getNewPath()));
     Map<ResourceId, List<Located<Resource>>> found = new HashMap<>();
@@ -192,7 +208,7 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
       while (walk.next()) {
         String file = walk.getPathString();
         if (!touched.contains(file) && isConfig(file, path)) {
-          for (ParsedDocument doc : read(repo, walk.getObjectId(0), file, parser, defaultNamespace)) {
+          for (ParsedDocument doc : reader.read(walk.getObjectId(0), file)) {
             if (!doc.hasProblems()) {
               found.computeIfAbsent(doc.resource().id(), id -> new ArrayList<>())
                   .add(new Located<>(doc.resource(), file));
@@ -219,23 +235,32 @@ record CommitChanges(List<Located<Resource>> applies, List<Located<ResourceId>> 
     return name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json");
   }
 
-  private static List<ParsedDocument> read(Repository repo, ObjectId blob, String file,
-                                           ResourceParser parser, String defaultNamespace)
-      throws IOException {
-    byte[] bytes;
-    try {
-      bytes = repo.open(blob, Constants.OBJ_BLOB).getCachedBytes(MAX_FILE_BYTES);
-    } catch (LargeObjectException e) {
-      return List.of(ParsedDocument.withProblems(file, 0, 1, List.of(FieldProblem.of("document",
-          "file larger than " + MAX_FILE_BYTES + " bytes (expected: at most 16 MiB)"))));
+  /** Reads blobs into documents, through the cache of parsed blobs. */
+  private record Reader(Repository repo, ResourceParser parser, String defaultNamespace,
+                        ParsedBlobs parsed) {
+
+    List<ParsedDocument> read(ObjectId blob, String file) throws IOException {
+      List<ParsedDocument> cached = parsed.get(blob, file);
+      if (cached != null) {
+        return cached;
+      }
+      byte[] bytes;
+      try {
+        bytes = repo.open(blob, Constants.OBJ_BLOB).getCachedBytes(MAX_FILE_BYTES);
+      } catch (LargeObjectException e) {
+        return List.of(ParsedDocument.withProblems(file, 0, 1, List.of(FieldProblem.of("document",
+            "file larger than " + MAX_FILE_BYTES + " bytes (expected: at most 16 MiB)"))));
+      }
+      List<ParsedDocument> documents;
+      try {
+        String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        documents = parser.parse(text, file, defaultNamespace);
+      } catch (CharacterCodingException e) {
+        documents = List.of(ParsedDocument.withProblems(file, 0, 1,
+            List.of(FieldProblem.of("document", "not UTF-8 text (expected: a UTF-8 file)"))));
+      }
+      parsed.put(blob, file, documents, bytes.length);
+      return documents;
     }
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      return List.of(ParsedDocument.withProblems(file, 0, 1,
-          List.of(FieldProblem.of("document", "not UTF-8 text (expected: a UTF-8 file)"))));
-    }
-    return parser.parse(text, file, defaultNamespace);
   }
 }

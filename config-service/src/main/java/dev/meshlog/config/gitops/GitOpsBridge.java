@@ -65,6 +65,8 @@ public final class GitOpsBridge implements AutoCloseable {
   private final MeshClient client;
   private final ConfigCommands commands;
   private final ResourceParser parser = new ResourceParser();
+  /** Each blob parsed once across commits and syncs: most commits touch one file of many. */
+  private final ParsedBlobs parsed = new ParsedBlobs(ParsedBlobs.DEFAULT_MAX_BYTES);
   private final String defaultNamespace;
   private final Clock clock;
   private boolean loaded;
@@ -180,7 +182,7 @@ public final class GitOpsBridge implements AutoCloseable {
       String written = lastCommit;
       for (Step step : steps) {
         CommitChanges changes = CommitChanges.between(repo, step.before(), step.commit().getTree(),
-            source.path(), parser, defaultNamespace);
+            source.path(), parser, defaultNamespace, parsed);
         if (changes.isEmpty()) {
           lastCommit = step.commit().name(); // recorded with the next commit that changes something
           continue;

@@ -57,6 +57,48 @@ class CommitChangesTest {
   }
 
   @Test
+  void aCommitTouchingOneFileOfManyParsesOnlyThatFileAndChangesTheSame() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      Files.createDirectories(dir.resolve("mesh"));
+      Files.writeString(dir.resolve("mesh/vs-" + i + ".yaml"), vs("vs-" + i, "h" + i));
+    }
+    RevCommit all = commit("mesh/vs-0.yaml", vs("vs-0", "h0"));
+    RevCommit one = commit("mesh/vs-7.yaml", vs("vs-7", "changed"));
+    ParsedBlobs parsed = new ParsedBlobs(ParsedBlobs.DEFAULT_MAX_BYTES);
+
+    CommitChanges first = CommitChanges.between(git.getRepository(), null, all.getTree(), "mesh",
+        new ResourceParser(), "default", parsed);
+    assertThat(parsed.misses()).isEqualTo(40);
+    CommitChanges second = CommitChanges.between(git.getRepository(), all.getTree(), one.getTree(),
+        "mesh", new ResourceParser(), "default", parsed);
+
+    // The changed file's new blob is the one parse; its old blob and the 39 others were parsed.
+    assertThat(parsed.misses()).isEqualTo(41);
+    assertThat(parsed.hits()).isEqualTo(40);
+    assertThat(first).isEqualTo(changes(null, all));
+    assertThat(second).isEqualTo(changes(all, one));
+    assertThat(second.applies()).extracting(a -> a.value().name()).containsExactly("vs-7");
+  }
+
+  @Test
+  void aCacheTooSmallForTheRepositoryEvictsAndChangesTheSame() throws Exception {
+    RevCommit a = commit("mesh/a.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
+    RevCommit z = commit("mesh/z.yaml", vs("a", "other"));
+    RevCommit fixed = commit("mesh/z.yaml", vs("c", "c"));
+    RevCommit gone = commit("mesh/a.yaml", null);
+    ParsedBlobs parsed = new ParsedBlobs(600); // two small files' worth
+
+    RevCommit before = null;
+    for (RevCommit after : new RevCommit[] {a, z, fixed, gone}) {
+      assertThat(CommitChanges.between(git.getRepository(), before == null ? null : before.getTree(),
+          after.getTree(), "mesh", new ResourceParser(), "default", parsed))
+          .isEqualTo(changes(before, after));
+      before = after;
+    }
+    assertThat(parsed.size()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
   void aDocumentRemovedFromAFileIsDeletedAndTheOthersAreLeftAlone() throws Exception {
     RevCommit first = commit("mesh/vs.yaml", vs("a", "a") + "---\n" + vs("b", "b"));
     RevCommit second = commit("mesh/vs.yaml", vs("a", "a"));
