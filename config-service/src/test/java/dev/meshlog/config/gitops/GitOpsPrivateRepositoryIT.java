@@ -51,9 +51,12 @@ class GitOpsPrivateRepositoryIT {
   private String namespace;
   private final List<GitOpsBridge> bridges = new ArrayList<>();
 
+  private final LogCapture logs = new LogCapture();
+
   @BeforeEach
   void setUp(KafkaCluster kafka) throws Exception {
     Assumptions.assumeTrue(GitHttpServer.available(), "git http-backend is not installed");
+    logs.start("dev.meshlog.config", "org.eclipse.jgit");
     this.kafka = kafka;
     git = Git.init().setDirectory(root.resolve("mesh-config").toFile()).setInitialBranch("main").call();
     server = GitHttpServer.start(root, USER, TOKEN);
@@ -62,6 +65,7 @@ class GitOpsPrivateRepositoryIT {
 
   @AfterEach
   void tearDown() {
+    logs.stop();
     bridges.forEach(GitOpsBridge::close);
     if (server != null) {
       server.close();
@@ -154,6 +158,8 @@ class GitOpsPrivateRepositoryIT {
         .hasMessageContaining("the server refused user " + USER)
         .hasMessageNotContaining(wrong);
     assertThat(events()).isEmpty();
+    assertThat(logs.lines()).as("JGit's debug log of the refused fetch").isNotEmpty()
+        .noneMatch(line -> line.contains(wrong));
   }
 
   @Test
@@ -191,6 +197,7 @@ class GitOpsPrivateRepositoryIT {
     try (var files = Files.walk(cacheDir, 1)) {
       assertThat(files.map(Path::toString)).noneMatch(p -> p.contains(TOKEN));
     }
+    assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(TOKEN));
   }
 
   @Test
@@ -220,5 +227,59 @@ class GitOpsPrivateRepositoryIT {
     Map<String, GitSyncState> latest = latestStates();
     assertThat(latest).doesNotContainKey(oldKey);
     assertThat(latest.get(url + "#main#mesh").getCommitId()).isEqualTo(second.name());
+    assertThat(logs.lines()).anyMatch(line -> line.contains("progress found under 1 key(s) with"
+        + " credentials in the URL")).noneMatch(line -> line.contains(TOKEN));
+  }
+
+  /**
+   * Everything logged under some loggers, down to DEBUG, with every exception's message and
+   * its causes': where a secret could leak into logs.
+   */
+  private static final class LogCapture {
+    private final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> names = new ArrayList<>();
+    private org.apache.logging.log4j.core.appender.AbstractAppender appender;
+
+    void start(String... loggers) {
+      var context = (org.apache.logging.log4j.core.LoggerContext)
+          org.apache.logging.log4j.LogManager.getContext(false);
+      var config = context.getConfiguration();
+      appender = new org.apache.logging.log4j.core.appender.AbstractAppender("capture", null, null,
+          true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+        @Override
+        public void append(org.apache.logging.log4j.core.LogEvent event) {
+          StringBuilder line = new StringBuilder(event.getMessage().getFormattedMessage());
+          for (Throwable t = event.getThrown(); t != null; t = t.getCause()) {
+            line.append(" | ").append(t);
+          }
+          lines.add(line.toString());
+        }
+      };
+      appender.start();
+      for (String name : loggers) {
+        var logger = new org.apache.logging.log4j.core.config.LoggerConfig(name,
+            org.apache.logging.log4j.Level.DEBUG, false);
+        logger.addAppender(appender, org.apache.logging.log4j.Level.DEBUG, null);
+        config.addLogger(name, logger);
+        names.add(name);
+      }
+      context.updateLoggers();
+    }
+
+    void stop() {
+      var context = (org.apache.logging.log4j.core.LoggerContext)
+          org.apache.logging.log4j.LogManager.getContext(false);
+      names.forEach(context.getConfiguration()::removeLogger);
+      context.updateLoggers();
+      if (appender != null) {
+        appender.stop();
+      }
+    }
+
+    List<String> lines() {
+      synchronized (lines) {
+        return List.copyOf(lines);
+      }
+    }
   }
 }
