@@ -1,13 +1,12 @@
 package dev.meshlog.meshctl;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 import dev.meshlog.config.client.Outcome;
 import dev.meshlog.config.gitops.CommitReport;
@@ -88,21 +87,21 @@ final class GitopsCommand implements Runnable {
       if (!repository.contains("://") && Files.isDirectory(local)) {
         repository = local.toAbsolutePath().normalize().toString();
       }
-      GitCredentials credentials = credentials(env, repository);
+      Supplier<GitCredentials> credentials = credentials(env, repository);
       String branch = options.branch != null ? options.branch
-          : GitOpsBridge.defaultBranch(repository, credentials);
+          : GitOpsBridge.defaultBranch(repository, credentials.get());
       return new GitOpsBridge(new GitSource(repository, branch, options.path), credentials,
           root().kafkaConfig(), cacheDir(env), options.namespace, root().timeout, env.clock());
     }
 
     /**
-     * The credentials for {@code repository}: {@code --git-password-file} (or
+     * The credentials for {@code repository}, read at each fetch: {@code --git-password-file} (or
      * {@code $MESHLOG_GIT_PASSWORD_FILE}) with {@code --git-username} (or
      * {@code $MESHLOG_GIT_USERNAME}, else {@code git}); else those written in the URL, used with a
      * warning (a command line is seen by every user of the machine and kept in shell history);
      * both at once is a usage error, as is a user name without a password.
      */
-    private GitCredentials credentials(Environment env, String repository) {
+    private Supplier<GitCredentials> credentials(Environment env, String repository) {
       Path file = options.gitPasswordFile;
       String fileSource = "--git-password-file";
       if (file == null && env.get(PASSWORD_FILE_ENV) != null) {
@@ -124,27 +123,25 @@ final class GitopsCommand implements Runnable {
               + " (expected: --git-username and --git-password-file, or $" + PASSWORD_FILE_ENV
               + ")");
           err().flush();
-          return inUrl.get();
+          GitCredentials fromUrl = inUrl.get();
+          return () -> fromUrl;
         }
-        return GitCredentials.none();
+        return GitCredentials::none;
       }
       if (inUrl.isPresent()) {
         throw usage("--repo " + shown + " carries credentials in its URL and " + fileSource
             + " gives a password too (expected: one of them, the file)");
       }
       Path resolved = env.workingDirectory().resolve(file);
-      String password;
+      String username = user == null || user.isBlank() ? "git" : user.strip();
+      String what = fileSource;
       try {
-        password = Files.readString(resolved).strip();
-      } catch (IOException | UncheckedIOException e) {
-        throw usage(fileSource + " " + resolved + ": cannot be read (" + e.getClass().getSimpleName()
-            + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        GitCredentials.fromFile(username, resolved, what); // a bad file is a usage error now
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
       }
-      if (password.isEmpty() || password.lines().count() > 1) {
-        throw usage(fileSource + " " + resolved + ": " + (password.isEmpty() ? "empty" : "several lines")
-            + " (expected: the password or access token, on one line)");
-      }
-      return new GitCredentials(user == null || user.isBlank() ? "git" : user.strip(), password);
+      // Read again before each fetch: a watch picks up a rotated token at its next sync.
+      return () -> GitCredentials.fromFile(username, resolved, what);
     }
 
     private CommandLine.ParameterException usage(String message) {

@@ -1,5 +1,9 @@
 package dev.meshlog.config.gitops;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Objects;
 
 import org.eclipse.jgit.transport.CredentialsProvider;
@@ -31,6 +35,30 @@ public record GitCredentials(String username, String password) {
       throw new IllegalArgumentException("git credentials: a line break inside the user name or"
           + " password (expected: one line each)");
     }
+  }
+
+  /**
+   * The credentials of {@code username} with the password or token in {@code file} (one line; a
+   * trailing newline is fine).
+   *
+   * @param what how the user named the file, for errors ({@code --git-password-file})
+   * @throws IllegalArgumentException naming the file if it cannot be read, is empty or has
+   *     several lines
+   */
+  public static GitCredentials fromFile(String username, Path file, String what) {
+    String password;
+    try {
+      password = Files.readString(file).strip();
+    } catch (IOException | UncheckedIOException e) {
+      throw new IllegalArgumentException(what + " " + file + ": cannot be read ("
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+    }
+    if (password.isEmpty() || password.lines().count() > 1) {
+      throw new IllegalArgumentException(what + " " + file + ": "
+          + (password.isEmpty() ? "empty" : "several lines")
+          + " (expected: the password or access token, on one line)");
+    }
+    return new GitCredentials(username, password);
   }
 
   /** No credentials: the repository needs none (a local path, a public URL). */

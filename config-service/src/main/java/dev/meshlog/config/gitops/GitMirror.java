@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
@@ -28,17 +29,18 @@ final class GitMirror implements AutoCloseable {
 
   private final String repository;
   private final String uri;
-  private final GitCredentials credentials;
+  private final Supplier<GitCredentials> credentials;
   private final Repository mirror;
 
   /**
    * Opens (or creates) the mirror of {@code repository} under {@code cacheRoot}.
    *
    * @param repository a path or URL without credentials (the cache directory is named by it)
-   * @param credentials what to authenticate with over HTTP(S)
+   * @param credentials what to authenticate with over HTTP(S), asked at each fetch (a token
+   *     file may be rotated under a running watch)
    * @throws UncheckedIOException if the cache directory cannot be used
    */
-  GitMirror(String repository, GitCredentials credentials, Path cacheRoot) {
+  GitMirror(String repository, Supplier<GitCredentials> credentials, Path cacheRoot) {
     this.repository = repository;
     this.uri = uriOf(repository);
     this.credentials = credentials;
@@ -119,6 +121,7 @@ final class GitMirror implements AutoCloseable {
    */
   ObjectId fetch(String branch) {
     String ref = Constants.R_HEADS + branch;
+    GitCredentials credentials = this.credentials.get();
     try (Git git = new Git(mirror)) {
       git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
           .setCredentialsProvider(credentials.provider()).setRemoveDeletedRefs(false).call();

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import dev.meshlog.config.client.ConfigCommands;
 import dev.meshlog.config.client.FencedException;
@@ -101,6 +102,19 @@ public final class GitOpsBridge implements AutoCloseable {
    */
   public GitOpsBridge(GitSource source, GitCredentials credentials, Map<String, Object> kafkaConfig,
                       Path cacheDir, String defaultNamespace, Duration timeout, Clock clock) {
+    this(source, () -> credentials, kafkaConfig, cacheDir, defaultNamespace, timeout, clock);
+  }
+
+  /**
+   * A bridge for {@code source} that asks {@code credentials} before each fetch, so a token
+   * rotated in its file is used by a running {@link #watch} from its next sync (as Argo CD and
+   * Flux re-read their repository secrets).
+   *
+   * @param credentials gives the credentials; what it throws fails that sync, not the watch
+   */
+  public GitOpsBridge(GitSource source, Supplier<GitCredentials> credentials,
+                      Map<String, Object> kafkaConfig, Path cacheDir, String defaultNamespace,
+                      Duration timeout, Clock clock) {
     this.source = source;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.timeout = timeout;

@@ -163,6 +163,24 @@ class GitOpsPrivateRepositoryIT {
   }
 
   @Test
+  void aTokenRotatedInItsFileIsUsedFromTheNextSyncWithoutANewBridge() throws Exception {
+    RevCommit commit = commitVirtualService("reviews", 90);
+    Path tokenFile = cacheDir.resolve("token");
+    Files.writeString(tokenFile, "expired-" + TOKEN + "\n");
+    GitOpsBridge bridge = new GitOpsBridge(
+        new GitSource(server.url("mesh-config"), "main", "mesh"),
+        () -> GitCredentials.fromFile(USER, tokenFile, "token file"), kafka.clientConfig(),
+        cacheDir, "default", Duration.ofSeconds(30), Clock.systemUTC());
+    bridges.add(bridge);
+
+    assertThatThrownBy(bridge::sync).isInstanceOf(GitAuthenticationException.class);
+    Files.writeString(tokenFile, TOKEN + "\n");
+    SyncReport report = bridge.sync();
+
+    assertThat(report.commits()).extracting(CommitReport::commitId).containsExactly(commit.name());
+  }
+
+  @Test
   void noCredentialsForAPrivateRepositorySayWhatToPass() throws Exception {
     commitVirtualService("reviews", 90);
     String url = server.url("mesh-config");
