@@ -124,7 +124,7 @@ final class GitopsCommand implements Runnable {
               + ")");
           err().flush();
           GitCredentials fromUrl = inUrl.get();
-          return () -> fromUrl;
+          return warnIfInClear(repository, () -> fromUrl);
         }
         return GitCredentials::none;
       }
@@ -141,7 +141,18 @@ final class GitopsCommand implements Runnable {
         throw usage(e.getMessage());
       }
       // Read again before each fetch: a watch picks up a rotated token at its next sync.
-      return () -> GitCredentials.fromFile(username, resolved, what);
+      return warnIfInClear(repository, () -> GitCredentials.fromFile(username, resolved, what));
+    }
+
+    /** Warns when {@code credentials} would cross the network unencrypted. */
+    private Supplier<GitCredentials> warnIfInClear(String repository,
+                                                   Supplier<GitCredentials> credentials) {
+      if (inClear(repository)) {
+        err().println("warning: --repo " + GitUrls.withoutCredentials(repository) + " is plain"
+            + " HTTP: the password or token crosses the network unencrypted (expected: https://)");
+        err().flush();
+      }
+      return credentials;
     }
 
     private CommandLine.ParameterException usage(String message) {
@@ -205,6 +216,26 @@ final class GitopsCommand implements Runnable {
         }
       }
       return Meshctl.OK;
+    }
+  }
+
+  /**
+   * Whether credentials for {@code repository} would be sent unencrypted: a plain {@code http}
+   * URL to a host other than this machine's loopback.
+   */
+  static boolean inClear(String repository) {
+    if (!repository.regionMatches(true, 0, "http://", 0, 7)) {
+      return false;
+    }
+    try {
+      String host = java.net.URI.create(GitUrls.withoutCredentials(repository)).getHost();
+      if (host == null) {
+        return true;
+      }
+      String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+      return !(bare.equalsIgnoreCase("localhost") || bare.startsWith("127.") || bare.equals("::1"));
+    } catch (IllegalArgumentException e) {
+      return true;
     }
   }
 

@@ -38,6 +38,38 @@ class MeshctlArgumentsTest {
   }
 
   @Test
+  void gitopsGitUsernameWithoutAPasswordIsAUsageError() {
+    Run run = Run.meshctl(Run.environment(dir, Map.of("MESHLOG_BOOTSTRAP", "127.0.0.1:1")),
+        "gitops", "sync", "--repo", "https://git.example.com/mesh.git", "--branch", "main",
+        "--git-username", "ci-bot");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("--git-username ci-bot without a password (expected: "
+        + "--git-password-file FILE or $MESHLOG_GIT_PASSWORD_FILE)");
+  }
+
+  @Test
+  void gitopsAnEmptyPasswordFileIsAUsageErrorNamingIt() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("token"), "\n");
+    Run run = Run.meshctl(Run.environment(dir, Map.of("MESHLOG_BOOTSTRAP", "127.0.0.1:1",
+            "MESHLOG_GIT_PASSWORD_FILE", "token")),
+        "gitops", "sync", "--repo", "https://git.example.com/mesh.git", "--branch", "main");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    assertThat(run.err()).contains("$MESHLOG_GIT_PASSWORD_FILE " + dir.resolve("token")
+        + ": empty (expected: the password or access token, on one line)");
+  }
+
+  @Test
+  void gitopsCredentialsOverPlainHttpToAnotherHostAreSentInClear() {
+    assertThat(GitopsCommand.inClear("http://git.example.com/mesh.git")).isTrue();
+    assertThat(GitopsCommand.inClear("HTTP://u:p@git.example.com/mesh.git")).isTrue();
+    assertThat(GitopsCommand.inClear("https://git.example.com/mesh.git")).isFalse();
+    assertThat(GitopsCommand.inClear("http://127.0.0.1:8080/mesh")).isFalse();
+    assertThat(GitopsCommand.inClear("http://localhost/mesh")).isFalse();
+    assertThat(GitopsCommand.inClear("http://[::1]:80/mesh")).isFalse();
+    assertThat(GitopsCommand.inClear("/srv/git/mesh")).isFalse();
+  }
+
+  @Test
   void graphFindsTheLocalRunsPipelineAndSaysInWordsWhyItCannotReachIt() throws Exception {
     int closedPort;
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
