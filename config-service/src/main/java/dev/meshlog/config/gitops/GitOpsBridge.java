@@ -26,7 +26,6 @@ import dev.meshlog.config.resource.ResourceParser;
 import dev.meshlog.events.config.ChangeSource;
 import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.SourceType;
-import dev.meshlog.events.gitops.GitSyncState;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.jgit.errors.MissingObjectException;
@@ -299,7 +298,7 @@ public final class GitOpsBridge implements AutoCloseable {
       outcomes = e.answered();
       unanswered = e.unanswered();
     }
-    keysWithCredentials = List.of(); // committed with the commands, or the submit threw
+    keysWithCredentials = List.of(); // their tombstones went with the commands (a throw keeps them)
     CommitReport report = new CommitReport(commit.name(), authorText, commit.getShortMessage(),
         author.getWhenAsInstant(), outcomes, changes.problems(), changes.warnings(), unanswered);
     if (!report.clean()) {
