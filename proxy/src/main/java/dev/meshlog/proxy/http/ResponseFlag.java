@@ -30,7 +30,10 @@ public enum ResponseFlag {
   DC,
   /** The request was refused as malformed or too large. */
   DPE,
-  /** The upstream's response could not be read as HTTP (a WebSocket upgrade's answer). */
+  /**
+   * The upstream's response could not be read as HTTP (a malformed head or chunk, or a
+   * WebSocket upgrade's answer): 502, as Envoy's upstream protocol error.
+   */
   UPE,
   /**
    * The upstream reset the stream (HTTP/2 RST_STREAM, including REFUSED_STREAM) before its
