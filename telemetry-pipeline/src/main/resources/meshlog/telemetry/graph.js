@@ -53,11 +53,13 @@
       + (t.failedConnections ? ' · ' + t.failedConnections + ' failed' : '');
   }
   function versionId(end) { return end.namespace + '/' + end.service + '/' + end.version; }
+  // ' (namespace)', or nothing for a caller from outside the mesh (service unknown, no namespace)
+  function inNs(namespace) { return namespace ? ' (' + namespace + ')' : ''; }
 
   function elements(graph) {
     var els = [];
     graph.nodes.forEach(function (n) {
-      els.push({ group: 'nodes', data: { id: 'svc:' + n.id, label: n.service + ' (' + n.namespace + ')', width: 60 } });
+      els.push({ group: 'nodes', data: { id: 'svc:' + n.id, label: n.service + inNs(n.namespace), width: 60 } });
       n.versions.forEach(function (v) {
         var label = v || n.service;
         els.push({ group: 'nodes', data: { id: n.id + '/' + v, parent: 'svc:' + n.id, label: label,
@@ -91,8 +93,8 @@
       tr.dataset.protocols = (e.protocols || ['http']).join(',');
       // an edge of TCP connections alone has no requests: its HTTP cells are empty, not 0 rps
       var none = '\u2013';
-      [e.source.service + ' ' + e.source.version + ' (' + e.source.namespace + ')',
-       e.destination.service + ' ' + e.destination.version + ' (' + e.destination.namespace + ')',
+      [e.source.service + ' ' + e.source.version + inNs(e.source.namespace),
+       e.destination.service + ' ' + e.destination.version + inNs(e.destination.namespace),
        http ? num(e.requestsPerSecond, 2) : none, http ? e.requests : none,
        http ? e.errors + ' (' + num(e.errorRate * 100, 1) + '%)' : none,
        http ? num(e.p50Millis, 1) : none, http ? num(e.p99Millis, 1) : none,
@@ -140,7 +142,7 @@
         var span = document.createElement('span');
         span.dataset.reporter = n.id + '/' + v;
         span.dataset.lost = n.lostReportedByVersion[v];
-        span.textContent = n.service + (v ? ' ' + v : '') + ' (' + n.namespace + ') ' + n.lostReportedByVersion[v];
+        span.textContent = n.service + (v ? ' ' + v : '') + inNs(n.namespace) + ' ' + n.lostReportedByVersion[v];
         box.appendChild(span);
       });
     });

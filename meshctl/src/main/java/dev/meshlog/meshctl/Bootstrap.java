@@ -51,15 +51,25 @@ public final class Bootstrap {
     return Optional.empty();
   }
 
-  /** The files looked at, in order. */
+  /** The files looked at, in order, each once ({@code ./meshlog} runs meshctl in its home). */
   static List<Path> candidates(Environment env) {
     List<Path> files = new ArrayList<>();
-    files.add(env.workingDirectory().resolve(FILE));
+    files.add(env.workingDirectory().resolve(FILE).toAbsolutePath().normalize());
     String home = env.get(ENV_HOME);
     if (home != null) {
-      files.add(env.workingDirectory().resolve(home).resolve(FILE));
+      Path inHome = env.workingDirectory().resolve(home).resolve(FILE).toAbsolutePath().normalize();
+      if (!files.contains(inHome)) {
+        files.add(inHome);
+      }
     }
     return files;
+  }
+
+  /** No cluster given and none found: a usage error (exit 2), printed without the usage. */
+  static final class NoClusterException extends RuntimeException {
+    NoClusterException(String message) {
+      super(message);
+    }
   }
 
   /** What to tell a user when no cluster is configured. */

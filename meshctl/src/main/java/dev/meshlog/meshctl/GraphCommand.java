@@ -139,8 +139,16 @@ final class GraphCommand extends MeshctlCommand {
 
   private static String end(JsonNode end) {
     String version = end.path("version").asText();
-    return end.path("service").asText() + "." + end.path("namespace").asText()
-        + (version.isEmpty() ? "" : " " + version);
+    return name(end) + (version.isEmpty() ? "" : " " + version);
+  }
+
+  /**
+   * {@code service.namespace}; the service alone when it has no namespace (a caller from outside
+   * the mesh is {@code unknown}, not {@code unknown.}).
+   */
+  static String name(JsonNode node) {
+    String namespace = node.path("namespace").asText();
+    return node.path("service").asText() + (namespace.isEmpty() ? "" : "." + namespace);
   }
 
   static String table(JsonNode graph) {
@@ -213,8 +221,7 @@ final class GraphCommand extends MeshctlCommand {
     List<String> reporters = new ArrayList<>();
     for (JsonNode n : graph.path("nodes")) {
       n.path("lostReportedByVersion").fields().forEachRemaining(v -> reporters.add(
-          n.path("service").asText() + "." + n.path("namespace").asText()
-              + (v.getKey().isEmpty() ? "" : " " + v.getKey()) + ": " + v.getValue().asLong()));
+          name(n) + (v.getKey().isEmpty() ? "" : " " + v.getKey()) + ": " + v.getValue().asLong()));
     }
     return "LOST: " + lost + (lost == 1 ? " request event" : " request events")
         + " lost by proxies' telemetry " + (lost == 1 ? "is" : "are") + " not counted"
@@ -226,7 +233,7 @@ final class GraphCommand extends MeshctlCommand {
     int cluster = 0;
     for (JsonNode n : graph.path("nodes")) {
       out.append("  subgraph \"cluster_").append(cluster++).append("\" {\n    label=\"")
-          .append(n.path("service").asText()).append('.').append(n.path("namespace").asText()).append("\";\n");
+          .append(name(n)).append("\";\n");
       for (JsonNode v : n.path("versions")) {
         String id = n.path("id").asText() + "/" + v.asText();
         out.append("    \"").append(id).append("\" [label=\"")

@@ -91,8 +91,10 @@ public final class Meshctl implements Runnable {
 
   /** The bootstrap servers, or a usage error naming where they were looked for. */
   String bootstrapServers() {
+    // Not a ParameterException: picocli would print the whole usage after it, and nothing on
+    // the command line was wrong.
     return Bootstrap.resolve(bootstrapServer, environment).orElseThrow(() ->
-        new CommandLine.ParameterException(spec.commandLine(), Bootstrap.missingMessage(environment)));
+        new Bootstrap.NoClusterException(Bootstrap.missingMessage(environment)));
   }
 
   /** The bootstrap servers if configured, else a placeholder (for messages). */

@@ -33,8 +33,8 @@ public final class MeshctlMain {
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof CommandLine.ParameterException pe) {
-        cmd.getErr().println("error: " + pe.getMessage());
+      if (e instanceof CommandLine.ParameterException || e instanceof Bootstrap.NoClusterException) {
+        cmd.getErr().println("error: " + e.getMessage());
         return Meshctl.USAGE;
       }
       ConfigException badValue = cause(e, ConfigException.class);

@@ -40,6 +40,18 @@ class GraphAndTelemetryTest {
   }
 
   @Test
+  void aCallerFromOutsideTheMeshIsUnknownWithoutATrailingDot() throws Exception {
+    // The proxy names a caller it cannot identify service "unknown" with no namespace.
+    String outside = GRAPH.replace(
+        "\"source\":{\"namespace\":\"default\",\"service\":\"productpage\"",
+        "\"source\":{\"namespace\":\"\",\"service\":\"unknown\"");
+    assertThat(outside).isNotEqualTo(GRAPH);
+    String table = GraphCommand.render(new ObjectMapper().readTree(outside),
+        GraphCommand.GraphFormat.table);
+    assertThat(table.lines().skip(1).findFirst().orElseThrow()).startsWith("unknown v1 ");
+  }
+
+  @Test
   void graphDotHasAClusterPerServiceAndColoursFailingCallsRed() throws Exception {
     String dot = GraphCommand.render(graph(), GraphCommand.GraphFormat.dot);
     assertThat(dot).startsWith("digraph mesh {");

@@ -124,7 +124,20 @@ class MeshctlArgumentsTest {
     Run run = meshctl("get", "vs");
     assertThat(run.code()).isEqualTo(Meshctl.USAGE);
     assertThat(run.err()).contains("no Kafka cluster configured").contains("MESHLOG_BOOTSTRAP")
-        .contains(dir.resolve(".meshlog-data/bootstrap.servers").toString());
+        .contains(dir.resolve(".meshlog-data/bootstrap.servers").toString())
+        // nothing on the command line was wrong: no usage after it
+        .doesNotContain("Usage:");
+  }
+
+  @Test
+  void withoutAClusterItNamesEachPlaceItLookedOnce() {
+    // ./meshlog runs meshctl in $MESHLOG_HOME: the working directory and the home are one place.
+    Run run = Run.meshctl(Run.environment(dir, Map.of("MESHLOG_HOME", dir.toString())),
+        "get", "vs");
+    assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+    String file = dir.resolve(".meshlog-data/bootstrap.servers").toAbsolutePath().normalize()
+        .toString();
+    assertThat(run.err()).contains("looked in " + file + ")");
   }
 
   @Test
