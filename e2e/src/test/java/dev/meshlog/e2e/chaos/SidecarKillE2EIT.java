@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A sidecar killed with SIGKILL — no drain, no deregistration: its instance must leave the
  * callers' views once its lease lapses (3 s here, heartbeats every second), and from then on the
  * caller gets no error. What the caller sees between the kill and that moment is counted and
- * printed (the proxy's defaults: no retries, no outlier detection without a DestinationRule).
+ * printed (the proxy's defaults: Istio's default retry policy — a failed connect retried on
+ * another endpoint — and no outlier detection without a DestinationRule).
  * The control plane runs in the test JVM on the shared broker; the sidecars are processes.
  */
 @WithKafka
@@ -66,7 +67,8 @@ class SidecarKillE2EIT {
   void aKilledSidecarLeavesTheCallersViewWhenItsLeaseLapsesAndNoCallFailsAfterThat()
       throws Exception {
     Map<Integer, Integer> meanwhile = killOneOfTwoReviews(false);
-    // The proxy's defaults neither retry nor eject: what the caller saw is printed, not judged.
+    // The defaults retry a failed connect on another endpoint but eject nothing; a call in
+    // flight at the kill is cut (not retried by default): printed, not judged.
     assertThat(meanwhile).as("every call meanwhile answered (by the proxy, if not the app)")
         .doesNotContainKey(-1);
   }
