@@ -6,14 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.meshlog.events.discovery.Destination;
-import dev.meshlog.events.discovery.Endpoint;
-import dev.meshlog.events.discovery.EndpointHealth;
-import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RetryPolicy;
-import dev.meshlog.events.discovery.RouteDestination;
-import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.support.Views;
 import io.vertx.core.http.HttpServerRequest;
@@ -43,20 +37,9 @@ class Http2GoAwayIT {
   }
 
   private Sidecar sidecarTo(int app, RetryPolicy retries) {
-    HttpRoute.Builder route = HttpRoute.newBuilder().setName("r")
-        .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
-            .setDestination(Destination.newBuilder().setHost(Views.host("books")).build())
-            .build()));
-    if (retries != null) {
-      route.setRetries(retries);
-    }
-    return mesh.clientSidecar(view("books").setEndpoints(List.of(Endpoint.newBuilder()
-            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(app)
-            .setHealth(EndpointHealth.HEALTHY).build()))
-        .setPorts(List.of(ServicePort.newBuilder().setName("h2").setNumber(9080)
-            .setProtocol(Protocol.HTTP2).build()))
-        .setHttpRoutes(List.of(route.build())).build());
+    return mesh.clientSidecar(Views.oneApp("books", app, Protocol.HTTP2, retries));
   }
+
 
   /** The first request's connection is sent GOAWAY with no stream processed; later ones 200. */
   private int refusingFirst() {

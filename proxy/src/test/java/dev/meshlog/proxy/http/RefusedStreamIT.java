@@ -7,14 +7,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.meshlog.events.discovery.Destination;
-import dev.meshlog.events.discovery.Endpoint;
-import dev.meshlog.events.discovery.EndpointHealth;
-import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RetryPolicy;
-import dev.meshlog.events.discovery.RouteDestination;
-import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.support.Views;
 import io.vertx.core.buffer.Buffer;
@@ -69,20 +63,9 @@ class RefusedStreamIT {
   }
 
   private Sidecar sidecarTo(int app, Protocol protocol, RetryPolicy retries) {
-    HttpRoute.Builder route = HttpRoute.newBuilder().setName("r")
-        .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
-            .setDestination(Destination.newBuilder().setHost(Views.host("books")).build())
-            .build()));
-    if (retries != null) {
-      route.setRetries(retries);
-    }
-    return mesh.clientSidecar(view("books").setEndpoints(List.of(Endpoint.newBuilder()
-            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(app)
-            .setHealth(EndpointHealth.HEALTHY).build()))
-        .setPorts(List.of(ServicePort.newBuilder().setName("web").setNumber(9080)
-            .setProtocol(protocol).build()))
-        .setHttpRoutes(List.of(route.build())).build());
+    return mesh.clientSidecar(Views.oneApp("books", app, protocol, retries));
   }
+
 
   /** An h2c app that resets its first stream with {@code code} and answers the others. */
   private int resettingFirst(long code) {

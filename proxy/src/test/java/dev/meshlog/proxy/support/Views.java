@@ -10,8 +10,11 @@ import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.MatchType;
+import dev.meshlog.events.discovery.Protocol;
+import dev.meshlog.events.discovery.RetryPolicy;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
 
@@ -58,6 +61,27 @@ public final class Views {
   }
 
   /** A subset {@code name} selecting label version={@code name}. */
+  /**
+   * {@code service} with one healthy endpoint, the app at {@code appPort} on loopback reached
+   * directly (no sidecar before it), port 9080 declared {@code protocol}, and one route to it
+   * with {@code retries} ({@code null}: none set, so the proxy's default applies).
+   */
+  public static ServiceView oneApp(String service, int appPort, Protocol protocol,
+                                   RetryPolicy retries) {
+    HttpRoute.Builder route = HttpRoute.newBuilder().setName("r")
+        .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+            .setDestination(Destination.newBuilder().setHost(host(service)).build()).build()));
+    if (retries != null) {
+      route.setRetries(retries);
+    }
+    return view(service).setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId(service + "-1").setAddress("127.0.0.1").setPort(appPort)
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setPorts(List.of(ServicePort.newBuilder().setName("web").setNumber(9080)
+            .setProtocol(protocol).build()))
+        .setHttpRoutes(List.of(route.build())).build();
+  }
+
   public static Subset subset(String name) {
     return Subset.newBuilder().setName(name).setLabels(Map.of("version", name)).build();
   }

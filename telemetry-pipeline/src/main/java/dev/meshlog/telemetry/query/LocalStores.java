@@ -46,13 +46,23 @@ public final class LocalStores {
    * @throws org.apache.kafka.streams.errors.InvalidStateStoreException while rebalancing
    */
   public List<EdgeMetrics> windows(Duration size, Instant from, Instant to, EdgeFilter filter) {
+    ReadOnlyWindowStore<String, EdgeMetrics> store = streams.store(StoreQueryParameters
+        .fromNameAndType(windowStore(size), QueryableStoreTypes.windowStore()));
+    return windowsIn(store, from, to, filter);
+  }
+
+  /** The name of the store of windows of {@code size}. */
+  private static String windowStore(Duration size) {
     String name = TelemetryTopology.WINDOW_STORES.get(size);
     if (name == null) {
       throw new IllegalArgumentException("window size: " + size + " (expected: one of "
           + TelemetryTopology.WINDOW_STORES.keySet() + ")");
     }
-    ReadOnlyWindowStore<String, EdgeMetrics> store = streams.store(
-        StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.windowStore()));
+    return name;
+  }
+
+  private static List<EdgeMetrics> windowsIn(ReadOnlyWindowStore<String, EdgeMetrics> store,
+                                             Instant from, Instant to, EdgeFilter filter) {
     List<EdgeMetrics> out = new ArrayList<>();
     try (KeyValueIterator<Windowed<String>, EdgeMetrics> it = store.fetchAll(from, to)) {
       while (it.hasNext()) {
@@ -61,6 +71,19 @@ public final class LocalStores {
           out.add(TelemetryTopology.withWindow(kv.value, kv.key.window().start(), kv.key.window().end()));
         }
       }
+    }
+    return out;
+  }
+
+  private static List<EdgeMetrics> totalsIn(ReadOnlyKeyValueStore<String, EdgeMetrics> store,
+                                            EdgeFilter filter) {
+    List<EdgeMetrics> out = new ArrayList<>();
+    try (KeyValueIterator<String, EdgeMetrics> it = store.all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.value != null && filter.test(kv.value)) {
+          out.add(EdgeAggregation.published(kv.value));
+        }
+      });
     }
     return out;
   }
@@ -84,39 +107,14 @@ public final class LocalStores {
    * @throws org.apache.kafka.streams.errors.InvalidStateStoreException if no partition could be read
    */
   public Share windowsByPartition(Duration size, Instant from, Instant to, EdgeFilter filter) {
-    String name = TelemetryTopology.WINDOW_STORES.get(size);
-    if (name == null) {
-      throw new IllegalArgumentException("window size: " + size + " (expected: one of "
-          + TelemetryTopology.WINDOW_STORES.keySet() + ")");
-    }
-    return byPartition(name, QueryableStoreTypes.<String, EdgeMetrics>windowStore(), store -> {
-      List<EdgeMetrics> out = new ArrayList<>();
-      try (KeyValueIterator<Windowed<String>, EdgeMetrics> it = store.fetchAll(from, to)) {
-        while (it.hasNext()) {
-          KeyValue<Windowed<String>, EdgeMetrics> kv = it.next();
-          if (kv.value != null && filter.test(kv.value)) {
-            out.add(TelemetryTopology.withWindow(kv.value, kv.key.window().start(), kv.key.window().end()));
-          }
-        }
-      }
-      return out;
-    });
+    return byPartition(windowStore(size), QueryableStoreTypes.<String, EdgeMetrics>windowStore(),
+        store -> windowsIn(store, from, to, filter));
   }
 
   /** {@link #totals} read partition by partition, as {@link #windowsByPartition}. */
   public Share totalsByPartition(EdgeFilter filter) {
-    return byPartition(TelemetryTopology.TOTALS_STORE, QueryableStoreTypes.<String, EdgeMetrics>keyValueStore(),
-        store -> {
-          List<EdgeMetrics> out = new ArrayList<>();
-          try (KeyValueIterator<String, EdgeMetrics> it = store.all()) {
-            it.forEachRemaining(kv -> {
-              if (kv.value != null && filter.test(kv.value)) {
-                out.add(EdgeAggregation.published(kv.value));
-              }
-            });
-          }
-          return out;
-        });
+    return byPartition(TelemetryTopology.TOTALS_STORE,
+        QueryableStoreTypes.<String, EdgeMetrics>keyValueStore(), store -> totalsIn(store, filter));
   }
 
   /** The input partitions whose tasks are active on this instance, as its threads say now. */
@@ -157,16 +155,7 @@ public final class LocalStores {
 
   /** Every edge's totals since the state began (sketches in the published format). */
   public List<EdgeMetrics> totals(EdgeFilter filter) {
-    ReadOnlyKeyValueStore<String, EdgeMetrics> store = streams.store(StoreQueryParameters.fromNameAndType(
-        TelemetryTopology.TOTALS_STORE, QueryableStoreTypes.keyValueStore()));
-    List<EdgeMetrics> out = new ArrayList<>();
-    try (KeyValueIterator<String, EdgeMetrics> it = store.all()) {
-      it.forEachRemaining(kv -> {
-        if (kv.value != null && filter.test(kv.value)) {
-          out.add(EdgeAggregation.published(kv.value));
-        }
-      });
-    }
-    return out;
+    return totalsIn(streams.store(StoreQueryParameters.fromNameAndType(
+        TelemetryTopology.TOTALS_STORE, QueryableStoreTypes.keyValueStore())), filter);
   }
 }
