@@ -170,25 +170,43 @@ public final class Cluster {
    * A retry's endpoint: as {@link #pick}, among the candidates no earlier try of the request
    * went to while any is left (Istio's retry policy carries Envoy's {@code previous_hosts}
    * predicate; choosing among the others outright, instead of re-picking a few times, never
-   * lands on a tried endpoint by chance). A hash key keeps its endpoint.
+   * lands on a tried endpoint by chance). When every candidate was tried and {@code
+   * remoteLocalities} allows it (Istio's {@code retryRemoteLocalities}), the usable endpoints of
+   * farther localities that no try went to are the candidates. A hash key keeps its endpoint.
    */
-  public Optional<Upstream> pickAvoiding(PickContext context, List<Upstream> tried) {
+  public Optional<Upstream> pickAvoiding(PickContext context, List<Upstream> tried,
+                                         boolean remoteLocalities) {
     List<Upstream> candidates = candidates();
     if (candidates.isEmpty()) {
       return Optional.empty();
     }
     if (context.hashKey() == null) {
-      List<Upstream> untried = new ArrayList<>(candidates.size());
-      for (Upstream u : candidates) {
-        if (!tried.contains(u)) {
-          untried.add(u);
+      List<Upstream> untried = untried(candidates, tried);
+      if (untried.isEmpty() && remoteLocalities) {
+        long now = clock.millis();
+        List<Upstream> usable = new ArrayList<>(members.size());
+        for (Upstream u : members) {
+          if (u.endpoint().healthy() && !u.stats().outlier().ejectedAt(now)) {
+            usable.add(u);
+          }
         }
+        untried = untried(usable, tried);
       }
       if (!untried.isEmpty()) {
         candidates = untried;
       }
     }
     return Optional.of(balancer.choose(candidates, context));
+  }
+
+  private static List<Upstream> untried(List<Upstream> candidates, List<Upstream> tried) {
+    List<Upstream> untried = new ArrayList<>(candidates.size());
+    for (Upstream u : candidates) {
+      if (!tried.contains(u)) {
+        untried.add(u);
+      }
+    }
+    return untried;
   }
 
   /** Records how a try at {@code u} ended; returns true when that ejected it. */

@@ -15,10 +15,19 @@ import java.util.Set;
  * @param retriableStatusCodes statuses retried under {@link RetryOn#RETRIABLE_STATUS_CODES}
  * @param backoffBase base of the exponential, fully jittered backoff
  * @param backoffMax upper bound of one backoff
+ * @param retryRemoteLocalities whether a retry may go to an endpoint outside the closest
+ *     locality once every endpoint there was tried (Istio's {@code retryRemoteLocalities})
  */
 public record RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> retryOn,
                           Set<Integer> retriableStatusCodes, Duration backoffBase,
-                          Duration backoffMax) {
+                          Duration backoffMax, boolean retryRemoteLocalities) {
+
+  /** A policy whose retries stay in the closest locality that has endpoints. */
+  public RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> retryOn,
+                     Set<Integer> retriableStatusCodes, Duration backoffBase,
+                     Duration backoffMax) {
+    this(attempts, perTryTimeout, retryOn, retriableStatusCodes, backoffBase, backoffMax, false);
+  }
 
   /** No retries. */
   public static final RetryConfig NONE = new RetryConfig(0, Duration.ZERO, Set.of(), Set.of(),

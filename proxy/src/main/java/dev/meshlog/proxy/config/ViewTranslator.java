@@ -366,7 +366,7 @@ public final class ViewTranslator {
         r.getPerTryTimeoutMillis() == null ? Duration.ZERO
             : Duration.ofMillis(r.getPerTryTimeoutMillis()),
         on, codes, Duration.ofMillis(Math.max(1, r.getBackoffBaseMillis())),
-        Duration.ofMillis(Math.max(1, r.getBackoffMaxMillis())));
+        Duration.ofMillis(Math.max(1, r.getBackoffMaxMillis())), r.getRetryRemoteLocalities());
   }
 
   private static FaultConfig fault(FaultInjection f) {

@@ -735,7 +735,8 @@ final class ProxyExchange extends Deadlines.Entry
     }
     PickContext pick = new PickContext(plan.hashKey(), rt.random().get());
     Upstream upstream = (retry && lastUpstream != null
-        ? plan.cluster().pickAvoiding(pick, triedSoFar()) : plan.cluster().pick(pick))
+        ? plan.cluster().pickAvoiding(pick, triedSoFar(), plan.retries().retryRemoteLocalities())
+        : plan.cluster().pick(pick))
         .orElse(null);
     if (upstream == null) {
       if (retry) {

@@ -65,6 +65,25 @@ class ClusterTest {
   }
 
   @Test
+  void aRetryGoesToAnUntriedEndpointAndLeavesTheLocalityOnlyWhenAllowed() {
+    Cluster c = dataplane(TrafficPolicyConfig.DEFAULT, ep(1, "zone-a", "c1", true),
+        ep(2, "zone-a", "c1", true), ep(3, "zone-b", "c1", true)).cluster(ALL);
+    Upstream one = c.members().stream().filter(u -> u.endpoint().port() == 1).findFirst()
+        .orElseThrow();
+    Upstream two = c.members().stream().filter(u -> u.endpoint().port() == 2).findFirst()
+        .orElseThrow();
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(c.pickAvoiding(ctx, List.of(one), false).orElseThrow()).isSameAs(two);
+    }
+    // Both of zone-a tried: the closest locality again, unless the policy lets retries leave it.
+    assertThat(Set.of(c.pickAvoiding(ctx, List.of(one, two), false).orElseThrow().endpoint()
+        .port())).isSubsetOf(1, 2);
+    assertThat(c.pickAvoiding(ctx, List.of(one, two), true).orElseThrow().endpoint().port())
+        .isEqualTo(3);
+  }
+
+  @Test
   void prefersEndpointsInTheProxysZone() {
     Cluster c = dataplane(TrafficPolicyConfig.DEFAULT, ep(1, "zone-a", "c1", true),
         ep(2, "zone-b", "c1", true), ep(3, "zone-a", "c2", true)).cluster(ALL);
