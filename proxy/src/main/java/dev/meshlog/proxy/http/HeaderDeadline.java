@@ -8,11 +8,12 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectDecoder;
@@ -189,8 +190,30 @@ final class HeaderDeadline {
         + body.length + "\r\nconnection: close\r\n\r\n";
     // Written below the HTTP encoder: Vert.x has no request to answer yet.
     rawCtx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body))
-        .addListener(ChannelFutureListener.CLOSE);
+        .addListener(f -> closeAfterAnswer(rawCtx.channel()));
   }
+
+  /**
+   * Closes {@code channel} after an answer the caller may still be sending into: Envoy's delayed
+   * close. Closing at once with the caller's unread bytes in the socket makes the kernel send a
+   * reset, which can reach the caller before it read the answer (seen once in CI: "Connection
+   * reset" instead of the 408). So: stop reading, send FIN after the answer, and close when the
+   * caller has closed too, or after {@link #DELAYED_CLOSE_MILLIS}.
+   */
+  private static void closeAfterAnswer(Channel channel) {
+    if (!(channel instanceof DuplexChannel duplex) || !channel.isActive()) {
+      channel.close();
+      return;
+    }
+    channel.config().setAutoRead(false);
+    duplex.shutdownOutput();
+    channel.eventLoop().schedule(() -> {
+      channel.close();
+    }, DELAYED_CLOSE_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** How long a connection answered 408 stays half open for the caller to read the answer. */
+  static final long DELAYED_CLOSE_MILLIS = 1000;
 
   private static boolean has(ChannelPipeline pipeline, String simpleClassName) {
     for (Map.Entry<String, ChannelHandler> e : pipeline) {
