@@ -9,6 +9,7 @@ import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.gitops.GitSyncState;
 import dev.meshlog.events.policy.QuotaAllocations;
 import dev.meshlog.events.policy.QuotaUsage;
@@ -73,6 +74,16 @@ public final class Topics {
       "mesh.discovery.views", KEY, AvroSerde.of(ServiceView.class), 12, Cleanup.COMPACT,
       Duration.ofDays(1), "One compiled view per service host: what proxies run on.");
 
+  /**
+   * The views the control plane holds back because they would not fit in one record, keyed by
+   * service host (as {@link #DISCOVERY_VIEWS}): written when a view is first held, tombstoned
+   * when the host's view is published again. Proxies meanwhile keep the version it names;
+   * {@code analyze} reports each one.
+   */
+  public static final Topic<String, ViewHold> DISCOVERY_HOLDS = new Topic<>(
+      "mesh.discovery.holds", KEY, AvroSerde.of(ViewHold.class), 12, Cleanup.COMPACT,
+      Duration.ofDays(1), "Views held back for size, per service host, until they fit again.");
+
   /** Each proxy's ACK/NACK of each view version, keyed by proxy id. */
   public static final Topic<String, ProxyStatus> PROXY_STATUS = new Topic<>(
       "mesh.proxy.status", KEY, AvroSerde.of(ProxyStatus.class), 6, Cleanup.COMPACT,
@@ -129,8 +140,8 @@ public final class Topics {
   /** Every topic, in the order above. */
   public static final List<Topic<String, ?>> ALL = List.of(
       CONFIG_COMMANDS, CONFIG_EVENTS, CONFIG_REJECTIONS, REGISTRY_INSTANCES, DISCOVERY_VIEWS,
-      PROXY_STATUS, TELEMETRY_REQUESTS, TELEMETRY_EDGES, POLICY_USAGE, POLICY_ALLOCATIONS,
-      SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE);
+      DISCOVERY_HOLDS, PROXY_STATUS, TELEMETRY_REQUESTS, TELEMETRY_EDGES, POLICY_USAGE,
+      POLICY_ALLOCATIONS, SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE);
 
   private Topics() {}
 

@@ -28,6 +28,7 @@ import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.gitops.GitSyncState;
 import dev.meshlog.events.policy.QuotaAllocation;
 import dev.meshlog.events.policy.QuotaAllocations;
@@ -166,6 +167,12 @@ public final class SampleEvents {
             .setSourceTopic("mesh.telemetry.requests").setPartition(3).setOffset(42)
             .setValue(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}))
             .setReason("not Avro single-object encoding").setFailedAt(T0).build()));
+    samples.put(Topics.DISCOVERY_HOLDS, Map.entry("reviews.default.svc.cluster.local",
+        ViewHold.newBuilder().setHost("reviews.default.svc.cluster.local").setService("reviews")
+            .setNamespace("default").setViewBytes(1_200_345).setLimitBytes(1_000_000)
+            .setSince(T0).setUpdatedAt(T0).setKeptVersion(7L).setEndpoints(12_000)
+            .setHttpRoutes(3).setResources(List.of("VirtualService/default/reviews@4"))
+            .setCause("registration default/reviews/reviews-v2-7f9c").build()));
     samples.put(Topics.GITOPS_STATE, Map.entry("file:///repo#main#mesh",
         GitSyncState.newBuilder().setRepository("file:///repo").setBranch("main").setPath("mesh")
             .setCommitId("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c").setAppliedAt(T0).build()));

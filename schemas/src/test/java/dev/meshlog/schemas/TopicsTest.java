@@ -33,7 +33,7 @@ class TopicsTest {
   @Test
   void compactsTheLatestStateTopics() {
     for (Topic<String, ?> topic : Set.of(Topics.REGISTRY_INSTANCES, Topics.DISCOVERY_VIEWS,
-        Topics.PROXY_STATUS, Topics.POLICY_ALLOCATIONS, Topics.SECURITY_CERTS, Topics.GITOPS_STATE)) {
+        Topics.DISCOVERY_HOLDS,        Topics.PROXY_STATUS, Topics.POLICY_ALLOCATIONS, Topics.SECURITY_CERTS, Topics.GITOPS_STATE)) {
       assertThat(topic.configs()).as(topic.name()).containsEntry("cleanup.policy", "compact")
           .doesNotContainKey("retention.ms");
     }
