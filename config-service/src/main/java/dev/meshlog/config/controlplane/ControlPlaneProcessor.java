@@ -21,7 +21,9 @@ import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.config.FieldError;
 import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.events.discovery.ChangeTrigger;
+import dev.meshlog.events.discovery.ResourceRevision;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.events.registry.RegistrationState;
 import dev.meshlog.schemas.Topics;
@@ -50,6 +52,13 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    * transaction's send, the stream thread with it, and every retry of the same command after it.
    */
   static final int MAX_VIEW_BYTES = Topics.MAX_VALUE_BYTES;
+  /**
+   * How much a held view's size must change before its record on {@code mesh.discovery.holds}
+   * is rewritten: 1% of the limit (10,000 bytes). Heartbeats recompile a held view without
+   * changing it, and an endpoint more or less moves it by a few hundred bytes; a record per
+   * such change would be noise on the topic and in the log.
+   */
+  static final int HOLD_SIZE_STEP = MAX_VIEW_BYTES / 100;
   /** How long a deregistered instance record is kept when its service has others. */
   static final Duration GHOST_RETENTION = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
@@ -107,6 +116,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    * makes its ghost due again at once.
    */
   private final java.util.Map<String, String> loneGhosts = new java.util.HashMap<>();
+  /**
+   * The views held back for size now, by host: the store's {@code ~hold/} entries, loaded at
+   * init (so a restart neither forgets a hold nor keeps a stale one: the first tick recompiles
+   * each held host) and kept in step with every hold record and tombstone sent.
+   */
+  private final java.util.Map<String, ViewHold> holds = new java.util.HashMap<>();
 
   ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                         Duration commandCommitSpacing) {
@@ -140,6 +155,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       });
     }
     discovery.load(current, records);
+    holds.clear();
+    holds.putAll(state.holds());
     armLeaseTick(); // the first tick also republishes what compiles differently (fullSyncPending)
   }
 
@@ -355,7 +372,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     stages.stageStarted();
     Set<String> hosts = discovery.applyConfig(event);
     long now = now();
-    List<Compiled> views = compileChanged(hosts, now);
+    Set<String> failed = new java.util.HashSet<>();
+    List<Compiled> views = compileChanged(hosts, now, failed);
     Compiled tooLarge = firstTooLarge(views);
     if (tooLarge != null) {
       discovery.applyConfig(current != null ? current : deletion(event));
@@ -371,6 +389,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setResource(key).setRevision(event.getRevision())
         .setRequestedAt(event.getRequestedAt()).build(), now);
     stages.viewsPublished(published);
+    releaseHolds(hosts, failed, now); // a change that fits ends the holds of the hosts it touched
     // The one store of config state: the latest revision of a resource is its current state
     // (a store of current resources beside it cost one more changelog partition, so one more
     // produce and one more commit marker, in every change's transaction). The views' stamps
@@ -486,7 +505,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       // A tombstone forgets the instance entirely (an operator's or adapter's clean-up).
       if (previous != null) {
         forgetInstance(key);
-        publish(discovery.applyInstance(key, null), null);
+        publish(discovery.applyInstance(key, null), "tombstone of " + key);
       }
       return;
     }
@@ -496,12 +515,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       InstanceRegistration gone = deregistered(instance);
       if (!gone.equals(previous)) {
         storeInstance(key, gone);
-        publish(discovery.applyInstance(key, gone), null);
+        publish(discovery.applyInstance(key, gone), "deregistration of " + key);
       }
       return;
     }
     storeInstance(key, instance);
-    publish(discovery.applyInstance(key, instance), null);
+    publish(discovery.applyInstance(key, instance), "registration of " + key);
   }
 
   /** Writes an instance record and keeps the lease indexes in step with the store. */
@@ -584,7 +603,8 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       Set<String> all = new TreeSet<>(discovery.hosts());
       all.addAll(state.viewHosts());
-      publish(all, null);
+      all.addAll(holds.keySet()); // a held host never published and gone since: its hold ends
+      publish(all, "the control plane's start (every view compiled from its restored state)");
     }
     // Only the records the indexes say are due: a tick costs what expires, not the registry's size.
     List<KeyValue<String, InstanceRegistration>> lapsed = new ArrayList<>();
@@ -630,7 +650,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         loneGhosts.put(servicePrefix(kv.key), kv.key);
       }
     }
-    publish(hosts, null);
+    publish(hosts, "lease expiry");
   }
 
   private boolean otherRecordsOfService(String key) {
@@ -648,33 +668,97 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   // ---- views ----------------------------------------------------------------------------------
 
-  /** Compiles the hosts' views and publishes those that changed; returns how many it published. */
   /**
    * Compiles and publishes the views of {@code hosts} that changed, for registry changes and
-   * ticks. A view too large for a record is not published (proxies keep its last version) and is
-   * logged; the others are.
+   * ticks; returns how many it published. A view too large for a record is not published
+   * (proxies keep its last version): it is held, on {@code mesh.discovery.holds}, until its
+   * host's view is published again or needs no publishing (it compiles to what proxies have).
+   *
+   * @param cause what changed, named in a new hold
    */
-  private int publish(Set<String> hosts, ChangeTrigger trigger) {
+  private int publish(Set<String> hosts, String cause) {
     if (hosts.isEmpty()) {
       return 0;
     }
     long now = now();
-    List<Compiled> views = compileChanged(hosts, now);
+    Set<String> unknown = new java.util.HashSet<>();
+    List<Compiled> views = compileChanged(hosts, now, unknown);
     Compiled tooLarge = firstTooLarge(views);
     if (tooLarge != null) {
       List<Compiled> fitting = new ArrayList<>(views.size());
       for (Compiled view : views) {
         if (view.bytes() > MAX_VIEW_BYTES) {
-          LOG.error("the view of {} would be {} bytes (at most {} fit in a record); keeping version {}",
-              view.host(), view.bytes(), MAX_VIEW_BYTES,
-              view.previous() == null ? "none" : view.previous().version());
+          hold(view, cause, now);
+          unknown.add(view.host()); // still held
         } else {
           fitting.add(view);
         }
       }
       views = fitting;
     }
-    return forwardViews(views, trigger, now);
+    int published = forwardViews(views, null, now);
+    releaseHolds(hosts, unknown, now);
+    return published;
+  }
+
+  /**
+   * Records that {@code view} is held back: a new hold, or a held view whose size moved by more
+   * than {@link #HOLD_SIZE_STEP} (keeping when it was first held), is sent on {@code
+   * mesh.discovery.holds} and stored, in this transaction; a recompilation of about the same
+   * size (a heartbeat) sends nothing.
+   */
+  private void hold(Compiled view, String cause, long now) {
+    ViewHold existing = holds.get(view.host());
+    Long kept = view.previous() == null ? null : view.previous().version();
+    if (existing != null && Math.abs(existing.getViewBytes() - view.bytes()) <= HOLD_SIZE_STEP
+        && java.util.Objects.equals(existing.getKeptVersion(), kept)) {
+      return;
+    }
+    ServiceView content = view.view();
+    List<String> resources = new ArrayList<>();
+    for (ResourceRevision r : content.getSourceRevisions()) {
+      resources.add(r.getKind() + "/" + r.getNamespace() + "/" + r.getName() + "@" + r.getRevision());
+    }
+    resources.sort(null);
+    ViewHold hold = ViewHold.newBuilder()
+        .setHost(view.host())
+        .setService(content.getService())
+        .setNamespace(content.getNamespace())
+        .setViewBytes(view.bytes())
+        .setLimitBytes(MAX_VIEW_BYTES)
+        .setSince(existing == null ? Instant.ofEpochMilli(now) : existing.getSince())
+        .setUpdatedAt(Instant.ofEpochMilli(now))
+        .setKeptVersion(kept)
+        .setEndpoints(content.getEndpoints().size())
+        .setHttpRoutes(content.getHttpRoutes().size())
+        .setResources(resources)
+        .setCause(existing == null ? String.valueOf(cause) : existing.getCause())
+        .build();
+    LOG.error("the view of {} would be {} bytes (at most {} fit in a record; {} endpoints, {} http"
+            + " routes); keeping version {}{}", view.host(), view.bytes(), MAX_VIEW_BYTES,
+        hold.getEndpoints(), hold.getHttpRoutes(), kept == null ? "none" : kept,
+        existing == null ? " (held after " + cause + ")" : " (held since " + existing.getSince() + ")");
+    holds.put(view.host(), hold);
+    state.putHold(view.host(), hold);
+    context.forward(new Record<>(view.host(), (Object) hold, now), ControlPlaneTopology.HOLDS_SINK);
+  }
+
+  /**
+   * Ends the holds of {@code hosts} whose view is no longer held (published just now, or the same
+   * as the one proxies have, or gone) with a tombstone in this transaction; {@code keep}: hosts
+   * still held, or whose view could not be compiled (nothing is known of its size).
+   */
+  private void releaseHolds(Set<String> hosts, Set<String> keep, long now) {
+    if (holds.isEmpty()) {
+      return;
+    }
+    for (String host : hosts) {
+      if (!keep.contains(host) && holds.remove(host) != null) {
+        LOG.info("the view of {} fits in a record again; its hold ends", host);
+        state.deleteHold(host);
+        context.forward(new Record<>(host, null, now), ControlPlaneTopology.HOLDS_SINK);
+      }
+    }
   }
 
   /**
@@ -689,7 +773,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    * Compiles the views of {@code hosts} (in host order) and keeps those whose content differs from
    * their last publication: a host now gone becomes a removal, unless its removal was published.
    */
-  private List<Compiled> compileChanged(Set<String> hosts, long now) {
+  private List<Compiled> compileChanged(Set<String> hosts, long now, Set<String> failed) {
     if (hosts.isEmpty()) {
       return List.of();
     }
@@ -703,6 +787,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         // Proxies keep the last published view; the error is in the log for operators.
         LOG.error("cannot compile the view of {}; keeping version {}", host,
             previous == null ? "none" : previous.version(), e);
+        failed.add(host);
         continue;
       }
       ServiceView next;

@@ -9,6 +9,7 @@ import java.util.TreeSet;
 
 import dev.meshlog.events.config.ChangeType;
 import dev.meshlog.events.config.ConfigEvent;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.schemas.AvroSerde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -19,15 +20,21 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The control plane's config state and published-view stamps in one changelogged store
  * ({@link ControlPlaneTopology#REVISIONS_STORE}), so that a change's transaction writes one
  * changelog partition instead of two. Revisions are keyed {@code <resource id>@<revision, 19
- * digits>}, view stamps {@code ~view/<host>}: '~' sorts after every resource id (ids start
- * with a kind's letter), so the revisions come first and a scan of them stops at the first
- * stamp. The stamps of a control plane that ran before this store held them are read from the
+ * digits>}, view stamps {@code ~view/<host>}, and the views held back for size {@code
+ * ~hold/<host>} (each a {@link ViewHold}, as on {@code mesh.discovery.holds}): '~' sorts after
+ * every resource id (ids start with a kind's letter), so the revisions come first and a scan of
+ * them stops at the first key that starts with it. The stamps of a control plane that ran before this store held them are read from the
  * old {@link ControlPlaneTopology#VIEWS_STORE} until {@link #migrateLegacyViews()} moves them.
  */
 final class ControlPlaneState {
 
   /** Prefix of a view stamp's key; sorts after every resource id. */
   static final String VIEW_PREFIX = "~view/";
+  /** Prefix of a held view's key; sorts after every resource id (and before the stamps). */
+  static final String HOLD_PREFIX = "~hold/";
+  /** First character of every key that is not a revision. */
+  private static final char NOT_A_REVISION = '~';
+  private static final AvroSerde<ViewHold> HOLDS = AvroSerde.of(ViewHold.class);
   private static final AvroSerde<ConfigEvent> EVENTS = AvroSerde.of(ConfigEvent.class);
   private static final org.apache.kafka.common.serialization.Serde<ViewStamp> STAMPS =
       ViewStamp.serde();
@@ -92,8 +99,8 @@ final class ControlPlaneState {
     try (KeyValueIterator<String, byte[]> it = store.all()) {
       while (it.hasNext()) {
         KeyValue<String, byte[]> kv = it.next();
-        if (kv.key.startsWith(VIEW_PREFIX)) {
-          break; // the stamps come after every revision
+        if (kv.key.charAt(0) == NOT_A_REVISION) {
+          break; // holds and stamps come after every revision
         }
         String resource = kv.key.substring(0, kv.key.lastIndexOf('@'));
         if (last != null && !resource.equals(lastResource) && last.getChangeType() != ChangeType.DELETED) {
@@ -161,5 +168,26 @@ final class ControlPlaneState {
       legacyViews.delete(kv.key);
     }
     return legacy.size();
+  }
+
+  // ---- views held back for size ---------------------------------------------------------------
+
+  /** Every view held back now, by host: what {@code mesh.discovery.holds} holds, unless tombstoned. */
+  Map<String, ViewHold> holds() {
+    Map<String, ViewHold> holds = new HashMap<>();
+    try (KeyValueIterator<String, byte[]> it = store.prefixScan(HOLD_PREFIX,
+        Serdes.String().serializer())) {
+      it.forEachRemaining(kv -> holds.put(kv.key.substring(HOLD_PREFIX.length()),
+          HOLDS.decode(storeName, kv.value)));
+    }
+    return holds;
+  }
+
+  void putHold(String host, ViewHold hold) {
+    store.put(HOLD_PREFIX + host, HOLDS.encode(hold));
+  }
+
+  void deleteHold(String host) {
+    store.delete(HOLD_PREFIX + host);
   }
 }

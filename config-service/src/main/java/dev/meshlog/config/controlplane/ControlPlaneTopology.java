@@ -19,6 +19,7 @@ import org.apache.kafka.streams.state.Stores;
  * mesh.config.commands ----\                      /--> mesh.config.events
  *                           > control-plane ------+--> mesh.config.rejections
  * mesh.registry.instances -/   (stores below)     +--> mesh.discovery.views
+ *                                                  +--> mesh.discovery.holds (views too large)
  *                                                  \--> mesh.deadletter (undecodable input)
  * </pre>
  *
@@ -31,7 +32,8 @@ public final class ControlPlaneTopology {
    * {@link ControlPlaneState}): every accepted event per resource and revision, key {@code
    * <resource id>@<revision, 19 digits>} (a resource's current state is its latest revision,
    * absent if that is a deletion), and the {@link ViewStamp} of the last view published per
-   * host, key {@code ~view/<host>}. One store, so a change's transaction writes one changelog
+   * host, key {@code ~view/<host>}, and each view held back for size, key {@code ~hold/<host>}
+   * (what {@code mesh.discovery.holds} says, so a restart knows its holds). One store, so a change's transaction writes one changelog
    * partition for its state: a store of the latest event per resource ({@code
    * config-resources}) and then the views' own store ({@link #VIEWS_STORE}) each cost one more
    * partition, one more produce and one more commit marker per change.
@@ -54,6 +56,7 @@ public final class ControlPlaneTopology {
   static final String REJECTIONS_SINK = "config-rejections-sink";
   static final String VIEWS_SINK = "discovery-views-sink";
   static final String DEAD_LETTER_SINK = "dead-letter-sink";
+  static final String HOLDS_SINK = "discovery-holds-sink";
 
   private ControlPlaneTopology() {}
 
@@ -120,6 +123,8 @@ public final class ControlPlaneTopology {
         Serdes.String().serializer(), Topics.CONFIG_REJECTIONS.valueSerde().serializer(), PROCESSOR);
     topology.addSink(VIEWS_SINK, Topics.DISCOVERY_VIEWS.name(), Serdes.String().serializer(),
         Topics.DISCOVERY_VIEWS.valueSerde().serializer(), PROCESSOR);
+    topology.addSink(HOLDS_SINK, Topics.DISCOVERY_HOLDS.name(), Serdes.String().serializer(),
+        Topics.DISCOVERY_HOLDS.valueSerde().serializer(), PROCESSOR);
     topology.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), Serdes.String().serializer(),
         Topics.DEAD_LETTERS.valueSerde().serializer(), PROCESSOR);
     return topology;

@@ -9,6 +9,7 @@ import dev.meshlog.events.config.ConfigCommand;
 import dev.meshlog.events.config.ConfigEvent;
 import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.registry.InstanceRegistration;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.common.serialization.Serdes;
@@ -34,6 +35,7 @@ final class ControlPlaneDriver implements AutoCloseable {
   final TestOutputTopic<String, ConfigRejection> rejections;
   final TestOutputTopic<String, ServiceView> views;
   final TestOutputTopic<String, DeadLetter> deadLetters;
+  final TestOutputTopic<String, ViewHold> holds;
 
   ControlPlaneDriver(String applicationId, ResourceCheck check, Discovery discovery) {
     Properties props = new Properties();
@@ -53,6 +55,8 @@ final class ControlPlaneDriver implements AutoCloseable {
         Serdes.String().deserializer(), Topics.CONFIG_REJECTIONS.valueSerde().deserializer());
     views = driver.createOutputTopic(Topics.DISCOVERY_VIEWS.name(), Serdes.String().deserializer(),
         Topics.DISCOVERY_VIEWS.valueSerde().deserializer());
+    holds = driver.createOutputTopic(Topics.DISCOVERY_HOLDS.name(), Serdes.String().deserializer(),
+        Topics.DISCOVERY_HOLDS.valueSerde().deserializer());
     deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
         Serdes.String().deserializer(), Topics.DEAD_LETTERS.valueSerde().deserializer());
   }
