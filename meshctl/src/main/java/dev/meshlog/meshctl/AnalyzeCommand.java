@@ -9,15 +9,17 @@ import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.status.Analysis;
 import dev.meshlog.config.status.Finding;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code meshctl analyze}: the problems the control plane found while compiling views, per
- * resource, like {@code istioctl analyze}; exits 1 when there are errors.
+ * resource, and the views it holds back for size, like {@code istioctl analyze}; exits 1 when
+ * there are errors.
  */
 @Command(name = "analyze", description = "Report the problems of the current config, per "
-    + "resource (errors exit 1; warnings do not).")
+    + "resource, and the views held back for size (errors exit 1; warnings do not).")
 final class AnalyzeCommand extends MeshctlCommand {
 
   @Option(names = {"-n", "--namespace"}, description = "Only resources of this namespace")
@@ -30,10 +32,12 @@ final class AnalyzeCommand extends MeshctlCommand {
   @Override
   public Integer call() {
     Map<String, ServiceView> views;
+    Map<String, ViewHold> holds;
     try (MeshClient client = root().client()) {
       views = client.views();
+      holds = client.holds();
     }
-    Analysis analysis = Analysis.of(views.values());
+    Analysis analysis = Analysis.of(views.values(), holds.values());
     if (namespace != null) {
       Map<String, List<Finding>> kept = new java.util.TreeMap<>();
       analysis.resources().forEach((resource, findings) -> {

@@ -13,6 +13,8 @@ import java.util.Map;
 
 import dev.meshlog.config.testing.WithControlPlane;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.registry.InstanceRegistration;
+import dev.meshlog.events.registry.RegistrationState;
 import dev.meshlog.events.status.AckState;
 import dev.meshlog.events.status.ProxyState;
 import dev.meshlog.events.status.ProxyStatus;
@@ -246,6 +248,51 @@ class MeshctlIT {
       assertThat(run.out()).contains("Error [VirtualService/" + ns + "/reviews] "
           + "spec.http[0].route[0].destination.subset: subset v1 of reviews." + ns
           + ".svc.cluster.local is not defined");
+    });
+  }
+
+  /** Registers (or deregisters) instances of reviews in this test's namespace. */
+  private void registry(RegistrationState state, String pad, int from, int to) {
+    Instant now = Instant.now();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = from; i <= to; i++) {
+        String id = "reviews-" + i;
+        producer.send(new ProducerRecord<>(Topics.REGISTRY_INSTANCES.name(), ns + "/reviews/" + id,
+            Topics.REGISTRY_INSTANCES.serializeValue(InstanceRegistration.newBuilder()
+                .setInstanceId(id).setService("reviews").setNamespace(ns).setAddress("127.0.0.1")
+                .setPort(15006).setLabels(Map.of("app", "reviews", "pad", pad)).setState(state)
+                .setLeaseDurationMillis(600_000).setRegisteredAt(now).setHeartbeatAt(now)
+                .build())));
+      }
+    }
+  }
+
+  @Test
+  void analyzeReportsAViewHeldBackForSizeUntilItFitsAgain() {
+    String host = "reviews." + ns + ".svc.cluster.local";
+    // Twelve instances with 100 KB of labels each: a view of ≈1.2 MB, over one record.
+    registry(RegistrationState.REGISTERED, "y".repeat(100_000), 1, 12);
+
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      Run run = meshctl("analyze", "-n", ns);
+      assertThat(run.code()).as(run.err()).isEqualTo(Meshctl.FAILED);
+      assertThat(run.out()).containsPattern("Error \\[ServiceView/" + ns + "/" + host.replace(".", "\\.")
+          + "\\] view: held back: 1[0-9]{6} bytes \\(expected: at most 1000000 bytes, what one"
+          + " Kafka record carries\\); proxies keep version [0-9]+ since ")
+          .contains("(views: " + host + ")")
+          .contains("Error: Analyzers found 1 error(s)");
+    });
+    Run json = meshctl("analyze", "-n", ns, "-o", "json");
+    assertThat(json.out()).contains("\"hold\"").contains("\"host\" : \"" + host + "\"")
+        .contains("\"limitBytes\" : 1000000").contains("\"keptVersion\"");
+
+    // Three leave: the view fits again, is published, and the hold is tombstoned.
+    registry(RegistrationState.DEREGISTERED, "", 10, 12);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      Run run = meshctl("analyze", "-n", ns);
+      assertThat(run.code()).as(run.out()).isZero();
+      assertThat(run.out()).startsWith("No validation issues found");
     });
   }
 

@@ -21,6 +21,7 @@ import dev.meshlog.config.status.ProxyRow;
 import dev.meshlog.config.status.ViewSync;
 import dev.meshlog.events.config.ChangeSource;
 import dev.meshlog.events.config.FieldError;
+import dev.meshlog.events.discovery.ViewHold;
 
 /**
  * The JSON shapes of the HTTP API (and of {@code meshctl -o json}): resources, histories,
@@ -193,8 +194,31 @@ public final class ApiJson {
         f.put("path", finding.path());
         f.put("message", finding.message());
         f.set("hosts", strings(finding.hosts()));
+        if (finding.hold() != null) {
+          f.set("hold", hold(finding.hold()));
+        }
       }
     });
+    return node;
+  }
+
+  /** A view held back for size: host, sizes, since, the version proxies keep, what it holds. */
+  public static ObjectNode hold(ViewHold hold) {
+    ObjectNode node = NODES.objectNode();
+    node.put("host", hold.getHost());
+    putIfSet(node, "service", hold.getService());
+    putIfSet(node, "namespace", hold.getNamespace());
+    node.put("viewBytes", hold.getViewBytes());
+    node.put("limitBytes", hold.getLimitBytes());
+    putTime(node, "since", hold.getSince());
+    putTime(node, "updatedAt", hold.getUpdatedAt());
+    if (hold.getKeptVersion() != null) {
+      node.put("keptVersion", hold.getKeptVersion());
+    }
+    node.put("endpoints", hold.getEndpoints());
+    node.put("httpRoutes", hold.getHttpRoutes());
+    node.set("resources", strings(hold.getResources()));
+    putIfSet(node, "cause", hold.getCause());
     return node;
   }
 

@@ -185,7 +185,8 @@ public final class ApiServer {
         }
         case "analyze" -> {
           if (parts.size() == 1 && allow(request, HttpMethod.GET) && loaded(request)) {
-            Analysis analysis = Analysis.of(readModel.views().values());
+            Analysis analysis = Analysis.of(readModel.views().values(),
+                readModel.holds().values());
             json(request, 200, ApiJson.analysis(analysis));
           } else if (parts.size() != 1) {
             notFound(request);

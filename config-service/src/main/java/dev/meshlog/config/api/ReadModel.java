@@ -19,6 +19,7 @@ import dev.meshlog.config.client.LogReader;
 import dev.meshlog.config.client.Revision;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.schemas.Topic;
 import dev.meshlog.schemas.Topics;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's in-memory view of the mesh, kept up to date by one consumer on its own thread: the
- * audit log folded into current resources and histories, the latest views and proxy statuses.
+ * audit log folded into current resources and histories, the latest views, the views held back
+ * for size and proxy statuses.
  * Reads are cheap and never wait for Kafka (safe on an event loop); writers wait with
  * {@link #awaitEvent} to read their own writes.
  */
@@ -49,6 +51,7 @@ public final class ReadModel implements AutoCloseable {
   private final ConfigFold fold = new ConfigFold(true);
   private final Map<String, ServiceView> views = new TreeMap<>();
   private final Map<String, ProxyStatus> statuses = new TreeMap<>();
+  private final Map<String, ViewHold> holds = new TreeMap<>();
   private final Map<Integer, Long> eventPositions = new HashMap<>();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private volatile KafkaConsumer<String, byte[]> consumer;
@@ -87,7 +90,7 @@ public final class ReadModel implements AutoCloseable {
       consumer = c;
       List<TopicPartition> partitions = new ArrayList<>();
       for (Topic<String, ?> topic : List.of(Topics.CONFIG_EVENTS, Topics.DISCOVERY_VIEWS,
-          Topics.PROXY_STATUS)) {
+          Topics.DISCOVERY_HOLDS, Topics.PROXY_STATUS)) {
         partitions.addAll(partitionsOf(c, topic.name()));
       }
       c.assign(partitions);
@@ -167,6 +170,9 @@ public final class ReadModel implements AutoCloseable {
       } else if (topic.equals(Topics.DISCOVERY_VIEWS.name())) {
         ServiceView view = Topics.DISCOVERY_VIEWS.deserializeValue(record.value());
         write(() -> put(views, record.key(), view));
+      } else if (topic.equals(Topics.DISCOVERY_HOLDS.name())) {
+        ViewHold hold = Topics.DISCOVERY_HOLDS.deserializeValue(record.value());
+        write(() -> put(holds, record.key(), hold));
       } else if (topic.equals(Topics.PROXY_STATUS.name())) {
         ProxyStatus status = Topics.PROXY_STATUS.deserializeValue(record.value());
         write(() -> put(statuses, record.key(), status));
@@ -241,6 +247,11 @@ public final class ReadModel implements AutoCloseable {
   /** The latest view per host. */
   public Map<String, ServiceView> views() {
     return read(() -> Map.copyOf(views));
+  }
+
+  /** The views held back for size now, per host. */
+  public Map<String, ViewHold> holds() {
+    return read(() -> Map.copyOf(holds));
   }
 
   /** The latest status per proxy. */

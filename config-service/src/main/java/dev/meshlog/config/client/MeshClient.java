@@ -19,6 +19,7 @@ import dev.meshlog.events.config.ConfigRejection;
 import dev.meshlog.events.config.FieldError;
 import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -428,6 +429,16 @@ public final class MeshClient implements AutoCloseable {
       }
     }));
     return fold.history(id);
+  }
+
+  /**
+   * The views the control plane holds back for size now, per host (the latest value per key of
+   * {@code mesh.discovery.holds}; a tombstone ends a hold).
+   */
+  public Map<String, ViewHold> holds() {
+    Map<String, ViewHold> holds = new LinkedHashMap<>();
+    read(r -> holds.putAll(r.latest(Topics.DISCOVERY_HOLDS)));
+    return holds;
   }
 
   /** The latest view per host (including views of removed hosts, flagged {@code removed}). */

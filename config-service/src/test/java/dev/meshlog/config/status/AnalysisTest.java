@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import org.junit.jupiter.api.Test;
 
 class AnalysisTest {
@@ -45,5 +46,41 @@ class AnalysisTest {
     Analysis analysis = Analysis.of(List.of(removed, viewWithProblems(RATINGS)));
     assertThat(analysis.resources()).isEmpty();
     assertThat(analysis.errors()).isZero();
+  }
+
+  @Test
+  void aViewHeldBackForSizeIsAnErrorOfItsViewNamingSizeLimitSinceAndTheKeptVersion() {
+    ViewHold hold = ViewHold.newBuilder().setHost(REVIEWS).setService("reviews")
+        .setNamespace("default").setViewBytes(1_000_747).setLimitBytes(1_000_000)
+        .setSince(StatusFixtures.T0).setUpdatedAt(StatusFixtures.T0).setKeptVersion(10L)
+        .setEndpoints(11).setHttpRoutes(1).setResources(List.of("VirtualService/default/reviews@2"))
+        .setCause("registration of default/reviews/reviews-11").build();
+
+    Analysis analysis = Analysis.of(List.of(viewWithProblems(REVIEWS)), List.of(hold));
+
+    assertThat(analysis.resources()).containsOnlyKeys("ServiceView/default/" + REVIEWS);
+    assertThat(analysis.resources().get("ServiceView/default/" + REVIEWS)).singleElement()
+        .satisfies(f -> {
+          assertThat(f.severity()).isEqualTo(Finding.Severity.ERROR);
+          assertThat(f.path()).isEqualTo("view");
+          assertThat(f.hosts()).containsExactly(REVIEWS);
+          assertThat(f.hold()).isEqualTo(hold);
+          assertThat(f.message()).isEqualTo("held back: 1000747 bytes (expected: at most 1000000"
+              + " bytes, what one Kafka record carries); proxies keep version 10 since "
+              + StatusFixtures.T0 + " (11 endpoints, 1 http routes, from"
+              + " VirtualService/default/reviews@2; held after registration of"
+              + " default/reviews/reviews-11); split its routes or endpoints over more hosts");
+        });
+    assertThat(analysis.errors()).isEqualTo(1);
+  }
+
+  @Test
+  void aHeldViewThatProxiesNeverHadSaysSo() {
+    ViewHold hold = ViewHold.newBuilder().setHost(REVIEWS).setNamespace("default")
+        .setViewBytes(1_200_000).setLimitBytes(1_000_000).setSince(StatusFixtures.T0)
+        .setUpdatedAt(StatusFixtures.T0).build();
+    assertThat(Analysis.of(List.of(), List.of(hold)).resources().values()).singleElement()
+        .satisfies(findings -> assertThat(findings.get(0).message())
+            .contains("proxies have no version of this view since " + StatusFixtures.T0));
   }
 }
