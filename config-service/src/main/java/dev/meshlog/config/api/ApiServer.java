@@ -43,18 +43,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The config HTTP API on a Vert.x core {@link HttpServer}, with hand-written routing:
- *
- * <pre>
- * POST   /api/v1/apply[?dryRun=true|All][&expectedRevision=N]       YAML body, several documents
- * GET    /api/v1/resources[/{kind}[/{namespace}/{name}]]            current resources (JSON)
- * DELETE /api/v1/resources/{kind}/{namespace}/{name}
- * GET    /api/v1/resources/{kind}/{namespace}/{name}/history
- * POST   /api/v1/resources/{kind}/{namespace}/{name}/rollback?revision=N
- * GET    /api/v1/proxy-status
- * GET    /api/v1/analyze
- * GET    /healthz                                                   200 once the read model is loaded
- * </pre>
+ * The config HTTP API on a Vert.x core {@link HttpServer}, routed through one table of
+ * {@link ApiRoute}s ({@link #routes()}) that {@code GET /api/v1/} also serves as the API's index:
+ * apply, resources (list, get, delete, history, rollback), proxy status, analyze, and
+ * {@code /healthz} (200 once the read model is loaded). A path no route has is 404; a method a
+ * path lacks is 405 with {@code Allow}.
  *
  * <p>With a bearer token configured ({@code --api-token-file}), every endpoint but
  * {@code /healthz} answers 401 unless the request carries {@code Authorization: Bearer TOKEN}
@@ -86,6 +79,8 @@ public final class ApiServer {
   /** {@code "Bearer " + token} as bytes, or {@code null}: no token asked for. */
   private final byte[] expectedAuthorization;
   private HttpServer server;
+  /** Every route, dispatched and listed from this one table. */
+  private final List<ApiRoute> routes;
 
   /**
    * @param vertx the Vert.x instance to serve on
@@ -112,6 +107,7 @@ public final class ApiServer {
     this.clock = clock;
     this.expectedAuthorization = apiToken == null ? null
         : ("Bearer " + apiToken).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.routes = buildRoutes();
   }
 
   /** Whether the request may go on; answers 401 when it may not. */
@@ -146,53 +142,105 @@ public final class ApiServer {
 
   // ---- routing --------------------------------------------------------------------------------
 
+  /**
+   * Every route the API answers, in the order the index lists them: the router dispatches
+   * through this table only, and {@code GET /api/v1/} serves it.
+   */
+  private List<ApiRoute> buildRoutes() {
+    String resource = PREFIX + "resources/{kind}/{namespace}/{name}";
+    return List.of(
+        new ApiRoute(HttpMethod.GET, PREFIX, "this index: every route of the API, one line each",
+            false, (request, p) -> index(request)),
+        new ApiRoute(HttpMethod.POST, PREFIX + "apply", "apply resources: YAML (several"
+            + " documents) or JSON (one object or a stream of them), at most 1 MiB;"
+            + " ?dryRun=true (or All) validates only, ?expectedRevision=N applies only at revision N",
+            false, (request, p) -> apply(request)),
+        new ApiRoute(HttpMethod.GET, PREFIX + "resources", "every current resource"
+            + " (?namespace= filters)", false, (request, p) -> {
+              if (loaded(request)) {
+                list(request, null);
+              }
+            }),
+        new ApiRoute(HttpMethod.GET, PREFIX + "resources/{kind}", "the current resources of a kind"
+            + " (vs, virtualservices, ...; ?namespace= filters)", false,
+            (request, p) -> kind(request, p).ifPresent(kind -> {
+              if (loaded(request)) {
+                list(request, kind);
+              }
+            })),
+        new ApiRoute(HttpMethod.GET, resource, "one resource as it is now, with its revision",
+            false, (request, p) -> id(request, p).ifPresent(id -> {
+              if (loaded(request)) {
+                Optional<CurrentResource> current = readModel.resource(id);
+                if (current.isPresent()) {
+                  json(request, 200, ApiJson.resource(current.get()));
+                } else {
+                  error(request, 404, id.key(), "metadata.name", id.key() + " not found");
+                }
+              }
+            })),
+        new ApiRoute(HttpMethod.DELETE, resource, "delete the resource (404 when it does not"
+            + " exist)", false,
+            (request, p) -> id(request, p).ifPresent(id -> submit(request, commands(request).delete(id)))),
+        new ApiRoute(HttpMethod.GET, resource + "/history", "every revision of the resource:"
+            + " change, actor, source, times", false,
+            (request, p) -> id(request, p).ifPresent(id -> history(request, id))),
+        new ApiRoute(HttpMethod.POST, resource + "/rollback", "roll back to ?revision=N: a new"
+            + " revision whose document is N's", false,
+            (request, p) -> id(request, p).ifPresent(id -> rollback(request, id))),
+        new ApiRoute(HttpMethod.GET, PREFIX + "proxy-status", "each proxy's sync state per view,"
+            + " and the convergence of each change", false, (request, p) -> {
+              if (loaded(request)) {
+                proxyStatus(request);
+              }
+            }),
+        new ApiRoute(HttpMethod.GET, PREFIX + "analyze", "the problems found while compiling"
+            + " views, per resource, and the views held back for size", false, (request, p) -> {
+              if (loaded(request)) {
+                Analysis analysis = Analysis.of(readModel.views().values(),
+                    readModel.holds().values());
+                json(request, 200, ApiJson.analysis(analysis));
+              }
+            }),
+        new ApiRoute(HttpMethod.GET, "/healthz", "200 once the read model has loaded the log, 503"
+            + " before; asks for no token", true, (request, p) -> request.response()
+            .setStatusCode(readModel.isReady() ? 200 : 503)
+            .end(readModel.isReady() ? "ok\n" : "loading\n")));
+  }
+
+  /** The routes the API answers, in index order. */
+  public List<ApiRoute> routes() {
+    return routes;
+  }
+
   private void handle(HttpServerRequest request) {
     String path = request.path();
     try {
-      if (path.equals("/healthz")) {
-        request.response().setStatusCode(readModel.isReady() ? 200 : 503)
-            .end(readModel.isReady() ? "ok\n" : "loading\n");
-        return;
+      List<String> segments = ApiRoute.segments(path);
+      List<ApiRoute> matching = new ArrayList<>();
+      java.util.Map<String, String> params = null;
+      ApiRoute chosen = null;
+      for (ApiRoute route : routes) {
+        Optional<java.util.Map<String, String>> bound = route.match(segments);
+        if (bound.isPresent()) {
+          matching.add(route);
+          if (route.method() == request.method()) {
+            chosen = route;
+            params = bound.get();
+          }
+        }
       }
-      if (!authorized(request)) {
-        return;
+      boolean open = !matching.isEmpty() && matching.stream().allMatch(ApiRoute::open);
+      if (!open && !authorized(request)) {
+        return; // an unknown path asks for the token too: without it, nothing about the API shows
       }
-      if (!path.startsWith(PREFIX)) {
+      if (matching.isEmpty()) {
         notFound(request);
-        return;
-      }
-      List<String> parts = Arrays.stream(path.substring(PREFIX.length()).split("/"))
-          .filter(s -> !s.isEmpty()).toList();
-      if (parts.isEmpty()) {
-        notFound(request);
-        return;
-      }
-      switch (parts.get(0)) {
-        case "apply" -> {
-          if (parts.size() == 1 && allow(request, HttpMethod.POST)) {
-            apply(request);
-          } else if (parts.size() != 1) {
-            notFound(request);
-          }
-        }
-        case "resources" -> resources(request, parts.subList(1, parts.size()));
-        case "proxy-status" -> {
-          if (parts.size() == 1 && allow(request, HttpMethod.GET) && loaded(request)) {
-            proxyStatus(request);
-          } else if (parts.size() != 1) {
-            notFound(request);
-          }
-        }
-        case "analyze" -> {
-          if (parts.size() == 1 && allow(request, HttpMethod.GET) && loaded(request)) {
-            Analysis analysis = Analysis.of(readModel.views().values(),
-                readModel.holds().values());
-            json(request, 200, ApiJson.analysis(analysis));
-          } else if (parts.size() != 1) {
-            notFound(request);
-          }
-        }
-        default -> notFound(request);
+      } else if (chosen == null) {
+        methodNotAllowed(request, matching.stream().map(r -> r.method().name())
+            .collect(Collectors.joining(", ")));
+      } else {
+        chosen.handler().handle(request, params);
       }
     } catch (RuntimeException e) {
       LOG.error("{} {} failed", request.method(), path, e);
@@ -200,82 +248,69 @@ public final class ApiServer {
     }
   }
 
-  private void resources(HttpServerRequest request, List<String> parts) {
-    if (parts.isEmpty()) {
-      if (allow(request, HttpMethod.GET) && loaded(request)) {
-        list(request, null);
-      }
-      return;
+  /** {@code GET /api/v1/}: the route table, one line per route. */
+  private void index(HttpServerRequest request) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("api", "meshlog config-service " + PREFIX);
+    ArrayNode list = node.putArray("routes");
+    for (ApiRoute route : routes) {
+      ObjectNode r = list.addObject();
+      r.put("method", route.method().name());
+      r.put("path", route.path());
+      r.put("description", route.summary());
+      r.put("token", !route.open() && expectedAuthorization != null);
     }
-    Optional<Kind> kind = Kind.byUserName(parts.get(0));
+    json(request, 200, node);
+  }
+
+  /** The kind of the path, or a 400 naming the kinds there are. */
+  private Optional<Kind> kind(HttpServerRequest request, java.util.Map<String, String> params) {
+    String name = params.get("kind");
+    Optional<Kind> kind = Kind.byUserName(name);
     if (kind.isEmpty()) {
-      error(request, 400, "", "kind", "unknown kind " + parts.get(0) + " (expected one of: "
+      error(request, 400, "", "kind", "unknown kind " + name + " (expected one of: "
           + Arrays.stream(Kind.values()).map(Kind::kindName).collect(Collectors.joining(", "))
           + ")");
+    }
+    return kind;
+  }
+
+  /** The resource of the path, or a 400 for an unknown kind. */
+  private Optional<ResourceId> id(HttpServerRequest request, java.util.Map<String, String> params) {
+    return kind(request, params).map(kind -> new ResourceId(kind.kindName(),
+        params.get("namespace"), params.get("name")));
+  }
+
+  private void history(HttpServerRequest request, ResourceId id) {
+    if (!loaded(request)) {
       return;
     }
-    if (parts.size() == 1) {
-      if (allow(request, HttpMethod.GET) && loaded(request)) {
-        list(request, kind.get());
-      }
+    List<Revision> history = readModel.history(id);
+    if (history.isEmpty()) {
+      error(request, 404, id.key(), "metadata.name", id.key() + " has no history");
       return;
     }
-    if (parts.size() < 3 || parts.size() > 4) {
-      notFound(request);
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("resource", id.key());
+    ArrayNode revisions = node.putArray("revisions");
+    history.forEach(r -> revisions.add(ApiJson.revision(r)));
+    json(request, 200, node);
+  }
+
+  private void rollback(HttpServerRequest request, ResourceId id) {
+    String value = request.getParam("revision");
+    long revision;
+    try {
+      revision = Long.parseLong(value == null ? "" : value);
+    } catch (NumberFormatException e) {
+      revision = 0;
+    }
+    if (revision < 1) {
+      error(request, 400, id.key(), "revision", "revision: " + value
+          + " (expected: ?revision=N with N a revision of the resource, 1 or more)");
       return;
     }
-    ResourceId id = new ResourceId(kind.get().kindName(), parts.get(1), parts.get(2));
-    if (parts.size() == 3) {
-      if (request.method() == HttpMethod.GET) {
-        if (loaded(request)) {
-          Optional<CurrentResource> current = readModel.resource(id);
-          if (current.isPresent()) {
-            json(request, 200, ApiJson.resource(current.get()));
-          } else {
-            error(request, 404, id.key(), "metadata.name", id.key() + " not found");
-          }
-        }
-      } else if (request.method() == HttpMethod.DELETE) {
-        submit(request, commands(request).delete(id));
-      } else {
-        methodNotAllowed(request, "GET, DELETE");
-      }
-      return;
-    }
-    switch (parts.get(3)) {
-      case "history" -> {
-        if (allow(request, HttpMethod.GET) && loaded(request)) {
-          List<Revision> history = readModel.history(id);
-          if (history.isEmpty()) {
-            error(request, 404, id.key(), "metadata.name", id.key() + " has no history");
-            return;
-          }
-          ObjectNode node = JsonNodeFactory.instance.objectNode();
-          node.put("resource", id.key());
-          ArrayNode revisions = node.putArray("revisions");
-          history.forEach(r -> revisions.add(ApiJson.revision(r)));
-          json(request, 200, node);
-        }
-      }
-      case "rollback" -> {
-        if (allow(request, HttpMethod.POST)) {
-          String value = request.getParam("revision");
-          long revision;
-          try {
-            revision = Long.parseLong(value == null ? "" : value);
-          } catch (NumberFormatException e) {
-            revision = 0;
-          }
-          if (revision < 1) {
-            error(request, 400, id.key(), "revision", "revision: " + value
-                + " (expected: ?revision=N with N a revision of the resource, 1 or more)");
-            return;
-          }
-          submit(request, commands(request).rollback(id, revision));
-        }
-      }
-      default -> notFound(request);
-    }
+    submit(request, commands(request).rollback(id, revision));
   }
 
   // ---- reads ----------------------------------------------------------------------------------

@@ -93,6 +93,11 @@ public final class ConfigApi implements AutoCloseable {
     }
   }
 
+  /** The HTTP server (its route table: {@link ApiServer#routes()}). */
+  public ApiServer server() {
+    return server;
+  }
+
   /** The port the server listens on. */
   public int port() {
     return port;

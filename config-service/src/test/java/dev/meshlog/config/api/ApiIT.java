@@ -25,6 +25,7 @@ import dev.meshlog.config.model.Resource;
 import dev.meshlog.config.model.ResourceId;
 import dev.meshlog.config.testing.WithControlPlane;
 import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.discovery.ViewProblem;
 import dev.meshlog.events.status.AckState;
 import dev.meshlog.events.status.ProxyState;
@@ -441,5 +442,99 @@ class ApiIT {
     assertThat(analysis.path("errors").asLong()).isGreaterThanOrEqualTo(1);
     assertThat(analysis.path("resources").toString())
         .contains("VirtualService/" + namespace + "/broken");
+  }
+
+  @Test
+  void analyzeReportsAHeldViewUntilItsTombstone(KafkaCluster kafka) throws Exception {
+    String host = KafkaCluster.uniqueName("big") + "." + namespace + ".svc.cluster.local";
+    Instant since = Instant.parse("2026-11-24T12:00:00Z");
+    ViewHold hold = ViewHold.newBuilder().setHost(host).setService("big").setNamespace(namespace)
+        .setViewBytes(1_234_567).setLimitBytes(1_000_000).setSince(since).setUpdatedAt(since)
+        .setKeptVersion(7L).setEndpoints(12).setHttpRoutes(0)
+        .setCause("registration of " + namespace + "/big/big-12").build();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.DISCOVERY_HOLDS.name(), host,
+          Topics.DISCOVERY_HOLDS.serializeValue(hold)));
+    }
+    String resource = "ServiceView/" + namespace + "/" + host;
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      JsonNode analysis = json(send("GET", "/api/v1/analyze", null));
+      List<JsonNode> mine = new ArrayList<>();
+      analysis.path("resources").forEach(r -> {
+        if (r.path("resource").asText().equals(resource)) {
+          mine.add(r);
+        }
+      });
+      assertThat(mine).singleElement().satisfies(r -> {
+        JsonNode finding = r.at("/findings/0");
+        assertThat(finding.path("severity").asText()).isEqualTo("ERROR");
+        assertThat(finding.path("path").asText()).isEqualTo("view");
+        assertThat(finding.path("message").asText()).startsWith("held back: 1234567 bytes"
+            + " (expected: at most 1000000 bytes, what one Kafka record carries); proxies keep"
+            + " version 7 since 2026-11-24T12:00:00Z");
+        assertThat(finding.at("/hold/host").asText()).isEqualTo(host);
+        assertThat(finding.at("/hold/viewBytes").asInt()).isEqualTo(1_234_567);
+        assertThat(finding.at("/hold/limitBytes").asInt()).isEqualTo(1_000_000);
+        assertThat(finding.at("/hold/since").asText()).isEqualTo("2026-11-24T12:00:00Z");
+        assertThat(finding.at("/hold/keptVersion").asLong()).isEqualTo(7);
+      });
+      assertThat(analysis.path("errors").asLong()).isGreaterThanOrEqualTo(1);
+    });
+
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.DISCOVERY_HOLDS.name(), host, null));
+    }
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(send("GET", "/api/v1/analyze", null).body()).doesNotContain(resource));
+  }
+
+  @Test
+  void theRootOfTheApiIsAnIndexOfItsRoutes() throws Exception {
+    HttpResponse<String> slash = send("GET", "/api/v1/", null);
+    HttpResponse<String> bare = send("GET", "/api/v1", null);
+    assertThat(slash.statusCode()).isEqualTo(200);
+    assertThat(bare.statusCode()).isEqualTo(200);
+    assertThat(json(bare)).isEqualTo(json(slash));
+    JsonNode routes = json(slash).path("routes");
+    List<String> listed = new ArrayList<>();
+    routes.forEach(r -> listed.add(r.path("method").asText() + " " + r.path("path").asText()));
+    assertThat(listed).contains("GET /api/v1/", "POST /api/v1/apply", "GET /api/v1/resources",
+        "GET /api/v1/resources/{kind}/{namespace}/{name}/history", "GET /api/v1/analyze",
+        "GET /api/v1/proxy-status", "GET /healthz").doesNotHaveDuplicates();
+    routes.forEach(r -> assertThat(r.path("description").asText()).as(r.toString()).isNotBlank());
+    // The index is the table the server routes by.
+    assertThat(listed).containsExactlyElementsOf(api.server().routes().stream()
+        .map(r -> r.method().name() + " " + r.path()).toList());
+  }
+
+  @Test
+  void everyRouteTheIndexListsIsAnsweredAndNoOtherMethodIs() throws Exception {
+    JsonNode routes = json(send("GET", "/api/v1/", null)).path("routes");
+    Map<String, java.util.Set<String>> methodsByPath = new java.util.LinkedHashMap<>();
+    routes.forEach(r -> methodsByPath.computeIfAbsent(r.path("path").asText(),
+        k -> new java.util.TreeSet<>()).add(r.path("method").asText()));
+    for (JsonNode route : routes) {
+      String path = concrete(route.path("path").asText());
+      HttpResponse<String> answer = send(route.path("method").asText(), path, null);
+      assertThat(answer.statusCode()).as(route + ": " + answer.body()).isNotEqualTo(405);
+      assertThat(answer.body()).as(route.toString()).doesNotContain("no such endpoint");
+    }
+    for (Map.Entry<String, java.util.Set<String>> entry : methodsByPath.entrySet()) {
+      HttpResponse<String> put = send("PUT", concrete(entry.getKey()), "x");
+      assertThat(put.statusCode()).as(entry.getKey()).isEqualTo(405);
+      assertThat(java.util.Set.of(put.headers().firstValue("Allow").orElseThrow().split(", ")))
+          .as(entry.getKey()).isEqualTo(entry.getValue());
+    }
+    HttpResponse<String> unknown = send("GET", "/api/v1/resources/vs/" + namespace, null);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(json(unknown).at("/errors/0/message").asText()).startsWith("no such endpoint");
+  }
+
+  /** A route's path with its {@code {name}} segments filled in: a resource that does not exist. */
+  private String concrete(String template) {
+    return template.replace("{kind}", "virtualservices").replace("{namespace}", namespace)
+        .replace("{name}", "absent");
   }
 }
