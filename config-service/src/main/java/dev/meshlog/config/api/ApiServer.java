@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -218,10 +219,10 @@ public final class ApiServer {
     try {
       List<String> segments = ApiRoute.segments(path);
       List<ApiRoute> matching = new ArrayList<>();
-      java.util.Map<String, String> params = null;
+      Map<String, String> params = null;
       ApiRoute chosen = null;
       for (ApiRoute route : routes) {
-        Optional<java.util.Map<String, String>> bound = route.match(segments);
+        Optional<Map<String, String>> bound = route.match(segments);
         if (bound.isPresent()) {
           matching.add(route);
           if (route.method() == request.method()) {
@@ -264,7 +265,7 @@ public final class ApiServer {
   }
 
   /** The kind of the path, or a 400 naming the kinds there are. */
-  private Optional<Kind> kind(HttpServerRequest request, java.util.Map<String, String> params) {
+  private Optional<Kind> kind(HttpServerRequest request, Map<String, String> params) {
     String name = params.get("kind");
     Optional<Kind> kind = Kind.byUserName(name);
     if (kind.isEmpty()) {
@@ -276,7 +277,7 @@ public final class ApiServer {
   }
 
   /** The resource of the path, or a 400 for an unknown kind. */
-  private Optional<ResourceId> id(HttpServerRequest request, java.util.Map<String, String> params) {
+  private Optional<ResourceId> id(HttpServerRequest request, Map<String, String> params) {
     return kind(request, params).map(kind -> new ResourceId(kind.kindName(),
         params.get("namespace"), params.get("name")));
   }

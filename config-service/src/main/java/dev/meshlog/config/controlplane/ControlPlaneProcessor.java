@@ -681,15 +681,16 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       return 0;
     }
     long now = now();
-    Set<String> unknown = new java.util.HashSet<>();
-    List<Compiled> views = compileChanged(hosts, now, unknown);
+    // Hosts whose hold stands: still too large, or not compiled (nothing known of their size).
+    Set<String> keep = new java.util.HashSet<>();
+    List<Compiled> views = compileChanged(hosts, now, keep);
     Compiled tooLarge = firstTooLarge(views);
     if (tooLarge != null) {
       List<Compiled> fitting = new ArrayList<>(views.size());
       for (Compiled view : views) {
         if (view.bytes() > MAX_VIEW_BYTES) {
           hold(view, cause, now);
-          unknown.add(view.host()); // still held
+          keep.add(view.host());
         } else {
           fitting.add(view);
         }
@@ -697,7 +698,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       views = fitting;
     }
     int published = forwardViews(views, null, now);
-    releaseHolds(hosts, unknown, now);
+    releaseHolds(hosts, keep, now);
     return published;
   }
 
@@ -772,6 +773,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   /**
    * Compiles the views of {@code hosts} (in host order) and keeps those whose content differs from
    * their last publication: a host now gone becomes a removal, unless its removal was published.
+   * Hosts whose view could not be compiled are added to {@code failed}.
    */
   private List<Compiled> compileChanged(Set<String> hosts, long now, Set<String> failed) {
     if (hosts.isEmpty()) {
