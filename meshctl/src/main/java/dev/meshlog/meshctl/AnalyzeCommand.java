@@ -10,6 +10,7 @@ import dev.meshlog.config.status.Analysis;
 import dev.meshlog.config.status.Finding;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.ViewHold;
+import dev.meshlog.schemas.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,7 +36,13 @@ final class AnalyzeCommand extends MeshctlCommand {
     Map<String, ViewHold> holds;
     try (MeshClient client = root().client()) {
       views = client.views();
-      holds = client.holds();
+      if (client.holdsKnown()) {
+        holds = client.holds();
+      } else {
+        holds = Map.of();
+        err().println("Note: " + Topics.DISCOVERY_HOLDS.name() + " does not exist (a control plane"
+            + " of an earlier release): views held back for size are not reported");
+      }
     }
     Analysis analysis = Analysis.of(views.values(), holds.values());
     if (namespace != null) {

@@ -45,7 +45,7 @@ public final class LogReader implements AutoCloseable {
 
   /**
    * Consumer settings for reading the mesh's topics without a consumer group: committed records
-   * only, from the earliest offset, nothing committed back; Kafka calls time out after
+   * only, from the earliest offset, nothing committed back, no topic auto-created; Kafka calls time out after
    * {@code timeout}.
    */
   public static Map<String, Object> consumerConfig(Map<String, Object> kafkaConfig, Duration timeout) {
@@ -55,6 +55,9 @@ public final class LogReader implements AutoCloseable {
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Asking for a topic's partitions must not create it on a broker that auto-creates topics
+    // (Kafka's default): a topic of a later release would appear with the broker's defaults.
+    config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     config.putIfAbsent(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     config.putIfAbsent(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG,
         (int) Math.min(timeout.toMillis(), 30_000));
@@ -107,6 +110,15 @@ public final class LogReader implements AutoCloseable {
       }
     });
     return latest;
+  }
+
+  /**
+   * Whether {@code topic} exists (has partitions), e.g. a topic a control plane of an earlier
+   * release did not create.
+   */
+  public boolean exists(Topic<?, ?> topic) {
+    List<PartitionInfo> infos = consumer.partitionsFor(topic.name(), timeout);
+    return infos != null && !infos.isEmpty();
   }
 
   /**

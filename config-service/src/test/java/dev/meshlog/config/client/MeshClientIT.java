@@ -60,6 +60,22 @@ class MeshClientIT {
   }
 
   @Test
+  void holdsAreKnownWhereTheTopicExistsAndATopicOfALaterReleaseIsSimplyAbsent(KafkaCluster kafka) {
+    // The holds topic exists on this cluster (testkit creates Topics.ALL): analyze reads it.
+    assertThat(client.holdsKnown()).isTrue();
+    // A cluster set up by an earlier release lacks it: exists() says so instead of failing the
+    // read, so meshctl analyze can still analyze and say holds are not reported.
+    var missing = new dev.meshlog.schemas.Topic<>(KafkaCluster.uniqueName("mesh.missing"),
+        org.apache.kafka.common.serialization.Serdes.String(),
+        dev.meshlog.schemas.Topics.DISCOVERY_HOLDS.valueSerde(), 1,
+        dev.meshlog.schemas.Topics.DISCOVERY_HOLDS.cleanup(), Duration.ofDays(1), "absent");
+    try (LogReader reader = new LogReader(kafka.clientConfig(), Duration.ofSeconds(30))) {
+      assertThat(reader.exists(missing)).isFalse();
+      assertThat(reader.exists(dev.meshlog.schemas.Topics.DISCOVERY_HOLDS)).isTrue();
+    }
+  }
+
+  @Test
   void aCommandTooLargeForOneRecordIsRejectedByNameAndTheRestOfTheBatchIsAnswered() {
     // 1.1 MB: over what the producer and the broker take in one record (1 MiB).
     ObjectNode bigSpec = reviews(namespace, 10).spec().deepCopy();
