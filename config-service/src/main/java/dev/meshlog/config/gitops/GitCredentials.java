@@ -4,26 +4,42 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 
 /**
- * What the bridge authenticates to a git server with over HTTP(S): a user name and a password or
- * access token, as Argo CD's and Flux's repository secrets hold them. Never printed:
- * {@link #toString()} names the user only.
+ * What the bridge authenticates to a git server with: over HTTP(S) a user name and a password or
+ * access token, as Argo CD's and Flux's repository secrets hold them; over SSH a private key
+ * ({@link GitSshKey}) and the known hosts its server's key is checked against (Argo CD's
+ * {@code sshPrivateKey} and {@code ssh-known-hosts}, Flux's {@code identity} and
+ * {@code known_hosts}). Never printed: {@link #toString()} names the user and the key's file and
+ * fingerprint only.
  *
- * @param username the user name (any non-empty name for most hosts' access tokens, e.g. {@code git})
- * @param password the password or access token
+ * @param username the user name over HTTP(S) (any non-empty name for most hosts' access tokens,
+ *     e.g. {@code git}); {@code ""} for none. Over SSH the user is the URL's ({@code git@host})
+ * @param password the password or access token over HTTP(S); {@code ""} for none
+ * @param sshKey the private key over SSH, or null for none
+ * @param knownHosts the known_hosts files an SSH server's key must be in (strictly, as
+ *     {@code StrictHostKeyChecking=yes}); empty for the user's, as git reads them
+ *     ({@code ~/.ssh/known_hosts}, {@code /etc/ssh/ssh_known_hosts})
  */
-public record GitCredentials(String username, String password) {
+public record GitCredentials(String username, String password, GitSshKey sshKey,
+                             List<Path> knownHosts) {
 
   private static final GitCredentials NONE = new GitCredentials("", "");
+
+  /** HTTP(S) credentials: a user name and a password or access token. */
+  public GitCredentials(String username, String password) {
+    this(username, password, null, List.of());
+  }
 
   public GitCredentials {
     Objects.requireNonNull(username, "username");
     Objects.requireNonNull(password, "password");
+    knownHosts = List.copyOf(knownHosts == null ? List.of() : knownHosts);
     if (username.isEmpty() != password.isEmpty()) {
       throw new IllegalArgumentException(password.isEmpty()
           ? "git password: empty for user " + username + " (expected: a password or access token)"
@@ -66,18 +82,29 @@ public record GitCredentials(String username, String password) {
     return NONE;
   }
 
-  /** Whether these are {@link #none()}. */
-  public boolean isNone() {
-    return username.isEmpty();
+  /**
+   * SSH credentials: {@code key} (null for none) and the known_hosts files the server's key is
+   * checked against (empty for the user's).
+   */
+  public static GitCredentials ssh(GitSshKey key, List<Path> knownHosts) {
+    return new GitCredentials("", "", key, knownHosts);
   }
 
-  /** JGit's provider for these credentials, or null for none. */
+  /** Whether these are {@link #none()}: no password and no key. */
+  public boolean isNone() {
+    return username.isEmpty() && sshKey == null;
+  }
+
+  /** JGit's provider for the HTTP(S) credentials, or null for none. */
   CredentialsProvider provider() {
-    return isNone() ? null : new UsernamePasswordCredentialsProvider(username, password);
+    return username.isEmpty() ? null : new UsernamePasswordCredentialsProvider(username, password);
   }
 
   @Override
   public String toString() {
+    if (sshKey != null) {
+      return "ssh " + sshKey;
+    }
     return isNone() ? "no credentials" : "user " + username + " (password not shown)";
   }
 }

@@ -87,31 +87,43 @@ final class GitMirror implements AutoCloseable {
    * @throws IllegalStateException if the repository cannot be reached
    */
   static String defaultBranch(String repository, GitCredentials credentials) {
-    try {
-      Map<String, Ref> refs = Git.lsRemoteRepository().setRemote(uriOf(repository)).setHeads(false)
-          .setCredentialsProvider(credentials.provider()).callAsMap();
-      Ref head = refs.get(Constants.HEAD);
-      if (head != null && head.isSymbolic()) {
-        return Repository.shortenRefName(head.getTarget().getName());
+    try (GitSsh ssh = sshFor(repository, credentials)) {
+      try {
+        Map<String, Ref> refs = Git.lsRemoteRepository().setRemote(uriOf(repository))
+            .setHeads(false).setCredentialsProvider(credentials.provider())
+            .setTransportConfigCallback(ssh).callAsMap();
+        return headBranch(refs);
+      } catch (GitAPIException e) {
+        throw failure("cannot read " + repository, repository, credentials, ssh, e);
       }
-      if (head != null && head.getObjectId() != null) {
-        for (String preferred : List.of("main", "master")) {
-          Ref ref = refs.get(Constants.R_HEADS + preferred);
-          if (ref != null && head.getObjectId().equals(ref.getObjectId())) {
-            return preferred;
-          }
-        }
-        for (Ref ref : refs.values()) {
-          if (ref.getName().startsWith(Constants.R_HEADS)
-              && head.getObjectId().equals(ref.getObjectId())) {
-            return Repository.shortenRefName(ref.getName());
-          }
-        }
-      }
-      return "main";
-    } catch (GitAPIException e) {
-      throw failure("cannot read " + repository, repository, credentials, e);
     }
+  }
+
+  private static String headBranch(Map<String, Ref> refs) {
+    Ref head = refs.get(Constants.HEAD);
+    if (head != null && head.isSymbolic()) {
+      return Repository.shortenRefName(head.getTarget().getName());
+    }
+    if (head != null && head.getObjectId() != null) {
+      for (String preferred : List.of("main", "master")) {
+        Ref ref = refs.get(Constants.R_HEADS + preferred);
+        if (ref != null && head.getObjectId().equals(ref.getObjectId())) {
+          return preferred;
+        }
+      }
+      for (Ref ref : refs.values()) {
+        if (ref.getName().startsWith(Constants.R_HEADS)
+            && head.getObjectId().equals(ref.getObjectId())) {
+          return Repository.shortenRefName(ref.getName());
+        }
+      }
+    }
+    return "main";
+  }
+
+  /** SSH settings for {@code repository} if it is an SSH URL, else null (nothing to close). */
+  private static GitSsh sshFor(String repository, GitCredentials credentials) {
+    return GitUrls.isSsh(repository) ? new GitSsh(credentials) : null;
   }
 
   /**
@@ -122,16 +134,21 @@ final class GitMirror implements AutoCloseable {
   ObjectId fetch(String branch) {
     String ref = Constants.R_HEADS + branch;
     GitCredentials credentials = this.credentials.get();
-    try (Git git = new Git(mirror)) {
-      git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
-          .setCredentialsProvider(credentials.provider()).setRemoveDeletedRefs(false).call();
+    // Over SSH, made anew for each fetch: the key and known_hosts files are read again.
+    try (GitSsh ssh = sshFor(repository, credentials); Git git = new Git(mirror)) {
+      try {
+        git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
+            .setCredentialsProvider(credentials.provider()).setTransportConfigCallback(ssh)
+            .setRemoveDeletedRefs(false).call();
+      } catch (GitAPIException e) {
+        throw failure("cannot fetch " + branch + " of " + repository, repository, credentials, ssh,
+            e);
+      }
       Ref fetched = mirror.exactRef(ref);
       if (fetched == null || fetched.getObjectId() == null) {
         throw new IllegalStateException(repository + " has no branch " + branch);
       }
       return fetched.getObjectId();
-    } catch (GitAPIException e) {
-      throw failure("cannot fetch " + branch + " of " + repository, repository, credentials, e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -139,13 +156,17 @@ final class GitMirror implements AutoCloseable {
 
   /**
    * The error for a failed fetch or listing: a refused authentication says so and what to pass,
-   * instead of JGit's "not authorized"; anything else keeps JGit's message. Neither holds the
-   * password (JGit is only ever given the URL without credentials).
+   * instead of JGit's "not authorized"; over SSH, a refused host key says whose and why; anything
+   * else keeps JGit's message. None holds the password (JGit is only ever given the URL without
+   * credentials) or the private key.
    */
   static IllegalStateException failure(String what, String repository, GitCredentials credentials,
-                                       GitAPIException e) {
+                                       GitSsh ssh, GitAPIException e) {
     String message = String.valueOf(e.getMessage());
     String lower = message.toLowerCase(java.util.Locale.ROOT);
+    if (ssh != null) {
+      return sshFailure(what, repository, credentials, ssh, message, lower, e);
+    }
     // JGit's texts (JGitText notAuthorized, noCredentialsProvider, authenticationNotSupported).
     boolean refused = lower.contains("not authorized") || lower.contains("authentication is required")
         || lower.contains("authentication not supported");
@@ -157,6 +178,37 @@ final class GitMirror implements AutoCloseable {
           : what + ": the server refused user " + credentials.username() + " (expected: a password or access"
               + " token that may read " + repository + "; check the token, its expiry and its"
               + " scopes)", e);
+    }
+    return new IllegalStateException(what + ": " + message, e);
+  }
+
+  private static IllegalStateException sshFailure(String what, String repository,
+                                                  GitCredentials credentials, GitSsh ssh,
+                                                  String message, String lower, Exception e) {
+    if (ssh.hostKeyRefusal() != null) {
+      return new GitAuthenticationException(what + ": " + ssh.hostKeyRefusal(), e);
+    }
+    String user = GitUrls.sshUser(repository).orElse(System.getProperty("user.name"));
+    // JGit's SSH texts (SshdText authenticationFailed "Cannot log in at ...", and sshd's
+    // "No more authentication methods available").
+    boolean refused = lower.contains("cannot log in") || lower.contains("no more authentication")
+        || lower.contains("authentication failed") || lower.contains("auth fail");
+    if (refused) {
+      return new GitAuthenticationException(credentials.sshKey() == null
+          ? what + ": the server asks user " + user + " for a key (expected: --git-ssh-key FILE or"
+              + " $MESHLOG_GIT_SSH_KEY_FILE, an OpenSSH private key whose public half the server"
+              + " accepts for " + user + ", such as the repository's deploy key)"
+          : what + ": the server refused user " + user + " with " + credentials.sshKey()
+              + " (expected: a key whose public half the server accepts for " + user
+              + " and that may read " + repository + ", such as the repository's deploy key)", e);
+    }
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root instanceof java.net.ConnectException || lower.contains("connection refused")) {
+      return new IllegalStateException(what + ": connection refused (expected: an SSH server"
+          + " listening at the URL's host and port)", e);
     }
     return new IllegalStateException(what + ": " + message, e);
   }

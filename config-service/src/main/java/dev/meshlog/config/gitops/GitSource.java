@@ -48,9 +48,13 @@ public record GitSource(String repository, String branch, String path) {
     return p.equals(".") ? "" : p;
   }
 
-  /** The key of its progress in {@code mesh.gitops.state}: {@code repository#branch#path}. */
+  /**
+   * The key of its progress in {@code mesh.gitops.state}: {@code repository#branch#path}, with
+   * the repository as {@link GitUrls#sourceName} spells it (the scp-like
+   * {@code git@host:org/repo} as {@code ssh://git@host/org/repo}: one source, however written).
+   */
   public String key() {
-    return repository + "#" + branch + "#" + path;
+    return GitUrls.sourceName(repository) + "#" + branch + "#" + path;
   }
 
   /**
@@ -64,7 +68,8 @@ public record GitSource(String repository, String branch, String path) {
     }
     String repositoryPart = key.substring(0, key.length() - tail.length());
     return GitUrls.hasUserInfo(repositoryPart)
-        && GitUrls.withoutCredentials(repositoryPart).equals(repository);
+        && GitUrls.sourceName(GitUrls.withoutCredentials(repositoryPart))
+            .equals(GitUrls.sourceName(repository));
   }
 
   /**
