@@ -264,4 +264,20 @@ class GitOpsSshIT {
         .hasMessageContaining("cannot fetch main of " + url)
         .hasMessageContaining("connection refused");
   }
+
+  @Test
+  void anEd25519KeyFromSshKeygenSyncs() throws Exception {
+    Path keygen = Path.of("/usr/bin/ssh-keygen");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(keygen), "no ssh-keygen");
+    RevCommit commit = commitVirtualService("reviews", 90);
+    Path ed25519 = secrets.resolve("id_ed25519");
+    Process process = new ProcessBuilder(keygen.toString(), "-q", "-t", "ed25519", "-N", "", "-f",
+        ed25519.toString()).redirectErrorStream(true).start();
+    assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    server.authorize(GitSshKey.fromFile(ed25519, "key", null, null).keyPair().getPublic());
+
+    SyncReport report = bridge(() -> credentials(ed25519)).sync();
+
+    assertThat(report.commits()).extracting(CommitReport::commitId).containsExactly(commit.name());
+  }
 }

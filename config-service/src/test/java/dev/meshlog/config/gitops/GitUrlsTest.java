@@ -70,4 +70,36 @@ class GitUrlsTest {
     assertThatThrownBy(() -> new GitCredentials("alice", "tok\n"))
         .hasMessageContaining("line break");
   }
+
+  @Test
+  void sshUrlsAndScpLikeAddressesAreSshAndLocalPathsAreNot() {
+    assertThat(GitUrls.isSsh("ssh://git@host/org/mesh.git")).isTrue();
+    assertThat(GitUrls.isSsh("git+ssh://git@host/org/mesh.git")).isTrue();
+    assertThat(GitUrls.isSsh("git@github.com:org/mesh.git")).isTrue();
+    assertThat(GitUrls.isSsh("host:mesh")).isTrue();
+    for (String other : new String[] {"https://host/mesh", "/srv/git/mesh", "../mesh", "C:/mesh",
+        "C:\\mesh", "./a:b", "file:///srv/mesh"}) {
+      assertThat(GitUrls.isSsh(other)).as(other).isFalse();
+    }
+    assertThat(GitUrls.sshUser("git@github.com:org/mesh.git")).contains("git");
+    assertThat(GitUrls.sshUser("ssh://deploy:pw@host/mesh")).contains("deploy");
+    assertThat(GitUrls.sshUser("ssh://host/mesh")).isEmpty();
+  }
+
+  @Test
+  void theScpLikeAndSshUrlSpellingsOfARepositoryAreOneSource() {
+    GitSource scp = new GitSource("git@GitHub.com:org/mesh.git", "main", "mesh");
+    GitSource url = new GitSource("ssh://git@github.com/org/mesh.git", "main", "mesh");
+    GitSource port22 = new GitSource("ssh://git@github.com:22/org/mesh.git", "main", "mesh");
+
+    assertThat(scp.key()).isEqualTo("ssh://git@github.com/org/mesh.git#main#mesh")
+        .isEqualTo(url.key()).isEqualTo(port22.key());
+    assertThat(scp.transactionalId()).isEqualTo(url.transactionalId());
+    assertThat(scp.repository()).as("fetched as written").isEqualTo("git@GitHub.com:org/mesh.git");
+    assertThat(new GitSource("ssh://git@host:2222/mesh", "main", "").key())
+        .isEqualTo("ssh://git@host:2222/mesh#main#");
+    assertThat(new GitSource("git@host:/srv/mesh", "main", "").key())
+        .isEqualTo("ssh://git@host/srv/mesh#main#");
+    assertThat(new GitSource("ssh://git@host/other", "main", "mesh").key()).isNotEqualTo(url.key());
+  }
 }
