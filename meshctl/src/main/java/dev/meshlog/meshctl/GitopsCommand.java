@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
@@ -13,6 +14,7 @@ import dev.meshlog.config.gitops.CommitReport;
 import dev.meshlog.config.gitops.GitCredentials;
 import dev.meshlog.config.gitops.GitOpsBridge;
 import dev.meshlog.config.gitops.GitSource;
+import dev.meshlog.config.gitops.GitSshKey;
 import dev.meshlog.config.gitops.GitUrls;
 import dev.meshlog.config.gitops.SyncReport;
 import dev.meshlog.events.config.ConfigCommand;
@@ -32,6 +34,12 @@ final class GitopsCommand implements Runnable {
   static final String PASSWORD_FILE_ENV = "MESHLOG_GIT_PASSWORD_FILE";
   /** The environment variable holding the git user name. */
   static final String USERNAME_ENV = "MESHLOG_GIT_USERNAME";
+  /** The environment variable naming the SSH private key file. */
+  static final String SSH_KEY_FILE_ENV = "MESHLOG_GIT_SSH_KEY_FILE";
+  /** The environment variable naming the file of the SSH key's passphrase. */
+  static final String SSH_KEY_PASSPHRASE_FILE_ENV = "MESHLOG_GIT_SSH_KEY_PASSPHRASE_FILE";
+  /** The environment variable naming the known_hosts file SSH servers' keys are checked in. */
+  static final String KNOWN_HOSTS_FILE_ENV = "MESHLOG_GIT_KNOWN_HOSTS_FILE";
 
   @Spec
   CommandSpec spec;
@@ -69,6 +77,22 @@ final class GitopsCommand implements Runnable {
             + "$MESHLOG_GIT_PASSWORD_FILE); never on the command line")
     Path gitPasswordFile;
 
+    @Option(names = "--git-ssh-key", paramLabel = "FILE",
+        description = "The OpenSSH private key (a deploy key) for an ssh:// or git@host:repo"
+            + " repository (default: $MESHLOG_GIT_SSH_KEY_FILE); read again before each fetch")
+    Path gitSshKey;
+
+    @Option(names = "--git-ssh-key-passphrase-file", paramLabel = "FILE",
+        description = "A file holding the passphrase of an encrypted --git-ssh-key (default: "
+            + "$MESHLOG_GIT_SSH_KEY_PASSPHRASE_FILE)")
+    Path gitSshKeyPassphraseFile;
+
+    @Option(names = "--git-known-hosts", paramLabel = "FILE",
+        description = "The known_hosts file an SSH server's key must be in, checked strictly"
+            + " (default: $MESHLOG_GIT_KNOWN_HOSTS_FILE, else ~/.ssh/known_hosts and"
+            + " /etc/ssh/ssh_known_hosts, read only)")
+    Path gitKnownHosts;
+
     @Option(names = "--cache-dir", paramLabel = "DIR",
         description = "Where repositories are mirrored (default: $XDG_CACHE_HOME/meshlog/gitops "
             + "or ~/.cache/meshlog/gitops)")
@@ -102,6 +126,18 @@ final class GitopsCommand implements Runnable {
      * both at once is a usage error, as is a user name without a password.
      */
     private Supplier<GitCredentials> credentials(Environment env, String repository) {
+      if (GitUrls.isSsh(repository)) {
+        return sshCredentials(env, repository);
+      }
+      for (Object[] flag : new Object[][] {{"--git-ssh-key", options.gitSshKey},
+          {"--git-ssh-key-passphrase-file", options.gitSshKeyPassphraseFile},
+          {"--git-known-hosts", options.gitKnownHosts}}) {
+        if (flag[1] != null) {
+          throw usage(flag[0] + " is for a repository over SSH, and --repo " + GitUrls.withoutCredentials(repository)
+              + " is not one (expected: an ssh://host/repo or git@host:repo URL, or for HTTPS"
+              + " --git-username and --git-password-file)");
+        }
+      }
       Path file = options.gitPasswordFile;
       String fileSource = "--git-password-file";
       if (file == null && env.get(PASSWORD_FILE_ENV) != null) {
@@ -142,6 +178,66 @@ final class GitopsCommand implements Runnable {
       }
       // Read again before each fetch: a watch picks up a rotated token at its next sync.
       return warnIfInClear(repository, () -> GitCredentials.fromFile(username, resolved, what));
+    }
+
+    /**
+     * The key and known hosts for an SSH {@code repository}: {@code --git-ssh-key} (or
+     * {@code $MESHLOG_GIT_SSH_KEY_FILE}), its passphrase file if encrypted, and
+     * {@code --git-known-hosts} (or {@code $MESHLOG_GIT_KNOWN_HOSTS_FILE}, else the user's
+     * known_hosts files, as git reads them; never written). The files are checked now (a bad one
+     * is a usage error) and read again before each fetch, so a watch uses a rotated key from its
+     * next sync. HTTP(S) password flags are a usage error here; their environment variables are
+     * ignored (set for another repository).
+     */
+    private Supplier<GitCredentials> sshCredentials(Environment env, String repository) {
+      String shown = GitUrls.withoutCredentials(repository);
+      if (options.gitPasswordFile != null || options.gitUsername != null) {
+        throw usage((options.gitPasswordFile != null ? "--git-password-file" : "--git-username")
+            + " is for a repository over HTTP(S), and --repo " + shown + " is over SSH"
+            + " (expected: --git-ssh-key FILE, and --git-known-hosts FILE)");
+      }
+      if (!shown.equals(repository)) {
+        throw usage("--repo " + shown + " carries a password in its URL (expected: an SSH key,"
+            + " --git-ssh-key FILE)");
+      }
+      Path key = fileOption(env, options.gitSshKey, SSH_KEY_FILE_ENV);
+      String keyWhat = options.gitSshKey != null ? "--git-ssh-key" : "$" + SSH_KEY_FILE_ENV;
+      Path passphrase = fileOption(env, options.gitSshKeyPassphraseFile, SSH_KEY_PASSPHRASE_FILE_ENV);
+      String passphraseWhat = options.gitSshKeyPassphraseFile != null
+          ? "--git-ssh-key-passphrase-file" : "$" + SSH_KEY_PASSPHRASE_FILE_ENV;
+      if (key == null && options.gitSshKeyPassphraseFile != null) {
+        throw usage("--git-ssh-key-passphrase-file without a key (expected: --git-ssh-key FILE or $"
+            + SSH_KEY_FILE_ENV + ")");
+      }
+      Path knownHostsFile = fileOption(env, options.gitKnownHosts, KNOWN_HOSTS_FILE_ENV);
+      List<Path> knownHosts;
+      if (knownHostsFile != null) {
+        String what = options.gitKnownHosts != null ? "--git-known-hosts" : "$" + KNOWN_HOSTS_FILE_ENV;
+        if (!Files.isRegularFile(knownHostsFile) || !Files.isReadable(knownHostsFile)) {
+          throw usage(what + " " + knownHostsFile + ": not a readable file (expected: a known_hosts"
+              + " file with the git host's key, e.g. from ssh-keyscan, checked out of band)");
+        }
+        knownHosts = List.of(knownHostsFile);
+      } else {
+        String home = env.get("HOME") != null ? env.get("HOME") : System.getProperty("user.home");
+        knownHosts = List.of(Path.of(home, ".ssh", "known_hosts"), Path.of("/etc/ssh/ssh_known_hosts"));
+      }
+      if (key == null) {
+        return () -> GitCredentials.ssh(null, knownHosts);
+      }
+      try {
+        GitSshKey.fromFile(key, keyWhat, passphrase, passphraseWhat); // a bad file is a usage error now
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
+      }
+      return () -> GitCredentials.ssh(GitSshKey.fromFile(key, keyWhat, passphrase, passphraseWhat),
+          knownHosts);
+    }
+
+    /** The file {@code flag} names, else the one {@code variable} names, resolved; or null. */
+    private Path fileOption(Environment env, Path flag, String variable) {
+      Path file = flag != null ? flag : env.get(variable) == null ? null : Path.of(env.get(variable));
+      return file == null ? null : env.workingDirectory().resolve(file);
     }
 
     /** Warns when {@code credentials} would cross the network unencrypted. */
