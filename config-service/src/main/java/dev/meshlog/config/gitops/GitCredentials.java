@@ -100,6 +100,71 @@ public record GitCredentials(String username, String password, GitSshKey sshKey,
     return username.isEmpty() ? null : new UsernamePasswordCredentialsProvider(username, password);
   }
 
+  /**
+   * JGit's provider for the HTTP(S) credentials that answers only for the origin (scheme, host
+   * and port) of {@code repositoryUri}, or null for none. JGit follows a redirect and, when the
+   * server it lands on asks, hands the provider's password to it — another host, or another
+   * port of the same one; git (curl) sends credentials only to where they were given.
+   */
+  CredentialsProvider provider(String repositoryUri) {
+    CredentialsProvider provider = provider();
+    return provider == null ? null : new OriginBoundCredentials(provider, repositoryUri);
+  }
+
+  /** The credentials of one origin; any other origin asking is refused and remembered. */
+  static final class OriginBoundCredentials extends CredentialsProvider {
+    private final CredentialsProvider delegate;
+    private final String origin;
+    private volatile String refusedOrigin;
+
+    OriginBoundCredentials(CredentialsProvider delegate, String repositoryUri) {
+      this.delegate = delegate;
+      this.origin = origin(repositoryUri);
+    }
+
+    /** {@code scheme://host:port} of {@code uri} (the scheme's port if none is written). */
+    static String origin(String uri) {
+      try {
+        return origin(new org.eclipse.jgit.transport.URIish(uri));
+      } catch (java.net.URISyntaxException e) {
+        return uri;
+      }
+    }
+
+    private static String origin(org.eclipse.jgit.transport.URIish uri) {
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+      String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(java.util.Locale.ROOT);
+      return scheme + "://" + host + ":" + port;
+    }
+
+    /** The origin that asked for the credentials and did not get them, or null. */
+    String refusedOrigin() {
+      return refusedOrigin;
+    }
+
+    @Override
+    public boolean isInteractive() {
+      return false;
+    }
+
+    @Override
+    public boolean supports(org.eclipse.jgit.transport.CredentialItem... items) {
+      return delegate.supports(items);
+    }
+
+    @Override
+    public boolean get(org.eclipse.jgit.transport.URIish uri,
+                       org.eclipse.jgit.transport.CredentialItem... items) {
+      String asking = uri == null ? origin : origin(uri);
+      if (!asking.equals(origin)) {
+        refusedOrigin = asking;
+        return false;
+      }
+      return delegate.get(uri, items);
+    }
+  }
+
   @Override
   public String toString() {
     if (sshKey != null) {

@@ -18,6 +18,7 @@ import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 
@@ -87,14 +88,15 @@ final class GitMirror implements AutoCloseable {
    * @throws IllegalStateException if the repository cannot be reached
    */
   static String defaultBranch(String repository, GitCredentials credentials) {
+    CredentialsProvider provider = credentials.provider(uriOf(repository));
     try (GitSsh ssh = sshFor(repository, credentials)) {
       try {
         Map<String, Ref> refs = Git.lsRemoteRepository().setRemote(uriOf(repository))
-            .setHeads(false).setCredentialsProvider(credentials.provider())
+            .setHeads(false).setCredentialsProvider(provider)
             .setTransportConfigCallback(ssh).callAsMap();
         return headBranch(refs);
       } catch (GitAPIException e) {
-        throw failure("cannot read " + repository, repository, credentials, ssh, e);
+        throw failure("cannot read " + repository, repository, credentials, provider, ssh, e);
       }
     }
   }
@@ -135,14 +137,15 @@ final class GitMirror implements AutoCloseable {
     String ref = Constants.R_HEADS + branch;
     GitCredentials credentials = this.credentials.get();
     // Over SSH, made anew for each fetch: the key and known_hosts files are read again.
+    CredentialsProvider provider = credentials.provider(uri);
     try (GitSsh ssh = sshFor(repository, credentials); Git git = new Git(mirror)) {
       try {
         git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
-            .setCredentialsProvider(credentials.provider()).setTransportConfigCallback(ssh)
+            .setCredentialsProvider(provider).setTransportConfigCallback(ssh)
             .setRemoveDeletedRefs(false).call();
       } catch (GitAPIException e) {
-        throw failure("cannot fetch " + branch + " of " + repository, repository, credentials, ssh,
-            e);
+        throw failure("cannot fetch " + branch + " of " + repository, repository, credentials,
+            provider, ssh, e);
       }
       Ref fetched = mirror.exactRef(ref);
       if (fetched == null || fetched.getObjectId() == null) {
@@ -161,9 +164,18 @@ final class GitMirror implements AutoCloseable {
    * credentials) or the private key.
    */
   static IllegalStateException failure(String what, String repository, GitCredentials credentials,
-                                       GitSsh ssh, GitAPIException e) {
+                                       CredentialsProvider provider, GitSsh ssh,
+                                       GitAPIException e) {
     String message = String.valueOf(e.getMessage());
     String lower = message.toLowerCase(java.util.Locale.ROOT);
+    if (provider instanceof GitCredentials.OriginBoundCredentials bound
+        && bound.refusedOrigin() != null) {
+      return new GitAuthenticationException(what + ": the server redirected to "
+          + bound.refusedOrigin() + ", which asks for credentials: they were not sent, the"
+          + " password goes only to " + GitCredentials.OriginBoundCredentials.origin(uriOf(repository))
+          + " as git sends it (expected: the repository's URL after its redirects, if that host"
+          + " is meant to have the password)", e);
+    }
     if (ssh != null) {
       return sshFailure(what, repository, credentials, ssh, message, lower, e);
     }
