@@ -13,12 +13,14 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.TransportConfigCallback;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.TransportHttp;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 
@@ -93,7 +95,7 @@ final class GitMirror implements AutoCloseable {
       try {
         Map<String, Ref> refs = Git.lsRemoteRepository().setRemote(uriOf(repository))
             .setHeads(false).setCredentialsProvider(provider)
-            .setTransportConfigCallback(ssh).callAsMap();
+            .setTransportConfigCallback(transports(ssh, provider, uriOf(repository))).callAsMap();
         return headBranch(refs);
       } catch (GitAPIException e) {
         throw failure("cannot read " + repository, repository, credentials, provider, ssh, e);
@@ -123,6 +125,22 @@ final class GitMirror implements AutoCloseable {
     return "main";
   }
 
+  /**
+   * What each transport is set up with: over SSH, {@code ssh}; over HTTP(S) with credentials,
+   * Authorization headers bound to the repository's origin ({@link OriginBoundHttp}).
+   */
+  private static TransportConfigCallback transports(GitSsh ssh, CredentialsProvider provider,
+                                                    String uri) {
+    return transport -> {
+      if (ssh != null) {
+        ssh.configure(transport);
+      }
+      if (provider != null && transport instanceof TransportHttp http) {
+        OriginBoundHttp.bind(http, uri);
+      }
+    };
+  }
+
   /** SSH settings for {@code repository} if it is an SSH URL, else null (nothing to close). */
   private static GitSsh sshFor(String repository, GitCredentials credentials) {
     return GitUrls.isSsh(repository) ? new GitSsh(credentials) : null;
@@ -141,7 +159,7 @@ final class GitMirror implements AutoCloseable {
     try (GitSsh ssh = sshFor(repository, credentials); Git git = new Git(mirror)) {
       try {
         git.fetch().setRemote(uri).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
-            .setCredentialsProvider(provider).setTransportConfigCallback(ssh)
+            .setCredentialsProvider(provider).setTransportConfigCallback(transports(ssh, provider, uri))
             .setRemoveDeletedRefs(false).call();
       } catch (GitAPIException e) {
         throw failure("cannot fetch " + branch + " of " + repository, repository, credentials,

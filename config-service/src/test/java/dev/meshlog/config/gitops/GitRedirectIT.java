@@ -125,14 +125,6 @@ class GitRedirectIT {
     assertThat(leaked()).isEmpty();
   }
 
-  /**
-   * Not yet: JGit keeps the Basic header it authenticated with across a redirect to the same
-   * host name (it resets it only when the host changes), and sends it to the other port without
-   * asking the credentials provider, so the provider cannot refuse. curl does not (since 7.83).
-   * A fix needs a JGit connection factory that drops the header for another origin (config-service
-   * README, "Redirects").
-   */
-  @org.junit.jupiter.api.Disabled("JGit sends its Basic header to another port of the same host")
   @Test
   void aRedirectToAnotherPortOfTheSameHostAfterAuthenticatingDoesNotGetThePassword()
       throws Exception {
