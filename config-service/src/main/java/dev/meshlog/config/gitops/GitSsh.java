@@ -81,11 +81,6 @@ final class GitSsh implements TransportConfigCallback, AutoCloseable {
     factory.close();
   }
 
-  /** The host as known_hosts names it: {@code host}, or {@code [host]:port} off port 22. */
-  static String knownHostsName(String host, int port) {
-    return port == 22 || port <= 0 ? host : "[" + host + "]:" + port;
-  }
-
   private static String describe(PublicKey key) {
     return KeyUtils.getKeyType(key) + " " + KeyUtils.getFingerPrint(key);
   }

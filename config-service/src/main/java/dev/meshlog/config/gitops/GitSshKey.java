@@ -58,7 +58,18 @@ public final class GitSshKey {
     }
     String passphrase = null;
     if (passphraseFile != null) {
-      passphrase = GitCredentials.fromFile("git", passphraseFile, passphraseWhat).password();
+      try {
+        passphrase = Files.readString(passphraseFile).strip();
+      } catch (IOException | UncheckedIOException e) {
+        throw new IllegalArgumentException(passphraseWhat + " " + passphraseFile + ": cannot be read ("
+            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
+            + ")", e);
+      }
+      if (passphrase.isEmpty() || passphrase.lines().count() > 1) {
+        throw new IllegalArgumentException(passphraseWhat + " " + passphraseFile + ": "
+            + (passphrase.isEmpty() ? "empty" : "several lines")
+            + " (expected: the key's passphrase, on one line)");
+      }
     }
     List<String> asked = new ArrayList<>();
     String given = passphrase;
