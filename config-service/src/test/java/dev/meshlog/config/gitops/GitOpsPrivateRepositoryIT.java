@@ -181,6 +181,19 @@ class GitOpsPrivateRepositoryIT {
   }
 
   @Test
+  void aRedirectWithinTheServerIsFollowedWithTheCredentials() throws Exception {
+    RevCommit commit = commitVirtualService("reviews", 90);
+    server.redirect("old-name", "mesh-config");
+    String url = server.url("old-name");
+
+    SyncReport report = bridge(url, new GitCredentials(USER, TOKEN)).sync();
+
+    assertThat(report.commits()).extracting(CommitReport::commitId).containsExactly(commit.name());
+    assertThat(server.requests()).anyMatch(r -> r.contains("/old-name/"))
+        .anyMatch(r -> r.contains("/mesh-config/"));
+  }
+
+  @Test
   void noCredentialsForAPrivateRepositorySayWhatToPass() throws Exception {
     commitVirtualService("reviews", 90);
     String url = server.url("mesh-config");

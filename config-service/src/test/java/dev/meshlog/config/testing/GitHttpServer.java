@@ -38,6 +38,7 @@ public final class GitHttpServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newFixedThreadPool(2);
   private final List<String> requests = Collections.synchronizedList(new ArrayList<>());
+  private final Map<String, String> redirects = new java.util.concurrent.ConcurrentHashMap<>();
 
   private GitHttpServer(Path root, String username, String password) throws IOException {
     this.root = root;
@@ -67,6 +68,14 @@ public final class GitHttpServer implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + name;
   }
 
+  /**
+   * Answers requests under {@code /from/} with a 301 to the same path under {@code /to/} on this
+   * server (after authentication), as GitLab redirects {@code /repo} to {@code /repo.git}.
+   */
+  public void redirect(String from, String to) {
+    redirects.put("/" + from + "/", "/" + to + "/");
+  }
+
   /** Every request line seen, as {@code METHOD URI}. */
   public List<String> requests() {
     synchronized (requests) {
@@ -81,6 +90,17 @@ public final class GitHttpServer implements AutoCloseable {
         exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"git\"");
         exchange.sendResponseHeaders(401, -1);
         return;
+      }
+      String path = exchange.getRequestURI().getRawPath();
+      for (Map.Entry<String, String> redirect : redirects.entrySet()) {
+        if (path.startsWith(redirect.getKey())) {
+          String query = exchange.getRequestURI().getRawQuery();
+          exchange.getResponseHeaders().add("Location", url("").replaceAll("/$", "")
+              + redirect.getValue() + path.substring(redirect.getKey().length())
+              + (query == null ? "" : "?" + query));
+          exchange.sendResponseHeaders(301, -1);
+          return;
+        }
       }
       ProcessBuilder builder = new ProcessBuilder(BACKEND.toString());
       Map<String, String> env = builder.environment();
