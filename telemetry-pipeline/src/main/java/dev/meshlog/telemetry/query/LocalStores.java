@@ -89,13 +89,43 @@ public final class LocalStores {
   }
 
   /**
-   * What this instance answered and for which input partitions of {@code mesh.telemetry.requests}
-   * (a store's partition is its task's, the input partition's).
+   * The aggregates an instance answered for some input partitions of {@code mesh.telemetry.requests}:
+   * one partition's (what this release sends, one per partition), or, from a peer of a release
+   * before the per-partition split, all of its partitions' together.
    */
-  public record Share(List<EdgeMetrics> metrics, Set<Integer> partitions) {
-    public Share {
-      metrics = List.copyOf(metrics);
+  public record Part(Set<Integer> partitions, List<EdgeMetrics> metrics) {
+    public Part {
       partitions = Set.copyOf(partitions);
+      metrics = List.copyOf(metrics);
+    }
+  }
+
+  /**
+   * What this instance answered, partition by partition (a store's partition is its task's, the
+   * input partition's), so that a merge can take each partition once.
+   */
+  public record Share(List<Part> parts) {
+    public Share {
+      parts = List.copyOf(parts);
+    }
+
+    /** One part of {@code partitions} holding {@code metrics} (a peer's answer that is not split). */
+    public static Share whole(List<EdgeMetrics> metrics, Set<Integer> partitions) {
+      return new Share(List.of(new Part(partitions, metrics)));
+    }
+
+    /** Every part's aggregates, part after part. */
+    public List<EdgeMetrics> metrics() {
+      List<EdgeMetrics> all = new ArrayList<>();
+      parts.forEach(p -> all.addAll(p.metrics()));
+      return all;
+    }
+
+    /** The partitions answered for. */
+    public Set<Integer> partitions() {
+      Set<Integer> all = new TreeSet<>();
+      parts.forEach(p -> all.addAll(p.partitions()));
+      return all;
     }
   }
 
@@ -133,24 +163,22 @@ public final class LocalStores {
   }
 
   private <T> Share byPartition(String storeName, QueryableStoreType<T> type, Function<T, List<EdgeMetrics>> read) {
-    List<EdgeMetrics> out = new ArrayList<>();
-    Set<Integer> answered = new TreeSet<>();
+    List<Part> parts = new ArrayList<>();
     InvalidStateStoreException first = null;
     for (int partition : activePartitions()) {
       try {
         // read whole or not at all: a store closed half-way through is a partition not answered
         List<EdgeMetrics> part = read.apply(
             streams.store(StoreQueryParameters.fromNameAndType(storeName, type).withPartition(partition)));
-        out.addAll(part);
-        answered.add(partition);
+        parts.add(new Part(Set.of(partition), part));
       } catch (InvalidStateStoreException e) {
         first = first == null ? e : first;
       }
     }
-    if (answered.isEmpty() && first != null) {
+    if (parts.isEmpty() && first != null) {
       throw first;
     }
-    return new Share(out, answered);
+    return new Share(parts);
   }
 
   /** Every edge's totals since the state began (sketches in the published format). */

@@ -327,6 +327,7 @@ public final class TelemetryApi {
     result.compose(share -> vertx.executeBlocking(() -> HttpUtil.encodeAll(share.metrics()), false)
             .onSuccess(bytes -> req.response().putHeader("content-type", "application/octet-stream")
                 .putHeader(ClusterQueries.PARTITIONS_HEADER, ClusterQueries.partitionsHeader(share.partitions()))
+                .putHeader(ClusterQueries.PARTITION_RECORDS_HEADER, ClusterQueries.partitionRecordsHeader(share))
                 .end(Buffer.buffer(bytes))))
         .onFailure(e -> fail(req, e));
   }

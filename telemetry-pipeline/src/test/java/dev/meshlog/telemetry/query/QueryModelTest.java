@@ -389,4 +389,86 @@ class QueryModelTest {
     assertThat(ClusterQueries.partitionsOf("")).isEmpty();
     assertThatThrownBy(() -> ClusterQueries.partitionsOf("0,x")).isInstanceOf(NumberFormatException.class);
   }
+
+  private static LocalStores.Part part(int partition, EdgeMetrics... metrics) {
+    return new LocalStores.Part(java.util.Set.of(partition), List.of(metrics));
+  }
+
+  private static ClusterQueries.Answer answer(String instance, LocalStores.Part... parts) {
+    return new ClusterQueries.Answer(instance, new LocalStores.Share(List.of(parts)));
+  }
+
+  private static long requests(ClusterQueries.Merged merged) {
+    return ServiceGraph.of(merged.metrics(), T0, T0.plusSeconds(60), AGG, List.of()).edges().stream()
+        .mapToLong(EdgeStats::requests).sum();
+  }
+
+  @Test
+  void aPartitionTwoInstancesAnswerForIsCountedOnceFromItsActiveOwner() {
+    // a task moving: the old owner (a:1) still answers for partition 3 from its stores, the new
+    // owner (b:2) has restored it and counted one more request since
+    EdgeMetrics old = window(0, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeMetrics restored = window(0, request("productpage", "v1", "reviews", "v1", 200, 10),
+        request("productpage", "v1", "reviews", "v1", 200, 20));
+    EdgeMetrics other = window(0, request("productpage", "v1", "details", "v1", 200, 5));
+    List<ClusterQueries.Answer> answers = List.of(answer("a:1", part(3, old), part(4, other)),
+        answer("b:2", part(3, restored)));
+
+    ClusterQueries.Merged merged = ClusterQueries.merge(answers, java.util.Map.of(3, "b:2", 4, "a:1"));
+    assertThat(merged.answered()).containsExactly(3, 4);
+    assertThat(merged.metrics()).containsExactlyInAnyOrder(restored, other);
+    assertThat(requests(merged)).isEqualTo(3);
+    assertThat(merged.answeredTwice()).containsExactly("partition 3 of mesh.telemetry.requests answered by a:1, b:2:"
+        + " counted once, from b:2 (its active owner)");
+
+    // the metadata naming neither (it moved again, or is not known yet): the first answer's
+    ClusterQueries.Merged first = ClusterQueries.merge(answers, java.util.Map.of());
+    assertThat(first.metrics()).containsExactlyInAnyOrder(old, other);
+    assertThat(first.answeredTwice()).singleElement().asString().endsWith("counted once, from a:1 (the first)");
+  }
+
+  @Test
+  void answersWithoutOverlapAreAllTakenAndSayNothing() {
+    EdgeMetrics a = window(0, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeMetrics b = window(0, request("productpage", "v1", "details", "v1", 200, 5));
+    ClusterQueries.Merged merged = ClusterQueries.merge(List.of(answer("a:1", part(0, a), part(1)),
+        answer("b:2", part(2, b))), java.util.Map.of(0, "a:1", 1, "a:1", 2, "b:2"));
+    assertThat(merged.metrics()).containsExactly(a, b);
+    assertThat(merged.answered()).containsExactly(0, 1, 2);
+    assertThat(merged.answeredTwice()).isEmpty();
+  }
+
+  @Test
+  void anEarlierReleasesAnswerIsTakenWholeAndOthersLeaveOutItsPartitions() {
+    EdgeMetrics oldPeers = window(0, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeMetrics same = window(0, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeMetrics mine = window(0, request("productpage", "v1", "details", "v1", 200, 5));
+    // the earlier release's answer: partitions 3 and 5 together, not split
+    ClusterQueries.Answer earlier = new ClusterQueries.Answer("old:9",
+        LocalStores.Share.whole(List.of(oldPeers), java.util.Set.of(3, 5)));
+    ClusterQueries.Merged merged = ClusterQueries.merge(List.of(answer("a:1", part(3, same), part(4, mine)), earlier),
+        java.util.Map.of(3, "a:1"));
+    assertThat(merged.metrics()).containsExactlyInAnyOrder(oldPeers, mine);
+    assertThat(merged.answered()).containsExactly(3, 4, 5);
+    assertThat(merged.answeredTwice()).singleElement().asString().startsWith("partition 3 ")
+        .endsWith("counted once, from old:9 (an earlier release's answer, not split by partition)");
+  }
+
+  @Test
+  void carriesEachPartitionsAggregateCountInAHeaderAndSplitsTheBodyByIt() {
+    EdgeMetrics a = window(0, request("productpage", "v1", "reviews", "v1", 200, 10));
+    EdgeMetrics b = window(0, request("productpage", "v1", "details", "v1", 200, 5));
+    EdgeMetrics c = window(10, request("productpage", "v1", "details", "v1", 200, 5));
+    LocalStores.Share share = new LocalStores.Share(List.of(part(0, a, b), part(3), part(7, c)));
+    assertThat(ClusterQueries.partitionRecordsHeader(share)).isEqualTo("0:2,3:0,7:1");
+    List<EdgeMetrics> body = HttpUtil.decodeAll(HttpUtil.encodeAll(share.metrics()));
+    assertThat(ClusterQueries.split(body, java.util.Set.of(0, 3, 7), "0:2,3:0,7:1")).isEqualTo(share);
+    for (String bad : List.of("0:2,3:0", "0:2,3:0,7:2", "0:1,3:0,7:1", "0:2,3:0,7:1,9:0", "0:2,0:0,7:1", "0:x,3:0,7:1",
+        "0,3,7", "0:-1,3:0,7:4")) {
+      assertThatThrownBy(() -> ClusterQueries.split(body, java.util.Set.of(0, 3, 7), bad))
+          .as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("meshlog-partition-records: '" + bad + "' (expected: partition:count for each of the"
+              + " partitions 0,3,7, counting all 3 aggregates, e.g. 0:5,3:0)");
+    }
+  }
 }
