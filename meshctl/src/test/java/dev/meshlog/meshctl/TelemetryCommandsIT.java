@@ -71,6 +71,97 @@ class TelemetryCommandsIT {
 
   private static final AvroSerde<RequestEvent> SINGLE = AvroSerde.of(RequestEvent.class);
 
+  /** A request of {@code ns} to reviews that started {@code seconds} after {@code base}, path {@code /t<seconds>}. */
+  private static RequestEvent at(String ns, Instant base, int seconds) {
+    return RequestEvent.newBuilder(event(ns, "reviews", "/t" + seconds)).setStartTime(base.plusSeconds(seconds)).build();
+  }
+
+  /** Each event of {@code seconds} as one record on {@code partition}, sent together. */
+  private static void send(KafkaCluster kafka, String ns, Instant base, int partition, int... seconds) throws Exception {
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+        Topics.TELEMETRY_REQUESTS.keySerde().serializer(), new ByteArraySerializer())) {
+      for (int s : seconds) {
+        producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), partition, ns + "/productpage->" + ns + "/reviews",
+            Topics.TELEMETRY_REQUESTS.serializeValue(RequestEventBatch.newBuilder().setEvents(List.of(at(ns, base, s))).build())))
+            .get(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** The paths of tail's lines: {@code /t3} and so on. */
+  private static List<String> paths(String out) {
+    return out.lines().map(l -> l.substring(l.indexOf(" GET ") + 5, l.indexOf(" 200"))).toList();
+  }
+
+  @Test
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void tailPrintsEventsOldestFirstAcrossPartitionsAndTheNNewest(KafkaCluster kafka) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("order");
+    Instant base = Instant.now().minusSeconds(60);
+    // four partitions, each in its own time order, their times interleaved: partition p holds
+    // p, p+4, p+8; written partition after partition, the last partition first
+    for (int p = 3; p >= 0; p--) {
+      send(kafka, ns, base, p, p, p + 4, p + 8);
+    }
+    Environment env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers()), dir,
+        java.time.Clock.systemUTC(), "ana");
+    Run all = Run.meshctl(env, "telemetry", "tail", "--since", "5m", "--service", ns + "/reviews", "-n", "12");
+    assertThat(all.code()).as(all.err()).isZero();
+    assertThat(paths(all.out())).containsExactly("/t0", "/t1", "/t2", "/t3", "/t4", "/t5", "/t6", "/t7", "/t8",
+        "/t9", "/t10", "/t11");
+    Run three = Run.meshctl(env, "telemetry", "tail", "--since", "5m", "--service", ns + "/reviews", "-n", "3");
+    assertThat(three.code()).as(three.err()).isZero();
+    assertThat(paths(three.out())).containsExactly("/t9", "/t10", "/t11");
+    // without --since: looked back from the end of each partition, past other tests' events
+    Run noSince = Run.meshctl(env, "telemetry", "tail", "--service", ns + "/reviews", "-n", "5");
+    assertThat(noSince.code()).as(noSince.err()).isZero();
+    assertThat(paths(noSince.out())).containsExactly("/t7", "/t8", "/t9", "/t10", "/t11");
+  }
+
+  @Test
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void followedTailPrintsTheBacklogThenLiveEventsInTimeOrder(KafkaCluster kafka) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      new TopicBootstrapper(admin).ensureAll();
+    }
+    String ns = KafkaCluster.uniqueName("follow");
+    Instant base = Instant.now().minusSeconds(60);
+    send(kafka, ns, base, 5, 2, 3);
+    send(kafka, ns, base, 4, 1, 4);
+    Environment env = new Environment(Map.of("MESHLOG_BOOTSTRAP", kafka.bootstrapServers()), dir,
+        java.time.Clock.systemUTC(), "ana");
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    Thread tail = new Thread(() -> MeshctlMain.run(new String[] {"telemetry", "tail", "--since", "5m", "--service",
+        ns + "/reviews"}, env, new java.io.PrintWriter(out), new java.io.PrintWriter(err)));
+    tail.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> out.toString().lines().count() >= 4);
+      assertThat(paths(out.toString())).containsExactly("/t1", "/t2", "/t3", "/t4");
+      // live: the later event lands first, on partition 4, the earlier one right after on 5
+      try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientConfig(),
+          Topics.TELEMETRY_REQUESTS.keySerde().serializer(), new ByteArraySerializer())) {
+        for (int[] ps : new int[][] {{4, 21}, {5, 20}}) {
+          producer.send(new ProducerRecord<>(Topics.TELEMETRY_REQUESTS.name(), ps[0], ns + "/productpage->" + ns + "/reviews",
+              Topics.TELEMETRY_REQUESTS.serializeValue(RequestEventBatch.newBuilder()
+                  .setEvents(List.of(at(ns, base, ps[1]))).build())));
+        }
+        producer.flush();
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> out.toString().lines().count() >= 6);
+      assertThat(paths(out.toString())).as(err.toString()).containsExactly("/t1", "/t2", "/t3", "/t4", "/t20", "/t21");
+    } finally {
+      tail.interrupt();
+      tail.join(30_000);
+    }
+    assertThat(tail.isAlive()).isFalse();
+  }
+
   private static RequestEvent event(String ns, String dst, String path) {
     return RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
         .setSource(Workload.newBuilder().setNamespace(ns).setService("productpage").setVersion("v1").build())
