@@ -150,6 +150,16 @@ class GraphAndTelemetryTest {
   }
 
   @Test
+  void tailRefusesACountOutOfRangeBeforeReachingKafka() {
+    for (String n : List.of("-1", "1000001")) {
+      Run run = Run.meshctl(Run.environment(java.nio.file.Path.of("."), java.util.Map.of(
+          "MESHLOG_BOOTSTRAP", "127.0.0.1:1")), "telemetry", "tail", "-n", n);
+      assertThat(run.code()).isEqualTo(Meshctl.USAGE);
+      assertThat(run.err()).isEqualTo("error: -n: " + n + " (expected: 1..1000000, or 0 to follow)\n");
+    }
+  }
+
+  @Test
   void tailPrintsOneLinePerRequest() {
     RequestEvent e = RequestEvent.newBuilder().setReporter(dev.meshlog.events.telemetry.Reporter.SOURCE)
         .setSource(Workload.newBuilder().setNamespace("default").setService("productpage").setVersion("v1").build())
