@@ -176,7 +176,7 @@ public final class ClusterQueries {
           for (int p : part.partitions()) {
             claims.computeIfAbsent(p, k -> new ArrayList<>()).add(a.instance());
             takenFrom.merge(p, a.instance() + " (an earlier release's answer, not split by partition)",
-                (x, y) -> x + " and " + y);
+                (x, y) -> "each of them: earlier releases' answers, not split by partition, are all taken");
           }
           answered.addAll(part.partitions());
         }
@@ -212,8 +212,9 @@ public final class ClusterQueries {
     List<String> twice = new ArrayList<>();
     claims.forEach((p, by) -> {
       if (by.size() > 1) {
+        String from = takenFrom.get(p);
         twice.add("partition " + p + " of " + Topics.TELEMETRY_REQUESTS.name() + " answered by " + String.join(", ", by)
-            + ": counted once, from " + takenFrom.get(p));
+            + (from.startsWith("each of them") ? ": counted by " + from : ": counted once, from " + from));
       }
     });
     return new Merged(metrics, answered, List.copyOf(twice));

@@ -452,6 +452,14 @@ class QueryModelTest {
     assertThat(merged.answered()).containsExactly(3, 4, 5);
     assertThat(merged.answeredTwice()).singleElement().asString().startsWith("partition 3 ")
         .endsWith("counted once, from old:9 (an earlier release's answer, not split by partition)");
+
+    // two earlier releases claiming one partition: both taken, as before, and said so
+    ClusterQueries.Answer earlier2 = new ClusterQueries.Answer("old:8",
+        LocalStores.Share.whole(List.of(same), java.util.Set.of(3, 6)));
+    ClusterQueries.Merged both = ClusterQueries.merge(List.of(earlier, earlier2), java.util.Map.of());
+    assertThat(both.metrics()).containsExactly(oldPeers, same);
+    assertThat(both.answeredTwice()).containsExactly("partition 3 of mesh.telemetry.requests answered by old:9, old:8:"
+        + " counted by each of them: earlier releases' answers, not split by partition, are all taken");
   }
 
   @Test
