@@ -45,11 +45,6 @@ final class TailOrder {
     latest.merge(partition, time, (a, b) -> a.isAfter(b) ? a : b);
   }
 
-  /** The latest event time {@code partition} has delivered, or null before its first. */
-  Instant latest(int partition) {
-    return latest.get(partition);
-  }
-
   /** The partitions that have delivered an event. */
   Set<Integer> seen() {
     return Set.copyOf(latest.keySet());
@@ -70,6 +65,26 @@ final class TailOrder {
       w = t.isBefore(w) ? t : w;
     }
     return w;
+  }
+
+  /**
+   * The partitions to pause while {@code unread} hold back: those that have delivered an event
+   * past their {@link #watermark}. Nothing of theirs can be printed before the slowest unread
+   * partition catches up, so reading on would only fill memory; the partition that sets the
+   * watermark is never among them, so reading always moves on.
+   */
+  Set<Integer> ahead(Set<Integer> unread) {
+    Instant w = watermark(unread);
+    Set<Integer> ahead = new java.util.TreeSet<>();
+    if (w == null || unread.isEmpty()) {
+      return ahead;
+    }
+    latest.forEach((p, t) -> {
+      if (t.isAfter(w)) {
+        ahead.add(p);
+      }
+    });
+    return ahead;
   }
 
   /**

@@ -210,12 +210,11 @@ final class TelemetryCommand extends MeshctlCommand {
         out().flush();
         if (!unread.isEmpty()) {
           // a partition already past the slowest unread one waits for it: memory stays small
-          Instant w = order.watermark(unread);
+          Set<Integer> pause = order.ahead(unread);
           List<TopicPartition> ahead = new ArrayList<>();
           List<TopicPartition> behind = new ArrayList<>();
           for (TopicPartition p : partitions) {
-            Instant latest = order.latest(p.partition());
-            (w != null && latest != null && latest.isAfter(w) ? ahead : behind).add(p);
+            (pause.contains(p.partition()) ? ahead : behind).add(p);
           }
           consumer.pause(ahead);
           consumer.resume(behind);

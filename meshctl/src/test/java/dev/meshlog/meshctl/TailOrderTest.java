@@ -38,6 +38,21 @@ class TailOrderTest {
   }
 
   @Test
+  void partitionsAheadOfTheSlowestUnreadOneArePausedAndItNever() {
+    TailOrder order = new TailOrder();
+    order.add(at(50, 0, 0), T0); // partition 0 fetched far ahead
+    order.add(at(3, 1, 0), T0);  // partition 1, unread, at t3
+    order.add(at(3, 2, 0), T0);  // partition 2, read to its end, at t3
+    assertThat(order.ahead(Set.of(0, 1))).containsExactly(0);
+    order.add(at(60, 1, 1), T0); // partition 1 catches up past partition 0
+    assertThat(order.ahead(Set.of(0, 1))).containsExactly(1);
+    assertThat(order.ahead(Set.of())).isEmpty(); // no backlog: nothing paused
+    TailOrder fresh = new TailOrder();
+    fresh.add(at(9, 0, 0), T0);
+    assertThat(fresh.ahead(Set.of(0, 1))).as("partition 1 delivered nothing yet: no watermark").isEmpty();
+  }
+
+  @Test
   void anUnreadPartitionThatDeliveredNothingYetHoldsEverythingBack() {
     TailOrder order = new TailOrder();
     order.add(at(1, 0, 0), T0);
