@@ -200,7 +200,7 @@ final class GatewayServers implements AutoCloseable {
         o.server = server;
         return server.listen().map(s -> o.port = s.actualPort());
       }
-      HttpServer server = Listener.watchHeaders(rt, rt.vertx().createHttpServer(tlsOptions(
+      HttpServer server = Listener.watchConnections(rt, "gateway", rt.vertx().createHttpServer(tlsOptions(
               Listener.options(rt, bindHost, port), o.spec.tls())))
           .requestHandler(new OutboundHandler(rt, binding, serverPort))
           // A client that fails the handshake (untrusted, no certificate) is its own problem.

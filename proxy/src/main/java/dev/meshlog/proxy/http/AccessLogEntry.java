@@ -50,6 +50,17 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
     flags = Set.copyOf(flags);
   }
 
+  /**
+   * The entry of an HTTP/2 stream whose header block the codec refused (Envoy's downstream
+   * protocol error): nothing of the request is known, no response was sent.
+   */
+  public static AccessLogEntry malformedHttp2Stream(Instant start, String direction,
+                                                    String sourceWorkload) {
+    return new AccessLogEntry(start, direction, null, null, "HTTP/2", 0,
+        Set.of(ResponseFlag.DPE), 0, 0, 0, -1, null, null, null, null, null, null, 0,
+        sourceWorkload, null, null, null, null, null, 0);
+  }
+
   /** An entry without the telemetry-only facts (trace, peer, upstream endpoint, microseconds). */
   public AccessLogEntry(Instant start, String direction, String method, String path,
                         String protocol, int status, Set<ResponseFlag> flags, long bytesReceived,

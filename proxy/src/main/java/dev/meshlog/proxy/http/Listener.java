@@ -35,18 +35,26 @@ public final class Listener {
                                        Handler<HttpServerRequest> handler) {
     HttpServer server = rt.vertx().createHttpServer(options(rt, host, port))
         .requestHandler(handler);
-    watchHeaders(rt, server);
+    watchConnections(rt, name, server);
     return server.listen()
         .recover(e -> Future.failedFuture(new ListenerBindException(name, host, port, e)))
         .map(s -> new Listener(name, s));
   }
 
-  /** Puts {@code rt}'s deadline for request headers on {@code server}'s HTTP/1 connections. */
-  public static HttpServer watchHeaders(ProxyRuntime rt, HttpServer server) {
+  /**
+   * Puts {@code rt}'s deadline for request headers on {@code server}'s HTTP/1 connections, and
+   * Envoy's answer to a malformed stream ({@link Http2ProtocolErrors}) on its HTTP/2 ones, logged
+   * as {@code direction}.
+   */
+  public static HttpServer watchConnections(ProxyRuntime rt, String direction,
+                                            HttpServer server) {
     Duration deadline = rt.limits().headerTimeout();
-    if (!deadline.isZero()) {
-      server.connectionHandler(conn -> HeaderDeadline.watch(conn, deadline));
-    }
+    server.connectionHandler(conn -> {
+      if (!deadline.isZero()) {
+        HeaderDeadline.watch(conn, deadline);
+      }
+      Http2ProtocolErrors.install(rt, direction, conn);
+    });
     return server;
   }
 

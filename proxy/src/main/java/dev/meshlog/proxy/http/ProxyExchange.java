@@ -113,6 +113,8 @@ final class ProxyExchange extends Deadlines.Entry
   String route;
   String destinationService = "unknown";
   String sourceWorkload = "unknown";
+  /** Netty's HTTP/2 codec found the caller's stream malformed. */
+  private boolean downstreamProtocolError;
   String traceparent;
   String sourcePeer;
 
@@ -624,7 +626,18 @@ final class ProxyExchange extends Deadlines.Entry
    */
   @Override
   public void bodyFailed(Throwable cause) {
-    if (finished || cause instanceof HttpClosedException || http2()) {
+    if (finished || cause instanceof HttpClosedException) {
+      return;
+    }
+    if (http2()) {
+      // Netty's codec found the stream malformed (a content-length the DATA disagrees with):
+      // Http2ProtocolErrors ends the connection; this exchange logs itself, flagged DPE, when
+      // its stream closes.
+      if (cause instanceof io.netty.handler.codec.http2.Http2Exception
+          || cause.getCause() instanceof io.netty.handler.codec.http2.Http2Exception) {
+        downstreamProtocolError = true;
+        Http2ProtocolErrors.protocolError(req, true);
+      }
       return;
     }
     Attempt a = current;
@@ -1162,7 +1175,11 @@ final class ProxyExchange extends Deadlines.Entry
     if (finished || req.response().ended()) {
       return;
     }
-    flags.add(ResponseFlag.DC);
+    // A caller's HTTP/2 connection ended for a malformed stream (its own or another's) is a
+    // downstream protocol error, as Envoy flags every stream it resets for one.
+    flags.add(downstreamProtocolError
+        || (http2() && Http2ProtocolErrors.protocolError(req, true))
+        ? ResponseFlag.DPE : ResponseFlag.DC);
     abandonUpstream();
     giveUpTunnel();
     cancelTimers();

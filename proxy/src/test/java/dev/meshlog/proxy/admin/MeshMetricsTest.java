@@ -60,6 +60,17 @@ class MeshMetricsTest {
   }
 
   @Test
+  void countsAnHttp2StreamTheCodecRefusedAsResponseCodeZeroWithDpe() {
+    productpage.log(AccessLogEntry.malformedHttp2Stream(Instant.EPOCH, "outbound",
+        "productpage-v1"));
+
+    assertThat(productpage.scrape()).containsPattern("istio_requests_total\\{[^}]*"
+        + "destination_service=\"unknown\"[^}]*reporter=\"source\"[^}]*"
+        + "response_code=\"0\",response_flags=\"DPE\"[^}]*"
+        + "source_workload=\"productpage-v1\"[^}]*\\} 1");
+  }
+
+  @Test
   void theDestinationNamesTheCallerFromItsPeerHeaderAndItselfAsTheDestination() {
     String peer = PeerMetadata.encode(ProxyIdentity.of("productpage", "shop", "v1", "", "c9"));
 

@@ -19,7 +19,9 @@ import io.netty.handler.codec.http2.Http2HeadersEncoder;
 /**
  * A bare HTTP/2 client (h2c, prior knowledge) on a socket, for tests: frames written by hand,
  * header blocks HPACK-coded by Netty's encoder set to ignore the peer's
- * {@code SETTINGS_MAX_HEADER_LIST_SIZE}, requests one after another on one connection.
+ * {@code SETTINGS_MAX_HEADER_LIST_SIZE}, or field by field as written ({@link #rawHeaders}:
+ * any name, value and order, which no conforming client sends), requests one after another on
+ * one connection.
  */
 final class RawH2 implements AutoCloseable {
   static final int HEADERS = 1;
@@ -36,6 +38,9 @@ final class RawH2 implements AutoCloseable {
   private final DefaultHttp2HeadersEncoder encoder =
       new DefaultHttp2HeadersEncoder(Http2HeadersEncoder.NEVER_SENSITIVE, true);
   private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder();
+  /** The error code of the last RST_STREAM {@link #answer} returned on, and of the GOAWAY. */
+  int lastResetError = -1;
+  int lastGoAwayError = -1;
 
   RawH2(int port) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -77,6 +82,40 @@ final class RawH2 implements AutoCloseable {
   }
 
   /**
+   * Writes a header block on {@code stream} exactly as given — each field a HPACK literal
+   * without indexing and without Huffman coding, so names, values, order and repeats are
+   * whatever the test says and the decoder's table is left alone.
+   */
+  void rawHeaders(int stream, java.util.List<String[]> fields, boolean endStream)
+      throws IOException {
+    java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+    for (String[] f : fields) {
+      block.write(0x00);
+      literal(block, f[0]);
+      literal(block, f[1]);
+    }
+    frame(HEADERS, 0x4 | (endStream ? 0x1 : 0), stream, block.toByteArray());
+  }
+
+  private static void literal(java.io.ByteArrayOutputStream out, String s) {
+    byte[] b = s.getBytes(StandardCharsets.ISO_8859_1);
+    // RFC 7541 5.1: a 7-bit prefix integer (H = 0), then the octets.
+    int n = b.length;
+    if (n < 127) {
+      out.write(n);
+    } else {
+      out.write(127);
+      n -= 127;
+      while (n >= 128) {
+        out.write((n & 0x7F) | 0x80);
+        n >>>= 7;
+      }
+      out.write(n);
+    }
+    out.write(b, 0, b.length);
+  }
+
+  /**
    * A GET with an {@code x-big} header of {@code value} on {@code stream}: the answer's status
    * and body, or {@code reset}/{@code goaway}.
    */
@@ -104,10 +143,16 @@ final class RawH2 implements AutoCloseable {
       int id = in.readInt() & 0x7FFFFFFF;
       byte[] payload = in.readNBytes(length);
       if (type == SETTINGS && (flags & 0x1) == 0) {
-        frame(SETTINGS, 0x1, 0, new byte[0]);
+        try {
+          frame(SETTINGS, 0x1, 0, new byte[0]);
+        } catch (java.net.SocketException closedMeanwhile) {
+          // the server may have ended the connection already; its frames are still to read
+        }
       } else if (type == GOAWAY) {
+        lastGoAwayError = java.nio.ByteBuffer.wrap(payload, 4, 4).getInt();
         return "goaway";
       } else if (id == stream && type == RST_STREAM) {
+        lastResetError = java.nio.ByteBuffer.wrap(payload).getInt();
         return "reset";
       } else if (id == stream && (type == HEADERS || type == CONTINUATION)) {
         int from = 0;
@@ -136,6 +181,20 @@ final class RawH2 implements AutoCloseable {
           return status + " " + body;
         }
       }
+    }
+  }
+
+  /** Whether the server closes the connection now (reads to its end, skipping frames). */
+  boolean closedAfter() throws IOException {
+    try {
+      while (in.read() >= 0) {
+        // frames the server sent before closing
+      }
+      return true;
+    } catch (java.net.SocketException reset) {
+      return true;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
     }
   }
 
