@@ -27,6 +27,7 @@ import dev.meshlog.proxy.upstream.RequestBody;
 import dev.meshlog.proxy.upstream.UpstreamResetException;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -857,19 +858,35 @@ final class ProxyExchange extends Deadlines.Entry
   /**
    * Whether Vert.x's HTTP/1 client failed because the upstream's bytes were not HTTP (the
    * codec's failure, Envoy's protocol error: 502 UPE) rather than because the connection closed
-   * or broke. Vert.x passes on the cause Netty's decoder put in the failed message — an
-   * {@link IllegalArgumentException} for a bad status line, version, header or chunk size or two
-   * lengths, a {@link DecoderException} for a line or header too long — or raises its own for
-   * an HTTP version it does not speak ({@link IllegalStateException}) and a response nobody asked
-   * for ("Received ..."); a closed connection is an {@link HttpClosedException}, an I/O error an
-   * {@link java.io.IOException}.
+   * or broke. Read by type along the cause chain (so a wrapper a Vert.x upgrade may add changes
+   * nothing): a closed connection ({@link HttpClosedException}, Netty's
+   * {@link PrematureChannelClosureException}), a stream reset or an I/O error is not; Netty's
+   * HTTP decoder's failures, which Vert.x passes on from the failed message's decoder result,
+   * are — each a {@link DecoderException} (a line or header too long, a bare LF, both
+   * {@code Content-Length} and {@code Transfer-Encoding} under Netty 4.2's RFC 9112 default, a
+   * bad chunk extension) or an {@link IllegalArgumentException} (a status line, version or chunk
+   * size that does not parse, two lengths); and so is Vert.x's {@link IllegalStateException} for
+   * an HTTP version it does not speak. {@code ProtocolErrorTypesTest} feeds Netty's client codec
+   * each kind of malformed response and checks its cause is read so. The one message read is
+   * Vert.x's plain {@link VertxException} for a response nobody asked for ("Received ..."),
+   * which has no type of its own; it cannot reach an exchange today (a response with no request
+   * in flight has none), and is kept for a Vert.x that reports it to the request.
    */
   static boolean httpCodecFailure(Throwable cause) {
-    return cause instanceof IllegalArgumentException || cause instanceof DecoderException
-        || cause instanceof IllegalStateException
-        || (cause instanceof VertxException && !(cause instanceof HttpClosedException)
-            && !(cause instanceof StreamResetException) && cause.getMessage() != null
-            && cause.getMessage().startsWith("Received "));
+    int depth = 0;
+    for (Throwable t = cause; t != null && depth < 8; t = t.getCause(), depth++) {
+      if (t instanceof HttpClosedException || t instanceof StreamResetException
+          || t instanceof java.io.IOException
+          || t instanceof PrematureChannelClosureException) {
+        return false;
+      }
+      if (t instanceof DecoderException || t instanceof IllegalArgumentException
+          || t instanceof IllegalStateException) {
+        return true;
+      }
+    }
+    return cause != null && cause.getClass() == VertxException.class
+        && cause.getMessage() != null && cause.getMessage().startsWith("Received ");
   }
 
   /**

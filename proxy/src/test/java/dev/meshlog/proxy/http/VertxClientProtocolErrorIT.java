@@ -90,6 +90,39 @@ class VertxClientProtocolErrorIT {
   }
 
   @Test
+  void aResponseWithBothContentLengthAndTransferEncodingIs502WithUpe() throws IOException {
+    Sidecar s = sidecarTo((c, i) -> {
+      upstream.nextRequest(c);
+      c.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello\r\n0\r\n\r\n");
+      c.awaitEof();
+    });
+
+    TestMesh.Response r = get(s, "vx-smuggle");
+
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(r.body()).doesNotContain("hello")
+        .isEqualTo(ProxyExchange.RESET_BEFORE_HEADERS + "protocol error");
+    assertThat(mesh.log.await("outbound", "vx-smuggle").flags())
+        .containsExactly(ResponseFlag.UPE);
+  }
+
+  @Test
+  void aResponseWithTwoContentLengthsIs502WithUpe() throws IOException {
+    Sidecar s = sidecarTo((c, i) -> {
+      upstream.nextRequest(c);
+      c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhello");
+      c.awaitEof();
+    });
+
+    TestMesh.Response r = get(s, "vx-two-lengths");
+
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(mesh.log.await("outbound", "vx-two-lengths").flags())
+        .containsExactly(ResponseFlag.UPE);
+  }
+
+  @Test
   void aCloseBeforeTheAnswerStays503WithUc() throws IOException {
     Sidecar s = sidecarTo((c, i) -> {
       upstream.nextRequest(c);
