@@ -3,6 +3,10 @@ package dev.meshlog.proxy.admin;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -18,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API: {@code /ready} (200 once a snapshot is in force), {@code /healthz},
+ * The admin API: {@code /} (the index: every endpoint with one line of help, as Envoy's admin
+ * home page lists its own), {@code /ready} (200 once a snapshot is in force), {@code /healthz},
  * {@code /config_dump}, {@code /clusters}, {@code /listeners} (the proxy's ports, and the
  * local port of each TCP destination) and {@code /stats/prometheus}. Read-only; answers on the
  * event loop from in-memory state, except the Prometheus page, which is written on a worker
@@ -49,6 +54,12 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final BooleanSupplier ready;
   private final Clock clock;
   private final Supplier<JsonObject> listeners;
+  private final List<Route> routes;
+  private final Map<String, Route> byPath = new HashMap<>();
+  /** The text index, made once: the routes do not change. */
+  private final String indexText;
+  /** The paths, for the 404's "expected". */
+  private final String paths;
 
   /**
    * An admin API over {@code holder}.
@@ -71,6 +82,16 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     this.ready = ready;
     this.clock = clock;
     this.listeners = listeners;
+    this.routes = routeTable();
+    StringBuilder text = new StringBuilder();
+    StringJoiner all = new StringJoiner(", ");
+    for (Route r : routes) {
+      byPath.put(r.path(), r);
+      text.append(r.path()).append(": ").append(r.help()).append('\n');
+      all.add(r.path());
+    }
+    this.indexText = text.toString();
+    this.paths = all.toString();
   }
 
   /**
@@ -103,30 +124,79 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     });
   }
 
+  /** One admin endpoint: its path, what it answers (one line), and how. */
+  public record Route(String path, String help, Handler<HttpServerRequest> handler) { }
+
+  /**
+   * The endpoints, in the order the index lists them. The index ({@code /}) and the 404's list
+   * are made from this table, so neither can miss an endpoint or name one that is gone.
+   */
+  private List<Route> routeTable() {
+    return List.of(
+        new Route("/", "this list: one line per admin endpoint (HTML with Accept: text/html)",
+            this::index),
+        new Route("/ready", "200 LIVE once a config snapshot is in force, else 503 (and while"
+            + " draining)", req -> {
+              boolean ok = ready.getAsBoolean();
+              req.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "text/plain")
+                  .end(ok ? "LIVE\n" : "not ready: no config yet, or draining\n");
+            }),
+        new Route("/healthz", "200 ok while the process runs",
+            req -> req.response().putHeader("content-type", "text/plain").end("ok\n")),
+        new Route("/config_dump", "the snapshot in force: services, routes, traffic policy and"
+            + " view versions (JSON)",
+            req -> req.response().putHeader("content-type", "application/json")
+                .end(ConfigDump.config(holder.current()).encodePrettily())),
+        new Route("/clusters", "upstream clusters: endpoints with health, locality and ejection"
+            + " state (JSON)",
+            req -> req.response().putHeader("content-type", "application/json")
+                .end(ConfigDump.clusters(holder.current(), clock).encodePrettily())),
+        new Route("/listeners", "the proxy's ports, and the local port of each TCP destination"
+            + " (JSON)",
+            req -> req.response().putHeader("content-type", "application/json")
+                .end(listeners.get().encodePrettily())),
+        new Route("/stats/prometheus", "Istio's standard metrics in Prometheus text format",
+            this::prometheus));
+  }
+
+  /** The admin endpoints, in the index's order. */
+  public List<Route> routes() {
+    return routes;
+  }
+
+  /** The index: one {@code path: help} line per endpoint, or an HTML list when asked for. */
+  private void index(HttpServerRequest req) {
+    String accept = req.getHeader("accept");
+    if (accept != null && accept.contains("text/html")) {
+      StringBuilder html = new StringBuilder("<!DOCTYPE html>\n<html><head><title>meshlog proxy"
+          + " admin</title></head><body>\n<h1>meshlog proxy admin</h1>\n<ul>\n");
+      for (Route r : routes) {
+        html.append("<li><a href=\"").append(r.path()).append("\">").append(r.path())
+            .append("</a> ").append(escape(r.help())).append("</li>\n");
+      }
+      req.response().putHeader("content-type", "text/html; charset=utf-8")
+          .end(html.append("</ul>\n</body></html>\n").toString());
+      return;
+    }
+    req.response().putHeader("content-type", "text/plain; charset=utf-8").end(indexText);
+  }
+
+  private static String escape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
   @Override
   public void handle(HttpServerRequest req) {
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       req.response().setStatusCode(405).putHeader("allow", "GET, HEAD").end();
       return;
     }
-    switch (req.path()) {
-      case "/ready" -> {
-        boolean ok = ready.getAsBoolean();
-        req.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "text/plain")
-            .end(ok ? "LIVE\n" : "not ready: no config yet, or draining\n");
-      }
-      case "/healthz" -> req.response().putHeader("content-type", "text/plain").end("ok\n");
-      case "/config_dump" -> req.response().putHeader("content-type", "application/json")
-          .end(ConfigDump.config(holder.current()).encodePrettily());
-      case "/clusters" -> req.response().putHeader("content-type", "application/json")
-          .end(ConfigDump.clusters(holder.current(), clock).encodePrettily());
-      case "/listeners" -> req.response().putHeader("content-type", "application/json")
-          .end(listeners.get().encodePrettily());
-      case "/stats/prometheus" -> prometheus(req);
-      default -> req.response().setStatusCode(404).putHeader("content-type", "text/plain")
-          .end("unknown admin path " + req.path()
-              + " (expected: /ready, /healthz, /config_dump, /clusters, /listeners,"
-              + " /stats/prometheus)\n");
+    Route route = byPath.get(req.path());
+    if (route != null) {
+      route.handler().handle(req);
+      return;
     }
+    req.response().setStatusCode(404).putHeader("content-type", "text/plain")
+        .end("unknown admin path " + req.path() + " (expected: " + paths + ")\n");
   }
 }
