@@ -1,9 +1,11 @@
 package dev.meshlog.proxy;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 
+import dev.meshlog.proxy.cluster.LoopGuard;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.Listener;
@@ -55,7 +57,12 @@ public final class Gateway {
                                       Consumer<String> announce) {
     GatewayServers servers = new GatewayServers(runtime, binding, host, serverPorts, announce);
     return Listener.start(runtime, "gateway", host, port, new OutboundHandler(runtime, binding))
-        .compose(l -> servers.start().map(v -> new Gateway(runtime, binding, l, servers)));
+        .compose(l -> {
+          // An endpoint that is this listener would be a request loop (see LoopGuard).
+          runtime.holder().guardLoops(LoopGuard.of(List.of(
+              new LoopGuard.Listener("gateway", host, l.port()))));
+          return servers.start().map(v -> new Gateway(runtime, binding, l, servers));
+        });
   }
 
   /** The port it listens on. */

@@ -622,6 +622,15 @@ public final class ProxyMain implements Callable<Integer> {
         ProxyTransport.choose(transportKind), headerTimeout);
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
     MeshMetrics metrics = new MeshMetrics(identity, domain);
+    io.micrometer.core.instrument.Gauge.builder("meshlog.request.loop.endpoints", holder,
+            h -> h.current().loops().size())
+        .description("Endpoints of the config in force left out because each is this proxy's"
+            + " own outbound or gateway listener (a request loop)")
+        .register(metrics.registry());
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "meshlog.request.loop.endpoints.left.out", holder, SnapshotHolder::loopsLeftOut)
+        .description("Request-loop endpoints left out, counted once per snapshot built")
+        .register(metrics.registry());
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);

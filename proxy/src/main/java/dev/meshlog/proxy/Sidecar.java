@@ -3,6 +3,7 @@ package dev.meshlog.proxy;
 import java.util.List;
 import java.util.Objects;
 
+import dev.meshlog.proxy.cluster.LoopGuard;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.http.InboundHandler;
@@ -87,7 +88,10 @@ public final class Sidecar {
         new PoolOptions().setHttp1MaxSize(perEndpoint).setMaxWaitQueueSize(-1));
   }
 
-  /** Starts both listeners; fails if either cannot bind. */
+  /**
+   * Starts both listeners; fails if either cannot bind. Once bound, the config leaves out any
+   * endpoint that is the outbound listener itself ({@link LoopGuard}).
+   */
   public static Future<Sidecar> start(ProxyRuntime runtime, Ports ports) {
     Objects.requireNonNull(ports, "ports");
     Future<Listener> out = Listener.start(runtime, "outbound", ports.outboundHost(),
@@ -95,7 +99,13 @@ public final class Sidecar {
     Future<Listener> in = Listener.start(runtime, "inbound", ports.inboundHost(),
         ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort(),
             ports.appTcpPorts()));
-    return Future.all(out, in).map(v -> new Sidecar(runtime, out.result(), in.result()));
+    return Future.all(out, in).map(v -> {
+      // Only now is the outbound port known (0 = any): an endpoint that is this listener is a
+      // request loop. The inbound listener is not guarded: a service may call itself.
+      runtime.holder().guardLoops(LoopGuard.of(List.of(new LoopGuard.Listener("outbound",
+          ports.outboundHost(), out.result().port()))));
+      return new Sidecar(runtime, out.result(), in.result());
+    });
   }
 
   /** The port the local app sends outbound requests to. */

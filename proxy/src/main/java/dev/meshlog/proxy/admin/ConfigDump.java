@@ -79,9 +79,13 @@ public final class ConfigDump {
       }
       JsonArray endpoints = new JsonArray();
       for (EndpointConfig e : s.endpoints()) {
-        endpoints.add(new JsonObject().put("address", e.hostPort()).put("zone", e.zone())
+        JsonObject je = new JsonObject().put("address", e.hostPort()).put("zone", e.zone())
             .put("cluster", e.cluster()).put("healthy", e.healthy())
-            .put("labels", new JsonObject(new java.util.HashMap<>(e.labels()))));
+            .put("labels", new JsonObject(new java.util.HashMap<>(e.labels())));
+        // An endpoint the proxy does not send to says why (only a request loop, so far).
+        dp.loops().stream().filter(l -> l.host().equals(s.host()) && l.endpoint().equals(e))
+            .findFirst().ifPresent(l -> je.put("leftOut", l.reason()));
+        endpoints.add(je);
       }
       JsonArray ports = new JsonArray();
       s.ports().forEach(p -> ports.add(new JsonObject().put("name", p.name())
@@ -217,7 +221,11 @@ public final class ConfigDump {
                   .put("pending", c.breaker().pending())
                   .put("overflows", c.breaker().overflows())
                   .put("retryOverflows", c.breaker().retryOverflows()))
-              .put("endpoints", endpoints));
+              .put("endpoints", endpoints)
+              .put("leftOut", new JsonArray(c.loops().stream().map(loop -> new JsonObject()
+                  .put("address", loop.endpoint().hostPort())
+                  .put("instanceId", loop.endpoint().instanceId())
+                  .put("reason", loop.reason())).toList())));
         });
     return new JsonObject().put("clusters", list);
   }

@@ -40,10 +40,18 @@ public final class Cluster {
   private final boolean oneRank;
   /** The name the access log prints for every request: built once. */
   private final String name;
+  /** Endpoints of the config left out because they are this proxy's own listeners. */
+  private final List<LoopGuard.Loop> loops;
 
   Cluster(ClusterKey key, TrafficPolicyConfig policy, List<Upstream> members,
           CircuitBreaker breaker, Clock clock) {
+    this(key, policy, members, List.of(), breaker, clock);
+  }
+
+  Cluster(ClusterKey key, TrafficPolicyConfig policy, List<Upstream> members,
+          List<LoopGuard.Loop> loops, CircuitBreaker breaker, Clock clock) {
     this.key = key;
+    this.loops = List.copyOf(loops);
     this.policy = policy;
     this.members = List.copyOf(members);
     this.outlierStates = members.stream().map(u -> u.stats().outlier()).toList();
@@ -95,6 +103,14 @@ public final class Cluster {
   /** Every endpoint of the cluster, usable or not. */
   public List<Upstream> members() {
     return members;
+  }
+
+  /**
+   * The endpoints the config names that are not among {@link #members()} because each is one of
+   * this proxy's own listeners that route by Host (a request loop), with that listener.
+   */
+  public List<LoopGuard.Loop> loops() {
+    return loops;
   }
 
   /** Its circuit breaker. */

@@ -37,11 +37,16 @@ public final class Dataplane {
   private final Map<TcpRouteConfig, AtomicLong> tcpCursors;
   /** The cluster of each http route destination of the snapshot, found without building a key. */
   private final Map<DestinationConfig, Cluster> byDestination;
+  private final LoopGuard guard;
+  private final List<LoopGuard.Loop> loops;
 
   private Dataplane(ProxySnapshot snapshot, ProxyIdentity identity,
                     Map<ClusterKey, Cluster> clusters, Map<RouteConfig, AtomicLong> cursors,
-                    Map<TcpRouteConfig, AtomicLong> tcpCursors) {
+                    Map<TcpRouteConfig, AtomicLong> tcpCursors, LoopGuard guard,
+                    List<LoopGuard.Loop> loops) {
     this.snapshot = snapshot;
+    this.guard = guard;
+    this.loops = List.copyOf(loops);
     this.identity = identity;
     this.clusters = clusters;
     this.splitCursors = cursors;
@@ -67,18 +72,41 @@ public final class Dataplane {
    */
   public static Dataplane build(ProxySnapshot snapshot, Dataplane previous, ProxyIdentity me,
                                 Clock clock) {
+    return build(snapshot, previous, me, clock, LoopGuard.NONE);
+  }
+
+  /**
+   * The generation for {@code snapshot}, as {@link #build(ProxySnapshot, Dataplane,
+   * ProxyIdentity, Clock)}, leaving out of every cluster the endpoints that are one of
+   * {@code guard}'s listeners (see {@link #loops()}).
+   */
+  public static Dataplane build(ProxySnapshot snapshot, Dataplane previous, ProxyIdentity me,
+                                Clock clock, LoopGuard guard) {
     Map<ClusterKey, Cluster> clusters = new LinkedHashMap<>();
     Map<RouteConfig, AtomicLong> cursors = new IdentityHashMap<>();
     Map<TcpRouteConfig, AtomicLong> tcpCursors = new IdentityHashMap<>();
+    List<LoopGuard.Loop> loops = new ArrayList<>();
     for (ServiceConfig s : snapshot.services().values()) {
+      List<LoopGuard.Loop> hostLoops = new ArrayList<>();
+      for (EndpointConfig e : s.endpoints()) {
+        guard.loopsInto(e).ifPresent(l -> hostLoops.add(new LoopGuard.Loop(s.host(), e, l)));
+      }
+      loops.addAll(hostLoops);
       List<String> subsets = new ArrayList<>();
       subsets.add(null);
       subsets.addAll(s.subsets().keySet());
       for (String subset : subsets) {
         ClusterKey key = new ClusterKey(s.host(), subset);
         Cluster old = previous == null ? null : previous.clusters.get(key);
-        clusters.put(key, cluster(key, s.policyOf(subset), s.endpointsOf(subset), old, me,
-            clock));
+        List<EndpointConfig> all = s.endpointsOf(subset);
+        List<EndpointConfig> endpoints = all;
+        List<LoopGuard.Loop> left = List.of();
+        if (!hostLoops.isEmpty()) {
+          left = hostLoops.stream().filter(l -> all.contains(l.endpoint())).toList();
+          endpoints = all.stream()
+              .filter(e -> hostLoops.stream().noneMatch(l -> l.endpoint().equals(e))).toList();
+        }
+        clusters.put(key, cluster(key, s.policyOf(subset), endpoints, left, old, me, clock));
       }
       for (RouteConfig r : s.routes()) {
         if (r.destinations().size() > 1) {
@@ -91,12 +119,12 @@ public final class Dataplane {
         }
       }
     }
-    return new Dataplane(snapshot, me, Map.copyOf(clusters), cursors, tcpCursors);
+    return new Dataplane(snapshot, me, Map.copyOf(clusters), cursors, tcpCursors, guard, loops);
   }
 
   private static Cluster cluster(ClusterKey key, TrafficPolicyConfig policy,
-                                 List<EndpointConfig> endpoints, Cluster old, ProxyIdentity me,
-                                 Clock clock) {
+                                 List<EndpointConfig> endpoints, List<LoopGuard.Loop> loops,
+                                 Cluster old, ProxyIdentity me, Clock clock) {
     Map<String, EndpointStats> oldStats = new HashMap<>();
     if (old != null) {
       old.members().forEach(u -> oldStats.put(u.endpoint().hostPort(), u.stats()));
@@ -114,12 +142,26 @@ public final class Dataplane {
     } else {
       breaker = new CircuitBreaker(policy.limits());
     }
-    return new Cluster(key, policy, members, breaker, clock);
+    return new Cluster(key, policy, members, loops, breaker, clock);
   }
 
   /** The snapshot this generation runs. */
   public ProxySnapshot snapshot() {
     return snapshot;
+  }
+
+  /** The proxy's own listeners this generation's clusters were checked against. */
+  public LoopGuard guard() {
+    return guard;
+  }
+
+  /**
+   * Each endpoint of the snapshot left out of its host's clusters because it is one of this
+   * proxy's own listeners that route by Host: a request sent there would come back to this
+   * proxy, be routed there again, and so on. Empty in a sound config.
+   */
+  public List<LoopGuard.Loop> loops() {
+    return loops;
   }
 
   /** The proxy this generation runs in. */

@@ -3,12 +3,15 @@ package dev.meshlog.proxy.cluster;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's current {@link Dataplane}, swapped atomically when a new snapshot is applied: the
@@ -16,12 +19,18 @@ import dev.meshlog.proxy.config.ProxySnapshot;
  */
 public final class SnapshotHolder {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotHolder.class);
+
   private final ProxyIdentity identity;
   private final Clock clock;
   private final AtomicReference<Dataplane> current;
   private final List<Consumer<Dataplane>> listeners = new CopyOnWriteArrayList<>();
   /** Whether the snapshot in force is the proxy's config, not the empty one it starts with. */
   private volatile BooleanSupplier configured = () -> true;
+  /** The proxy's listeners an endpoint must not be; guarded by this. */
+  private LoopGuard guard = LoopGuard.NONE;
+  /** Endpoints left out as request loops, once per snapshot built. */
+  private final AtomicLong loopsLeftOut = new AtomicLong();
 
   /** A holder starting with {@code initial}. */
   public SnapshotHolder(ProxySnapshot initial, ProxyIdentity identity, Clock clock) {
@@ -52,10 +61,37 @@ public final class SnapshotHolder {
 
   /** Builds the runtime for {@code snapshot} and swaps it in; requests in flight finish on theirs. */
   public synchronized Dataplane apply(ProxySnapshot snapshot) {
-    Dataplane next = Dataplane.build(snapshot, current.get(), identity, clock);
+    Dataplane next = Dataplane.build(snapshot, current.get(), identity, clock, guard);
+    for (LoopGuard.Loop loop : next.loops()) {
+      LOG.error("host {}: endpoint {} ({}) left out: it is this proxy's own {} listener {}:{},"
+              + " which routes by Host, so a request sent there would come back here and be"
+              + " sent there again (a request loop); fix the ServiceEntry or registration that"
+              + " names it", loop.host(), loop.endpoint().hostPort(),
+          loop.endpoint().instanceId(), loop.listener().name(), loop.listener().host(),
+          loop.listener().port());
+    }
+    loopsLeftOut.addAndGet(next.loops().size());
     current.set(next);
     listeners.forEach(l -> l.accept(next));
     return next;
+  }
+
+  /**
+   * Makes every snapshot from now on, the one in force included (it is built again), leave out
+   * endpoints that are one of {@code guard}'s listeners. Called once the listeners are bound,
+   * when their ports are known.
+   */
+  public synchronized Dataplane guardLoops(LoopGuard guard) {
+    this.guard = java.util.Objects.requireNonNull(guard, "guard");
+    return apply(snapshot());
+  }
+
+  /**
+   * How many endpoints have been left out as request loops: each snapshot built counts each
+   * such endpoint of each host once. See {@link Dataplane#loops()} for those of the one in force.
+   */
+  public long loopsLeftOut() {
+    return loopsLeftOut.get();
   }
 
   /**

@@ -145,12 +145,22 @@ final class TestMesh implements AutoCloseable {
 
   /** The sidecar of productpage v1 in zone-a of cluster c1, running {@code views}. */
   Sidecar clientSidecar(Clock clock, long seed, ListenerLimits limits, ServiceView... views) {
+    return clientSidecar(clock, seed, limits, 0, views);
+  }
+
+  /** The client sidecar, its outbound listener on {@code outboundPort} (0 = any free one). */
+  Sidecar clientSidecarOn(int outboundPort, ServiceView... views) {
+    return clientSidecar(Clock.systemUTC(), 42, ListenerLimits.DEFAULT, outboundPort, views);
+  }
+
+  private Sidecar clientSidecar(Clock clock, long seed, ListenerLimits limits, int outboundPort,
+                                ServiceView... views) {
     ProxySnapshot snapshot = ProxySnapshot.of(java.util.Arrays.stream(views)
         .map(ViewTranslator::translate).toList());
     ProxyIdentity id = ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
     Random random = new Random(seed);
     Sidecar s = Sidecar.start(runtime(id, snapshot, clock, () -> random, limits),
-        Sidecar.Ports.loopback(0, 0, 1)).await();
+        Sidecar.Ports.loopback(outboundPort, 0, 1)).await();
     sidecars.add(s);
     return s;
   }
