@@ -8,7 +8,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -20,6 +19,7 @@ import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.support.RefusingPort;
 import dev.meshlog.proxy.support.Views;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,15 +91,15 @@ class WebSocketUpstreamIT {
 
   @Test
   void anUnreachableEndpointIs503Uf() throws IOException {
-    int closed;
-    try (ServerSocket gone = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closed = gone.getLocalPort();
-    }
-    Sidecar s = sidecarTo(closed, 0);
+    // Held, not closed: a just-closed port could become the sidecar's own outbound listener.
+    try (RefusingPort refusing = new RefusingPort()) {
+      Sidecar s = sidecarTo(refusing.port(), 0);
+      assertThat(refusing.port()).isNotIn(s.outboundPort(), s.inboundPort());
 
-    assertThat(upgrade(s.outboundPort())).startsWith("HTTP/1.1 503");
-    assertThat(mesh.log.await(e -> "outbound".equals(e.direction())).flags())
-        .containsExactly(ResponseFlag.UF);
+      assertThat(upgrade(s.outboundPort())).startsWith("HTTP/1.1 503");
+      assertThat(mesh.log.await(e -> "outbound".equals(e.direction())).flags())
+          .containsExactly(ResponseFlag.UF);
+    }
   }
 
   @Test

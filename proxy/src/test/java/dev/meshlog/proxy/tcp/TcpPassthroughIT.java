@@ -35,6 +35,7 @@ import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import dev.meshlog.proxy.http.ResponseFlag;
+import dev.meshlog.proxy.support.RefusingPort;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -354,12 +355,14 @@ class TcpPassthroughIT {
     }
   }
 
+  /**
+   * A loopback port that refuses connections, held until the test ends so that no listener
+   * started afterwards (a sidecar's own) can be given it.
+   */
   private int closedPort() {
-    var s = vertx.createNetServer().connectHandler(NetSocket::close).listen(0, "127.0.0.1")
-        .await();
-    int port = s.actualPort();
-    s.close().await();
-    return port;
+    RefusingPort refusing = new RefusingPort();
+    closeables.add(refusing);
+    return refusing.port();
   }
 
   @Test

@@ -40,6 +40,7 @@ import dev.meshlog.proxy.http.GatewayBinding;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import dev.meshlog.proxy.support.MutableClock;
+import dev.meshlog.proxy.support.RefusingPort;
 import dev.meshlog.proxy.support.Views;
 import dev.meshlog.proxy.telemetry.EventSink;
 import dev.meshlog.proxy.telemetry.RequestEvents;
@@ -141,12 +142,14 @@ class TcpTelemetryIT {
         .listen(0, "127.0.0.1").await().actualPort();
   }
 
+  /**
+   * A loopback port that refuses connections, held until the test ends so that no listener
+   * started afterwards (a sidecar's own) can be given it.
+   */
   private int closedPort() {
-    var s = vertx.createNetServer().connectHandler(NetSocket::close).listen(0, "127.0.0.1")
-        .await();
-    int port = s.actualPort();
-    s.close().await();
-    return port;
+    RefusingPort refusing = new RefusingPort();
+    closeables.add(refusing);
+    return refusing.port();
   }
 
   /** The sidecar of db v1 whose database listens on {@code dbPort}. */
