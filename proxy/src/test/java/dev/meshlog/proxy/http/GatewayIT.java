@@ -243,4 +243,24 @@ class GatewayIT {
 
     assertThat(seen).containsExactly("203.0.113.9, 127.0.0.1");
   }
+
+  @Test
+  void anEndpointThatIsTheGatewaysOwnListenerIs503Uh() {
+    Gateway gw = gateway(productpage(), gatewayView(bound(route("all", List.of(),
+        to("productpage", "v1", 100)), "bookinfo.example.com").build()));
+    Endpoint self = Endpoint.newBuilder().setInstanceId("self").setAddress("127.0.0.1")
+        .setPort(gw.port()).setLabels(Map.of("version", "v1")).setHealth(EndpointHealth.HEALTHY)
+        .build();
+    gw.holder().apply(ProxySnapshot.of(ViewTranslator.translate(view("productpage")
+        .setEndpoints(List.of(self)).setSubsets(List.of(subset("v1"))).build()),
+        gw.holder().snapshot().service(GATEWAY_HOST).orElseThrow()));
+
+    TestMesh.Response r = mesh.get(gw.port(), "bookinfo.example.com", "/", "x-request-id", "gl");
+
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(mesh.log.await("gateway", "gl").flags()).containsExactly(ResponseFlag.UH);
+    assertThat(mesh.log.count(e -> "gateway".equals(e.direction()))).isEqualTo(1);
+    assertThat(gw.holder().current().loops()).singleElement()
+        .satisfies(l -> assertThat(l.listener().name()).isEqualTo("gateway"));
+  }
 }
