@@ -622,15 +622,7 @@ public final class ProxyMain implements Callable<Integer> {
         ProxyTransport.choose(transportKind), headerTimeout);
     SnapshotHolder holder = new SnapshotHolder(ProxySnapshot.empty(), identity, clock);
     MeshMetrics metrics = new MeshMetrics(identity, domain);
-    io.micrometer.core.instrument.Gauge.builder("meshlog.request.loop.endpoints", holder,
-            h -> h.current().loops().size())
-        .description("Endpoints of the config in force left out because each is this proxy's"
-            + " own outbound or gateway listener (a request loop)")
-        .register(metrics.registry());
-    io.micrometer.core.instrument.FunctionCounter.builder(
-            "meshlog.request.loop.endpoints.left.out", holder, SnapshotHolder::loopsLeftOut)
-        .description("Request-loop endpoints left out, counted once per snapshot built")
-        .register(metrics.registry());
+    bindLoopMetrics(holder, metrics.registry());
     ListenerLimits limits = new ListenerLimits(ListenerLimits.DEFAULT.maxHeaderBytes(),
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);
@@ -828,5 +820,23 @@ public final class ProxyMain implements Callable<Integer> {
           .put("destination", target.toString()).put("local", outboundBind + ":" + local)));
     }
     return out.put("tcp", tcpPorts);
+  }
+
+  /**
+   * {@code meshlog_request_loop_endpoints} (endpoints of the config in force left out as request
+   * loops, see {@link dev.meshlog.proxy.cluster.LoopGuard}) and
+   * {@code meshlog_request_loop_endpoints_left_out_total} (each snapshot built counts its own).
+   */
+  static void bindLoopMetrics(SnapshotHolder holder,
+                              io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.Gauge.builder("meshlog.request.loop.endpoints", holder,
+            h -> h.current().loops().size())
+        .description("Endpoints of the config in force left out because each is this proxy's"
+            + " own outbound or gateway listener (a request loop)")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "meshlog.request.loop.endpoints.left.out", holder, SnapshotHolder::loopsLeftOut)
+        .description("Request-loop endpoints left out, counted once per snapshot built")
+        .register(registry);
   }
 }
