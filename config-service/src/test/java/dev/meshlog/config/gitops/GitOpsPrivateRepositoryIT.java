@@ -83,24 +83,7 @@ class GitOpsPrivateRepositoryIT {
   }
 
   private RevCommit commitVirtualService(String name, int v1Weight) throws Exception {
-    Path file = root.resolve("mesh-config/mesh/" + name + ".yaml");
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, """
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: %s, namespace: %s}
-        spec:
-          hosts: [%s]
-          http:
-          - route:
-            - destination: {host: %s}
-              weight: %d
-            - destination: {host: %s-canary}
-              weight: %d
-        """.formatted(name, namespace, name, name, v1Weight, name, 100 - v1Weight));
-    git.add().addFilepattern(".").call();
-    return git.commit().setMessage(name + " " + v1Weight).setSign(false)
-        .setAuthor("ana", "ana@example.com").setCommitter("ana", "ana@example.com").call();
+    return GitCommits.virtualService(git, namespace, name, v1Weight);
   }
 
   /** Every record of {@code mesh.gitops.state}, key and value as text, in log order. */

@@ -3,12 +3,7 @@ package dev.meshlog.proxy.http;
 import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -164,29 +159,9 @@ class RequestLoopIT {
         .with(ViewTranslator.translate(books(at("127.0.0.1", s.outboundPort())))));
     long before = openFiles();
 
-    assertThat(upgrade(s.outboundPort())).startsWith("HTTP/1.1 503");
+    assertThat(WebSocketUpstreamIT.upgrade(s.outboundPort())).startsWith("HTTP/1.1 503");
     assertThat(mesh.log.await(e -> "outbound".equals(e.direction())).flags())
         .containsExactly(ResponseFlag.UH);
     assertThat(openFiles()).isLessThan(before + 20);
-  }
-
-  private static String upgrade(int port) throws IOException {
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      s.setSoTimeout(20_000);
-      s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: books\r\n"
-          + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
-      InputStream in = s.getInputStream();
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      int b;
-      while ((b = in.read()) >= 0) {
-        got.write(b);
-        if (got.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-          break;
-        }
-      }
-      return got.toString(StandardCharsets.ISO_8859_1);
-    }
   }
 }

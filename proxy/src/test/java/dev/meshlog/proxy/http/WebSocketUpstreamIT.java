@@ -71,8 +71,8 @@ class WebSocketUpstreamIT {
     return mesh.clientSidecar(v.build());
   }
 
-  /** Sends the upgrade on a new connection and returns the response head. */
-  private static String upgrade(int port) throws IOException {
+  /** Sends a WebSocket upgrade for {@code books} on a new connection and returns the response head. */
+  static String upgrade(int port) throws IOException {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
       s.setSoTimeout(20_000);
       s.getOutputStream().write(UPGRADE.getBytes(StandardCharsets.ISO_8859_1));
