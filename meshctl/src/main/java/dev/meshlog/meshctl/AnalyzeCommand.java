@@ -36,9 +36,8 @@ final class AnalyzeCommand extends MeshctlCommand {
     Map<String, ViewHold> holds;
     try (MeshClient client = root().client()) {
       views = client.views();
-      if (client.holdsKnown()) {
-        holds = client.holds();
-      } else {
+      holds = client.holds().orElse(null);
+      if (holds == null) {
         holds = Map.of();
         err().println("Note: " + Topics.DISCOVERY_HOLDS.name() + " does not exist (a control plane"
             + " of an earlier release): views held back for size are not reported");

@@ -434,28 +434,18 @@ public final class MeshClient implements AutoCloseable {
   /**
    * The views the control plane holds back for size now, per host (the latest value per key of
    * {@code mesh.discovery.holds}; a tombstone ends a hold); empty if that topic does not exist —
-   * a control plane of an earlier release, which reports no holds.
-   *
-   * @see #holdsKnown()
+   * a control plane of an earlier release, which says nothing of holds.
    */
-  public Map<String, ViewHold> holds() {
+  public java.util.Optional<Map<String, ViewHold>> holds() {
     Map<String, ViewHold> holds = new LinkedHashMap<>();
+    boolean[] known = new boolean[1];
     read(r -> {
-      if (r.exists(Topics.DISCOVERY_HOLDS)) {
+      known[0] = r.exists(Topics.DISCOVERY_HOLDS);
+      if (known[0]) {
         holds.putAll(r.latest(Topics.DISCOVERY_HOLDS));
       }
     });
-    return holds;
-  }
-
-  /**
-   * Whether the cluster has {@code mesh.discovery.holds}, i.e. whether {@link #holds()} can say
-   * anything (a control plane of an earlier release does not create it).
-   */
-  public boolean holdsKnown() {
-    boolean[] known = new boolean[1];
-    read(r -> known[0] = r.exists(Topics.DISCOVERY_HOLDS));
-    return known[0];
+    return known[0] ? java.util.Optional.of(holds) : java.util.Optional.empty();
   }
 
   /** The latest view per host (including views of removed hosts, flagged {@code removed}). */
