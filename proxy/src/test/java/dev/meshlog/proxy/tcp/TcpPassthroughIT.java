@@ -152,12 +152,18 @@ class TcpPassthroughIT {
   /** Connects, sends {@code message}, returns the first answer (or "closed") and closes. */
   private String exchange(int port, String message) {
     Promise<String> answer = Promise.promise();
-    // Handlers are set as the connection completes, on its event loop: no event is missed.
-    NetSocket s = app.connect(port, "127.0.0.1").onSuccess(socket -> {
-      socket.handler(b -> answer.tryComplete(b.toString()));
-      socket.closeHandler(v -> answer.tryComplete("closed"));
-      socket.write(message);
-    }).await();
+    Promise<NetSocket> connected = Promise.promise();
+    // Connect from an event-loop context, so the handlers are set as the connection completes,
+    // on its event loop, before it reads anything: no event is missed. (From the test's thread
+    // the connection could complete, and the proxy's close be read, before onSuccess was added —
+    // a missed close hung this test once in CI.)
+    vertx.getOrCreateContext().runOnContext(v -> app.connect(port, "127.0.0.1")
+        .onSuccess(socket -> {
+          socket.handler(b -> answer.tryComplete(b.toString()));
+          socket.closeHandler(c -> answer.tryComplete("closed"));
+          socket.write(message);
+        }).onComplete(connected));
+    NetSocket s = connected.future().await();
     String a = answer.future().await();
     s.close().await();
     return a;
