@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.config.api.ConfigApi;
 import dev.meshlog.config.api.ParsedDocuments;
+import dev.meshlog.config.api.TokenFile;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.KafkaClientSettings;
@@ -72,11 +73,14 @@ public final class ConfigServiceMain implements Callable<Integer> {
       description = "Port of the config HTTP API; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
   int apiPort;
 
-  @Option(names = "--api-token-file",
-      description = "A file holding the bearer token the HTTP API asks every request but "
-          + "/healthz for (Authorization: Bearer TOKEN; at least 16 characters; surrounding "
-          + "whitespace ignored). Default: $MESHLOG_API_TOKEN_FILE, else none: an open API, as "
-          + "for a local run")
+  @Option(names = "--api-token-file", paramLabel = "FILE",
+      description = "The bearer tokens the HTTP API asks every request but /healthz for "
+          + "(Authorization: Bearer TOKEN; each at least 16 characters). Either one token (the "
+          + "file is the token; it may do everything, and commands record X-Meshlog-Actor), or "
+          + "one line per user as Kubernetes' --token-auth-file: token,user,uid,\"roles\" with "
+          + "roles read (GET routes) or write (apply, delete, rollback too); the user is the "
+          + "actor recorded. Read again every 5s: a revoked token stops working. "
+          + "Default: $MESHLOG_API_TOKEN_FILE, else none: an open API, as for a local run")
   Path apiTokenFile;
 
   public static void main(String[] args) {
@@ -88,7 +92,7 @@ public final class ConfigServiceMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String apiToken = apiToken(apiTokenFile, System.getenv());
+    TokenFile apiTokens = apiTokens(apiTokenFile, System.getenv());
     KafkaClientSettings client = clientSettings(kafkaConfig, System.getenv());
     String servers = resolveBootstrap(bootstrapServers, dataDir);
     if (!client.isEmpty()) {
@@ -139,10 +143,11 @@ public final class ConfigServiceMain implements Callable<Integer> {
     String apiText = "";
     if (vertx != null) {
       api[0] = ConfigApi.start(vertx, new ConfigApi.Settings(servers, apiHost, apiPort,
-          Duration.ofSeconds(30), client.asMap(), apiToken), new ParsedDocuments(),
+          Duration.ofSeconds(30), client.asMap(), apiTokens), new ParsedDocuments(),
           Clock.systemUTC());
       apiText = ", HTTP API http://" + apiHost + ":" + api[0].port() + "/api/v1/"
-          + (apiToken == null ? " (open: no --api-token-file)" : " (bearer token asked)");
+          + (apiTokens == null ? " (open: no --api-token-file)"
+              : " (bearer token asked; " + apiTokens.get().summary() + ")");
     }
     System.out.println("config-service running (Kafka " + servers + ", application " + applicationId
         + apiText + ")");
@@ -162,13 +167,12 @@ public final class ConfigServiceMain implements Callable<Integer> {
     }
   }
 
-  /** {@code --bootstrap-server}, else {@code $MESHLOG_BOOTSTRAP}, else the local run's file. */
   /**
-   * The API's bearer token: from {@code --api-token-file}, else the file
-   * {@code MESHLOG_API_TOKEN_FILE} names, else none ({@code null}). A file that cannot be read,
-   * or holds fewer than 16 characters, stops the start with the reason.
+   * The API's bearer tokens: from {@code --api-token-file}, else the file
+   * {@code MESHLOG_API_TOKEN_FILE} names, else none ({@code null}). A file that cannot be read
+   * or is malformed stops the start (exit 2) with the reason, the file and the line.
    */
-  String apiToken(Path flag, Map<String, String> env) {
+  TokenFile apiTokens(Path flag, Map<String, String> env) {
     Path file = flag;
     String name = "--api-token-file";
     if (file == null && env.get("MESHLOG_API_TOKEN_FILE") != null
@@ -179,20 +183,14 @@ public final class ConfigServiceMain implements Callable<Integer> {
     if (file == null) {
       return null;
     }
-    String token;
     try {
-      token = Files.readString(file).strip();
-    } catch (java.io.IOException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), name + " " + file
-          + ": cannot read it (" + e + ")");
+      return TokenFile.load(file, name + " " + file);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    if (token.length() < 16) {
-      throw new CommandLine.ParameterException(spec.commandLine(), name + " " + file
-          + ": the token has " + token.length() + " characters (expected: at least 16)");
-    }
-    return token;
   }
 
+  /** {@code --bootstrap-server}, else {@code $MESHLOG_BOOTSTRAP}, else the local run's file. */
   static String resolveBootstrap(String flag, Path dataDir) throws java.io.IOException {
     if (flag != null && !flag.isBlank()) {
       return flag;

@@ -20,10 +20,12 @@ import io.vertx.core.http.HttpServerRequest;
  * @param method the HTTP method
  * @param path the path template, e.g. {@code /api/v1/resources/{kind}/{namespace}/{name}}
  * @param summary one line: what the route answers, with its query parameters
- * @param open whether the route answers without the API's bearer token ({@code /healthz})
+ * @param access what a caller's token must grant when the API asks for tokens: {@link
+ *     Access#NONE} for {@code /healthz}, {@link Access#READ} for the GET routes, {@link
+ *     Access#WRITE} for the routes that record an event (apply, delete, rollback)
  * @param handler answers a request, given the template's segments by name
  */
-public record ApiRoute(HttpMethod method, String path, String summary, boolean open,
+public record ApiRoute(HttpMethod method, String path, String summary, Access access,
                        Handler handler) {
 
   /** Answers a request that matched a route. */
@@ -32,17 +34,24 @@ public record ApiRoute(HttpMethod method, String path, String summary, boolean o
     /**
      * @param request the request
      * @param params the template's {@code {name}} segments by name
+     * @param caller who sends it, as its bearer token says
      */
-    void handle(HttpServerRequest request, Map<String, String> params);
+    void handle(HttpServerRequest request, Map<String, String> params, Caller caller);
   }
 
   public ApiRoute {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(summary, "summary");
+    Objects.requireNonNull(access, "access");
     Objects.requireNonNull(handler, "handler");
     if (path == null || !path.startsWith("/")) {
       throw new IllegalArgumentException("path: " + path + " (expected: an absolute path)");
     }
+  }
+
+  /** Whether the route answers without a token ({@code /healthz}). */
+  public boolean open() {
+    return access == Access.NONE;
   }
 
   /**

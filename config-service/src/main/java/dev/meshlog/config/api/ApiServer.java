@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -50,9 +51,13 @@ import org.slf4j.LoggerFactory;
  * {@code /healthz} (200 once the read model is loaded). A path no route has is 404; a method a
  * path lacks is 405 with {@code Allow}.
  *
- * <p>With a bearer token configured ({@code --api-token-file}), every endpoint but
- * {@code /healthz} answers 401 unless the request carries {@code Authorization: Bearer TOKEN}
- * (compared in constant time); without one the API is open, as before, for a local run.
+ * <p>With tokens configured ({@code --api-token-file}, {@link ApiTokens}), every endpoint but
+ * {@code /healthz} answers 401 unless the request carries {@code Authorization: Bearer TOKEN} of
+ * one of them (compared in constant time), and 403 when the token may read but the route writes
+ * ({@link ApiRoute#access()}). A per-user token's user is the actor of the commands it sends; an
+ * {@code X-Meshlog-Actor} naming someone else is refused (403), not ignored. The one shared token
+ * of a one-token file, and an open API (no tokens, as for a local run), may do everything and
+ * record the header's actor, else {@code api}.
  *
  * <p>Reads are served on the event loop from the {@link ReadModel}; parsing, validation and Kafka
  * work run on worker threads. Bodies over {@link #MAX_BODY_BYTES} get 413; bad input gets 400 or
@@ -77,8 +82,8 @@ public final class ApiServer {
   private final ReadModel readModel;
   private final DocumentCheck check;
   private final Clock clock;
-  /** {@code "Bearer " + token} as bytes, or {@code null}: no token asked for. */
-  private final byte[] expectedAuthorization;
+  /** The tokens in force, or {@code null}: an open API. */
+  private final Supplier<ApiTokens> tokens;
   private HttpServer server;
   /** Every route, dispatched and listed from this one table. */
   private final List<ApiRoute> routes;
@@ -96,36 +101,69 @@ public final class ApiServer {
   }
 
   /**
-   * An API that asks every request but {@code /healthz} for {@code Authorization: Bearer
-   * apiToken}; {@code null} asks for nothing.
+   * An API that asks every request but {@code /healthz} for {@code Authorization: Bearer TOKEN}
+   * with a token of {@code tokens} (asked for each request: a {@link TokenFile} read again puts
+   * its tokens in force at once); {@code null} asks for nothing.
    */
   public ApiServer(Vertx vertx, MeshClient client, ReadModel readModel, DocumentCheck check,
-                   Clock clock, String apiToken) {
+                   Clock clock, Supplier<ApiTokens> tokens) {
     this.vertx = vertx;
     this.client = client;
     this.readModel = readModel;
     this.check = check;
     this.clock = clock;
-    this.expectedAuthorization = apiToken == null ? null
-        : ("Bearer " + apiToken).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.tokens = tokens;
     this.routes = buildRoutes();
   }
 
-  /** Whether the request may go on; answers 401 when it may not. */
-  private boolean authorized(HttpServerRequest request) {
-    if (expectedAuthorization == null) {
-      return true;
+  /**
+   * Who sends the request, as its bearer token says; answers 401 and is empty when the token is
+   * missing or none of the API's. An open API's caller is {@link Caller#SHARED}.
+   */
+  private Optional<Caller> authenticate(HttpServerRequest request) {
+    if (tokens == null) {
+      return Optional.of(Caller.SHARED);
     }
     String given = request.getHeader("Authorization");
-    if (given != null && java.security.MessageDigest.isEqual(expectedAuthorization,
-        given.trim().getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
-      return true;
+    String token = given == null ? null : bearer(given.strip());
+    Optional<Caller> caller = token == null ? Optional.empty() : tokens.get().caller(token);
+    if (caller.isEmpty()) {
+      request.response().putHeader("WWW-Authenticate", "Bearer realm=\"meshlog\"");
+      error(request, 401, "", "Authorization", (given == null ? "no" : "a wrong")
+          + " bearer token (expected: Authorization: Bearer <a token of the config service's"
+          + " --api-token-file>)");
     }
-    request.response().putHeader("WWW-Authenticate", "Bearer realm=\"meshlog\"");
-    error(request, 401, "", "Authorization", (given == null ? "no" : "a wrong")
-        + " bearer token (expected: Authorization: Bearer <the token in the config service's"
-        + " --api-token-file>)");
-    return false;
+    return caller;
+  }
+
+  /** The token of an {@code Authorization: Bearer TOKEN} value (scheme in any case), or null. */
+  private static String bearer(String authorization) {
+    return authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? authorization.substring(7).strip() : null;
+  }
+
+  /**
+   * Whether {@code caller} may use {@code route}; answers 403 when not: a token that may only
+   * read on a route that writes, or a per-user token whose {@code X-Meshlog-Actor} names
+   * someone else (as Kubernetes refuses impersonation the caller was not granted).
+   */
+  private boolean permitted(HttpServerRequest request, ApiRoute route, Caller caller) {
+    if (!caller.access().covers(route.access())) {
+      error(request, 403, "", "Authorization", caller.describe() + " may "
+          + caller.access().label() + ", not " + route.access().label() + ": "
+          + route.method() + " " + route.path() + " needs a token with the "
+          + route.access().label() + " role (--api-token-file)");
+      return false;
+    }
+    String actor = request.getHeader(ACTOR_HEADER);
+    if (route.access() == Access.WRITE && caller.user() != null && actor != null
+        && !actor.isBlank() && !actor.strip().equals(caller.user())) {
+      error(request, 403, "", ACTOR_HEADER, ACTOR_HEADER + ": " + actor.strip()
+          + " (expected: " + caller.user() + ", the user of this bearer token, or no header:"
+          + " a per-user token records its own user as the actor)");
+      return false;
+    }
+    return true;
   }
 
   /** Starts listening; completes with the bound port ({@code port} 0 picks a free one). */
@@ -151,26 +189,26 @@ public final class ApiServer {
     String resource = PREFIX + "resources/{kind}/{namespace}/{name}";
     return List.of(
         new ApiRoute(HttpMethod.GET, PREFIX, "this index: every route of the API, one line each",
-            false, (request, p) -> index(request)),
+            Access.READ, (request, p, caller) -> index(request)),
         new ApiRoute(HttpMethod.POST, PREFIX + "apply", "apply resources: YAML (several"
             + " documents) or JSON (one object or a stream of them), at most 1 MiB;"
             + " ?dryRun=true (or All) validates only, ?expectedRevision=N applies only at revision N",
-            false, (request, p) -> apply(request)),
+            Access.WRITE, (request, p, caller) -> apply(request, caller)),
         new ApiRoute(HttpMethod.GET, PREFIX + "resources", "every current resource"
-            + " (?namespace= filters)", false, (request, p) -> {
+            + " (?namespace= filters)", Access.READ, (request, p, caller) -> {
               if (loaded(request)) {
                 list(request, null);
               }
             }),
         new ApiRoute(HttpMethod.GET, PREFIX + "resources/{kind}", "the current resources of a kind"
-            + " (vs, virtualservices, ...; ?namespace= filters)", false,
-            (request, p) -> kind(request, p).ifPresent(kind -> {
+            + " (vs, virtualservices, ...; ?namespace= filters)", Access.READ,
+            (request, p, caller) -> kind(request, p).ifPresent(kind -> {
               if (loaded(request)) {
                 list(request, kind);
               }
             })),
         new ApiRoute(HttpMethod.GET, resource, "one resource as it is now, with its revision",
-            false, (request, p) -> id(request, p).ifPresent(id -> {
+            Access.READ, (request, p, caller) -> id(request, p).ifPresent(id -> {
               if (loaded(request)) {
                 Optional<CurrentResource> current = readModel.resource(id);
                 if (current.isPresent()) {
@@ -181,22 +219,24 @@ public final class ApiServer {
               }
             })),
         new ApiRoute(HttpMethod.DELETE, resource, "delete the resource (404 when it does not"
-            + " exist)", false,
-            (request, p) -> id(request, p).ifPresent(id -> submit(request, commands(request).delete(id)))),
+            + " exist)", Access.WRITE,
+            (request, p, caller) -> id(request, p).ifPresent(id ->
+                submit(request, commands(request, caller).delete(id)))),
         new ApiRoute(HttpMethod.GET, resource + "/history", "every revision of the resource:"
-            + " change, actor, source, times", false,
-            (request, p) -> id(request, p).ifPresent(id -> history(request, id))),
+            + " change, actor, source, times", Access.READ,
+            (request, p, caller) -> id(request, p).ifPresent(id -> history(request, id))),
         new ApiRoute(HttpMethod.POST, resource + "/rollback", "roll back to ?revision=N: a new"
-            + " revision whose document is N's", false,
-            (request, p) -> id(request, p).ifPresent(id -> rollback(request, id))),
+            + " revision whose document is N's", Access.WRITE,
+            (request, p, caller) -> id(request, p).ifPresent(id -> rollback(request, id, caller))),
         new ApiRoute(HttpMethod.GET, PREFIX + "proxy-status", "each proxy's sync state per view,"
-            + " and the convergence of each change", false, (request, p) -> {
+            + " and the convergence of each change", Access.READ, (request, p, caller) -> {
               if (loaded(request)) {
                 proxyStatus(request);
               }
             }),
         new ApiRoute(HttpMethod.GET, PREFIX + "analyze", "the problems found while compiling"
-            + " views, per resource, and the views held back for size", false, (request, p) -> {
+            + " views, per resource, and the views held back for size", Access.READ,
+            (request, p, caller) -> {
               if (loaded(request)) {
                 Analysis analysis = Analysis.of(readModel.views().values(),
                     readModel.holds().values());
@@ -204,7 +244,7 @@ public final class ApiServer {
               }
             }),
         new ApiRoute(HttpMethod.GET, "/healthz", "200 once the read model has loaded the log, 503"
-            + " before; asks for no token", true, (request, p) -> request.response()
+            + " before; asks for no token", Access.NONE, (request, p, caller) -> request.response()
             .setStatusCode(readModel.isReady() ? 200 : 503)
             .end(readModel.isReady() ? "ok\n" : "loading\n")));
   }
@@ -232,7 +272,8 @@ public final class ApiServer {
         }
       }
       boolean open = !matching.isEmpty() && matching.stream().allMatch(ApiRoute::open);
-      if (!open && !authorized(request)) {
+      Optional<Caller> caller = open ? Optional.of(Caller.SHARED) : authenticate(request);
+      if (caller.isEmpty()) {
         return; // an unknown path asks for the token too: without it, nothing about the API shows
       }
       if (matching.isEmpty()) {
@@ -240,8 +281,8 @@ public final class ApiServer {
       } else if (chosen == null) {
         methodNotAllowed(request, matching.stream().map(r -> r.method().name())
             .collect(Collectors.joining(", ")));
-      } else {
-        chosen.handler().handle(request, params);
+      } else if (permitted(request, chosen, caller.get())) {
+        chosen.handler().handle(request, params, caller.get());
       }
     } catch (RuntimeException e) {
       LOG.error("{} {} failed", request.method(), path, e);
@@ -259,7 +300,8 @@ public final class ApiServer {
       r.put("method", route.method().name());
       r.put("path", route.path());
       r.put("description", route.summary());
-      r.put("token", !route.open() && expectedAuthorization != null);
+      r.put("access", route.access().label());
+      r.put("token", !route.open() && tokens != null);
     }
     json(request, 200, node);
   }
@@ -298,7 +340,7 @@ public final class ApiServer {
     json(request, 200, node);
   }
 
-  private void rollback(HttpServerRequest request, ResourceId id) {
+  private void rollback(HttpServerRequest request, ResourceId id, Caller caller) {
     String value = request.getParam("revision");
     long revision;
     try {
@@ -311,7 +353,7 @@ public final class ApiServer {
           + " (expected: ?revision=N with N a revision of the resource, 1 or more)");
       return;
     }
-    submit(request, commands(request).rollback(id, revision));
+    submit(request, commands(request, caller).rollback(id, revision));
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -342,7 +384,7 @@ public final class ApiServer {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  private void apply(HttpServerRequest request) {
+  private void apply(HttpServerRequest request, Caller caller) {
     String length = request.getHeader("Content-Length");
     if (length != null && parseLong(length) > MAX_BODY_BYTES) {
       tooLarge(request);
@@ -370,7 +412,7 @@ public final class ApiServer {
         json(request, apply.error().status(), apply.error().body());
         return;
       }
-      ConfigCommands commands = commands(request);
+      ConfigCommands commands = commands(request, caller);
       blocking(request, () -> applyBlocking(apply.text(), apply.dryRun(), apply.expectedRevision(),
           commands));
     });
@@ -497,8 +539,12 @@ public final class ApiServer {
     return new Reply(status, node);
   }
 
-  private ConfigCommands commands(HttpServerRequest request) {
-    String actor = request.getHeader(ACTOR_HEADER);
+  /**
+   * Commands in the caller's name: a per-user token's user, else (the shared token, an open API)
+   * the {@code X-Meshlog-Actor} header, else {@code api}.
+   */
+  private ConfigCommands commands(HttpServerRequest request, Caller caller) {
+    String actor = caller.user() != null ? caller.user() : request.getHeader(ACTOR_HEADER);
     return ConfigCommands.of(actor == null || actor.isBlank() ? "api" : actor.strip(),
         SourceType.API, clock);
   }

@@ -28,21 +28,17 @@ public final class ConfigApi implements AutoCloseable {
    * @param timeout how long writes wait for the control plane's answer
    * @param clientSettings the operator's Kafka client settings ({@code --kafka-config}) for the
    *     API's producer and consumers
-   * @param apiToken the bearer token every request but {@code /healthz} must carry, or
+   * @param tokens the token file ({@code --api-token-file}) whose tokens every request but
+   *     {@code /healthz} must carry one of, read again every {@link TokenFile#REFRESH_INTERVAL};
    *     {@code null} for an open API
    */
   public record Settings(String bootstrapServers, String host, int port, Duration timeout,
-                         Map<String, String> clientSettings, String apiToken) {
+                         Map<String, String> clientSettings, TokenFile tokens) {
     public Settings {
       clientSettings = Map.copyOf(clientSettings);
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(timeout, "timeout");
-      if (apiToken != null && apiToken.strip().length() < 16) {
-        throw new IllegalArgumentException("the API token has " + apiToken.strip().length()
-            + " characters (expected: at least 16)");
-      }
-      apiToken = apiToken == null ? null : apiToken.strip();
     }
 
     /** Settings of an open API. */
@@ -61,12 +57,18 @@ public final class ConfigApi implements AutoCloseable {
   private final ReadModel readModel;
   private final ApiServer server;
   private final int port;
+  private final Vertx vertx;
+  /** The timer that reads the token file again, or -1. */
+  private final long refreshTimer;
 
-  private ConfigApi(MeshClient client, ReadModel readModel, ApiServer server, int port) {
+  private ConfigApi(MeshClient client, ReadModel readModel, ApiServer server, int port,
+                    Vertx vertx, long refreshTimer) {
     this.client = client;
     this.readModel = readModel;
     this.server = server;
     this.port = port;
+    this.vertx = vertx;
+    this.refreshTimer = refreshTimer;
   }
 
   /**
@@ -80,12 +82,16 @@ public final class ConfigApi implements AutoCloseable {
     MeshClient client = new MeshClient(kafka, settings.timeout());
     ReadModel readModel = new ReadModel(kafka);
     readModel.start();
-    ApiServer server = new ApiServer(vertx, client, readModel, check, clock,
-        settings.apiToken());
+    TokenFile tokens = settings.tokens();
+    ApiServer server = new ApiServer(vertx, client, readModel, check, clock, tokens);
     try {
       int port = server.listen(settings.host(), settings.port()).toCompletionStage()
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      return new ConfigApi(client, readModel, server, port);
+      // the file is read on a worker thread: never file I/O on the event loop
+      long timer = tokens == null ? -1 : vertx.setPeriodic(
+          TokenFile.REFRESH_INTERVAL.toMillis(),
+          id -> vertx.executeBlocking(tokens::refresh, false));
+      return new ConfigApi(client, readModel, server, port, vertx, timer);
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
       readModel.close();
       client.close();
@@ -110,6 +116,9 @@ public final class ConfigApi implements AutoCloseable {
 
   @Override
   public void close() {
+    if (refreshTimer >= 0) {
+      vertx.cancelTimer(refreshTimer);
+    }
     try {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -1,11 +1,12 @@
 package dev.meshlog.config.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP API on a real socket, against the real broker and control plane. */
 @WithControlPlane
@@ -52,8 +54,19 @@ class ApiIT {
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
+  private static final String WRITER = "writer-token-0123456789";
+  private static final String READER = "reader-token-0123456789";
+  private static final String LEAVER = "leaver-token-0123456789";
+
+  @TempDir
+  static Path files;
+
   private static Vertx vertx;
+  /** The open API, as a local run has it. */
   private static ConfigApi api;
+  /** The API with per-user tokens: ana writes, grafana reads, leaver reads until revoked. */
+  private static ConfigApi users;
+  private static TokenFile userTokens;
   private static MeshClient client;
   private String namespace;
 
@@ -62,13 +75,28 @@ class ApiIT {
     vertx = Vertx.vertx();
     api = ConfigApi.start(vertx, new ConfigApi.Settings(kafka.bootstrapServers(), "127.0.0.1", 0,
         Duration.ofSeconds(30)), new ParsedDocuments(), Clock.systemUTC());
+    Path tokens = Files.writeString(files.resolve("tokens.csv"), userTokens(true));
+    userTokens = TokenFile.load(tokens, "--api-token-file " + tokens);
+    users = ConfigApi.start(vertx, new ConfigApi.Settings(kafka.bootstrapServers(), "127.0.0.1",
+        0, Duration.ofSeconds(30), Map.of(), userTokens), new ParsedDocuments(),
+        Clock.systemUTC());
     client = new MeshClient(kafka.clientConfig(), Duration.ofSeconds(30));
-    await().atMost(Duration.ofSeconds(30)).until(() -> api.readModel().isReady());
+    await().atMost(Duration.ofSeconds(30)).until(() -> api.readModel().isReady()
+        && users.readModel().isReady());
+  }
+
+  /** The users' token file, in the Kubernetes static token format. */
+  private static String userTokens(boolean withLeaver) {
+    return "# token,user,uid,\"roles\"\n"
+        + WRITER + ",ana,1001,write\n"
+        + READER + ",grafana,1002,read\n"
+        + (withLeaver ? LEAVER + ",leaver,1003,read\n" : "");
   }
 
   @AfterAll
   static void stop() {
     api.close();
+    users.close();
     client.close();
     vertx.close().toCompletionStage().toCompletableFuture().join();
   }
@@ -80,11 +108,31 @@ class ApiIT {
 
   private static HttpResponse<String> send(String method, String path, String body)
       throws IOException, InterruptedException {
+    return send(api, method, path, body);
+  }
+
+  /** A request to {@code target} with {@code headers} (name, value, name, value, ...). */
+  private static HttpResponse<String> send(ConfigApi target, String method, String path,
+                                           String body, String... headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + api.port() + path)).timeout(Duration.ofSeconds(60));
+        URI.create("http://127.0.0.1:" + target.port() + path)).timeout(Duration.ofSeconds(60));
     request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
     return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A request to the per-user API with {@code token}, and more headers. */
+  private static HttpResponse<String> as(String token, String method, String path, String body,
+                                         String... headers)
+      throws IOException, InterruptedException {
+    String[] all = java.util.Arrays.copyOf(headers, headers.length + 2);
+    all[headers.length] = "Authorization";
+    all[headers.length + 1] = "Bearer " + token;
+    return send(users, method, path, body, all);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -123,11 +171,13 @@ class ApiIT {
   }
 
   @Test
-  void withATokenEveryEndpointButHealthAsksForItAndAppliesWithIt(KafkaCluster kafka)
-      throws Exception {
+  void withAOneTokenFileEveryEndpointButHealthAsksForItAndAppliesWithItAsTheHeadersActor(
+      KafkaCluster kafka) throws Exception {
     String token = "s3cret-token-of-the-operator";
+    Path file = Files.writeString(files.resolve("api-token"), token + "\n");
     try (ConfigApi guarded = ConfigApi.start(vertx, new ConfigApi.Settings(
-        kafka.bootstrapServers(), "127.0.0.1", 0, Duration.ofSeconds(30), Map.of(), token),
+        kafka.bootstrapServers(), "127.0.0.1", 0, Duration.ofSeconds(30), Map.of(),
+        TokenFile.load(file, "--api-token-file " + file)),
         new ParsedDocuments(), Clock.systemUTC())) {
       String base = "http://127.0.0.1:" + guarded.port();
       java.util.function.BiFunction<String, String, HttpRequest.Builder> request =
@@ -159,18 +209,121 @@ class ApiIT {
           "reviews"))).isEmpty();
 
       HttpResponse<String> applied = HTTP.send(request.apply("/api/v1/apply", "Bearer " + token)
+          .header(ApiServer.ACTOR_HEADER, "carla")
           .POST(HttpRequest.BodyPublishers.ofString(yaml(100))).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+      // As before per-user tokens: the shared token records the actor the caller names.
+      JsonNode history = json(HTTP.send(request.apply(resourcePath() + "/history",
+          "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString()));
+      assertThat(history.at("/revisions/0/actor").asText()).isEqualTo("carla");
+      JsonNode index = json(HTTP.send(request.apply("/api/v1/", "Bearer " + token).GET().build(),
+          HttpResponse.BodyHandlers.ofString()));
+      assertThat(index.at("/routes/0/token").asBoolean()).isTrue();
     }
   }
 
   @Test
-  void refusesATokenTooShortToBeASecret() {
-    assertThatThrownBy(() -> new ConfigApi.Settings("k:9092", "127.0.0.1", 0,
-        Duration.ofSeconds(1), Map.of(), "short"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("the API token has 5 characters (expected: at least 16)");
+  void aWritersApplyDeleteAndRollbackRecordItsUserAsTheActor() throws Exception {
+    HttpResponse<String> applied = as(WRITER, "POST", "/api/v1/apply", yaml(100));
+    HttpResponse<String> again = as(WRITER, "POST", "/api/v1/apply", yaml(50),
+        ApiServer.ACTOR_HEADER, "ana");
+    HttpResponse<String> rollback = as(WRITER, "POST", resourcePath() + "/rollback?revision=1",
+        null);
+    HttpResponse<String> deleted = as(WRITER, "DELETE", resourcePath(), null);
+
+    assertThat(List.of(applied, again, rollback, deleted))
+        .allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+    HttpResponse<String> history = as(READER, "GET", resourcePath() + "/history", null);
+    assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+    List<String> actors = new ArrayList<>();
+    json(history).path("revisions").forEach(r -> actors.add(r.path("actor").asText()));
+    assertThat(actors).containsExactly("ana", "ana", "ana", "ana");
+  }
+
+  @Test
+  void aPerUserTokenNamingSomeoneElseAsActorIsRefusedAndNothingIsApplied() throws Exception {
+    HttpResponse<String> spoofed = as(WRITER, "POST", "/api/v1/apply", yaml(100),
+        ApiServer.ACTOR_HEADER, "mallory");
+
+    assertThat(spoofed.statusCode()).as(spoofed.body()).isEqualTo(403);
+    assertThat(json(spoofed).at("/errors/0/path").asText()).isEqualTo(ApiServer.ACTOR_HEADER);
+    assertThat(json(spoofed).at("/errors/0/message").asText()).startsWith(
+        "X-Meshlog-Actor: mallory (expected: ana, the user of this bearer token, or no header");
+    assertThat(spoofed.body()).doesNotContain(WRITER);
+    assertThat(as(READER, "GET", resourcePath(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aReaderMayGetButNotApplyDeleteOrRollback() throws Exception {
+    client.submit(List.of(ConfigCommands.of("seed", SourceType.CLI, Clock.systemUTC())
+        .apply(reviews(100))));
+
+    assertThat(List.of(as(READER, "GET", resourcePath(), null),
+        as(READER, "GET", resourcePath() + "/history", null),
+        as(READER, "GET", "/api/v1/resources?namespace=" + namespace, null),
+        as(READER, "GET", "/api/v1/proxy-status", null),
+        as(READER, "GET", "/api/v1/analyze", null), as(READER, "GET", "/api/v1/", null)))
+        .allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+    HttpResponse<String> apply = as(READER, "POST", "/api/v1/apply", yaml(50));
+    HttpResponse<String> delete = as(READER, "DELETE", resourcePath(), null);
+    HttpResponse<String> rollback = as(READER, "POST", resourcePath() + "/rollback?revision=1",
+        null);
+
+    assertThat(List.of(apply, delete, rollback))
+        .allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(403));
+    assertThat(json(apply).at("/errors/0/path").asText()).isEqualTo("Authorization");
+    assertThat(json(apply).at("/errors/0/message").asText()).isEqualTo("user grafana may read,"
+        + " not write: POST /api/v1/apply needs a token with the write role (--api-token-file)");
+    assertThat(json(delete).at("/errors/0/message").asText())
+        .contains("DELETE /api/v1/resources/{kind}/{namespace}/{name} needs");
+    JsonNode current = json(as(READER, "GET", resourcePath(), null));
+    assertThat(current.path("revision").asLong()).isEqualTo(1);
+    assertThat(current.path("actor").asText()).isEqualTo("seed");
+  }
+
+  @Test
+  void anUnknownOrMissingTokenIs401AndHealthAsksForNone() throws Exception {
+    HttpResponse<String> unknown = as("not-a-token-of-the-file", "GET", "/api/v1/resources", null);
+    HttpResponse<String> none = send(users, "GET", "/api/v1/resources", null);
+    HttpResponse<String> health = send(users, "GET", "/healthz", null);
+
+    assertThat(unknown.statusCode()).isEqualTo(401);
+    assertThat(unknown.body()).doesNotContain("not-a-token-of-the-file");
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().firstValue("WWW-Authenticate")).contains("Bearer realm=\"meshlog\"");
+    assertThat(health.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRevokedTokenIsRefusedOnceTheFileIsReadAgain() throws Exception {
+    assertThat(as(LEAVER, "GET", "/api/v1/resources", null).statusCode()).isEqualTo(200);
+
+    Files.writeString(files.resolve("tokens.csv"), userTokens(false));
+    // what the API's timer does every TokenFile.REFRESH_INTERVAL, done now
+    assertThat(userTokens.refresh()).isTrue();
+
+    HttpResponse<String> revoked = as(LEAVER, "GET", "/api/v1/resources", null);
+    assertThat(revoked.statusCode()).isEqualTo(401);
+    assertThat(json(revoked).at("/errors/0/message").asText()).startsWith("a wrong bearer token");
+    assertThat(as(READER, "GET", "/api/v1/resources", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theIndexSaysWhichRoutesNeedWriteAccess() throws Exception {
+    JsonNode routes = json(as(READER, "GET", "/api/v1/", null)).path("routes");
+    Map<String, String> access = new java.util.LinkedHashMap<>();
+    routes.forEach(r -> access.put(r.path("method").asText() + " " + r.path("path").asText(),
+        r.path("access").asText() + (r.path("token").asBoolean() ? "" : ", no token")));
+
+    assertThat(access).containsEntry("POST /api/v1/apply", "write")
+        .containsEntry("DELETE /api/v1/resources/{kind}/{namespace}/{name}", "write")
+        .containsEntry("POST /api/v1/resources/{kind}/{namespace}/{name}/rollback", "write")
+        .containsEntry("GET /api/v1/resources/{kind}/{namespace}/{name}/history", "read")
+        .containsEntry("GET /api/v1/", "read")
+        .containsEntry("GET /healthz", "none, no token");
+    assertThat(access.entrySet()).filteredOn(e -> e.getKey().startsWith("GET /api"))
+        .allSatisfy(e -> assertThat(e.getValue()).isEqualTo("read"));
   }
 
   @Test

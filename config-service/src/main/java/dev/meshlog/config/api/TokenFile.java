@@ -1,0 +1,114 @@
+package dev.meshlog.config.api;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's token file ({@code --api-token-file}): read at start, where a bad file stops the
+ * start, and read again by {@link #refresh()} (every {@link #REFRESH_INTERVAL} under
+ * {@link ConfigApi}) so that a revoked token stops working without a restart. A file that is
+ * unreadable or malformed on a refresh is logged (its line, never a token) and the tokens read
+ * last stay in force: an edit in progress must not lock every caller out.
+ */
+public final class TokenFile implements Supplier<ApiTokens> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TokenFile.class);
+
+  /** How often {@link ConfigApi} reads the file again. */
+  public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
+
+  private final Path path;
+  private final String source;
+  private volatile ApiTokens current;
+  /** The bytes {@link #current} was read from, and the last problem logged: each logged once. */
+  private byte[] read;
+  private String problem;
+
+  private TokenFile(Path path, String source, ApiTokens current, byte[] read) {
+    this.path = path;
+    this.source = source;
+    this.current = current;
+    this.read = read;
+  }
+
+  /**
+   * Reads the file.
+   *
+   * @param path the file
+   * @param source how errors name it, e.g. {@code --api-token-file /etc/meshlog/tokens}
+   * @throws IllegalArgumentException the file cannot be read or is malformed: the message names
+   *     {@code source} and the line
+   */
+  public static TokenFile load(Path path, String source) {
+    Objects.requireNonNull(path, "path");
+    byte[] bytes = bytes(path, source);
+    return new TokenFile(path, source, ApiTokens.parse(source, text(bytes, source)), bytes);
+  }
+
+  private static byte[] bytes(Path path, String source) {
+    try {
+      return Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(source + ": cannot read it (" + e + ")");
+    }
+  }
+
+  private static String text(byte[] bytes, String source) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(source + ": not UTF-8 text (expected: a UTF-8 file)");
+    }
+  }
+
+  /** The tokens in force. */
+  @Override
+  public ApiTokens get() {
+    return current;
+  }
+
+  /**
+   * Reads the file again (blocking I/O: not on an event loop) and puts its tokens in force if it
+   * changed and is well formed; otherwise logs the problem once and keeps the tokens in force.
+   *
+   * @return whether the tokens in force changed
+   */
+  public synchronized boolean refresh() {
+    try {
+      byte[] bytes = bytes(path, source);
+      if (Arrays.equals(bytes, read)) {
+        problem = null;
+        return false;
+      }
+      ApiTokens tokens = ApiTokens.parse(source, text(bytes, source));
+      current = tokens;
+      read = bytes;
+      problem = null;
+      LOG.info("{}: read again, {} in force", source, tokens.summary());
+      return true;
+    } catch (IllegalArgumentException e) {
+      if (!e.getMessage().equals(problem)) {
+        problem = e.getMessage();
+        LOG.error("{}; the tokens read before stay in force until the file is fixed",
+            e.getMessage());
+      }
+      return false;
+    }
+  }
+
+  /** How errors name the file. */
+  public String source() {
+    return source;
+  }
+}
