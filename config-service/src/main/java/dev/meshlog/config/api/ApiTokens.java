@@ -116,13 +116,15 @@ public final class ApiTokens {
       throw new IllegalArgumentException("the user has a control character (expected: a name"
           + " as it should appear in the audit log)");
     }
+    // Not named in these two: in a line of the wrong shape the "user" may be part of a
+    // secret, e.g. a one-token file's token that holds a comma.
     if (fields.size() < 4) {
-      throw new IllegalArgumentException("no roles for user " + user + ": " + fields.size()
-          + " columns (expected 4: " + FORMAT + "; the uid may be empty)");
+      throw new IllegalArgumentException("no roles: " + fields.size() + " columns (expected 4: "
+          + FORMAT + "; the uid may be empty)");
     }
     if (fields.size() > 4) {
-      throw new IllegalArgumentException(fields.size() + " columns for user " + user
-          + " (expected 4: " + FORMAT + "; several roles are quoted: \"read,write\")");
+      throw new IllegalArgumentException(fields.size() + " columns (expected 4: " + FORMAT
+          + "; several roles are quoted: \"read,write\")");
     }
     Access access = Access.NONE;
     for (String role : fields.get(3).split(",", -1)) {

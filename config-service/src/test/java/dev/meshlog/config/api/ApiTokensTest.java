@@ -89,11 +89,11 @@ class ApiTokensTest {
   @Test
   void refusesALineWithoutRolesOrWithSeveralRolesUnquoted() {
     assertThatThrownBy(() -> parse(ANA + ",ana,1001"))
-        .hasMessageStartingWith(SOURCE + ": line 1: no roles for user ana: 3 columns (expected 4");
+        .hasMessageStartingWith(SOURCE + ": line 1: no roles: 3 columns (expected 4");
     assertThatThrownBy(() -> parse(ANA + ",ana,1001,"))
         .hasMessage(SOURCE + ": line 1: no roles for user ana (expected: read or write)");
     assertThatThrownBy(() -> parse(ANA + ",ana,1001,read,write"))
-        .hasMessageStartingWith(SOURCE + ": line 1: 5 columns for user ana")
+        .hasMessageStartingWith(SOURCE + ": line 1: 5 columns (expected 4")
         .hasMessageContaining("several roles are quoted: \"read,write\"");
   }
 
@@ -111,6 +111,13 @@ class ApiTokensTest {
         .hasMessageNotContaining("short-token");
     assertThatThrownBy(() -> parse("\n\n  short\n"))
         .hasMessage(SOURCE + ": line 3: the token has 5 characters (expected: at least 16)");
+  }
+
+  @Test
+  void aOneTokenFileWhoseTokenHoldsACommaIsRefusedWithoutShowingAnyPartOfIt() {
+    assertThatThrownBy(() -> parse("first-half-0123456789,second-half-0123456789\n"))
+        .hasMessageStartingWith(SOURCE + ": line 1: no roles: 2 columns (expected 4")
+        .hasMessageNotContaining("first-half").hasMessageNotContaining("second-half");
   }
 
   @Test
