@@ -149,6 +149,8 @@ public final class ApiServer {
    */
   private boolean permitted(HttpServerRequest request, ApiRoute route, Caller caller) {
     if (!caller.access().covers(route.access())) {
+      LOG.warn("refused {} {}: {} may {}, not {}", request.method(), request.path(),
+          caller.describe(), caller.access().label(), route.access().label());
       error(request, 403, "", "Authorization", caller.describe() + " may "
           + caller.access().label() + ", not " + route.access().label() + ": "
           + route.method() + " " + route.path() + " needs a token with the "
@@ -158,6 +160,8 @@ public final class ApiServer {
     String actor = request.getHeader(ACTOR_HEADER);
     if (route.access() == Access.WRITE && caller.user() != null && actor != null
         && !actor.isBlank() && !actor.strip().equals(caller.user())) {
+      LOG.warn("refused {} {}: {} named {} as the actor", request.method(), request.path(),
+          caller.describe(), actor.strip());
       error(request, 403, "", ACTOR_HEADER, ACTOR_HEADER + ": " + actor.strip()
           + " (expected: " + caller.user() + ", the user of this bearer token, or no header:"
           + " a per-user token records its own user as the actor)");

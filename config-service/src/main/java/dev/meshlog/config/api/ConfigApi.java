@@ -29,7 +29,7 @@ public final class ConfigApi implements AutoCloseable {
    * @param clientSettings the operator's Kafka client settings ({@code --kafka-config}) for the
    *     API's producer and consumers
    * @param tokens the token file ({@code --api-token-file}) whose tokens every request but
-   *     {@code /healthz} must carry one of, read again every {@link TokenFile#REFRESH_INTERVAL};
+   *     {@code /healthz} must carry one of, read again every {@link TokenFile#refreshInterval()};
    *     {@code null} for an open API
    */
   public record Settings(String bootstrapServers, String host, int port, Duration timeout,
@@ -89,7 +89,7 @@ public final class ConfigApi implements AutoCloseable {
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       // the file is read on a worker thread: never file I/O on the event loop
       long timer = tokens == null ? -1 : vertx.setPeriodic(
-          TokenFile.REFRESH_INTERVAL.toMillis(),
+          Math.max(1, tokens.refreshInterval().toMillis()),
           id -> vertx.executeBlocking(tokens::refresh, false));
       return new ConfigApi(client, readModel, server, port, vertx, timer);
     } catch (InterruptedException | ExecutionException | TimeoutException e) {

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's token file ({@code --api-token-file}): read at start, where a bad file stops the
- * start, and read again by {@link #refresh()} (every {@link #REFRESH_INTERVAL} under
- * {@link ConfigApi}) so that a revoked token stops working without a restart. A file that is
+ * start, and read again by {@link #refresh()} (every {@link #refreshInterval()}, by default
+ * {@link #REFRESH_INTERVAL}, under {@link ConfigApi}) so that a revoked token stops working without a restart. A file that is
  * unreadable or malformed on a refresh is logged (its line, never a token) and the tokens read
  * last stay in force: an edit in progress must not lock every caller out.
  */
@@ -24,19 +24,22 @@ public final class TokenFile implements Supplier<ApiTokens> {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenFile.class);
 
-  /** How often {@link ConfigApi} reads the file again. */
+  /** How often {@link ConfigApi} reads the file again, unless told otherwise. */
   public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
 
   private final Path path;
   private final String source;
+  private final Duration refreshInterval;
   private volatile ApiTokens current;
   /** The bytes {@link #current} was read from, and the last problem logged: each logged once. */
   private byte[] read;
   private String problem;
 
-  private TokenFile(Path path, String source, ApiTokens current, byte[] read) {
+  private TokenFile(Path path, String source, Duration refreshInterval, ApiTokens current,
+                    byte[] read) {
     this.path = path;
     this.source = source;
+    this.refreshInterval = refreshInterval;
     this.current = current;
     this.read = read;
   }
@@ -52,7 +55,22 @@ public final class TokenFile implements Supplier<ApiTokens> {
   public static TokenFile load(Path path, String source) {
     Objects.requireNonNull(path, "path");
     byte[] bytes = bytes(path, source);
-    return new TokenFile(path, source, ApiTokens.parse(source, text(bytes, source)), bytes);
+    return new TokenFile(path, source, REFRESH_INTERVAL,
+        ApiTokens.parse(source, text(bytes, source)), bytes);
+  }
+
+  /** This file, read again every {@code interval} instead (tests: a revocation seen at once). */
+  public synchronized TokenFile refreshingEvery(Duration interval) {
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("refresh interval: " + interval
+          + " (expected: more than 0)");
+    }
+    return new TokenFile(path, source, interval, current, read);
+  }
+
+  /** How often {@link ConfigApi} reads the file again. */
+  public Duration refreshInterval() {
+    return refreshInterval;
   }
 
   private static byte[] bytes(Path path, String source) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,6 +157,18 @@ class ApiTokensTest {
 
     assertThat(tokens.get().caller(GRAFANA)).isEmpty();
     assertThat(tokens.get().caller(ANA)).contains(new Caller("ana", Access.WRITE));
+  }
+
+  @Test
+  void aRefreshIntervalIsFiveSecondsUnlessToldAndMustBePositive() throws IOException {
+    Path file = Files.writeString(dir.resolve("tokens"), ANA + ",ana,,write\n");
+    TokenFile tokens = TokenFile.load(file, "F");
+
+    assertThat(tokens.refreshInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(tokens.refreshingEvery(Duration.ofMillis(50)).refreshInterval())
+        .isEqualTo(Duration.ofMillis(50));
+    assertThatThrownBy(() -> tokens.refreshingEvery(Duration.ZERO))
+        .hasMessage("refresh interval: PT0S (expected: more than 0)");
   }
 
   @Test
