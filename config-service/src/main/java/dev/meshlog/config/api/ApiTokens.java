@@ -1,9 +1,17 @@
 package dev.meshlog.config.api;
 
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.RuntimeJsonMappingException;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvParser;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +39,13 @@ public final class ApiTokens {
 
   private static final String FORMAT = "token,user,uid,\"roles\" with roles read or write,"
       + " e.g. 3f9c...e1,ana,,write";
+
+  /** One CSV line as an array of its fields, no header, spaces around unquoted fields dropped. */
+  private static final ObjectReader CSV_LINE = new CsvMapper()
+      .enable(CsvParser.Feature.WRAP_AS_ARRAY)
+      .enable(CsvParser.Feature.TRIM_SPACES)
+      .readerFor(String[].class)
+      .with(CsvSchema.emptySchema());
 
   private record Entry(byte[] digest, Caller caller) {}
 
@@ -143,55 +158,20 @@ public final class ApiTokens {
 
   /**
    * A line's comma-separated fields, each stripped; a field may be double-quoted (a comma inside
-   * it, {@code ""} for a quote), as in CSV and the Kubernetes token file.
+   * it, {@code ""} for a quote), as in CSV and the Kubernetes token file (read with Jackson's CSV
+   * parser). Jackson's own message is not passed on: it may quote the line, token and all.
    */
   static List<String> fields(String line) {
-    List<String> fields = new ArrayList<>();
-    int i = 0;
-    int n = line.length();
-    while (true) {
-      int start = i;
-      while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
-        i++;
+    try (MappingIterator<String[]> rows = CSV_LINE.readValues(line)) {
+      String[] row = rows.hasNext() ? rows.next() : new String[] {""};
+      if (rows.hasNext()) {
+        throw new IllegalArgumentException("more than one row on one line (expected: "
+            + FORMAT + ")");
       }
-      if (i < n && line.charAt(i) == '"') {
-        StringBuilder field = new StringBuilder();
-        boolean closed = false;
-        i++;
-        while (i < n) {
-          char c = line.charAt(i++);
-          if (c != '"') {
-            field.append(c);
-          } else if (i < n && line.charAt(i) == '"') {
-            field.append('"');
-            i++;
-          } else {
-            closed = true;
-            break;
-          }
-        }
-        if (!closed) {
-          throw new IllegalArgumentException("column " + (fields.size() + 1) + ": a quote that"
-              + " is not closed on its line");
-        }
-        while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
-          i++;
-        }
-        if (i < n && line.charAt(i) != ',') {
-          throw new IllegalArgumentException("column " + (fields.size() + 1) + ": text after"
-              + " its closing quote (expected: a comma)");
-        }
-        fields.add(field.toString().strip());
-      } else {
-        int comma = line.indexOf(',', i);
-        int end = comma < 0 ? n : comma;
-        fields.add(line.substring(start, end).strip());
-        i = end;
-      }
-      if (i >= n) {
-        return fields;
-      }
-      i++; // the comma
+      return Arrays.stream(row).map(String::strip).toList();
+    } catch (IOException | RuntimeJsonMappingException e) {
+      throw new IllegalArgumentException("not a CSV line: a quote that is not closed, or text"
+          + " after a closing quote (expected: " + FORMAT + ")");
     }
   }
 

@@ -132,7 +132,15 @@ class ApiTokensTest {
   @Test
   void refusesAQuoteThatIsNotClosed() {
     assertThatThrownBy(() -> parse(ANA + ",ana,,\"read\n"))
-        .hasMessage(SOURCE + ": line 1: column 4: a quote that is not closed on its line");
+        .hasMessageStartingWith(SOURCE + ": line 1: not a CSV line: a quote that is not closed")
+        .hasMessageNotContaining(ANA);
+  }
+
+  @Test
+  void refusesTextAfterAClosingQuoteWithoutQuotingTheLine() {
+    assertThatThrownBy(() -> parse("\"" + ANA + "\"x,ana,,write\n"))
+        .hasMessageStartingWith(SOURCE + ": line 1: not a CSV line")
+        .hasMessageNotContaining(ANA);
   }
 
   @Test
