@@ -27,6 +27,7 @@ import dev.meshlog.events.discovery.GatewayServer;
 import dev.meshlog.events.discovery.GatewayTls;
 import dev.meshlog.events.discovery.GatewayTlsMode;
 import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.OutboundTrafficMode;
 import dev.meshlog.events.discovery.QuotaPolicy;
 import dev.meshlog.events.discovery.RateUnit;
 import dev.meshlog.events.discovery.ServicePort;
@@ -281,7 +282,9 @@ public final class ViewCompiler {
       // Only the service's own proxies enforce inbound policy and use a Sidecar's egress list.
       Applicability applicability = new Applicability(host, info.namespace(), live, rootNamespace, notes);
       view.setInbound(new InboundPolicies(mesh, applicability, host, notes).compile());
-      view.setEgressHosts(egressHosts(mesh, applicability, host, info.namespace(), notes));
+      Resource sidecar = sidecar(mesh, applicability, host, info.namespace(), notes);
+      view.setEgressHosts(egressHosts(sidecar));
+      view.setOutboundTrafficPolicy(outboundTrafficMode(sidecar));
     }
 
     List<QuotaPolicy> quotas = new ArrayList<>();
@@ -320,9 +323,12 @@ public final class ViewCompiler {
     }
   }
 
-  /** The Sidecar that applies to the service: a selecting one, else its namespace's, else the mesh's. */
-  private static List<String> egressHosts(Mesh mesh, Applicability applicability, String host, String namespace,
-                                          ViewNotes notes) {
+  /**
+   * The Sidecar that applies to the service — a selecting one, else its namespace's, else the
+   * mesh's — or {@code null}; the others at the same level are noted as ignored.
+   */
+  private static Resource sidecar(Mesh mesh, Applicability applicability, String host, String namespace,
+                                  ViewNotes notes) {
     Map<Applicability.Level, List<Resource>> byLevel = new EnumMap<>(Applicability.Level.class);
     for (Resource sidecar : mesh.scoped(Kind.SIDECAR, namespace)) {
       Map<String, String> selector = Json.stringMap(Json.field(sidecar.spec(), "workloadSelector"), "labels");
@@ -332,7 +338,7 @@ public final class ViewCompiler {
       }
     }
     if (byLevel.isEmpty()) {
-      return List.of();
+      return null;
     }
     // EnumMap iterates in declaration order: the narrowest level first.
     List<Resource> candidates = byLevel.values().iterator().next();
@@ -342,11 +348,33 @@ public final class ViewCompiler {
           + " applies (one Sidecar per workload: the first by name)");
     }
     notes.use(chosen);
+    return chosen;
+  }
+
+  /** The Sidecar's egress hosts; none (= every host) without a Sidecar. */
+  private static List<String> egressHosts(Resource sidecar) {
+    if (sidecar == null) {
+      return List.of();
+    }
     Set<String> hosts = new LinkedHashSet<>();
-    for (JsonNode egress : Json.items(chosen.spec(), "egress")) {
+    for (JsonNode egress : Json.items(sidecar.spec(), "egress")) {
       hosts.addAll(Json.strings(egress, "hosts"));
     }
     return List.copyOf(hosts);
+  }
+
+  /**
+   * The Sidecar's {@code spec.outboundTrafficPolicy.mode}; UNSPECIFIED without a Sidecar or a
+   * mode, so the proxy's own default applies (as Istio's MeshConfig does under a Sidecar that
+   * sets none). The schema admits only REGISTRY_ONLY and ALLOW_ANY.
+   */
+  private static OutboundTrafficMode outboundTrafficMode(Resource sidecar) {
+    if (sidecar == null) {
+      return OutboundTrafficMode.UNSPECIFIED;
+    }
+    String mode = Json.text(Json.field(sidecar.spec(), "outboundTrafficPolicy"), "mode");
+    return mode == null ? OutboundTrafficMode.UNSPECIFIED
+        : Compiling.of(sidecar, () -> OutboundTrafficMode.valueOf(mode));
   }
 
   /**

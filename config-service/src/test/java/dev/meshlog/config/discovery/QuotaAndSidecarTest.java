@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 import dev.meshlog.events.discovery.MatchType;
+import dev.meshlog.events.discovery.OutboundTrafficMode;
 import dev.meshlog.events.discovery.RateUnit;
 import dev.meshlog.events.discovery.ServiceView;
 
@@ -109,5 +110,61 @@ class QuotaAndSidecarTest {
   @Test
   void allowsEveryHostWithoutSidecar() {
     assertThat(view(DETAILS, ConfigSnapshot.EMPTY).getEgressHosts()).isEmpty();
+  }
+  @Test
+  void takesTheOutboundTrafficPolicyFromTheSidecarThatApplies() {
+    ServiceView view = view(PRODUCTPAGE, config(NAMESPACE_SIDECAR, """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: productpage, namespace: default}
+        spec:
+          workloadSelector:
+            labels: {app: productpage}
+          outboundTrafficPolicy: {mode: ALLOW_ANY}
+        """));
+
+    assertThat(view.getOutboundTrafficPolicy()).isEqualTo(OutboundTrafficMode.ALLOW_ANY);
+    assertThat(view.getEgressHosts()).isEmpty();
+  }
+
+  @Test
+  void aNamespaceSidecarsModeReachesEveryServiceItAppliesTo() {
+    String sidecar = """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          egress:
+          - hosts: ["./*"]
+          outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+        """;
+
+    assertThat(view(DETAILS, config(sidecar)).getOutboundTrafficPolicy())
+        .isEqualTo(OutboundTrafficMode.REGISTRY_ONLY);
+    assertThat(view(PRODUCTPAGE, config(sidecar)).getOutboundTrafficPolicy())
+        .isEqualTo(OutboundTrafficMode.REGISTRY_ONLY);
+  }
+
+  @Test
+  void aWorkloadSidecarWithoutAModeLeavesItUnspecifiedOverTheNamespaceOne() {
+    String namespaceAllowAny = """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          outboundTrafficPolicy: {mode: ALLOW_ANY}
+        """;
+
+    // One Sidecar applies, as for egress hosts: the workload's, which sets no mode.
+    assertThat(view(PRODUCTPAGE, config(namespaceAllowAny, PRODUCTPAGE_SIDECAR)).getOutboundTrafficPolicy())
+        .isEqualTo(OutboundTrafficMode.UNSPECIFIED);
+    assertThat(view(DETAILS, config(namespaceAllowAny, PRODUCTPAGE_SIDECAR)).getOutboundTrafficPolicy())
+        .isEqualTo(OutboundTrafficMode.ALLOW_ANY);
+  }
+
+  @Test
+  void leavesTheModeUnspecifiedWithoutSidecar() {
+    assertThat(view(DETAILS, ConfigSnapshot.EMPTY).getOutboundTrafficPolicy())
+        .isEqualTo(OutboundTrafficMode.UNSPECIFIED);
   }
 }
