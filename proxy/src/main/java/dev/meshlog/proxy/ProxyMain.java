@@ -18,6 +18,7 @@ import dev.meshlog.events.status.ProxyState;
 import dev.meshlog.proxy.admin.AdminHandler;
 import dev.meshlog.proxy.admin.MeshMetrics;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.OutboundTrafficPolicy;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
@@ -296,6 +297,16 @@ public final class ProxyMain implements Callable<Integer> {
           + "byte, else 408 and the connection is closed (slowloris); 0s = no deadline (env "
           + "MESHLOG_HEADER_TIMEOUT).")
   Duration headerTimeout;
+
+  @Option(names = "--outbound-traffic-policy",
+      defaultValue = "${env:MESHLOG_OUTBOUND_TRAFFIC_POLICY:-REGISTRY_ONLY}",
+      description = "A sidecar's mode for hosts the mesh does not know when no Sidecar resource "
+          + "sets one: REGISTRY_ONLY (404 NR) or ALLOW_ANY (passed through to the host itself) "
+          + "(env MESHLOG_OUTBOUND_TRAFFIC_POLICY).")
+  String outboundTrafficPolicy;
+
+  /** {@link #outboundTrafficPolicy} parsed, once {@link #start()} has read it. */
+  private OutboundTrafficPolicy outboundDefault = OutboundTrafficPolicy.REGISTRY_ONLY;
 
   @Option(names = "--idle-timeout", defaultValue = "${env:MESHLOG_IDLE_TIMEOUT:-5m}",
       converter = DurationConverter.class,
@@ -616,6 +627,12 @@ public final class ProxyMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--" + e.getMessage());
     }
+    try {
+      outboundDefault = OutboundTrafficPolicy.parse(outboundTrafficPolicy);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--" + e.getMessage()
+          .replace("outbound traffic policy", "outbound-traffic-policy"));
+    }
     Vertx vertx = ProxyTransport.vertx(
         new VertxOptions().setEventLoopPoolSize(Math.max(1, concurrency))
             .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS),
@@ -728,7 +745,7 @@ public final class ProxyMain implements Callable<Integer> {
           }).await();
     } else {
       sidecar = Sidecar.start(rt, new Sidecar.Ports(outboundBind, outboundPort, inboundBind,
-          inboundPort, appHost, appPort, servicePorts)).await();
+          inboundPort, appHost, appPort, servicePorts), outboundDefault).await();
       tcp = new TcpListeners(rt, outboundBind, tcpPortChoice(), line -> {
         System.out.println(line);
         LOG.info(line);

@@ -5,11 +5,13 @@ import java.util.Objects;
 
 import dev.meshlog.proxy.cluster.LoopGuard;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.OutboundTrafficPolicy;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.http.InboundHandler;
 import dev.meshlog.proxy.http.Listener;
 import dev.meshlog.proxy.http.ListenerLimits;
 import dev.meshlog.proxy.http.OutboundHandler;
+import dev.meshlog.proxy.http.Passthrough;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
@@ -93,17 +95,32 @@ public final class Sidecar {
    * endpoint that is the outbound listener itself ({@link LoopGuard}).
    */
   public static Future<Sidecar> start(ProxyRuntime runtime, Ports ports) {
+    return start(runtime, ports, OutboundTrafficPolicy.REGISTRY_ONLY);
+  }
+
+  /**
+   * Starts both listeners, as {@link #start(ProxyRuntime, Ports)}; a host the mesh does not know
+   * is passed through when the sidecar's own view says ALLOW_ANY, or says nothing and
+   * {@code outboundDefault} is ALLOW_ANY ({@link Passthrough}).
+   */
+  public static Future<Sidecar> start(ProxyRuntime runtime, Ports ports,
+                                      OutboundTrafficPolicy outboundDefault) {
     Objects.requireNonNull(ports, "ports");
+    Passthrough passthrough = new Passthrough(runtime, outboundDefault);
     Future<Listener> out = Listener.start(runtime, "outbound", ports.outboundHost(),
-        ports.outboundPort(), new OutboundHandler(runtime));
+        ports.outboundPort(), new OutboundHandler(runtime, passthrough));
     Future<Listener> in = Listener.start(runtime, "inbound", ports.inboundHost(),
         ports.inboundPort(), new InboundHandler(runtime, ports.appHost(), ports.appPort(),
             ports.appTcpPorts()));
     return Future.all(out, in).map(v -> {
       // Only now is the outbound port known (0 = any): an endpoint that is this listener is a
       // request loop. The inbound listener is not guarded: a service may call itself.
-      runtime.holder().guardLoops(LoopGuard.of(List.of(new LoopGuard.Listener("outbound",
-          ports.outboundHost(), out.result().port()))));
+      LoopGuard.Listener outbound = new LoopGuard.Listener("outbound", ports.outboundHost(),
+          out.result().port());
+      runtime.holder().guardLoops(LoopGuard.of(List.of(outbound)));
+      // A request passed through leaves the mesh: it must not come back in at either listener.
+      passthrough.guard(LoopGuard.of(List.of(outbound, new LoopGuard.Listener("inbound",
+          ports.inboundHost(), in.result().port()))));
       return new Sidecar(runtime, out.result(), in.result());
     });
   }

@@ -105,7 +105,8 @@ public final class ConfigDump {
           .put("tcpRoutes", tcpRoutes).put("gatewayServers", servers)
           .put("subsets", new JsonArray(s.subsets().keySet().stream().sorted().toList()))
           .put("routes", routes).put("endpoints", endpoints)
-          .put("egressHosts", new JsonArray(s.egressHosts())));
+          .put("egressHosts", new JsonArray(s.egressHosts()))
+          .put("outboundTrafficPolicy", s.outboundTrafficPolicy().name()));
     }
     return new JsonObject()
         .put("proxy", new JsonObject().put("id", dp.identity().proxyId())

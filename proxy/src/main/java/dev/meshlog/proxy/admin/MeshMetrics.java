@@ -3,6 +3,7 @@ package dev.meshlog.proxy.admin;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ServiceName;
@@ -80,19 +81,19 @@ public final class MeshMetrics implements AccessLog {
    * What tells one series from another: the reporting side; the source workload and the
    * caller's peer header (inbound); the destination service, and the version and cluster of the
    * endpoint the request went to ({@code endpoint} false when none: the proxy answered itself);
-   * the outcome.
+   * whether it went to a host outside the mesh ({@code passthrough}); the outcome.
    */
   private record Labels(boolean inbound, String sourceWorkload, String sourcePeer,
                         String destinationService, boolean endpoint, String destinationVersion,
                         String destinationCluster, int status, String grpcStatus,
-                        String flags) {
+                        String flags, boolean passthrough) {
 
     // Written out: every request looks its meters up, and the generated equals and hashCode go
     // through an indy bootstrap that showed in profiles.
     @Override
     public boolean equals(Object o) {
       return this == o || (o instanceof Labels l && status == l.status && inbound == l.inbound
-          && endpoint == l.endpoint && sourceWorkload.equals(l.sourceWorkload)
+          && endpoint == l.endpoint && passthrough == l.passthrough && sourceWorkload.equals(l.sourceWorkload)
           && sourcePeer.equals(l.sourcePeer) && destinationService.equals(l.destinationService)
           && destinationVersion.equals(l.destinationVersion)
           && destinationCluster.equals(l.destinationCluster) && grpcStatus.equals(l.grpcStatus)
@@ -109,7 +110,7 @@ public final class MeshMetrics implements AccessLog {
       h = 31 * h + status;
       h = 31 * h + grpcStatus.hashCode();
       h = 31 * h + flags.hashCode();
-      return 2 * h + (inbound ? 1 : 0) + (endpoint ? 2 : 0);
+      return 8 * h + (inbound ? 1 : 0) + (endpoint ? 2 : 0) + (passthrough ? 4 : 0);
     }
   }
 
@@ -221,7 +222,8 @@ public final class MeshMetrics implements AccessLog {
         e.destinationService() == null ? UNKNOWN : e.destinationService(), ep != null,
         ep == null ? "" : ep.labels().getOrDefault("version", ""),
         ep == null || ep.cluster() == null ? "" : ep.cluster(), e.status(),
-        e.grpcStatus() == null ? "" : e.grpcStatus(), e.flagString());
+        e.grpcStatus() == null ? "" : e.grpcStatus(), e.flagString(),
+        !inbound && Cluster.PASSTHROUGH.equals(e.cluster()));
   }
 
   private Meters register(Labels l) {
@@ -251,7 +253,7 @@ public final class MeshMetrics implements AccessLog {
     } else {
       source = workload(l.sourceWorkload(), self.namespace(), self.service(), self.version(),
           self.cluster());
-      destination = l.endpoint()
+      destination = l.endpoint() && !l.passthrough()
           ? workload(l.destinationVersion().isEmpty() ? service.name()
                   : service.name() + "-" + l.destinationVersion(), serviceNamespace,
               service.name(), l.destinationVersion(), l.destinationCluster())
@@ -261,7 +263,9 @@ public final class MeshMetrics implements AccessLog {
         source[0], source[1], source[2], source[2], source[3], source[4], source[5], UNKNOWN,
         destination[0], destination[1], destination[2], destination[2], destination[3],
         destination[4], destination[5], UNKNOWN,
-        l.destinationService(), service.name(), serviceNamespace, protocol,
+        // A host outside the mesh: Istio names the service by its cluster, with no namespace.
+        l.destinationService(), l.passthrough() ? Cluster.PASSTHROUGH : service.name(),
+        l.passthrough() ? UNKNOWN : serviceNamespace, protocol,
         // no mTLS between proxies yet: plain text as the destination sees it
         l.inbound() ? "none" : UNKNOWN,
         l.flags()};

@@ -27,6 +27,9 @@ import dev.meshlog.proxy.resilience.OutlierState;
  */
 public final class Cluster {
 
+  /** The name of the cluster of requests passed through to a host outside the mesh (Istio's). */
+  public static final String PASSTHROUGH = "PassthroughCluster";
+
   private final ClusterKey key;
   private final TrafficPolicyConfig policy;
   private final List<Upstream> members;
@@ -50,6 +53,11 @@ public final class Cluster {
 
   Cluster(ClusterKey key, TrafficPolicyConfig policy, List<Upstream> members,
           List<LoopGuard.Loop> loops, CircuitBreaker breaker, Clock clock) {
+    this(key, key.toString(), policy, members, loops, breaker, clock);
+  }
+
+  private Cluster(ClusterKey key, String name, TrafficPolicyConfig policy, List<Upstream> members,
+                  List<LoopGuard.Loop> loops, CircuitBreaker breaker, Clock clock) {
     this.key = key;
     this.loops = List.copyOf(loops);
     this.policy = policy;
@@ -61,7 +69,7 @@ public final class Cluster {
     this.balancer = balancerFor(policy.loadBalancer(), this.members);
     this.maxRank = members.stream().mapToInt(Upstream::rank).max().orElse(0);
     this.oneRank = members.stream().mapToInt(Upstream::rank).distinct().count() <= 1;
-    this.name = key.toString();
+    this.name = name;
   }
 
   /**
@@ -72,6 +80,19 @@ public final class Cluster {
                               Clock clock) {
     Upstream u = new Upstream(endpoint, 0, 0, new dev.meshlog.proxy.lb.EndpointStats());
     return new Cluster(key, TrafficPolicyConfig.DEFAULT, List.of(u),
+        new CircuitBreaker(TrafficPolicyConfig.DEFAULT.limits()), clock);
+  }
+
+  /**
+   * Istio's {@code PassthroughCluster} for one request: the one endpoint a host outside the mesh
+   * resolved to, with the default policy (no outlier detection, the default limits), named
+   * {@code PassthroughCluster} in the access log as Envoy names it.
+   */
+  public static Cluster passthrough(dev.meshlog.proxy.config.EndpointConfig endpoint,
+                                    Clock clock) {
+    Upstream u = new Upstream(endpoint, 0, 0, new dev.meshlog.proxy.lb.EndpointStats());
+    return new Cluster(new ClusterKey(PASSTHROUGH, null), PASSTHROUGH,
+        TrafficPolicyConfig.DEFAULT, List.of(u), List.of(),
         new CircuitBreaker(TrafficPolicyConfig.DEFAULT.limits()), clock);
   }
 

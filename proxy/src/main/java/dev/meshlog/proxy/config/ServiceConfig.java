@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param egressHosts the hosts this service's proxies call (namespace/host patterns); empty = all
  * @param tcpRoutes tcp routes in match order; empty = connections to all endpoints
  * @param gatewayServers the servers of a gateway's view; empty for a service
+ * @param outboundTrafficPolicy from the service's Sidecar resource: what its proxies do with a
+ *     host the mesh does not know; UNSPECIFIED when no Sidecar sets it
  * @param effectiveRoutes the routes a sidecar's requests to this host go through: {@code routes},
  *     or when there are none one route to all endpoints; derived from {@code routes} once, here
  *     (a value passed in is ignored), so a request allocates no default route
@@ -29,6 +31,7 @@ public record ServiceConfig(String host, String service, String namespace, long 
                             List<RouteConfig> routes, List<String> egressHosts,
                             List<TcpRouteConfig> tcpRoutes,
                             List<GatewayServerConfig> gatewayServers,
+                            OutboundTrafficPolicy outboundTrafficPolicy,
                             List<RouteConfig> effectiveRoutes) {
 
   /** A service with these routes; {@link #effectiveRoutes} is derived from them. */
@@ -36,9 +39,20 @@ public record ServiceConfig(String host, String service, String namespace, long 
                        List<PortConfig> ports, List<EndpointConfig> endpoints,
                        TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
                        List<RouteConfig> routes, List<String> egressHosts,
+                       List<TcpRouteConfig> tcpRoutes, List<GatewayServerConfig> gatewayServers,
+                       OutboundTrafficPolicy outboundTrafficPolicy) {
+    this(host, service, namespace, version, ports, endpoints, policy, subsets, routes,
+        egressHosts, tcpRoutes, gatewayServers, outboundTrafficPolicy, null);
+  }
+
+  /** A service whose Sidecar sets no outbound traffic policy. */
+  public ServiceConfig(String host, String service, String namespace, long version,
+                       List<PortConfig> ports, List<EndpointConfig> endpoints,
+                       TrafficPolicyConfig policy, Map<String, SubsetConfig> subsets,
+                       List<RouteConfig> routes, List<String> egressHosts,
                        List<TcpRouteConfig> tcpRoutes, List<GatewayServerConfig> gatewayServers) {
     this(host, service, namespace, version, ports, endpoints, policy, subsets, routes,
-        egressHosts, tcpRoutes, gatewayServers, null);
+        egressHosts, tcpRoutes, gatewayServers, OutboundTrafficPolicy.UNSPECIFIED);
   }
 
   /** A service without tcp routes or gateway servers. */
@@ -62,6 +76,8 @@ public record ServiceConfig(String host, String service, String namespace, long 
     egressHosts = List.copyOf(egressHosts);
     tcpRoutes = List.copyOf(tcpRoutes);
     gatewayServers = List.copyOf(gatewayServers);
+    outboundTrafficPolicy = outboundTrafficPolicy == null ? OutboundTrafficPolicy.UNSPECIFIED
+        : outboundTrafficPolicy;
     effectiveRoutes = routes.isEmpty()
         ? List.of(RouteConfig.forwardAll("default", DestinationConfig.to(host, null))
             .withRetries(RetryConfig.ISTIO_DEFAULT)) : routes;

@@ -25,6 +25,7 @@ import dev.meshlog.events.discovery.Headers;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.LoadBalancer;
+import dev.meshlog.events.discovery.OutboundTrafficMode;
 import dev.meshlog.events.discovery.OutlierDetection;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RetryPolicy;
@@ -112,7 +113,17 @@ public final class ViewTranslator {
           g.getHosts(), tls));
     }
     return new ServiceConfig(v.getHost(), v.getService(), v.getNamespace(), v.getVersion(),
-        ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts(), tcpRoutes, servers);
+        ports, endpoints, hostPolicy, subsets, routes, v.getEgressHosts(), tcpRoutes, servers,
+        outboundTrafficPolicy(v.getOutboundTrafficPolicy()));
+  }
+
+  /** The view's mode; a symbol this proxy does not know (a newer writer's) reads UNSPECIFIED. */
+  private static OutboundTrafficPolicy outboundTrafficPolicy(OutboundTrafficMode mode) {
+    return switch (mode == null ? OutboundTrafficMode.UNSPECIFIED : mode) {
+      case REGISTRY_ONLY -> OutboundTrafficPolicy.REGISTRY_ONLY;
+      case ALLOW_ANY -> OutboundTrafficPolicy.ALLOW_ANY;
+      default -> OutboundTrafficPolicy.UNSPECIFIED;
+    };
   }
 
   private static PortConfig.Protocol protocol(Protocol p) {

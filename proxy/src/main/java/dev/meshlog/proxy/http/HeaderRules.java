@@ -167,6 +167,25 @@ public final class HeaderRules {
     }
   }
 
+  /**
+   * Removes the mesh's own {@code x-meshlog-*} headers, whatever the app sent: a request leaving
+   * the mesh ({@link Passthrough}) carries none of them.
+   */
+  public static void removeMeshHeaders(MultiMap headers) {
+    List<String> names = null;
+    for (Map.Entry<String, String> header : headers) {
+      if (startsWithIgnoreCase(header.getKey(), "x-meshlog-")) {
+        if (names == null) {
+          names = new ArrayList<>(2);
+        }
+        names.add(header.getKey());
+      }
+    }
+    if (names != null) {
+      names.forEach(headers::remove);
+    }
+  }
+
   /** Whether the comma-separated list {@code value} has {@code token}, in any case. */
   static boolean hasToken(String value, String token) {
     for (String t : value.split(",")) {

@@ -1,6 +1,7 @@
 package dev.meshlog.proxy.http;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 import dev.meshlog.proxy.cluster.Cluster;
@@ -44,10 +45,15 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
   private final String peer;
   /** Carries WebSocket upgrades ({@link WebSocketTunnel}). */
   private final NetClient net;
+  /** A sidecar's requests for hosts outside the mesh; {@code null} for a gateway's listeners. */
+  private final Passthrough passthrough;
 
-  /** A sidecar's outbound handler, forwarding through {@code rt}'s current config. */
-  public OutboundHandler(ProxyRuntime rt) {
-    this(rt, null);
+  /**
+   * A sidecar's outbound handler, forwarding through {@code rt}'s current config; a host the
+   * mesh does not know is passed through as {@code passthrough} decides (ALLOW_ANY), else 404.
+   */
+  public OutboundHandler(ProxyRuntime rt, Passthrough passthrough) {
+    this(rt, null, -1, Objects.requireNonNull(passthrough, "passthrough"));
   }
 
   /**
@@ -66,6 +72,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
    * terminate TLS, in clear text only plain HTTP ones.
    */
   public OutboundHandler(ProxyRuntime rt, GatewayBinding gateway, int serverPort) {
+    this(rt, Objects.requireNonNull(gateway, "gateway"), serverPort, null);
+  }
+
+  private OutboundHandler(ProxyRuntime rt, GatewayBinding gateway, int serverPort,
+                          Passthrough passthrough) {
+    this.passthrough = passthrough;
     this.serverPort = serverPort;
     this.rt = rt;
     this.gateway = gateway;
@@ -91,8 +103,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     if (req.method() == io.vertx.core.http.HttpMethod.CONNECT) {
-      ex.localReply(501, "CONNECT tunnels are not supported (expected: plain HTTP with the "
-          + "destination in Host, or an absolute URI)", ResponseFlag.DPE);
+      connect(ex, req);
       return;
     }
     String uri = req.uri();
@@ -139,6 +150,18 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       }
     }
     if (service == null) {
+      if (passthrough != null && passthrough.allowsAny(dp) && rt.holder().configured()) {
+        int q = pathAndQuery.indexOf('?');
+        String path = RequestGuard.normalizePath(q < 0 ? pathAndQuery : pathAndQuery.substring(0, q));
+        if (path == null) {
+          RequestGuard.refusePath(pathAndQuery, ex);
+          return;
+        }
+        String query = q < 0 ? null : pathAndQuery.substring(q + 1);
+        passthrough.forward(ex, authority, headers, query == null ? path : path + "?" + query,
+            new VertxRequestFacts(req, path, query, authority), net);
+        return;
+      }
       if (!rt.holder().configured()) {
         ex.localReply(503, "no config yet for " + HostResolver.hostOf(authority)
             + ": the proxy has not read the mesh's views", ResponseFlag.NC);
@@ -233,6 +256,32 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(), mirrorProtocol,
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
+  }
+
+  /**
+   * A {@code CONNECT host:port} on the sidecar's outbound listener: under ALLOW_ANY a tunnel to
+   * a host outside the mesh ({@link Passthrough#connect}); a mesh host's TCP ports have listeners
+   * of their own and its HTTP ports take plain requests, so a CONNECT to one, and any CONNECT
+   * otherwise, is 501 as before.
+   */
+  private void connect(ProxyExchange ex, HttpServerRequest req) {
+    String target = req.uri();
+    ex.authority = target;
+    Dataplane dp = rt.holder().current();
+    if (passthrough == null || !passthrough.allowsAny(dp) || !rt.holder().configured()) {
+      ex.localReply(501, "CONNECT tunnels are not supported (expected: plain HTTP with the "
+          + "destination in Host, or an absolute URI)", ResponseFlag.DPE);
+      return;
+    }
+    ServiceConfig mesh = resolver.resolve(dp.snapshot(), target).orElse(null);
+    if (mesh != null) {
+      ex.destinationService = mesh.host();
+      ex.localReply(501, "CONNECT " + target + ": " + mesh.host() + " is a mesh host (expected:"
+          + " plain HTTP with the destination in Host, or its TCP port's local listener)",
+          ResponseFlag.DPE);
+      return;
+    }
+    passthrough.connect(ex, target);
   }
 
   /**

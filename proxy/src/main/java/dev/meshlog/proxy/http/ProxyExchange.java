@@ -434,6 +434,16 @@ final class ProxyExchange extends Deadlines.Entry
     req.response().closeHandler(v -> onDownstreamClosed());
   }
 
+  /** When the request arrived, by the runtime's clock. */
+  long startMillis() {
+    return startMillis;
+  }
+
+  /** When the request arrived, by {@link System#nanoTime()}. */
+  long startNanos() {
+    return startNanos;
+  }
+
   /** Whether the caller speaks HTTP/2 (h2c with prior knowledge or after an Upgrade). */
   boolean http2() {
     return req.version() == HttpVersion.HTTP_2;
@@ -1229,6 +1239,16 @@ final class ProxyExchange extends Deadlines.Entry
 
   private void cancelTimers() {
     Deadlines.cancel(this);
+  }
+
+  /**
+   * The request left HTTP for a tunnel of its own ({@code CONNECT} passed through), which
+   * writes its own access-log entries: this exchange neither logs it nor answers it.
+   */
+  void handedOver() {
+    finished = true;
+    cancelTimers();
+    req.response().closeHandler(null);
   }
 
   private void finish() {

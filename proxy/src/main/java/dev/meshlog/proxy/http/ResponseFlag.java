@@ -39,5 +39,10 @@ public enum ResponseFlag {
    * The upstream reset the stream (HTTP/2 RST_STREAM, including REFUSED_STREAM) before its
    * response: Envoy's "upstream remote reset", answered 503.
    */
-  UR
+  UR,
+  /**
+   * The destination's name did not resolve: a host outside the mesh passed through
+   * ({@code ALLOW_ANY}) answered 503, as Envoy's dynamic forward proxy flags it.
+   */
+  DF
 }

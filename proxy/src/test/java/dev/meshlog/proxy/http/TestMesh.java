@@ -17,6 +17,7 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.proxy.ProxyTransport;
 import dev.meshlog.proxy.Sidecar;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
+import dev.meshlog.proxy.config.OutboundTrafficPolicy;
 import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.ViewTranslator;
@@ -155,12 +156,27 @@ final class TestMesh implements AutoCloseable {
 
   private Sidecar clientSidecar(Clock clock, long seed, ListenerLimits limits, int outboundPort,
                                 ServiceView... views) {
+    return clientSidecar(clock, seed, limits, outboundPort, OutboundTrafficPolicy.REGISTRY_ONLY,
+        views);
+  }
+
+  /**
+   * The client sidecar (productpage), passing hosts outside the mesh through when its own view
+   * says ALLOW_ANY, or says nothing and {@code outboundDefault} does.
+   */
+  Sidecar clientSidecar(OutboundTrafficPolicy outboundDefault, ServiceView... views) {
+    return clientSidecar(Clock.systemUTC(), 42, ListenerLimits.DEFAULT, 0, outboundDefault,
+        views);
+  }
+
+  private Sidecar clientSidecar(Clock clock, long seed, ListenerLimits limits, int outboundPort,
+                                OutboundTrafficPolicy outboundDefault, ServiceView... views) {
     ProxySnapshot snapshot = ProxySnapshot.of(java.util.Arrays.stream(views)
         .map(ViewTranslator::translate).toList());
     ProxyIdentity id = ProxyIdentity.of("productpage", "default", "v1", "zone-a", "c1");
     Random random = new Random(seed);
     Sidecar s = Sidecar.start(runtime(id, snapshot, clock, () -> random, limits),
-        Sidecar.Ports.loopback(outboundPort, 0, 1)).await();
+        Sidecar.Ports.loopback(outboundPort, 0, 1), outboundDefault).await();
     sidecars.add(s);
     return s;
   }
