@@ -52,4 +52,15 @@ class ProxyMainNamesTest {
           .hasMessageContaining("(expected: at least 1s;");
     }
   }
+
+  @Test
+  void refusesAnUnknownOutboundTrafficPolicy() {
+    ProxyMain main = new ProxyMain();
+    new CommandLine(main).parseArgs("--service", "s", "--app-port", "1", "--inbound-port", "0",
+        "--outbound-port", "0", "--admin-port", "0",
+        "--snapshot-file", dir.resolve("mode.views").toString(),
+        "--outbound-traffic-policy", "DENY_ALL");
+    assertThatThrownBy(main::start).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessage("--outbound-traffic-policy: DENY_ALL (expected: REGISTRY_ONLY or ALLOW_ANY)");
+  }
 }

@@ -60,6 +60,27 @@ class MeshMetricsTest {
   }
 
   @Test
+  void labelsARequestPassedThroughAsIstiosPassthroughCluster() {
+    EndpointConfig outside = new EndpointConfig("PassthroughCluster/api.example.com:443",
+        "203.0.113.9", 443, Map.of(), "", "", "", true, 1);
+    productpage.log(new AccessLogEntry(Instant.EPOCH, "outbound", "GET", "/", "HTTP/1.1", 200,
+        Set.of(), 0, 10, 1, 1, "id", "api.example.com:443", null, "203.0.113.9:443",
+        "PassthroughCluster", "allow_any", 1, "productpage-v1", "api.example.com", null, null,
+        null, outside, 1_000));
+
+    assertThat(productpage.scrape()).contains("istio_requests_total{"
+        + "connection_security_policy=\"unknown\","
+        + "destination_app=\"unknown\",destination_canonical_revision=\"latest\","
+        + "destination_canonical_service=\"unknown\",destination_cluster=\"unknown\","
+        + "destination_principal=\"unknown\",destination_service=\"api.example.com\","
+        + "destination_service_name=\"PassthroughCluster\","
+        + "destination_service_namespace=\"unknown\",destination_version=\"unknown\","
+        + "destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
+        + "grpc_response_status=\"\",reporter=\"source\",request_protocol=\"http\","
+        + "response_code=\"200\",response_flags=\"-\",source_app=\"productpage\"");
+  }
+
+  @Test
   void countsAnHttp2StreamTheCodecRefusedAsResponseCodeZeroWithDpe() {
     productpage.log(AccessLogEntry.malformedHttp2Stream(Instant.EPOCH, "outbound",
         "productpage-v1"));

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import dev.meshlog.events.discovery.OutboundTrafficMode;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.admin.ConfigDump;
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.config.OutboundTrafficPolicy;
 import dev.meshlog.proxy.config.ViewTranslator;
@@ -181,6 +182,9 @@ class PassthroughIT {
     s.holder().apply(s.holder().snapshot()
         .with(ViewTranslator.translate(self(OutboundTrafficMode.ALLOW_ANY))));
     assertThat(mesh.get(s.outboundPort(), "127.0.0.1:" + outside, "/").status()).isEqualTo(200);
+    assertThat(ConfigDump.config(s.holder().current()).getJsonObject("services")
+        .getJsonObject(Views.host("productpage")).getString("outboundTrafficPolicy"))
+        .isEqualTo("ALLOW_ANY");
 
     s.holder().apply(s.holder().snapshot()
         .with(ViewTranslator.translate(self(OutboundTrafficMode.REGISTRY_ONLY))));
