@@ -151,15 +151,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     }
     if (service == null) {
       if (passthrough != null && passthrough.allowsAny(dp) && rt.holder().configured()) {
-        int q = pathAndQuery.indexOf('?');
-        String path = RequestGuard.normalizePath(q < 0 ? pathAndQuery : pathAndQuery.substring(0, q));
-        if (path == null) {
-          RequestGuard.refusePath(pathAndQuery, ex);
-          return;
-        }
-        String query = q < 0 ? null : pathAndQuery.substring(q + 1);
-        passthrough.forward(ex, authority, headers, query == null ? path : path + "?" + query,
-            new VertxRequestFacts(req, path, query, authority), net);
+        passThrough(ex, req, headers, authority, pathAndQuery);
         return;
       }
       if (!rt.holder().configured()) {
@@ -256,6 +248,23 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(), mirrorProtocol,
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
+  }
+
+  /**
+   * A request for a host the mesh does not know, under ALLOW_ANY: to that host itself
+   * ({@link Passthrough#forward}). Out of {@link #handle}, which a mesh host's request runs.
+   */
+  private void passThrough(ProxyExchange ex, HttpServerRequest req, MultiMap headers,
+                           String authority, String pathAndQuery) {
+    int q = pathAndQuery.indexOf('?');
+    String path = RequestGuard.normalizePath(q < 0 ? pathAndQuery : pathAndQuery.substring(0, q));
+    if (path == null) {
+      RequestGuard.refusePath(pathAndQuery, ex);
+      return;
+    }
+    String query = q < 0 ? null : pathAndQuery.substring(q + 1);
+    passthrough.forward(ex, authority, headers, query == null ? path : path + "?" + query,
+        new VertxRequestFacts(req, path, query, authority), net);
   }
 
   /**
