@@ -132,6 +132,19 @@ class RequestEventsTest {
   }
 
   @Test
+  void aRequestPassedThroughNamesItsHostAsTheServiceWithoutNamespace() {
+    EndpointConfig outside = new EndpointConfig("PassthroughCluster/api.example.com:80",
+        "203.0.113.9", 80, Map.of(), "", "", "", true, 1);
+    RequestEvents.Keyed k = new RequestEvents(productpage, "cluster.local").of(entry("outbound",
+        200, Set.of(), "api.example.com", outside, null, 1, null));
+
+    assertThat(k.key()).isEqualTo("shop/productpage->/api.example.com");
+    assertThat(k.event().getDestination().getService()).isEqualTo("api.example.com");
+    assertThat(k.event().getDestination().getNamespace()).isEmpty();
+    assertThat(k.event().getDestination().getVersion()).isEmpty();
+  }
+
+  @Test
   void tcpConnectionsAreNotRequestEvents() {
     AccessLogEntry tcp = new AccessLogEntry(START, "outbound", "-", "db:5432", "TCP", 0, Set.of(),
         1, 2, 3, -1, null, null, null, null, null, null, 1, "w", "db", null);
