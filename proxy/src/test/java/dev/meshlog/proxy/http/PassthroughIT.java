@@ -138,6 +138,30 @@ class PassthroughIT {
   }
 
   @Test
+  void allowAnyCarriesAWebSocketToAHostOutsideTheMesh() throws Exception {
+    int ws = mesh.vertx.createHttpServer()
+        .webSocketHandler(w -> w.textMessageHandler(m -> w.writeTextMessage("echo " + m
+            + " peer " + w.headers().get("x-meshlog-peer"))))
+        .listen(0, "127.0.0.1").await().actualPort();
+    Sidecar s = sidecar(OutboundTrafficMode.ALLOW_ANY);
+    io.vertx.core.Promise<String> reply = io.vertx.core.Promise.promise();
+
+    io.vertx.core.http.WebSocket socket = mesh.vertx.createWebSocketClient()
+        .connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1")
+            .setPort(s.outboundPort()).setURI("/chat").addHeader("host", "127.0.0.1:" + ws))
+        .await(10, java.util.concurrent.TimeUnit.SECONDS);
+    socket.textMessageHandler(reply::tryComplete);
+    socket.writeTextMessage("hi");
+
+    assertThat(reply.future().await(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo("echo hi peer null");
+    socket.close().await(10, java.util.concurrent.TimeUnit.SECONDS);
+    AccessLogEntry e = mesh.log.await(x -> x.status() == 101);
+    assertThat(e.cluster()).isEqualTo(Cluster.PASSTHROUGH);
+    assertThat(e.route()).isEqualTo(Passthrough.ROUTE);
+  }
+
+  @Test
   void aConnectToAMeshHostIs501UnderAllowAny() throws IOException {
     Sidecar s = sidecar(OutboundTrafficMode.ALLOW_ANY);
 
