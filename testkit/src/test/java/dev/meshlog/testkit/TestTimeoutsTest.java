@@ -24,6 +24,8 @@ import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -34,7 +36,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * The build's time limit on every test (the root pom's {@code configurationParameters}): a test
  * or lifecycle method that hangs fails on its own, soon, with the stacks of every thread in the
  * report, and the run goes on. Each case launches JUnit on a subject below that hangs on a latch
- * that never opens, with the build's thread mode and thread dump and a tiny limit.
+ * that never opens, with the build's settings, a tiny limit and the thread mode of unit tests
+ * (SAME_THREAD) or of integration tests (SEPARATE_THREAD).
  */
 class TestTimeoutsTest {
 
@@ -50,7 +53,8 @@ class TestTimeoutsTest {
   @RegisterExtension
   static final BeforeAllCallback buildConfiguration = context -> {
     for (String key : new String[] {THREAD_MODE, THREAD_DUMP,
-        "junit.jupiter.execution.timeout.default"}) {
+        "junit.jupiter.execution.timeout.default",
+        "junit.jupiter.execution.timeout.beforeall.method.default"}) {
       context.getConfigurationParameter(key).ifPresent(value -> build.put(key, value));
     }
   };
@@ -67,6 +71,9 @@ class TestTimeoutsTest {
     witness = new Thread(() -> awaitIgnoringInterrupts(never), "timeout-witness");
     witness.setDaemon(true);
     witness.start();
+    while (witness.getState() != Thread.State.WAITING) {
+      Thread.onSpinWait();
+    }
   }
 
   @AfterEach
@@ -76,17 +83,18 @@ class TestTimeoutsTest {
   }
 
   @Test
-  void theBuildLimitsEveryTestInAThreadOfItsOwnWithAThreadDump() {
+  void theBuildLimitsEveryTestWithAThreadDump() {
     assertThat(build)
-        .as("the root pom's surefire/failsafe configurationParameters")
-        .containsEntry(THREAD_MODE, "SEPARATE_THREAD")
+        .as("the root pom's surefire configurationParameters")
         .containsEntry(THREAD_DUMP, "true")
-        .containsKey("junit.jupiter.execution.timeout.default");
+        .containsKey("junit.jupiter.execution.timeout.default")
+        .doesNotContainKey(THREAD_MODE);
   }
 
-  @Test
-  void aTestWaitingInterruptiblyFailsWithEveryThreadsStack() {
-    Launch launch = launch(Hangs.class, "waitsInterruptibly");
+  @ParameterizedTest
+  @ValueSource(strings = {"SAME_THREAD", "SEPARATE_THREAD"})
+  void aTestWaitingInterruptiblyFailsWithEveryThreadsStack(String threadMode) {
+    Launch launch = launch(Hangs.class, "waitsInterruptibly", threadMode);
 
     assertThat(launch.failure("waitsInterruptibly()"))
         .isInstanceOf(TimeoutException.class)
@@ -99,8 +107,8 @@ class TestTimeoutsTest {
   }
 
   @Test
-  void aTestIgnoringInterruptsFailsToo() {
-    Launch launch = launch(Hangs.class, "ignoresInterrupts");
+  void aTestIgnoringInterruptsFailsTooInAThreadOfItsOwn() {
+    Launch launch = launch(Hangs.class, "ignoresInterrupts", "SEPARATE_THREAD");
 
     Throwable failure = launch.failure("ignoresInterrupts()");
     assertThat(failure)
@@ -116,9 +124,10 @@ class TestTimeoutsTest {
         .contains(Hangs.class.getName() + ".ignoresInterrupts(");
   }
 
-  @Test
-  void aBeforeAllMethodThatHangsFailsItsClass() {
-    Launch launch = launch(HangsBeforeAll.class, null);
+  @ParameterizedTest
+  @ValueSource(strings = {"SAME_THREAD", "SEPARATE_THREAD"})
+  void aBeforeAllMethodThatHangsFailsItsClass(String threadMode) {
+    Launch launch = launch(HangsBeforeAll.class, null, threadMode);
 
     assertThat(launch.failure("TestTimeoutsTest$HangsBeforeAll"))
         .isInstanceOf(TimeoutException.class)
@@ -130,13 +139,15 @@ class TestTimeoutsTest {
   }
 
   /** One launch of JUnit on {@code subject} (one method of it, or all), as the build runs it. */
-  private static Launch launch(Class<?> subject, String method) {
-    assertThat(build).as("the build's timeout configuration").containsKeys(THREAD_MODE,
-        THREAD_DUMP);
+  private static Launch launch(Class<?> subject, String method, String threadMode) {
+    assertThat(build).as("the build's timeout configuration").containsKey(THREAD_DUMP);
     LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request()
         .enableImplicitConfigurationParameters(false)
         .configurationParameters(build)
+        .configurationParameter(THREAD_MODE, threadMode)
         .configurationParameter("junit.jupiter.execution.timeout.default", "300 ms")
+        .configurationParameter("junit.jupiter.execution.timeout.beforeall.method.default",
+            "300 ms")
         .configurationParameter(SUBJECTS, "true")
         .selectors(method == null ? selectClass(subject) : selectMethod(subject, method));
     Map<String, TestExecutionResult> results = new LinkedHashMap<>();
