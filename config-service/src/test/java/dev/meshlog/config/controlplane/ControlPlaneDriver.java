@@ -1,8 +1,14 @@
 package dev.meshlog.config.controlplane;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 import dev.meshlog.events.common.DeadLetter;
 import dev.meshlog.events.config.ConfigCommand;
@@ -36,11 +42,19 @@ final class ControlPlaneDriver implements AutoCloseable {
   final TestOutputTopic<String, ServiceView> views;
   final TestOutputTopic<String, DeadLetter> deadLetters;
   final TestOutputTopic<String, ViewHold> holds;
+  /** The driver's own state directory: not Kafka Streams' default, shared by every build here. */
+  private final Path stateDir;
 
   ControlPlaneDriver(String applicationId, ResourceCheck check, Discovery discovery) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    try {
+      stateDir = Files.createTempDirectory("meshlog-control-plane-driver");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(ControlPlaneTopology.build(check, discovery,
         Duration.ofSeconds(1)), props, T0);
     commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
@@ -64,5 +78,10 @@ final class ControlPlaneDriver implements AutoCloseable {
   @Override
   public void close() {
     driver.close();
+    try (Stream<Path> paths = Files.walk(stateDir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
