@@ -6,6 +6,8 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.meshlog.config.model.Resource;
+import dev.meshlog.events.discovery.ClientTls;
 import dev.meshlog.events.discovery.ConnectionPool;
 import dev.meshlog.events.discovery.ConsistentHash;
 import dev.meshlog.events.discovery.LbPolicy;
@@ -31,6 +33,45 @@ final class TrafficPolicies {
         .setConnectionPool(connectionPool(Json.field(policy, "connectionPool")))
         .setOutlierDetection(outlierDetection(Json.field(policy, "outlierDetection")))
         .setTlsMode(tls == null ? TlsMode.UNSPECIFIED : TlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED")))
+        .setTls(clientTls(tls))
+        .build();
+  }
+
+  /**
+   * A warning for each {@code tls.mode: ISTIO_MUTUAL} of {@code rule}: it is accepted (Istio
+   * configs carry it everywhere) but the mesh has no CA yet, so the proxy sends plain text.
+   */
+  static void warnMeshTls(Resource rule, ViewNotes notes) {
+    JsonNode spec = rule.spec();
+    warnMeshTls(rule, Json.field(spec, "trafficPolicy"), "spec.trafficPolicy", notes);
+    List<JsonNode> subsets = Json.items(spec, "subsets");
+    for (int i = 0; i < subsets.size(); i++) {
+      warnMeshTls(rule, Json.field(subsets.get(i), "trafficPolicy"),
+          "spec.subsets[" + i + "].trafficPolicy", notes);
+    }
+  }
+
+  private static void warnMeshTls(Resource rule, JsonNode policy, String at, ViewNotes notes) {
+    if ("ISTIO_MUTUAL".equals(Json.text(Json.field(policy, "tls"), "mode"))) {
+      // The same words for every host, so that analyze merges a mesh-wide rule's findings.
+      notes.warning(rule, at + ".tls.mode", "ISTIO_MUTUAL is not enforced yet: Meshlog has no"
+          + " mesh CA, so proxies send plain text to the host's endpoints (expected: SIMPLE or"
+          + " MUTUAL with files, to originate TLS now)");
+    }
+  }
+
+  /** {@code tls} beyond its mode: the file paths and names the proxy originates TLS with. */
+  private static ClientTls clientTls(JsonNode tls) {
+    if (tls == null) {
+      return null;
+    }
+    return ClientTls.newBuilder()
+        .setSni(Json.text(tls, "sni", ""))
+        .setCaCertificates(Json.text(tls, "caCertificates", ""))
+        .setSubjectAltNames(Json.strings(tls, "subjectAltNames"))
+        .setClientCertificate(Json.text(tls, "clientCertificate", ""))
+        .setPrivateKey(Json.text(tls, "privateKey", ""))
+        .setInsecureSkipVerify(Json.bool(tls, "insecureSkipVerify", false))
         .build();
   }
 
@@ -55,12 +96,15 @@ final class TrafficPolicies {
     if (own == null || inherited == null) {
       return own;
     }
+    boolean ownTls = own.getTlsMode() != TlsMode.UNSPECIFIED || own.getTls() != null;
     return TrafficPolicy.newBuilder()
         .setLoadBalancer(own.getLoadBalancer() != null ? own.getLoadBalancer() : inherited.getLoadBalancer())
         .setConnectionPool(own.getConnectionPool() != null ? own.getConnectionPool() : inherited.getConnectionPool())
         .setOutlierDetection(own.getOutlierDetection() != null
             ? own.getOutlierDetection() : inherited.getOutlierDetection())
-        .setTlsMode(own.getTlsMode() != TlsMode.UNSPECIFIED ? own.getTlsMode() : inherited.getTlsMode())
+        // tls is one setting: a subset's mode comes with its own files and names, or neither.
+        .setTlsMode(ownTls ? own.getTlsMode() : inherited.getTlsMode())
+        .setTls(ownTls ? own.getTls() : inherited.getTls())
         .build();
   }
 

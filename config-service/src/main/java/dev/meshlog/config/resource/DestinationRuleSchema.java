@@ -46,13 +46,67 @@ final class DestinationRuleSchema {
         .field("loadBalancer", loadBalancer())
         .field("connectionPool", connectionPool())
         .field("outlierDetection", outlierDetection())
-        .field("tls", object()
-            .field("mode", oneOf("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"))
-            .notSupported("clientCertificate", "privateKey", "caCertificates", "credentialName",
-                "subjectAltNames", "sni", "insecureSkipVerify", "caCrl")
-            .build())
+        .field("tls", clientTls())
         .notSupported("portLevelSettings", "tunnel", "proxyProtocol", "retryBudget")
         .build();
+  }
+
+  /**
+   * {@code tls}, Istio's ClientTLSSettings: SIMPLE and MUTUAL originate TLS with files on the
+   * proxy; {@code credentialName} (a secret store) and {@code caCrl} are not supported.
+   */
+  private static Shape clientTls() {
+    return object()
+        .field("mode", oneOf("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"))
+        .field("sni", nonEmptyString())
+        .field("caCertificates", nonEmptyString())
+        .field("subjectAltNames", list(nonEmptyString()))
+        .field("clientCertificate", nonEmptyString())
+        .field("privateKey", nonEmptyString())
+        .field("insecureSkipVerify", bool())
+        .notSupported("credentialName", "caCrl")
+        .rule(DestinationRuleSchema::tlsFieldsFitMode)
+        .build();
+  }
+
+  /**
+   * Istio's rules: MUTUAL needs a client certificate and its key; SIMPLE presents none; DISABLE
+   * (or no mode) takes no other field; ISTIO_MUTUAL (the mesh's own certificates) only
+   * {@code sni} and {@code subjectAltNames}.
+   */
+  private static void tlsFieldsFitMode(ObjectNode tls, String path, Problems problems) {
+    String mode = tls.path("mode").asText("");
+    switch (mode) {
+      case "MUTUAL" -> {
+        for (String f : new String[] {"clientCertificate", "privateKey"}) {
+          if (!ObjectShape.isSet(tls, f)) {
+            problems.add(Problems.field(path, f), null,
+                "required when mode is MUTUAL (expected: a PEM file's path on the proxy)");
+          }
+        }
+      }
+      case "SIMPLE" -> {
+        for (String f : new String[] {"clientCertificate", "privateKey"}) {
+          if (ObjectShape.isSet(tls, f)) {
+            problems.add(Problems.field(path, f), Problems.text(tls.get(f)),
+                "not allowed when mode is SIMPLE (expected: mode MUTUAL to present a client "
+                    + "certificate)");
+          }
+        }
+      }
+      default -> {
+        boolean mesh = mode.equals("ISTIO_MUTUAL");
+        for (String f : new String[] {"sni", "caCertificates", "subjectAltNames",
+            "clientCertificate", "privateKey", "insecureSkipVerify"}) {
+          // Istio takes sni and subjectAltNames with ISTIO_MUTUAL (the mesh's certificates).
+          boolean meshField = f.equals("sni") || f.equals("subjectAltNames");
+          if (ObjectShape.isSet(tls, f) && !(mesh && meshField)) {
+            problems.add(Problems.field(path, f), Problems.text(tls.get(f)), "not allowed when mode is "
+                + (mode.isEmpty() ? "not set" : mode) + " (expected: mode SIMPLE or MUTUAL)");
+          }
+        }
+      }
+    }
   }
 
   private static Shape loadBalancer() {

@@ -176,4 +176,78 @@ class DestinationRulesTest {
       assertThat(p.getMessage()).startsWith("warning: subset v3 of " + REVIEWS + " matches no endpoint");
     });
   }
+
+  @Test
+  void carriesSimpleTlsSettingsAndLetsASubsetReplaceThemWhole() {
+    ServiceView view = view(REVIEWS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer: {simple: RANDOM}
+            tls:
+              mode: SIMPLE
+              caCertificates: /etc/certs/ca.pem
+              sni: reviews.example.com
+              subjectAltNames: [reviews.example.com, spiffe://example.com/reviews]
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              loadBalancer: {simple: ROUND_ROBIN}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              tls: {mode: MUTUAL, clientCertificate: /etc/certs/c.pem, privateKey: /etc/certs/k.pem}
+        """));
+
+    TrafficPolicy host = view.getTrafficPolicy();
+    assertThat(host.getTlsMode()).isEqualTo(TlsMode.SIMPLE);
+    assertThat(host.getTls().getCaCertificates()).isEqualTo("/etc/certs/ca.pem");
+    assertThat(host.getTls().getSni()).isEqualTo("reviews.example.com");
+    assertThat(host.getTls().getSubjectAltNames())
+        .containsExactly("reviews.example.com", "spiffe://example.com/reviews");
+    assertThat(host.getTls().getInsecureSkipVerify()).isFalse();
+    TrafficPolicy v1 = view.getSubsets().get(0).getTrafficPolicy();
+    assertThat(v1.getTlsMode()).isEqualTo(TlsMode.SIMPLE);
+    assertThat(v1.getTls()).isEqualTo(host.getTls());
+    TrafficPolicy v2 = view.getSubsets().get(1).getTrafficPolicy();
+    assertThat(v2.getTlsMode()).isEqualTo(TlsMode.MUTUAL);
+    assertThat(v2.getTls().getClientCertificate()).isEqualTo("/etc/certs/c.pem");
+    assertThat(v2.getTls().getPrivateKey()).isEqualTo("/etc/certs/k.pem");
+    assertThat(v2.getTls().getCaCertificates()).isEmpty();
+    assertThat(v2.getLoadBalancer().getSimple()).isEqualTo(LbPolicy.RANDOM);
+    assertThat(view.getProblems()).isEmpty();
+  }
+
+  @Test
+  void warnsThatIstioMutualIsNotEnforcedYetWhereverItIsSet() {
+    ServiceView view = view(REVIEWS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              tls: {mode: ISTIO_MUTUAL}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              tls: {mode: DISABLE}
+        """));
+
+    assertThat(view.getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.ISTIO_MUTUAL);
+    assertThat(view.getProblems()).extracting(ViewProblem::getResource, ViewProblem::getPath)
+        .containsExactly(tuple("DestinationRule/default/reviews", "spec.trafficPolicy.tls.mode"),
+            tuple("DestinationRule/default/reviews", "spec.subsets[0].trafficPolicy.tls.mode"));
+    assertThat(view.getProblems()).allSatisfy(p -> assertThat(p.getMessage())
+        .startsWith("warning: ISTIO_MUTUAL is not enforced yet: Meshlog has no mesh CA"));
+  }
 }

@@ -141,16 +141,78 @@ class DestinationRuleValidationTest {
   }
 
   @Test
-  void acceptsOnlyTlsMode() {
+  void acceptsSimpleTlsWithCaSniAndSubjectAltNames() {
+    assertThat(problems("""
+        host: api.example.com
+        trafficPolicy:
+          tls:
+            mode: SIMPLE
+            caCertificates: /etc/certs/ca.pem
+            sni: api.example.com
+            subjectAltNames: [api.example.com]
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            tls: {mode: MUTUAL, clientCertificate: /etc/certs/c.pem, privateKey: /etc/certs/k.pem}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsAnUnknownTlsModeAndTheSecretStoreFields() {
     assertThat(problems("""
         host: reviews
         trafficPolicy:
           tls:
             mode: PERMISSIVE
-            sni: reviews.example.com
+            credentialName: client-credential
+            caCrl: /etc/certs/crl.pem
         """)).containsExactly(
         "spec.trafficPolicy.tls.mode: PERMISSIVE (expected one of: DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL)",
-        "spec.trafficPolicy.tls.sni: not supported");
+        "spec.trafficPolicy.tls.credentialName: not supported",
+        "spec.trafficPolicy.tls.caCrl: not supported");
+  }
+
+  @Test
+  void rejectsMutualTlsWithoutClientCertificateAndKey() {
+    assertThat(problems("""
+        host: db.example.com
+        trafficPolicy:
+          tls: {mode: MUTUAL, caCertificates: /etc/certs/ca.pem}
+        """)).containsExactly(
+        "spec.trafficPolicy.tls.clientCertificate: required when mode is MUTUAL (expected: a PEM "
+            + "file's path on the proxy)",
+        "spec.trafficPolicy.tls.privateKey: required when mode is MUTUAL (expected: a PEM file's "
+            + "path on the proxy)");
+  }
+
+  @Test
+  void rejectsClientCertificatesWithSimpleTls() {
+    assertThat(problems("""
+        host: db.example.com
+        trafficPolicy:
+          tls: {mode: SIMPLE, clientCertificate: /etc/certs/c.pem}
+        """)).containsExactly(
+        "spec.trafficPolicy.tls.clientCertificate: not allowed when mode is SIMPLE (expected: mode "
+            + "MUTUAL to present a client certificate)");
+  }
+
+  @Test
+  void rejectsFilesWithDisableAndIstioMutualButTakesIstioMutualSni() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          tls: {mode: DISABLE, sni: reviews.example.com}
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL, sni: reviews.example.com, caCertificates: /etc/certs/ca.pem}
+        """)).containsExactly(
+        "spec.trafficPolicy.tls.sni: not allowed when mode is DISABLE (expected: mode SIMPLE or "
+            + "MUTUAL)",
+        "spec.subsets[0].trafficPolicy.tls.caCertificates: not allowed when mode is ISTIO_MUTUAL "
+            + "(expected: mode SIMPLE or MUTUAL)");
   }
 
   @Test

@@ -83,4 +83,22 @@ class AnalysisTest {
         .satisfies(findings -> assertThat(findings.get(0).message())
             .contains("proxies have no version of this view since " + StatusFixtures.T0));
   }
+
+  @Test
+  void istioMutualIsOneWarningListingEveryHostOfAMeshWideRule() {
+    String mesh = "DestinationRule/meshlog-system/mesh-mtls";
+    String text = "warning: ISTIO_MUTUAL is not enforced yet: Meshlog has no mesh CA, so proxies "
+        + "send plain text to the host's endpoints (expected: SIMPLE or MUTUAL with files, to "
+        + "originate TLS now)";
+    Analysis analysis = Analysis.of(List.of(
+        viewWithProblems(REVIEWS, problem(mesh, "spec.trafficPolicy.tls.mode", text)),
+        viewWithProblems(RATINGS, problem(mesh, "spec.trafficPolicy.tls.mode", text))));
+
+    assertThat(analysis.errors()).isZero();
+    assertThat(analysis.resources().get(mesh)).singleElement().satisfies(f -> {
+      assertThat(f.severity()).isEqualTo(Finding.Severity.WARNING);
+      assertThat(f.message()).startsWith("ISTIO_MUTUAL is not enforced yet");
+      assertThat(f.hosts()).containsExactly(RATINGS, REVIEWS);
+    });
+  }
 }
