@@ -142,11 +142,28 @@ public final class ConfigDump {
               .put("loadBalancer", loadBalancer(p.loadBalancer()))
               .put("connectionPool", connectionPool(p.limits()))
               .put("outlierDetection", outlierDetection(p.outlierDetection()))
-              // No TLS is originated yet: the mode asked for is shown next to the one in force.
-              .put("tls", new JsonObject().put("configuredMode", p.tlsMode().name())
-                  .put("mode", TrafficPolicyConfig.TlsMode.DISABLE.name())));
+              .put("tls", tls(p, key.host())));
         });
     return list;
+  }
+
+  /**
+   * The TLS mode asked for next to the one in force (SIMPLE and MUTUAL are originated;
+   * ISTIO_MUTUAL waits for the mesh CA and is plain text), and the settings used.
+   */
+  private static JsonObject tls(TrafficPolicyConfig p, String host) {
+    JsonObject j = new JsonObject().put("configuredMode", p.tlsMode().name())
+        .put("mode", (p.originatesTls() ? p.tlsMode() : TrafficPolicyConfig.TlsMode.DISABLE)
+            .name());
+    if (p.originatesTls()) {
+      j.put("sni", p.tls().sniFor(host))
+          .put("caCertificates", p.tls().caCertificates().isEmpty() ? "(JVM default trust store)"
+              : p.tls().caCertificates())
+          .put("subjectAltNames", new io.vertx.core.json.JsonArray(p.tls().subjectAltNames()))
+          .put("clientCertificate", p.tls().clientCertificate())
+          .put("insecureSkipVerify", p.tls().insecureSkipVerify());
+    }
+    return j;
   }
 
   private static JsonObject loadBalancer(LbConfig lb) {

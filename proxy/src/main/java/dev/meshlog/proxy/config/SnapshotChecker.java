@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
+import dev.meshlog.proxy.upstream.UpstreamTls;
+
 /**
  * Finds what would make a set of services inconsistent: routes to hosts or subsets that do not
- * exist, weights that do not add up to 100, impossible limits. Each problem names the route and
+ * exist, weights that do not add up to 100, impossible limits, TLS files that cannot be used. Each problem names the route and
  * field at fault and what was expected.
  */
 public final class SnapshotChecker {
@@ -178,11 +180,38 @@ public final class SnapshotChecker {
     if (l.maxRetries() < 0) {
       p.add(at + ".connectionPool.maxRetries: " + l.maxRetries() + " (expected: >= 0)");
     }
+    checkTls(at + ".tls", policy, p);
     OutlierConfig o = policy.outlierDetection();
     percentInt(at + ".outlierDetection.maxEjectionPercent", o.maxEjectionPercent(), p);
     percentInt(at + ".outlierDetection.minHealthPercent", o.minHealthPercent(), p);
     if (o.baseEjectionTime().isNegative() || o.interval().isNegative()) {
       p.add(at + ".outlierDetection: negative durations (expected: >= 0)");
+    }
+  }
+
+  /**
+   * TLS originated (SIMPLE, MUTUAL) needs files this proxy can read and use: they are loaded
+   * here, off the event loops, so requests find them ready; MUTUAL needs a client certificate.
+   */
+  private static void checkTls(String at, TrafficPolicyConfig policy, List<String> p) {
+    if (!policy.originatesTls()) {
+      return;
+    }
+    ClientTlsConfig tls = policy.tls();
+    boolean mutual = policy.tlsMode() == TrafficPolicyConfig.TlsMode.MUTUAL;
+    if (mutual && (tls.clientCertificate().isEmpty() || tls.privateKey().isEmpty())) {
+      p.add(at + ": mode MUTUAL without clientCertificate and privateKey (expected: both, "
+          + "PEM files' paths)");
+      return;
+    }
+    if (!mutual && (!tls.clientCertificate().isEmpty() || !tls.privateKey().isEmpty())) {
+      p.add(at + ": mode SIMPLE with a client certificate (expected: mode MUTUAL to present one)");
+      return;
+    }
+    try {
+      UpstreamTls.load(tls);
+    } catch (IllegalArgumentException e) {
+      p.add(at + "." + e.getMessage());
     }
   }
 

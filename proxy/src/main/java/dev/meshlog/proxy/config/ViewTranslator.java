@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import dev.meshlog.events.discovery.ClientTls;
 import dev.meshlog.events.discovery.ConnectionPool;
 import dev.meshlog.events.discovery.ConsistentHash;
 import dev.meshlog.events.discovery.Destination;
@@ -144,10 +145,21 @@ public final class ViewTranslator {
     LoadBalancer lb = pick(own, inherited, TrafficPolicy::getLoadBalancer);
     ConnectionPool pool = pick(own, inherited, TrafficPolicy::getConnectionPool);
     OutlierDetection od = pick(own, inherited, TrafficPolicy::getOutlierDetection);
-    TlsMode tls = own == null || own.getTlsMode() == TlsMode.UNSPECIFIED
-        ? (inherited == null ? TlsMode.UNSPECIFIED : inherited.getTlsMode()) : own.getTlsMode();
+    // tls is one setting: the mode comes with its own files and names, or neither does.
+    TrafficPolicy tlsFrom = own != null && (own.getTlsMode() != TlsMode.UNSPECIFIED
+        || own.getTls() != null) ? own : inherited;
+    TlsMode tls = tlsFrom == null ? TlsMode.UNSPECIFIED : tlsFrom.getTlsMode();
     return new TrafficPolicyConfig(loadBalancer(at + ".loadBalancer", lb), limits(pool),
-        outlier(od), TrafficPolicyConfig.TlsMode.valueOf(tls.name()));
+        outlier(od), TrafficPolicyConfig.TlsMode.valueOf(tls.name()),
+        clientTls(tlsFrom == null ? null : tlsFrom.getTls()));
+  }
+
+  private static ClientTlsConfig clientTls(ClientTls t) {
+    if (t == null) {
+      return ClientTlsConfig.NONE;
+    }
+    return new ClientTlsConfig(t.getSni(), t.getCaCertificates(), t.getSubjectAltNames(),
+        t.getClientCertificate(), t.getPrivateKey(), t.getInsecureSkipVerify());
   }
 
   private static <T> T pick(TrafficPolicy own, TrafficPolicy inherited,

@@ -36,6 +36,8 @@ import dev.meshlog.proxy.config.EndpointConfig;
  * @param sourcePeer the caller's peer metadata header (inbound), or {@code null}
  * @param upstream the endpoint of the last try, or {@code null}
  * @param durationMicros {@code durationMillis} in microseconds, or -1 when not measured
+ * @param upstreamTransportFailure why the last try's TLS handshake failed (Envoy's
+ *     {@code UPSTREAM_TRANSPORT_FAILURE_REASON}), or {@code null}
  */
 public record AccessLogEntry(Instant start, String direction, String method, String path,
                              String protocol, int status, Set<ResponseFlag> flags,
@@ -44,10 +46,26 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
                              String userAgent, String upstreamHost, String cluster, String route,
                              int attempts, String sourceWorkload, String destinationService,
                              String grpcStatus, String traceparent, String sourcePeer,
-                             EndpointConfig upstream, long durationMicros) {
+                             EndpointConfig upstream, long durationMicros,
+                             String upstreamTransportFailure) {
 
   public AccessLogEntry {
     flags = Set.copyOf(flags);
+  }
+
+  /** An entry without a transport failure. */
+  public AccessLogEntry(Instant start, String direction, String method, String path,
+                        String protocol, int status, Set<ResponseFlag> flags, long bytesReceived,
+                        long bytesSent, long durationMillis, long upstreamServiceMillis,
+                        String requestId, String authority, String userAgent,
+                        String upstreamHost, String cluster, String route, int attempts,
+                        String sourceWorkload, String destinationService, String grpcStatus,
+                        String traceparent, String sourcePeer, EndpointConfig upstream,
+                        long durationMicros) {
+    this(start, direction, method, path, protocol, status, flags, bytesReceived, bytesSent,
+        durationMillis, upstreamServiceMillis, requestId, authority, userAgent, upstreamHost,
+        cluster, route, attempts, sourceWorkload, destinationService, grpcStatus, traceparent,
+        sourcePeer, upstream, durationMicros, null);
   }
 
   /**
@@ -91,7 +109,10 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
     return appendFlags(new StringBuilder()).toString();
   }
 
-  /** The Envoy-style access-log line; gRPC calls end with {@code grpc_status=<code>}. */
+  /**
+   * The Envoy-style access-log line; gRPC calls end with {@code grpc_status=<code>}, a failed
+   * upstream TLS handshake with {@code transport_failure="<reason>"}.
+   */
   public String line() {
     return appendLine(new StringBuilder(256)).toString();
   }
@@ -116,6 +137,9 @@ public record AccessLogEntry(Instant start, String direction, String method, Str
         .append(dash(route)).append(" attempts=").append(attempts);
     if (grpcStatus != null) {
       b.append(" grpc_status=").append(grpcStatus);
+    }
+    if (upstreamTransportFailure != null) {
+      b.append(" transport_failure=\"").append(upstreamTransportFailure).append('"');
     }
     return b;
   }

@@ -14,6 +14,7 @@ import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PoolLimits;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.RetryConfig;
+import dev.meshlog.proxy.config.TrafficPolicyConfig;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
 import dev.meshlog.proxy.resilience.AttemptOutcome;
@@ -23,6 +24,7 @@ import dev.meshlog.proxy.route.RequestFacts;
 import dev.meshlog.proxy.upstream.Http1Connection;
 import dev.meshlog.proxy.upstream.Http1Listener;
 import dev.meshlog.proxy.upstream.Http1Pool;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import dev.meshlog.proxy.upstream.RequestBody;
 import dev.meshlog.proxy.upstream.UpstreamResetException;
 import io.netty.buffer.ByteBuf;
@@ -56,6 +58,7 @@ import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,6 +141,8 @@ final class ProxyExchange extends Deadlines.Entry
   private List<Upstream> tried;
   private int attempts;
   private long upstreamServiceMillis = -1;
+  /** Why the last try's TLS handshake failed (Envoy's upstream transport failure reason). */
+  private String transportFailure;
 
   /**
    * One try at one endpoint: through Vert.x's client ({@link #request}, {@link #vertxResponse})
@@ -185,8 +190,12 @@ final class ProxyExchange extends Deadlines.Entry
 
     void acquire(Http1Pool p, boolean fresh) {
       pool = p;
-      PoolLimits l = plan.cluster().policy().limits();
-      waiting = p.acquire(upstream.endpoint().address(), upstream.endpoint().port(),
+      TrafficPolicyConfig policy = plan.cluster().policy();
+      PoolLimits l = policy.limits();
+      // Plain text unless the policy originates TLS: one enum check per try.
+      UpstreamTls tls = policy.originatesTls() ? UpstreamTls.of(policy.tls()) : null;
+      waiting = p.acquire(upstream.endpoint().address(), upstream.endpoint().port(), tls,
+          tls == null ? null : policy.tls().sniFor(plan.cluster().key().host()),
           l.idleTimeout(), (int) Math.min(Integer.MAX_VALUE, l.connectTimeout().toMillis()),
           fresh, this);
     }
@@ -249,6 +258,7 @@ final class ProxyExchange extends Deadlines.Entry
       ContextInternal prev = dispatchContext.beginDispatch();
       try {
         waiting = null;
+        transportFailure = UpstreamTls.failureReason(cause);
         conclude(this, AttemptOutcome.connectFailure());
       } finally {
         dispatchContext.endDispatch(prev);
@@ -771,6 +781,7 @@ final class ProxyExchange extends Deadlines.Entry
     }
     attempts++;
     lastUpstream = upstream;
+    transportFailure = null;
     Attempt a = new Attempt(attempts, upstream, retry);
     current = a;
     upstream.stats().begin();
@@ -804,9 +815,18 @@ final class ProxyExchange extends Deadlines.Entry
         .setURI(plan.uri())
         .setHeaders(headers)
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
-    PoolLimits limits = plan.cluster().policy().limits();
+    TrafficPolicyConfig policy = plan.cluster().policy();
+    if (policy.originatesTls()) {
+      // TLS to the endpoint's address, the SNI (and the name checked) from the policy or host.
+      options.setServer(SocketAddress.inetSocketAddress(upstream.endpoint().port(),
+              upstream.endpoint().address()))
+          .setHost(policy.tls().sniFor(plan.cluster().key().host()))
+          .setSsl(true).setSslOptions(UpstreamTls.of(policy.tls()).vertxOptions());
+    }
+    PoolLimits limits = policy.limits();
     rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {
+        transportFailure = UpstreamTls.failureReason(ar.cause());
         conclude(a, AttemptOutcome.connectFailure());
         return;
       }
@@ -1016,7 +1036,9 @@ final class ProxyExchange extends Deadlines.Entry
       return;
     }
     switch (outcome.kind()) {
-      case CONNECT_FAILURE -> resetReply(503, "connection failure", ResponseFlag.UF);
+      // Envoy names a TLS failure as the transport failure reason of the connection failure.
+      case CONNECT_FAILURE -> resetReply(503, transportFailure == null ? "connection failure"
+          : "connection failure, transport failure reason: " + transportFailure, ResponseFlag.UF);
       case TIMEOUT -> localReply(504, "upstream request timeout", ResponseFlag.UT);
       // Envoy's router answers a protocol error 502, any other reset 503.
       case PROTOCOL_ERROR -> resetReply(502, "protocol error", ResponseFlag.UPE);
@@ -1276,7 +1298,7 @@ final class ProxyExchange extends Deadlines.Entry
           lastUpstream == null ? null : lastUpstream.toString(),
           plan == null ? null : plan.cluster().toString(), route, attempts, sourceWorkload,
           destinationService, grpcStatus, traceparent, sourcePeer,
-          lastUpstream == null ? null : lastUpstream.endpoint(), micros));
+          lastUpstream == null ? null : lastUpstream.endpoint(), micros, transportFailure));
     } catch (RuntimeException e) {
       LOG.warn("access log failed", e);
     }

@@ -18,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 
 /**
@@ -63,7 +64,8 @@ public final class Http1Pool {
     }
   }
 
-  private record Key(String address, int port, long idleNanos) {}
+  /** An endpoint's connections: plain text ({@code tls} null) or TLS with one SNI. */
+  private record Key(String address, int port, long idleNanos, UpstreamTls tls, String sni) {}
 
   /** The connections to one endpoint. */
   final class Endpoint {
@@ -141,6 +143,18 @@ public final class Http1Pool {
    */
   public Waiter acquire(String address, int port, Duration idleTimeout, int connectTimeoutMillis,
                         boolean fresh, Acquirer acquirer) {
+    return acquire(address, port, null, null, idleTimeout, connectTimeoutMillis, fresh, acquirer);
+  }
+
+  /**
+   * As {@link #acquire(String, int, Duration, int, boolean, Acquirer)}, the connection speaking
+   * TLS with {@code tls} and {@code sni} when {@code tls} is not null (plain text else): handed
+   * over once its handshake succeeded; a failed handshake is a failed connect whose cause is an
+   * {@link UpstreamTlsException}.
+   */
+  public Waiter acquire(String address, int port, UpstreamTls tls, String sni,
+                        Duration idleTimeout, int connectTimeoutMillis, boolean fresh,
+                        Acquirer acquirer) {
     if (closed) {
       acquirer.connectFailed(new UpstreamResetException("upstream pool closed"));
       return null;
@@ -151,8 +165,9 @@ public final class Http1Pool {
     // object and the record's generated hashCode/equals per request.
     Endpoint e = last;
     if (e == null || e.key.port() != port || e.key.idleNanos() != idleNanos
-        || !e.key.address().equals(address)) {
-      e = endpoints.computeIfAbsent(new Key(address, port, idleNanos), Endpoint::new);
+        || !e.key.address().equals(address) || e.key.tls() != tls
+        || (tls != null && !e.key.sni().equals(sni))) {
+      e = endpoints.computeIfAbsent(new Key(address, port, idleNanos, tls, sni), Endpoint::new);
       last = e;
     }
     if (!fresh && e.waiters.isEmpty()) {
@@ -227,14 +242,20 @@ public final class Http1Pool {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
+            UpstreamTls tls = e.key.tls();
+            if (tls != null) {
+              SslHandler h = tls.newHttp1Handler(ch.alloc(), e.key.sni(), e.key.port());
+              h.setHandshakeTimeoutMillis(Math.max(1, connectTimeoutMillis));
+              ch.pipeline().addLast("tls", h);
+            }
             ch.pipeline().addLast("decoder", decoder).addLast("encoder", new HttpRequestEncoder())
                 .addLast("exchange", connection);
           }
         });
     ChannelFuture f = b.connect(e.key.address(), e.key.port());
     f.addListener(done -> {
-      e.connecting--;
       if (!done.isSuccess()) {
+        e.connecting--;
         e.open--;
         Waiter w = e.waiters.pollFirst();
         if (w != null) {
@@ -245,18 +266,45 @@ public final class Http1Pool {
         forgetIfUnused(e);
         return;
       }
-      if (closed) {
-        connection.close();
+      SslHandler tls = f.channel().pipeline().get(SslHandler.class);
+      if (tls == null) {
+        e.connecting--;
+        ready(e, connection);
         return;
       }
-      Waiter w = e.waiters.pollFirst();
-      if (w != null) {
-        w.queued = false;
-        w.acquirer.connected(connection);
-      } else {
-        e.release(connection);
-      }
+      // Still connecting until the handshake ends: only then is the connection of use.
+      tls.handshakeFuture().addListener(hs -> {
+        e.connecting--;
+        if (hs.isSuccess()) {
+          ready(e, connection);
+          return;
+        }
+        // The channel is open: its close counts it out of the endpoint (channelInactive).
+        connection.close();
+        Waiter w = e.waiters.pollFirst();
+        if (w != null) {
+          w.queued = false;
+          w.acquirer.connectFailed(new UpstreamTlsException(hs.cause()));
+        }
+        dispatch(e);
+        forgetIfUnused(e);
+      });
     });
+  }
+
+  /** A connection is up (and its TLS handshake done): the first waiter gets it, else it idles. */
+  private void ready(Endpoint e, Http1Connection connection) {
+    if (closed) {
+      connection.close();
+      return;
+    }
+    Waiter w = e.waiters.pollFirst();
+    if (w != null) {
+      w.queued = false;
+      w.acquirer.connected(connection);
+    } else {
+      e.release(connection);
+    }
   }
 
   /** Drops an endpoint with nothing open, idle or waiting, so the map follows the endpoints in use. */

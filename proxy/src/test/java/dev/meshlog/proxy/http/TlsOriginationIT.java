@@ -1,0 +1,274 @@
+package dev.meshlog.proxy.http;
+
+import static dev.meshlog.proxy.support.Views.host;
+import static dev.meshlog.proxy.support.Views.view;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.meshlog.events.discovery.ClientTls;
+import dev.meshlog.events.discovery.Destination;
+import dev.meshlog.events.discovery.Endpoint;
+import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.Protocol;
+import dev.meshlog.events.discovery.RouteDestination;
+import dev.meshlog.events.discovery.ServicePort;
+import dev.meshlog.events.discovery.ServiceView;
+import dev.meshlog.events.discovery.TlsMode;
+import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.config.ProxySnapshot;
+import dev.meshlog.proxy.config.ViewTranslator;
+import dev.meshlog.proxy.support.TestCertificates;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DestinationRule {@code trafficPolicy.tls} SIMPLE and MUTUAL: a client sidecar originates TLS
+ * to a TLS backend on loopback (the app itself, as for an external ServiceEntry host), checks
+ * its certificate and name, and answers 503 UF with the reason when the handshake fails.
+ */
+class TlsOriginationIT {
+
+  private static final String BOOKS = host("books");
+
+  @TempDir
+  Path certs;
+
+  private TestMesh mesh;
+  private TestCertificates ca;
+  private TestCertificates.Issued booksCert;
+
+  @BeforeEach
+  void start() {
+    mesh = new TestMesh();
+    ca = TestCertificates.authority(certs, "test-root");
+    booksCert = ca.issue(BOOKS);
+  }
+
+  @AfterEach
+  void stop() {
+    mesh.close();
+  }
+
+  /** A TLS backend with {@code cert}, answering with what it saw of the TLS and HTTP version. */
+  private int tlsBackend(TestCertificates.Issued cert, boolean requireClientCert) {
+    HttpServerOptions o = new HttpServerOptions().setSsl(true).setUseAlpn(true)
+        .setKeyCertOptions(new PemKeyCertOptions().addCertPath(cert.certificate().toString())
+            .addKeyPath(cert.privateKey().toString()))
+        .setSni(true);
+    if (requireClientCert) {
+      o.setClientAuth(ClientAuth.REQUIRED)
+          .setTrustOptions(new PemTrustOptions().addCertPath(ca.caFile().toString()));
+    }
+    HttpServer s = mesh.vertx.createHttpServer(o).requestHandler(req -> {
+      String peer;
+      try {
+        peer = req.connection().peerCertificates().isEmpty() ? "none" : "some";
+      } catch (Exception e) {
+        peer = "none";
+      }
+      req.response().putHeader("x-seen-tls", String.valueOf(req.isSSL()))
+          .putHeader("x-seen-sni", String.valueOf(req.connection().indicatedServerName()))
+          .putHeader("x-seen-version", req.version().name())
+          .putHeader("x-seen-client-cert", peer)
+          .end("books");
+    });
+    return s.listen(0, "127.0.0.1").await().actualPort();
+  }
+
+  private static ClientTls.Builder tls() {
+    return ClientTls.newBuilder();
+  }
+
+  /** books with one endpoint at {@code address:port}, its policy {@code mode} with {@code tls}. */
+  private static ServiceView books(String address, int port, TlsMode mode, ClientTls tls,
+                                   Protocol protocol) {
+    ServiceView.Builder v = view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress(address).setPort(port)
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setTrafficPolicy(TrafficPolicy.newBuilder().setTlsMode(mode).setTls(tls).build());
+    if (protocol != null) {
+      v.setPorts(List.of(ServicePort.newBuilder().setName("web").setNumber(80)
+          .setProtocol(protocol).build()));
+      v.setHttpRoutes(List.of(HttpRoute.newBuilder().setName("r")
+          .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+              .setDestination(Destination.newBuilder().setHost(BOOKS).build()).build()))
+          .build()));
+    }
+    return v.build();
+  }
+
+  private static ServiceView books(int port, TlsMode mode, ClientTls tls) {
+    return books("127.0.0.1", port, mode, tls, null);
+  }
+
+  @Test
+  void originatesSimpleTlsWithTheHostAsSniTrustingCaCertificates() {
+    int app = tlsBackend(booksCert, false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-1");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("books");
+    assertThat(r.header("x-seen-tls")).isEqualTo("true");
+    assertThat(r.header("x-seen-sni")).isEqualTo(BOOKS);
+    assertThat(r.header("x-seen-version")).isEqualTo("HTTP_1_1");
+    assertThat(mesh.log.await("outbound", "t-1").upstreamTransportFailure()).isNull();
+  }
+
+  @Test
+  void sendsTheConfiguredSniAndChecksTheConfiguredSubjectAltNames() {
+    int app = tlsBackend(ca.issue("api.example.com"), false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).setSni("api.example.com")
+            .setSubjectAltNames(List.of("other.example.com", "api.example.com")).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-seen-sni")).isEqualTo("api.example.com");
+  }
+
+  @Test
+  void refusesACertificateAnotherCaSignedWith503UfAndSaysWhy() {
+    int app = tlsBackend(TestCertificates.authority(certs, "stranger-root").issue(BOOKS), false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-2");
+
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(r.body()).startsWith(ProxyExchange.RESET_BEFORE_HEADERS
+        + "connection failure, transport failure reason: TLS_error: CERTIFICATE_VERIFY_FAILED");
+    AccessLogEntry e = mesh.log.await("outbound", "t-2");
+    assertThat(e.flags()).contains(ResponseFlag.UF);
+    assertThat(e.upstreamTransportFailure()).startsWith("TLS_error: CERTIFICATE_VERIFY_FAILED");
+    assertThat(e.line()).contains("transport_failure=\"TLS_error: CERTIFICATE_VERIFY_FAILED");
+  }
+
+  @Test
+  void refusesACertificateForAnotherName() {
+    int app = tlsBackend(ca.issue("other.example.com"), false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-3");
+
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(mesh.log.await("outbound", "t-3").upstreamTransportFailure())
+        .contains("other.example.com").contains(BOOKS);
+  }
+
+  @Test
+  void aServerThatDoesNotSpeakTlsIs503UfNotAHang() {
+    int plain = mesh.namedBackend("plain");
+    Sidecar client = mesh.clientSidecar(books(plain, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-4");
+
+    assertThat(r.status()).isEqualTo(503);
+    AccessLogEntry e = mesh.log.await("outbound", "t-4");
+    assertThat(e.flags()).contains(ResponseFlag.UF);
+    assertThat(e.upstreamTransportFailure()).startsWith("TLS_error: ");
+  }
+
+  @Test
+  void presentsTheClientCertificateWithMutual() {
+    int app = tlsBackend(booksCert, true);
+    TestCertificates.Issued me = ca.issue("productpage.default.svc.cluster.local");
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.MUTUAL,
+        tls().setCaCertificates(ca.caFile().toString())
+            .setClientCertificate(me.certificate().toString())
+            .setPrivateKey(me.privateKey().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-seen-client-cert")).isEqualTo("some");
+  }
+
+  @Test
+  void aBackendRequiringAClientCertificateRefusesSimple() {
+    int app = tlsBackend(booksCert, true);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-5");
+
+    // TLS 1.3: the server's refusal of the missing certificate comes after the client's
+    // handshake ended, as an alert on the first read: the connection closes before a response.
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(mesh.log.await("outbound", "t-5").flags())
+        .containsAnyOf(ResponseFlag.UF, ResponseFlag.UC);
+  }
+
+  @Test
+  void followsTheViewSwitchingTlsOnAndOffAtRunTime() {
+    int app = tlsBackend(booksCert, false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.DISABLE, null));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(503);
+
+    client.holder().apply(ProxySnapshot.of(ViewTranslator.translate(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()))));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+
+    client.holder().apply(ProxySnapshot.of(ViewTranslator.translate(books(app,
+        TlsMode.ISTIO_MUTUAL, null))));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(503);
+  }
+
+  @Test
+  void originatesTlsToAnEndpointNamedByHostName() {
+    // A DNS ServiceEntry's endpoint: the request goes through Vert.x's client, TLS included.
+    int app = tlsBackend(booksCert, false);
+    Sidecar client = mesh.clientSidecar(books("localhost", app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build(), null));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-6");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-seen-sni")).isEqualTo(BOOKS);
+  }
+
+  @Test
+  void refusesAnUntrustedCertificateOnVertxClientPathToo() {
+    int app = tlsBackend(TestCertificates.authority(certs, "stranger-root").issue(BOOKS), false);
+    Sidecar client = mesh.clientSidecar(books("localhost", app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build(), null));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "t-7");
+
+    assertThat(r.status()).isEqualTo(503);
+    AccessLogEntry e = mesh.log.await("outbound", "t-7");
+    assertThat(e.flags()).contains(ResponseFlag.UF);
+    assertThat(e.upstreamTransportFailure()).startsWith("TLS_error: CERTIFICATE_VERIFY_FAILED");
+  }
+
+  @Test
+  void speaksHttp2OverTlsToAPortDeclaredHttp2() {
+    int app = tlsBackend(booksCert, false);
+    Sidecar client = mesh.clientSidecar(books("127.0.0.1", app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build(), Protocol.HTTP2));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-seen-tls")).isEqualTo("true");
+    assertThat(r.header("x-seen-version")).isEqualTo(HttpVersion.HTTP_2.name());
+    assertThat(r.header("x-seen-sni")).isEqualTo(BOOKS);
+  }
+}
