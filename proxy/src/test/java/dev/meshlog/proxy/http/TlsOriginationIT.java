@@ -12,6 +12,7 @@ import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.HttpRoute;
+import dev.meshlog.events.discovery.OutlierDetection;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServicePort;
@@ -270,5 +271,52 @@ class TlsOriginationIT {
     assertThat(r.header("x-seen-tls")).isEqualTo("true");
     assertThat(r.header("x-seen-version")).isEqualTo(HttpVersion.HTTP_2.name());
     assertThat(r.header("x-seen-sni")).isEqualTo(BOOKS);
+  }
+
+  @Test
+  void insecureSkipVerifyAcceptsAnyCertificate() {
+    int app = tlsBackend(TestCertificates.authority(certs, "stranger-root")
+        .issue("other.example.com"), false);
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setInsecureSkipVerify(true).build()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-seen-tls")).isEqualTo("true");
+  }
+
+  @Test
+  void outlierDetectionEjectsTheEndpointWhoseHandshakeFails() {
+    int good = tlsBackend(booksCert, false);
+    int bad = tlsBackend(TestCertificates.authority(certs, "stranger-root").issue(BOOKS), false);
+    ServiceView v = view("books").setEndpoints(List.of(
+            Endpoint.newBuilder().setInstanceId("books-good").setAddress("127.0.0.1")
+                .setPort(good).setHealth(EndpointHealth.HEALTHY).build(),
+            Endpoint.newBuilder().setInstanceId("books-bad").setAddress("127.0.0.1")
+                .setPort(bad).setHealth(EndpointHealth.HEALTHY).build()))
+        .setTrafficPolicy(TrafficPolicy.newBuilder().setTlsMode(TlsMode.SIMPLE)
+            .setTls(tls().setCaCertificates(ca.caFile().toString()).build())
+            .setOutlierDetection(OutlierDetection.newBuilder().setConsecutiveGatewayErrors(1)
+                .setBaseEjectionTimeMillis(600_000).setMaxEjectionPercent(100).build())
+            .build())
+        .build();
+    Sidecar client = mesh.clientSidecar(v);
+
+    for (int i = 0; i < 10; i++) {
+      // Istio's default retry policy retries a connect failure: every request succeeds.
+      assertThat(mesh.get(client.outboundPort(), "books", "/", "x-request-id", "od-" + i)
+          .status()).isEqualTo(200);
+    }
+
+    // Round robin would send every other first try to the bad endpoint; ejected after its
+    // first failed handshake, it gets no more.
+    long retried = 0;
+    for (int i = 0; i < 10; i++) {
+      if (mesh.log.await("outbound", "od-" + i).attempts() > 1) {
+        retried++;
+      }
+    }
+    assertThat(retried).isLessThanOrEqualTo(1);
   }
 }
