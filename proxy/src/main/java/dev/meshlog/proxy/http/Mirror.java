@@ -6,6 +6,7 @@ import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
 import dev.meshlog.proxy.route.HostResolver;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -54,6 +55,8 @@ final class Mirror {
         .setURI(uri).setHeaders(headers)
         .setIdleTimeout(IDLE_TIMEOUT_MILLIS)
         .setConnectTimeout(cluster.policy().limits().connectTimeout().toMillis());
+    UpstreamTls.applyTo(options, cluster.policy(), cluster.key().host(), u.endpoint().address(),
+        u.endpoint().port());
     rt.upstreams().client(cluster.policy().limits()).request(options)
         .compose(r -> {
           if (h2) {

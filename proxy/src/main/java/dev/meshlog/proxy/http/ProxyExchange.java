@@ -58,7 +58,6 @@ import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
-import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -503,6 +502,16 @@ final class ProxyExchange extends Deadlines.Entry
    * {@link #RESET_BEFORE_HEADERS} and the reset reason ({@code connection failure},
    * {@code connection termination}, {@code protocol error}, {@code overflow}).
    */
+  /**
+   * A connect that failed with {@code cause}: 503 {@code UF}, with the TLS failure's reason when
+   * TLS made it fail (in the body and the access log, as Envoy's transport failure reason).
+   */
+  void connectFailureReply(Throwable cause) {
+    transportFailure = UpstreamTls.failureReason(cause);
+    resetReply(503, transportFailure == null ? "connection failure"
+        : "connection failure, transport failure reason: " + transportFailure, ResponseFlag.UF);
+  }
+
   void resetReply(int status, String reason, ResponseFlag flag) {
     localReply(status, RESET_BEFORE_HEADERS + reason, flag);
   }
@@ -816,13 +825,8 @@ final class ProxyExchange extends Deadlines.Entry
         .setHeaders(headers)
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
     TrafficPolicyConfig policy = plan.cluster().policy();
-    if (policy.originatesTls()) {
-      // TLS to the endpoint's address, the SNI (and the name checked) from the policy or host.
-      options.setServer(SocketAddress.inetSocketAddress(upstream.endpoint().port(),
-              upstream.endpoint().address()))
-          .setHost(policy.tls().sniFor(plan.cluster().key().host()))
-          .setSsl(true).setSslOptions(UpstreamTls.of(policy.tls()).vertxOptions());
-    }
+    UpstreamTls.applyTo(options, policy, plan.cluster().key().host(),
+        upstream.endpoint().address(), upstream.endpoint().port());
     PoolLimits limits = policy.limits();
     rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {

@@ -21,8 +21,8 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 
 /**
- * The proxy's upstream connection pools: for clear-text HTTP/1.1 tries the proxy's own
- * {@link Http1Pool}, one per event loop (unless {@code MESHLOG_UPSTREAM_CLIENT} /
+ * The proxy's upstream connection pools: for HTTP/1.1 tries (clear text, or the TLS a
+ * DestinationRule originates) the proxy's own {@link Http1Pool}, one per event loop (unless {@code MESHLOG_UPSTREAM_CLIENT} /
  * {@code -Dmeshlog.upstream.client} says {@code vertx}); for the rest (h2c, mirrors, endpoints
  * named by host name) Vert.x's clients: a shared one for clusters without an idle timeout, one
  * per distinct {@code connectionPool.idleTimeout} (Vert.x closes a pooled connection with no

@@ -5,6 +5,7 @@ import java.util.Map;
 import dev.meshlog.proxy.lb.PickContext;
 import dev.meshlog.proxy.lb.Upstream;
 import dev.meshlog.proxy.tcp.ResponseHeads;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -67,9 +68,10 @@ final class WebSocketTunnel {
         .append("\r\n\r\n");
     // The request has no body: what the caller sends after its head is the WebSocket's, and
     // waits (paused) until the switch.
-    net.connect(new ConnectOptions().setHost(upstream.endpoint().address())
-            .setPort(upstream.endpoint().port()).setTimeout(CONNECT_TIMEOUT_MILLIS))
-        .onFailure(e -> ex.resetReply(503, "connection failure", ResponseFlag.UF))
+    net.connect(UpstreamTls.applyTo(new ConnectOptions().setHost(upstream.endpoint().address())
+            .setPort(upstream.endpoint().port()).setTimeout(CONNECT_TIMEOUT_MILLIS),
+            plan.cluster().policy(), plan.cluster().key().host()))
+        .onFailure(ex::connectFailureReply)
         .onSuccess(up -> {
           if (pending.gone) {
             up.close();

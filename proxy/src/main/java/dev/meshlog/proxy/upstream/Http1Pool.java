@@ -27,7 +27,9 @@ import io.netty.util.concurrent.ScheduledFuture;
  * first, so the others age out), the count of open and connecting ones against a maximum, and a
  * queue of requests waiting for one. No locks: everything runs on the loop that owns the pool, and
  * its channels are created on that loop with the listener's transport. Admission (the circuit
- * breaker) happens before a request gets here, so the queue is bounded by it.
+ * breaker) happens before a request gets here, so the queue is bounded by it. An endpoint whose
+ * policy originates TLS has connections of its own (keyed by its {@link UpstreamTls} and SNI),
+ * each handed over only once its handshake succeeded.
  */
 public final class Http1Pool {
 
@@ -266,12 +268,12 @@ public final class Http1Pool {
         forgetIfUnused(e);
         return;
       }
-      SslHandler tls = f.channel().pipeline().get(SslHandler.class);
-      if (tls == null) {
+      if (e.key.tls() == null) {
         e.connecting--;
         ready(e, connection);
         return;
       }
+      SslHandler tls = f.channel().pipeline().get(SslHandler.class);
       // Still connecting until the handshake ends: only then is the connection of use.
       tls.handshakeFuture().addListener(hs -> {
         e.connecting--;

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
@@ -33,14 +35,18 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 
 import dev.meshlog.proxy.config.ClientTlsConfig;
+import dev.meshlog.proxy.config.TrafficPolicyConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
 
 /**
@@ -96,6 +102,34 @@ public final class UpstreamTls {
   public static UpstreamTls of(ClientTlsConfig config) {
     UpstreamTls t = LOADED.get(config);
     return t != null ? t : load(config);
+  }
+
+  /**
+   * Makes {@code options} originate {@code policy}'s TLS to {@code address:port} (the SNI and
+   * the name checked from the policy, else {@code host}); leaves them as they are when the
+   * policy originates none.
+   */
+  public static RequestOptions applyTo(RequestOptions options, TrafficPolicyConfig policy,
+                                       String host, String address, int port) {
+    if (!policy.originatesTls()) {
+      return options;
+    }
+    return options.setServer(SocketAddress.inetSocketAddress(port, address))
+        .setHost(policy.tls().sniFor(host))
+        .setSsl(true).setSslOptions(of(policy.tls()).vertxOptions());
+  }
+
+  /**
+   * Makes {@code options} (a raw connection: a WebSocket tunnel's) originate {@code policy}'s
+   * TLS, the SNI from the policy, else {@code host}; unchanged when the policy originates none.
+   */
+  public static ConnectOptions applyTo(ConnectOptions options, TrafficPolicyConfig policy,
+                                       String host) {
+    if (!policy.originatesTls()) {
+      return options;
+    }
+    return options.setSsl(true).setSniServerName(policy.tls().sniFor(host))
+        .setSslOptions(of(policy.tls()).vertxOptions());
   }
 
   /** The settings this TLS was loaded from. */
@@ -309,7 +343,20 @@ public final class UpstreamTls {
     @Override
     public void checkServerTrusted(X509Certificate[] certs, String authType, SSLEngine engine)
         throws CertificateException {
-      check(certs, authType, engine == null ? null : engine.getPeerHost());
+      check(certs, authType, engine == null ? null : serverName(engine));
+    }
+
+    /** The SNI the handshake sent, else the peer host the engine was made for. */
+    private static String serverName(SSLEngine engine) {
+      List<SNIServerName> names = engine.getSSLParameters().getServerNames();
+      if (names != null) {
+        for (SNIServerName n : names) {
+          if (n instanceof SNIHostName h) {
+            return h.getAsciiName();
+          }
+        }
+      }
+      return engine.getPeerHost();
     }
 
     @Override

@@ -319,4 +319,90 @@ class TlsOriginationIT {
     }
     assertThat(retried).isLessThanOrEqualTo(1);
   }
+
+  @Test
+  void aMirrorToAHostWithSimpleTlsOriginatesIt() {
+    java.util.Queue<Boolean> mirrored = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    HttpServer shadow = mesh.vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .addCertPath(ca.issue(host("shadow")).certificate().toString())
+            .addKeyPath(certs.resolve(host("shadow") + "-key.pem").toString())))
+        .requestHandler(req -> {
+          mirrored.add(req.isSSL());
+          req.response().end();
+        });
+    int shadowPort = shadow.listen(0, "127.0.0.1").await().actualPort();
+    int app = mesh.namedBackend("books");
+    ServiceView books = view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(app)
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setHttpRoutes(List.of(HttpRoute.newBuilder().setName("r")
+            .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+                .setDestination(Destination.newBuilder().setHost(BOOKS).build()).build()))
+            .setMirror(Destination.newBuilder().setHost(host("shadow")).build())
+            .setMirrorPercentage(100.0).build()))
+        .build();
+    ServiceView shadowView = view("shadow").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("shadow-1").setAddress("127.0.0.1").setPort(shadowPort)
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setTrafficPolicy(TrafficPolicy.newBuilder().setTlsMode(TlsMode.SIMPLE)
+            .setTls(tls().setCaCertificates(ca.caFile().toString()).build()).build())
+        .build();
+    Sidecar client = mesh.clientSidecar(books, shadowView);
+
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+
+    TestMesh.eventually(() -> assertThat(mirrored).containsExactly(true));
+  }
+
+  @Test
+  void aWebSocketToAHostWithSimpleTlsIsTunnelledOverTls() {
+    HttpServer echo = mesh.vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+            .setKeyCertOptions(new PemKeyCertOptions()
+                .addCertPath(booksCert.certificate().toString())
+                .addKeyPath(booksCert.privateKey().toString())))
+        .webSocketHandler(ws -> ws.textMessageHandler(m -> ws.writeTextMessage("echo " + m
+            + " tls=" + ws.isSsl())));
+    int app = echo.listen(0, "127.0.0.1").await().actualPort();
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE,
+        tls().setCaCertificates(ca.caFile().toString()).build()));
+    io.vertx.core.http.WebSocketClient ws = mesh.vertx.createWebSocketClient();
+
+    io.vertx.core.http.WebSocket socket = ws.connect(
+        new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1")
+            .setPort(client.outboundPort()).setURI("/chat").addHeader("host", "books"))
+        .await();
+    io.vertx.core.Promise<String> reply = io.vertx.core.Promise.promise();
+    socket.textMessageHandler(reply::tryComplete);
+    socket.writeTextMessage("one");
+
+    assertThat(reply.future().await()).isEqualTo("echo one tls=true");
+    socket.close().await();
+  }
+
+  @Test
+  void aWebSocketToAnUntrustedTlsEndpointIs503WithTheReason() {
+    HttpServer echo = mesh.vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+            .setKeyCertOptions(new PemKeyCertOptions()
+                .addCertPath(booksCert.certificate().toString())
+                .addKeyPath(booksCert.privateKey().toString())))
+        .webSocketHandler(ws -> ws.writeTextMessage("hello"));
+    int app = echo.listen(0, "127.0.0.1").await().actualPort();
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.SIMPLE, tls()
+        .setCaCertificates(TestCertificates.authority(certs, "stranger-root").caFile().toString())
+        .build()));
+    io.vertx.core.http.WebSocketClient ws = mesh.vertx.createWebSocketClient();
+
+    Throwable refused = ws.connect(new io.vertx.core.http.WebSocketConnectOptions()
+            .setHost("127.0.0.1").setPort(client.outboundPort()).setURI("/chat")
+            .addHeader("host", "books").addHeader("x-request-id", "ws-1"))
+        .map(w -> (Throwable) null).otherwise(t -> t).await();
+
+    assertThat(refused).isInstanceOf(io.vertx.core.http.UpgradeRejectedException.class);
+    assertThat(((io.vertx.core.http.UpgradeRejectedException) refused).getStatus())
+        .isEqualTo(503);
+    AccessLogEntry e = mesh.log.await("outbound", "ws-1");
+    assertThat(e.flags()).contains(ResponseFlag.UF);
+    assertThat(e.upstreamTransportFailure()).startsWith("TLS_error: CERTIFICATE_VERIFY_FAILED");
+  }
 }
