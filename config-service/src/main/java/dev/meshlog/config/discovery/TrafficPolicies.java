@@ -13,6 +13,8 @@ import dev.meshlog.events.discovery.ConsistentHash;
 import dev.meshlog.events.discovery.LbPolicy;
 import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.Protocol;
+import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
@@ -38,25 +40,37 @@ final class TrafficPolicies {
   }
 
   /**
-   * A warning for each {@code tls.mode: ISTIO_MUTUAL} of {@code rule}: it is accepted (Istio
-   * configs carry it everywhere) but the mesh has no CA yet, so the proxy sends plain text.
+   * The warnings of {@code rule}'s {@code tls} settings, each at its path: every
+   * {@code ISTIO_MUTUAL} (accepted, as Istio configs carry it everywhere, but the mesh has no CA
+   * yet, so the proxy sends plain text), and SIMPLE or MUTUAL on a host with TCP or TLS
+   * {@code ports} (proxies originate TLS for HTTP only yet; those ports carry the app's bytes
+   * unchanged).
    */
-  static void warnMeshTls(Resource rule, ViewNotes notes) {
+  static void warnTls(Resource rule, List<ServicePort> ports, ViewNotes notes) {
     JsonNode spec = rule.spec();
-    warnMeshTls(rule, Json.field(spec, "trafficPolicy"), "spec.trafficPolicy", notes);
+    List<Integer> opaque = ports.stream()
+        .filter(p -> p.getProtocol() == Protocol.TCP || p.getProtocol() == Protocol.TLS)
+        .map(ServicePort::getNumber).toList();
+    warnTls(rule, Json.field(spec, "trafficPolicy"), "spec.trafficPolicy", opaque, notes);
     List<JsonNode> subsets = Json.items(spec, "subsets");
     for (int i = 0; i < subsets.size(); i++) {
-      warnMeshTls(rule, Json.field(subsets.get(i), "trafficPolicy"),
-          "spec.subsets[" + i + "].trafficPolicy", notes);
+      warnTls(rule, Json.field(subsets.get(i), "trafficPolicy"),
+          "spec.subsets[" + i + "].trafficPolicy", opaque, notes);
     }
   }
 
-  private static void warnMeshTls(Resource rule, JsonNode policy, String at, ViewNotes notes) {
-    if ("ISTIO_MUTUAL".equals(Json.text(Json.field(policy, "tls"), "mode"))) {
+  private static void warnTls(Resource rule, JsonNode policy, String at, List<Integer> opaque,
+                              ViewNotes notes) {
+    String mode = Json.text(Json.field(policy, "tls"), "mode");
+    if ("ISTIO_MUTUAL".equals(mode)) {
       // The same words for every host, so that analyze merges a mesh-wide rule's findings.
       notes.warning(rule, at + ".tls.mode", "ISTIO_MUTUAL is not enforced yet: Meshlog has no"
           + " mesh CA, so proxies send plain text to the host's endpoints (expected: SIMPLE or"
           + " MUTUAL with files, to originate TLS now)");
+    } else if (("SIMPLE".equals(mode) || "MUTUAL".equals(mode)) && !opaque.isEmpty()) {
+      notes.warning(rule, at + ".tls.mode", mode + " is originated for HTTP only yet: TCP and"
+          + " TLS ports " + opaque + " carry the app's bytes unchanged (expected: an HTTP port,"
+          + " e.g. 80 with targetPort 443, for the proxy to originate TLS)");
     }
   }
 

@@ -250,4 +250,46 @@ class DestinationRulesTest {
     assertThat(view.getProblems()).allSatisfy(p -> assertThat(p.getMessage())
         .startsWith("warning: ISTIO_MUTUAL is not enforced yet: Meshlog has no mesh CA"));
   }
+
+  @Test
+  void warnsThatSimpleTlsIsNotOriginatedOnTcpPortsButNotOnHttpOnes() {
+    String dr = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: api, namespace: default}
+        spec:
+          host: api.example.com
+          trafficPolicy:
+            tls: {mode: SIMPLE}
+        """;
+    ServiceView tcp = view("api.example.com", config("""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: api, namespace: default}
+        spec:
+          hosts: [api.example.com]
+          resolution: DNS
+          ports:
+          - {name: http, number: 80, protocol: HTTP}
+          - {name: tls, number: 443, protocol: TLS}
+        """, dr));
+    ServiceView http = view("api.example.com", config("""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: api, namespace: default}
+        spec:
+          hosts: [api.example.com]
+          resolution: DNS
+          ports:
+          - {name: http, number: 80, protocol: HTTP, targetPort: 443}
+        """, dr));
+
+    assertThat(tcp.getProblems()).singleElement().satisfies(p -> {
+      assertThat(p.getPath()).isEqualTo("spec.trafficPolicy.tls.mode");
+      assertThat(p.getMessage()).startsWith("warning: SIMPLE is originated for HTTP only yet: "
+          + "TCP and TLS ports [443]");
+    });
+    assertThat(http.getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.SIMPLE);
+    assertThat(http.getProblems()).isEmpty();
+  }
 }
