@@ -32,7 +32,9 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Any reader can tell which schema wrote a record from its first ten bytes. This serde decodes
  * records written with the current schema or with any released version it knows (the baselines
- * under {@code meshlog/schemas/baseline/}), resolving them to the current schema. Every failure
+ * under {@code meshlog/schemas/releases/}), resolving them to the current schema; a record of a
+ * schema it does not know (a newer writer's) is decoded if the {@link SchemaRegistry} holds that
+ * schema, its new fields dropped. Every failure
  * to decode, whether a foreign, truncated or corrupt record, becomes a {@link SerializationException} that
  * names the topic and says what was wrong; decoding never allocates more than Avro's limits allow
  * (see {@link AvroLimits}).
@@ -52,17 +54,31 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
+  /** Where this serde looks up a fingerprint it does not know, or null for the process's. */
+  private final SchemaStore registry;
   /** Another record type this serde also reads (see {@link #readingAlso}), or null. */
   private final Alternative<?, T> alternative;
 
   private AvroSerde(Class<T> type, Schema schema, List<Schema> olderVersions,
-                    Alternative<?, T> alternative) {
+                    Alternative<?, T> alternative, SchemaStore registry) {
     this.type = type;
     this.schema = schema;
+    this.registry = registry;
     SpecificData model = SpecificData.getForClass(type);
     this.encoder = new BinaryMessageEncoder<>(model, schema);
-    SchemaStore.Cache store = new SchemaStore.Cache();
-    olderVersions.forEach(store::addSchema);
+    SchemaStore.Cache released = new SchemaStore.Cache();
+    olderVersions.forEach(released::addSchema);
+    // Avro's decoder asks the store only for a fingerprint it has no resolver for yet (then
+    // keeps one): the current schema and the released ones are known up front, so only a
+    // record of a schema newer than this build's reaches the registry, once per fingerprint.
+    SchemaStore store = fingerprint -> {
+      Schema known = released.findByFingerprint(fingerprint);
+      if (known != null) {
+        return known;
+      }
+      SchemaStore fallback = this.registry != null ? this.registry : SchemaRegistry.installed();
+      return fallback == null ? null : fallback.findByFingerprint(fingerprint);
+    };
     this.decoder = new BinaryMessageDecoder<>(model, schema, store);
     this.alternative = alternative;
   }
@@ -83,7 +99,17 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
     Schema schema = SpecificData.get().getSchema(Objects.requireNonNull(type, "type"));
     return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()),
-        null);
+        null, null);
+  }
+
+  /**
+   * This serde, looking up fingerprints it does not know in {@code registry} instead of the
+   * registry {@linkplain SchemaRegistry#install installed} in the process (for tests, and for
+   * a reader of another cluster's topics).
+   */
+  public AvroSerde<T> withRegistry(SchemaStore registry) {
+    return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()),
+        alternative, Objects.requireNonNull(registry, "registry"));
   }
 
   /**
@@ -102,7 +128,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             SchemaHistory.releasedVersionsOf(serde.schema.getFullName()).stream())
         .map(SchemaNormalization::parsingFingerprint64).collect(Collectors.toUnmodifiableSet());
     return new AvroSerde<>(type, schema, SchemaHistory.releasedVersionsOf(schema.getFullName()),
-        new Alternative<>(serde, fingerprints, Objects.requireNonNull(convert, "convert")));
+        new Alternative<>(serde, fingerprints, Objects.requireNonNull(convert, "convert")),
+        registry);
   }
 
   /** The current (writer) schema. */

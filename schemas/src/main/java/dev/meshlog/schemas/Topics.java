@@ -26,7 +26,8 @@ import org.apache.kafka.common.serialization.Serdes;
 
 /**
  * The mesh's topics: the contract between its processes and with anyone who reads them. Keys are
- * UTF-8 strings; values are Avro records in single-object encoding ({@link AvroSerde}).
+ * UTF-8 strings; values are Avro records in single-object encoding ({@link AvroSerde}), but for
+ * {@link #SCHEMAS}, whose values are the schemas themselves, as JSON.
  */
 public final class Topics {
 
@@ -137,11 +138,21 @@ public final class Topics {
       "mesh.gitops.state", KEY, AvroSerde.of(GitSyncState.class), 1, Cleanup.COMPACT,
       null, "The last commit the GitOps bridge applied, per repository, branch and path.");
 
+  /**
+   * The schema registry ({@link SchemaRegistry}): every schema a writer of the mesh wrote with,
+   * keyed by its CRC-64-AVRO fingerprint as 16 lowercase hex digits (the 8 header bytes read
+   * little-endian), the value the schema's JSON. Compacted and kept forever: a record may be read
+   * long after its writer is gone. One partition: it holds tens of records.
+   */
+  public static final Topic<String, String> SCHEMAS = new Topic<>(
+      "mesh.schemas", KEY, Serdes.String(), 1, Cleanup.COMPACT, null,
+      "Every writer schema by fingerprint, so readers decode records of newer writers.");
+
   /** Every topic, in the order above. */
   public static final List<Topic<String, ?>> ALL = List.of(
       CONFIG_COMMANDS, CONFIG_EVENTS, CONFIG_REJECTIONS, REGISTRY_INSTANCES, DISCOVERY_VIEWS,
       DISCOVERY_HOLDS, PROXY_STATUS, TELEMETRY_REQUESTS, TELEMETRY_EDGES, POLICY_USAGE,
-      POLICY_ALLOCATIONS, SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE);
+      POLICY_ALLOCATIONS, SECURITY_CSR, SECURITY_CERTS, DEAD_LETTERS, GITOPS_STATE, SCHEMAS);
 
   private Topics() {}
 

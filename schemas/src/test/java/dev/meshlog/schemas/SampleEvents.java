@@ -176,6 +176,9 @@ public final class SampleEvents {
     samples.put(Topics.GITOPS_STATE, Map.entry("file:///repo#main#mesh",
         GitSyncState.newBuilder().setRepository("file:///repo").setBranch("main").setPath("mesh")
             .setCommitId("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c").setAppliedAt(T0).build()));
+    org.apache.avro.Schema edge = EdgeMetrics.getClassSchema();
+    samples.put(Topics.SCHEMAS, Map.entry(SchemaRegistry.key(
+        org.apache.avro.SchemaNormalization.parsingFingerprint64(edge)), edge.toString()));
     return samples;
   }
 }
