@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.TopicBootstrapper;
+import dev.meshlog.schemas.Topics;
 import kafka.server.KafkaConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -57,6 +59,8 @@ public final class KafkaMain {
       TopicBootstrapper.Report report = new TopicBootstrapper(admin).ensureAll();
       System.out.println(report.summary());
     }
+    System.out.println("schemas: " + SchemaRegistry.register(kafka.clientConfig())
+        + " registered on " + Topics.SCHEMAS.name());
     Path bootstrapFile = dataDir.resolve("bootstrap.servers");
     // Written beside it and renamed, so a reader polling for the file never reads it empty.
     Path written = dataDir.resolve("bootstrap.servers.tmp");
