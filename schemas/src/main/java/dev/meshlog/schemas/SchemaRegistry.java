@@ -1,5 +1,6 @@
 package dev.meshlog.schemas;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -91,11 +93,16 @@ public final class SchemaRegistry {
    *
    * @param clientConfig the process's Kafka client config (bootstrap servers, security)
    * @return how many schemas were published
-   * @throws IllegalStateException naming the topic and Kafka's reason, if they were not
-   *     acknowledged within {@link #TIMEOUT}
+   * @throws IllegalStateException naming the topic and Kafka's reason (its cause), if they were
+   *     not acknowledged within {@link #TIMEOUT}
    */
   public static int register(Map<String, ?> clientConfig) {
-    return register(clientConfig, Topics.SCHEMAS.name());
+    return register(clientConfig, Topics.SCHEMAS.name(), TIMEOUT);
+  }
+
+  /** {@link #register(Map)}, waiting at most {@code timeout} (at least a second). */
+  public static int register(Map<String, ?> clientConfig, Duration timeout) {
+    return register(clientConfig, Topics.SCHEMAS.name(), timeout);
   }
 
   /**
@@ -103,11 +110,16 @@ public final class SchemaRegistry {
    * as MirrorMaker 2's {@code <source cluster>.mesh.schemas}, or a test's own.
    */
   public static int register(Map<String, ?> clientConfig, String topic) {
+    return register(clientConfig, topic, TIMEOUT);
+  }
+
+  private static int register(Map<String, ?> clientConfig, String topic, Duration timeout) {
+    int millis = (int) Math.min(Math.max(timeout.toMillis(), 1_000), Integer.MAX_VALUE);
     Map<String, Object> config = new HashMap<>(clientConfig);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis());
-    config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
-    config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+    config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, millis);
+    config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, millis);
+    config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
     config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "meshlog-schema-registration");
     config.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
@@ -119,7 +131,7 @@ public final class SchemaRegistry {
       for (Map.Entry<String, String> schema : schemas.entrySet()) {
         sent.add(producer.send(new ProducerRecord<>(topic, schema.getKey(), schema.getValue())));
       }
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
       for (Future<RecordMetadata> f : sent) {
         f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
@@ -139,21 +151,39 @@ public final class SchemaRegistry {
   }
 
   /**
-   * {@link #register}s on a daemon thread of its own, again every few seconds until the broker
-   * acknowledges: for a process that must start without Kafka (a proxy serving its snapshot).
+   * Publishes {@link #currentSchemas()} through {@code producer} (the process's own, whose
+   * records follow) on a daemon thread of its own, again every few seconds until the broker
+   * acknowledges every one, or until the producer is closed: for a process that must start
+   * without Kafka, such as a proxy serving its last snapshot. The producer's own timeouts bound
+   * each attempt.
    *
    * @return the thread, started
    */
-  public static Thread registerInBackground(Map<String, ?> clientConfig) {
-    Map<String, Object> config = Map.copyOf(clientConfig);
+  public static Thread registerInBackground(Producer<byte[], byte[]> producer) {
+    Objects.requireNonNull(producer, "producer");
+    Map<String, String> schemas = currentSchemas();
     Thread thread = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
+      while (true) {
         try {
-          int n = register(config);
-          LOG.info("registered {} schemas on {}", n, Topics.SCHEMAS.name());
+          List<Future<RecordMetadata>> sent = new ArrayList<>();
+          for (Map.Entry<String, String> schema : schemas.entrySet()) {
+            sent.add(producer.send(new ProducerRecord<>(Topics.SCHEMAS.name(),
+                schema.getKey().getBytes(StandardCharsets.UTF_8),
+                schema.getValue().getBytes(StandardCharsets.UTF_8))));
+          }
+          for (Future<RecordMetadata> f : sent) {
+            f.get();
+          }
+          LOG.info("registered {} schemas on {}", schemas.size(), Topics.SCHEMAS.name());
           return;
         } catch (IllegalStateException e) {
-          LOG.warn("{} (retrying in {} s)", e.getMessage(), RETRY_EVERY.toSeconds());
+          return; // the producer was closed: the process is stopping
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          LOG.warn("{}: cannot register the schemas yet ({}); again in {} s",
+              Topics.SCHEMAS.name(), cause.toString(), RETRY_EVERY.toSeconds());
         }
         try {
           Thread.sleep(RETRY_EVERY.toMillis());

@@ -123,6 +123,38 @@ class SchemaRegistryTest {
     assertThat(SchemaRegistry.key(0x00ab_0000_0000_0001L)).isEqualTo("00ab000000000001");
   }
 
+  @Test
+  void registersInTheBackgroundThroughTheProcesssProducer() throws Exception {
+    org.apache.kafka.clients.producer.MockProducer<byte[], byte[]> producer =
+        new org.apache.kafka.clients.producer.MockProducer<>(true, null,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer());
+    Thread thread = SchemaRegistry.registerInBackground(producer);
+    thread.join(Duration.ofSeconds(30).toMillis());
+
+    assertThat(thread.isAlive()).isFalse();
+    Map<String, String> sent = new LinkedHashMap<>();
+    producer.history().forEach(r -> {
+      assertThat(r.topic()).isEqualTo("mesh.schemas");
+      sent.put(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8),
+          new String(r.value(), java.nio.charset.StandardCharsets.UTF_8));
+    });
+    assertThat(sent).isEqualTo(SchemaRegistry.currentSchemas());
+  }
+
+  @Test
+  void stopsRegisteringInTheBackgroundWhenTheProducerIsClosed() throws Exception {
+    org.apache.kafka.clients.producer.MockProducer<byte[], byte[]> producer =
+        new org.apache.kafka.clients.producer.MockProducer<>(false, null,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer());
+    producer.close();
+    Thread thread = SchemaRegistry.registerInBackground(producer);
+    thread.join(Duration.ofSeconds(30).toMillis());
+    assertThat(thread.isAlive()).isFalse();
+    assertThat(producer.history()).isEmpty();
+  }
+
   private static ServiceView sampleView() {
     return (ServiceView) SampleEvents.oneOfEach().get(Topics.DISCOVERY_VIEWS).getValue();
   }
