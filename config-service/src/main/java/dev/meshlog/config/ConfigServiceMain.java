@@ -14,6 +14,7 @@ import dev.meshlog.config.api.TokenFile;
 import dev.meshlog.config.controlplane.ControlPlaneApp;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.TopicBootstrapper;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
@@ -100,6 +101,8 @@ public final class ConfigServiceMain implements Callable<Integer> {
     }
     try (Admin admin = Admin.create(client.clientConfig(servers))) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+      SchemaRegistry.register(client.clientConfig(servers)); // before its first record
+      SchemaRegistry.install(client.clientConfig(servers));
     } catch (KafkaException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), client.refusal(e));
     } catch (IllegalStateException e) {

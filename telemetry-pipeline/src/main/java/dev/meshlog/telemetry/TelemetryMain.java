@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.telemetry.query.TimeRange;
 import org.apache.kafka.clients.admin.Admin;
@@ -109,6 +110,8 @@ public final class TelemetryMain implements Callable<Integer> {
     adminConfig.put("bootstrap.servers", servers);
     try (Admin admin = Admin.create(adminConfig)) {
       System.out.println(new TopicBootstrapper(admin).ensureAll().summary());
+      SchemaRegistry.register(client.clientConfig(servers)); // before its first record
+      SchemaRegistry.install(client.clientConfig(servers));
     } catch (KafkaException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), client.refusal(e));
     } catch (IllegalStateException e) {
