@@ -44,6 +44,7 @@ import dev.meshlog.proxy.telemetry.RequestEvents;
 import dev.meshlog.proxy.telemetry.TelemetryEmitter;
 import dev.meshlog.schemas.EdgeKeys;
 import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.Topics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -693,6 +694,9 @@ public final class ProxyMain implements Callable<Integer> {
         vertx.close();
         throw refused(client, e);
       }
+      // Its schemas before its first status record; views of newer schemas looked up on Kafka.
+      SchemaRegistry.registerInBackground(producer);
+      SchemaRegistry.install(kafka);
       reporter = new StatusReporter(producer, MeshTopics.DEFAULT.status(), identity,
           binding != null ? ProxyKind.GATEWAY : ProxyKind.SIDECAR, clock);
       subscriber = new ViewSubscriber(kafka, MeshTopics.DEFAULT.views(), applier, store,
