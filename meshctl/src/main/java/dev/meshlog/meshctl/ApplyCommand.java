@@ -45,7 +45,7 @@ final class ApplyCommand extends MeshctlCommand {
     for (Resource resource : read.resources()) {
       batch.add(commands.apply(resource, expectedRevision));
     }
-    try (MeshClient client = root().client()) {
+    try (MeshClient client = root().writer()) {
       int printed = print(client.submit(batch));
       return printed != Meshctl.OK ? printed : code;
     }

@@ -56,7 +56,7 @@ final class DeleteCommand extends MeshctlCommand {
         return Meshctl.FAILED;
       }
     }
-    try (MeshClient client = root().client()) {
+    try (MeshClient client = root().writer()) {
       int printed = print(client.submit(deletes));
       return printed != Meshctl.OK ? printed : code;
     }

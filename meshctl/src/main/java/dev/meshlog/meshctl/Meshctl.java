@@ -8,8 +8,10 @@ import java.util.Map;
 import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.SchemaRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -129,7 +131,21 @@ public final class Meshctl implements Runnable {
 
   /** A new client of the cluster; the caller closes it. */
   MeshClient client() {
+    SchemaRegistry.install(kafkaConfig()); // records of newer writers: their schemas on Kafka
     return new MeshClient(kafkaConfig(), timeout);
+  }
+
+  /**
+   * {@link #client()} for a command that writes: this build's schemas registered first, a
+   * failure reported as the client's own are (unreachable, refused, bad settings).
+   */
+  MeshClient writer() {
+    try {
+      SchemaRegistry.register(kafkaConfig(), timeout);
+    } catch (IllegalStateException e) {
+      throw e.getCause() instanceof KafkaException kafka ? kafka : e;
+    }
+    return client();
   }
 
   /** The standard output. */

@@ -35,7 +35,7 @@ final class RollbackCommand extends MeshctlCommand {
       return Meshctl.USAGE;
     }
     ResourceId id = new ResourceId(kind.kindName(), namespace, name);
-    try (MeshClient client = root().client()) {
+    try (MeshClient client = root().writer()) {
       return print(client.submit(List.of(commands().rollback(id, revision))));
     }
   }
