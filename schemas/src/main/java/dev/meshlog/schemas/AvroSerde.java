@@ -77,7 +77,10 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         return known;
       }
       SchemaStore fallback = this.registry != null ? this.registry : SchemaRegistry.installed();
-      return fallback == null ? null : fallback.findByFingerprint(fingerprint);
+      Schema writer = fallback == null ? null : fallback.findByFingerprint(fingerprint);
+      // Avro resolves a record by its fields, not its name: a registered schema of another
+      // type is not this type's, whatever the record's header says.
+      return writer != null && writer.getFullName().equals(schema.getFullName()) ? writer : null;
     };
     this.decoder = new BinaryMessageDecoder<>(model, schema, store);
     this.alternative = alternative;

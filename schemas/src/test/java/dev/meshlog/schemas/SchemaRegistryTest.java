@@ -102,6 +102,17 @@ class SchemaRegistryTest {
   }
 
   @Test
+  void doesNotReadARecordAsATypeOtherThanTheOneItsRegisteredSchemaNames() {
+    registry.put(FutureSchemas.serviceView());
+    byte[] future = FutureSchemas.encodeServiceView(sampleView(), "10%");
+    AvroSerde<dev.meshlog.events.discovery.ViewHold> holds =
+        AvroSerde.of(dev.meshlog.events.discovery.ViewHold.class).withRegistry(lookup);
+    assertThatThrownBy(() -> holds.decode("mesh.discovery.holds", future))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("unknown schema fingerprint");
+  }
+
+  @Test
   void treatsAnUnreadableRegistryAsAMiss() {
     registry.failing = true;
     assertThat(lookup.findByFingerprint(42L)).isNull();
