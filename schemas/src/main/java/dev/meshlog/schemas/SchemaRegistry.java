@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 import dev.meshlog.events.telemetry.RequestEvent;
 import org.apache.avro.Schema;
@@ -236,12 +237,13 @@ public final class SchemaRegistry {
   public interface Source extends AutoCloseable {
 
     /**
-     * The registry's records (key, JSON) written since the last call, up to its end as it is
-     * now; waits at most {@code timeout}.
+     * Hands {@code each} the registry's records (key, JSON) written since the last call, as it
+     * reads them, up to its end as it is now; waits at most {@code timeout}.
      *
-     * @throws RuntimeException if the registry could not be read to its end in time
+     * @throws RuntimeException if the registry could not be read to its end in time (the
+     *     records handed over until then stay read)
      */
-    Map<String, String> readNew(Duration timeout);
+    void readNew(Duration timeout, BiConsumer<String, String> each);
 
     @Override
     default void close() {}
@@ -290,7 +292,7 @@ public final class SchemaRegistry {
           return null;
         }
         try {
-          source.readNew(TIMEOUT).forEach(this::keep);
+          source.readNew(TIMEOUT, this::keep);
         } catch (RuntimeException e) {
           LOG.warn("{}: cannot read the schema registry for fingerprint {}: {}",
               Topics.SCHEMAS.name(), key(fingerprint), e.toString());
@@ -356,7 +358,7 @@ public final class SchemaRegistry {
     }
 
     @Override
-    public Map<String, String> readNew(Duration timeout) {
+    public void readNew(Duration timeout, BiConsumer<String, String> each) {
       long deadline = System.nanoTime() + timeout.toNanos();
       if (consumer == null) {
         consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
@@ -371,7 +373,6 @@ public final class SchemaRegistry {
         consumer.assign(partitions);
       }
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, remaining(deadline));
-      Map<String, String> read = new LinkedHashMap<>();
       while (!caughtUp(end, deadline)) {
         Duration left = remaining(deadline);
         if (left.isZero()) {
@@ -379,10 +380,9 @@ public final class SchemaRegistry {
               + timeout.toMillis() + " ms");
         }
         for (ConsumerRecord<String, String> r : consumer.poll(left)) {
-          read.put(r.key(), r.value());
+          each.accept(r.key(), r.value());
         }
       }
-      return read;
     }
 
     private boolean caughtUp(Map<TopicPartition, Long> end, long deadline) {

@@ -121,6 +121,14 @@ class SchemaRegistryTest {
   }
 
   @Test
+  void keepsWhatItReadBeforeTheRegistryTimedOut() {
+    registry.put(FutureSchemas.serviceView());
+    registry.timingOut = true;
+    byte[] future = FutureSchemas.encodeServiceView(sampleView(), "10%");
+    assertThat(serde.decode("t", future).getHost()).isEqualTo(sampleView().getHost());
+  }
+
+  @Test
   void registersTheValueSchemaOfEveryAvroTopicByItsFingerprint() {
     Map<String, String> schemas = SchemaRegistry.currentSchemas();
     for (Topic<String, ?> topic : Topics.ALL) {
@@ -175,6 +183,7 @@ class SchemaRegistryTest {
     final Map<String, String> records = new LinkedHashMap<>();
     final AtomicInteger reads = new AtomicInteger();
     boolean failing;
+    boolean timingOut;
     private int delivered;
 
     void put(Schema schema) {
@@ -183,15 +192,17 @@ class SchemaRegistryTest {
     }
 
     @Override
-    public Map<String, String> readNew(Duration timeout) {
+    public void readNew(Duration timeout, java.util.function.BiConsumer<String, String> each) {
       reads.incrementAndGet();
       if (failing) {
         throw new IllegalStateException("broker gone");
       }
-      Map<String, String> fresh = new LinkedHashMap<>();
-      records.entrySet().stream().skip(delivered).forEach(e -> fresh.put(e.getKey(), e.getValue()));
+      records.entrySet().stream().skip(delivered).forEach(e -> each.accept(e.getKey(),
+          e.getValue()));
       delivered = records.size();
-      return fresh;
+      if (timingOut) {
+        throw new IllegalStateException("not read to its end in time");
+      }
     }
   }
 
