@@ -9,6 +9,7 @@ import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.model.Durations;
 import dev.meshlog.schemas.KafkaClientSettings;
 import dev.meshlog.schemas.SchemaRegistry;
+import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
@@ -140,12 +141,24 @@ public final class Meshctl implements Runnable {
    * failure reported as the client's own are (unreachable, refused, bad settings).
    */
   MeshClient writer() {
+    MeshClient client = client();
     try {
-      SchemaRegistry.register(kafkaConfig(), timeout);
+      if (client.has(Topics.SCHEMAS)) {
+        SchemaRegistry.register(kafkaConfig(), timeout);
+      } else {
+        // A cluster set up by an earlier release: its readers know only their own schemas, and
+        // waiting for the topic's metadata would only end in a timeout.
+        err().println("note: " + Topics.SCHEMAS.name() + " does not exist on this cluster (set"
+            + " up by an earlier release): this meshctl's schemas are not registered");
+      }
+      return client;
     } catch (IllegalStateException e) {
+      client.close();
       throw e.getCause() instanceof KafkaException kafka ? kafka : e;
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
     }
-    return client();
   }
 
   /** The standard output. */

@@ -19,8 +19,10 @@ import dev.meshlog.events.status.AckState;
 import dev.meshlog.events.status.ProxyState;
 import dev.meshlog.events.status.ProxyStatus;
 import dev.meshlog.events.status.ViewAck;
+import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.testkit.KafkaCluster;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -93,6 +95,29 @@ class MeshctlIT {
     file("vs.yaml", reviews(50, 50));
     Run configured = meshctl("apply", "-f", "vs.yaml");
     assertThat(configured.out()).isEqualTo("virtualservice.networking.istio.io/reviews configured (revision 2)\n");
+  }
+
+  @Test
+  void applyAgainstAClusterWithoutTheSchemaRegistryNotesItAndApplies() throws Exception {
+    // A cluster an earlier release set up has no mesh.schemas: apply must neither wait for the
+    // topic's metadata until its timeout nor fail; it says why nothing was registered.
+    try (Admin admin = kafka.admin()) {
+      admin.deleteTopics(List.of(Topics.SCHEMAS.name())).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          !admin.listTopics().names().get().contains(Topics.SCHEMAS.name()));
+      try {
+        file("vs.yaml", reviews(90, 10));
+        Run created = meshctl("apply", "-f", "vs.yaml");
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.out())
+            .isEqualTo("virtualservice.networking.istio.io/reviews created (revision 1)\n");
+        assertThat(created.err()).contains("note: mesh.schemas does not exist on this cluster");
+        assertThat(admin.listTopics().names().get()).as("not created by the apply")
+            .doesNotContain(Topics.SCHEMAS.name());
+      } finally {
+        new TopicBootstrapper(admin).ensureAll();
+      }
+    }
   }
 
   @Test

@@ -54,7 +54,7 @@ public final class SchemaRegistry {
   public static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   /** How long a fingerprint that the topic did not hold is answered "unknown" without asking again. */
-  public static final Duration MISS_HOLD = Duration.ofMinutes(1);
+  public static final Duration MISS_HOLD = Duration.ofSeconds(5);
 
   /** How long the background registration waits between attempts. */
   static final Duration RETRY_EVERY = Duration.ofSeconds(5);

@@ -21,6 +21,7 @@ import dev.meshlog.events.config.RejectionReason;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.ViewHold;
 import dev.meshlog.events.status.ProxyStatus;
+import dev.meshlog.schemas.Topic;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -429,6 +430,16 @@ public final class MeshClient implements AutoCloseable {
       }
     }));
     return fold.history(id);
+  }
+
+  /**
+   * Whether {@code topic} exists on the cluster (without creating it: the client's reads never
+   * ask the broker to auto-create a topic).
+   */
+  public boolean has(Topic<?, ?> topic) {
+    boolean[] known = new boolean[1];
+    read(r -> known[0] = r.exists(topic));
+    return known[0];
   }
 
   /**
