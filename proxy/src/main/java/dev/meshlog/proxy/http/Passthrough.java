@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.cluster.Dataplane;
@@ -215,21 +216,13 @@ public final class Passthrough {
   void forward(ProxyExchange ex, String authority, MultiMap headers, String uri,
                VertxRequestFacts facts, NetClient ws) {
     Target target = Target.parse(authority, 80);
-    ex.route = ROUTE;
     if (target == null) {
+      ex.route = ROUTE;
       ex.localReply(400, "authority " + authority + " is not a host to pass through to "
           + "(expected: a DNS name or IP address, and a port 1..65535)", ResponseFlag.DPE);
       return;
     }
-    ex.destinationService = target.host();
-    resolve(target).onComplete(ar -> {
-      if (ex.finished()) {
-        return;
-      }
-      EndpointConfig endpoint = endpoint(ex, target, ar.result(), ar.cause());
-      if (endpoint == null) {
-        return;
-      }
+    reach(ex, target, endpoint -> {
       HeaderRules.removeMeshHeaders(headers);
       headers.set(HttpHeaders.HOST, authority);
       headers.set("x-forwarded-proto", "http");
@@ -252,21 +245,13 @@ public final class Passthrough {
    */
   void connect(ProxyExchange ex, String authority) {
     Target target = Target.parse(authority, -1);
-    ex.route = ROUTE;
     if (target == null) {
+      ex.route = ROUTE;
       ex.localReply(400, "CONNECT " + authority + ": not a host and port to tunnel to "
           + "(expected: host:port)", ResponseFlag.DPE);
       return;
     }
-    ex.destinationService = target.host();
-    resolve(target).onComplete(ar -> {
-      if (ex.finished()) {
-        return;
-      }
-      EndpointConfig endpoint = endpoint(ex, target, ar.result(), ar.cause());
-      if (endpoint == null) {
-        return;
-      }
+    reach(ex, target, endpoint -> {
       net.connect(new ConnectOptions().setHost(endpoint.address()).setPort(endpoint.port()))
           .onComplete(c -> {
             if (c.failed()) {
@@ -282,6 +267,25 @@ public final class Passthrough {
             PassthroughTunnel.relay(rt, ex.request(), c.result(), endpoint, target.host(),
                 ex.startMillis(), ex.startNanos());
           });
+    });
+  }
+
+  /**
+   * Names {@code ex}'s route and destination for {@code target}, resolves it and hands the
+   * endpoint to {@code then} on the request's context — unless the exchange has ended meanwhile,
+   * or the name did not resolve or is this proxy's own listener (answered by {@link #endpoint}).
+   */
+  private void reach(ProxyExchange ex, Target target, Consumer<EndpointConfig> then) {
+    ex.route = ROUTE;
+    ex.destinationService = target.host();
+    resolve(target).onComplete(ar -> {
+      if (ex.finished()) {
+        return;
+      }
+      EndpointConfig endpoint = endpoint(ex, target, ar.result(), ar.cause());
+      if (endpoint != null) {
+        then.accept(endpoint);
+      }
     });
   }
 }
