@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 
+import dev.meshlog.config.client.MeshClient;
 import dev.meshlog.config.client.Outcome;
 import dev.meshlog.config.gitops.CommitReport;
 import dev.meshlog.config.gitops.GitCredentials;
@@ -105,6 +106,9 @@ final class GitopsCommand implements Runnable {
     SourceOptions options;
 
     GitOpsBridge bridge() {
+      try (MeshClient client = root().client()) {
+        root().registerSchemas(client); // the bridge writes commands, as `apply` does
+      }
       Environment env = root().environment();
       String repository = options.repository;
       Path local = env.workingDirectory().resolve(repository);

@@ -137,27 +137,40 @@ public final class Meshctl implements Runnable {
   }
 
   /**
-   * {@link #client()} for a command that writes: this build's schemas registered first, a
-   * failure reported as the client's own are (unreachable, refused, bad settings).
+   * {@link #client()} for a command that writes: this build's schemas registered first
+   * ({@link #registerSchemas}), a failure reported as the client's own are (unreachable,
+   * refused, bad settings).
    */
   MeshClient writer() {
     MeshClient client = client();
     try {
-      if (client.has(Topics.SCHEMAS)) {
-        SchemaRegistry.register(kafkaConfig(), timeout);
-      } else {
-        // A cluster set up by an earlier release: its readers know only their own schemas, and
-        // waiting for the topic's metadata would only end in a timeout.
-        err().println("note: " + Topics.SCHEMAS.name() + " does not exist on this cluster (set"
-            + " up by an earlier release): this meshctl's schemas are not registered");
-      }
+      registerSchemas(client);
       return client;
-    } catch (IllegalStateException e) {
-      client.close();
-      throw e.getCause() instanceof KafkaException kafka ? kafka : e;
     } catch (RuntimeException e) {
       client.close();
       throw e;
+    }
+  }
+
+  /**
+   * Registers this build's record schemas on {@code mesh.schemas}, so that readers of an earlier
+   * release decode what this meshctl writes; on a cluster an earlier release set up (no such
+   * topic) it says so on stderr and registers nothing — waiting for the topic's metadata would
+   * only end in a timeout.
+   *
+   * @throws KafkaException as the client's own calls do (unreachable, refused)
+   */
+  void registerSchemas(MeshClient client) {
+    if (!client.has(Topics.SCHEMAS)) {
+      err().println("note: " + Topics.SCHEMAS.name() + " does not exist on this cluster (set"
+          + " up by an earlier release): this meshctl's schemas are not registered");
+      err().flush();
+      return;
+    }
+    try {
+      SchemaRegistry.register(kafkaConfig(), timeout);
+    } catch (IllegalStateException e) {
+      throw e.getCause() instanceof KafkaException kafka ? kafka : e;
     }
   }
 
