@@ -13,6 +13,7 @@ import dev.meshlog.events.discovery.ConsistentHash;
 import dev.meshlog.events.discovery.LbPolicy;
 import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.Subset;
@@ -36,7 +37,29 @@ final class TrafficPolicies {
         .setOutlierDetection(outlierDetection(Json.field(policy, "outlierDetection")))
         .setTlsMode(tls == null ? TlsMode.UNSPECIFIED : TlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED")))
         .setTls(clientTls(tls))
+        .setPortLevelSettings(portLevelSettings(policy))
         .build();
+  }
+
+  /**
+   * {@code portLevelSettings[]} that set {@code tls} (the only port-level policy accepted), in
+   * the rule's order.
+   */
+  private static List<PortTrafficPolicy> portLevelSettings(JsonNode policy) {
+    List<PortTrafficPolicy> out = new ArrayList<>();
+    for (JsonNode entry : Json.items(policy, "portLevelSettings")) {
+      JsonNode tls = Json.field(entry, "tls");
+      Integer port = Json.integer(Json.field(entry, "port"), "number");
+      if (tls == null || port == null) {
+        continue;
+      }
+      out.add(PortTrafficPolicy.newBuilder()
+          .setPort(port)
+          .setTlsMode(TlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED")))
+          .setTls(clientTls(tls))
+          .build());
+    }
+    return out;
   }
 
   /**
@@ -71,6 +94,12 @@ final class TrafficPolicies {
       notes.warning(rule, at + ".tls.mode", mode + " is originated for HTTP only yet: TCP and"
           + " TLS ports " + opaque + " carry the app's bytes unchanged (expected: an HTTP port,"
           + " e.g. 80 with targetPort 443, for the proxy to originate TLS)");
+    }
+    // A port-level tls is for the requests sent to that port: HTTP routed to a TLS port (Istio's
+    // egress TLS origination task) is what it originates for, so only ISTIO_MUTUAL is noted.
+    List<JsonNode> ports = Json.items(policy, "portLevelSettings");
+    for (int i = 0; i < ports.size(); i++) {
+      warnTls(rule, ports.get(i), at + ".portLevelSettings[" + i + "]", List.of(), notes);
     }
   }
 
@@ -119,7 +148,28 @@ final class TrafficPolicies {
         // tls is one setting: a subset's mode comes with its own files and names, or neither.
         .setTlsMode(ownTls ? own.getTlsMode() : inherited.getTlsMode())
         .setTls(ownTls ? own.getTls() : inherited.getTls())
+        .setPortLevelSettings(ownTls ? own.getPortLevelSettings()
+            : overlay(inherited.getPortLevelSettings(), own.getPortLevelSettings()))
         .build();
+  }
+
+  /**
+   * Istio's order for a subset on a port: its port-level tls, else its own tls, else the host's
+   * port-level tls, else the host's tls. A subset with a tls of its own therefore keeps only its
+   * own port-level entries; one without keeps the host's, each replaced by its own for the port.
+   */
+  private static List<PortTrafficPolicy> overlay(List<PortTrafficPolicy> inherited,
+                                                 List<PortTrafficPolicy> own) {
+    if (own.isEmpty()) {
+      return inherited;
+    }
+    List<PortTrafficPolicy> out = new ArrayList<>(own);
+    for (PortTrafficPolicy p : inherited) {
+      if (own.stream().noneMatch(o -> o.getPort() == p.getPort())) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   private static LoadBalancer loadBalancer(JsonNode node) {

@@ -11,6 +11,7 @@ import static dev.meshlog.config.resource.Shapes.list;
 import static dev.meshlog.config.resource.Shapes.nonEmptyLabels;
 import static dev.meshlog.config.resource.Shapes.nonEmptyString;
 import static dev.meshlog.config.resource.Shapes.oneOf;
+import static dev.meshlog.config.resource.Shapes.port;
 import static dev.meshlog.config.resource.Shapes.string;
 import static dev.meshlog.config.resource.Shapes.wildcardHost;
 
@@ -47,8 +48,44 @@ final class DestinationRuleSchema {
         .field("connectionPool", connectionPool())
         .field("outlierDetection", outlierDetection())
         .field("tls", clientTls())
-        .notSupported("portLevelSettings", "tunnel", "proxyProtocol", "retryBudget")
+        .field("portLevelSettings", list(portTrafficPolicy()))
+        .notSupported("tunnel", "proxyProtocol", "retryBudget")
+        .rule(DestinationRuleSchema::portLevelPortsAreUnique)
         .build();
+  }
+
+  /**
+   * A {@code portLevelSettings[]} entry, Istio's PortTrafficPolicy: {@code tls} only. The other
+   * policies would need a cluster (balancer, pool, ejections) per port, which the proxy does not
+   * have; they are refused rather than ignored.
+   */
+  private static Shape portTrafficPolicy() {
+    return object()
+        .required("port", object().required("number", port()).build())
+        .field("tls", clientTls())
+        .notSupported("loadBalancer", "connectionPool", "outlierDetection")
+        .build();
+  }
+
+  /** One entry per port: a second one for the same port would be silently ignored by Istio. */
+  private static void portLevelPortsAreUnique(ObjectNode policy, String path, Problems problems) {
+    JsonNode settings = policy.path("portLevelSettings");
+    if (!settings.isArray()) {
+      return;
+    }
+    Map<Long, String> firstPath = new HashMap<>();
+    for (int i = 0; i < settings.size(); i++) {
+      JsonNode number = settings.get(i).path("port").path("number");
+      if (!number.isIntegralNumber() || !number.canConvertToLong()) {
+        continue;
+      }
+      String at = Problems.field(Problems.field(
+          Problems.index(Problems.field(path, "portLevelSettings"), i), "port"), "number");
+      String earlier = firstPath.putIfAbsent(number.longValue(), at);
+      if (earlier != null) {
+        problems.invalid(at, number, "a port no other entry has (" + earlier + " has it too)");
+      }
+    }
   }
 
   /**

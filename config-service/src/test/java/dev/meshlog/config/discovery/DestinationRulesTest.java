@@ -292,4 +292,90 @@ class DestinationRulesTest {
     assertThat(http.getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.SIMPLE);
     assertThat(http.getProblems()).isEmpty();
   }
+
+  @Test
+  void compilesIstiosEgressTlsOriginationTaskWithPortLevelTlsOnTheHttpsPort() {
+    ServiceView view = view("edition.cnn.com", config("""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: edition-cnn-com, namespace: default}
+        spec:
+          hosts: [edition.cnn.com]
+          resolution: DNS
+          ports:
+          - {name: http-port, number: 80, protocol: HTTP}
+          - {name: https-port, number: 443, protocol: HTTPS}
+        """, """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: edition-cnn-com, namespace: default}
+        spec:
+          host: edition.cnn.com
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: SIMPLE}
+        """));
+
+    TrafficPolicy policy = view.getTrafficPolicy();
+    assertThat(policy.getTlsMode()).isEqualTo(TlsMode.UNSPECIFIED);
+    assertThat(policy.getPortLevelSettings()).singleElement().satisfies(p -> {
+      assertThat(p.getPort()).isEqualTo(443);
+      assertThat(p.getTlsMode()).isEqualTo(TlsMode.SIMPLE);
+      assertThat(p.getTls().getCaCertificates()).isEmpty();
+    });
+    // HTTP routed to the TLS port is what a port-level tls is for: no "HTTP only" warning.
+    assertThat(view.getProblems()).isEmpty();
+  }
+
+  @Test
+  void mergesPortLevelTlsIntoSubsetsInIstiosOrder() {
+    ServiceView view = view(REVIEWS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          trafficPolicy:
+            tls: {mode: DISABLE}
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: SIMPLE, sni: host.example.com}
+            - port: {number: 8443}
+              tls: {mode: SIMPLE}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              portLevelSettings:
+              - port: {number: 8443}
+                tls: {mode: DISABLE}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              tls: {mode: SIMPLE, sni: v2.example.com}
+              portLevelSettings:
+              - port: {number: 9443}
+                tls: {mode: ISTIO_MUTUAL}
+          - name: v3
+            labels: {version: v3}
+        """));
+
+    assertThat(view.getTrafficPolicy().getPortLevelSettings())
+        .extracting(p -> p.getPort(), p -> p.getTlsMode())
+        .containsExactly(tuple(443, TlsMode.SIMPLE), tuple(8443, TlsMode.SIMPLE));
+    // v1 has no tls of its own: the host's port-level entries, its own replacing 8443's.
+    assertThat(view.getSubsets().get(0).getTrafficPolicy().getPortLevelSettings())
+        .extracting(p -> p.getPort(), p -> p.getTlsMode())
+        .containsExactlyInAnyOrder(tuple(8443, TlsMode.DISABLE), tuple(443, TlsMode.SIMPLE));
+    // v2's own tls overrides the host's port-level ones: only its own port-level entry stays.
+    TrafficPolicy v2 = view.getSubsets().get(1).getTrafficPolicy();
+    assertThat(v2.getTls().getSni()).isEqualTo("v2.example.com");
+    assertThat(v2.getPortLevelSettings()).extracting(p -> p.getPort(), p -> p.getTlsMode())
+        .containsExactly(tuple(9443, TlsMode.ISTIO_MUTUAL));
+    // v3 has no policy: the proxy uses the host's, port-level entries included.
+    assertThat(view.getSubsets().get(2).getTrafficPolicy()).isNull();
+    assertThat(view.getProblems()).extracting(ViewProblem::getPath).containsExactly(
+        "spec.subsets[1].trafficPolicy.portLevelSettings[0].tls.mode");
+  }
 }

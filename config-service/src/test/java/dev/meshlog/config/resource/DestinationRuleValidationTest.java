@@ -221,14 +221,88 @@ class DestinationRuleValidationTest {
         host: reviews
         exportTo: ["*", "."]
         trafficPolicy:
-          portLevelSettings:
-          - port: {number: 80}
+          tunnel: {protocol: CONNECT}
         subset:
         - name: v1
         """)).containsExactly(
         "spec.exportTo: not supported (except [\"*\"], every namespace, Istio's default: "
             + "Meshlog has no per-namespace visibility)",
-        "spec.trafficPolicy.portLevelSettings: not supported",
+        "spec.trafficPolicy.tunnel: not supported",
         "spec.subset: unknown field (expected one of: host, trafficPolicy, subsets, exportTo)");
+  }
+
+  @Test
+  void acceptsPortLevelTlsAsIstiosEgressTlsOriginationTaskWritesIt() {
+    assertThat(problems("""
+        host: edition.cnn.com
+        trafficPolicy:
+          portLevelSettings:
+          - port: {number: 443}
+            tls: {mode: SIMPLE}
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 8443}
+              tls: {mode: MUTUAL, clientCertificate: /etc/c.pem, privateKey: /etc/k.pem}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsAPortLevelEntryWithoutPortOrWithAPortOutOfRange() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          portLevelSettings:
+          - tls: {mode: SIMPLE}
+          - port: {}
+            tls: {mode: SIMPLE}
+          - port: {number: 70000}
+            tls: {mode: SIMPLE}
+        """)).containsExactly(
+        "spec.trafficPolicy.portLevelSettings[0].port: required",
+        "spec.trafficPolicy.portLevelSettings[1].port.number: required",
+        "spec.trafficPolicy.portLevelSettings[2].port.number: 70000 (expected: 1..65535)");
+  }
+
+  @Test
+  void rejectsTwoPortLevelEntriesForOnePort() {
+    assertThat(problems("""
+        host: reviews
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: SIMPLE}
+            - port: {number: 443}
+              tls: {mode: DISABLE}
+        """)).containsExactly(
+        "spec.subsets[0].trafficPolicy.portLevelSettings[1].port.number: 443 (expected: a port no"
+            + " other entry has (spec.subsets[0].trafficPolicy.portLevelSettings[0].port.number"
+            + " has it too))");
+  }
+
+  @Test
+  void checksPortLevelTlsByItsModeAndRefusesThePortLevelPoliciesOtherThanTls() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          portLevelSettings:
+          - port: {number: 443}
+            tls: {mode: MUTUAL}
+            loadBalancer: {simple: RANDOM}
+            connectionPool: {tcp: {maxConnections: 1}}
+            outlierDetection: {consecutive5xxErrors: 1}
+        """)).containsExactlyInAnyOrder(
+        "spec.trafficPolicy.portLevelSettings[0].tls.clientCertificate: required when mode is"
+            + " MUTUAL (expected: a PEM file's path on the proxy)",
+        "spec.trafficPolicy.portLevelSettings[0].tls.privateKey: required when mode is MUTUAL"
+            + " (expected: a PEM file's path on the proxy)",
+        "spec.trafficPolicy.portLevelSettings[0].loadBalancer: not supported",
+        "spec.trafficPolicy.portLevelSettings[0].connectionPool: not supported",
+        "spec.trafficPolicy.portLevelSettings[0].outlierDetection: not supported");
   }
 }
