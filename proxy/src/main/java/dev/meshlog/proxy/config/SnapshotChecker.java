@@ -181,6 +181,8 @@ public final class SnapshotChecker {
       p.add(at + ".connectionPool.maxRetries: " + l.maxRetries() + " (expected: >= 0)");
     }
     checkTls(at + ".tls", policy, p);
+    policy.portTls().forEach((port, t) ->
+        checkTls(at + ".portLevelSettings[" + port + "].tls", t.policy(), p));
     OutlierConfig o = policy.outlierDetection();
     percentInt(at + ".outlierDetection.maxEjectionPercent", o.maxEjectionPercent(), p);
     percentInt(at + ".outlierDetection.minHealthPercent", o.minHealthPercent(), p);

@@ -36,6 +36,7 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.config.RetryConfig.RetryOn;
@@ -149,9 +150,36 @@ public final class ViewTranslator {
     TrafficPolicy tlsFrom = own != null && (own.getTlsMode() != TlsMode.UNSPECIFIED
         || own.getTls() != null) ? own : inherited;
     TlsMode tls = tlsFrom == null ? TlsMode.UNSPECIFIED : tlsFrom.getTlsMode();
-    return new TrafficPolicyConfig(loadBalancer(at + ".loadBalancer", lb), limits(pool),
-        outlier(od), TrafficPolicyConfig.TlsMode.valueOf(tls.name()),
+    TrafficPolicyConfig base = new TrafficPolicyConfig(loadBalancer(at + ".loadBalancer", lb),
+        limits(pool), outlier(od), TrafficPolicyConfig.TlsMode.valueOf(tls.name()),
         clientTls(tlsFrom == null ? null : tlsFrom.getTls()));
+    // Istio's order on a port: own port-level tls, own tls, inherited port-level tls, inherited
+    // tls. An own tls thus drops the inherited port-level entries.
+    Map<Integer, TrafficPolicyConfig.PortTls> ports = new LinkedHashMap<>();
+    if (tlsFrom != own && inherited != null) {
+      addPortTls(base, inherited, ports);
+    }
+    if (own != null) {
+      addPortTls(base, own, ports);
+    }
+    return ports.isEmpty() ? base : new TrafficPolicyConfig(base.loadBalancer(), base.limits(),
+        base.outlierDetection(), base.tlsMode(), base.tls(), ports);
+  }
+
+  /** {@code policy}'s port-level tls entries, each replacing any {@code into} has for its port. */
+  private static void addPortTls(TrafficPolicyConfig base, TrafficPolicy policy,
+                                 Map<Integer, TrafficPolicyConfig.PortTls> into) {
+    List<PortTrafficPolicy> entries = policy.getPortLevelSettings();
+    if (entries == null) {
+      return;
+    }
+    for (PortTrafficPolicy p : entries) {
+      if (p.getTlsMode() == TlsMode.UNSPECIFIED && p.getTls() == null) {
+        continue; // an entry of a newer writer that sets something else than tls
+      }
+      into.put(p.getPort(), TrafficPolicyConfig.PortTls.of(base,
+          TrafficPolicyConfig.TlsMode.valueOf(p.getTlsMode().name()), clientTls(p.getTls())));
+    }
   }
 
   private static ClientTlsConfig clientTls(ClientTls t) {

@@ -231,10 +231,14 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     List<String> cookie = cluster.policy().loadBalancer().policy() == LbConfig.Policy.RING_HASH
         ? ProxyExchange.cookieSink() : List.of();
     String hashKey = ProxyExchange.hashKey(cluster.policy().loadBalancer(), facts, cookie);
+    ServiceConfig target = dp.snapshot().service(dest.host()).orElse(null);
+    int port = dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80);
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
         cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()),
-        upstreamProtocol(ex, dp, dest, authority));
+        ProxyExchange.upstreamProtocol(ex,
+            target == null ? PortConfig.Protocol.UNSPECIFIED : target.protocolOf(port)),
+        cluster.policy().forPort(port), directPort(target, port));
     if (WebSocketTunnel.requested(ex.request())) {
       WebSocketTunnel.open(ex, plan, net);
       return;
@@ -316,6 +320,19 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       }
     }
     return first;
+  }
+
+  /**
+   * Where a ServiceEntry endpoint of {@code target} serves {@code port}: 0 (the endpoint's own
+   * port) for the entry's first port, which is the one views give endpoints, or a port the entry
+   * does not declare; else that port's target port (as {@code OutboundTcp} reaches it). Istio's
+   * egress TLS origination routes port 80 to 443, which must reach the endpoint's 443.
+   */
+  private static int directPort(ServiceConfig target, int port) {
+    if (target == null || target.ports().isEmpty() || target.ports().get(0).number() == port) {
+      return 0;
+    }
+    return target.port(port).map(PortConfig::workloadPort).orElse(0);
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.HeaderOps;
 import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PoolLimits;
@@ -74,11 +75,15 @@ final class ProxyExchange extends Deadlines.Entry
 
   /**
    * Where the exchange forwards to and under which rules; {@code protocol} is the upstream's
-   * HTTP version (HTTP/2 means h2c with prior knowledge).
+   * HTTP version (HTTP/2 means h2c with prior knowledge); {@code policy} the cluster's policy
+   * for the destination port (its port-level tls, else the cluster's own, which it is when the
+   * host has no port-level settings); {@code directPort} where a ServiceEntry endpoint serves
+   * that port when it is not the entry's first port, else 0.
    */
   record Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries,
               Duration timeout, List<HeaderOps> responseOps, String hashKey, String setCookie,
-              boolean chunked, HttpVersion protocol) {
+              boolean chunked, HttpVersion protocol, TrafficPolicyConfig policy,
+              int directPort) {
 
     Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries, Duration timeout,
          List<HeaderOps> responseOps, String hashKey, String setCookie, boolean chunked) {
@@ -86,11 +91,30 @@ final class ProxyExchange extends Deadlines.Entry
           HttpVersion.HTTP_1_1);
     }
 
+    Plan(Cluster cluster, String uri, MultiMap headers, RetryConfig retries, Duration timeout,
+         List<HeaderOps> responseOps, String hashKey, String setCookie, boolean chunked,
+         HttpVersion protocol) {
+      this(cluster, uri, headers, retries, timeout, responseOps, hashKey, setCookie, chunked,
+          protocol, cluster.policy(), 0);
+    }
+
     /** The same plan with a chunked body. */
     Plan chunkedBody() {
       return new Plan(cluster, uri, headers, retries, timeout, responseOps, hashKey, setCookie,
-          true, protocol);
+          true, protocol, policy, directPort);
     }
+
+    /**
+     * The port a try to {@code e} connects to: a ServiceEntry endpoint (reached directly) serves
+     * the destination port on {@code directPort} when set; any other endpoint on its own port.
+     */
+    int portOf(EndpointConfig e) {
+      return directPort == 0 || !e.instanceId().startsWith(SERVICE_ENTRY_PREFIX)
+          ? e.port() : directPort;
+    }
+
+    /** The instance ids config-service gives ServiceEntry endpoints (as OutboundTcp tells them). */
+    private static final String SERVICE_ENTRY_PREFIX = "ServiceEntry/";
   }
 
   private final ProxyRuntime rt;
@@ -189,11 +213,11 @@ final class ProxyExchange extends Deadlines.Entry
 
     void acquire(Http1Pool p, boolean fresh) {
       pool = p;
-      TrafficPolicyConfig policy = plan.cluster().policy();
+      TrafficPolicyConfig policy = plan.policy();
       PoolLimits l = policy.limits();
       // Plain text unless the policy originates TLS: one enum check per try.
       UpstreamTls tls = policy.originatesTls() ? UpstreamTls.of(policy.tls()) : null;
-      waiting = p.acquire(upstream.endpoint().address(), upstream.endpoint().port(), tls,
+      waiting = p.acquire(upstream.endpoint().address(), plan.portOf(upstream.endpoint()), tls,
           tls == null ? null : policy.tls().sniFor(plan.cluster().key().host()),
           l.idleTimeout(), (int) Math.min(Integer.MAX_VALUE, l.connectTimeout().toMillis()),
           fresh, this);
@@ -818,15 +842,15 @@ final class ProxyExchange extends Deadlines.Entry
     HostAndPort authority = h2Authority;
     RequestOptions options = new RequestOptions()
         .setHost(upstream.endpoint().address())
-        .setPort(upstream.endpoint().port())
+        .setPort(plan.portOf(upstream.endpoint()))
         .setProtocolVersion(plan.protocol())
         .setMethod(req.method())
         .setURI(plan.uri())
         .setHeaders(headers)
         .setConnectTimeout(plan.cluster().policy().limits().connectTimeout().toMillis());
-    TrafficPolicyConfig policy = plan.cluster().policy();
+    TrafficPolicyConfig policy = plan.policy();
     UpstreamTls.applyTo(options, policy, plan.cluster().key().host(),
-        upstream.endpoint().address(), upstream.endpoint().port());
+        upstream.endpoint().address(), plan.portOf(upstream.endpoint()));
     PoolLimits limits = policy.limits();
     rt.upstreams().client(limits).request(options).onComplete(ar -> {
       if (ar.failed()) {

@@ -69,8 +69,8 @@ final class WebSocketTunnel {
     // The request has no body: what the caller sends after its head is the WebSocket's, and
     // waits (paused) until the switch.
     net.connect(UpstreamTls.applyTo(new ConnectOptions().setHost(upstream.endpoint().address())
-            .setPort(upstream.endpoint().port()).setTimeout(CONNECT_TIMEOUT_MILLIS),
-            plan.cluster().policy(), plan.cluster().key().host()))
+            .setPort(plan.portOf(upstream.endpoint())).setTimeout(CONNECT_TIMEOUT_MILLIS),
+            plan.policy(), plan.cluster().key().host()))
         .onFailure(ex::connectFailureReply)
         .onSuccess(up -> {
           if (pending.gone) {

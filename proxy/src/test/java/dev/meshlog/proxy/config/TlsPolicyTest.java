@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.meshlog.events.discovery.ClientTls;
+import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TlsMode;
@@ -116,5 +117,73 @@ class TlsPolicyTest {
         .isInstanceOf(InconsistentSnapshotException.class)
         .hasMessageContaining("trafficPolicy.tls: mode MUTUAL without clientCertificate and "
             + "privateKey");
+  }
+
+  private static PortTrafficPolicy portTls(int port, TlsMode mode, ClientTls tls) {
+    return PortTrafficPolicy.newBuilder().setPort(port).setTlsMode(mode).setTls(tls).build();
+  }
+
+  @Test
+  void aPortLevelTlsReplacesTheHostsForItsPortOnly() {
+    TestCertificates ca = TestCertificates.authority(dir, "root");
+    ServiceConfig s = ViewTranslator.translate(books(TrafficPolicy.newBuilder()
+        .setPortLevelSettings(List.of(portTls(443, TlsMode.SIMPLE,
+            ClientTls.newBuilder().setCaCertificates(ca.caFile().toString()).build())))
+        .build(), null));
+
+    TrafficPolicyConfig host = s.policyOf(null);
+    assertThat(host.originatesTls()).isFalse();
+    assertThat(host.forPort(80)).isSameAs(host);
+    TrafficPolicyConfig on443 = host.forPort(443);
+    assertThat(on443.originatesTls()).isTrue();
+    assertThat(on443.tls().caCertificates()).isEqualTo(ca.caFile().toString());
+    assertThat(on443.limits()).isEqualTo(host.limits());
+    assertThat(host.forPort(443)).isSameAs(on443); // made once, not per request
+    // A subset without a policy of its own runs the host's, port-level tls included.
+    assertThat(s.policyOf("v1").forPort(443).originatesTls()).isTrue();
+    assertThat(ProxySnapshot.of(s).services()).containsKey(s.host());
+  }
+
+  @Test
+  void aHostWithoutPortLevelSettingsAnswersEveryPortWithItself() {
+    ServiceConfig s = ViewTranslator.translate(books(policy(TlsMode.SIMPLE, null), null));
+
+    TrafficPolicyConfig host = s.policyOf(null);
+    assertThat(host.portTls()).isEmpty();
+    assertThat(host.forPort(443)).isSameAs(host);
+    assertThat(TrafficPolicyConfig.DEFAULT.forPort(80)).isSameAs(TrafficPolicyConfig.DEFAULT);
+  }
+
+  @Test
+  void aSubsetsOwnTlsDropsTheHostsPortLevelTlsAndItsOwnPortLevelTlsWins() {
+    TrafficPolicy host = TrafficPolicy.newBuilder()
+        .setPortLevelSettings(List.of(portTls(443, TlsMode.SIMPLE, null),
+            portTls(8443, TlsMode.SIMPLE, null)))
+        .build();
+    ServiceConfig own = ViewTranslator.translate(books(host, TrafficPolicy.newBuilder()
+        .setTlsMode(TlsMode.DISABLE)
+        .setPortLevelSettings(List.of(portTls(9443, TlsMode.SIMPLE, null))).build()));
+    ServiceConfig none = ViewTranslator.translate(books(host, TrafficPolicy.newBuilder()
+        .setPortLevelSettings(List.of(portTls(8443, TlsMode.DISABLE, null))).build()));
+
+    TrafficPolicyConfig v2 = own.policyOf("v2");
+    assertThat(v2.forPort(443).originatesTls()).isFalse();
+    assertThat(v2.forPort(9443).originatesTls()).isTrue();
+    TrafficPolicyConfig inherits = none.policyOf("v2");
+    assertThat(inherits.forPort(443).originatesTls()).isTrue();
+    assertThat(inherits.forPort(8443).tlsMode()).isEqualTo(TrafficPolicyConfig.TlsMode.DISABLE);
+  }
+
+  @Test
+  void rejectsAnUnreadableCaFileOfAPortLevelTlsNamingThePort() {
+    String missing = dir.resolve("missing.pem").toString();
+    ServiceConfig s = ViewTranslator.translate(books(TrafficPolicy.newBuilder()
+        .setPortLevelSettings(List.of(portTls(443, TlsMode.SIMPLE,
+            ClientTls.newBuilder().setCaCertificates(missing).build())))
+        .build(), null));
+
+    assertThatThrownBy(() -> ProxySnapshot.of(s))
+        .hasMessageContaining("trafficPolicy.portLevelSettings[443].tls.caCertificates: "
+            + missing + " cannot be read");
   }
 }

@@ -11,8 +11,10 @@ import dev.meshlog.events.discovery.ClientTls;
 import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.OutlierDetection;
+import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.Protocol;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServicePort;
@@ -404,5 +406,72 @@ class TlsOriginationIT {
     AccessLogEntry e = mesh.log.await("outbound", "ws-1");
     assertThat(e.flags()).contains(ResponseFlag.UF);
     assertThat(e.upstreamTransportFailure()).startsWith("TLS_error: CERTIFICATE_VERIFY_FAILED");
+  }
+
+  /**
+   * Istio's "Egress TLS origination" task: a ServiceEntry host with ports 80 (HTTP) and 443
+   * (HTTPS), a VirtualService sending port 80 to 443, and a DestinationRule whose
+   * {@code portLevelSettings} originate SIMPLE TLS on 443 only. Each port is a loopback port
+   * here (the entry's endpoint serves 80 on {@code plain}, 443 on {@code tlsPort}); 8080 is
+   * another HTTP port, without port-level tls.
+   */
+  private static ServiceView egressEntry(int plain, int tlsPort, String caFile) {
+    String host = "edition.example.com";
+    Destination.Builder to = Destination.newBuilder().setHost(host);
+    return view("edition").setHost(host)
+        .setPorts(List.of(
+            ServicePort.newBuilder().setName("http-port").setNumber(80)
+                .setProtocol(Protocol.HTTP).setTargetPort(plain).build(),
+            ServicePort.newBuilder().setName("https-port").setNumber(443)
+                .setProtocol(Protocol.TLS).setTargetPort(tlsPort).build(),
+            ServicePort.newBuilder().setName("http-alt").setNumber(8080)
+                .setProtocol(Protocol.HTTP).setTargetPort(plain).build()))
+        .setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("ServiceEntry/default/edition/endpoints[0]")
+            .setAddress("127.0.0.1").setPort(plain).setHealth(EndpointHealth.HEALTHY).build()))
+        .setTrafficPolicy(TrafficPolicy.newBuilder()
+            .setPortLevelSettings(List.of(PortTrafficPolicy.newBuilder().setPort(443)
+                .setTlsMode(TlsMode.SIMPLE).setTls(tls().setCaCertificates(caFile).build())
+                .build()))
+            .build())
+        .setHttpRoutes(List.of(
+            HttpRoute.newBuilder().setName("to-443")
+                .setMatches(List.of(HttpMatch.newBuilder().setPort(80).build()))
+                .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+                    .setDestination(to.setPort(443).build()).build()))
+                .build(),
+            HttpRoute.newBuilder().setName("rest")
+                .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+                    .setDestination(Destination.newBuilder().setHost(host).build()).build()))
+                .build()))
+        .build();
+  }
+
+  @Test
+  void originatesPortLevelTlsForThePlainCallIstiosEgressTaskRoutesTo443() {
+    int tlsPort = tlsBackend(ca.issue("edition.example.com"), false);
+    int plain = mesh.namedBackend("plain");
+    Sidecar client = mesh.clientSidecar(egressEntry(plain, tlsPort, ca.caFile().toString()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "edition.example.com", "/",
+        "x-request-id", "pl-1");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("books");
+    assertThat(r.header("x-seen-tls")).isEqualTo("true");
+    assertThat(r.header("x-seen-sni")).isEqualTo("edition.example.com");
+    assertThat(mesh.log.await("outbound", "pl-1").upstreamTransportFailure()).isNull();
+  }
+
+  @Test
+  void aRequestToAPortWithoutPortLevelTlsStaysPlain() {
+    int tlsPort = tlsBackend(ca.issue("edition.example.com"), false);
+    int plain = mesh.namedBackend("plain");
+    Sidecar client = mesh.clientSidecar(egressEntry(plain, tlsPort, ca.caFile().toString()));
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "edition.example.com:8080", "/");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("x-served-by")).isEqualTo("plain");
   }
 }
