@@ -332,7 +332,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     if (target == null || target.ports().isEmpty() || target.ports().get(0).number() == port) {
       return 0;
     }
-    return target.port(port).map(PortConfig::workloadPort).orElse(0);
+    for (PortConfig p : target.ports()) {
+      if (p.number() == port) {
+        return p.workloadPort();
+      }
+    }
+    return 0;
   }
 
   /**
