@@ -106,9 +106,6 @@ final class GitopsCommand implements Runnable {
     SourceOptions options;
 
     GitOpsBridge bridge() {
-      try (MeshClient client = root().client()) {
-        root().registerSchemas(client); // the bridge writes commands, as `apply` does
-      }
       Environment env = root().environment();
       String repository = options.repository;
       Path local = env.workingDirectory().resolve(repository);
@@ -118,8 +115,18 @@ final class GitopsCommand implements Runnable {
       Supplier<GitCredentials> credentials = credentials(env, repository);
       String branch = options.branch != null ? options.branch
           : GitOpsBridge.defaultBranch(repository, credentials.get());
-      return new GitOpsBridge(new GitSource(repository, branch, options.path), credentials,
-          root().kafkaConfig(), cacheDir(env), options.namespace, root().timeout, env.clock());
+      GitOpsBridge bridge = new GitOpsBridge(new GitSource(repository, branch, options.path),
+          credentials, root().kafkaConfig(), cacheDir(env), options.namespace, root().timeout,
+          env.clock());
+      // The bridge writes commands, as `apply` does: this build's schemas first — after the
+      // options are checked, so that a usage error never waits for Kafka.
+      try (MeshClient client = root().client()) {
+        root().registerSchemas(client);
+      } catch (RuntimeException e) {
+        bridge.close();
+        throw e;
+      }
+      return bridge;
     }
 
     /**
