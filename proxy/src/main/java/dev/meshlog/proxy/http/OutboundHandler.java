@@ -236,8 +236,7 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ProxyExchange.Plan plan = new ProxyExchange.Plan(cluster, uri, headers, route.retries(),
         route.timeout(), List.of(route.responseHeaders(), dest.responseHeaders()), hashKey,
         cookie.isEmpty() ? null : cookie.get(0), RequestGuard.chunked(ex.request()),
-        ProxyExchange.upstreamProtocol(ex,
-            target == null ? PortConfig.Protocol.UNSPECIFIED : target.protocolOf(port)),
+        upstreamProtocol(ex, target, port),
         cluster.policy().forPort(port), directPort(target, port));
     if (WebSocketTunnel.requested(ex.request())) {
       WebSocketTunnel.open(ex, plan, net);
@@ -346,8 +345,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
    */
   private static HttpVersion upstreamProtocol(ProxyExchange ex, Dataplane dp,
                                               DestinationConfig dest, String authority) {
-    ServiceConfig target = dp.snapshot().service(dest.host()).orElse(null);
-    int port = dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80);
+    return upstreamProtocol(ex, dp.snapshot().service(dest.host()).orElse(null),
+        dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80));
+  }
+
+  /** The upstream's HTTP version for {@code port} of {@code target} (null: not in the mesh). */
+  private static HttpVersion upstreamProtocol(ProxyExchange ex, ServiceConfig target, int port) {
     return ProxyExchange.upstreamProtocol(ex,
         target == null ? PortConfig.Protocol.UNSPECIFIED : target.protocolOf(port));
   }
