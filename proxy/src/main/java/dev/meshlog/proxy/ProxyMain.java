@@ -645,15 +645,21 @@ public final class ProxyMain implements Callable<Integer> {
         ListenerLimits.DEFAULT.maxHeaders(), ListenerLimits.DEFAULT.maxInitialLineBytes(),
         idleTimeout, retryBufferBytes, headerTimeout);
     BatchingAccessLog accessLog = BatchingAccessLog.toLogger();
-    TelemetryEmitter emitter;
+    TelemetryEmitter emitter = null;
     try {
-      emitter = telemetryServers == null ? null
-          : new TelemetryEmitter(new RequestEvents(identity, domain),
-              KafkaEventSink.toRequestsTopic(client.clientConfig(telemetryServers),
-                  "meshlog-proxy-telemetry-" + id),
-              telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5),
-              tcpReportInterval, clock)
-              .bindTo(metrics.registry());
+      if (telemetryServers != null) {
+        KafkaEventSink sink = KafkaEventSink.toRequestsTopic(
+            client.clientConfig(telemetryServers), "meshlog-proxy-telemetry-" + id);
+        emitter = new TelemetryEmitter(new RequestEvents(identity, domain), sink,
+            telemetryBufferEvents, TelemetryEmitter.DEFAULT_INTERVAL, Duration.ofSeconds(5),
+            tcpReportInterval, clock)
+            .bindTo(metrics.registry());
+        if (!telemetryServers.equals(kafkaServers())) {
+          // Events to a cluster of their own (or with no config cluster at all): their readers
+          // there decode them with the schemas registered on that cluster.
+          sink.registerSchemasInBackground();
+        }
+      }
     } catch (KafkaException e) {
       vertx.close();
       throw refused(client, e);

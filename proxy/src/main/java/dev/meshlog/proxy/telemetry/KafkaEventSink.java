@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import dev.meshlog.proxy.subscribe.KafkaClients;
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -93,6 +94,15 @@ public final class KafkaEventSink implements EventSink {
         throw new NotTakenException(notTaken);
       }
     }
+  }
+
+  /**
+   * Registers this build's schemas on the registry topic of the cluster events go to, in the
+   * background ({@link SchemaRegistry#registerInBackground}): for a proxy whose events go to
+   * another cluster than its views (its analytics readers look the schemas up there).
+   */
+  public Thread registerSchemasInBackground() {
+    return SchemaRegistry.registerInBackground(producer);
   }
 
   @Override

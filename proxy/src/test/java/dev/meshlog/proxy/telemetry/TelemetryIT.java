@@ -1,6 +1,7 @@
 package dev.meshlog.proxy.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,9 @@ import java.util.stream.Collectors;
 
 import dev.meshlog.events.telemetry.Reporter;
 import dev.meshlog.events.telemetry.RequestEvent;
+import dev.meshlog.events.telemetry.RequestEventBatch;
 import dev.meshlog.proxy.ProxyMain;
+import dev.meshlog.schemas.SchemaRegistry;
 import dev.meshlog.schemas.TopicBootstrapper;
 import dev.meshlog.schemas.Topics;
 import dev.meshlog.testkit.KafkaCluster;
@@ -24,7 +27,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +56,8 @@ class TelemetryIT {
   TelemetryIT(KafkaCluster kafka) {
     this.kafka = kafka;
     try (Admin admin = kafka.admin()) {
-      new TopicBootstrapper(admin).ensure(List.of(Topics.TELEMETRY_REQUESTS), (short) 1);
+      new TopicBootstrapper(admin).ensure(List.of(Topics.TELEMETRY_REQUESTS, Topics.SCHEMAS),
+          (short) 1);
     }
   }
 
@@ -325,6 +332,32 @@ class TelemetryIT {
     proxies.forEach(p -> p.stop(Duration.ZERO));
     proxies.clear();
     assertThat(events(ns)).isEmpty();
+  }
+
+  /**
+   * A proxy whose events go to a cluster its views do not come from (here: views from a file,
+   * events to the broker) registers its schemas on the events' cluster, so that readers there
+   * can decode what a newer proxy writes.
+   */
+  @Test
+  void eventsToAClusterOfTheirOwnRegisterTheSchemasThere() throws Exception {
+    TopicPartition registry = new TopicPartition(Topics.SCHEMAS.name(), 0);
+    long before;
+    try (Admin admin = kafka.admin()) {
+      before = admin.listOffsets(Map.of(registry, OffsetSpec.latest())).partitionResult(registry)
+          .get().offset();
+    }
+    String batchKey = SchemaRegistry.key(
+        SchemaNormalization.parsingFingerprint64(RequestEventBatch.getClassSchema()));
+    proxy("--service", "reviews", "--namespace", "reg", "--app-port", "1", "--inbound-port",
+        "0", "--outbound-port", "0", "--admin-port", "0", "--inbound-bind", "127.0.0.1",
+        "--views-file", views("reg", "[]").toString(),
+        "--snapshot-file", dir.resolve("reg.views").toString(),
+        "--telemetry", "on", "--telemetry-bootstrap-server", kafka.bootstrapServers());
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+        assertThat(TopicRecords.all(kafka.clientConfig(), Topics.SCHEMAS.name()).stream()
+            .filter(r -> r.offset() >= before).map(ConsumerRecord::key))
+            .as("the schemas registered after the proxy started").contains(batchKey));
   }
 
   @Test
