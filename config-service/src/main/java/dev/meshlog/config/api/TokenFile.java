@@ -34,6 +34,8 @@ public final class TokenFile implements Supplier<ApiTokens> {
   /** The bytes {@link #current} was read from, and the last problem logged: each logged once. */
   private byte[] read;
   private String problem;
+  /** Bytes read once and different from {@link #read}: put in force if the next read agrees. */
+  private byte[] pending;
 
   private TokenFile(Path path, String source, Duration refreshInterval, ApiTokens current,
                     byte[] read) {
@@ -98,7 +100,11 @@ public final class TokenFile implements Supplier<ApiTokens> {
 
   /**
    * Reads the file again (blocking I/O: not on an event loop) and puts its tokens in force if it
-   * changed and is well formed; otherwise logs the problem once and keeps the tokens in force.
+   * changed, the change has settled and the file is well formed; otherwise logs a problem once
+   * and keeps the tokens in force. A change settles when two reads in a row (one
+   * {@link #refreshInterval()} apart) find the same bytes: a file caught half-written, which
+   * may well parse with tokens missing, is never put in force, at the price of one interval
+   * more before a change takes effect.
    *
    * @return whether the tokens in force changed
    */
@@ -106,12 +112,18 @@ public final class TokenFile implements Supplier<ApiTokens> {
     try {
       byte[] bytes = bytes(path, source);
       if (Arrays.equals(bytes, read)) {
+        pending = null;
         problem = null;
+        return false;
+      }
+      if (!Arrays.equals(bytes, pending)) {
+        pending = bytes; // changed since the last read: still being written, perhaps
         return false;
       }
       ApiTokens tokens = ApiTokens.parse(source, text(bytes, source));
       current = tokens;
       read = bytes;
+      pending = null;
       problem = null;
       LOG.info("{}: read again, {} in force", source, tokens.summary());
       return true;
