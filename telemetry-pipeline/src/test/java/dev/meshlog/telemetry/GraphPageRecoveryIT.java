@@ -97,8 +97,12 @@ class GraphPageRecoveryIT {
         // the pipeline again, on the same port and state: the page draws the live graph by itself
         service = TelemetryService.start(settings(kafka, state, port, first.topology().application()), Clock.systemUTC());
         assertThat(service.app().awaitRunning(Duration.ofSeconds(90))).isTrue();
+        // RUNNING is not yet every store partition answering: the first graph after the restart
+        // may be a partial one (said so on the page), so wait for the whole graph
         await().atMost(PAGE).pollInterval(Duration.ofMillis(250)).until(() ->
-            page.eval("document.getElementById('status')?.dataset.state").equals("loaded"));
+            page.eval("document.getElementById('status')?.dataset.state").equals("loaded")
+                && page.eval("document.getElementById('status').textContent")
+                    .startsWith("2 services, 1 edges"));
         assertThat(page.eval("document.body?.dataset.stale")).isNotEqualTo("true");
         assertThat(page.eval("getComputedStyle(document.getElementById('graph')).opacity")).isEqualTo("1");
         assertThat(page.eval("document.getElementById('status').textContent")).startsWith("2 services, 1 edges");
