@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.meshlog.config.model.Hosts;
 import dev.meshlog.config.model.Resource;
 import dev.meshlog.events.discovery.AbortFault;
+import dev.meshlog.events.discovery.CorsPolicy;
 import dev.meshlog.events.discovery.DelayFault;
 import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.DirectResponse;
@@ -31,6 +32,7 @@ import dev.meshlog.events.discovery.Rewrite;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.UnmatchedPreflights;
 import dev.meshlog.events.discovery.ViewProblem;
 
 /**
@@ -215,6 +217,33 @@ final class RouteCompiler {
         .setMirror(destination(Json.field(route, "mirror"), namespace))
         .setMirrorPercentage(percentage(route, "mirrorPercentage", "mirrorPercent"))
         .setHeaders(headers(Json.field(route, "headers")))
+        .setCorsPolicy(corsPolicy(Json.field(route, "corsPolicy")))
+        .build();
+  }
+
+  /**
+   * Istio's corsPolicy as the view carries it; maxAge in whole seconds, as Istio gives it to
+   * Envoy's {@code max_age}.
+   */
+  private static CorsPolicy corsPolicy(JsonNode node) {
+    if (node == null) {
+      return null;
+    }
+    List<StringMatch> origins = new ArrayList<>();
+    for (JsonNode origin : Json.items(node, "allowOrigins")) {
+      origins.add(stringMatch(origin));
+    }
+    Long maxAge = Json.millis(node, "maxAge");
+    JsonNode credentials = Json.field(node, "allowCredentials");
+    String unmatched = Json.text(node, "unmatchedPreflights", "UNSPECIFIED");
+    return CorsPolicy.newBuilder()
+        .setAllowOrigins(origins)
+        .setAllowMethods(Json.strings(node, "allowMethods"))
+        .setAllowHeaders(Json.strings(node, "allowHeaders"))
+        .setExposeHeaders(Json.strings(node, "exposeHeaders"))
+        .setMaxAgeSeconds(maxAge == null ? null : maxAge / 1000)
+        .setAllowCredentials(credentials == null ? null : credentials.asBoolean())
+        .setUnmatchedPreflights(UnmatchedPreflights.valueOf(unmatched))
         .build();
   }
 

@@ -12,10 +12,12 @@ import static dev.meshlog.config.resource.Shapes.list;
 import static dev.meshlog.config.resource.Shapes.mapOf;
 import static dev.meshlog.config.resource.Shapes.nonEmptyList;
 import static dev.meshlog.config.resource.Shapes.number;
+import static dev.meshlog.config.resource.Shapes.oneOf;
 import static dev.meshlog.config.resource.Shapes.port;
 import static dev.meshlog.config.resource.Shapes.regex;
 import static dev.meshlog.config.resource.Shapes.serviceHost;
 import static dev.meshlog.config.resource.Shapes.string;
+import static dev.meshlog.config.resource.Shapes.text;
 import static dev.meshlog.config.resource.Shapes.wildcardHost;
 
 import java.util.List;
@@ -24,11 +26,20 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.meshlog.config.model.Durations;
+
 /**
  * The fields of a VirtualService ({@code networking.istio.io}) that Meshlog supports, and those of
  * Istio's API it rejects.
  */
 final class VirtualServiceSchema {
+
+  // Before SPEC, which uses them as it is built.
+  /** The methods Istio accepts in a corsPolicy's allowMethods. */
+  private static final String[] CORS_METHODS =
+      {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  private static final java.util.regex.Pattern CORS_HEADER_NAME =
+      java.util.regex.Pattern.compile("[-_A-Za-z0-9]+");
 
   static final Shape SPEC = object()
       .field("hosts", nonEmptyList(wildcardHost()))
@@ -70,7 +81,8 @@ final class VirtualServiceSchema {
         .field("mirror", destination())
         .field("mirrorPercentage", percent())
         .field("headers", headers())
-        .notSupported("corsPolicy", "mirrors")
+        .field("corsPolicy", corsPolicy())
+        .notSupported("mirrors")
         .notSupportedInPlaceOf("delegate", "not supported (write the delegate's routes here)",
             "route", "redirect", "directResponse")
         .notSupportedUseInstead("mirrorPercent", "mirrorPercentage")
@@ -132,6 +144,39 @@ final class VirtualServiceSchema {
         .field("remove", list(string()))
         .build();
     return object().field("request", operations).field("response", operations).build();
+  }
+
+  /**
+   * Istio's CorsPolicy, validated as Istio does: origins as StringMatches, methods among the
+   * HTTP methods Istio lists, header names of letters, digits, '-' and '_' (or {@code *}), and
+   * maxAge in whole seconds. The deprecated {@code allowOrigin} list has been ignored by Istio
+   * since 1.6, so it is refused here rather than accepted and ignored.
+   */
+  private static Shape corsPolicy() {
+    Shape headerName = text("a header name of letters, digits, '-' and '_', or *",
+        name -> name.equals("*") || CORS_HEADER_NAME.matcher(name).matches());
+    return object()
+        .field("allowOrigins", list(stringMatch()))
+        .field("allowMethods", list(oneOf(CORS_METHODS)))
+        .field("allowHeaders", list(headerName))
+        .field("exposeHeaders", list(headerName))
+        .field("maxAge", text("a duration of whole seconds, at least 1s, such as 24h or 600s",
+            VirtualServiceSchema::isWholeSeconds))
+        .field("allowCredentials", bool())
+        .field("unmatchedPreflights", oneOf("UNSPECIFIED", "FORWARD", "IGNORE"))
+        .notSupportedInPlaceOf("allowOrigin", "not supported (use allowOrigins, a list of "
+            + "StringMatch such as - exact: https://example.com; Istio ignores allowOrigin since 1.6)",
+            "allowOrigins")
+        .build();
+  }
+
+  private static boolean isWholeSeconds(String text) {
+    try {
+      java.time.Duration d = Durations.parse(text);
+      return d.getNano() == 0 && d.getSeconds() >= 1;
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return false;
+    }
   }
 
   private static Shape redirect() {

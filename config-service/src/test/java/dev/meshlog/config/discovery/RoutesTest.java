@@ -12,11 +12,13 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import org.junit.jupiter.api.Test;
 
+import dev.meshlog.events.discovery.CorsPolicy;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.MatchType;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
+import dev.meshlog.events.discovery.UnmatchedPreflights;
 import dev.meshlog.events.discovery.ViewProblem;
 
 class RoutesTest {
@@ -139,6 +141,47 @@ class RoutesTest {
     assertThat(view.getHttpRoutes().get(0).getRetries().getRetryOn())
         .containsExactly("connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes");
     assertThat(view.getHttpRoutes().get(0).getRetries().getRetriableStatusCodes()).containsExactly(503);
+  }
+
+  @Test
+  void compilesCorsPolicyWithMaxAgeInSeconds() {
+    ServiceView view = view(RATINGS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings, namespace: default}
+        spec:
+          hosts: [ratings]
+          http:
+          - route:
+            - destination: {host: ratings}
+            corsPolicy:
+              allowOrigins: [{exact: "https://example.com"}, {regex: "https://.*[.]example[.]org"}]
+              allowMethods: [POST, GET]
+              allowHeaders: [X-Foo-Bar]
+              exposeHeaders: [x-request-id]
+              maxAge: 24h
+              allowCredentials: true
+              unmatchedPreflights: IGNORE
+          - route:
+            - destination: {host: ratings}
+            corsPolicy:
+              allowOrigins: [{prefix: "https://"}]
+        """));
+
+    CorsPolicy cors = view.getHttpRoutes().get(0).getCorsPolicy();
+    assertThat(cors.getAllowOrigins()).containsExactly(
+        StringMatch.newBuilder().setType(MatchType.EXACT).setValue("https://example.com").build(),
+        StringMatch.newBuilder().setType(MatchType.REGEX).setValue("https://.*[.]example[.]org").build());
+    assertThat(cors.getAllowMethods()).containsExactly("POST", "GET");
+    assertThat(cors.getAllowHeaders()).containsExactly("X-Foo-Bar");
+    assertThat(cors.getExposeHeaders()).containsExactly("x-request-id");
+    assertThat(cors.getMaxAgeSeconds()).isEqualTo(86_400L);
+    assertThat(cors.getAllowCredentials()).isTrue();
+    assertThat(cors.getUnmatchedPreflights()).isEqualTo(UnmatchedPreflights.IGNORE);
+    CorsPolicy defaults = view.getHttpRoutes().get(1).getCorsPolicy();
+    assertThat(defaults.getMaxAgeSeconds()).isNull();
+    assertThat(defaults.getAllowCredentials()).isNull();
+    assertThat(defaults.getUnmatchedPreflights()).isEqualTo(UnmatchedPreflights.UNSPECIFIED);
   }
 
   @Test

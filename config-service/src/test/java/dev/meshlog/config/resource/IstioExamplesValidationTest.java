@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Istio's documented examples of what Meshlog does not support (istio.io, networking reference:
  * Gateway {@code httpsRedirect}, VirtualService {@code delegate}, fault {@code grpcStatus}): each
- * is one error, the field that is not supported, not that error and what its absence implies.
+ * is one error, the field that is not supported, not that error and what its absence implies;
+ * and examples of fields once refused that now apply cleanly ({@code corsPolicy}).
  */
 class IstioExamplesValidationTest {
 
@@ -98,6 +99,33 @@ class IstioExamplesValidationTest {
           """.formatted(field))).singleElement().asString()
           .endsWith(": not supported (use httpStatus)");
     }
+  }
+
+  @Test
+  void istiosCorsPolicyExampleApplies() {
+    assertThat(problems("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings-route}
+        spec:
+          hosts:
+          - ratings.prod.svc.cluster.local
+          http:
+          - route:
+            - destination:
+                host: ratings.prod.svc.cluster.local
+                subset: v1
+            corsPolicy:
+              allowOrigins:
+              - exact: https://example.com
+              allowMethods:
+              - POST
+              - GET
+              allowCredentials: false
+              allowHeaders:
+              - X-Foo-Bar
+              maxAge: "24h"
+        """)).isEmpty();
   }
 
   @Test

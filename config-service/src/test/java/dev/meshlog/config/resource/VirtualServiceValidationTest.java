@@ -72,7 +72,8 @@ class VirtualServiceValidationTest {
           - destination: {host: reviews}
           foo: bar
         """)).containsExactly("spec.http[0].foo: unknown field (expected one of: name, match, route, redirect, "
-        + "directResponse, rewrite, timeout, retries, fault, mirror, mirrorPercentage, headers)");
+        + "directResponse, rewrite, timeout, retries, fault, mirror, mirrorPercentage, headers, "
+        + "corsPolicy)");
   }
 
   @Test
@@ -85,15 +86,85 @@ class VirtualServiceValidationTest {
         http:
         - route:
           - destination: {host: reviews}
-          corsPolicy:
-            allowOrigins: [{exact: "https://example.com"}]
+          mirrors: [{destination: {host: reviews}}]
           mirrorPercent: 10
         """)).containsExactly(
         "spec.exportTo: not supported (except [\"*\"], every namespace, Istio's default: "
             + "Meshlog has no per-namespace visibility)",
         "spec.tls: not supported (TLS routes by SNI; route TLS as tcp by port)",
-        "spec.http[0].corsPolicy: not supported",
+        "spec.http[0].mirrors: not supported",
         "spec.http[0].mirrorPercent: not supported (use mirrorPercentage)");
+  }
+
+  @Test
+  void acceptsACorsPolicyWithEveryField() {
+    assertThat(problems("""
+        hosts: [ratings]
+        http:
+        - route:
+          - destination: {host: ratings}
+          corsPolicy:
+            allowOrigins:
+            - exact: https://example.com
+            - prefix: https://app.
+            - regex: "https://.*[.]example[.]org"
+            allowMethods: [POST, GET]
+            allowHeaders: [X-Foo-Bar, "*"]
+            exposeHeaders: [x-request-id]
+            maxAge: 24h
+            allowCredentials: false
+            unmatchedPreflights: IGNORE
+        """)).isEmpty();
+  }
+
+  @Test
+  void checksCorsPolicyAsIstioDoesNamingEachField() {
+    assertThat(problems("""
+        hosts: [ratings]
+        http:
+        - route:
+          - destination: {host: ratings}
+          corsPolicy:
+            allowOrigins:
+            - regex: "https://(.*"
+            - {}
+            allowMethods: [GET, FETCH]
+            allowHeaders: ["X Foo", ""]
+            exposeHeaders: [x.bar]
+            maxAge: 1.5s
+            allowCredentials: "yes"
+            unmatchedPreflights: DROP
+        """)).containsExactly(
+        "spec.http[0].corsPolicy.allowOrigins[0].regex: https://(.* (expected: RE2 syntax, as Istio "
+            + "takes it; missing closing ): `https://(.*`)",
+        "spec.http[0].corsPolicy.allowOrigins[1]: none set (expected: exactly one of exact, prefix, regex)",
+        "spec.http[0].corsPolicy.allowMethods[1]: FETCH (expected one of: GET, HEAD, POST, PUT, DELETE, "
+            + "CONNECT, OPTIONS, TRACE, PATCH)",
+        "spec.http[0].corsPolicy.allowHeaders[0]: X Foo (expected: a header name of letters, digits, "
+            + "'-' and '_', or *)",
+        "spec.http[0].corsPolicy.allowHeaders[1]: \"\" (expected: a header name of letters, digits, "
+            + "'-' and '_', or *)",
+        "spec.http[0].corsPolicy.exposeHeaders[0]: x.bar (expected: a header name of letters, digits, "
+            + "'-' and '_', or *)",
+        "spec.http[0].corsPolicy.maxAge: 1.5s (expected: a duration of whole seconds, at least 1s, "
+            + "such as 24h or 600s)",
+        "spec.http[0].corsPolicy.allowCredentials: yes (expected: true or false)",
+        "spec.http[0].corsPolicy.unmatchedPreflights: DROP (expected one of: UNSPECIFIED, FORWARD, "
+            + "IGNORE)");
+  }
+
+  @Test
+  void refusesTheAllowOriginListIstioIgnoresSince16() {
+    assertThat(problems("""
+        hosts: [ratings]
+        http:
+        - route:
+          - destination: {host: ratings}
+          corsPolicy:
+            allowOrigin: ["*"]
+            allowMethods: [GET]
+        """)).containsExactly("spec.http[0].corsPolicy.allowOrigin: not supported (use allowOrigins, "
+        + "a list of StringMatch such as - exact: https://example.com; Istio ignores allowOrigin since 1.6)");
   }
 
   @Test
@@ -508,7 +579,8 @@ class VirtualServiceValidationTest {
           - destination: {host: reviews}
           timeout: ~
           corsPolicy: ~
-        """)).containsExactly("spec.http[0].corsPolicy: not supported");
+          mirrors: ~
+        """)).containsExactly("spec.http[0].mirrors: not supported");
   }
 
   @Test

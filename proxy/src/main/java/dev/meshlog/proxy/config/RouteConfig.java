@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param requestHeaders changes to requests
  * @param responseHeaders changes to responses
  * @param hosts the VirtualService's hosts: at a gateway, the Host a request must match
+ * @param cors the route's CORS policy, or {@code null}: CORS requests are forwarded untouched
  */
 public record RouteConfig(String name, List<MatchConfig> matches,
                           List<DestinationConfig> destinations, WeightedSplit split,
@@ -33,7 +34,17 @@ public record RouteConfig(String name, List<MatchConfig> matches,
                           Duration timeout, RetryConfig retries, FaultConfig fault,
                           DestinationConfig mirror, double mirrorPercent,
                           HeaderOps requestHeaders, HeaderOps responseHeaders,
-                          List<String> hosts) {
+                          List<String> hosts, CorsConfig cors) {
+
+  /** A route without a CORS policy. */
+  public RouteConfig(String name, List<MatchConfig> matches, List<DestinationConfig> destinations,
+                     WeightedSplit split, Redirect redirect, DirectResponse directResponse,
+                     Rewrite rewrite, Duration timeout, RetryConfig retries, FaultConfig fault,
+                     DestinationConfig mirror, double mirrorPercent, HeaderOps requestHeaders,
+                     HeaderOps responseHeaders, List<String> hosts) {
+    this(name, matches, destinations, split, redirect, directResponse, rewrite, timeout, retries,
+        fault, mirror, mirrorPercent, requestHeaders, responseHeaders, hosts, null);
+  }
 
   /** A route without hosts (a sidecar's: the view's host is the route's). */
   public RouteConfig(String name, List<MatchConfig> matches, List<DestinationConfig> destinations,
@@ -42,7 +53,7 @@ public record RouteConfig(String name, List<MatchConfig> matches,
                      DestinationConfig mirror, double mirrorPercent, HeaderOps requestHeaders,
                      HeaderOps responseHeaders) {
     this(name, matches, destinations, split, redirect, directResponse, rewrite, timeout, retries,
-        fault, mirror, mirrorPercent, requestHeaders, responseHeaders, List.of());
+        fault, mirror, mirrorPercent, requestHeaders, responseHeaders, List.of(), null);
   }
 
   public RouteConfig {
@@ -66,7 +77,8 @@ public record RouteConfig(String name, List<MatchConfig> matches,
   /** This route with {@code retries} instead of its own. */
   public RouteConfig withRetries(RetryConfig retries) {
     return new RouteConfig(name, matches, destinations, split, redirect, directResponse, rewrite,
-        timeout, retries, fault, mirror, mirrorPercent, requestHeaders, responseHeaders, hosts);
+        timeout, retries, fault, mirror, mirrorPercent, requestHeaders, responseHeaders, hosts,
+        cors);
   }
 
   /** A route taking every request to the given destination, with nothing else set. */

@@ -16,6 +16,7 @@ import java.util.regex.PatternSyntaxException;
 import dev.meshlog.events.discovery.ClientTls;
 import dev.meshlog.events.discovery.ConnectionPool;
 import dev.meshlog.events.discovery.ConsistentHash;
+import dev.meshlog.events.discovery.CorsPolicy;
 import dev.meshlog.events.discovery.Destination;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
@@ -39,6 +40,7 @@ import dev.meshlog.events.discovery.TcpRoute;
 import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
+import dev.meshlog.events.discovery.UnmatchedPreflights;
 import dev.meshlog.proxy.config.RetryConfig.RetryOn;
 import dev.meshlog.schemas.Re2Regex;
 
@@ -298,7 +300,27 @@ public final class ViewTranslator {
         r.getTimeoutMillis() == null ? Duration.ZERO : Duration.ofMillis(r.getTimeoutMillis()),
         retries(at + ".retries", r.getRetries()), fault(r.getFault()), mirror,
         r.getMirrorPercentage(), h == null ? null : ops(h.getRequest()),
-        h == null ? null : ops(h.getResponse()), r.getHosts());
+        h == null ? null : ops(h.getResponse()), r.getHosts(), cors(at + ".corsPolicy",
+            r.getCorsPolicy()));
+  }
+
+  /** A route's CORS policy; header values joined with "," as Istio hands them to Envoy. */
+  private CorsConfig cors(String at, CorsPolicy c) {
+    if (c == null) {
+      return null;
+    }
+    List<StringMatcher> origins = new ArrayList<>();
+    for (int i = 0; i < c.getAllowOrigins().size(); i++) {
+      origins.add(matcher(at + ".allowOrigins[" + i + "]", c.getAllowOrigins().get(i)));
+    }
+    Long maxAge = c.getMaxAgeSeconds();
+    if (maxAge != null && maxAge < 0) {
+      problems.add(at + ".maxAgeSeconds: " + maxAge + " (expected: 0 or more)");
+    }
+    return new CorsConfig(origins, String.join(",", c.getAllowMethods()),
+        String.join(",", c.getAllowHeaders()), String.join(",", c.getExposeHeaders()),
+        maxAge == null ? null : maxAge.toString(), Boolean.TRUE.equals(c.getAllowCredentials()),
+        c.getUnmatchedPreflights() != UnmatchedPreflights.IGNORE);
   }
 
   private MatchConfig match(String at, HttpMatch m) {

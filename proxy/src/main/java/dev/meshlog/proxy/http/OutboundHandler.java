@@ -6,6 +6,7 @@ import java.util.random.RandomGenerator;
 
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.cluster.Dataplane;
+import dev.meshlog.proxy.config.CorsConfig;
 import dev.meshlog.proxy.config.DestinationConfig;
 import dev.meshlog.proxy.config.FaultConfig;
 import dev.meshlog.proxy.config.GatewayServerConfig;
@@ -179,6 +180,9 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     }
     RouteConfig route = match.route();
     ex.route = route.name();
+    if (route.cors() != null && !route.answersLocally() && cors(ex, req, route.cors())) {
+      return;
+    }
     FaultConfig fault = route.fault();
     RandomGenerator random = rt.random().get();
     if (fault.delay() != null && roll(random, fault.delayPercent())) {
@@ -251,6 +255,25 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(), mirrorProtocol,
           ex.request().method(), uri, copy, body, upstreamAuthority));
     }
+  }
+
+  /**
+   * The route's CORS policy, before faults as Istio orders Envoy's filters (and skipped for a
+   * redirect or direct response, as Envoy skips it): a preflight it takes is answered here, 200
+   * without reaching the app; an actual request from an allowed origin has its response marked.
+   * Whether the request was answered.
+   */
+  private static boolean cors(ProxyExchange ex, HttpServerRequest req, CorsConfig policy) {
+    String origin = req.getHeader(Cors.ORIGIN);
+    switch (Cors.decide(policy, req.method(), origin, req.getHeader(Cors.REQUEST_METHOD))) {
+      case ANSWER_PREFLIGHT -> {
+        ex.localReply(200, "", Cors.preflightResponse(policy, req.headers(), policy.allows(origin)));
+        return true;
+      }
+      case MARK_RESPONSE -> ex.corsOrigin(policy, origin);
+      default -> { }
+    }
+    return false;
   }
 
   /**

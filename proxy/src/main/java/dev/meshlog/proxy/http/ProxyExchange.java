@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.proxy.cluster.Cluster;
+import dev.meshlog.proxy.config.CorsConfig;
 import dev.meshlog.proxy.config.EndpointConfig;
 import dev.meshlog.proxy.config.HeaderOps;
 import dev.meshlog.proxy.config.LbConfig;
@@ -164,6 +165,9 @@ final class ProxyExchange extends Deadlines.Entry
   private List<Upstream> tried;
   private int attempts;
   private long upstreamServiceMillis = -1;
+  /** The route's CORS policy and the allowed origin whose responses it marks; else null. */
+  private CorsConfig cors;
+  private String corsOrigin;
   /** Why the last try's TLS handshake failed (Envoy's upstream transport failure reason). */
   private String transportFailure;
 
@@ -544,6 +548,15 @@ final class ProxyExchange extends Deadlines.Entry
     localReply(status, text, null, why);
   }
 
+  /**
+   * Marks every response to this request, the upstream's or the proxy's own, as allowed for
+   * {@code origin} by {@code policy} ({@link Cors#markResponse}).
+   */
+  void corsOrigin(CorsConfig policy, String origin) {
+    this.cors = policy;
+    this.corsOrigin = origin;
+  }
+
   /** Answers the request from the proxy itself, with extra headers. */
   void localReply(int status, String text, MultiMap extraHeaders, ResponseFlag... why) {
     if (finished || responding) {
@@ -564,6 +577,9 @@ final class ProxyExchange extends Deadlines.Entry
     }
     if (requestId != null) {
       resp.putHeader(HeaderRules.REQUEST_ID, requestId);
+    }
+    if (corsOrigin != null) {
+      Cors.markResponse(cors, corsOrigin, resp.headers());
     }
     if (grpc && status >= 400) {
       // A gRPC client reads the outcome from grpc-status: answer "trailers-only", as Envoy does.
@@ -1092,6 +1108,9 @@ final class ProxyExchange extends Deadlines.Entry
     HeaderRules.copyEndToEnd(headers, resp.headers());
     for (HeaderOps ops : plan.responseOps()) {
       HeaderRules.apply(ops, resp.headers());
+    }
+    if (corsOrigin != null) {
+      Cors.markResponse(cors, corsOrigin, resp.headers());
     }
     resp.putHeader(HeaderRules.UPSTREAM_SERVICE_TIME, Long.toString(upstreamServiceMillis));
     if (plan.setCookie() != null) {

@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.meshlog.events.discovery.AbortFault;
+import dev.meshlog.events.discovery.CorsPolicy;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
 import dev.meshlog.events.discovery.FaultInjection;
@@ -121,6 +122,32 @@ class GatewayIT {
     assertThat(entry.destinationService()).isEqualTo(host("productpage"));
     assertThat(entry.sourceWorkload()).isEqualTo("bookinfo-gateway");
     assertThat(mesh.log.await("inbound", "gw-1").sourceWorkload()).isEqualTo("bookinfo-gateway");
+  }
+
+  @Test
+  void answersACorsPreflightAtTheGatewayAndMarksTheActualResponse() {
+    CorsPolicy cors = CorsPolicy.newBuilder()
+        .setAllowOrigins(List.of(match(MatchType.PREFIX, "https://shop.")))
+        .setAllowMethods(List.of("GET", "PUT")).setMaxAgeSeconds(600L).build();
+    Gateway gw = gateway(productpage(), gatewayView(bound(route("all", List.of(),
+        to("productpage", "v1", 100)).setCorsPolicy(cors), "bookinfo.example.com").build()));
+
+    TestMesh.Response preflight = mesh.send(gw.port(), io.vertx.core.http.HttpMethod.OPTIONS,
+        "bookinfo.example.com", "/api/cart", null, "origin", "https://shop.example.com",
+        "access-control-request-method", "PUT", "x-request-id", "cors-pf");
+    TestMesh.Response actual = mesh.get(gw.port(), "bookinfo.example.com", "/api/cart",
+        "origin", "https://shop.example.com");
+
+    assertThat(preflight.status()).isEqualTo(200);
+    assertThat(preflight.header("access-control-allow-origin")).isEqualTo("https://shop.example.com");
+    assertThat(preflight.header("access-control-allow-methods")).isEqualTo("GET,PUT");
+    assertThat(preflight.header("access-control-max-age")).isEqualTo("600");
+    assertThat(preflight.header("x-served-by")).isNull();
+    assertThat(mesh.log.await("gateway", "cors-pf").status()).isEqualTo(200);
+    assertThat(mesh.log.count(e -> "inbound".equals(e.direction())
+        && "cors-pf".equals(e.requestId()))).isZero();
+    assertThat(actual.body()).isEqualTo("productpage-v1");
+    assertThat(actual.header("access-control-allow-origin")).isEqualTo("https://shop.example.com");
   }
 
   @Test
