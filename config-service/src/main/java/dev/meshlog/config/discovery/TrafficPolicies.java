@@ -203,13 +203,23 @@ final class TrafficPolicies {
       return null;
     }
     JsonNode cookie = Json.field(node, "httpCookie");
+    // The proxy serves Maglev with its ring: a table of tableSize entries becomes a ring of as
+    // many virtual nodes (the same granularity). 0 or unset is the proxy's default size, as
+    // Istio leaves Envoy's default then.
     Long ringSize = Json.longValue(Json.field(node, "ringHash"), "minimumRingSize");
+    if (ringSize == null) {
+      ringSize = Json.longValue(Json.field(node, "maglev"), "tableSize");
+    }
+    if (ringSize == null) {
+      ringSize = Json.longValue(node, "minimumRingSize");
+    }
     return ConsistentHash.newBuilder()
         .setHttpHeaderName(Json.text(node, "httpHeaderName"))
         .setHttpCookieName(Json.text(cookie, "name"))
         .setHttpCookieTtlMillis(Json.millis(cookie, "ttl"))
         .setUseSourceIp(Json.bool(node, "useSourceIp", false))
-        .setMinimumRingSize(ringSize != null ? ringSize : Json.longValue(node, "minimumRingSize"))
+        .setHttpQueryParameterName(Json.text(node, "httpQueryParameterName"))
+        .setMinimumRingSize(ringSize == null || ringSize == 0 ? null : ringSize)
         .build();
   }
 

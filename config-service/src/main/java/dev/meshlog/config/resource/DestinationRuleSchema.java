@@ -27,6 +27,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class DestinationRuleSchema {
 
+  // Before SPEC, which uses them as it is built.
+  /** Envoy's bound on a ring hash's minimum_ring_size. */
+  private static final long MAX_RING_SIZE = 8_388_608;
+  /** Envoy's bound on a Maglev table_size, which must be prime. */
+  private static final long MAX_MAGLEV_TABLE = 5_000_011;
+
   static final Shape SPEC = object()
       .required("host", wildcardHost())
       .field("trafficPolicy", trafficPolicy())
@@ -148,8 +154,9 @@ final class DestinationRuleSchema {
 
   private static Shape loadBalancer() {
     return object()
-        .field("simple", oneOf("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH", "UNSPECIFIED")
-            .notSupported("LEAST_CONN"))
+        // LEAST_CONN: Istio's deprecated name of LEAST_REQUEST, which it compiles to.
+        .field("simple", oneOf("ROUND_ROBIN", "LEAST_REQUEST", "LEAST_CONN", "RANDOM",
+            "PASSTHROUGH", "UNSPECIFIED"))
         .field("consistentHash", object()
             .field("httpHeaderName", nonEmptyString())
             .field("httpCookie", object()
@@ -159,11 +166,13 @@ final class DestinationRuleSchema {
                 .notSupported("attributes")
                 .build())
             .field("useSourceIp", bool())
-            .field("minimumRingSize", atLeast(0))
-            .notSupported("maglev", "ringHash")
-            .notSupportedInPlaceOf("httpQueryParameterName", "not supported",
-                "httpHeaderName", "httpCookie", "useSourceIp")
-            .exactlyOne("httpHeaderName", "httpCookie", "useSourceIp")
+            .field("httpQueryParameterName", nonEmptyString())
+            .field("ringHash", object().field("minimumRingSize", integer(0, MAX_RING_SIZE)).build())
+            .field("maglev", object().field("tableSize", DestinationRuleSchema::checkMaglevTableSize)
+                .build())
+            .field("minimumRingSize", integer(0, MAX_RING_SIZE))
+            .exactlyOne("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
+            .atMostOne("ringHash", "maglev", "minimumRingSize")
             .build())
         .field("localityLbSetting", object()
             .field("enabled", bool())
@@ -206,6 +215,16 @@ final class DestinationRuleSchema {
         .notSupported("splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures",
             "outlierDetectionHttpErrorCodes")
         .build();
+  }
+
+  /** A Maglev table size: a prime up to 5000011, as Envoy requires (Istio: "must be prime"). */
+  private static void checkMaglevTableSize(JsonNode value, String path, Problems problems) {
+    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 2
+        || value.longValue() > MAX_MAGLEV_TABLE
+        || !java.math.BigInteger.valueOf(value.longValue()).isProbablePrime(30)) {
+      problems.invalid(path, value, "a prime number up to " + MAX_MAGLEV_TABLE
+          + ", such as 65537 (Envoy's rule for a Maglev table)");
+    }
   }
 
   private static void subsetNamesAreUnique(ObjectNode spec, String path, Problems problems) {

@@ -91,6 +91,38 @@ class DestinationRulesTest {
   }
 
   @Test
+  void compilesLeastConnAsLeastRequestAndAQueryParameterHashOnMaglevAsARing() {
+    ServiceView view = view(REVIEWS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer: {simple: LEAST_CONN}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              loadBalancer:
+                consistentHash: {httpQueryParameterName: user, maglev: {tableSize: 65537}}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              loadBalancer:
+                consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 0}}
+        """));
+
+    assertThat(view.getTrafficPolicy().getLoadBalancer().getSimple()).isEqualTo(LbPolicy.LEAST_REQUEST);
+    var maglev = view.getSubsets().get(0).getTrafficPolicy().getLoadBalancer().getConsistentHash();
+    assertThat(maglev.getHttpQueryParameterName()).isEqualTo("user");
+    assertThat(maglev.getMinimumRingSize()).isEqualTo(65_537L);
+    var ring = view.getSubsets().get(1).getTrafficPolicy().getLoadBalancer().getConsistentHash();
+    assertThat(ring.getHttpQueryParameterName()).isNull();
+    assertThat(ring.getMinimumRingSize()).isNull();
+  }
+
+  @Test
   void mergesASubsetPolicyOverTheHostPolicySettingBySetting() {
     ServiceView view = view(REVIEWS, config("""
         apiVersion: networking.istio.io/v1

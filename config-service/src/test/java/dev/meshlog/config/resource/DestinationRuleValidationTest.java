@@ -51,6 +51,51 @@ class DestinationRuleValidationTest {
   }
 
   @Test
+  void acceptsLeastConnAndTheHashKeysAndAlgorithmsIstioHas() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          loadBalancer: {simple: LEAST_CONN}
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpQueryParameterName: user
+                maglev: {tableSize: 65537}
+        - name: v2
+          labels: {version: v2}
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpHeaderName: x-user
+                ringHash: {minimumRingSize: 2048}
+        """)).isEmpty();
+  }
+
+  @Test
+  void checksTheHashAlgorithm() {
+    assertThat(problems("""
+        host: reviews
+        trafficPolicy:
+          loadBalancer:
+            consistentHash:
+              httpQueryParameterName: ""
+              ringHash: {minimumRingSize: 9000000}
+              maglev: {tableSize: 10}
+        """)).containsExactly(
+        "spec.trafficPolicy.loadBalancer.consistentHash.httpQueryParameterName: \"\" (expected: a "
+            + "non-empty string)",
+        "spec.trafficPolicy.loadBalancer.consistentHash.ringHash.minimumRingSize: 9000000 (expected: "
+            + "0..8388608)",
+        "spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: 10 (expected: a prime "
+            + "number up to 5000011, such as 65537 (Envoy's rule for a Maglev table))",
+        "spec.trafficPolicy.loadBalancer.consistentHash: ringHash and maglev set (expected: at most "
+            + "one of ringHash, maglev, minimumRingSize)");
+  }
+
+  @Test
   void checksLoadBalancer() {
     assertThat(problems("""
         host: reviews
@@ -60,7 +105,7 @@ class DestinationRuleValidationTest {
             consistentHash:
               httpHeaderName: x-user
               useSourceIp: true
-              maglev: {tableSize: 65537}
+              maglev: {tableSize: 65536}
             warmupDurationSecs: 10s
         subsets:
         - name: v1
@@ -71,15 +116,14 @@ class DestinationRuleValidationTest {
               consistentHash:
                 httpCookie: {ttl: 10s}
         """)).containsExactly(
-        "spec.trafficPolicy.loadBalancer.simple: LEAST_CONN not supported "
-            + "(expected one of: ROUND_ROBIN, LEAST_REQUEST, RANDOM, PASSTHROUGH, UNSPECIFIED)",
-        "spec.trafficPolicy.loadBalancer.consistentHash.maglev: not supported",
+        "spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: 65536 (expected: a prime "
+            + "number up to 5000011, such as 65537 (Envoy's rule for a Maglev table))",
         "spec.trafficPolicy.loadBalancer.consistentHash: httpHeaderName and useSourceIp set "
-            + "(expected: exactly one of httpHeaderName, httpCookie, useSourceIp)",
+            + "(expected: exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName)",
         "spec.trafficPolicy.loadBalancer.warmupDurationSecs: not supported",
         "spec.trafficPolicy.loadBalancer: simple and consistentHash set (expected: at most one of simple, consistentHash)",
         "spec.subsets[0].trafficPolicy.loadBalancer.simple: FASTEST "
-            + "(expected one of: ROUND_ROBIN, LEAST_REQUEST, RANDOM, PASSTHROUGH, UNSPECIFIED)",
+            + "(expected one of: ROUND_ROBIN, LEAST_REQUEST, LEAST_CONN, RANDOM, PASSTHROUGH, UNSPECIFIED)",
         "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.name: required",
         "spec.subsets[0].trafficPolicy.loadBalancer: simple and consistentHash set "
             + "(expected: at most one of simple, consistentHash)");

@@ -180,6 +180,9 @@ public final class ConfigDump {
       if (k.sourceIp()) {
         key.put("useSourceIp", true);
       }
+      if (k.queryParameter() != null) {
+        key.put("httpQueryParameterName", k.queryParameter());
+      }
       j.put("hashKey", key).put("minimumRingSize", lb.minimumRingSize());
     }
     return j.put("locality", new JsonObject().put("enabled", lb.localityEnabled())

@@ -46,6 +46,14 @@ public record LbConfig(Policy policy, HashKey hashKey, long minimumRingSize,
    * @param cookie a cookie name, or {@code null}
    * @param cookieTtlMillis when set, a missing cookie is generated and set with this lifetime
    * @param sourceIp hash the caller's IP address
+   * @param queryParameter a query parameter's name: its first value is hashed, or {@code null}
    */
-  public record HashKey(String header, String cookie, Long cookieTtlMillis, boolean sourceIp) {}
+  public record HashKey(String header, String cookie, Long cookieTtlMillis, boolean sourceIp,
+                        String queryParameter) {
+
+    /** A key that is not a query parameter. */
+    public HashKey(String header, String cookie, Long cookieTtlMillis, boolean sourceIp) {
+      this(header, cookie, cookieTtlMillis, sourceIp, null);
+    }
+  }
 }

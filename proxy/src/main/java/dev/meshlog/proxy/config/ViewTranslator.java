@@ -205,10 +205,10 @@ public final class ViewTranslator {
     ConsistentHash ch = lb.getConsistentHash();
     if (ch != null) {
       int keys = (ch.getHttpHeaderName() != null ? 1 : 0) + (ch.getHttpCookieName() != null ? 1 : 0)
-          + (ch.getUseSourceIp() ? 1 : 0);
+          + (ch.getUseSourceIp() ? 1 : 0) + (ch.getHttpQueryParameterName() != null ? 1 : 0);
       if (keys != 1) {
         problems.add(at + ".consistentHash: " + keys + " hash keys (expected: exactly one of "
-            + "httpHeaderName, httpCookieName, useSourceIp)");
+            + "httpHeaderName, httpCookieName, useSourceIp, httpQueryParameterName)");
         return LbConfig.DEFAULT;
       }
       long ring = ch.getMinimumRingSize() == null ? 1024 : ch.getMinimumRingSize();
@@ -219,7 +219,8 @@ public final class ViewTranslator {
       String header = ch.getHttpHeaderName() == null ? null
           : ch.getHttpHeaderName().toLowerCase(Locale.ROOT);
       return new LbConfig(LbConfig.Policy.RING_HASH, new LbConfig.HashKey(header,
-          ch.getHttpCookieName(), ch.getHttpCookieTtlMillis(), ch.getUseSourceIp()), ring,
+          ch.getHttpCookieName(), ch.getHttpCookieTtlMillis(), ch.getUseSourceIp(),
+          ch.getHttpQueryParameterName()), ring,
           lb.getLocalityEnabled(), lb.getFailoverPriorities());
     }
     LbConfig.Policy policy = switch (lb.getSimple()) {

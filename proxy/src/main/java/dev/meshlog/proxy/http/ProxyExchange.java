@@ -1397,6 +1397,11 @@ final class ProxyExchange extends Deadlines.Entry
       }
       return v;
     }
+    if (key.queryParameter() != null) {
+      // Envoy's query_parameter hash: the first value; a request without it hashes nothing
+      // and goes to a random endpoint, as Envoy's ring does with no hash.
+      return facts.queryParam(key.queryParameter());
+    }
     return key.sourceIp() ? facts.sourceIp() : null;
   }
 

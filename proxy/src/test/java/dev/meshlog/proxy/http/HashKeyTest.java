@@ -46,6 +46,18 @@ class HashKeyTest {
   }
 
   @Test
+  void hashesTheFirstValueOfTheQueryParameterAndNothingWithoutIt() {
+    LbConfig lb = ring(new LbConfig.HashKey(null, null, null, false, "user"));
+
+    assertThat(ProxyExchange.hashKey(lb, SimpleRequest.get("reviews", "/r?a=1&user=ana&user=bo"),
+        ProxyExchange.cookieSink())).isEqualTo("ana");
+    assertThat(ProxyExchange.hashKey(lb, SimpleRequest.get("reviews", "/r?a=1"),
+        ProxyExchange.cookieSink())).isNull();
+    assertThat(ProxyExchange.hashKey(lb, SimpleRequest.get("reviews", "/r", "user", "ana"),
+        ProxyExchange.cookieSink())).isNull();
+  }
+
+  @Test
   void hashesNothingForOtherPolicies() {
     assertThat(ProxyExchange.hashKey(LbConfig.DEFAULT, SimpleRequest.get("reviews", "/"),
         ProxyExchange.cookieSink())).isNull();

@@ -145,6 +145,34 @@ class SidecarRoutingIT {
   }
 
   @Test
+  void sendsEachUserToTheSameInstanceWithAConsistentHashOnAQueryParameter() {
+    Sidecar client = mesh.clientSidecar(reviews().setTrafficPolicy(TrafficPolicy.newBuilder()
+        .setLoadBalancer(LoadBalancer.newBuilder().setSimple(LbPolicy.UNSPECIFIED)
+            .setConsistentHash(ConsistentHash.newBuilder().setHttpQueryParameterName("user").setMinimumRingSize(65_537L).build()).build())
+        .build()).build());
+
+    Map<String, java.util.Set<String>> servedBy = new java.util.TreeMap<>();
+    for (int round = 0; round < 3; round++) {
+      for (int user = 0; user < 20; user++) {
+        TestMesh.Response r = mesh.get(client.outboundPort(), "reviews",
+            "/reviews?page=" + round + "&user=u" + user);
+        assertThat(r.status()).isEqualTo(200);
+        servedBy.computeIfAbsent("u" + user, u -> new java.util.TreeSet<>()).add(r.body());
+      }
+    }
+    java.util.Set<String> withoutTheParameter = new java.util.TreeSet<>();
+    for (int i = 0; i < 40; i++) {
+      withoutTheParameter.add(mesh.get(client.outboundPort(), "reviews", "/reviews?page=1").body());
+    }
+
+    assertThat(servedBy.values()).allSatisfy(s -> assertThat(s).hasSize(1));
+    assertThat(servedBy.values().stream().flatMap(java.util.Set::stream).distinct())
+        .containsExactlyInAnyOrder("reviews-v1", "reviews-v2");
+    // No parameter, no hash: a random instance each time, as Envoy's ring does.
+    assertThat(withoutTheParameter).containsExactlyInAnyOrder("reviews-v1", "reviews-v2");
+  }
+
+  @Test
   void refusesConnectTunnels() {
     Sidecar client = mesh.clientSidecar(reviews().build());
 
