@@ -45,6 +45,8 @@ final class RouteCompiler {
   private static final List<String> DEFAULT_RETRY_ON =
       List.of("connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes");
   private static final String RETRIABLE_STATUS_CODES = "retriable-status-codes";
+  /** Envoy's base retry interval when Istio's {@code backoff} is not set. */
+  private static final long DEFAULT_BACKOFF_MILLIS = 25;
 
   private final Mesh mesh;
 
@@ -386,12 +388,17 @@ final class RouteCompiler {
       }
     }
     Integer attempts = Json.integer(node, "attempts");
+    Long backoff = Json.millis(node, "backoff");
     return RetryPolicy.newBuilder()
         .setAttempts(attempts == null ? 0 : attempts)
         .setPerTryTimeoutMillis(Json.millis(node, "perTryTimeout"))
         .setRetryOn(conditions)
         .setRetriableStatusCodes(codes)
         .setRetryRemoteLocalities(Json.bool(node, "retryRemoteLocalities", false))
+        .setRetryIgnorePreviousHosts(Json.bool(node, "retryIgnorePreviousHosts", true))
+        // Istio's backoff is Envoy's base interval; Envoy caps one backoff at 10 times it.
+        .setBackoffBaseMillis(backoff == null ? DEFAULT_BACKOFF_MILLIS : backoff)
+        .setBackoffMaxMillis(10 * (backoff == null ? DEFAULT_BACKOFF_MILLIS : backoff))
         .build();
   }
 

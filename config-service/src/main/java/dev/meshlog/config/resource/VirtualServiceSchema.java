@@ -170,6 +170,15 @@ final class VirtualServiceSchema {
         .build();
   }
 
+  private static boolean isWholeMillis(String text) {
+    try {
+      java.time.Duration d = Durations.parse(text);
+      return d.getNano() % 1_000_000 == 0 && d.toMillis() >= 1;
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return false;
+    }
+  }
+
   private static boolean isWholeSeconds(String text) {
     try {
       java.time.Duration d = Durations.parse(text);
@@ -217,7 +226,9 @@ final class VirtualServiceSchema {
         .field("perTryTimeout", duration())
         .field("retryOn", commaSeparated(VirtualServiceSchema::checkRetryOn))
         .field("retryRemoteLocalities", bool())
-        .notSupported("backoff", "retryIgnorePreviousHosts")
+        .field("retryIgnorePreviousHosts", bool())
+        .field("backoff", text("a duration of at least 1ms in whole milliseconds, such as 25ms or 1s",
+            VirtualServiceSchema::isWholeMillis))
         .build();
   }
 

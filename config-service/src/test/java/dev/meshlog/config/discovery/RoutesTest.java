@@ -125,6 +125,33 @@ class RoutesTest {
   }
 
   @Test
+  void compilesBackoffAsTheBaseIntervalCappedAtTenTimesItAndRetryIgnorePreviousHosts() {
+    ServiceView view = view(RATINGS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings, namespace: default}
+        spec:
+          hosts: [ratings]
+          http:
+          - route:
+            - destination: {host: ratings}
+            retries: {attempts: 3, backoff: 100ms, retryIgnorePreviousHosts: false}
+          - route:
+            - destination: {host: ratings}
+            retries: {attempts: 3}
+        """));
+
+    var set = view.getHttpRoutes().get(0).getRetries();
+    assertThat(set.getBackoffBaseMillis()).isEqualTo(100L);
+    assertThat(set.getBackoffMaxMillis()).isEqualTo(1000L);
+    assertThat(set.getRetryIgnorePreviousHosts()).isFalse();
+    var unset = view.getHttpRoutes().get(1).getRetries();
+    assertThat(unset.getBackoffBaseMillis()).isEqualTo(25L);
+    assertThat(unset.getBackoffMaxMillis()).isEqualTo(250L);
+    assertThat(unset.getRetryIgnorePreviousHosts()).isTrue();
+  }
+
+  @Test
   void usesIstioDefaultRetryConditionsWhenRetryOnIsAbsent() {
     ServiceView view = view(RATINGS, config("""
         apiVersion: networking.istio.io/v1

@@ -485,7 +485,8 @@ class VirtualServiceValidationTest {
             attempts: -1
             perTryTimeout: 2 seconds
             retryOn: 5xx,gateway-error,cancelled,429,teapot
-            backoff: 1s
+            backoff: 0.5ms
+            retryIgnorePreviousHosts: "no"
         """)).containsExactly(
         "spec.http[0].retries.attempts: -1 (expected: 0 or more)",
         "spec.http[0].retries.perTryTimeout: 2 seconds (expected: a duration such as 10s, 250ms or 1m30s)",
@@ -493,7 +494,9 @@ class VirtualServiceValidationTest {
             + "reset, retriable-4xx, refused-stream, retriable-status-codes or an HTTP status code)",
         "spec.http[0].retries.retryOn: teapot (expected: 5xx, gateway-error, connect-failure, "
             + "reset, retriable-4xx, refused-stream, retriable-status-codes or an HTTP status code)",
-        "spec.http[0].retries.backoff: not supported");
+        "spec.http[0].retries.backoff: 0.5ms (expected: a duration of at least 1ms in whole "
+            + "milliseconds, such as 25ms or 1s)",
+        "spec.http[0].retries.retryIgnorePreviousHosts: no (expected: true or false)");
   }
 
   @Test

@@ -17,10 +17,22 @@ import java.util.Set;
  * @param backoffMax upper bound of one backoff
  * @param retryRemoteLocalities whether a retry may go to an endpoint outside the closest
  *     locality once every endpoint there was tried (Istio's {@code retryRemoteLocalities})
+ * @param ignorePreviousHosts whether each retry goes to an endpoint no earlier try went to, while
+ *     there is one (Istio's {@code retryIgnorePreviousHosts}, true by default); false lets the
+ *     balancer pick as for a first try
  */
 public record RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> retryOn,
                           Set<Integer> retriableStatusCodes, Duration backoffBase,
-                          Duration backoffMax, boolean retryRemoteLocalities) {
+                          Duration backoffMax, boolean retryRemoteLocalities,
+                          boolean ignorePreviousHosts) {
+
+  /** A policy whose retries avoid the endpoints already tried. */
+  public RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> retryOn,
+                     Set<Integer> retriableStatusCodes, Duration backoffBase,
+                     Duration backoffMax, boolean retryRemoteLocalities) {
+    this(attempts, perTryTimeout, retryOn, retriableStatusCodes, backoffBase, backoffMax,
+        retryRemoteLocalities, true);
+  }
 
   /** A policy whose retries stay in the closest locality that has endpoints. */
   public RetryConfig(int attempts, Duration perTryTimeout, Set<RetryOn> retryOn,

@@ -440,7 +440,8 @@ public final class ViewTranslator {
         r.getPerTryTimeoutMillis() == null ? Duration.ZERO
             : Duration.ofMillis(r.getPerTryTimeoutMillis()),
         on, codes, Duration.ofMillis(Math.max(1, r.getBackoffBaseMillis())),
-        Duration.ofMillis(Math.max(1, r.getBackoffMaxMillis())), r.getRetryRemoteLocalities());
+        Duration.ofMillis(Math.max(1, r.getBackoffMaxMillis())), r.getRetryRemoteLocalities(),
+        r.getRetryIgnorePreviousHosts());
   }
 
   private static FaultConfig fault(FaultInjection f) {

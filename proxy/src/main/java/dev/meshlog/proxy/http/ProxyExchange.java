@@ -817,7 +817,7 @@ final class ProxyExchange extends Deadlines.Entry
       return;
     }
     PickContext pick = new PickContext(plan.hashKey(), rt.random().get());
-    Upstream upstream = (retry && lastUpstream != null
+    Upstream upstream = (retry && lastUpstream != null && plan.retries().ignorePreviousHosts()
         ? plan.cluster().pickAvoiding(pick, triedSoFar(), plan.retries().retryRemoteLocalities())
         : plan.cluster().pick(pick))
         .orElse(null);

@@ -177,6 +177,40 @@ class SidecarResilienceIT {
   }
 
   @Test
+  void withRetryIgnorePreviousHostsFalseARetryMayMeetTheSameInstanceAgain() {
+    // retryIgnorePreviousHosts: false — the balancer picks each retry as a first try, so with a
+    // random balancer some requests meet the failing instance on two tries in a row.
+    AtomicInteger failing = new AtomicInteger();
+    Sidecar down = mesh.serverSidecar("reviews", "v1", "zone-a",
+        mesh.backend(req -> {
+          failing.incrementAndGet();
+          req.response().setStatusCode(503).end("down");
+        }));
+    Sidecar up = mesh.serverSidecar("reviews", "v1", "zone-a",
+        mesh.backend(req -> req.response().end("up")));
+    TrafficPolicy random = TrafficPolicy.newBuilder().setLoadBalancer(
+        LoadBalancer.newBuilder().setSimple(LbPolicy.RANDOM).build()).build();
+    RetryPolicy sameHostAllowed = RetryPolicy.newBuilder(retries(6, null, "5xx"))
+        .setRetryIgnorePreviousHosts(false).build();
+    Sidecar client = mesh.clientSidecar(view("reviews").setTrafficPolicy(random)
+        .setEndpoints(List.of(endpoint(down, "reviews-down", "v1", "zone-a"),
+            endpoint(up, "reviews-up", "v1", "zone-a")))
+        .setSubsets(List.of(subset("v1")))
+        .setHttpRoutes(List.of(toV1().setRetries(sameHostAllowed).build())).build());
+
+    int mostTries = 0;
+    for (int i = 0; i < 40; i++) {
+      TestMesh.Response r = mesh.get(client.outboundPort(), "reviews", "/",
+          "x-request-id", "same-" + i);
+      assertThat(r.status()).as("request %d", i).isEqualTo(200);
+      mostTries = Math.max(mostTries, mesh.log.await("outbound", "same-" + i).attempts());
+    }
+
+    // Avoiding tried instances, no request would need more than two tries.
+    assertThat(mostTries).isGreaterThan(2);
+  }
+
+  @Test
   void givesUpWithUrxWhenRetriesAreExhausted() {
     int app = mesh.backend(req -> req.response().setStatusCode(503).end("down"));
     Sidecar client = mesh.clientSidecar(reviews(app,
