@@ -45,6 +45,11 @@ final class RouteCompiler {
   private static final List<String> DEFAULT_RETRY_ON =
       List.of("connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes");
   private static final String RETRIABLE_STATUS_CODES = "retriable-status-codes";
+  /** gRPC's status names in code order (0..16). */
+  private static final String[] GRPC_STATUS_NAMES = {"OK", "CANCELLED", "UNKNOWN",
+      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   /** Envoy's base retry interval when Istio's {@code backoff} is not set. */
   private static final long DEFAULT_BACKOFF_MILLIS = 25;
 
@@ -413,10 +418,20 @@ final class RouteCompiler {
             .setFixedDelayMillis(Json.required(Json.millis(delay, "fixedDelay"), "fault.delay.fixedDelay"))
             .setPercentage(percentage(delay, "percentage", "percent"))
             .build())
-        .setAbort(abort == null ? null : AbortFault.newBuilder()
-            .setHttpStatus(Json.required(Json.integer(abort, "httpStatus"), "fault.abort.httpStatus"))
-            .setPercentage(percentage(abort, "percentage", "percent"))
-            .build())
+        .setAbort(abort == null ? null : abort(abort))
+        .build();
+  }
+
+  /** An abort with an HTTP status, or with a gRPC status (its code; httpStatus 0 then). */
+  private static AbortFault abort(JsonNode abort) {
+    String grpc = Json.text(abort, "grpcStatus");
+    AbortFault.Builder b = AbortFault.newBuilder().setPercentage(percentage(abort, "percentage", "percent"));
+    if (grpc != null) {
+      int code = java.util.Arrays.asList(GRPC_STATUS_NAMES).indexOf(grpc);
+      return b.setHttpStatus(0).setGrpcStatus(Json.required(code < 0 ? null : code,
+          "fault.abort.grpcStatus")).build();
+    }
+    return b.setHttpStatus(Json.required(Json.integer(abort, "httpStatus"), "fault.abort.httpStatus"))
         .build();
   }
 

@@ -35,6 +35,11 @@ import dev.meshlog.config.model.Durations;
 final class VirtualServiceSchema {
 
   // Before SPEC, which uses them as it is built.
+  /** gRPC's status names, in code order (0..16), as Istio takes them in fault.abort.grpcStatus. */
+  static final String[] GRPC_STATUS_NAMES = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   /** The methods Istio accepts in a corsPolicy's allowMethods. */
   private static final String[] CORS_METHODS =
       {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
@@ -241,10 +246,12 @@ final class VirtualServiceSchema {
             .notSupportedUseInstead("percent", "percentage")
             .build())
         .field("abort", object()
-            .required("httpStatus", integer(200, 599))
+            .field("httpStatus", integer(200, 599))
+            .field("grpcStatus", oneOf(GRPC_STATUS_NAMES))
             .field("percentage", percent())
-            .notSupportedInPlaceOf("grpcStatus", "not supported (use httpStatus)", "httpStatus")
-            .notSupportedInPlaceOf("http2Error", "not supported (use httpStatus)", "httpStatus")
+            .notSupportedInPlaceOf("http2Error", "not supported (use httpStatus or grpcStatus)",
+                "httpStatus", "grpcStatus")
+            .exactlyOne("httpStatus", "grpcStatus")
             .build())
         .atLeastOne("delay", "abort")
         .build();

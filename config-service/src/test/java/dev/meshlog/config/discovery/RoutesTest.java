@@ -212,6 +212,27 @@ class RoutesTest {
   }
 
   @Test
+  void compilesAGrpcStatusAbortToItsCode() {
+    ServiceView view = view(RATINGS, config("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings, namespace: default}
+        spec:
+          hosts: [ratings]
+          http:
+          - route:
+            - destination: {host: ratings}
+            fault:
+              abort: {grpcStatus: UNAVAILABLE, percentage: {value: 25}}
+        """));
+
+    var abort = view.getHttpRoutes().get(0).getFault().getAbort();
+    assertThat(abort.getGrpcStatus()).isEqualTo(14);
+    assertThat(abort.getHttpStatus()).isZero();
+    assertThat(abort.getPercentage()).isEqualTo(25.0);
+  }
+
+  @Test
   void compilesFaultInjectionWithPercentages() {
     ServiceView view = view(RATINGS, config("""
         apiVersion: networking.istio.io/v1

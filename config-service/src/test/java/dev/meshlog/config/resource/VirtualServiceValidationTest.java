@@ -521,9 +521,35 @@ class VirtualServiceValidationTest {
         "spec.http[0].fault.delay.percent: not supported (use percentage)",
         "spec.http[0].fault.delay.exponentialDelay: not supported (use fixedDelay)",
         "spec.http[0].fault.abort.httpStatus: 999 (expected: 200..599)",
-        "spec.http[0].fault.abort.grpcStatus: not supported (use httpStatus)",
         "spec.http[0].fault.abort.percentage.value: 101 (expected: 0..100)",
+        "spec.http[0].fault.abort: httpStatus and grpcStatus set (expected: exactly one of "
+            + "httpStatus, grpcStatus)",
         "spec.http[1].fault: none set (expected: at least one of delay, abort)");
+  }
+
+  @Test
+  void takesAGrpcStatusAbortByItsNameAsIstioDoes() {
+    assertThat(problems("""
+        hosts: [ratings]
+        http:
+        - route:
+          - destination: {host: ratings}
+          fault:
+            abort: {grpcStatus: UNAVAILABLE, percentage: {value: 10}}
+        - route:
+          - destination: {host: ratings}
+          fault:
+            abort: {grpcStatus: "14"}
+        - route:
+          - destination: {host: ratings}
+          fault:
+            abort: {percentage: {value: 10}}
+        """)).containsExactly(
+        "spec.http[1].fault.abort.grpcStatus: 14 (expected one of: OK, CANCELLED, UNKNOWN, "
+            + "INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED, "
+            + "RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, "
+            + "INTERNAL, UNAVAILABLE, DATA_LOSS, UNAUTHENTICATED)",
+        "spec.http[2].fault.abort: none set (expected: exactly one of httpStatus, grpcStatus)");
   }
 
   @Test

@@ -68,6 +68,8 @@ public final class ConfigDump {
         }
         if (!r.fault().isEmpty()) {
           jr.put("fault", new JsonObject().put("abortStatus", r.fault().abortStatus())
+              .put("abortGrpcStatus", r.fault().abortGrpcStatus() < 0 ? null
+                  : r.fault().abortGrpcStatus())
               .put("abortPercent", r.fault().abortPercent())
               .put("delayPercent", r.fault().delayPercent()));
         }

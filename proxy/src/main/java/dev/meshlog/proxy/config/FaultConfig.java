@@ -7,17 +7,29 @@ import java.time.Duration;
  *
  * @param delay the delay, or {@code null}
  * @param delayPercent share of requests delayed, 0..100
- * @param abortStatus the status of aborted requests, or 0 for no abort
+ * @param abortStatus the HTTP status of aborted requests, or 0 for none
  * @param abortPercent share of requests aborted, 0..100
+ * @param abortGrpcStatus the gRPC status (0..16) aborted requests end with, as a trailers-only
+ *     HTTP 200, or -1 for none (then {@code abortStatus} applies)
  */
 public record FaultConfig(Duration delay, double delayPercent, int abortStatus,
-                          double abortPercent) {
+                          double abortPercent, int abortGrpcStatus) {
 
   /** No faults. */
   public static final FaultConfig NONE = new FaultConfig(null, 0, 0, 0);
 
+  /** Faults without a gRPC abort. */
+  public FaultConfig(Duration delay, double delayPercent, int abortStatus, double abortPercent) {
+    this(delay, delayPercent, abortStatus, abortPercent, -1);
+  }
+
+  /** Whether an abort is configured (its percentage aside). */
+  public boolean aborts() {
+    return abortStatus != 0 || abortGrpcStatus >= 0;
+  }
+
   /** Whether this injects anything. */
   public boolean isEmpty() {
-    return (delay == null || delayPercent <= 0) && (abortStatus == 0 || abortPercent <= 0);
+    return (delay == null || delayPercent <= 0) && (!aborts() || abortPercent <= 0);
   }
 }

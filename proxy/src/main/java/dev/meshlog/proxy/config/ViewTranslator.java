@@ -299,7 +299,7 @@ public final class ViewTranslator {
     Headers h = r.getHeaders();
     return new RouteConfig(r.getName(), matches, destinations, null, redirect, direct, rewrite,
         r.getTimeoutMillis() == null ? Duration.ZERO : Duration.ofMillis(r.getTimeoutMillis()),
-        retries(at + ".retries", r.getRetries()), fault(r.getFault()), mirror,
+        retries(at + ".retries", r.getRetries()), fault(at + ".fault", r.getFault()), mirror,
         r.getMirrorPercentage(), h == null ? null : ops(h.getRequest()),
         h == null ? null : ops(h.getResponse()), r.getHosts(), cors(at + ".corsPolicy",
             r.getCorsPolicy()));
@@ -444,14 +444,19 @@ public final class ViewTranslator {
         r.getRetryIgnorePreviousHosts());
   }
 
-  private static FaultConfig fault(FaultInjection f) {
+  private FaultConfig fault(String at, FaultInjection f) {
     if (f == null) {
       return FaultConfig.NONE;
+    }
+    Integer grpc = f.getAbort() == null ? null : f.getAbort().getGrpcStatus();
+    if (grpc != null && (grpc < 0 || grpc > 16)) {
+      problems.add(at + ".abort.grpcStatus: " + grpc + " (expected: a gRPC status code, 0..16)");
+      grpc = null;
     }
     return new FaultConfig(
         f.getDelay() == null ? null : Duration.ofMillis(f.getDelay().getFixedDelayMillis()),
         f.getDelay() == null ? 0 : f.getDelay().getPercentage(),
-        f.getAbort() == null ? 0 : f.getAbort().getHttpStatus(),
-        f.getAbort() == null ? 0 : f.getAbort().getPercentage());
+        f.getAbort() == null || grpc != null ? 0 : f.getAbort().getHttpStatus(),
+        f.getAbort() == null ? 0 : f.getAbort().getPercentage(), grpc == null ? -1 : grpc);
   }
 }

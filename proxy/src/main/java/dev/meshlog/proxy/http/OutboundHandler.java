@@ -203,8 +203,12 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     RouteConfig route = match.route();
     FaultConfig fault = route.fault();
     RandomGenerator random = rt.random().get();
-    if (fault.abortStatus() != 0 && roll(random, fault.abortPercent())) {
-      ex.localReply(fault.abortStatus(), "fault filter abort", ResponseFlag.FI);
+    if (fault.aborts() && roll(random, fault.abortPercent())) {
+      if (fault.abortGrpcStatus() >= 0) {
+        ex.grpcStatusReply(fault.abortGrpcStatus(), "fault filter abort", ResponseFlag.FI);
+      } else {
+        ex.localReply(fault.abortStatus(), "fault filter abort", ResponseFlag.FI);
+      }
       return;
     }
     String scheme = ex.request().isSSL() ? "https" : "http";

@@ -165,6 +165,8 @@ final class ProxyExchange extends Deadlines.Entry
   private List<Upstream> tried;
   private int attempts;
   private long upstreamServiceMillis = -1;
+  /** The gRPC status a local answer to a gRPC request gives, or -1: one from its HTTP status. */
+  private int answerGrpcStatus = -1;
   /** The route's CORS policy and the allowed origin whose responses it marks; else null. */
   private CorsConfig cors;
   private String corsOrigin;
@@ -549,6 +551,16 @@ final class ProxyExchange extends Deadlines.Entry
   }
 
   /**
+   * Answers a gRPC request "trailers-only" with {@code grpcCode}: HTTP 200, {@code grpc-status}
+   * and {@code grpc-message: text}, as Envoy's fault filter answers an abort with a
+   * {@code grpc_status}; any other request gets a 200 with {@code text}, as Envoy's does.
+   */
+  void grpcStatusReply(int grpcCode, String text, ResponseFlag why) {
+    answerGrpcStatus = grpcCode;
+    localReply(200, text, why);
+  }
+
+  /**
    * Marks every response to this request, the upstream's or the proxy's own, as allowed for
    * {@code origin} by {@code policy} ({@link Cors#markResponse}).
    */
@@ -581,12 +593,12 @@ final class ProxyExchange extends Deadlines.Entry
     if (corsOrigin != null) {
       Cors.markResponse(cors, corsOrigin, resp.headers());
     }
-    if (grpc && status >= 400) {
+    if (grpc && (status >= 400 || answerGrpcStatus >= 0)) {
       // A gRPC client reads the outcome from grpc-status: answer "trailers-only", as Envoy does.
       // A timeout is DEADLINE_EXCEEDED, not UNAVAILABLE: the client should not retry it (as
       // Envoy answers since envoyproxy/envoy#44479).
-      grpcStatus = Integer.toString(flags.contains(ResponseFlag.UT) ? Grpc.DEADLINE_EXCEEDED
-          : Grpc.forHttpStatus(status));
+      grpcStatus = Integer.toString(answerGrpcStatus >= 0 ? answerGrpcStatus
+          : flags.contains(ResponseFlag.UT) ? Grpc.DEADLINE_EXCEEDED : Grpc.forHttpStatus(status));
       resp.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc")
           .putHeader(Grpc.STATUS, grpcStatus);
       if (text != null && !text.isEmpty()) {

@@ -11,9 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.meshlog.events.discovery.AbortFault;
 import dev.meshlog.events.discovery.Endpoint;
 import dev.meshlog.events.discovery.EndpointHealth;
+import dev.meshlog.events.discovery.FaultInjection;
 import dev.meshlog.events.discovery.HttpMatch;
 import dev.meshlog.events.discovery.MatchType;
 import dev.meshlog.events.discovery.Protocol;
@@ -174,6 +177,35 @@ class Http2GrpcIT {
     assertThat(c.trailers().get("grpc-status")).isEqualTo("5");
     assertThat(c.trailers().get("grpc-message")).isEqualTo("no such review");
     assertThat(mesh.log.await("outbound", "g-5").grpcStatus()).isEqualTo("5");
+  }
+
+  @Test
+  void abortsAGrpcCallWithTheFaultsGrpcStatusAsATrailersOnlyAnswer() {
+    AtomicInteger reached = new AtomicInteger();
+    Sidecar counted = mesh.serverSidecar("reviews", "v1", "zone-a", mesh.backend(req -> {
+      reached.incrementAndGet();
+      grpcApp("v1", 0).handle(req);
+    }));
+    Sidecar client = mesh.clientSidecar(view("reviews")
+        .setEndpoints(List.of(endpoint(counted, "v1")))
+        .setPorts(List.of(ServicePort.newBuilder().setName("grpc").setNumber(9080)
+            .setProtocol(Protocol.GRPC).build()))
+        .setHttpRoutes(List.of(route("abort", List.of(), to("reviews", null, 100))
+            .setFault(FaultInjection.newBuilder().setAbort(AbortFault.newBuilder()
+                .setHttpStatus(0).setGrpcStatus(14).build()).build()).build())).build());
+
+    Call c = call(h2c, client.outboundPort(), "/reviews.Reviews/Get", "book-1", "x-request-id",
+        "fi-grpc");
+
+    assertThat(c.status()).isEqualTo(200);
+    assertThat(c.headers().get("grpc-status")).isEqualTo("14");
+    assertThat(c.headers().get("grpc-message")).isEqualTo("fault filter abort");
+    assertThat(c.headers().get("content-type")).isEqualTo("application/grpc");
+    AccessLogEntry e = mesh.log.await("outbound", "fi-grpc");
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.grpcStatus()).isEqualTo("14");
+    assertThat(e.flags()).containsExactly(ResponseFlag.FI);
+    assertThat(reached).hasValue(0);
   }
 
   @Test
