@@ -36,7 +36,7 @@ final class VirtualServiceSchema {
 
   // Before SPEC, which uses them as it is built.
   /** gRPC's status names, in code order (0..16), as Istio takes them in fault.abort.grpcStatus. */
-  static final String[] GRPC_STATUS_NAMES = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+  private static final String[] GRPC_STATUS_NAMES = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
       "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
       "DATA_LOSS", "UNAUTHENTICATED"};
