@@ -91,12 +91,12 @@ class OutputTest {
     Outcome outcome = rejected(COMMANDS.apply(reviews()), RejectionReason.INVALID,
         FieldError.newBuilder().setPath("spec.http[0].route[1].weight").setValue("120")
             .setMessage("weight: 120 (expected: 0..100)").build(),
-        FieldError.newBuilder().setPath("spec.http[0].corsPolicy")
+        FieldError.newBuilder().setPath("spec.http[0].delegate")
             .setMessage("not supported").build());
 
     assertThat(Output.errorLines(outcome)).containsExactly(
         "VirtualService/default/reviews: spec.http[0].route[1].weight: 120 (expected: 0..100)",
-        "VirtualService/default/reviews: spec.http[0].corsPolicy: not supported");
+        "VirtualService/default/reviews: spec.http[0].delegate: not supported");
   }
 
   @Test
