@@ -40,11 +40,12 @@ final class VirtualServiceSchema {
       "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
       "DATA_LOSS", "UNAUTHENTICATED"};
-  /** The methods Istio accepts in a corsPolicy's allowMethods. */
+  /** The methods Istio accepts in a corsPolicy's allowMethods ({@code *}: any, echoed). */
   private static final String[] CORS_METHODS =
-      {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+      {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*"};
+  /** An HTTP token (RFC 9110's tchar), the header names Istio's CORS validation takes. */
   private static final java.util.regex.Pattern CORS_HEADER_NAME =
-      java.util.regex.Pattern.compile("[-_A-Za-z0-9]+");
+      java.util.regex.Pattern.compile("[!#$%&'*+\\-.^_`|~A-Za-z0-9]+");
 
   static final Shape SPEC = object()
       .field("hosts", nonEmptyList(wildcardHost()))
@@ -153,12 +154,12 @@ final class VirtualServiceSchema {
 
   /**
    * Istio's CorsPolicy, validated as Istio does: origins as StringMatches, methods among the
-   * HTTP methods Istio lists, header names of letters, digits, '-' and '_' (or {@code *}), and
+   * HTTP methods Istio lists (or {@code *}), header names that are HTTP tokens (or {@code *}), and
    * maxAge in whole seconds. The deprecated {@code allowOrigin} list has been ignored by Istio
    * since 1.6, so it is refused here rather than accepted and ignored.
    */
   private static Shape corsPolicy() {
-    Shape headerName = text("a header name of letters, digits, '-' and '_', or *",
+    Shape headerName = text("a header name: letters, digits and !#$%&'*+-.^_`|~, or *",
         name -> name.equals("*") || CORS_HEADER_NAME.matcher(name).matches());
     return object()
         .field("allowOrigins", list(stringMatch()))
