@@ -21,11 +21,15 @@ import org.apache.kafka.common.serialization.Serde;
  * @param retention how long records are kept ({@code null} = forever); for compacted topics,
  *     how long tombstones and, with {@link Cleanup#COMPACT_DELETE}, old keys stay
  * @param doc one sentence on what the topic carries
+ * @param maxMessageBytes the largest record batch the broker takes on this topic
+ *     ({@code max.message.bytes}, after compression), or {@code null} for the broker's default
+ *     ({@code message.max.bytes}, 1 MiB); only a topic whose records may be larger sets it
  * @param <K> key type
  * @param <V> value type
  */
 public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, int partitions,
-                          Cleanup cleanup, Duration retention, String doc) {
+                          Cleanup cleanup, Duration retention, String doc,
+                          Integer maxMessageBytes) {
 
   /** Kafka {@code cleanup.policy} choices. */
   public enum Cleanup {
@@ -56,6 +60,16 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, i
     if (partitions < 1) {
       throw new IllegalArgumentException(name + ": partitions: " + partitions + " (expected: >= 1)");
     }
+    if (maxMessageBytes != null && maxMessageBytes < 1) {
+      throw new IllegalArgumentException(name + ": maxMessageBytes: " + maxMessageBytes
+          + " (expected: >= 1, or null for the broker's default)");
+    }
+  }
+
+  /** A topic whose records fit the broker's default limit ({@code message.max.bytes}). */
+  public Topic(String name, Serde<K> keySerde, Serde<V> valueSerde, int partitions,
+               Cleanup cleanup, Duration retention, String doc) {
+    this(name, keySerde, valueSerde, partitions, cleanup, retention, doc, null);
   }
 
   /** The topic-level configs this topic is created with. */
@@ -69,6 +83,9 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, i
       }
     } else {
       configs.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(retentionMs));
+    }
+    if (maxMessageBytes != null) {
+      configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxMessageBytes));
     }
     return configs;
   }

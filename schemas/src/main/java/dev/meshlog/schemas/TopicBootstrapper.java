@@ -26,7 +26,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
 /**
  * Creates the mesh's topics from {@link Topics#ALL}, idempotently: missing topics are created with
  * their partitions and configs; existing topics get missing partitions added and their
- * {@code cleanup.policy} and retention brought in line. Running it twice changes nothing the
+ * {@code cleanup.policy}, retention and {@code max.message.bytes} ({@link Topic#configs()})
+ * brought in line with {@code incrementalAlterConfigs}, so an upgrade that raises a topic's
+ * limit (the views topic's, 1 MiB before) needs no manual step. Running it twice changes nothing the
  * second time.
  *
  * <p>It returns once every partition it created is <em>writable</em>: its leader answers for it.

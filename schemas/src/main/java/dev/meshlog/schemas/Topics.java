@@ -38,9 +38,30 @@ public final class Topics {
    * 1,000,000 bytes. Kafka's producer ({@code max.request.size}) and broker
    * ({@code max.message.bytes}) take 1 MiB (1,048,576 bytes) per record by default; the margin is
    * for the key, the headers, the batch's framing and what an accepted command's event adds. A
-   * command or a view over it is refused before it is sent, not failed by Kafka.
+   * command over it is refused before it is sent, not failed by Kafka. Views have their own,
+   * larger limit ({@link #MAX_VIEW_BYTES}) on a topic that takes them
+   * ({@link #VIEWS_MAX_MESSAGE_BYTES}).
    */
   public static final int MAX_VALUE_BYTES = 1_000_000;
+
+  /**
+   * The largest record batch {@link #DISCOVERY_VIEWS} takes ({@code max.message.bytes}, set on
+   * the topic when it is created and on an existing one by {@link TopicBootstrapper}): 16 MiB,
+   * 16,777,216 bytes. A view is one record, and a service with tens of thousands of endpoints
+   * has a view of several megabytes (≈140 bytes per endpoint: 50,000 endpoints ≈ 7 MB). The
+   * control plane's producer sends records up to this size ({@code max.request.size}); readers
+   * need no change, as a consumer always returns the first batch of a partition whatever its
+   * fetch limits (KIP-74).
+   */
+  public static final int VIEWS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * The largest view the control plane publishes, encoded: 16,000,000 bytes. The margin to
+   * {@link #VIEWS_MAX_MESSAGE_BYTES} is for the key, the version, time and trigger stamped after
+   * the size is checked, and the batch's framing, as {@link #MAX_VALUE_BYTES} leaves for the
+   * other topics. A larger view is held back ({@link #DISCOVERY_HOLDS}), never sent.
+   */
+  public static final int MAX_VIEW_BYTES = 16_000_000;
 
   /**
    * Apply/delete/rollback requests, keyed by resource id {@code Kind/namespace/name}. One
@@ -70,10 +91,14 @@ public final class Topics {
       "mesh.registry.instances", KEY, AvroSerde.of(InstanceRegistration.class), 1,
       Cleanup.COMPACT, Duration.ofDays(1), "Service instances: registrations and heartbeats.");
 
-  /** The compiled view of each service, keyed by service host. */
+  /**
+   * The compiled view of each service, keyed by service host; records up to
+   * {@link #VIEWS_MAX_MESSAGE_BYTES}, so a host with tens of thousands of endpoints fits.
+   */
   public static final Topic<String, ServiceView> DISCOVERY_VIEWS = new Topic<>(
       "mesh.discovery.views", KEY, AvroSerde.of(ServiceView.class), 12, Cleanup.COMPACT,
-      Duration.ofDays(1), "One compiled view per service host: what proxies run on.");
+      Duration.ofDays(1), "One compiled view per service host: what proxies run on.",
+      VIEWS_MAX_MESSAGE_BYTES);
 
   /**
    * The views the control plane holds back because they would not fit in one record, keyed by

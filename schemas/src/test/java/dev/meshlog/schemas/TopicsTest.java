@@ -40,6 +40,29 @@ class TopicsTest {
   }
 
   @Test
+  void letsTheViewsTopicTakeARecordOfSixteenMebibytesAndNoOtherTopicMoreThanTheBrokerDefault() {
+    assertThat(Topics.DISCOVERY_VIEWS.configs())
+        .containsEntry("max.message.bytes", Integer.toString(16 * 1024 * 1024));
+    assertThat(Topics.MAX_VIEW_BYTES).isLessThan(Topics.VIEWS_MAX_MESSAGE_BYTES)
+        .isGreaterThan(Topics.MAX_VALUE_BYTES);
+    for (Topic<String, ?> topic : Topics.ALL) {
+      if (topic != Topics.DISCOVERY_VIEWS) {
+        assertThat(topic.configs()).as(topic.name()).doesNotContainKey("max.message.bytes");
+      }
+    }
+  }
+
+  @Test
+  void refusesANonPositiveMessageLimitNamingTheTopic() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Topic<>("mesh.x",
+            org.apache.kafka.common.serialization.Serdes.String(),
+            org.apache.kafka.common.serialization.Serdes.String(), 1, Topic.Cleanup.COMPACT,
+            null, "x", 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("mesh.x: maxMessageBytes: 0 (expected: >= 1, or null for the broker's default)");
+  }
+
+  @Test
   void findsATopicByName() {
     assertThat(Topics.byName("mesh.discovery.views")).contains(Topics.DISCOVERY_VIEWS);
     assertThat(Topics.byName("mesh.nope")).isEmpty();

@@ -1,6 +1,7 @@
 package dev.meshlog.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,6 +122,59 @@ class EmbeddedKafkaIT {
   }
 
   /**
+   * A views topic an earlier release created (no {@code max.message.bytes}: the broker's 1 MiB)
+   * refuses a view of several megabytes; the next start's bootstrap raises its limit to
+   * {@link Topics#VIEWS_MAX_MESSAGE_BYTES} and the same record is taken, and read back by a
+   * consumer with Kafka's default fetch limits (1 MiB per partition: the first batch is returned
+   * whatever its size).
+   */
+  @Test
+  void bootstrappingRaisesAnOldViewsTopicsLimitSoItTakesAViewOfSeveralMegabytes(KafkaCluster kafka)
+      throws Exception {
+    String name = KafkaCluster.uniqueName("views");
+    Topic<String, byte[]> before = new Topic<>(name, Serdes.String(), Serdes.ByteArray(), 2,
+        Topic.Cleanup.COMPACT, Duration.ofDays(1), "views as an earlier release created them");
+    Topic<String, byte[]> now = new Topic<>(name, Serdes.String(), Serdes.ByteArray(), 2,
+        Topic.Cleanup.COMPACT, Duration.ofDays(1), "views", Topics.VIEWS_MAX_MESSAGE_BYTES);
+    assertThat(Topics.DISCOVERY_VIEWS.configs()).isEqualTo(now.configs());
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+    byte[] view = new byte[6_000_000];
+    new java.util.Random(1).nextBytes(view); // incompressible, though nothing compresses here
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.VIEWS_MAX_MESSAGE_BYTES);
+    try (Admin admin = kafka.admin();
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config,
+            Serdes.String().serializer(), Serdes.ByteArray().serializer())) {
+      TopicBootstrapper bootstrapper = new TopicBootstrapper(admin);
+      assertThat(bootstrapper.ensure(Set.of(before), (short) 1).created()).containsExactly(name);
+      assertThatThrownBy(() -> producer.send(new ProducerRecord<>(name, "big.default", view)).get())
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
+
+      TopicBootstrapper.Report report = bootstrapper.ensure(Set.of(now), (short) 1);
+      assertThat(report.reconfigured()).containsExactly(name);
+      awaitConfig(admin, resource, "max.message.bytes",
+          Integer.toString(Topics.VIEWS_MAX_MESSAGE_BYTES));
+      RecordMetadata sent = producer.send(new ProducerRecord<>(name, "big.default", view)).get();
+      assertThat(bootstrapper.ensure(Set.of(now), (short) 1).unchanged()).containsExactly(name);
+
+      Map<String, Object> read = kafka.clientConfig();
+      read.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("it"));
+      read.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(read,
+          Serdes.String().deserializer(), Serdes.ByteArray().deserializer())) {
+        consumer.assign(List.of(new org.apache.kafka.common.TopicPartition(name,
+            sent.partition())));
+        List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (got.isEmpty() && System.nanoTime() < deadline) {
+          consumer.poll(Duration.ofMillis(200)).forEach(got::add);
+        }
+        assertThat(got).singleElement().satisfies(r -> assertThat(r.value()).isEqualTo(view));
+      }
+    }
+  }
+
+  /**
    * A partition the bootstrapper created takes a write at once: a producer that does not retry
    * writes to every partition of five new topics right after {@code ensure} returns. Without the
    * wait, some of those writes met the moment in which the broker knew a partition but did not
@@ -156,12 +210,17 @@ class EmbeddedKafkaIT {
   /** Topic config changes reach describeConfigs asynchronously in KRaft. */
   private static void awaitRetention(Admin admin, ConfigResource resource, String expected)
       throws Exception {
+    awaitConfig(admin, resource, "retention.ms", expected);
+  }
+
+  private static void awaitConfig(Admin admin, ConfigResource resource, String key,
+                                  String expected) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     String actual = null;
     while (System.nanoTime() < deadline) {
       try {
         Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
-        actual = config.get("retention.ms").value();
+        actual = config.get(key).value();
         if (expected.equals(actual)) {
           return;
         }
@@ -169,7 +228,7 @@ class EmbeddedKafkaIT {
         actual = e.getCause().toString(); // a new topic is unknown to describeConfigs for a moment
       }
     }
-    assertThat(actual).as("retention.ms of " + resource.name()).isEqualTo(expected);
+    assertThat(actual).as(key + " of " + resource.name()).isEqualTo(expected);
   }
 
   @Test
