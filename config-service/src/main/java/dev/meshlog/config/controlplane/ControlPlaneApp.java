@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.meshlog.schemas.KafkaClientSettings;
+import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
@@ -99,7 +100,9 @@ public final class ControlPlaneApp implements AutoCloseable {
           "the control plane reads only committed events (read_committed)",
           ConsumerConfig.GROUP_ID_CONFIG, "use --application-id",
           ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "offsets are committed with each transaction",
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "the control plane reads every log from the start"));
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "the control plane reads every log from the start",
+          ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "the control plane sends views of up to "
+              + Topics.VIEWS_MAX_MESSAGE_BYTES + " bytes, what mesh.discovery.views takes"));
 
   /**
    * The control-plane producer's first retry backoff (Kafka: 100 ms); see {@link #streamsConfig}.
@@ -184,6 +187,14 @@ public final class ControlPlaneApp implements AutoCloseable {
     // shrinks, and Kafka's lz4 stream allocates two 64 KiB buffers per batch — 40% of the control
     // plane thread's allocation while applying changes, and so young-GC pauses on the view path.
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
+    // A view is one record of up to the views topic's max.message.bytes (16 MiB: a host with
+    // tens of thousands of endpoints); the producer refuses a record over max.request.size
+    // (1 MiB by default) before it is sent. Only views get this large: a command or an event is
+    // at most Topics.MAX_VALUE_BYTES, and the changelogs hold events and ~70-byte view stamps.
+    // buffer.memory (32 MiB by default) holds such a record; batch.size stays (a record larger
+    // than it gets a batch of its own, allocated for it alone).
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        Integer.toString(Topics.VIEWS_MAX_MESSAGE_BYTES));
     // A transaction's first send right after the previous commit is refused with
     // CONCURRENT_TRANSACTIONS while the coordinator still writes the previous one's markers
     // (transactions v2: the partition is added on the produce path). The broker retries for up to

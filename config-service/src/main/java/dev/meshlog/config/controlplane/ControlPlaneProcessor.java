@@ -47,18 +47,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   static final String APPLICATION = "meshlog-config-service";
   /**
-   * The largest view content (encoded bytes) published ({@link Topics#MAX_VALUE_BYTES}, which
-   * leaves room for its key, version, time and trigger): a larger one would fail the
-   * transaction's send, the stream thread with it, and every retry of the same command after it.
+   * The largest view content (encoded bytes) published ({@link Topics#MAX_VIEW_BYTES}, which
+   * leaves room for its key, version, time and trigger within the views topic's
+   * {@code max.message.bytes}): a larger one would fail the transaction's send, the stream
+   * thread with it, and every retry of the same command after it.
    */
-  static final int MAX_VIEW_BYTES = Topics.MAX_VALUE_BYTES;
-  /**
-   * How much a held view's size must change before its record on {@code mesh.discovery.holds}
-   * is rewritten: 1% of the limit (10,000 bytes). Heartbeats recompile a held view without
-   * changing it, and an endpoint more or less moves it by a few hundred bytes; a record per
-   * such change would be noise on the topic and in the log.
-   */
-  static final int HOLD_SIZE_STEP = MAX_VIEW_BYTES / 100;
+  static final int MAX_VIEW_BYTES = ViewLimits.DEFAULT.maxViewBytes();
   /** How long a deregistered instance record is kept when its service has others. */
   static final Duration GHOST_RETENTION = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneProcessor.class);
@@ -69,6 +63,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
   private final Discovery discovery;
   private final Duration leaseScanInterval;
   private final Duration commandCommitSpacing;
+  private final ViewLimits limits;
   /** When the last user command was processed (processing time), or never. */
   private long lastCommandMs = Long.MIN_VALUE;
   /** A command came within the spacing of the one before: a tick requests its commit. */
@@ -122,6 +117,35 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
    * each held host) and kept in step with every hold record and tombstone sent.
    */
   private final java.util.Map<String, ViewHold> holds = new java.util.HashMap<>();
+  /**
+   * The encoded size of each host's view when it was last compiled (published or not): which
+   * hosts' registry changes are coalesced ({@link ViewLimits}). Unknown after a start until the
+   * host is compiled: the first tick compiles every host.
+   */
+  private final java.util.Map<String, Integer> viewBytes = new java.util.HashMap<>();
+  /** Hosts of large views with registry changes not compiled yet: when each is due, why. */
+  private final java.util.Map<String, Coalesced> coalesced = new java.util.HashMap<>();
+  /** The tick that compiles {@link #coalesced} hosts, armed only while there are any. */
+  private Cancellable coalesceTick;
+  /** When {@link #coalesceTick} fires (processing time), or never. */
+  private long coalesceTickAt = Long.MAX_VALUE;
+
+  /** Registry changes of one large host waiting to be compiled together. */
+  private static final class Coalesced {
+    final long due;
+    final String firstCause;
+    int changes = 1;
+
+    Coalesced(long due, String firstCause) {
+      this.due = due;
+      this.firstCause = firstCause;
+    }
+
+    String cause() {
+      return changes == 1 ? firstCause
+          : firstCause + " and " + (changes - 1) + " more registry changes";
+    }
+  }
 
   ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                         Duration commandCommitSpacing) {
@@ -130,6 +154,12 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                         Duration commandCommitSpacing, CommandStages stages) {
+    this(check, discovery, leaseScanInterval, commandCommitSpacing, stages, ViewLimits.DEFAULT);
+  }
+
+  ControlPlaneProcessor(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                        Duration commandCommitSpacing, CommandStages stages, ViewLimits limits) {
+    this.limits = java.util.Objects.requireNonNull(limits, "limits");
     this.stages = stages;
     this.check = check;
     this.discovery = discovery;
@@ -379,7 +409,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       discovery.applyConfig(current != null ? current : deletion(event));
       reject(key, command, RejectionReason.INVALID, event.getRevision() - 1, List.of(new FieldProblem(
           "spec", tooLarge.host(), "with this change the view of " + tooLarge.host() + " would be "
-              + tooLarge.bytes() + " bytes (expected: at most " + MAX_VIEW_BYTES
+              + tooLarge.bytes() + " bytes (expected: at most " + limits.maxViewBytes()
               + " bytes, what one Kafka record carries); split its routes or endpoints over more hosts")),
           now);
       return;
@@ -390,6 +420,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setRequestedAt(event.getRequestedAt()).build(), now);
     stages.viewsPublished(published);
     releaseHolds(hosts, failed, now); // a change that fits ends the holds of the hosts it touched
+    for (String host : hosts) {
+      if (!failed.contains(host)) {
+        coalesced.remove(host); // compiled just now, with every registry change so far
+      }
+    }
     // The one store of config state: the latest revision of a resource is its current state
     // (a store of current resources beside it cost one more changelog partition, so one more
     // produce and one more commit marker, in every change's transaction). The views' stamps
@@ -505,7 +540,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       // A tombstone forgets the instance entirely (an operator's or adapter's clean-up).
       if (previous != null) {
         forgetInstance(key);
-        publish(discovery.applyInstance(key, null), "tombstone of " + key);
+        publishRegistryChange(discovery.applyInstance(key, null), "tombstone of " + key);
       }
       return;
     }
@@ -515,12 +550,77 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       InstanceRegistration gone = deregistered(instance);
       if (!gone.equals(previous)) {
         storeInstance(key, gone);
-        publish(discovery.applyInstance(key, gone), "deregistration of " + key);
+        publishRegistryChange(discovery.applyInstance(key, gone), "deregistration of " + key);
       }
       return;
     }
     storeInstance(key, instance);
-    publish(discovery.applyInstance(key, instance), "registration of " + key);
+    publishRegistryChange(discovery.applyInstance(key, instance), "registration of " + key);
+  }
+
+  /**
+   * Publishes the views a registry record changed: small ones at once, large ones (by their last
+   * compiled size, {@link ViewLimits}) when their coalescing tick comes, together with every
+   * other change of the host until then.
+   */
+  private void publishRegistryChange(Set<String> hosts, String cause) {
+    if (hosts.isEmpty()) {
+      return;
+    }
+    Set<String> now = hosts;
+    long at = now();
+    for (String host : hosts) {
+      Integer bytes = viewBytes.get(host);
+      if (bytes == null || !limits.coalesces(bytes)) {
+        continue;
+      }
+      if (now == hosts) {
+        now = new TreeSet<>(hosts);
+      }
+      now.remove(host);
+      Coalesced waiting = coalesced.get(host);
+      if (waiting == null) {
+        coalesced.put(host, new Coalesced(at + limits.coalesceDelay(bytes).toMillis(), cause));
+      } else {
+        waiting.changes++;
+      }
+    }
+    publish(now, cause);
+    armCoalesceTick();
+  }
+
+  /** Makes the coalescing tick fire when the first waiting host is due; keeps a sooner one. */
+  private void armCoalesceTick() {
+    long next = Long.MAX_VALUE;
+    for (Coalesced waiting : coalesced.values()) {
+      next = Math.min(next, waiting.due);
+    }
+    if (next == Long.MAX_VALUE || (coalesceTick != null && coalesceTickAt <= next)) {
+      return;
+    }
+    if (coalesceTick != null) {
+      coalesceTick.cancel();
+    }
+    coalesceTick = context.schedule(Duration.ofMillis(Math.max(1, next - now())),
+        PunctuationType.WALL_CLOCK_TIME, this::onCoalesceTick);
+    coalesceTickAt = next;
+  }
+
+  private void onCoalesceTick(long timestamp) {
+    coalesceTick.cancel();
+    coalesceTick = null;
+    coalesceTickAt = Long.MAX_VALUE;
+    List<String> due = new ArrayList<>();
+    coalesced.forEach((host, waiting) -> {
+      if (waiting.due <= timestamp) {
+        due.add(host);
+      }
+    });
+    due.sort(null);
+    for (String host : due) {
+      publish(Set.of(host), coalesced.remove(host).cause());
+    }
+    armCoalesceTick();
   }
 
   /** Writes an instance record and keeps the lease indexes in step with the store. */
@@ -688,7 +788,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     if (tooLarge != null) {
       List<Compiled> fitting = new ArrayList<>(views.size());
       for (Compiled view : views) {
-        if (view.bytes() > MAX_VIEW_BYTES) {
+        if (view.bytes() > limits.maxViewBytes()) {
           hold(view, cause, now);
           keep.add(view.host());
         } else {
@@ -704,14 +804,14 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
 
   /**
    * Records that {@code view} is held back: a new hold, or a held view whose size moved by more
-   * than {@link #HOLD_SIZE_STEP} (keeping when it was first held), is sent on {@code
+   * than {@link ViewLimits#holdSizeStep()} (keeping when it was first held), is sent on {@code
    * mesh.discovery.holds} and stored, in this transaction; a recompilation of about the same
    * size (a heartbeat) sends nothing.
    */
   private void hold(Compiled view, String cause, long now) {
     ViewHold existing = holds.get(view.host());
     Long kept = view.previous() == null ? null : view.previous().version();
-    if (existing != null && Math.abs(existing.getViewBytes() - view.bytes()) <= HOLD_SIZE_STEP
+    if (existing != null && Math.abs(existing.getViewBytes() - view.bytes()) <= limits.holdSizeStep()
         && java.util.Objects.equals(existing.getKeptVersion(), kept)) {
       return;
     }
@@ -726,7 +826,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setService(content.getService())
         .setNamespace(content.getNamespace())
         .setViewBytes(view.bytes())
-        .setLimitBytes(MAX_VIEW_BYTES)
+        .setLimitBytes(limits.maxViewBytes())
         .setSince(existing == null ? Instant.ofEpochMilli(now) : existing.getSince())
         .setUpdatedAt(Instant.ofEpochMilli(now))
         .setKeptVersion(kept)
@@ -736,7 +836,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setCause(existing == null ? String.valueOf(cause) : existing.getCause())
         .build();
     LOG.error("the view of {} would be {} bytes (at most {} fit in a record; {} endpoints, {} http"
-            + " routes); keeping version {}{}", view.host(), view.bytes(), MAX_VIEW_BYTES,
+            + " routes); keeping version {}{}", view.host(), view.bytes(), limits.maxViewBytes(),
         hold.getEndpoints(), hold.getHttpRoutes(), kept == null ? "none" : kept,
         existing == null ? " (held after " + cause + ")" : " (held since " + existing.getSince() + ")");
     holds.put(view.host(), hold);
@@ -794,6 +894,7 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       }
       ServiceView next;
       if (compiled.isEmpty()) {
+        viewBytes.remove(host);
         if (previous == null || previous.removed()) {
           continue;
         }
@@ -806,6 +907,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
       // `next` is this call's own: hashed once (to compare, then in the new stamp) and versioned
       // in place rather than copied twice.
       ViewStamp.Content content = ViewStamp.contentInPlace(next);
+      if (!next.getRemoved()) {
+        viewBytes.put(host, content.bytes());
+      }
       if (previous != null && previous.sameContent(content.hash())) {
         continue;
       }
@@ -814,9 +918,9 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
     return changed;
   }
 
-  private static Compiled firstTooLarge(List<Compiled> views) {
+  private Compiled firstTooLarge(List<Compiled> views) {
     for (Compiled view : views) {
-      if (view.bytes() > MAX_VIEW_BYTES) {
+      if (view.bytes() > limits.maxViewBytes()) {
         return view;
       }
     }

@@ -95,7 +95,15 @@ public final class ControlPlaneTopology {
    */
   static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
                         Duration commandCommitSpacing, CommandStages stages) {
+    return build(check, discovery, leaseScanInterval, commandCommitSpacing, stages,
+        ViewLimits.DEFAULT);
+  }
+
+  /** Builds the topology with other view limits than {@link ViewLimits#DEFAULT} (tests). */
+  static Topology build(ResourceCheck check, Discovery discovery, Duration leaseScanInterval,
+                        Duration commandCommitSpacing, CommandStages stages, ViewLimits limits) {
     Objects.requireNonNull(check, "check");
+    Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(stages, "stages");
     Objects.requireNonNull(commandCommitSpacing, "commandCommitSpacing");
     Objects.requireNonNull(discovery, "discovery");
@@ -106,7 +114,7 @@ public final class ControlPlaneTopology {
         Serdes.ByteArray().deserializer(), Topics.REGISTRY_INSTANCES.name());
     topology.addProcessor(PROCESSOR,
         () -> new ControlPlaneProcessor(check, discovery, leaseScanInterval, commandCommitSpacing,
-            stages),
+            stages, limits),
         COMMANDS_SOURCE, REGISTRY_SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(REVISIONS_STORE), Serdes.String(),

@@ -46,6 +46,27 @@ class ControlPlaneAppTest {
   }
 
   @Test
+  void producerSendsAViewAsLargeAsTheViewsTopicTakes() {
+    ProducerConfig producer = producerConfig(SETTINGS);
+    assertThat(producer.getInt(ProducerConfig.MAX_REQUEST_SIZE_CONFIG))
+        .isEqualTo(16 * 1024 * 1024)
+        .isEqualTo(Integer.parseInt(dev.meshlog.schemas.Topics.DISCOVERY_VIEWS.configs()
+            .get("max.message.bytes")))
+        .isGreaterThan(ControlPlaneProcessor.MAX_VIEW_BYTES);
+    assertThat(producer.getLong(ProducerConfig.BUFFER_MEMORY_CONFIG))
+        .isGreaterThanOrEqualTo(16L * 1024 * 1024);
+  }
+
+  @Test
+  void refusesAnOperatorsMaxRequestSizeSayingWhy() {
+    assertThatThrownBy(() -> ControlPlaneApp.streamsConfig(SETTINGS.withClientSettings(
+        Map.of("max.request.size", "1048576"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--kafka-config: max.request.size cannot be set here: the control plane sends"
+            + " views of up to 16777216 bytes, what mesh.discovery.views takes");
+  }
+
+  @Test
   void producerSendsAChangesEventAtOnceInsteadOfLingering() {
     assertThat(producerConfig(SETTINGS).getLong(ProducerConfig.LINGER_MS_CONFIG)).isZero();
   }

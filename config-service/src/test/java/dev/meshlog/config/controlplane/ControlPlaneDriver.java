@@ -32,6 +32,14 @@ final class ControlPlaneDriver implements AutoCloseable {
 
   static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
 
+  /**
+   * The limits the tests of holds run with: views of at most 1,000,000 bytes (the limit before
+   * views took 16 MiB), so that ten instances with 100 KB labels make one too large, and every
+   * registry change published at once. {@code ControlPlaneLargeViewTest} runs the real limits.
+   */
+  static final ViewLimits SMALL_VIEWS = ViewLimits.DEFAULT.withMaxViewBytes(1_000_000)
+      .withoutCoalescing();
+
   final TopologyTestDriver driver;
   final TestInputTopic<String, ConfigCommand> commands;
   /** The commands topic with the bytes as given: poison pills. */
@@ -46,6 +54,11 @@ final class ControlPlaneDriver implements AutoCloseable {
   private final Path stateDir;
 
   ControlPlaneDriver(String applicationId, ResourceCheck check, Discovery discovery) {
+    this(applicationId, check, discovery, ViewLimits.DEFAULT);
+  }
+
+  ControlPlaneDriver(String applicationId, ResourceCheck check, Discovery discovery,
+                     ViewLimits limits) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -56,7 +69,7 @@ final class ControlPlaneDriver implements AutoCloseable {
     }
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(ControlPlaneTopology.build(check, discovery,
-        Duration.ofSeconds(1)), props, T0);
+        Duration.ofSeconds(1), Duration.ZERO, CommandStages.OFF, limits), props, T0);
     commands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(), Serdes.String().serializer(),
         Topics.CONFIG_COMMANDS.valueSerde().serializer());
     rawCommands = driver.createInputTopic(Topics.CONFIG_COMMANDS.name(),

@@ -43,7 +43,8 @@ class ControlPlaneRestartHoldsTest {
   private ControlPlaneProcessor startProcessor() {
     earlierPunctuators = context.scheduledPunctuators().size();
     ControlPlaneProcessor processor = new ControlPlaneProcessor(Commands.WEIGHT_CHECK,
-        new CompiledDiscovery(new ViewCompiler()), Duration.ofSeconds(1), SPACING);
+        new CompiledDiscovery(new ViewCompiler()), Duration.ofSeconds(1), SPACING,
+        CommandStages.OFF, ControlPlaneDriver.SMALL_VIEWS);
     processor.init(context);
     return processor;
   }

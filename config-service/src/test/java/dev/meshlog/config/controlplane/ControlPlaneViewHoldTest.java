@@ -41,7 +41,7 @@ class ControlPlaneViewHoldTest {
   void start() {
     cp = new ControlPlaneDriver("view-hold-test",
         json -> ResourceCheck.Result.valid(Resource.fromJson(json)),
-        new CompiledDiscovery(new ViewCompiler()));
+        new CompiledDiscovery(new ViewCompiler()), ControlPlaneDriver.SMALL_VIEWS);
   }
 
   @AfterEach
@@ -110,8 +110,8 @@ class ControlPlaneViewHoldTest {
       assertThat(hold.getHost()).isEqualTo(REVIEWS);
       assertThat(hold.getService()).isEqualTo("reviews");
       assertThat(hold.getNamespace()).isEqualTo("default");
-      assertThat(hold.getViewBytes()).isGreaterThan(ControlPlaneProcessor.MAX_VIEW_BYTES);
-      assertThat(hold.getLimitBytes()).isEqualTo(ControlPlaneProcessor.MAX_VIEW_BYTES);
+      assertThat(hold.getViewBytes()).isGreaterThan(ControlPlaneDriver.SMALL_VIEWS.maxViewBytes());
+      assertThat(hold.getLimitBytes()).isEqualTo(ControlPlaneDriver.SMALL_VIEWS.maxViewBytes());
       assertThat(hold.getSince()).isEqualTo(T0.plusSeconds(1));
       assertThat(hold.getEndpoints()).isEqualTo(last);
       assertThat(hold.getCause()).isEqualTo("registration of default/reviews/reviews-" + last);

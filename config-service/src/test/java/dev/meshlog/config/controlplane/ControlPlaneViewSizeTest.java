@@ -41,7 +41,7 @@ class ControlPlaneViewSizeTest {
   void start() {
     cp = new ControlPlaneDriver("view-size-test",
         json -> ResourceCheck.Result.valid(Resource.fromJson(json)),
-        new CompiledDiscovery(new ViewCompiler()));
+        new CompiledDiscovery(new ViewCompiler()), ControlPlaneDriver.SMALL_VIEWS);
   }
 
   @AfterEach
@@ -103,7 +103,7 @@ class ControlPlaneViewSizeTest {
       assertThat(e.getPath()).isEqualTo("spec");
       assertThat(e.getValue()).isEqualTo(REVIEWS);
       assertThat(e.getMessage()).contains("the view of " + REVIEWS + " would be")
-          .contains("at most " + ControlPlaneProcessor.MAX_VIEW_BYTES + " bytes");
+          .contains("at most " + ControlPlaneDriver.SMALL_VIEWS.maxViewBytes() + " bytes");
     });
 
     // The model is back at revision 1: the next view of the host (a new endpoint) has its one route.
