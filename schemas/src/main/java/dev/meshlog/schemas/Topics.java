@@ -48,7 +48,7 @@ public final class Topics {
    * The largest record batch {@link #DISCOVERY_VIEWS} takes ({@code max.message.bytes}, set on
    * the topic when it is created and on an existing one by {@link TopicBootstrapper}): 16 MiB,
    * 16,777,216 bytes. A view is one record, and a service with tens of thousands of endpoints
-   * has a view of several megabytes (≈140 bytes per endpoint: 50,000 endpoints ≈ 7 MB). The
+   * has a view of several megabytes (100–150 bytes per endpoint with its labels: 50,000 ≈ 5–7 MB). The
    * control plane's producer sends records up to this size ({@code max.request.size}); readers
    * need no change, as a consumer always returns the first batch of a partition whatever its
    * fetch limits (KIP-74).

@@ -10,8 +10,8 @@ import dev.meshlog.schemas.Topics;
  *
  * <p>A registration that changes a host's endpoints recompiles and republishes the host's whole
  * view. For a small view that is cheap, and done at once. For a large one it is not: 50,000 pods
- * of one service registering one by one would publish 50,000 views of up to ≈7 MB each (a
- * quadratic ≈175 GB), and every proxy tracking the host would apply each one. So a registry
+ * of one service registering one by one would publish 50,000 views of up to ≈5–7 MB each (a
+ * quadratic 125–175 GB), and every proxy tracking the host would apply each one. So a registry
  * change of a host whose last compiled view was over {@link #coalesceAboveBytes} waits, with
  * every other change of that host meanwhile, and the host is compiled and published once when
  * the wait ends: {@link #coalesceDelay} after the first change, longer for a larger view, so a
@@ -30,7 +30,7 @@ record ViewLimits(int maxViewBytes, int coalesceAboveBytes, Duration coalescePer
 
   /**
    * What runs: views up to {@link Topics#MAX_VIEW_BYTES}; registry changes of a host whose view
-   * is over 64 KiB (≈450 endpoints) wait 100 ms per MiB of it, at least 100 ms — 0.7 s for a
+   * is over 64 KiB (≈500 endpoints) wait 100 ms per MiB of it, at least 100 ms — 0.5–0.7 s for a
    * host of 50,000 endpoints, 1.6 s at the limit.
    */
   static final ViewLimits DEFAULT = new ViewLimits(Topics.MAX_VIEW_BYTES, 64 * 1024,
