@@ -279,6 +279,14 @@ public final class ViewApplier {
     return true;
   }
 
+  /**
+   * Records that a view of {@code host} arrived but was refused before decoding (too large for
+   * this proxy), with the reason; the host's last good version keeps serving.
+   */
+  public void refused(String host, String reason) {
+    nack(host, 0, reason);
+  }
+
   /** Records that a view of {@code host} arrived but could not be decoded at all. */
   public void undecodable(String host, String reason) {
     nack(host, 0, "undecodable view: " + reason);

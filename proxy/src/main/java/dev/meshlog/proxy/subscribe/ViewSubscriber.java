@@ -14,6 +14,7 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.status.ProxyState;
 import dev.meshlog.events.status.ViewAck;
 import dev.meshlog.schemas.Topic;
+import dev.meshlog.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -38,8 +39,17 @@ public final class ViewSubscriber implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ViewSubscriber.class);
 
+  /**
+   * How much heap an applied view takes per encoded byte, about: a view of 50,000 endpoints,
+   * 5.2 MB encoded, took 77 MB of a sidecar's heap once applied (its decoded form, kept as the
+   * latest and applied view, and its translation), and a new version needs as much again while
+   * it is swapped in. A view is refused unless the heap holds it 64 times over.
+   */
+  static final int HEAP_PER_VIEW_BYTE = 64;
+
   private final Map<String, Object> kafkaConfig;
   private final Topic<String, ServiceView> topic;
+  private final int maxViewBytes;
   private final ViewApplier applier;
   private final SnapshotStore store;
   private final StatusReporter reporter;
@@ -61,6 +71,20 @@ public final class ViewSubscriber implements AutoCloseable {
    */
   public ViewSubscriber(Map<String, Object> kafkaConfig, Topic<String, ServiceView> topic,
                         ViewApplier applier, SnapshotStore store, StatusReporter reporter) {
+    this(kafkaConfig, topic, applier, store, reporter,
+        maxViewBytes(Runtime.getRuntime().maxMemory()));
+  }
+
+  /**
+   * A subscriber refusing views over {@code maxViewBytes} encoded bytes; call {@link #start()}.
+   */
+  public ViewSubscriber(Map<String, Object> kafkaConfig, Topic<String, ServiceView> topic,
+                        ViewApplier applier, SnapshotStore store, StatusReporter reporter,
+                        int maxViewBytes) {
+    if (maxViewBytes < 1) {
+      throw new IllegalArgumentException("maxViewBytes: " + maxViewBytes + " (expected: >= 1)");
+    }
+    this.maxViewBytes = maxViewBytes;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.topic = topic;
     this.applier = applier;
@@ -77,6 +101,21 @@ public final class ViewSubscriber implements AutoCloseable {
   public void start() {
     restore();
     thread.start();
+  }
+
+  /**
+   * The largest view a proxy whose heap is at most {@code maxHeapBytes} applies: 1/64 of it
+   * ({@link #HEAP_PER_VIEW_BYTE}), at most what the views topic takes — 1 MiB for the sidecar's
+   * 64 MiB (≈10,000 endpoints), 6 MiB for 384 MiB (50,000 endpoints).
+   */
+  public static int maxViewBytes(long maxHeapBytes) {
+    return (int) Math.max(1, Math.min(Topics.VIEWS_MAX_MESSAGE_BYTES,
+        maxHeapBytes / HEAP_PER_VIEW_BYTE));
+  }
+
+  /** The largest view this subscriber applies, encoded. */
+  public int maxViewBytes() {
+    return maxViewBytes;
   }
 
   /** Whether the topic was read up to where it ended when the subscriber started. */
@@ -250,8 +289,16 @@ public final class ViewSubscriber implements AutoCloseable {
     }
   }
 
+  /**
+   * Decodes a poll's views, only the last record of each host (the applier would apply only
+   * that one: decoding the others cost heap for nothing, a view of tens of thousands of
+   * endpoints decodes to tens of MB). A view over {@link #maxViewBytes} is not decoded: it is
+   * NACKed and the host's last good version keeps serving — unless the proxy is known not to
+   * need the host (it shares a partition with one it does), which is skipped.
+   */
   private List<Map.Entry<String, ServiceView>> decode(ConsumerRecords<byte[], byte[]> records) {
-    List<Map.Entry<String, ServiceView>> batch = new ArrayList<>();
+    List<Map.Entry<String, ConsumerRecord<byte[], byte[]>>> keyed = new ArrayList<>();
+    Map<String, Integer> lastOfHost = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> r : records) {
       String host;
       try {
@@ -265,6 +312,32 @@ public final class ViewSubscriber implements AutoCloseable {
         continue;
       }
       hostsReceived.add(host);
+      lastOfHost.put(host, keyed.size());
+      keyed.add(new AbstractMap.SimpleEntry<>(host, r));
+    }
+    List<Map.Entry<String, ServiceView>> batch = new ArrayList<>();
+    java.util.Optional<Set<String>> needed = null;
+    for (int i = 0; i < keyed.size(); i++) {
+      String host = keyed.get(i).getKey();
+      ConsumerRecord<byte[], byte[]> r = keyed.get(i).getValue();
+      if (lastOfHost.get(host) != i) {
+        continue;
+      }
+      if (r.value() != null && r.value().length > maxViewBytes) {
+        if (needed == null) {
+          needed = applier.neededHosts();
+        }
+        if (needed.isPresent() && !needed.get().contains(host)) {
+          continue;
+        }
+        String reason = "view of " + r.value().length + " bytes is over what this proxy takes"
+            + " (expected: at most " + maxViewBytes + " bytes, 1/" + HEAP_PER_VIEW_BYTE
+            + " of its heap: give it a larger -Xmx, or list the hosts it calls in a Sidecar)";
+        LOG.warn("refused the view of {} at {}-{}@{}: {}", host, r.topic(), r.partition(),
+            r.offset(), reason);
+        applier.refused(host, reason);
+        continue;
+      }
       try {
         batch.add(new AbstractMap.SimpleEntry<>(host,
             r.value() == null ? null : topic.deserializeValue(r.value())));

@@ -114,6 +114,12 @@ class KafkaConfigIT {
 
   private ViewSubscriber subscriber(SnapshotHolder holder, String bootstrap, SnapshotStore store,
                                     Map<String, Object> extra) {
+    return subscriber(holder, bootstrap, store, extra, ViewSubscriber.maxViewBytes(
+        Runtime.getRuntime().maxMemory()));
+  }
+
+  private ViewSubscriber subscriber(SnapshotHolder holder, String bootstrap, SnapshotStore store,
+                                    Map<String, Object> extra, int maxViewBytes) {
     Map<String, Object> config = new HashMap<>(kafka.clientConfig());
     config.put("bootstrap.servers", bootstrap);
     config.putAll(extra);
@@ -121,7 +127,7 @@ class KafkaConfigIT {
         Clock.systemUTC());
     ViewSubscriber s = new ViewSubscriber(config, topics.views(),
         new ViewApplier(holder, me.host("cluster.local"), me.namespace(), Clock.systemUTC()),
-        store, reporter);
+        store, reporter, maxViewBytes);
     closeables.add(s);
     s.start();
     return s;
@@ -225,6 +231,45 @@ class KafkaConfigIT {
     assertThat(nack.getAppliedVersion()).isEqualTo(1L);
     assertThat(nack.getErrorDetail()).contains("subset: v9 not defined");
     assertThat(holder.snapshot().versions()).containsEntry(host("reviews"), 1L);
+  }
+
+  @Test
+  void nacksAViewLargerThanItsHeapTakesAndKeepsServingTheLastGood() throws Exception {
+    List<ProxyStatus> statuses = follow(topics.status());
+    SnapshotHolder holder = holder();
+    subscriber(holder, kafka.bootstrapServers(), null, Map.of(), 64 * 1024);
+    publish(reviews(1, "v1"));
+    await().atMost(Duration.ofSeconds(20)).until(
+        () -> holder.snapshot().versions().containsKey(host("reviews")));
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      endpoints.add(Endpoint.newBuilder().setInstanceId("reviews-v1-" + i)
+          .setAddress("10.0." + (i / 250) + "." + (i % 250)).setPort(9080)
+          .setLabels(Map.of("version", "v1")).setHealth(EndpointHealth.HEALTHY).build());
+    }
+    ServiceView big = ServiceView.newBuilder(reviews(2, "v1")).setEndpoints(endpoints).build();
+    int bytes = topics.views().serializeValue(big).length;
+    assertThat(bytes).isGreaterThan(64 * 1024);
+
+    publish(big);
+
+    ProxyStatus nacked = await().atMost(Duration.ofSeconds(20)).until(() -> statuses.stream()
+        .filter(s -> ack(s, host("reviews")) != null
+            && ack(s, host("reviews")).getAck() == AckState.NACK).findFirst().orElse(null),
+        java.util.Objects::nonNull);
+    ViewAck nack = ack(nacked, host("reviews"));
+    assertThat(nack.getAppliedVersion()).isEqualTo(1L);
+    assertThat(nack.getErrorDetail()).isEqualTo("view of " + bytes + " bytes is over what this"
+        + " proxy takes (expected: at most 65536 bytes, 1/64 of its heap: give it a larger -Xmx,"
+        + " or list the hosts it calls in a Sidecar)");
+    assertThat(holder.snapshot().versions()).containsEntry(host("reviews"), 1L);
+  }
+
+  @Test
+  void takesViewsOfOneSixtyFourthOfItsHeap() {
+    assertThat(ViewSubscriber.maxViewBytes(64L << 20)).isEqualTo(1 << 20);
+    assertThat(ViewSubscriber.maxViewBytes(384L << 20)).isEqualTo(6 << 20);
+    assertThat(ViewSubscriber.maxViewBytes(4L << 30)).isEqualTo(16 << 20);
   }
 
   @Test
