@@ -43,9 +43,9 @@ import picocli.CommandLine;
 
 /**
  * A view of 50,000 endpoints (≈5 MB, five times what one record took before the views topic's
- * limit was raised) reaches a proxy through its own consumer settings (1 MiB per partition and
- * fetch: the first batch comes whatever its size), is applied and ACKed, and is saved as the last
- * good snapshot.
+ * limit was raised) reaches a proxy through its own consumer settings (1 MiB per partition,
+ * 4 MiB per fetch: the first batch comes whatever its size), is applied and ACKed by a proxy
+ * whose heap takes it (the test JVM's), and is saved as the last good snapshot.
  */
 @WithKafka
 class LargeViewIT {

@@ -420,9 +420,11 @@ final class ControlPlaneProcessor implements Processor<String, byte[], String, O
         .setRequestedAt(event.getRequestedAt()).build(), now);
     stages.viewsPublished(published);
     releaseHolds(hosts, failed, now); // a change that fits ends the holds of the hosts it touched
-    for (String host : hosts) {
-      if (!failed.contains(host)) {
-        coalesced.remove(host); // compiled just now, with every registry change so far
+    if (!coalesced.isEmpty()) {
+      for (String host : hosts) {
+        if (!failed.contains(host)) {
+          coalesced.remove(host); // compiled just now, with every registry change so far
+        }
       }
     }
     // The one store of config state: the latest revision of a resource is its current state
