@@ -1,11 +1,15 @@
 package dev.meshlog.proxy;
 
+import java.nio.charset.StandardCharsets;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 
@@ -18,7 +22,10 @@ import dev.meshlog.proxy.http.OutboundHandler;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import dev.meshlog.proxy.tcp.TcpListeners;
 import dev.meshlog.proxy.tcp.TcpTarget;
+import dev.meshlog.proxy.upstream.CertificateFiles;
+import dev.meshlog.proxy.upstream.PemFiles;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -28,6 +35,7 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * closed as snapshots change: HTTPS servers ({@code tls.mode} SIMPLE or MUTUAL) terminate TLS
  * with their PEM files and are routed like the HTTP port; TCP servers relay bytes along the
  * view's tcp routes for their port. Each listens on the server's own port number by default
- * (any free port when that one is taken, or as chosen).
+ * (any free port when that one is taken, or as chosen). An HTTPS listener follows its
+ * certificate files ({@link CertificateFiles}) while it is open.
  */
 final class GatewayServers implements AutoCloseable {
 
@@ -54,12 +63,17 @@ final class GatewayServers implements AutoCloseable {
     final Spec spec;
     volatile Object server;
     volatile int port = -1;
+    /** An HTTPS listener's certificate files, followed while it is open. */
+    CertificateFiles.Watch files;
 
     Open(Spec spec) {
       this.spec = spec;
     }
 
     Future<Void> close() {
+      if (files != null) {
+        files.close();
+      }
       Object s = server;
       if (s instanceof HttpServer h) {
         return h.close();
@@ -67,6 +81,9 @@ final class GatewayServers implements AutoCloseable {
       return s instanceof NetServer n ? n.close() : Future.succeededFuture();
     }
   }
+
+  /** What an HTTPS listener offers by ALPN, as {@link #tlsOptions} sets it up. */
+  private static final List<String> ALPN = List.of("h2", "http/1.1");
 
   private final ProxyRuntime rt;
   private final GatewayBinding binding;
@@ -163,6 +180,11 @@ final class GatewayServers implements AutoCloseable {
       if (!open.containsKey(port)) {
         Open o = new Open(spec);
         open.put(port, o);
+        if (!spec.tcp()) {
+          // Watched from before the listener reads them: a change in between is seen too.
+          o.files = CertificateFiles.proxyWide().watch(files(spec.tls()),
+              () -> reloadCertificates(port, o));
+        }
         opening.add(closedOld.transform(ar -> listen(port, o)));
       }
     });
@@ -233,6 +255,86 @@ final class GatewayServers implements AutoCloseable {
       options.setTrustOptions(trust).setClientAuth(ClientAuth.REQUIRED);
     }
     return options;
+  }
+
+  private static List<String> files(List<GatewayServerConfig.Tls> tls) {
+    List<String> out = new ArrayList<>();
+    for (GatewayServerConfig.Tls t : tls) {
+      out.add(t.serverCertificate());
+      out.add(t.privateKey());
+      if (t.mode() == GatewayServerConfig.TlsMode.MUTUAL) {
+        out.add(t.caCertificates());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gives an HTTPS listener the certificates its files hold now (on the files' checking thread,
+   * never an event loop): new handshakes use them, open connections keep theirs. Files that
+   * cannot be used leave the listener on the ones it had, with one warning naming the field
+   * and file, until they change again.
+   */
+  private void reloadCertificates(int serverPort, Open o) {
+    if (!(o.server instanceof HttpServer server) || o.port < 0) {
+      return;
+    }
+    ServerSSLOptions ssl;
+    try {
+      ssl = sslOptions(o.spec.tls());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("gateway server {}: tls.{}; the listener keeps the certificates loaded before "
+          + "until the files change again", serverPort, e.getMessage());
+      return;
+    }
+    try {
+      // Waited for on this thread (not an event loop), so that a check ends with it in force.
+      server.updateSSLOptions(ssl, true).await(30, TimeUnit.SECONDS);
+      LOG.info("gateway server {}: certificate files changed; new connections use them",
+          serverPort);
+    } catch (Exception e) {
+      LOG.warn("gateway server {}: tls.serverCertificate/privateKey {}: {}; the listener "
+          + "keeps the certificates loaded before until the files change again", serverPort,
+          files(o.spec.tls()), e.toString());
+    }
+  }
+
+  /**
+   * The listener's TLS as {@link #tlsOptions} makes it, with the files' contents read now
+   * (certificates checked to be PEM, so a half-written file is named here).
+   */
+  static ServerSSLOptions sslOptions(List<GatewayServerConfig.Tls> tls) {
+    PemKeyCertOptions keys = new PemKeyCertOptions();
+    PemTrustOptions trust = new PemTrustOptions();
+    boolean mutual = false;
+    for (GatewayServerConfig.Tls t : tls) {
+      X509Certificate served =
+          PemFiles.certificates("serverCertificate", t.serverCertificate()).get(0);
+      PrivateKey key = pkcs8(t.privateKey());
+      if (key != null) {
+        PemFiles.checkPair(served, t.serverCertificate(), key, t.privateKey());
+      }
+      keys.addCertValue(Buffer.buffer(PemFiles.read("serverCertificate", t.serverCertificate())))
+          .addKeyValue(Buffer.buffer(PemFiles.read("privateKey", t.privateKey())));
+      if (t.mode() == GatewayServerConfig.TlsMode.MUTUAL) {
+        mutual = true;
+        PemFiles.certificates("caCertificates", t.caCertificates());
+        trust.addCertValue(Buffer.buffer(PemFiles.read("caCertificates", t.caCertificates())));
+      }
+    }
+    ServerSSLOptions ssl = new ServerSSLOptions().setKeyCertOptions(keys).setSni(tls.size() > 1);
+    ssl.setUseAlpn(true).setApplicationLayerProtocols(ALPN);
+    if (mutual) {
+      ssl.setTrustOptions(trust).setClientAuth(ClientAuth.REQUIRED);
+    }
+    return ssl;
+  }
+
+  /** The PKCS#8 key in {@code file}, or null for another PEM form (left to Vert.x to read). */
+  private static PrivateKey pkcs8(String file) {
+    String pem = new String(PemFiles.read("privateKey", file), StandardCharsets.US_ASCII);
+    return pem.contains("-----BEGIN PRIVATE KEY-----") ? PemFiles.privateKey("privateKey", file)
+        : null;
   }
 
   /** Closes every listener; connections in flight finish. */

@@ -18,6 +18,7 @@ import dev.meshlog.proxy.config.SubsetConfig;
 import dev.meshlog.proxy.config.TrafficPolicyConfig;
 import dev.meshlog.proxy.http.UpstreamClients;
 import dev.meshlog.proxy.lb.Upstream;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -151,7 +152,8 @@ public final class ConfigDump {
 
   /**
    * The TLS mode asked for next to the one in force (SIMPLE and MUTUAL are originated;
-   * ISTIO_MUTUAL waits for the mesh CA and is plain text), and the settings used.
+   * ISTIO_MUTUAL waits for the mesh CA and is plain text), and the settings used; with
+   * {@code filesError} when the files changed into something that cannot be loaded.
    */
   private static JsonObject tls(TrafficPolicyConfig p, String host) {
     JsonObject j = new JsonObject().put("configuredMode", p.tlsMode().name())
@@ -164,6 +166,11 @@ public final class ConfigDump {
           .put("subjectAltNames", new io.vertx.core.json.JsonArray(p.tls().subjectAltNames()))
           .put("clientCertificate", p.tls().clientCertificate())
           .put("insecureSkipVerify", p.tls().insecureSkipVerify());
+      // A change of the files that could not be loaded: the previous ones are still in force.
+      UpstreamTls loaded = UpstreamTls.loaded(p.tls());
+      if (loaded != null && loaded.filesError() != null) {
+        j.put("filesError", loaded.filesError());
+      }
     }
     return j;
   }

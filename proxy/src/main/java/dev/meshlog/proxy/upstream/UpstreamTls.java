@@ -1,23 +1,14 @@
 package dev.meshlog.proxy.upstream;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +39,8 @@ import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS a proxy originates to upstream endpoints under one {@link ClientTlsConfig}, loaded
@@ -56,43 +49,73 @@ import io.vertx.core.net.TrustOptions;
  * configured ones (or, without any, the SNI), as Envoy's {@code UpstreamTlsContext} does under
  * Istio; {@code insecureSkipVerify} skips both. One instance per distinct config, loaded off
  * the event loops by the snapshot checker ({@link #load}) and found again by requests
- * ({@link #of}); files are read again when a view is applied and they changed on disk.
+ * ({@link #of}); it follows its files ({@link CertificateFiles}): after they change, new
+ * connections use what they hold, open ones keep theirs.
  */
 public final class UpstreamTls {
 
   /** The start of every reason a handshake failed, as Envoy's {@code TLS_error}. */
   public static final String TLS_ERROR = "TLS_error: ";
 
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamTls.class);
   private static final Map<ClientTlsConfig, UpstreamTls> LOADED = new ConcurrentHashMap<>();
 
   private final ClientTlsConfig config;
-  private final List<FileTime> stamps;
-  private final SslContext http1;
-  private final ClientSSLOptions vertxOptions;
+  private CertificateFiles.Watch watch;
+  private volatile Material material;
+  /** Why the files' last change could not be loaded ({@code null}: in force as on disk). */
+  private volatile String filesError;
 
-  private UpstreamTls(ClientTlsConfig config, List<FileTime> stamps, SslContext http1,
-                      ClientSSLOptions vertxOptions) {
+  /**
+   * What the files hold, ready for connections: swapped whole when they change.
+   *
+   * @param http1 the proxy's own HTTP/1.1 pool's context (ALPN {@code http/1.1})
+   * @param vertx Vert.x's client options (ALPN as Vert.x offers it for the request)
+   * @param tcp a TCP connection's options (no ALPN)
+   */
+  private record Material(SslContext http1, ClientSSLOptions vertx, ClientSSLOptions tcp) {}
+
+  private UpstreamTls(ClientTlsConfig config) {
     this.config = config;
-    this.stamps = stamps;
-    this.http1 = http1;
-    this.vertxOptions = vertxOptions;
   }
 
   /**
-   * The TLS of {@code config}, loading its files when they were not loaded yet or changed since.
-   * Reads files: call off the event loops.
+   * The TLS of {@code config}, loading its files when they were not loaded yet; an instance
+   * already loaded follows its files ({@link CertificateFiles}: they are checked here too, so a
+   * view applied after a change uses it). Reads files: call off the event loops.
    *
-   * @throws IllegalArgumentException naming the field and file at fault and why
+   * @throws IllegalArgumentException naming the field and file at fault and why, when the
+   *     files were not loaded before
    */
   public static UpstreamTls load(ClientTlsConfig config) {
-    List<FileTime> stamps = stamps(config);
     UpstreamTls had = LOADED.get(config);
-    if (had != null && had.stamps.equals(stamps)) {
+    if (had != null) {
+      had.watch.check();
       return had;
     }
-    UpstreamTls loaded = build(config, stamps);
-    LOADED.put(config, loaded);
-    return loaded;
+    synchronized (LOADED) {
+      had = LOADED.get(config);
+      if (had != null) {
+        return had;
+      }
+      UpstreamTls t = new UpstreamTls(config);
+      // Watched before reading: a change while it is read is seen by the next check.
+      t.watch = CertificateFiles.proxyWide().watch(
+          List.of(config.caCertificates(), config.clientCertificate(), config.privateKey()),
+          t::reload);
+      synchronized (t) {
+        try {
+          if (t.material == null) {
+            t.material = build(config);
+          }
+        } catch (RuntimeException e) {
+          t.watch.close();
+          throw e;
+        }
+      }
+      LOADED.put(config, t);
+      return t;
+    }
   }
 
   /**
@@ -102,6 +125,48 @@ public final class UpstreamTls {
   public static UpstreamTls of(ClientTlsConfig config) {
     UpstreamTls t = LOADED.get(config);
     return t != null ? t : load(config);
+  }
+
+  /** The TLS of {@code config} if it was loaded, else {@code null}; never reads a file. */
+  public static UpstreamTls loaded(ClientTlsConfig config) {
+    return LOADED.get(config);
+  }
+
+  /**
+   * Loads the files again after they changed: new connections use what they hold now, open ones
+   * keep theirs. Files that cannot be used (half written, not PEM, a key that does not fit)
+   * leave the previous material in force, with one warning, until they change again.
+   */
+  private synchronized void reload() {
+    try {
+      material = build(config);
+      filesError = null;
+      LOG.info("upstream TLS {}: certificate files changed; new connections use them",
+          describe());
+    } catch (RuntimeException e) {
+      filesError = e.getMessage();
+      LOG.warn("upstream TLS {}: tls.{}; new connections keep the files loaded before until "
+          + "they change again", describe(), e.getMessage());
+    }
+  }
+
+  private String describe() {
+    List<String> files = new ArrayList<>(3);
+    for (String f : List.of(config.caCertificates(), config.clientCertificate(),
+        config.privateKey())) {
+      if (!f.isEmpty()) {
+        files.add(f);
+      }
+    }
+    return (config.sni().isEmpty() ? "" : "(sni " + config.sni() + ") ") + files;
+  }
+
+  /**
+   * Why the files' last change was not taken (the field, file and reason), or {@code null} when
+   * what is in force is what the files hold.
+   */
+  public String filesError() {
+    return filesError;
   }
 
   /**
@@ -139,12 +204,17 @@ public final class UpstreamTls {
 
   /** A handler starting TLS to {@code port} with {@code sni}, offering ALPN {@code http/1.1}. */
   public SslHandler newHttp1Handler(ByteBufAllocator alloc, String sni, int port) {
-    return http1.newHandler(alloc, sni, port);
+    return material.http1().newHandler(alloc, sni, port);
   }
 
   /** The same TLS as Vert.x client options (ALPN as Vert.x offers it for the request). */
   public ClientSSLOptions vertxOptions() {
-    return vertxOptions;
+    return material.vertx();
+  }
+
+  /** The same TLS for a TCP connection's bytes: Vert.x client options offering no ALPN. */
+  public ClientSSLOptions tcpOptions() {
+    return material.tcp();
   }
 
   /**
@@ -176,23 +246,7 @@ public final class UpstreamTls {
 
   // ---- loading ----
 
-  private static List<FileTime> stamps(ClientTlsConfig c) {
-    List<FileTime> out = new ArrayList<>(3);
-    for (String file : List.of(c.caCertificates(), c.clientCertificate(), c.privateKey())) {
-      if (file.isEmpty()) {
-        out.add(FileTime.fromMillis(0));
-        continue;
-      }
-      try {
-        out.add(Files.getLastModifiedTime(Path.of(file)));
-      } catch (IOException | RuntimeException e) {
-        out.add(FileTime.fromMillis(-1));
-      }
-    }
-    return List.copyOf(out);
-  }
-
-  private static UpstreamTls build(ClientTlsConfig c, List<FileTime> stamps) {
+  private static Material build(ClientTlsConfig c) {
     X509TrustManager chainCheck = c.insecureSkipVerify() ? null : trustManager(c);
     NameCheckingTrustManager trust = new NameCheckingTrustManager(chainCheck,
         c.subjectAltNames());
@@ -214,7 +268,8 @@ public final class UpstreamTls {
       if (keys != null) {
         vertx.setKeyCertOptions(KeyCertOptions.wrap(keys));
       }
-      return new UpstreamTls(c, stamps, b.build(), vertx);
+      ClientSSLOptions tcp = vertx.copy().setUseAlpn(false);
+      return new Material(b.build(), vertx, tcp);
     } catch (SSLException e) {
       throw new IllegalArgumentException("clientCertificate: " + c.clientCertificate() + ": "
           + e.getMessage() + " (expected: PEM files a TLS client can use)", e);
@@ -225,7 +280,8 @@ public final class UpstreamTls {
     try {
       KeyStore store = null;
       if (!c.caCertificates().isEmpty()) {
-        List<X509Certificate> cas = certificates("caCertificates", c.caCertificates());
+        List<X509Certificate> cas =
+            PemFiles.certificates("caCertificates", c.caCertificates());
         store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         for (int i = 0; i < cas.size(); i++) {
@@ -256,8 +312,10 @@ public final class UpstreamTls {
           : "privateKey") + ": empty (expected: a PEM file's path, with "
           + (c.clientCertificate().isEmpty() ? "privateKey" : "clientCertificate") + ")");
     }
-    List<X509Certificate> chain = certificates("clientCertificate", c.clientCertificate());
-    PrivateKey key = privateKey(c.privateKey());
+    List<X509Certificate> chain =
+        PemFiles.certificates("clientCertificate", c.clientCertificate());
+    PrivateKey key = PemFiles.privateKey("privateKey", c.privateKey());
+    PemFiles.checkPair(chain.get(0), c.clientCertificate(), key, c.privateKey());
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
@@ -270,60 +328,6 @@ public final class UpstreamTls {
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("privateKey: " + c.privateKey() + ": " + e.getMessage()
           + " (expected: the key of clientCertificate " + c.clientCertificate() + ")", e);
-    }
-  }
-
-  private static List<X509Certificate> certificates(String field, String file) {
-    byte[] bytes = read(field, file);
-    try {
-      Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509")
-          .generateCertificates(new ByteArrayInputStream(bytes));
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate cert : all) {
-        out.add((X509Certificate) cert);
-      }
-      if (out.isEmpty()) {
-        throw new CertificateException("no certificate in it");
-      }
-      return out;
-    } catch (CertificateException e) {
-      throw new IllegalArgumentException(field + ": " + file + ": " + e.getMessage()
-          + " (expected: PEM certificates)", e);
-    }
-  }
-
-  private static PrivateKey privateKey(String file) {
-    String pem = new String(read("privateKey", file), StandardCharsets.US_ASCII);
-    int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
-    int end = pem.indexOf("-----END PRIVATE KEY-----");
-    if (begin < 0 || end < begin) {
-      throw new IllegalArgumentException("privateKey: " + file
-          + ": no PKCS#8 key in it (expected: a PEM \"BEGIN PRIVATE KEY\" block)");
-    }
-    byte[] der;
-    try {
-      der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("privateKey: " + file + ": " + e.getMessage()
-          + " (expected: base64 in the PEM block)", e);
-    }
-    for (String algorithm : List.of("EC", "RSA", "Ed25519", "EdDSA")) {
-      try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-      } catch (GeneralSecurityException e) {
-        // the next algorithm
-      }
-    }
-    throw new IllegalArgumentException("privateKey: " + file
-        + ": not an EC, RSA or EdDSA key (expected: a PKCS#8 key of one of them)");
-  }
-
-  private static byte[] read(String field, String file) {
-    try {
-      return Files.readAllBytes(Path.of(file));
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException(field + ": " + file + " cannot be read: " + e
-          + " (expected: a readable PEM file on the proxy)", e);
     }
   }
 

@@ -8,6 +8,7 @@ import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -33,6 +34,7 @@ import dev.meshlog.proxy.config.ProxyIdentity;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.ViewTranslator;
 import dev.meshlog.proxy.support.TestCertificates;
+import dev.meshlog.proxy.upstream.CertificateFiles;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -200,6 +202,60 @@ class GatewayTlsTcpIT {
         .isNotNull();
     assertThat(mesh.log.count(e -> "m-2".equals(e.requestId()) || "m-3".equals(e.requestId())))
         .isZero();
+  }
+
+  /** An HTTPS client trusting only {@code authority}, verifying the server's name. */
+  private HttpClientAgent httpsClientTrusting(TestCertificates authority) {
+    return mesh.vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)
+        .setForceSni(true).setTrustOptions(new PemTrustOptions()
+            .addCertPath(authority.caFile().toString())));
+  }
+
+  /** A gateway serving SITE on 443 from copies of {@code site}'s files, which tests replace. */
+  private int gatewayServingCopies(Path cert, Path key) {
+    TestCertificates.replace(cert, site.certificate());
+    TestCertificates.replace(key, site.privateKey());
+    Gateway gw = gateway(productpageView(), gatewayView(https(443, GatewayTlsMode.SIMPLE,
+        new TestCertificates.Issued(cert, key), null)).setHttpRoutes(List.of(pages())).build());
+    return gw.serverPorts().get(443);
+  }
+
+  @Test
+  void aRotatedServerCertificateIsWhatTheNextHandshakeSeesWithoutAViewChange()
+      throws Exception {
+    Path cert = certs.resolve("served.pem");
+    Path key = certs.resolve("served-key.pem");
+    int port = gatewayServingCopies(cert, key);
+    TestCertificates next = TestCertificates.authority(
+        Files.createDirectories(certs.resolve("next")), "next-root");
+    assertThatThrownBy(() -> httpsGet(httpsClientTrusting(next), port, "/productpage", "r-0"))
+        .isNotNull();
+
+    TestCertificates.Issued rotated = next.issue(SITE);
+    TestCertificates.replace(cert, rotated.certificate());
+    TestCertificates.replace(key, rotated.privateKey());
+    CertificateFiles.proxyWide().check();
+
+    TestMesh.Response r = httpsGet(httpsClientTrusting(next), port, "/productpage", "r-1");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("productpage-v1");
+    // A client that trusts only the old CA now fails its handshake.
+    assertThatThrownBy(() -> httpsGet(httpsClient(null), port, "/productpage", "r-2"))
+        .isNotNull();
+  }
+
+  @Test
+  void aServerCertificateChangedIntoSomethingUnreadableKeepsTheOneServed() {
+    Path cert = certs.resolve("served.pem");
+    Path key = certs.resolve("served-key.pem");
+    int port = gatewayServingCopies(cert, key);
+
+    TestCertificates.replace(cert, "-----BEGIN CERTIFICATE-----\nMIIB");
+    CertificateFiles.proxyWide().check();
+
+    TestMesh.Response r = httpsGet(httpsClient(null), port, "/productpage", "b-1");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("productpage-v1");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static dev.meshlog.proxy.support.Views.host;
 import static dev.meshlog.proxy.support.Views.view;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,15 +23,19 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.proxy.Sidecar;
+import dev.meshlog.proxy.config.ClientTlsConfig;
 import dev.meshlog.proxy.config.ProxySnapshot;
 import dev.meshlog.proxy.config.ViewTranslator;
 import dev.meshlog.proxy.support.TestCertificates;
+import dev.meshlog.proxy.upstream.CertificateFiles;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -473,5 +478,123 @@ class TlsOriginationIT {
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("x-served-by")).isEqualTo("plain");
+  }
+
+  /**
+   * A TLS backend serving {@code cert} that closes each connection after its answer, so every
+   * request makes a new handshake.
+   */
+  private HttpServer closingTlsBackend(TestCertificates.Issued cert) {
+    return closingTlsBackend(cert, false);
+  }
+
+  private HttpServer closingTlsBackend(TestCertificates.Issued cert, boolean requireClientCert) {
+    HttpServerOptions o = new HttpServerOptions().setSsl(true).setKeyCertOptions(pem(cert));
+    if (requireClientCert) {
+      o.setClientAuth(ClientAuth.REQUIRED)
+          .setTrustOptions(new PemTrustOptions().addCertPath(ca.caFile().toString()));
+    }
+    HttpServer s = mesh.vertx.createHttpServer(o).requestHandler(req -> req.response()
+        .putHeader("connection", "close").end("books"));
+    s.listen(0, "127.0.0.1").await();
+    return s;
+  }
+
+  private static PemKeyCertOptions pem(TestCertificates.Issued cert) {
+    return new PemKeyCertOptions().addCertPath(cert.certificate().toString())
+        .addKeyPath(cert.privateKey().toString());
+  }
+
+  private static void serve(HttpServer server, TestCertificates.Issued cert) {
+    server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(pem(cert)), true).await();
+  }
+
+  private TestCertificates nextAuthority() throws Exception {
+    return TestCertificates.authority(Files.createDirectories(certs.resolve("next")), "next-root");
+  }
+
+  @Test
+  void followsARotatedServerCertificateAndCaFileWithoutAViewChange() throws Exception {
+    Path trust = certs.resolve("trust.pem");
+    TestCertificates.replace(trust, ca.caFile());
+    HttpServer backend = closingTlsBackend(booksCert);
+    Sidecar client = mesh.clientSidecar(books(backend.actualPort(), TlsMode.SIMPLE,
+        tls().setCaCertificates(trust.toString()).build()));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+
+    TestCertificates next = nextAuthority();
+    serve(backend, next.issue(BOOKS));
+    // The next handshake meets the new certificate, which the old CA file does not trust.
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(503);
+
+    TestCertificates.replace(trust, next.caFile());
+    CertificateFiles.proxyWide().check();
+
+    TestMesh.Response r = mesh.get(client.outboundPort(), "books", "/", "x-request-id", "rot-1");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("books");
+  }
+
+  @Test
+  void aCaFileChangedIntoSomethingUnreadableKeepsThePreviousOneAndSaysWhy() throws Exception {
+    Path trust = certs.resolve("trust.pem");
+    TestCertificates.replace(trust, ca.caFile());
+    HttpServer backend = closingTlsBackend(booksCert);
+    Sidecar client = mesh.clientSidecar(books(backend.actualPort(), TlsMode.SIMPLE,
+        tls().setCaCertificates(trust.toString()).build()));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+    ClientTlsConfig config = new ClientTlsConfig("", trust.toString(), List.of(), "", "", false);
+
+    // Half written: a certificate's first line and nothing more.
+    TestCertificates.replace(trust, "-----BEGIN CERTIFICATE-----\nMIIB");
+    CertificateFiles.proxyWide().check();
+
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+    assertThat(UpstreamTls.loaded(config).filesError())
+        .startsWith("caCertificates: " + trust + ": ");
+
+    // The next change that loads is taken.
+    TestCertificates next = nextAuthority();
+    serve(backend, next.issue(BOOKS));
+    TestCertificates.replace(trust, next.caFile());
+    CertificateFiles.proxyWide().check();
+
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+    assertThat(UpstreamTls.loaded(config).filesError()).isNull();
+  }
+
+  @Test
+  void presentsARotatedClientCertificateWithoutAViewChange() throws Exception {
+    int app = closingTlsBackend(booksCert, true).actualPort();
+    TestCertificates.Issued first = ca.issue("productpage.default.svc.cluster.local");
+    Path cert = certs.resolve("client.pem");
+    Path key = certs.resolve("client-key.pem");
+    TestCertificates.replace(cert, first.certificate());
+    TestCertificates.replace(key, first.privateKey());
+    Sidecar client = mesh.clientSidecar(books(app, TlsMode.MUTUAL,
+        tls().setCaCertificates(ca.caFile().toString()).setClientCertificate(cert.toString())
+            .setPrivateKey(key.toString()).build()));
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+
+    // A certificate another CA signed, replaced before its key: the check in between sees a
+    // pair that does not match and keeps the previous one.
+    TestCertificates.Issued stranger =
+        nextAuthority().issue("productpage.default.svc.cluster.local");
+    TestCertificates.replace(cert, stranger.certificate());
+    CertificateFiles.proxyWide().check();
+    ClientTlsConfig config = new ClientTlsConfig("", ca.caFile().toString(), List.of(),
+        cert.toString(), key.toString(), false);
+    assertThat(UpstreamTls.loaded(config).filesError())
+        .startsWith("privateKey: " + key + ": not the key of " + cert);
+    assertThat(mesh.get(client.outboundPort(), "books", "/", "x-request-id", "mut-1").status())
+        .isEqualTo(200);
+
+    TestCertificates.replace(key, stranger.privateKey());
+    CertificateFiles.proxyWide().check();
+
+    // New connections present the stranger's certificate, which the backend refuses.
+    assertThat(UpstreamTls.loaded(config).filesError()).isNull();
+    assertThat(mesh.get(client.outboundPort(), "books", "/", "x-request-id", "mut-2").status())
+        .isEqualTo(503);
   }
 }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -70,6 +71,30 @@ public final class TestCertificates {
       throw new UncheckedIOException(e);
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Replaces {@code target} with {@code content} the way certificates are rotated: written
+   * beside it, then moved over it in one step (a new file, as a Kubernetes secret's swap).
+   */
+  public static void replace(Path target, String content) {
+    try {
+      Path next = target.resolveSibling(target.getFileName() + ".next");
+      Files.writeString(next, content);
+      Files.move(next, target, StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Replaces {@code target} with a copy of {@code source}, as {@link #replace(Path, String)}. */
+  public static void replace(Path target, Path source) {
+    try {
+      replace(target, Files.readString(source));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -1,0 +1,123 @@
+package dev.meshlog.proxy.upstream;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Certificates and keys read from PEM files, each failure an {@link IllegalArgumentException}
+ * that names the config field and the file and says what was expected. Reads files: call off
+ * the event loops.
+ */
+public final class PemFiles {
+
+  private PemFiles() {}
+
+  /** The certificates in {@code file}, at least one. */
+  public static List<X509Certificate> certificates(String field, String file) {
+    byte[] bytes = read(field, file);
+    try {
+      Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509")
+          .generateCertificates(new ByteArrayInputStream(bytes));
+      List<X509Certificate> out = new ArrayList<>();
+      for (Certificate cert : all) {
+        out.add((X509Certificate) cert);
+      }
+      if (out.isEmpty()) {
+        throw new CertificateException("no certificate in it");
+      }
+      return out;
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException(field + ": " + file + ": " + e.getMessage()
+          + " (expected: PEM certificates)", e);
+    }
+  }
+
+  /** The PKCS#8 key (EC, RSA or EdDSA) in {@code file}. */
+  public static PrivateKey privateKey(String field, String file) {
+    String pem = new String(read(field, file), StandardCharsets.US_ASCII);
+    int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+    int end = pem.indexOf("-----END PRIVATE KEY-----");
+    if (begin < 0 || end < begin) {
+      throw new IllegalArgumentException(field + ": " + file
+          + ": no PKCS#8 key in it (expected: a PEM \"BEGIN PRIVATE KEY\" block)");
+    }
+    byte[] der;
+    try {
+      der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(field + ": " + file + ": " + e.getMessage()
+          + " (expected: base64 in the PEM block)", e);
+    }
+    for (String algorithm : List.of("EC", "RSA", "Ed25519", "EdDSA")) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+      } catch (GeneralSecurityException e) {
+        // the next algorithm
+      }
+    }
+    throw new IllegalArgumentException(field + ": " + file
+        + ": not an EC, RSA or EdDSA key (expected: a PKCS#8 key of one of them)");
+  }
+
+  /** The bytes of {@code file}. */
+  public static byte[] read(String field, String file) {
+    try {
+      return Files.readAllBytes(Path.of(file));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(field + ": " + file + " cannot be read: " + e
+          + " (expected: a readable PEM file on the proxy)", e);
+    }
+  }
+
+  /**
+   * Fails unless {@code key} is the private key of {@code certificate} (a signature made with it
+   * verifies with the certificate's public key): a certificate and key replaced one after the
+   * other are caught between the two, rather than taken and failing every handshake.
+   */
+  public static void checkPair(X509Certificate certificate, String certFile, PrivateKey key,
+                               String keyFile) {
+    String algorithm = switch (key.getAlgorithm()) {
+      case "EC" -> "SHA256withECDSA";
+      case "RSA" -> "SHA256withRSA";
+      case "Ed25519", "EdDSA" -> "Ed25519";
+      default -> null;
+    };
+    if (algorithm == null) {
+      return;
+    }
+    byte[] probe = "meshlog key check".getBytes(StandardCharsets.US_ASCII);
+    boolean pair;
+    try {
+      Signature sign = Signature.getInstance(algorithm);
+      sign.initSign(key);
+      sign.update(probe);
+      byte[] signature = sign.sign();
+      Signature verify = Signature.getInstance(algorithm);
+      verify.initVerify(certificate.getPublicKey());
+      verify.update(probe);
+      pair = verify.verify(signature);
+    } catch (GeneralSecurityException e) {
+      pair = false;
+    }
+    if (!pair) {
+      throw new IllegalArgumentException("privateKey: " + keyFile + ": not the key of "
+          + certFile + " (expected: the private key of the certificate's first entry)");
+    }
+  }
+}
