@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Set;
 
+import javax.net.ssl.SSLException;
+
 import dev.meshlog.proxy.cluster.Cluster;
 import dev.meshlog.proxy.cluster.Dataplane;
 import dev.meshlog.proxy.config.DestinationConfig;
@@ -12,6 +14,7 @@ import dev.meshlog.proxy.config.LbConfig;
 import dev.meshlog.proxy.config.PortConfig;
 import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.config.TcpRouteConfig;
+import dev.meshlog.proxy.config.TrafficPolicyConfig;
 import dev.meshlog.proxy.http.AccessLog;
 import dev.meshlog.proxy.http.AccessLogEntry;
 import dev.meshlog.proxy.http.HeaderRules;
@@ -22,6 +25,7 @@ import dev.meshlog.proxy.lb.Upstream;
 import dev.meshlog.proxy.resilience.AttemptOutcome;
 import dev.meshlog.proxy.resilience.CircuitBreaker;
 import dev.meshlog.proxy.telemetry.PeerMetadata;
+import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,7 +41,10 @@ import org.slf4j.LoggerFactory;
  * (healthy, not ejected, closest locality), {@code maxConnections} bounds the connections, and
  * a failed connect is tried again at another endpoint (up to {@value #MAX_CONNECT_ATTEMPTS}
  * tries). A mesh endpoint is reached through its sidecar's inbound port with an HTTP/1.1
- * {@code CONNECT host:port} tunnel; a ServiceEntry endpoint directly.
+ * {@code CONNECT host:port} tunnel; a ServiceEntry endpoint directly. Under a DestinationRule
+ * tls of SIMPLE or MUTUAL (the port's, else the subset's or host's) the connection to the
+ * endpoint is TLS, inside the tunnel for a mesh endpoint; a failed handshake is a failed
+ * connect, its reason in the access log.
  */
 final class OutboundTcp {
 
@@ -60,8 +67,12 @@ final class OutboundTcp {
   private final long startNanos = System.nanoTime();
   private final Set<ResponseFlag> flags = EnumSet.noneOf(ResponseFlag.class);
   private Cluster cluster;
+  /** The cluster's policy for the destination port (its port-level tls, if any). */
+  private TrafficPolicyConfig policy;
   private ServiceConfig destination;
   private int destinationPort;
+  /** Why the last connect's TLS handshake failed (Envoy's transport failure reason). */
+  private String transportFailure;
   private Upstream upstream;
   private int attempts;
   private boolean holdsSlot;
@@ -127,6 +138,7 @@ final class OutboundTcp {
       fail(ResponseFlag.NR);
       return;
     }
+    policy = cluster.policy().forPort(destinationPort);
     CircuitBreaker breaker = cluster.breaker();
     waiter = () -> context.runOnContext(v -> {
       if (finished) {
@@ -165,6 +177,10 @@ final class OutboundTcp {
     u.stats().begin();
     connect(u.endpoint()).onComplete(ar -> {
       if (ar.failed()) {
+        String tlsReason = UpstreamTls.failureReason(ar.cause());
+        if (tlsReason != null) {
+          transportFailure = tlsReason;
+        }
         u.stats().end(true);
         cluster.record(u, AttemptOutcome.connectFailure());
         LOG.debug("tcp connect to {} for {} failed: {}", u, target, ar.cause().toString());
@@ -204,10 +220,18 @@ final class OutboundTcp {
 
   private Future<NetSocket> connect(EndpointConfig e) {
     int timeout = (int) Math.min(Integer.MAX_VALUE,
-        cluster.policy().limits().connectTimeout().toMillis());
+        policy.limits().connectTimeout().toMillis());
+    // DestinationRule tls (SIMPLE, MUTUAL) is originated to the endpoint the rule's host names,
+    // as Envoy's tcp_proxy does with an upstream TLS transport socket: the app's bytes go in it.
+    UpstreamTls tls = policy.originatesTls() ? UpstreamTls.of(policy.tls()) : null;
+    String sni = tls == null ? null : policy.tls().sniFor(cluster.key().host());
     if (e.instanceId().startsWith(SERVICE_ENTRY_PREFIX)) {
-      return net.connect(new ConnectOptions().setHost(e.address()).setPort(directPort(e))
-          .setTimeout(timeout));
+      ConnectOptions direct = new ConnectOptions().setHost(e.address()).setPort(directPort(e))
+          .setTimeout(timeout);
+      if (tls != null) {
+        direct.setSsl(true).setSslOptions(tls.tcpOptions()).setSniServerName(sni);
+      }
+      return net.connect(direct);
     }
     // Through the destination's sidecar, which alone knows where its app listens. A raw
     // socket, not the HTTP client, so that the tunnel can be half-closed.
@@ -215,12 +239,29 @@ final class OutboundTcp {
             destination.host() + ":" + destinationPort,
             HeaderRules.SOURCE_WORKLOAD + ": " + rt.identity().workload(),
             HeaderRules.SOURCE_PEER + ": " + peer)
-        .map(opened -> {
-          if (opened.early().length() > 0) {
-            // What the destination said at once goes first; the relay then takes over.
-            downstream.write(opened.early());
+        .compose(opened -> {
+          NetSocket socket = opened.socket();
+          if (tls == null) {
+            if (opened.early().length() > 0) {
+              // What the destination said at once goes first; the relay then takes over.
+              downstream.write(opened.early());
+            }
+            return Future.succeededFuture(socket);
           }
-          return opened.socket();
+          if (opened.early().length() > 0) {
+            // A TLS server waits for the client's hello: these bytes are not TLS.
+            socket.close();
+            return Future.failedFuture(new SSLException("the destination sent "
+                + opened.early().length() + " bytes before the TLS handshake"));
+          }
+          // TLS inside the tunnel, to the app behind the destination's sidecar.
+          return socket.upgradeToSsl(tls.tcpOptions(), sni).transform(ar -> {
+            if (ar.failed()) {
+              socket.close();
+              return Future.failedFuture(ar.cause());
+            }
+            return Future.succeededFuture(socket);
+          });
         });
   }
 
@@ -274,7 +315,7 @@ final class OutboundTcp {
         target.toString(), null, upstream == null ? null : upstream.endpoint().hostPort(),
         cluster == null ? null : cluster.key().toString(), null, attempts,
         rt.identity().workload(), destination == null ? target.host() : destination.host(),
-        null, null, null, endpoint, micros);
+        null, null, null, endpoint, micros, transportFailure);
   }
 
 }
