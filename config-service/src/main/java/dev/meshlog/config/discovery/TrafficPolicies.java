@@ -14,8 +14,6 @@ import dev.meshlog.events.discovery.LbPolicy;
 import dev.meshlog.events.discovery.LoadBalancer;
 import dev.meshlog.events.discovery.OutlierDetection;
 import dev.meshlog.events.discovery.PortTrafficPolicy;
-import dev.meshlog.events.discovery.Protocol;
-import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
@@ -65,41 +63,30 @@ final class TrafficPolicies {
   /**
    * The warnings of {@code rule}'s {@code tls} settings, each at its path: every
    * {@code ISTIO_MUTUAL} (accepted, as Istio configs carry it everywhere, but the mesh has no CA
-   * yet, so the proxy sends plain text), and SIMPLE or MUTUAL on a host with TCP or TLS
-   * {@code ports} (proxies originate TLS for HTTP only yet; those ports carry the app's bytes
-   * unchanged).
+   * yet, so the proxy sends plain text). SIMPLE and MUTUAL are originated for HTTP and TCP
+   * ports alike, so they need no note.
    */
-  static void warnTls(Resource rule, List<ServicePort> ports, ViewNotes notes) {
+  static void warnTls(Resource rule, ViewNotes notes) {
     JsonNode spec = rule.spec();
-    List<Integer> opaque = ports.stream()
-        .filter(p -> p.getProtocol() == Protocol.TCP || p.getProtocol() == Protocol.TLS)
-        .map(ServicePort::getNumber).toList();
-    warnTls(rule, Json.field(spec, "trafficPolicy"), "spec.trafficPolicy", opaque, notes);
+    warnTls(rule, Json.field(spec, "trafficPolicy"), "spec.trafficPolicy", notes);
     List<JsonNode> subsets = Json.items(spec, "subsets");
     for (int i = 0; i < subsets.size(); i++) {
       warnTls(rule, Json.field(subsets.get(i), "trafficPolicy"),
-          "spec.subsets[" + i + "].trafficPolicy", opaque, notes);
+          "spec.subsets[" + i + "].trafficPolicy", notes);
     }
   }
 
-  private static void warnTls(Resource rule, JsonNode policy, String at, List<Integer> opaque,
-                              ViewNotes notes) {
+  private static void warnTls(Resource rule, JsonNode policy, String at, ViewNotes notes) {
     String mode = Json.text(Json.field(policy, "tls"), "mode");
     if ("ISTIO_MUTUAL".equals(mode)) {
       // The same words for every host, so that analyze merges a mesh-wide rule's findings.
       notes.warning(rule, at + ".tls.mode", "ISTIO_MUTUAL is not enforced yet: Meshlog has no"
           + " mesh CA, so proxies send plain text to the host's endpoints (expected: SIMPLE or"
           + " MUTUAL with files, to originate TLS now)");
-    } else if (("SIMPLE".equals(mode) || "MUTUAL".equals(mode)) && !opaque.isEmpty()) {
-      notes.warning(rule, at + ".tls.mode", mode + " is originated for HTTP only yet: TCP and"
-          + " TLS ports " + opaque + " carry the app's bytes unchanged (expected: an HTTP port,"
-          + " e.g. 80 with targetPort 443, for the proxy to originate TLS)");
     }
-    // A port-level tls is for the requests sent to that port: HTTP routed to a TLS port (Istio's
-    // egress TLS origination task) is what it originates for, so only ISTIO_MUTUAL is noted.
     List<JsonNode> ports = Json.items(policy, "portLevelSettings");
     for (int i = 0; i < ports.size(); i++) {
-      warnTls(rule, ports.get(i), at + ".portLevelSettings[" + i + "]", List.of(), notes);
+      warnTls(rule, ports.get(i), at + ".portLevelSettings[" + i + "]", notes);
     }
   }
 

@@ -308,7 +308,7 @@ public final class ViewCompiler {
         () -> TrafficPolicies.trafficPolicy(Json.field(rule.spec(), "trafficPolicy")));
     List<Subset> subsets = Compiling.of(rule, () -> TrafficPolicies.subsets(rule.spec(), policy));
     view.setTrafficPolicy(policy).setSubsets(subsets);
-    TrafficPolicies.warnTls(rule, view.getPorts(), notes);
+    TrafficPolicies.warnTls(rule, notes);
     for (int i = 0; i < subsets.size(); i++) {
       Subset subset = subsets.get(i);
       boolean selectsAny = endpoints.stream().anyMatch(e ->

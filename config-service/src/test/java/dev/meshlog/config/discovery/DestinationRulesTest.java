@@ -284,7 +284,7 @@ class DestinationRulesTest {
   }
 
   @Test
-  void warnsThatSimpleTlsIsNotOriginatedOnTcpPortsButNotOnHttpOnes() {
+  void doesNotWarnAboutSimpleTlsOnTcpPortsNowThatProxiesOriginateItThere() {
     String dr = """
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
@@ -316,11 +316,8 @@ class DestinationRulesTest {
           - {name: http, number: 80, protocol: HTTP, targetPort: 443}
         """, dr));
 
-    assertThat(tcp.getProblems()).singleElement().satisfies(p -> {
-      assertThat(p.getPath()).isEqualTo("spec.trafficPolicy.tls.mode");
-      assertThat(p.getMessage()).startsWith("warning: SIMPLE is originated for HTTP only yet: "
-          + "TCP and TLS ports [443]");
-    });
+    assertThat(tcp.getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.SIMPLE);
+    assertThat(tcp.getProblems()).isEmpty();
     assertThat(http.getTrafficPolicy().getTlsMode()).isEqualTo(TlsMode.SIMPLE);
     assertThat(http.getProblems()).isEmpty();
   }
