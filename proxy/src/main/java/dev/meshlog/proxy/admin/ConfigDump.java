@@ -145,7 +145,8 @@ public final class ConfigDump {
               .put("loadBalancer", loadBalancer(p.loadBalancer()))
               .put("connectionPool", connectionPool(p.limits()))
               .put("outlierDetection", outlierDetection(p.outlierDetection()))
-              .put("tls", tls(p, key.host())));
+              .put("tls", tls(p, key.host()))
+              .put("portLevelTls", portLevelTls(p, key.host())));
         });
     return list;
   }
@@ -172,6 +173,17 @@ public final class ConfigDump {
         j.put("filesError", loaded.filesError());
       }
     }
+    return j;
+  }
+
+  /**
+   * The tls of each destination port with a {@code portLevelSettings} entry, by port number, as
+   * {@link #tls} shows the cluster's: what a request or connection to that port runs under.
+   */
+  private static JsonObject portLevelTls(TrafficPolicyConfig p, String host) {
+    JsonObject j = new JsonObject();
+    new java.util.TreeMap<>(p.portTls()).forEach((port, t) ->
+        j.put(String.valueOf(port), tls(t.policy(), host)));
     return j;
   }
 

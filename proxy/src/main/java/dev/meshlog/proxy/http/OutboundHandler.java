@@ -255,9 +255,13 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     ex.forward(plan, buffer, facts);
     if (mirror) {
       MultiMap copy = HttpHeaders.headers().addAll(headers);
-      HttpVersion mirrorProtocol = upstreamProtocol(ex, dp, route.mirror(), authority);
-      ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, route.mirror(), mirrorProtocol,
-          ex.request().method(), uri, copy, body, upstreamAuthority));
+      DestinationConfig to = route.mirror();
+      ServiceConfig mirrorTarget = dp.snapshot().service(to.host()).orElse(null);
+      int mirrorPort = to.port() != null ? to.port() : HostResolver.portOf(authority, 80);
+      HttpVersion mirrorProtocol = upstreamProtocol(ex, mirrorTarget, mirrorPort);
+      int mirrorDirectPort = directPort(mirrorTarget, mirrorPort);
+      ex.body().whole().onSuccess(body -> Mirror.send(rt, dp, to, mirrorProtocol, mirrorPort,
+          mirrorDirectPort, ex.request().method(), uri, copy, body, upstreamAuthority));
     }
   }
 
@@ -364,16 +368,6 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       }
     }
     return 0;
-  }
-
-  /**
-   * The upstream's HTTP version for the destination's port: as it declares, else as the caller
-   * spoke (Istio's protocol selection; {@link ProxyExchange#upstreamProtocol}).
-   */
-  private static HttpVersion upstreamProtocol(ProxyExchange ex, Dataplane dp,
-                                              DestinationConfig dest, String authority) {
-    return upstreamProtocol(ex, dp.snapshot().service(dest.host()).orElse(null),
-        dest.port() != null ? dest.port() : HostResolver.portOf(authority, 80));
   }
 
   /** The upstream's HTTP version for {@code port} of {@code target} (null: not in the mesh). */

@@ -363,6 +363,57 @@ class TlsOriginationIT {
   }
 
   @Test
+  void aMirrorToAPortWithPortLevelTlsOriginatesItToThatPortsTargetPort() {
+    java.util.Queue<String> mirrored = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    String shadowHost = "shadow.example.com";
+    TestCertificates.Issued cert = ca.issue(shadowHost);
+    int tlsPort = mesh.vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
+            .setKeyCertOptions(new PemKeyCertOptions().addCertPath(cert.certificate().toString())
+                .addKeyPath(cert.privateKey().toString())))
+        .requestHandler(req -> {
+          mirrored.add("tls " + req.connection().indicatedServerName());
+          req.response().end();
+        }).listen(0, "127.0.0.1").await().actualPort();
+    int plainPort = mesh.backend(req -> {
+      mirrored.add("plain");
+      req.response().end();
+    });
+    int app = mesh.namedBackend("books");
+    ServiceView books = view("books").setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("books-1").setAddress("127.0.0.1").setPort(app)
+            .setHealth(EndpointHealth.HEALTHY).build()))
+        .setHttpRoutes(List.of(HttpRoute.newBuilder().setName("r")
+            .setDestinations(List.of(RouteDestination.newBuilder().setWeight(100)
+                .setDestination(Destination.newBuilder().setHost(BOOKS).build()).build()))
+            .setMirror(Destination.newBuilder().setHost(shadowHost).setPort(443).build())
+            .setMirrorPercentage(100.0).build()))
+        .build();
+    // Istio's egress entry again: the endpoint serves 80 on plainPort and 443 on tlsPort, and
+    // only 443 has tls, at port level.
+    ServiceView shadow = view("shadow").setHost(shadowHost)
+        .setPorts(List.of(
+            ServicePort.newBuilder().setName("http-port").setNumber(80)
+                .setProtocol(Protocol.HTTP).setTargetPort(plainPort).build(),
+            ServicePort.newBuilder().setName("https-port").setNumber(443)
+                .setProtocol(Protocol.TLS).setTargetPort(tlsPort).build()))
+        .setEndpoints(List.of(Endpoint.newBuilder()
+            .setInstanceId("ServiceEntry/default/shadow/endpoints[0]")
+            .setAddress("127.0.0.1").setPort(plainPort).setHealth(EndpointHealth.HEALTHY)
+            .build()))
+        .setTrafficPolicy(TrafficPolicy.newBuilder()
+            .setPortLevelSettings(List.of(PortTrafficPolicy.newBuilder().setPort(443)
+                .setTlsMode(TlsMode.SIMPLE)
+                .setTls(tls().setCaCertificates(ca.caFile().toString()).build()).build()))
+            .build())
+        .build();
+    Sidecar client = mesh.clientSidecar(books, shadow);
+
+    assertThat(mesh.get(client.outboundPort(), "books", "/").status()).isEqualTo(200);
+
+    TestMesh.eventually(() -> assertThat(mirrored).containsExactly("tls " + shadowHost));
+  }
+
+  @Test
   void aWebSocketToAHostWithSimpleTlsIsTunnelledOverTls() {
     HttpServer echo = mesh.vertx.createHttpServer(new HttpServerOptions().setSsl(true)
             .setKeyCertOptions(new PemKeyCertOptions()
