@@ -442,7 +442,10 @@ public final class ViewCompiler {
     return out;
   }
 
-  /** {@code servers[].tls}: the mode and the file paths the gateway terminates TLS with. */
+  /**
+   * {@code servers[].tls}: the mode and the file paths the gateway terminates TLS with, and
+   * whether an HTTP server redirects to HTTPS.
+   */
   private static GatewayTls gatewayTls(JsonNode tls) {
     if (tls == null) {
       return null;
@@ -452,6 +455,7 @@ public final class ViewCompiler {
         .setServerCertificate(Json.text(tls, "serverCertificate", ""))
         .setPrivateKey(Json.text(tls, "privateKey", ""))
         .setCaCertificates(Json.text(tls, "caCertificates", ""))
+        .setHttpsRedirect(Json.bool(tls, "httpsRedirect", false))
         .build();
   }
 

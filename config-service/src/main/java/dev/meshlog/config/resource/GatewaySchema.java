@@ -1,6 +1,7 @@
 package dev.meshlog.config.resource;
 
 import static dev.meshlog.config.resource.ObjectShape.object;
+import static dev.meshlog.config.resource.Shapes.bool;
 import static dev.meshlog.config.resource.Shapes.labels;
 import static dev.meshlog.config.resource.Shapes.namespacedHost;
 import static dev.meshlog.config.resource.Shapes.nonEmptyList;
@@ -12,6 +13,7 @@ import static dev.meshlog.config.resource.Shapes.string;
 import java.util.List;
 import java.util.Locale;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -33,13 +35,12 @@ final class GatewaySchema {
           .required("hosts", nonEmptyList(namespacedHost(false)))
           .field("name", string())
           .field("tls", object()
-              .required("mode", oneOf("SIMPLE", "MUTUAL")
+              .field("mode", oneOf("SIMPLE", "MUTUAL")
                   .notSupported("PASSTHROUGH", "ISTIO_MUTUAL", "AUTO_PASSTHROUGH", "OPTIONAL_MUTUAL"))
+              .field("httpsRedirect", bool())
               .field("serverCertificate", nonEmptyString())
               .field("privateKey", nonEmptyString())
               .field("caCertificates", nonEmptyString())
-              .notSupportedInPlaceOf("httpsRedirect", "not supported (a VirtualService bound to the"
-                  + " gateway redirects: redirect: {scheme: https})", "mode")
               .notSupported("credentialName", "credentialNames", "subjectAltNames",
                   "verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion",
                   "maxProtocolVersion", "cipherSuites", "caCrl", "tlsCertificates")
@@ -73,18 +74,35 @@ final class GatewaySchema {
     }
   }
 
-  /** An HTTPS server is terminated with its {@code tls}; HTTP, HTTP2, GRPC and TCP ones take none. */
+  /**
+   * An HTTPS server is terminated with its {@code tls}, which needs a mode; an HTTP, HTTP2 or
+   * GRPC server may have a {@code tls} with {@code httpsRedirect} alone (Istio: "only tls redirect
+   * is allowed if this is a HTTP server"); a TCP server takes none.
+   */
   private static void tlsOnlyWithHttps(ObjectNode server, String path, Problems problems) {
     String protocol = server.path("port").path("protocol").asText("").toUpperCase(Locale.ROOT);
     boolean https = protocol.equals("HTTPS");
-    if (https && !server.has("tls")) {
+    JsonNode tls = server.get("tls");
+    if (https && tls == null) {
       problems.add(Problems.field(path, "tls"), null, "required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)");
-    } else if (!https && !protocol.equals("TLS") && server.has("tls") && !protocol.isEmpty()
-        && !server.get("tls").has("httpsRedirect")) { // HTTP's own tls field, reported as such
-      problems.add(Problems.field(path, "tls"), Problems.text(server.get("tls")),
-          "only for HTTPS servers (port.protocol is " + protocol + ")");
+    } else if (https && tls.isObject() && !tls.has("mode") && CREDENTIALS.stream().noneMatch(tls::has)) {
+      problems.add(Problems.field(Problems.field(path, "tls"), "mode"), null,
+          "required for an HTTPS server (expected: SIMPLE or MUTUAL)");
+    } else if (!https && !protocol.equals("TLS") && tls != null && !protocol.isEmpty()) {
+      boolean redirectOnly = tls.isObject() && tls.has("httpsRedirect") && tls.size() == 1;
+      if (PLAIN_HTTP.contains(protocol) && !redirectOnly && tls.has("httpsRedirect")) {
+        problems.add(Problems.field(path, "tls"), Problems.text(tls), "only httpsRedirect on an "
+            + protocol + " server (mode and certificates are for HTTPS servers)");
+      } else if (!redirectOnly || !PLAIN_HTTP.contains(protocol)) {
+        problems.add(Problems.field(path, "tls"), Problems.text(tls),
+            "only for HTTPS servers (port.protocol is " + protocol + ")"
+                + (tls.has("httpsRedirect") ? "; httpsRedirect only on HTTP servers" : ""));
+      }
     }
   }
+
+  /** The protocols of servers that carry plain HTTP, which may redirect to HTTPS. */
+  private static final List<String> PLAIN_HTTP = List.of("HTTP", "HTTP2", "GRPC");
 
   private GatewaySchema() {}
 }

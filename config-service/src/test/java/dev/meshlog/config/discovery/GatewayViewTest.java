@@ -83,6 +83,19 @@ class GatewayViewTest {
   }
 
   @Test
+  void carriesTheHttpsRedirectOfAnHttpServer() {
+    ServiceView view = view(GATEWAY_HOST, config(GATEWAY.replace("hosts: [\"bookinfo.example.com\", \"ops/admin.example.com\"]", """
+        hosts: ["bookinfo.example.com", "ops/admin.example.com"]
+            tls: {httpsRedirect: true}
+        """.strip())));
+
+    GatewayServer http = view.getGatewayServers().get(0);
+    assertThat(http.getProtocol()).isEqualTo(Protocol.HTTP);
+    assertThat(http.getTls().getHttpsRedirect()).isTrue();
+    assertThat(http.getTls().getMode()).isEqualTo(GatewayTlsMode.UNSPECIFIED);
+  }
+
+  @Test
   void routesOfVirtualServicesBoundToTheGatewayCarryTheirHosts() {
     ServiceView view = view(GATEWAY_HOST, config(GATEWAY, BOOKINFO_ROUTES));
 

@@ -85,6 +85,47 @@ class GatewayValidationTest {
   }
 
   @Test
+  void acceptsHttpsRedirectOnHttpServersAndOnHttpsOnes() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: [bookinfo.example.com]
+          tls: {httpsRedirect: true}
+        - port: {number: 8080, name: grpc, protocol: GRPC}
+          hosts: [bookinfo.example.com]
+          tls: {httpsRedirect: false}
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem, httpsRedirect: true}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsHttpsRedirectWithTlsSettingsOnAnHttpServerOrOnATcpServerAsOneError() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: [bookinfo.example.com]
+          tls: {httpsRedirect: true, mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
+        - port: {number: 31400, name: tcp, protocol: TCP}
+          hosts: ["*"]
+          tls: {httpsRedirect: true}
+        - port: {number: 81, name: http2, protocol: HTTP}
+          hosts: [bookinfo.example.com]
+          tls: {httpsRedirect: "yes"}
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: [bookinfo.example.com]
+          tls: {httpsRedirect: true}
+        """)).containsExactly(
+        "spec.servers[0].tls: only httpsRedirect on an HTTP server (mode and certificates are for"
+            + " HTTPS servers)",
+        "spec.servers[1].tls: only for HTTPS servers (port.protocol is TCP); httpsRedirect only on"
+            + " HTTP servers",
+        "spec.servers[2].tls.httpsRedirect: yes (expected: true or false)",
+        "spec.servers[3].tls.mode: required for an HTTPS server (expected: SIMPLE or MUTUAL)");
+  }
+
+  @Test
   void checksServerHosts() {
     assertThat(problems("""
         servers:

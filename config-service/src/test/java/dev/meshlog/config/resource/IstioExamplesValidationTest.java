@@ -7,14 +7,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Istio's documented examples of what Meshlog does not support (istio.io, networking reference:
- * Gateway {@code httpsRedirect}, VirtualService {@code delegate}, fault {@code http2Error}): each
+ * VirtualService {@code delegate}, fault {@code http2Error}): each
  * is one error, the field that is not supported, not that error and what its absence implies;
- * and examples of fields once refused that now apply cleanly ({@code corsPolicy}, fault {@code grpcStatus}, a hash on a query parameter).
+ * and examples of fields once refused that now apply cleanly ({@code corsPolicy}, fault
+ * {@code grpcStatus}, a hash on a query parameter, Gateway {@code httpsRedirect}).
  */
 class IstioExamplesValidationTest {
 
   @Test
-  void httpsRedirectOnAnHttpServerIsOneError() {
+  void httpsRedirectOnAnHttpServerBesideItsHttpsServerIsAccepted() {
     assertThat(problems("""
         apiVersion: networking.istio.io/v1
         kind: Gateway
@@ -25,9 +26,14 @@ class IstioExamplesValidationTest {
           - port: {number: 80, name: http, protocol: HTTP}
             hosts: [uk.bookinfo.com, eu.bookinfo.com]
             tls:
-              httpsRedirect: true
-        """)).containsExactly("spec.servers[0].tls.httpsRedirect: not supported (a VirtualService "
-        + "bound to the gateway redirects: redirect: {scheme: https})");
+              httpsRedirect: true # sends 301 redirect for http requests
+          - port: {number: 443, name: https-443, protocol: HTTPS}
+            hosts: [uk.bookinfo.com, eu.bookinfo.com]
+            tls:
+              mode: SIMPLE # enables HTTPS on this port
+              serverCertificate: /etc/certs/servercert.pem
+              privateKey: /etc/certs/privatekey.pem
+        """)).isEmpty();
   }
 
   @Test
