@@ -35,15 +35,23 @@ public record GatewayServerConfig(String name, int port, PortConfig.Protocol pro
    * @param serverCertificate the certificate chain's path
    * @param privateKey the private key's path
    * @param caCertificates the path of the CAs client certificates must chain to (MUTUAL), or empty
+   * @param httpsRedirect whether plain HTTP requests on the server are answered 301 to https
+   *     (Istio's {@code tls.httpsRedirect}; mode UNSPECIFIED when that is all it says)
    */
   public record Tls(TlsMode mode, String serverCertificate, String privateKey,
-                    String caCertificates) {
+                    String caCertificates, boolean httpsRedirect) {
 
     public Tls {
       Objects.requireNonNull(mode, "mode");
       serverCertificate = serverCertificate == null ? "" : serverCertificate;
       privateKey = privateKey == null ? "" : privateKey;
       caCertificates = caCertificates == null ? "" : caCertificates;
+    }
+
+    /** Settings that do not redirect. */
+    public Tls(TlsMode mode, String serverCertificate, String privateKey,
+               String caCertificates) {
+      this(mode, serverCertificate, privateKey, caCertificates, false);
     }
 
     /** Whether the gateway terminates TLS with these settings. */
@@ -71,6 +79,14 @@ public record GatewayServerConfig(String name, int port, PortConfig.Protocol pro
   /** Whether the gateway terminates TLS on this server and serves HTTP inside it (HTTPS). */
   public boolean https() {
     return protocol == PortConfig.Protocol.TLS && tls != null && tls.terminates();
+  }
+
+  /**
+   * Whether every plain HTTP request on this server is answered with a redirect to https
+   * ({@code tls.httpsRedirect}); requests that came over TLS already are served.
+   */
+  public boolean httpsRedirect() {
+    return tls != null && tls.httpsRedirect();
   }
 
   /** Whether this server carries plain HTTP (HTTP, HTTP2, GRPC or undeclared). */

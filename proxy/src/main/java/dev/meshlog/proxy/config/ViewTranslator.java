@@ -112,7 +112,7 @@ public final class ViewTranslator {
       GatewayServerConfig.Tls tls = g.getTls() == null ? null : new GatewayServerConfig.Tls(
           GatewayServerConfig.TlsMode.valueOf(g.getTls().getMode().name()),
           g.getTls().getServerCertificate(), g.getTls().getPrivateKey(),
-          g.getTls().getCaCertificates());
+          g.getTls().getCaCertificates(), g.getTls().getHttpsRedirect());
       servers.add(new GatewayServerConfig(g.getName(), g.getPort(), protocol(g.getProtocol()),
           g.getHosts(), tls));
     }

@@ -130,13 +130,14 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
     String target = authority;
     Dataplane dp = rt.holder().current();
     ServiceConfig service;
+    GatewayServerConfig server = null;
     int port;
     if (gateway == null) {
       service = resolver.resolve(dp.snapshot(), authority).orElse(null);
       port = HostResolver.portOf(authority, 80);
     } else {
       service = dp.snapshot().service(gateway.host()).orElse(null);
-      GatewayServerConfig server = service == null ? null
+      server = service == null ? null
           : serverFor(service, authority, req.isSSL(), serverPort);
       port = server == null ? 0 : server.port();
       if (server == null) {
@@ -171,6 +172,10 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       return;
     }
     String query = q < 0 ? null : pathAndQuery.substring(q + 1);
+    if (server != null && server.httpsRedirect() && !req.isSSL()) {
+      httpsRedirect(ex, authority, path, query);
+      return;
+    }
     VertxRequestFacts facts = new VertxRequestFacts(req, path, query, authority);
     RouteMatch match = router.route(service, facts, port).orElse(null);
     if (match == null) {
@@ -282,6 +287,19 @@ public final class OutboundHandler implements Handler<HttpServerRequest> {
       default -> { }
     }
     return false;
+  }
+
+  /**
+   * A gateway server's {@code tls.httpsRedirect}: 301 to the same host, path and query over
+   * https, before any route (Envoy's {@code require_tls: ALL}). The port is dropped, so the
+   * client reaches https's default port rather than the plain one (Envoy keeps the Host as sent
+   * unless the listener strips ports).
+   */
+  private static void httpsRedirect(ProxyExchange ex, String authority, String path,
+                                    String query) {
+    String location = "https://" + HostResolver.hostOf(authority) + path
+        + (query == null ? "" : "?" + query);
+    ex.localReply(301, "", HttpHeaders.headers().add(HttpHeaders.LOCATION, location));
   }
 
   /**

@@ -290,4 +290,35 @@ class GatewayIT {
     assertThat(gw.holder().current().loops()).singleElement()
         .satisfies(l -> assertThat(l.listener().name()).isEqualTo("gateway"));
   }
+
+  @Test
+  void anHttpsRedirectServerAnswers301ToHttpsAndRoutesNothing() {
+    ServiceView redirecting = ServiceView.newBuilder(gatewayView(bound(route("all", List.of(),
+            to("productpage", "v1", 100)), "bookinfo.example.com", "plain.example.com").build()))
+        .setGatewayServers(List.of(
+            GatewayServer.newBuilder().setName("http").setPort(8080).setProtocol(Protocol.HTTP)
+                .setHosts(List.of("bookinfo.example.com"))
+                .setTls(dev.meshlog.events.discovery.GatewayTls.newBuilder()
+                    .setHttpsRedirect(true).build()).build(),
+            GatewayServer.newBuilder().setName("plain").setPort(8080).setProtocol(Protocol.HTTP)
+                .setHosts(List.of("plain.example.com")).build()))
+        .build();
+    Gateway gw = gateway(productpage(), redirecting);
+
+    TestMesh.Response r = mesh.get(gw.port(), "BookInfo.example.com:8080",
+        "/productpage?u=1&v=two", "x-request-id", "gw-redirect");
+    TestMesh.Response plain = mesh.get(gw.port(), "plain.example.com", "/productpage",
+        "x-request-id", "gw-plain");
+
+    assertThat(r.status()).isEqualTo(301);
+    assertThat(r.header("location")).isEqualTo("https://bookinfo.example.com/productpage?u=1&v=two");
+    assertThat(r.body()).isEmpty();
+    AccessLogEntry entry = mesh.log.await("gateway", "gw-redirect");
+    assertThat(entry.status()).isEqualTo(301);
+    assertThat(entry.flags()).isEmpty();
+    assertThat(plain.status()).isEqualTo(200);
+    assertThat(plain.body()).isEqualTo("productpage-v1");
+    mesh.log.await("inbound", "gw-plain");
+    assertThat(mesh.log.count(e -> "inbound".equals(e.direction()))).isEqualTo(1);
+  }
 }
