@@ -32,6 +32,8 @@ import dev.meshlog.events.discovery.Rewrite;
 import dev.meshlog.events.discovery.RouteDestination;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TlsMatch;
+import dev.meshlog.events.discovery.TlsRoute;
 import dev.meshlog.events.discovery.UnmatchedPreflights;
 import dev.meshlog.events.discovery.ViewProblem;
 
@@ -60,7 +62,7 @@ final class RouteCompiler {
   }
 
   /** The routes one VirtualService contributes to a view. */
-  record Routes(List<HttpRoute> http, List<TcpRoute> tcp) {}
+  record Routes(List<HttpRoute> http, List<TcpRoute> tcp, List<TlsRoute> tls) {}
 
   /**
    * The routes of {@code virtualService} that apply at {@code gateway} ({@code mesh} or
@@ -70,7 +72,7 @@ final class RouteCompiler {
     List<ViewProblem> problems = inconsistencies(virtualService);
     if (!problems.isEmpty()) {
       notes.addAll(problems, virtualService);
-      return new Routes(List.of(), List.of());
+      return new Routes(List.of(), List.of(), List.of());
     }
     List<HttpRoute> http = new ArrayList<>();
     List<TcpRoute> tcp = new ArrayList<>();
@@ -110,8 +112,26 @@ final class RouteCompiler {
           .setDestinations(destinations(route, namespace))
           .build());
     }
+    List<TlsRoute> tls = new ArrayList<>();
+    for (JsonNode route : Json.items(virtualService.spec(), "tls")) {
+      List<TlsMatch> matches = new ArrayList<>();
+      for (JsonNode match : Json.items(route, "match")) {
+        if (appliesAt(match, gateway, namespace)) {
+          matches.add(TlsMatch.newBuilder().setSniHosts(Json.strings(match, "sniHosts"))
+              .setPort(Json.integer(match, "port")).build());
+        }
+      }
+      if (matches.isEmpty()) {
+        continue; // every match names other gateways (a tls route always has matches)
+      }
+      tls.add(TlsRoute.newBuilder()
+          .setVirtualService(virtualService.namespace() + "/" + virtualService.name())
+          .setMatches(matches)
+          .setDestinations(destinations(route, namespace))
+          .build());
+    }
     notes.use(virtualService);
-    return new Routes(http, tcp);
+    return new Routes(http, tcp, tls);
   }
 
   /**
@@ -132,12 +152,14 @@ final class RouteCompiler {
         check(virtualService, mirror, "spec.http[" + i + "].mirror", problems);
       }
     }
-    List<JsonNode> tcp = Json.items(virtualService.spec(), "tcp");
-    for (int i = 0; i < tcp.size(); i++) {
-      List<JsonNode> routes = Json.items(tcp.get(i), "route");
-      for (int j = 0; j < routes.size(); j++) {
-        check(virtualService, Json.field(routes.get(j), "destination"),
-            "spec.tcp[" + i + "].route[" + j + "].destination", problems);
+    for (String kind : List.of("tcp", "tls")) {
+      List<JsonNode> l4 = Json.items(virtualService.spec(), kind);
+      for (int i = 0; i < l4.size(); i++) {
+        List<JsonNode> routes = Json.items(l4.get(i), "route");
+        for (int j = 0; j < routes.size(); j++) {
+          check(virtualService, Json.field(routes.get(j), "destination"),
+              "spec." + kind + "[" + i + "].route[" + j + "].destination", problems);
+        }
       }
     }
     return problems;
@@ -155,9 +177,11 @@ final class RouteCompiler {
         out.add(destinationHost(mirror, virtualService.namespace()));
       }
     }
-    for (JsonNode tcp : Json.items(virtualService.spec(), "tcp")) {
-      for (JsonNode route : Json.items(tcp, "route")) {
-        out.add(destinationHost(Json.field(route, "destination"), virtualService.namespace()));
+    for (String kind : List.of("tcp", "tls")) {
+      for (JsonNode l4 : Json.items(virtualService.spec(), kind)) {
+        for (JsonNode route : Json.items(l4, "route")) {
+          out.add(destinationHost(Json.field(route, "destination"), virtualService.namespace()));
+        }
       }
     }
     return out;

@@ -34,6 +34,7 @@ import dev.meshlog.events.discovery.ServicePort;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TlsRoute;
 import dev.meshlog.events.discovery.TrafficPolicy;
 import dev.meshlog.events.registry.InstanceRegistration;
 
@@ -406,12 +407,14 @@ public final class ViewCompiler {
     RouteCompiler routes = new RouteCompiler(mesh);
     List<HttpRoute> http = new ArrayList<>();
     List<TcpRoute> tcp = new ArrayList<>();
+    List<TlsRoute> tls = new ArrayList<>();
     for (Resource virtualService : mesh.gatewayVirtualServices(ref)) {
       RouteCompiler.Routes compiled = Compiling.of(virtualService, () -> routes.compile(virtualService, ref, notes));
       http.addAll(compiled.http());
       tcp.addAll(compiled.tcp());
+      tls.addAll(compiled.tls());
     }
-    view.setHttpRoutes(http).setTcpRoutes(tcp);
+    view.setHttpRoutes(http).setTcpRoutes(tcp).setTlsRoutes(tls);
   }
 
   /**
@@ -436,7 +439,7 @@ public final class ViewCompiler {
           .setPort(Json.required(Json.integer(port, "number"), "servers.port.number"))
           .setProtocol(Endpoints.protocol(Json.text(port, "protocol")))
           .setHosts(hosts)
-          .setTls(gatewayTls(Json.field(server, "tls")))
+          .setTls(gatewayTls(Json.field(server, "tls"), Json.text(port, "protocol", "")))
           .build());
     }
     return out;
@@ -446,12 +449,14 @@ public final class ViewCompiler {
    * {@code servers[].tls}: the mode and the file paths the gateway terminates TLS with, and
    * whether an HTTP server redirects to HTTPS.
    */
-  private static GatewayTls gatewayTls(JsonNode tls) {
+  private static GatewayTls gatewayTls(JsonNode tls, String protocol) {
     if (tls == null) {
       return null;
     }
+    // A TLS server's mode left out is Istio's default, PASSTHROUGH.
+    String mode = Json.text(tls, "mode", protocol.equalsIgnoreCase("TLS") ? "PASSTHROUGH" : "UNSPECIFIED");
     return GatewayTls.newBuilder()
-        .setMode(GatewayTlsMode.valueOf(Json.text(tls, "mode", "UNSPECIFIED").toUpperCase(java.util.Locale.ROOT)))
+        .setMode(GatewayTlsMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)))
         .setServerCertificate(Json.text(tls, "serverCertificate", ""))
         .setPrivateKey(Json.text(tls, "privateKey", ""))
         .setCaCertificates(Json.text(tls, "caCertificates", ""))

@@ -27,16 +27,15 @@ final class GatewaySchema {
       .required("servers", nonEmptyList(object()
           .required("port", object()
               .required("number", port())
-              // TLS servers pass TLS through by SNI (tls.mode PASSTHROUGH), which Meshlog does not support.
-              .required("protocol", oneOf("HTTP", "HTTP2", "GRPC", "TCP", "HTTPS").notSupported("TLS", "MONGO"))
+              .required("protocol", oneOf("HTTP", "HTTP2", "GRPC", "TCP", "HTTPS", "TLS").notSupported("MONGO"))
               .required("name", nonEmptyString())
               .notSupported("targetPort")
               .build())
           .required("hosts", nonEmptyList(namespacedHost(false)))
           .field("name", string())
           .field("tls", object()
-              .field("mode", oneOf("SIMPLE", "MUTUAL")
-                  .notSupported("PASSTHROUGH", "ISTIO_MUTUAL", "AUTO_PASSTHROUGH", "OPTIONAL_MUTUAL"))
+              .field("mode", oneOf("SIMPLE", "MUTUAL", "PASSTHROUGH")
+                  .notSupported("ISTIO_MUTUAL", "AUTO_PASSTHROUGH", "OPTIONAL_MUTUAL"))
               .field("httpsRedirect", bool())
               .field("serverCertificate", nonEmptyString())
               .field("privateKey", nonEmptyString())
@@ -44,7 +43,6 @@ final class GatewaySchema {
               .notSupported("credentialName", "credentialNames", "subjectAltNames",
                   "verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion",
                   "maxProtocolVersion", "cipherSuites", "caCrl", "tlsCertificates")
-              .rule(GatewaySchema::filesOfMode)
               .build())
           .notSupported("bind", "defaultEndpoint")
           .rule(GatewaySchema::tlsOnlyWithHttps)
@@ -83,13 +81,24 @@ final class GatewaySchema {
     String protocol = server.path("port").path("protocol").asText("").toUpperCase(Locale.ROOT);
     boolean https = protocol.equals("HTTPS");
     JsonNode tls = server.get("tls");
-    if (https && tls == null) {
+    if (!protocol.equals("TLS") && tls instanceof ObjectNode object) {
+      filesOfMode(object, Problems.field(path, "tls"), problems);
+    }
+    if (protocol.equals("TLS")) {
+      passthroughOnly(tls, path, problems);
+    } else if (https && tls == null) {
       problems.add(Problems.field(path, "tls"), null, "required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)");
     } else if (https && tls.isObject() && !tls.has("mode") && CREDENTIALS.stream().noneMatch(tls::has)) {
       problems.add(Problems.field(Problems.field(path, "tls"), "mode"), null,
           "required for an HTTPS server (expected: SIMPLE or MUTUAL)");
-    } else if (!https && !protocol.equals("TLS") && tls != null && !protocol.isEmpty()) {
-      boolean redirectOnly = tls.isObject() && tls.has("httpsRedirect") && tls.size() == 1;
+    } else if (https && tls.path("mode").asText("").equals("PASSTHROUGH")) {
+      problems.add(Problems.field(Problems.field(path, "tls"), "mode"), "PASSTHROUGH",
+          "PASSTHROUGH on an HTTPS server (expected: SIMPLE or MUTUAL; a server that passes TLS"
+              + " through by SNI has protocol: TLS)");
+    } else if (!https && tls != null && !protocol.isEmpty()) {
+      // Istio's PASSTHROUGH, its default mode, is "no TLS" on an HTTP server
+      boolean redirectOnly = tls.isObject() && tls.has("httpsRedirect")
+          && tls.size() == (tls.path("mode").asText("").equals("PASSTHROUGH") ? 2 : 1);
       if (PLAIN_HTTP.contains(protocol) && !redirectOnly && tls.has("httpsRedirect")) {
         problems.add(Problems.field(path, "tls"), Problems.text(tls), "only httpsRedirect on an "
             + protocol + " server (mode and certificates are for HTTPS servers)");
@@ -97,6 +106,32 @@ final class GatewaySchema {
         problems.add(Problems.field(path, "tls"), Problems.text(tls),
             "only for HTTPS servers (port.protocol is " + protocol + ")"
                 + (tls.has("httpsRedirect") ? "; httpsRedirect only on HTTP servers" : ""));
+      }
+    }
+  }
+
+  /**
+   * A TLS server passes TLS through by SNI to the destinations of its VirtualServices' tls
+   * routes: its {@code tls} is required (Istio: "server must have TLS settings for HTTPS/TLS
+   * protocols"), its mode PASSTHROUGH (Istio's default when left out), with no files to
+   * terminate with. Terminating a TLS server (SIMPLE, MUTUAL) is not supported yet.
+   */
+  private static void passthroughOnly(JsonNode tls, String path, Problems problems) {
+    String at = Problems.field(path, "tls");
+    if (tls == null) {
+      problems.add(at, null, "required for a TLS server (expected: mode PASSTHROUGH)");
+      return;
+    }
+    String mode = tls.path("mode").asText("PASSTHROUGH");
+    if (mode.equals("SIMPLE") || mode.equals("MUTUAL")) {
+      problems.add(Problems.field(at, "mode"), mode, mode + " on a TLS server not supported yet"
+          + " (expected: PASSTHROUGH; terminate TLS with protocol: HTTPS)");
+      return;
+    }
+    for (String file : List.of("serverCertificate", "privateKey", "caCertificates")) {
+      if (tls.has(file)) {
+        problems.add(Problems.field(at, file), null, "not used by a PASSTHROUGH server (the"
+            + " destination terminates TLS with its own certificate)");
       }
     }
   }

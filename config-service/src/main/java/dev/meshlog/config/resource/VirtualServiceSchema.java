@@ -58,10 +58,11 @@ final class VirtualServiceSchema {
       .field("gateways", list(string()))
       .field("http", list(httpRoute()))
       .field("tcp", list(tcpRoute()))
+      .field("tls", list(tlsRoute()))
       .field("exportTo", exportToEveryNamespace())
-      .notSupportedInPlaceOf("tls", "not supported (TLS routes by SNI; route TLS as tcp by port)",
-          "http", "tcp")
-      .atLeastOne("http", "tcp")
+      .atLeastOne("http", "tcp", "tls")
+      .rule(VirtualServiceSchema::sniHostsOfItsHosts)
+      .rule(VirtualServiceSchema::tlsRoutesOnGatewaysOnly)
       .build();
 
   private static final List<String> RETRY_ON = List.of("5xx", "gateway-error", "connect-failure", "reset",
@@ -276,6 +277,98 @@ final class VirtualServiceSchema {
             .build()))
         .rule(VirtualServiceSchema::weightsSumTo100)
         .build();
+  }
+
+  /**
+   * TLSRoute: routed by the SNI of the connection's ClientHello, without terminating TLS. Every
+   * match needs sniHosts (Istio: "TLS match must have at least one SNI host").
+   */
+  private static Shape tlsRoute() {
+    return object()
+        .required("match", nonEmptyList(object()
+            .required("sniHosts", nonEmptyList(wildcardHost()))
+            .field("port", port())
+            .field("gateways", list(string()))
+            .notSupported("destinationSubnets", "sourceLabels", "sourceNamespace")
+            .build()))
+        .required("route", nonEmptyList(object()
+            .required("destination", destination())
+            .field("weight", integer(0, 100))
+            .build()))
+        .rule(VirtualServiceSchema::weightsSumTo100)
+        .build();
+  }
+
+  /**
+   * Istio's rule: each SNI host is a subset of one of the VirtualService's hosts
+   * ({@code login.bookinfo.com} of {@code *.bookinfo.com}, {@code *.bookinfo.com} of itself).
+   */
+  private static void sniHostsOfItsHosts(ObjectNode spec, String path, Problems problems) {
+    JsonNode hosts = spec.path("hosts");
+    if (!hosts.isArray() || hosts.isEmpty()) {
+      return; // reported as hosts
+    }
+    List<String> patterns = new java.util.ArrayList<>();
+    hosts.forEach(h -> patterns.add(h.asText("")));
+    JsonNode tls = spec.path("tls");
+    for (int i = 0; i < tls.size(); i++) {
+      JsonNode matches = tls.path(i).path("match");
+      for (int j = 0; j < matches.size(); j++) {
+        JsonNode sni = matches.path(j).path("sniHosts");
+        for (int k = 0; k < sni.size(); k++) {
+          String host = sni.path(k).asText("");
+          if (!sni.path(k).isTextual() || host.isEmpty()
+              || patterns.stream().anyMatch(p -> subsetOf(host, p))) {
+            continue;
+          }
+          problems.add(path + ".tls[" + i + "].match[" + j + "].sniHosts[" + k + "]", host,
+              host + " (expected: a subset of one of the VirtualService's hosts, "
+                  + String.join(", ", patterns) + ", as Istio requires)");
+        }
+      }
+    }
+  }
+
+  /** Whether every name {@code host} matches is one {@code pattern} matches (Istio's SubsetOf). */
+  static boolean subsetOf(String host, String pattern) {
+    if (pattern.equals("*")) {
+      return true;
+    }
+    if (pattern.startsWith("*")) {
+      return host.endsWith(pattern.substring(1));
+    }
+    return !host.startsWith("*") && host.equals(pattern);
+  }
+
+  /**
+   * A tls route applies only where a gateway passes TLS through by SNI; sidecars (the gateway
+   * {@code mesh}, which a VirtualService without gateways is bound to) do not yet: one error per
+   * tls route whose matches reach the mesh.
+   */
+  private static void tlsRoutesOnGatewaysOnly(ObjectNode spec, String path, Problems problems) {
+    JsonNode tls = spec.path("tls");
+    List<String> gateways = new java.util.ArrayList<>();
+    spec.path("gateways").forEach(g -> gateways.add(g.asText("")));
+    for (int i = 0; i < tls.size(); i++) {
+      JsonNode matches = tls.path(i).path("match");
+      for (int j = 0; j < matches.size(); j++) {
+        JsonNode own = matches.path(j).path("gateways");
+        List<String> bound = new java.util.ArrayList<>();
+        own.forEach(g -> bound.add(g.asText("")));
+        String at = path + ".tls[" + i + "].match[" + j + "]";
+        if (bound.isEmpty()) {
+          bound.addAll(gateways);
+          at = path + ".gateways";
+        }
+        if (bound.isEmpty() || bound.contains("mesh")) {
+          problems.add(path + ".tls[" + i + "]", null, "applies to sidecars (" + at
+              + (bound.isEmpty() ? " not set: the mesh" : " names mesh") + "); tls routes apply"
+              + " only to gateways yet (expected: gateways naming a Gateway, in spec.gateways or"
+              + " the match's)");
+          break;
+        }
+      }
+    }
   }
 
   private static void checkRetryOn(JsonNode value, String path, Problems problems) {

@@ -96,6 +96,45 @@ class GatewayViewTest {
   }
 
   @Test
+  void compilesTlsRoutesBoundToTheGatewayForItsPassthroughServer() {
+    ServiceView view = view(GATEWAY_HOST, config(GATEWAY.replace("hosts: [\"bookinfo.example.com\", \"ops/admin.example.com\"]", """
+        hosts: ["bookinfo.example.com", "ops/admin.example.com"]
+          - port: {number: 443, name: tls, protocol: TLS}
+            hosts: ["*.example.com"]
+            tls: {}
+        """.strip()), """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: login, namespace: default}
+        spec:
+          hosts: ["*.example.com"]
+          gateways: [bookinfo-gateway]
+          tls:
+          - match:
+            - port: 443
+              sniHosts: [login.example.com]
+            - sniHosts: [other.example.com]
+              gateways: [elsewhere]
+            route:
+            - destination: {host: productpage, port: {number: 9443}}
+        """));
+
+    GatewayServer tls = view.getGatewayServers().get(1);
+    assertThat(tls.getProtocol()).isEqualTo(Protocol.TLS);
+    assertThat(tls.getTls().getMode()).isEqualTo(GatewayTlsMode.PASSTHROUGH);
+    assertThat(view.getTlsRoutes()).singleElement().satisfies(route -> {
+      assertThat(route.getVirtualService()).isEqualTo("default/login");
+      assertThat(route.getMatches()).singleElement().satisfies(m -> {
+        assertThat(m.getSniHosts()).containsExactly("login.example.com");
+        assertThat(m.getPort()).isEqualTo(443);
+      });
+      assertThat(route.getDestinations().get(0).getDestination().getHost()).isEqualTo(PRODUCTPAGE);
+      assertThat(route.getDestinations().get(0).getDestination().getPort()).isEqualTo(9443);
+    });
+    assertThat(view(PRODUCTPAGE, config(GATEWAY)).getTlsRoutes()).isEmpty();
+  }
+
+  @Test
   void routesOfVirtualServicesBoundToTheGatewayCarryTheirHosts() {
     ServiceView view = view(GATEWAY_HOST, config(GATEWAY, BOOKINFO_ROUTES));
 

@@ -66,7 +66,7 @@ class GatewayValidationTest {
             credentialName: bookinfo-cert
         - port: {number: 443, name: tls, protocol: TLS}
           hosts: [bookinfo.example.com]
-          tls: {mode: PASSTHROUGH}
+          tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
         - port: {number: 443, name: https2, protocol: HTTPS}
           hosts: [bookinfo.example.com]
         - port: {number: 8443, name: mtls, protocol: HTTPS}
@@ -77,8 +77,8 @@ class GatewayValidationTest {
           tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
         """)).containsExactly(
         "spec.servers[0].tls.credentialName: not supported",
-        "spec.servers[1].port.protocol: TLS not supported (expected one of: HTTP, HTTP2, GRPC, TCP, HTTPS)",
-        "spec.servers[1].tls.mode: PASSTHROUGH not supported (expected one of: SIMPLE, MUTUAL)",
+        "spec.servers[1].tls.mode: SIMPLE on a TLS server not supported yet (expected: PASSTHROUGH;"
+            + " terminate TLS with protocol: HTTPS)",
         "spec.servers[2].tls: required for an HTTPS server (expected: mode SIMPLE or MUTUAL with its files)",
         "spec.servers[3].tls.caCertificates: required (a file path on the gateway) when mode is MUTUAL",
         "spec.servers[4].tls: only for HTTPS servers (port.protocol is HTTP)");
@@ -123,6 +123,42 @@ class GatewayValidationTest {
             + " HTTP servers",
         "spec.servers[2].tls.httpsRedirect: yes (expected: true or false)",
         "spec.servers[3].tls.mode: required for an HTTPS server (expected: SIMPLE or MUTUAL)");
+  }
+
+  @Test
+  void acceptsTlsServersPassingTlsThroughBySni() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 443, name: tls, protocol: TLS}
+          hosts: ["*.example.com"]
+          tls: {mode: PASSTHROUGH}
+        - port: {number: 8443, name: tls-default, protocol: TLS}
+          hosts: [login.example.com]
+          tls: {}
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: [login.example.com]
+          tls: {mode: PASSTHROUGH, httpsRedirect: true}
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsATlsServerWithoutTlsOrWithFilesAndPassthroughOnAnHttpsServer() {
+    assertThat(problems("""
+        servers:
+        - port: {number: 443, name: tls, protocol: TLS}
+          hosts: ["*.example.com"]
+        - port: {number: 444, name: tls-files, protocol: TLS}
+          hosts: ["*.example.com"]
+          tls: {mode: PASSTHROUGH, serverCertificate: /c.pem}
+        - port: {number: 445, name: https, protocol: HTTPS}
+          hosts: ["*.example.com"]
+          tls: {mode: PASSTHROUGH}
+        """)).containsExactly(
+        "spec.servers[0].tls: required for a TLS server (expected: mode PASSTHROUGH)",
+        "spec.servers[1].tls.serverCertificate: not used by a PASSTHROUGH server (the destination"
+            + " terminates TLS with its own certificate)",
+        "spec.servers[2].tls.mode: PASSTHROUGH on an HTTPS server (expected: SIMPLE or MUTUAL; a"
+            + " server that passes TLS through by SNI has protocol: TLS)");
   }
 
   @Test

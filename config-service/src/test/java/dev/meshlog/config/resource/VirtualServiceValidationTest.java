@@ -60,7 +60,61 @@ class VirtualServiceValidationTest {
   @Test
   void requiresHttpOrTcpRoutes() {
     assertThat(problems("hosts: [reviews]\n"))
-        .containsExactly("spec: none set (expected: at least one of http, tcp)");
+        .containsExactly("spec: none set (expected: at least one of http, tcp, tls)");
+  }
+
+  @Test
+  void acceptsTlsRoutesBoundToAGatewayWhoseSniHostsAreAmongItsHosts() {
+    assertThat(problems("""
+        hosts: ["*.example.com", login.prod.svc.cluster.local]
+        gateways: [edge]
+        tls:
+        - match:
+          - port: 443
+            sniHosts: [login.example.com, "*.shop.example.com", login.prod.svc.cluster.local]
+          route:
+          - destination: {host: login, port: {number: 8443}}
+            weight: 90
+          - destination: {host: login-canary}
+            weight: 10
+        """)).isEmpty();
+  }
+
+  @Test
+  void rejectsTlsRoutesOnSidecarsSniHostsOutsideItsHostsAndWhatTheyCannotMatch() {
+    assertThat(problems("""
+        hosts: ["*.example.com"]
+        gateways: [edge, mesh]
+        tls:
+        - match:
+          - sniHosts: [login.example.org, "*.example.com", example.com]
+            destinationSubnets: [10.0.0.0/8]
+          route:
+          - destination: {host: login}
+            weight: 50
+          - destination: {host: shop}
+            weight: 40
+        - match:
+          - sniHosts: [a.example.com]
+            gateways: [edge]
+          - port: 443
+          route:
+          - destination: {host: login}
+        - route:
+          - destination: {host: login}
+        """)).containsExactly(
+        "spec.tls[0].match[0].destinationSubnets: not supported",
+        "spec.tls[0].route: weights add up to 90 (expected: 100)",
+        "spec.tls[1].match[1].sniHosts: required",
+        "spec.tls[2].match: required",
+        "spec.tls[0].match[0].sniHosts[0]: login.example.org (expected: a subset of one of the"
+            + " VirtualService's hosts, *.example.com, as Istio requires)",
+        "spec.tls[0].match[0].sniHosts[2]: example.com (expected: a subset of one of the"
+            + " VirtualService's hosts, *.example.com, as Istio requires)",
+        "spec.tls[0]: applies to sidecars (spec.gateways names mesh); tls routes apply only to"
+            + " gateways yet (expected: gateways naming a Gateway, in spec.gateways or the match's)",
+        "spec.tls[1]: applies to sidecars (spec.gateways names mesh); tls routes apply only to"
+            + " gateways yet (expected: gateways naming a Gateway, in spec.gateways or the match's)");
   }
 
   @Test
@@ -81,8 +135,6 @@ class VirtualServiceValidationTest {
     assertThat(problems("""
         hosts: [reviews]
         exportTo: ["."]
-        tls:
-        - match: [{sniHosts: [reviews]}]
         http:
         - route:
           - destination: {host: reviews}
@@ -91,7 +143,6 @@ class VirtualServiceValidationTest {
         """)).containsExactly(
         "spec.exportTo: not supported (except [\"*\"], every namespace, Istio's default: "
             + "Meshlog has no per-namespace visibility)",
-        "spec.tls: not supported (TLS routes by SNI; route TLS as tcp by port)",
         "spec.http[0].mirrors: not supported",
         "spec.http[0].mirrorPercent: not supported (use mirrorPercentage)");
   }
