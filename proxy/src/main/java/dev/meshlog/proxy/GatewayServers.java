@@ -43,18 +43,36 @@ import org.slf4j.LoggerFactory;
  * A gateway's listeners beyond its plain HTTP port, one per server port of its view, opened and
  * closed as snapshots change: HTTPS servers ({@code tls.mode} SIMPLE or MUTUAL) terminate TLS
  * with their PEM files and are routed like the HTTP port; TCP servers relay bytes along the
- * view's tcp routes for their port. Each listens on the server's own port number by default
- * (any free port when that one is taken, or as chosen). An HTTPS listener follows its
- * certificate files ({@link CertificateFiles}) while it is open.
+ * view's tcp routes for their port; TLS servers ({@code tls.mode} PASSTHROUGH) relay TLS
+ * untouched along the tls route the SNI of each connection's ClientHello matches. Each listens
+ * on the server's own port number by default (any free port when that one is taken, or as
+ * chosen). An HTTPS listener follows its certificate files ({@link CertificateFiles}) while it
+ * is open.
  */
 final class GatewayServers implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServers.class);
 
-  /** What one server port needs: TCP, or TLS with the settings of every server on it. */
-  record Spec(boolean tcp, List<GatewayServerConfig.Tls> tls) {
+  /**
+   * What one server port needs: TCP, TLS passed through by SNI ({@code sni}), or TLS terminated
+   * with the settings of every server on it.
+   */
+  record Spec(boolean tcp, List<GatewayServerConfig.Tls> tls, boolean sni) {
     Spec {
       tls = List.copyOf(tls);
+    }
+
+    Spec(boolean tcp, List<GatewayServerConfig.Tls> tls) {
+      this(tcp, tls, false);
+    }
+
+    /** Whether its listener relays bytes (TCP, or TLS passed through) rather than HTTP. */
+    boolean relays() {
+      return tcp || sni;
+    }
+
+    String kind() {
+      return tcp ? "TCP" : sni ? "TLS" : "HTTPS";
     }
   }
 
@@ -124,17 +142,21 @@ final class GatewayServers implements AutoCloseable {
     }
     for (GatewayServerConfig s : gatewayView.gatewayServers()) {
       Spec had = out.get(s.port());
-      if (s.tcp()) {
+      if (s.tcp() || s.passthrough()) {
+        Spec spec = new Spec(s.tcp(), List.of(), s.passthrough());
         if (had == null) {
-          out.put(s.port(), new Spec(true, List.of()));
-        } else {
-          LOG.warn("gateway server port {}: TCP and HTTPS on one port; serving {}", s.port(),
-              had.tcp() ? "TCP" : "HTTPS");
+          out.put(s.port(), spec);
+        } else if (!had.equals(spec)) {
+          LOG.warn("gateway server port {}: {} and {} on one port; serving {}", s.port(),
+              had.kind(), spec.kind(), had.kind());
         }
       } else if (s.https()) {
         if (had == null) {
           out.put(s.port(), new Spec(false, List.of(s.tls())));
-        } else if (!had.tcp()) {
+        } else if (had.relays()) {
+          LOG.warn("gateway server port {}: {} and HTTPS on one port; serving {}", s.port(),
+              had.kind(), had.kind());
+        } else {
           List<GatewayServerConfig.Tls> all = new ArrayList<>(had.tls());
           if (!all.contains(s.tls())) {
             all.add(s.tls());
@@ -201,9 +223,9 @@ final class GatewayServers implements AutoCloseable {
           serverPort, preferred, e.getMessage());
       return bind(serverPort, o, 0);
     }).onSuccess(local -> announce.accept("meshlog-gateway server " + serverPort + " "
-        + (o.spec.tcp() ? "TCP" : "HTTPS") + " -> " + bindHost + ":" + local))
+        + o.spec.kind() + " -> " + bindHost + ":" + local))
         .onFailure(e -> LOG.warn("gateway server {} ({}): not served: {}", serverPort,
-            o.spec.tcp() ? "TCP" : "HTTPS", e.toString()));
+            o.spec.kind(), e.toString()));
   }
 
   private synchronized Future<Integer> bind(int serverPort, Open o, int port) {
@@ -211,14 +233,15 @@ final class GatewayServers implements AutoCloseable {
       return Future.failedFuture("listener no longer wanted");
     }
     try {
-      if (o.spec.tcp()) {
+      if (o.spec.relays()) {
+        TcpTarget target = new TcpTarget(binding.host(), serverPort);
         NetServer server = rt.vertx().createNetServer(new NetServerOptions().setHost(bindHost)
                 .setPort(port).setTcpNoDelay(true)
                 .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE,
                     rt.limits().idleTimeout().toMillis())))
-            .connectHandler(TcpListeners.gatewayConnections(rt, net,
-                new TcpTarget(binding.host(), serverPort)));
+            .connectHandler(o.spec.sni() ? TcpListeners.gatewaySniConnections(rt, net, target)
+                : TcpListeners.gatewayConnections(rt, net, target));
         o.server = server;
         return server.listen().map(s -> o.port = s.actualPort());
       }

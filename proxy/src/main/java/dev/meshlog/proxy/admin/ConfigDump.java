@@ -96,12 +96,14 @@ public final class ConfigDump {
       JsonArray tcpRoutes = new JsonArray();
       s.tcpRoutes().forEach(r -> tcpRoutes.add(new JsonObject()
           .put("ports", new JsonArray(r.ports()))
+          .put("sniHosts", new JsonArray(r.sniHosts()))
           .put("destinations", new JsonArray(r.destinations().stream().map(d -> new JsonObject()
               .put("cluster", d.cluster().toString()).put("weight", d.weight())).toList()))));
       JsonArray servers = new JsonArray();
       s.gatewayServers().forEach(g -> servers.add(new JsonObject().put("port", g.port())
           .put("protocol", g.protocol().name()).put("hosts", new JsonArray(g.hosts()))
           .put("tls", g.tls() == null ? null : new JsonObject().put("mode", g.tls().mode().name())
+              .put("httpsRedirect", g.tls().httpsRedirect())
               .put("serverCertificate", g.tls().serverCertificate())
               .put("caCertificates", g.tls().caCertificates()))));
       services.put(s.host(), new JsonObject().put("version", s.version()).put("ports", ports)

@@ -20,7 +20,7 @@ public record GatewayServerConfig(String name, int port, PortConfig.Protocol pro
   public enum TlsMode {
     /** Not given. */
     UNSPECIFIED,
-    /** Passed through by SNI, not terminated (not served yet). */
+    /** Passed through by SNI to the destination of a tls route, not terminated. */
     PASSTHROUGH,
     /** Terminated with the server's certificate. */
     SIMPLE,
@@ -92,6 +92,15 @@ public record GatewayServerConfig(String name, int port, PortConfig.Protocol pro
   /** Whether this server carries plain HTTP (HTTP, HTTP2, GRPC or undeclared). */
   public boolean plainHttp() {
     return !protocol.opaque();
+  }
+
+  /**
+   * Whether this server passes TLS through unterminated, routed by the SNI of each
+   * connection's ClientHello along the view's tls routes.
+   */
+  public boolean passthrough() {
+    return protocol == PortConfig.Protocol.TLS && tls != null
+        && tls.mode() == TlsMode.PASSTHROUGH;
   }
 
   /** Whether this server relays opaque TCP, routed by the view's tcp routes. */

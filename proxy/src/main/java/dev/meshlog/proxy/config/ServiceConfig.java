@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param subsets named subsets, by name
  * @param routes http routes in match order; empty = every request to all endpoints
  * @param egressHosts the hosts this service's proxies call (namespace/host patterns); empty = all
- * @param tcpRoutes tcp routes in match order; empty = connections to all endpoints
+ * @param tcpRoutes tcp routes in match order; empty = connections to all endpoints; in a
+ *     gateway's view also one entry per match of its tls routes ({@link TcpRouteConfig#tls})
  * @param gatewayServers the servers of a gateway's view; empty for a service
  * @param outboundTrafficPolicy from the service's Sidecar resource: what its proxies do with a
  *     host the mesh does not know; UNSPECIFIED when no Sidecar sets it
@@ -106,11 +107,37 @@ public record ServiceConfig(String host, String service, String namespace, long 
   /** The tcp route connections to service port {@code port} take, or one to all endpoints. */
   public TcpRouteConfig tcpRoute(int port) {
     for (TcpRouteConfig r : tcpRoutes) {
-      if (r.appliesTo(port)) {
+      if (!r.tls() && r.appliesTo(port)) {
         return r;
       }
     }
     return new TcpRouteConfig(List.of(), List.of(DestinationConfig.to(host, null)));
+  }
+
+  /**
+   * The tls route a gateway's connection on server port {@code port} whose ClientHello names
+   * {@code sni} takes: a PASSTHROUGH server on that port must serve {@code sni}, and of the tls
+   * routes for the port the one whose SNI names match it most closely (an exact name before
+   * wildcards, the longer wildcard first; the first of equals); {@code null} when none does.
+   */
+  public TcpRouteConfig tlsRoute(int port, String sni) {
+    boolean served = false;
+    for (GatewayServerConfig s : gatewayServers) {
+      served |= s.passthrough() && s.port() == port && s.serves(sni);
+    }
+    if (!served) {
+      return null;
+    }
+    TcpRouteConfig best = null;
+    int bestScore = -1;
+    for (TcpRouteConfig r : tcpRoutes) {
+      int score = r.tls() && r.appliesTo(port) ? r.sniMatch(sni) : -1;
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    return best;
   }
 
   /** Whether this is a gateway's view. */

@@ -49,7 +49,7 @@ public final class SnapshotChecker {
     }
     for (int i = 0; i < s.tcpRoutes().size(); i++) {
       TcpRouteConfig r = s.tcpRoutes().get(i);
-      String at = "tcpRoutes[" + i + "]";
+      String at = "tcpRoutes[" + i + "]" + (r.tls() ? " (tls, sniHosts " + r.sniHosts() + ")" : "");
       if (r.destinations().isEmpty()) {
         p.add(at + ".destinations: none (expected: at least one)");
       }

@@ -37,6 +37,8 @@ import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.StringMatch;
 import dev.meshlog.events.discovery.Subset;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TlsMatch;
+import dev.meshlog.events.discovery.TlsRoute;
 import dev.meshlog.events.discovery.PortTrafficPolicy;
 import dev.meshlog.events.discovery.TlsMode;
 import dev.meshlog.events.discovery.TrafficPolicy;
@@ -106,6 +108,15 @@ public final class ViewTranslator {
     for (TcpRoute r : v.getTcpRoutes()) {
       tcpRoutes.add(new TcpRouteConfig(r.getPorts(), r.getDestinations().stream()
           .map(ViewTranslator::destination).toList()));
+    }
+    // Each match of a tls route is a route of its own: its SNI names on its port.
+    for (TlsRoute r : v.getTlsRoutes()) {
+      List<DestinationConfig> destinations = r.getDestinations().stream()
+          .map(ViewTranslator::destination).toList();
+      for (TlsMatch m : r.getMatches()) {
+        tcpRoutes.add(new TcpRouteConfig(m.getPort() == null ? List.of() : List.of(m.getPort()),
+            destinations, null, m.getSniHosts()));
+      }
     }
     List<GatewayServerConfig> servers = new ArrayList<>();
     for (GatewayServer g : v.getGatewayServers()) {

@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import dev.meshlog.events.discovery.HttpRoute;
 import dev.meshlog.events.discovery.ServiceView;
 import dev.meshlog.events.discovery.TcpRoute;
+import dev.meshlog.events.discovery.TlsRoute;
 import dev.meshlog.events.status.AckState;
 import dev.meshlog.events.status.ViewAck;
 import dev.meshlog.proxy.cluster.SnapshotHolder;
@@ -142,6 +143,9 @@ public final class ViewApplier {
         }
       }
       for (TcpRoute r : v.getTcpRoutes()) {
+        r.getDestinations().forEach(d -> todo.add(d.getDestination().getHost()));
+      }
+      for (TlsRoute r : v.getTlsRoutes()) {
         r.getDestinations().forEach(d -> todo.add(d.getDestination().getHost()));
       }
     }

@@ -29,6 +29,7 @@ import dev.meshlog.proxy.upstream.UpstreamTls;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -44,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code CONNECT host:port} tunnel; a ServiceEntry endpoint directly. Under a DestinationRule
  * tls of SIMPLE or MUTUAL (the port's, else the subset's or host's) the connection to the
  * endpoint is TLS, inside the tunnel for a mesh endpoint; a failed handshake is a failed
- * connect, its reason in the access log.
+ * connect, its reason in the access log. On a gateway's TLS PASSTHROUGH server the route is
+ * the tls route matching the ClientHello's SNI instead, which is then the access log's
+ * authority (Envoy's {@code REQUESTED_SERVER_NAME}).
  */
 final class OutboundTcp {
 
@@ -82,6 +85,12 @@ final class OutboundTcp {
   private Relay relay;
   /** Where the open connection's bytes are counted (metrics, telemetry); NONE until it opens. */
   private AccessLog.TcpBytes live = AccessLog.TcpBytes.NONE;
+  /** Whether a tls route picks the destination by the ClientHello's SNI (a gateway's TLS server). */
+  private boolean bySni;
+  /** The ClientHello's server name, or {@code null} (none, or not TLS). */
+  private String sni;
+  /** What the client sent while its ClientHello was read, relayed first; null = it went away. */
+  private Buffer hello;
 
   private OutboundTcp(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
                       String direction) {
@@ -114,6 +123,24 @@ final class OutboundTcp {
     new OutboundTcp(rt, net, downstream, target, direction).start();
   }
 
+  /**
+   * Relays a connection to a gateway's TLS PASSTHROUGH server on {@code target} (the gateway's
+   * view and the server's port) along the tls route its ClientHello's {@code sni} matches;
+   * {@code hello} is what the client sent so far (the ClientHello), relayed first, or
+   * {@code null} when the client went away before it was whole. No SNI, or one no route takes,
+   * closes the connection (flag NR), as Envoy does when no filter chain matches.
+   */
+  static void acceptSni(ProxyRuntime rt, NetClient net, NetSocket downstream, TcpTarget target,
+                        String sni, Buffer hello) {
+    HalfClose.enable(downstream);
+    downstream.pause();
+    OutboundTcp c = new OutboundTcp(rt, net, downstream, target, "gateway");
+    c.bySni = true;
+    c.sni = sni;
+    c.hello = hello;
+    c.start();
+  }
+
   private void start() {
     downstream.closeHandler(v -> {
       downstreamClosed = true;
@@ -128,7 +155,17 @@ final class OutboundTcp {
       fail(ResponseFlag.NR);
       return;
     }
-    TcpRouteConfig route = service.tcpRoute(target.port());
+    if (bySni && hello == null) {
+      fail(ResponseFlag.DC);
+      return;
+    }
+    TcpRouteConfig route = !bySni ? service.tcpRoute(target.port())
+        : sni == null ? null : service.tlsRoute(target.port(), sni);
+    if (route == null) {
+      LOG.debug("gateway tls server {}: no tls route for SNI {}", target, sni);
+      fail(ResponseFlag.NR);
+      return;
+    }
     DestinationConfig dest = dp.nextDestination(route);
     cluster = dp.cluster(dest.cluster());
     destination = dp.snapshot().service(dest.host()).orElse(service);
@@ -199,7 +236,7 @@ final class OutboundTcp {
       }
       cluster.record(u, AttemptOutcome.response(200));
       live = Relay.opened(rt.accessLog(), entry());
-      relay = new Relay(downstream, up, live, rt.tcpConnections(), r -> {
+      relay = new Relay(downstream, up, live, rt.tcpConnections(), hello, r -> {
         u.stats().end(false);
         finish();
       });
@@ -312,7 +349,8 @@ final class OutboundTcp {
     return new AccessLogEntry(Instant.ofEpochMilli(startMillis), direction, "-",
         "-", "TCP", 0, flags, relay == null ? 0 : relay.bytesFromDownstream(),
         relay == null ? 0 : relay.bytesFromUpstream(), micros / 1_000, -1, null,
-        target.toString(), null, upstream == null ? null : upstream.endpoint().hostPort(),
+        sni != null ? sni : target.toString(), null,
+        upstream == null ? null : upstream.endpoint().hostPort(),
         cluster == null ? null : cluster.key().toString(), null, attempts,
         rt.identity().workload(), destination == null ? target.host() : destination.host(),
         null, null, null, endpoint, micros, transportFailure);

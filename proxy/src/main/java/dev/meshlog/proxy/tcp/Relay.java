@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,15 @@ final class Relay {
   /** Starts relaying, one of {@code connections}; both sockets may be paused. On its event loop. */
   Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
         TcpConnections connections, Handler<Relay> onClose) {
+    this(downstream, upstream, live, connections, null, onClose);
+  }
+
+  /**
+   * Starts relaying, first writing upstream {@code first} (bytes already read from downstream,
+   * e.g. a ClientHello read for its SNI; counted as the downstream's), if not {@code null}.
+   */
+  Relay(NetSocket downstream, NetSocket upstream, AccessLog.TcpBytes live,
+        TcpConnections connections, Buffer first, Handler<Relay> onClose) {
     this.connections = connections;
     this.context = Vertx.currentContext();
     this.downstream = downstream;
@@ -82,6 +92,9 @@ final class Relay {
     upstream.closeHandler(close);
     downstream.exceptionHandler(t -> close());
     upstream.exceptionHandler(t -> close());
+    if (first != null && first.length() > 0) {
+      toUpstream.write(first);
+    }
     downstream.pipeTo(toUpstream);
     upstream.pipeTo(toDownstream);
     if (!closed) {

@@ -15,6 +15,7 @@ import dev.meshlog.proxy.config.ServiceConfig;
 import dev.meshlog.proxy.http.ProxyRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
@@ -155,6 +156,43 @@ public final class TcpListeners implements AutoCloseable {
   public static Handler<NetSocket> gatewayConnections(ProxyRuntime rt, NetClient net,
                                                       TcpTarget target) {
     return socket -> OutboundTcp.accept(rt, net, socket, target, "gateway");
+  }
+
+  /**
+   * What relays the connections a gateway's TLS PASSTHROUGH server accepts: each is read until
+   * its ClientHello is whole (at most {@value ClientHello#MAX_BYTES} bytes), then relayed, those
+   * bytes first, along the tls route its SNI matches; {@code target} is the gateway's view host
+   * and the server's port.
+   */
+  public static Handler<NetSocket> gatewaySniConnections(ProxyRuntime rt, NetClient net,
+                                                         TcpTarget target) {
+    return socket -> {
+      HalfClose.enable(socket);
+      Buffer seen = Buffer.buffer();
+      boolean[] handedOver = {false};
+      Handler<Void> gone = v -> {
+        if (!handedOver[0]) {
+          handedOver[0] = true;
+          OutboundTcp.acceptSni(rt, net, socket, target, null, null);
+        }
+      };
+      socket.endHandler(gone);
+      socket.closeHandler(gone);
+      socket.handler(data -> {
+        if (handedOver[0]) {
+          return;
+        }
+        seen.appendBuffer(data);
+        ClientHello.Result hello = ClientHello.parse(seen);
+        if (hello.status() == ClientHello.Status.NEED_MORE) {
+          return;
+        }
+        handedOver[0] = true;
+        // The relay replaces these handlers; the bytes after the ClientHello wait until it does.
+        socket.pause();
+        OutboundTcp.acceptSni(rt, net, socket, target, hello.sni(), seen);
+      });
+    };
   }
 
   /**
