@@ -18,7 +18,8 @@ import io.vertx.core.Future;
  * One running ingress gateway: a listener that takes requests from outside the mesh, matches
  * their Host against the gateway view's servers and routes, and forwards them to mesh
  * destinations as a sidecar's outbound listener would; plus a listener per HTTPS server
- * (terminating TLS) and per TCP server (relaying bytes along the view's tcp routes).
+ * (terminating TLS), per TCP server (relaying bytes along the view's tcp routes) and per TLS
+ * PASSTHROUGH server (relaying TLS untouched along the tls route its SNI matches).
  */
 public final class Gateway {
 
