@@ -37,7 +37,7 @@ public final class Gateway {
   }
 
   /**
-   * Starts the gateway's listener on {@code host:port} (0 = any free port); its HTTPS and TCP
+   * Starts the gateway's listener on {@code host:port} (0 = any free port); its HTTPS, TCP and TLS
    * servers listen on any free port each.
    */
   public static Future<Gateway> start(ProxyRuntime runtime, GatewayBinding binding, String host,
@@ -47,7 +47,7 @@ public final class Gateway {
 
   /**
    * Starts the gateway's plain HTTP listener on {@code host:port} (0 = any free port), and a
-   * listener for each HTTPS and TCP server of its view, following config changes.
+   * listener for each HTTPS, TCP and TLS server of its view, following config changes.
    *
    * @param serverPorts the local port to try first for a server port (0 = any free port); when
    *     it cannot be bound, any free port is used
@@ -71,7 +71,7 @@ public final class Gateway {
     return listener.port();
   }
 
-  /** The local port of each HTTPS or TCP server port of its view that is listening. */
+  /** The local port of each HTTPS, TCP or TLS server port of its view that is listening. */
   public Map<Integer, Integer> serverPorts() {
     return servers.ports();
   }

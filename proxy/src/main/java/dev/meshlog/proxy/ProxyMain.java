@@ -131,7 +131,7 @@ public final class ProxyMain implements Callable<Integer> {
 
   @Option(names = "--server-listener", split = ",",
       defaultValue = "${env:MESHLOG_SERVER_LISTENERS}",
-      description = "A gateway's local port for one of its HTTPS or TCP servers, as "
+      description = "A gateway's local port for one of its HTTPS, TCP or TLS servers, as "
           + "serverPort=localPort (0 = any); by default the server's own port number, or any "
           + "free port when that is taken. Repeatable or comma-separated (env "
           + "MESHLOG_SERVER_LISTENERS).")

@@ -12,7 +12,7 @@ import io.vertx.core.buffer.Buffer;
  */
 final class ClientHello {
 
-  /** The most a client may send before its ClientHello is whole (Envoy's inspector reads 64 KiB). */
+  /** The most a client may send before its ClientHello is whole (as Envoy's inspector). */
   static final int MAX_BYTES = 64 * 1024;
 
   private static final int HANDSHAKE = 22;

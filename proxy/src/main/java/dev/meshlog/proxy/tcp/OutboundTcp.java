@@ -85,7 +85,7 @@ final class OutboundTcp {
   private Relay relay;
   /** Where the open connection's bytes are counted (metrics, telemetry); NONE until it opens. */
   private AccessLog.TcpBytes live = AccessLog.TcpBytes.NONE;
-  /** Whether a tls route picks the destination by the ClientHello's SNI (a gateway's TLS server). */
+  /** Whether a tls route picks the destination by the ClientHello's SNI (a TLS server's). */
   private boolean bySni;
   /** The ClientHello's server name, or {@code null} (none, or not TLS). */
   private String sni;
