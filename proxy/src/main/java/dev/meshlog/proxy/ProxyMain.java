@@ -295,7 +295,8 @@ public final class ProxyMain implements Callable<Integer> {
   @Option(names = "--header-timeout", defaultValue = "${env:MESHLOG_HEADER_TIMEOUT:-10s}",
       converter = DurationConverter.class,
       description = "An HTTP/1 request's headers must all arrive within this long of its first "
-          + "byte, else 408 and the connection is closed (slowloris); 0s = no deadline (env "
+          + "byte, else 408 and the connection is closed (slowloris); so must a gateway TLS "
+          + "passthrough connection's ClientHello; 0s = no deadline (env "
           + "MESHLOG_HEADER_TIMEOUT).")
   Duration headerTimeout;
 

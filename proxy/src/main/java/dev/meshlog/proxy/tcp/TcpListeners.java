@@ -166,13 +166,26 @@ public final class TcpListeners implements AutoCloseable {
    */
   public static Handler<NetSocket> gatewaySniConnections(ProxyRuntime rt, NetClient net,
                                                          TcpTarget target) {
+    long deadlineMillis = rt.limits().headerTimeout().toMillis();
     return socket -> {
       HalfClose.enable(socket);
       Buffer seen = Buffer.buffer();
       boolean[] handedOver = {false};
+      // The ClientHello must be whole within the header deadline (--header-timeout, as a
+      // request's head must; Envoy's listener filters get 15 s), else the connection is closed:
+      // a client trickling a ClientHello of up to 64 KiB holds no connection for long.
+      long timer = deadlineMillis <= 0 ? -1 : rt.vertx().setTimer(deadlineMillis, id -> {
+        if (!handedOver[0]) {
+          handedOver[0] = true;
+          LOG.debug("gateway tls server {}: no whole ClientHello from {} within {} ms: closed",
+              target, socket.remoteAddress(), deadlineMillis);
+          socket.close();
+        }
+      });
       Handler<Void> gone = v -> {
         if (!handedOver[0]) {
           handedOver[0] = true;
+          rt.vertx().cancelTimer(timer);
           OutboundTcp.acceptSni(rt, net, socket, target, null, null);
         }
       };
@@ -188,6 +201,7 @@ public final class TcpListeners implements AutoCloseable {
           return;
         }
         handedOver[0] = true;
+        rt.vertx().cancelTimer(timer);
         // The relay replaces these handlers; the bytes after the ClientHello wait until it does.
         socket.pause();
         OutboundTcp.acceptSni(rt, net, socket, target, hello.sni(), seen);

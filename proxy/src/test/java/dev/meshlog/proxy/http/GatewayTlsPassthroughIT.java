@@ -67,6 +67,7 @@ class GatewayTlsPassthroughIT {
   private TestMesh mesh;
   private TestCertificates ca;
   private Gateway gw;
+  private ServiceView[] views;
 
   @BeforeEach
   void start() {
@@ -85,7 +86,8 @@ class GatewayTlsPassthroughIT {
             tlsRoute("default/shop", List.of("*.example.com"), "shop"),
             tlsRoute("default/login", List.of("login.example.com"), "login")))
         .build();
-    gw = gateway(login, shop, gateway);
+    views = new ServiceView[] {login, shop, gateway};
+    gw = gateway(views);
   }
 
   @AfterEach
@@ -125,12 +127,16 @@ class GatewayTlsPassthroughIT {
   }
 
   private Gateway gateway(ServiceView... views) {
+    return gateway(ListenerLimits.DEFAULT, views);
+  }
+
+  private Gateway gateway(ListenerLimits limits, ServiceView... views) {
     ProxySnapshot snapshot = ProxySnapshot.of(java.util.Arrays.stream(views)
         .map(ViewTranslator::translate).toList());
     ProxyIdentity id = ProxyIdentity.of("edge", "default", "", "zone-a", "c1");
     ProxyRuntime rt = new ProxyRuntime(mesh.vertx, Sidecar.newClient(mesh.vertx, 8),
         new SnapshotHolder(snapshot, id, Clock.systemUTC()), Clock.systemUTC(),
-        ThreadLocalRandom::current, mesh.log, ListenerLimits.DEFAULT, "cluster.local");
+        ThreadLocalRandom::current, mesh.log, limits, "cluster.local");
     return Gateway.start(rt, BINDING, "127.0.0.1", 0).await();
   }
 
@@ -218,6 +224,24 @@ class GatewayTlsPassthroughIT {
     AccessLogEntry none = mesh.log.await(e -> "gateway".equals(e.direction())
         && (GATEWAY_HOST + ":443").equals(e.authority()));
     assertThat(none.flags()).containsExactly(ResponseFlag.NR);
+    assertThat(mesh.log.count(e -> "inbound".equals(e.direction()))).isZero();
+  }
+
+  @Test
+  void closesAClientWhoseClientHelloIsNotWholeWithinTheHeaderDeadline() throws Exception {
+    ListenerLimits d = ListenerLimits.DEFAULT;
+    Gateway strict = gateway(new ListenerLimits(d.maxHeaderBytes(), d.maxHeaders(),
+        d.maxInitialLineBytes(), d.idleTimeout(), d.retryBufferBytes(),
+        java.time.Duration.ofMillis(300)), views);
+    for (byte[] sent : List.of(new byte[0], new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01})) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", strict.serverPorts().get(443))) {
+        s.setSoTimeout(30_000);
+        // nothing, or a record header and the first byte of a ClientHello of 512 bytes
+        s.getOutputStream().write(sent);
+        s.getOutputStream().flush();
+        assertThat(s.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
+      }
+    }
     assertThat(mesh.log.count(e -> "inbound".equals(e.direction()))).isZero();
   }
 }
