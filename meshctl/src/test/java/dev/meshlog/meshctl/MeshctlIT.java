@@ -296,24 +296,25 @@ class MeshctlIT {
   @Test
   void analyzeReportsAViewHeldBackForSizeUntilItFitsAgain() {
     String host = "reviews." + ns + ".svc.cluster.local";
-    // Twelve instances with 100 KB of labels each: a view of ≈1.2 MB, over one record.
-    registry(RegistrationState.REGISTERED, "y".repeat(100_000), 1, 12);
+    // 165 instances with 100 KB of labels each: a view of ≈16.5 MB, over the 16,000,000
+    // bytes a view may have (Topics.MAX_VIEW_BYTES).
+    registry(RegistrationState.REGISTERED, "y".repeat(100_000), 1, 165);
 
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       Run run = meshctl("analyze", "-n", ns);
       assertThat(run.code()).as(run.err()).isEqualTo(Meshctl.FAILED);
       assertThat(run.out()).containsPattern("Error \\[ServiceView/" + ns + "/" + host.replace(".", "\\.")
-          + "\\] view: held back: 1[0-9]{6} bytes \\(expected: at most 1000000 bytes, what one"
+          + "\\] view: held back: 1[0-9]{7} bytes \\(expected: at most 16000000 bytes, what one"
           + " Kafka record carries\\); proxies keep version [0-9]+ since ")
           .contains("(views: " + host + ")")
           .contains("Error: Analyzers found 1 error(s)");
     });
     Run json = meshctl("analyze", "-n", ns, "-o", "json");
     assertThat(json.out()).contains("\"hold\"").contains("\"host\" : \"" + host + "\"")
-        .contains("\"limitBytes\" : 1000000").contains("\"keptVersion\"");
+        .contains("\"limitBytes\" : 16000000").contains("\"keptVersion\"");
 
-    // Three leave: the view fits again, is published, and the hold is tombstoned.
-    registry(RegistrationState.DEREGISTERED, "", 10, 12);
+    // Ten leave: the view (≈15.5 MB) fits again, is published, and the hold is tombstoned.
+    registry(RegistrationState.DEREGISTERED, "", 156, 165);
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       Run run = meshctl("analyze", "-n", ns);
       assertThat(run.code()).as(run.out()).isZero();
