@@ -9,6 +9,9 @@ import io.vertx.core.buffer.Buffer;
  * bytes a client sent without terminating TLS, as Envoy's {@code tls_inspector} does: TLS
  * records of type handshake, reassembled when the ClientHello spans several, then the
  * ClientHello's extensions. The bytes themselves are left alone, to be relayed as they are.
+ * Netty parses this too, but only inside a pipeline handler ({@code SslClientHelloHandler},
+ * whose SNI extraction is package-private): using it would mean reaching into the pipeline of
+ * Vert.x's {@code NetSocket}, an internal, where this reads the socket's own buffers.
  */
 final class ClientHello {
 
