@@ -1,6 +1,5 @@
 package dev.meshlog.proxy;
 
-import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -331,18 +330,21 @@ final class GatewayServers implements AutoCloseable {
     PemTrustOptions trust = new PemTrustOptions();
     boolean mutual = false;
     for (GatewayServerConfig.Tls t : tls) {
+      // Each file read once: the bytes checked are the bytes the listener gets.
+      byte[] cert = PemFiles.read("serverCertificate", t.serverCertificate());
+      byte[] pem = PemFiles.read("privateKey", t.privateKey());
       X509Certificate served =
-          PemFiles.certificates("serverCertificate", t.serverCertificate()).get(0);
-      PrivateKey key = pkcs8(t.privateKey());
+          PemFiles.certificates("serverCertificate", t.serverCertificate(), cert).get(0);
+      PrivateKey key = PemFiles.pkcs8Key("privateKey", t.privateKey(), pem);
       if (key != null) {
         PemFiles.checkPair(served, t.serverCertificate(), key, t.privateKey());
       }
-      keys.addCertValue(Buffer.buffer(PemFiles.read("serverCertificate", t.serverCertificate())))
-          .addKeyValue(Buffer.buffer(PemFiles.read("privateKey", t.privateKey())));
+      keys.addCertValue(Buffer.buffer(cert)).addKeyValue(Buffer.buffer(pem));
       if (t.mode() == GatewayServerConfig.TlsMode.MUTUAL) {
         mutual = true;
-        PemFiles.certificates("caCertificates", t.caCertificates());
-        trust.addCertValue(Buffer.buffer(PemFiles.read("caCertificates", t.caCertificates())));
+        byte[] ca = PemFiles.read("caCertificates", t.caCertificates());
+        PemFiles.certificates("caCertificates", t.caCertificates(), ca);
+        trust.addCertValue(Buffer.buffer(ca));
       }
     }
     ServerSSLOptions ssl = new ServerSSLOptions().setKeyCertOptions(keys).setSni(tls.size() > 1);
@@ -351,13 +353,6 @@ final class GatewayServers implements AutoCloseable {
       ssl.setTrustOptions(trust).setClientAuth(ClientAuth.REQUIRED);
     }
     return ssl;
-  }
-
-  /** The PKCS#8 key in {@code file}, or null for another PEM form (left to Vert.x to read). */
-  private static PrivateKey pkcs8(String file) {
-    String pem = new String(PemFiles.read("privateKey", file), StandardCharsets.US_ASCII);
-    return pem.contains("-----BEGIN PRIVATE KEY-----") ? PemFiles.privateKey("privateKey", file)
-        : null;
   }
 
   /** Closes every listener; connections in flight finish. */

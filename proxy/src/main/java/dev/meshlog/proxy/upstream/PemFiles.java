@@ -30,7 +30,14 @@ public final class PemFiles {
 
   /** The certificates in {@code file}, at least one. */
   public static List<X509Certificate> certificates(String field, String file) {
-    byte[] bytes = read(field, file);
+    return certificates(field, file, read(field, file));
+  }
+
+  /**
+   * The certificates in {@code bytes}, read from {@code file}, at least one: for a caller that
+   * hands the same bytes on (a listener's options), so what is checked is what is used.
+   */
+  public static List<X509Certificate> certificates(String field, String file, byte[] bytes) {
     try {
       Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509")
           .generateCertificates(new ByteArrayInputStream(bytes));
@@ -50,9 +57,25 @@ public final class PemFiles {
 
   /** The PKCS#8 key (EC, RSA or EdDSA) in {@code file}. */
   public static PrivateKey privateKey(String field, String file) {
-    String pem = new String(read(field, file), StandardCharsets.US_ASCII);
+    PrivateKey key = pkcs8Key(field, file, read(field, file));
+    if (key == null) {
+      throw new IllegalArgumentException(field + ": " + file
+          + ": no PKCS#8 key in it (expected: a PEM \"BEGIN PRIVATE KEY\" block)");
+    }
+    return key;
+  }
+
+  /**
+   * The PKCS#8 key (EC, RSA or EdDSA) in {@code bytes}, read from {@code file}, or {@code null}
+   * when they hold no PKCS#8 block (another PEM form, such as PKCS#1, left to its reader).
+   */
+  public static PrivateKey pkcs8Key(String field, String file, byte[] bytes) {
+    String pem = new String(bytes, StandardCharsets.US_ASCII);
     int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
     int end = pem.indexOf("-----END PRIVATE KEY-----");
+    if (begin < 0 && end < 0) {
+      return null;
+    }
     if (begin < 0 || end < begin) {
       throw new IllegalArgumentException(field + ": " + file
           + ": no PKCS#8 key in it (expected: a PEM \"BEGIN PRIVATE KEY\" block)");
